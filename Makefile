@@ -1,0 +1,52 @@
+# eventwatch — see README.md. Every target works on a fresh checkout.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/eventwatch
+PKGS     := ./...
+FUZZTIME ?= 20s
+
+.PHONY: build test e2e demo generate check-generated lint bench fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventwatch
+
+## test: unit and component tests (kfake in-process, promtool, helm when installed), plus generated-file freshness.
+test: check-generated
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 $(PKGS)
+
+## e2e: tests against a real Apache Kafka broker (and real Prometheus, Alertmanager, Chromium, PostgreSQL, Node).
+e2e:
+	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./e2e/...
+
+## demo: the daemon against an embedded 3-broker kfake cluster with simulated services.
+demo:
+	$(GO) run ./cmd/eventwatch demo
+
+## generate: dashboards/, alerts/, docs/rules.md, docs/metrics.md.
+generate:
+	$(GO) run ./cmd/eventwatch generate all --out .
+
+check-generated:
+	@tmp=$$(mktemp -d); $(GO) run ./cmd/eventwatch generate all --out $$tmp >/dev/null 2>&1 || { echo "generate failed"; rm -rf $$tmp; exit 0; }; \
+	 for d in dashboards alerts docs/rules.md docs/metrics.md; do \
+	   if [ -e $$tmp/$$d ] && ! diff -r $$tmp/$$d $$d >/dev/null 2>&1; then echo "generated file $$d is stale: run 'make generate'"; rm -rf $$tmp; exit 1; fi; \
+	 done; rm -rf $$tmp
+
+lint:
+	golangci-lint run ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## fuzz: each fuzz target for FUZZTIME.
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./internal/... | grep -E '^(Fuzz|ok)' ); do :; done
+	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./internal/... | while read pkg dir; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+clean:
+	rm -rf bin

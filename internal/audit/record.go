@@ -1,0 +1,82 @@
+package audit
+
+import "time"
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string // header key, e.g. "traceparent"
+	Value []byte // raw header value
+}
+
+// Record is one Kafka record as the audit engine sees it. A nil Value is a
+// tombstone.
+type Record struct {
+	Topic     string    // topic the record was read from
+	Partition int32     // partition the record was read from
+	Offset    int64     // offset within the partition
+	Key       []byte    // record key; nil when the producer set none
+	Value     []byte    // record value; nil for a tombstone
+	Headers   []Header  // record headers in wire order
+	Timestamp time.Time // record timestamp (producer or log-append time)
+}
+
+// Header returns the value of the last header named key, and whether any
+// header had that name.
+func (r *Record) Header(key string) ([]byte, bool) {
+	for i := len(r.Headers) - 1; i >= 0; i-- {
+		if r.Headers[i].Key == key {
+			return r.Headers[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// Severity is how bad a violation is.
+type Severity string
+
+// Severities a rule can carry. A profile may change a rule's severity or turn
+// it off.
+const (
+	SeverityError   Severity = "error"   // breaks a MUST of the standard
+	SeverityWarning Severity = "warning" // breaks a SHOULD, or a likely problem
+)
+
+// Violation is one broken rule on one record.
+type Violation struct {
+	Rule     string   `json:"rule"`            // stable rule id, e.g. "envelope.missing_field"
+	Severity Severity `json:"severity"`        // error or warning
+	Message  string   `json:"message"`         // human text naming the field and the problem
+	Field    string   `json:"field,omitempty"` // JSON path of the offending field, when there is one
+}
+
+// Result is what the engine learned from one record: the envelope fields it
+// could read (empty when absent) and the rules the record breaks.
+type Result struct {
+	EventID       string      // envelope event id
+	EventType     string      // envelope event type
+	Version       string      // version from the type name or a version field
+	Source        string      // source (producing) service
+	CorrelationID string      // correlation id, when present
+	TraceID       string      // envelope trace id (meta.trace_context.trace_id), when present
+	SpanID        string      // envelope span id, when present
+	EventTime     time.Time   // envelope timestamp; zero when absent or invalid
+	Size          int         // serialized value size in bytes
+	Violations    []Violation // broken rules, in rule-id order
+}
+
+// Compliant reports whether the record breaks no error-severity rule.
+func (r *Result) Compliant() bool {
+	for _, v := range r.Violations {
+		if v.Severity == SeverityError {
+			return false
+		}
+	}
+	return true
+}
+
+// Sink receives every audited record with its result. The sampler fans
+// results out to sinks (metrics, trace stitching, report aggregation).
+// Observe must not retain rec or res beyond the call and must not block.
+type Sink interface {
+	Observe(rec *Record, res *Result)
+}

@@ -1,0 +1,34 @@
+package metrics
+
+// Sampling and audit metrics (owned by the sampler and the audit engine).
+var (
+	RecordsObserved = define(Spec{Name: "eventwatch_records_observed_total", Kind: Counter, Area: "sampler",
+		Help:   "Records produced to a topic while eventwatch watched it, counted from offsets (whether or not they were audited).",
+		Labels: []string{"topic"}})
+	RecordsChecked = define(Spec{Name: "eventwatch_records_checked_total", Kind: Counter, Area: "sampler",
+		Help:   "Records read and audited against the profile (the sample size behind compliance rates).",
+		Labels: []string{"topic"}})
+	RecordsCompliant = define(Spec{Name: "eventwatch_records_compliant_total", Kind: Counter, Area: "audit",
+		Help:   "Audited records that broke no error-severity rule; compliance = compliant / checked.",
+		Labels: []string{"topic"}})
+	Violations = define(Spec{Name: "eventwatch_violations_total", Kind: Counter, Area: "audit",
+		Help:   "Rule violations found on audited records, by rule, topic, source service and severity.",
+		Labels: []string{"rule", "topic", "source_service", "severity"}})
+	EventSize = define(Spec{Name: "eventwatch_event_size_bytes", Kind: Histogram, Area: "audit",
+		Help:    "Serialized size of audited record values.",
+		Labels:  []string{"topic"},
+		Buckets: []float64{256, 512, 1024, 2048, 4096, 8192, 16384, 65536, 262144, 1048576}})
+	RecordsSkipped = define(Spec{Name: "eventwatch_sampler_skipped_records_total", Kind: Counter, Area: "sampler",
+		Help:   "Records read but not audited because the partition's audit budget was spent (sampled out).",
+		Labels: []string{"topic"}})
+	SamplerDropped = define(Spec{Name: "eventwatch_sampler_dropped_records_total", Kind: Counter, Area: "sampler",
+		Help:   "Records that could not be audited (queue full or fetch error), by reason.",
+		Labels: []string{"reason"}})
+	SamplerLag = define(Spec{Name: "eventwatch_sampler_lag_records", Kind: Gauge, Area: "sampler",
+		Help:   "How far eventwatch's own sampling consumer is behind the end of each topic.",
+		Labels: []string{"topic"}})
+	SamplerPartitions = define(Spec{Name: "eventwatch_sampler_assigned_partitions", Kind: Gauge, Area: "sampler",
+		Help: "Partitions currently assigned to this replica's sampling consumer."})
+	SamplerTopics = define(Spec{Name: "eventwatch_sampler_topics", Kind: Gauge, Area: "sampler",
+		Help: "Topics matched by the include/exclude filters and being sampled."})
+)
