@@ -42,7 +42,6 @@ bench:
 
 ## fuzz: each fuzz target for FUZZTIME.
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./internal/... | grep -E '^(Fuzz|ok)' ); do :; done
 	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./internal/... | while read pkg dir; do \
 	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
