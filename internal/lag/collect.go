@@ -1,0 +1,355 @@
+package lag
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"golang.org/x/sync/errgroup"
+)
+
+// Protocol values of GroupLag.Protocol.
+const (
+	ProtocolClassic  = "classic"  // JoinGroup/SyncGroup groups, described with DescribeGroups
+	ProtocolConsumer = "consumer" // KIP-848 groups, described with ConsumerGroupDescribe
+)
+
+// cycle is what one collection cycle fetched; every request failure is
+// recorded and counted, and whatever did succeed is kept.
+type cycle struct {
+	at      time.Time
+	meta    kadm.Metadata
+	metaOK  bool
+	starts  kadm.ListedOffsets
+	ends    kadm.ListedOffsets
+	configs map[string]topicConfig
+
+	mu      sync.Mutex
+	groups  map[string]*groupInfo
+	fetched map[string]bool // groups whose offsets were fetched this cycle
+	errs    []string
+}
+
+type topicConfig struct {
+	retention float64 // seconds; -1 infinite; 0 unknown
+	compacted bool
+}
+
+// groupInfo is what the describe requests said about a group.
+type groupInfo struct {
+	protocol string
+	state    string
+	members  int
+	owned    kadm.TopicsSet
+	err      error
+}
+
+// fail records a failed admin request of kind req (a label value of
+// eventwatch_admin_errors_total) and keeps the cycle going.
+func (c *Collector) fail(cy *cycle, req string, err error) {
+	c.adminErrors.WithLabelValues(req).Inc()
+	cy.mu.Lock()
+	cy.errs = append(cy.errs, fmt.Sprintf("%s: %v", req, err))
+	cy.mu.Unlock()
+	c.log.Warn("admin request failed", "request", req, "err", err)
+}
+
+// fetchCluster runs the cluster-wide requests of a cycle concurrently:
+// metadata, start and end offsets of every topic, topic configs and the
+// group listings. It returns the listed groups by protocol.
+func (c *Collector) fetchCluster(ctx context.Context, cy *cycle) (classic, consumer []string) {
+	var eg errgroup.Group
+	eg.Go(func() error {
+		meta, err := c.adm.Metadata(ctx)
+		if err != nil {
+			c.fail(cy, "metadata", fmt.Errorf("fetch metadata: %w", err))
+			return nil
+		}
+		cy.meta, cy.metaOK = meta, true
+		cy.configs = c.fetchConfigs(ctx, cy, meta.Topics.Names())
+		return nil
+	})
+	eg.Go(func() error {
+		cy.starts = c.listOffsets(ctx, cy, "list_start_offsets", c.adm.ListStartOffsets)
+		return nil
+	})
+	eg.Go(func() error {
+		cy.ends = c.listOffsets(ctx, cy, "list_end_offsets", c.adm.ListEndOffsets)
+		return nil
+	})
+	eg.Go(func() error {
+		classic = c.listGroups(ctx, cy, ProtocolClassic)
+		return nil
+	})
+	eg.Go(func() error {
+		consumer = c.listGroups(ctx, cy, ProtocolConsumer)
+		return nil
+	})
+	_ = eg.Wait()
+	return classic, consumer
+}
+
+func (c *Collector) listOffsets(ctx context.Context, cy *cycle, req string,
+	fn func(context.Context, ...string) (kadm.ListedOffsets, error),
+) kadm.ListedOffsets {
+	listed, err := fn(ctx)
+	if err != nil {
+		c.fail(cy, req, fmt.Errorf("list offsets: %w", err))
+	}
+	return listed
+}
+
+// listGroups lists the groups of one protocol type that the config watches.
+func (c *Collector) listGroups(ctx context.Context, cy *cycle, protocol string) []string {
+	listed, err := c.adm.ListGroupsByType(ctx, []string{protocol})
+	if err != nil {
+		c.fail(cy, "list_groups", fmt.Errorf("list %s groups: %w", protocol, err))
+	}
+	var out []string
+	for _, g := range listed.Groups() {
+		if c.cfg.wantGroup(g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// fetchConfigs reads retention.ms and cleanup.policy of every topic.
+func (c *Collector) fetchConfigs(ctx context.Context, cy *cycle, topics []string) map[string]topicConfig {
+	out := make(map[string]topicConfig, len(topics))
+	if len(topics) == 0 {
+		return out
+	}
+	rcs, err := c.adm.DescribeTopicConfigs(ctx, topics...)
+	if err != nil {
+		c.fail(cy, "describe_configs", fmt.Errorf("describe topic configs: %w", err))
+	}
+	for _, rc := range rcs {
+		if rc.Err != nil {
+			continue
+		}
+		var tc topicConfig
+		for _, kv := range rc.Configs {
+			switch {
+			case kv.Value == nil:
+			case kv.Key == "retention.ms":
+				tc.retention = retentionSeconds(*kv.Value)
+			case kv.Key == "cleanup.policy":
+				tc.compacted = *kv.Value == "compact"
+			}
+		}
+		out[rc.Name] = tc
+	}
+	return out
+}
+
+func retentionSeconds(ms string) float64 {
+	v, err := strconv.ParseInt(ms, 10, 64)
+	switch {
+	case err != nil:
+		return 0
+	case v < 0:
+		return -1
+	}
+	return float64(v) / 1000
+}
+
+// fetchGroups describes and fetches the committed offsets of the listed
+// groups, in batches of cfg.FetchGroupsPerReq with at most
+// cfg.MaxConcurrent batches in flight. Each batch of offsets is folded into
+// the state as soon as it arrives, so the whole answer is never held at once.
+func (c *Collector) fetchGroups(ctx context.Context, cy *cycle, classic, consumer []string) {
+	var eg errgroup.Group
+	eg.SetLimit(c.cfg.MaxConcurrent)
+	for _, batch := range chunk(classic, c.cfg.FetchGroupsPerReq) {
+		eg.Go(func() error { c.describeClassic(ctx, cy, batch); return nil })
+	}
+	for _, batch := range chunk(consumer, c.cfg.FetchGroupsPerReq) {
+		eg.Go(func() error { c.describeConsumer(ctx, cy, batch); return nil })
+	}
+	all := append(append([]string(nil), classic...), consumer...)
+	for _, batch := range chunk(all, c.cfg.FetchGroupsPerReq) {
+		eg.Go(func() error { c.fetchOffsets(ctx, cy, batch); return nil })
+	}
+	_ = eg.Wait()
+}
+
+// describeClassic describes classic groups. Real Kafka 4.x answers
+// GROUP_ID_NOT_FOUND for a KIP-848 group on DescribeGroups; such groups are
+// described again with ConsumerGroupDescribe.
+func (c *Collector) describeClassic(ctx context.Context, cy *cycle, groups []string) {
+	described, err := c.adm.DescribeGroups(ctx, groups...)
+	if err != nil {
+		c.fail(cy, "describe_groups", fmt.Errorf("describe groups: %w", err))
+	}
+	var retry []string
+	cy.mu.Lock()
+	for _, g := range groups {
+		d, ok := described[g]
+		switch {
+		case ok && errors.Is(d.Err, kerr.GroupIDNotFound):
+			retry = append(retry, g)
+		case ok:
+			cy.groups[g] = &groupInfo{protocol: ProtocolClassic, state: d.State,
+				members: len(d.Members), owned: d.AssignedPartitions(), err: d.Err}
+		default:
+			cy.groups[g] = &groupInfo{protocol: ProtocolClassic, err: errNotDescribed}
+		}
+	}
+	cy.mu.Unlock()
+	if len(retry) > 0 {
+		c.describeConsumer(ctx, cy, retry)
+	}
+}
+
+var errNotDescribed = errors.New("group was not described")
+
+// describeConsumer describes KIP-848 groups with ConsumerGroupDescribe.
+func (c *Collector) describeConsumer(ctx context.Context, cy *cycle, groups []string) {
+	described, err := c.adm.DescribeConsumerGroups(ctx, groups...)
+	if err != nil {
+		c.fail(cy, "describe_consumer_groups", fmt.Errorf("describe consumer groups: %w", err))
+	}
+	cy.mu.Lock()
+	defer cy.mu.Unlock()
+	for _, g := range groups {
+		d, ok := described[g]
+		if !ok {
+			cy.groups[g] = &groupInfo{protocol: ProtocolConsumer, err: errNotDescribed}
+			continue
+		}
+		cy.groups[g] = &groupInfo{protocol: ProtocolConsumer, state: d.State,
+			members: len(d.Members), owned: d.AssignedPartitions(), err: d.Err}
+	}
+}
+
+// fetchOffsets fetches the committed offsets of a batch of groups in one
+// OffsetFetch request per coordinator and folds them into the state.
+func (c *Collector) fetchOffsets(ctx context.Context, cy *cycle, groups []string) {
+	fetched := c.adm.FetchManyOffsets(ctx, groups...)
+	var failed int
+	var first error
+	for _, g := range groups {
+		r, ok := fetched[g]
+		if !ok || r.Err != nil {
+			failed++
+			if first == nil {
+				first = fmt.Errorf("fetch offsets of group %q: %w", g, orMissing(r.Err))
+			}
+			continue
+		}
+		c.fold(cy, g, r.Fetched)
+	}
+	if failed > 0 {
+		c.adminErrors.WithLabelValues("offset_fetch").Add(float64(failed - 1))
+		c.fail(cy, "offset_fetch", fmt.Errorf("%d of %d groups failed, first: %w", failed, len(groups), first))
+	}
+}
+
+func orMissing(err error) error {
+	if err == nil {
+		return errors.New("no response for group")
+	}
+	return err
+}
+
+// fold writes one group's committed offsets into its rings.
+func (c *Collector) fold(cy *cycle, group string, offs kadm.OffsetResponses) {
+	cy.mu.Lock()
+	defer cy.mu.Unlock()
+	st := c.state
+	gs := st.groups[group]
+	if gs == nil {
+		gs = &groupState{topics: map[string]*groupTopicState{}}
+		st.groups[group] = gs
+	}
+	gs.lastCycle = st.cycle
+	cy.fetched[group] = true
+	for topic, parts := range offs {
+		ts := st.topics[topic]
+		if ts == nil || !c.cfg.wantTopic(topic) {
+			continue
+		}
+		gt := st.groupTopic(gs, topic, ts.partitions)
+		for p, r := range parts {
+			if r.Err != nil || r.At < 0 || int(p) >= ts.partitions {
+				continue
+			}
+			gt.committed[int(p)*st.window+st.slot(st.cycle)] = r.At
+		}
+	}
+}
+
+// recordTopics writes this cycle's start and end offsets into the state.
+func (c *Collector) recordTopics(cy *cycle) {
+	st := c.state
+	for topic, parts := range cy.ends {
+		n := maxPartition(parts) + 1
+		if n <= 0 {
+			continue
+		}
+		ts := st.topic(topic, n)
+		st.beginTopic(ts)
+		for p, end := range parts {
+			if p < 0 || end.Err != nil {
+				continue
+			}
+			start := int64(noSample)
+			if s, ok := cy.starts.Lookup(topic, p); ok && s.Err == nil {
+				start = s.Offset
+			}
+			st.recordOffsets(ts, int(p), start, end.Offset, cy.at)
+		}
+		c.recordTopicMeta(cy, topic, ts)
+	}
+	for name, ts := range st.topics {
+		if _, ok := cy.ends[name]; !ok {
+			st.clearCurrent(ts.ends)
+			st.clearCurrent(ts.starts)
+		}
+	}
+}
+
+func (c *Collector) recordTopicMeta(cy *cycle, topic string, ts *topicState) {
+	if tc, ok := cy.configs[topic]; ok {
+		ts.retention, ts.compacted = tc.retention, tc.compacted
+	}
+	if td, ok := cy.meta.Topics[topic]; ok && len(td.Partitions) > 0 {
+		ts.replicas = minReplicas(td.Partitions)
+	}
+}
+
+func minReplicas(ps kadm.PartitionDetails) int {
+	m := -1
+	for _, p := range ps {
+		if m < 0 || len(p.Replicas) < m {
+			m = len(p.Replicas)
+		}
+	}
+	return m
+}
+
+func maxPartition(parts map[int32]kadm.ListedOffset) int {
+	m := -1
+	for p := range parts {
+		m = max(m, int(p))
+	}
+	return m
+}
+
+func chunk(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > n {
+		out = append(out, s[:n:n])
+		s = s[n:]
+	}
+	if len(s) > 0 {
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package lag
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+)
+
+// Collector polls the cluster through the admin API every Config.Interval
+// and publishes each result as an immutable Snapshot. It is a
+// prometheus.Collector over the latest snapshot (registered by New), serves
+// the groups API (Routes), and hands snapshots to reports (Snapshot).
+type Collector struct {
+	cfg Config
+	adm *kadm.Client
+	exp Expectations
+	log *slog.Logger
+
+	snap  atomic.Pointer[Snapshot]
+	mu    sync.Mutex // serializes cycles: the state is not shared
+	state *state
+
+	adminErrors *prometheus.CounterVec
+	success     *prometheus.GaugeVec
+	duration    *prometheus.GaugeVec
+	lastSuccess *prometheus.GaugeVec
+	lastOK      time.Time
+}
+
+// New validates cfg (after applying defaults to unset fields), and returns
+// a collector that registers its metrics on reg. It makes no Kafka request
+// until Run or CollectOnce.
+func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Registerer, log *slog.Logger) (*Collector, error) {
+	if adm == nil {
+		return nil, errors.New("new lag collector: nil admin client")
+	}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new lag collector: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Collector{
+		cfg: cfg, adm: adm, exp: exp,
+		log:   log.With("component", "lag"),
+		state: newState(cfg.StatusWindow, cfg.OffsetsTableSize),
+	}
+	if err := c.register(reg); err != nil {
+		return nil, fmt.Errorf("new lag collector: %w", err)
+	}
+	return c, nil
+}
+
+// register creates the collector's self metrics (shared with other
+// collectors through their collector and request labels) and registers the
+// snapshot collector.
+func (c *Collector) register(reg prometheus.Registerer) error {
+	var err error
+	if c.adminErrors, err = sharedVec(reg, metrics.AdminErrors, newCounterVec); err != nil {
+		return err
+	}
+	for _, g := range []struct {
+		dst  **prometheus.GaugeVec
+		spec metrics.Spec
+	}{{&c.success, metrics.CollectorSuccess}, {&c.duration, metrics.CollectorDuration}, {&c.lastSuccess, metrics.CollectorLastSuccess}} {
+		if *g.dst, err = sharedVec(reg, g.spec, newGaugeVec); err != nil {
+			return err
+		}
+	}
+	if err := reg.Register(promCollector{c}); err != nil {
+		return fmt.Errorf("register lag metrics: %w", err)
+	}
+	return nil
+}
+
+// Run collects once immediately and then every Config.Interval until ctx
+// ends. A failing cycle is logged and counted; it never stops Run. Run
+// returns nil when ctx is cancelled.
+func (c *Collector) Run(ctx context.Context) error {
+	tick := time.NewTicker(c.cfg.Interval)
+	defer tick.Stop()
+	for {
+		if err := c.CollectOnce(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("lag collection incomplete", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Snapshot returns the latest published snapshot, or nil before the first
+// cycle completes.
+func (c *Collector) Snapshot() *Snapshot { return c.snap.Load() }
+
+// CollectOnce runs one collection cycle and publishes its snapshot. It
+// returns an error describing the failed requests when any failed; the
+// snapshot is published either way, keeping everything that succeeded.
+func (c *Collector) CollectOnce(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cy := &cycle{at: time.Now(), groups: map[string]*groupInfo{}, fetched: map[string]bool{}}
+	c.state.begin(cy.at)
+	classic, consumer := c.fetchCluster(ctx, cy)
+	c.recordTopics(cy)
+	c.fetchGroups(ctx, cy, classic, consumer)
+	snap := c.publish(cy)
+	c.state.sweep()
+	if !snap.Success {
+		return fmt.Errorf("collect lag: %d admin requests failed: %s", len(snap.Errors), snap.Errors[0])
+	}
+	return nil
+}
+
+// publish builds the snapshot of cycle cy, stores it and updates the
+// collector's self metrics.
+func (c *Collector) publish(cy *cycle) *Snapshot {
+	groups := c.buildGroups(cy)
+	dlqs := c.buildDLQs()
+	snap := &Snapshot{
+		Time: cy.at, Cycle: c.state.cycle, Errors: cy.errs, Success: len(cy.errs) == 0,
+		Brokers: len(cy.meta.Brokers), Objective: c.cfg.LagObjective, Window: c.cfg.StatusWindow,
+		Groups: groups, DLQs: dlqs, Violations: c.evalRules(cy, dlqs, groups),
+		byGroup: make(map[string]int, len(groups)),
+	}
+	for i, g := range groups {
+		snap.byGroup[g.Group] = i
+	}
+	if !cy.metaOK {
+		if prev := c.snap.Load(); prev != nil {
+			snap.Brokers = prev.Brokers
+		}
+	}
+	snap.Duration = time.Since(cy.at)
+	if snap.Success {
+		c.lastOK = cy.at
+		c.lastSuccess.WithLabelValues("lag").Set(float64(cy.at.UnixNano()) / 1e9)
+	}
+	snap.LastSuccess = c.lastOK
+	c.success.WithLabelValues("lag").Set(boolFloat(snap.Success))
+	c.duration.WithLabelValues("lag").Set(snap.Duration.Seconds())
+	c.snap.Store(snap)
+	return snap
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,159 @@
+package lag
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"time"
+)
+
+// Granularity values for Config.Granularity.
+const (
+	GranularityTopic     = "topic"     // one series per group and topic
+	GranularityPartition = "partition" // also one series per group, topic and partition
+)
+
+// Config is the lag collector's configuration, the `lag:` section of the
+// daemon's YAML file. Call SetDefaults before decoding and Validate after.
+type Config struct {
+	Interval          time.Duration `yaml:"interval"`                 // time between two collection cycles; default 15s, at least 1s
+	Granularity       string        `yaml:"granularity"`              // topic (default) or partition: whether per-partition series are exported
+	GroupsInclude     []string      `yaml:"groups_include"`           // regexes (anchored); a group is watched when it matches one; default: all
+	GroupsExclude     []string      `yaml:"groups_exclude"`           // regexes (anchored); a matching group is ignored
+	TopicsInclude     []string      `yaml:"topics_include"`           // regexes (anchored) for topics whose lag is reported; default: all
+	TopicsExclude     []string      `yaml:"topics_exclude"`           // regexes (anchored); default: internal topics starting with "__"
+	StatusWindow      int           `yaml:"status_window"`            // cycles in the sliding window the status is computed over; default 10, at least 3
+	LagObjective      float64       `yaml:"lag_objective_seconds"`    // time lag a group should stay under; reports count breach time; default 60
+	DLQPatterns       []string      `yaml:"dlq_patterns"`             // glob patterns naming dead-letter topics; default *.deadletter, *.dlq, *-dlq, *.DLQ
+	MaxConcurrent     int           `yaml:"max_concurrent_requests"`  // admin requests in flight at once; default 8
+	OffsetsTableSize  int           `yaml:"offsets_table_size"`       // (end offset, time) samples kept per partition for time lag; default 60, at least 2
+	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 50
+
+	compiled compiled
+}
+
+type compiled struct {
+	groupsIn, groupsEx, topicsIn, topicsEx []*regexp.Regexp
+}
+
+// SetDefaults fills every unset field with its default. It is safe to call
+// before decoding YAML into c (decoded values then override the defaults).
+func (c *Config) SetDefaults() {
+	if c.Interval == 0 {
+		c.Interval = 15 * time.Second
+	}
+	if c.Granularity == "" {
+		c.Granularity = GranularityTopic
+	}
+	if c.TopicsExclude == nil {
+		c.TopicsExclude = []string{"__.*"}
+	}
+	if c.StatusWindow == 0 {
+		c.StatusWindow = 10
+	}
+	if c.LagObjective == 0 {
+		c.LagObjective = 60
+	}
+	if c.DLQPatterns == nil {
+		c.DLQPatterns = []string{"*.deadletter", "*.dlq", "*-dlq", "*.DLQ"}
+	}
+	if c.MaxConcurrent == 0 {
+		c.MaxConcurrent = 8
+	}
+	if c.OffsetsTableSize == 0 {
+		c.OffsetsTableSize = 60
+	}
+	if c.FetchGroupsPerReq == 0 {
+		c.FetchGroupsPerReq = 50
+	}
+}
+
+// Validate checks c and compiles its regexes. Messages name the field with
+// its YAML path, for example "lag.interval: must be >= 1s".
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("lag.%s: %s", field, fmt.Sprintf(format, a...)))
+	}
+	if c.Interval < time.Second {
+		bad("interval", "must be >= 1s, got %s", c.Interval)
+	}
+	if c.Granularity != GranularityTopic && c.Granularity != GranularityPartition {
+		bad("granularity", "must be %q or %q, got %q", GranularityTopic, GranularityPartition, c.Granularity)
+	}
+	if c.StatusWindow < 3 {
+		bad("status_window", "must be >= 3, got %d", c.StatusWindow)
+	}
+	if c.LagObjective <= 0 {
+		bad("lag_objective_seconds", "must be > 0, got %g", c.LagObjective)
+	}
+	if c.MaxConcurrent < 1 {
+		bad("max_concurrent_requests", "must be >= 1, got %d", c.MaxConcurrent)
+	}
+	if c.OffsetsTableSize < 2 {
+		bad("offsets_table_size", "must be >= 2, got %d", c.OffsetsTableSize)
+	}
+	if c.FetchGroupsPerReq < 1 {
+		bad("fetch_groups_per_request", "must be >= 1, got %d", c.FetchGroupsPerReq)
+	}
+	for i, p := range c.DLQPatterns {
+		if _, err := path.Match(p, ""); err != nil {
+			bad(fmt.Sprintf("dlq_patterns[%d]", i), "invalid glob %q: %v", p, err)
+		}
+	}
+	var err error
+	for _, rx := range []struct {
+		field string
+		src   []string
+		dst   *[]*regexp.Regexp
+	}{
+		{"groups_include", c.GroupsInclude, &c.compiled.groupsIn},
+		{"groups_exclude", c.GroupsExclude, &c.compiled.groupsEx},
+		{"topics_include", c.TopicsInclude, &c.compiled.topicsIn},
+		{"topics_exclude", c.TopicsExclude, &c.compiled.topicsEx},
+	} {
+		if *rx.dst, err = compileAll(rx.src); err != nil {
+			bad(rx.field, "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func compileAll(src []string) ([]*regexp.Regexp, error) {
+	out := make([]*regexp.Regexp, 0, len(src))
+	for i, s := range src {
+		re, err := regexp.Compile("^(?:" + s + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("[%d] %q: %w", i, s, err)
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+// wantGroup reports whether group passes the include and exclude regexes.
+func (c *Config) wantGroup(group string) bool {
+	return selected(group, c.compiled.groupsIn, c.compiled.groupsEx)
+}
+
+// wantTopic reports whether topic passes the include and exclude regexes.
+func (c *Config) wantTopic(topic string) bool {
+	return selected(topic, c.compiled.topicsIn, c.compiled.topicsEx)
+}
+
+func selected(s string, in, ex []*regexp.Regexp) bool {
+	if len(in) > 0 && !anyMatch(s, in) {
+		return false
+	}
+	return !anyMatch(s, ex)
+}
+
+func anyMatch(s string, res []*regexp.Regexp) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}

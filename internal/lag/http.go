@@ -1,0 +1,82 @@
+package lag
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// Routes registers the groups API on mux:
+//
+//	GET /api/v1/groups          every watched group: status, why, lag, lag seconds, members, per-topic lag
+//	GET /api/v1/groups/{group}  one group, with per-partition lag and status
+//
+// Both answer 503 before the first collection cycle; an unknown group is 404.
+func (c *Collector) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/groups", c.serveGroups)
+	mux.HandleFunc("GET /api/v1/groups/{group}", c.serveGroup)
+}
+
+// groupsPage is the body of GET /api/v1/groups.
+type groupsPage struct {
+	Time        time.Time   `json:"time"`
+	Success     bool        `json:"success"`
+	LastSuccess time.Time   `json:"last_success"`
+	Errors      []string    `json:"errors,omitempty"`
+	Objective   float64     `json:"lag_objective_seconds"`
+	Window      int         `json:"status_window"`
+	Groups      []GroupLag  `json:"groups"`
+	DLQs        []DLQ       `json:"dlqs"`
+	Violations  []Violation `json:"violations"`
+}
+
+func (c *Collector) serveGroups(w http.ResponseWriter, _ *http.Request) {
+	s := c.Snapshot()
+	if s == nil {
+		writeJSON(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
+		return
+	}
+	page := groupsPage{Time: s.Time, Success: s.Success, LastSuccess: s.LastSuccess, Errors: s.Errors,
+		Objective: s.Objective, Window: s.Window, DLQs: s.DLQs, Violations: s.Violations,
+		Groups: make([]GroupLag, len(s.Groups))}
+	for i, g := range s.Groups {
+		g.Topics = withoutPartitions(g.Topics)
+		page.Groups[i] = g
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func withoutPartitions(ts []TopicLag) []TopicLag {
+	out := make([]TopicLag, len(ts))
+	for i, t := range ts {
+		t.Partitions = nil
+		out[i] = t
+	}
+	return out
+}
+
+func (c *Collector) serveGroup(w http.ResponseWriter, r *http.Request) {
+	s := c.Snapshot()
+	if s == nil {
+		writeJSON(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
+		return
+	}
+	g, ok := s.Group(r.PathValue("group"))
+	if !ok {
+		writeJSON(w, http.StatusNotFound, apiError{"unknown or unwatched group " + r.PathValue("group")})
+		return
+	}
+	writeJSON(w, http.StatusOK, g)
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,220 @@
+package lag
+
+import "time"
+
+// noSample marks a ring slot with no observation for its cycle.
+const noSample = -2
+
+// state is the collector's memory across cycles, owned by the goroutine
+// running the cycles. Windows are rings indexed by cycle number modulo the
+// window size, so a group partition costs one int64 per window slot: end and
+// start offsets are kept once per topic partition and shared by every group.
+type state struct {
+	window int
+	table  int
+	cycle  int64 // last cycle number written
+	times  []int64
+	topics map[string]*topicState
+	groups map[string]*groupState
+}
+
+func newState(window, table int) *state {
+	return &state{
+		window: window, table: table,
+		times:  make([]int64, window),
+		topics: map[string]*topicState{},
+		groups: map[string]*groupState{},
+	}
+}
+
+// topicState holds a topic's per-partition offset tables and the rings of
+// its start and end offsets.
+type topicState struct {
+	tables     []*offsetTable
+	starts     []int64 // partition*window + slot
+	ends       []int64
+	lastCycle  int64
+	retention  float64 // seconds; -1 infinite; 0 unknown
+	compacted  bool
+	replicas   int
+	partitions int
+}
+
+// groupState holds a group's rings of committed offsets per topic.
+type groupState struct {
+	topics    map[string]*groupTopicState
+	lastCycle int64
+	last      *GroupLag // last published view, reused when a fetch fails
+}
+
+type groupTopicState struct {
+	committed []int64 // partition*window + slot; noSample when absent
+	lastCycle int64
+}
+
+// begin starts cycle n at time at.
+func (s *state) begin(at time.Time) int64 {
+	s.cycle++
+	s.times[s.slot(s.cycle)] = at.UnixNano()
+	return s.cycle
+}
+
+func (s *state) slot(cycle int64) int { return int(cycle % int64(s.window)) }
+
+// topic returns the state of topic sized for parts partitions.
+func (s *state) topic(name string, parts int) *topicState {
+	ts := s.topics[name]
+	if ts == nil || ts.partitions != parts {
+		ts = s.resizeTopic(ts, parts)
+		s.topics[name] = ts
+	}
+	return ts
+}
+
+func (s *state) resizeTopic(old *topicState, parts int) *topicState {
+	ts := &topicState{partitions: parts, tables: make([]*offsetTable, parts)}
+	ts.starts = fill(make([]int64, parts*s.window), noSample)
+	ts.ends = fill(make([]int64, parts*s.window), noSample)
+	for p := range ts.tables {
+		if old != nil && p < old.partitions {
+			ts.tables[p] = old.tables[p]
+			copy(ts.starts[p*s.window:(p+1)*s.window], old.starts[p*s.window:])
+			copy(ts.ends[p*s.window:(p+1)*s.window], old.ends[p*s.window:])
+			continue
+		}
+		ts.tables[p] = newOffsetTable(s.table)
+	}
+	if old != nil {
+		ts.lastCycle = old.lastCycle
+	}
+	return ts
+}
+
+// clearGap marks the slots of the cycles after last and before now as
+// missing in a ring of per-partition windows.
+func (s *state) clearGap(ring []int64, last int64) {
+	from := max(last+1, s.cycle-int64(s.window)+1)
+	for c := from; c < s.cycle; c++ {
+		sl := s.slot(c)
+		for i := sl; i < len(ring); i += s.window {
+			ring[i] = noSample
+		}
+	}
+}
+
+// clearCurrent marks this cycle's slot of every partition of ring missing.
+func (s *state) clearCurrent(ring []int64) {
+	for i := s.slot(s.cycle); i < len(ring); i += s.window {
+		ring[i] = noSample
+	}
+}
+
+// recordOffsets writes this cycle's start and end offset of partition p.
+func (s *state) recordOffsets(ts *topicState, p int, start, end int64, at time.Time) {
+	i := p*s.window + s.slot(s.cycle)
+	ts.starts[i], ts.ends[i] = start, end
+	if end >= 0 {
+		ts.tables[p].add(end, at)
+	}
+}
+
+// beginTopic prepares ts to receive this cycle's offsets.
+func (s *state) beginTopic(ts *topicState) {
+	s.clearGap(ts.ends, ts.lastCycle)
+	s.clearGap(ts.starts, ts.lastCycle)
+	s.clearCurrent(ts.ends)
+	s.clearCurrent(ts.starts)
+	ts.lastCycle = s.cycle
+}
+
+// groupTopic returns the ring of group on topic for this cycle, sized for
+// parts partitions and with this cycle's slots cleared.
+func (s *state) groupTopic(gs *groupState, topic string, parts int) *groupTopicState {
+	gt := gs.topics[topic]
+	if gt == nil || len(gt.committed) != parts*s.window {
+		nt := &groupTopicState{committed: fill(make([]int64, parts*s.window), noSample)}
+		if gt != nil {
+			copy(nt.committed, gt.committed)
+			nt.lastCycle = gt.lastCycle
+		}
+		gt = nt
+		gs.topics[topic] = gt
+	}
+	if gt.lastCycle != s.cycle {
+		s.clearGap(gt.committed, gt.lastCycle)
+		s.clearCurrent(gt.committed)
+		gt.lastCycle = s.cycle
+	}
+	return gt
+}
+
+// window returns the samples of partition p of a group topic over the
+// window, oldest first, appended to buf.
+func (s *state) windowOf(buf []sample, gt *groupTopicState, ts *topicState, p int) []sample {
+	buf = buf[:0]
+	for c := max(1, s.cycle-int64(s.window)+1); c <= s.cycle; c++ {
+		i := p*s.window + s.slot(c)
+		committed, end := gt.committed[i], ts.ends[i]
+		if committed == noSample || end == noSample {
+			continue
+		}
+		buf = append(buf, sample{committed: committed, lag: offsetLag(committed, ts.starts[i], end)})
+	}
+	return buf
+}
+
+// newRecords returns how many records were appended to ts over the window.
+func (s *state) newRecords(ts *topicState) int64 {
+	var n int64
+	first := max(1, s.cycle-int64(s.window)+1)
+	for p := range ts.partitions {
+		var lo, hi int64 = noSample, noSample
+		for c := first; c <= s.cycle; c++ {
+			if e := ts.ends[p*s.window+s.slot(c)]; e >= 0 {
+				if lo == noSample {
+					lo = e
+				}
+				hi = e
+			}
+		}
+		if lo >= 0 && hi > lo {
+			n += hi - lo
+		}
+	}
+	return n
+}
+
+// sweep forgets groups and topics not seen for a whole window.
+func (s *state) sweep() {
+	old := s.cycle - int64(s.window)
+	for name, gs := range s.groups {
+		if gs.lastCycle <= old {
+			delete(s.groups, name)
+		}
+	}
+	for name, ts := range s.topics {
+		if ts.lastCycle <= old {
+			delete(s.topics, name)
+		}
+	}
+}
+
+// offsetLag is the records a group must still read on a partition: never
+// negative, and measured from the start offset when the committed offset
+// points below it (the segments it pointed into were deleted).
+func offsetLag(committed, start, end int64) int64 {
+	if end < 0 || committed >= end {
+		return 0
+	}
+	if start >= 0 && committed < start {
+		return end - start
+	}
+	return end - committed
+}
+
+func fill(s []int64, v int64) []int64 {
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}

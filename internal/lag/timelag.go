@@ -1,0 +1,116 @@
+package lag
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// offsetTable is the per-partition table of (end offset, time) samples that
+// turns an offset lag into a time lag (the kafka-lag-exporter method).
+//
+// Each point records the FIRST time an end offset was seen: a partition whose
+// end offset stays flat adds no point, so the table remembers when the last
+// record was appended rather than when it was last polled. Points are
+// strictly increasing in both offset and time. When the table is full, the
+// interior point whose neighbours are closest in time is dropped, so recent
+// history stays dense and older history thins out instead of falling off.
+type offsetTable struct {
+	offs  []int64
+	times []int64 // unix nanoseconds
+}
+
+func newOffsetTable(size int) *offsetTable {
+	return &offsetTable{offs: make([]int64, 0, size), times: make([]int64, 0, size)}
+}
+
+// add records that the end offset was end at time at. An end offset below
+// the last point (topic recreated or truncated) resets the table.
+func (t *offsetTable) add(end int64, at time.Time) {
+	n := len(t.offs)
+	if n > 0 {
+		last := t.offs[n-1]
+		switch {
+		case end == last:
+			return
+		case end < last:
+			t.offs, t.times = t.offs[:0], t.times[:0]
+		}
+	}
+	if len(t.offs) == cap(t.offs) {
+		t.dropOne()
+	}
+	t.offs = append(t.offs, end)
+	t.times = append(t.times, at.UnixNano())
+}
+
+// dropOne removes the interior point whose neighbours are closest in time;
+// the first and last points are always kept.
+func (t *offsetTable) dropOne() {
+	n := len(t.offs)
+	if n < 3 {
+		t.offs, t.times = t.offs[1:], t.times[1:]
+		return
+	}
+	best, bestGap := 1, int64(math.MaxInt64)
+	for i := 1; i < n-1; i++ {
+		if gap := t.times[i+1] - t.times[i-1]; gap < bestGap {
+			best, bestGap = i, gap
+		}
+	}
+	copy(t.offs[best:], t.offs[best+1:])
+	copy(t.times[best:], t.times[best+1:])
+	t.offs, t.times = t.offs[:n-1], t.times[:n-1]
+}
+
+// lagSeconds estimates how long ago the record at offset committed (the next
+// record the group will read) was appended, seen from now.
+//
+//   - committed at or past the last point: the group is caught up, 0.
+//   - fewer than two points: unknown (NaN) unless caught up.
+//   - committed between two points: linear interpolation of the time the end
+//     offset passed committed.
+//   - committed before the first point: the record is older than the first
+//     point; extrapolate with the table's average rate, never less than the
+//     age of the first point (if the rate is 0 that age is the answer).
+//
+// The result is never negative.
+func (t *offsetTable) lagSeconds(committed int64, now time.Time) float64 {
+	n := len(t.offs)
+	if n > 0 && committed >= t.offs[n-1] {
+		return 0
+	}
+	if n < 2 {
+		return math.NaN()
+	}
+	k := sort.Search(n, func(i int) bool { return t.offs[i] > committed })
+	var at float64
+	if k == 0 {
+		at = t.extrapolate(committed)
+	} else {
+		at = interpolate(t.offs[k-1], t.times[k-1], t.offs[k], t.times[k], committed+1)
+	}
+	return math.Max(0, (float64(now.UnixNano())-at)/1e9)
+}
+
+// interpolate returns the time the end offset reached off, on the line
+// through (o0, t0) and (o1, t1); o0 < off <= o1.
+func interpolate(o0, t0, o1, t1, off int64) float64 {
+	frac := float64(off-o0) / float64(o1-o0)
+	return float64(t0) + frac*float64(t1-t0)
+}
+
+// extrapolate returns the estimated append time of committed, which lies
+// before the first point: the first point's time minus the records in
+// between at the table's average rate.
+func (t *offsetTable) extrapolate(committed int64) float64 {
+	n := len(t.offs)
+	first := float64(t.times[0])
+	span := t.times[n-1] - t.times[0]
+	recs := t.offs[n-1] - t.offs[0]
+	if span <= 0 || recs <= 0 {
+		return first
+	}
+	perRecord := float64(span) / float64(recs)
+	return first - float64(t.offs[0]-committed)*perRecord
+}

@@ -1,0 +1,47 @@
+package metrics
+
+// Consumer lag, group status, dead-letter topics and cluster rules (owned by
+// internal/lag). Every one of these is emitted by lag's custom collector from
+// its last snapshot: a scrape never calls Kafka.
+var (
+	GroupLagRecords = define(Spec{Name: "eventwatch_consumergroup_lag_records", Kind: Gauge, Area: "lag",
+		Help:   "Records a consumer group still has to read on a topic (sum over partitions of end offset minus committed offset, never negative).",
+		Labels: []string{"group", "topic"}})
+	GroupPartitionLagRecords = define(Spec{Name: "eventwatch_consumergroup_partition_lag_records", Kind: Gauge, Area: "lag",
+		Help:   "Records a consumer group still has to read on one partition (only with lag.granularity: partition).",
+		Labels: []string{"group", "topic", "partition"}})
+	GroupLagSeconds = define(Spec{Name: "eventwatch_consumergroup_lag_seconds", Kind: Gauge, Area: "lag",
+		Help:   "How far behind in time a consumer group is on a topic: the largest partition time lag, interpolated from sampled end offsets.",
+		Labels: []string{"group", "topic"}})
+	GroupPartitionLagSeconds = define(Spec{Name: "eventwatch_consumergroup_partition_lag_seconds", Kind: Gauge, Area: "lag",
+		Help:   "Time lag of a consumer group on one partition (only with lag.granularity: partition).",
+		Labels: []string{"group", "topic", "partition"}})
+	GroupStatus = define(Spec{Name: "eventwatch_consumergroup_status", Kind: Gauge, Area: "lag",
+		Help:   "1 for the group's current status over the sliding window (OK, WARN, ERR, STOP, STALL, REWIND), 0 for the others.",
+		Labels: []string{"group", "status"}})
+	GroupMembers = define(Spec{Name: "eventwatch_consumergroup_members", Kind: Gauge, Area: "lag",
+		Help:   "Members currently in the consumer group (0 for an empty group that still has committed offsets).",
+		Labels: []string{"group"}})
+	GroupInfo = define(Spec{Name: "eventwatch_consumergroup_info", Kind: Gauge, Area: "lag",
+		Help:   "Always 1; labels carry the group's state and protocol (classic or consumer, KIP-848).",
+		Labels: []string{"group", "state", "protocol"}})
+	LagObjective = define(Spec{Name: "eventwatch_consumergroup_lag_objective_seconds", Kind: Gauge, Area: "lag",
+		Help: "Configured time-lag objective (lag.lag_objective_seconds) that alerts and reports compare lag_seconds with."})
+	DLQDepth = define(Spec{Name: "eventwatch_dlq_depth_records", Kind: Gauge, Area: "dlq",
+		Help:   "Records currently held by a dead-letter topic (end offset minus start offset).",
+		Labels: []string{"topic", "source_service"}})
+	DLQRecords = define(Spec{Name: "eventwatch_dlq_records_total", Kind: Counter, Area: "dlq",
+		Help:   "Records ever written to a dead-letter topic (its end offsets); rate() gives the growth.",
+		Labels: []string{"topic", "source_service"}})
+	DLQNewRecords = define(Spec{Name: "eventwatch_dlq_new_records", Kind: Gauge, Area: "dlq",
+		Help:   "Records written to a dead-letter topic during the status window (lag.status_window cycles).",
+		Labels: []string{"topic", "source_service"}})
+	DLQRetention = define(Spec{Name: "eventwatch_dlq_retention_seconds", Kind: Gauge, Area: "dlq",
+		Help:   "retention.ms of a dead-letter topic in seconds (-1 for infinite).",
+		Labels: []string{"topic"}})
+	ClusterBrokers = define(Spec{Name: "eventwatch_cluster_brokers", Kind: Gauge, Area: "cluster",
+		Help: "Brokers the cluster metadata lists."})
+	ClusterRuleViolations = define(Spec{Name: "eventwatch_cluster_rule_violations", Kind: Gauge, Area: "cluster",
+		Help:   "1 per active cluster-rule violation found through the admin API (topic.replication_factor, topic.retention, cluster.min_brokers, dlq.retention, dlq.missing, catalog.no_consumer).",
+		Labels: []string{"rule", "resource", "severity"}})
+)
