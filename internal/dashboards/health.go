@@ -1,0 +1,95 @@
+package dashboards
+
+import "github.com/eventwatch/eventwatch/internal/metrics"
+
+// health is the eventwatch health board: is the monitor itself up,
+// collecting and keeping up with the traffic it samples.
+func health(o Options) Board {
+	return Board{
+		UID:         "eventwatch-health",
+		Title:       "eventwatch / Health",
+		Description: "eventwatch's own health: scrape, Kafka connectivity, background collectors, admin API errors and the sampler.",
+		Tags:        []string{"self"},
+		Rows: []Row{
+			{ID: 1, Title: "Status", Panels: statusPanels(o)},
+			{ID: 10, Title: "Collectors and admin API", Panels: collectorPanels()},
+			{ID: 20, Title: "Sampler", Panels: samplerPanels()},
+		},
+	}
+}
+
+var upMappings = []Mapped{{Value: "0", Text: "DOWN", Color: "red"}, {Value: "1", Text: "UP", Color: "green"}}
+
+func statusPanels(o Options) []Panel {
+	up := `up{job="` + o.Job + `"}`
+	return []Panel{
+		{ID: 2, Title: "Replicas up", Kind: Stat, Unit: "short", Width: 6, Height: 5,
+			Description: "eventwatch replicas Prometheus scraped successfully (job " + o.Job + ").",
+			Queries:     []Query{{Expr: "sum(" + up + ")", Instant: true}},
+			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
+		{ID: 3, Title: "Kafka reachable", Kind: Stat, Width: 6, Height: 5,
+			Description: "Whether every replica's last readiness probe reached the Kafka cluster.",
+			Queries:     []Query{{Expr: "min(" + sel(metrics.KafkaUp) + ")", Instant: true}},
+			Mappings:    upMappings, Thresholds: []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
+		{ID: 4, Title: "Config reload", Kind: Stat, Width: 6, Height: 5,
+			Description: "Whether the last configuration load (start or SIGHUP) succeeded on every replica.",
+			Queries:     []Query{{Expr: "min(" + sel(metrics.ConfigReloadSuccess) + ")", Instant: true}},
+			Mappings:    []Mapped{{Value: "0", Text: "FAILED", Color: "red"}, {Value: "1", Text: "OK", Color: "green"}},
+			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
+		{ID: 5, Title: "Build", Kind: Table, Width: 6, Height: 5,
+			Description: "eventwatch and Go versions running.",
+			Queries:     []Query{{Expr: "count by (version, goversion) (" + sel(metrics.BuildInfo) + ")", Instant: true}}},
+	}
+}
+
+func collectorPanels() []Panel {
+	return []Panel{
+		{ID: 11, Title: "Collector success", Kind: BarGauge, Width: 8, Height: 8,
+			Description: "Whether each background collector's last cycle succeeded completely (1) or not (0).",
+			Queries: []Query{{Expr: "min by (collector) (" + sel(metrics.CollectorSuccess) + ")", Legend: "{{collector}}",
+				Instant: true}},
+			Mappings: []Mapped{{Value: "0", Text: "FAILING", Color: "red"}, {Value: "1", Text: "OK", Color: "green"}},
+			Min:      ptr(0.0), Max: ptr(1.0), Thresholds: []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
+		{ID: 12, Title: "Time since last successful collection", Kind: TimeSeries, Unit: "s", Width: 8,
+			Description: "Seconds since each collector last completed a cycle without error.",
+			Queries: []Query{{Expr: "time() - max by (collector) (" + sel(metrics.CollectorLastSuccess) + ")",
+				Legend: "{{collector}}"}}},
+		{ID: 13, Title: "Collector duration", Kind: TimeSeries, Unit: "s", Width: 8,
+			Description: "Duration of each collector's last cycle.",
+			Queries: []Query{{Expr: "max by (collector) (" + sel(metrics.CollectorDuration) + ")",
+				Legend: "{{collector}}"}}},
+		{ID: 14, Title: "Admin API errors", Kind: TimeSeries, Unit: "ops", Width: 12,
+			Description: "Failed Kafka admin API requests per second, by request kind.",
+			Queries: []Query{{Expr: sumRate("request", sel(metrics.AdminErrors), "$__rate_interval"),
+				Legend: "{{request}}"}}},
+		{ID: 15, Title: "Brokers", Kind: TimeSeries, Unit: "short", Width: 12,
+			Description: "Brokers the cluster metadata lists.",
+			Queries:     []Query{{Expr: "max(" + sel(metrics.ClusterBrokers) + ")", Legend: "brokers"}}},
+	}
+}
+
+func samplerPanels() []Panel {
+	return []Panel{
+		{ID: 21, Title: "Records produced and audited", Kind: TimeSeries, Unit: "ops",
+			Description: "Records produced to watched topics and records audited, per second.",
+			Queries: []Query{
+				{Expr: sumRate("", sel(metrics.RecordsObserved), "$__rate_interval"), Legend: "produced"},
+				{Expr: sumRate("", sel(metrics.RecordsChecked), "$__rate_interval"), Legend: "audited"},
+			}},
+		{ID: 22, Title: "Sampler lag by topic", Kind: TimeSeries, Unit: "short",
+			Description: "Records eventwatch's own sampling consumer is behind the end of each topic.",
+			Queries:     []Query{{Expr: "max by (topic) (" + sel(metrics.SamplerLag) + ")", Legend: "{{topic}}"}}},
+		{ID: 23, Title: "Dropped and sampled-out records", Kind: TimeSeries, Unit: "ops",
+			Description: "Records that could not be audited (by reason), and records skipped because the audit budget was spent.",
+			Queries: []Query{
+				{Expr: sumRate("reason", sel(metrics.SamplerDropped), "$__rate_interval"), Legend: "dropped: {{reason}}"},
+				{Expr: sumRate("", sel(metrics.RecordsSkipped), "$__rate_interval"), Legend: "sampled out"},
+			}},
+		{ID: 24, Title: "Assigned partitions and topics", Kind: TimeSeries, Unit: "short",
+			Description: "Partitions assigned to each replica's sampling consumer, and topics matched by the filters.",
+			Queries: []Query{
+				{Expr: "sum(" + sel(metrics.SamplerPartitions) + ")", Legend: "partitions"},
+				{Expr: "max(" + sel(metrics.SamplerTopics) + ")", Legend: "topics"},
+			}},
+	}
+}
