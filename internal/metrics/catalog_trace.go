@@ -1,0 +1,41 @@
+package metrics
+
+// latencyBuckets span a fast in-process hop (a few milliseconds) to a slow
+// batch pipeline (tens of minutes).
+var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800}
+
+// Trace stitching and OTLP export metrics (owned by internal/trace).
+var (
+	HopLatency = define(Spec{Name: "eventwatch_hop_latency_seconds", Kind: Histogram, Area: "trace",
+		Help:    "Time between an event and the next event of the same chain, by publishing service of each (from event time, else record time).",
+		Labels:  []string{"from_service", "to_service"},
+		Buckets: latencyBuckets})
+	PathwayLatency = define(Spec{Name: "eventwatch_pathway_latency_seconds", Kind: Histogram, Area: "trace",
+		Help:    "End-to-end time from the first to the last event of a closed chain, by pathway (the services in order, joined by '>').",
+		Labels:  []string{"pathway"},
+		Buckets: latencyBuckets})
+	PropagationEvents = define(Spec{Name: "eventwatch_propagation_events_total", Kind: Counter, Area: "trace",
+		Help:   "Events seen by the trace stitcher, by source service (the denominator of propagation coverage).",
+		Labels: []string{"service"}})
+	PropagationCorrelation = define(Spec{Name: "eventwatch_propagation_correlation_total", Kind: Counter, Area: "trace",
+		Help:   "Events carrying a correlation id, by source service; coverage = this / eventwatch_propagation_events_total.",
+		Labels: []string{"service"}})
+	PropagationTraceContext = define(Spec{Name: "eventwatch_propagation_trace_context_total", Kind: Counter, Area: "trace",
+		Help:   "Events carrying a trace context (traceparent header or envelope trace context), by source service.",
+		Labels: []string{"service"}})
+	BrokenChains = define(Spec{Name: "eventwatch_broken_chains_total", Kind: Counter, Area: "trace",
+		Help:   "Closed chains in which a service dropped or replaced the correlation id or trace id, by that service and reason.",
+		Labels: []string{"service", "reason"}})
+	TraceOpenChains = define(Spec{Name: "eventwatch_trace_open_chains", Kind: Gauge, Area: "trace",
+		Help: "Chains currently open in the stitcher's window."})
+	TraceChainsClosed = define(Spec{Name: "eventwatch_trace_chains_closed_total", Kind: Counter, Area: "trace",
+		Help: "Chains closed after their window and analysed."})
+	TraceDropped = define(Spec{Name: "eventwatch_trace_dropped_total", Kind: Counter, Area: "trace",
+		Help:   "Events the stitcher did not stitch, by reason (queue_full, max_chains, chain_full, no_context).",
+		Labels: []string{"reason"}})
+	OTLPSpansExported = define(Spec{Name: "eventwatch_otlp_spans_exported_total", Kind: Counter, Area: "trace",
+		Help: "Spans accepted by the OTLP endpoint."})
+	OTLPSpansDropped = define(Spec{Name: "eventwatch_otlp_spans_dropped_total", Kind: Counter, Area: "trace",
+		Help:   "Spans not exported, by reason (queue_full, export_error, shutdown).",
+		Labels: []string{"reason"}})
+)

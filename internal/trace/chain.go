@@ -1,0 +1,253 @@
+package trace
+
+import (
+	"container/list"
+	"slices"
+	"time"
+
+	oteltrace "go.opentelemetry.io/otel/trace"
+)
+
+// unknownService names events without a source service.
+const unknownService = "unknown"
+
+// event is what the stitcher keeps of one observed record: references and
+// envelope fields, never the payload.
+type event struct {
+	Topic       string
+	Partition   int32
+	Offset      int64
+	EventID     string
+	EventType   string
+	Service     string // bounded service label value
+	Correlation string
+	Ctx         Context
+	EventTime   time.Time // envelope time; zero when absent
+	RecordTime  time.Time // Kafka record time
+	Size        int
+	seq         uint64            // arrival order, the last tie-breaker
+	span        oteltrace.SpanID  // span exported for this event; zero when none
+	spanTrace   oteltrace.TraceID // trace of that span
+}
+
+// at is the event's time for ordering and latency: the envelope time, else
+// the record time.
+func (e *event) at() time.Time {
+	if !e.EventTime.IsZero() {
+		return e.EventTime
+	}
+	return e.RecordTime
+}
+
+// chain is one open flow: events that share a correlation id or a (real)
+// trace id.
+type chain struct {
+	correlations []string            // distinct correlation ids, first seen first
+	traces       []oteltrace.TraceID // distinct real trace ids, first seen first
+	events       []*event
+	eventIDs     map[string]struct{}
+	lastArrival  time.Time
+	elem         *list.Element // position in chains.byAge
+}
+
+// has reports whether the chain already holds an event with id.
+func (c *chain) has(id string) bool {
+	_, ok := c.eventIDs[id]
+	return id != "" && ok
+}
+
+// upstream returns the latest event ordered at or before e, or nil.
+func (c *chain) upstream(e *event) *event {
+	var best *event
+	for _, o := range c.events {
+		if o == e || after(o, e) {
+			continue
+		}
+		if best == nil || after(o, best) {
+			best = o
+		}
+	}
+	return best
+}
+
+// sorted returns the chain's events by event time, then record time, then
+// arrival.
+func (c *chain) sorted() []*event {
+	out := slices.Clone(c.events)
+	slices.SortStableFunc(out, func(a, b *event) int {
+		switch {
+		case after(b, a):
+			return -1
+		case after(a, b):
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// after reports whether a is ordered after b.
+func after(a, b *event) bool {
+	if !a.at().Equal(b.at()) {
+		return a.at().After(b.at())
+	}
+	if !a.RecordTime.Equal(b.RecordTime) {
+		return a.RecordTime.After(b.RecordTime)
+	}
+	return a.seq > b.seq
+}
+
+// chains is the bounded set of open chains, indexed by correlation id and by
+// real trace id, and ordered by last arrival for expiry.
+type chains struct {
+	byCorrelation map[string]*chain
+	byTrace       map[oteltrace.TraceID]*chain
+	byAge         *list.List // of *chain, least recently extended first
+	maxOpen       int
+	maxEvents     int
+}
+
+func newChains(maxOpen, maxEvents int) *chains {
+	return &chains{
+		byCorrelation: make(map[string]*chain),
+		byTrace:       make(map[oteltrace.TraceID]*chain),
+		byAge:         list.New(),
+		maxOpen:       maxOpen,
+		maxEvents:     maxEvents,
+	}
+}
+
+// Reasons an event is not stitched (the reason label of eventwatch_trace_dropped_total).
+const (
+	dropQueueFull = "queue_full"
+	dropMaxChains = "max_chains"
+	dropChainFull = "chain_full"
+	dropNoContext = "no_context"
+	dropDuplicate = "duplicate"
+)
+
+// add puts e into its chain, opening or merging chains as needed, and returns
+// the chain, or a drop reason when e is not stitched.
+func (cs *chains) add(e *event, now time.Time) (*chain, string) {
+	if e.Correlation == "" && !e.Ctx.Real() {
+		return nil, dropNoContext
+	}
+	c := cs.find(e)
+	if c == nil {
+		if cs.byAge.Len() >= cs.maxOpen {
+			return nil, dropMaxChains
+		}
+		c = &chain{eventIDs: make(map[string]struct{})}
+		c.elem = cs.byAge.PushBack(c)
+	}
+	if c.has(e.EventID) {
+		return c, dropDuplicate
+	}
+	if len(c.events) >= cs.maxEvents {
+		return c, dropChainFull
+	}
+	cs.append(c, e, now)
+	return c, ""
+}
+
+// find returns the open chain e belongs to: by correlation id, by real trace
+// id, merging the two when they differ and the merge fits.
+func (cs *chains) find(e *event) *chain {
+	var byCorr, byTrace *chain
+	if e.Correlation != "" {
+		byCorr = cs.byCorrelation[e.Correlation]
+	}
+	if e.Ctx.Real() {
+		byTrace = cs.byTrace[e.Ctx.TraceID]
+	}
+	switch {
+	case byCorr == nil:
+		return byTrace
+	case byTrace == nil || byTrace == byCorr:
+		return byCorr
+	case len(byCorr.events)+len(byTrace.events) <= cs.maxEvents:
+		cs.merge(byCorr, byTrace)
+	}
+	return byCorr
+}
+
+// merge moves every event and index of src into dst and forgets src.
+func (cs *chains) merge(dst, src *chain) {
+	for _, e := range src.events {
+		dst.events = append(dst.events, e)
+		dst.eventIDs[e.EventID] = struct{}{}
+	}
+	for _, id := range src.correlations {
+		dst.correlations = appendNew(dst.correlations, id)
+		cs.byCorrelation[id] = dst
+	}
+	for _, id := range src.traces {
+		dst.traces = appendNew(dst.traces, id)
+		cs.byTrace[id] = dst
+	}
+	if src.lastArrival.After(dst.lastArrival) {
+		dst.lastArrival = src.lastArrival
+	}
+	cs.byAge.Remove(src.elem)
+}
+
+func (cs *chains) append(c *chain, e *event, now time.Time) {
+	c.events = append(c.events, e)
+	if e.EventID != "" {
+		c.eventIDs[e.EventID] = struct{}{}
+	}
+	if e.Correlation != "" {
+		c.correlations = appendNew(c.correlations, e.Correlation)
+		cs.byCorrelation[e.Correlation] = c
+	}
+	if e.Ctx.Real() {
+		c.traces = appendNew(c.traces, e.Ctx.TraceID)
+		cs.byTrace[e.Ctx.TraceID] = c
+	}
+	c.lastArrival = now
+	cs.byAge.MoveToBack(c.elem)
+}
+
+// expire removes and returns every chain whose last event arrived at or
+// before deadline, oldest first.
+func (cs *chains) expire(deadline time.Time) []*chain {
+	var out []*chain
+	for el := cs.byAge.Front(); el != nil; el = cs.byAge.Front() {
+		c := el.Value.(*chain)
+		if c.lastArrival.After(deadline) {
+			break
+		}
+		cs.remove(c)
+		out = append(out, c)
+	}
+	return out
+}
+
+// all removes and returns every open chain (on shutdown).
+func (cs *chains) all() []*chain {
+	return cs.expire(time.Unix(1<<62, 0))
+}
+
+func (cs *chains) remove(c *chain) {
+	for _, id := range c.correlations {
+		if cs.byCorrelation[id] == c {
+			delete(cs.byCorrelation, id)
+		}
+	}
+	for _, id := range c.traces {
+		if cs.byTrace[id] == c {
+			delete(cs.byTrace, id)
+		}
+	}
+	cs.byAge.Remove(c.elem)
+}
+
+// open is the number of open chains.
+func (cs *chains) open() int { return cs.byAge.Len() }
+
+func appendNew[T comparable](s []T, v T) []T {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}

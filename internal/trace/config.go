@@ -1,0 +1,171 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Defaults applied by SetDefaults.
+const (
+	DefaultWindow         = 5 * time.Minute
+	DefaultMaxOpenChains  = 50000
+	DefaultMaxChainEvents = 64
+	DefaultMaxPathways    = 100
+	DefaultMaxServices    = 200
+	DefaultQueueSize      = 10000
+	DefaultBrokenChains   = 50
+	DefaultOTLPQueueSize  = 4096
+	DefaultOTLPBatchSize  = 512
+	DefaultOTLPTimeout    = 10 * time.Second
+	DefaultOTLPProviders  = 256
+)
+
+// OTLP protocols.
+const (
+	ProtocolGRPC = "grpc" // OTLP over gRPC (default port 4317)
+	ProtocolHTTP = "http" // OTLP over HTTP with protobuf bodies (default port 4318)
+)
+
+// Config is the trace stitcher's configuration (the `trace:` section of the
+// daemon's config file).
+type Config struct {
+	Window         time.Duration `yaml:"window"`           // a chain closes this long after its last event arrived
+	MaxOpenChains  int           `yaml:"max_open_chains"`  // events that would open a chain beyond this are dropped (max_chains)
+	MaxChainEvents int           `yaml:"max_chain_events"` // events beyond this in one chain are dropped (chain_full)
+	MaxPathways    int           `yaml:"max_pathways"`     // distinct pathway label values; later ones become "other"
+	MaxServices    int           `yaml:"max_services"`     // distinct service label values; later ones become "other"
+	QueueSize      int           `yaml:"queue_size"`       // events buffered between Observe and the stitcher (queue_full beyond)
+	BrokenChains   int           `yaml:"broken_chains"`    // worst broken chains kept for /api/v1/flows
+	OTLP           OTLPConfig    `yaml:"otlp"`             // span export
+}
+
+// OTLPConfig configures span export. Empty fields fall back to the standard
+// OTEL_EXPORTER_OTLP_* environment variables (endpoint, headers, insecure,
+// protocol, timeout), then to the SDK defaults.
+type OTLPConfig struct {
+	Enabled     bool              `yaml:"enabled"`      // export a span per sampled event
+	Protocol    string            `yaml:"protocol"`     // grpc or http; empty: OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, else grpc
+	Endpoint    string            `yaml:"endpoint"`     // host:port or URL; empty: OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT
+	Insecure    *bool             `yaml:"insecure"`     // plaintext instead of TLS; unset: OTEL_EXPORTER_OTLP_INSECURE or URL scheme
+	Headers     map[string]string `yaml:"headers"`      // extra request headers; empty: OTEL_EXPORTER_OTLP_HEADERS
+	Timeout     time.Duration     `yaml:"timeout"`      // per export request
+	QueueSize   int               `yaml:"queue_size"`   // spans buffered for export; more are dropped (queue_full)
+	BatchSize   int               `yaml:"batch_size"`   // spans per export request
+	SampleRatio *float64          `yaml:"sample_ratio"` // share of traces exported, by trace id; unset means 1
+	Providers   int               `yaml:"providers"`    // per-service tracer providers kept (least recently used evicted)
+}
+
+// SetDefaults fills every zero field with its default.
+func (c *Config) SetDefaults() {
+	setDur(&c.Window, DefaultWindow)
+	setInt(&c.MaxOpenChains, DefaultMaxOpenChains)
+	setInt(&c.MaxChainEvents, DefaultMaxChainEvents)
+	setInt(&c.MaxPathways, DefaultMaxPathways)
+	setInt(&c.MaxServices, DefaultMaxServices)
+	setInt(&c.QueueSize, DefaultQueueSize)
+	setInt(&c.BrokenChains, DefaultBrokenChains)
+	c.OTLP.SetDefaults()
+}
+
+// SetDefaults fills every zero field with its default; the protocol comes
+// from the environment when the config leaves it empty.
+func (c *OTLPConfig) SetDefaults() {
+	if c.Protocol == "" {
+		c.Protocol = protocolFromEnv()
+	}
+	setDur(&c.Timeout, DefaultOTLPTimeout)
+	setInt(&c.QueueSize, DefaultOTLPQueueSize)
+	setInt(&c.BatchSize, DefaultOTLPBatchSize)
+	setInt(&c.Providers, DefaultOTLPProviders)
+	if c.SampleRatio == nil {
+		one := 1.0
+		c.SampleRatio = &one
+	}
+}
+
+// Validate reports every invalid field, each error prefixed with its path
+// under the `trace` key.
+func (c *Config) Validate() error {
+	var errs []error
+	errs = append(errs, positiveDur("trace.window", c.Window))
+	errs = append(errs, positive("trace.max_open_chains", c.MaxOpenChains))
+	errs = append(errs, positive("trace.max_chain_events", c.MaxChainEvents))
+	errs = append(errs, positive("trace.max_pathways", c.MaxPathways))
+	errs = append(errs, positive("trace.max_services", c.MaxServices))
+	errs = append(errs, positive("trace.queue_size", c.QueueSize))
+	errs = append(errs, positive("trace.broken_chains", c.BrokenChains))
+	errs = append(errs, c.OTLP.validate("trace.otlp")...)
+	return errors.Join(errs...)
+}
+
+func (c *OTLPConfig) validate(path string) []error {
+	var errs []error
+	switch c.Protocol {
+	case ProtocolGRPC, ProtocolHTTP:
+	default:
+		errs = append(errs, fmt.Errorf("%s.protocol: %q is not grpc or http", path, c.Protocol))
+	}
+	errs = append(errs, positiveDur(path+".timeout", c.Timeout))
+	errs = append(errs, positive(path+".queue_size", c.QueueSize))
+	errs = append(errs, positive(path+".batch_size", c.BatchSize))
+	errs = append(errs, positive(path+".providers", c.Providers))
+	if c.BatchSize > c.QueueSize && c.QueueSize > 0 {
+		errs = append(errs, fmt.Errorf("%s.batch_size: %d is larger than queue_size %d", path, c.BatchSize, c.QueueSize))
+	}
+	if r := c.SampleRatio; r != nil && (*r < 0 || *r > 1) {
+		errs = append(errs, fmt.Errorf("%s.sample_ratio: %v is not between 0 and 1", path, *r))
+	}
+	for k := range c.Headers {
+		if strings.TrimSpace(k) == "" {
+			errs = append(errs, fmt.Errorf("%s.headers: empty header name", path))
+		}
+	}
+	return errs
+}
+
+// protocolFromEnv maps OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (or the general
+// OTEL_EXPORTER_OTLP_PROTOCOL) to grpc or http; an unset variable means grpc
+// and an unknown value is kept so that Validate names it.
+func protocolFromEnv() string {
+	v := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	if v == "" {
+		v = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	}
+	switch v {
+	case "", "grpc":
+		return ProtocolGRPC
+	case "http/protobuf", "http":
+		return ProtocolHTTP
+	default:
+		return v
+	}
+}
+
+func setInt(p *int, d int) {
+	if *p == 0 {
+		*p = d
+	}
+}
+
+func setDur(p *time.Duration, d time.Duration) {
+	if *p == 0 {
+		*p = d
+	}
+}
+
+func positive(path string, v int) error {
+	if v <= 0 {
+		return fmt.Errorf("%s: must be positive, got %d", path, v)
+	}
+	return nil
+}
+
+func positiveDur(path string, v time.Duration) error {
+	if v <= 0 {
+		return fmt.Errorf("%s: must be positive, got %s", path, v)
+	}
+	return nil
+}

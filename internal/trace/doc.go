@@ -1,0 +1,72 @@
+// Package trace stitches the events eventwatch samples into chains (flows),
+// measures hop and end-to-end latency, reports how well services propagate
+// correlation ids and trace context, and exports one OpenTelemetry span per
+// sampled event over OTLP — all passively, without asking any service to add
+// instrumentation.
+//
+// # Model
+//
+// Every audited record reaches the Stitcher through Observe (it implements
+// audit.Sink). Its trace context is resolved in this order: a valid W3C
+// traceparent header (what OpenTelemetry's Kafka instrumentations write),
+// the envelope's trace context (meta.trace_context in the AuthorWorks
+// standard, audit.Result.TraceID/SpanID), then a trace id derived from the
+// correlation id (the first 16 bytes of SHA-256 over a fixed prefix and the
+// id), so that a chain is one trace even where no service traces.
+//
+// A chain is the set of events sharing a correlation id or a real (header or
+// envelope) trace id; an event that links two open chains merges them. A
+// chain stays open until Config.Window has passed since its last event
+// arrived; then its events are ordered (event time, then record time, then
+// arrival), each consecutive pair is a hop (from service/event type to
+// service/event type, latency from event times, else record times), the
+// sequence of services is its pathway ("a>b>c"), and the first-to-last
+// latency is the pathway's latency. A chain is broken where a service
+// publishes an event that drops or replaces the correlation id or the real
+// trace id of the events before it (reasons correlation_dropped,
+// correlation_replaced, trace_dropped, trace_replaced).
+//
+// # Bounds and partial failure
+//
+// Observe never blocks: events go through a queue of Config.QueueSize and are
+// dropped and counted when it is full. One goroutine (Run) owns all chain
+// state. At most Config.MaxOpenChains chains are open (an event that would
+// open another is dropped, reason max_chains) with at most
+// Config.MaxChainEvents events each (chain_full); events with neither a
+// correlation id nor a trace context are counted for propagation but not
+// stitched (no_context); a repeated event id in a chain is ignored
+// (duplicate). Label values are bounded: Config.MaxServices services and
+// Config.MaxPathways pathways, later ones become "other". On shutdown every
+// open chain is closed and analysed, so nothing already stitched is lost.
+//
+// OTLP export runs on its own goroutine behind a bounded span queue: a slow
+// or unreachable collector costs dropped spans (counted by reason), never a
+// blocked stitcher. Spans follow the messaging conventions for Kafka: name
+// "send {topic}", kind PRODUCER, resource service.name = source service (one
+// tracer provider per service, least recently used evicted). The parent is
+// the event's own publishing span when it carries one, so eventwatch's spans
+// join the services' own traces; otherwise the span is a root of the chain's
+// trace linked to the upstream event's span. Sampling is by trace id
+// (Config.OTLP.SampleRatio) and ignores the publisher's sampled flag.
+//
+// # Metrics
+//
+//	eventwatch_hop_latency_seconds{from_service,to_service}      histogram
+//	eventwatch_pathway_latency_seconds{pathway}                  histogram
+//	eventwatch_propagation_events_total{service}                 counter
+//	eventwatch_propagation_correlation_total{service}            counter
+//	eventwatch_propagation_trace_context_total{service}          counter
+//	eventwatch_broken_chains_total{service,reason}               counter
+//	eventwatch_trace_open_chains                                 gauge
+//	eventwatch_trace_chains_closed_total                         counter
+//	eventwatch_trace_dropped_total{reason}                       counter
+//	eventwatch_otlp_spans_exported_total                         counter
+//	eventwatch_otlp_spans_dropped_total{reason}                  counter
+//
+// # HTTP
+//
+// Routes registers GET /api/v1/flows: pathways with chain counts and latency
+// percentiles, hops, per-service propagation coverage and the worst broken
+// chains with references (topic, partition, offset, event id) to their
+// records, never payloads.
+package trace

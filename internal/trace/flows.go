@@ -1,0 +1,290 @@
+package trace
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ringSize is how many recent latencies each pathway and hop keeps for the
+// percentiles of /api/v1/flows.
+const ringSize = 512
+
+// Report is the body of GET /api/v1/flows.
+type Report struct {
+	GeneratedAt  time.Time            `json:"generated_at"`
+	OpenChains   int                  `json:"open_chains"`   // chains in the window now
+	ClosedChains uint64               `json:"closed_chains"` // chains closed and analysed since start
+	Pathways     []PathwayStats       `json:"pathways"`      // most chains first
+	Hops         []HopStats           `json:"hops"`          // most hops first
+	Propagation  []ServicePropagation `json:"propagation"`   // by service name
+	BrokenChains []BrokenChain        `json:"broken_chains"` // worst first (most breaks, then newest)
+}
+
+// PathwayStats describes the chains that took one pathway.
+type PathwayStats struct {
+	Pathway  string      `json:"pathway"`  // services joined by '>' ("other" beyond max_pathways)
+	Services []string    `json:"services"` // the pathway's services in order
+	Hops     int         `json:"hops"`     // hops per chain (services - 1)
+	Chains   uint64      `json:"chains"`   // closed chains that took it
+	Latency  Percentiles `json:"latency"`  // end-to-end, over the most recent chains
+}
+
+// HopStats describes the hops between two services.
+type HopStats struct {
+	From    string      `json:"from_service"`
+	To      string      `json:"to_service"`
+	Count   uint64      `json:"count"`
+	Latency Percentiles `json:"latency"`
+}
+
+// Percentiles summarise recent latencies, in seconds.
+type Percentiles struct {
+	Samples int     `json:"samples"`
+	P50     float64 `json:"p50_seconds"`
+	P90     float64 `json:"p90_seconds"`
+	P99     float64 `json:"p99_seconds"`
+	Max     float64 `json:"max_seconds"`
+}
+
+// ServicePropagation is one service's propagation health.
+type ServicePropagation struct {
+	Service              string  `json:"service"`
+	Events               uint64  `json:"events"`
+	WithCorrelation      uint64  `json:"with_correlation_id"`
+	WithTraceContext     uint64  `json:"with_trace_context"`
+	CorrelationCoverage  float64 `json:"correlation_coverage_ratio"`
+	TraceContextCoverage float64 `json:"trace_context_coverage_ratio"`
+}
+
+// BrokenChain is a closed chain in which a service dropped or replaced an id.
+type BrokenChain struct {
+	ClosedAt      time.Time  `json:"closed_at"`
+	CorrelationID string     `json:"correlation_id,omitempty"`
+	TraceID       string     `json:"trace_id"`
+	Pathway       string     `json:"pathway"`
+	Breaks        []Break    `json:"breaks"`
+	Events        []EventRef `json:"events"` // in order
+}
+
+// Break names the event at which a chain broke.
+type Break struct {
+	Service string `json:"service"`
+	Reason  string `json:"reason"`
+	Event   int    `json:"event"` // index into Events
+}
+
+// EventRef points at a Kafka record; it never carries the payload.
+type EventRef struct {
+	Topic         string    `json:"topic"`
+	Partition     int32     `json:"partition"`
+	Offset        int64     `json:"offset"`
+	EventID       string    `json:"event_id,omitempty"`
+	EventType     string    `json:"event_type,omitempty"`
+	Service       string    `json:"service"`
+	CorrelationID string    `json:"correlation_id,omitempty"`
+	TraceID       string    `json:"trace_id,omitempty"`
+	Context       Origin    `json:"context"`
+	EventTime     time.Time `json:"event_time,omitzero"`
+	RecordTime    time.Time `json:"record_time,omitzero"`
+}
+
+// ring keeps the most recent latencies.
+type ring struct {
+	vals []time.Duration
+	next int
+}
+
+func (r *ring) add(d time.Duration) {
+	if len(r.vals) < ringSize {
+		r.vals = append(r.vals, d)
+		return
+	}
+	r.vals[r.next] = d
+	r.next = (r.next + 1) % ringSize
+}
+
+func (r *ring) percentiles() Percentiles {
+	if len(r.vals) == 0 {
+		return Percentiles{}
+	}
+	s := slices.Clone(r.vals)
+	slices.Sort(s)
+	q := func(p float64) float64 { return s[int(p*float64(len(s)-1))].Seconds() }
+	return Percentiles{Samples: len(s), P50: q(0.5), P90: q(0.9), P99: q(0.99), Max: s[len(s)-1].Seconds()}
+}
+
+type pathwayAgg struct {
+	services []string
+	chains   uint64
+	lat      ring
+}
+
+type hopKey struct{ from, to string }
+
+type hopAgg struct {
+	count uint64
+	lat   ring
+}
+
+type propAgg struct{ events, corr, trace uint64 }
+
+// flows aggregates closed chains for the HTTP view; safe for concurrent use.
+type flows struct {
+	mu        sync.Mutex
+	pathways  map[string]*pathwayAgg
+	hops      map[hopKey]*hopAgg
+	prop      map[string]*propAgg
+	broken    []BrokenChain
+	maxBroken int
+	closed    uint64
+	openNow   int
+}
+
+func newFlows(maxBroken int) *flows {
+	return &flows{
+		pathways:  make(map[string]*pathwayAgg),
+		hops:      make(map[hopKey]*hopAgg),
+		prop:      make(map[string]*propAgg),
+		maxBroken: maxBroken,
+	}
+}
+
+func (f *flows) observeEvent(service string, corr, trace bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.prop[service]
+	if p == nil {
+		p = &propAgg{}
+		f.prop[service] = p
+	}
+	p.events++
+	if corr {
+		p.corr++
+	}
+	if trace {
+		p.trace++
+	}
+}
+
+// observeChain records a closed chain under its (bounded) pathway label.
+func (f *flows) observeChain(a analysis, pathway string, broken *BrokenChain) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed++
+	if len(a.Hops) > 0 {
+		p := f.pathways[pathway]
+		if p == nil {
+			p = &pathwayAgg{services: slices.Clone(a.Services)}
+			if pathway == otherLabel {
+				p.services = nil
+			}
+			f.pathways[pathway] = p
+		}
+		p.chains++
+		p.lat.add(a.Latency)
+	}
+	for _, h := range a.Hops {
+		k := hopKey{h.From.Service, h.To.Service}
+		agg := f.hops[k]
+		if agg == nil {
+			agg = &hopAgg{}
+			f.hops[k] = agg
+		}
+		agg.count++
+		agg.lat.add(h.Latency)
+	}
+	if broken != nil {
+		f.addBroken(*broken)
+	}
+}
+
+// addBroken keeps the maxBroken worst broken chains: most breaks first, then
+// the most recently closed.
+func (f *flows) addBroken(b BrokenChain) {
+	f.broken = append(f.broken, b)
+	slices.SortStableFunc(f.broken, func(x, y BrokenChain) int {
+		if len(x.Breaks) != len(y.Breaks) {
+			return len(y.Breaks) - len(x.Breaks)
+		}
+		return y.ClosedAt.Compare(x.ClosedAt)
+	})
+	if len(f.broken) > f.maxBroken {
+		f.broken = f.broken[:f.maxBroken]
+	}
+}
+
+func (f *flows) setOpen(n int) {
+	f.mu.Lock()
+	f.openNow = n
+	f.mu.Unlock()
+}
+
+// report builds a consistent copy of the aggregates.
+func (f *flows) report(now time.Time) Report {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := Report{GeneratedAt: now, OpenChains: f.openNow, ClosedChains: f.closed,
+		Pathways: []PathwayStats{}, Hops: []HopStats{}, Propagation: []ServicePropagation{},
+		BrokenChains: slices.Clone(f.broken)}
+	if r.BrokenChains == nil {
+		r.BrokenChains = []BrokenChain{}
+	}
+	for name, p := range f.pathways {
+		r.Pathways = append(r.Pathways, PathwayStats{Pathway: name, Services: p.services,
+			Hops: max(len(p.services)-1, 0), Chains: p.chains, Latency: p.lat.percentiles()})
+	}
+	slices.SortFunc(r.Pathways, func(a, b PathwayStats) int {
+		if a.Chains != b.Chains {
+			return cmpDesc(a.Chains, b.Chains)
+		}
+		return strings.Compare(a.Pathway, b.Pathway)
+	})
+	for k, h := range f.hops {
+		r.Hops = append(r.Hops, HopStats{From: k.from, To: k.to, Count: h.count, Latency: h.lat.percentiles()})
+	}
+	slices.SortFunc(r.Hops, func(a, b HopStats) int {
+		if a.Count != b.Count {
+			return cmpDesc(a.Count, b.Count)
+		}
+		return strings.Compare(a.From+pathwaySep+a.To, b.From+pathwaySep+b.To)
+	})
+	for name, p := range f.prop {
+		r.Propagation = append(r.Propagation, ServicePropagation{Service: name, Events: p.events,
+			WithCorrelation: p.corr, WithTraceContext: p.trace,
+			CorrelationCoverage: ratio(p.corr, p.events), TraceContextCoverage: ratio(p.trace, p.events)})
+	}
+	slices.SortFunc(r.Propagation, func(a, b ServicePropagation) int { return strings.Compare(a.Service, b.Service) })
+	return r
+}
+
+func cmpDesc(a, b uint64) int {
+	if a > b {
+		return -1
+	}
+	return 1
+}
+
+func ratio(n, d uint64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+// Routes registers GET /api/v1/flows on mux.
+func (s *Stitcher) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/flows", s.serveFlows)
+}
+
+func (s *Stitcher) serveFlows(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s.Flows()); err != nil {
+		s.log.Warn("write flows response", "err", err)
+	}
+}

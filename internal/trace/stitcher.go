@@ -1,0 +1,281 @@
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	oteltrace "go.opentelemetry.io/otel/trace"
+)
+
+// Stitcher rebuilds event chains from audited records. Observe only queues;
+// one goroutine (Run) owns every chain, so stitching needs no locks. Create
+// it with New.
+type Stitcher struct {
+	cfg      Config
+	log      *slog.Logger
+	in       chan *event
+	now      func() time.Time
+	seq      uint64
+	chains   *chains
+	services *labelSet
+	pathways *labelSet
+	m        *metricSet
+	flows    *flows
+	exp      *exporter // nil when OTLP export is off
+}
+
+// metricSet holds the stitcher's vectors, created once on the injected registry.
+type metricSet struct {
+	hop, pathway                    *prometheus.HistogramVec
+	propEvents, propCorr, propTrace *prometheus.CounterVec
+	broken, dropped, closed         *prometheus.CounterVec
+	open                            *prometheus.GaugeVec
+	spansExported, spansDropped     *prometheus.CounterVec
+}
+
+func newMetricSet(reg prometheus.Registerer) *metricSet {
+	m := &metricSet{
+		hop: metrics.HopLatency.NewHistogramVec(reg), pathway: metrics.PathwayLatency.NewHistogramVec(reg),
+		propEvents: metrics.PropagationEvents.NewCounterVec(reg), propCorr: metrics.PropagationCorrelation.NewCounterVec(reg),
+		propTrace: metrics.PropagationTraceContext.NewCounterVec(reg), broken: metrics.BrokenChains.NewCounterVec(reg),
+		dropped: metrics.TraceDropped.NewCounterVec(reg), closed: metrics.TraceChainsClosed.NewCounterVec(reg),
+		open: metrics.TraceOpenChains.NewGaugeVec(reg), spansExported: metrics.OTLPSpansExported.NewCounterVec(reg),
+		spansDropped: metrics.OTLPSpansDropped.NewCounterVec(reg),
+	}
+	for _, r := range []string{dropQueueFull, dropMaxChains, dropChainFull, dropNoContext, dropDuplicate} {
+		m.dropped.WithLabelValues(r)
+	}
+	for _, r := range []string{spanDropQueueFull, spanDropExportError, spanDropShutdown} {
+		m.spansDropped.WithLabelValues(r)
+	}
+	m.spansExported.WithLabelValues()
+	m.closed.WithLabelValues()
+	m.open.WithLabelValues().Set(0)
+	return m
+}
+
+// New validates cfg (after applying defaults), registers the trace metrics on
+// reg and, when OTLP export is on, creates the exporter client (it connects
+// lazily; an unreachable collector costs dropped spans, not an error here).
+func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("validate trace config: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Stitcher{
+		cfg: cfg, log: log.With("component", "trace"),
+		in: make(chan *event, cfg.QueueSize), now: time.Now,
+		chains:   newChains(cfg.MaxOpenChains, cfg.MaxChainEvents),
+		services: newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
+		m: newMetricSet(reg), flows: newFlows(cfg.BrokenChains),
+	}
+	if cfg.OTLP.Enabled {
+		exp, err := newExporter(cfg.OTLP, s.m, s.log)
+		if err != nil {
+			return nil, err
+		}
+		s.exp = exp
+	}
+	return s, nil
+}
+
+// Observe queues what the stitcher needs of one audited record (references,
+// envelope fields and the resolved trace context, never the payload). It
+// never blocks: when the queue is full the event is dropped and counted
+// (eventwatch_trace_dropped_total{reason="queue_full"}). Safe for concurrent use.
+func (s *Stitcher) Observe(rec *audit.Record, res *audit.Result) {
+	e := &event{
+		Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
+		EventID: res.EventID, EventType: res.EventType, Service: res.Source,
+		Correlation: res.CorrelationID, Ctx: Resolve(rec, res),
+		EventTime: res.EventTime, RecordTime: rec.Timestamp, Size: res.Size,
+	}
+	select {
+	case s.in <- e:
+	default:
+		s.m.dropped.WithLabelValues(dropQueueFull).Inc()
+	}
+}
+
+// Run stitches queued events and closes chains whose window passed until ctx
+// ends; then it closes every open chain (so their hops still count), flushes
+// the span queue to the OTLP endpoint within the export timeout, and returns
+// nil. Call it once.
+func (s *Stitcher) Run(ctx context.Context) error {
+	if s.exp != nil {
+		go s.exp.run()
+	}
+	tick := time.NewTicker(sweepInterval(s.cfg.Window))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Debug("trace stitcher stopping", "cause", err)
+			}
+			return nil
+		case e := <-s.in:
+			s.ingest(e, s.now())
+		case <-tick.C:
+			s.sweep(s.now())
+		}
+	}
+}
+
+// sweepInterval checks for expired chains often enough that a chain closes
+// within a tenth of its window, at most once a second and at least every 10ms.
+func sweepInterval(window time.Duration) time.Duration {
+	return min(max(window/10, 10*time.Millisecond), time.Second)
+}
+
+// shutdown stitches what is still queued, closes every chain and flushes
+// the exporter.
+func (s *Stitcher) shutdown() {
+	for drained := false; !drained; {
+		select {
+		case e := <-s.in:
+			s.ingest(e, s.now())
+		default:
+			drained = true
+		}
+	}
+	for _, c := range s.chains.all() {
+		s.close(c)
+	}
+	s.updateOpen()
+	if s.exp != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.OTLP.Timeout)
+		defer cancel()
+		s.exp.shutdown(ctx)
+	}
+}
+
+// Flows reports pathways, hops, propagation health and the worst broken chains.
+func (s *Stitcher) Flows() Report {
+	return s.flows.report(s.now())
+}
+
+// ingest counts propagation, stitches e into its chain and exports its span.
+func (s *Stitcher) ingest(e *event, now time.Time) {
+	s.seq++
+	e.seq = s.seq
+	if e.Service == "" {
+		e.Service = unknownService
+	}
+	e.Service = s.services.value(e.Service)
+	s.countPropagation(e)
+	c, reason := s.chains.add(e, now)
+	if reason != "" {
+		s.m.dropped.WithLabelValues(reason).Inc()
+	}
+	if reason == dropDuplicate || e.Ctx.Origin == OriginNone {
+		return
+	}
+	s.exportSpan(e, c, reason == "")
+	s.updateOpen()
+}
+
+func (s *Stitcher) countPropagation(e *event) {
+	s.m.propEvents.WithLabelValues(e.Service).Inc()
+	corr, traced := e.Correlation != "", e.Ctx.Real()
+	if corr {
+		s.m.propCorr.WithLabelValues(e.Service).Inc()
+	}
+	if traced {
+		s.m.propTrace.WithLabelValues(e.Service).Inc()
+	}
+	s.flows.observeEvent(e.Service, corr, traced)
+}
+
+// exportSpan emits e's span. An event without its own trace joins its
+// chain's first real trace, else its correlation-derived trace.
+func (s *Stitcher) exportSpan(e *event, c *chain, stitched bool) {
+	if s.exp == nil {
+		return
+	}
+	traceID := e.Ctx.TraceID
+	var up *event
+	if stitched {
+		up = c.upstream(e)
+		if !e.Ctx.Real() && len(c.traces) > 0 {
+			traceID = c.traces[0]
+		}
+	}
+	e.spanTrace, e.span = s.exp.export(e, traceID, up)
+}
+
+// sweep closes every chain whose last event arrived a window before now.
+func (s *Stitcher) sweep(now time.Time) {
+	for _, c := range s.chains.expire(now.Add(-s.cfg.Window)) {
+		s.close(c)
+	}
+	s.updateOpen()
+}
+
+func (s *Stitcher) updateOpen() {
+	n := s.chains.open()
+	s.m.open.WithLabelValues().Set(float64(n))
+	s.flows.setOpen(n)
+}
+
+// close analyses a chain and records its hops, pathway and breaks.
+func (s *Stitcher) close(c *chain) {
+	a := analyse(c)
+	s.m.closed.WithLabelValues().Inc()
+	pathway := ""
+	if len(a.Hops) > 0 {
+		pathway = s.pathways.value(a.Pathway())
+		s.m.pathway.WithLabelValues(pathway).Observe(a.Latency.Seconds())
+	}
+	for _, h := range a.Hops {
+		s.m.hop.WithLabelValues(h.From.Service, h.To.Service).Observe(h.Latency.Seconds())
+	}
+	var broken *BrokenChain
+	if len(a.Breaks) > 0 {
+		broken = s.brokenChain(c, a, s.now())
+		seen := map[brk]bool{}
+		for _, b := range a.Breaks {
+			k := brk{Service: b.Service, Reason: b.Reason}
+			if !seen[k] {
+				seen[k] = true
+				s.m.broken.WithLabelValues(b.Service, b.Reason).Inc()
+			}
+		}
+	}
+	s.flows.observeChain(a, pathway, broken)
+}
+
+// brokenChain describes a broken chain with references to its records.
+func (s *Stitcher) brokenChain(c *chain, a analysis, at time.Time) *BrokenChain {
+	b := &BrokenChain{ClosedAt: at, TraceID: a.Trace.String(), Pathway: a.Pathway()}
+	if len(c.correlations) > 0 {
+		b.CorrelationID = c.correlations[0]
+	}
+	for _, x := range a.Breaks {
+		b.Breaks = append(b.Breaks, Break{Service: x.Service, Reason: x.Reason, Event: x.Event})
+	}
+	for _, e := range a.Events {
+		b.Events = append(b.Events, eventRef(e))
+	}
+	return b
+}
+
+func eventRef(e *event) EventRef {
+	r := EventRef{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, EventID: e.EventID,
+		EventType: e.EventType, Service: e.Service, CorrelationID: e.Correlation, Context: e.Ctx.Origin,
+		EventTime: e.EventTime, RecordTime: e.RecordTime}
+	if e.Ctx.TraceID != (oteltrace.TraceID{}) {
+		r.TraceID = e.Ctx.TraceID.String()
+	}
+	return r
+}
