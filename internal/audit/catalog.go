@@ -1,0 +1,270 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"gopkg.in/yaml.v3"
+)
+
+// CatalogEntry is one registered event type (standard 002, Event Types
+// Registry): name and version, the JSON Schema of its data, the producing
+// service, the expected consumers, a description and a sample event.
+type CatalogEntry struct {
+	Type        string   `yaml:"type" json:"type"`               // event type, e.g. "user.account.created"
+	Version     string   `yaml:"version" json:"version"`         // event version, e.g. "1.0" or "1"
+	Producer    string   `yaml:"producer" json:"producer"`       // source service that must produce it
+	Consumers   []string `yaml:"consumers" json:"consumers"`     // expected consumer group ids
+	Topic       string   `yaml:"topic" json:"topic,omitempty"`   // topic it is published to, when fixed
+	Description string   `yaml:"description" json:"description"` // what the event means
+	Schema      any      `yaml:"schema" json:"schema"`           // JSON Schema of the data field
+	Sample      any      `yaml:"sample" json:"sample,omitempty"` // a sample event (full envelope)
+	File        string   `yaml:"-" json:"file,omitempty"`        // file the entry was read from
+}
+
+// Catalog is a loaded event catalog with every schema compiled once. It is
+// immutable and safe for concurrent use.
+type Catalog struct {
+	entries []CatalogEntry
+	byKey   map[string]*catalogItem // type + "@" + normalized version
+	byType  map[string][]*catalogItem
+}
+
+type catalogItem struct {
+	entry  *CatalogEntry
+	schema *jsonschema.Schema
+}
+
+// LoadCatalog reads every *.yaml, *.yml and *.json file under dir (one
+// entry per file), compiles each schema and validates each sample's data
+// against it. Any bad entry fails the whole load with an error naming the
+// file and field.
+func LoadCatalog(dir string) (*Catalog, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			if !d.IsDir() {
+				files = append(files, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	sort.Strings(files)
+	entries := make([]CatalogEntry, 0, len(files))
+	for _, f := range files {
+		e, err := readCatalogEntry(f)
+		if err != nil {
+			return nil, fmt.Errorf("load catalog: %w", err)
+		}
+		entries = append(entries, e)
+	}
+	return NewCatalog(entries)
+}
+
+func readCatalogEntry(file string) (CatalogEntry, error) {
+	var e CatalogEntry
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return e, fmt.Errorf("read entry: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&e); err != nil {
+		return e, decodeError(filepath.Base(file), data, err)
+	}
+	e.File = file
+	return e, nil
+}
+
+// NewCatalog builds a catalog from entries, compiling their schemas.
+func NewCatalog(entries []CatalogEntry) (*Catalog, error) {
+	c := &Catalog{byKey: make(map[string]*catalogItem), byType: make(map[string][]*catalogItem)}
+	c.entries = append(c.entries, entries...)
+	for i := range c.entries {
+		e := &c.entries[i]
+		name := e.File
+		if name == "" {
+			name = fmt.Sprintf("entry %d", i)
+		}
+		it, err := compileEntry(e)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Base(name), err)
+		}
+		key := e.Type + "@" + normalizeVersion(e.Version)
+		if prev, dup := c.byKey[key]; dup {
+			return nil, fmt.Errorf("%s: type %s version %s is already registered in %s", filepath.Base(name), e.Type, e.Version, filepath.Base(prev.entry.File))
+		}
+		c.byKey[key] = it
+		c.byType[e.Type] = append(c.byType[e.Type], it)
+	}
+	return c, nil
+}
+
+func compileEntry(e *CatalogEntry) (*catalogItem, error) {
+	switch {
+	case e.Type == "":
+		return nil, ferr("type", "is required")
+	case e.Version == "":
+		return nil, ferr("version", "is required")
+	case e.Producer == "":
+		return nil, ferr("producer", "is required")
+	case e.Schema == nil:
+		return nil, ferr("schema", "is required")
+	}
+	sch, err := compileSchema(e.Type+"@"+e.Version, e.Schema)
+	if err != nil {
+		return nil, ferr("schema", "%v", err)
+	}
+	it := &catalogItem{entry: e, schema: sch}
+	if err := it.validateSample(); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+func compileSchema(name string, schema any) (*jsonschema.Schema, error) {
+	raw, err := json.Marshal(normalizeYAML(schema))
+	if err != nil {
+		return nil, fmt.Errorf("encode schema: %w", err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("decode schema: %w", err)
+	}
+	url := "mem:///catalog/" + strings.NewReplacer("/", "_", " ", "_").Replace(name) + ".json"
+	comp := jsonschema.NewCompiler()
+	if err := comp.AddResource(url, doc); err != nil {
+		return nil, fmt.Errorf("add schema: %w", err)
+	}
+	sch, err := comp.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("compile schema: %w", err)
+	}
+	return sch, nil
+}
+
+// normalizeYAML converts yaml.v3 values (map[string]any with int values)
+// into the shapes encoding/json writes.
+func normalizeYAML(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = normalizeYAML(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = normalizeYAML(x)
+		}
+		return out
+	}
+	return v
+}
+
+func (it *catalogItem) validateSample() error {
+	if it.entry.Sample == nil {
+		return nil
+	}
+	m, ok := normalizeYAML(it.entry.Sample).(map[string]any)
+	if !ok {
+		return ferr("sample", "must be an event object")
+	}
+	data, ok := m["data"]
+	if !ok {
+		return ferr("sample", "has no data field")
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return ferr("sample.data", "%v", err)
+	}
+	if msg := it.validate(raw); msg != "" {
+		return ferr("sample.data", "does not match the schema: %s", msg)
+	}
+	return nil
+}
+
+// validate checks a data value (raw JSON) against the entry's schema and
+// returns "" when valid, else the first problem with its location.
+func (it *catalogItem) validate(data []byte) string {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return "data is not valid JSON: " + err.Error()
+	}
+	err = it.schema.Validate(v)
+	if err == nil {
+		return ""
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	return describeValidation(ve)
+}
+
+var schemaPrinter = message.NewPrinter(language.English)
+
+func describeValidation(ve *jsonschema.ValidationError) string {
+	for len(ve.Causes) > 0 {
+		ve = ve.Causes[0]
+	}
+	loc := "data"
+	for _, tok := range ve.InstanceLocation {
+		loc += "." + tok
+	}
+	return loc + ": " + ve.ErrorKind.LocalizedString(schemaPrinter)
+}
+
+// Entries returns a copy of the catalog entries, sorted by type and version.
+func (c *Catalog) Entries() []CatalogEntry {
+	out := append([]CatalogEntry(nil), c.entries...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].Version < out[j].Version
+	})
+	return out
+}
+
+// Lookup returns the entry of an event type and version ("v1", "1" and
+// "1.0" are the same version). With an empty version it returns the entry
+// when the type has exactly one.
+func (c *Catalog) Lookup(eventType, version string) (CatalogEntry, bool) {
+	it := c.item(eventType, version)
+	if it == nil {
+		return CatalogEntry{}, false
+	}
+	return *it.entry, true
+}
+
+func (c *Catalog) item(eventType, version string) *catalogItem {
+	if version == "" {
+		if its := c.byType[eventType]; len(its) == 1 {
+			return its[0]
+		}
+		return nil
+	}
+	return c.byKey[eventType+"@"+normalizeVersion(version)]
+}
+
+// HasType reports whether any version of an event type is registered.
+func (c *Catalog) HasType(eventType string) bool { return len(c.byType[eventType]) > 0 }

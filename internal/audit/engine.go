@@ -1,0 +1,233 @@
+package audit
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Options configures an Engine.
+type Options struct {
+	Profile *Profile // required: the standard to enforce
+	Catalog *Catalog // optional: enables the catalog.* rules
+
+	// DuplicateWindow is how long an event id is remembered for
+	// duplicate.event_id (default 10m). DuplicateMaxIDs bounds the ids kept
+	// (default 1<<20); when full, the older half is forgotten early.
+	DuplicateWindow time.Duration
+	DuplicateMaxIDs int
+
+	// DriftLearnEvents is how many events of a (type, version) the engine
+	// learns from before it judges drift (default 20). DriftMaxTypes bounds
+	// the learned shapes (default 10000); types beyond it are not judged.
+	DriftLearnEvents int
+	DriftMaxTypes    int
+
+	// Now returns the reference time for timestamps without a record
+	// timestamp, waiver expiry and duplicate windows (default time.Now).
+	Now func() time.Time
+
+	// Logger receives engine diagnostics (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// setDefaults fills zero options with their defaults.
+func (o *Options) setDefaults() {
+	if o.DuplicateWindow == 0 {
+		o.DuplicateWindow = 10 * time.Minute
+	}
+	if o.DuplicateMaxIDs == 0 {
+		o.DuplicateMaxIDs = 1 << 20
+	}
+	if o.DriftLearnEvents == 0 {
+		o.DriftLearnEvents = 20
+	}
+	if o.DriftMaxTypes == 0 {
+		o.DriftMaxTypes = 10000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// validate rejects unusable options.
+func (o *Options) validate() error {
+	switch {
+	case o.Profile == nil:
+		return fmt.Errorf("options: Profile is required")
+	case o.DuplicateWindow < 0:
+		return fmt.Errorf("options: DuplicateWindow must be >= 0")
+	case o.DuplicateMaxIDs < 2:
+		return fmt.Errorf("options: DuplicateMaxIDs must be >= 2")
+	case o.DriftLearnEvents < 1 || o.DriftMaxTypes < 1:
+		return fmt.Errorf("options: drift settings must be >= 1")
+	}
+	return nil
+}
+
+// Engine audits records against one profile. It is safe for concurrent use
+// by many goroutines; its only shared state (duplicate window, drift
+// shapes, per-topic and per-type caches) is bounded and locked internally.
+type Engine struct {
+	opts    Options
+	p       *Profile
+	cat     *Catalog
+	log     *slog.Logger
+	blobMin int
+	dlqRoot *pathNode
+	topics  boundedCache[*topicSettings]
+	types   boundedCache[*typeVerdict]
+	dups    *dupWindow
+	drift   *driftTracker
+	scans   sync.Pool
+}
+
+// NewEngine compiles an engine for opts.Profile.
+func NewEngine(opts Options) (*Engine, error) {
+	opts.setDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	e := &Engine{opts: opts, p: opts.Profile, cat: opts.Catalog,
+		log:     opts.Logger.With("component", "audit"),
+		blobMin: blobMinimum(&opts.Profile.blob),
+		topics:  newBoundedCache[*topicSettings](4096),
+		types:   newBoundedCache[*typeVerdict](4096),
+		dups:    newDupWindow(opts.DuplicateWindow, opts.DuplicateMaxIDs),
+		drift:   newDriftTracker(opts.DriftLearnEvents, opts.DriftMaxTypes),
+	}
+	e.dlqRoot = dlqTrie(&opts.Profile.dlq)
+	e.scans.New = func() any { return new(scanner) }
+	return e, nil
+}
+
+// Profile returns the engine's profile.
+func (e *Engine) Profile() *Profile { return e.p }
+
+// Check audits one record. It never panics and never retains rec. A nil
+// Value is a tombstone: Result.Tombstone is set and no rule runs (deleting a
+// key on a compacted topic is not an envelope violation).
+func (e *Engine) Check(rec *Record) (res Result) {
+	res.Size = len(rec.Value)
+	if rec.Value == nil {
+		res.Tombstone = true
+		return res
+	}
+	defer e.recoverInto(rec, &res)
+	c := evalCtx{e: e, rec: rec, res: &res, ts: e.topicSettingsFor(rec.Topic), now: e.opts.Now()}
+	s := e.scans.Get().(*scanner)
+	defer e.scans.Put(s)
+	c.s = s
+	c.scan()
+	class := c.class()
+	for i, r := range recordRules {
+		on := r.on
+		if on == 0 {
+			on = onEnvelope
+		}
+		if c.ts.sev[i] != "" && on&class != 0 {
+			r.check(&c)
+		}
+	}
+	sortViolations(res.Violations)
+	return res
+}
+
+// recoverInto turns an unexpected panic into an envelope.invalid_json
+// violation so one bad record can never stop a partition.
+func (e *Engine) recoverInto(rec *Record, res *Result) {
+	if r := recover(); r != nil {
+		e.log.Error("audit panic recovered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "panic", fmt.Sprint(r))
+		res.Violations = []Violation{{Rule: "envelope.invalid_json", Severity: SeverityError,
+			Message: "value could not be audited (internal error, see logs)"}}
+	}
+}
+
+func sortViolations(v []Violation) {
+	for i := 1; i < len(v); i++ {
+		for j := i; j > 0 && v[j].Rule < v[j-1].Rule; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+}
+
+// topicSettings is the per-topic resolution of a profile.
+type topicSettings struct {
+	ids      [numRecordRules]string   // rule ids by index
+	sev      [numRecordRules]Severity // "" = off
+	waivers  [numRecordRules][]Waiver
+	maxBytes int
+	topicOK  bool
+	dlq      bool
+}
+
+func (e *Engine) topicSettingsFor(topic string) *topicSettings {
+	if ts, ok := e.topics.get(topic); ok {
+		return ts
+	}
+	ts := e.resolveTopic(topic)
+	e.topics.put(topic, ts)
+	return ts
+}
+
+func (e *Engine) resolveTopic(topic string) *topicSettings {
+	p := e.p
+	ts := &topicSettings{dlq: topic != "" && p.IsDLQTopic(topic)}
+	ts.topicOK = topic == "" || p.topic == nil || p.topic.MatchString(topic)
+	for i, r := range recordRules {
+		ts.ids[i] = r.info.ID
+		if sev, ok := p.RuleSeverity(r.info.ID, topic); ok {
+			ts.sev[i] = sev
+		}
+	}
+	for _, w := range p.Waivers {
+		i := recordRuleIndex(w.Rule)
+		if i >= 0 && matchGlob(w.Topic, topic) {
+			ts.waivers[i] = append(ts.waivers[i], w)
+		}
+	}
+	for _, t := range p.topics {
+		if matchGlob(t.Match, topic) && t.MaxBytes > 0 {
+			ts.maxBytes = t.MaxBytes
+		}
+	}
+	return ts
+}
+
+// boundedCache is a concurrency-safe string-keyed cache that stops
+// inserting at max entries (lookups of uncached keys then recompute).
+type boundedCache[V any] struct {
+	mu  sync.RWMutex
+	m   map[string]V
+	max int
+}
+
+func newBoundedCache[V any](max int) boundedCache[V] {
+	return boundedCache[V]{m: make(map[string]V), max: max}
+}
+
+func (c *boundedCache[V]) get(k string) (V, bool) {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *boundedCache[V]) getBytes(k []byte) (V, bool) {
+	c.mu.RLock()
+	v, ok := c.m[string(k)]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *boundedCache[V]) put(k string, v V) {
+	c.mu.Lock()
+	if len(c.m) < c.max {
+		c.m[k] = v
+	}
+	c.mu.Unlock()
+}

@@ -1,0 +1,51 @@
+package audit
+
+import "strings"
+
+// typeVerdict is the cached naming analysis of one event type string.
+type typeVerdict struct {
+	patternOK   bool   // matches the profile's event type pattern (true when none)
+	action      string // the action segment ("" when the type has too few segments)
+	tenseOK     bool   // the action is past tense
+	typeVersion string // version captured from the type name, "" when none
+}
+
+func (e *Engine) typeVerdictFor(eventType string) *typeVerdict {
+	if v, ok := e.types.get(eventType); ok {
+		return v
+	}
+	v := analyzeType(e.p, eventType)
+	e.types.put(eventType, v)
+	return v
+}
+
+func analyzeType(p *Profile, t string) *typeVerdict {
+	v := &typeVerdict{patternOK: p.eventType == nil || p.eventType.MatchString(t)}
+	if p.typeVer != nil {
+		if m := p.typeVer.FindStringSubmatch(t); m != nil {
+			v.typeVersion = m[1]
+		}
+	}
+	if p.hasAction {
+		segs := strings.Split(t, ".")
+		i := p.actionSeg
+		if i < 0 {
+			i += len(segs)
+		}
+		if i >= 0 && i < len(segs) {
+			v.action = segs[i]
+			v.tenseOK = IsPastTense(v.action)
+		}
+	}
+	return v
+}
+
+// normalizeVersion maps the spellings of one version to one form: "v1",
+// "1", "1.0" and "1.0.0" all become "1"; "1.1" stays "1.1".
+func normalizeVersion(v string) string {
+	v = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(v), "v"), "V")
+	for strings.HasSuffix(v, ".0") {
+		v = strings.TrimSuffix(v, ".0")
+	}
+	return v
+}

@@ -1,0 +1,459 @@
+package audit
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed profiles/*.yaml
+var builtinFS embed.FS
+
+// BuiltinProfiles returns the names of the built-in profiles.
+func BuiltinProfiles() []string { return []string{"authorworks", "huleedu"} }
+
+// LoadProfile returns a built-in profile by name: "huleedu" (standard 000,
+// HuleEdu EDA standards) or "authorworks" (standard 002, AuthorWorks event
+// communication standard). The built-ins are policies written in the same
+// YAML language LoadPolicy reads (see examples/policies/).
+func LoadProfile(name string) (*Profile, error) {
+	data, err := builtinFS.ReadFile("profiles/" + name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("load profile: unknown profile %q (built-in: %s)", name, strings.Join(BuiltinProfiles(), ", "))
+	}
+	return ParsePolicy(name+".yaml", data)
+}
+
+// LoadPolicy reads a custom YAML policy file. Decoding is strict: an
+// unknown key, a wrong type or an invalid value is an error that names the
+// file and the field path, e.g. "policy.yaml: rules.size.max_bytes: must be > 0".
+func LoadPolicy(file string) (*Profile, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	return ParsePolicy(filepath.Base(file), data)
+}
+
+// ParsePolicy compiles a YAML policy; name is used in error messages.
+func ParsePolicy(name string, data []byte) (*Profile, error) {
+	var doc policyDoc
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, decodeError(name, data, err)
+	}
+	p, err := compilePolicy(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, nil
+}
+
+// policyDoc is the YAML policy language (docs/rules-engine.md).
+type policyDoc struct {
+	Name        string            `yaml:"name"`
+	Description string            `yaml:"description"`
+	Standard    string            `yaml:"standard"`
+	Envelope    envelopeDoc       `yaml:"envelope"`
+	Rules       rulesDoc          `yaml:"rules"`
+	Severities  map[string]string `yaml:"severities"`
+	Cluster     ClusterPolicy     `yaml:"cluster"`
+	Topics      []topicOverride   `yaml:"topics"`
+	Waivers     []Waiver          `yaml:"waivers"`
+}
+
+type envelopeDoc struct {
+	Strict bool                `yaml:"strict"` // unknown fields in envelope objects are envelope.unknown_field
+	Fields map[string]fieldDoc `yaml:"fields"` // role -> field
+	Allow  []string            `yaml:"allow"`  // extra field paths allowed when strict
+}
+
+type fieldDoc struct {
+	Path     string `yaml:"path"`     // dotted JSON path, e.g. meta.id
+	Required bool   `yaml:"required"` // absent or null is envelope.missing_field
+	Nullable bool   `yaml:"nullable"` // null is accepted (and treated as absent)
+	Type     string `yaml:"type"`     // string, number, integer, boolean, object, array, any
+	Format   string `yaml:"format"`   // uuid, uuid_v4, rfc3339_utc, traceparent_id, or empty
+}
+
+type rulesDoc struct {
+	Naming    namingParams    `yaml:"naming"`
+	Size      sizeParams      `yaml:"size"`
+	Blob      blobParams      `yaml:"blob"`
+	Timestamp timestampParams `yaml:"timestamp"`
+	DLQ       dlqParams       `yaml:"dlq"`
+}
+
+type namingParams struct {
+	EventType     string `yaml:"event_type"`     // regexp the whole event type must match
+	ActionSegment *int   `yaml:"action_segment"` // dot-separated segment holding the action; negative counts from the end
+	TypeVersion   string `yaml:"type_version"`   // regexp with one group capturing the version from the type name
+	Topic         string `yaml:"topic"`          // regexp the whole topic name must match
+}
+
+type sizeParams struct {
+	MaxBytes int            `yaml:"max_bytes"` // size.event_too_large limit
+	PerType  map[string]int `yaml:"per_type"`  // event type -> limit
+}
+
+type blobParams struct {
+	MaxTextBytes    int      `yaml:"max_text_bytes"`     // a string longer than this is free text carried in the event
+	MinBase64Bytes  int      `yaml:"min_base64_bytes"`   // a base64-alphabet string at least this long is an encoded blob
+	MinDataURIBytes int      `yaml:"min_data_uri_bytes"` // a data: URI at least this long is an inline blob
+	IgnorePaths     []string `yaml:"ignore_paths"`       // field path globs never flagged
+}
+
+type timestampParams struct {
+	MaxFuture time.Duration `yaml:"max_future"` // how far past the reference time an event time may be
+	MaxAge    time.Duration `yaml:"max_age"`    // how far before the reference time an event time may be
+}
+
+type dlqParams struct {
+	OriginalFields      []string `yaml:"original_fields"`       // fields that may hold the wrapped original event
+	ErrorFields         []string `yaml:"error_fields"`          // fields that may hold the error context
+	ErrorHeaderPrefixes []string `yaml:"error_header_prefixes"` // header key prefixes accepted as error context
+}
+
+// topicOverride changes severities or the size limit on matching topics.
+type topicOverride struct {
+	Match      string            `yaml:"match"`      // topic glob
+	Severities map[string]string `yaml:"severities"` // rule id -> error|warning|off
+	MaxBytes   int               `yaml:"max_bytes"`  // size limit on these topics (0 = profile default)
+}
+
+// fieldError is a validation error naming a policy field path.
+type fieldError struct {
+	path string
+	msg  string
+}
+
+func (e *fieldError) Error() string { return e.path + ": " + e.msg }
+
+func ferr(p, format string, args ...any) error {
+	return &fieldError{path: p, msg: fmt.Sprintf(format, args...)}
+}
+
+func compilePolicy(doc *policyDoc) (*Profile, error) {
+	if strings.TrimSpace(doc.Name) == "" {
+		return nil, ferr("name", "is required")
+	}
+	p := &Profile{Name: doc.Name, Description: doc.Description, Standard: doc.Standard, Cluster: doc.Cluster}
+	steps := []func(*policyDoc, *Profile) error{
+		compileEnvelope, compileNaming, compileSize, compileBlob, compileTimestamp,
+		compileDLQ, compileSeverities, compileTopics, compileCluster, compileWaivers,
+	}
+	for _, step := range steps {
+		if err := step(doc, p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func compileRegexp(field, expr string) (*regexp.Regexp, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, ferr(field, "invalid regular expression: %v", err)
+	}
+	return re, nil
+}
+
+func compileNaming(doc *policyDoc, p *Profile) error {
+	n := doc.Rules.Naming
+	var err error
+	if p.eventType, err = compileRegexp("rules.naming.event_type", n.EventType); err != nil {
+		return err
+	}
+	if p.topic, err = compileRegexp("rules.naming.topic", n.Topic); err != nil {
+		return err
+	}
+	if p.typeVer, err = compileRegexp("rules.naming.type_version", n.TypeVersion); err != nil {
+		return err
+	}
+	if p.typeVer != nil && p.typeVer.NumSubexp() != 1 {
+		return ferr("rules.naming.type_version", "must have exactly one capturing group")
+	}
+	if n.ActionSegment != nil {
+		p.actionSeg, p.hasAction = *n.ActionSegment, true
+	}
+	return nil
+}
+
+func compileSize(doc *policyDoc, p *Profile) error {
+	s := doc.Rules.Size
+	if s.MaxBytes < 0 || (s.MaxBytes == 0 && doc.Severities["size.event_too_large"] != "off") {
+		return ferr("rules.size.max_bytes", "must be > 0")
+	}
+	for _, t := range sortedKeys(s.PerType) {
+		if s.PerType[t] <= 0 {
+			return ferr("rules.size.per_type."+t, "must be > 0")
+		}
+	}
+	p.maxBytes, p.perType = s.MaxBytes, s.PerType
+	return nil
+}
+
+func compileBlob(doc *policyDoc, p *Profile) error {
+	b := doc.Rules.Blob
+	checks := []struct {
+		name string
+		v    int
+	}{{"max_text_bytes", b.MaxTextBytes}, {"min_base64_bytes", b.MinBase64Bytes}, {"min_data_uri_bytes", b.MinDataURIBytes}}
+	for _, c := range checks {
+		if c.v < 0 {
+			return ferr("rules.blob."+c.name, "must be >= 0")
+		}
+	}
+	for i, g := range b.IgnorePaths {
+		if _, err := path.Match(g, ""); err != nil {
+			return ferr(fmt.Sprintf("rules.blob.ignore_paths[%d]", i), "invalid glob %q", g)
+		}
+	}
+	p.blob = b
+	return nil
+}
+
+func compileTimestamp(doc *policyDoc, p *Profile) error {
+	t := doc.Rules.Timestamp
+	if t.MaxFuture < 0 {
+		return ferr("rules.timestamp.max_future", "must be >= 0")
+	}
+	if t.MaxAge < 0 {
+		return ferr("rules.timestamp.max_age", "must be >= 0")
+	}
+	p.ts = t
+	return nil
+}
+
+func compileDLQ(doc *policyDoc, p *Profile) error {
+	d := doc.Rules.DLQ
+	if len(d.OriginalFields) == 0 {
+		d.OriginalFields = []string{"original_event", "original", "event"}
+	}
+	if len(d.ErrorFields) == 0 {
+		d.ErrorFields = []string{"error", "error_context"}
+	}
+	p.dlq = d
+	return nil
+}
+
+func parseSeverity(field, s string) (Severity, error) {
+	switch s {
+	case "error", "warning":
+		return Severity(s), nil
+	case "off":
+		return "", nil
+	}
+	return "", ferr(field, "must be error, warning or off (got %q)", s)
+}
+
+func compileSeverities(doc *policyDoc, p *Profile) error {
+	p.severities = make(map[string]Severity, numRecordRules+len(clusterRules))
+	for _, r := range Rules() {
+		p.severities[r.ID] = r.Severity
+	}
+	for _, id := range sortedKeys(doc.Severities) {
+		field := "severities." + id
+		if _, ok := LookupRule(id); !ok {
+			return ferr(field, "unknown rule id")
+		}
+		sev, err := parseSeverity(field, doc.Severities[id])
+		if err != nil {
+			return err
+		}
+		p.severities[id] = sev
+	}
+	return nil
+}
+
+func compileTopics(doc *policyDoc, p *Profile) error {
+	for i, t := range doc.Topics {
+		base := fmt.Sprintf("topics[%d]", i)
+		if t.Match == "" {
+			return ferr(base+".match", "is required")
+		}
+		if _, err := path.Match(t.Match, ""); err != nil {
+			return ferr(base+".match", "invalid glob %q", t.Match)
+		}
+		if t.MaxBytes < 0 {
+			return ferr(base+".max_bytes", "must be >= 0")
+		}
+		for _, id := range sortedKeys(t.Severities) {
+			field := base + ".severities." + id
+			if _, ok := LookupRule(id); !ok {
+				return ferr(field, "unknown rule id")
+			}
+			if _, err := parseSeverity(field, t.Severities[id]); err != nil {
+				return err
+			}
+		}
+	}
+	p.topics = doc.Topics
+	return nil
+}
+
+func compileCluster(doc *policyDoc, p *Profile) error {
+	c := doc.Cluster
+	ints := []struct {
+		name string
+		v    int64
+	}{{"min_replication_factor", int64(c.MinReplicationFactor)}, {"min_brokers", int64(c.MinBrokers)},
+		{"default_retention", int64(c.DefaultRetention)}, {"min_retention", int64(c.MinRetention)}, {"dlq_retention", int64(c.DLQRetention)}}
+	for _, f := range ints {
+		if f.v < 0 {
+			return ferr("cluster."+f.name, "must be >= 0")
+		}
+	}
+	for i, g := range c.DLQTopicPatterns {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			return ferr(fmt.Sprintf("cluster.dlq_topic_patterns[%d]", i), "invalid glob %q", g)
+		}
+	}
+	return nil
+}
+
+func compileWaivers(doc *policyDoc, p *Profile) error {
+	for i, w := range doc.Waivers {
+		base := fmt.Sprintf("waivers[%d]", i)
+		if w.Topic == "" {
+			return ferr(base+".topic", "is required")
+		}
+		if _, err := path.Match(w.Topic, ""); err != nil {
+			return ferr(base+".topic", "invalid glob %q", w.Topic)
+		}
+		if _, ok := LookupRule(w.Rule); !ok {
+			return ferr(base+".rule", "unknown rule id %q", w.Rule)
+		}
+		if strings.TrimSpace(w.Reason) == "" {
+			return ferr(base+".reason", "is required")
+		}
+		day, err := time.Parse(time.DateOnly, w.Until)
+		if err != nil {
+			return ferr(base+".expires", "must be a date YYYY-MM-DD (got %q)", w.Until)
+		}
+		w.Expires = day.AddDate(0, 0, 1)
+		p.Waivers = append(p.Waivers, w)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// decodeError turns a yaml.v3 error into "file: field.path: problem".
+func decodeError(name string, data []byte, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) || len(te.Errors) == 0 {
+		return fmt.Errorf("%s: parse policy: %w", name, err)
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		msgs = append(msgs, translateYAMLError(&root, e))
+	}
+	return fmt.Errorf("%s: %s", name, strings.Join(msgs, "; "))
+}
+
+var yamlErrRe = regexp.MustCompile(`^line (\d+): (?:field (\S+) not found in type \S+|cannot unmarshal !!\w+ ` + "`" + `(.*)` + "`" + ` into (.+))$`)
+
+func translateYAMLError(root *yaml.Node, e string) string {
+	m := yamlErrRe.FindStringSubmatch(e)
+	if m == nil {
+		return e
+	}
+	line, _ := strconv.Atoi(m[1])
+	where := pathAtLine(root, line, m[2])
+	if m[2] != "" {
+		return where + ": unknown field"
+	}
+	return fmt.Sprintf("%s: must be %s (got %q)", where, goTypeWords(m[4]), m[3])
+}
+
+func goTypeWords(t string) string {
+	switch {
+	case t == "time.Duration":
+		return "a duration such as 168h"
+	case strings.HasPrefix(t, "int"):
+		return "an integer"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "audit."):
+		return "a mapping"
+	}
+	return t
+}
+
+// pathAtLine finds the dotted path of the mapping key (named key when not
+// empty) or sequence item written at line.
+func pathAtLine(n *yaml.Node, line int, key string) string {
+	if p, ok := findLine(n, "", line, key); ok {
+		return p
+	}
+	return fmt.Sprintf("line %d", line)
+}
+
+func findLine(n *yaml.Node, prefix string, line int, key string) (string, bool) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if p, ok := findLine(c, prefix, line, key); ok {
+				return p, true
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := joinPath(prefix, k.Value)
+			if k.Line == line && (key == "" || k.Value == key) {
+				return p, true
+			}
+			if q, ok := findLine(v, p, line, key); ok {
+				return q, true
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", prefix, i)
+			if c.Kind == yaml.ScalarNode && c.Line == line && key == "" {
+				return p, true
+			}
+			if q, ok := findLine(c, p, line, key); ok {
+				return q, true
+			}
+		}
+	}
+	return "", false
+}
+
+func joinPath(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}

@@ -1,0 +1,21 @@
+package audit
+
+var ruleProducerMismatch = recordRule{
+	info: RuleInfo{ID: "catalog.producer_mismatch", Severity: SeverityError, Scope: ScopeRecord,
+		Summary:  "the source service is not the catalog's registered producer of the type",
+		Standard: "AuthorWorks: Event Types Registry 3 (producing service); HuleEdu 030 §3.1 (source_service)"},
+	check: checkProducerMismatch,
+}
+
+func checkProducerMismatch(c *evalCtx) {
+	if c.e.cat == nil || c.res.EventType == "" || c.res.Source == "" {
+		return
+	}
+	it := c.e.cat.item(c.res.EventType, c.res.Version)
+	if it == nil || it.entry.Producer == c.res.Source {
+		return
+	}
+	f := c.e.p.fields[roleSource].path
+	c.reportf(rProducerMismatch, f, "%s is %q but the catalog registers %q as the producer of %s",
+		f, clip(c.res.Source), it.entry.Producer, clip(c.res.EventType))
+}

@@ -1,0 +1,37 @@
+package audit
+
+var ruleDrift = recordRule{
+	info: RuleInfo{ID: "drift.breaking_change", Severity: SeverityError, Scope: ScopeRecord,
+		Summary:  "an event of a known type and version lacks a field every earlier event had, or a field changed JSON type",
+		Standard: "HuleEdu 030 §6 (removing fields or changing types REQUIRE a new event version); AuthorWorks: Event Versioning (breaking changes require a new version)"},
+	check: checkDrift,
+}
+
+func checkDrift(c *evalCtx) {
+	if c.res.EventType == "" || c.s.fields[roleData].kind != kindObject {
+		return
+	}
+	key := hashString(hashByte(hashString(fnvOffset, c.res.EventType), 0), normalizeVersion(c.res.Version))
+	sh := c.e.drift.shapeFor(key)
+	if sh == nil {
+		return
+	}
+	if sh.learning() {
+		sh.learnFrom(c.s.shapeWithPaths(c.raw(roleData)), c.e.drift.learn)
+		return
+	}
+	base := c.e.p.fields[roleData].path
+	for i, p := range sh.frozen.Load().judge(c.s.shape) {
+		if i == 4 {
+			break
+		}
+		field := base + "." + p.path
+		if p.removed {
+			c.reportf(rDrift, field, "%s %s: field %s is missing, but every earlier event of this version had it (removing a field needs a new version)",
+				clip(c.res.EventType), c.res.Version, field)
+			continue
+		}
+		c.reportf(rDrift, field, "%s %s: field %s is a %s, earlier events had %s (changing a type needs a new version)",
+			clip(c.res.EventType), c.res.Version, field, kindNames[p.now], kindsWords(p.was))
+	}
+}

@@ -1,0 +1,16 @@
+package audit
+
+var ruleDuplicate = recordRule{
+	info: RuleInfo{ID: "duplicate.event_id", Severity: SeverityWarning, Scope: ScopeRecord,
+		Summary:  "an event id seen before within the duplicate window (at-least-once delivery is fine; the rate is reported)",
+		Standard: "HuleEdu 030 §3.1 (event_id unique per event instance), §5.1 (idempotent consumers); AuthorWorks: Delivery Guarantees (at-least-once)"},
+	check: checkDuplicate,
+}
+
+func checkDuplicate(c *evalCtx) {
+	if c.res.EventID == "" || !c.e.dups.seen(c.res.EventID, c.now) {
+		return
+	}
+	f := c.e.p.fields[roleID].path
+	c.reportf(rDuplicate, f, "event id %q in %s was seen before (within %s)", clip(c.res.EventID), f, c.e.opts.DuplicateWindow)
+}

@@ -1,0 +1,28 @@
+package audit
+
+import "time"
+
+var ruleInvalidTimestamp = recordRule{
+	info: RuleInfo{ID: "envelope.invalid_timestamp", Severity: SeverityError, Scope: ScopeRecord,
+		Summary:  "the event timestamp is not RFC 3339, not UTC, or in the far future or past",
+		Standard: "HuleEdu 030 §3.1 (event_timestamp: datetime, UTC); AuthorWorks: Producer Responsibilities 2 (accurate timestamp in UTC)"},
+	check: checkInvalidTimestamp,
+}
+
+func checkInvalidTimestamp(c *evalCtx) {
+	f := &c.e.p.fields[roleTimestamp]
+	if !f.defined || f.format != "rfc3339_utc" || !c.hasTS {
+		return
+	}
+	if c.tsErr != "" {
+		c.reportf(rInvalidTimestamp, f.path, "field %s is %q, which %s", f.path, clip(c.str(roleTimestamp)), c.tsErr)
+		return
+	}
+	ref, t, lim := c.refTime(), c.res.EventTime, c.e.p.ts
+	if lim.MaxFuture > 0 && t.After(ref.Add(lim.MaxFuture)) {
+		c.reportf(rInvalidTimestamp, f.path, "field %s is %s, more than %s in the future", f.path, t.Format(time.RFC3339), lim.MaxFuture)
+	}
+	if lim.MaxAge > 0 && t.Before(ref.Add(-lim.MaxAge)) {
+		c.reportf(rInvalidTimestamp, f.path, "field %s is %s, more than %s in the past", f.path, t.Format(time.RFC3339), lim.MaxAge)
+	}
+}

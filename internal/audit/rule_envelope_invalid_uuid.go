@@ -1,0 +1,32 @@
+package audit
+
+var ruleInvalidUUID = recordRule{
+	info: RuleInfo{ID: "envelope.invalid_uuid", Severity: SeverityError, Scope: ScopeRecord,
+		Summary:  "an id that must be a UUID (or a UUID v4) is not one",
+		Standard: "HuleEdu 030 §3.1 (event_id: UUID, correlation_id: Optional[UUID]); AuthorWorks: Producer Responsibilities 1 (UUID v4)"},
+	check: checkInvalidUUID,
+}
+
+func checkInvalidUUID(c *evalCtx) {
+	for r := range numRoles {
+		f := &c.e.p.fields[r]
+		if !f.defined || (f.format != "uuid" && f.format != "uuid_v4") || c.s.fields[r].kind != kindString {
+			continue
+		}
+		v := c.str(r)
+		switch {
+		case f.format == "uuid" && !isUUID(v):
+			c.reportf(rInvalidUUID, f.path, "field %s is %q, not a UUID", f.path, clip(v))
+		case f.format == "uuid_v4" && !isUUIDv4(v):
+			c.reportf(rInvalidUUID, f.path, "field %s is %q, not a version 4 UUID", f.path, clip(v))
+		}
+	}
+}
+
+// clip shortens a value quoted in a message.
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:61] + "..."
+}

@@ -1,0 +1,206 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Scope says where a rule is evaluated.
+type Scope string
+
+// Rule scopes.
+const (
+	ScopeRecord  Scope = "record"  // evaluated by the Engine on every audited record
+	ScopeCluster Scope = "cluster" // evaluated from the admin API by the lag collector
+)
+
+// RuleInfo describes one rule of the catalogue.
+type RuleInfo struct {
+	ID       string   `json:"id"`       // stable rule id, e.g. "envelope.missing_field"
+	Severity Severity `json:"severity"` // default severity; a profile may change it or turn the rule off
+	Scope    Scope    `json:"scope"`    // record or cluster
+	Summary  string   `json:"summary"`  // one line: what the rule flags
+	Standard string   `json:"standard"` // the clauses of the standards the rule enforces
+}
+
+// recordRule is a rule evaluated on one record: its catalogue entry plus
+// the check that reports violations on the evaluation context.
+type recordRule struct {
+	info  RuleInfo
+	check func(c *evalCtx)
+	on    uint8 // which records the rule sees (onEnvelope when zero)
+}
+
+// Record classes a rule may apply to.
+const (
+	onEnvelope uint8 = 1 << iota // a valid JSON object on an ordinary topic
+	onInvalid                    // a value that is not a valid JSON object
+	onDLQ                        // a valid JSON object on a dead-letter topic
+	onAll      = onEnvelope | onInvalid | onDLQ
+)
+
+// Rule indexes: the position of each record rule in recordRules. Violations
+// are reported by index so the hot path never looks a rule up by name.
+const (
+	rInvalidJSON = iota
+	rMissingField
+	rWrongType
+	rInvalidUUID
+	rInvalidTimestamp
+	rUnknownField
+	rEventType
+	rActionTense
+	rVersionMismatch
+	rTopic
+	rTooLarge
+	rBlobField
+	rMissingCorrelation
+	rMissingContext
+	rKeyMissing
+	rUnregistered
+	rSchema
+	rProducerMismatch
+	rDrift
+	rDLQContext
+	rDuplicate
+	numRecordRules
+)
+
+// recordRules is the registry of record rules, indexed by the constants
+// above. Each entry lives in its own rule_*.go file with its test.
+var recordRules = [numRecordRules]*recordRule{
+	rInvalidJSON:        &ruleInvalidJSON,
+	rMissingField:       &ruleMissingField,
+	rWrongType:          &ruleWrongType,
+	rInvalidUUID:        &ruleInvalidUUID,
+	rInvalidTimestamp:   &ruleInvalidTimestamp,
+	rUnknownField:       &ruleUnknownField,
+	rEventType:          &ruleEventType,
+	rActionTense:        &ruleActionTense,
+	rVersionMismatch:    &ruleVersionMismatch,
+	rTopic:              &ruleTopic,
+	rTooLarge:           &ruleTooLarge,
+	rBlobField:          &ruleBlobField,
+	rMissingCorrelation: &ruleMissingCorrelation,
+	rMissingContext:     &ruleMissingContext,
+	rKeyMissing:         &ruleKeyMissing,
+	rUnregistered:       &ruleUnregistered,
+	rSchema:             &ruleSchema,
+	rProducerMismatch:   &ruleProducerMismatch,
+	rDrift:              &ruleDrift,
+	rDLQContext:         &ruleDLQContext,
+	rDuplicate:          &ruleDuplicate,
+}
+
+// clusterRules are evaluated outside the engine (the lag collector reads
+// topic configs, brokers and groups through the admin API) and listed here
+// so the catalogue, profiles and waivers know them.
+var clusterRules = []RuleInfo{
+	{ID: "topic.replication_factor", Severity: SeverityError, Scope: ScopeCluster,
+		Summary:  "a topic's replication factor is below the profile's minimum",
+		Standard: "AuthorWorks: Kafka Configuration, Replication Factor 3 for production topics"},
+	{ID: "topic.retention", Severity: SeverityWarning, Scope: ScopeCluster,
+		Summary:  "a topic's retention.ms is below the profile's minimum retention",
+		Standard: "AuthorWorks: Kafka Configuration, Retention configurable per topic, default 7 days"},
+	{ID: "cluster.min_brokers", Severity: SeverityError, Scope: ScopeCluster,
+		Summary:  "the cluster has fewer brokers than the profile's minimum",
+		Standard: "AuthorWorks: Kafka Configuration, Minimum of 3 brokers for fault tolerance"},
+	{ID: "dlq.retention", Severity: SeverityWarning, Scope: ScopeCluster,
+		Summary:  "a dead-letter topic keeps records for less than the profile's DLQ retention",
+		Standard: "AuthorWorks: Dead Letter Handling 4, retention period of 30 days for dead letter topics"},
+	{ID: "dlq.missing", Severity: SeverityWarning, Scope: ScopeCluster,
+		Summary:  "a producing service has no dead-letter topic",
+		Standard: "HuleEdu 030 §5.2 (DLQ strategy for persistent failures); AuthorWorks: Dead Letter Handling 1, each service maintains service.deadletter"},
+	{ID: "catalog.no_consumer", Severity: SeverityWarning, Scope: ScopeCluster,
+		Summary:  "an expected consumer group of a catalogued event type is not consuming its topic",
+		Standard: "AuthorWorks: Event Types Registry 4, expected consumers"},
+}
+
+// Rules returns the rule catalogue: every record rule then every cluster
+// rule, each group sorted by id. The slice is a fresh copy.
+func Rules() []RuleInfo {
+	out := make([]RuleInfo, 0, numRecordRules+len(clusterRules))
+	for _, r := range recordRules {
+		out = append(out, r.info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	cl := append([]RuleInfo(nil), clusterRules...)
+	sort.Slice(cl, func(i, j int) bool { return cl[i].ID < cl[j].ID })
+	return append(out, cl...)
+}
+
+// LookupRule returns the catalogue entry of a rule id.
+func LookupRule(id string) (RuleInfo, bool) {
+	for _, r := range Rules() {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return RuleInfo{}, false
+}
+
+// recordRuleIndex maps a record rule id to its index, or -1.
+func recordRuleIndex(id string) int {
+	for i, r := range recordRules {
+		if r.info.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// WriteRulesMarkdown writes the rule catalogue as a Markdown document
+// (docs/rules.md is generated with it), including the default severity of
+// each rule in the built-in profiles.
+func WriteRulesMarkdown(w io.Writer) error {
+	profiles := make([]*Profile, 0, len(BuiltinProfiles()))
+	for _, name := range BuiltinProfiles() {
+		p, err := LoadProfile(name)
+		if err != nil {
+			return fmt.Errorf("load profile %s: %w", name, err)
+		}
+		profiles = append(profiles, p)
+	}
+	var b strings.Builder
+	b.WriteString("# Rule catalogue\n\n")
+	b.WriteString("Generated by `eventwatch generate` from `internal/audit` (do not edit by hand).\n")
+	b.WriteString("Every violation eventwatch reports carries one of these stable ids. Record rules are\n")
+	b.WriteString("evaluated on each audited record; cluster rules from the admin API. A profile or policy\n")
+	b.WriteString("chooses each rule's severity (`error`, `warning`) or turns it `off`.\n\n")
+	b.WriteString("| rule id | scope | default | ")
+	for _, p := range profiles {
+		fmt.Fprintf(&b, "%s | ", p.Name)
+	}
+	b.WriteString("summary | standard |\n|---|---|---|")
+	for range profiles {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|---|\n")
+	for _, r := range Rules() {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | ", r.ID, r.Scope, r.Severity)
+		for _, p := range profiles {
+			b.WriteString(profileSeverityCell(p, r.ID))
+			b.WriteString(" | ")
+		}
+		fmt.Fprintf(&b, "%s | %s |\n", mdEscape(r.Summary), mdEscape(r.Standard))
+	}
+	_, err := io.WriteString(w, b.String())
+	if err != nil {
+		return fmt.Errorf("write rules markdown: %w", err)
+	}
+	return nil
+}
+
+func profileSeverityCell(p *Profile, rule string) string {
+	sev, ok := p.RuleSeverity(rule, "")
+	if !ok {
+		return "off"
+	}
+	return string(sev)
+}
+
+func mdEscape(s string) string {
+	return strings.ReplaceAll(s, "|", `\|`)
+}

@@ -1,0 +1,146 @@
+package audit
+
+import (
+	"path"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func hashByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
+
+func hashBytes(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+// appendUnescaped appends the decoded form of a JSON string's content
+// (already validated by the scanner) to dst.
+func appendUnescaped(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		if i+1 >= len(raw) {
+			return dst
+		}
+		switch raw[i+1] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			var r rune
+			r, i = decodeU(raw, i)
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default:
+			dst = append(dst, raw[i+1])
+		}
+		i += 2
+	}
+	return dst
+}
+
+// decodeU decodes \uXXXX (and a following low surrogate) at raw[i:], and
+// returns the rune and the index after it.
+func decodeU(raw []byte, i int) (rune, int) {
+	r1 := hex4(raw, i+2)
+	if r1 < 0 {
+		return utf8.RuneError, len(raw)
+	}
+	if utf16.IsSurrogate(r1) && i+12 <= len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+		if r2 := hex4(raw, i+8); r2 >= 0 {
+			if r := utf16.DecodeRune(r1, r2); r != utf8.RuneError {
+				return r, i + 12
+			}
+		}
+	}
+	if utf16.IsSurrogate(r1) {
+		return utf8.RuneError, i + 6
+	}
+	return r1, i + 6
+}
+
+func hex4(b []byte, i int) rune {
+	if i+4 > len(b) {
+		return -1
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(v)
+	}
+	return r
+}
+
+// isUUID reports whether s is a canonical 8-4-4-4-12 hex UUID.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if !isHex(s[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isUUIDv4 reports whether s is a canonical RFC 4122 version 4 UUID.
+func isUUIDv4(s string) bool {
+	if !isUUID(s) || s[14] != '4' {
+		return false
+	}
+	switch s[19] {
+	case '8', '9', 'a', 'b', 'A', 'B':
+		return true
+	}
+	return false
+}
+
+// matchGlob reports whether name matches the glob (path.Match syntax; a
+// malformed glob matches nothing, and globs are validated at load time).
+func matchGlob(glob, name string) bool {
+	ok, _ := path.Match(glob, name)
+	return ok
+}
