@@ -72,7 +72,7 @@ func (s *scanner) checkBlob(sp span) {
 	if reason == "" || len(s.blobs) >= 8 {
 		return
 	}
-	p := s.pathString(s.depth)
+	p := s.pathString(s.depth, false)
 	for _, g := range s.blob.IgnorePaths {
 		if ok, _ := path.Match(g, p); ok {
 			return

@@ -126,3 +126,47 @@ func buildEvent(order []string, vals, overrides map[string]string) []byte {
 	b.WriteByte('}')
 	return []byte(b.String())
 }
+
+// ruleCase is one row of a per-rule table test.
+type ruleCase struct {
+	name    string
+	profile string
+	rec     Record
+	fires   bool   // the rule under test reports a violation
+	field   string // expected Violation.Field when it fires
+	msg     string // substring of the expected message when it fires
+}
+
+// runRuleCases checks each case for the presence (or absence) of rule.
+func runRuleCases(t *testing.T, rule string, cases []ruleCase, mod ...func(*Options)) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEngine(t, tc.profile, mod...)
+			rec := tc.rec
+			res := e.Check(&rec)
+			v, ok := findViolation(res, rule)
+			if ok != tc.fires {
+				t.Fatalf("%s fired=%v, want %v; violations: %+v", rule, ok, tc.fires, res.Violations)
+			}
+			if !ok {
+				return
+			}
+			if v.Field != tc.field {
+				t.Errorf("field = %q, want %q", v.Field, tc.field)
+			}
+			if !strings.Contains(v.Message, tc.msg) {
+				t.Errorf("message %q does not contain %q", v.Message, tc.msg)
+			}
+		})
+	}
+}
+
+// hule and aw build records on the profiles' canonical topics.
+func hule(o map[string]string) Record {
+	return Record{Topic: "huleedu.dev.essaylifecycle.essay", Key: []byte("essay-42"), Value: huleEvent(o)}
+}
+
+func aw(o map[string]string) Record {
+	return Record{Topic: "content", Key: []byte("bk-1001"), Value: awEvent(o)}
+}

@@ -211,7 +211,7 @@ func (s *scanner) noteShape(l loc, kind byte) {
 	}
 	e := shapeEntry{hash: l.hash, kind: kind, inArray: l.arr}
 	if s.wantPaths {
-		e.path = s.pathString(s.depth)
+		e.path = s.pathString(s.depth, true)
 	}
 	s.shape = append(s.shape, e)
 }
@@ -481,15 +481,17 @@ func (s *scanner) unescapeScratch(raw []byte) []byte {
 	return s.scratch
 }
 
-// pathString renders the current path up to depth d plus a final key, as
-// "data.items[2].body".
-func (s *scanner) pathString(d int) string {
+// pathString renders the current path up to depth d, as
+// "data.items[2].body" (or "data.items[].body" when generic).
+func (s *scanner) pathString(d int, generic bool) string {
 	var b []byte
 	for i := 1; i <= d; i++ {
 		e := s.stack[i]
 		if e.end < 0 {
 			b = append(b, '[')
-			b = appendInt(b, int(e.index))
+			if !generic {
+				b = appendInt(b, int(e.index))
+			}
 			b = append(b, ']')
 			continue
 		}

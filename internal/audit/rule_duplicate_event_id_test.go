@@ -1,0 +1,70 @@
+package audit
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRuleDuplicate(t *testing.T) {
+	now := testNow
+	e := newTestEngine(t, "huleedu", func(o *Options) { o.Now = func() time.Time { return now }; o.DuplicateWindow = time.Minute })
+	r := hule(nil)
+	if _, ok := findViolation(e.Check(&r), "duplicate.event_id"); ok {
+		t.Fatal("first sighting reported as duplicate")
+	}
+	v, ok := findViolation(e.Check(&r), "duplicate.event_id")
+	if !ok || v.Field != "event_id" || v.Severity != SeverityWarning {
+		t.Fatalf("second sighting: %+v %v", v, ok)
+	}
+	now = now.Add(3 * time.Minute)
+	other := hule(map[string]string{"event_id": `"11111111-1111-4111-8111-111111111111"`})
+	e.Check(&other)
+	now = now.Add(3 * time.Minute)
+	if _, ok := findViolation(e.Check(&r), "duplicate.event_id"); ok {
+		t.Fatal("id older than two windows still remembered")
+	}
+}
+
+func TestDupWindowBounded(t *testing.T) {
+	d := newDupWindow(0, 64)
+	for i := 0; i < 10000; i++ {
+		d.seen(fmt.Sprint("id-", i), testNow)
+	}
+	total := 0
+	for i := range d.shards {
+		total += len(d.shards[i].cur) + len(d.shards[i].prev)
+	}
+	if total > 64+2*dupShards {
+		t.Fatalf("remembered %d ids, bound is 64", total)
+	}
+	if !d.seen("id-9999", testNow) {
+		t.Fatal("most recent id forgotten")
+	}
+}
+
+func TestDupWindowConcurrent(t *testing.T) {
+	e := newTestEngine(t, "huleedu")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	dups := 0
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				r := hule(map[string]string{"event_id": fmt.Sprintf(`"00000000-0000-4000-8000-%012d"`, i)})
+				if _, ok := findViolation(e.Check(&r), "duplicate.event_id"); ok {
+					mu.Lock()
+					dups++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if dups != 7*200 {
+		t.Fatalf("duplicates = %d, want %d (each id seen 8 times)", dups, 7*200)
+	}
+}
