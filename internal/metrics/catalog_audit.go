@@ -22,7 +22,7 @@ var (
 		Help:   "Records read but not audited because the partition's audit budget was spent (sampled out).",
 		Labels: []string{"topic"}})
 	SamplerDropped = define(Spec{Name: "eventwatch_sampler_dropped_records_total", Kind: Counter, Area: "sampler",
-		Help:   "Records that could not be audited (queue full or fetch error), by reason.",
+		Help:   "Records that could not be audited, by reason (queue_full, decompress_too_large, audit_panic).",
 		Labels: []string{"reason"}})
 	SamplerLag = define(Spec{Name: "eventwatch_sampler_lag_records", Kind: Gauge, Area: "sampler",
 		Help:   "How far eventwatch's own sampling consumer is behind the end of each topic.",
@@ -31,4 +31,16 @@ var (
 		Help: "Partitions currently assigned to this replica's sampling consumer."})
 	SamplerTopics = define(Spec{Name: "eventwatch_sampler_topics", Kind: Gauge, Area: "sampler",
 		Help: "Topics matched by the include/exclude filters and being sampled."})
+)
+
+// Sampler health metrics beyond the counts above.
+var (
+	SamplerErrors = define(Spec{Name: "eventwatch_sampler_errors_total", Kind: Counter, Area: "sampler",
+		Help:   "Errors met by the sampling consumer, by operation (poll: fetch or group errors; commit: offset commits).",
+		Labels: []string{"op"}})
+	SamplerRebalances = define(Spec{Name: "eventwatch_sampler_rebalances_total", Kind: Counter, Area: "sampler",
+		Help:   "Partition assignment changes of the sampling consumer, by event (assigned, revoked, lost).",
+		Labels: []string{"event"}})
+	SamplerQueued = define(Spec{Name: "eventwatch_sampler_queued_records", Kind: Gauge, Area: "sampler",
+		Help: "Records read and waiting for an audit worker (bounded by sample.max_queue)."})
 )

@@ -1,0 +1,74 @@
+// Package sample is eventwatch's passive sampling consumer: it reads the
+// records of every watched topic, audits a bounded sample of them, and turns
+// the results into metrics and sink calls.
+//
+// # Model
+//
+// The sampler is one franz-go client in its own consumer group (default
+// "eventwatch"). It subscribes by regular expression (kgo.ConsumeRegex with
+// the anchored include patterns, kgo.ConsumeExcludeTopics with the anchored
+// exclude patterns; internal topics are excluded by default), so franz-go's
+// own metadata refresh, every sample.metadata_refresh, discovers new topics
+// and rejoins the group: no topic list of our own to keep in sync, and
+// several replicas in the same group split the partitions between them.
+//
+// It is passive: it never produces, it only commits offsets of its own group,
+// and a partition the group never committed starts at sample.start_from
+// (default "latest", meaning records produced after the sampler started: a
+// topic created later is read from its first record). Progress is committed
+// by marking each polled batch (kgo.AutoCommitMarks) and committing the marks
+// every sample.commit_interval, on revoke and on shutdown, so a restart
+// resumes at the first record not yet counted: no gap, no double count.
+//
+// Every record read is counted as observed, by offset distance, so records
+// compacted away or taken by transaction markers between two reads count as
+// produced. Up to sample.budget_per_partition records per second per
+// partition (a token bucket holding one second) are audited; the rest are
+// counted as skipped. checked/observed is the sampling rate, and compliance
+// rates are estimates over `checked` records.
+//
+// Audits run in sample.workers goroutines fed by a queue bounded by count
+// (sample.max_queue) and bytes (sample.max_queue_bytes). Queuing never
+// blocks: when the queue is full the record is dropped (counted with reason
+// queue_full) and the consumer stays at the head of the log, so a slow
+// auditor costs sample size, never lag, heartbeats or rebalances (franz-go
+// heartbeats in the background). Queued records are copies, so the fetch
+// buffers they came from are freed at once. Fetch memory is bounded by
+// sample.fetch_max_bytes × sample.max_concurrent_fetches and decompression
+// by sample.max_decompressed_batch_bytes.
+//
+// # Partial failure
+//
+//   - A record the auditor cannot parse (binary, truncated, huge, a
+//     tombstone) is the auditor's business: it returns violations, and the
+//     sampler counts them. An auditor or sink that panics costs that record
+//     only (dropped, reason audit_panic; or errors{op="sink"}).
+//   - A batch that decompresses past the bound is skipped: its records are
+//     counted as observed and dropped (reason decompress_too_large) and the
+//     partition moves on, never stalls.
+//   - Kafka unreachable: franz-go retries with backoff; poll errors are
+//     counted (errors{op="poll"}) and shown in Status.LastError; polling goes
+//     on and resumes from the committed offsets.
+//   - Crash (no clean shutdown): records polled after the last commit (at
+//     most commit_interval) are read and counted again, and audits still
+//     queued are lost.
+//
+// # Metrics
+//
+//	eventwatch_records_observed_total{topic}
+//	eventwatch_records_checked_total{topic}
+//	eventwatch_records_compliant_total{topic}
+//	eventwatch_violations_total{rule,topic,source_service,severity}
+//	eventwatch_event_size_bytes{topic}
+//	eventwatch_sampler_skipped_records_total{topic}
+//	eventwatch_sampler_dropped_records_total{reason}
+//	eventwatch_sampler_lag_records{topic}
+//	eventwatch_sampler_assigned_partitions
+//	eventwatch_sampler_topics
+//	eventwatch_sampler_queued_records
+//	eventwatch_sampler_errors_total{op}
+//	eventwatch_sampler_rebalances_total{event}
+//
+// source_service is bounded by sample.max_source_services (later services
+// are "other"; a record without one is "unknown").
+package sample

@@ -1,0 +1,262 @@
+package sample
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+// fakeAuditor flags values that are not JSON objects (envelope.invalid_json)
+// and objects without "event_id" (envelope.missing_field), reads "source"
+// into Result.Source, and remembers the largest value and header count seen.
+// block, when set, is received from before each check (a slow auditor).
+type fakeAuditor struct {
+	block      chan struct{}
+	checks     atomic.Int64
+	maxValue   atomic.Int64
+	maxHeaders atomic.Int64
+	tombstones atomic.Int64
+}
+
+func (f *fakeAuditor) Check(rec *audit.Record) audit.Result {
+	if f.block != nil {
+		<-f.block
+	}
+	f.checks.Add(1)
+	storeMax(&f.maxValue, int64(len(rec.Value)))
+	storeMax(&f.maxHeaders, int64(len(rec.Headers)))
+	res := audit.Result{Size: len(rec.Value)}
+	if rec.Value == nil {
+		f.tombstones.Add(1)
+		res.Tombstone = true
+		return res
+	}
+	var v map[string]any
+	if err := json.Unmarshal(rec.Value, &v); err != nil {
+		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.invalid_json", Severity: audit.SeverityError})
+		return res
+	}
+	res.Source, _ = v["source"].(string)
+	if _, ok := v["event_id"]; !ok {
+		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.missing_field", Severity: audit.SeverityError, Field: "event_id"})
+	}
+	return res
+}
+
+func storeMax(a *atomic.Int64, v int64) {
+	for {
+		cur := a.Load()
+		if v <= cur || a.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+// countingSink counts Observe calls.
+type countingSink struct{ n atomic.Int64 }
+
+func (c *countingSink) Observe(*audit.Record, *audit.Result) { c.n.Add(1) }
+
+// harness is a running sampler against a kfake cluster.
+type harness struct {
+	t       *testing.T
+	c       *kfake.Cluster
+	reg     *prometheus.Registry
+	s       *Sampler
+	cancel  context.CancelFunc
+	done    chan error
+	stopped bool
+}
+
+// testConfig is a default config tuned for fast tests.
+func testConfig() Config {
+	var cfg Config
+	cfg.SetDefaults()
+	cfg.MetadataRefresh = time.Second
+	cfg.CommitInterval = 200 * time.Millisecond
+	cfg.BudgetPerPartition = 1e6
+	cfg.Workers = 2
+	return cfg
+}
+
+// newHarness creates a sampler (not yet running) for cluster c.
+func newHarness(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, sinks ...audit.Sink) *harness {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	base := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ClientID("eventwatch-test")}
+	s, err := New(cfg, base, a, sinks, reg, log)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return &harness{t: t, c: c, reg: reg, s: s}
+}
+
+// start runs the sampler until stop or the end of the test.
+func (h *harness) start() *harness {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.s.Run(ctx) }()
+	h.t.Cleanup(h.stop)
+	return h
+}
+
+// stop cancels Run and waits for it to return (commit and leave included).
+func (h *harness) stop() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		h.t.Errorf("Run did not return within 30s of cancel")
+	}
+}
+
+// waitAssigned waits until the sampler owns at least n partitions.
+func (h *harness) waitAssigned(n int) {
+	h.t.Helper()
+	waitFor(h.t, "partitions assigned", func() bool { return h.s.Status().AssignedPartitions >= n })
+}
+
+// value sums the samples of metric name whose labels include want.
+func (h *harness) value(name string, want map[string]string) float64 {
+	h.t.Helper()
+	return metricValue(h.t, h.reg, name, want)
+}
+
+// waitValue waits until metric name (labels want) reaches v.
+func (h *harness) waitValue(name string, want map[string]string, v float64) {
+	h.t.Helper()
+	waitFor(h.t, name+" to reach value", func() bool { return h.value(name, want) >= v })
+	if got := h.value(name, want); got != v {
+		h.t.Fatalf("%s%v = %v, want %v", name, want, got, v)
+	}
+}
+
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, want map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if labelsMatch(m, want) {
+				sum += sampleValue(m)
+			}
+		}
+	}
+	return sum
+}
+
+func labelsMatch(m *dto.Metric, want map[string]string) bool {
+	n := 0
+	for _, lp := range m.GetLabel() {
+		if v, ok := want[lp.GetName()]; ok {
+			if v != lp.GetValue() {
+				return false
+			}
+			n++
+		}
+	}
+	return n == len(want)
+}
+
+func sampleValue(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Histogram != nil:
+		return float64(m.Histogram.GetSampleCount())
+	}
+	return 0
+}
+
+// waitFor polls cond until it holds, failing the test after 30s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// produce writes records synchronously, failing the test on error.
+func produce(t *testing.T, cl *kgo.Client, recs ...*kgo.Record) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+// createTopic creates topic with n partitions.
+func createTopic(t *testing.T, cl *kgo.Client, topic string, n int32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, n, 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+}
+
+func rec(topic string, partition int32, value string) *kgo.Record {
+	r := &kgo.Record{Topic: topic, Partition: partition}
+	if value != "" {
+		r.Value = []byte(value)
+	}
+	return r
+}
+
+// testWriter sends log lines to t.Log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// manualProducer returns a producer that keeps records on the partition the test chose.
+func manualProducer(t *testing.T, c *kfake.Cluster, opts ...kgo.Opt) *kgo.Client {
+	all := append([]kgo.Opt{kgo.RecordPartitioner(kgo.ManualPartitioner())}, opts...)
+	return kfaketest.Client(t, c, all...)
+}

@@ -1,0 +1,140 @@
+package sample
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/metrics"
+)
+
+// Label values used when the real value is missing or over the bound.
+const (
+	ServiceUnknown = "unknown" // the record named no source service
+	ServiceOther   = "other"   // the source_service label bound was reached
+)
+
+// Drop reasons of eventwatch_sampler_dropped_records_total.
+const (
+	DropQueueFull        = "queue_full"           // the audit queue was full (records or bytes)
+	DropDecompressTooBig = "decompress_too_large" // a batch decompressed past max_decompressed_batch_bytes and was skipped
+	DropAuditPanic       = "audit_panic"          // the auditor or a sink panicked on the record
+)
+
+// samplerMetrics holds the sampler's vectors, created once on the injected
+// registry, and a per-topic cache of their children.
+type samplerMetrics struct {
+	observed, checked, compliant, skipped *prometheus.CounterVec
+	violations, dropped, errors, rebal    *prometheus.CounterVec
+	size                                  *prometheus.HistogramVec
+	lag                                   *prometheus.GaugeVec
+	partitions, topics, queued            prometheus.Gauge
+
+	mu     sync.RWMutex
+	byName map[string]*topicMetrics
+
+	services *boundedLabels
+}
+
+// topicMetrics are the children of one topic, looked up once.
+type topicMetrics struct {
+	observed, checked, compliant, skipped prometheus.Counter
+	size                                  prometheus.Observer
+}
+
+func newSamplerMetrics(reg prometheus.Registerer, maxServices int) *samplerMetrics {
+	return &samplerMetrics{
+		observed:   metrics.RecordsObserved.NewCounterVec(reg),
+		checked:    metrics.RecordsChecked.NewCounterVec(reg),
+		compliant:  metrics.RecordsCompliant.NewCounterVec(reg),
+		skipped:    metrics.RecordsSkipped.NewCounterVec(reg),
+		violations: metrics.Violations.NewCounterVec(reg),
+		dropped:    metrics.SamplerDropped.NewCounterVec(reg),
+		errors:     metrics.SamplerErrors.NewCounterVec(reg),
+		rebal:      metrics.SamplerRebalances.NewCounterVec(reg),
+		size:       metrics.EventSize.NewHistogramVec(reg),
+		lag:        metrics.SamplerLag.NewGaugeVec(reg),
+		partitions: metrics.SamplerPartitions.NewGaugeVec(reg).WithLabelValues(),
+		topics:     metrics.SamplerTopics.NewGaugeVec(reg).WithLabelValues(),
+		queued:     metrics.SamplerQueued.NewGaugeVec(reg).WithLabelValues(),
+		byName:     map[string]*topicMetrics{},
+		services:   newBoundedLabels(maxServices),
+	}
+}
+
+// topic returns the cached children for topic, creating them on first use
+// (topics are bounded by the include/exclude filters).
+func (m *samplerMetrics) topic(topic string) *topicMetrics {
+	m.mu.RLock()
+	tm := m.byName[topic]
+	m.mu.RUnlock()
+	if tm != nil {
+		return tm
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tm = m.byName[topic]; tm == nil {
+		tm = &topicMetrics{
+			observed:  m.observed.WithLabelValues(topic),
+			checked:   m.checked.WithLabelValues(topic),
+			compliant: m.compliant.WithLabelValues(topic),
+			skipped:   m.skipped.WithLabelValues(topic),
+			size:      m.size.WithLabelValues(topic),
+		}
+		m.byName[topic] = tm
+	}
+	return tm
+}
+
+// record counts one audit result.
+func (m *samplerMetrics) record(rec *audit.Record, res *audit.Result) {
+	tm := m.topic(rec.Topic)
+	tm.checked.Inc()
+	tm.size.Observe(float64(len(rec.Value)))
+	if res.Compliant() {
+		tm.compliant.Inc()
+	}
+	if len(res.Violations) == 0 {
+		return
+	}
+	svc := m.services.value(res.Source)
+	for _, v := range res.Violations {
+		m.violations.WithLabelValues(v.Rule, rec.Topic, svc, string(v.Severity)).Inc()
+	}
+}
+
+// boundedLabels hands out at most max distinct label values; later ones
+// share the value "other", and an empty value is "unknown".
+type boundedLabels struct {
+	max  int
+	mu   sync.RWMutex
+	seen map[string]struct{}
+}
+
+func newBoundedLabels(max int) *boundedLabels {
+	return &boundedLabels{max: max, seen: map[string]struct{}{}}
+}
+
+func (b *boundedLabels) value(v string) string {
+	if v == "" {
+		return ServiceUnknown
+	}
+	b.mu.RLock()
+	_, ok := b.seen[v]
+	n := len(b.seen)
+	b.mu.RUnlock()
+	if ok {
+		return v
+	}
+	if n >= b.max {
+		return ServiceOther
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.seen[v]; ok || len(b.seen) < b.max {
+		b.seen[v] = struct{}{}
+		return v
+	}
+	return ServiceOther
+}

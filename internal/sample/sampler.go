@@ -1,0 +1,243 @@
+package sample
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+)
+
+// pollWait bounds one poll, so status and gauges stay fresh on idle topics.
+const pollWait = time.Second
+
+// leaveTimeout bounds the final commit and group leave on shutdown.
+const leaveTimeout = 10 * time.Second
+
+// Auditor audits one record. *audit.Engine satisfies it. Check is called
+// from several goroutines at once and must not retain the record.
+type Auditor interface {
+	Check(rec *audit.Record) audit.Result
+}
+
+// Sampler is the passive sampling consumer. Create it with New, run it with
+// Run; Status may be called at any time from any goroutine.
+type Sampler struct {
+	cfg     Config
+	opts    []kgo.Opt
+	auditor Auditor
+	sinks   []audit.Sink
+	m       *samplerMetrics
+	log     *slog.Logger
+	now     func() time.Time
+
+	queue       chan *job
+	queuedBytes atomic.Int64
+	running     atomic.Bool
+
+	mu    sync.Mutex // orders batch processing and marking against revokes
+	parts partitions
+
+	status statusBox
+}
+
+// New builds a sampler. base holds the connection options built by the
+// daemon (seeds, client id, SASL, TLS); the sampler adds its consumer-group
+// options. cfg is validated here. Metrics are registered on reg; sinks
+// receive every audited record with its result.
+func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg prometheus.Registerer, log *slog.Logger) (*Sampler, error) {
+	if auditor == nil {
+		return nil, errors.New("new sampler: auditor is required")
+	}
+	if reg == nil {
+		return nil, errors.New("new sampler: registerer is required")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new sampler: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Sampler{
+		cfg:     cfg,
+		auditor: auditor,
+		sinks:   append([]audit.Sink(nil), sinks...),
+		m:       newSamplerMetrics(reg, cfg.MaxSourceServices),
+		log:     log.With("component", "sample"),
+		now:     time.Now,
+		queue:   make(chan *job, cfg.MaxQueue),
+		parts:   partitions{},
+	}
+	own := []kgo.Opt{kgo.WithLogger(kgoLogger{s.log})}
+	s.opts = append(cfg.clientOpts(append(own, base...)),
+		kgo.OnPartitionsAssigned(s.onAssigned),
+		kgo.OnPartitionsRevoked(s.onRevoked),
+		kgo.OnPartitionsLost(s.onLost),
+		kgo.AutoCommitCallback(s.onAutoCommit),
+	)
+	return s, nil
+}
+
+// Run joins the group and samples until ctx is done. On the way out it
+// stops polling, lets the workers finish the queued audits, commits the
+// progress and leaves the group (within 10s), so a restart resumes where
+// this run stopped. Run returns an error only when the client cannot be
+// created; Kafka being unreachable is retried and shown by Status.
+func (s *Sampler) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("run sampler: already running")
+	}
+	cl, err := kgo.NewClient(s.opts...)
+	if err != nil {
+		return fmt.Errorf("create sampling client: %w", err)
+	}
+	s.log.Info("sampler started", "group", s.cfg.GroupID, "workers", s.cfg.Workers,
+		"budget_per_partition", s.cfg.BudgetPerPartition)
+	var wg sync.WaitGroup
+	for range s.cfg.Workers {
+		wg.Go(s.work)
+	}
+	s.pollLoop(ctx, cl)
+	close(s.queue)
+	wg.Wait()
+	s.leave(cl)
+	s.status.stopped()
+	s.log.Info("sampler stopped", "group", s.cfg.GroupID)
+	return nil
+}
+
+func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
+	var lastTopics time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		default:
+		}
+		pctx, cancel := context.WithTimeout(ctx, pollWait)
+		fetches := cl.PollRecords(pctx, s.cfg.MaxPollRecords)
+		cancel()
+		if fetches.IsClientClosed() {
+			return
+		}
+		s.noteErrors(cl, fetches)
+		s.process(cl, fetches)
+		now := s.now()
+		s.status.polled(now, fetches.NumRecords() > 0)
+		s.m.queued.Set(float64(len(s.queue)))
+		if now.Sub(lastTopics) >= time.Second {
+			lastTopics = now
+			s.refreshTopics(cl)
+		}
+	}
+}
+
+// process counts, samples and queues one poll's records, then marks them
+// for commit. It holds s.mu so a revoke sees either none or all of it.
+func (s *Sampler) process(cl *kgo.Client, fetches kgo.Fetches) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	touched := map[string]struct{}{}
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		st := s.parts.get(p.Topic, p.Partition)
+		if st == nil || (p.Err != nil && len(p.Records) == 0) {
+			return
+		}
+		s.processPartition(st, &p, now)
+		if n := len(p.Records); n > 0 {
+			cl.MarkCommitRecords(p.Records[n-1])
+		}
+		touched[p.Topic] = struct{}{}
+	})
+	for topic := range touched {
+		s.m.lag.WithLabelValues(topic).Set(float64(s.parts.topicLag(topic)))
+	}
+}
+
+func (s *Sampler) processPartition(st *partState, p *kgo.FetchTopicPartition, now time.Time) {
+	var observed, skipped, dropped int64
+	for _, r := range p.Records {
+		observed += st.observe(r.Offset)
+		switch {
+		case !st.take(now, s.cfg.BudgetPerPartition):
+			skipped++
+		case !s.enqueue(r):
+			dropped++
+		}
+	}
+	if p.HighWatermark >= 0 {
+		st.hwm = p.HighWatermark
+	}
+	tm := s.m.topic(p.Topic)
+	tm.observed.Add(float64(observed))
+	if skipped > 0 {
+		tm.skipped.Add(float64(skipped))
+	}
+	if dropped > 0 {
+		s.m.dropped.WithLabelValues(DropQueueFull).Add(float64(dropped))
+	}
+}
+
+// noteErrors records poll errors in metrics and status. A batch too large
+// to decompress is skipped so the partition never stalls.
+func (s *Sampler) noteErrors(cl *kgo.Client, fetches kgo.Fetches) {
+	fetches.EachError(func(topic string, partition int32, err error) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return
+		}
+		if tooLarge, ok := errors.AsType[*kgo.ErrDecompressTooLarge](err); ok {
+			s.skipBatch(cl, tooLarge)
+			return
+		}
+		s.m.errors.WithLabelValues("poll").Inc()
+		if s.status.failed(s.now(), err) {
+			s.log.Warn("poll failed", "topic", topic, "partition", partition, "err", err)
+		}
+	})
+}
+
+// skipBatch moves a partition past a batch that decompresses beyond the
+// bound, counting its records as observed and dropped.
+func (s *Sampler) skipBatch(cl *kgo.Client, e *kgo.ErrDecompressTooLarge) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.parts.get(e.Topic, e.Partition)
+	if st == nil {
+		return
+	}
+	n := max(e.NextOffset-max(e.Offset, st.next), 0)
+	st.next = max(st.next, e.NextOffset)
+	s.m.topic(e.Topic).observed.Add(float64(n))
+	s.m.dropped.WithLabelValues(DropDecompressTooBig).Add(float64(n))
+	next := map[string]map[int32]kgo.EpochOffset{e.Topic: {e.Partition: {Epoch: e.Epoch, Offset: e.NextOffset}}}
+	cl.SetOffsets(next)
+	cl.MarkCommitOffsets(next)
+	s.log.Warn("skipped a batch too large to decompress", "topic", e.Topic, "partition", e.Partition,
+		"offset", e.Offset, "next_offset", e.NextOffset, "limit_bytes", s.cfg.MaxDecompressBytes)
+}
+
+func (s *Sampler) refreshTopics(cl *kgo.Client) {
+	n := len(cl.GetConsumeTopics())
+	_, gen := cl.GroupMetadata()
+	s.m.topics.Set(float64(n))
+	s.status.topics(n, gen)
+}
+
+// leave commits the marked progress and leaves the group: leaving revokes
+// every partition, and onRevoked commits.
+func (s *Sampler) leave(cl *kgo.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	defer cancel()
+	if err := cl.LeaveGroupContext(ctx); err != nil {
+		s.log.Warn("leave group", "group", s.cfg.GroupID, "err", err)
+	}
+	cl.Close()
+}

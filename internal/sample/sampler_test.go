@@ -1,0 +1,164 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+// Known records in, the right counts out; records produced before the
+// sampler started are not counted (start_from latest); the sampler neither
+// produces nor creates any group but its own.
+func TestSamplerCountsKnownRecords(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(3, "orders"))
+	pr := manualProducer(t, c)
+	old := rec("orders", 0, `{"event_id":"old"}`)
+	old.Timestamp = time.Now().Add(-time.Hour)
+	produce(t, pr, old)
+
+	a := &fakeAuditor{}
+	sink := &countingSink{}
+	h := newHarness(t, c, testConfig(), a, sink).start()
+
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, rec("orders", int32(i%3), fmt.Sprintf(`{"event_id":"e%d","source":"billing"}`, i)))
+	}
+	for i := range 12 {
+		recs = append(recs, rec("orders", int32(i%3), `{"source":"shipping"}`))
+	}
+	for i := range 3 {
+		recs = append(recs, &kgo.Record{Topic: "orders", Partition: int32(i), Value: []byte{0xff, 0x00, 0xfe}})
+	}
+	produce(t, pr, recs...)
+
+	orders := map[string]string{"topic": "orders"}
+	h.waitValue("eventwatch_records_observed_total", orders, 45)
+	h.waitValue("eventwatch_records_checked_total", orders, 45)
+	h.stop()
+
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"eventwatch_records_compliant_total", orders, 30},
+		{"eventwatch_event_size_bytes", orders, 45},
+		{"eventwatch_sampler_skipped_records_total", orders, 0},
+		{"eventwatch_violations_total", map[string]string{"rule": "envelope.missing_field", "source_service": "shipping", "severity": "error"}, 12},
+		{"eventwatch_violations_total", map[string]string{"rule": "envelope.invalid_json", "source_service": ServiceUnknown}, 3},
+		{"eventwatch_sampler_dropped_records_total", nil, 0},
+	} {
+		if got := h.value(tc.name, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+	if got := sink.n.Load(); got != 45 {
+		t.Errorf("sink saw %d records, want 45", got)
+	}
+	assertPassive(t, c, "orders", 46)
+}
+
+// assertPassive checks the topic holds exactly the produced records and that
+// the only group with offsets is the sampler's, committed to the end.
+func assertPassive(t *testing.T, c *kfake.Cluster, topic string, produced int64) {
+	t.Helper()
+	adm := kadm.NewClient(kfaketest.Client(t, c))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatalf("list end offsets: %v", err)
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+	if total != produced {
+		t.Errorf("topic %s holds %d records, want %d (the sampler must never produce)", topic, total, produced)
+	}
+	groups, err := adm.ListGroups(ctx)
+	if err != nil {
+		t.Fatalf("list groups: %v", err)
+	}
+	if names := groups.Groups(); len(names) != 1 || names[0] != "eventwatch" {
+		t.Errorf("groups = %v, want only [eventwatch]", names)
+	}
+	committed, err := adm.FetchOffsets(ctx, "eventwatch")
+	if err != nil {
+		t.Fatalf("fetch offsets: %v", err)
+	}
+	ends.Each(func(o kadm.ListedOffset) {
+		got, ok := committed.Lookup(topic, o.Partition)
+		if !ok || got.At != o.Offset {
+			t.Errorf("committed %s/%d = %v (found %v), want %d", topic, o.Partition, got.At, ok, o.Offset)
+		}
+	})
+}
+
+// A topic created after the sampler started is picked up within the
+// metadata refresh and read from its first record.
+func TestSamplerPicksUpNewTopic(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "first"))
+	h := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	h.waitAssigned(1)
+
+	pr := manualProducer(t, c)
+	createTopic(t, pr, "late", 2)
+	produce(t, pr, rec("late", 0, `{"event_id":"a"}`), rec("late", 1, `{"event_id":"b"}`), rec("late", 1, `{}`))
+
+	late := map[string]string{"topic": "late"}
+	h.waitValue("eventwatch_records_observed_total", late, 3)
+	h.waitValue("eventwatch_records_checked_total", late, 3)
+	h.waitAssigned(3)
+	waitFor(t, "topics gauge", func() bool { return h.value("eventwatch_sampler_topics", nil) == 2 })
+}
+
+// Internal topics are never sampled by default.
+func TestSamplerExcludesInternalTopics(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "app", "_schemas", "connect-offsets", "__private"))
+	h := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	pr := manualProducer(t, c)
+	produce(t, pr, rec("_schemas", 0, `{}`), rec("connect-offsets", 0, `{}`), rec("__private", 0, `{}`), rec("app", 0, `{}`))
+	h.waitValue("eventwatch_records_observed_total", map[string]string{"topic": "app"}, 1)
+	if got := h.value("eventwatch_records_observed_total", nil); got != 1 {
+		t.Errorf("observed over all topics = %v, want 1 (internal topics excluded)", got)
+	}
+	if got := h.s.Status().AssignedPartitions; got != 1 {
+		t.Errorf("assigned partitions = %d, want 1", got)
+	}
+}
+
+// A restart in the same group resumes exactly where the first run stopped:
+// what was produced while it was down is counted once, nothing twice.
+func TestSamplerRestartResumesWithoutGap(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "flow"))
+	pr := manualProducer(t, c)
+	flow := map[string]string{"topic": "flow"}
+	batch := func(n int, tag string) []*kgo.Record {
+		out := make([]*kgo.Record, n)
+		for i := range out {
+			out[i] = rec("flow", 0, fmt.Sprintf(`{"event_id":"%s-%d"}`, tag, i))
+		}
+		return out
+	}
+
+	first := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	produce(t, pr, batch(20, "a")...)
+	first.waitValue("eventwatch_records_observed_total", flow, 20)
+	first.stop()
+
+	produce(t, pr, batch(15, "b")...) // while no sampler runs
+
+	second := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	produce(t, pr, batch(1, "c")...) // the last record: once it is counted, all are
+	second.waitValue("eventwatch_records_observed_total", flow, 16)
+	second.waitValue("eventwatch_records_checked_total", flow, 16)
+	second.stop()
+	assertPassive(t, c, "flow", 36)
+}
