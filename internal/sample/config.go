@@ -33,22 +33,22 @@ var DefaultTopicsExclude = []string{
 // Config is the sampler's configuration, the `sample:` section of the
 // daemon's YAML file. Call SetDefaults before decoding and Validate after.
 type Config struct {
-	GroupID            string        `yaml:"group_id"`                  // consumer group of the sampler; default "eventwatch"
-	TopicsInclude      []string      `yaml:"topics_include"`            // regexes (anchored); a topic is sampled when it matches one; default: all
-	TopicsExclude      []string      `yaml:"topics_exclude"`            // regexes (anchored); default DefaultTopicsExclude
-	MetadataRefresh    time.Duration `yaml:"metadata_refresh"`          // how often topics are re-listed, so new topics are picked up; default 30s, at least 1s
-	StartFrom          string        `yaml:"start_from"`                // latest (default), earliest, or an RFC 3339 timestamp; only for partitions the group never committed
-	BudgetPerPartition float64       `yaml:"budget_per_partition"`      // records audited per second per partition before sampling starts; default 100
-	MaxQueue           int           `yaml:"max_queue"`                 // records waiting for audit at once; beyond it records are dropped (counted); default 4096
-	MaxQueueBytes      int64         `yaml:"max_queue_bytes"`           // bytes of records waiting for audit at once; default 64 MiB
-	Workers            int           `yaml:"workers"`                   // audit goroutines; default GOMAXPROCS
-	MaxSourceServices  int           `yaml:"max_source_services"`       // distinct source_service label values; later ones become "other"; default 200
-	MaxPollRecords     int           `yaml:"max_poll_records"`          // records taken from the client per poll; default 10000
-	FetchMaxBytes      int32         `yaml:"fetch_max_bytes"`           // bytes per fetch response; default 16 MiB
-	FetchPartitionMax  int32         `yaml:"fetch_max_partition_bytes"` // bytes per partition in a fetch; default 1 MiB
-	MaxConcurrentFetch int           `yaml:"max_concurrent_fetches"`    // fetches buffered or in flight at once; default 3
+	GroupID            string        `yaml:"group_id"`                     // consumer group of the sampler; default "eventwatch"
+	TopicsInclude      []string      `yaml:"topics_include"`               // regexes (anchored); a topic is sampled when it matches one; default: all
+	TopicsExclude      []string      `yaml:"topics_exclude"`               // regexes (anchored); default DefaultTopicsExclude
+	MetadataRefresh    time.Duration `yaml:"metadata_refresh"`             // how often topics are re-listed, so new topics are picked up; default 30s, at least 1s
+	StartFrom          string        `yaml:"start_from"`                   // latest (default), earliest, or an RFC 3339 timestamp; only for partitions the group never committed
+	BudgetPerPartition float64       `yaml:"budget_per_partition"`         // records audited per second per partition before sampling starts; default 100
+	MaxQueue           int           `yaml:"max_queue"`                    // records waiting for audit at once; beyond it records are dropped (counted); default 4096
+	MaxQueueBytes      int64         `yaml:"max_queue_bytes"`              // bytes of records waiting for audit at once; default 64 MiB
+	Workers            int           `yaml:"workers"`                      // audit goroutines; default GOMAXPROCS
+	MaxSourceServices  int           `yaml:"max_source_services"`          // distinct source_service label values; later ones become "other"; default 200
+	MaxPollRecords     int           `yaml:"max_poll_records"`             // records taken from the client per poll; default 10000
+	FetchMaxBytes      int32         `yaml:"fetch_max_bytes"`              // bytes per fetch response; default 16 MiB
+	FetchPartitionMax  int32         `yaml:"fetch_max_partition_bytes"`    // bytes per partition in a fetch; default 1 MiB
+	MaxConcurrentFetch int           `yaml:"max_concurrent_fetches"`       // fetches buffered or in flight at once; default 3
 	MaxDecompressBytes int           `yaml:"max_decompressed_batch_bytes"` // largest decompressed batch; bigger ones are skipped and counted; default 128 MiB
-	CommitInterval     time.Duration `yaml:"commit_interval"`           // how often marked progress is committed; default 5s
+	CommitInterval     time.Duration `yaml:"commit_interval"`              // how often marked progress is committed; default 5s
 
 	compiled compiled
 }
