@@ -1,0 +1,113 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Drivers Open can return.
+const (
+	DriverSQLite   = "sqlite"   // embedded SQLite file (modernc.org/sqlite, pure Go)
+	DriverPostgres = "postgres" // PostgreSQL through pgx
+)
+
+// DefaultFile is the SQLite file name used in the data directory when the
+// DSN names no file.
+const DefaultFile = "eventwatch.db"
+
+// Config is the report store's configuration, the `store:` section of the
+// daemon's YAML file. Call SetDefaults before decoding and Validate after.
+type Config struct {
+	DSN            string        `yaml:"dsn"`                        // "" or sqlite:///path or a file path: SQLite (relative paths resolve in the data dir); postgres://...: PostgreSQL
+	RetentionWeeks int           `yaml:"retention_weeks"`            // weeks of hourly aggregates kept; default 26
+	FlushInterval  time.Duration `yaml:"flush_interval"`             // how often in-memory aggregates are written; default 10s; a kill -9 loses at most this much
+	MaxExamples    int           `yaml:"max_examples_per_rule_hour"` // offender references kept per (service, topic, event type, rule) and hour; default 5
+	BufferLimit    int           `yaml:"buffer_limit"`               // aggregate rows held in memory while the store is unavailable; default 50000
+}
+
+// SetDefaults fills every unset field with its default.
+func (c *Config) SetDefaults() {
+	if c.RetentionWeeks == 0 {
+		c.RetentionWeeks = 26
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 10 * time.Second
+	}
+	if c.MaxExamples == 0 {
+		c.MaxExamples = 5
+	}
+	if c.BufferLimit == 0 {
+		c.BufferLimit = 50000
+	}
+}
+
+// Validate checks c. Messages name the field with its YAML path, for example
+// "store.flush_interval: must be >= 50ms, got 1ms".
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("store.%s: %s", field, fmt.Sprintf(format, a...)))
+	}
+	if _, _, err := c.Target(""); err != nil {
+		bad("dsn", "%v", err)
+	}
+	if c.RetentionWeeks < 1 || c.RetentionWeeks > 520 {
+		bad("retention_weeks", "must be between 1 and 520, got %d", c.RetentionWeeks)
+	}
+	if c.FlushInterval < 50*time.Millisecond {
+		bad("flush_interval", "must be >= 50ms, got %s", c.FlushInterval)
+	}
+	if c.MaxExamples < 1 || c.MaxExamples > 100 {
+		bad("max_examples_per_rule_hour", "must be between 1 and 100, got %d", c.MaxExamples)
+	}
+	if c.BufferLimit < 1 {
+		bad("buffer_limit", "must be >= 1, got %d", c.BufferLimit)
+	}
+	return errors.Join(errs...)
+}
+
+// Retention returns how long aggregates are kept.
+func (c *Config) Retention() time.Duration {
+	return time.Duration(c.RetentionWeeks) * 7 * 24 * time.Hour
+}
+
+// Target resolves the DSN to a driver and a driver-specific data source:
+// a file path for SQLite (relative to dataDir when relative) or the URL for
+// PostgreSQL.
+func (c *Config) Target(dataDir string) (driver, source string, err error) {
+	dsn := strings.TrimSpace(c.DSN)
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return "", "", errors.New("not a valid postgres:// URL")
+		}
+		return DriverPostgres, dsn, nil
+	case strings.HasPrefix(dsn, "sqlite://"):
+		dsn = strings.TrimPrefix(dsn, "sqlite://")
+	case strings.Contains(dsn, "://"):
+		return "", "", fmt.Errorf("unsupported scheme in %q: want sqlite:///path, a file path or postgres://", Redact(dsn))
+	}
+	if dsn == "" {
+		dsn = DefaultFile
+	}
+	if !filepath.IsAbs(dsn) {
+		dsn = filepath.Join(dataDir, dsn)
+	}
+	return DriverSQLite, dsn, nil
+}
+
+// Redact returns dsn with any password replaced by "xxxxx", for logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

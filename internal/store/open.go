@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Open connects to the store cfg names, creating the SQLite file in dataDir
+// when needed, and applies pending migrations. It fails when the store cannot
+// be reached at start; later outages are the caller's to buffer.
+func Open(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "store")
+	driver, source, err := cfg.Target(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve store dsn: %w", err)
+	}
+	db, err := openDB(driver, source)
+	if err != nil {
+		return nil, err
+	}
+	s := &sqlStore{db: db, driver: driver, maxExamples: cfg.MaxExamples}
+	if s.maxExamples <= 0 {
+		s.maxExamples = 5
+	}
+	if err := migrate(ctx, db, driver); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s store: %w", driver, err)
+	}
+	log.Info("report store open", "driver", driver, "target", Redact(source))
+	return s, nil
+}
+
+func openDB(driver, source string) (*sql.DB, error) {
+	if driver == DriverPostgres {
+		db, err := sql.Open("pgx", source)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(4)
+		return db, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(source), 0o750); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	dsn := "file:" + source + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", source, err)
+	}
+	// One connection serialises writers and readers inside this process;
+	// other processes are handled by WAL and the busy timeout.
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// migrations are applied in order; entry i is schema version i+1. Types are
+// chosen to mean the same thing in SQLite and PostgreSQL. Never edit an
+// applied entry: append a new one.
+var migrations = [][]string{{
+	`CREATE TABLE record_hours (
+		hour BIGINT NOT NULL, service TEXT NOT NULL, topic TEXT NOT NULL, event_type TEXT NOT NULL,
+		checked BIGINT NOT NULL, compliant BIGINT NOT NULL,
+		PRIMARY KEY (hour, service, topic, event_type))`,
+	`CREATE TABLE violation_hours (
+		hour BIGINT NOT NULL, service TEXT NOT NULL, topic TEXT NOT NULL, event_type TEXT NOT NULL,
+		rule TEXT NOT NULL, severity TEXT NOT NULL, violations BIGINT NOT NULL,
+		PRIMARY KEY (hour, service, topic, event_type, rule, severity))`,
+	`CREATE TABLE examples (
+		hour BIGINT NOT NULL, service TEXT NOT NULL, topic TEXT NOT NULL, event_type TEXT NOT NULL,
+		rule TEXT NOT NULL, record_partition INTEGER NOT NULL, record_offset BIGINT NOT NULL,
+		event_id TEXT NOT NULL, event_time_ms BIGINT NOT NULL,
+		PRIMARY KEY (hour, service, topic, event_type, rule, record_partition, record_offset))`,
+	`CREATE TABLE cluster_hours (
+		hour BIGINT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+		value DOUBLE PRECISION NOT NULL, total DOUBLE PRECISION NOT NULL,
+		PRIMARY KEY (hour, kind, name))`,
+	`CREATE INDEX violation_hours_service ON violation_hours (service, hour)`,
+	`CREATE INDEX record_hours_service ON record_hours (service, hour)`,
+}}
+
+// migrationLock is the PostgreSQL advisory lock key that serialises replicas
+// migrating the same database.
+const migrationLock = 7_746_570_011
+
+func migrate(ctx context.Context, db *sql.DB, driver string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if driver == DriverPostgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("take migration lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this build knows (%d)", current, len(migrations))
+	}
+	for v := current; v < len(migrations); v++ {
+		for _, stmt := range migrations[v] {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("apply migration %d: %w", v+1, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, rebind(driver, `INSERT INTO schema_migrations (version) VALUES (?)`), v+1); err != nil {
+			return fmt.Errorf("record migration %d: %w", v+1, err)
+		}
+	}
+	return tx.Commit()
+}

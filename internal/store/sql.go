@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sqlStore implements Store on database/sql for both drivers; queries are
+// written with ? placeholders and rebound to $n for PostgreSQL.
+type sqlStore struct {
+	db          *sql.DB
+	driver      string
+	maxExamples int
+}
+
+func (s *sqlStore) Driver() string { return s.driver }
+
+func (s *sqlStore) Close() error { return s.db.Close() }
+
+// rebind turns ? placeholders into $1, $2, ... for PostgreSQL.
+func rebind(driver, q string) string {
+	if driver != DriverPostgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+const (
+	upsertRecord = `INSERT INTO record_hours (hour, service, topic, event_type, checked, compliant)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hour, service, topic, event_type) DO UPDATE SET
+		checked = record_hours.checked + excluded.checked,
+		compliant = record_hours.compliant + excluded.compliant`
+	upsertViolation = `INSERT INTO violation_hours (hour, service, topic, event_type, rule, severity, violations)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hour, service, topic, event_type, rule, severity) DO UPDATE SET
+		violations = violation_hours.violations + excluded.violations`
+	insertExample = `INSERT INTO examples (hour, service, topic, event_type, rule, record_partition, record_offset, event_id, event_time_ms)
+		SELECT CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+			CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT)
+		WHERE (SELECT COUNT(*) FROM examples WHERE hour = ? AND service = ? AND topic = ? AND event_type = ? AND rule = ?) < ?
+		ON CONFLICT DO NOTHING`
+	upsertCluster = `INSERT INTO cluster_hours (hour, kind, name, value, total)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (hour, kind, name) DO UPDATE SET
+		value = cluster_hours.value + excluded.value,
+		total = cluster_hours.total + excluded.total`
+)
+
+// Write merges b into the stored rows in one transaction.
+func (s *sqlStore) Write(ctx context.Context, b *Batch) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	defer tx.Rollback()
+	steps := []func(context.Context, *sql.Tx, *Batch) error{s.writeRecords, s.writeViolations, s.writeExamples, s.writeCluster}
+	for _, step := range steps {
+		if err := step(ctx, tx, b); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit write: %w", err)
+	}
+	return nil
+}
+
+// execEach prepares q once and runs it with args(i) for i in [0, n).
+func (s *sqlStore) execEach(ctx context.Context, tx *sql.Tx, what, q string, n int, args func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, rebind(s.driver, q))
+	if err != nil {
+		return fmt.Errorf("prepare %s: %w", what, err)
+	}
+	defer stmt.Close()
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+			return fmt.Errorf("write %s: %w", what, err)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) writeRecords(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	return s.execEach(ctx, tx, "record aggregates", upsertRecord, len(b.Records), func(i int) []any {
+		r := b.Records[i]
+		return []any{hourKey(r.Hour), r.Service, r.Topic, r.EventType, r.Checked, r.Compliant}
+	})
+}
+
+func (s *sqlStore) writeViolations(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	return s.execEach(ctx, tx, "violation aggregates", upsertViolation, len(b.Violations), func(i int) []any {
+		v := b.Violations[i]
+		return []any{hourKey(v.Hour), v.Service, v.Topic, v.EventType, v.Rule, v.Severity, v.Violations}
+	})
+}
+
+func (s *sqlStore) writeExamples(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	return s.execEach(ctx, tx, "examples", insertExample, len(b.Examples), func(i int) []any {
+		e := b.Examples[i]
+		h := hourKey(e.Hour)
+		return []any{h, e.Service, e.Topic, e.EventType, e.Rule, e.Partition, e.Offset, e.EventID, e.Time.UnixMilli(),
+			h, e.Service, e.Topic, e.EventType, e.Rule, s.maxExamples}
+	})
+}
+
+func (s *sqlStore) writeCluster(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	return s.execEach(ctx, tx, "cluster samples", upsertCluster, len(b.Cluster), func(i int) []any {
+		c := b.Cluster[i]
+		return []any{hourKey(c.Hour), c.Kind, c.Name, c.Value, c.Total}
+	})
+}
+
+func hourKey(t time.Time) int64 { return HourOf(t).Unix() }
+
+func fromHour(h int64) time.Time { return time.Unix(h, 0).UTC() }
+
+// where builds the hour-range (and service) filter of w.
+func where(w Window, withService bool) (string, []any) {
+	q := ` WHERE hour >= ? AND hour < ?`
+	args := []any{w.From.Unix(), w.To.Unix()}
+	if withService && w.Service != "" {
+		q += ` AND service = ?`
+		args = append(args, w.Service)
+	}
+	return q, args
+}
+
+// query runs q over w and calls scan for every row.
+func (s *sqlStore) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, rebind(s.driver, q), args...)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	return nil
+}
+
+// Records returns record counts in w.
+func (s *sqlStore) Records(ctx context.Context, w Window) ([]RecordAgg, error) {
+	cond, args := where(w, true)
+	var out []RecordAgg
+	err := s.query(ctx, "record aggregates", `SELECT hour, service, topic, event_type, checked, compliant FROM record_hours`+cond+
+		` ORDER BY hour, service, topic, event_type`, args, func(r *sql.Rows) error {
+		var a RecordAgg
+		var h int64
+		err := r.Scan(&h, &a.Service, &a.Topic, &a.EventType, &a.Checked, &a.Compliant)
+		a.Hour = fromHour(h)
+		out = append(out, a)
+		return err
+	})
+	return out, err
+}
+
+// Violations returns violation counts in w.
+func (s *sqlStore) Violations(ctx context.Context, w Window) ([]ViolationAgg, error) {
+	cond, args := where(w, true)
+	var out []ViolationAgg
+	err := s.query(ctx, "violation aggregates", `SELECT hour, service, topic, event_type, rule, severity, violations FROM violation_hours`+cond+
+		` ORDER BY hour, service, topic, event_type, rule`, args, func(r *sql.Rows) error {
+		var a ViolationAgg
+		var h int64
+		err := r.Scan(&h, &a.Service, &a.Topic, &a.EventType, &a.Rule, &a.Severity, &a.Violations)
+		a.Hour = fromHour(h)
+		out = append(out, a)
+		return err
+	})
+	return out, err
+}
+
+// Examples returns offender references in w.
+func (s *sqlStore) Examples(ctx context.Context, w Window) ([]Example, error) {
+	cond, args := where(w, true)
+	var out []Example
+	err := s.query(ctx, "examples", `SELECT hour, service, topic, event_type, rule, record_partition, record_offset, event_id, event_time_ms FROM examples`+cond+
+		` ORDER BY hour, service, topic, event_type, rule, record_partition, record_offset`, args, func(r *sql.Rows) error {
+		var e Example
+		var h, ms int64
+		err := r.Scan(&h, &e.Service, &e.Topic, &e.EventType, &e.Rule, &e.Partition, &e.Offset, &e.EventID, &ms)
+		e.Hour, e.Time = fromHour(h), time.UnixMilli(ms).UTC()
+		out = append(out, e)
+		return err
+	})
+	return out, err
+}
+
+// Cluster returns cluster samples in w.
+func (s *sqlStore) Cluster(ctx context.Context, w Window) ([]ClusterAgg, error) {
+	cond, args := where(w, false)
+	var out []ClusterAgg
+	err := s.query(ctx, "cluster samples", `SELECT hour, kind, name, value, total FROM cluster_hours`+cond+
+		` ORDER BY hour, kind, name`, args, func(r *sql.Rows) error {
+		var c ClusterAgg
+		var h int64
+		err := r.Scan(&h, &c.Kind, &c.Name, &c.Value, &c.Total)
+		c.Hour = fromHour(h)
+		out = append(out, c)
+		return err
+	})
+	return out, err
+}
+
+// Hours returns the records checked per stored hour, oldest first.
+func (s *sqlStore) Hours(ctx context.Context) ([]HourTotal, error) {
+	var out []HourTotal
+	err := s.query(ctx, "hours", `SELECT hour, SUM(checked) FROM record_hours GROUP BY hour ORDER BY hour`, nil, func(r *sql.Rows) error {
+		var t HourTotal
+		var h int64
+		err := r.Scan(&h, &t.Checked)
+		t.Hour = fromHour(h)
+		out = append(out, t)
+		return err
+	})
+	return out, err
+}
+
+// Prune deletes rows of hours before before.
+func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	for _, table := range []string{"record_hours", "violation_hours", "examples", "cluster_hours"} {
+		res, err := s.db.ExecContext(ctx, rebind(s.driver, `DELETE FROM `+table+` WHERE hour < ?`), before.Unix())
+		if err != nil {
+			return n, fmt.Errorf("prune %s: %w", table, err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
+}

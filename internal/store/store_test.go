@@ -1,0 +1,166 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+)
+
+// drivers returns a fresh store per driver: SQLite in a temp dir and a real
+// PostgreSQL database.
+func drivers(t *testing.T) map[string]func(t *testing.T) store.Store {
+	return map[string]func(t *testing.T) store.Store{
+		"sqlite":   func(t *testing.T) store.Store { return open(t, "", t.TempDir()) },
+		"postgres": func(t *testing.T) store.Store { return open(t, pgtest.DSN(t), "") },
+	}
+}
+
+func open(t *testing.T, dsn, dir string) store.Store {
+	t.Helper()
+	cfg := store.Config{DSN: dsn, MaxExamples: 2}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(context.Background(), cfg, dir, nil)
+	if err != nil {
+		t.Fatalf("open %q: %v", dsn, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var h0 = time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
+
+func batch(checked, compliant, viol int64, offsets ...int64) *store.Batch {
+	b := &store.Batch{
+		Records:    []store.RecordAgg{{Hour: h0.Add(17 * time.Minute), Service: "orders", Topic: "orders.events", EventType: "order.created.v1", Checked: checked, Compliant: compliant}},
+		Violations: []store.ViolationAgg{{Hour: h0, Service: "orders", Topic: "orders.events", EventType: "order.created.v1", Rule: "envelope.missing_field", Severity: "error", Violations: viol}},
+		Cluster:    []store.ClusterAgg{{Hour: h0, Kind: store.KindPropagation, Name: "orders", Value: float64(compliant), Total: float64(checked)}},
+	}
+	for _, o := range offsets {
+		b.Examples = append(b.Examples, store.Example{Hour: h0, Service: "orders", Topic: "orders.events", EventType: "order.created.v1",
+			Rule: "envelope.missing_field", Partition: 1, Offset: o, EventID: "e-" + string(rune('a'+o)), Time: h0.Add(time.Duration(o) * time.Second)})
+	}
+	return b
+}
+
+// TestStoreMergesHourlyRows checks that two writes to the same hour add up
+// (the restart and multi-replica model), examples stay bounded and the
+// window and service filters select the right rows, on both drivers.
+func TestStoreMergesHourlyRows(t *testing.T) {
+	ctx := context.Background()
+	for name, mk := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			s := mk(t)
+			if s.Driver() != name {
+				t.Fatalf("driver = %q", s.Driver())
+			}
+			for _, b := range []*store.Batch{batch(10, 7, 3, 1, 2), batch(5, 5, 1, 2, 3, 4)} {
+				if err := s.Write(ctx, b); err != nil {
+					t.Fatalf("write: %v", err)
+				}
+			}
+			w := store.Window{From: h0, To: h0.Add(time.Hour)}
+			recs, err := s.Records(ctx, w)
+			if err != nil || len(recs) != 1 || recs[0].Checked != 15 || recs[0].Compliant != 12 || !recs[0].Hour.Equal(h0) {
+				t.Fatalf("records = %+v, %v; want one row checked 15 compliant 12 at %s", recs, err, h0)
+			}
+			viols, err := s.Violations(ctx, w)
+			if err != nil || len(viols) != 1 || viols[0].Violations != 4 {
+				t.Fatalf("violations = %+v, %v; want 4", viols, err)
+			}
+			ex, err := s.Examples(ctx, w)
+			if err != nil || len(ex) != 2 || ex[0].Offset != 1 || ex[1].Offset != 2 || ex[0].EventID != "e-b" {
+				t.Fatalf("examples = %+v, %v; want offsets 1 and 2 (bounded at 2)", ex, err)
+			}
+			cl, err := s.Cluster(ctx, w)
+			if err != nil || len(cl) != 1 || cl[0].Value != 12 || cl[0].Total != 15 {
+				t.Fatalf("cluster = %+v, %v; want 12/15", cl, err)
+			}
+			checkFilters(t, s)
+		})
+	}
+}
+
+func checkFilters(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	if recs, _ := s.Records(ctx, store.Window{From: h0.Add(time.Hour), To: h0.Add(2 * time.Hour)}); len(recs) != 0 {
+		t.Errorf("next hour has rows: %+v", recs)
+	}
+	if recs, _ := s.Records(ctx, store.Window{From: h0, To: h0.Add(time.Hour), Service: "billing"}); len(recs) != 0 {
+		t.Errorf("service filter ignored: %+v", recs)
+	}
+	hours, err := s.Hours(ctx)
+	if err != nil || len(hours) != 1 || hours[0].Checked != 15 {
+		t.Errorf("hours = %+v, %v", hours, err)
+	}
+	n, err := s.Prune(ctx, h0.Add(time.Hour))
+	if err != nil || n != 5 {
+		t.Errorf("prune removed %d rows, %v; want 5", n, err)
+	}
+	if hours, _ := s.Hours(ctx); len(hours) != 0 {
+		t.Errorf("rows left after prune: %+v", hours)
+	}
+}
+
+// TestStoreReopenKeepsData checks migrations are idempotent and data
+// survives a reopen of the SQLite file.
+func TestStoreReopenKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, "sqlite://"+filepath.Join(dir, "r.db"), "")
+	if err := s.Write(context.Background(), batch(3, 3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, "r.db", dir)
+	recs, err := s.Records(context.Background(), store.Window{From: h0, To: h0.Add(time.Hour)})
+	if err != nil || len(recs) != 1 || recs[0].Checked != 3 {
+		t.Fatalf("after reopen: %+v, %v", recs, err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		cfg  store.Config
+		want string
+	}{
+		{store.Config{DSN: "mysql://x"}, `store.dsn: unsupported scheme in "mysql://x"`},
+		{store.Config{RetentionWeeks: -1}, "store.retention_weeks: must be between 1 and 520, got -1"},
+		{store.Config{FlushInterval: time.Millisecond}, "store.flush_interval: must be >= 50ms, got 1ms"},
+		{store.Config{MaxExamples: 500}, "store.max_examples_per_rule_hour: must be between 1 and 100, got 500"},
+		{store.Config{BufferLimit: -3}, "store.buffer_limit: must be >= 1, got -3"},
+	}
+	for _, tt := range tests {
+		tt.cfg.SetDefaults()
+		err := tt.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want %q", tt.cfg, err, tt.want)
+		}
+	}
+}
+
+func TestTargetAndRedact(t *testing.T) {
+	tests := []struct{ dsn, driver, source string }{
+		{"", store.DriverSQLite, "/data/eventwatch.db"},
+		{"sqlite:///var/lib/ew.db", store.DriverSQLite, "/var/lib/ew.db"},
+		{"sub/x.db", store.DriverSQLite, "/data/sub/x.db"},
+		{"postgres://u:p@db:5432/ew", store.DriverPostgres, "postgres://u:p@db:5432/ew"},
+	}
+	for _, tt := range tests {
+		c := store.Config{DSN: tt.dsn}
+		d, s, err := c.Target("/data")
+		if err != nil || d != tt.driver || s != tt.source {
+			t.Errorf("Target(%q) = %s %s %v", tt.dsn, d, s, err)
+		}
+	}
+	if got := store.Redact("postgres://u:secret@db/ew"); strings.Contains(got, "secret") {
+		t.Errorf("Redact kept the password: %s", got)
+	}
+}
