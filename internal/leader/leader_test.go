@@ -1,0 +1,158 @@
+package leader
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+type replica struct {
+	name    string
+	el      *Elector
+	reg     *prometheus.Registry
+	cancel  context.CancelFunc
+	done    chan struct{}
+	running atomic.Int32
+}
+
+func startReplica(t *testing.T, name string, seeds []string, concurrent *atomic.Int32, maxConcurrent *atomic.Int32) *replica {
+	t.Helper()
+	var cfg Config
+	cfg.SetDefaults()
+	cfg.SessionTimeout = 6 * time.Second
+	r := &replica{name: name, reg: prometheus.NewRegistry(), done: make(chan struct{})}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r.el = New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, r.reg, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() {
+		defer close(r.done)
+		_ = r.el.Run(ctx, func(ctx context.Context) error {
+			r.running.Add(1)
+			n := concurrent.Add(1)
+			for {
+				m := maxConcurrent.Load()
+				if n <= m || maxConcurrent.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			<-ctx.Done()
+			concurrent.Add(-1)
+			r.running.Add(-1)
+			return nil
+		})
+	}()
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+func (r *replica) stop() {
+	r.cancel()
+	<-r.done
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// TestElectionHandOver: of two replicas exactly one leads; when the leader
+// goes away the other takes over, and the work never runs twice at once.
+func TestElectionHandOver(t *testing.T) {
+	c := kfaketest.Cluster(t)
+	seeds := c.ListenAddrs()
+	var concurrent, maxConcurrent atomic.Int32
+	a := startReplica(t, "a", seeds, &concurrent, &maxConcurrent)
+	b := startReplica(t, "b", seeds, &concurrent, &maxConcurrent)
+	reps := []*replica{a, b}
+
+	leaders := func() []*replica {
+		var out []*replica
+		for _, r := range reps {
+			if r.el.Leading() {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	waitFor(t, "one leader", func() bool { return len(leaders()) == 1 && concurrent.Load() == 1 })
+	leader := leaders()[0]
+	follower := a
+	if leader == a {
+		follower = b
+	}
+	if got := testutil.ToFloat64(leader.el.gauge); got != 1 {
+		t.Fatalf("leader gauge = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(follower.el.gauge); got != 0 {
+		t.Fatalf("follower gauge = %v, want 0", got)
+	}
+
+	leader.stop()
+	if leader.running.Load() != 0 {
+		t.Fatal("work still running after the leader stopped")
+	}
+	waitFor(t, "hand-over", func() bool { return follower.el.Leading() && follower.running.Load() == 1 })
+	if m := maxConcurrent.Load(); m != 1 {
+		t.Fatalf("work ran on %d replicas at once", m)
+	}
+	if got := testutil.ToFloat64(leader.el.transitions.WithLabelValues("released")); got != 1 {
+		t.Fatalf("released transitions = %v, want 1", got)
+	}
+}
+
+// TestDisabledRunsWork: without an election the work runs directly.
+func TestDisabledRunsWork(t *testing.T) {
+	cfg := Config{Enabled: false}
+	el := New(cfg, nil, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	started := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = el.Run(ctx, func(ctx context.Context) error {
+			mu.Lock()
+			started = true
+			mu.Unlock()
+			<-ctx.Done()
+			return nil
+		})
+	}()
+	waitFor(t, "work", func() bool { mu.Lock(); defer mu.Unlock(); return started })
+	cancel()
+	<-done
+	if el.Leading() {
+		t.Fatal("still leading after Run returned")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	var c Config
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	c.ReplicationFactor = 0
+	if err := c.Validate(); err == nil || err.Error() != "replication_factor: must be -1 (broker default) or 1..32767, got 0" {
+		t.Fatalf("err = %v", err)
+	}
+}
