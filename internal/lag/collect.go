@@ -98,6 +98,9 @@ func (c *Collector) listOffsets(ctx context.Context, cy *cycle, req string,
 	fn func(context.Context, ...string) (kadm.ListedOffsets, error),
 ) kadm.ListedOffsets {
 	listed, err := fn(ctx)
+	if err == nil {
+		err = listed.Error() // partition-level errors
+	}
 	if err != nil {
 		c.fail(cy, req, fmt.Errorf("list offsets: %w", err))
 	}
@@ -223,8 +226,12 @@ func (c *Collector) describeConsumer(ctx context.Context, cy *cycle, groups []st
 			cy.groups[g] = &groupInfo{protocol: ProtocolConsumer, err: errNotDescribed}
 			continue
 		}
+		owned := d.AssignedPartitions()
+		if _, unnamed := owned[""]; unnamed {
+			owned = nil // assignment by topic id only (kfake): ownership unknown
+		}
 		cy.groups[g] = &groupInfo{protocol: ProtocolConsumer, state: d.State,
-			members: len(d.Members), owned: d.AssignedPartitions(), err: d.Err}
+			members: len(d.Members), owned: owned, err: d.Err}
 	}
 }
 
@@ -286,8 +293,9 @@ func (c *Collector) fold(cy *cycle, group string, offs kadm.OffsetResponses) {
 }
 
 // recordTopics writes this cycle's start and end offsets into the state.
-func (c *Collector) recordTopics(cy *cycle) {
+func (c *Collector) recordTopics(ctx context.Context, cy *cycle) {
 	st := c.state
+	c.seedTables(ctx, cy)
 	for topic, parts := range cy.ends {
 		n := maxPartition(parts) + 1
 		if n <= 0 {
@@ -311,6 +319,38 @@ func (c *Collector) recordTopics(cy *cycle) {
 		if _, ok := cy.ends[name]; !ok {
 			st.clearCurrent(ts.ends)
 			st.clearCurrent(ts.starts)
+		}
+	}
+}
+
+// seedTables starts the offset tables of partitions seen for the first time
+// with the largest record timestamp of the partition (ListOffsets -3, one
+// request per broker for the topics that have such partitions), taken as the
+// time the end offset was reached: records after the one with the largest
+// timestamp are almost always from the same batch.
+func (c *Collector) seedTables(ctx context.Context, cy *cycle) {
+	var fresh []string
+	for topic, parts := range cy.ends {
+		if ts := c.state.topics[topic]; ts == nil || ts.partitions != maxPartition(parts)+1 {
+			fresh = append(fresh, topic)
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	listed, err := c.adm.ListMaxTimestampOffsets(ctx, fresh...)
+	if err != nil {
+		c.fail(cy, "list_max_timestamp_offsets", fmt.Errorf("list offsets: %w", err))
+	}
+	for _, topic := range fresh {
+		parts := cy.ends[topic]
+		ts := c.state.topic(topic, maxPartition(parts)+1)
+		for p, end := range parts {
+			last, ok := listed.Lookup(topic, p)
+			if p < 0 || end.Err != nil || !ok || last.Err != nil || last.Offset < 0 || last.Offset >= end.Offset || last.Timestamp <= 0 {
+				continue
+			}
+			ts.tables[p].seed(end.Offset, time.UnixMilli(last.Timestamp), cy.at)
 		}
 	}
 }

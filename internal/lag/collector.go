@@ -113,7 +113,7 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 	cy := &cycle{at: time.Now(), groups: map[string]*groupInfo{}, fetched: map[string]bool{}}
 	c.state.begin(cy.at)
 	classic, consumer := c.fetchCluster(ctx, cy)
-	c.recordTopics(cy)
+	c.recordTopics(ctx, cy)
 	c.fetchGroups(ctx, cy, classic, consumer)
 	snap := c.publish(cy)
 	c.state.sweep()

@@ -16,8 +16,9 @@ import (
 // interior point whose neighbours are closest in time is dropped, so recent
 // history stays dense and older history thins out instead of falling off.
 type offsetTable struct {
-	offs  []int64
-	times []int64 // unix nanoseconds
+	offs   []int64
+	times  []int64 // unix nanoseconds
+	seeded bool    // the first point's time is the last record's timestamp
 }
 
 func newOffsetTable(size int) *offsetTable {
@@ -34,7 +35,7 @@ func (t *offsetTable) add(end int64, at time.Time) {
 		case end == last:
 			return
 		case end < last:
-			t.offs, t.times = t.offs[:0], t.times[:0]
+			t.offs, t.times, t.seeded = t.offs[:0], t.times[:0], false
 		}
 	}
 	if len(t.offs) == cap(t.offs) {
@@ -42,6 +43,20 @@ func (t *offsetTable) add(end int64, at time.Time) {
 	}
 	t.offs = append(t.offs, end)
 	t.times = append(t.times, at.UnixNano())
+}
+
+// seed starts an empty table with the end offset and the timestamp of the
+// partition's last record (ListOffsets max timestamp, KIP-734), so that an
+// idle partition has a true first point instead of "first polled now".
+func (t *offsetTable) seed(end int64, last, now time.Time) {
+	if len(t.offs) > 0 || end <= 0 || last.IsZero() {
+		return
+	}
+	if last.After(now) {
+		last = now // producer clock ahead of ours
+	}
+	t.add(end, last)
+	t.seeded = true
 }
 
 // dropOne removes the interior point whose neighbours are closest in time;
@@ -67,7 +82,10 @@ func (t *offsetTable) dropOne() {
 // record the group will read) was appended, seen from now.
 //
 //   - committed at or past the last point: the group is caught up, 0.
-//   - fewer than two points: unknown (NaN) unless caught up.
+//   - one point seeded from the last record's timestamp: the group has not
+//     read that record, so its lag is at least the record's age; that lower
+//     bound is the answer.
+//   - otherwise fewer than two points: unknown (NaN) unless caught up.
 //   - committed between two points: linear interpolation of the time the end
 //     offset passed committed.
 //   - committed before the first point: the record is older than the first
@@ -79,6 +97,9 @@ func (t *offsetTable) lagSeconds(committed int64, now time.Time) float64 {
 	n := len(t.offs)
 	if n > 0 && committed >= t.offs[n-1] {
 		return 0
+	}
+	if n == 1 && t.seeded {
+		return math.Max(0, float64(now.UnixNano()-t.times[0])/1e9)
 	}
 	if n < 2 {
 		return math.NaN()

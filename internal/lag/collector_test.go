@@ -1,0 +1,54 @@
+package lag_test
+
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+)
+
+func TestLagMatchesCommits(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders": 3, "payments": 2})
+	for p, n := range []int{10, 7, 0} {
+		f.produce("orders", int32(p), n)
+	}
+	f.produce("payments", 0, 4)
+	f.produce("payments", 1, 9)
+	f.commit("billing", map[string]map[int32]int64{"orders": {0: 4, 1: 7, 2: 0}, "payments": {0: 1}})
+	f.commit("audit", map[string]map[int32]int64{"payments": {0: 4, 1: 2}})
+	f.deleteBefore("payments", 1, 5) // audit's offset 2 now points into deleted segments
+
+	c, _ := f.collector(testConfig(), lag.Expectations{})
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	snap := c.Snapshot()
+	for _, group := range []string{"billing", "audit"} {
+		g, ok := snap.Group(group)
+		if !ok {
+			t.Fatalf("group %s missing from snapshot %+v", group, snap.Groups)
+		}
+		if g.Members != 0 || g.Protocol != lag.ProtocolClassic {
+			t.Errorf("%s: members %d protocol %q, want 0 classic", group, g.Members, g.Protocol)
+		}
+		var sum int64
+		for _, tl := range g.Topics {
+			want, parts := f.wantLag(group, tl.Topic)
+			if tl.LagRecords != want {
+				t.Errorf("%s on %s: lag %d, want %d", group, tl.Topic, tl.LagRecords, want)
+			}
+			if len(tl.Partitions) != len(parts) {
+				t.Errorf("%s on %s: %d partitions, want %d", group, tl.Topic, len(tl.Partitions), len(parts))
+			}
+			for _, pl := range tl.Partitions {
+				if pl.LagRecords != parts[pl.Partition] || pl.End != f.produced[tl.Topic][pl.Partition] {
+					t.Errorf("%s %s/%d: lag %d end %d, want lag %d end %d", group, tl.Topic, pl.Partition,
+						pl.LagRecords, pl.End, parts[pl.Partition], f.produced[tl.Topic][pl.Partition])
+				}
+			}
+			sum += want
+		}
+		if len(g.Topics) != len(f.commits[group]) || g.LagRecords != sum {
+			t.Errorf("%s: %d topics lag %d, want %d topics lag %d", group, len(g.Topics), g.LagRecords, len(f.commits[group]), sum)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package lag_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// fixture is a kfake cluster with a producer, an admin client and a ledger
+// of what the test produced, deleted and committed, from which expected lag
+// is computed.
+type fixture struct {
+	t        *testing.T
+	cluster  *kfake.Cluster
+	cl       *kgo.Client
+	adm      *kadm.Client
+	produced map[string]map[int32]int64 // end offsets
+	starts   map[string]map[int32]int64 // start offsets after DeleteRecords
+	commits  map[string]map[string]map[int32]int64
+}
+
+func newFixture(t *testing.T, topics map[string]int32, opts ...kfake.Opt) *fixture {
+	t.Helper()
+	c := kfaketest.Cluster(t, opts...)
+	cl := kfaketest.Client(t, c, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	f := &fixture{t: t, cluster: c, cl: cl, adm: kadm.NewClient(cl),
+		produced: map[string]map[int32]int64{}, starts: map[string]map[int32]int64{},
+		commits: map[string]map[string]map[int32]int64{}}
+	for _, name := range slices.Sorted(maps.Keys(topics)) {
+		f.createTopic(name, topics[name], nil)
+	}
+	return f
+}
+
+func (f *fixture) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	f.t.Cleanup(cancel)
+	return ctx
+}
+
+func (f *fixture) createTopic(name string, parts int32, configs map[string]*string) {
+	f.t.Helper()
+	resp, err := f.adm.CreateTopic(f.ctx(), parts, 1, configs, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		f.t.Fatalf("create topic %s: %v", name, err)
+	}
+	f.produced[name] = map[int32]int64{}
+	for p := range parts {
+		f.produced[name][p] = 0
+	}
+}
+
+// produce appends n records to one partition.
+func (f *fixture) produce(topic string, p int32, n int) {
+	f.t.Helper()
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		recs[i] = &kgo.Record{Topic: topic, Partition: p, Value: fmt.Appendf(nil, `{"n":%d}`, i)}
+	}
+	if err := f.cl.ProduceSync(f.ctx(), recs...).FirstErr(); err != nil {
+		f.t.Fatalf("produce %s/%d: %v", topic, p, err)
+	}
+	f.produced[topic][p] += int64(n)
+}
+
+// commit commits offsets for a group with no members.
+func (f *fixture) commit(group string, offs map[string]map[int32]int64) {
+	f.t.Helper()
+	var os kadm.Offsets
+	for topic, ps := range offs {
+		for p, at := range ps {
+			os.AddOffset(topic, p, at, -1)
+			if f.commits[group] == nil {
+				f.commits[group] = map[string]map[int32]int64{}
+			}
+			if f.commits[group][topic] == nil {
+				f.commits[group][topic] = map[int32]int64{}
+			}
+			f.commits[group][topic][p] = at
+		}
+	}
+	if err := f.adm.CommitAllOffsets(f.ctx(), group, os); err != nil {
+		f.t.Fatalf("commit %s: %v", group, err)
+	}
+}
+
+// deleteBefore deletes the records of a partition below offset at.
+func (f *fixture) deleteBefore(topic string, p int32, at int64) {
+	f.t.Helper()
+	var os kadm.Offsets
+	os.AddOffset(topic, p, at, -1)
+	resp, err := f.adm.DeleteRecords(f.ctx(), os)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		f.t.Fatalf("delete records %s/%d: %v", topic, p, err)
+	}
+	if f.starts[topic] == nil {
+		f.starts[topic] = map[int32]int64{}
+	}
+	f.starts[topic][p] = at
+}
+
+// wantLag is the expected lag of group on topic from the ledger.
+func (f *fixture) wantLag(group, topic string) (total int64, parts map[int32]int64) {
+	parts = map[int32]int64{}
+	for p, committed := range f.commits[group][topic] {
+		end, start := f.produced[topic][p], f.starts[topic][p]
+		l := end - max(committed, start)
+		parts[p] = max(l, 0)
+		total += parts[p]
+	}
+	return total, parts
+}
+
+// collector builds a lag collector on a fresh registry.
+func (f *fixture) collector(cfg lag.Config, exp lag.Expectations) (*lag.Collector, *prometheus.Registry) {
+	f.t.Helper()
+	reg := prometheus.NewRegistry()
+	c, err := lag.New(cfg, f.adm, exp, reg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		f.t.Fatalf("new collector: %v", err)
+	}
+	return c, reg
+}
+
+func testConfig() lag.Config {
+	return lag.Config{Interval: time.Second, StatusWindow: 3}
+}
