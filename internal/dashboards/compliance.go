@@ -21,9 +21,11 @@ func compliance(o Options) Board {
 	}
 }
 
+// complianceRatio is compliant / checked; a topic without any compliant
+// series (0% compliant) yields 0 rather than no value.
 func complianceRatio(by, window string) string {
-	return sumIncrease(by, sel(metrics.RecordsCompliant, byTopic), window) + " / " +
-		sumIncrease(by, sel(metrics.RecordsChecked, byTopic), window)
+	checked := sumIncrease(by, sel(metrics.RecordsChecked, byTopic), window)
+	return "(" + sumIncrease(by, sel(metrics.RecordsCompliant, byTopic), window) + " or " + checked + " * 0) / " + checked
 }
 
 func complianceNow(o Options, viol string) []Panel {

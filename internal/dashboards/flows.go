@@ -21,9 +21,11 @@ func flows() Board {
 	}
 }
 
+// coverage is num / events seen; a service without any num series (0%
+// coverage) yields 0 rather than no value.
 func coverage(num metrics.Spec, by, window string) string {
-	return sumIncrease(by, sel(num, byService), window) + " / " +
-		sumIncrease(by, sel(metrics.PropagationEvents, byService), window)
+	events := sumIncrease(by, sel(metrics.PropagationEvents, byService), window)
+	return "(" + sumIncrease(by, sel(num, byService), window) + " or " + events + " * 0) / " + events
 }
 
 func propagationPanels() []Panel {
