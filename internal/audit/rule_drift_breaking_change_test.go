@@ -15,10 +15,10 @@ func TestRuleDrift(t *testing.T) {
 		return fmt.Sprintf(`{"entity_ref":{"entity_id":"e%d","entity_type":"essay"},"language":"en","text_storage_id":"s3://x/%d","words":%d%s,"tags":["a"]}`, i, i, i, opt)
 	}
 	cases := []struct {
-		name  string
-		data  string
-		typ   string
-		want  []string // drift fields
+		name string
+		data string
+		typ  string
+		want []string // drift fields
 	}{
 		{"same shape", data(100), "", nil},
 		{"optional field absent", `{"entity_ref":{"entity_id":"e","entity_type":"essay"},"language":"en","text_storage_id":"s","words":1,"tags":[]}`, "", nil},

@@ -1,5 +1,7 @@
 package audit
 
+import "strings"
+
 var ruleActionTense = recordRule{
 	info: RuleInfo{ID: "naming.action_tense", Severity: SeverityError, Scope: ScopeRecord,
 		Summary:  "the action segment of the event type is not in the past tense",
@@ -17,13 +19,19 @@ func checkActionTense(c *evalCtx) {
 		v.action, clip(c.res.EventType), f, pastExample(v.action))
 }
 
-// pastExample suggests a past-tense spelling for a message.
+// pastExample suggests a past-tense spelling for a message: a verb-first
+// compound ("request_spellcheck") becomes object-then-verb
+// ("spellcheck_requested"), a single word gets "-ed".
 func pastExample(action string) string {
-	switch {
-	case action == "":
-		return "created"
-	case action[len(action)-1] == 'e':
-		return "\"" + action + "d\""
+	words := strings.FieldsFunc(action, func(r rune) bool { return r == '_' || r == '-' })
+	if len(words) == 0 {
+		return `"created"`
 	}
-	return "\"" + action + "ed\""
+	verb := words[0]
+	if strings.HasSuffix(verb, "e") {
+		verb += "d"
+	} else {
+		verb += "ed"
+	}
+	return `"` + strings.Join(append(words[1:], verb), "_") + `"`
 }

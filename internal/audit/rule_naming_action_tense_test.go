@@ -33,3 +33,11 @@ func TestIsPastTense(t *testing.T) {
 		}
 	}
 }
+
+func TestPastExample(t *testing.T) {
+	for in, want := range map[string]string{"upload": `"uploaded"`, "create": `"created"`, "request_spellcheck": `"spellcheck_requested"`} {
+		if got := pastExample(in); got != want {
+			t.Errorf("pastExample(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

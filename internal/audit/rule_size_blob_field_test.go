@@ -27,7 +27,7 @@ func TestRuleBlobField(t *testing.T) {
 
 func TestLooksBase64(t *testing.T) {
 	cases := map[string]bool{
-		"SGVsbG8gV29ybGQhIFRoaXMgaXMgYmFzZTY0": true,
+		"SGVsbG8gV29ybGQhIFRoaXMgaXMgYmFzZTY0":  true,
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": false,
 		"0123456789abcdef0123456789abcdef":      false,
 		"Hello world this is text":              false,

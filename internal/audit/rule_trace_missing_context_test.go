@@ -34,14 +34,14 @@ func TestCheckTraceFromHeader(t *testing.T) {
 
 func TestParseTraceparent(t *testing.T) {
 	cases := map[string]bool{
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":        true,
-		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra":  true,
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra":  false,
-		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":        false,
-		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01":        false,
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01":        false,
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7":           false,
-		"":                                                              false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":       true,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra": true,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra": false,
+		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":       false,
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01":       false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01":       false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7":          false,
+		"": false,
 	}
 	for in, want := range cases {
 		if _, _, ok := parseTraceparent([]byte(in)); ok != want {
