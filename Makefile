@@ -28,11 +28,13 @@ demo:
 generate:
 	$(GO) run ./cmd/eventwatch generate all --out .
 
+## check-generated: fail when a committed generated file differs from a fresh 'generate all'.
 check-generated:
-	@tmp=$$(mktemp -d); $(GO) run ./cmd/eventwatch generate all --out $$tmp >/dev/null 2>&1 || { echo "generate failed"; rm -rf $$tmp; exit 0; }; \
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	 $(GO) run ./cmd/eventwatch generate all --out $$tmp >/dev/null || { echo "generate failed"; exit 1; }; \
 	 for d in dashboards alerts docs/rules.md docs/metrics.md; do \
-	   if [ -e $$tmp/$$d ] && ! diff -r $$tmp/$$d $$d >/dev/null 2>&1; then echo "generated file $$d is stale: run 'make generate'"; rm -rf $$tmp; exit 1; fi; \
-	 done; rm -rf $$tmp
+	   diff -r $$tmp/$$d $$d || { echo "generated file $$d is stale: run 'make generate'"; exit 1; }; \
+	 done
 
 lint:
 	golangci-lint run ./...

@@ -1,10 +1,150 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/alerts"
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/dashboards"
+	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
-func cmdGenerate(_ context.Context, _ []string, _, stderr io.Writer) int {
-	return notYet("generate", stderr)
+const generateUsage = `usage: eventwatch generate dashboards|alerts|docs|all [flags]
+
+Writes, under --out:
+  dashboards  dashboards/*.json (Grafana, generated with the Foundation SDK)
+  alerts      alerts/eventwatch.rules.yaml and alerts/alertmanager.example.yml
+  docs        docs/metrics.md and docs/rules.md
+  all         all of the above (what 'make generate' runs with --out .)
+
+Output is deterministic: the same flags always write the same bytes.
+
+flags:
+`
+
+// generateFlags are the parsed flags of `eventwatch generate`.
+type generateFlags struct {
+	out        string
+	alerts     alerts.Options
+	dashboards dashboards.Options
+}
+
+func cmdGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "dashboards" && args[0] != "alerts" && args[0] != "docs" && args[0] != "all") {
+		fs, _ := newGenerateFlags(stderr)
+		fs.Usage()
+		return exitCode(len(args) == 0 || (args[0] != "-h" && args[0] != "--help"))
+	}
+	fs, g := newGenerateFlags(stderr)
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitCode(!errors.Is(err, flag.ErrHelp))
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eventwatch generate: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	g.dashboards.Job = g.alerts.Job
+	g.dashboards.ComplianceObjective = g.alerts.ComplianceObjective
+	if err := g.alerts.Validate(); err != nil {
+		fmt.Fprintf(stderr, "eventwatch generate: %v\n", err)
+		return 2
+	}
+	paths, err := generate(args[0], g)
+	for _, p := range paths {
+		fmt.Fprintln(stdout, p)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "eventwatch generate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newGenerateFlags(stderr io.Writer) (*flag.FlagSet, *generateFlags) {
+	g := &generateFlags{alerts: alerts.DefaultOptions(), dashboards: dashboards.DefaultOptions()}
+	fs := flag.NewFlagSet("eventwatch generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, generateUsage); fs.PrintDefaults() }
+	a := &g.alerts
+	fs.StringVar(&g.out, "out", ".", "directory to write dashboards/, alerts/ and docs/ under")
+	fs.StringVar(&a.Job, "job", a.Job, "Prometheus job label of the eventwatch scrape")
+	fs.StringVar(&a.RunbookBase, "runbook-base", a.RunbookBase, "URL of docs/runbooks.md that runbook_url annotations point into")
+	fs.Float64Var(&a.ComplianceObjective, "compliance-objective", a.ComplianceObjective, "minimum share of compliant records per topic (0..1)")
+	fs.DurationVar(&a.ComplianceWindow, "compliance-window", a.ComplianceWindow, "window of the compliance ratio")
+	fs.DurationVar(&a.NewViolationLookback, "new-violation-lookback", a.NewViolationLookback, "a (service, rule) pair unseen this long is new")
+	fs.DurationVar(&a.LagObjective, "lag-objective", a.LagObjective, "maximum consumer-group time lag")
+	fs.DurationVar(&a.DLQGrowthWindow, "dlq-growth-window", a.DLQGrowthWindow, "window in which new dead letters are counted")
+	fs.Float64Var(&a.DLQGrowthThreshold, "dlq-growth-threshold", a.DLQGrowthThreshold, "dead letters per window above which a DLQ is growing")
+	fs.DurationVar(&a.DLQDrainWindow, "dlq-drain-window", a.DLQDrainWindow, "a DLQ holding records this long without shrinking is not drained")
+	fs.Float64Var(&a.CoverageObjective, "coverage-objective", a.CoverageObjective, "minimum share of a service's events carrying correlation id / trace context (0..1)")
+	fs.DurationVar(&a.CoverageWindow, "coverage-window", a.CoverageWindow, "window of the propagation coverage ratio")
+	fs.DurationVar(&a.CollectorStaleAfter, "collector-stale-after", a.CollectorStaleAfter, "a collector without success this long is stale")
+	fs.DurationVar(&a.EvaluationInterval, "evaluation-interval", 0, "rule group interval (0: Prometheus' global evaluation_interval)")
+	fs.Func("for", "override every alert's 'for' duration (e.g. 0s for tests and demos)", func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("parse duration: %w", err)
+		}
+		a.ForOverride = &d
+		return nil
+	})
+	return fs, g
+}
+
+// generate writes the artefacts of what under g.out and returns the paths
+// written, even when a later step fails.
+func generate(what string, g *generateFlags) ([]string, error) {
+	var paths []string
+	steps := []struct {
+		name string
+		run  func() ([]string, error)
+	}{
+		{"dashboards", func() ([]string, error) {
+			return dashboards.Write(filepath.Join(g.out, "dashboards"), g.dashboards)
+		}},
+		{"alerts", func() ([]string, error) { return alerts.Write(filepath.Join(g.out, "alerts"), g.alerts) }},
+		{"docs", func() ([]string, error) { return writeDocs(filepath.Join(g.out, "docs")) }},
+	}
+	for _, s := range steps {
+		if what != "all" && what != s.name {
+			continue
+		}
+		p, err := s.run()
+		paths = append(paths, p...)
+		if err != nil {
+			return paths, err
+		}
+	}
+	return paths, nil
+}
+
+func writeDocs(dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create docs dir: %w", err)
+	}
+	docs := []struct {
+		name  string
+		write func(io.Writer) error
+	}{{"metrics.md", metrics.WriteMarkdown}, {"rules.md", audit.WriteRulesMarkdown}}
+	var paths []string
+	for _, d := range docs {
+		var buf bytes.Buffer
+		if err := d.write(&buf); err != nil {
+			return paths, fmt.Errorf("render %s: %w", d.name, err)
+		}
+		p := filepath.Join(dir, d.name)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			return paths, fmt.Errorf("write %s: %w", d.name, err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
 }

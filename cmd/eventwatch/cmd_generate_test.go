@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestGenerateAllMatchesCommittedFiles is the freshness check of `make
+// check-generated` in Go: a fresh `generate all` equals what is committed.
+func TestGenerateAllMatchesCommittedFiles(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"generate", "all", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("generate all = %d: %s", code, stderr.String())
+	}
+	written := strings.Fields(stdout.String())
+	if len(written) < 8 {
+		t.Fatalf("generate all wrote %d files, want dashboards, alerts and docs: %v", len(written), written)
+	}
+	for _, p := range written {
+		rel, err := filepath.Rel(out, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		committed, err := os.ReadFile(filepath.Join("..", "..", rel))
+		if err != nil {
+			t.Errorf("%s is generated but not committed: %v", rel, err)
+			continue
+		}
+		if !bytes.Equal(got, committed) {
+			t.Errorf("%s is stale: run 'make generate'", rel)
+		}
+	}
+}
+
+func TestGenerateAlertsFlagsChangeThresholds(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"generate", "alerts", "--out", out, "--lag-objective", "90s", "--compliance-objective", "0.8",
+		"--job", "ew-prod", "--for", "0s", "--evaluation-interval", "5s"}
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("generate alerts = %d: %s", code, stderr.String())
+	}
+	rules, err := os.ReadFile(filepath.Join(out, "alerts", "eventwatch.rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"> 90\n", "< 0.8\n", `up{job="ew-prod"}`, "for: 0s", "interval: 5s", "the objective is 1m30s."} {
+		if !bytes.Contains(rules, []byte(want)) {
+			t.Errorf("rules lack %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "dashboards")); !os.IsNotExist(err) {
+		t.Errorf("generate alerts also wrote dashboards (stat: %v)", err)
+	}
+}
+
+func TestGenerateUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"generate"}, 2, "usage: eventwatch generate"},
+		{[]string{"generate", "grafana"}, 2, "usage: eventwatch generate"},
+		{[]string{"generate", "alerts", "--compliance-objective", "2", "--out", "x"}, 2, "compliance objective must be in (0, 1]"},
+		{[]string{"generate", "alerts", "--lag-objective", "soon"}, 2, "invalid value"},
+		{[]string{"generate", "all", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"generate", "-h"}, 0, "usage: eventwatch generate"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), tt.args, &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%v = %d, stderr %q; want %d and %q", tt.args, code, stderr.String(), tt.code, tt.want)
+		}
+	}
+}
