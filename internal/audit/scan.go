@@ -114,7 +114,8 @@ func (s *scanner) document(root *pathNode) bool {
 		if _, ok := s.value(loc{}); !ok {
 			return false
 		}
-		return s.fail("value is a JSON " + kindWord(s.buf[firstNonWS(s.buf)]) + ", not an object")
+		s.pos = firstNonWS(s.buf)
+		return s.fail("value is a JSON " + kindWord(s.buf[s.pos]) + ", not an object")
 	}
 	if _, ok := s.value(loc{node: root}); !ok {
 		return false
