@@ -96,12 +96,18 @@ func testConfig() Config {
 // newHarness creates a sampler (not yet running) for cluster c.
 func newHarness(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, sinks ...audit.Sink) *harness {
 	t.Helper()
+	return newHarnessOpts(t, c, cfg, a, nil, sinks...)
+}
+
+// newHarnessOpts is newHarness with extra client options.
+func newHarnessOpts(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, extra []kgo.Opt, sinks ...audit.Sink) *harness {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	base := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ClientID("eventwatch-test")}
+	base := append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ClientID("eventwatch-test")}, extra...)
 	s, err := New(cfg, base, a, sinks, reg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)

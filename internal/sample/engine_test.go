@@ -1,0 +1,72 @@
+package sample
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+// huleEvent is a HuleEdu-compliant event (standard 000); withID false drops
+// event_id.
+func huleEvent(withID bool) []byte {
+	id := ""
+	if withID {
+		id = fmt.Sprintf(`"event_id":%q,`, uuid.NewString())
+	}
+	return fmt.Appendf(nil, `{%s"event_type":"huleedu.essaylifecycle.essay.spellcheck_requested.v1",`+
+		`"event_timestamp":%q,"source_service":"essay_lifecycle_service","correlation_id":%q,`+
+		`"data":{"entity_ref":{"entity_id":"essay-42","entity_type":"essay"},"language":"en","text_storage_id":"s3://essays/42/original.txt"}}`,
+		id, time.Now().UTC().Format(time.RFC3339Nano), uuid.NewString())
+}
+
+// The sampler with the real audit engine and the huleedu profile: compliant
+// events count as compliant, broken ones as violations with their rule and
+// source service.
+func TestSamplerWithHuleEduEngine(t *testing.T) {
+	const topic = "huleedu.dev.essaylifecycle.essay"
+	p, err := audit.LoadProfile("huleedu")
+	if err != nil {
+		t.Fatalf("load profile: %v", err)
+	}
+	eng, err := audit.NewEngine(audit.Options{Profile: p})
+	if err != nil {
+		t.Fatalf("new engine: %v", err)
+	}
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, topic))
+	h := newHarness(t, c, testConfig(), eng).start()
+
+	pr := kfaketest.Client(t, c)
+	var recs []*kgo.Record
+	for range 10 {
+		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte("essay-42"), Value: huleEvent(true)})
+	}
+	for range 4 {
+		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte("essay-43"), Value: huleEvent(false)})
+	}
+	for range 3 {
+		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte("essay-44"), Value: []byte{0x1f, 0x8b, 0x08}})
+	}
+	produce(t, pr, recs...)
+
+	labels := map[string]string{"topic": topic}
+	h.waitValue("eventwatch_records_checked_total", labels, 17)
+	h.stop()
+	if got := h.value("eventwatch_records_compliant_total", labels); got != 10 {
+		t.Errorf("compliant = %v, want 10", got)
+	}
+	missing := map[string]string{"rule": "envelope.missing_field", "source_service": "essay_lifecycle_service", "severity": "error"}
+	if got := h.value("eventwatch_violations_total", missing); got != 4 {
+		t.Errorf("violations%v = %v, want 4", missing, got)
+	}
+	junk := map[string]string{"rule": "envelope.invalid_json", "source_service": ServiceUnknown}
+	if got := h.value("eventwatch_violations_total", junk); got != 3 {
+		t.Errorf("violations%v = %v, want 3", junk, got)
+	}
+}

@@ -1,0 +1,187 @@
+package sample
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+// Above the per-partition budget records are sampled: observed stays exact,
+// checked stops at the budget (the clock is frozen, so the token bucket
+// never refills), and checked + skipped = observed.
+func TestSamplerBudgetSamplesUnderLoad(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "busy"))
+	cfg := testConfig()
+	cfg.BudgetPerPartition = 50
+	h := newHarness(t, c, cfg, &fakeAuditor{})
+	frozen := time.Now()
+	h.s.now = func() time.Time { return frozen }
+	h.start()
+
+	pr := manualProducer(t, c)
+	var recs []*kgo.Record
+	for i := range 2000 {
+		recs = append(recs, rec("busy", int32(i%2), fmt.Sprintf(`{"event_id":"%d"}`, i)))
+	}
+	produce(t, pr, recs...)
+
+	busy := map[string]string{"topic": "busy"}
+	h.waitValue("eventwatch_records_observed_total", busy, 2000)
+	h.waitValue("eventwatch_records_checked_total", busy, 100)
+	if got := h.value("eventwatch_sampler_skipped_records_total", busy); got != 1900 {
+		t.Errorf("skipped = %v, want 1900", got)
+	}
+}
+
+// Every compression codec is read, counted and audited.
+func TestSamplerCompressionCodecs(t *testing.T) {
+	codecs := map[string]kgo.CompressionCodec{
+		"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
+		"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
+	}
+	var topics []string
+	for name := range codecs {
+		topics = append(topics, "codec-"+name)
+	}
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, topics...))
+	a := &fakeAuditor{}
+	h := newHarness(t, c, testConfig(), a).start()
+	for name, codec := range codecs {
+		pr := manualProducer(t, c, kgo.ProducerBatchCompression(codec))
+		var recs []*kgo.Record
+		for i := range 50 {
+			v := fmt.Sprintf(`{"event_id":"%d","pad":"%s"}`, i, strings.Repeat("x", 200))
+			if i%10 == 0 {
+				v = `{"missing":"id"}`
+			}
+			recs = append(recs, rec("codec-"+name, 0, v))
+		}
+		produce(t, pr, recs...)
+	}
+	for name := range codecs {
+		topic := map[string]string{"topic": "codec-" + name}
+		h.waitValue("eventwatch_records_checked_total", topic, 50)
+		if got := h.value("eventwatch_records_compliant_total", topic); got != 45 {
+			t.Errorf("%s: compliant = %v, want 45", name, got)
+		}
+		if got := h.value("eventwatch_records_observed_total", topic); got != 50 {
+			t.Errorf("%s: observed = %v, want 50", name, got)
+		}
+	}
+}
+
+// Bad input never stops the partition: tombstones, binary junk, hundreds of
+// headers and a 10 MB value are all observed and audited, and the record
+// after them too.
+func TestSamplerBadInput(t *testing.T) {
+	const big = 10 << 20
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "bad"),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": fmt.Sprint(16 << 20)}))
+	a := &fakeAuditor{}
+	h := newHarness(t, c, testConfig(), a).start()
+
+	pr := manualProducer(t, c, kgo.ProducerBatchMaxBytes(16<<20), kgo.MaxBufferedBytes(64<<20))
+	headers := make([]kgo.RecordHeader, 300)
+	for i := range headers {
+		headers[i] = kgo.RecordHeader{Key: fmt.Sprintf("h%d", i), Value: []byte("v")}
+	}
+	junk := bytes.Repeat([]byte{0x00, 0xff, 0xc3, 0x28}, 64)
+	produce(t, pr,
+		&kgo.Record{Topic: "bad", Key: []byte("k1")}, // tombstone
+		&kgo.Record{Topic: "bad", Value: junk},
+		&kgo.Record{Topic: "bad", Value: []byte(`{"event_id":"x"}`), Headers: headers},
+		&kgo.Record{Topic: "bad", Value: []byte(`{"event_id":`)}, // truncated
+	)
+	produce(t, pr, &kgo.Record{Topic: "bad", Value: bytes.Repeat([]byte("a"), big)})
+	produce(t, pr, &kgo.Record{Topic: "bad", Value: []byte(`{"event_id":"after"}`)})
+
+	topic := map[string]string{"topic": "bad"}
+	h.waitValue("eventwatch_records_checked_total", topic, 6)
+	if got := h.value("eventwatch_records_observed_total", topic); got != 6 {
+		t.Errorf("observed = %v, want 6", got)
+	}
+	if got := h.value("eventwatch_records_compliant_total", topic); got != 3 {
+		t.Errorf("compliant = %v, want 3 (tombstone, headers record, last record)", got)
+	}
+	if got := h.value("eventwatch_violations_total", map[string]string{"rule": "envelope.invalid_json"}); got != 3 {
+		t.Errorf("invalid_json violations = %v, want 3", got)
+	}
+	if got := a.tombstones.Load(); got != 1 {
+		t.Errorf("auditor saw %d tombstones, want 1", got)
+	}
+	if got := a.maxHeaders.Load(); got != 300 {
+		t.Errorf("auditor saw at most %d headers, want 300", got)
+	}
+	if got := a.maxValue.Load(); got != big {
+		t.Errorf("auditor saw a largest value of %d bytes, want %d", got, big)
+	}
+}
+
+// A batch that would decompress past the bound is skipped (observed and
+// dropped), and the partition moves on to the next batch.
+func TestSamplerSkipsBatchTooLargeToDecompress(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "bomb"))
+	cfg := testConfig()
+	cfg.MaxDecompressBytes = 64 << 10
+	h := newHarness(t, c, cfg, &fakeAuditor{}).start()
+
+	pr := manualProducer(t, c, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
+	var recs []*kgo.Record
+	for range 500 {
+		recs = append(recs, &kgo.Record{Topic: "bomb", Value: make([]byte, 1024)})
+	}
+	produce(t, pr, recs...)
+	produce(t, pr, rec("bomb", 0, `{"event_id":"after"}`))
+
+	topic := map[string]string{"topic": "bomb"}
+	h.waitValue("eventwatch_records_checked_total", topic, 1)
+	h.waitValue("eventwatch_records_observed_total", topic, 501)
+	if got := h.value("eventwatch_sampler_dropped_records_total", map[string]string{"reason": DropDecompressTooBig}); got != 500 {
+		t.Errorf("dropped decompress_too_large = %v, want 500", got)
+	}
+}
+
+// panicAuditor panics on values starting with "boom" and passes the rest to
+// fakeAuditor.
+type panicAuditor struct{ fakeAuditor }
+
+func (p *panicAuditor) Check(r *audit.Record) audit.Result {
+	if bytes.HasPrefix(r.Value, []byte("boom")) {
+		var m map[string]int
+		m["x"]++ // a real runtime panic: assignment to entry in nil map
+	}
+	return p.fakeAuditor.Check(r)
+}
+
+// panicSink panics on every record.
+type panicSink struct{}
+
+func (panicSink) Observe(*audit.Record, *audit.Result) { panic("sink bug") }
+
+// A panicking auditor or sink costs that record, never the sampler.
+func TestSamplerSurvivesPanics(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "p"))
+	sink := &countingSink{}
+	h := newHarness(t, c, testConfig(), &panicAuditor{}, panicSink{}, sink).start()
+	pr := manualProducer(t, c)
+	produce(t, pr, rec("p", 0, "boom1"), rec("p", 0, `{"event_id":"1"}`), rec("p", 0, "boom2"), rec("p", 0, `{"event_id":"2"}`))
+
+	topic := map[string]string{"topic": "p"}
+	h.waitValue("eventwatch_records_checked_total", topic, 2)
+	h.waitValue("eventwatch_sampler_dropped_records_total", map[string]string{"reason": DropAuditPanic}, 2)
+	h.waitValue("eventwatch_sampler_errors_total", map[string]string{"op": "sink"}, 2)
+	if got := h.value("eventwatch_records_observed_total", topic); got != 4 {
+		t.Errorf("observed = %v, want 4", got)
+	}
+	if got := sink.n.Load(); got != 2 {
+		t.Errorf("the sink after the panicking one saw %d records, want 2", got)
+	}
+}

@@ -1,0 +1,88 @@
+package sample
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestTokenBucket(t *testing.T) {
+	p := newPartState()
+	t0 := time.Unix(1000, 0)
+	taken := 0
+	for range 100 {
+		if p.take(t0, 10) {
+			taken++
+		}
+	}
+	if taken != 10 {
+		t.Fatalf("burst: took %d, want 10", taken)
+	}
+	if p.take(t0.Add(50*time.Millisecond), 10) {
+		t.Fatalf("took a token after 50ms at 10/s")
+	}
+	if !p.take(t0.Add(150*time.Millisecond), 10) {
+		t.Fatalf("no token after 150ms at 10/s")
+	}
+	// A long pause refills at most one second of budget.
+	taken = 0
+	for range 100 {
+		if p.take(t0.Add(time.Hour), 10) {
+			taken++
+		}
+	}
+	if taken != 10 {
+		t.Fatalf("after a pause: took %d, want 10", taken)
+	}
+	// A budget below one per second still allows one record.
+	q := newPartState()
+	if !q.take(t0, 0.2) || q.take(t0, 0.2) || !q.take(t0.Add(5*time.Second), 0.2) {
+		t.Fatalf("fractional budget misbehaves")
+	}
+}
+
+func TestObserveCountsOffsets(t *testing.T) {
+	p := newPartState()
+	got := []int64{p.observe(40), p.observe(41), p.observe(45), p.observe(43), p.observe(46)}
+	want := []int64{1, 1, 4, 0, 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("observe deltas = %v, want %v", got, want)
+	}
+	p.hwm = 50
+	if p.lag() != 3 {
+		t.Fatalf("lag = %d, want 3", p.lag())
+	}
+}
+
+func TestPartitionsAssignRemove(t *testing.T) {
+	ps := partitions{}
+	ps.assign(map[string][]int32{"a": {0, 1}, "b": {0}})
+	ps.get("a", 0).observe(5)
+	ps.assign(map[string][]int32{"a": {0, 2}})
+	if ps.count() != 4 || ps.get("a", 0).next != 6 {
+		t.Fatalf("assign lost state: count %d", ps.count())
+	}
+	gone := ps.remove(map[string][]int32{"b": {0}, "a": {1}})
+	if fmt.Sprint(gone) != "[b]" || ps.get("b", 0) != nil || ps.count() != 2 {
+		t.Fatalf("remove: gone %v count %d", gone, ps.count())
+	}
+}
+
+func TestBoundedLabels(t *testing.T) {
+	b := newBoundedLabels(2)
+	got := []string{b.value(""), b.value("a"), b.value("b"), b.value("c"), b.value("a"), b.value("b")}
+	want := []string{ServiceUnknown, "a", "b", ServiceOther, "a", "b"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("labels = %v, want %v", got, want)
+	}
+	var wg sync.WaitGroup
+	c := newBoundedLabels(10)
+	for i := range 100 {
+		wg.Go(func() { c.value(fmt.Sprint(i)) })
+	}
+	wg.Wait()
+	if len(c.seen) != 10 {
+		t.Fatalf("concurrent use kept %d values, want 10", len(c.seen))
+	}
+}
