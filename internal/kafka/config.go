@@ -64,27 +64,27 @@ func (c *Config) SetDefaults() {
 	c.ProbeEvery = 15 * time.Second
 }
 
-// Validate reports the first problem, prefixed with the key's path inside
-// the section (e.g. "sasl.mechanism: ...").
+// Validate reports the first problem, prefixed with the key's YAML path
+// (e.g. "kafka.sasl.mechanism: ...").
 func (c *Config) Validate() error {
 	if len(c.Brokers) == 0 {
-		return errors.New("brokers: at least one seed broker is required")
+		return errors.New("kafka.brokers: at least one seed broker is required")
 	}
 	for i, b := range c.Brokers {
 		if !strings.Contains(b, ":") {
-			return fmt.Errorf("brokers[%d]: %q is not host:port", i, b)
+			return fmt.Errorf("kafka.brokers[%d]: %q is not host:port", i, b)
 		}
 	}
 	for key, d := range map[string]time.Duration{"dial_timeout": c.DialTimeout, "probe_timeout": c.ProbeTimeout, "probe_interval": c.ProbeEvery} {
 		if d <= 0 {
-			return fmt.Errorf("%s: must be positive, got %s", key, d)
+			return fmt.Errorf("kafka.%s: must be positive, got %s", key, d)
 		}
 	}
 	if err := c.SASL.validate(); err != nil {
-		return fmt.Errorf("sasl.%w", err)
+		return fmt.Errorf("kafka.sasl.%w", err)
 	}
 	if err := c.TLS.validate(); err != nil {
-		return fmt.Errorf("tls.%w", err)
+		return fmt.Errorf("kafka.tls.%w", err)
 	}
 	return nil
 }

@@ -60,20 +60,20 @@ func (c *Config) SetDefaults() {
 	c.ReplicationFactor = -1
 }
 
-// Validate reports the first problem, prefixed with the key's path inside
-// the section.
+// Validate reports the first problem, prefixed with the key's YAML path
+// (e.g. "leader.session_timeout: ...").
 func (c *Config) Validate() error {
 	switch {
 	case !c.Enabled:
 		return nil
 	case c.Topic == "":
-		return errors.New("topic: required when enabled")
+		return errors.New("leader.topic: required when enabled")
 	case c.Group == "":
-		return errors.New("group: required when enabled")
+		return errors.New("leader.group: required when enabled")
 	case c.SessionTimeout < time.Second:
-		return fmt.Errorf("session_timeout: must be at least 1s, got %s", c.SessionTimeout)
+		return fmt.Errorf("leader.session_timeout: must be at least 1s, got %s", c.SessionTimeout)
 	case c.ReplicationFactor == 0 || c.ReplicationFactor < -1 || c.ReplicationFactor > 32767:
-		return fmt.Errorf("replication_factor: must be -1 (broker default) or 1..32767, got %d", c.ReplicationFactor)
+		return fmt.Errorf("leader.replication_factor: must be -1 (broker default) or 1..32767, got %d", c.ReplicationFactor)
 	}
 	return nil
 }

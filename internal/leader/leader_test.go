@@ -152,7 +152,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("defaults: %v", err)
 	}
 	c.ReplicationFactor = 0
-	if err := c.Validate(); err == nil || err.Error() != "replication_factor: must be -1 (broker default) or 1..32767, got 0" {
+	if err := c.Validate(); err == nil || err.Error() != "leader.replication_factor: must be -1 (broker default) or 1..32767, got 0" {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInvalidFiles: every testdata/invalid-*.yaml fails with its exact
+// error text, which names the offending key.
+func TestInvalidFiles(t *testing.T) {
+	tests := map[string]string{
+		"invalid-unknown-key.yaml":          "kafka.sasl.mechansim: unknown field (line 4)",
+		"invalid-unknown-top-level.yaml":    "kafak: unknown field (line 1)",
+		"invalid-duration.yaml":             `kafka.dial_timeout: cannot parse "10" as a duration (use a unit, e.g. 30s or 5m) (line 2)`,
+		"invalid-bool.yaml":                 `kafka.tls.enabled: cannot parse "maybe" as a boolean (true or false) (line 3)`,
+		"invalid-brokers-scalar.yaml":       "kafka.brokers: expected a list, got a single value (line 2)",
+		"invalid-broker-no-port.yaml":       `kafka.brokers[0]: "localhost" is not host:port`,
+		"invalid-sasl-mechanism.yaml":       `kafka.sasl.mechanism: unknown "GSSAPI" (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)`,
+		"invalid-sasl-no-password.yaml":     "kafka.sasl.password: required with mechanism SCRAM-SHA-512 (or password_file)",
+		"invalid-tls-cert-without-key.yaml": "kafka.tls.cert_file: cert_file and key_file must be set together",
+		"invalid-profile.yaml":              `audit.profile: unknown profile "acme" (want one of authorworks, huleedu, or set policy)`,
+		"invalid-override-regex.yaml":       "audit.overrides[0].topics[0]: error parsing regexp: missing closing ): `^(user|content\\.`",
+		"invalid-override-list.yaml":        "audit.overrides: expected a list, got a mapping (line 3)",
+		"invalid-log-level.yaml":            "log.level: unknown level \"verbose\" (want debug, info, warn or error)\nlog.format: unknown format \"xml\" (want json or text)",
+		"invalid-leader-session.yaml":       "leader.session_timeout: must be at least 1s, got 100ms",
+		"invalid-http-tls.yaml":             "http.tls_cert_file: tls_cert_file and tls_key_file must be set together",
+		"invalid-yaml-syntax.yaml":          "parse yaml: yaml: line 1: did not find expected ',' or ']'",
+		"invalid-sample-regex.yaml":         "sample.topics_include: [0] \"[\": error parsing regexp: missing closing ]: `[)$`",
+		"invalid-lag-interval.yaml":         "lag.interval: must be >= 1s, got 10ms",
+	}
+	files, err := filepath.Glob("testdata/invalid-*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(tests) {
+		t.Errorf("%d invalid-*.yaml files, %d test cases: keep them in step", len(files), len(tests))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			want, ok := tests[name]
+			if !ok {
+				t.Fatalf("no expected error for %s", name)
+			}
+			_, err := Load(f)
+			if err == nil {
+				t.Fatalf("loaded without error")
+			}
+			got := strings.TrimPrefix(err.Error(), f+": ")
+			if want == "" {
+				t.Logf("error text: %q", got)
+				t.Fatalf("set the expected text")
+			}
+			if got != want {
+				t.Fatalf("error:\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+func TestEmptyFileIsDefault(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "empty.yaml")
+	if err := os.WriteFile(f, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Addr != DefaultHTTPAddr || c.Audit.Profile != "huleedu" || c.Kafka.Brokers[0] != "localhost:9092" {
+		t.Fatalf("defaults not applied: %+v", c)
+	}
+}
+
+func TestFileOverridesDefaults(t *testing.T) {
+	c, err := Parse([]byte("kafka:\n  brokers: [a:1, b:2]\nhttp:\n  addr: 127.0.0.1:9999\nlog:\n  format: text\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Kafka.Brokers) != 2 || c.HTTP.Addr != "127.0.0.1:9999" || c.Log.Format != "text" {
+		t.Fatalf("file values lost: %+v", c)
+	}
+	if c.Log.Level != "info" || c.Kafka.ClientID != "eventwatch" {
+		t.Fatalf("defaults of unset keys lost: %+v", c)
+	}
+}
