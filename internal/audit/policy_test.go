@@ -1,0 +1,176 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestLoadPolicyInvalid loads each testdata/policies/invalid-*.yaml and
+// compares the exact error text (blackbox_exporter style).
+func TestLoadPolicyInvalid(t *testing.T) {
+	want := map[string]string{
+		"invalid-unknown-field.yaml":  "invalid-unknown-field.yaml: rules.size.max_bytez: unknown field",
+		"invalid-max-bytes.yaml":      "invalid-max-bytes.yaml: rules.size.max_bytes: must be > 0",
+		"invalid-severity.yaml":       `invalid-severity.yaml: severities.naming.topic: must be error, warning or off (got "fatal")`,
+		"invalid-rule-id.yaml":        "invalid-rule-id.yaml: severities.naming.colour: unknown rule id",
+		"invalid-waiver-reason.yaml":  "invalid-waiver-reason.yaml: waivers[0].reason: is required",
+		"invalid-waiver-date.yaml":    `invalid-waiver-date.yaml: waivers[0].expires: must be a date YYYY-MM-DD (got "next year")`,
+		"invalid-waiver-rule.yaml":    `invalid-waiver-rule.yaml: waivers[0].rule: unknown rule id "key.absent"`,
+		"invalid-regexp.yaml":         "invalid-regexp.yaml: rules.naming.event_type: invalid regular expression: error parsing regexp: missing closing ]: `[a-z`",
+		"invalid-duration.yaml":       `invalid-duration.yaml: rules.timestamp.max_future: must be a duration such as 168h (got "1 week")`,
+		"invalid-int.yaml":            `invalid-int.yaml: rules.size.max_bytes: must be an integer (got "lots")`,
+		"invalid-role.yaml":           "invalid-role.yaml: envelope.fields.idd: unknown envelope role (want one of id, type, version, timestamp, correlation_id, source, trace_id, span_id, data)",
+		"invalid-format.yaml":         `invalid-format.yaml: envelope.fields.id.format: must be uuid, uuid_v4 or rfc3339_utc (got "ulid")`,
+		"invalid-topic-glob.yaml":     `invalid-topic-glob.yaml: topics[0].match: invalid glob "[legacy"`,
+		"invalid-no-name.yaml":        "invalid-no-name.yaml: name: is required",
+		"invalid-no-type.yaml":        "invalid-no-type.yaml: envelope.fields.type: is required",
+		"invalid-path-clash.yaml":     `invalid-path-clash.yaml: envelope.fields.type.path: path "meta.id" already used by id`,
+		"invalid-topic-severity.yaml": `invalid-topic-severity.yaml: topics[0].severities.key.missing: must be error, warning or off (got "sometimes")`,
+		"invalid-cluster.yaml":        "invalid-cluster.yaml: cluster.min_brokers: must be >= 0",
+		"invalid-nested-unknown.yaml": "invalid-nested-unknown.yaml: topics[0].max_byte: unknown field",
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "policies", "invalid-*.yaml"))
+	if err != nil || len(files) != len(want) {
+		t.Fatalf("testdata has %d invalid policies, the table %d (%v)", len(files), len(want), err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadPolicy(f)
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			if err.Error() != want[name] {
+				t.Fatalf("error\n got %s\nwant %s", err, want[name])
+			}
+		})
+	}
+}
+
+func TestLoadPolicyMissingFile(t *testing.T) {
+	if _, err := LoadPolicy("testdata/policies/nope.yaml"); err == nil {
+		t.Fatal("no error for a missing file")
+	}
+	if _, err := LoadProfile("acme"); err == nil {
+		t.Fatal("no error for an unknown profile")
+	}
+}
+
+// TestExamplePoliciesMatchBuiltins audits the testdata corpus with each
+// built-in profile and with its policy file under examples/policies: the
+// reports must be identical, so the policy language expresses both.
+func TestExamplePoliciesMatchBuiltins(t *testing.T) {
+	for _, name := range BuiltinProfiles() {
+		t.Run(name, func(t *testing.T) {
+			pol, err := LoadPolicy(filepath.Join("..", "..", "examples", "policies", name+".yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			builtin := runCorpus(t, newTestEngine(t, name, withCatalog(exampleCatalog(t, name))), name)
+			e, err := NewEngine(Options{Profile: pol, Catalog: exampleCatalog(t, name), Now: func() time.Time { return testNow }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := runCorpus(t, e, name); !bytes.Equal(got, builtin) {
+				t.Fatalf("policy file and built-in disagree\npolicy:\n%s\nbuilt-in:\n%s", got, builtin)
+			}
+		})
+	}
+}
+
+func runCorpus(t *testing.T, e *Engine, profile string) []byte {
+	t.Helper()
+	in, err := os.Open(filepath.Join("testdata", "corpus", profile+".ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var out bytes.Buffer
+	if _, err := CheckStream(context.Background(), e, in, &out, "json"); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func TestCustomPolicyOverridesAndWaivers(t *testing.T) {
+	p, err := LoadPolicy(filepath.Join("..", "..", "examples", "policies", "custom.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(day string) func(*Options) {
+		return func(o *Options) {
+			ts, _ := time.Parse(time.DateOnly, day)
+			o.Now = func() time.Time { return ts.Add(12 * time.Hour) }
+		}
+	}
+	engine := func(mod func(*Options)) *Engine {
+		o := Options{Profile: p}
+		mod(&o)
+		e, err := NewEngine(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	ev := func(topic string, key []byte, meta map[string]string) Record {
+		return Record{Topic: topic, Key: key, Value: awEvent(meta), Timestamp: testNow}
+	}
+	cases := []struct {
+		name string
+		day  string
+		rec  Record
+		want []string
+	}{
+		{"allowed extra field", "2026-03-01", ev("content", []byte("k"), map[string]string{"meta.tenant": `"acme"`}), nil},
+		{"unknown field is an error", "2026-03-01", ev("content", []byte("k"), map[string]string{"meta.shard": `1`}), []string{"envelope.unknown_field"}},
+		{"topic override turns rules off", "2026-03-01", ev("legacy.books", []byte("k"), map[string]string{"meta.type": `"content.book.publish"`, "meta.shard": "1"}), nil},
+		{"waiver active on its last day", "2026-12-31", ev("legacy.import", nil, nil), nil},
+		{"waiver expired", "2027-01-01", ev("legacy.import", nil, nil), []string{"key.missing"}},
+		{"waiver only covers its topic", "2026-03-01", ev("legacy.other", nil, nil), []string{"key.missing"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := engine(at(tc.day)).Check(&tc.rec)
+			var got []string
+			for _, v := range res.Violations {
+				if v.Rule != "envelope.invalid_timestamp" {
+					got = append(got, v.Rule)
+				}
+			}
+			if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) {
+				t.Fatalf("violations %v, want %v (%+v)", got, tc.want, res.Violations)
+			}
+		})
+	}
+	sev, ok := p.Applies("key.missing", "legacy.import", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	if ok {
+		t.Fatalf("Applies under an active waiver = %v, %v", sev, ok)
+	}
+	if sev, ok := p.Applies("naming.event_type", "legacy.books", time.Time{}); !ok || sev != SeverityWarning {
+		t.Fatalf("per-topic severity = %v, %v", sev, ok)
+	}
+}
+
+func TestProfileClusterAndDLQ(t *testing.T) {
+	aw, _ := LoadProfile("authorworks")
+	if aw.Cluster.MinReplicationFactor != 3 || aw.Cluster.MinBrokers != 3 || aw.Cluster.DLQRetention != 720*time.Hour ||
+		aw.Cluster.DefaultRetention != 168*time.Hour {
+		t.Fatalf("authorworks cluster policy: %+v", aw.Cluster)
+	}
+	if !aw.IsDLQTopic("content.deadletter") || aw.IsDLQTopic("content") {
+		t.Fatal("authorworks IsDLQTopic")
+	}
+	hu, _ := LoadProfile("huleedu")
+	for _, topic := range []string{"a.deadletter", "a.dlq", "a-dlq", "a.DLQ"} {
+		if !hu.IsDLQTopic(topic) {
+			t.Errorf("huleedu IsDLQTopic(%q) = false", topic)
+		}
+	}
+	if _, ok := hu.RuleSeverity("topic.replication_factor", ""); ok {
+		t.Error("huleedu does not require a replication factor")
+	}
+}
