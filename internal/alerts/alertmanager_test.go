@@ -1,11 +1,17 @@
 package alerts
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 )
@@ -78,5 +84,140 @@ func TestAlertmanagerRouting(t *testing.T) {
 				t.Fatalf("routed to %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAlertmanagerInhibitsSymptomsWhileEventwatchIsDown loads the example
+// configuration into a real Alertmanager, posts a symptom alert and
+// EventwatchDown, and expects the symptom to be inhibited while a
+// self-monitoring warning is not.
+func TestAlertmanagerInhibitsSymptomsWhileEventwatchIsDown(t *testing.T) {
+	bin := bins.Require(t, amtoolHint, "prometheus-alertmanager", "alertmanager")
+	base := startAlertmanager(t, bin, writeAlertmanager(t))
+	postAlerts(t, base, []map[string]string{
+		{"alertname": "EventwatchDLQGrowing", "category": CategorySymptom, "severity": "warning", "topic": "orders.dlq", "source_service": "orders"},
+		{"alertname": "EventwatchConsumerLagAboveObjective", "category": CategorySymptom, "severity": "warning", "group": "billing", "topic": "orders"},
+		{"alertname": "EventwatchConsumerGroupStopped", "category": CategorySymptom, "severity": "critical", "group": "billing", "status": "STOP"},
+		{"alertname": "EventwatchConsumerLagAboveObjective", "category": CategorySymptom, "severity": "warning", "group": "reporting", "topic": "orders"},
+	})
+	waitStates(t, base, map[string]string{
+		"EventwatchDLQGrowing/":                         "active",
+		"EventwatchConsumerLagAboveObjective/billing":   "suppressed",
+		"EventwatchConsumerLagAboveObjective/reporting": "active",
+	})
+	postAlerts(t, base, []map[string]string{
+		{"alertname": "EventwatchDown", "category": CategorySelf, "severity": "critical", "instance": "a:9779", "job": "eventwatch"},
+		{"alertname": "EventwatchCollectorFailing", "category": CategorySelf, "severity": "warning", "collector": "lag"},
+	})
+	waitStates(t, base, map[string]string{
+		"EventwatchDLQGrowing/":                         "suppressed",
+		"EventwatchConsumerLagAboveObjective/reporting": "suppressed",
+		"EventwatchDown/":                               "active",
+		"EventwatchCollectorFailing/":                   "active",
+	})
+}
+
+func startAlertmanager(t *testing.T, bin, cfg string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+t.TempDir(), "--web.listen-address="+addr, "--cluster.listen-address=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("alertmanager output:\n%s", out.String())
+		}
+	})
+	base := "http://" + addr
+	poll(t, "alertmanager ready", func() error {
+		resp, err := http.Get(base + "/-/ready")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("ready: %s", resp.Status)
+		}
+		return nil
+	})
+	return base
+}
+
+func postAlerts(t *testing.T, base string, labelSets []map[string]string) {
+	t.Helper()
+	var body []map[string]any
+	for _, l := range labelSets {
+		body = append(body, map[string]any{"labels": l, "startsAt": time.Now().Add(-time.Minute).Format(time.RFC3339)})
+	}
+	data, _ := json.Marshal(body)
+	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post alerts: %s", resp.Status)
+	}
+}
+
+// waitStates waits until every "alertname/group" key has the given state
+// (active or suppressed).
+func waitStates(t *testing.T, base string, want map[string]string) {
+	t.Helper()
+	poll(t, fmt.Sprintf("alert states %v", want), func() error {
+		resp, err := http.Get(base + "/api/v2/alerts")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var got []struct {
+			Labels map[string]string `json:"labels"`
+			Status struct {
+				State string `json:"state"`
+			} `json:"status"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			return err
+		}
+		states := map[string]string{}
+		for _, a := range got {
+			states[a.Labels["alertname"]+"/"+a.Labels["group"]] = a.Status.State
+		}
+		for k, v := range want {
+			if states[k] != v {
+				return fmt.Errorf("%s is %q, want %q (all: %v)", k, states[k], v, states)
+			}
+		}
+		return nil
+	})
+}
+
+// poll retries check every 100ms for up to 20s.
+func poll(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("waiting for %s: %v", what, err)
+		case <-tick.C:
+		}
 	}
 }

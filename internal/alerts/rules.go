@@ -91,7 +91,7 @@ func dlqRules(o Options) []Rule {
 			Labels: symptom("warning"),
 			Annotations: Annotations{
 				Summary: "Dead-letter topic {{ $labels.topic }} is growing",
-				Description: "{{ $value | humanize }} records were dead-lettered to {{ $labels.topic }} " +
+				Description: "{{ $value | printf \"%.0f\" }} records were dead-lettered to {{ $labels.topic }} " +
 					"(service {{ $labels.source_service }}) in the last " + gw + ".",
 			},
 		},
