@@ -32,12 +32,34 @@ func Open(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (St
 	if s.maxExamples <= 0 {
 		s.maxExamples = 5
 	}
-	if err := migrate(ctx, db, driver); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate %s store: %w", driver, err)
+	if err := s.ensureSchema(ctx); err != nil {
+		if driver == DriverSQLite {
+			db.Close()
+			return nil, err
+		}
+		// A PostgreSQL server that is down at start is an outage like any
+		// other: every operation retries the migration until it succeeds.
+		log.Warn("report store unreachable at start; will retry", "target", Redact(source), "err", err)
 	}
 	log.Info("report store open", "driver", driver, "target", Redact(source))
 	return s, nil
+}
+
+// ensureSchema applies pending migrations once per process.
+func (s *sqlStore) ensureSchema(ctx context.Context) error {
+	if s.migrated.Load() {
+		return nil
+	}
+	s.migrateMu.Lock()
+	defer s.migrateMu.Unlock()
+	if s.migrated.Load() {
+		return nil
+	}
+	if err := migrate(ctx, s.db, s.driver); err != nil {
+		return fmt.Errorf("migrate %s store: %w", s.driver, err)
+	}
+	s.migrated.Store(true)
+	return nil
 }
 
 func openDB(driver, source string) (*sql.DB, error) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +17,9 @@ type sqlStore struct {
 	db          *sql.DB
 	driver      string
 	maxExamples int
+
+	migrateMu sync.Mutex  // serialises ensureSchema
+	migrated  atomic.Bool // schema is current
 }
 
 func (s *sqlStore) Driver() string { return s.driver }
@@ -63,6 +68,9 @@ const (
 
 // Write merges b into the stored rows in one transaction.
 func (s *sqlStore) Write(ctx context.Context, b *Batch) error {
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
@@ -145,6 +153,9 @@ func where(w Window, withService bool) (string, []any) {
 
 // query runs q over w and calls scan for every row.
 func (s *sqlStore) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
 	rows, err := s.db.QueryContext(ctx, rebind(s.driver, q), args...)
 	if err != nil {
 		return fmt.Errorf("query %s: %w", what, err)
@@ -241,6 +252,9 @@ func (s *sqlStore) Hours(ctx context.Context) ([]HourTotal, error) {
 
 // Prune deletes rows of hours before before.
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	for _, table := range []string{"record_hours", "violation_hours", "examples", "cluster_hours"} {
 		res, err := s.db.ExecContext(ctx, rebind(s.driver, `DELETE FROM `+table+` WHERE hour < ?`), before.Unix())

@@ -1,0 +1,17 @@
+package metrics
+
+// Report store metrics (owned by the report aggregator).
+var (
+	StoreFlushes = define(Spec{Name: "eventwatch_store_flushes_total", Kind: Counter, Area: "store",
+		Help:   "Flushes of in-memory report aggregates to the store, by result (ok or error).",
+		Labels: []string{"result"}})
+	StoreLastFlushSuccess = define(Spec{Name: "eventwatch_store_last_flush_success_timestamp_seconds", Kind: Gauge, Area: "store",
+		Help: "Unix time of the last flush that reached the report store."})
+	StoreBuffered = define(Spec{Name: "eventwatch_store_buffered_aggregates", Kind: Gauge, Area: "store",
+		Help: "Aggregate rows held in memory waiting for the next flush (grows while the store is unavailable, up to store.buffer_limit)."})
+	StoreDropped = define(Spec{Name: "eventwatch_store_dropped_aggregates_total", Kind: Counter, Area: "store",
+		Help: "Aggregate rows dropped because the buffer was full while the store was unavailable (their counts are lost from reports)."})
+	StoreFlushDuration = define(Spec{Name: "eventwatch_store_flush_duration_seconds", Kind: Histogram, Area: "store",
+		Help:    "Time one flush of aggregates to the report store took.",
+		Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30}})
+)

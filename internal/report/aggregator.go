@@ -1,0 +1,241 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// Aggregator collects hourly report aggregates in memory and flushes them to
+// a store. It implements audit.Sink. Create it with NewAggregator, start Run
+// in its own goroutine, and register Routes on the HTTP mux.
+type Aggregator struct {
+	store   store.Store
+	cfg     store.Config
+	rcfg    Config
+	cluster ClusterSource
+	log     *slog.Logger
+	now     func() time.Time
+	m       aggMetrics
+
+	mu      sync.Mutex
+	pending *buffer
+
+	flushMu     sync.Mutex // one flush at a time
+	lastSample  time.Time  // end of the last cluster sample window
+	lastPrune   time.Time
+	onFlushDone func(err error) // test hook, called after every flush
+}
+
+type aggMetrics struct {
+	flushes  *prometheus.CounterVec
+	last     prometheus.Gauge
+	buffered prometheus.Gauge
+	dropped  prometheus.Counter
+	duration prometheus.Observer
+}
+
+// Option configures an Aggregator.
+type Option func(*Aggregator)
+
+// WithClusterSource makes each flush sample src (DLQ growth, lag breach,
+// propagation coverage) into the store. Without it those report sections are
+// empty.
+func WithClusterSource(src ClusterSource) Option {
+	return func(a *Aggregator) { a.cluster = src }
+}
+
+// WithReportConfig sets the report settings (time zone) used by Routes.
+func WithReportConfig(c Config) Option {
+	return func(a *Aggregator) { a.rcfg = c }
+}
+
+// NewAggregator returns an aggregator writing to st with the flush interval,
+// example bound and buffer limit of cfg (defaults applied to unset fields).
+// Its metrics are registered on reg.
+func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.Logger, opts ...Option) *Aggregator {
+	cfg.SetDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &Aggregator{
+		store:   st,
+		cfg:     cfg,
+		log:     log.With("component", "report"),
+		now:     time.Now,
+		pending: newBuffer(),
+		m: aggMetrics{
+			flushes:  metrics.StoreFlushes.NewCounterVec(reg),
+			last:     metrics.StoreLastFlushSuccess.NewGaugeVec(reg).WithLabelValues(),
+			buffered: metrics.StoreBuffered.NewGaugeVec(reg).WithLabelValues(),
+			dropped:  metrics.StoreDropped.NewCounterVec(reg).WithLabelValues(),
+			duration: metrics.StoreFlushDuration.NewHistogramVec(reg).WithLabelValues(),
+		},
+	}
+	a.rcfg.SetDefaults()
+	for _, o := range opts {
+		o(a)
+	}
+	a.m.flushes.WithLabelValues("ok")
+	a.m.flushes.WithLabelValues("error")
+	a.lastSample = a.now()
+	return a
+}
+
+// Observe adds one audited record to the current hour's aggregates. It never
+// blocks on I/O and keeps nothing of rec's key, value or headers.
+func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
+	k := recKey{hour: store.HourOf(a.now()).Unix(), service: clip(res.Source), topic: clip(rec.Topic), eventType: clip(res.EventType)}
+	c := counts{checked: 1}
+	if res.Compliant() {
+		c.compliant = 1
+	}
+	limit, max := a.cfg.BufferLimit, a.cfg.MaxExamples
+	dropped := 0
+	a.mu.Lock()
+	if !a.pending.addRecord(k, c, limit) {
+		dropped++
+	}
+	for _, v := range res.Violations {
+		dropped += a.addViolation(k, rec, res, v, max, limit)
+	}
+	size := a.pending.size()
+	a.mu.Unlock()
+	a.m.buffered.Set(float64(size))
+	if dropped > 0 {
+		a.m.dropped.Add(float64(dropped))
+	}
+}
+
+// addViolation counts v and keeps a reference to rec; a.mu is held. It
+// returns the number of rows that did not fit.
+func (a *Aggregator) addViolation(k recKey, rec *audit.Record, res *audit.Result, v audit.Violation, max, limit int) int {
+	rule := clip(v.Rule)
+	dropped := 0
+	if !a.pending.addViolation(violKey{rec: k, rule: rule, severity: clip(string(v.Severity))}, 1, limit) {
+		dropped++
+	}
+	ex := store.Example{Hour: hourTime(k.hour), Service: k.service, Topic: k.topic, EventType: k.eventType, Rule: rule,
+		Partition: rec.Partition, Offset: rec.Offset, EventID: clipID(res.EventID), Time: rec.Timestamp}
+	if !a.pending.addExample(exKey{rec: k, rule: rule}, ex, max, limit) {
+		dropped++
+	}
+	return dropped
+}
+
+// clipID keeps an event id readable in a reference, without the "unknown"
+// substitution of clip.
+func clipID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return clip(id)
+}
+
+// Run flushes every flush interval until ctx ends, then flushes once more
+// with a short deadline of its own. It returns nil on a clean shutdown;
+// flush failures are logged, counted and retried, never returned.
+func (a *Aggregator) Run(ctx context.Context) error {
+	t := time.NewTicker(a.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := a.Flush(final)
+			cancel()
+			if err != nil {
+				a.log.Error("final flush failed; buffered aggregates are lost", "err", err)
+			}
+			return nil
+		case <-t.C:
+			if err := a.Flush(ctx); err != nil {
+				a.log.Warn("flush failed; aggregates kept in memory for the next flush", "err", err)
+			}
+			a.prune(ctx)
+		}
+	}
+}
+
+// Flush samples the cluster source and writes every buffered aggregate to
+// the store. On failure the rows go back to the buffer (up to its limit).
+func (a *Aggregator) Flush(ctx context.Context) error {
+	a.flushMu.Lock()
+	defer a.flushMu.Unlock()
+	a.sampleCluster()
+	a.mu.Lock()
+	taken := a.pending
+	a.pending = newBuffer()
+	a.mu.Unlock()
+	err := a.write(ctx, taken)
+	if err != nil {
+		a.restore(taken)
+	}
+	if a.onFlushDone != nil {
+		a.onFlushDone(err)
+	}
+	return err
+}
+
+func (a *Aggregator) write(ctx context.Context, b *buffer) error {
+	start := a.now()
+	var err error
+	if b.size() > 0 {
+		wctx, cancel := context.WithTimeout(ctx, max(a.cfg.FlushInterval, 5*time.Second))
+		err = a.store.Write(wctx, b.batch())
+		cancel()
+	}
+	a.m.duration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		a.m.flushes.WithLabelValues("error").Inc()
+		return fmt.Errorf("write %d aggregate rows: %w", b.size(), err)
+	}
+	a.m.flushes.WithLabelValues("ok").Inc()
+	a.m.last.Set(float64(a.now().UnixNano()) / 1e9)
+	a.m.buffered.Set(float64(a.bufferedRows()))
+	return nil
+}
+
+// restore puts a failed flush's rows back in front of what arrived since.
+func (a *Aggregator) restore(b *buffer) {
+	a.mu.Lock()
+	dropped := b.mergeInto(a.pending, a.cfg.MaxExamples, a.cfg.BufferLimit)
+	size := a.pending.size()
+	a.mu.Unlock()
+	a.m.buffered.Set(float64(size))
+	if dropped > 0 {
+		a.m.dropped.Add(float64(dropped))
+		a.log.Warn("report buffer full; aggregate rows dropped", "dropped", dropped, "limit", a.cfg.BufferLimit)
+	}
+}
+
+func (a *Aggregator) bufferedRows() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pending.size()
+}
+
+// prune deletes rows older than the retention, at most once an hour.
+func (a *Aggregator) prune(ctx context.Context) {
+	now := a.now()
+	if now.Sub(a.lastPrune) < time.Hour {
+		return
+	}
+	a.lastPrune = now
+	n, err := a.store.Prune(ctx, now.Add(-a.cfg.Retention()))
+	if err != nil {
+		a.log.Warn("prune report store", "err", err)
+		return
+	}
+	if n > 0 {
+		a.log.Info("pruned report store", "rows", n, "retention_weeks", a.cfg.RetentionWeeks)
+	}
+}

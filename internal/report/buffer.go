@@ -1,0 +1,177 @@
+package report
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// maxLabel bounds the length of dimension strings taken from records, so a
+// hostile event type cannot grow rows without limit.
+const maxLabel = 200
+
+type recKey struct {
+	hour                      int64
+	service, topic, eventType string
+}
+
+type violKey struct {
+	rec            recKey
+	rule, severity string
+}
+
+type exKey struct {
+	rec  recKey
+	rule string
+}
+
+type counts struct{ checked, compliant int64 }
+
+type clusterKey struct {
+	hour       int64
+	kind, name string
+}
+
+type clusterVal struct{ value, total float64 }
+
+// buffer holds aggregates not yet written to the store. Its size is the
+// number of rows it would write.
+type buffer struct {
+	records    map[recKey]*counts
+	violations map[violKey]int64
+	examples   map[exKey][]store.Example
+	nExamples  int
+	cluster    map[clusterKey]*clusterVal
+}
+
+func newBuffer() *buffer {
+	return &buffer{
+		records:    map[recKey]*counts{},
+		violations: map[violKey]int64{},
+		examples:   map[exKey][]store.Example{},
+		cluster:    map[clusterKey]*clusterVal{},
+	}
+}
+
+func (b *buffer) size() int {
+	return len(b.records) + len(b.violations) + b.nExamples + len(b.cluster)
+}
+
+// addRecord adds to a record row; false when the row is new and the buffer
+// is full.
+func (b *buffer) addRecord(k recKey, c counts, limit int) bool {
+	if r, ok := b.records[k]; ok {
+		r.checked += c.checked
+		r.compliant += c.compliant
+		return true
+	}
+	if b.size() >= limit {
+		return false
+	}
+	b.records[k] = &counts{c.checked, c.compliant}
+	return true
+}
+
+func (b *buffer) addViolation(k violKey, n int64, limit int) bool {
+	if _, ok := b.violations[k]; !ok && b.size() >= limit {
+		return false
+	}
+	b.violations[k] += n
+	return true
+}
+
+// addExample keeps e when its rule has fewer than max references buffered;
+// false only when the buffer is full.
+func (b *buffer) addExample(k exKey, e store.Example, max, limit int) bool {
+	if len(b.examples[k]) >= max {
+		return true
+	}
+	if b.size() >= limit {
+		return false
+	}
+	b.examples[k] = append(b.examples[k], e)
+	b.nExamples++
+	return true
+}
+
+func (b *buffer) addCluster(k clusterKey, v clusterVal, limit int) bool {
+	if c, ok := b.cluster[k]; ok {
+		c.value += v.value
+		c.total += v.total
+		return true
+	}
+	if b.size() >= limit {
+		return false
+	}
+	b.cluster[k] = &clusterVal{v.value, v.total}
+	return true
+}
+
+// mergeInto adds every row of b to dst and returns how many rows did not fit.
+func (b *buffer) mergeInto(dst *buffer, max, limit int) (dropped int) {
+	for k, c := range b.records {
+		if !dst.addRecord(k, *c, limit) {
+			dropped++
+		}
+	}
+	for k, n := range b.violations {
+		if !dst.addViolation(k, n, limit) {
+			dropped++
+		}
+	}
+	for k, v := range b.cluster {
+		if !dst.addCluster(k, *v, limit) {
+			dropped++
+		}
+	}
+	for k, es := range b.examples {
+		for _, e := range es {
+			if !dst.addExample(k, e, max, limit) {
+				dropped++
+			}
+		}
+	}
+	return dropped
+}
+
+// batch converts b to the store's representation.
+func (b *buffer) batch() *store.Batch {
+	out := &store.Batch{}
+	for k, c := range b.records {
+		out.Records = append(out.Records, store.RecordAgg{Hour: hourTime(k.hour), Service: k.service, Topic: k.topic,
+			EventType: k.eventType, Checked: c.checked, Compliant: c.compliant})
+	}
+	for k, n := range b.violations {
+		out.Violations = append(out.Violations, store.ViolationAgg{Hour: hourTime(k.rec.hour), Service: k.rec.service,
+			Topic: k.rec.topic, EventType: k.rec.eventType, Rule: k.rule, Severity: k.severity, Violations: n})
+	}
+	for _, es := range b.examples {
+		out.Examples = append(out.Examples, es...)
+	}
+	for k, v := range b.cluster {
+		out.Cluster = append(out.Cluster, store.ClusterAgg{Hour: hourTime(k.hour), Kind: k.kind, Name: k.name, Value: v.value, Total: v.total})
+	}
+	return out
+}
+
+func hourTime(h int64) time.Time { return time.Unix(h, 0).UTC() }
+
+// clip makes a dimension string taken from a record safe to store: valid
+// UTF-8 without NUL bytes (PostgreSQL text rejects both), at most maxLabel
+// bytes, cut on a rune boundary; the empty value becomes "unknown".
+func clip(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= maxLabel {
+		return s
+	}
+	cut := maxLabel
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

@@ -1,0 +1,76 @@
+package report
+
+import (
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// LagBreach is how long a consumer group spent above its lag objective.
+type LagBreach struct {
+	Breach   time.Duration // time with lag above the objective
+	Observed time.Duration // time the group was observed at all
+}
+
+// Coverage counts event hops and how many carried trace context onward.
+type Coverage struct {
+	Hops       int64 // hops (consumed event followed by a produced one) seen
+	Propagated int64 // of those, hops that kept the trace context
+}
+
+// ClusterSource gives the report the numbers that do not come from audited
+// records. Each method returns the amount for the window [from, to) only
+// (a delta, not a running total); the aggregator asks for consecutive
+// windows, once per flush, and stores the answers in hourly rows. A replica
+// that does not run the singleton collectors returns empty maps. Methods
+// must be cheap and must not call Kafka (read a snapshot).
+type ClusterSource interface {
+	// DLQGrowth returns records added per dead-letter topic.
+	DLQGrowth(from, to time.Time) map[string]int64
+	// LagBreach returns lag-objective breach time per consumer group.
+	LagBreach(from, to time.Time) map[string]LagBreach
+	// Propagation returns trace propagation per producing service.
+	Propagation(from, to time.Time) map[string]Coverage
+}
+
+// sampleCluster asks the source for the window since the last sample and
+// buffers the answers. Called with flushMu held.
+func (a *Aggregator) sampleCluster() {
+	now := a.now()
+	from := a.lastSample
+	a.lastSample = now
+	if a.cluster == nil || !now.After(from) {
+		return
+	}
+	hour := store.HourOf(now.Add(-time.Nanosecond)).Unix()
+	var rows []struct {
+		k clusterKey
+		v clusterVal
+	}
+	add := func(kind, name string, v, total float64) {
+		rows = append(rows, struct {
+			k clusterKey
+			v clusterVal
+		}{clusterKey{hour, kind, clip(name)}, clusterVal{v, total}})
+	}
+	for topic, n := range a.cluster.DLQGrowth(from, now) {
+		add(store.KindDLQGrowth, topic, float64(n), 0)
+	}
+	for group, b := range a.cluster.LagBreach(from, now) {
+		add(store.KindLagBreach, group, b.Breach.Seconds(), b.Observed.Seconds())
+	}
+	for svc, c := range a.cluster.Propagation(from, now) {
+		add(store.KindPropagation, svc, float64(c.Propagated), float64(c.Hops))
+	}
+	dropped := 0
+	a.mu.Lock()
+	for _, r := range rows {
+		if !a.pending.addCluster(r.k, r.v, a.cfg.BufferLimit) {
+			dropped++
+		}
+	}
+	a.mu.Unlock()
+	if dropped > 0 {
+		a.m.dropped.Add(float64(dropped))
+	}
+}

@@ -1,0 +1,142 @@
+package report
+
+import "time"
+
+// Weekly is one weekly compliance report. Every percentage has its sample
+// size beside it; compliance is compliant / checked, the same definition as
+// eventwatch_records_compliant_total / eventwatch_records_checked_total.
+type Weekly struct {
+	Week         string           `json:"week"`              // ISO week, e.g. 2026-W47
+	From         time.Time        `json:"from"`              // week start in the report's time zone
+	To           time.Time        `json:"to"`                // week end (exclusive)
+	TimeZone     string           `json:"time_zone"`         // IANA zone the week is cut in
+	Service      string           `json:"service,omitempty"` // service filter, when one was asked for
+	GeneratedAt  time.Time        `json:"generated_at"`      // when the report was built
+	Summary      Summary          `json:"summary"`           // headline numbers
+	Services     []ServiceSection `json:"services"`          // one section per producing service, worst compliance first
+	Topics       []Compliance     `json:"topics"`            // compliance per topic, all services
+	Rules        []RuleTrend      `json:"rules"`             // violations by rule with the previous week's count
+	NewRules     []RuleTrend      `json:"new_rules"`         // rules broken this week and not the week before
+	TopOffenders []Offender       `json:"top_offenders"`     // (service, topic, event type, rule) with most violations
+	DLQ          []DLQGrowth      `json:"dlq"`               // dead-letter topic growth
+	Lag          []LagRow         `json:"lag"`               // lag-objective breach time per consumer group
+	Propagation  []CoverageRow    `json:"propagation"`       // trace propagation coverage per service
+	Daily        []DayPoint       `json:"daily"`             // compliance per day of the week
+}
+
+// Summary holds the headline numbers of a report.
+type Summary struct {
+	Checked           int64    `json:"checked"`             // records audited
+	Compliant         int64    `json:"compliant"`           // records without an error-severity violation
+	CompliancePct     float64  `json:"compliance_pct"`      // 100 * compliant / checked (0 without data)
+	PrevCompliancePct *float64 `json:"prev_compliance_pct"` // the same for the previous week; null without data
+	Violations        int64    `json:"violations"`          // violations of every rule
+	PrevViolations    int64    `json:"prev_violations"`     // the same for the previous week
+	Services          int      `json:"services"`            // producing services seen
+	Topics            int      `json:"topics"`              // topics seen
+	NewRules          int      `json:"new_rules"`           // rules broken this week, not the previous one
+	DLQGrowth         int64    `json:"dlq_growth"`          // records added to dead-letter topics
+	LagBreachSeconds  float64  `json:"lag_breach_seconds"`  // summed breach time over consumer groups
+	PropagationPct    *float64 `json:"propagation_pct"`     // hops that kept trace context; null without hops
+	Hops              int64    `json:"hops"`                // hops behind PropagationPct
+}
+
+// Compliance is the compliance of one service, topic or event type.
+type Compliance struct {
+	Name          string  `json:"name"`           // service, topic or event type
+	Checked       int64   `json:"checked"`        // sample size
+	Compliant     int64   `json:"compliant"`      // compliant records
+	CompliancePct float64 `json:"compliance_pct"` // 100 * compliant / checked
+	Violations    int64   `json:"violations"`     // violations of every rule
+}
+
+// ServiceSection is the part of the report a service team reads.
+type ServiceSection struct {
+	Compliance
+	PrevCompliancePct *float64     `json:"prev_compliance_pct"` // previous week; null without data
+	Topics            []Compliance `json:"topics"`              // per topic
+	EventTypes        []Compliance `json:"event_types"`         // per event type
+	Rules             []RuleTrend  `json:"rules"`               // violations by rule with trend
+	NewRules          []RuleTrend  `json:"new_rules"`           // rules new this week
+	Offenders         []Offender   `json:"offenders"`           // worst (topic, event type, rule) with references
+	Daily             []DayPoint   `json:"daily"`               // compliance per day
+}
+
+// Trend values of RuleTrend.Trend.
+const (
+	TrendNew  = "new"  // broken this week, not the week before
+	TrendUp   = "up"   // more violations than the week before
+	TrendDown = "down" // fewer
+	TrendSame = "same" // as many
+	TrendGone = "gone" // broken the week before, not this week
+)
+
+// RuleTrend counts one rule's violations this week and the week before.
+type RuleTrend struct {
+	Rule     string `json:"rule"`     // rule id
+	Severity string `json:"severity"` // error or warning
+	Count    int64  `json:"count"`    // violations this week
+	Previous int64  `json:"previous"` // violations the week before
+	Change   int64  `json:"change"`   // Count - Previous
+	Trend    string `json:"trend"`    // new, up, down, same or gone
+}
+
+// Offender is a (service, topic, event type, rule) with its violation count
+// and references to offending records.
+type Offender struct {
+	Service    string      `json:"service"`    // producing service
+	Topic      string      `json:"topic"`      // topic
+	EventType  string      `json:"event_type"` // event type
+	Rule       string      `json:"rule"`       // rule id
+	Severity   string      `json:"severity"`   // error or warning
+	Violations int64       `json:"violations"` // violations this week
+	Examples   []Reference `json:"examples"`   // where to find offending records
+}
+
+// Reference locates one offending record; it never holds its content.
+type Reference struct {
+	Topic     string    `json:"topic"`              // topic
+	Partition int32     `json:"partition"`          // partition
+	Offset    int64     `json:"offset"`             // offset
+	EventID   string    `json:"event_id,omitempty"` // envelope event id, when readable
+	Time      time.Time `json:"time"`               // record timestamp
+}
+
+// DLQGrowth is how many records a dead-letter topic gained in the week.
+type DLQGrowth struct {
+	Topic  string `json:"topic"`  // dead-letter topic
+	Growth int64  `json:"growth"` // records added
+}
+
+// LagRow is a consumer group's time above its lag objective.
+type LagRow struct {
+	Group           string  `json:"group"`            // consumer group
+	BreachSeconds   float64 `json:"breach_seconds"`   // time above the objective
+	ObservedSeconds float64 `json:"observed_seconds"` // time observed
+	BreachPct       float64 `json:"breach_pct"`       // 100 * breach / observed
+}
+
+// CoverageRow is one service's trace propagation coverage.
+type CoverageRow struct {
+	Service    string  `json:"service"`    // producing service
+	Hops       int64   `json:"hops"`       // hops seen
+	Propagated int64   `json:"propagated"` // hops that kept trace context
+	Pct        float64 `json:"pct"`        // 100 * propagated / hops
+}
+
+// DayPoint is one day's compliance.
+type DayPoint struct {
+	Day           string  `json:"day"`            // date in the report's time zone, 2006-01-02
+	Checked       int64   `json:"checked"`        // records audited that day
+	Compliant     int64   `json:"compliant"`      // compliant records
+	CompliancePct float64 `json:"compliance_pct"` // 100 * compliant / checked (0 without data)
+}
+
+// WeekInfo describes one week the store holds data for.
+type WeekInfo struct {
+	Week     string    `json:"week"`     // ISO week
+	From     time.Time `json:"from"`     // start in the report's time zone
+	To       time.Time `json:"to"`       // end (exclusive)
+	Checked  int64     `json:"checked"`  // records audited in the week
+	Complete bool      `json:"complete"` // the week has ended
+}
