@@ -87,6 +87,7 @@ func newGenerateFlags(stderr io.Writer) (*flag.FlagSet, *generateFlags) {
 	fs.Float64Var(&a.CoverageObjective, "coverage-objective", a.CoverageObjective, "minimum share of a service's events carrying correlation id / trace context (0..1)")
 	fs.DurationVar(&a.CoverageWindow, "coverage-window", a.CoverageWindow, "window of the propagation coverage ratio")
 	fs.DurationVar(&a.CollectorStaleAfter, "collector-stale-after", a.CollectorStaleAfter, "a collector without success this long is stale")
+	fs.DurationVar(&a.StoreStaleAfter, "store-stale-after", a.StoreStaleAfter, "no report-store flush this long is stale")
 	fs.DurationVar(&a.EvaluationInterval, "evaluation-interval", 0, "rule group interval (0: Prometheus' global evaluation_interval)")
 	fs.Func("for", "override every alert's 'for' duration (e.g. 0s for tests and demos)", func(s string) error {
 		d, err := time.ParseDuration(s)

@@ -51,6 +51,7 @@ type Options struct {
 	CoverageObjective    float64        // minimum share of a service's events carrying correlation id / trace context
 	CoverageWindow       time.Duration  // window the coverage ratio is computed over
 	CollectorStaleAfter  time.Duration  // a collector without a successful cycle for this long is stale
+	StoreStaleAfter      time.Duration  // no flush reaching the report store for this long is stale
 	EvaluationInterval   time.Duration  // rule group interval; 0 uses Prometheus' global evaluation_interval
 	ForOverride          *time.Duration // when set, every alert's `for` is this (tests and demos)
 }
@@ -70,6 +71,7 @@ func DefaultOptions() Options {
 		CoverageObjective:    0.99,
 		CoverageWindow:       time.Hour,
 		CollectorStaleAfter:  10 * time.Minute,
+		StoreStaleAfter:      15 * time.Minute,
 	}
 }
 
@@ -95,6 +97,7 @@ func (o Options) Validate() error {
 	positive("DLQ drain window", o.DLQDrainWindow)
 	positive("coverage window", o.CoverageWindow)
 	positive("collector stale-after", o.CollectorStaleAfter)
+	positive("store stale-after", o.StoreStaleAfter)
 	if o.DLQGrowthThreshold < 0 {
 		errs = append(errs, fmt.Errorf("DLQ growth threshold must not be negative, got %g", o.DLQGrowthThreshold))
 	}
@@ -147,6 +150,7 @@ func Groups(o Options) []Group {
 		{Name: "eventwatch-dlq", Rules: dlqRules(o)},
 		{Name: "eventwatch-flows", Rules: flowRules(o)},
 		{Name: "eventwatch-self", Rules: selfRules(o)},
+		{Name: "eventwatch-store", Rules: storeRules(o)},
 	}
 	for i := range groups {
 		if o.EvaluationInterval > 0 {

@@ -155,5 +155,27 @@ func selfRules(o Options) []Rule {
 			Annotations: Annotations{Summary: "eventwatch collector {{ $labels.collector }} has not succeeded recently",
 				Description: "The {{ $labels.collector }} collector on {{ $labels.instance }} last succeeded " +
 					"{{ $value | humanizeDuration }} ago (limit " + stale + ")."}},
+		{Alert: "EventwatchLeadershipBroken", Expr: fmt.Sprintf("sum(%s) != 1", metrics.Leader.Name), For: "5m",
+			Labels: self("warning"),
+			Annotations: Annotations{Summary: "eventwatch has {{ $value }} leaders instead of one",
+				Description: "{{ $value }} eventwatch replicas lead the singleton work (lag, topic config and DLQ " +
+					"collection) for 5m; with none those metrics stop, with several they are collected twice."}},
+	}
+}
+
+func storeRules(o Options) []Rule {
+	return []Rule{
+		{Alert: "EventwatchReportStoreStale",
+			Expr:   fmt.Sprintf("time() - max(%s) > %g", metrics.StoreLastFlushSuccess.Name, o.StoreStaleAfter.Seconds()),
+			Labels: self("warning"),
+			Annotations: Annotations{Summary: "eventwatch cannot write to its report store",
+				Description: "No aggregate has reached the report store for {{ $value | humanizeDuration }} (limit " +
+					duration(o.StoreStaleAfter) + "); reports miss the recent traffic and the in-memory buffer is filling."}},
+		{Alert: "EventwatchReportStoreDropping",
+			Expr:   fmt.Sprintf("sum(increase(%s[10m])) > 0", metrics.StoreDropped.Name),
+			Labels: self("warning"),
+			Annotations: Annotations{Summary: "eventwatch is dropping report data",
+				Description: "{{ $value | printf \"%.0f\" }} report aggregates were dropped in the last 10m because the " +
+					"store was unavailable and the buffer was full; weekly reports undercount."}},
 	}
 }

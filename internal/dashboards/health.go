@@ -14,6 +14,7 @@ func health(o Options) Board {
 			{ID: 1, Title: "Status", Panels: statusPanels(o)},
 			{ID: 10, Title: "Collectors and admin API", Panels: collectorPanels()},
 			{ID: 20, Title: "Sampler", Panels: samplerPanels()},
+			{ID: 30, Title: "Replicas and report store", Panels: replicaPanels()},
 		},
 	}
 }
@@ -90,6 +91,42 @@ func samplerPanels() []Panel {
 			Queries: []Query{
 				{Expr: "sum(" + sel(metrics.SamplerPartitions) + ")", Legend: "partitions"},
 				{Expr: "max(" + sel(metrics.SamplerTopics) + ")", Legend: "topics"},
+			}},
+	}
+}
+
+func replicaPanels() []Panel {
+	return []Panel{
+		{ID: 31, Title: "Leaders", Kind: Stat, Unit: "short", Width: 6, Height: 5,
+			Description: "Replicas leading the singleton work (lag, topic config and DLQ collection); exactly one is healthy.",
+			Queries:     []Query{{Expr: "sum(" + sel(metrics.Leader) + ")", Instant: true}},
+			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}, {Value: 2, Color: "red"}}},
+		{ID: 32, Title: "Ready replicas", Kind: Stat, Unit: "short", Width: 6, Height: 5,
+			Description: "Replicas whose /readyz answers 200 (configuration loaded, Kafka reachable).",
+			Queries:     []Query{{Expr: "sum(" + sel(metrics.Ready) + ")", Instant: true}},
+			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
+		{ID: 33, Title: "Time since last report-store flush", Kind: Stat, Unit: "s", Width: 6, Height: 5,
+			Description: "Seconds since aggregates last reached the report store (SQLite or PostgreSQL).",
+			Queries: []Query{{Expr: "time() - max(" + sel(metrics.StoreLastFlushSuccess) + ")",
+				Instant: true}},
+			Thresholds: []Step{{Color: "green"}, {Value: 300, Color: "orange"}, {Value: 900, Color: "red"}}},
+		{ID: 34, Title: "Leadership changes", Kind: Stat, Unit: "short", Width: 6, Height: 5,
+			Description: "Leadership acquisitions over the time range; more than a few means replicas flap.",
+			Queries: []Query{{Expr: sumIncrease("", sel(metrics.LeaderTransitions, `direction="acquired"`), "$__range"),
+				Instant: true}}},
+		{ID: 35, Title: "Report-store flushes", Kind: TimeSeries, Unit: "ops", Width: 8,
+			Description: "Flushes of report aggregates per second, by result.",
+			Queries: []Query{{Expr: sumRate("result", sel(metrics.StoreFlushes), "$__rate_interval"),
+				Legend: "{{result}}"}}},
+		{ID: 36, Title: "Report-store flush duration p95", Kind: TimeSeries, Unit: "s", Width: 8,
+			Description: "95th percentile of the time one flush took.",
+			Queries: []Query{{Expr: quantile("0.95", metrics.StoreFlushDuration, "instance", "$__rate_interval"),
+				Legend: "{{instance}}"}}},
+		{ID: 37, Title: "Buffered and dropped aggregates", Kind: TimeSeries, Unit: "short", Width: 8,
+			Description: "Aggregate rows waiting for the store, and rows dropped per second because the buffer was full (lost from reports).",
+			Queries: []Query{
+				{Expr: "sum(" + sel(metrics.StoreBuffered) + ")", Legend: "buffered"},
+				{Expr: sumRate("", sel(metrics.StoreDropped), "$__rate_interval"), Legend: "dropped/s"},
 			}},
 	}
 }
