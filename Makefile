@@ -24,7 +24,7 @@ e2e:
 demo:
 	$(GO) run ./cmd/eventwatch demo
 
-## generate: dashboards/, alerts/, docs/rules.md, docs/metrics.md.
+## generate: dashboards/, alerts/, docs/rules.md, docs/metrics.md, docs/dashboards.md.
 generate:
 	$(GO) run ./cmd/eventwatch generate all --out .
 
@@ -32,7 +32,7 @@ generate:
 check-generated:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	 $(GO) run ./cmd/eventwatch generate all --out $$tmp >/dev/null || { echo "generate failed"; exit 1; }; \
-	 for d in dashboards alerts docs/rules.md docs/metrics.md; do \
+	 for d in dashboards alerts docs/rules.md docs/metrics.md docs/dashboards.md; do \
 	   diff -r $$tmp/$$d $$d || { echo "generated file $$d is stale: run 'make generate'"; exit 1; }; \
 	 done
 

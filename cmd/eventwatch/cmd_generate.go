@@ -22,7 +22,7 @@ const generateUsage = `usage: eventwatch generate dashboards|alerts|docs|all [fl
 Writes, under --out:
   dashboards  dashboards/*.json (Grafana, generated with the Foundation SDK)
   alerts      alerts/eventwatch.rules.yaml and alerts/alertmanager.example.yml
-  docs        docs/metrics.md and docs/rules.md
+  docs        docs/metrics.md, docs/rules.md and docs/dashboards.md
   all         all of the above (what 'make generate' runs with --out .)
 
 Output is deterministic: the same flags always write the same bytes.
@@ -112,7 +112,7 @@ func generate(what string, g *generateFlags) ([]string, error) {
 			return dashboards.Write(filepath.Join(g.out, "dashboards"), g.dashboards)
 		}},
 		{"alerts", func() ([]string, error) { return alerts.Write(filepath.Join(g.out, "alerts"), g.alerts) }},
-		{"docs", func() ([]string, error) { return writeDocs(filepath.Join(g.out, "docs")) }},
+		{"docs", func() ([]string, error) { return writeDocs(filepath.Join(g.out, "docs"), g.dashboards) }},
 	}
 	for _, s := range steps {
 		if what != "all" && what != s.name {
@@ -127,14 +127,18 @@ func generate(what string, g *generateFlags) ([]string, error) {
 	return paths, nil
 }
 
-func writeDocs(dir string) ([]string, error) {
+func writeDocs(dir string, o dashboards.Options) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create docs dir: %w", err)
 	}
 	docs := []struct {
 		name  string
 		write func(io.Writer) error
-	}{{"metrics.md", metrics.WriteMarkdown}, {"rules.md", audit.WriteRulesMarkdown}}
+	}{
+		{"metrics.md", metrics.WriteMarkdown},
+		{"rules.md", audit.WriteRulesMarkdown},
+		{"dashboards.md", func(w io.Writer) error { return dashboards.WriteMarkdown(w, o) }},
+	}
 	var paths []string
 	for _, d := range docs {
 		var buf bytes.Buffer

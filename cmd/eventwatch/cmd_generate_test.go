@@ -18,7 +18,7 @@ func TestGenerateAllMatchesCommittedFiles(t *testing.T) {
 		t.Fatalf("generate all = %d: %s", code, stderr.String())
 	}
 	written := strings.Fields(stdout.String())
-	if len(written) < 8 {
+	if len(written) < 9 {
 		t.Fatalf("generate all wrote %d files, want dashboards, alerts and docs: %v", len(written), written)
 	}
 	for _, p := range written {

@@ -237,3 +237,24 @@ func TestExpand(t *testing.T) {
 		t.Fatalf("Expand = %s\nwant %s", got, want)
 	}
 }
+
+func TestWriteMarkdownListsEveryPanel(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	doc := buf.String()
+	for _, b := range Boards(DefaultOptions()) {
+		if !strings.Contains(doc, "## "+b.Title+"\n") {
+			t.Errorf("no section for %s", b.UID)
+		}
+		b.EachQuery(func(p Panel, ref string, q Query) {
+			if !strings.Contains(doc, fmt.Sprintf("| %d | %s | %s |", p.ID, p.Title, p.Kind)) {
+				t.Errorf("%s panel %d missing", b.UID, p.ID)
+			}
+			if !strings.Contains(doc, ref+": `"+mdCell(q.Expr)+"`") {
+				t.Errorf("%s panel %d query %s missing", b.UID, p.ID, ref)
+			}
+		})
+	}
+}
