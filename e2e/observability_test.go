@@ -59,6 +59,7 @@ func TestObservabilityStack(t *testing.T) {
 		return obsExpectData(ctx, promAddr, `up{job="eventwatch"} == 1`)
 	})
 	t.Run("dashboard queries", func(t *testing.T) { obsCheckDashboards(ctx, t, promAddr) })
+	t.Run("rules evaluate without error", func(t *testing.T) { obsCheckRuleHealth(ctx, t, promAddr) })
 	t.Run("DLQ growth reaches the webhook", func(t *testing.T) {
 		obsWaitFor(ctx, t, "EventwatchDLQGrowing at the webhook", func() error {
 			return hook.has("EventwatchDLQGrowing", "firing")
@@ -106,6 +107,51 @@ func obsCheckDashboards(ctx context.Context, t *testing.T, prom string) {
 		case <-tick.C:
 		}
 	}
+}
+
+// obsCheckRuleHealth requires every generated rule to have been evaluated
+// by Prometheus against the demo's series without an error (e.g. a
+// many-to-many match only real data reveals).
+func obsCheckRuleHealth(ctx context.Context, t *testing.T, prom string) {
+	obsWaitFor(ctx, t, "every rule evaluated", func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+prom+"/api/v1/rules", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Data struct {
+				Groups []struct {
+					Rules []struct {
+						Name, Health, LastError string
+					} `json:"rules"`
+				} `json:"groups"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			return err
+		}
+		n := 0
+		for _, g := range body.Data.Groups {
+			for _, r := range g.Rules {
+				n++
+				if r.Health == "err" {
+					t.Fatalf("rule %s fails on real data: %s", r.Name, r.LastError)
+				}
+				if r.Health != "ok" {
+					return fmt.Errorf("rule %s not evaluated yet (%s)", r.Name, r.Health)
+				}
+			}
+		}
+		if n == 0 {
+			return fmt.Errorf("Prometheus loaded no rules")
+		}
+		return nil
+	})
 }
 
 // obsFreeAddr returns a loopback address with a port nobody listens on.
