@@ -93,16 +93,20 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 // never blocks: when the queue is full the event is dropped and counted
 // (eventwatch_trace_dropped_total{reason="queue_full"}). Safe for concurrent use.
 func (s *Stitcher) Observe(rec *audit.Record, res *audit.Result) {
-	e := &event{
+	select {
+	case s.in <- newEvent(rec, res):
+	default:
+		s.m.dropped.WithLabelValues(dropQueueFull).Inc()
+	}
+}
+
+// newEvent copies what the stitcher keeps of a record and its result.
+func newEvent(rec *audit.Record, res *audit.Result) *event {
+	return &event{
 		Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
 		EventID: res.EventID, EventType: res.EventType, Service: res.Source,
 		Correlation: res.CorrelationID, Ctx: Resolve(rec, res),
 		EventTime: res.EventTime, RecordTime: rec.Timestamp, Size: res.Size,
-	}
-	select {
-	case s.in <- e:
-	default:
-		s.m.dropped.WithLabelValues(dropQueueFull).Inc()
 	}
 }
 

@@ -1,0 +1,96 @@
+package trace
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFlowsEndpoint(t *testing.T) {
+	f := newFixture(t, Config{Window: time.Minute})
+	for _, e := range threeHop("corr-http") {
+		f.feed(e.record())
+	}
+	f.feed(ev{topic: "a", offset: 5, id: "x1", service: "upstream", correlation: "corr-b", traceparent: tp(traceB, spanA1)}.record())
+	f.feed(ev{topic: "b", offset: 6, id: "x2", service: "dropper", traceparent: tp(traceB, spanA2), at: time.Second}.record())
+	f.closeAll()
+
+	mux := http.NewServeMux()
+	f.s.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/flows")
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if strings.Contains(string(body), "payload-must-not-leak") {
+		t.Fatal("the flows view carries a record payload")
+	}
+	var r Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if r.ClosedChains != 2 || len(r.Pathways) != 2 || r.Pathways[0].Chains != 1 {
+		t.Errorf("pathways = %+v", r.Pathways)
+	}
+	if len(r.BrokenChains) != 1 || r.BrokenChains[0].Breaks[0].Reason != BreakCorrelationDropped ||
+		r.BrokenChains[0].Events[1].Offset != 6 || r.BrokenChains[0].Events[1].Topic != "b" {
+		t.Errorf("broken chains = %+v", r.BrokenChains)
+	}
+	var hop *HopStats
+	for i := range r.Hops {
+		if r.Hops[i].From == "essaylifecycle" && r.Hops[i].To == "spellchecker" {
+			hop = &r.Hops[i]
+		}
+	}
+	if hop == nil || hop.Count != 1 || !near(hop.Latency.P50, 0.25) {
+		t.Errorf("hop essaylifecycle>spellchecker = %+v", hop)
+	}
+	if !strings.Contains(string(body), `"correlation_coverage_ratio"`) {
+		t.Errorf("body lacks propagation coverage: %s", body)
+	}
+
+	resp2, err := http.Post(srv.URL+"/api/v1/flows", "application/json", nil)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST status = %d, want 405", resp2.StatusCode)
+	}
+}
+
+func TestWorstBrokenChainsAreKept(t *testing.T) {
+	fl := newFlows(2)
+	for i, n := range []int{1, 3, 2, 1} {
+		b := BrokenChain{ClosedAt: t0.Add(time.Duration(i) * time.Second), Breaks: make([]Break, n)}
+		fl.observeChain(analysis{}, "", &b)
+	}
+	r := fl.report(t0)
+	if len(r.BrokenChains) != 2 || len(r.BrokenChains[0].Breaks) != 3 || len(r.BrokenChains[1].Breaks) != 2 {
+		t.Errorf("kept %+v, want the chains with 3 and 2 breaks", r.BrokenChains)
+	}
+}
+
+func TestPercentilesOverRecentLatencies(t *testing.T) {
+	var r ring
+	for i := 1; i <= ringSize+100; i++ {
+		r.add(time.Duration(i) * time.Millisecond)
+	}
+	p := r.percentiles()
+	if p.Samples != ringSize || !near(p.Max, float64(ringSize+100)/1000) || p.P50 <= 0.101 || p.P99 > p.Max {
+		t.Errorf("percentiles = %+v", p)
+	}
+}
