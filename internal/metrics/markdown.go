@@ -115,7 +115,7 @@ func bucketNote(s Spec) string {
 	}
 	b := make([]string, len(s.Buckets))
 	for i, v := range s.Buckets {
-		b[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		b[i] = strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return " Buckets: " + strings.Join(b, ", ") + "."
 }
