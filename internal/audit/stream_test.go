@@ -131,7 +131,9 @@ func TestParseInputLine(t *testing.T) {
 			}},
 		{`{"topic":"t","offset":1,"value":null}`, true, func(r Record) bool { return r.Value == nil }},
 		{`{"topic":"t","offset":1,"key":{"id":1},"value":{"a":1},"timestamp":"2026-03-01T10:00:00Z"}`, true,
-			func(r Record) bool { return string(r.Key) == `{"id":1}` && string(r.Value) == `{"a":1}` && r.Timestamp.Hour() == 10 }},
+			func(r Record) bool {
+				return string(r.Key) == `{"id":1}` && string(r.Value) == `{"a":1}` && r.Timestamp.Hour() == 10
+			}},
 		{`{"value":{"a":1}}`, false, func(r Record) bool { return r.Topic == "" }},
 		{`not json`, false, func(r Record) bool { return string(r.Value) == "not json" }},
 	}

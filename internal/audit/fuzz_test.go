@@ -1,0 +1,161 @@
+package audit
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// seedValues returns the corpus events plus hostile shapes as fuzz seeds.
+func seedValues(f *testing.F) {
+	for _, p := range BuiltinProfiles() {
+		data, err := os.ReadFile(filepath.Join("testdata", "corpus", p+".ndjson"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			rec, _ := ParseInputLine([]byte(line))
+			f.Add(rec.Value)
+		}
+	}
+	for _, s := range []string{"", "{", "}", "[]", "null", `{"a":}`, `{"a":1,}`, `{"a":"\u12"}`, `{"a":-}`, `{"a":1e}`, "{\"\xff\":1}",
+		`{"meta":{"trace_context":{"trace_id":1}},"data":[]}`, `{"data":{"a":[{"b":[1,"x",null,true]}]}}`, strings.Repeat("[", 70)} {
+		f.Add([]byte(s))
+	}
+	f.Add(huleEvent(nil))
+	f.Add(awEvent(nil))
+}
+
+// maxNesting is the deepest object/array nesting of a valid JSON text.
+func maxNesting(b []byte) int {
+	depth, best, inStr, esc := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			depth++
+			best = max(best, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return best
+}
+
+// FuzzCheck: for any value, under both profiles, Check does not panic (the
+// recover safety net is never reached), reports violations sorted by rule
+// id, and agrees with encoding/json: envelope.invalid_json is reported
+// exactly when the value is not a valid, UTF-8, at most 64-deep JSON object;
+// a nil value is a tombstone with no violations.
+func FuzzCheck(f *testing.F) {
+	seedValues(f)
+	engines := []*Engine{newTestEngine(f, "huleedu"), newTestEngine(f, "authorworks")}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		wantInvalid := !json.Valid(value) || !utf8.Valid(value) || maxNesting(value) > maxDepth ||
+			value[firstNonWS(value)] != '{'
+		for _, e := range engines {
+			res := e.Check(&Record{Topic: "content", Key: []byte("k"), Value: value})
+			if value == nil {
+				if !res.Tombstone || len(res.Violations) > 0 {
+					t.Fatalf("nil value is a tombstone: %+v", res)
+				}
+				continue
+			}
+			ids := ruleIDs(res)
+			if !sort.StringsAreSorted(ids) {
+				t.Fatalf("violations not sorted: %v", ids)
+			}
+			_, invalid := findViolation(res, "envelope.invalid_json")
+			for _, v := range res.Violations {
+				if strings.Contains(v.Message, "internal error") {
+					t.Fatalf("panic recovered: %+v", v)
+				}
+			}
+			if invalid != wantInvalid {
+				t.Fatalf("%s: invalid_json=%v, encoding/json says invalid=%v for %q (%+v)", e.Profile().Name, invalid, wantInvalid, value, res.Violations)
+			}
+		}
+	})
+}
+
+// FuzzParseInputLine: any NDJSON line parses without panic, and a line that
+// is not a record wrapper is passed through unchanged as the value.
+func FuzzParseInputLine(f *testing.F) {
+	seedValues(f)
+	f.Add([]byte(`{"topic":"t","partition":0,"offset":1,"key":"k","headers":["a","b"],"payload":"{}"}`))
+	f.Add([]byte(`{"topic":"t","offset":1,"headers":{"a":null},"value":null,"timestamp":"x"}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		rec, wrapped := ParseInputLine(line)
+		if !wrapped && string(rec.Value) != string(line) {
+			t.Fatalf("bare line altered: %q -> %q", line, rec.Value)
+		}
+	})
+}
+
+// FuzzUnescape: for every valid JSON string, the scanner's decoder agrees
+// with encoding/json.
+func FuzzUnescape(f *testing.F) {
+	for _, s := range []string{`"a"`, `"\n\t\\\""`, `"\u00e9\ud83d\ude00"`, `"\ud800"`, `"\udc00\ud800x"`, `"é"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, quoted []byte) {
+		var want string
+		quoted = []byte(strings.TrimSpace(string(quoted)))
+		if json.Unmarshal(quoted, &want) != nil || !utf8.Valid(quoted) {
+			return
+		}
+		got := string(appendUnescaped(nil, quoted[1:len(quoted)-1]))
+		if got != want {
+			t.Fatalf("unescape %q = %q, encoding/json %q", quoted, got, want)
+		}
+	})
+}
+
+// FuzzParsePolicy: any YAML yields a profile or an error, never a panic,
+// and an error always names the file.
+func FuzzParsePolicy(f *testing.F) {
+	for _, n := range BuiltinProfiles() {
+		data, _ := builtinFS.ReadFile("profiles/" + n + ".yaml")
+		f.Add(data)
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "policies", "*.yaml"))
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParsePolicy("fuzz.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml: ") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if _, err := NewEngine(Options{Profile: p}); err != nil {
+			t.Fatalf("policy loaded but engine refused it: %v", err)
+		}
+	})
+}
+
+// FuzzTraceparent: a header accepted by parseTraceparent yields ids of the
+// W3C lengths in lower-case hex.
+func FuzzTraceparent(f *testing.F) {
+	f.Add([]byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+	f.Add([]byte("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		tid, sid, ok := parseTraceparent(v)
+		if ok && (len(tid) != 32 || len(sid) != 16 || !lowerHex([]byte(tid)) || !lowerHex([]byte(sid))) {
+			t.Fatalf("accepted %q with ids %q %q", v, tid, sid)
+		}
+	})
+}
