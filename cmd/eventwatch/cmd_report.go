@@ -2,9 +2,142 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/report"
 )
 
-func cmdReport(_ context.Context, _ []string, _, stderr io.Writer) int {
-	return notYet("report", stderr)
+// reportFlags are the flags of `eventwatch report`.
+type reportFlags struct {
+	url       string
+	week      string
+	format    string
+	service   string
+	tz        string
+	tokenFile string
+	list      bool
+	timeout   time.Duration
+}
+
+func parseReportFlags(args []string, stderr io.Writer) (reportFlags, error) {
+	var f reportFlags
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: eventwatch report [--url URL] [--week 2026-W47] [--format md|json|csv|html] [--service S] [--tz ZONE] [--token-file F] [--list]")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:9779", "base URL of a running eventwatch")
+	fs.StringVar(&f.week, "week", "", "ISO week, e.g. 2026-W47 (default: the last complete week)")
+	fs.StringVar(&f.format, "format", "md", "output format: md, json, csv or html")
+	fs.StringVar(&f.service, "service", "", "report on one producing service only")
+	fs.StringVar(&f.tz, "tz", "", "IANA time zone the week is cut in (default: the server's)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token of /api/*")
+	fs.BoolVar(&f.list, "list", false, "list the weeks with data instead of printing a report")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "HTTP request timeout")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if _, ok := report.Formats[f.format]; !ok {
+		return f, fmt.Errorf("--format must be md, json, csv or html, not %q", f.format)
+	}
+	if f.week != "" {
+		if _, err := report.ParseWeek(f.week); err != nil {
+			return f, fmt.Errorf("--week: %w", err)
+		}
+	}
+	if u, err := url.Parse(f.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return f, fmt.Errorf("--url must be an http(s) URL, not %q", f.url)
+	}
+	return f, nil
+}
+
+// requestURL builds the API URL for f.
+func (f reportFlags) requestURL() string {
+	base := strings.TrimRight(f.url, "/")
+	q := url.Values{}
+	if f.tz != "" {
+		q.Set("tz", f.tz)
+	}
+	if f.list {
+		return base + "/api/v1/reports?" + q.Encode()
+	}
+	q.Set("format", f.format)
+	if f.week != "" {
+		q.Set("week", f.week)
+	}
+	if f.service != "" {
+		q.Set("service", f.service)
+	}
+	return base + "/api/v1/reports/weekly?" + q.Encode()
+}
+
+// cmdReport prints a weekly report fetched from a running instance: exit 0
+// on success, 1 when the server could not answer, 2 on usage errors.
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, err := parseReportFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "eventwatch report: %v\n", err)
+		return 2
+	}
+	if err := fetchReport(ctx, f, stdout); err != nil {
+		fmt.Fprintf(stderr, "eventwatch report: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// usageError is a 400 from the server: the request itself was wrong.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func fetchReport(ctx context.Context, f reportFlags, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.requestURL(), nil)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	if f.tokenFile != "" {
+		tok, err := report.ReadTokenFile(f.tokenFile)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch report: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		text := fmt.Sprintf("%s answered %s: %s", f.url, resp.Status, strings.TrimSpace(string(msg)))
+		if resp.StatusCode == http.StatusBadRequest {
+			return usageError{text}
+		}
+		return errors.New(text)
+	}
+	if _, err := io.Copy(stdout, resp.Body); err != nil {
+		return fmt.Errorf("read report: %w", err)
+	}
+	return nil
 }

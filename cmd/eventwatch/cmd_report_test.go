@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// reportServer serves the real report API over a SQLite store holding
+// records of the current week, behind a bearer token.
+func reportServer(t *testing.T) (*httptest.Server, string) {
+	t.Helper()
+	cfg := store.Config{}
+	cfg.SetDefaults()
+	st, err := store.Open(context.Background(), cfg, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	agg := report.NewAggregator(st, cfg, prometheus.NewRegistry(), nil)
+	for i := range 8 {
+		var v []audit.Violation
+		if i%4 == 0 {
+			v = []audit.Violation{{Rule: "envelope.missing_field", Severity: audit.SeverityError}}
+		}
+		agg.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: "order.placed.v1", Violations: v})
+	}
+	if err := agg.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	agg.Routes(mux)
+	srv := httptest.NewServer(report.RequireToken("tok-123", mux))
+	t.Cleanup(srv.Close)
+	tokFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokFile, []byte("tok-123\n"), 0o600)
+	return srv, tokFile
+}
+
+func TestCmdReport(t *testing.T) {
+	srv, tok := reportServer(t)
+	week := report.WeekOf(time.Now(), time.UTC).String()
+	tests := []struct {
+		args []string
+		code int
+		out  string // substring of stdout (code 0) or stderr
+	}{
+		{[]string{"--url", srv.URL, "--week", week, "--token-file", tok}, 0, "**75.0 %** of 8 records checked"},
+		{[]string{"--url", srv.URL, "--week", week, "--token-file", tok, "--format", "csv", "--service", "orders"}, 0, week + ",service,orders,,,,,8,6,75.0,2"},
+		{[]string{"--url", srv.URL, "--token-file", tok, "--list"}, 0, `"week":"` + week + `"`},
+		{[]string{"--url", srv.URL, "--week", week}, 1, "401 Unauthorized: missing or invalid bearer token"},
+		{[]string{"--url", srv.URL, "--token-file", tok, "--tz", "Mars/Olympus"}, 2, "bad parameter tz"},
+		{[]string{"--week", "2025-W53"}, 2, "--week: invalid week \"2025-W53\": 2025 has weeks 1 to 52"},
+		{[]string{"--format", "pdf"}, 2, "--format must be md, json, csv or html"},
+		{[]string{"--url", "ftp://x"}, 2, "--url must be an http(s) URL"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"report"}, tt.args...), &stdout, &stderr)
+		got := stdout.String()
+		if tt.code != 0 {
+			got = stderr.String()
+		}
+		if code != tt.code || !strings.Contains(got, tt.out) {
+			t.Errorf("report %v = %d\nstdout: %s\nstderr: %s\nwant %d and %q", tt.args, code, stdout.String(), stderr.String(), tt.code, tt.out)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+)
+
+// chromium runs headless Chromium on url with extra flags and returns its
+// stdout.
+func chromium(t *testing.T, bin, url string, flags ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--hide-scrollbars",
+		"--user-data-dir=" + t.TempDir()}, flags...)
+	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %v: %v\n%s", flags, err, stderr.String())
+	}
+	return stdout.String()
+}
+
+// TestHTMLInChromium serves a week of generated data through the real
+// routes, loads the HTML report in headless Chromium and checks the numbers
+// a reader looks for are in the rendered DOM, then writes a screenshot
+// (kept in EVENTWATCH_ARTIFACT_DIR when set).
+func TestHTMLInChromium(t *testing.T) {
+	bin := bins.Require(t, "apt-get install chromium", "chromium", "chromium-browser", "google-chrome")
+	st := openSQLite(t, t.TempDir())
+	c := &clock{t: mon17}
+	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(fixedCluster{}))
+	for day := range 7 {
+		c.set(mon17.Add(time.Duration(day)*24*time.Hour + 12*time.Hour))
+		observeAll(a, dataset(uint64(40+day), 400+50*day, c.now()))
+		if err := a.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	url := srv.URL + "/api/v1/reports/weekly?week=2026-W47&format=html"
+
+	dom := chromium(t, bin, url, "--dump-dom")
+	want := []string{
+		`id="summary-compliance">` + f1(r.Summary.CompliancePct) + " %<",
+		`id="summary-checked">` + i64(r.Summary.Checked) + "<",
+		`id="summary-violations">` + i64(r.Summary.Violations) + "<",
+		"orders.dlq", "checkout-consumer",
+	}
+	for _, s := range r.Services {
+		want = append(want, "Service "+s.Name+": "+f1(s.CompliancePct)+" % compliant")
+	}
+	for _, w := range want {
+		if !strings.Contains(dom, w) {
+			t.Errorf("rendered DOM lacks %q", w)
+		}
+	}
+	if n := strings.Count(dom, "<svg"); n < 2+len(r.Services) {
+		t.Errorf("%d inline charts, want at least %d", n, 2+len(r.Services))
+	}
+
+	dir := os.Getenv("EVENTWATCH_ARTIFACT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	os.WriteFile(filepath.Join(dir, "report-2026-W47.html"), []byte(dom), 0o644)
+	png := filepath.Join(dir, "report-2026-W47.png")
+	chromium(t, bin, url, "--window-size=1100,2600", "--screenshot="+png)
+	b, err := os.ReadFile(png)
+	if err != nil || len(b) < 10000 || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Fatalf("screenshot %s: %d bytes, %v", png, len(b), err)
+	}
+	t.Logf("screenshot: %s", png)
+	// The per-service page, for a reader's check of the service section.
+	chromium(t, bin, url+"&service=orders", "--window-size=1100,2600", "--screenshot="+filepath.Join(dir, "report-2026-W47-orders.png"))
+}
+
+// fixedCluster reports the same flow-health numbers for every window.
+type fixedCluster struct{}
+
+func (fixedCluster) DLQGrowth(_, _ time.Time) map[string]int64 {
+	return map[string]int64{"orders.dlq": 12, "billing.dlq": 3}
+}
+
+func (fixedCluster) LagBreach(from, to time.Time) map[string]LagBreach {
+	return map[string]LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Observed: to.Sub(from)}}
+}
+
+func (fixedCluster) Propagation(_, _ time.Time) map[string]Coverage {
+	return map[string]Coverage{"orders": {Hops: 100, Propagated: 93}, "billing": {Hops: 40, Propagated: 40}}
+}
