@@ -1,0 +1,118 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "eventwatch.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-chart unless the release name already holds the chart name. */}}
+{{- define "eventwatch.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "eventwatch.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "eventwatch.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "eventwatch.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "eventwatch.labels" -}}
+helm.sh/chart: {{ include "eventwatch.chart" . }}
+{{ include "eventwatch.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "eventwatch.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "eventwatch.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Paths inside the container. */}}
+{{- define "eventwatch.dataDir" -}}/var/lib/eventwatch{{- end }}
+{{- define "eventwatch.saslDir" -}}/etc/eventwatch/secrets/kafka-sasl{{- end }}
+{{- define "eventwatch.tlsDir" -}}/etc/eventwatch/secrets/kafka-tls{{- end }}
+{{- define "eventwatch.tokenDir" -}}/etc/eventwatch/secrets/reports{{- end }}
+
+{{/* The store is PostgreSQL when a DSN secret is given. */}}
+{{- define "eventwatch.postgres" -}}
+{{- if .Values.store.postgres.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/*
+Checks that no schema can express: they fail rendering with a message that
+says what to change.
+*/}}
+{{- define "eventwatch.validate" -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not (include "eventwatch.postgres" .)) }}
+{{- fail (printf "replicaCount is %d, but more than 1 replica needs a shared PostgreSQL store: set store.postgres.existingSecret (the SQLite store lives on one pod's volume and cannot be shared)" (int .Values.replicaCount)) }}
+{{- end }}
+{{- if not .Values.kafka.brokers }}
+{{- fail "kafka.brokers is empty: set at least one seed broker (host:port)" }}
+{{- end }}
+{{- if and .Values.kafka.sasl.mechanism (not .Values.kafka.sasl.existingSecret) }}
+{{- fail (printf "kafka.sasl.mechanism is %s but kafka.sasl.existingSecret is empty: name the Secret holding the SASL password" .Values.kafka.sasl.mechanism) }}
+{{- end }}
+{{- if and .Values.kafka.sasl.mechanism (not .Values.kafka.sasl.username) }}
+{{- fail "kafka.sasl.username is empty while kafka.sasl.mechanism is set" }}
+{{- end }}
+{{- if ne (empty .Values.kafka.tls.certKey) (empty .Values.kafka.tls.keyKey) }}
+{{- fail "kafka.tls.certKey and kafka.tls.keyKey must be set together (mutual TLS)" }}
+{{- end }}
+{{- if and .Values.kafka.tls.certKey (not .Values.kafka.tls.existingSecret) }}
+{{- fail "kafka.tls.certKey is set but kafka.tls.existingSecret is empty" }}
+{{- end }}
+{{- if and .Values.reports.protectMetrics (not .Values.reports.token.existingSecret) }}
+{{- fail "reports.protectMetrics needs reports.token.existingSecret" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The eventwatch configuration file: what the values above say, with
+.Values.config merged over it (config wins).
+*/}}
+{{- define "eventwatch.config" -}}
+{{- $v := .Values -}}
+{{- $kafka := dict "brokers" $v.kafka.brokers "client_id" $v.kafka.clientId -}}
+{{- if $v.kafka.sasl.mechanism }}
+{{- $_ := set $kafka "sasl" (dict "mechanism" $v.kafka.sasl.mechanism "username" $v.kafka.sasl.username "password_file" (printf "%s/%s" (include "eventwatch.saslDir" .) $v.kafka.sasl.passwordKey)) }}
+{{- end }}
+{{- if $v.kafka.tls.enabled }}
+{{- $tls := dict "enabled" true "insecure_skip_verify" $v.kafka.tls.insecureSkipVerify }}
+{{- if and $v.kafka.tls.existingSecret $v.kafka.tls.caKey }}
+{{- $_ := set $tls "ca_file" (printf "%s/%s" (include "eventwatch.tlsDir" .) $v.kafka.tls.caKey) }}
+{{- end }}
+{{- if $v.kafka.tls.certKey }}
+{{- $_ := set $tls "cert_file" (printf "%s/%s" (include "eventwatch.tlsDir" .) $v.kafka.tls.certKey) }}
+{{- $_ := set $tls "key_file" (printf "%s/%s" (include "eventwatch.tlsDir" .) $v.kafka.tls.keyKey) }}
+{{- end }}
+{{- if $v.kafka.tls.serverName }}
+{{- $_ := set $tls "server_name" $v.kafka.tls.serverName }}
+{{- end }}
+{{- $_ := set $kafka "tls" $tls }}
+{{- end }}
+{{- $c := dict "data_dir" (include "eventwatch.dataDir" .) "kafka" $kafka "audit" (dict "profile" $v.audit.profile) "http" (dict "addr" (printf ":%d" (int $v.service.port))) "log" (dict "format" "json") -}}
+{{- if include "eventwatch.postgres" . }}
+{{- $_ := set $c "store" (dict "dsn" "${EVENTWATCH_STORE_DSN}") }}
+{{- end }}
+{{- $reports := dict "protect_metrics" $v.reports.protectMetrics }}
+{{- if $v.reports.token.existingSecret }}
+{{- $_ := set $reports "token_file" (printf "%s/%s" (include "eventwatch.tokenDir" .) $v.reports.token.key) }}
+{{- end }}
+{{- $_ := set $c "reports" $reports }}
+{{- $merged := mustMergeOverwrite $c (deepCopy $v.config) }}
+{{- toYaml $merged }}
+{{- end }}
