@@ -18,14 +18,14 @@ func (c *Collector) buildGroups(cy *cycle) []GroupLag {
 	}
 	sort.Strings(names)
 	out := make([]GroupLag, 0, len(names))
-	buf := make([]sample, 0, st.window)
 	for _, g := range names {
 		info, gs := cy.groups[g], st.groups[g]
 		if !cy.fetched[g] || gs == nil {
 			out = append(out, c.staleGroup(g, info, gs))
 			continue
 		}
-		gl := c.buildGroup(cy, g, info, gs, &buf)
+		gs.info = info
+		gl := c.buildGroup(cy.at, g, info, gs, c.cfg.Granularity == GranularityPartition)
 		gs.last = &gl
 		out = append(out, gl)
 	}
@@ -52,8 +52,10 @@ func (c *Collector) staleGroup(g string, info *groupInfo, gs *groupState) GroupL
 	return gl
 }
 
-// buildGroup computes lag, time lag and status of one group.
-func (c *Collector) buildGroup(cy *cycle, g string, info *groupInfo, gs *groupState, buf *[]sample) GroupLag {
+// buildGroup computes lag, time lag and status of one group, as of at (the
+// start of the state's last cycle); with partitions, it keeps the
+// per-partition detail.
+func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *groupState, partitions bool) GroupLag {
 	st := c.state
 	gl := GroupLag{Group: g, Protocol: info.protocol, State: info.state, Members: info.members, LagSeconds: Seconds(math.NaN())}
 	if info.err != nil {
@@ -70,11 +72,11 @@ func (c *Collector) buildGroup(cy *cycle, g string, info *groupInfo, gs *groupSt
 	}
 	sort.Strings(topics)
 	for _, t := range topics {
-		tl := c.buildTopic(cy, info, t, gs.topics[t], st.topics[t], buf, &counts, examples)
-		if len(tl.Partitions) == 0 {
+		tl, n := c.buildTopic(at, info, t, gs.topics[t], st.topics[t], &counts, examples, partitions)
+		if n == 0 {
 			continue
 		}
-		total += len(tl.Partitions)
+		total += n
 		gl.LagRecords += tl.LagRecords
 		gl.LagSeconds = maxSeconds(gl.LagSeconds, tl.LagSeconds)
 		gl.Topics = append(gl.Topics, tl)
@@ -85,21 +87,23 @@ func (c *Collector) buildGroup(cy *cycle, g string, info *groupInfo, gs *groupSt
 }
 
 // buildTopic computes a group's lag on one topic, partition by partition.
-func (c *Collector) buildTopic(cy *cycle, info *groupInfo, topic string, gt *groupTopicState, ts *topicState,
-	buf *[]sample, counts *statusCounts, examples map[Status]string,
-) TopicLag {
+func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *groupTopicState, ts *topicState,
+	counts *statusCounts, examples map[Status]string, partitions bool,
+) (tl TopicLag, n int) {
 	st := c.state
-	tl := TopicLag{Topic: topic, LagSeconds: Seconds(math.NaN())}
+	tl = TopicLag{Topic: topic, LagSeconds: Seconds(math.NaN())}
 	if ts == nil {
-		return tl
+		return tl, 0
 	}
-	sl := st.slot(st.cycle)
-	for p := range ts.partitions {
-		committed := gt.committed[p*st.window+sl]
-		if committed == noSample {
+	if partitions {
+		tl.Partitions = make([]PartitionLag, 0, seenNow(gt, st.cycle))
+	}
+	for p := range min(ts.partitions, len(gt.parts)) {
+		if int64(gt.parts[p].seen) != st.cycle {
 			continue
 		}
-		pl := c.buildPartition(cy, info, topic, p, committed, gt, ts, buf)
+		pl := c.buildPartition(at, info, topic, p, &gt.parts[p], ts)
+		n++
 		counts[pl.Status]++
 		if _, ok := examples[pl.Status]; !ok && pl.Status != StatusOK {
 			examples[pl.Status] = fmt.Sprintf("%s/%d lag %d", topic, p, pl.LagRecords)
@@ -107,28 +111,60 @@ func (c *Collector) buildTopic(cy *cycle, info *groupInfo, topic string, gt *gro
 		tl.LagRecords += pl.LagRecords
 		tl.LagSeconds = maxSeconds(tl.LagSeconds, pl.LagSeconds)
 		tl.Status = worse(tl.Status, pl.Status)
-		tl.Partitions = append(tl.Partitions, pl)
+		if partitions {
+			tl.Partitions = append(tl.Partitions, pl)
+		}
 	}
-	return tl
+	tl.Committed = n
+	return tl, n
 }
 
-func (c *Collector) buildPartition(cy *cycle, info *groupInfo, topic string, p int, committed int64,
-	gt *groupTopicState, ts *topicState, buf *[]sample,
-) PartitionLag {
+func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, p int, w *partWindow, ts *topicState) PartitionLag {
 	st := c.state
-	i := p*st.window + st.slot(st.cycle)
-	end, start := ts.ends[i], ts.starts[i]
-	pl := PartitionLag{Partition: int32(p), Committed: committed, End: end, LagSeconds: Seconds(math.NaN())}
+	start, end := st.current(ts, p)
+	pl := PartitionLag{Partition: int32(p), Committed: w.committed, End: end, LagSeconds: Seconds(math.NaN())}
 	if end == noSample {
 		pl.End = -1
 	} else {
-		pl.LagRecords = offsetLag(committed, start, end)
-		pl.LagSeconds = Seconds(timeLag(ts.tables[p], committed, start, pl.LagRecords, cy.at))
+		pl.LagRecords = w.lag
+		pl.LagSeconds = Seconds(timeLag(ts.tables[p], w.committed, start, w.lag, at))
 	}
 	pl.Owned = owns(info, topic, int32(p))
-	*buf = st.windowOf(*buf, gt, ts, p)
-	pl.Status = partitionStatus(*buf, pl.Owned)
+	pl.Status = w.status(int32(st.cycle), int32(st.window), pl.Owned)
 	return pl
+}
+
+// GroupDetail returns a group of the latest snapshot with its
+// per-partition lag and status. With granularity partition the snapshot
+// already holds them; otherwise they are rebuilt from the collector's
+// state (waiting for a running cycle to finish), which keeps 500,000 group
+// partitions out of every snapshot.
+func (c *Collector) GroupDetail(name string) (GroupLag, bool) {
+	snap := c.Snapshot()
+	g, ok := snap.Group(name)
+	if !ok || g.Stale || c.cfg.Granularity == GranularityPartition {
+		return g, ok
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gs := c.state.groups[name]
+	if gs == nil || gs.info == nil || c.state.cycle != snap.Cycle {
+		return g, true
+	}
+	detail := c.buildGroup(snap.Time, name, gs.info, gs, true)
+	g.Topics = detail.Topics
+	return g, true
+}
+
+// seenNow counts the partitions of gt sampled in cycle.
+func seenNow(gt *groupTopicState, cycle int64) int {
+	n := 0
+	for i := range gt.parts {
+		if int64(gt.parts[i].seen) == cycle {
+			n++
+		}
+	}
+	return n
 }
 
 // timeLag is the partition's lag in seconds: 0 without offset lag, and

@@ -287,7 +287,8 @@ func (c *Collector) fold(cy *cycle, group string, offs kadm.OffsetResponses) {
 			if r.Err != nil || r.At < 0 || int(p) >= ts.partitions {
 				continue
 			}
-			gt.committed[int(p)*st.window+st.slot(st.cycle)] = r.At
+			start, end := st.current(ts, int(p))
+			gt.parts[p].observe(int32(st.cycle), r.At, offsetLag(r.At, start, end), end != noSample)
 		}
 	}
 }

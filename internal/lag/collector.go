@@ -113,10 +113,15 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 	cy := &cycle{at: time.Now(), groups: map[string]*groupInfo{}, fetched: map[string]bool{}}
 	c.state.begin(cy.at)
 	classic, consumer := c.fetchCluster(ctx, cy)
+	tCluster := time.Since(cy.at)
 	c.recordTopics(ctx, cy)
+	tTopics := time.Since(cy.at)
 	c.fetchGroups(ctx, cy, classic, consumer)
+	tGroups := time.Since(cy.at)
 	snap := c.publish(cy)
 	c.state.sweep()
+	c.log.Debug("lag cycle", "cycle", snap.Cycle, "groups", len(snap.Groups), "errors", len(snap.Errors),
+		"cluster_requests", tCluster, "topics_recorded", tTopics, "groups_fetched", tGroups, "total", time.Since(cy.at))
 	if !snap.Success {
 		return fmt.Errorf("collect lag: %d admin requests failed: %s", len(snap.Errors), snap.Errors[0])
 	}

@@ -23,7 +23,7 @@ func TestLagMatchesCommits(t *testing.T) {
 	}
 	snap := c.Snapshot()
 	for _, group := range []string{"billing", "audit"} {
-		g, ok := snap.Group(group)
+		g, ok := c.GroupDetail(group)
 		if !ok {
 			t.Fatalf("group %s missing from snapshot %+v", group, snap.Groups)
 		}

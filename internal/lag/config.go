@@ -26,9 +26,9 @@ type Config struct {
 	StatusWindow      int           `yaml:"status_window"`            // cycles in the sliding window the status is computed over; default 10, at least 3
 	LagObjective      float64       `yaml:"lag_objective_seconds"`    // time lag a group should stay under; reports count breach time; default 60
 	DLQPatterns       []string      `yaml:"dlq_patterns"`             // glob patterns naming dead-letter topics; default *.deadletter, *.dlq, *-dlq, *.DLQ
-	MaxConcurrent     int           `yaml:"max_concurrent_requests"`  // admin requests in flight at once; default 8
+	MaxConcurrent     int           `yaml:"max_concurrent_requests"`  // admin requests in flight at once; default 4
 	OffsetsTableSize  int           `yaml:"offsets_table_size"`       // (end offset, time) samples kept per partition for time lag; default 60, at least 2
-	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 50
+	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 25
 
 	compiled compiled
 }
@@ -59,13 +59,13 @@ func (c *Config) SetDefaults() {
 		c.DLQPatterns = []string{"*.deadletter", "*.dlq", "*-dlq", "*.DLQ"}
 	}
 	if c.MaxConcurrent == 0 {
-		c.MaxConcurrent = 8
+		c.MaxConcurrent = 4
 	}
 	if c.OffsetsTableSize == 0 {
 		c.OffsetsTableSize = 60
 	}
 	if c.FetchGroupsPerReq == 0 {
-		c.FetchGroupsPerReq = 50
+		c.FetchGroupsPerReq = 25
 	}
 }
 

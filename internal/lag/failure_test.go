@@ -112,7 +112,7 @@ func TestListOffsetsFailure(t *testing.T) {
 		return resp, nil, true
 	})
 	_ = c.CollectOnce(f.ctx())
-	g, ok := c.Snapshot().Group("g")
+	g, ok := c.GroupDetail("g")
 	if !ok || len(g.Topics) != 1 {
 		t.Fatalf("group g = %+v, want one topic", g)
 	}

@@ -61,7 +61,7 @@ func (c *Collector) serveGroup(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
 		return
 	}
-	g, ok := s.Group(r.PathValue("group"))
+	g, ok := c.GroupDetail(r.PathValue("group"))
 	if !ok {
 		writeJSON(w, http.StatusNotFound, apiError{"unknown or unwatched group " + r.PathValue("group")})
 		return

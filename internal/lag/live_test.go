@@ -45,7 +45,7 @@ func TestLiveGroupsBothProtocols(t *testing.T) {
 		t.Fatalf("collect: %v", err)
 	}
 	for group, protocol := range map[string]string{"classic-g": lag.ProtocolClassic, "nextgen-g": lag.ProtocolConsumer} {
-		g, ok := c.Snapshot().Group(group)
+		g, ok := c.GroupDetail(group)
 		if !ok {
 			t.Fatalf("%s missing", group)
 		}

@@ -44,14 +44,14 @@ type GroupLag struct {
 	Protocol   string     `json:"protocol"` // classic or consumer (KIP-848)
 	State      string     `json:"state"`    // Stable, Empty, PreparingRebalance, ... as the coordinator says
 	Members    int        `json:"members"`
-	Status     Status     `json:"status"`       // OK, WARN or ERR
-	Cause      Status     `json:"status_cause"` // the partition status behind Status (STOP, STALL, REWIND, WARN or OK)
-	Why        string     `json:"why"`          // one sentence explaining Status
-	LagRecords int64      `json:"lag_records"`  // sum over watched topics
-	LagSeconds Seconds    `json:"lag_seconds"`  // max over watched topics; null when unknown
-	Topics     []TopicLag `json:"topics,omitempty"`
-	Error      string     `json:"error,omitempty"` // last error describing or fetching this group
-	Stale      bool       `json:"stale,omitempty"` // offsets could not be fetched this cycle; values are from an earlier one
+	Status     Status     `json:"status"`           // OK, WARN or ERR
+	Cause      Status     `json:"status_cause"`     // the partition status behind Status (STOP, STALL, REWIND, WARN or OK)
+	Why        string     `json:"why"`              // one sentence explaining Status
+	LagRecords int64      `json:"lag_records"`      // sum over watched topics
+	LagSeconds Seconds    `json:"lag_seconds"`      // max over watched topics; null when unknown
+	Topics     []TopicLag `json:"topics,omitempty"` // per-partition detail only with granularity partition; see Collector.GroupDetail
+	Error      string     `json:"error,omitempty"`  // last error describing or fetching this group
+	Stale      bool       `json:"stale,omitempty"`  // offsets could not be fetched this cycle; values are from an earlier one
 }
 
 // TopicLag is a group's lag on one topic.
@@ -59,7 +59,8 @@ type TopicLag struct {
 	Topic      string         `json:"topic"`
 	LagRecords int64          `json:"lag_records"`
 	LagSeconds Seconds        `json:"lag_seconds"`
-	Status     Status         `json:"status"` // worst partition status
+	Status     Status         `json:"status"`          // worst partition status
+	Committed  int            `json:"partition_count"` // partitions the group has committed offsets on
 	Partitions []PartitionLag `json:"partitions,omitempty"`
 }
 

@@ -40,15 +40,17 @@ type topicState struct {
 	partitions int
 }
 
-// groupState holds a group's rings of committed offsets per topic.
+// groupState holds a group's window summaries per topic.
 type groupState struct {
 	topics    map[string]*groupTopicState
 	lastCycle int64
-	last      *GroupLag // last published view, reused when a fetch fails
+	last      *GroupLag  // last published view, reused when a fetch fails
+	info      *groupInfo // what the last describe said, for GroupDetail
 }
 
+// groupTopicState holds one window summary per partition of a topic.
 type groupTopicState struct {
-	committed []int64 // partition*window + slot; noSample when absent
+	parts     []partWindow
 	lastCycle int64
 }
 
@@ -127,40 +129,26 @@ func (s *state) beginTopic(ts *topicState) {
 	ts.lastCycle = s.cycle
 }
 
-// groupTopic returns the ring of group on topic for this cycle, sized for
-// parts partitions and with this cycle's slots cleared.
+// groupTopic returns the window summaries of group on topic, sized for
+// parts partitions.
 func (s *state) groupTopic(gs *groupState, topic string, parts int) *groupTopicState {
 	gt := gs.topics[topic]
-	if gt == nil || len(gt.committed) != parts*s.window {
-		nt := &groupTopicState{committed: fill(make([]int64, parts*s.window), noSample)}
-		if gt != nil {
-			copy(nt.committed, gt.committed)
-			nt.lastCycle = gt.lastCycle
-		}
-		gt = nt
+	if gt == nil {
+		gt = &groupTopicState{}
 		gs.topics[topic] = gt
 	}
-	if gt.lastCycle != s.cycle {
-		s.clearGap(gt.committed, gt.lastCycle)
-		s.clearCurrent(gt.committed)
-		gt.lastCycle = s.cycle
+	for len(gt.parts) < parts {
+		gt.parts = append(gt.parts, newPartWindow())
 	}
+	gt.lastCycle = s.cycle
 	return gt
 }
 
-// window returns the samples of partition p of a group topic over the
-// window, oldest first, appended to buf.
-func (s *state) windowOf(buf []sample, gt *groupTopicState, ts *topicState, p int) []sample {
-	buf = buf[:0]
-	for c := max(1, s.cycle-int64(s.window)+1); c <= s.cycle; c++ {
-		i := p*s.window + s.slot(c)
-		committed, end := gt.committed[i], ts.ends[i]
-		if committed == noSample || end == noSample {
-			continue
-		}
-		buf = append(buf, sample{committed: committed, lag: offsetLag(committed, ts.starts[i], end)})
-	}
-	return buf
+// current returns this cycle's start and end offsets of partition p
+// (noSample when they could not be listed).
+func (s *state) current(ts *topicState, p int) (start, end int64) {
+	i := p*s.window + s.slot(s.cycle)
+	return ts.starts[i], ts.ends[i]
 }
 
 // newRecords returns how many records were appended to ts over the window.

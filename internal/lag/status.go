@@ -39,48 +39,81 @@ func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // isError reports whether a partition status makes its group ERR.
 func (s Status) isError() bool { return s == StatusRewind || s == StatusStall || s == StatusStop }
 
-// sample is one observation of a group partition in the window.
-type sample struct {
-	committed int64
-	lag       int64
+// partWindow summarizes a group partition's samples so that the status
+// over the last W cycles needs no ring: for each event the rules look at, it
+// keeps the last cycle it happened in, and an event is in the window when
+// that cycle is. It costs 40 bytes per group partition whatever the window size.
+type partWindow struct {
+	committed int64 // committed offset of the last sample
+	lag       int64 // lag of the last sample with a known end offset; -1 before one
+	first     int32 // cycle of the first sample; 0 when never sampled
+	seen      int32 // cycle of the last sample
+	moved     int32 // last cycle the committed offset went forward
+	rewound   int32 // last cycle the committed offset went backwards
+	caughtUp  int32 // last cycle the lag was 0
+	shrank    int32 // last cycle the lag was lower than the sample before
 }
 
-// partitionStatus applies the Burrow rules to one partition's window,
-// oldest sample first:
+// newPartWindow returns the summary of a partition never sampled.
+func newPartWindow() partWindow { return partWindow{lag: -1} }
+
+// observe records the sample of cycle: the committed offset, and its lag
+// when the end offset was known.
+func (w *partWindow) observe(cycle int32, committed, lag int64, lagKnown bool) {
+	if w.first == 0 {
+		w.first = cycle
+	} else {
+		switch {
+		case committed < w.committed:
+			w.rewound = cycle
+		case committed > w.committed:
+			w.moved = cycle
+		}
+	}
+	if lagKnown {
+		if w.lag >= 0 && lag < w.lag {
+			w.shrank = cycle
+		}
+		if lag == 0 {
+			w.caughtUp = cycle
+		}
+		w.lag = lag
+	}
+	w.committed, w.seen = committed, cycle
+}
+
+// status applies the Burrow rules to the samples of the window of the last
+// window cycles ending at cycle:
 //
 //  1. fewer than two samples: OK (not enough data yet);
-//  2. a committed offset lower than the one before: REWIND;
+//  2. the committed offset went backwards: REWIND;
 //  3. a lag of zero anywhere in the window: OK;
 //  4. the committed offset never moved (lag > 0 throughout): STALL when a
 //     member owns the partition, STOP when none does;
-//  5. the offset moved but the lag never decreased between two samples: WARN;
+//  5. the offset moved but the lag never decreased from one sample to the
+//     next: WARN;
 //  6. otherwise OK.
-func partitionStatus(w []sample, owned bool) Status {
-	if len(w) < 2 {
+//
+// A change between two samples counts as in the window when the later
+// sample is and the earlier one is too, i.e. its cycle is after the
+// window's first cycle.
+func (w *partWindow) status(cycle, window int32, owned bool) Status {
+	from := max(cycle-window+1, w.first) // first sample in the window
+	switch {
+	case w.first == 0 || from >= cycle:
 		return StatusOK
-	}
-	for i := 1; i < len(w); i++ {
-		if w[i].committed < w[i-1].committed {
-			return StatusRewind
-		}
-	}
-	for _, s := range w {
-		if s.lag == 0 {
-			return StatusOK
-		}
-	}
-	if w[0].committed == w[len(w)-1].committed {
-		if owned {
-			return StatusStall
-		}
+	case w.rewound > from:
+		return StatusRewind
+	case w.caughtUp >= from:
+		return StatusOK
+	case w.moved <= from && owned:
+		return StatusStall
+	case w.moved <= from:
 		return StatusStop
+	case w.shrank <= from:
+		return StatusWarn
 	}
-	for i := 1; i < len(w); i++ {
-		if w[i].lag < w[i-1].lag {
-			return StatusOK
-		}
-	}
-	return StatusWarn
+	return StatusOK
 }
 
 // statusCounts tallies partition statuses for a group.

@@ -2,12 +2,49 @@ package lag
 
 import "testing"
 
+// sample is one (committed offset, lag) observation.
+type sample struct{ committed, lag int64 }
+
 func win(pairs ...int64) []sample {
 	var w []sample
 	for i := 0; i+1 < len(pairs); i += 2 {
 		w = append(w, sample{committed: pairs[i], lag: pairs[i+1]})
 	}
 	return w
+}
+
+// partitionStatus feeds the samples to a window summary at cycles 1..n and
+// evaluates it with a window of exactly n cycles.
+func partitionStatus(samples []sample, owned bool) Status {
+	w := newPartWindow()
+	for i, s := range samples {
+		w.observe(int32(i+1), s.committed, s.lag, true)
+	}
+	n := int32(len(samples))
+	return w.status(n, n, owned)
+}
+
+// TestWindowSlides checks that events leave the window: a rewind and a
+// catch-up older than the window no longer count.
+func TestWindowSlides(t *testing.T) {
+	w := newPartWindow()
+	samples := win(30, 0, 10, 20, 10, 25, 10, 30, 10, 35, 10, 40)
+	for i, s := range samples {
+		w.observe(int32(i+1), s.committed, s.lag, true)
+	}
+	// Cycles 1..6; a window of 3 sees cycles 4..6: no progress, lag > 0.
+	if got := w.status(6, 3, false); got != StatusStop {
+		t.Fatalf("status over the last 3 cycles = %s, want STOP", got)
+	}
+	if got := w.status(6, 6, false); got != StatusRewind {
+		t.Fatalf("status over all 6 cycles = %s, want REWIND", got)
+	}
+	// A sample without a known end offset moves the offset but keeps the lag.
+	w.observe(7, 12, 0, false)
+	w.observe(8, 14, 38, true)
+	if got := w.status(8, 3, true); got != StatusOK {
+		t.Fatalf("status after progress and a lag drop = %s, want OK", got)
+	}
 }
 
 func TestPartitionStatus(t *testing.T) {
