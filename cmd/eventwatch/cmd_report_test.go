@@ -45,7 +45,9 @@ func reportServer(t *testing.T) (*httptest.Server, string) {
 	srv := httptest.NewServer(report.RequireToken("tok-123", mux))
 	t.Cleanup(srv.Close)
 	tokFile := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(tokFile, []byte("tok-123\n"), 0o600)
+	if err := os.WriteFile(tokFile, []byte("tok-123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return srv, tokFile
 }
 

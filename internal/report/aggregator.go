@@ -98,14 +98,14 @@ func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
 	if res.Compliant() {
 		c.compliant = 1
 	}
-	limit, max := a.cfg.BufferLimit, a.cfg.MaxExamples
+	limit, maxEx := a.cfg.BufferLimit, a.cfg.MaxExamples
 	dropped := 0
 	a.mu.Lock()
 	if !a.pending.addRecord(k, c, limit) {
 		dropped++
 	}
 	for _, v := range res.Violations {
-		dropped += a.addViolation(k, rec, res, v, max, limit)
+		dropped += a.addViolation(k, rec, res, v, maxEx, limit)
 	}
 	size := a.pending.size()
 	a.mu.Unlock()
@@ -117,7 +117,7 @@ func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
 
 // addViolation counts v and keeps a reference to rec; a.mu is held. It
 // returns the number of rows that did not fit.
-func (a *Aggregator) addViolation(k recKey, rec *audit.Record, res *audit.Result, v audit.Violation, max, limit int) int {
+func (a *Aggregator) addViolation(k recKey, rec *audit.Record, res *audit.Result, v audit.Violation, maxEx, limit int) int {
 	rule := clip(v.Rule)
 	dropped := 0
 	if !a.pending.addViolation(violKey{rec: k, rule: rule, severity: clip(string(v.Severity))}, 1, limit) {
@@ -125,7 +125,7 @@ func (a *Aggregator) addViolation(k recKey, rec *audit.Record, res *audit.Result
 	}
 	ex := store.Example{Hour: hourTime(k.hour), Service: k.service, Topic: k.topic, EventType: k.eventType, Rule: rule,
 		Partition: rec.Partition, Offset: rec.Offset, EventID: clipID(res.EventID), Time: rec.Timestamp}
-	if !a.pending.addExample(exKey{rec: k, rule: rule}, ex, max, limit) {
+	if !a.pending.addExample(exKey{rec: k, rule: rule}, ex, maxEx, limit) {
 		dropped++
 	}
 	return dropped

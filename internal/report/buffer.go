@@ -82,10 +82,10 @@ func (b *buffer) addViolation(k violKey, n int64, limit int) bool {
 	return true
 }
 
-// addExample keeps e when its rule has fewer than max references buffered;
+// addExample keeps e when its rule has fewer than maxEx references buffered;
 // false only when the buffer is full.
-func (b *buffer) addExample(k exKey, e store.Example, max, limit int) bool {
-	if len(b.examples[k]) >= max {
+func (b *buffer) addExample(k exKey, e store.Example, maxEx, limit int) bool {
+	if len(b.examples[k]) >= maxEx {
 		return true
 	}
 	if b.size() >= limit {
@@ -110,7 +110,7 @@ func (b *buffer) addCluster(k clusterKey, v clusterVal, limit int) bool {
 }
 
 // mergeInto adds every row of b to dst and returns how many rows did not fit.
-func (b *buffer) mergeInto(dst *buffer, max, limit int) (dropped int) {
+func (b *buffer) mergeInto(dst *buffer, maxEx, limit int) (dropped int) {
 	for k, c := range b.records {
 		if !dst.addRecord(k, *c, limit) {
 			dropped++
@@ -128,7 +128,7 @@ func (b *buffer) mergeInto(dst *buffer, max, limit int) (dropped int) {
 	}
 	for k, es := range b.examples {
 		for _, e := range es {
-			if !dst.addExample(k, e, max, limit) {
+			if !dst.addExample(k, e, maxEx, limit) {
 				dropped++
 			}
 		}

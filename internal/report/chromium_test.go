@@ -83,7 +83,7 @@ func TestHTMLInChromium(t *testing.T) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	os.WriteFile(filepath.Join(dir, "report-2026-W47.html"), []byte(dom), 0o644)
+	mustWrite(t, filepath.Join(dir, "report-2026-W47.html"), dom)
 	png := filepath.Join(dir, "report-2026-W47.png")
 	chromium(t, bin, url, "--window-size=1100,2600", "--screenshot="+png)
 	b, err := os.ReadFile(png)

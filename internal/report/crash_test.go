@@ -95,7 +95,7 @@ func startChild(t *testing.T, dir string, batches int) (*exec.Cmd, io.WriteClose
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start child: %v", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return cmd, stdin, bufio.NewScanner(stdout)
 }
 
@@ -132,7 +132,7 @@ func TestCrashLosesAtMostOneInterval(t *testing.T) {
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no final flush
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	_ = cmd.Wait() // killed: the error is the signal
 	afterKill := storedChecked(t, dir)
 	if afterKill < int64(confirmed) || afterKill > int64(confirmed+batchSize) {
 		t.Fatalf("after kill -9 the store holds %d records; confirmed %d, at most %d observed", afterKill, confirmed, confirmed+batchSize)

@@ -51,7 +51,7 @@ func (a *Aggregator) handleWeeks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
+	_ = json.NewEncoder(w).Encode(struct {
 		TimeZone string     `json:"time_zone"`
 		Default  string     `json:"default_week"`
 		Weeks    []WeekInfo `json:"weeks"`
@@ -108,7 +108,7 @@ func (a *Aggregator) handleWeekly(w http.ResponseWriter, r *http.Request) {
 	if p.format == "csv" {
 		w.Header().Set("Content-Disposition", `attachment; filename="eventwatch-`+rep.Week+`.csv"`)
 	}
-	w.Write(buf.Bytes())
+	_, _ = w.Write(buf.Bytes())
 }
 
 // fail answers 503: the store could not be read (it may be down).

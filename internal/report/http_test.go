@@ -102,9 +102,9 @@ func TestRequireToken(t *testing.T) {
 func TestConfigToken(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tok")
-	os.WriteFile(file, []byte("  abc\n"), 0o600)
+	mustWrite(t, file, "  abc\n")
 	empty := filepath.Join(dir, "empty")
-	os.WriteFile(empty, nil, 0o600)
+	mustWrite(t, empty, "")
 	c := Config{TokenFile: file}
 	c.SetDefaults()
 	if err := c.Validate(); err != nil {
@@ -161,7 +161,9 @@ func TestPayloadNeverStored(t *testing.T) {
 	}
 	var out bytes.Buffer
 	for f := range Formats {
-		Render(&out, r, f)
+		if err := Render(&out, r, f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if bytes.Contains(out.Bytes(), []byte(marker)) {
 		t.Error("a rendered report contains the payload marker")

@@ -77,9 +77,9 @@ func renderCSV(w io.Writer, r *Weekly) error {
 				rec[i] = safeCell(v)
 			}
 		}
-		cw.Write(rec)
+		_ = cw.Write(rec) // a write error is reported by cw.Error
 	}
-	cw.Write(csvHeader)
+	_ = cw.Write(csvHeader)
 	csvCompliance(r, row)
 	csvRules(r, row)
 	csvCluster(r, row)

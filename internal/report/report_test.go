@@ -173,7 +173,7 @@ func TestRenderFormats(t *testing.T) {
 		}
 		out[f] = b.String()
 		if dir := os.Getenv("EVENTWATCH_ARTIFACT_DIR"); dir != "" {
-			os.WriteFile(filepath.Join(dir, "report-small."+f), b.Bytes(), 0o644)
+			mustWrite(t, filepath.Join(dir, "report-small."+f), b.String())
 		}
 	}
 	var back Weekly

@@ -34,7 +34,7 @@ func Open(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (St
 	}
 	if err := s.ensureSchema(ctx); err != nil {
 		if driver == DriverSQLite {
-			db.Close()
+			_ = db.Close()
 			return nil, err
 		}
 		// A PostgreSQL server that is down at start is an outage like any
@@ -119,7 +119,7 @@ func migrate(ctx context.Context, db *sql.DB, driver string) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	if driver == DriverPostgres {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return fmt.Errorf("take migration lock: %w", err)

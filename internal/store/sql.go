@@ -75,7 +75,7 @@ func (s *sqlStore) Write(ctx context.Context, b *Batch) error {
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	steps := []func(context.Context, *sql.Tx, *Batch) error{s.writeRecords, s.writeViolations, s.writeExamples, s.writeCluster}
 	for _, step := range steps {
 		if err := step(ctx, tx, b); err != nil {

@@ -69,8 +69,8 @@ func Start(t testing.TB) *Server {
 	s.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
 	s.StartAgain(t)
 	t.Cleanup(func() {
-		s.pgctl("stop", "-m", "immediate")
-		os.RemoveAll(s.dir)
+		_, _ = s.pgctl("stop", "-m", "immediate")
+		_ = os.RemoveAll(s.dir)
 	})
 	return s
 }
@@ -116,7 +116,7 @@ func (s *Server) NewDatabase(t testing.TB) string {
 	if err := exec("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() { exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	t.Cleanup(func() { _ = exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
 	u, err := url.Parse(s.admin)
 	if err != nil {
 		t.Fatalf("parse %s: %v", EnvDSN, err)
@@ -153,7 +153,7 @@ func (s *Server) makeDir(t testing.TB) string {
 	}
 	u, err := user.Lookup(s.asUser)
 	if err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 		t.Fatalf("running as root needs the %q user (from the postgresql package): %v", s.asUser, err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
@@ -196,6 +196,6 @@ func freePort(t testing.TB) int {
 
 func randomHex(n int) string {
 	b := make([]byte, n)
-	rand.Read(b)
+	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
