@@ -1,0 +1,229 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+)
+
+// TestLagRealKafka runs the lag collector against a real Kafka 4.1 broker
+// with a classic group, a KIP-848 group and a stopped consumer on the same
+// topic, and a dead-letter topic fed during the test. Expected lag comes
+// from what the test produced and what the consumers committed.
+func TestLagRealKafka(t *testing.T) {
+	b := realkafka.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	const topic, dlq = "orders.placed", "orders.deadletter"
+	adm := kadm.NewClient(b.Client(t))
+	lagCreateTopic(ctx, t, adm, topic, 2, nil)
+	lagCreateTopic(ctx, t, adm, dlq, 1, map[string]*string{"retention.ms": kadm.StringPtr("604800000")})
+	producer := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	firstProduce := time.Now()
+	lagProduce(ctx, t, producer, topic, 15) // 15 per partition: end offsets 15, 15
+
+	classic := lagConsumer(ctx, t, b, "lag-classic", topic, 30)
+	nextgen := lagConsumer(ctx, t, b, "lag-nextgen", topic, 30, kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
+	stopped := lagConsumer(ctx, t, b, "lag-stopped", topic, 30)
+	stopped.Close() // leaves the group: Empty, offsets 15/15 stay committed
+
+	reg := prometheus.NewRegistry()
+	exp := lag.Expectations{MinReplicationFactor: 3, MinBrokers: 3, DLQRetention: 30 * 24 * time.Hour,
+		ProducingServices: func() []string { return []string{"orders"} }}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 3}, adm, exp, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect := func(when string) *lag.Snapshot {
+		t.Helper()
+		if err := c.CollectOnce(ctx); err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		return c.Snapshot()
+	}
+	collect("cycle 1")
+
+	lagProduce(ctx, t, producer, topic, 6) // end offsets 21, 21: every group is 12 behind
+	lagProduceN(ctx, t, producer, dlq, 0, 4)
+	snap := collect("cycle 2")
+	for _, g := range []struct {
+		name, protocol string
+		members        int
+	}{
+		{"lag-classic", lag.ProtocolClassic, 1}, {"lag-nextgen", lag.ProtocolConsumer, 1}, {"lag-stopped", lag.ProtocolClassic, 0},
+	} {
+		got, ok := snap.Group(g.name)
+		if !ok {
+			t.Fatalf("group %s missing from %+v", g.name, snap.Groups)
+		}
+		if got.Protocol != g.protocol || got.Members != g.members || got.LagRecords != 12 || got.Stale {
+			t.Errorf("%s: protocol %q members %d lag %d stale %v (%s); want %s, %d members, lag 12",
+				g.name, got.Protocol, got.Members, got.LagRecords, got.Stale, got.Error, g.protocol, g.members)
+		}
+		if s := float64(got.LagSeconds); !got.LagSeconds.Known() || s <= 0 || s > time.Since(firstProduce).Seconds() {
+			t.Errorf("%s: lag seconds %v, want in (0, %.1f]", g.name, s, time.Since(firstProduce).Seconds())
+		}
+		t.Logf("%s: state %s lag %d (%.2fs) status %s/%s: %s", g.name, got.State, got.LagRecords, float64(got.LagSeconds), got.Status, got.Cause, got.Why)
+	}
+	wantDLQ := lag.DLQ{Topic: dlq, SourceService: "orders", DepthRecords: 4, Records: 4, NewRecords: 4, RetentionSeconds: 604800}
+	if len(snap.DLQs) != 1 || snap.DLQs[0] != wantDLQ {
+		t.Errorf("DLQs = %+v, want %+v", snap.DLQs, wantDLQ)
+	}
+	lagWantViolations(t, snap, "cluster.min_brokers cluster", "dlq.retention "+dlq, "topic.replication_factor "+topic)
+
+	lagConsumeMore(ctx, t, classic, 12)
+	lagConsumeMore(ctx, t, nextgen, 12)
+	collect("cycle 3")
+	lagProduceN(ctx, t, producer, dlq, 0, 1)
+	snap = collect("cycle 4")
+	for name, want := range map[string][2]lag.Status{
+		"lag-classic": {lag.StatusOK, lag.StatusOK}, "lag-nextgen": {lag.StatusOK, lag.StatusOK}, "lag-stopped": {lag.StatusErr, lag.StatusStop},
+	} {
+		got, _ := snap.Group(name)
+		if got.Status != want[0] || got.Cause != want[1] {
+			t.Errorf("%s: status %s/%s (%s), want %s/%s", name, got.Status, got.Cause, got.Why, want[0], want[1])
+		}
+	}
+	if d := snap.DLQs; len(d) != 1 || d[0].DepthRecords != 5 || d[0].NewRecords != 1 {
+		t.Errorf("DLQ after one more record = %+v, want depth 5 and 1 new over the window (cycles 2-4)", d)
+	}
+
+	want := `
+# HELP eventwatch_consumergroup_lag_records Records a consumer group still has to read on a topic (sum over partitions of end offset minus committed offset, never negative).
+# TYPE eventwatch_consumergroup_lag_records gauge
+eventwatch_consumergroup_lag_records{group="lag-classic",topic="orders.placed"} 0
+eventwatch_consumergroup_lag_records{group="lag-nextgen",topic="orders.placed"} 0
+eventwatch_consumergroup_lag_records{group="lag-stopped",topic="orders.placed"} 12
+# HELP eventwatch_dlq_depth_records Records currently held by a dead-letter topic (end offset minus start offset).
+# TYPE eventwatch_dlq_depth_records gauge
+eventwatch_dlq_depth_records{source_service="orders",topic="orders.deadletter"} 5
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "eventwatch_consumergroup_lag_records", "eventwatch_dlq_depth_records"); err != nil {
+		t.Error(err)
+	}
+	lagCheckAPI(t, c)
+}
+
+// lagCheckAPI reads the stopped group through the HTTP API.
+func lagCheckAPI(t *testing.T, c *lag.Collector) {
+	t.Helper()
+	mux := http.NewServeMux()
+	c.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + "/api/v1/groups/lag-stopped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET group: %s", resp.Status)
+	}
+	var raw struct {
+		Status string `json:"status"`
+		Cause  string `json:"status_cause"`
+		Why    string `json:"why"`
+		Topics []struct {
+			Partitions []struct {
+				Committed  int64 `json:"committed"`
+				End        int64 `json:"end"`
+				LagRecords int64 `json:"lag_records"`
+			} `json:"partitions"`
+		} `json:"topics"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw.Status != "ERR" || raw.Cause != "STOP" || !strings.Contains(raw.Why, "consumer stopped") || len(raw.Topics) != 1 {
+		t.Fatalf("API group = %+v, want ERR/STOP with a why", raw)
+	}
+	for _, p := range raw.Topics[0].Partitions {
+		if p.Committed != 15 || p.End != 21 || p.LagRecords != 6 {
+			t.Errorf("partition %+v, want committed 15, end 21, lag 6", p)
+		}
+	}
+}
+
+func lagWantViolations(t *testing.T, snap *lag.Snapshot, want ...string) {
+	t.Helper()
+	var got []string
+	for _, v := range snap.Violations {
+		got = append(got, v.Rule+" "+v.Resource)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func lagCreateTopic(ctx context.Context, t *testing.T, adm *kadm.Client, topic string, parts int32, configs map[string]*string) {
+	t.Helper()
+	resp, err := adm.CreateTopic(ctx, parts, 1, configs, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+}
+
+// lagProduce appends n records to each of the two partitions of topic.
+func lagProduce(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, n int) {
+	t.Helper()
+	for p := range int32(2) {
+		lagProduceN(ctx, t, cl, topic, p, n)
+	}
+}
+
+func lagProduceN(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, p int32, n int) {
+	t.Helper()
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		recs[i] = &kgo.Record{Topic: topic, Partition: p, Value: fmt.Appendf(nil, `{"n":%d}`, i)}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce to %s/%d: %v", topic, p, err)
+	}
+}
+
+// lagConsumer joins group, reads n records and commits them; the member
+// stays in the group (without committing more) until the test ends.
+func lagConsumer(ctx context.Context, t *testing.T, b *realkafka.Broker, group, topic string, n int, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	all := append([]kgo.Opt{kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, opts...)
+	cl := b.Client(t, all...)
+	lagConsumeMore(ctx, t, cl, n)
+	return cl
+}
+
+func lagConsumeMore(ctx context.Context, t *testing.T, cl *kgo.Client, n int) {
+	t.Helper()
+	for got := 0; got < n; {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records: %v", got, n, err)
+		}
+		got += fs.NumRecords()
+	}
+	if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
