@@ -1,6 +1,6 @@
 // Package config is the daemon's configuration file: one YAML document whose
 // top-level keys are the sections of the packages that do the work
-// (kafka, audit, sample, lag, trace, store, leader) plus the daemon's own
+// (kafka, audit, sample, lag, trace, store, reports, leader) plus the daemon's own
 // (http, log, data_dir).
 //
 // Loading follows one order: every section's defaults are applied, the file
@@ -13,8 +13,9 @@
 // daemon's Check goes one step further (policy, catalog, TLS files,
 // secrets).
 //
-// Secrets: kafka.sasl.password and http.api_token take "${ENV_VAR}" (the
-// whole value) or a sibling *_file key; store.dsn may be "${ENV_VAR}".
+// Secrets: kafka.sasl.password takes "${ENV_VAR}" (the whole value) or
+// kafka.sasl.password_file; store.dsn may be "${ENV_VAR}"; the bearer token
+// of /api/* is reports.token or reports.token_file.
 package config
 
 import (
@@ -29,6 +30,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/kafka"
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/leader"
+	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/trace"
@@ -46,6 +48,7 @@ type Config struct {
 	Lag     lag.Config    `yaml:"lag"`      // consumer lag, DLQ and topic config collection (leader only)
 	Trace   trace.Config  `yaml:"trace"`    // hop stitching and OTLP export
 	Store   store.Config  `yaml:"store"`    // report store
+	Reports report.Config `yaml:"reports"`  // weekly reports and the bearer token of /api/*
 	Leader  leader.Config `yaml:"leader"`   // election of the replica that runs the singleton work
 	HTTP    HTTPConfig    `yaml:"http"`     // HTTP server
 	Log     LogConfig     `yaml:"log"`      // logging
@@ -76,8 +79,6 @@ type HTTPConfig struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"` // slow-client guard
 	TLSCertFile       string        `yaml:"tls_cert_file"`       // serve HTTPS with this PEM certificate
 	TLSKeyFile        string        `yaml:"tls_key_file"`        // and this PEM key
-	APIToken          string        `yaml:"api_token"`           // bearer token required on /api/*; inline or ${ENV_VAR}
-	APITokenFile      string        `yaml:"api_token_file"`      // file holding the bearer token
 }
 
 // LogConfig is the `log:` section.
@@ -102,6 +103,7 @@ func (c *Config) SetDefaults() {
 	c.Lag.SetDefaults()
 	c.Trace.SetDefaults()
 	c.Store.SetDefaults()
+	c.Reports.SetDefaults()
 	c.Leader.SetDefaults()
 	c.HTTP.SetDefaults()
 	c.Log.SetDefaults()
@@ -115,7 +117,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data_dir: required"))
 	}
 	errs = append(errs, c.Kafka.Validate(), c.Audit.Validate(), c.Sample.Validate(), c.Lag.Validate(),
-		c.Trace.Validate(), c.Store.Validate(), c.Leader.Validate(), c.HTTP.Validate(), c.Log.Validate())
+		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.HTTP.Validate(), c.Log.Validate())
 	return errors.Join(errs...)
 }
 
@@ -181,9 +183,6 @@ func (h *HTTPConfig) Validate() error {
 	}
 	if (h.TLSCertFile == "") != (h.TLSKeyFile == "") {
 		errs = append(errs, errors.New("http.tls_cert_file: tls_cert_file and tls_key_file must be set together"))
-	}
-	if h.APIToken != "" && h.APITokenFile != "" {
-		errs = append(errs, errors.New("http.api_token: set either api_token or api_token_file, not both"))
 	}
 	return errors.Join(errs...)
 }

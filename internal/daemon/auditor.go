@@ -1,0 +1,101 @@
+package daemon
+
+import (
+	"fmt"
+	"regexp"
+	"sync/atomic"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/config"
+)
+
+// route sends the topics matching re to eng.
+type route struct {
+	re  *regexp.Regexp
+	eng *audit.Engine
+}
+
+// router audits each record with the engine of the first override whose
+// topics match, else with the default engine. It implements sample.Auditor.
+type router struct {
+	def     *audit.Engine
+	routes  []route
+	catalog *audit.Catalog // nil without audit.catalog
+}
+
+// Check audits rec with the engine its topic routes to.
+func (r *router) Check(rec *audit.Record) audit.Result {
+	for _, rt := range r.routes {
+		if rt.re.MatchString(rec.Topic) {
+			return rt.eng.Check(rec)
+		}
+	}
+	return r.def.Check(rec)
+}
+
+// swappable is a router that a reload can replace while the sampler's
+// workers call Check.
+type swappable struct{ cur atomic.Pointer[router] }
+
+// Check audits rec with the current router.
+func (s *swappable) Check(rec *audit.Record) audit.Result { return s.cur.Load().Check(rec) }
+
+// buildRouter loads the profiles, policies and catalog the audit section
+// names and compiles one engine per distinct profile.
+func buildRouter(a config.AuditConfig) (*router, error) {
+	var cat *audit.Catalog
+	if a.Catalog != "" {
+		c, err := audit.LoadCatalog(a.Catalog)
+		if err != nil {
+			return nil, fmt.Errorf("audit.catalog: %w", err)
+		}
+		cat = c
+	}
+	def, err := newEngine("audit", a.Profile, a.Policy, cat, a)
+	if err != nil {
+		return nil, err
+	}
+	r := &router{def: def, catalog: cat}
+	for i, o := range a.Overrides {
+		path := fmt.Sprintf("audit.overrides[%d]", i)
+		eng, err := newEngine(path, o.Profile, o.Policy, cat, a)
+		if err != nil {
+			return nil, err
+		}
+		for j, expr := range o.Topics {
+			re, err := regexp.Compile(`^(?:` + expr + `)$`)
+			if err != nil {
+				return nil, fmt.Errorf("%s.topics[%d]: %w", path, j, err)
+			}
+			r.routes = append(r.routes, route{re: re, eng: eng})
+		}
+	}
+	return r, nil
+}
+
+func newEngine(path, profile, policy string, cat *audit.Catalog, a config.AuditConfig) (*audit.Engine, error) {
+	p, err := loadProfile(path, profile, policy)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat, DuplicateWindow: a.DuplicateWindow})
+	if err != nil {
+		return nil, fmt.Errorf("%s: compile engine: %w", path, err)
+	}
+	return eng, nil
+}
+
+func loadProfile(path, profile, policy string) (*audit.Profile, error) {
+	if policy != "" {
+		p, err := audit.LoadPolicy(policy)
+		if err != nil {
+			return nil, fmt.Errorf("%s.policy: %w", path, err)
+		}
+		return p, nil
+	}
+	p, err := audit.LoadProfile(profile)
+	if err != nil {
+		return nil, fmt.Errorf("%s.profile: %w", path, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,135 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/eventwatch/eventwatch/internal/config/secret"
+	"github.com/eventwatch/eventwatch/internal/leader"
+	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/sample"
+	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/trace"
+)
+
+// daemon holds the built components of one Run.
+type daemon struct {
+	cfg   *config.Config
+	opts  Options
+	root  *slog.Logger // no component attribute; components add their own
+	log   *slog.Logger // component=daemon
+	level *slog.LevelVar
+	reg   *prometheus.Registry
+	base  []kgo.Opt
+
+	auditor    *swappable
+	sampler    *sample.Sampler
+	stitcher   *trace.Stitcher
+	store      store.Store
+	aggregator *report.Aggregator
+	elector    *leader.Elector
+	term       atomic.Pointer[term] // the singleton work of the current leadership term
+	ready      *readiness
+	token      string
+
+	reloadOK prometheus.Gauge
+}
+
+func newDaemon(ctx context.Context, cfg *config.Config, opts Options) (*daemon, error) {
+	d := &daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), auditor: &swappable{}}
+	d.root = newLogger(cfg.Log, opts.LogOutput, d.level)
+	d.log = d.root.With("component", "daemon")
+	d.reg = newRegistry(opts.Registry, opts.Version)
+	d.reloadOK = metrics.ConfigReloadSuccess.NewGaugeVec(d.reg).WithLabelValues()
+	d.reloadOK.Set(1)
+	if err := d.build(ctx); err != nil {
+		if d.store != nil {
+			_ = d.store.Close()
+		}
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *daemon) build(ctx context.Context) error {
+	steps := []func(context.Context) error{d.buildKafka, d.buildAudit, d.buildStore, d.buildComponents}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *daemon) buildKafka(context.Context) error {
+	base, err := d.cfg.Kafka.Opts()
+	if err != nil {
+		return fmt.Errorf("kafka options: %w", err)
+	}
+	d.base = append(base, d.opts.KafkaOpts...)
+	d.ready = newReadiness(d.cfg.Kafka, d.base, d.reg, d.root)
+	return nil
+}
+
+func (d *daemon) buildAudit(context.Context) error {
+	r, err := buildRouter(d.cfg.Audit)
+	if err != nil {
+		return err
+	}
+	d.auditor.cur.Store(r)
+	return nil
+}
+
+func (d *daemon) buildStore(ctx context.Context) error {
+	if err := os.MkdirAll(d.cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data_dir: create: %w", err)
+	}
+	scfg := d.cfg.Store
+	dsn, err := resolveDSN(scfg.DSN)
+	if err != nil {
+		return err
+	}
+	scfg.DSN = dsn
+	st, err := store.Open(ctx, scfg, d.cfg.DataDir, d.root.With("component", "store"))
+	if err != nil {
+		return fmt.Errorf("open report store %s: %w", store.Redact(dsn), err)
+	}
+	d.store = st
+	tok, err := d.cfg.Reports.BearerToken()
+	if err != nil {
+		return fmt.Errorf("reports.token_file: %w", err)
+	}
+	d.token = tok
+	return nil
+}
+
+func (d *daemon) buildComponents(context.Context) error {
+	var err error
+	d.stitcher, err = trace.New(d.cfg.Trace, d.reg, d.root.With("component", "trace"))
+	if err != nil {
+		return fmt.Errorf("trace: %w", err)
+	}
+	d.aggregator = report.NewAggregator(d.store, d.cfg.Store, d.reg, d.root.With("component", "report"),
+		report.WithReportConfig(d.cfg.Reports), report.WithClusterSource(&clusterSource{d: d}))
+	sinks := []audit.Sink{d.stitcher, d.aggregator}
+	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root.With("component", "sample"))
+	if err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
+	return nil
+}
+
+// resolveDSN expands a store.dsn of the form ${ENV_VAR}.
+func resolveDSN(dsn string) (string, error) {
+	return secret.Resolve("store.dsn", dsn, "")
+}

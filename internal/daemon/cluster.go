@@ -1,0 +1,89 @@
+package daemon
+
+import (
+	"sync"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/report"
+)
+
+// clusterSource feeds the report aggregator the numbers that do not come
+// from audited records: DLQ growth and lag-objective breach time from the
+// lag collector's snapshot (leader only, so the store counts them once) and
+// trace propagation from this replica's stitcher. Each call returns the
+// change since the previous call; counters are remembered here.
+type clusterSource struct {
+	d *daemon
+
+	mu       sync.Mutex
+	dlqSeen  map[string]int64 // DLQ topic -> records ever written, at the last call
+	propSeen map[string]report.Coverage
+}
+
+// DLQGrowth returns records added per dead-letter topic since the last call.
+func (c *clusterSource) DLQGrowth(_, _ time.Time) map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.d.term.Load()
+	if t == nil {
+		c.dlqSeen = nil // a new term starts a new baseline
+		return nil
+	}
+	snap := t.lag.Snapshot()
+	if snap == nil {
+		return nil
+	}
+	out := map[string]int64{}
+	next := map[string]int64{}
+	for _, q := range snap.DLQs {
+		next[q.Topic] = q.Records
+		if prev, ok := c.dlqSeen[q.Topic]; ok && q.Records > prev {
+			out[q.Topic] = q.Records - prev
+		}
+	}
+	c.dlqSeen = next
+	return out
+}
+
+// LagBreach attributes the window to each watched group as observed, and
+// as breached when the group's time lag is above the objective now.
+func (c *clusterSource) LagBreach(from, to time.Time) map[string]report.LagBreach {
+	t := c.d.term.Load()
+	if t == nil {
+		return nil
+	}
+	snap := t.lag.Snapshot()
+	if snap == nil || !to.After(from) {
+		return nil
+	}
+	win := to.Sub(from)
+	out := make(map[string]report.LagBreach, len(snap.Groups))
+	for _, g := range snap.Groups {
+		b := report.LagBreach{Observed: win}
+		if g.LagSeconds.Known() && float64(g.LagSeconds) > snap.Objective {
+			b.Breach = win
+		}
+		out[g.Group] = b
+	}
+	return out
+}
+
+// Propagation returns, per service, the events the stitcher saw since the
+// last call and how many carried trace context.
+func (c *clusterSource) Propagation(_, _ time.Time) map[string]report.Coverage {
+	rep := c.d.stitcher.Flows()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]report.Coverage{}
+	next := make(map[string]report.Coverage, len(rep.Propagation))
+	for _, p := range rep.Propagation {
+		cur := report.Coverage{Hops: int64(p.Events), Propagated: int64(p.WithTraceContext)}
+		next[p.Service] = cur
+		prev := c.propSeen[p.Service]
+		if d := (report.Coverage{Hops: cur.Hops - prev.Hops, Propagated: cur.Propagated - prev.Propagated}); d.Hops > 0 {
+			out[p.Service] = d
+		}
+	}
+	c.propSeen = next
+	return out
+}

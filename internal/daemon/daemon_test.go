@@ -1,0 +1,155 @@
+package daemon
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+const goodHuleedu = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_type":"huleedu.batchorchestration.batch.pipelines_configured.v1","event_timestamp":"2026-01-05T10:00:00Z","source_service":"batch_orchestrator_service","correlation_id":"9b0e7d1c-2f4a-4c2e-8d6b-5a4f3e2d1c0b","data":{"batch_id":"b-1"}}`
+
+// TestRunEndToEnd: records with known violations become metric counts,
+// /readyz turns 200, the only replica leads and serves lag, and a cancelled
+// context shuts everything down cleanly.
+func TestRunEndToEnd(t *testing.T) {
+	topic := "huleedu.dev.batchorchestration.batch"
+	c := kfaketest.Cluster(t, kfake.SeedTopics(3, topic))
+	cl := kfaketest.Client(t, c)
+	cfg := testConfig(t, c.ListenAddrs())
+	in := start(t, cfg, Options{Version: "test"})
+
+	eventually(t, "readyz 200", 30*time.Second, func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	if code, _ := get(t, in.url+"/healthz"); code != 200 {
+		t.Fatalf("healthz = %d", code)
+	}
+	ctx := context.Background()
+	recs := []*kgo.Record{
+		{Topic: topic, Value: []byte(goodHuleedu)},
+		{Topic: topic, Value: []byte("\x00\x01junk")},
+		{Topic: topic, Value: []byte(`{"event_type":"huleedu.batchorchestration.batch.configure_pipelines.v1"}`)},
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	eventually(t, "3 records checked", 30*time.Second, func() bool {
+		return metric(t, in.url, "eventwatch_records_checked_total", `topic="`+topic+`"`) == 3
+	})
+	if got := metric(t, in.url, "eventwatch_violations_total", `rule="envelope.invalid_json"`); got != 1 {
+		t.Errorf("envelope.invalid_json = %v, want 1", got)
+	}
+	if got := metric(t, in.url, "eventwatch_violations_total", `rule="naming.action_tense"`); got != 1 {
+		t.Errorf("naming.action_tense = %v, want 1", got)
+	}
+	if got := metric(t, in.url, "eventwatch_records_compliant_total", `topic="`+topic+`"`); got != 1 {
+		t.Errorf("compliant = %v, want 1", got)
+	}
+	eventually(t, "leadership and lag API", 30*time.Second, func() bool {
+		code, _ := get(t, in.url+"/api/v1/groups")
+		return metric(t, in.url, "eventwatch_leader") == 1 && code == 200
+	})
+	for _, name := range []string{"eventwatch_build_info", "eventwatch_kafka_up", "go_goroutines", "process_resident_memory_bytes", "eventwatch_config_last_reload_successful"} {
+		if _, body := get(t, in.url+"/metrics"); !strings.Contains(body, "\n"+name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if err := in.stop(t); err != nil {
+		t.Fatalf("Run returned %v on shutdown", err)
+	}
+}
+
+// TestReadyzWhileKafkaUnreachable: no broker behind the address means 503
+// with the reason, kafka_up 0, and still a clean shutdown.
+func TestReadyzWhileKafkaUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := testConfig(t, []string{addr})
+	cfg.Kafka.ProbeTimeout = time.Second
+	cfg.Kafka.DialTimeout = time.Second
+	in := start(t, cfg, Options{})
+	var body string
+	eventually(t, "a probe result", 30*time.Second, func() bool {
+		var code int
+		code, body = get(t, in.url+"/readyz")
+		return code == http.StatusServiceUnavailable && !strings.Contains(body, "not probed yet")
+	})
+	if !strings.HasPrefix(body, "not ready: kafka: ") {
+		t.Fatalf("readyz body = %q", body)
+	}
+	if got := metric(t, in.url, "eventwatch_kafka_up"); got != 0 {
+		t.Fatalf("kafka_up = %v", got)
+	}
+	if code, _ := get(t, in.url+"/healthz"); code != 200 {
+		t.Fatalf("healthz = %d while kafka is down", code)
+	}
+	if err := in.stop(t); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// TestWrongPassword: bad SASL credentials keep the daemon up and not ready,
+// with a reason that names the credentials.
+func TestWrongPassword(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "watcher", "right"))
+	cfg := testConfig(t, c.ListenAddrs())
+	cfg.Kafka.SASL.Mechanism = "SCRAM-SHA-256"
+	cfg.Kafka.SASL.Username = "watcher"
+	cfg.Kafka.SASL.Password = "wrong"
+	in := start(t, cfg, Options{})
+	var body string
+	eventually(t, "a probe result", 30*time.Second, func() bool {
+		_, body = get(t, in.url+"/readyz")
+		return strings.Contains(body, "kafka: ") && !strings.Contains(body, "not probed yet")
+	})
+	if !strings.Contains(body, "credentials") && !strings.Contains(body, "authentication") {
+		t.Fatalf("readyz body = %q, want a credentials reason", body)
+	}
+	if code, _ := get(t, in.url+"/healthz"); code != 200 {
+		t.Fatalf("healthz = %d", code)
+	}
+}
+
+// TestReload: SIGHUP (a value on Reload) with a broken file keeps running
+// and sets the reload metric to 0; a fixed file sets it back to 1.
+func TestReload(t *testing.T) {
+	c := kfaketest.Cluster(t)
+	file := filepath.Join(t.TempDir(), "eventwatch.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := "kafka:\n  brokers: [" + strings.Join(c.ListenAddrs(), ", ") + "]\ndata_dir: " + t.TempDir() + "\n"
+	write(good)
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := make(chan struct{})
+	in := start(t, cfg, Options{ConfigPath: file, Reload: reload})
+	eventually(t, "serving", 30*time.Second, func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
+	write(good + "audit:\n  profile: acme\n")
+	reload <- struct{}{}
+	eventually(t, "reload failure metric", 30*time.Second, func() bool {
+		return metric(t, in.url, "eventwatch_config_last_reload_successful") == 0
+	})
+	write(good + "audit:\n  profile: authorworks\n")
+	reload <- struct{}{}
+	eventually(t, "reload success metric", 30*time.Second, func() bool {
+		return metric(t, in.url, "eventwatch_config_last_reload_successful") == 1
+	})
+}

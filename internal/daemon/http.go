@@ -1,0 +1,111 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/eventwatch/eventwatch/internal/report"
+)
+
+// handler returns the daemon's HTTP routes:
+//
+//	GET /metrics                 Prometheus exposition (bearer token when reports.protect_metrics)
+//	GET /healthz                 200 while the process serves requests
+//	GET /readyz                  200 when Kafka answers, else 503 with the reason
+//	GET /api/v1/flows            trace stitching report (every replica)
+//	GET /api/v1/reports[/weekly] weekly compliance reports (every replica, from the shared store)
+//	GET /api/v1/groups[/{group}] consumer lag (the leader; others answer 503)
+//
+// /api/* requires the reports bearer token when one is configured.
+func (d *daemon) handler() http.Handler {
+	api := http.NewServeMux()
+	d.stitcher.Routes(api)
+	d.aggregator.Routes(api)
+	api.Handle("GET /api/v1/groups", d.singletonRoutes())
+	api.Handle("GET /api/v1/groups/{group}", d.singletonRoutes())
+
+	mux := http.NewServeMux()
+	var metricsH http.Handler = promhttp.HandlerFor(d.gatherers(), promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(d.log.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	if d.cfg.Reports.ProtectMetrics {
+		metricsH = report.RequireToken(d.token, metricsH)
+	}
+	mux.Handle("GET /metrics", metricsH)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", d.serveReady)
+	mux.Handle("/api/", report.RequireToken(d.token, api))
+	mux.HandleFunc("GET /{$}", d.serveIndex)
+	return mux
+}
+
+func (d *daemon) serveReady(w http.ResponseWriter, _ *http.Request) {
+	ok, reason := d.ready.status()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: %s\n", reason)
+		return
+	}
+	fmt.Fprintf(w, "ready: %s\n", reason)
+}
+
+func (d *daemon) serveIndex(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, `<!doctype html><title>eventwatch</title><h1>eventwatch</h1><ul>
+<li><a href="/metrics">/metrics</a><li><a href="/healthz">/healthz</a><li><a href="/readyz">/readyz</a>
+<li><a href="/api/v1/groups">/api/v1/groups</a><li><a href="/api/v1/flows">/api/v1/flows</a>
+<li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
+}
+
+// listen returns the listener to serve on: the injected one, or a new one
+// on --http-addr / http.addr.
+func (d *daemon) listen() (net.Listener, error) {
+	if d.opts.Listener != nil {
+		return d.opts.Listener, nil
+	}
+	addr := d.cfg.HTTP.Addr
+	if d.opts.HTTPAddr != "" {
+		addr = d.opts.HTTPAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// serve runs srv on ln until ctx is done, then shuts it down within
+// http.shutdown_timeout.
+func (d *daemon) serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() {
+		if d.cfg.HTTP.TLSCertFile != "" {
+			errc <- srv.ServeTLS(ln, d.cfg.HTTP.TLSCertFile, d.cfg.HTTP.TLSKeyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	d.log.Info("serving HTTP", "addr", ln.Addr().String())
+	if d.opts.OnServing != nil {
+		d.opts.OnServing(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down HTTP server: %w", err)
+	}
+	return nil
+}

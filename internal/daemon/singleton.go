@@ -1,0 +1,105 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/lag"
+)
+
+// term is the singleton work of one leadership term: a lag collector with
+// its own registry and routes, dropped as a whole when the term ends so a
+// replica that stops leading stops exporting the cluster-wide series.
+type term struct {
+	reg *prometheus.Registry
+	mux *http.ServeMux
+	lag *lag.Collector
+}
+
+// leadWork runs the singleton work for one term; the elector calls it when
+// this replica becomes the leader and cancels ctx when it stops being one.
+func (d *daemon) leadWork(ctx context.Context) error {
+	cl, err := kgo.NewClient(d.base...)
+	if err != nil {
+		return fmt.Errorf("create admin client: %w", err)
+	}
+	defer cl.Close()
+	t := &term{reg: prometheus.NewRegistry(), mux: http.NewServeMux()}
+	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root.With("component", "lag"))
+	if err != nil {
+		return fmt.Errorf("create lag collector: %w", err)
+	}
+	t.lag.Routes(t.mux)
+	d.term.Store(t)
+	defer d.term.Store(nil)
+	return t.lag.Run(ctx)
+}
+
+// expectations turns the default profile's cluster policy and the catalog's
+// expected consumers into the lag collector's cluster rules.
+func (d *daemon) expectations() lag.Expectations {
+	r := d.auditor.cur.Load()
+	p := r.def.Profile()
+	exp := lag.Expectations{
+		MinReplicationFactor: p.Cluster.MinReplicationFactor,
+		MinRetention:         p.Cluster.MinRetention,
+		MinBrokers:           p.Cluster.MinBrokers,
+		DLQRetention:         p.Cluster.DLQRetention,
+		Severity:             map[string]string{},
+	}
+	for _, rule := range []string{lag.RuleReplicationFactor, lag.RuleRetention, lag.RuleMinBrokers, lag.RuleDLQRetention, lag.RuleDLQMissing, lag.RuleNoConsumer} {
+		if sev, ok := p.RuleSeverity(rule, ""); ok {
+			exp.Severity[rule] = string(sev)
+		} else {
+			exp.Severity[rule] = "off"
+		}
+	}
+	exp.ExpectedConsumers = expectedConsumers(r.catalog)
+	return exp
+}
+
+func expectedConsumers(cat *audit.Catalog) map[string][]string {
+	if cat == nil {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, e := range cat.Entries() {
+		if e.Topic != "" && len(e.Consumers) > 0 {
+			out[e.Topic] = append(out[e.Topic], e.Consumers...)
+		}
+	}
+	return out
+}
+
+// gatherers is the /metrics source: the daemon's registry plus the current
+// term's, when this replica leads.
+func (d *daemon) gatherers() prometheus.Gatherer {
+	return prometheus.Gatherers{d.reg, prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		if t := d.term.Load(); t != nil {
+			return t.reg.Gather()
+		}
+		return nil, nil
+	})}
+}
+
+// singletonRoutes serves the current term's routes; a replica that does not
+// lead answers 503 and says so.
+func (d *daemon) singletonRoutes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := d.term.Load()
+		if t == nil {
+			w.Header().Set("Retry-After", fmt.Sprint(int(d.cfg.Leader.SessionTimeout/time.Second)))
+			http.Error(w, "this replica does not lead the singleton work (lag, DLQ, topic configs); ask the replica whose eventwatch_leader is 1", http.StatusServiceUnavailable)
+			return
+		}
+		t.mux.ServeHTTP(w, r)
+	})
+}
