@@ -1,6 +1,8 @@
 package report
 
 import (
+	"cmp"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -136,8 +138,30 @@ func (b *buffer) mergeInto(dst *buffer, maxEx, limit int) (dropped int) {
 	return dropped
 }
 
-// batch converts b to the store's representation.
+// batch converts b to the store's representation, rows sorted by key so
+// that replicas flushing into one PostgreSQL lock rows in the same order
+// (no deadlocks between concurrent upserts).
 func (b *buffer) batch() *store.Batch {
+	out := b.unsortedBatch()
+	sort.Slice(out.Records, func(i, j int) bool { return recLess(out.Records[i], out.Records[j]) })
+	sort.Slice(out.Violations, func(i, j int) bool { return violLess(out.Violations[i], out.Violations[j]) })
+	sort.Slice(out.Cluster, func(i, j int) bool {
+		x, y := out.Cluster[i], out.Cluster[j]
+		return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Name, y.Name)) < 0
+	})
+	return out
+}
+
+func recLess(x, y store.RecordAgg) bool {
+	return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Service, y.Service), cmp.Compare(x.Topic, y.Topic), cmp.Compare(x.EventType, y.EventType)) < 0
+}
+
+func violLess(x, y store.ViolationAgg) bool {
+	return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Service, y.Service), cmp.Compare(x.Topic, y.Topic),
+		cmp.Compare(x.EventType, y.EventType), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Severity, y.Severity)) < 0
+}
+
+func (b *buffer) unsortedBatch() *store.Batch {
 	out := &store.Batch{}
 	for k, c := range b.records {
 		out.Records = append(out.Records, store.RecordAgg{Hour: hourTime(k.hour), Service: k.service, Topic: k.topic,

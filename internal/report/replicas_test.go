@@ -1,0 +1,96 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+)
+
+func openPostgres(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	cfg := store.Config{DSN: dsn}
+	cfg.SetDefaults()
+	st, err := store.Open(context.Background(), cfg, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestReplicasShareOnePostgres runs three aggregators (three replicas) on
+// one PostgreSQL database, observing overlapping keys and flushing at the
+// same moments: the report holds the sum of what each saw, and the same
+// numbers as one aggregator that saw everything.
+func TestReplicasShareOnePostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	c := &clock{t: mon17.Add(3 * time.Hour)}
+	var all []observation
+	var aggs []*Aggregator
+	for i := range 3 {
+		a, _ := newTestAggregator(t, openPostgres(t, dsn), store.Config{}, c)
+		aggs = append(aggs, a)
+		obs := dataset(uint64(100+i), 700, c.now())
+		observeAll(a, obs)
+		all = append(all, obs...)
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for _, a := range aggs {
+			wg.Go(func() {
+				if err := a.Flush(context.Background()); err != nil {
+					t.Errorf("round %d: concurrent flush: %v", round, err)
+				}
+			})
+		}
+		wg.Wait()
+		for i, a := range aggs {
+			observeAll(a, dataset(uint64(200+10*round+i), 100, c.now()))
+			all = append(all, dataset(uint64(200+10*round+i), 100, c.now())...)
+		}
+	}
+	for _, a := range aggs {
+		if err := a.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Build(context.Background(), openPostgres(t, dsn), Week{2026, 47}, "", time.UTC, c.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := expect(all)
+	if r.Summary.Checked != want.checked || r.Summary.Compliant != want.compliant || r.Summary.Violations != want.violations {
+		t.Fatalf("shared store: %d/%d/%d, want %d/%d/%d", r.Summary.Checked, r.Summary.Compliant, r.Summary.Violations, want.checked, want.compliant, want.violations)
+	}
+	checkGroups(t, "topic", r.Topics, want.topic)
+	checkPostgresHasNoPayload(t, dsn)
+}
+
+// checkPostgresHasNoPayload reads every row of every table as text and
+// looks for the marker the dataset plants in values and messages.
+func checkPostgresHasNoPayload(t *testing.T, dsn string) {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, table := range []string{"record_hours", "violation_hours", "examples", "cluster_hours", "schema_migrations"} {
+		var dump sql.NullString
+		if err := db.QueryRow(`SELECT string_agg(t::text, ' ') FROM ` + table + ` t`).Scan(&dump); err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		if strings.Contains(dump.String, "PAYLOAD-MARKER") {
+			t.Errorf("table %s holds the payload marker", table)
+		}
+		if table == "examples" && !strings.Contains(dump.String, "evt-") {
+			t.Errorf("examples table holds no references: %.200s", dump.String)
+		}
+	}
+}
