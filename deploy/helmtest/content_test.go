@@ -1,0 +1,311 @@
+package helmtest
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+)
+
+// TestRenderedConfigLoads feeds the rendered config.yaml of every case to
+// eventwatch's own strict config parser and checks what the values set.
+func TestRenderedConfigLoads(t *testing.T) {
+	helm := bins.Require(t, helmHint, "helm")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := renderedConfig(t, render(t, helm, c.file))
+			if cfg.DataDir != "/var/lib/eventwatch" || cfg.HTTP.Addr != ":9779" {
+				t.Errorf("data_dir=%q http.addr=%q", cfg.DataDir, cfg.HTTP.Addr)
+			}
+			if len(cfg.Kafka.Brokers) == 0 {
+				t.Error("no kafka.brokers rendered")
+			}
+		})
+	}
+	t.Run("sasl-tls values", func(t *testing.T) {
+		cfg := renderedConfig(t, render(t, helm, "ci/values-sasl-tls.yaml"))
+		k := cfg.Kafka
+		want := []string{"SCRAM-SHA-512", "eventwatch", "/etc/eventwatch/secrets/kafka-sasl/password",
+			"/etc/eventwatch/secrets/kafka-tls/ca.crt", "/etc/eventwatch/secrets/kafka-tls/tls.crt",
+			"/etc/eventwatch/secrets/kafka-tls/tls.key", "kafka.example.internal"}
+		got := []string{k.SASL.Mechanism, k.SASL.Username, k.SASL.PasswordFile, k.TLS.CAFile, k.TLS.CertFile, k.TLS.KeyFile, k.TLS.ServerName}
+		if !reflect.DeepEqual(got, want) || !k.TLS.Enabled || len(k.Brokers) != 3 {
+			t.Errorf("kafka section = %v (tls %v, %d brokers), want %v", got, k.TLS.Enabled, len(k.Brokers), want)
+		}
+		if cfg.Reports.TokenFile != "/etc/eventwatch/secrets/reports/token" || cfg.Audit.Profile != "authorworks" {
+			t.Errorf("reports.token_file=%q audit.profile=%q", cfg.Reports.TokenFile, cfg.Audit.Profile)
+		}
+	})
+	t.Run("values.config merged over rendered keys", func(t *testing.T) {
+		cfg := renderedConfig(t, render(t, helm, "ci/values-everything.yaml"))
+		if cfg.Store.DSN != "${EVENTWATCH_STORE_DSN}" && !strings.HasPrefix(cfg.Store.DSN, "postgres") {
+			t.Errorf("store.dsn = %q, want the env reference", cfg.Store.DSN)
+		}
+		if cfg.Log.Level != "debug" || cfg.Log.Format != "json" || cfg.Lag.Granularity != "partition" || !cfg.Trace.OTLP.Enabled {
+			t.Errorf("log=%+v lag.granularity=%q otlp=%v", cfg.Log, cfg.Lag.Granularity, cfg.Trace.OTLP.Enabled)
+		}
+	})
+}
+
+// secretsDir is where the Deployment mounts the Secrets.
+const secretsDir = "/etc/eventwatch/secrets/"
+
+// renderedConfig parses the rendered config.yaml as eventwatch would in the
+// pod: the Secret mounts are simulated by files in a temp dir (the parser
+// reads token files), and the paths are checked against the mounts after.
+func renderedConfig(t *testing.T, docs []string) *config.Config {
+	t.Helper()
+	mounts := t.TempDir() + "/"
+	for _, f := range []string{"kafka-sasl/password", "kafka-tls/ca.crt", "kafka-tls/tls.crt", "kafka-tls/tls.key", "reports/token"} {
+		if err := os.MkdirAll(filepath.Dir(mounts+f), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(mounts+f, []byte("secret-"+filepath.Base(f)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range find(t, docs, "ConfigMap") {
+		if text, ok := o.Data["config.yaml"]; ok {
+			cfg, err := config.Parse([]byte(strings.ReplaceAll(text, secretsDir, mounts)))
+			unmount(cfg, mounts)
+			if err != nil {
+				t.Fatalf("rendered config.yaml does not load: %v\n%s", err, text)
+			}
+			return cfg
+		}
+	}
+	t.Fatal("no ConfigMap with config.yaml rendered")
+	return nil
+}
+
+// deployment is the part of a Deployment the tests read.
+type deployment struct {
+	Spec struct {
+		Replicas int `yaml:"replicas"`
+		Strategy struct {
+			Type string `yaml:"type"`
+		} `yaml:"strategy"`
+		Template struct {
+			Metadata struct {
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"metadata"`
+			Spec struct {
+				SecurityContext struct {
+					RunAsNonRoot bool `yaml:"runAsNonRoot"`
+				} `yaml:"securityContext"`
+				TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
+				Containers                    []struct {
+					Env []struct {
+						Name string `yaml:"name"`
+					} `yaml:"env"`
+					LivenessProbe  probe `yaml:"livenessProbe"`
+					ReadinessProbe probe `yaml:"readinessProbe"`
+					Resources      struct {
+						Requests map[string]string `yaml:"requests"`
+					} `yaml:"resources"`
+					SecurityContext struct {
+						ReadOnlyRootFilesystem   bool `yaml:"readOnlyRootFilesystem"`
+						AllowPrivilegeEscalation bool `yaml:"allowPrivilegeEscalation"`
+					} `yaml:"securityContext"`
+				} `yaml:"containers"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+	} `yaml:"spec"`
+}
+
+type probe struct {
+	HTTPGet struct {
+		Path string `yaml:"path"`
+	} `yaml:"httpGet"`
+}
+
+func renderedDeployment(t *testing.T, docs []string) deployment {
+	t.Helper()
+	for _, d := range docs {
+		if decode(t, d).Kind == "Deployment" {
+			var dep deployment
+			if err := yaml.Unmarshal([]byte(d), &dep); err != nil {
+				t.Fatal(err)
+			}
+			return dep
+		}
+	}
+	t.Fatal("no Deployment rendered")
+	return deployment{}
+}
+
+// TestDeploymentHardening checks non-root, read-only root, probes,
+// resources, grace period and the strategy that suits the store.
+func TestDeploymentHardening(t *testing.T) {
+	helm := bins.Require(t, helmHint, "helm")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dep := renderedDeployment(t, render(t, helm, c.file))
+			pod := dep.Spec.Template.Spec
+			if len(pod.Containers) != 1 {
+				t.Fatalf("%d containers, want 1", len(pod.Containers))
+			}
+			ctr := pod.Containers[0]
+			if !pod.SecurityContext.RunAsNonRoot || !ctr.SecurityContext.ReadOnlyRootFilesystem || ctr.SecurityContext.AllowPrivilegeEscalation {
+				t.Errorf("security: runAsNonRoot=%v readOnlyRootFilesystem=%v allowPrivilegeEscalation=%v",
+					pod.SecurityContext.RunAsNonRoot, ctr.SecurityContext.ReadOnlyRootFilesystem, ctr.SecurityContext.AllowPrivilegeEscalation)
+			}
+			if ctr.LivenessProbe.HTTPGet.Path != "/healthz" || ctr.ReadinessProbe.HTTPGet.Path != "/readyz" {
+				t.Errorf("probes on %q and %q", ctr.LivenessProbe.HTTPGet.Path, ctr.ReadinessProbe.HTTPGet.Path)
+			}
+			if ctr.Resources.Requests["memory"] == "" || pod.TerminationGracePeriodSeconds < 15 {
+				t.Errorf("requests=%v terminationGracePeriodSeconds=%d", ctr.Resources.Requests, pod.TerminationGracePeriodSeconds)
+			}
+			if len(dep.Spec.Template.Metadata.Annotations["checksum/config"]) != 64 {
+				t.Errorf("no sha256 checksum/config annotation: %v", dep.Spec.Template.Metadata.Annotations)
+			}
+			wantStrategy := "RollingUpdate"
+			if slicesContain(c.kinds, "PersistentVolumeClaim") {
+				wantStrategy = "Recreate"
+			}
+			if dep.Spec.Strategy.Type != wantStrategy {
+				t.Errorf("strategy %s, want %s", dep.Spec.Strategy.Type, wantStrategy)
+			}
+		})
+	}
+}
+
+// TestConfigChecksumFollowsConfig: a config change must roll the pods.
+func TestConfigChecksumFollowsConfig(t *testing.T) {
+	helm := bins.Require(t, helmHint, "helm")
+	sum := func(set ...string) string {
+		return renderedDeployment(t, render(t, helm, "", set...)).Spec.Template.Metadata.Annotations["checksum/config"]
+	}
+	base := sum()
+	if base == "" || base != sum() {
+		t.Fatalf("checksum empty or unstable: %q", base)
+	}
+	if sum("config.log.level=debug") == base {
+		t.Fatal("checksum/config unchanged after a config change")
+	}
+	if sum("podLabels.team=x") != base {
+		t.Fatal("checksum/config changed without a config change")
+	}
+}
+
+// unmount puts the in-pod secret paths back, so tests compare those.
+func unmount(cfg *config.Config, mounts string) {
+	if cfg == nil {
+		return
+	}
+	for _, p := range []*string{&cfg.Kafka.SASL.PasswordFile, &cfg.Kafka.TLS.CAFile, &cfg.Kafka.TLS.CertFile, &cfg.Kafka.TLS.KeyFile, &cfg.Reports.TokenFile} {
+		*p = strings.Replace(*p, mounts, secretsDir, 1)
+	}
+}
+
+func slicesContain(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// TestChartFilesMatchGenerated: the chart's copies equal alerts/ and
+// dashboards/ (run scripts/sync-chart-files.sh when this fails).
+func TestChartFilesMatchGenerated(t *testing.T) {
+	pairs := map[string]string{
+		"../../alerts/eventwatch.rules.yaml": filepath.Join(chartDir, "files/alerts/eventwatch.rules.yaml"),
+	}
+	generated, err := filepath.Glob("../../dashboards/*.json")
+	if err != nil || len(generated) == 0 {
+		t.Fatalf("no generated dashboards found (%v)", err)
+	}
+	for _, g := range generated {
+		pairs[g] = filepath.Join(chartDir, "files/dashboards", filepath.Base(g))
+	}
+	copies, _ := filepath.Glob(filepath.Join(chartDir, "files/dashboards/*.json"))
+	if len(copies) != len(generated) {
+		t.Errorf("chart has %d dashboards, dashboards/ has %d: run scripts/sync-chart-files.sh", len(copies), len(generated))
+	}
+	for src, dst := range pairs {
+		if readFile(t, src) != readFile(t, dst) {
+			t.Errorf("%s differs from %s: run scripts/sync-chart-files.sh", dst, src)
+		}
+	}
+}
+
+// TestRenderedRulesAndDashboardsEqualGenerated compares what the chart
+// renders, not just the copies: the PrometheusRule spec equals the
+// generated rule file, each dashboard in the ConfigMap equals its file,
+// and promtool accepts the rendered rules.
+func TestRenderedRulesAndDashboardsEqualGenerated(t *testing.T) {
+	helm := bins.Require(t, helmHint, "helm")
+	docs := render(t, helm, "ci/values-everything.yaml")
+
+	rules := find(t, docs, "PrometheusRule")
+	if len(rules) != 1 {
+		t.Fatalf("%d PrometheusRules, want 1", len(rules))
+	}
+	var rendered, generated any
+	if err := rules[0].Spec.Decode(&rendered); err != nil {
+		t.Fatal(err)
+	}
+	genText := readFile(t, "../../alerts/eventwatch.rules.yaml")
+	if err := yaml.Unmarshal([]byte(genText), &generated); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rendered, generated) {
+		t.Error("PrometheusRule spec differs from alerts/eventwatch.rules.yaml")
+	}
+	if rules[0].Metadata.Namespace != "monitoring" || rules[0].Metadata.Labels["release"] != "kube-prometheus-stack" {
+		t.Errorf("PrometheusRule metadata = %+v", rules[0].Metadata)
+	}
+	promtoolCheck(t, rules[0].Spec)
+
+	var dash *object
+	for _, o := range find(t, docs, "ConfigMap") {
+		if o.Metadata.Labels["grafana_dashboard"] == "1" {
+			dash = &o
+		}
+	}
+	if dash == nil {
+		t.Fatal("no ConfigMap labelled grafana_dashboard=1")
+	}
+	files, _ := filepath.Glob("../../dashboards/*.json")
+	if len(dash.Data) != len(files) {
+		t.Errorf("dashboards ConfigMap has %d entries, dashboards/ has %d files", len(dash.Data), len(files))
+	}
+	for _, f := range files {
+		if dash.Data[filepath.Base(f)] != readFile(t, f) {
+			t.Errorf("dashboard %s in the ConfigMap differs from %s", filepath.Base(f), f)
+		}
+	}
+}
+
+func promtoolCheck(t *testing.T, spec yaml.Node) {
+	t.Helper()
+	promtool := bins.Require(t, "apt-get install -y prometheus", "promtool")
+	out, err := yaml.Marshal(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := runCmd(promtool, "check", "rules", path); err != nil {
+		t.Fatalf("promtool check rules on the rendered PrometheusRule: %v\n%s", err, res)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

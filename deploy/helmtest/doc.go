@@ -1,0 +1,15 @@
+// Package helmtest holds the tests of the Helm chart in deploy/helm/eventwatch;
+// it has no code of its own.
+//
+// They drive the real helm and kubectl-validate binaries (skipped locally
+// when missing, failing in CI, via internal/testutil/bins): `helm lint
+// --strict` and `helm template` for the default values and every
+// ci/values-*.yaml file; each rendered manifest validated offline with
+// `kubectl-validate --version 1.30`, the monitoring.coreos.com kinds against
+// the CRD schemas in testdata/crds; the rendered eventwatch configuration
+// loaded with internal/config's strict parser; rendering failures that
+// values must cause (replicaCount > 1 without PostgreSQL, schema
+// violations); and the chart's copies of the generated alerts and
+// dashboards equal to alerts/ and dashboards/ (scripts/sync-chart-files.sh
+// refreshes them), also after rendering.
+package helmtest
