@@ -6,7 +6,7 @@ BIN      := bin/eventwatch
 PKGS     := ./...
 FUZZTIME ?= 20s
 
-.PHONY: build test e2e demo generate check-generated lint bench fuzz clean
+.PHONY: build test e2e demo generate check-generated lint bench fuzz clean image kafka
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventwatch
@@ -27,6 +27,7 @@ demo:
 ## generate: dashboards/, alerts/, docs/rules.md, docs/metrics.md, docs/dashboards.md.
 generate:
 	$(GO) run ./cmd/eventwatch generate all --out .
+	scripts/sync-chart-files.sh
 
 ## check-generated: fail when a committed generated file differs from a fresh 'generate all'.
 check-generated:
@@ -48,6 +49,15 @@ fuzz:
 	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
+
+## image: the container image (deploy/Dockerfile; needs Docker with BuildKit, not available on our dev machines).
+IMAGE ?= ghcr.io/eventwatch/eventwatch:$(VERSION)
+image:
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+## kafka: fetch the real Apache Kafka broker jars make e2e runs (needs mvn; cached in .cache/).
+kafka:
+	scripts/kafka/fetch.sh
 
 clean:
 	rm -rf bin
