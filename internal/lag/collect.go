@@ -108,15 +108,33 @@ func (c *Collector) listOffsets(ctx context.Context, cy *cycle, req string,
 }
 
 // listGroups lists the groups of one protocol type that the config watches.
+// When listing fails on some or all brokers, the groups of that protocol
+// known from earlier cycles are added, so they are still fetched.
 func (c *Collector) listGroups(ctx context.Context, cy *cycle, protocol string) []string {
 	listed, err := c.adm.ListGroupsByType(ctx, []string{protocol})
+	names := listed.Groups()
 	if err != nil {
 		c.fail(cy, "list_groups", fmt.Errorf("list %s groups: %w", protocol, err))
+		names = append(names, c.knownGroups(protocol)...)
 	}
+	seen := make(map[string]bool, len(names))
 	var out []string
-	for _, g := range listed.Groups() {
-		if c.cfg.wantGroup(g) {
+	for _, g := range names {
+		if !seen[g] && c.cfg.wantGroup(g) {
+			seen[g] = true
 			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// knownGroups returns the groups of protocol described in earlier cycles.
+// It runs while the state is not written (before the groups phase).
+func (c *Collector) knownGroups(protocol string) []string {
+	var out []string
+	for name, gs := range c.state.groups {
+		if gs.info != nil && gs.info.protocol == protocol {
+			out = append(out, name)
 		}
 	}
 	return out

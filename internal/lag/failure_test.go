@@ -128,3 +128,30 @@ eventwatch_admin_errors_total{request="list_end_offsets"} 1
 		t.Fatal(err)
 	}
 }
+
+// TestListGroupsFailureKeepsKnownGroups fails ListGroups on every broker:
+// groups known from the previous cycle are still fetched and reported.
+func TestListGroupsFailureKeepsKnownGroups(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders": 1})
+	f.produce("orders", 0, 6)
+	f.commit("g", map[string]map[int32]int64{"orders": {0: 1}})
+	c, _ := f.collector(testConfig(), lag.Expectations{})
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	f.produce("orders", 0, 4)
+	f.cluster.ControlKey(kmsg.ListGroups.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		f.cluster.KeepControl()
+		resp := kr.ResponseKind().(*kmsg.ListGroupsResponse)
+		resp.Version = kr.GetVersion()
+		resp.ErrorCode = kerr.UnknownServerError.Code
+		return resp, nil, true
+	})
+	if err := c.CollectOnce(f.ctx()); err == nil || !strings.Contains(err.Error(), "list_groups") {
+		t.Fatalf("cycle error = %v, want list_groups failures", err)
+	}
+	g, ok := c.Snapshot().Group("g")
+	if want, _ := f.wantLag("g", "orders"); !ok || g.Stale || g.LagRecords != want {
+		t.Fatalf("group g = %+v, want fresh lag %d", g, want)
+	}
+}

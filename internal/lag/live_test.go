@@ -1,10 +1,14 @@
 package lag_test
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -40,9 +44,13 @@ func TestLiveGroupsBothProtocols(t *testing.T) {
 	f.produce("events", 0, 3)
 	f.produce("events", 1, 4)
 
-	c, _ := f.collector(testConfig(), lag.Expectations{})
-	if err := c.CollectOnce(f.ctx()); err != nil {
-		t.Fatalf("collect: %v", err)
+	cfg := testConfig()
+	cfg.Granularity = lag.GranularityPartition
+	c, reg := f.collector(cfg, lag.Expectations{})
+	for range 3 { // members own the partitions but never commit again: STALL
+		if err := c.CollectOnce(f.ctx()); err != nil {
+			t.Fatalf("collect: %v", err)
+		}
 	}
 	for group, protocol := range map[string]string{"classic-g": lag.ProtocolClassic, "nextgen-g": lag.ProtocolConsumer} {
 		g, ok := c.GroupDetail(group)
@@ -58,5 +66,48 @@ func TestLiveGroupsBothProtocols(t *testing.T) {
 				t.Errorf("%s: partition %d not owned by the live member", group, p.Partition)
 			}
 		}
+		if g.Status != lag.StatusErr || g.Cause != lag.StatusStall {
+			t.Errorf("%s: status %s/%s (%s), want ERR/STALL", group, g.Status, g.Cause, g.Why)
+		}
+	}
+	want := `
+# HELP eventwatch_consumergroup_partition_lag_records Records a consumer group still has to read on one partition (only with lag.granularity: partition).
+# TYPE eventwatch_consumergroup_partition_lag_records gauge
+eventwatch_consumergroup_partition_lag_records{group="classic-g",partition="0",topic="events"} 3
+eventwatch_consumergroup_partition_lag_records{group="classic-g",partition="1",topic="events"} 4
+eventwatch_consumergroup_partition_lag_records{group="nextgen-g",partition="0",topic="events"} 3
+eventwatch_consumergroup_partition_lag_records{group="nextgen-g",partition="1",topic="events"} 4
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "eventwatch_consumergroup_partition_lag_records"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(reg, "eventwatch_consumergroup_partition_lag_seconds"); n != 4 {
+		t.Fatalf("%d partition time-lag series, want 4", n)
+	}
+}
+
+// TestRunPublishesUntilCancelled runs the collector loop and stops it.
+func TestRunPublishesUntilCancelled(t *testing.T) {
+	f := newFixture(t, map[string]int32{"events": 1})
+	f.produce("events", 0, 3)
+	f.commit("g", map[string]map[int32]int64{"events": {0: 1}})
+	c, _ := f.collector(testConfig(), lag.Expectations{})
+	ctx, cancel := context.WithCancel(f.ctx())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	deadline := time.After(15 * time.Second)
+	for c.Snapshot() == nil {
+		select {
+		case <-deadline:
+			t.Fatal("no snapshot published by Run")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v after cancel, want nil", err)
+	}
+	if g, ok := c.Snapshot().Group("g"); !ok || g.LagRecords != 2 {
+		t.Fatalf("group g = %+v, want lag 2", g)
 	}
 }
