@@ -14,7 +14,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":        func(v float64) string { return f1(v) + " %" },
 	"pctp":       pctPtr,
 	"duration":   durationText,
-	"ref":        refString,
+	"shortRef":   shortRef,
 	"trendMark":  trendMark,
 	"colour":     complianceColour,
 	"compChart":  complianceChart,
@@ -29,6 +29,15 @@ func renderHTML(w io.Writer, r *Weekly) error {
 		return fmt.Errorf("render html report: %w", err)
 	}
 	return nil
+}
+
+// shortRef is a reference without its topic, which the row already names.
+func shortRef(e Reference) string {
+	s := fmt.Sprintf("%d@%d", e.Partition, e.Offset)
+	if e.EventID != "" {
+		s += " " + e.EventID
+	}
+	return s
 }
 
 func pctPtr(p *float64) string {

@@ -193,7 +193,7 @@ func TestRenderFormats(t *testing.T) {
 	if !strings.Contains(out["html"], `id="summary-compliance">75.0 %<`) || strings.Contains(out["html"], "<b>") || strings.Contains(out["html"], "ZgotmplZ") {
 		t.Errorf("html missing number or not escaped")
 	}
-	if !strings.Contains(out["html"], "pay=ments|&lt;b&gt;/2@43 (id-3)") {
+	if !strings.Contains(out["html"], "<td>pay=ments|&lt;b&gt;</td>") || !strings.Contains(out["html"], "2@43 id-3") {
 		t.Errorf("html misses the offender reference")
 	}
 }
