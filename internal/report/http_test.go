@@ -81,7 +81,7 @@ func TestRequireToken(t *testing.T) {
 		header string
 		code   int
 	}{{"", 401}, {"Bearer wrong", 401}, {"Bearer s3cret-token", 200}, {"bearer s3cret-token", 200}, {"Basic s3cret-token", 401}, {"Bearer s3cret-token2", 401}} {
-		req := httptest.NewRequest("GET", "/api/v1/reports", nil)
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/reports", nil)
 		if tt.header != "" {
 			req.Header.Set("Authorization", tt.header)
 		}
