@@ -82,6 +82,7 @@ async function main() {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  consumer.on(consumer.events.GROUP_JOIN, () => console.log(`relay ${cfg.service}: joined group ${cfg.group}`));
   await consumer.run({
     eachMessage: async ({ message }) => {
       const out = nextEvent(cfg, message.value ?? Buffer.alloc(0));

@@ -1,0 +1,426 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/sample"
+	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+	"github.com/eventwatch/eventwatch/internal/trace"
+	"github.com/eventwatch/eventwatch/internal/trace/otlptest"
+)
+
+// The HuleEdu spellcheck flow the test drives: the test publishes the first
+// event as batchorchestration; two kafkajs relays (e2e/node), traced by
+// @opentelemetry/instrumentation-kafkajs, publish the next hops.
+const (
+	trTopicBatch = "e2e-trace.batch"
+	trTopicEssay = "e2e-trace.essay"
+	trTopicSpell = "e2e-trace.spell"
+	trPathway    = "batchorchestration>essaylifecycle>spellchecker"
+)
+
+// trRelay is one Node relay of the flow.
+type trRelay struct{ service, in, out, eventType string }
+
+var trRelays = []trRelay{
+	{"essaylifecycle", trTopicBatch, trTopicEssay, "huleedu.essaylifecycle.essay.spellcheck_requested.v1"},
+	{"spellchecker", trTopicEssay, trTopicSpell, "huleedu.spellchecker.essay.spellcheck_completed.v1"},
+}
+
+// TestTraceKafkajsFlow: eventwatch samples a real broker passively, while
+// services it did not write (kafkajs + OpenTelemetry) relay a correlated
+// event; the stitcher must rebuild one chain of two hops with the latencies
+// the events carry, and the OTLP receiver must get eventwatch's spans as
+// children of the services' own producer spans, in one trace.
+func TestTraceKafkajsFlow(t *testing.T) {
+	bins.Require(t, "apt-get install -y nodejs npm", "node", "npm")
+	nodeDir := trNodeModules(t)
+	b := realkafka.Start(t)
+	ctx := trContext(t, 4*time.Minute)
+	for _, topic := range []string{trTopicBatch, trTopicEssay, trTopicSpell} {
+		trCreateTopic(ctx, t, b, topic)
+	}
+	rcv := otlptest.Start(t)
+	st := trStartEventwatch(ctx, t, b, rcv)
+	for _, r := range trRelays {
+		out := trStartRelay(ctx, t, nodeDir, b.Addr(), rcv, r)
+		trWaitOutput(ctx, t, out, "relay "+r.service+": joined group")
+	}
+
+	corr := uuid.NewString()
+	root := trace.Traceparent{TraceID: [16]byte{0xe2, 0xe0, 1}, SpanID: [8]byte{0x5e, 0x2d, 1}, Sampled: true}
+	copy(root.TraceID[3:], uuid.New().NodeID()) // a fresh trace per run
+	trProduceFirst(ctx, t, b, corr, root)
+
+	recs := trConsumeFlow(ctx, t, b)
+	report := trWaitPathway(ctx, t, st)
+	trCheckStitching(t, report, recs)
+	for _, h := range report.Hops {
+		t.Logf("hop %s>%s: %d, %.3fs", h.From, h.To, h.Count, h.Latency.Max)
+	}
+	trCheckSpans(ctx, t, rcv, recs, root)
+}
+
+// trEvent is what the test reads back of one record of the flow.
+type trEvent struct {
+	topic, service, eventID string
+	correlation             string
+	offset                  int64
+	partition               int32
+	at                      time.Time
+	tp                      trace.Traceparent
+}
+
+func trContext(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// trNodeModules installs the relay's locked dependencies when they are not
+// there yet and returns the relay's folder.
+func trNodeModules(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kafkajs", "package.json")); err == nil {
+		return dir
+	}
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+	}
+	return dir
+}
+
+func trCreateTopic(ctx context.Context, t *testing.T, b *realkafka.Broker, topic string) {
+	t.Helper()
+	adm := kadm.NewClient(b.Client(t))
+	resp, err := adm.CreateTopics(ctx, 1, 1, nil, topic)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+}
+
+// trStartEventwatch runs the real sampler (huleedu profile) feeding the
+// stitcher, which exports spans over OTLP/gRPC to rcv.
+func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, rcv *otlptest.Receiver) *trace.Stitcher {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	reg := prometheus.NewRegistry()
+	yes := true
+	st, err := trace.New(trace.Config{Window: 10 * time.Second, OTLP: trace.OTLPConfig{
+		Enabled: true, Protocol: trace.ProtocolGRPC, Endpoint: rcv.GRPCAddr, Insecure: &yes}}, reg, log)
+	if err != nil {
+		t.Fatalf("trace.New: %v", err)
+	}
+	profile, err := audit.LoadProfile("huleedu")
+	if err != nil {
+		t.Fatalf("load profile: %v", err)
+	}
+	engine, err := audit.NewEngine(audit.Options{Profile: profile, Logger: log})
+	if err != nil {
+		t.Fatalf("audit engine: %v", err)
+	}
+	cfg := sample.Config{GroupID: "eventwatch-e2e-trace", TopicsInclude: []string{`e2e-trace\..*`},
+		StartFrom: sample.StartEarliest, MetadataRefresh: time.Second}
+	cfg.SetDefaults()
+	sm, err := sample.New(cfg, []kgo.Opt{kgo.SeedBrokers(b.Addr())}, engine, []audit.Sink{st}, reg, log)
+	if err != nil {
+		t.Fatalf("sample.New: %v", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context) error{sm.Run, st.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(runCtx); err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return st
+}
+
+// trStartRelay starts one kafkajs relay, exporting its own spans to rcv over
+// OTLP/HTTP, and stops it (SIGTERM, which flushes its spans) when the test ends.
+func trStartRelay(ctx context.Context, t *testing.T, dir, brokers string, rcv *otlptest.Receiver, r trRelay) *trSafeBuffer {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "node", "--require", "./tracing.js", "relay.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"RELAY_BROKERS="+brokers, "RELAY_IN_TOPIC="+r.in, "RELAY_OUT_TOPIC="+r.out,
+		"RELAY_SERVICE="+r.service, "RELAY_EVENT_TYPE="+r.eventType, "RELAY_GROUP=e2e-"+r.service,
+		"OTEL_SERVICE_NAME="+r.service, "OTEL_TRACES_EXPORTER=otlp", "OTEL_METRICS_EXPORTER=none",
+		"OTEL_LOGS_EXPORTER=none", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+strings.TrimSuffix(rcv.HTTPURL, "/v1/traces"),
+		"OTEL_BSP_SCHEDULE_DELAY=200", "KAFKAJS_NO_PARTITIONER_WARNING=1")
+	out := &trSafeBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start relay %s: %v", r.service, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("relay %s output:\n%s", r.service, out.String())
+		}
+	})
+	return out
+}
+
+// trWaitOutput waits until a child printed want.
+func trWaitOutput(ctx context.Context, t *testing.T, out *trSafeBuffer, want string) {
+	t.Helper()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(out.String(), want) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %q: %v\n%s", want, ctx.Err(), out.String())
+		case <-tick.C:
+		}
+	}
+}
+
+// trProduceFirst publishes the flow's first event, traced by the test as
+// batchorchestration.
+func trProduceFirst(ctx context.Context, t *testing.T, b *realkafka.Broker, corr string, root trace.Traceparent) {
+	t.Helper()
+	value, err := json.Marshal(map[string]any{
+		"event_id": uuid.NewString(), "event_type": "huleedu.batchorchestration.batch.pipelines_configured.v1",
+		"event_timestamp": time.Now().UTC().Format(time.RFC3339Nano), "source_service": "batchorchestration",
+		"correlation_id": corr, "data": map[string]any{"batch_id": "b-1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &kgo.Record{Topic: trTopicBatch, Key: []byte("b-1"), Value: value,
+		Headers: []kgo.RecordHeader{{Key: "traceparent", Value: []byte(root.String())}}}
+	// kafkajs reads no snappy (franz-go's default codec) without a plugin.
+	cl := b.Client(t, kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		t.Fatalf("produce first event: %v", err)
+	}
+}
+
+// trConsumeFlow reads the three events of the flow back from Kafka.
+func trConsumeFlow(ctx context.Context, t *testing.T, b *realkafka.Broker) []trEvent {
+	t.Helper()
+	cl := b.Client(t, kgo.ConsumeTopics(trTopicBatch, trTopicEssay, trTopicSpell),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	byTopic := map[string]trEvent{}
+	for len(byTopic) < 3 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("flow incomplete: read %d of 3 events (relays did not relay): %v", len(byTopic), ctx.Err())
+		}
+		fs.EachRecord(func(r *kgo.Record) { byTopic[r.Topic] = trDecode(t, r) })
+	}
+	return []trEvent{byTopic[trTopicBatch], byTopic[trTopicEssay], byTopic[trTopicSpell]}
+}
+
+func trDecode(t *testing.T, r *kgo.Record) trEvent {
+	t.Helper()
+	var env struct {
+		EventID     string    `json:"event_id"`
+		Source      string    `json:"source_service"`
+		Correlation string    `json:"correlation_id"`
+		At          time.Time `json:"event_timestamp"`
+	}
+	if err := json.Unmarshal(r.Value, &env); err != nil {
+		t.Fatalf("decode %s@%d: %v", r.Topic, r.Offset, err)
+	}
+	e := trEvent{topic: r.Topic, service: env.Source, eventID: env.EventID, correlation: env.Correlation,
+		offset: r.Offset, partition: r.Partition, at: env.At}
+	for _, h := range r.Headers {
+		if h.Key == "traceparent" {
+			tp, err := trace.ParseTraceparent(string(h.Value))
+			if err != nil {
+				t.Fatalf("%s: traceparent %q: %v", r.Topic, h.Value, err)
+			}
+			e.tp = tp
+		}
+	}
+	if !e.tp.TraceID.IsValid() {
+		t.Fatalf("%s: no traceparent header; kafkajs instrumentation did not propagate", r.Topic)
+	}
+	return e
+}
+
+// trWaitPathway waits until the stitcher closed the flow's chain.
+func trWaitPathway(ctx context.Context, t *testing.T, st *trace.Stitcher) trace.Report {
+	t.Helper()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		r := st.Flows()
+		for _, p := range r.Pathways {
+			if p.Pathway == trPathway {
+				return r
+			}
+		}
+		select {
+		case <-ctx.Done():
+			body, _ := json.MarshalIndent(r, "", "  ")
+			t.Fatalf("pathway %s never closed: %s", trPathway, body)
+		case <-tick.C:
+		}
+	}
+}
+
+func trCheckStitching(t *testing.T, r trace.Report, recs []trEvent) {
+	t.Helper()
+	for _, e := range recs[1:] {
+		if e.correlation != recs[0].correlation || e.tp.TraceID != recs[0].tp.TraceID {
+			t.Fatalf("relay broke the chain: %+v vs %+v", e, recs[0])
+		}
+	}
+	if len(r.Pathways) != 1 || r.Pathways[0].Hops != 2 || r.Pathways[0].Chains != 1 {
+		t.Fatalf("pathways = %+v, want one chain of 2 hops", r.Pathways)
+	}
+	if got, want := r.Pathways[0].Latency.Max, recs[2].at.Sub(recs[0].at).Seconds(); !trSame(got, want) {
+		t.Errorf("pathway latency %v s, want %v s (from the events' timestamps)", got, want)
+	}
+	for i := 1; i < 3; i++ {
+		want := recs[i].at.Sub(recs[i-1].at).Seconds()
+		if h := trHop(r, recs[i-1].service, recs[i].service); h == nil || h.Count != 1 || !trSame(h.Latency.Max, want) {
+			t.Errorf("hop %s>%s = %+v, want one hop of %v s", recs[i-1].service, recs[i].service, h, want)
+		}
+	}
+	if len(r.BrokenChains) != 0 {
+		t.Errorf("broken chains in a flow every service propagates: %+v", r.BrokenChains)
+	}
+}
+
+func trHop(r trace.Report, from, to string) *trace.HopStats {
+	for i := range r.Hops {
+		if r.Hops[i].From == from && r.Hops[i].To == to {
+			return &r.Hops[i]
+		}
+	}
+	return nil
+}
+
+func trSame(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
+
+// trCheckSpans waits for eventwatch's three spans and the relays' own
+// producer spans, then checks they form one connected trace.
+func trCheckSpans(ctx context.Context, t *testing.T, rcv *otlptest.Receiver, recs []trEvent, root trace.Traceparent) {
+	t.Helper()
+	const scope = "github.com/eventwatch/eventwatch/internal/trace"
+	parents := map[string]bool{}
+	for _, e := range recs[1:] {
+		parents[e.tp.SpanID.String()] = true
+	}
+	spans, err := rcv.Wait(ctx, func(ss []otlptest.Span) bool {
+		ours, theirs := 0, 0
+		for _, s := range ss {
+			if s.Scope == scope {
+				ours++
+			} else if parents[s.SpanID] {
+				theirs++
+			}
+		}
+		return ours == 3 && theirs == 2
+	})
+	if err != nil {
+		t.Fatalf("OTLP receiver: %v\n%s", err, trDump(spans))
+	}
+	byID := map[string]otlptest.Span{}
+	for _, s := range spans {
+		byID[s.SpanID] = s
+	}
+	for _, e := range recs {
+		s := trOurSpan(spans, scope, e.eventID)
+		if s == nil {
+			t.Fatalf("no eventwatch span for %s event %s", e.topic, e.eventID)
+		}
+		if s.TraceID != root.TraceID.String() || s.ParentSpanID != e.tp.SpanID.String() || s.Service != e.service {
+			t.Errorf("%s span: trace %s parent %s service %s, want %s %s %s", e.topic, s.TraceID, s.ParentSpanID, s.Service,
+				root.TraceID, e.tp.SpanID, e.service)
+		}
+		if !s.Start.Equal(e.at) || s.Name != "send "+e.topic || s.Attributes["messaging.message.conversation_id"] != e.correlation ||
+			s.Attributes["messaging.kafka.offset"] != fmt.Sprint(e.offset) {
+			t.Errorf("%s span = %+v", e.topic, s)
+		}
+		if e.topic == trTopicBatch {
+			continue
+		}
+		parent, ok := byID[s.ParentSpanID]
+		if !ok || parent.Service != e.service || parent.Name != "send "+e.topic || parent.TraceID != root.TraceID.String() {
+			t.Errorf("%s: parent span %s is not the relay's kafkajs producer span: %+v", e.topic, s.ParentSpanID, parent)
+		}
+	}
+}
+
+func trOurSpan(spans []otlptest.Span, scope, eventID string) *otlptest.Span {
+	for i := range spans {
+		if spans[i].Scope == scope && spans[i].Attributes["messaging.message.id"] == eventID {
+			return &spans[i]
+		}
+	}
+	return nil
+}
+
+func trDump(spans []otlptest.Span) string {
+	var b strings.Builder
+	for _, s := range spans {
+		fmt.Fprintf(&b, "%s %s %q trace=%s span=%s parent=%s\n", s.Service, s.Scope, s.Name, s.TraceID, s.SpanID, s.ParentSpanID)
+	}
+	return b.String()
+}
+
+// trSafeBuffer collects a child's output from two pipes.
+type trSafeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *trSafeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *trSafeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var _ io.Writer = (*trSafeBuffer)(nil)
