@@ -126,21 +126,17 @@ func (c *evalCtx) raw(r int) []byte {
 	return c.inner[sp.start:sp.end]
 }
 
-// fill copies the envelope fields into the Result.
+// fill copies the envelope fields into the Result. Repeated small values
+// (type, source, version) are interned; the per-event ids share one
+// allocation.
 func (c *evalCtx) fill() {
 	r := c.res
-	r.EventID = c.str(roleID)
-	r.EventType = c.str(roleType)
-	r.Source = c.str(roleSource)
-	r.CorrelationID = c.str(roleCorrelation)
-	r.TraceID = c.str(roleTraceID)
-	r.SpanID = c.str(roleSpanID)
+	r.EventType, c.verdct = c.typeOf()
+	r.Source = c.interned(roleSource)
+	c.fillIDs()
 	r.Version = c.versionString()
-	if r.EventType != "" {
-		c.verdct = c.e.typeVerdictFor(r.EventType)
-		if r.Version == "" {
-			r.Version = c.verdct.typeVersion
-		}
+	if c.verdct != nil && r.Version == "" {
+		r.Version = c.verdct.typeVersion
 	}
 	if r.TraceID == "" {
 		if tp, ok := c.rec.Header("traceparent"); ok {
@@ -152,11 +148,87 @@ func (c *evalCtx) fill() {
 	c.fillTime()
 }
 
+// typeOf returns the event type and its cached naming verdict.
+func (c *evalCtx) typeOf() (string, *typeVerdict) {
+	sp := c.s.fields[roleType]
+	if sp.kind != kindString {
+		return "", nil
+	}
+	if !sp.escaped {
+		if v, ok := c.e.types.getBytes(c.inner[sp.start:sp.end]); ok {
+			return v.name, v
+		}
+	}
+	t := c.str(roleType)
+	if t == "" {
+		return "", nil
+	}
+	v := c.e.typeVerdictFor(t)
+	return v.name, v
+}
+
+// interned returns role r's string through the engine's bounded intern
+// table (no allocation for values seen before).
+func (c *evalCtx) interned(r int) string {
+	sp := c.s.fields[r]
+	if sp.kind != kindString {
+		return ""
+	}
+	raw := c.inner[sp.start:sp.end]
+	if !sp.escaped {
+		if v, ok := c.e.strs.getBytes(raw); ok {
+			return v
+		}
+	}
+	v := c.str(r)
+	c.e.strs.put(v, v)
+	return v
+}
+
+// idRoles are the per-event strings copied with one allocation.
+var idRoles = [...]int{roleID, roleCorrelation, roleTraceID, roleSpanID}
+
+func (c *evalCtx) fillIDs() {
+	var out [len(idRoles)]string
+	n := 0
+	for _, r := range idRoles {
+		sp := c.s.fields[r]
+		if sp.kind == kindString {
+			n += int(sp.end - sp.start)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	var ends [len(idRoles)]int
+	for i, r := range idRoles {
+		sp := c.s.fields[r]
+		if sp.kind == kindString {
+			b.Write(appendUnescapedIfNeeded(c.s.scratch[:0], c.inner[sp.start:sp.end], sp.escaped))
+		}
+		ends[i] = b.Len()
+	}
+	all := b.String()
+	start := 0
+	for i := range idRoles {
+		out[i] = all[start:ends[i]]
+		start = ends[i]
+	}
+	r := c.res
+	r.EventID, r.CorrelationID, r.TraceID, r.SpanID = out[0], out[1], out[2], out[3]
+}
+
+func appendUnescapedIfNeeded(dst, raw []byte, escaped bool) []byte {
+	if !escaped {
+		return raw
+	}
+	return appendUnescaped(dst, raw)
+}
+
 func (c *evalCtx) versionString() string {
 	sp := c.s.fields[roleVersion]
 	switch sp.kind {
 	case kindString:
-		return c.str(roleVersion)
+		return c.interned(roleVersion)
 	case kindNumber:
 		return string(c.inner[sp.start:sp.end])
 	}
@@ -168,28 +240,13 @@ func (c *evalCtx) fillTime() {
 		return
 	}
 	c.hasTS = true
-	t, problem := parseUTC(c.str(roleTimestamp))
+	sp := c.s.fields[roleTimestamp]
+	t, problem := parseUTC(appendUnescapedIfNeeded(c.s.scratch[:0], c.inner[sp.start:sp.end], sp.escaped))
 	if problem != "" {
 		c.tsErr = problem
 		return
 	}
 	c.res.EventTime = t
-}
-
-// parseUTC parses an RFC 3339 timestamp that must be in UTC ("Z" or
-// "+00:00"), returning a problem description when it is not.
-func parseUTC(s string) (time.Time, string) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		if _, err2 := time.Parse("2006-01-02T15:04:05.999999999", s); err2 == nil {
-			return time.Time{}, "has no UTC offset (naive local time)"
-		}
-		return time.Time{}, "is not an RFC 3339 timestamp"
-	}
-	if _, off := t.Zone(); off != 0 || strings.HasSuffix(s, "-00:00") {
-		return time.Time{}, "is not in UTC"
-	}
-	return t.UTC(), ""
 }
 
 // refTime is the reference time for far-future/far-past checks: the record

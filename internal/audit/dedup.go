@@ -9,7 +9,8 @@ import (
 const dupShards = 16
 
 // dupWindow remembers recently seen event ids in bounded memory: each shard
-// keeps two generations of 64-bit id hashes (current and previous). A
+// keeps two generations of 64-bit id hashes (current and previous) in
+// fixed-size open-addressing tables (16 bytes per id of capacity). A
 // generation rotates when it is older than the window or holds its share of
 // maxIDs, so an id is remembered for at least one window (unless the id
 // rate exceeds maxIDs per window) and at most two.
@@ -27,38 +28,86 @@ type dupWindow struct {
 
 type dupShard struct {
 	mu       sync.Mutex
-	cur      map[uint64]struct{}
-	prev     map[uint64]struct{}
+	cur      idSet
+	prev     idSet
 	curStart time.Time
 }
 
 func newDupWindow(window time.Duration, maxIDs int) *dupWindow {
-	per := max(1, maxIDs/(2*dupShards))
-	d := &dupWindow{window: window, perGen: per}
-	for i := range d.shards {
-		d.shards[i].cur = make(map[uint64]struct{})
-		d.shards[i].prev = make(map[uint64]struct{})
-	}
-	return d
+	return &dupWindow{window: window, perGen: max(1, maxIDs/(2*dupShards))}
 }
 
 // seen records id and reports whether it was already remembered.
 func (d *dupWindow) seen(id string, now time.Time) bool {
-	h := hashString(fnvOffset, id)
-	s := &d.shards[h%dupShards]
+	h := hashString(fnvOffset, id) | 1
+	s := &d.shards[(h>>32)%dupShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.curStart.IsZero() {
+	if s.cur.slots == nil {
+		s.cur.init(d.perGen)
+		s.prev.init(d.perGen)
 		s.curStart = now
 	}
-	if len(s.cur) >= d.perGen || (d.window > 0 && now.Sub(s.curStart) >= d.window) {
-		s.prev, s.cur = s.cur, make(map[uint64]struct{}, len(s.cur))
+	age := now.Sub(s.curStart)
+	switch {
+	case d.window > 0 && age >= 2*d.window:
+		s.prev.reset()
+		s.cur.reset()
+		s.curStart = now
+	case s.cur.n >= d.perGen || (d.window > 0 && age >= d.window):
+		s.prev, s.cur = s.cur, s.prev
+		s.cur.reset()
 		s.curStart = now
 	}
-	if _, ok := s.cur[h]; ok {
+	if s.cur.has(h) {
 		return true
 	}
-	_, ok := s.prev[h]
-	s.cur[h] = struct{}{}
-	return ok
+	s.cur.add(h)
+	return s.prev.has(h)
+}
+
+// idSet is an open-addressing set of non-zero 64-bit hashes with a fixed
+// capacity, kept at most half full.
+type idSet struct {
+	slots []uint64
+	n     int
+}
+
+func (s *idSet) init(capacity int) {
+	size := 2
+	for size < 2*capacity {
+		size <<= 1
+	}
+	s.slots = make([]uint64, size)
+}
+
+func (s *idSet) reset() {
+	clear(s.slots)
+	s.n = 0
+}
+
+func (s *idSet) has(h uint64) bool {
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+func (s *idSet) add(h uint64) {
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		if s.slots[i] == h {
+			return
+		}
+		if s.slots[i] == 0 {
+			s.slots[i] = h
+			s.n++
+			return
+		}
+	}
 }

@@ -38,6 +38,34 @@ type pathStat struct {
 type frozenShape struct {
 	paths    map[uint64]frozenPath
 	required []string // index -> path; required paths are never under arrays
+	// clean caches fingerprints of entry sequences already judged free of
+	// problems (direct-mapped, lock-free): most events of a type repeat
+	// one shape, so judging costs one lookup.
+	clean [64]atomic.Uint64
+}
+
+// fingerprint hashes an event's entry sequence (never 0).
+func fingerprint(entries []shapeEntry) uint64 {
+	h := fnvOffset
+	for _, e := range entries {
+		h = (h ^ e.hash) * fnvPrime
+		h = (h ^ uint64(e.kind)) * fnvPrime
+	}
+	return h | 1
+}
+
+// check judges entries, answering from the clean cache when it can.
+func (f *frozenShape) check(entries []shapeEntry) []driftProblem {
+	fp := fingerprint(entries)
+	slot := &f.clean[fp%uint64(len(f.clean))]
+	if slot.Load() == fp {
+		return nil
+	}
+	out := f.judge(entries)
+	if len(out) == 0 {
+		slot.Store(fp)
+	}
+	return out
 }
 
 type frozenPath struct {

@@ -14,7 +14,8 @@ type Options struct {
 
 	// DuplicateWindow is how long an event id is remembered for
 	// duplicate.event_id (default 10m). DuplicateMaxIDs bounds the ids kept
-	// (default 1<<20); when full, the older half is forgotten early.
+	// (default 1<<18, 8 bytes each at half load: 4 MiB); when full, the
+	// older half is forgotten early.
 	DuplicateWindow time.Duration
 	DuplicateMaxIDs int
 
@@ -38,7 +39,7 @@ func (o *Options) setDefaults() {
 		o.DuplicateWindow = 10 * time.Minute
 	}
 	if o.DuplicateMaxIDs == 0 {
-		o.DuplicateMaxIDs = 1 << 20
+		o.DuplicateMaxIDs = 1 << 18
 	}
 	if o.DriftLearnEvents == 0 {
 		o.DriftLearnEvents = 20
@@ -83,7 +84,8 @@ type Engine struct {
 	types   boundedCache[*typeVerdict]
 	dups    *dupWindow
 	drift   *driftTracker
-	scans   sync.Pool
+	states  sync.Pool
+	strs    boundedCache[string]
 }
 
 // NewEngine compiles an engine for opts.Profile.
@@ -97,11 +99,12 @@ func NewEngine(opts Options) (*Engine, error) {
 		blobMin: blobMinimum(&opts.Profile.blob),
 		topics:  newBoundedCache[*topicSettings](4096),
 		types:   newBoundedCache[*typeVerdict](4096),
+		strs:    newBoundedCache[string](4096),
 		dups:    newDupWindow(opts.DuplicateWindow, opts.DuplicateMaxIDs),
 		drift:   newDriftTracker(opts.DriftLearnEvents, opts.DriftMaxTypes),
 	}
 	e.dlqRoot = dlqTrie(&opts.Profile.dlq)
-	e.scans.New = func() any { return new(scanner) }
+	e.states.New = func() any { return new(checkState) }
 	return e, nil
 }
 
@@ -111,17 +114,43 @@ func (e *Engine) Profile() *Profile { return e.p }
 // Check audits one record. It never panics and never retains rec. A nil
 // Value is a tombstone: Result.Tombstone is set and no rule runs (deleting a
 // key on a compacted topic is not an envelope violation).
-func (e *Engine) Check(rec *Record) (res Result) {
-	res.Size = len(rec.Value)
+func (e *Engine) Check(rec *Record) Result {
 	if rec.Value == nil {
-		res.Tombstone = true
-		return res
+		return Result{Tombstone: true}
 	}
-	defer e.recoverInto(rec, &res)
-	c := evalCtx{e: e, rec: rec, res: &res, ts: e.topicSettingsFor(rec.Topic), now: e.opts.Now()}
-	s := e.scans.Get().(*scanner)
-	defer e.scans.Put(s)
-	c.s = s
+	st := e.states.Get().(*checkState)
+	res := e.run(st, rec)
+	st.release()
+	e.states.Put(st)
+	return res
+}
+
+// checkState is the pooled per-Check working memory.
+type checkState struct {
+	s   scanner
+	c   evalCtx
+	res Result
+}
+
+// release drops every reference to the audited record.
+func (st *checkState) release() {
+	st.c = evalCtx{}
+	st.res = Result{}
+	st.s.buf = nil
+}
+
+// run evaluates every enabled rule; a panic becomes an
+// envelope.invalid_json violation so one bad record never stops a
+// partition.
+func (e *Engine) run(st *checkState, rec *Record) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = e.recovered(rec, r)
+		}
+	}()
+	st.res = Result{Size: len(rec.Value)}
+	c := &st.c
+	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), now: e.opts.Now(), s: &st.s}
 	c.scan()
 	class := c.class()
 	for i, r := range recordRules {
@@ -130,21 +159,17 @@ func (e *Engine) Check(rec *Record) (res Result) {
 			on = onEnvelope
 		}
 		if c.ts.sev[i] != "" && on&class != 0 {
-			r.check(&c)
+			r.check(c)
 		}
 	}
-	sortViolations(res.Violations)
-	return res
+	sortViolations(st.res.Violations)
+	return st.res
 }
 
-// recoverInto turns an unexpected panic into an envelope.invalid_json
-// violation so one bad record can never stop a partition.
-func (e *Engine) recoverInto(rec *Record, res *Result) {
-	if r := recover(); r != nil {
-		e.log.Error("audit panic recovered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "panic", fmt.Sprint(r))
-		res.Violations = []Violation{{Rule: "envelope.invalid_json", Severity: SeverityError,
-			Message: "value could not be audited (internal error, see logs)"}}
-	}
+func (e *Engine) recovered(rec *Record, r any) Result {
+	e.log.Error("audit panic recovered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "panic", fmt.Sprint(r))
+	return Result{Size: len(rec.Value), Violations: []Violation{{Rule: "envelope.invalid_json", Severity: SeverityError,
+		Message: "value could not be audited (internal error, see logs)"}}}
 }
 
 func sortViolations(v []Violation) {

@@ -21,7 +21,7 @@ func checkDrift(c *evalCtx) {
 		return
 	}
 	base := c.e.p.fields[roleData].path
-	for i, p := range sh.frozen.Load().judge(c.s.shape) {
+	for i, p := range sh.frozen.Load().check(c.s.shape) {
 		if i == 4 {
 			break
 		}

@@ -13,12 +13,12 @@ func checkInvalidUUID(c *evalCtx) {
 		if !f.defined || (f.format != "uuid" && f.format != "uuid_v4") || c.s.fields[r].kind != kindString {
 			continue
 		}
-		v := c.str(r)
+		v := c.raw(r)
 		switch {
 		case f.format == "uuid" && !isUUID(v):
-			c.reportf(rInvalidUUID, f.path, "field %s is %q, not a UUID", f.path, clip(v))
+			c.reportf(rInvalidUUID, f.path, "field %s is %q, not a UUID", f.path, clip(c.str(r)))
 		case f.format == "uuid_v4" && !isUUIDv4(v):
-			c.reportf(rInvalidUUID, f.path, "field %s is %q, not a version 4 UUID", f.path, clip(v))
+			c.reportf(rInvalidUUID, f.path, "field %s is %q, not a version 4 UUID", f.path, clip(c.str(r)))
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -151,14 +153,11 @@ func kindWord(c byte) string {
 }
 
 func (s *scanner) skipWS() {
-	for s.pos < len(s.buf) {
-		switch s.buf[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
+	i, buf := s.pos, s.buf
+	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' || buf[i] == '\r') {
+		i++
 	}
+	s.pos = i
 }
 
 func (s *scanner) value(l loc) (span, bool) {
@@ -168,27 +167,31 @@ func (s *scanner) value(l loc) (span, bool) {
 	start := s.pos
 	var sp span
 	var ok bool
-	switch c := s.buf[s.pos]; {
-	case c == '{':
-		s.noteShape(l, kindObject)
-		sp.kind, ok = kindObject, s.object(l)
-	case c == '[':
-		s.noteShape(l, kindArray)
-		sp.kind, ok = kindArray, s.array(l)
-	case c == '"':
-		s.noteShape(l, kindString)
+	switch c := s.buf[s.pos]; c {
+	case '"':
+		if l.hash != 0 {
+			s.noteShape(l, kindString)
+		}
 		return s.stringValue()
-	case c == 't':
-		s.noteShape(l, kindBool)
-		sp.kind, ok = kindBool, s.literal("true")
-	case c == 'f':
-		s.noteShape(l, kindBool)
-		sp.kind, ok = kindBool, s.literal("false")
-	case c == 'n':
-		s.noteShape(l, kindNull)
-		sp.kind, ok = kindNull, s.literal("null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		s.noteShape(l, kindNumber)
+	case '{':
+		if l.hash != 0 {
+			s.noteShape(l, kindObject)
+		}
+		sp.kind, ok = kindObject, s.object(l)
+	case '[':
+		if l.hash != 0 {
+			s.noteShape(l, kindArray)
+		}
+		sp.kind, ok = kindArray, s.array(l)
+	case 't', 'f', 'n':
+		sp.kind, ok = s.literalValue(c)
+		if l.hash != 0 {
+			s.noteShape(l, sp.kind)
+		}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if l.hash != 0 {
+			s.noteShape(l, kindNumber)
+		}
 		sp.kind = kindNumber
 		sp.integral, ok = s.number()
 	default:
@@ -196,6 +199,16 @@ func (s *scanner) value(l loc) (span, bool) {
 	}
 	sp.start, sp.end = int32(start), int32(s.pos)
 	return sp, ok
+}
+
+func (s *scanner) literalValue(c byte) (byte, bool) {
+	switch c {
+	case 't':
+		return kindBool, s.literal("true")
+	case 'f':
+		return kindBool, s.literal("false")
+	}
+	return kindNull, s.literal("null")
 }
 
 func quoteByte(c byte) string {
@@ -207,7 +220,7 @@ func quoteByte(c byte) string {
 }
 
 func (s *scanner) noteShape(l loc, kind byte) {
-	if l.hash == 0 || l.dd == 0 || len(s.shape) >= maxShapeEntries {
+	if l.dd == 0 || len(s.shape) >= maxShapeEntries {
 		return
 	}
 	e := shapeEntry{hash: l.hash, kind: kind, inArray: l.arr}
@@ -279,7 +292,10 @@ func (s *scanner) member(l loc) bool {
 	}
 	s.pos++
 	s.skipWS()
-	child := l.childLoc(s, key)
+	var child loc
+	if l.node != nil || l.hash != 0 {
+		child = l.childLoc(s, key)
+	}
 	s.stack[s.depth] = pathElem{start: ks.start, end: ks.end}
 	sp, ok := s.value(child)
 	if ok && child.node != nil && child.node.role >= 0 {
@@ -354,52 +370,52 @@ func (s *scanner) literal(word string) bool {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func (s *scanner) digits() int {
-	n := 0
-	for s.pos < len(s.buf) && isDigit(s.buf[s.pos]) {
-		s.pos++
-		n++
+// skipDigits returns the index of the first non-digit at or after i.
+func skipDigits(buf []byte, i int) int {
+	for i < len(buf) && buf[i] >= '0' && buf[i] <= '9' {
+		i++
 	}
-	return n
+	return i
 }
 
 func (s *scanner) number() (integral, ok bool) {
-	if s.buf[s.pos] == '-' {
-		s.pos++
+	buf, i := s.buf, s.pos
+	if buf[i] == '-' {
+		i++
 	}
-	if s.pos < len(s.buf) && s.buf[s.pos] == '0' {
-		s.pos++
-	} else if s.digits() == 0 {
+	switch {
+	case i < len(buf) && buf[i] == '0':
+		i++
+	case i < len(buf) && buf[i] >= '1' && buf[i] <= '9':
+		i = skipDigits(buf, i+1)
+	default:
+		s.pos = i
 		return false, s.fail("invalid number")
 	}
 	integral = true
-	if s.pos < len(s.buf) && s.buf[s.pos] == '.' {
-		s.pos++
-		integral = false
-		if s.digits() == 0 {
+	if i < len(buf) && buf[i] == '.' {
+		j := skipDigits(buf, i+1)
+		if j == i+1 {
+			s.pos = j
 			return false, s.fail("invalid number: digit expected after '.'")
 		}
+		i, integral = j, false
 	}
-	if s.pos < len(s.buf) && (s.buf[s.pos] == 'e' || s.buf[s.pos] == 'E') {
-		s.pos++
-		integral = false
-		if s.pos < len(s.buf) && (s.buf[s.pos] == '+' || s.buf[s.pos] == '-') {
-			s.pos++
+	if i < len(buf) && (buf[i] == 'e' || buf[i] == 'E') {
+		i++
+		if i < len(buf) && (buf[i] == '+' || buf[i] == '-') {
+			i++
 		}
-		if s.digits() == 0 {
+		j := skipDigits(buf, i)
+		if j == i {
+			s.pos = j
 			return false, s.fail("invalid number: digit expected in exponent")
 		}
+		i, integral = j, false
 	}
+	s.pos = i
 	return integral, true
 }
-
-// strPlain marks bytes that need no attention inside a string.
-var strPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 func (s *scanner) stringValue() (span, bool) {
 	sp, ok := s.stringToken()
@@ -416,11 +432,15 @@ func (s *scanner) stringToken() (span, bool) {
 	i := s.pos + 1
 	sp := span{start: int32(i), kind: kindString}
 	for i < len(buf) {
-		c := buf[i]
-		if strPlain[c] {
-			i++
-			continue
+		if i+8 <= len(buf) {
+			m := specialMask(binary.LittleEndian.Uint64(buf[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
+		c := buf[i]
 		switch {
 		case c == '"':
 			sp.end = int32(i)
@@ -437,6 +457,8 @@ func (s *scanner) stringToken() (span, bool) {
 		case c < 0x20:
 			s.pos = i
 			return sp, s.fail("control character in string")
+		case c < 0x80:
+			i++
 		default:
 			r, size := utf8.DecodeRune(buf[i:])
 			if r == utf8.RuneError && size <= 1 {
@@ -448,6 +470,17 @@ func (s *scanner) stringToken() (span, bool) {
 	}
 	s.pos = len(buf)
 	return sp, s.fail("truncated: string not closed")
+}
+
+// specialMask flags (in each byte's high bit) the bytes of x that need
+// attention in a string: a quote, a backslash, a control character or a
+// non-ASCII byte. The lowest flagged byte is exact (borrows only run
+// upwards), so TrailingZeros64(mask)/8 is the first special byte.
+func specialMask(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (lo * '"')
+	bslash := x ^ (lo * '\\')
+	return ((quote-lo)&^quote | (bslash-lo)&^bslash | (x-lo*0x20)&^x | x) & hi
 }
 
 func escapeLen(b []byte) (int, bool) {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"path"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -13,7 +14,14 @@ const (
 
 func hashByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
 
+// hashBytes mixes b into h eight bytes at a time (path identity for drift;
+// not FNV-compatible, only stable within one process).
 func hashBytes(h uint64, b []byte) uint64 {
+	for len(b) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * fnvPrime
+		h ^= h >> 29
+		b = b[8:]
+	}
 	for _, c := range b {
 		h = (h ^ uint64(c)) * fnvPrime
 	}
@@ -107,7 +115,7 @@ func hex4(b []byte, i int) rune {
 }
 
 // isUUID reports whether s is a canonical 8-4-4-4-12 hex UUID.
-func isUUID(s string) bool {
+func isUUID[T string | []byte](s T) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -127,7 +135,7 @@ func isUUID(s string) bool {
 }
 
 // isUUIDv4 reports whether s is a canonical RFC 4122 version 4 UUID.
-func isUUIDv4(s string) bool {
+func isUUIDv4[T string | []byte](s T) bool {
 	if !isUUID(s) || s[14] != '4' {
 		return false
 	}
