@@ -80,7 +80,14 @@ func startBenchServer(b *testing.B) ([]string, int) {
 // kfake cluster runs in a child process). Run it with
 //
 //	go test -run '^$' -bench IssueShape -benchtime 5x ./internal/lag/
-func BenchmarkIssueShape(b *testing.B) {
+func BenchmarkIssueShape(b *testing.B) { benchIssueShape(b, lag.GranularityTopic) }
+
+// BenchmarkIssueShapePartitions is BenchmarkIssueShape with granularity
+// partition: 1,000,000 more series per scrape and partition detail in every
+// snapshot.
+func BenchmarkIssueShapePartitions(b *testing.B) { benchIssueShape(b, lag.GranularityPartition) }
+
+func benchIssueShape(b *testing.B, granularity string) {
 	addrs, serverPID := startBenchServer(b)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
 	if err != nil {
@@ -88,7 +95,7 @@ func BenchmarkIssueShape(b *testing.B) {
 	}
 	b.Cleanup(cl.Close)
 	reg := prometheus.NewRegistry()
-	c, err := lag.New(lag.Config{Interval: time.Minute}, kadm.NewClient(cl), lag.Expectations{}, reg, benchLogger())
+	c, err := lag.New(lag.Config{Interval: time.Minute, Granularity: granularity}, kadm.NewClient(cl), lag.Expectations{}, reg, benchLogger())
 	if err != nil {
 		b.Fatal(err)
 	}
