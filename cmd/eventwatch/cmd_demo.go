@@ -2,9 +2,35 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+
+	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/eventwatch/eventwatch/internal/demo"
 )
 
-func cmdDemo(_ context.Context, _ []string, _, stderr io.Writer) int {
-	return notYet("demo", stderr)
+// cmdDemo is `eventwatch demo [--http-addr ADDR] [--kafka-addr ADDR]
+// [--data-dir DIR] [--seed N]`.
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eventwatch demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := demo.Options{Version: version, Stdout: stdout, LogOutput: stderr}
+	fs.StringVar(&o.HTTPAddr, "http-addr", config.DefaultHTTPAddr, "HTTP listen address of the daemon")
+	fs.StringVar(&o.KafkaAddr, "kafka-addr", "127.0.0.1:9092", "listen address of the embedded cluster's first broker (the bootstrap address for kcat -b)")
+	fs.StringVar(&o.DataDir, "data-dir", "", "directory for the report store (default: a temporary directory removed on exit)")
+	fs.Int64Var(&o.Seed, "seed", 1, "seed of the simulated traffic")
+	if err := fs.Parse(args); err != nil {
+		return exitCode(!errors.Is(err, flag.ErrHelp))
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eventwatch demo: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := demo.Run(ctx, o); err != nil {
+		fmt.Fprintf(stderr, "eventwatch demo: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sync/atomic"
 
@@ -42,7 +43,7 @@ func (s *swappable) Check(rec *audit.Record) audit.Result { return s.cur.Load().
 
 // buildRouter loads the profiles, policies and catalog the audit section
 // names and compiles one engine per distinct profile.
-func buildRouter(a config.AuditConfig) (*router, error) {
+func buildRouter(a config.AuditConfig, log *slog.Logger) (*router, error) {
 	var cat *audit.Catalog
 	if a.Catalog != "" {
 		c, err := audit.LoadCatalog(a.Catalog)
@@ -51,14 +52,14 @@ func buildRouter(a config.AuditConfig) (*router, error) {
 		}
 		cat = c
 	}
-	def, err := newEngine("audit", a.Profile, a.Policy, cat, a)
+	def, err := newEngine("audit", a.Profile, a.Policy, cat, a, log)
 	if err != nil {
 		return nil, err
 	}
 	r := &router{def: def, catalog: cat}
 	for i, o := range a.Overrides {
 		path := fmt.Sprintf("audit.overrides[%d]", i)
-		eng, err := newEngine(path, o.Profile, o.Policy, cat, a)
+		eng, err := newEngine(path, o.Profile, o.Policy, cat, a, log)
 		if err != nil {
 			return nil, err
 		}
@@ -73,12 +74,12 @@ func buildRouter(a config.AuditConfig) (*router, error) {
 	return r, nil
 }
 
-func newEngine(path, profile, policy string, cat *audit.Catalog, a config.AuditConfig) (*audit.Engine, error) {
+func newEngine(path, profile, policy string, cat *audit.Catalog, a config.AuditConfig, log *slog.Logger) (*audit.Engine, error) {
 	p, err := loadProfile(path, profile, policy)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat, DuplicateWindow: a.DuplicateWindow})
+	eng, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat, DuplicateWindow: a.DuplicateWindow, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("%s: compile engine: %w", path, err)
 	}

@@ -81,7 +81,7 @@ func (d *daemon) buildKafka(context.Context) error {
 }
 
 func (d *daemon) buildAudit(context.Context) error {
-	r, err := buildRouter(d.cfg.Audit)
+	r, err := buildRouter(d.cfg.Audit, d.root)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (d *daemon) buildStore(ctx context.Context) error {
 		return err
 	}
 	scfg.DSN = dsn
-	st, err := store.Open(ctx, scfg, d.cfg.DataDir, d.root.With("component", "store"))
+	st, err := store.Open(ctx, scfg, d.cfg.DataDir, d.root)
 	if err != nil {
 		return fmt.Errorf("open report store %s: %w", store.Redact(dsn), err)
 	}
@@ -114,14 +114,14 @@ func (d *daemon) buildStore(ctx context.Context) error {
 
 func (d *daemon) buildComponents(context.Context) error {
 	var err error
-	d.stitcher, err = trace.New(d.cfg.Trace, d.reg, d.root.With("component", "trace"))
+	d.stitcher, err = trace.New(d.cfg.Trace, d.reg, d.root)
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
-	d.aggregator = report.NewAggregator(d.store, d.cfg.Store, d.reg, d.root.With("component", "report"),
+	d.aggregator = report.NewAggregator(d.store, d.cfg.Store, d.reg, d.root,
 		report.WithReportConfig(d.cfg.Reports), report.WithClusterSource(&clusterSource{d: d}))
 	sinks := []audit.Sink{d.stitcher, d.aggregator}
-	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root.With("component", "sample"))
+	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root)
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}

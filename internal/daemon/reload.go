@@ -48,7 +48,7 @@ func (d *daemon) reload() {
 }
 
 func (d *daemon) apply(next *config.Config) error {
-	r, err := buildRouter(next.Audit)
+	r, err := buildRouter(next.Audit, d.root)
 	if err != nil {
 		return err
 	}

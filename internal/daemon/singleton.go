@@ -33,7 +33,7 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	}
 	defer cl.Close()
 	t := &term{reg: prometheus.NewRegistry(), mux: http.NewServeMux()}
-	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root.With("component", "lag"))
+	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root)
 	if err != nil {
 		return fmt.Errorf("create lag collector: %w", err)
 	}

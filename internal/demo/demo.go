@@ -1,0 +1,271 @@
+// Package demo is `eventwatch demo`: the real daemon (the same code path as
+// `eventwatch run`) against an embedded three-broker kfake cluster that
+// simulated services fill with traffic following both house standards and
+// breaking them in known ways:
+//
+//   - a correlated HuleEdu flow: the batch orchestrator publishes
+//     pipelines_configured, the essay lifecycle service consumes it and
+//     publishes spellcheck_requested, the spellchecker publishes
+//     spellcheck_completed — each hop with latency, the same correlation id
+//     and a W3C traceparent child span (every 25th hop loses its correlation);
+//   - AuthorWorks user and content services (meta+data events keyed by
+//     resource id) and a content.deadletter topic that grows, some records
+//     wrapped with error context and some not;
+//   - a legacy importer breaking rules on purpose (bad and imperative type
+//     names, fat events, base64 blobs, missing fields, non-UTC timestamps,
+//     junk bytes, non-UUID ids, duplicates, badly named topics, missing keys);
+//   - a consumer group slower than its topic (lag grows) and one that stops
+//     after ten seconds.
+//
+// The daemon audits with the huleedu profile and, through an audit
+// override, the AuthorWorks topics (user.*, content.*) with the authorworks
+// profile. The cluster is in memory and gone when the demo stops; the
+// report store lives in the data directory.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/eventwatch/eventwatch/internal/daemon"
+)
+
+// Options configure the demo.
+type Options struct {
+	KafkaAddr string    // listen address of the first broker (the others take random ports); default 127.0.0.1:9092
+	HTTPAddr  string    // daemon HTTP address; default :9779
+	DataDir   string    // report store directory; a temporary directory (removed on exit) when empty
+	Seed      int64     // seed of the simulated traffic
+	Version   string    // eventwatch version
+	Stdout    io.Writer // where the URLs are printed
+	LogOutput io.Writer // daemon and demo logs; os.Stderr when nil
+	// OnServing, when set, is called with the daemon's HTTP address and the
+	// Kafka bootstrap address once the daemon serves.
+	OnServing func(httpAddr, kafkaAddr string)
+}
+
+// Run runs the demo until ctx is done.
+func Run(ctx context.Context, o Options) error {
+	o.defaults()
+	dataDir, cleanup, err := dataDir(o.DataDir)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	cluster, err := startCluster(o.KafkaAddr)
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+	seeds := cluster.ListenAddrs()
+	if err := createTopics(ctx, seeds); err != nil {
+		return err
+	}
+	cfg, err := daemonConfig(dataDir, seeds)
+	if err != nil {
+		return err
+	}
+	return runAll(ctx, o, cfg, seeds, dataDir)
+}
+
+func (o *Options) defaults() {
+	if o.KafkaAddr == "" {
+		o.KafkaAddr = "127.0.0.1:9092"
+	}
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = config.DefaultHTTPAddr
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.LogOutput == nil {
+		o.LogOutput = os.Stderr
+	}
+}
+
+func dataDir(dir string) (string, func(), error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return "", nil, fmt.Errorf("create data dir: %w", err)
+		}
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "eventwatch-demo-")
+	if err != nil {
+		return "", nil, fmt.Errorf("create temporary data dir: %w", err)
+	}
+	return tmp, func() { _ = os.RemoveAll(tmp) }, nil
+}
+
+// startCluster starts three kfake brokers, the first on addr.
+func startCluster(addr string) (*kfake.Cluster, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka address %q: bad port: %w", addr, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	c, err := kfake.NewCluster(
+		kfake.NumBrokers(3),
+		kfake.Ports(port, 0, 0),
+		kfake.ListenFn(func(network, a string) (net.Listener, error) {
+			_, p, _ := net.SplitHostPort(a)
+			return net.Listen(network, net.JoinHostPort(host, p))
+		}),
+		kfake.ClusterID("eventwatch-demo"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("start embedded kafka on %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// topicSpec is one demo topic: partitions, replication factor and
+// retention, some of them breaking the AuthorWorks cluster rules.
+type topicSpec struct {
+	name      string
+	rf        int16
+	retention time.Duration
+}
+
+var topics = []topicSpec{
+	{TopicBatch, 1, 7 * 24 * time.Hour},
+	{TopicEssay, 1, 7 * 24 * time.Hour},
+	{TopicSpell, 1, 7 * 24 * time.Hour},
+	{TopicUser, 3, 7 * 24 * time.Hour},
+	{TopicBook, 2, 7 * 24 * time.Hour},   // topic.replication_factor: 2 < 3
+	{TopicDLQ, 3, 24 * time.Hour},        // dlq.retention: 1 day < 30 days
+	{TopicLegacy, 1, 7 * 24 * time.Hour}, // naming.topic
+	{TopicTmp, 1, time.Hour},             // naming.topic, topic.retention
+}
+
+func createTopics(ctx context.Context, seeds []string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		return fmt.Errorf("create admin client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	for _, t := range topics {
+		ms := strconv.FormatInt(t.retention.Milliseconds(), 10)
+		if _, err := adm.CreateTopic(ctx, 3, t.rf, map[string]*string{"retention.ms": &ms}, t.name); err != nil {
+			return fmt.Errorf("create topic %s: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+// daemonConfig is the configuration `eventwatch run` would load for the
+// demo, with intervals short enough to show results within seconds.
+func daemonConfig(dataDir string, seeds []string) (*config.Config, error) {
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	cfg.Kafka.Brokers = seeds
+	cfg.Kafka.ProbeEvery = 5 * time.Second
+	cfg.Audit.Overrides = []config.AuditOverride{{Topics: []string{`(user|content|subscription)\..*`}, Profile: "authorworks"}}
+	cfg.Sample.StartFrom = "earliest"
+	cfg.Sample.MetadataRefresh = 5 * time.Second
+	cfg.Lag.Interval = 5 * time.Second
+	cfg.Lag.LagObjective = 10
+	cfg.Trace.Window = 20 * time.Second
+	cfg.Store.FlushInterval = 10 * time.Second
+	cfg.Log.Format = "text"
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("demo configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func runAll(ctx context.Context, o Options, cfg *config.Config, seeds []string, dataDir string) error {
+	log := slog.New(slog.NewTextHandler(o.LogOutput, nil)).With("component", "demo")
+	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ProducerLinger(20*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("create demo producer: %w", err)
+	}
+	defer prod.Close()
+	s := &sim{seeds: seeds, seed: o.Seed, prod: prod, log: log}
+	g, gctx := errgroup.WithContext(ctx)
+	s.start(gctx, g)
+	g.Go(func() error {
+		return daemon.Run(gctx, cfg, daemon.Options{
+			HTTPAddr:  o.HTTPAddr,
+			Version:   o.Version,
+			LogOutput: o.LogOutput,
+			OnServing: func(addr string) {
+				printURLs(o.Stdout, addr, seeds[0], dataDir)
+				if o.OnServing != nil {
+					o.OnServing(addr, seeds[0])
+				}
+			},
+		})
+	})
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// start launches every simulated service in g.
+func (s *sim) start(ctx context.Context, g *errgroup.Group) {
+	g.Go(func() error { return s.orchestrator(ctx) })
+	g.Go(func() error {
+		return s.relay(ctx, hop{group: GroupLifecycle, from: TopicBatch, to: TopicEssay, inType: TypePipelinesConfigured,
+			outType: TypeSpellcheckRequested, source: "essay_lifecycle_service", minLat: 20 * time.Millisecond, maxLat: 80 * time.Millisecond, dropCorrelationOf: 25}, 10)
+	})
+	g.Go(func() error {
+		return s.relay(ctx, hop{group: GroupSpellchecker, from: TopicEssay, to: TopicSpell, inType: TypeSpellcheckRequested,
+			outType: TypeSpellcheckCompleted, source: "spell_checker_service", minLat: 100 * time.Millisecond, maxLat: 300 * time.Millisecond}, 11)
+	})
+	g.Go(func() error { return s.authorworks(ctx) })
+	g.Go(func() error { return s.faulty(ctx) })
+	g.Go(func() error { return s.slowConsumer(ctx) })
+	g.Go(func() error { return s.stoppedConsumer(ctx) })
+}
+
+func printURLs(w io.Writer, httpAddr, kafkaAddr, dataDir string) {
+	base := "http://" + browsable(httpAddr)
+	fmt.Fprintf(w, `
+eventwatch demo: the daemon against an embedded 3-broker Kafka cluster with simulated services.
+Profile huleedu; topics user.* and content.* audited with authorworks.
+
+  Kafka bootstrap  %[2]s    (kcat -b %[2]s -L)
+  Metrics          %[1]s/metrics
+  Readiness        %[1]s/readyz
+  Consumer groups  %[1]s/api/v1/groups
+  Flows            %[1]s/api/v1/flows
+  Weekly report    %[1]s/api/v1/reports/weekly?format=html
+  Data directory   %[3]s
+
+Violations and lag show on /metrics within 30 seconds. Ctrl-C stops.
+`, base, kafkaAddr, dataDir)
+}
+
+// browsable turns a listen address into one a browser can open.
+func browsable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

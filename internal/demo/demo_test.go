@@ -1,0 +1,143 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoShowsViolationsAndLag starts the demo in-process on random ports
+// and checks that within 30 seconds /metrics shows violations of several
+// rules and a growing lag for the slow consumer group.
+func TestDemoShowsViolationsAndLag(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan string, 1)
+	done := make(chan error, 1)
+	var out strings.Builder
+	go func() {
+		done <- Run(ctx, Options{
+			KafkaAddr: "127.0.0.1:0",
+			HTTPAddr:  "127.0.0.1:0",
+			Seed:      7,
+			Stdout:    &out,
+			LogOutput: io.Discard,
+			OnServing: func(httpAddr, _ string) { served <- httpAddr },
+		})
+	}()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo returned %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Error("demo did not stop within 60s")
+		}
+	}()
+	var base string
+	select {
+	case addr := <-served:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("demo stopped before serving: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not serve within 30s")
+	}
+
+	wantRules := []string{"envelope.invalid_json", "envelope.missing_field", "naming.action_tense", "naming.event_type", "size.blob_field", "envelope.invalid_timestamp"}
+	var rules map[string]float64
+	var lag float64
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		body := scrape(t, base+"/metrics")
+		rules = violationsByRule(body)
+		lag = sample(body, "eventwatch_consumergroup_lag_records", `group="`+GroupSlow+`"`)
+		if (hasAll(rules, wantRules) && lag > 0) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !hasAll(rules, wantRules) {
+		t.Errorf("violations by rule after 30s: %v; want at least %v", rules, wantRules)
+	}
+	if lag <= 0 {
+		t.Errorf("lag of %s after 30s = %v, want > 0", GroupSlow, lag)
+	}
+	if code := status(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz = %d", code)
+	}
+	for _, want := range []string{"/metrics", "/api/v1/groups", "/api/v1/flows", "/api/v1/reports/weekly?format=html", "kcat -b 127.0.0.1:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("printed URLs lack %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url) //nolint:gosec,noctx // test URL
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url) //nolint:gosec,noctx // test URL
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// violationsByRule sums eventwatch_violations_total per rule label.
+func violationsByRule(body string) map[string]float64 {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "eventwatch_violations_total{") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, `rule="`)
+		rule, _, _ := strings.Cut(rest, `"`)
+		out[rule] += value(line)
+	}
+	return out
+}
+
+func sample(body, name, match string) float64 {
+	var sum float64
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, name+"{") && strings.Contains(line, match) {
+			sum += value(line)
+		}
+	}
+	return sum
+}
+
+func value(line string) float64 {
+	f := strings.Fields(line)
+	v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+	return v
+}
+
+func hasAll(got map[string]float64, want []string) bool {
+	for _, r := range want {
+		if got[r] <= 0 {
+			return false
+		}
+	}
+	return true
+}
