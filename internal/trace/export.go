@@ -66,31 +66,41 @@ func newExporter(cfg OTLPConfig, m *metricSet, log *slog.Logger) (*exporter, err
 // newClient builds the gRPC or HTTP OTLP trace client; settings the config
 // leaves empty are read by the client from OTEL_EXPORTER_OTLP_*.
 func newClient(cfg OTLPConfig) (sdktrace.SpanExporter, error) {
-	ctx := context.Background()
-	url := strings.Contains(cfg.Endpoint, "://")
 	if cfg.Protocol == ProtocolHTTP {
-		opts := []otlptracehttp.Option{otlptracehttp.WithTimeout(cfg.Timeout)}
-		switch {
-		case url:
-			opts = append(opts, otlptracehttp.WithEndpointURL(cfg.Endpoint))
-		case cfg.Endpoint != "":
-			opts = append(opts, otlptracehttp.WithEndpoint(cfg.Endpoint))
-		}
-		if cfg.Insecure != nil && *cfg.Insecure {
-			opts = append(opts, otlptracehttp.WithInsecure())
-		}
-		if len(cfg.Headers) > 0 {
-			opts = append(opts, otlptracehttp.WithHeaders(cfg.Headers))
-		}
-		c, err := otlptracehttp.New(ctx, opts...)
+		c, err := otlptracehttp.New(context.Background(), httpOptions(cfg)...)
 		if err != nil {
 			return nil, fmt.Errorf("create OTLP HTTP exporter: %w", err)
 		}
 		return c, nil
 	}
+	c, err := otlptracegrpc.New(context.Background(), grpcOptions(cfg)...)
+	if err != nil {
+		return nil, fmt.Errorf("create OTLP gRPC exporter: %w", err)
+	}
+	return c, nil
+}
+
+func httpOptions(cfg OTLPConfig) []otlptracehttp.Option {
+	opts := []otlptracehttp.Option{otlptracehttp.WithTimeout(cfg.Timeout)}
+	switch {
+	case strings.Contains(cfg.Endpoint, "://"):
+		opts = append(opts, otlptracehttp.WithEndpointURL(cfg.Endpoint))
+	case cfg.Endpoint != "":
+		opts = append(opts, otlptracehttp.WithEndpoint(cfg.Endpoint))
+	}
+	if cfg.Insecure != nil && *cfg.Insecure {
+		opts = append(opts, otlptracehttp.WithInsecure())
+	}
+	if len(cfg.Headers) > 0 {
+		opts = append(opts, otlptracehttp.WithHeaders(cfg.Headers))
+	}
+	return opts
+}
+
+func grpcOptions(cfg OTLPConfig) []otlptracegrpc.Option {
 	opts := []otlptracegrpc.Option{otlptracegrpc.WithTimeout(cfg.Timeout)}
 	switch {
-	case url:
+	case strings.Contains(cfg.Endpoint, "://"):
 		opts = append(opts, otlptracegrpc.WithEndpointURL(cfg.Endpoint))
 	case cfg.Endpoint != "":
 		opts = append(opts, otlptracegrpc.WithEndpoint(cfg.Endpoint))
@@ -101,11 +111,7 @@ func newClient(cfg OTLPConfig) (sdktrace.SpanExporter, error) {
 	if len(cfg.Headers) > 0 {
 		opts = append(opts, otlptracegrpc.WithHeaders(cfg.Headers))
 	}
-	c, err := otlptracegrpc.New(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("create OTLP gRPC exporter: %w", err)
-	}
-	return c, nil
+	return opts
 }
 
 // newProvider is the tracer provider of one service: its own resource, the
@@ -127,6 +133,10 @@ func (x *exporter) newProvider(service string) *sdktrace.TracerProvider {
 // one; otherwise the span is a root of traceID linked to the upstream
 // event's span. An upstream in another trace is linked as well.
 func (x *exporter) export(e *event, traceID oteltrace.TraceID, up *event) (oteltrace.TraceID, oteltrace.SpanID) {
+	if len(x.queue) == cap(x.queue) { // the collector is behind: spare the stitcher the span's cost
+		x.m.spansDropped.WithLabelValues(spanDropQueueFull).Inc()
+		return oteltrace.TraceID{}, oteltrace.SpanID{}
+	}
 	ctx := context.WithValue(context.Background(), traceIDKey{}, traceID)
 	if e.Ctx.HasParent() {
 		ctx = oteltrace.ContextWithRemoteSpanContext(ctx, oteltrace.NewSpanContext(oteltrace.SpanContextConfig{

@@ -2,7 +2,6 @@ package trace
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -118,15 +117,14 @@ func (s *Stitcher) Run(ctx context.Context) error {
 	if s.exp != nil {
 		go s.exp.run()
 	}
+	s.log.Info("trace stitcher running", "window", s.cfg.Window, "max_open_chains", s.cfg.MaxOpenChains,
+		"otlp", s.cfg.OTLP.Enabled, "otlp_protocol", s.cfg.OTLP.Protocol)
 	tick := time.NewTicker(sweepInterval(s.cfg.Window))
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			s.shutdown()
-			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.log.Debug("trace stitcher stopping", "cause", err)
-			}
 			return nil
 		case e := <-s.in:
 			s.ingest(e, s.now())

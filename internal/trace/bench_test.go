@@ -1,0 +1,81 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+)
+
+// benchFlows builds n three-hop traced flows (3n records).
+func benchFlows(n int) ([]*audit.Record, []*audit.Result) {
+	var recs []*audit.Record
+	var ress []*audit.Result
+	for i := range n {
+		trace := fmt.Sprintf("%032x", i+1)
+		for j, e := range threeHop(fmt.Sprintf("corr-%d", i)) {
+			e.traceparent = tp(trace, fmt.Sprintf("%016x", 3*i+j+1))
+			e.id = fmt.Sprintf("ev-%d-%d", i, j)
+			rec, res := e.record()
+			recs, ress = append(recs, rec), append(ress, res)
+		}
+	}
+	return recs, ress
+}
+
+// BenchmarkObserve measures the sink's hot path on the sampler's goroutines:
+// resolve the context and queue the event (the queue is drained by Run).
+func BenchmarkObserve(b *testing.B) {
+	f := newFixture(&testing.T{}, Config{QueueSize: 1 << 16, Window: time.Second})
+	recs, ress := benchFlows(1000)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.s.Run(ctx) }()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		k := i % len(recs)
+		f.s.Observe(recs[k], ress[k])
+	}
+	b.StopTimer()
+	cancel()
+	<-done
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkStitch measures the stitcher's loop without export: ingest,
+// chain bookkeeping, and closing and analysing every chain.
+func BenchmarkStitch(b *testing.B) {
+	benchStitch(b, Config{Window: time.Second, MaxOpenChains: 1 << 20})
+}
+
+// BenchmarkStitchExport adds one OTLP span per event (to an unreachable
+// endpoint: the queue drops, the loop never waits).
+func BenchmarkStitchExport(b *testing.B) {
+	yes := true
+	benchStitch(b, Config{Window: time.Second, MaxOpenChains: 1 << 20,
+		OTLP: OTLPConfig{Enabled: true, Endpoint: "127.0.0.1:1", Insecure: &yes}})
+}
+
+func benchStitch(b *testing.B, cfg Config) {
+	f := newFixture(&testing.T{}, cfg)
+	recs, ress := benchFlows(1000)
+	evs := make([]*event, len(recs))
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		k := i % len(recs)
+		if k == 0 {
+			b.StopTimer()
+			for j := range recs { // fresh events: the stitcher keeps the ones it stitched
+				evs[j] = newEvent(recs[j], ress[j])
+			}
+			b.StartTimer()
+			f.closeAll() // closing and analysing the last round's chains is part of the work
+		}
+		f.s.ingest(evs[k], f.clk.now)
+	}
+	b.StopTimer()
+	f.closeAll()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
