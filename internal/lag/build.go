@@ -26,6 +26,10 @@ func (c *Collector) buildGroups(cy *cycle) []GroupLag {
 		}
 		gs.info = info
 		gl := c.buildGroup(cy.at, g, info, gs, c.cfg.Granularity == GranularityPartition)
+		if gl.LagSeconds.Known() && float64(gl.LagSeconds) > c.cfg.LagObjective {
+			gs.breach += st.sincePrevious().Seconds()
+		}
+		gl.BreachSeconds = gs.breach
 		gs.last = &gl
 		out = append(out, gl)
 	}

@@ -47,7 +47,8 @@
 // eventwatch_consumergroup_lag_seconds, eventwatch_consumergroup_partition_lag_records
 // and _seconds (granularity partition only), eventwatch_consumergroup_status,
 // eventwatch_consumergroup_members, eventwatch_consumergroup_info,
-// eventwatch_consumergroup_lag_objective_seconds, eventwatch_dlq_depth_records,
+// eventwatch_consumergroup_lag_objective_seconds,
+// eventwatch_consumergroup_lag_objective_breach_seconds_total, eventwatch_dlq_depth_records,
 // eventwatch_dlq_records_total, eventwatch_dlq_new_records,
 // eventwatch_dlq_retention_seconds, eventwatch_cluster_brokers and
 // eventwatch_cluster_rule_violations; plus eventwatch_collector_success,

@@ -22,6 +22,7 @@ var (
 	descMembers          = metrics.GroupMembers.Desc()
 	descInfo             = metrics.GroupInfo.Desc()
 	descObjective        = metrics.LagObjective.Desc()
+	descBreach           = metrics.LagObjectiveBreach.Desc()
 	descDLQDepth         = metrics.DLQDepth.Desc()
 	descDLQRecords       = metrics.DLQRecords.Desc()
 	descDLQNew           = metrics.DLQNewRecords.Desc()
@@ -33,7 +34,7 @@ var (
 // Describe sends every descriptor the collector may emit.
 func (p promCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descGroupLag, descPartitionLag, descGroupLagSeconds, descPartitionSeconds,
-		descStatus, descMembers, descInfo, descObjective, descDLQDepth, descDLQRecords, descDLQNew,
+		descStatus, descMembers, descInfo, descObjective, descBreach, descDLQDepth, descDLQRecords, descDLQNew,
 		descDLQRetention, descBrokers, descViolations} {
 		ch <- d
 	}
@@ -68,6 +69,7 @@ func (p promCollector) Collect(ch chan<- prometheus.Metric) {
 func collectGroup(ch chan<- prometheus.Metric, g *GroupLag, partitions bool) {
 	gauge(ch, descMembers, float64(g.Members), g.Group)
 	gauge(ch, descInfo, 1, g.Group, g.State, g.Protocol)
+	ch <- prometheus.MustNewConstMetric(descBreach, prometheus.CounterValue, g.BreachSeconds, g.Group)
 	for _, s := range AllStatuses {
 		on := s == g.Status || (g.Status == StatusErr && s == g.Cause)
 		gauge(ch, descStatus, boolFloat(on), g.Group, s.String())

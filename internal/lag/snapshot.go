@@ -40,18 +40,22 @@ func (s *Snapshot) Group(name string) (GroupLag, bool) {
 
 // GroupLag is a consumer group's lag, state and status.
 type GroupLag struct {
-	Group      string     `json:"group"`
-	Protocol   string     `json:"protocol"` // classic or consumer (KIP-848)
-	State      string     `json:"state"`    // Stable, Empty, PreparingRebalance, ... as the coordinator says
-	Members    int        `json:"members"`
-	Status     Status     `json:"status"`           // OK, WARN or ERR
-	Cause      Status     `json:"status_cause"`     // the partition status behind Status (STOP, STALL, REWIND, WARN or OK)
-	Why        string     `json:"why"`              // one sentence explaining Status
-	LagRecords int64      `json:"lag_records"`      // sum over watched topics
-	LagSeconds Seconds    `json:"lag_seconds"`      // max over watched topics; null when unknown
-	Topics     []TopicLag `json:"topics,omitempty"` // per-partition detail only with granularity partition; see Collector.GroupDetail
-	Error      string     `json:"error,omitempty"`  // last error describing or fetching this group
-	Stale      bool       `json:"stale,omitempty"`  // offsets could not be fetched this cycle; values are from an earlier one
+	Group      string  `json:"group"`
+	Protocol   string  `json:"protocol"` // classic or consumer (KIP-848)
+	State      string  `json:"state"`    // Stable, Empty, PreparingRebalance, ... as the coordinator says
+	Members    int     `json:"members"`
+	Status     Status  `json:"status"`       // OK, WARN or ERR
+	Cause      Status  `json:"status_cause"` // the partition status behind Status (STOP, STALL, REWIND, WARN or OK)
+	Why        string  `json:"why"`          // one sentence explaining Status
+	LagRecords int64   `json:"lag_records"`  // sum over watched topics
+	LagSeconds Seconds `json:"lag_seconds"`  // max over watched topics; null when unknown
+	// BreachSeconds is the time the group's time lag spent above the
+	// objective since eventwatch started: every cycle whose sample is
+	// above it adds the time since the previous cycle.
+	BreachSeconds float64    `json:"lag_objective_breach_seconds"`
+	Topics        []TopicLag `json:"topics,omitempty"` // per-partition detail only with granularity partition; see Collector.GroupDetail
+	Error         string     `json:"error,omitempty"`  // last error describing or fetching this group
+	Stale         bool       `json:"stale,omitempty"`  // offsets could not be fetched this cycle; values are from an earlier one
 }
 
 // TopicLag is a group's lag on one topic.

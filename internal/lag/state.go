@@ -46,6 +46,7 @@ type groupState struct {
 	lastCycle int64
 	last      *GroupLag  // last published view, reused when a fetch fails
 	info      *groupInfo // what the last describe said, for GroupDetail
+	breach    float64    // seconds above the lag objective so far
 }
 
 // groupTopicState holds one window summary per partition of a topic.
@@ -59,6 +60,15 @@ func (s *state) begin(at time.Time) int64 {
 	s.cycle++
 	s.times[s.slot(s.cycle)] = at.UnixNano()
 	return s.cycle
+}
+
+// sincePrevious is the time between the previous cycle and this one, 0 for
+// the first cycle.
+func (s *state) sincePrevious() time.Duration {
+	if s.cycle < 2 {
+		return 0
+	}
+	return time.Duration(s.times[s.slot(s.cycle)] - s.times[s.slot(s.cycle-1)])
 }
 
 func (s *state) slot(cycle int64) int { return int(cycle % int64(s.window)) }

@@ -36,9 +36,6 @@ func (s Status) String() string {
 // MarshalJSON encodes the status as its name.
 func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
-// isError reports whether a partition status makes its group ERR.
-func (s Status) isError() bool { return s == StatusRewind || s == StatusStall || s == StatusStop }
-
 // partWindow summarizes a group partition's samples so that the status
 // over the last W cycles needs no ring: for each event the rules look at, it
 // keeps the last cycle it happened in, and an event is in the window when

@@ -14,7 +14,9 @@ func TestStatusOverCycles(t *testing.T) {
 	f := newFixture(t, map[string]int32{"events": 2})
 	f.produce("events", 0, 10)
 	f.produce("events", 1, 10)
-	c, reg := f.collector(testConfig(), lag.Expectations{})
+	cfg := testConfig()
+	cfg.LagObjective = 1e-9 // any lag at all breaches it
+	c, reg := f.collector(cfg, lag.Expectations{})
 	rewind := []int64{8, 4, 6}
 	for i := range 3 {
 		f.commit("stopped", map[string]map[int32]int64{"events": {0: 2, 1: 2}})
@@ -46,6 +48,11 @@ func TestStatusOverCycles(t *testing.T) {
 		if g.Status != tt.status || g.Cause != tt.cause || !strings.Contains(g.Why, tt.why) {
 			t.Errorf("%s: status %s cause %s why %q; want %s %s %q", tt.group, g.Status, g.Cause, g.Why, tt.status, tt.cause, tt.why)
 		}
+	}
+	stopped, _ := snap.Group("stopped")
+	caughtUp, _ := snap.Group("caughtup")
+	if stopped.BreachSeconds <= 0 || caughtUp.BreachSeconds != 0 {
+		t.Errorf("objective breach: stopped %v s, caught up %v s; want > 0 and 0", stopped.BreachSeconds, caughtUp.BreachSeconds)
 	}
 	want := `
 # HELP eventwatch_consumergroup_status 1 for the group's current status over the sliding window (OK, WARN, ERR, STOP, STALL, REWIND), 0 for the others.

@@ -27,6 +27,9 @@ var (
 		Labels: []string{"group", "state", "protocol"}})
 	LagObjective = define(Spec{Name: "eventwatch_consumergroup_lag_objective_seconds", Kind: Gauge, Area: "lag",
 		Help: "Configured time-lag objective (lag.lag_objective_seconds) that alerts and reports compare lag_seconds with."})
+	LagObjectiveBreach = define(Spec{Name: "eventwatch_consumergroup_lag_objective_breach_seconds_total", Kind: Counter, Area: "lag",
+		Help:   "Time a consumer group's time lag spent above lag_objective_seconds (whole cycles whose sample was above), since eventwatch started.",
+		Labels: []string{"group"}})
 	DLQDepth = define(Spec{Name: "eventwatch_dlq_depth_records", Kind: Gauge, Area: "dlq",
 		Help:   "Records currently held by a dead-letter topic (end offset minus start offset).",
 		Labels: []string{"topic", "source_service"}})
