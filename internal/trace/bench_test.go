@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/trace/otlptest"
 )
 
 // benchFlows builds n three-hop traced flows (3n records).
@@ -50,16 +51,23 @@ func BenchmarkStitch(b *testing.B) {
 	benchStitch(b, Config{Window: time.Second, MaxOpenChains: 1 << 20})
 }
 
-// BenchmarkStitchExport adds one OTLP span per event (to an unreachable
-// endpoint: the queue drops, the loop never waits).
+// BenchmarkStitchExport adds one OTLP span per event, exported over gRPC to
+// an in-process receiver (which shares the CPU, as a local collector would).
 func BenchmarkStitchExport(b *testing.B) {
+	rcv := otlptest.Start(b)
 	yes := true
-	benchStitch(b, Config{Window: time.Second, MaxOpenChains: 1 << 20,
-		OTLP: OTLPConfig{Enabled: true, Endpoint: "127.0.0.1:1", Insecure: &yes}})
+	f := benchStitch(b, Config{Window: time.Second, MaxOpenChains: 1 << 20,
+		OTLP: OTLPConfig{Enabled: true, Endpoint: rcv.GRPCAddr, Insecure: &yes, QueueSize: 1 << 16}})
+	b.ReportMetric(counter(&testing.T{}, f.reg, "eventwatch_otlp_spans_dropped_total",
+		map[string]string{"reason": spanDropQueueFull})/float64(b.N), "dropped/op")
 }
 
-func benchStitch(b *testing.B, cfg Config) {
+func benchStitch(b *testing.B, cfg Config) *fixture {
 	f := newFixture(&testing.T{}, cfg)
+	if f.s.exp != nil {
+		go f.s.exp.run()
+		defer f.s.exp.shutdown(context.Background())
+	}
 	recs, ress := benchFlows(1000)
 	evs := make([]*event, len(recs))
 	b.ResetTimer()
@@ -78,4 +86,5 @@ func benchStitch(b *testing.B, cfg Config) {
 	b.StopTimer()
 	f.closeAll()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	return f
 }
