@@ -22,6 +22,7 @@ const (
 // cycle is what one collection cycle fetched; every request failure is
 // recorded and counted, and whatever did succeed is kept.
 type cycle struct {
+	ctx     context.Context
 	at      time.Time
 	meta    kadm.Metadata
 	metaOK  bool
@@ -52,6 +53,9 @@ type groupInfo struct {
 // fail records a failed admin request of kind req (a label value of
 // eventwatch_admin_errors_total) and keeps the cycle going.
 func (c *Collector) fail(cy *cycle, req string, err error) {
+	if cy.ctx.Err() != nil {
+		return // shutting down: not an admin error
+	}
 	c.adminErrors.WithLabelValues(req).Inc()
 	cy.mu.Lock()
 	cy.errs = append(cy.errs, fmt.Sprintf("%s: %v", req, err))
@@ -91,7 +95,25 @@ func (c *Collector) fetchCluster(ctx context.Context, cy *cycle) (classic, consu
 		return nil
 	})
 	_ = eg.Wait()
-	return classic, consumer
+	return classic, without(consumer, classic)
+}
+
+// without returns the names of s that are not in drop. A broker older than
+// 3.8 ignores the type filter of ListGroups and lists every group under
+// both types; such groups are classic (and a classic-listed KIP-848 group is
+// re-described as one anyway).
+func without(s, drop []string) []string {
+	skip := make(map[string]bool, len(drop))
+	for _, d := range drop {
+		skip[d] = true
+	}
+	out := s[:0:0]
+	for _, x := range s {
+		if !skip[x] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func (c *Collector) listOffsets(ctx context.Context, cy *cycle, req string,

@@ -110,7 +110,7 @@ func (c *Collector) Snapshot() *Snapshot { return c.snap.Load() }
 func (c *Collector) CollectOnce(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cy := &cycle{at: time.Now(), groups: map[string]*groupInfo{}, fetched: map[string]bool{}}
+	cy := &cycle{ctx: ctx, at: time.Now(), groups: map[string]*groupInfo{}, fetched: map[string]bool{}}
 	c.state.begin(cy.at)
 	classic, consumer := c.fetchCluster(ctx, cy)
 	tCluster := time.Since(cy.at)
@@ -118,6 +118,9 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 	tTopics := time.Since(cy.at)
 	c.fetchGroups(ctx, cy, classic, consumer)
 	tGroups := time.Since(cy.at)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("collect lag: %w", err) // cut short: keep the last complete snapshot
+	}
 	snap := c.publish(cy)
 	c.state.sweep()
 	c.log.Debug("lag cycle", "cycle", snap.Cycle, "groups", len(snap.Groups), "errors", len(snap.Errors),

@@ -85,4 +85,8 @@ func TestConfigDefaults(t *testing.T) {
 	if _, ok := dlqBase(c.DLQPatterns, "orders.created"); ok {
 		t.Error("orders.created taken for a DLQ")
 	}
+	var unset Config // exported helper applies the default patterns
+	if base, ok := unset.DLQBase("billing-dlq"); !ok || base != "billing" {
+		t.Errorf("DLQBase(billing-dlq) = %q, %v; want billing", base, ok)
+	}
 }

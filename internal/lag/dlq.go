@@ -71,3 +71,17 @@ func dlqSize(st *state, ts *topicState) (depth, records int64) {
 	}
 	return depth, records
 }
+
+// DLQBase reports whether topic is a dead-letter topic under the config's
+// DLQ patterns and returns its base name ("content.deadletter" gives
+// "content"): the audit engine uses it to apply dlq.missing_error_context to
+// sampled records of dead-letter topics only.
+func (c *Config) DLQBase(topic string) (string, bool) {
+	patterns := c.DLQPatterns
+	if patterns == nil {
+		var d Config
+		d.SetDefaults()
+		patterns = d.DLQPatterns
+	}
+	return dlqBase(patterns, topic)
+}
