@@ -167,10 +167,13 @@ func obsFreeAddr(t *testing.T) string {
 
 func obsStartDemo(ctx context.Context, t *testing.T, dir string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "eventwatch")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventwatch/eventwatch/cmd/eventwatch")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build eventwatch: %v\n%s", err, out)
+	bin := os.Getenv("EVENTWATCH_BIN") // a prebuilt binary (e.g. make build's bin/eventwatch), else built here
+	if bin == "" {
+		bin = filepath.Join(dir, "eventwatch")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventwatch/eventwatch/cmd/eventwatch")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build eventwatch: %v\n%s", err, out)
+		}
 	}
 	addr := obsFreeAddr(t)
 	obsStart(ctx, t, "eventwatch-demo", bin, "demo", "--http-addr", addr, "--kafka-addr", obsFreeAddr(t),
