@@ -127,7 +127,8 @@ func (b *Broker) Stop() {
 }
 
 // Restart stops the broker if it runs and starts it again on the same ports
-// with the same data, then waits until it is ready.
+// with the same data, then waits until it is ready. Like Start it fails the
+// test on error, so call it from the test's goroutine.
 func (b *Broker) Restart() {
 	b.t.Helper()
 	b.Stop()
