@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -80,12 +81,12 @@ type Engine struct {
 	log     *slog.Logger
 	blobMin int
 	dlqRoot *pathNode
-	topics  boundedCache[*topicSettings]
-	types   boundedCache[*typeVerdict]
+	topics  *boundedCache[*topicSettings]
+	types   *boundedCache[*typeVerdict]
 	dups    *dupWindow
 	drift   *driftTracker
 	states  sync.Pool
-	strs    boundedCache[string]
+	strs    *boundedCache[string]
 }
 
 // NewEngine compiles an engine for opts.Profile.
@@ -224,35 +225,43 @@ func (e *Engine) resolveTopic(topic string) *topicSettings {
 }
 
 // boundedCache is a concurrency-safe string-keyed cache that stops
-// inserting at max entries (lookups of uncached keys then recompute).
+// inserting at max entries (lookups of uncached keys then recompute). Reads
+// are lock-free (an atomic pointer to an immutable map); inserts copy the
+// map, which is cheap because they are rare and bounded.
 type boundedCache[V any] struct {
-	mu  sync.RWMutex
-	m   map[string]V
+	mu  sync.Mutex
+	m   atomic.Pointer[map[string]V]
 	max int
 }
 
-func newBoundedCache[V any](max int) boundedCache[V] {
-	return boundedCache[V]{m: make(map[string]V), max: max}
+func newBoundedCache[V any](max int) *boundedCache[V] {
+	c := &boundedCache[V]{max: max}
+	m := make(map[string]V)
+	c.m.Store(&m)
+	return c
 }
 
 func (c *boundedCache[V]) get(k string) (V, bool) {
-	c.mu.RLock()
-	v, ok := c.m[k]
-	c.mu.RUnlock()
+	v, ok := (*c.m.Load())[k]
 	return v, ok
 }
 
 func (c *boundedCache[V]) getBytes(k []byte) (V, bool) {
-	c.mu.RLock()
-	v, ok := c.m[string(k)]
-	c.mu.RUnlock()
+	v, ok := (*c.m.Load())[string(k)]
 	return v, ok
 }
 
 func (c *boundedCache[V]) put(k string, v V) {
 	c.mu.Lock()
-	if len(c.m) < c.max {
-		c.m[k] = v
+	defer c.mu.Unlock()
+	old := *c.m.Load()
+	if _, ok := old[k]; ok || len(old) >= c.max {
+		return
 	}
-	c.mu.Unlock()
+	m := make(map[string]V, len(old)+1)
+	for ok, ov := range old {
+		m[ok] = ov
+	}
+	m[k] = v
+	c.m.Store(&m)
 }

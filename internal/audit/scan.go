@@ -1,11 +1,5 @@
 package audit
 
-import (
-	"encoding/binary"
-	"math/bits"
-	"unicode/utf8"
-)
-
 // maxDepth caps object/array nesting. Deeper values are reported as
 // envelope.invalid_json instead of being walked (no event envelope nests
 // this deep, and the cap bounds the scanner's stack).
@@ -84,6 +78,7 @@ type scanner struct {
 	blobs   []blobHit
 	shape   []shapeEntry
 	stack   [maxDepth + 1]pathElem
+	frames  [maxDepth]frame
 	blob    *blobParams
 	blobMin int
 	scratch []byte
@@ -108,23 +103,22 @@ func (s *scanner) fail(msg string) bool {
 // document scans one complete JSON document whose top level must be an
 // object; root is the envelope trie (nil for plain validation).
 func (s *scanner) document(root *pathNode) bool {
-	s.skipWS()
-	if s.pos >= len(s.buf) {
-		return s.fail("value is empty")
+	i := skipWSAt(s.buf, 0)
+	if i >= len(s.buf) {
+		return s.failAt(i, "value is empty")
 	}
-	if s.buf[s.pos] != '{' {
-		if _, ok := s.value(loc{}); !ok {
+	s.pos = i
+	if s.buf[i] != '{' {
+		if !s.walk(loc{}) {
 			return false
 		}
-		s.pos = firstNonWS(s.buf)
-		return s.fail("value is a JSON " + kindWord(s.buf[s.pos]) + ", not an object")
+		return s.failAt(i, "value is a JSON "+kindWord(s.buf[i])+", not an object")
 	}
-	if _, ok := s.value(loc{node: root}); !ok {
+	if !s.walk(loc{node: root}) {
 		return false
 	}
-	s.skipWS()
-	if s.pos != len(s.buf) {
-		return s.fail("unexpected data after the top-level object")
+	if i = skipWSAt(s.buf, s.pos); i != len(s.buf) {
+		return s.failAt(i, "unexpected data after the top-level object")
 	}
 	return true
 }
@@ -152,64 +146,8 @@ func kindWord(c byte) string {
 	return "number"
 }
 
-func (s *scanner) skipWS() {
-	i, buf := s.pos, s.buf
-	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' || buf[i] == '\r') {
-		i++
-	}
-	s.pos = i
-}
 
-func (s *scanner) value(l loc) (span, bool) {
-	if s.pos >= len(s.buf) {
-		return span{}, s.fail("truncated: value expected")
-	}
-	start := s.pos
-	var sp span
-	var ok bool
-	switch c := s.buf[s.pos]; c {
-	case '"':
-		if l.hash != 0 {
-			s.noteShape(l, kindString)
-		}
-		return s.stringValue()
-	case '{':
-		if l.hash != 0 {
-			s.noteShape(l, kindObject)
-		}
-		sp.kind, ok = kindObject, s.object(l)
-	case '[':
-		if l.hash != 0 {
-			s.noteShape(l, kindArray)
-		}
-		sp.kind, ok = kindArray, s.array(l)
-	case 't', 'f', 'n':
-		sp.kind, ok = s.literalValue(c)
-		if l.hash != 0 {
-			s.noteShape(l, sp.kind)
-		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		if l.hash != 0 {
-			s.noteShape(l, kindNumber)
-		}
-		sp.kind = kindNumber
-		sp.integral, ok = s.number()
-	default:
-		return span{}, s.fail("invalid character " + quoteByte(c) + " where a value was expected")
-	}
-	sp.start, sp.end = int32(start), int32(s.pos)
-	return sp, ok
-}
 
-func (s *scanner) literalValue(c byte) (byte, bool) {
-	switch c {
-	case 't':
-		return kindBool, s.literal("true")
-	case 'f':
-		return kindBool, s.literal("false")
-	}
-	return kindNull, s.literal("null")
-}
 
 func quoteByte(c byte) string {
 	if c >= 0x20 && c < 0x7f {
@@ -219,90 +157,9 @@ func quoteByte(c byte) string {
 	return "0x" + string([]byte{hex[c>>4], hex[c&15]})
 }
 
-func (s *scanner) noteShape(l loc, kind byte) {
-	if l.dd == 0 || len(s.shape) >= maxShapeEntries {
-		return
-	}
-	e := shapeEntry{hash: l.hash, kind: kind, inArray: l.arr}
-	if s.wantPaths {
-		e.path = s.pathString(s.depth, true)
-	}
-	s.shape = append(s.shape, e)
-}
 
-func (s *scanner) enter() bool {
-	s.depth++
-	if s.depth > maxDepth {
-		return s.fail("nesting deeper than 64 levels")
-	}
-	return true
-}
 
-func (s *scanner) object(l loc) bool {
-	s.pos++
-	if !s.enter() {
-		return false
-	}
-	s.skipWS()
-	if s.pos < len(s.buf) && s.buf[s.pos] == '}' {
-		s.pos++
-		s.depth--
-		return true
-	}
-	for {
-		if !s.member(l) {
-			return false
-		}
-		s.skipWS()
-		if s.pos >= len(s.buf) {
-			return s.fail("truncated: object not closed")
-		}
-		switch s.buf[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			s.depth--
-			return true
-		default:
-			return s.fail("expected ',' or '}' after object member")
-		}
-	}
-}
 
-func (s *scanner) member(l loc) bool {
-	s.skipWS()
-	if s.pos >= len(s.buf) {
-		return s.fail("truncated: object key expected")
-	}
-	if s.buf[s.pos] != '"' {
-		return s.fail("object key must be a string")
-	}
-	ks, ok := s.stringToken()
-	if !ok {
-		return false
-	}
-	key := s.buf[ks.start:ks.end]
-	if ks.escaped {
-		key = s.unescapeScratch(key)
-	}
-	s.skipWS()
-	if s.pos >= len(s.buf) || s.buf[s.pos] != ':' {
-		return s.fail("expected ':' after object key")
-	}
-	s.pos++
-	s.skipWS()
-	var child loc
-	if l.node != nil || l.hash != 0 {
-		child = l.childLoc(s, key)
-	}
-	s.stack[s.depth] = pathElem{start: ks.start, end: ks.end}
-	sp, ok := s.value(child)
-	if ok && child.node != nil && child.node.role >= 0 {
-		s.fields[child.node.role] = sp
-	}
-	return ok
-}
 
 // childLoc computes the context of the value of member key.
 func (l loc) childLoc(s *scanner, key []byte) loc {
@@ -322,51 +179,7 @@ func (l loc) childLoc(s *scanner, key []byte) loc {
 	return c
 }
 
-func (s *scanner) array(l loc) bool {
-	s.pos++
-	if !s.enter() {
-		return false
-	}
-	s.skipWS()
-	if s.pos < len(s.buf) && s.buf[s.pos] == ']' {
-		s.pos++
-		s.depth--
-		return true
-	}
-	var el loc
-	if l.hash != 0 && l.dd < maxShapeDepth {
-		el = loc{hash: hashByte(hashByte(l.hash, '['), ']'), arr: true, dd: l.dd + 1}
-	}
-	for i := int32(0); ; i++ {
-		s.skipWS()
-		s.stack[s.depth] = pathElem{end: -1, index: i}
-		if _, ok := s.value(el); !ok {
-			return false
-		}
-		s.skipWS()
-		if s.pos >= len(s.buf) {
-			return s.fail("truncated: array not closed")
-		}
-		switch s.buf[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			s.depth--
-			return true
-		default:
-			return s.fail("expected ',' or ']' after array element")
-		}
-	}
-}
 
-func (s *scanner) literal(word string) bool {
-	if len(s.buf)-s.pos < len(word) || string(s.buf[s.pos:s.pos+len(word)]) != word {
-		return s.fail("invalid literal, expected " + word)
-	}
-	s.pos += len(word)
-	return true
-}
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -378,99 +191,8 @@ func skipDigits(buf []byte, i int) int {
 	return i
 }
 
-func (s *scanner) number() (integral, ok bool) {
-	buf, i := s.buf, s.pos
-	if buf[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(buf) && buf[i] == '0':
-		i++
-	case i < len(buf) && buf[i] >= '1' && buf[i] <= '9':
-		i = skipDigits(buf, i+1)
-	default:
-		s.pos = i
-		return false, s.fail("invalid number")
-	}
-	integral = true
-	if i < len(buf) && buf[i] == '.' {
-		j := skipDigits(buf, i+1)
-		if j == i+1 {
-			s.pos = j
-			return false, s.fail("invalid number: digit expected after '.'")
-		}
-		i, integral = j, false
-	}
-	if i < len(buf) && (buf[i] == 'e' || buf[i] == 'E') {
-		i++
-		if i < len(buf) && (buf[i] == '+' || buf[i] == '-') {
-			i++
-		}
-		j := skipDigits(buf, i)
-		if j == i {
-			s.pos = j
-			return false, s.fail("invalid number: digit expected in exponent")
-		}
-		i, integral = j, false
-	}
-	s.pos = i
-	return integral, true
-}
 
-func (s *scanner) stringValue() (span, bool) {
-	sp, ok := s.stringToken()
-	if ok && s.blob != nil && int(sp.end-sp.start) >= s.blobMin {
-		s.checkBlob(sp)
-	}
-	return sp, ok
-}
 
-// stringToken scans a string starting at the opening quote and returns the
-// span of its content.
-func (s *scanner) stringToken() (span, bool) {
-	buf := s.buf
-	i := s.pos + 1
-	sp := span{start: int32(i), kind: kindString}
-	for i < len(buf) {
-		if i+8 <= len(buf) {
-			m := specialMask(binary.LittleEndian.Uint64(buf[i:]))
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) >> 3
-		}
-		c := buf[i]
-		switch {
-		case c == '"':
-			sp.end = int32(i)
-			s.pos = i + 1
-			return sp, true
-		case c == '\\':
-			n, ok := escapeLen(buf[i:])
-			if !ok {
-				s.pos = i
-				return sp, s.fail("invalid escape sequence in string")
-			}
-			sp.escaped = true
-			i += n
-		case c < 0x20:
-			s.pos = i
-			return sp, s.fail("control character in string")
-		case c < 0x80:
-			i++
-		default:
-			r, size := utf8.DecodeRune(buf[i:])
-			if r == utf8.RuneError && size <= 1 {
-				s.pos = i
-				return sp, s.fail("invalid UTF-8 in string")
-			}
-			i += size
-		}
-	}
-	s.pos = len(buf)
-	return sp, s.fail("truncated: string not closed")
-}
 
 // specialMask flags (in each byte's high bit) the bytes of x that need
 // attention in a string: a quote, a backslash, a control character or a
@@ -548,6 +270,6 @@ func appendInt(b []byte, n int) []byte {
 // learning. The scanner's envelope state is kept.
 func (s *scanner) shapeWithPaths(data []byte) []shapeEntry {
 	sub := scanner{buf: data, wantPaths: true}
-	sub.value(loc{hash: fnvOffset})
+	sub.walk(loc{hash: fnvOffset})
 	return sub.shape
 }
