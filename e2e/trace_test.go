@@ -63,7 +63,7 @@ func TestTraceKafkajsFlow(t *testing.T) {
 		trCreateTopic(ctx, t, b, topic)
 	}
 	rcv := otlptest.Start(t)
-	st := trStartEventwatch(ctx, t, b, rcv)
+	st, reg := trStartEventwatch(ctx, t, b, rcv)
 	for _, r := range trRelays {
 		out := trStartRelay(ctx, t, nodeDir, b.Addr(), rcv, r)
 		trWaitOutput(ctx, t, out, "relay "+r.service+": joined group")
@@ -77,6 +77,7 @@ func TestTraceKafkajsFlow(t *testing.T) {
 	recs := trConsumeFlow(ctx, t, b)
 	report := trWaitPathway(ctx, t, st)
 	trCheckStitching(t, report, recs)
+	trCheckMetrics(t, reg, recs)
 	for _, h := range report.Hops {
 		t.Logf("hop %s>%s: %d, %.3fs", h.From, h.To, h.Count, h.Latency.Max)
 	}
@@ -133,7 +134,7 @@ func trCreateTopic(ctx context.Context, t *testing.T, b *realkafka.Broker, topic
 
 // trStartEventwatch runs the real sampler (huleedu profile) feeding the
 // stitcher, which exports spans over OTLP/gRPC to rcv.
-func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, rcv *otlptest.Receiver) *trace.Stitcher {
+func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, rcv *otlptest.Receiver) (*trace.Stitcher, *prometheus.Registry) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	reg := prometheus.NewRegistry()
@@ -170,7 +171,7 @@ func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 		}()
 	}
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	return st
+	return st, reg
 }
 
 // trStartRelay starts one kafkajs relay, exporting its own spans to rcv over
@@ -324,6 +325,39 @@ func trCheckStitching(t *testing.T, r trace.Report, recs []trEvent) {
 	}
 	if len(r.BrokenChains) != 0 {
 		t.Errorf("broken chains in a flow every service propagates: %+v", r.BrokenChains)
+	}
+}
+
+// trCheckMetrics checks the hop and pathway histograms on the registry
+// eventwatch serves on /metrics.
+func trCheckMetrics(t *testing.T, reg *prometheus.Registry, recs []trEvent) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	want := map[string]float64{
+		"eventwatch_hop_latency_seconds{from_service=batchorchestration,to_service=essaylifecycle}": recs[1].at.Sub(recs[0].at).Seconds(),
+		"eventwatch_hop_latency_seconds{from_service=essaylifecycle,to_service=spellchecker}":       recs[2].at.Sub(recs[1].at).Seconds(),
+		"eventwatch_pathway_latency_seconds{pathway=" + trPathway + "}":                             recs[2].at.Sub(recs[0].at).Seconds(),
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if m.GetHistogram().GetSampleCount() != 1 {
+				continue
+			}
+			var lbl []string
+			for _, lp := range m.GetLabel() {
+				lbl = append(lbl, lp.GetName()+"="+lp.GetValue())
+			}
+			got[mf.GetName()+"{"+strings.Join(lbl, ",")+"}"] = m.GetHistogram().GetSampleSum()
+		}
+	}
+	for k, v := range want {
+		if s, ok := got[k]; !ok || !trSame(s, v) {
+			t.Errorf("%s: one observation of %v s expected, got %v (present %v)", k, v, s, ok)
+		}
 	}
 }
 

@@ -13,6 +13,10 @@ import (
 // percentiles of /api/v1/flows.
 const ringSize = 512
 
+// maxHopKeys bounds the distinct (service, event type) pairs of hops kept for
+// /api/v1/flows; beyond it new hops are kept with event type "other".
+const maxHopKeys = 2000
+
 // Report is the body of GET /api/v1/flows.
 type Report struct {
 	GeneratedAt  time.Time            `json:"generated_at"`
@@ -33,12 +37,14 @@ type PathwayStats struct {
 	Latency  Percentiles `json:"latency"`  // end-to-end, over the most recent chains
 }
 
-// HopStats describes the hops between two services.
+// HopStats describes the hops from one (service, event type) to another.
 type HopStats struct {
-	From    string      `json:"from_service"`
-	To      string      `json:"to_service"`
-	Count   uint64      `json:"count"`
-	Latency Percentiles `json:"latency"`
+	From     string      `json:"from_service"`
+	FromType string      `json:"from_event_type"` // "other" beyond the hop bound
+	To       string      `json:"to_service"`
+	ToType   string      `json:"to_event_type"`
+	Count    uint64      `json:"count"`
+	Latency  Percentiles `json:"latency"`
 }
 
 // Percentiles summarise recent latencies, in seconds.
@@ -123,7 +129,7 @@ type pathwayAgg struct {
 	lat      ring
 }
 
-type hopKey struct{ from, to string }
+type hopKey struct{ from, fromType, to, toType string }
 
 type hopAgg struct {
 	count uint64
@@ -188,18 +194,30 @@ func (f *flows) observeChain(a analysis, pathway string, broken *BrokenChain) {
 		p.lat.add(a.Latency)
 	}
 	for _, h := range a.Hops {
-		k := hopKey{h.From.Service, h.To.Service}
-		agg := f.hops[k]
-		if agg == nil {
-			agg = &hopAgg{}
-			f.hops[k] = agg
-		}
+		agg := f.hop(hopKey{h.From.Service, h.From.EventType, h.To.Service, h.To.EventType})
 		agg.count++
 		agg.lat.add(h.Latency)
 	}
 	if broken != nil {
 		f.addBroken(*broken)
 	}
+}
+
+// hop returns the aggregate of k, created when there is room, else the
+// aggregate of the same services with event types "other".
+func (f *flows) hop(k hopKey) *hopAgg {
+	if agg := f.hops[k]; agg != nil {
+		return agg
+	}
+	if len(f.hops) >= maxHopKeys {
+		k.fromType, k.toType = otherLabel, otherLabel
+		if agg := f.hops[k]; agg != nil {
+			return agg
+		}
+	}
+	agg := &hopAgg{}
+	f.hops[k] = agg
+	return agg
 }
 
 // addBroken keeps the maxBroken worst broken chains: most breaks first, then
@@ -244,13 +262,14 @@ func (f *flows) report(now time.Time) Report {
 		return strings.Compare(a.Pathway, b.Pathway)
 	})
 	for k, h := range f.hops {
-		r.Hops = append(r.Hops, HopStats{From: k.from, To: k.to, Count: h.count, Latency: h.lat.percentiles()})
+		r.Hops = append(r.Hops, HopStats{From: k.from, FromType: k.fromType, To: k.to, ToType: k.toType,
+			Count: h.count, Latency: h.lat.percentiles()})
 	}
 	slices.SortFunc(r.Hops, func(a, b HopStats) int {
 		if a.Count != b.Count {
 			return cmpDesc(a.Count, b.Count)
 		}
-		return strings.Compare(a.From+pathwaySep+a.To, b.From+pathwaySep+b.To)
+		return strings.Compare(a.From+a.FromType+pathwaySep+a.To+a.ToType, b.From+b.FromType+pathwaySep+b.To+b.ToType)
 	})
 	for name, p := range f.prop {
 		r.Propagation = append(r.Propagation, ServicePropagation{Service: name, Events: p.events,

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +56,8 @@ func TestFlowsEndpoint(t *testing.T) {
 			hop = &r.Hops[i]
 		}
 	}
-	if hop == nil || hop.Count != 1 || !near(hop.Latency.P50, 0.25) {
+	if hop == nil || hop.Count != 1 || !near(hop.Latency.P50, 0.25) ||
+		hop.FromType != "huleedu.essaylifecycle.essay.spellcheck_requested.v1" || hop.ToType != "huleedu.spellchecker.essay.spellcheck_completed.v1" {
 		t.Errorf("hop essaylifecycle>spellchecker = %+v", hop)
 	}
 	if !strings.Contains(string(body), `"correlation_coverage_ratio"`) {
@@ -92,5 +94,21 @@ func TestPercentilesOverRecentLatencies(t *testing.T) {
 	p := r.percentiles()
 	if p.Samples != ringSize || !near(p.Max, float64(ringSize+100)/1000) || p.P50 <= 0.101 || p.P99 > p.Max {
 		t.Errorf("percentiles = %+v", p)
+	}
+}
+
+func TestHopKeysAreBounded(t *testing.T) {
+	fl := newFlows(1)
+	for i := range maxHopKeys + 50 {
+		from := &event{Service: "a", EventType: fmt.Sprintf("a.type.v%d", i)}
+		to := &event{Service: "b", EventType: "b.done.v1"}
+		fl.observeChain(analysis{Hops: []hop{{From: from, To: to, Latency: time.Second}}}, "", nil)
+	}
+	r := fl.report(t0)
+	if len(r.Hops) != maxHopKeys+1 {
+		t.Fatalf("hops = %d, want %d + one other", len(r.Hops), maxHopKeys)
+	}
+	if r.Hops[0].FromType != otherLabel || r.Hops[0].Count != 50 {
+		t.Errorf("first hop = %+v, want the 50 hops beyond the bound as other", r.Hops[0])
 	}
 }
