@@ -3,8 +3,11 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TestInvalidFiles: every testdata/invalid-*.yaml fails with its exact
@@ -85,4 +88,49 @@ func TestFileOverridesDefaults(t *testing.T) {
 	if c.Log.Level != "info" || c.Kafka.ClientID != "eventwatch" {
 		t.Fatalf("defaults of unset keys lost: %+v", c)
 	}
+}
+
+// TestReferenceConfigIsDefaults: docs/reference-config.yaml loads, and
+// every key it sets has the default value (compared through YAML, so
+// compiled regexes and other unexported state do not matter).
+func TestReferenceConfigIsDefaults(t *testing.T) {
+	ref, err := Load(filepath.Join("..", "..", "docs", "reference-config.yaml"))
+	if err != nil {
+		t.Fatalf("load reference: %v", err)
+	}
+	def, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := mustYAML(t, ref), mustYAML(t, def)
+	if got != want {
+		t.Fatalf("reference config differs from the defaults:\n--- reference\n%s\n--- defaults\n%s", got, want)
+	}
+	// Every section of Config appears in the reference.
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "reference-config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range topLevelKeys() {
+		if !strings.Contains(string(data), "\n"+key+":") {
+			t.Errorf("reference config lacks the %s section", key)
+		}
+	}
+}
+
+func mustYAML(t *testing.T, v any) string {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func topLevelKeys() []string {
+	var keys []string
+	for k := range yamlFields(reflect.TypeFor[Config]()) {
+		keys = append(keys, k)
+	}
+	return keys
 }
