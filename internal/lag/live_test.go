@@ -3,13 +3,16 @@ package lag_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // consume joins group with a member that reads n records from topic and
@@ -109,5 +112,50 @@ func TestRunPublishesUntilCancelled(t *testing.T) {
 	}
 	if g, ok := c.Snapshot().Group("g"); !ok || g.LagRecords != 2 {
 		t.Fatalf("group g = %+v, want lag 2", g)
+	}
+}
+
+// TestClassicDescribeNotFoundFallsBack makes the cluster behave like real
+// Kafka 4.x towards a KIP-848 group listed as classic: DescribeGroups
+// answers GROUP_ID_NOT_FOUND. The collector must describe it again with
+// ConsumerGroupDescribe and still report its members and lag.
+func TestClassicDescribeNotFoundFallsBack(t *testing.T) {
+	f := newFixture(t, map[string]int32{"events": 1})
+	f.produce("events", 0, 4)
+	f.consume("ng", "events", 4, kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
+	f.produce("events", 0, 2)
+	f.cluster.ControlKey(kmsg.ListGroups.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		f.cluster.KeepControl()
+		req := kr.(*kmsg.ListGroupsRequest)
+		resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
+		resp.Version = req.Version
+		if len(req.TypesFilter) == 1 && req.TypesFilter[0] == "classic" {
+			g := kmsg.NewListGroupsResponseGroup()
+			g.Group, g.ProtocolType, g.GroupState, g.GroupType = "ng", "consumer", "Stable", "classic"
+			resp.Groups = append(resp.Groups, g)
+		}
+		return resp, nil, true
+	})
+	var describedClassic atomic.Bool
+	f.cluster.ControlKey(kmsg.DescribeGroups.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		f.cluster.KeepControl()
+		describedClassic.Store(true)
+		req := kr.(*kmsg.DescribeGroupsRequest)
+		resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+		resp.Version = req.Version
+		for _, name := range req.Groups {
+			g := kmsg.NewDescribeGroupsResponseGroup()
+			g.Group, g.ErrorCode = name, kerr.GroupIDNotFound.Code
+			resp.Groups = append(resp.Groups, g)
+		}
+		return resp, nil, true
+	})
+	c, _ := f.collector(testConfig(), lag.Expectations{})
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	g, ok := c.Snapshot().Group("ng")
+	if !describedClassic.Load() || !ok || g.Protocol != lag.ProtocolConsumer || g.Members != 1 || g.LagRecords != 2 || g.Error != "" {
+		t.Fatalf("ng = %+v (DescribeGroups asked: %v), want consumer protocol, 1 member, lag 2", g, describedClassic.Load())
 	}
 }

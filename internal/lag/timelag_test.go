@@ -129,3 +129,35 @@ func TestSeededTable(t *testing.T) {
 		t.Fatalf("lag with a future timestamp = %v, want 0", got)
 	}
 }
+
+// FuzzOffsetTable feeds arbitrary polls (end offset steps and time steps)
+// and checks the invariants of lagSeconds for every committed offset: never
+// negative, 0 exactly at or past the end, and monotone (an older offset is
+// never less behind than a newer one).
+func FuzzOffsetTable(f *testing.F) {
+	f.Add([]byte{10, 1, 0, 1, 200, 5, 0, 9, 3, 1}, uint8(8))
+	f.Add([]byte{0, 0, 0, 0}, uint8(2))
+	f.Add([]byte{255, 255, 1, 1, 255, 1}, uint8(3))
+	f.Fuzz(func(t *testing.T, steps []byte, size uint8) {
+		tab := newOffsetTable(int(size%64) + 2)
+		var end int64
+		now := t0
+		for i := 0; i+1 < len(steps); i += 2 {
+			end += int64(steps[i]) - 20 // may go back: a reset
+			end = max(end, 0)
+			now = now.Add(time.Duration(steps[i+1]) * time.Second)
+			tab.add(end, now)
+		}
+		prev := math.Inf(1)
+		for c := int64(0); c <= end+2; c++ {
+			got := tab.lagSeconds(c, now)
+			if math.IsNaN(got) {
+				continue
+			}
+			if got < 0 || (c >= end && got != 0) || got > prev+1e-9 {
+				t.Fatalf("lagSeconds(%d) = %v (previous %v, end %d, table %v %v)", c, got, prev, end, tab.offs, tab.times)
+			}
+			prev = got
+		}
+	})
+}
