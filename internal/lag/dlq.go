@@ -27,10 +27,11 @@ func dlqBase(patterns []string, topic string) (string, bool) {
 }
 
 // buildDLQs finds the dead-letter topics among the topics in the state and
-// computes their depth, size, growth and retention. The source topic is the
-// base name when such a topic exists; the source service comes from
-// Expectations.ServiceOfTopic for that topic, else it is the base name (the
-// `service.deadletter` convention).
+// computes their depth, size, growth and retention. When a topic named like
+// the base exists, it is the source topic and the source service is
+// Expectations.ServiceOfTopic of it, or its first dot-separated segment;
+// otherwise the base name is the source service (the `service.deadletter`
+// convention of standards/002).
 func (c *Collector) buildDLQs() []DLQ {
 	st := c.state
 	var out []DLQ
@@ -42,8 +43,9 @@ func (c *Collector) buildDLQs() []DLQ {
 		d := DLQ{Topic: topic, SourceService: base, RetentionSeconds: ts.retention}
 		if _, exists := st.topics[base]; exists && base != topic {
 			d.SourceTopic = base
-			if svc := c.exp.serviceOf(base); svc != "" {
-				d.SourceService = svc
+			d.SourceService = c.exp.serviceOf(base)
+			if d.SourceService == "" {
+				d.SourceService, _, _ = strings.Cut(base, ".")
 			}
 		}
 		d.DepthRecords, d.Records = dlqSize(st, ts)

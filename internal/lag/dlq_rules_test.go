@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +169,35 @@ func getJSON(t *testing.T, url string, code int, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("decode %s: %v", url, err)
+	}
+}
+
+// TestDLQSourceTopic maps a per-topic DLQ back to its topic and service.
+func TestDLQSourceTopic(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders.placed": 1, "orders.placed.dlq": 1, "billing-dlq": 1})
+	f.produce("orders.placed.dlq", 0, 2)
+	for _, tt := range []struct {
+		name    string
+		exp     lag.Expectations
+		service string
+	}{
+		{"first segment", lag.Expectations{}, "orders"},
+		{"catalog", lag.Expectations{ServiceOfTopic: func(string) string { return "checkout" }}, "checkout"},
+	} {
+		c, _ := f.collector(testConfig(), tt.exp)
+		if err := c.CollectOnce(f.ctx()); err != nil {
+			t.Fatal(err)
+		}
+		want := []lag.DLQ{
+			{Topic: "billing-dlq", SourceService: "billing"},
+			{Topic: "orders.placed.dlq", SourceService: tt.service, SourceTopic: "orders.placed", DepthRecords: 2, Records: 2},
+		}
+		got := slices.Clone(c.Snapshot().DLQs) // snapshots are immutable
+		for i := range got {
+			got[i].RetentionSeconds = 0 // kfake's default, not under test
+		}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("%s: DLQs = %+v\nwant %+v", tt.name, got, want)
+		}
 	}
 }
