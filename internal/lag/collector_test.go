@@ -1,9 +1,13 @@
 package lag_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestLagMatchesCommits(t *testing.T) {
@@ -49,6 +53,37 @@ func TestLagMatchesCommits(t *testing.T) {
 		}
 		if len(g.Topics) != len(f.commits[group]) || g.LagRecords != sum {
 			t.Errorf("%s: %d topics lag %d, want %d topics lag %d", group, len(g.Topics), g.LagRecords, len(f.commits[group]), sum)
+		}
+	}
+}
+
+// TestCompactedTopic: compaction removes records but not offsets, so lag on
+// a compacted topic is still end - committed, and topic.retention does not
+// apply to it.
+func TestCompactedTopic(t *testing.T) {
+	f := newFixture(t, nil)
+	f.createTopic("users.state", 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact"), "retention.ms": kadm.StringPtr("1000")})
+	recs := make([]*kgo.Record, 30)
+	for i := range recs {
+		recs[i] = &kgo.Record{Topic: "users.state", Key: fmt.Appendf(nil, "user-%d", i%3), Value: fmt.Appendf(nil, "v%d", i)}
+	}
+	if err := f.cl.ProduceSync(f.ctx(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	f.produced["users.state"][0] = 30
+	f.cluster.Compact()
+	f.commit("profile", map[string]map[int32]int64{"users.state": {0: 7}})
+	c, _ := f.collector(testConfig(), lag.Expectations{MinRetention: 7 * 24 * time.Hour})
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	snap := c.Snapshot()
+	if g, _ := snap.Group("profile"); g.LagRecords != 23 {
+		t.Fatalf("lag on the compacted topic = %d, want 30 - 7", g.LagRecords)
+	}
+	for _, v := range snap.Violations {
+		if v.Resource == "users.state" {
+			t.Errorf("compacted topic reported: %+v", v)
 		}
 	}
 }
