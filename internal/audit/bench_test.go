@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -248,4 +249,60 @@ func TestBenchEventSize(t *testing.T) {
 			t.Errorf("%s bench event is %d bytes (id at %d), want ~1 KiB", p, len(v), at)
 		}
 	}
+}
+
+// BenchmarkRatioVsBaseline alternates batches of Check (200 events) and of
+// the generic baseline (20 events) on one locked OS thread and charges each
+// batch the thread's CPU time, so both sides see the same machine load;
+// it reports both throughputs and their ratio ("x-baseline"). GC work the
+// baseline's allocations cause on other threads is not charged to it, so
+// the ratio is conservative.
+func BenchmarkRatioVsBaseline(b *testing.B) {
+	for _, profile := range BuiltinProfiles() {
+		b.Run(profile, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			e := newTestEngine(b, profile)
+			sch := compileBaseline(b, envelopeSchemas[profile])
+			v, at := benchEvent(profile)
+			rec := Record{Topic: map[string]string{"huleedu": "huleedu.dev.essaylifecycle.essay", "authorworks": "content"}[profile],
+				Key: []byte("k"), Value: v, Timestamp: testNow}
+			var ours, base time.Duration
+			n := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := threadCPU()
+				for k := 0; k < 200; k++ {
+					n++
+					setID(v, at, n)
+					e.Check(&rec)
+				}
+				t1 := threadCPU()
+				for k := 0; k < 20; k++ {
+					n++
+					setID(v, at, n)
+					inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(v))
+					if err != nil || sch.Validate(inst) != nil {
+						b.Fatal("baseline rejected the event")
+					}
+				}
+				ours, base = ours+t1-t0, base+threadCPU()-t1
+			}
+			oursMBs := float64(b.N) * 200 * float64(len(v)) / ours.Seconds() / 1e6
+			baseMBs := float64(b.N) * 20 * float64(len(v)) / base.Seconds() / 1e6
+			b.ReportMetric(oursMBs, "check-cpu-MB/s")
+			b.ReportMetric(baseMBs, "baseline-cpu-MB/s")
+			b.ReportMetric(oursMBs/baseMBs, "x-baseline")
+		})
+	}
+}
+
+// threadCPU is the CPU time of the calling OS thread (RUSAGE_THREAD).
+func threadCPU() time.Duration {
+	const rusageThread = 1
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,7 +13,7 @@ type evalCtx struct {
 	res    *Result
 	ts     *topicSettings
 	s      *scanner
-	now    time.Time
+	now    time.Time // Options.Now(), read lazily (see clock)
 	valid  bool   // the value is a valid JSON object
 	inner  []byte // the buffer the envelope fields index (the value, or a DLQ's original event)
 	tsErr  string // why the timestamp did not parse, when it did not
@@ -42,7 +42,7 @@ func (c *evalCtx) report(i int, field, msg string) {
 		return
 	}
 	for _, w := range c.ts.waivers[i] {
-		if w.Active(c.now) {
+		if w.Active(c.clock()) {
 			return
 		}
 	}
@@ -254,6 +254,14 @@ func (c *evalCtx) fillTime() {
 func (c *evalCtx) refTime() time.Time {
 	if !c.rec.Timestamp.IsZero() {
 		return c.rec.Timestamp
+	}
+	return c.clock()
+}
+
+// clock returns Options.Now(), calling it at most once per record.
+func (c *evalCtx) clock() time.Time {
+	if c.now.IsZero() {
+		c.now = c.e.opts.Now()
 	}
 	return c.now
 }

@@ -16,7 +16,7 @@ const dupShards = 16
 // rate exceeds maxIDs per window) and at most two.
 //
 // Error rates: a false positive needs two different ids with the same
-// 64-bit FNV-1a hash: about n/2^64 per lookup with n ids remembered (under
+// 64-bit hash: about n/2^64 per lookup with n ids remembered (under
 // 1e-13 at a million ids). A false negative is a duplicate arriving after
 // its id was rotated out: older than two windows always, older than one
 // window possibly, or sooner when more than maxIDs ids arrive per window.
@@ -37,9 +37,10 @@ func newDupWindow(window time.Duration, maxIDs int) *dupWindow {
 	return &dupWindow{window: window, perGen: max(1, maxIDs/(2*dupShards))}
 }
 
-// seen records id and reports whether it was already remembered.
-func (d *dupWindow) seen(id string, now time.Time) bool {
-	h := hashString(fnvOffset, id) | 1
+// seen records id (its bytes as written in the event) and reports whether
+// it was already remembered.
+func (d *dupWindow) seen(id []byte, now time.Time) bool {
+	h := fmix64(hashBytes(fnvOffset, id)) | 1
 	s := &d.shards[(h>>32)%dupShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,4 +111,15 @@ func (s *idSet) add(h uint64) {
 			return
 		}
 	}
+}
+
+// fmix64 is MurmurHash3's finalizer: it spreads every input bit over the
+// output so table indexes (low bits) and shards (high bits) are uniform.
+func fmix64(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
 }

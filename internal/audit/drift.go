@@ -136,7 +136,7 @@ func (s *typeShape) learning() bool { return s.frozen.Load() == nil }
 
 // learnFrom adds one event's entries (with paths) to the learning state and
 // freezes the reference after learn events.
-func (s *typeShape) learnFrom(entries []shapeEntry, learn int) {
+func (s *typeShape) learnFrom(entries []shapeEntry, paths []string, learn int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.frozen.Load() != nil {
@@ -144,10 +144,10 @@ func (s *typeShape) learnFrom(entries []shapeEntry, learn int) {
 	}
 	s.seen++
 	counted := make(map[uint64]bool, len(entries))
-	for _, e := range entries {
+	for i, e := range entries {
 		st := s.stats[e.hash]
 		if st == nil {
-			st = &pathStat{path: e.path, inArray: e.inArray}
+			st = &pathStat{path: paths[i], inArray: e.inArray}
 			s.stats[e.hash] = st
 		}
 		st.kinds |= kindBit(e.kind)

@@ -151,7 +151,7 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 	}()
 	st.res = Result{Size: len(rec.Value)}
 	c := &st.c
-	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), now: e.opts.Now(), s: &st.s}
+	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s}
 	c.scan()
 	class := c.class()
 	for i, r := range recordRules {

@@ -5,6 +5,7 @@ import "strings"
 // typeVerdict is the cached naming analysis of one event type string.
 type typeVerdict struct {
 	name        string // the event type itself (interned)
+	hash        uint64 // hash of name, the first half of the drift key
 	patternOK   bool   // matches the profile's event type pattern (true when none)
 	action      string // the action segment ("" when the type has too few segments)
 	tenseOK     bool   // the action is past tense
@@ -21,7 +22,7 @@ func (e *Engine) typeVerdictFor(eventType string) *typeVerdict {
 }
 
 func analyzeType(p *Profile, t string) *typeVerdict {
-	v := &typeVerdict{name: t, patternOK: p.eventType == nil || p.eventType.MatchString(t)}
+	v := &typeVerdict{name: t, hash: hashString(fnvOffset, t), patternOK: p.eventType == nil || p.eventType.MatchString(t)}
 	if p.typeVer != nil {
 		if m := p.typeVer.FindStringSubmatch(t); m != nil {
 			v.typeVersion = m[1]

@@ -8,16 +8,17 @@ var ruleDrift = recordRule{
 }
 
 func checkDrift(c *evalCtx) {
-	if c.res.EventType == "" || c.s.fields[roleData].kind != kindObject {
+	if c.verdct == nil || c.s.fields[roleData].kind != kindObject {
 		return
 	}
-	key := hashString(hashByte(hashString(fnvOffset, c.res.EventType), 0), normalizeVersion(c.res.Version))
+	key := hashString(hashByte(c.verdct.hash, 0), normalizeVersion(c.res.Version))
 	sh := c.e.drift.shapeFor(key)
 	if sh == nil {
 		return
 	}
 	if sh.learning() {
-		sh.learnFrom(c.s.shapeWithPaths(c.raw(roleData)), c.e.drift.learn)
+		entries, paths := c.s.shapeWithPaths(c.raw(roleData))
+		sh.learnFrom(entries, paths, c.e.drift.learn)
 		return
 	}
 	base := c.e.p.fields[roleData].path

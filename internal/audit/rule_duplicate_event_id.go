@@ -7,8 +7,10 @@ var ruleDuplicate = recordRule{
 	check: checkDuplicate,
 }
 
+// checkDuplicate keeps the window on record time (the Kafka timestamp, or
+// now for bare events), so replays and backfills are judged as produced.
 func checkDuplicate(c *evalCtx) {
-	if c.res.EventID == "" || !c.e.dups.seen(c.res.EventID, c.now) {
+	if c.res.EventID == "" || !c.e.dups.seen(c.raw(roleID), c.refTime()) {
 		return
 	}
 	f := c.e.p.fields[roleID].path

@@ -30,7 +30,7 @@ func TestRuleDuplicate(t *testing.T) {
 func TestDupWindowBounded(t *testing.T) {
 	d := newDupWindow(0, 64)
 	for i := 0; i < 10000; i++ {
-		d.seen(fmt.Sprint("id-", i), testNow)
+		d.seen([]byte(fmt.Sprint("id-", i)), testNow)
 	}
 	total := 0
 	for i := range d.shards {
@@ -39,7 +39,7 @@ func TestDupWindowBounded(t *testing.T) {
 	if total > 64+2*dupShards {
 		t.Fatalf("remembered %d ids, bound is 64", total)
 	}
-	if !d.seen("id-9999", testNow) {
+	if !d.seen([]byte("id-9999"), testNow) {
 		t.Fatal("most recent id forgotten")
 	}
 }

@@ -38,7 +38,6 @@ type shapeEntry struct {
 	hash    uint64
 	kind    byte
 	inArray bool
-	path    string // dotted path, recorded only while learning (scanner.wantPaths)
 }
 
 // unknownRef is an unknown envelope field found while scanning.
@@ -82,8 +81,10 @@ type scanner struct {
 	blob    *blobParams
 	blobMin int
 	scratch []byte
-	// wantPaths makes noteShape record path strings (drift learning).
+	// wantPaths makes the walk record each shape entry's path in paths
+	// (drift learning).
 	wantPaths bool
+	paths     []string
 }
 
 func (s *scanner) reset(buf []byte, blob *blobParams, blobMin int) {
@@ -268,8 +269,8 @@ func appendInt(b []byte, n int) []byte {
 
 // shapeWithPaths re-scans a data object recording path strings, for drift
 // learning. The scanner's envelope state is kept.
-func (s *scanner) shapeWithPaths(data []byte) []shapeEntry {
+func (s *scanner) shapeWithPaths(data []byte) ([]shapeEntry, []string) {
 	sub := scanner{buf: data, wantPaths: true}
 	sub.walk(loc{hash: fnvOffset})
-	return sub.shape
+	return sub.shape, sub.paths
 }

@@ -75,11 +75,7 @@ func (s *scanner) refNoteShape(l loc, kind byte) {
 	if l.dd == 0 || len(s.shape) >= maxShapeEntries {
 		return
 	}
-	e := shapeEntry{hash: l.hash, kind: kind, inArray: l.arr}
-	if s.wantPaths {
-		e.path = s.pathString(s.depth, true)
-	}
-	s.shape = append(s.shape, e)
+	s.shape = append(s.shape, shapeEntry{hash: l.hash, kind: kind, inArray: l.arr})
 }
 
 func (s *scanner) refEnter() bool {

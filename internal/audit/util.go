@@ -114,6 +114,14 @@ func hex4(b []byte, i int) rune {
 	return r
 }
 
+// hexDigit marks the hexadecimal digits.
+var hexDigit = func() (t [256]bool) {
+	for _, c := range []byte("0123456789abcdefABCDEF") {
+		t[c] = true
+	}
+	return t
+}()
+
 // isUUID reports whether s is a canonical 8-4-4-4-12 hex UUID.
 func isUUID[T string | []byte](s T) bool {
 	if len(s) != 36 {
@@ -126,7 +134,7 @@ func isUUID[T string | []byte](s T) bool {
 				return false
 			}
 		default:
-			if !isHex(s[i]) {
+			if !hexDigit[s[i]] {
 				return false
 			}
 		}

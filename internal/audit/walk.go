@@ -205,11 +205,10 @@ func (s *scanner) noteShapeAt(l loc, kind byte, depth int) {
 	if l.hash == 0 || l.dd == 0 || len(s.shape) >= maxShapeEntries {
 		return
 	}
-	e := shapeEntry{hash: l.hash, kind: kind, inArray: l.arr}
+	s.shape = append(s.shape, shapeEntry{hash: l.hash, kind: kind, inArray: l.arr})
 	if s.wantPaths {
-		e.path = s.pathString(depth, true)
+		s.paths = append(s.paths, s.pathString(depth, true))
 	}
-	s.shape = append(s.shape, e)
 }
 
 func skipWSAt(buf []byte, i int) int {
