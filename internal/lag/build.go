@@ -21,7 +21,7 @@ func (c *Collector) buildGroups(cy *cycle) []GroupLag {
 	for _, g := range names {
 		info, gs := cy.groups[g], st.groups[g]
 		if !cy.fetched[g] || gs == nil {
-			out = append(out, c.staleGroup(g, info, gs))
+			out = append(out, c.staleGroup(g, info, gs, cy.failed[g]))
 			continue
 		}
 		gs.info = info
@@ -37,7 +37,7 @@ func (c *Collector) buildGroups(cy *cycle) []GroupLag {
 }
 
 // staleGroup is the view of a group whose offsets were not fetched.
-func (c *Collector) staleGroup(g string, info *groupInfo, gs *groupState) GroupLag {
+func (c *Collector) staleGroup(g string, info *groupInfo, gs *groupState, fetchErr error) GroupLag {
 	gl := GroupLag{Group: g, LagSeconds: Seconds(math.NaN())}
 	if gs != nil && gs.last != nil {
 		gl = *gs.last
@@ -49,6 +49,9 @@ func (c *Collector) staleGroup(g string, info *groupInfo, gs *groupState) GroupL
 		if info.err != nil {
 			gl.Error = info.err.Error()
 		}
+	}
+	if fetchErr != nil {
+		gl.Error = fetchErr.Error()
 	}
 	if gl.Why == "" {
 		gl.Why = "no data yet: " + gl.Error

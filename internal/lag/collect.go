@@ -32,7 +32,8 @@ type cycle struct {
 
 	mu      sync.Mutex
 	groups  map[string]*groupInfo
-	fetched map[string]bool // groups whose offsets were fetched this cycle
+	fetched map[string]bool  // groups whose offsets were fetched this cycle
+	failed  map[string]error // groups whose offsets could not be fetched, and why
 	errs    []string
 }
 
@@ -285,9 +286,13 @@ func (c *Collector) fetchOffsets(ctx context.Context, cy *cycle, groups []string
 		r, ok := fetched[g]
 		if !ok || r.Err != nil {
 			failed++
+			err := fmt.Errorf("fetch offsets of group %q: %w", g, orMissing(r.Err))
 			if first == nil {
-				first = fmt.Errorf("fetch offsets of group %q: %w", g, orMissing(r.Err))
+				first = err
 			}
+			cy.mu.Lock()
+			cy.failed[g] = err
+			cy.mu.Unlock()
 			continue
 		}
 		c.fold(cy, g, r.Fetched)

@@ -110,7 +110,8 @@ func (c *Collector) Snapshot() *Snapshot { return c.snap.Load() }
 func (c *Collector) CollectOnce(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cy := &cycle{ctx: ctx, at: time.Now(), groups: map[string]*groupInfo{}, fetched: map[string]bool{}}
+	cy := &cycle{ctx: ctx, at: time.Now(), groups: map[string]*groupInfo{},
+		fetched: map[string]bool{}, failed: map[string]error{}}
 	c.state.begin(cy.at)
 	classic, consumer := c.fetchCluster(ctx, cy)
 	tCluster := time.Since(cy.at)
