@@ -311,7 +311,7 @@ func trCheckStitching(t *testing.T, r trace.Report, recs []trEvent) {
 			t.Fatalf("relay broke the chain: %+v vs %+v", e, recs[0])
 		}
 	}
-	if len(r.Pathways) != 1 || r.Pathways[0].Hops != 2 || r.Pathways[0].Chains != 1 {
+	if len(r.Pathways) != 1 || r.Pathways[0].Hops != 2 || r.Pathways[0].Count != 1 {
 		t.Fatalf("pathways = %+v, want one chain of 2 hops", r.Pathways)
 	}
 	if got, want := r.Pathways[0].Latency.Max, recs[2].at.Sub(recs[0].at).Seconds(); !trSame(got, want) {

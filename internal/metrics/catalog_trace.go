@@ -7,11 +7,11 @@ var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 // Trace stitching and OTLP export metrics (owned by internal/trace).
 var (
 	HopLatency = define(Spec{Name: "eventwatch_hop_latency_seconds", Kind: Histogram, Area: "trace",
-		Help:    "Time between an event and the next event of the same chain, by publishing service of each (from event time, else record time).",
+		Help:    "Time from an event to the event it caused in the same chain (a hop), by publishing service of each (from event time, else record time).",
 		Labels:  []string{"from_service", "to_service"},
 		Buckets: latencyBuckets})
 	PathwayLatency = define(Spec{Name: "eventwatch_pathway_latency_seconds", Kind: Histogram, Area: "trace",
-		Help:    "End-to-end time from the first to the last event of a closed chain, by pathway (the services in order, joined by '>').",
+		Help:    "End-to-end time of a flow (a root-to-leaf path of a closed chain), from its first to its last event, by pathway (the services in order, joined by '>').",
 		Labels:  []string{"pathway"},
 		Buckets: latencyBuckets})
 	PropagationEvents = define(Spec{Name: "eventwatch_propagation_events_total", Kind: Counter, Area: "trace",

@@ -56,18 +56,17 @@ func (c *chain) has(id string) bool {
 	return id != "" && ok
 }
 
-// upstream returns the latest event ordered at or before e, or nil.
+// upstream returns the event of the chain that most likely caused e (see
+// upstreamOf), or nil; e must be in the chain.
 func (c *chain) upstream(e *event) *event {
-	var best *event
-	for _, o := range c.events {
-		if o == e || after(o, e) {
-			continue
-		}
-		if best == nil || after(o, best) {
-			best = o
+	evs := c.sorted()
+	up := upstreams(evs)
+	for i, o := range evs {
+		if o == e && up[i] >= 0 {
+			return evs[up[i]]
 		}
 	}
-	return best
+	return nil
 }
 
 // sorted returns the chain's events by event time, then record time, then

@@ -46,7 +46,7 @@ type Config struct {
 // OTEL_EXPORTER_OTLP_* environment variables (endpoint, headers, insecure,
 // protocol, timeout), then to the SDK defaults.
 type OTLPConfig struct {
-	Enabled     bool              `yaml:"enabled"`      // export a span per sampled event
+	Enabled     bool              `yaml:"enabled"`      // export a span per sampled event; false: OTEL_TRACES_EXPORTER=otlp switches it on
 	Protocol    string            `yaml:"protocol"`     // grpc or http; empty: OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, else grpc
 	Endpoint    string            `yaml:"endpoint"`     // host:port or URL; empty: OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT
 	Insecure    *bool             `yaml:"insecure"`     // plaintext instead of TLS; unset: OTEL_EXPORTER_OTLP_INSECURE or URL scheme
@@ -70,9 +70,13 @@ func (c *Config) SetDefaults() {
 	c.OTLP.SetDefaults()
 }
 
-// SetDefaults fills every zero field with its default; the protocol comes
-// from the environment when the config leaves it empty.
+// SetDefaults fills every zero field with its default. The environment
+// fills what the config leaves empty: the protocol, and export is switched
+// on by OTEL_TRACES_EXPORTER=otlp (the OpenTelemetry SDK convention).
 func (c *OTLPConfig) SetDefaults() {
+	if !c.Enabled && exporterFromEnv() {
+		c.Enabled = true
+	}
 	if c.Protocol == "" {
 		c.Protocol = protocolFromEnv()
 	}
@@ -124,6 +128,16 @@ func (c *OTLPConfig) validate(path string) []error {
 		}
 	}
 	return errs
+}
+
+// exporterFromEnv reports whether OTEL_TRACES_EXPORTER names otlp.
+func exporterFromEnv() bool {
+	for _, name := range strings.Split(os.Getenv("OTEL_TRACES_EXPORTER"), ",") {
+		if strings.TrimSpace(name) == "otlp" {
+			return true
+		}
+	}
+	return false
 }
 
 // protocolFromEnv maps OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (or the general

@@ -88,3 +88,17 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		t.Fatalf("New = %v, want an error naming trace.max_pathways", err)
 	}
 }
+
+func TestConfigEnabledFromEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want bool
+	}{{"", false}, {"none", false}, {"otlp", true}, {"console, otlp", true}} {
+		t.Setenv("OTEL_TRACES_EXPORTER", tc.env)
+		var c OTLPConfig
+		c.SetDefaults()
+		if c.Enabled != tc.want {
+			t.Errorf("OTEL_TRACES_EXPORTER=%q: enabled %v, want %v", tc.env, c.Enabled, tc.want)
+		}
+	}
+}

@@ -18,13 +18,17 @@
 // envelope) trace id; an event that links two open chains merges them. A
 // chain stays open until Config.Window has passed since its last event
 // arrived; then its events are ordered (event time, then record time, then
-// arrival), each consecutive pair is a hop (from service/event type to
-// service/event type, latency from event times, else record times), the
-// sequence of services is its pathway ("a>b>c"), and the first-to-last
-// latency is the pathway's latency. A chain is broken where a service
-// publishes an event that drops or replaces the correlation id or the real
-// trace id of the events before it (reasons correlation_dropped,
-// correlation_replaced, trace_dropped, trace_replaced).
+// arrival) and each event's upstream — the event that caused it — is
+// inferred: an earlier event of the same trace, else the cause of an earlier
+// sibling (same service and event type: fan-out), else for a traced event an
+// untraced one, else any earlier event, each time preferring another
+// service. Each (upstream, event) pair is a hop (from service/event type to
+// service/event type, latency from event times, else record times); each
+// root-to-leaf path is a flow whose sequence of services is its pathway
+// ("a>b>c") and whose first-to-last latency is the pathway's latency. A
+// chain is broken where a service publishes an event that drops or replaces
+// the correlation id or the real trace id of its upstream (reasons
+// correlation_dropped, correlation_replaced, trace_dropped, trace_replaced).
 //
 // # Bounds and partial failure
 //

@@ -22,19 +22,20 @@ type Report struct {
 	GeneratedAt  time.Time            `json:"generated_at"`
 	OpenChains   int                  `json:"open_chains"`   // chains in the window now
 	ClosedChains uint64               `json:"closed_chains"` // chains closed and analysed since start
-	Pathways     []PathwayStats       `json:"pathways"`      // most chains first
+	Pathways     []PathwayStats       `json:"pathways"`      // most flows first
 	Hops         []HopStats           `json:"hops"`          // most hops first
 	Propagation  []ServicePropagation `json:"propagation"`   // by service name
 	BrokenChains []BrokenChain        `json:"broken_chains"` // worst first (most breaks, then newest)
 }
 
-// PathwayStats describes the chains that took one pathway.
+// PathwayStats describes the flows that took one pathway. A flow is a
+// root-to-leaf path of a closed chain: a chain that fans out has several.
 type PathwayStats struct {
 	Pathway  string      `json:"pathway"`  // services joined by '>' ("other" beyond max_pathways)
 	Services []string    `json:"services"` // the pathway's services in order
-	Hops     int         `json:"hops"`     // hops per chain (services - 1)
-	Chains   uint64      `json:"chains"`   // closed chains that took it
-	Latency  Percentiles `json:"latency"`  // end-to-end, over the most recent chains
+	Hops     int         `json:"hops"`     // hops per flow (services - 1)
+	Count    uint64      `json:"count"`    // flows that took it
+	Latency  Percentiles `json:"latency"`  // first to last event, over the most recent flows
 }
 
 // HopStats describes the hops from one (service, event type) to another.
@@ -71,7 +72,7 @@ type BrokenChain struct {
 	ClosedAt      time.Time  `json:"closed_at"`
 	CorrelationID string     `json:"correlation_id,omitempty"`
 	TraceID       string     `json:"trace_id"`
-	Pathway       string     `json:"pathway"`
+	Pathways      []string   `json:"pathways"` // of its root-to-leaf flows
 	Breaks        []Break    `json:"breaks"`
 	Events        []EventRef `json:"events"` // in order
 }
@@ -94,6 +95,7 @@ type EventRef struct {
 	CorrelationID string    `json:"correlation_id,omitempty"`
 	TraceID       string    `json:"trace_id,omitempty"`
 	Context       Origin    `json:"context"`
+	Upstream      int       `json:"upstream"` // index of the event that caused it; -1 for the first
 	EventTime     time.Time `json:"event_time,omitzero"`
 	RecordTime    time.Time `json:"record_time,omitzero"`
 }
@@ -125,7 +127,7 @@ func (r *ring) percentiles() Percentiles {
 
 type pathwayAgg struct {
 	services []string
-	chains   uint64
+	count    uint64
 	lat      ring
 }
 
@@ -176,22 +178,23 @@ func (f *flows) observeEvent(service string, corr, trace bool) {
 	}
 }
 
-// observeChain records a closed chain under its (bounded) pathway label.
-func (f *flows) observeChain(a analysis, pathway string, broken *BrokenChain) {
+// observeChain records a closed chain: each root-to-leaf path under its
+// (bounded) pathway label, given in labels, and each hop.
+func (f *flows) observeChain(a analysis, labels []string, broken *BrokenChain) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closed++
-	if len(a.Hops) > 0 {
-		p := f.pathways[pathway]
-		if p == nil {
-			p = &pathwayAgg{services: slices.Clone(a.Services)}
-			if pathway == otherLabel {
-				p.services = nil
+	for i, p := range a.Paths {
+		agg := f.pathways[labels[i]]
+		if agg == nil {
+			agg = &pathwayAgg{services: slices.Clone(p.Services)}
+			if labels[i] == otherLabel {
+				agg.services = nil
 			}
-			f.pathways[pathway] = p
+			f.pathways[labels[i]] = agg
 		}
-		p.chains++
-		p.lat.add(a.Latency)
+		agg.count++
+		agg.lat.add(p.Latency)
 	}
 	for _, h := range a.Hops {
 		agg := f.hop(hopKey{h.From.Service, h.From.EventType, h.To.Service, h.To.EventType})
@@ -253,11 +256,11 @@ func (f *flows) report(now time.Time) Report {
 	}
 	for name, p := range f.pathways {
 		r.Pathways = append(r.Pathways, PathwayStats{Pathway: name, Services: p.services,
-			Hops: max(len(p.services)-1, 0), Chains: p.chains, Latency: p.lat.percentiles()})
+			Hops: max(len(p.services)-1, 0), Count: p.count, Latency: p.lat.percentiles()})
 	}
 	slices.SortFunc(r.Pathways, func(a, b PathwayStats) int {
-		if a.Chains != b.Chains {
-			return cmpDesc(a.Chains, b.Chains)
+		if a.Count != b.Count {
+			return cmpDesc(a.Count, b.Count)
 		}
 		return strings.Compare(a.Pathway, b.Pathway)
 	})

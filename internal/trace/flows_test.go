@@ -43,7 +43,7 @@ func TestFlowsEndpoint(t *testing.T) {
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	if r.ClosedChains != 2 || len(r.Pathways) != 2 || r.Pathways[0].Chains != 1 {
+	if r.ClosedChains != 2 || len(r.Pathways) != 2 || r.Pathways[0].Count != 1 {
 		t.Errorf("pathways = %+v", r.Pathways)
 	}
 	if len(r.BrokenChains) != 1 || r.BrokenChains[0].Breaks[0].Reason != BreakCorrelationDropped ||
@@ -78,7 +78,7 @@ func TestWorstBrokenChainsAreKept(t *testing.T) {
 	fl := newFlows(2)
 	for i, n := range []int{1, 3, 2, 1} {
 		b := BrokenChain{ClosedAt: t0.Add(time.Duration(i) * time.Second), Breaks: make([]Break, n)}
-		fl.observeChain(analysis{}, "", &b)
+		fl.observeChain(analysis{}, nil, &b)
 	}
 	r := fl.report(t0)
 	if len(r.BrokenChains) != 2 || len(r.BrokenChains[0].Breaks) != 3 || len(r.BrokenChains[1].Breaks) != 2 {
@@ -102,7 +102,7 @@ func TestHopKeysAreBounded(t *testing.T) {
 	for i := range maxHopKeys + 50 {
 		from := &event{Service: "a", EventType: fmt.Sprintf("a.type.v%d", i)}
 		to := &event{Service: "b", EventType: "b.done.v1"}
-		fl.observeChain(analysis{Hops: []hop{{From: from, To: to, Latency: time.Second}}}, "", nil)
+		fl.observeChain(analysis{Hops: []hop{{From: from, To: to, Latency: time.Second}}}, nil, nil)
 	}
 	r := fl.report(t0)
 	if len(r.Hops) != maxHopKeys+1 {

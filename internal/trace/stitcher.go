@@ -230,14 +230,14 @@ func (s *Stitcher) updateOpen() {
 	s.flows.setOpen(n)
 }
 
-// close analyses a chain and records its hops, pathway and breaks.
+// close analyses a chain and records its hops, flows and breaks.
 func (s *Stitcher) close(c *chain) {
 	a := analyse(c)
 	s.m.closed.WithLabelValues().Inc()
-	pathway := ""
-	if len(a.Hops) > 0 {
-		pathway = s.pathways.value(a.Pathway())
-		s.m.pathway.WithLabelValues(pathway).Observe(a.Latency.Seconds())
+	labels := make([]string, len(a.Paths))
+	for i, p := range a.Paths {
+		labels[i] = s.pathways.value(p.Pathway())
+		s.m.pathway.WithLabelValues(labels[i]).Observe(p.Latency.Seconds())
 	}
 	for _, h := range a.Hops {
 		s.m.hop.WithLabelValues(h.From.Service, h.To.Service).Observe(h.Latency.Seconds())
@@ -254,20 +254,25 @@ func (s *Stitcher) close(c *chain) {
 			}
 		}
 	}
-	s.flows.observeChain(a, pathway, broken)
+	s.flows.observeChain(a, labels, broken)
 }
 
 // brokenChain describes a broken chain with references to its records.
 func (s *Stitcher) brokenChain(c *chain, a analysis, at time.Time) *BrokenChain {
-	b := &BrokenChain{ClosedAt: at, TraceID: a.Trace.String(), Pathway: a.Pathway()}
+	b := &BrokenChain{ClosedAt: at, TraceID: a.Trace.String()}
 	if len(c.correlations) > 0 {
 		b.CorrelationID = c.correlations[0]
+	}
+	for _, p := range a.Paths {
+		b.Pathways = append(b.Pathways, p.Pathway())
 	}
 	for _, x := range a.Breaks {
 		b.Breaks = append(b.Breaks, Break{Service: x.Service, Reason: x.Reason, Event: x.Event})
 	}
-	for _, e := range a.Events {
-		b.Events = append(b.Events, eventRef(e))
+	for i, e := range a.Events {
+		ref := eventRef(e)
+		ref.Upstream = a.Up[i]
+		b.Events = append(b.Events, ref)
 	}
 	return b
 }

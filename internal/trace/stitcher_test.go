@@ -37,7 +37,7 @@ func TestThreeHopTraceparentFlow(t *testing.T) {
 		t.Errorf("pathway latency: count %d sum %v, want 1 and 0.4", n, sum)
 	}
 	r := f.s.Flows()
-	if len(r.Pathways) != 1 || r.Pathways[0].Pathway != pathway || r.Pathways[0].Hops != 2 || r.Pathways[0].Chains != 1 {
+	if len(r.Pathways) != 1 || r.Pathways[0].Pathway != pathway || r.Pathways[0].Hops != 2 || r.Pathways[0].Count != 1 {
 		t.Fatalf("pathways = %+v", r.Pathways)
 	}
 	if p := r.Pathways[0].Latency; p.Samples != 1 || !near(p.P50, 0.4) || !near(p.Max, 0.4) {
@@ -265,3 +265,93 @@ func TestObserveDoesNotRetainRecord(t *testing.T) {
 }
 
 var _ audit.Sink = (*Stitcher)(nil)
+
+func TestFanOutAndLoopsFollowCauses(t *testing.T) {
+	const (
+		batchT = "huleedu.batchorchestration.batch.registered.v1"
+		essT   = "huleedu.essaylifecycle.essay.spellcheck_requested.v1"
+		spellT = "huleedu.spellchecker.essay.spellcheck_completed.v1"
+		doneT  = "huleedu.essaylifecycle.essay.spellchecked.v1"
+	)
+	cases := []struct {
+		name     string
+		events   []ev
+		pathways map[string]uint64
+		hops     map[[2]string]uint64
+		breaks   int
+	}{{
+		// An untraced importer registers a batch of two essays; the essay
+		// service starts one trace per essay, the spellchecker continues each.
+		// Events interleave in time.
+		name: "fan-out into new traces",
+		events: []ev{
+			{topic: "batch", offset: 1, id: "b", typ: batchT, service: "importer", correlation: "c", at: 0},
+			{topic: "essay", offset: 1, id: "e1", typ: essT, service: "essay", correlation: "c", traceparent: tp(traceA, spanA1), at: 100 * time.Millisecond},
+			{topic: "spell", offset: 1, id: "s1", typ: spellT, service: "spell", correlation: "c", traceparent: tp(traceA, spanA2), at: 200 * time.Millisecond},
+			{topic: "essay", offset: 2, id: "e2", typ: essT, service: "essay", correlation: "c", traceparent: tp(traceB, spanA1), at: 300 * time.Millisecond},
+			{topic: "spell", offset: 2, id: "s2", typ: spellT, service: "spell", correlation: "c", traceparent: tp(traceB, spanA3), at: 700 * time.Millisecond},
+		},
+		pathways: map[string]uint64{"importer>essay>spell": 2},
+		hops:     map[[2]string]uint64{{"importer", "essay"}: 2, {"essay", "spell"}: 2},
+	}, {
+		// An orchestrator asks for a spellcheck and proceeds on the answer;
+		// no service traces.
+		name: "orchestrator loop",
+		events: []ev{
+			{topic: "batch", offset: 1, id: "b", typ: batchT, service: "batch", correlation: "c", at: 0},
+			{topic: "essay", offset: 1, id: "e1", typ: essT, service: "essay", correlation: "c", at: time.Second},
+			{topic: "spell", offset: 1, id: "s1", typ: spellT, service: "spell", correlation: "c", at: 2 * time.Second},
+			{topic: "essay", offset: 2, id: "e2", typ: doneT, service: "essay", correlation: "c", at: 3 * time.Second},
+		},
+		pathways: map[string]uint64{"batch>essay>spell>essay": 1},
+		hops:     map[[2]string]uint64{{"batch", "essay"}: 1, {"essay", "spell"}: 1, {"spell", "essay"}: 1},
+	}, {
+		// A traced batch service; the essay service starts a new trace per
+		// essay instead of continuing the batch's: two breaks, one series.
+		name: "fan-out replacing the trace",
+		events: []ev{
+			{topic: "batch", offset: 1, id: "b", typ: batchT, service: "batch", correlation: "c", traceparent: tp(traceA, spanA1), at: 0},
+			{topic: "essay", offset: 1, id: "e1", typ: essT, service: "essay", correlation: "c", traceparent: tp(traceB, spanA2), at: time.Second},
+			{topic: "essay", offset: 2, id: "e2", typ: essT, service: "essay", correlation: "c", traceparent: tp("1af7651916cd43dd8448eb211c80319c", spanA3), at: 2 * time.Second},
+		},
+		pathways: map[string]uint64{"batch>essay": 2},
+		hops:     map[[2]string]uint64{{"batch", "essay"}: 2},
+		breaks:   2,
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, Config{Window: time.Minute})
+			for _, e := range tc.events {
+				f.feed(e.record())
+			}
+			f.closeAll()
+			r := f.s.Flows()
+			got := map[string]uint64{}
+			for _, p := range r.Pathways {
+				got[p.Pathway] = p.Count
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.pathways) {
+				t.Errorf("pathways = %v, want %v", got, tc.pathways)
+			}
+			hops := map[[2]string]uint64{}
+			for _, h := range r.Hops {
+				hops[[2]string{h.From, h.To}] += h.Count
+			}
+			if fmt.Sprint(hops) != fmt.Sprint(tc.hops) {
+				t.Errorf("hops = %v, want %v", hops, tc.hops)
+			}
+			breaks := 0
+			for _, b := range r.BrokenChains {
+				breaks += len(b.Breaks)
+			}
+			if breaks != tc.breaks {
+				t.Errorf("breaks = %d, want %d: %+v", breaks, tc.breaks, r.BrokenChains)
+			}
+			if tc.breaks > 0 {
+				if n := counter(t, f.reg, "eventwatch_broken_chains_total", map[string]string{"service": "essay", "reason": BreakTraceReplaced}); n != 1 {
+					t.Errorf("broken_chains_total = %v, want 1 per chain", n)
+				}
+			}
+		})
+	}
+}
