@@ -66,6 +66,20 @@ func TestObservabilityStack(t *testing.T) {
 			return hook.has("EventwatchDLQGrowing", "firing")
 		})
 	})
+	t.Run("slow consumer fires the lag alert", func(t *testing.T) {
+		obsWaitFor(ctx, t, "EventwatchConsumerLagAboveObjective firing", func() error {
+			return obsExpectData(ctx, promAddr, `ALERTS{alertname="EventwatchConsumerLagAboveObjective",alertstate="firing"}`)
+		})
+		res, err := obsQuery(ctx, promAddr, `count by (alertname) (ALERTS{alertstate="firing"})`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("alerts firing on the demo: %s", res)
+		// The demo's DLQ is minutes old: "not drained for a day" must not fire.
+		if res, err := obsQuery(ctx, promAddr, `ALERTS{alertname="EventwatchDLQNotDrained"}`); err != nil || len(res) > 0 {
+			t.Errorf("EventwatchDLQNotDrained on a young DLQ: %s (err %v)", res, err)
+		}
+	})
 }
 
 func obsCheckDashboards(ctx context.Context, t *testing.T, prom string) {
@@ -236,6 +250,7 @@ func obsStartPrometheus(ctx context.Context, t *testing.T, bin, dir, target, am 
 	o.ForOverride = &zero
 	o.EvaluationInterval = time.Second
 	o.DLQGrowthWindow = 30 * time.Second
+	o.LagObjective = time.Second // the demo's slow consumer is seconds behind
 	rules, err := alerts.Render(o)
 	if err != nil {
 		t.Fatal(err)

@@ -98,7 +98,8 @@ func dlqRules(o Options) []Rule {
 		{
 			Alert: "EventwatchDLQNotDrained",
 			Expr: fmt.Sprintf("max by (topic, source_service) (%[1]s) >= max by (topic, source_service) (max_over_time(%[1]s[%[2]s]))\n"+
-				"and max by (topic, source_service) (min_over_time(%[1]s[%[2]s])) > 0", depth, dw),
+				"and max by (topic, source_service) (min_over_time(%[1]s[%[2]s])) > 0\n"+
+				"and max by (topic, source_service) (%[1]s offset %[2]s) > 0", depth, dw),
 			Labels: symptom("warning"),
 			Annotations: Annotations{
 				Summary: "Dead-letter topic {{ $labels.topic }} is not being drained",
