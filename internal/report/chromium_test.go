@@ -43,6 +43,8 @@ func TestHTMLInChromium(t *testing.T) {
 	st := openSQLite(t, t.TempDir())
 	c := &clock{t: mon17}
 	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(fixedCluster{}))
+	c.set(mon17.Add(-3 * 24 * time.Hour)) // a previous week to compare with
+	observeAll(a, dataset(39, 1500, c.now()))
 	for day := range 7 {
 		c.set(mon17.Add(time.Duration(day)*24*time.Hour + 12*time.Hour))
 		observeAll(a, dataset(uint64(40+day), 400+50*day, c.now()))
@@ -65,7 +67,8 @@ func TestHTMLInChromium(t *testing.T) {
 		`id="summary-compliance">` + f1(r.Summary.CompliancePct) + " %<",
 		`id="summary-checked">` + i64(r.Summary.Checked) + "<",
 		`id="summary-violations">` + i64(r.Summary.Violations) + "<",
-		"orders.dlq", "checkout-consumer",
+		"orders.dlq", "checkout-consumer", ">previous week<",
+		"previous week " + pctPtr(r.Summary.PrevCompliancePct),
 	}
 	for _, s := range r.Services {
 		want = append(want, "Service "+s.Name+": "+f1(s.CompliancePct)+" % compliant")

@@ -140,3 +140,9 @@ type WeekInfo struct {
 	Checked  int64     `json:"checked"`  // records audited in the week
 	Complete bool      `json:"complete"` // the week has ended
 }
+
+// HasPrevious reports whether the store held data for the week before, so
+// that comparisons with it mean something.
+func (r *Weekly) HasPrevious() bool {
+	return r.Summary.PrevCompliancePct != nil || r.Summary.PrevViolations > 0
+}

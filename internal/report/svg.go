@@ -85,26 +85,40 @@ func complianceChart(title string, rows []Compliance) chart {
 	return c
 }
 
-// rulesChart draws this week's and last week's violations per rule.
-func rulesChart(title string, rules []RuleTrend) chart {
+// rulesChart draws violations per rule, beside the previous week's when
+// withPrev; a rule seen with two severities is labelled with each.
+func rulesChart(title string, rules []RuleTrend, withPrev bool) chart {
 	if len(rules) > 12 {
 		rules = rules[:12]
 	}
-	c := chart{Title: title, Width: chartWidth, Height: 44 + 2*rowHeight*len(rules)}
-	c.Legend = []legend{{X: labelWidth, Y: 4, Fill: colourCurrent, Label: "this week"}, {X: labelWidth + 120, Y: 4, Fill: colourPrev, Label: "previous week"}}
+	series := 1
+	if withPrev {
+		series = 2
+	}
+	c := chart{Title: title, Width: chartWidth, Height: 34 + series*rowHeight*len(rules)}
+	c.Legend = []legend{{X: labelWidth, Y: 4, Fill: colourCurrent, Label: "this week"}}
+	if withPrev {
+		c.Legend = append(c.Legend, legend{X: labelWidth + 120, Y: 4, Fill: colourPrev, Label: "previous week"})
+	}
 	var top int64 = 1
+	seen := map[string]int{}
 	for _, r := range rules {
 		top = max(top, r.Count, r.Previous)
+		seen[r.Rule]++
 	}
 	for i, r := range rules {
-		y := 28 + float64(2*i*rowHeight)
-		c.Labels = append(c.Labels, text{X: labelWidth - 8, Y: y + 20, Text: shorten(r.Rule, 34), Align: "end"})
-		for j, v := range []int64{r.Count, r.Previous} {
+		y := 26 + float64(series*i*rowHeight)
+		label := shorten(r.Rule, 34)
+		if seen[r.Rule] > 1 {
+			label = shorten(r.Rule, 24) + " (" + r.Severity + ")"
+		}
+		c.Labels = append(c.Labels, text{X: labelWidth - 8, Y: y + 14 + float64(series-1)*10, Text: label, Align: "end"})
+		for j, v := range []int64{r.Count, r.Previous}[:series] {
 			w := barArea * float64(v) / float64(top)
 			by := y + float64(j)*(rowHeight-4)
 			fill := []string{colourCurrent, colourPrev}[j]
 			c.Bars = append(c.Bars, bar{X: labelWidth, Y: by, W: w, H: rowHeight - 8, Fill: fill, Value: i64(v),
-				VX: labelWidth + w + 6, VY: by + 13, Tip: fmt.Sprintf("%s: %d", r.Rule, v)})
+				VX: labelWidth + w + 6, VY: by + 13, Tip: fmt.Sprintf("%s (%s): %d", r.Rule, r.Severity, v)})
 		}
 	}
 	return c
