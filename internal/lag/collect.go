@@ -32,8 +32,9 @@ type cycle struct {
 
 	mu      sync.Mutex
 	groups  map[string]*groupInfo
-	fetched map[string]bool  // groups whose offsets were fetched this cycle
-	failed  map[string]error // groups whose offsets could not be fetched, and why
+	commits map[string]groupCommits // committed offsets by group, until folded
+	fetched map[string]bool         // groups whose offsets were fetched this cycle
+	failed  map[string]error        // groups whose offsets could not be fetched, and why
 	errs    []string
 }
 
@@ -64,10 +65,11 @@ func (c *Collector) fail(cy *cycle, req string, err error) {
 	c.log.Warn("admin request failed", "request", req, "err", err)
 }
 
-// fetchCluster runs the cluster-wide requests of a cycle concurrently:
-// metadata, start and end offsets of every topic, topic configs and the
-// group listings. It returns the listed groups by protocol.
-func (c *Collector) fetchCluster(ctx context.Context, cy *cycle) (classic, consumer []string) {
+// fetchAll runs the requests of a cycle: metadata and topic configs, the
+// start and end offsets of every topic, and — as soon as the groups are
+// listed, without waiting for the rest — the group describes and offset
+// fetches.
+func (c *Collector) fetchAll(ctx context.Context, cy *cycle) {
 	var eg errgroup.Group
 	eg.Go(func() error {
 		meta, err := c.adm.Metadata(ctx)
@@ -87,6 +89,17 @@ func (c *Collector) fetchCluster(ctx context.Context, cy *cycle) (classic, consu
 		cy.ends = c.listOffsets(ctx, cy, "list_end_offsets", c.adm.ListEndOffsets)
 		return nil
 	})
+	eg.Go(func() error {
+		classic, consumer := c.listAllGroups(ctx, cy)
+		c.fetchGroups(ctx, cy, classic, consumer)
+		return nil
+	})
+	_ = eg.Wait()
+}
+
+// listAllGroups lists classic and KIP-848 groups concurrently.
+func (c *Collector) listAllGroups(ctx context.Context, cy *cycle) (classic, consumer []string) {
+	var eg errgroup.Group
 	eg.Go(func() error {
 		classic = c.listGroups(ctx, cy, ProtocolClassic)
 		return nil
@@ -205,8 +218,9 @@ func retentionSeconds(ms string) float64 {
 
 // fetchGroups describes and fetches the committed offsets of the listed
 // groups, in batches of cfg.FetchGroupsPerReq with at most
-// cfg.MaxConcurrent batches in flight. Each batch of offsets is folded into
-// the state as soon as it arrives, so the whole answer is never held at once.
+// cfg.MaxConcurrent batches in flight. Each batch of offsets is reduced to
+// one int64 per partition as soon as it arrives, so the decoded responses
+// of at most MaxConcurrent batches are alive at once.
 func (c *Collector) fetchGroups(ctx context.Context, cy *cycle, classic, consumer []string) {
 	var eg errgroup.Group
 	eg.SetLimit(c.cfg.MaxConcurrent)
@@ -295,7 +309,10 @@ func (c *Collector) fetchOffsets(ctx context.Context, cy *cycle, groups []string
 			cy.mu.Unlock()
 			continue
 		}
-		c.fold(cy, g, r.Fetched)
+		commits := c.compact(r.Fetched)
+		cy.mu.Lock()
+		cy.commits[g] = commits
+		cy.mu.Unlock()
 	}
 	if failed > 0 {
 		c.adminErrors.WithLabelValues("offset_fetch").Add(float64(failed - 1))
@@ -310,10 +327,43 @@ func orMissing(err error) error {
 	return err
 }
 
-// fold writes one group's committed offsets into its rings.
-func (c *Collector) fold(cy *cycle, group string, offs kadm.OffsetResponses) {
-	cy.mu.Lock()
-	defer cy.mu.Unlock()
+// groupCommits is a group's committed offsets: per watched topic, one
+// offset per partition, -1 where the group has none.
+type groupCommits map[string][]int64
+
+// compact reduces an OffsetFetch answer to groupCommits.
+func (c *Collector) compact(offs kadm.OffsetResponses) groupCommits {
+	out := make(groupCommits, len(offs))
+	for topic, parts := range offs {
+		if !c.cfg.wantTopic(topic) {
+			continue
+		}
+		n := 0
+		for p := range parts {
+			n = max(n, int(p)+1)
+		}
+		committed := fill(make([]int64, n), -1)
+		for p, r := range parts {
+			if r.Err == nil && p >= 0 {
+				committed[p] = r.At
+			}
+		}
+		out[topic] = committed
+	}
+	return out
+}
+
+// foldAll writes every fetched group's committed offsets into its window
+// summaries; it runs once this cycle's start and end offsets are recorded.
+func (c *Collector) foldAll(cy *cycle) {
+	for group, commits := range cy.commits {
+		c.fold(group, commits)
+		cy.fetched[group] = true
+	}
+}
+
+// fold writes one group's committed offsets into its window summaries.
+func (c *Collector) fold(group string, commits groupCommits) {
 	st := c.state
 	gs := st.groups[group]
 	if gs == nil {
@@ -321,19 +371,18 @@ func (c *Collector) fold(cy *cycle, group string, offs kadm.OffsetResponses) {
 		st.groups[group] = gs
 	}
 	gs.lastCycle = st.cycle
-	cy.fetched[group] = true
-	for topic, parts := range offs {
+	for topic, committed := range commits {
 		ts := st.topics[topic]
-		if ts == nil || !c.cfg.wantTopic(topic) {
+		if ts == nil {
 			continue
 		}
 		gt := st.groupTopic(gs, topic, ts.partitions)
-		for p, r := range parts {
-			if r.Err != nil || r.At < 0 || int(p) >= ts.partitions {
+		for p, at := range committed[:min(len(committed), ts.partitions)] {
+			if at < 0 {
 				continue
 			}
-			start, end := st.current(ts, int(p))
-			gt.parts[p].observe(int32(st.cycle), r.At, offsetLag(r.At, start, end), end != noSample)
+			start, end := st.current(ts, p)
+			gt.parts[p].observe(int32(st.cycle), at, offsetLag(at, start, end), end != noSample)
 		}
 	}
 }

@@ -111,21 +111,20 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cy := &cycle{ctx: ctx, at: time.Now(), groups: map[string]*groupInfo{},
-		fetched: map[string]bool{}, failed: map[string]error{}}
+		commits: map[string]groupCommits{}, fetched: map[string]bool{}, failed: map[string]error{}}
 	c.state.begin(cy.at)
-	classic, consumer := c.fetchCluster(ctx, cy)
-	tCluster := time.Since(cy.at)
+	c.fetchAll(ctx, cy)
+	tFetched := time.Since(cy.at)
 	c.recordTopics(ctx, cy)
-	tTopics := time.Since(cy.at)
-	c.fetchGroups(ctx, cy, classic, consumer)
-	tGroups := time.Since(cy.at)
+	c.foldAll(cy)
+	tFolded := time.Since(cy.at)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("collect lag: %w", err) // cut short: keep the last complete snapshot
 	}
 	snap := c.publish(cy)
 	c.state.sweep()
 	c.log.Debug("lag cycle", "cycle", snap.Cycle, "groups", len(snap.Groups), "errors", len(snap.Errors),
-		"cluster_requests", tCluster, "topics_recorded", tTopics, "groups_fetched", tGroups, "total", time.Since(cy.at))
+		"fetched", tFetched, "folded", tFolded, "total", time.Since(cy.at))
 	if !snap.Success {
 		return fmt.Errorf("collect lag: %d admin requests failed: %s", len(snap.Errors), snap.Errors[0])
 	}
