@@ -9,8 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -141,6 +146,161 @@ func TestDaemonRealKafka(t *testing.T) {
 			return strings.Contains(follower.scrape(t), "eventwatch_consumergroup_status{")
 		})
 	})
+
+	t.Run("broker outage: readyz tells the truth, collection resumes", func(t *testing.T) {
+		topic := "huleedu.e2e.outage.batch"
+		dmCreateTopic(ctx, t, adm, topic)
+		d := dmStart(t, dmConfig(t, b.Addr(), t.TempDir()))
+		d.waitReady(t)
+		dmProduce(ctx, t, cl, topic, 0, 4)
+		d.waitMetric(t, "eventwatch_records_checked_total", 4, `topic="`+topic+`"`)
+		// Progress read but not yet committed when the broker goes away is
+		// read again afterwards (at-least-once, at most commit_interval):
+		// wait for the commit so the count after the outage is exact.
+		dmEventually(t, "the sampler's progress committed", 60*time.Second, func() bool {
+			return dmCommitted(ctx, adm, "eventwatch", topic) == 4
+		})
+		b.Stop()
+		var body string
+		dmEventually(t, "readyz 503 while the broker is down", 90*time.Second, func() bool {
+			var code int
+			code, body = d.get(t, "/readyz")
+			return code == http.StatusServiceUnavailable
+		})
+		t.Logf("readyz during the outage: %s", strings.TrimSpace(body))
+		if got := d.metric(t, "eventwatch_kafka_up"); got != 0 {
+			t.Errorf("kafka_up = %v during the outage", got)
+		}
+		if code, _ := d.get(t, "/healthz"); code != 200 {
+			t.Errorf("healthz = %d during the outage", code)
+		}
+		b.Restart()
+		d.waitReady(t)
+		dmProduce(ctx, t, b.Client(t), topic, 4, 6)
+		d.waitMetric(t, "eventwatch_records_checked_total", 10, `topic="`+topic+`"`)
+		if err := d.stop(t); err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	})
+}
+
+// TestDaemonRealKafkaLeaderKilled runs two `eventwatch run` processes, kills
+// the leader with SIGKILL (no LeaveGroup), and checks that the other takes
+// over the singleton work once the coordinator expires the dead member, and
+// that the lag series come from one replica only before and after.
+func TestDaemonRealKafkaLeaderKilled(t *testing.T) {
+	b := realkafka.Start(t)
+	ctx := dmContext(t, 5*time.Minute)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "eventwatch")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventwatch/eventwatch/cmd/eventwatch").CombinedOutput(); err != nil {
+		t.Fatalf("build eventwatch: %v\n%s", err, out)
+	}
+	const session = 6 * time.Second
+	procs := []*dmProc{dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "a"), session), dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "b"), session)}
+	for _, p := range procs {
+		p.d.waitReady(t)
+	}
+	leaders := func() []*dmProc {
+		var out []*dmProc
+		for _, p := range procs {
+			if p.alive && p.d.metric(t, "eventwatch_leader") == 1 {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	dmEventually(t, "exactly one leader", 90*time.Second, func() bool { return len(leaders()) == 1 })
+	leader := leaders()[0]
+	follower := procs[0]
+	if leader == procs[0] {
+		follower = procs[1]
+	}
+	dmEventually(t, "lag series on the leader", 60*time.Second, func() bool {
+		return strings.Contains(leader.d.scrape(t), "eventwatch_consumergroup_status{")
+	})
+	if strings.Contains(follower.d.scrape(t), "eventwatch_consumergroup_status{") {
+		t.Fatal("the follower exports lag series too")
+	}
+	killed := time.Now()
+	leader.kill(t)
+	dmEventually(t, "the follower takes over", 10*session, func() bool {
+		return follower.d.metric(t, "eventwatch_leader") == 1
+	})
+	t.Logf("hand-over %.1fs after SIGKILL (session timeout %s)", time.Since(killed).Seconds(), session)
+	dmEventually(t, "lag series on the new leader", 60*time.Second, func() bool {
+		return strings.Contains(follower.d.scrape(t), "eventwatch_consumergroup_status{")
+	})
+}
+
+// dmProc is one `eventwatch run` process.
+type dmProc struct {
+	cmd   *exec.Cmd
+	d     *dmDaemon
+	alive bool
+	log   *strings.Builder
+}
+
+func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, session time.Duration) *dmProc {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	addr := dmFreeAddr(t)
+	cfgFile := filepath.Join(dir, "eventwatch.yaml")
+	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &dmProc{d: &dmDaemon{url: "http://" + addr}, alive: true, log: &strings.Builder{}}
+	p.cmd = exec.CommandContext(ctx, bin, "run", "--config", cfgFile, "--http-addr", addr)
+	w := &dmSyncWriter{b: p.log}
+	p.cmd.Stdout, p.cmd.Stderr = w, w
+	p.cmd.Cancel = func() error { return p.cmd.Process.Signal(syscall.SIGTERM) }
+	p.cmd.WaitDelay = 30 * time.Second
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start eventwatch run: %v", err)
+	}
+	t.Cleanup(func() {
+		if p.alive {
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			_ = p.cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("--- %s output ---\n%s", dir, p.log.String())
+		}
+	})
+	return p
+}
+
+func (p *dmProc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill -9: %v", err)
+	}
+	_ = p.cmd.Wait()
+	p.alive = false
+}
+
+type dmSyncWriter struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *dmSyncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func dmFreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // TestDaemonRealKafkaWrongPassword: a wrong SCRAM password keeps the daemon
@@ -313,6 +473,21 @@ func dmCreateTopic(ctx context.Context, t *testing.T, adm *kadm.Client, topic st
 	if _, err := adm.CreateTopic(ctx, 3, 1, nil, topic); err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
+}
+
+// dmCommitted sums the committed offsets of group on topic (-1 on error).
+func dmCommitted(ctx context.Context, adm *kadm.Client, group, topic string) int64 {
+	offs, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		return -1
+	}
+	var sum int64
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == topic && o.Err == nil {
+			sum += o.At
+		}
+	})
+	return sum
 }
 
 // dmProduce writes n compliant events numbered from first.
