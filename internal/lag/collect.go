@@ -338,15 +338,15 @@ func (c *Collector) compact(offs kadm.OffsetResponses) groupCommits {
 		if !c.cfg.wantTopic(topic) {
 			continue
 		}
-		n := 0
-		for p := range parts {
-			n = max(n, int(p)+1)
-		}
-		committed := fill(make([]int64, n), -1)
+		committed := fill(make([]int64, len(parts)), -1) // partitions are dense from 0
 		for p, r := range parts {
-			if r.Err == nil && p >= 0 {
-				committed[p] = r.At
+			if r.Err != nil || p < 0 {
+				continue
 			}
+			for int(p) >= len(committed) {
+				committed = append(committed, -1)
+			}
+			committed[p] = r.At
 		}
 		out[topic] = committed
 	}
