@@ -14,10 +14,10 @@ type evalCtx struct {
 	ts     *topicSettings
 	s      *scanner
 	now    time.Time // Options.Now(), read lazily (see clock)
-	valid  bool   // the value is a valid JSON object
-	inner  []byte // the buffer the envelope fields index (the value, or a DLQ's original event)
-	tsErr  string // why the timestamp did not parse, when it did not
-	hasTS  bool   // a timestamp string was present
+	valid  bool      // the value is a valid JSON object
+	inner  []byte    // the buffer the envelope fields index (the value, or a DLQ's original event)
+	tsErr  string    // why the timestamp did not parse, when it did not
+	hasTS  bool      // a timestamp string was present
 	verdct *typeVerdict
 }
 

@@ -159,3 +159,13 @@ func FuzzTraceparent(f *testing.F) {
 		}
 	})
 }
+
+// firstNonWS is the index of the first non-whitespace byte (0 when none).
+func firstNonWS(b []byte) int {
+	for i, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return i
+		}
+	}
+	return 0
+}

@@ -139,6 +139,7 @@ type fieldError struct {
 	msg  string
 }
 
+// Error renders "field.path: problem".
 func (e *fieldError) Error() string { return e.path + ": " + e.msg }
 
 func ferr(p, format string, args ...any) error {

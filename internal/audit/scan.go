@@ -124,15 +124,6 @@ func (s *scanner) document(root *pathNode) bool {
 	return true
 }
 
-func firstNonWS(b []byte) int {
-	for i, c := range b {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return i
-		}
-	}
-	return 0
-}
-
 func kindWord(c byte) string {
 	switch c {
 	case '[':
@@ -147,9 +138,6 @@ func kindWord(c byte) string {
 	return "number"
 }
 
-
-
-
 func quoteByte(c byte) string {
 	if c >= 0x20 && c < 0x7f {
 		return "'" + string(rune(c)) + "'"
@@ -157,10 +145,6 @@ func quoteByte(c byte) string {
 	const hex = "0123456789abcdef"
 	return "0x" + string([]byte{hex[c>>4], hex[c&15]})
 }
-
-
-
-
 
 // childLoc computes the context of the value of member key.
 func (l loc) childLoc(s *scanner, key []byte) loc {
@@ -180,8 +164,6 @@ func (l loc) childLoc(s *scanner, key []byte) loc {
 	return c
 }
 
-
-
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // skipDigits returns the index of the first non-digit at or after i.
@@ -191,9 +173,6 @@ func skipDigits(buf []byte, i int) int {
 	}
 	return i
 }
-
-
-
 
 // specialMask flags (in each byte's high bit) the bytes of x that need
 // attention in a string: a quote, a backslash, a control character or a
