@@ -34,7 +34,7 @@ import (
 // data; the test logs which of the others did.
 var obsMustHaveData = map[string][]uint32{
 	"eventwatch-compliance": {2, 3, 4, 5, 11, 12, 13, 14, 21, 22, 23, 24, 25},
-	"eventwatch-lag":        {2, 3, 4, 5, 6, 7, 11, 12, 21, 22, 23, 24},
+	"eventwatch-lag":        {2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 21, 22, 23, 24},
 	"eventwatch-flows":      {2, 3, 5, 6, 7, 11, 12, 13, 14, 22},
 	"eventwatch-health":     {2, 3, 4, 5, 11, 12, 13, 15, 21, 22, 24, 31, 32, 33, 34, 35, 36, 37},
 }

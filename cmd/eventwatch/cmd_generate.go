@@ -79,6 +79,8 @@ func newGenerateFlags(stderr io.Writer) (*flag.FlagSet, *generateFlags) {
 	fs.StringVar(&a.RunbookBase, "runbook-base", a.RunbookBase, "URL of docs/runbooks.md that runbook_url annotations point into")
 	fs.Float64Var(&a.ComplianceObjective, "compliance-objective", a.ComplianceObjective, "minimum share of compliant records per topic (0..1)")
 	fs.DurationVar(&a.ComplianceWindow, "compliance-window", a.ComplianceWindow, "window of the compliance ratio")
+	fs.Float64Var(&a.ComplianceDrop, "compliance-drop", a.ComplianceDrop, "fall of the compliance ratio (0..1) versus --compliance-drop-lookback ago that alerts")
+	fs.DurationVar(&a.ComplianceDropLookback, "compliance-drop-lookback", a.ComplianceDropLookback, "how far back compliance is compared")
 	fs.DurationVar(&a.NewViolationLookback, "new-violation-lookback", a.NewViolationLookback, "a (service, rule) pair unseen this long is new")
 	fs.DurationVar(&a.LagObjective, "lag-objective", a.LagObjective, "maximum consumer-group time lag")
 	fs.DurationVar(&a.DLQGrowthWindow, "dlq-growth-window", a.DLQGrowthWindow, "window in which new dead letters are counted")

@@ -39,39 +39,43 @@ const RulesFile = "eventwatch.rules.yaml"
 
 // Options are the generation-time thresholds and windows.
 type Options struct {
-	Job                  string         // Prometheus job label of the eventwatch scrape
-	RunbookBase          string         // URL of docs/runbooks.md; alerts link to RunbookBase#<alert>
-	ComplianceObjective  float64        // minimum share of compliant records per topic (0..1)
-	ComplianceWindow     time.Duration  // window the compliance ratio is computed over
-	NewViolationLookback time.Duration  // a (service, rule) pair unseen for this long is "new"
-	LagObjective         time.Duration  // maximum time lag of a consumer group on a topic
-	DLQGrowthWindow      time.Duration  // window in which new dead-letter records are counted
-	DLQGrowthThreshold   float64        // dead-letter records per window above which the DLQ is "growing"
-	DLQDrainWindow       time.Duration  // a DLQ that held records and never shrank for this long is "not drained"
-	CoverageObjective    float64        // minimum share of a service's events carrying correlation id / trace context
-	CoverageWindow       time.Duration  // window the coverage ratio is computed over
-	CollectorStaleAfter  time.Duration  // a collector without a successful cycle for this long is stale
-	StoreStaleAfter      time.Duration  // no flush reaching the report store for this long is stale
-	EvaluationInterval   time.Duration  // rule group interval; 0 uses Prometheus' global evaluation_interval
-	ForOverride          *time.Duration // when set, every alert's `for` is this (tests and demos)
+	Job                    string         // Prometheus job label of the eventwatch scrape
+	RunbookBase            string         // URL of docs/runbooks.md; alerts link to RunbookBase#<alert>
+	ComplianceObjective    float64        // minimum share of compliant records per topic (0..1)
+	ComplianceWindow       time.Duration  // window the compliance ratio is computed over
+	ComplianceDrop         float64        // fall of the compliance ratio (0..1) versus ComplianceDropLookback ago that alerts
+	ComplianceDropLookback time.Duration  // how far back the compliance ratio is compared
+	NewViolationLookback   time.Duration  // a (service, rule) pair unseen for this long is "new"
+	LagObjective           time.Duration  // maximum time lag of a consumer group on a topic
+	DLQGrowthWindow        time.Duration  // window in which new dead-letter records are counted
+	DLQGrowthThreshold     float64        // dead-letter records per window above which the DLQ is "growing"
+	DLQDrainWindow         time.Duration  // a DLQ that held records and never shrank for this long is "not drained"
+	CoverageObjective      float64        // minimum share of a service's events carrying correlation id / trace context
+	CoverageWindow         time.Duration  // window the coverage ratio is computed over
+	CollectorStaleAfter    time.Duration  // a collector without a successful cycle for this long is stale
+	StoreStaleAfter        time.Duration  // no flush reaching the report store for this long is stale
+	EvaluationInterval     time.Duration  // rule group interval; 0 uses Prometheus' global evaluation_interval
+	ForOverride            *time.Duration // when set, every alert's `for` is this (tests and demos)
 }
 
 // DefaultOptions returns the thresholds of the committed alerts/ files.
 func DefaultOptions() Options {
 	return Options{
-		Job:                  "eventwatch",
-		RunbookBase:          "https://github.com/eventwatch/eventwatch/blob/main/docs/runbooks.md",
-		ComplianceObjective:  0.95,
-		ComplianceWindow:     time.Hour,
-		NewViolationLookback: 24 * time.Hour,
-		LagObjective:         5 * time.Minute,
-		DLQGrowthWindow:      10 * time.Minute,
-		DLQGrowthThreshold:   0,
-		DLQDrainWindow:       24 * time.Hour,
-		CoverageObjective:    0.99,
-		CoverageWindow:       time.Hour,
-		CollectorStaleAfter:  10 * time.Minute,
-		StoreStaleAfter:      15 * time.Minute,
+		Job:                    "eventwatch",
+		RunbookBase:            "https://github.com/eventwatch/eventwatch/blob/main/docs/runbooks.md",
+		ComplianceObjective:    0.95,
+		ComplianceWindow:       time.Hour,
+		ComplianceDrop:         0.1,
+		ComplianceDropLookback: 24 * time.Hour,
+		NewViolationLookback:   24 * time.Hour,
+		LagObjective:           5 * time.Minute,
+		DLQGrowthWindow:        10 * time.Minute,
+		DLQGrowthThreshold:     0,
+		DLQDrainWindow:         24 * time.Hour,
+		CoverageObjective:      0.99,
+		CoverageWindow:         time.Hour,
+		CollectorStaleAfter:    10 * time.Minute,
+		StoreStaleAfter:        15 * time.Minute,
 	}
 }
 
@@ -91,6 +95,8 @@ func (o Options) Validate() error {
 	ratio("compliance objective", o.ComplianceObjective)
 	ratio("coverage objective", o.CoverageObjective)
 	positive("compliance window", o.ComplianceWindow)
+	ratio("compliance drop", o.ComplianceDrop)
+	positive("compliance drop lookback", o.ComplianceDropLookback)
 	positive("new-violation lookback", o.NewViolationLookback)
 	positive("lag objective", o.LagObjective)
 	positive("DLQ growth window", o.DLQGrowthWindow)
@@ -236,6 +242,11 @@ func Write(dir string, o Options) ([]string, error) {
 
 // duration formats d the way Prometheus writes durations (5m, 1h30m, 1d).
 func duration(d time.Duration) string { return model.Duration(d).String() }
+
+// percentPoints formats a ratio difference as percentage points.
+func percentPoints(r float64) string {
+	return strings.TrimSuffix(percent(r), "%") + " percentage points"
+}
 
 // percent formats a ratio as a percentage for descriptions.
 func percent(r float64) string {

@@ -22,6 +22,13 @@ func ratioOf(num, den metrics.Spec, by, window string) string {
 	return fmt.Sprintf("(%s or %s * 0) / %s", n, d, d)
 }
 
+// offsetRatio is ratioOf evaluated lookback ago.
+func offsetRatio(num, den metrics.Spec, by, window, lookback string) string {
+	n := fmt.Sprintf("sum by (%s) (rate(%s[%s] offset %s))", by, num.Name, window, lookback)
+	d := fmt.Sprintf("sum by (%s) (rate(%s[%s] offset %s))", by, den.Name, window, lookback)
+	return fmt.Sprintf("(%s or %s * 0) / %s", n, d, d)
+}
+
 func complianceRules(o Options) []Rule {
 	w := duration(o.ComplianceWindow)
 	return []Rule{
@@ -34,6 +41,20 @@ func complianceRules(o Options) []Rule {
 				Summary: "Compliance on topic {{ $labels.topic }} is below the objective",
 				Description: "Only {{ $value | humanizePercentage }} of the records audited on topic {{ $labels.topic }} in the last " +
 					w + " broke no error-severity rule; the objective is " + percent(o.ComplianceObjective) + ".",
+			},
+		},
+		{
+			Alert: "EventwatchComplianceDropped",
+			Expr: fmt.Sprintf("%s\n< %s - %g",
+				ratioOf(metrics.RecordsCompliant, metrics.RecordsChecked, "topic", w),
+				offsetRatio(metrics.RecordsCompliant, metrics.RecordsChecked, "topic", w, duration(o.ComplianceDropLookback)),
+				o.ComplianceDrop),
+			For:    "15m",
+			Labels: symptom("warning"),
+			Annotations: Annotations{
+				Summary: "Compliance on topic {{ $labels.topic }} dropped",
+				Description: "Compliance on topic {{ $labels.topic }} over the last " + w + " is {{ $value | humanizePercentage }}, " +
+					"more than " + percentPoints(o.ComplianceDrop) + " below the same hour " + duration(o.ComplianceDropLookback) + " earlier.",
 			},
 		},
 		{

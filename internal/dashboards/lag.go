@@ -72,6 +72,14 @@ func lagPanels() []Panel {
 			Description: "Records each group still has to read on each topic.",
 			Queries: []Query{{Expr: "max by (group, topic) (" + sel(metrics.GroupLagRecords, byGroup, byTopic) + ")",
 				Legend: "{{group}} / {{topic}}"}}},
+		{ID: 13, Title: "Time over the lag objective", Kind: BarGauge, Unit: "s",
+			Description: "How long each group's time lag was above the objective during the time range.",
+			Queries: []Query{{Expr: sumIncrease("group", sel(metrics.LagObjectiveBreach, byGroup), "$__range"),
+				Legend: "{{group}}", Instant: true}}},
+		{ID: 14, Title: "Share of time over the lag objective", Kind: TimeSeries, Unit: "percentunit", Min: ptr(0.0), Max: ptr(1.0),
+			Description: "Fraction of wall-clock time each group spent above the lag objective (an error budget burn rate).",
+			Queries: []Query{{Expr: "max by (group) (rate(" + sel(metrics.LagObjectiveBreach, byGroup) + "[$__rate_interval]))",
+				Legend: "{{group}}"}}},
 	}
 }
 
