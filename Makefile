@@ -27,7 +27,6 @@ demo:
 ## generate: dashboards/, alerts/, docs/rules.md, docs/metrics.md, docs/dashboards.md.
 generate:
 	$(GO) run ./cmd/eventwatch generate all --out .
-	scripts/sync-chart-files.sh
 
 ## check-generated: fail when a committed generated file differs from a fresh 'generate all'.
 check-generated:

@@ -213,8 +213,10 @@ func slicesContain(s []string, v string) bool {
 	return false
 }
 
-// TestChartFilesMatchGenerated: the chart's copies equal alerts/ and
-// dashboards/ (run scripts/sync-chart-files.sh when this fails).
+// TestChartFilesMatchGenerated: the chart reaches the generated alerts/ and
+// dashboards/ through the symbolic links files/alerts and files/dashboards
+// (Helm follows them and packages the targets), so they cannot go stale;
+// this fails if a link is replaced by a copy that drifts or is broken.
 func TestChartFilesMatchGenerated(t *testing.T) {
 	pairs := map[string]string{
 		"../../alerts/eventwatch.rules.yaml": filepath.Join(chartDir, "files/alerts/eventwatch.rules.yaml"),
@@ -228,11 +230,11 @@ func TestChartFilesMatchGenerated(t *testing.T) {
 	}
 	copies, _ := filepath.Glob(filepath.Join(chartDir, "files/dashboards/*.json"))
 	if len(copies) != len(generated) {
-		t.Errorf("chart has %d dashboards, dashboards/ has %d: run scripts/sync-chart-files.sh", len(copies), len(generated))
+		t.Errorf("chart has %d dashboards, dashboards/ has %d", len(copies), len(generated))
 	}
 	for src, dst := range pairs {
 		if readFile(t, src) != readFile(t, dst) {
-			t.Errorf("%s differs from %s: run scripts/sync-chart-files.sh", dst, src)
+			t.Errorf("%s differs from %s: make deploy/helm/eventwatch/files/{alerts,dashboards} symbolic links to ../../../../{alerts,dashboards}", dst, src)
 		}
 	}
 }

@@ -9,7 +9,7 @@
 // the CRD schemas in testdata/crds; the rendered eventwatch configuration
 // loaded with internal/config's strict parser; rendering failures that
 // values must cause (replicaCount > 1 without PostgreSQL, schema
-// violations); and the chart's copies of the generated alerts and
-// dashboards equal to alerts/ and dashboards/ (scripts/sync-chart-files.sh
-// refreshes them), also after rendering.
+// violations); and the generated alerts and dashboards, which the chart
+// reaches through symbolic links in files/, equal to alerts/ and
+// dashboards/, also after rendering.
 package helmtest

@@ -93,20 +93,24 @@ func TestTemplateValidates(t *testing.T) {
 }
 
 // TestValidatorRejectsBrokenManifests proves the validation above can
-// fail: a wrong type in a built-in kind and an unknown field in each CRD kind.
+// fail, for the right reason: a wrong type in a built-in kind, a bad
+// duration and an unknown field in the CRD kinds.
 func TestValidatorRejectsBrokenManifests(t *testing.T) {
 	kv := bins.Require(t, kvHint, "kubectl-validate")
-	broken := map[string]string{
-		"deployment":     "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: i}]}\n",
-		"servicemonitor": "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: x}\nspec:\n  selector: {matchLabels: {a: b}}\n  endpoints: [{port: http, intervall: 30s}]\n",
-		"prometheusrule": "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\nspec:\n  groups: [{name: g, rules: [{alert: A, expr: up == 0, for: 5 minutes}]}]\n",
+	broken := []struct{ name, doc, want string }{
+		{"deployment", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: i}]}\n",
+			"spec.replicas in body must be of type integer"},
+		{"servicemonitor", "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: x}\nspec:\n  selector: {matchLabels: {a: b}}\n  endpoints: [{port: http, intervall: 30s}]\n",
+			"spec.endpoints[0].intervall: Invalid value: value provided for unknown field"},
+		{"prometheusrule", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\nspec:\n  groups: [{name: g, rules: [{alert: A, expr: up == 0, for: 5 minutes}]}]\n",
+			"spec.groups[0].rules[0].for: Invalid value: \"5 minutes\""},
 	}
-	for name, doc := range broken {
-		t.Run(name, func(t *testing.T) {
-			dir := writeDocs(t, []string{doc})
+	for _, b := range broken {
+		t.Run(b.name, func(t *testing.T) {
+			dir := writeDocs(t, []string{b.doc})
 			out, err := kubectlValidate(t, kv, dir)
-			if err == nil {
-				t.Fatalf("kubectl-validate accepted a broken %s:\n%s", name, out)
+			if err == nil || !strings.Contains(out, b.want) {
+				t.Fatalf("kubectl-validate on a broken %s: err=%v, want output with %q:\n%s", b.name, err, b.want, out)
 			}
 		})
 	}
