@@ -40,6 +40,7 @@ type Config struct {
 	StartFrom          string        `yaml:"start_from"`                   // latest (default), earliest, or an RFC 3339 timestamp; only for partitions the group never committed
 	BudgetPerPartition float64       `yaml:"budget_per_partition"`         // records audited per second per partition before sampling starts; default 100
 	MaxQueue           int           `yaml:"max_queue"`                    // records waiting for audit at once; beyond it records are dropped (counted); default 4096
+	MaxQueueWait       time.Duration `yaml:"max_queue_wait"`               // how long one poll may wait for room in a full queue before dropping; default 100ms, 0 never waits
 	MaxQueueBytes      int64         `yaml:"max_queue_bytes"`              // bytes of records waiting for audit at once; default 64 MiB
 	Workers            int           `yaml:"workers"`                      // audit goroutines; default GOMAXPROCS
 	MaxSourceServices  int           `yaml:"max_source_services"`          // distinct source_service label values; later ones become "other"; default 200
@@ -70,6 +71,7 @@ func (c *Config) SetDefaults() {
 	setIf(&c.BudgetPerPartition, 100)
 	setIf(&c.MaxQueue, 4096)
 	setIf(&c.MaxQueueBytes, 64<<20)
+	setIf(&c.MaxQueueWait, 100*time.Millisecond)
 	setIf(&c.Workers, runtime.GOMAXPROCS(0))
 	setIf(&c.MaxSourceServices, 200)
 	setIf(&c.MaxPollRecords, 10000)
@@ -103,6 +105,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CommitInterval < 100*time.Millisecond {
 		bad("commit_interval", "must be >= 100ms, got %s", c.CommitInterval)
+	}
+	if c.MaxQueueWait < 0 || c.MaxQueueWait > 10*time.Second {
+		bad("max_queue_wait", "must be between 0s and 10s, got %s", c.MaxQueueWait)
 	}
 	if !(c.BudgetPerPartition > 0) {
 		bad("budget_per_partition", "must be > 0, got %g", c.BudgetPerPartition)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -156,7 +157,9 @@ func (h *harness) value(name string, want map[string]string) float64 {
 // waitValue waits until metric name (labels want) reaches v.
 func (h *harness) waitValue(name string, want map[string]string, v float64) {
 	h.t.Helper()
-	waitFor(h.t, name+" to reach value", func() bool { return h.value(name, want) >= v })
+	waitForf(h.t, func() string {
+		return fmt.Sprintf("%s%v to reach %v (it is %v)", name, want, v, h.value(name, want))
+	}, func() bool { return h.value(name, want) >= v })
 	if got := h.value(name, want); got != v {
 		h.t.Fatalf("%s%v = %v, want %v", name, want, got, v)
 	}
@@ -210,12 +213,18 @@ func sampleValue(m *dto.Metric) float64 {
 // waitFor polls cond until it holds, failing the test after 30s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	waitForf(t, func() string { return what }, cond)
+}
+
+// waitForf is waitFor with a description computed at the timeout.
+func waitForf(t *testing.T, what func() string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s", what())
 		}
 		<-tick.C
 	}

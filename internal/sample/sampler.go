@@ -146,12 +146,14 @@ func (s *Sampler) process(cl *kgo.Client, fetches kgo.Fetches) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	touched := map[string]struct{}{}
+	wait := &queueWait{max: s.cfg.MaxQueueWait}
+	defer wait.stop()
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		st := s.parts.get(p.Topic, p.Partition)
 		if st == nil || (p.Err != nil && len(p.Records) == 0) {
 			return
 		}
-		s.processPartition(st, &p, now)
+		s.processPartition(st, &p, now, wait)
 		if n := len(p.Records); n > 0 {
 			cl.MarkCommitRecords(p.Records[n-1])
 		}
@@ -162,14 +164,14 @@ func (s *Sampler) process(cl *kgo.Client, fetches kgo.Fetches) {
 	}
 }
 
-func (s *Sampler) processPartition(st *partState, p *kgo.FetchTopicPartition, now time.Time) {
+func (s *Sampler) processPartition(st *partState, p *kgo.FetchTopicPartition, now time.Time, wait *queueWait) {
 	var observed, skipped, dropped int64
 	for _, r := range p.Records {
 		observed += st.observe(r.Offset)
 		switch {
 		case !st.take(now, s.cfg.BudgetPerPartition):
 			skipped++
-		case !s.enqueue(r):
+		case !s.enqueue(r, wait):
 			dropped++
 		}
 	}

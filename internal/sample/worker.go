@@ -3,6 +3,7 @@ package sample
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -49,13 +50,35 @@ func appendCopy(buf, src []byte) ([]byte, []byte) {
 	return buf, buf[start:len(buf):len(buf)]
 }
 
-// enqueue hands r to the audit workers without blocking. It returns false
-// when the queue is full, by count or by bytes (a lone record larger than
-// the byte bound still goes through an empty queue).
-func (s *Sampler) enqueue(r *kgo.Record) bool {
-	if len(s.queue) == cap(s.queue) {
-		return false
+// queueWait is the time one poll may spend waiting for room in the audit
+// queue. The first wait starts the clock; once it has run out, records that
+// meet a full queue are dropped at once. Bursts of a poll are absorbed, and
+// a hung auditor costs each poll at most the wait.
+type queueWait struct {
+	timer   *time.Timer
+	max     time.Duration
+	expired bool
+}
+
+// expiry returns the channel that fires when the poll's wait is spent.
+func (w *queueWait) expiry() <-chan time.Time {
+	if w.timer == nil {
+		w.timer = time.NewTimer(w.max)
 	}
+	return w.timer.C
+}
+
+func (w *queueWait) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// enqueue hands r to the audit workers. It returns false when the record
+// is dropped: the queue stayed full (by count) past the poll's wait, or the
+// queued bytes are over the bound (a lone record larger than the bound
+// still goes through an empty queue).
+func (s *Sampler) enqueue(r *kgo.Record, w *queueWait) bool {
 	j := newJob(r)
 	if q := s.queuedBytes.Add(j.size); q > j.size && q > s.cfg.MaxQueueBytes {
 		s.queuedBytes.Add(-j.size)
@@ -65,9 +88,17 @@ func (s *Sampler) enqueue(r *kgo.Record) bool {
 	case s.queue <- j:
 		return true
 	default:
-		s.queuedBytes.Add(-j.size)
-		return false
 	}
+	if !w.expired && w.max > 0 {
+		select {
+		case s.queue <- j:
+			return true
+		case <-w.expiry():
+			w.expired = true
+		}
+	}
+	s.queuedBytes.Add(-j.size)
+	return false
 }
 
 // work audits queued records until Run closes the queue (after ctx is done

@@ -1,0 +1,188 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+// noopAuditor returns an empty result: it isolates the consumer's cost.
+type noopAuditor struct{}
+
+func (noopAuditor) Check(r *audit.Record) audit.Result { return audit.Result{Size: len(r.Value)} }
+
+// doneSink counts audited records.
+type doneSink struct{ n atomic.Int64 }
+
+func (d *doneSink) Observe(*audit.Record, *audit.Result) { d.n.Add(1) }
+
+// waitAccounted waits until every one of n records is audited or dropped.
+func waitAccounted(b *testing.B, s *Sampler, sink *doneSink, n int64) {
+	b.Helper()
+	dropped := s.m.dropped.WithLabelValues(DropQueueFull)
+	deadline := time.After(10 * time.Minute)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for sink.n.Load()+int64(promtest.ToFloat64(dropped)) < n {
+		select {
+		case <-deadline:
+			b.Fatalf("accounted for %d of %d records in 10 minutes", sink.n.Load(), n)
+		case <-tick.C:
+		}
+	}
+}
+
+// BenchmarkSampler measures end to end sampled and audited records per
+// second: b.N HuleEdu events (lz4 batches, 6 partitions) are produced to an
+// in-process kfake cluster, then a sampler starting at the earliest offset
+// with an unlimited budget reads and counts all of them and audits as many
+// as its workers keep up with (the rest are dropped, queue_full). The timer
+// covers the group join, fetch, decompression, audit, metrics and sinks and
+// stops when every record is audited or dropped. records/s is records read
+// and counted per second, audited/s records through the engine and sinks.
+// peak-rss-MB is the whole process (kfake's copy of the records included);
+// rss-growth-MB is the peak above the resident size before the sampler
+// started, i.e. what the sampler itself added.
+func BenchmarkSampler(b *testing.B) {
+	p, err := audit.LoadProfile("huleedu")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		mk   func() Auditor
+	}{
+		{"audit=huleedu", func() Auditor {
+			e, err := audit.NewEngine(audit.Options{Profile: p, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return e
+		}},
+		{"audit=none", func() Auditor { return noopAuditor{} }},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchSampler(b, bc.mk()) })
+	}
+}
+
+func benchSampler(b *testing.B, a Auditor) {
+	const topic = "huleedu.bench.essaylifecycle.essay"
+	c := kfaketest.Cluster(b, kfake.SeedTopics(6, topic))
+	bytesIn := produceBench(b, c, topic, b.N)
+	runtime.GC()
+	resetPeakRSS()
+	baseRSS := procStatusKB("VmRSS")
+
+	cfg := testConfig()
+	cfg.StartFrom = StartEarliest
+	cfg.BudgetPerPartition = 1e9
+	cfg.Workers = runtime.GOMAXPROCS(0)
+	sink := &doneSink{}
+	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, a, []audit.Sink{sink},
+		prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitAccounted(b, s, sink, int64(b.N))
+	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(sink.n.Load())/elapsed.Seconds(), "audited/s")
+	b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
+	b.ReportMetric(float64(bytesIn)/elapsed.Seconds()/(1<<20), "MB/s")
+	b.ReportMetric(float64(procStatusKB("VmHWM"))/1024, "peak-rss-MB")
+	b.ReportMetric(float64(procStatusKB("VmHWM")-baseRSS)/1024, "rss-growth-MB")
+	b.ReportMetric(goMemoryMB(), "go-total-MB")
+}
+
+// produceBench writes n distinct HuleEdu events and returns their bytes.
+func produceBench(b *testing.B, c *kfake.Cluster, topic string, n int) int64 {
+	b.Helper()
+	pr := kfaketest.Client(b, c, kgo.ProducerBatchCompression(kgo.Lz4Compression()), kgo.ProducerLinger(5*time.Millisecond))
+	ctx := context.Background()
+	var total int64
+	var failed atomic.Value
+	for i := range n {
+		v := huleEvent(true)
+		total += int64(len(v))
+		pr.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("essay-%d", i%5000)), Value: v},
+			func(_ *kgo.Record, err error) {
+				if err != nil {
+					failed.Store(err)
+				}
+			})
+	}
+	if err := pr.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	return total
+}
+
+// cpuTime is the CPU time (user + system) this process has used. The
+// sampler and the in-process kfake broker share it, so records/cpu-s is a
+// lower bound on what the sampler alone does per core.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// goMemoryMB is the Go runtime's total mapped memory (runtime/metrics).
+func goMemoryMB() float64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	return float64(s[0].Value.Uint64()) / (1 << 20)
+}
+
+// resetPeakRSS resets the kernel's VmHWM for this process (Linux).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// procStatusKB reads a kB field of /proc/self/status, 0 when unavailable.
+func procStatusKB(field string) int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
