@@ -1,7 +1,7 @@
 package dashboards
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -11,12 +11,12 @@ import (
 // dashboards, then every board with its variables and every panel with its
 // id, visualisation, meaning and PromQL.
 func WriteMarkdown(w io.Writer, o Options) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString(markdownIntro)
+	var buf bytes.Buffer
+	buf.WriteString(markdownIntro)
 	for _, b := range Boards(o) {
-		writeBoard(bw, b)
+		writeBoard(&buf, b)
 	}
-	if err := bw.Flush(); err != nil {
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write dashboards markdown: %w", err)
 	}
 	return nil
@@ -43,7 +43,7 @@ Prometheus scraping ` + "`eventwatch demo`" + `.
 
 `
 
-func writeBoard(w *bufio.Writer, b Board) {
+func writeBoard(w *bytes.Buffer, b Board) {
 	fmt.Fprintf(w, "## %s\n\n", b.Title)
 	fmt.Fprintf(w, "`dashboards/%s` (uid `%s`). %s\n\n", b.FileName(), b.UID, b.Description)
 	if len(b.Variables) > 0 {
