@@ -166,8 +166,11 @@ func TestRenderIsDeterministicAndRoundTrips(t *testing.T) {
 			t.Fatalf("%s: two renders differ", b.UID)
 		}
 		var d dashboard.Dashboard
-		if err := json.Unmarshal(first, &d); err != nil {
-			t.Fatalf("%s: rendered JSON does not load back: %v", b.UID, err)
+		if err := d.UnmarshalJSONStrict(first); err != nil {
+			t.Fatalf("%s: rendered JSON does not load back strictly: %v", b.UID, err)
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("%s: rendered dashboard is invalid: %v", b.UID, err)
 		}
 		checkRendered(t, b, d)
 	}
