@@ -5,12 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 )
 
@@ -212,5 +214,22 @@ func TestRenderIsDeterministic(t *testing.T) {
 	b, _ := Render(DefaultOptions())
 	if !bytes.Equal(a, b) {
 		t.Fatal("two renders differ")
+	}
+}
+
+func TestRulesReferenceCataloguedMetrics(t *testing.T) {
+	known := map[string]bool{}
+	for _, s := range metrics.All() {
+		known[s.Name] = true
+	}
+	re := regexp.MustCompile(`eventwatch_[a-z0-9_]+`)
+	for _, g := range Groups(DefaultOptions()) {
+		for _, r := range g.Rules {
+			for _, n := range re.FindAllString(r.Expr, -1) {
+				if !known[n] {
+					t.Errorf("%s: %s is not in the metrics catalogue", r.Alert, n)
+				}
+			}
+		}
 	}
 }
