@@ -153,3 +153,48 @@ func TestReload(t *testing.T) {
 		return metric(t, in.url, "eventwatch_config_last_reload_successful") == 1
 	})
 }
+
+// TestTwoReplicasOneExportsLag: two daemons on one cluster split the
+// sampling, exactly one leads and exports the consumer group series, and
+// when it stops the other takes over.
+func TestTwoReplicasOneExportsLag(t *testing.T) {
+	topic := "huleedu.dev.replicas.batch"
+	c := kfaketest.Cluster(t, kfake.SeedTopics(4, topic))
+	cl := kfaketest.Client(t, c)
+	a := start(t, testConfig(t, c.ListenAddrs()), Options{})
+	b := start(t, testConfig(t, c.ListenAddrs()), Options{})
+	exportsLag := func(in *instance) bool {
+		_, body := get(t, in.url+"/metrics")
+		return strings.Contains(body, "eventwatch_consumergroup_status{")
+	}
+	eventually(t, "one leader exporting lag", 60*time.Second, func() bool {
+		return metric(t, a.url, "eventwatch_leader")+metric(t, b.url, "eventwatch_leader") == 1 && (exportsLag(a) || exportsLag(b))
+	})
+	leader, follower := a, b
+	if metric(t, b.url, "eventwatch_leader") == 1 {
+		leader, follower = b, a
+	}
+	if exportsLag(follower) {
+		t.Fatal("the follower exports consumer group series too")
+	}
+	if code, _ := get(t, follower.url+"/api/v1/groups"); code != http.StatusServiceUnavailable {
+		t.Fatalf("follower /api/v1/groups = %d, want 503", code)
+	}
+	var recs []*kgo.Record
+	for range 20 {
+		recs = append(recs, &kgo.Record{Topic: topic, Value: []byte(goodHuleedu)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	sel := `topic="` + topic + `"`
+	eventually(t, "20 records checked across replicas", 60*time.Second, func() bool {
+		return metric(t, a.url, "eventwatch_records_checked_total", sel)+metric(t, b.url, "eventwatch_records_checked_total", sel) == 20
+	})
+	if err := leader.stop(t); err != nil {
+		t.Fatalf("stop leader: %v", err)
+	}
+	eventually(t, "hand-over", 60*time.Second, func() bool {
+		return metric(t, follower.url, "eventwatch_leader") == 1 && exportsLag(follower)
+	})
+}
