@@ -89,21 +89,23 @@ func TestLagRealKafka(t *testing.T) {
 	}
 	lagWantViolations(t, snap, "cluster.min_brokers cluster", "dlq.retention "+dlq, "topic.replication_factor "+topic)
 
+	lagCheckOwnership(t, c)
+	collect("cycle 3")
+	snap = collect("cycle 4") // cycles 2-4: lag 12 and no commit by anyone
+	lagWantStatus(t, snap, map[string][2]lag.Status{
+		"lag-classic": {lag.StatusErr, lag.StatusStall}, "lag-nextgen": {lag.StatusErr, lag.StatusStall}, "lag-stopped": {lag.StatusErr, lag.StatusStop},
+	})
+
 	lagConsumeMore(ctx, t, classic, 12)
 	lagConsumeMore(ctx, t, nextgen, 12)
-	collect("cycle 3")
+	collect("cycle 5")
 	lagProduceN(ctx, t, producer, dlq, 0, 1)
-	snap = collect("cycle 4")
-	for name, want := range map[string][2]lag.Status{
+	snap = collect("cycle 6")
+	lagWantStatus(t, snap, map[string][2]lag.Status{
 		"lag-classic": {lag.StatusOK, lag.StatusOK}, "lag-nextgen": {lag.StatusOK, lag.StatusOK}, "lag-stopped": {lag.StatusErr, lag.StatusStop},
-	} {
-		got, _ := snap.Group(name)
-		if got.Status != want[0] || got.Cause != want[1] {
-			t.Errorf("%s: status %s/%s (%s), want %s/%s", name, got.Status, got.Cause, got.Why, want[0], want[1])
-		}
-	}
+	})
 	if d := snap.DLQs; len(d) != 1 || d[0].DepthRecords != 5 || d[0].NewRecords != 1 {
-		t.Errorf("DLQ after one more record = %+v, want depth 5 and 1 new over the window (cycles 2-4)", d)
+		t.Errorf("DLQ after one more record = %+v, want depth 5 and 1 new over the window (cycles 4-6)", d)
 	}
 
 	want := `
@@ -120,6 +122,34 @@ eventwatch_dlq_depth_records{source_service="orders",topic="orders.deadletter"} 
 		t.Error(err)
 	}
 	lagCheckAPI(t, c)
+}
+
+// lagCheckOwnership checks that the live members own their partitions (for
+// the KIP-848 group this relies on the broker naming the topics of the
+// ConsumerGroupDescribe assignment) and the stopped group owns none.
+func lagCheckOwnership(t *testing.T, c *lag.Collector) {
+	t.Helper()
+	for group, want := range map[string]bool{"lag-classic": true, "lag-nextgen": true, "lag-stopped": false} {
+		g, ok := c.GroupDetail(group)
+		if !ok || len(g.Topics) != 1 || len(g.Topics[0].Partitions) != 2 {
+			t.Fatalf("%s detail = %+v, want one topic with 2 partitions", group, g)
+		}
+		for _, p := range g.Topics[0].Partitions {
+			if p.Owned != want {
+				t.Errorf("%s partition %d owned = %v, want %v", group, p.Partition, p.Owned, want)
+			}
+		}
+	}
+}
+
+func lagWantStatus(t *testing.T, snap *lag.Snapshot, want map[string][2]lag.Status) {
+	t.Helper()
+	for name, w := range want {
+		got, _ := snap.Group(name)
+		if got.Status != w[0] || got.Cause != w[1] {
+			t.Errorf("cycle %d, %s: status %s/%s (%s), want %s/%s", snap.Cycle, name, got.Status, got.Cause, got.Why, w[0], w[1])
+		}
+	}
 }
 
 // lagCheckAPI reads the stopped group through the HTTP API.
