@@ -254,15 +254,20 @@ func TestBenchEventSize(t *testing.T) {
 // BenchmarkRatioVsBaseline alternates batches of Check (200 events) and of
 // the generic baseline (20 events) on one locked OS thread and charges each
 // batch the thread's CPU time, so both sides see the same machine load;
-// it reports both throughputs and their ratio ("x-baseline"). GC work the
+// it reports both throughputs and their ratio ("x-baseline"). The
+// "-stateless" variant turns drift and duplicate detection off. GC work the
 // baseline's allocations cause on other threads is not charged to it, so
 // the ratio is conservative.
 func BenchmarkRatioVsBaseline(b *testing.B) {
-	for _, profile := range BuiltinProfiles() {
-		b.Run(profile, func(b *testing.B) {
+	for _, name := range []string{"authorworks", "huleedu", "huleedu-stateless"} {
+		profile := strings.TrimSuffix(name, "-stateless")
+		b.Run(name, func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			e := newTestEngine(b, profile)
+			if name != profile {
+				e = statelessEngine(b, profile)
+			}
 			sch := compileBaseline(b, envelopeSchemas[profile])
 			v, at := benchEvent(profile)
 			rec := Record{Topic: map[string]string{"huleedu": "huleedu.dev.essaylifecycle.essay", "authorworks": "content"}[profile],
@@ -295,6 +300,25 @@ func BenchmarkRatioVsBaseline(b *testing.B) {
 			b.ReportMetric(oursMBs/baseMBs, "x-baseline")
 		})
 	}
+}
+
+// statelessEngine is the profile with drift.breaking_change and
+// duplicate.event_id off: the checks a schema validator could make.
+func statelessEngine(b *testing.B, profile string) *Engine {
+	data, err := builtinFS.ReadFile("profiles/" + profile + ".yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	y := strings.Replace(string(data), "severities:\n", "severities:\n  drift.breaking_change: \"off\"\n  duplicate.event_id: \"off\"\n", 1)
+	p, err := ParsePolicy(profile+".yaml", []byte(y))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := NewEngine(Options{Profile: p, Now: func() time.Time { return testNow }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
 }
 
 // threadCPU is the CPU time of the calling OS thread (RUSAGE_THREAD).

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,26 @@ func TestLoadCatalogErrors(t *testing.T) {
 		_, err := LoadCatalog(dir)
 		if err == nil || !strings.Contains(err.Error(), want[name]) {
 			t.Errorf("%s: err = %v, want it to contain %q", name, err, want[name])
+		}
+	}
+}
+
+// TestExampleCatalogSamplesAreCompliant audits every sample event of the
+// shipped catalog with its profile and catalog: the examples must practise
+// what they preach.
+func TestExampleCatalogSamplesAreCompliant(t *testing.T) {
+	for _, profile := range BuiltinProfiles() {
+		cat := exampleCatalog(t, profile)
+		e := newTestEngine(t, profile, withCatalog(cat))
+		for _, entry := range cat.Entries() {
+			value, err := json.Marshal(normalizeYAML(entry.Sample))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := e.Check(&Record{Topic: entry.Topic, Key: []byte("resource-1"), Value: value})
+			if len(res.Violations) != 0 || res.EventType != entry.Type {
+				t.Errorf("%s sample: type %q, violations %+v", entry.Type, res.EventType, res.Violations)
+			}
 		}
 	}
 }

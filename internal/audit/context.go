@@ -69,6 +69,7 @@ func (c *evalCtx) scan() {
 	if c.ts.sev[rBlobField] == "" || c.ts.dlq {
 		s.blob = nil
 	}
+	s.shapeOn = c.ts.sev[rDrift] != ""
 	c.valid = s.document(root)
 	c.inner = c.rec.Value
 	if c.valid && c.ts.dlq {

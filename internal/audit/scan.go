@@ -85,13 +85,15 @@ type scanner struct {
 	// (drift learning).
 	wantPaths bool
 	paths     []string
+	// shapeOn makes the walk collect the data shape (drift is enabled).
+	shapeOn bool
 }
 
 func (s *scanner) reset(buf []byte, blob *blobParams, blobMin int) {
 	s.buf, s.pos, s.depth, s.err, s.errPos = buf, 0, 0, "", 0
 	s.fields = [numScanRoles]span{}
 	s.unknown, s.blobs, s.shape = s.unknown[:0], s.blobs[:0], s.shape[:0]
-	s.blob, s.blobMin, s.wantPaths = blob, blobMin, false
+	s.blob, s.blobMin, s.wantPaths, s.shapeOn = blob, blobMin, false, true
 }
 
 func (s *scanner) fail(msg string) bool {
@@ -154,7 +156,7 @@ func (l loc) childLoc(s *scanner, key []byte) loc {
 		if c.node == nil && l.node.strict && len(l.node.children) > 0 {
 			s.unknown = append(s.unknown, unknownRef{parent: l.node, key: string(key)})
 		}
-		if c.node != nil && c.node.role == roleData {
+		if c.node != nil && c.node.role == roleData && s.shapeOn {
 			c.hash = fnvOffset
 		}
 	}
