@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Origin says where an event's trace context came from.

@@ -334,7 +334,7 @@ func putUint64(b []byte, v uint64) {
 // recently used. Used from the stitcher's loop only.
 type providerLRU struct {
 	max   int
-	make  func(string) *sdktrace.TracerProvider
+	build func(string) *sdktrace.TracerProvider
 	byKey map[string]*list.Element
 	order *list.List // of *providerEntry, most recent at the front
 }
@@ -344,8 +344,8 @@ type providerEntry struct {
 	tp      *sdktrace.TracerProvider
 }
 
-func newProviderLRU(max int, mk func(string) *sdktrace.TracerProvider) *providerLRU {
-	return &providerLRU{max: max, make: mk, byKey: make(map[string]*list.Element), order: list.New()}
+func newProviderLRU(limit int, mk func(string) *sdktrace.TracerProvider) *providerLRU {
+	return &providerLRU{max: limit, build: mk, byKey: make(map[string]*list.Element), order: list.New()}
 }
 
 func (l *providerLRU) get(service string) *sdktrace.TracerProvider {
@@ -360,7 +360,7 @@ func (l *providerLRU) get(service string) *sdktrace.TracerProvider {
 		delete(l.byKey, ent.service)
 		_ = ent.tp.Shutdown(context.Background()) // its processor is a no-op; nothing to flush
 	}
-	ent := &providerEntry{service: service, tp: l.make(service)}
+	ent := &providerEntry{service: service, tp: l.build(service)}
 	l.byKey[service] = l.order.PushFront(ent)
 	return ent.tp
 }

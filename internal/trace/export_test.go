@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/trace/otlptest"
 	"github.com/prometheus/client_golang/prometheus"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/eventwatch/eventwatch/internal/trace/otlptest"
 )
 
 // runExport feeds evs through a running stitcher that exports to cfg and

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // t0 is the start of every test flow.

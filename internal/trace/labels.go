@@ -11,8 +11,8 @@ type labelSet struct {
 	seen map[string]struct{}
 }
 
-func newLabelSet(max int) *labelSet {
-	return &labelSet{max: max, seen: make(map[string]struct{})}
+func newLabelSet(limit int) *labelSet {
+	return &labelSet{max: limit, seen: make(map[string]struct{})}
 }
 
 // value returns v when it is already tracked or there is room for it, else

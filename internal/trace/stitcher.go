@@ -6,10 +6,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
 // Stitcher rebuilds event chains from audited records. Observe only queues;
@@ -92,6 +93,9 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 // never blocks: when the queue is full the event is dropped and counted
 // (eventwatch_trace_dropped_total{reason="queue_full"}). Safe for concurrent use.
 func (s *Stitcher) Observe(rec *audit.Record, res *audit.Result) {
+	if rec == nil || res == nil {
+		return
+	}
 	select {
 	case s.in <- newEvent(rec, res):
 	default:

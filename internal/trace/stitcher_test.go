@@ -192,8 +192,8 @@ func TestCapsDropAndCount(t *testing.T) {
 }
 
 func TestBoundedStateUnderManyChains(t *testing.T) {
-	const cap, events, services = 500, 20000, 300
-	f := newFixture(t, Config{Window: time.Second, MaxOpenChains: cap, MaxServices: 20, MaxPathways: 10})
+	const limit, events, services = 500, 20000, 300
+	f := newFixture(t, Config{Window: time.Second, MaxOpenChains: limit, MaxServices: 20, MaxPathways: 10})
 	for i := range events {
 		f.clk.now = t0.Add(time.Duration(i) * time.Millisecond)
 		corr := fmt.Sprintf("corr-%d", i/2) // two events per chain
@@ -203,7 +203,7 @@ func TestBoundedStateUnderManyChains(t *testing.T) {
 			f.s.sweep(f.clk.now)
 		}
 		cs := f.s.chains
-		if cs.open() > cap || len(cs.byCorrelation) > cap || len(cs.byTrace) > cap {
+		if cs.open() > limit || len(cs.byCorrelation) > limit || len(cs.byTrace) > limit {
 			t.Fatalf("state grew past the cap: open %d, by correlation %d", cs.open(), len(cs.byCorrelation))
 		}
 	}
