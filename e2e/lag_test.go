@@ -47,7 +47,7 @@ func TestLagRealKafka(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	exp := lag.Expectations{MinReplicationFactor: 3, MinBrokers: 3, DLQRetention: 30 * 24 * time.Hour,
 		ProducingServices: func() []string { return []string{"orders"} }}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 3}, adm, exp, reg, log)
 	if err != nil {
 		t.Fatal(err)
