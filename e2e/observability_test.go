@@ -324,22 +324,27 @@ type obsWebhook struct {
 }
 
 type obsAlert struct {
-	Status string            `json:"status"`
-	Labels map[string]string `json:"labels"`
+	Receiver string            `json:"-"` // the Alertmanager receiver that sent it
+	Status   string            `json:"status"`
+	Labels   map[string]string `json:"labels"`
 }
 
 func obsStartWebhook(t *testing.T) *obsWebhook {
 	h := &obsWebhook{}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var msg struct {
-			Alerts []obsAlert `json:"alerts"`
+			Receiver string     `json:"receiver"`
+			Alerts   []obsAlert `json:"alerts"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		h.mu.Lock()
-		h.alerts = append(h.alerts, msg.Alerts...)
+		for _, a := range msg.Alerts {
+			a.Receiver = msg.Receiver
+			h.alerts = append(h.alerts, a)
+		}
 		h.mu.Unlock()
 	}))
 	t.Cleanup(h.srv.Close)
@@ -354,6 +359,9 @@ func (h *obsWebhook) has(alertname, status string) error {
 	var seen []string
 	for _, a := range h.alerts {
 		if a.Labels["alertname"] == alertname && a.Status == status {
+			if a.Receiver == "" || a.Labels["severity"] == "" || a.Labels["category"] == "" {
+				return fmt.Errorf("%s arrived without receiver, severity or category: %+v", alertname, a)
+			}
 			return nil
 		}
 		seen = append(seen, a.Labels["alertname"]+"/"+a.Status)
