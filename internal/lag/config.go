@@ -76,32 +76,44 @@ func (c *Config) Validate() error {
 	bad := func(field, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("lag.%s: %s", field, fmt.Sprintf(format, a...)))
 	}
+	c.checkValues(bad)
+	for i, p := range c.DLQPatterns {
+		if _, err := path.Match(p, ""); err != nil {
+			bad(fmt.Sprintf("dlq_patterns[%d]", i), "invalid glob %q: %v", p, err)
+		}
+	}
+	c.compile(bad)
+	return errors.Join(errs...)
+}
+
+// checkValues checks the scalar fields.
+func (c *Config) checkValues(bad func(field, format string, a ...any)) {
 	if c.Interval < time.Second {
 		bad("interval", "must be >= 1s, got %s", c.Interval)
 	}
 	if c.Granularity != GranularityTopic && c.Granularity != GranularityPartition {
 		bad("granularity", "must be %q or %q, got %q", GranularityTopic, GranularityPartition, c.Granularity)
 	}
-	if c.StatusWindow < 3 {
-		bad("status_window", "must be >= 3, got %d", c.StatusWindow)
+	for _, lim := range []struct {
+		field     string
+		got, want int
+	}{
+		{"status_window", c.StatusWindow, 3},
+		{"max_concurrent_requests", c.MaxConcurrent, 1},
+		{"offsets_table_size", c.OffsetsTableSize, 2},
+		{"fetch_groups_per_request", c.FetchGroupsPerReq, 1},
+	} {
+		if lim.got < lim.want {
+			bad(lim.field, "must be >= %d, got %d", lim.want, lim.got)
+		}
 	}
 	if c.LagObjective <= 0 {
 		bad("lag_objective_seconds", "must be > 0, got %g", c.LagObjective)
 	}
-	if c.MaxConcurrent < 1 {
-		bad("max_concurrent_requests", "must be >= 1, got %d", c.MaxConcurrent)
-	}
-	if c.OffsetsTableSize < 2 {
-		bad("offsets_table_size", "must be >= 2, got %d", c.OffsetsTableSize)
-	}
-	if c.FetchGroupsPerReq < 1 {
-		bad("fetch_groups_per_request", "must be >= 1, got %d", c.FetchGroupsPerReq)
-	}
-	for i, p := range c.DLQPatterns {
-		if _, err := path.Match(p, ""); err != nil {
-			bad(fmt.Sprintf("dlq_patterns[%d]", i), "invalid glob %q: %v", p, err)
-		}
-	}
+}
+
+// compile compiles the include and exclude regexes, anchored.
+func (c *Config) compile(bad func(field, format string, a ...any)) {
 	var err error
 	for _, rx := range []struct {
 		field string
@@ -117,7 +129,6 @@ func (c *Config) Validate() error {
 			bad(rx.field, "%v", err)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 func compileAll(src []string) ([]*regexp.Regexp, error) {
