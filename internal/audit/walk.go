@@ -20,6 +20,15 @@ type frame struct {
 // (an explicit stack of at most maxDepth frames, so hostile nesting costs
 // no recursion). It records envelope spans, unknown keys, blob hits and
 // the data shape as it goes, and leaves s.pos after the value.
+//
+// It is one function on purpose: the hot loop keeps the index and buffer
+// in registers, which the recursive version (scan_ref_test.go) could not.
+// The labels are the states of the grammar:
+//
+//	value:  a value starts at i (in context cur)
+//	closed: the container on top of the stack just closed at i
+//	after:  a value ended; expect ',' or the container's closing bracket
+//	key:    an object member starts: key, ':' and then a value
 func (s *scanner) walk(l loc) bool {
 	buf := s.buf
 	i := s.pos
