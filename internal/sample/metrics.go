@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"sort"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,10 +96,10 @@ func (m *samplerMetrics) record(rec *audit.Record, res *audit.Result) {
 	if res.Compliant() {
 		tm.compliant.Inc()
 	}
+	svc := m.services.value(res.Source) // tracked even when compliant: SourceServices lists producers
 	if len(res.Violations) == 0 {
 		return
 	}
-	svc := m.services.value(res.Source)
 	for _, v := range res.Violations {
 		m.violations.WithLabelValues(v.Rule, rec.Topic, svc, string(v.Severity)).Inc()
 	}
@@ -114,6 +115,18 @@ type boundedLabels struct {
 
 func newBoundedLabels(max int) *boundedLabels {
 	return &boundedLabels{max: max, seen: map[string]struct{}{}}
+}
+
+// list returns the values handed out so far, sorted.
+func (b *boundedLabels) list() []string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]string, 0, len(b.seen))
+	for v := range b.seen {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (b *boundedLabels) value(v string) string {

@@ -75,6 +75,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 		queue:   make(chan *job, cfg.MaxQueue),
 		parts:   partitions{},
 	}
+	s.status.s.Generation = -1
 	own := []kgo.Opt{kgo.WithLogger(kgoLogger{s.log})}
 	s.opts = append(cfg.clientOpts(append(own, base...)),
 		kgo.OnPartitionsAssigned(s.onAssigned),

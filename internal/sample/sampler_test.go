@@ -162,3 +162,28 @@ func TestSamplerRestartResumesWithoutGap(t *testing.T) {
 	second.stop()
 	assertPassive(t, c, "flow", 36)
 }
+
+// Status and SourceServices reflect a running sampler.
+func TestSamplerStatusAndServices(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "st"))
+	h := newHarness(t, c, testConfig(), &fakeAuditor{})
+	if st := h.s.Status(); st.Running || st.Generation != -1 {
+		t.Errorf("before Run: %+v", st)
+	}
+	h.start()
+	h.waitAssigned(2)
+	produce(t, manualProducer(t, c), rec("st", 0, `{"event_id":"1","source":"b-svc"}`), rec("st", 1, `{"event_id":"2","source":"a-svc"}`))
+	h.waitValue("eventwatch_records_checked_total", map[string]string{"topic": "st"}, 2)
+	waitFor(t, "status refresh", func() bool { st := h.s.Status(); return st.Topics == 1 && st.Generation > 0 })
+	st := h.s.Status()
+	if !st.Running || st.LastPoll.IsZero() || st.LastRecord.IsZero() || st.LastError != "" {
+		t.Errorf("running status: %+v", st)
+	}
+	if got := fmt.Sprint(h.s.SourceServices()); got != "[a-svc b-svc]" {
+		t.Errorf("SourceServices = %s, want [a-svc b-svc]", got)
+	}
+	h.stop()
+	if st := h.s.Status(); st.Running || st.AssignedPartitions != 0 {
+		t.Errorf("after stop: %+v", st)
+	}
+}

@@ -20,6 +20,11 @@ type Status struct {
 // Status returns the current health snapshot.
 func (s *Sampler) Status() Status { return s.status.get() }
 
+// SourceServices returns the source services named by audited records so
+// far, sorted; at most sample.max_source_services of them (the same bound as
+// the source_service label).
+func (s *Sampler) SourceServices() []string { return s.m.services.list() }
+
 // statusBox guards the Status snapshot.
 type statusBox struct {
 	mu sync.Mutex
