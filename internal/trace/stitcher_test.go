@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,5 +354,43 @@ func TestFanOutAndLoopsFollowCauses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestConcurrentObserveRunAndFlows(t *testing.T) {
+	const writers, flowsEach = 4, 200
+	f := newFixture(t, Config{Window: time.Hour, QueueSize: writers * flowsEach * 3})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.s.Run(ctx) }()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range flowsEach {
+				for _, e := range threeHop(fmt.Sprintf("corr-%d-%d", w, i)) {
+					e.traceparent = ""
+					f.s.Observe(e.record())
+				}
+			}
+		}()
+	}
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for range 50 {
+			_ = f.s.Flows()
+		}
+	}()
+	wg.Wait()
+	<-readerDone
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	r := f.s.Flows()
+	if r.ClosedChains != writers*flowsEach || len(r.Pathways) != 1 || r.Pathways[0].Count != writers*flowsEach {
+		t.Errorf("closed %d chains, pathways %+v; want %d flows of one pathway", r.ClosedChains, r.Pathways, writers*flowsEach)
 	}
 }
