@@ -66,6 +66,9 @@ func LoadCatalog(dir string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load catalog: %w", err)
 	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("load catalog: no entries (*.yaml, *.yml, *.json) under %s", dir)
+	}
 	sort.Strings(files)
 	entries := make([]CatalogEntry, 0, len(files))
 	for _, f := range files {

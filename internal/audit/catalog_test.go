@@ -61,6 +61,9 @@ func TestLoadCatalogErrors(t *testing.T) {
 		"bad-sample.yaml":  "bad-sample.yaml: sample.data: does not match the schema: data: missing property 'x'",
 		"unknown.yaml":     "unknown.yaml: owner: unknown field",
 	}
+	if _, err := LoadCatalog(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no entries") {
+		t.Errorf("empty catalog dir: err = %v", err)
+	}
 	for name, body := range cases {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {

@@ -50,6 +50,9 @@ func (d *dupWindow) seen(id []byte, now time.Time) bool {
 		s.curStart = now
 	}
 	age := now.Sub(s.curStart)
+	if age < 0 {
+		age = -age // record time jumped backwards: treat like a jump forwards
+	}
 	switch {
 	case d.window > 0 && age >= 2*d.window:
 		s.prev.reset()

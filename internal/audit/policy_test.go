@@ -32,6 +32,8 @@ func TestLoadPolicyInvalid(t *testing.T) {
 		"invalid-topic-severity.yaml": `invalid-topic-severity.yaml: topics[0].severities.key.missing: must be error, warning or off (got "sometimes")`,
 		"invalid-cluster.yaml":        "invalid-cluster.yaml: cluster.min_brokers: must be >= 0",
 		"invalid-nested-unknown.yaml": "invalid-nested-unknown.yaml: topics[0].max_byte: unknown field",
+		"invalid-empty.yaml":          "invalid-empty.yaml: policy is empty",
+		"invalid-not-yaml.yaml":       "invalid-not-yaml.yaml: parse policy: yaml: line 1: did not find expected ',' or ']'",
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "policies", "invalid-*.yaml"))
 	if err != nil || len(files) != len(want) {
