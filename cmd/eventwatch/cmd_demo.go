@@ -12,7 +12,7 @@ import (
 )
 
 // cmdDemo is `eventwatch demo [--http-addr ADDR] [--kafka-addr ADDR]
-// [--data-dir DIR] [--seed N]`.
+// [--data-dir DIR] [--seed N] [--profile huleedu|authorworks]`.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eventwatch demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -21,6 +21,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.KafkaAddr, "kafka-addr", "127.0.0.1:9092", "listen address of the embedded cluster's first broker (the bootstrap address for kcat -b)")
 	fs.StringVar(&o.DataDir, "data-dir", "", "directory for the report store (default: a temporary directory removed on exit)")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the simulated traffic")
+	fs.StringVar(&o.Profile, "profile", "huleedu", "default profile (huleedu or authorworks); the other one audits its own topics through an override")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(!errors.Is(err, flag.ErrHelp))
 	}

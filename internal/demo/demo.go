@@ -49,6 +49,7 @@ type Options struct {
 	HTTPAddr  string    // daemon HTTP address; default :9779
 	DataDir   string    // report store directory; a temporary directory (removed on exit) when empty
 	Seed      int64     // seed of the simulated traffic
+	Profile   string    // default profile: huleedu (default; authorworks topics by override) or authorworks (huleedu topics by override)
 	Version   string    // eventwatch version
 	Stdout    io.Writer // where the URLs are printed
 	LogOutput io.Writer // daemon and demo logs; os.Stderr when nil
@@ -74,7 +75,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := createTopics(ctx, seeds); err != nil {
 		return err
 	}
-	cfg, err := daemonConfig(dataDir, seeds)
+	cfg, err := daemonConfig(dataDir, seeds, o.Profile)
 	if err != nil {
 		return err
 	}
@@ -87,6 +88,9 @@ func (o *Options) defaults() {
 	}
 	if o.HTTPAddr == "" {
 		o.HTTPAddr = config.DefaultHTTPAddr
+	}
+	if o.Profile == "" {
+		o.Profile = "huleedu"
 	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
@@ -174,13 +178,23 @@ func createTopics(ctx context.Context, seeds []string) error {
 }
 
 // daemonConfig is the configuration `eventwatch run` would load for the
-// demo, with intervals short enough to show results within seconds.
-func daemonConfig(dataDir string, seeds []string) (*config.Config, error) {
+// demo, with intervals short enough to show results within seconds. The
+// default profile audits every topic the other profile's override does not
+// claim, and sets the cluster rules (replication, retention, DLQs).
+func daemonConfig(dataDir string, seeds []string, profile string) (*config.Config, error) {
 	cfg := config.Default()
 	cfg.DataDir = dataDir
 	cfg.Kafka.Brokers = seeds
 	cfg.Kafka.ProbeEvery = 5 * time.Second
-	cfg.Audit.Overrides = []config.AuditOverride{{Topics: []string{`(user|content|subscription)\..*`}, Profile: "authorworks"}}
+	cfg.Audit.Profile = profile
+	switch profile {
+	case "huleedu":
+		cfg.Audit.Overrides = []config.AuditOverride{{Topics: []string{`(user|content|subscription)\..*`}, Profile: "authorworks"}}
+	case "authorworks":
+		cfg.Audit.Overrides = []config.AuditOverride{{Topics: []string{`huleedu\..*`}, Profile: "huleedu"}}
+	default:
+		return nil, fmt.Errorf("demo profile %q: want huleedu or authorworks", profile)
+	}
 	cfg.Sample.StartFrom = "earliest"
 	cfg.Sample.MetadataRefresh = 5 * time.Second
 	cfg.Lag.Interval = 5 * time.Second
@@ -210,7 +224,7 @@ func runAll(ctx context.Context, o Options, cfg *config.Config, seeds []string, 
 			Version:   o.Version,
 			LogOutput: o.LogOutput,
 			OnServing: func(addr string) {
-				printURLs(o.Stdout, addr, seeds[0], dataDir)
+				printURLs(o.Stdout, cfg, addr, seeds[0], dataDir)
 				if o.OnServing != nil {
 					o.OnServing(addr, seeds[0])
 				}
@@ -240,11 +254,12 @@ func (s *sim) start(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return s.stoppedConsumer(ctx) })
 }
 
-func printURLs(w io.Writer, httpAddr, kafkaAddr, dataDir string) {
+func printURLs(w io.Writer, cfg *config.Config, httpAddr, kafkaAddr, dataDir string) {
 	base := "http://" + browsable(httpAddr)
+	o := cfg.Audit.Overrides[0]
 	fmt.Fprintf(w, `
 eventwatch demo: the daemon against an embedded 3-broker Kafka cluster with simulated services.
-Profile huleedu; topics user.* and content.* audited with authorworks.
+Profile %[4]s; topics %[5]s audited with %[6]s.
 
   Kafka bootstrap  %[2]s    (kcat -b %[2]s -L)
   Metrics          %[1]s/metrics
@@ -255,7 +270,7 @@ Profile huleedu; topics user.* and content.* audited with authorworks.
   Data directory   %[3]s
 
 Violations and lag show on /metrics within 30 seconds. Ctrl-C stops.
-`, base, kafkaAddr, dataDir)
+`, base, kafkaAddr, dataDir, cfg.Audit.Profile, o.Topics[0], o.Profile)
 }
 
 // browsable turns a listen address into one a browser can open.
