@@ -2,6 +2,7 @@ package sample
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,55 @@ func TestSamplerWithHuleEduEngine(t *testing.T) {
 	junk := map[string]string{"rule": "envelope.invalid_json", "source_service": ServiceUnknown}
 	if got := h.value("eventwatch_violations_total", junk); got != 3 {
 		t.Errorf("violations%v = %v, want 3", junk, got)
+	}
+}
+
+// The bad-input matrix through the real engine: every record is audited
+// (none dropped by a panic), the partition never stalls, and the compliant
+// record after the junk is counted compliant.
+func TestSamplerBadInputWithEngine(t *testing.T) {
+	const topic = "huleedu.dev.essaylifecycle.essay"
+	p, err := audit.LoadProfile("huleedu")
+	if err != nil {
+		t.Fatalf("load profile: %v", err)
+	}
+	eng, err := audit.NewEngine(audit.Options{Profile: p})
+	if err != nil {
+		t.Fatalf("new engine: %v", err)
+	}
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, topic),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": fmt.Sprint(16 << 20)}))
+	h := newHarness(t, c, testConfig(), eng).start()
+
+	good := huleEvent(true)
+	bad := [][]byte{
+		nil,                                  // tombstone
+		{0x00, 0x01, 0xff, 0xfe},             // binary
+		good[:len(good)/2],                   // truncated JSON
+		[]byte(strings.Repeat("[", 100_000)), // 100k-deep nesting
+		append(append([]byte(`{"event_id":"`), 0xff, 0xfe), `"}`...),    // invalid UTF-8
+		[]byte(`{"event_id":"a","event_id":"b","event_type":"x"}`),      // duplicate keys
+		[]byte(`{"event_id":1e400,"n":123456789012345678901234567890}`), // huge numbers
+		[]byte(`{"data":"` + strings.Repeat("QUJD", (10<<20)/4) + `"}`), // 10 MB
+	}
+	pr := kfaketest.Client(t, c, kgo.ProducerBatchMaxBytes(16<<20), kgo.MaxBufferedBytes(64<<20))
+	for _, v := range bad {
+		produce(t, pr, &kgo.Record{Topic: topic, Key: []byte("essay-1"), Value: v})
+	}
+	produce(t, pr, &kgo.Record{Topic: topic, Key: []byte("essay-1"), Value: good})
+
+	labels := map[string]string{"topic": topic}
+	n := float64(len(bad) + 1)
+	h.waitValue("eventwatch_records_checked_total", labels, n)
+	if got := h.value("eventwatch_records_observed_total", labels); got != n {
+		t.Errorf("observed = %v, want %v", got, n)
+	}
+	if got := h.value("eventwatch_sampler_dropped_records_total", nil); got != 0 {
+		t.Errorf("dropped = %v, want 0", got)
+	}
+	// The tombstone and the good event are compliant; every other record
+	// breaks at least one error rule.
+	if got := h.value("eventwatch_records_compliant_total", labels); got != 2 {
+		t.Errorf("compliant = %v, want 2", got)
 	}
 }
