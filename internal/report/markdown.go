@@ -73,8 +73,14 @@ func durationText(sec float64) string {
 	return fmt.Sprintf("%ds", s)
 }
 
+// mdTable prints a table under a heading; a title starting with "#" is a
+// sub-section (### instead of ##).
 func mdTable[T any](p func(string, ...any), title string, head []string, rows []T, cells func(T) []string) {
-	p("## %s\n", title)
+	level := "##"
+	if rest, ok := strings.CutPrefix(title, "#"); ok {
+		level, title = "###", rest
+	}
+	p("%s %s\n", level, title)
 	if len(rows) == 0 {
 		p("None.\n")
 		return
@@ -122,9 +128,9 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 func mdService(p func(string, ...any), s ServiceSection) {
 	p("## Service %s: %s %% compliant\n", mdCell(s.Name), f1(s.CompliancePct))
 	p("%d records checked, %d violations (%s).\n", s.Checked, s.Violations, prevText(s.PrevCompliancePct))
-	mdTable(p, "Topics of "+mdCell(s.Name), []string{"topic", "compliance", "checked", "violations"}, s.Topics, func(c Compliance) []string {
+	mdTable(p, "#Topics of "+mdCell(s.Name), []string{"topic", "compliance", "checked", "violations"}, s.Topics, func(c Compliance) []string {
 		return []string{c.Name, f1(c.CompliancePct) + " %", i64(c.Checked), i64(c.Violations)}
 	})
-	mdRules(p, "Rules broken by "+mdCell(s.Name), s.Rules)
-	mdOffenders(p, "Offenders in "+mdCell(s.Name), s.Offenders)
+	mdRules(p, "#Rules broken by "+mdCell(s.Name), s.Rules)
+	mdOffenders(p, "#Offenders in "+mdCell(s.Name), s.Offenders)
 }

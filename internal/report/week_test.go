@@ -121,3 +121,27 @@ func TestReportWeekFollowsZone(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseWeek: any accepted week formats back to its input, starts on a
+// Monday and contains exactly the instants WeekOf maps to it.
+func FuzzParseWeek(f *testing.F) {
+	for _, s := range []string{"2026-W47", "2026-W53", "2020-W53", "2025-W53", "0000-W01", "9999-W52", "2026-W00", "2026-w47", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		w, err := ParseWeek(s)
+		if err != nil {
+			return
+		}
+		if w.String() != s {
+			t.Fatalf("ParseWeek(%q).String() = %q", s, w)
+		}
+		from, to := w.Range(time.UTC)
+		if from.Weekday() != time.Monday || to.Sub(from) != 7*24*time.Hour {
+			t.Fatalf("%s: %s .. %s", s, from, to)
+		}
+		if WeekOf(from, time.UTC) != w || WeekOf(to.Add(-time.Nanosecond), time.UTC) != w || WeekOf(to, time.UTC) == w {
+			t.Fatalf("%s: WeekOf disagrees with Range", s)
+		}
+	})
+}
