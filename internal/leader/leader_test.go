@@ -2,8 +2,10 @@ package leader
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
@@ -155,4 +158,79 @@ func TestValidate(t *testing.T) {
 	if err := c.Validate(); err == nil || err.Error() != "leader.replication_factor: must be -1 (broker default) or 1..32767, got 0" {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// severable dials normally until sever is called; then it closes every
+// connection it made and refuses new ones: the replica is cut off from the
+// cluster as by a network partition or a hung process.
+type severable struct {
+	mu    sync.Mutex
+	cut   bool
+	conns []net.Conn
+}
+
+func (s *severable) dial(ctx context.Context, network, host string) (net.Conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cut {
+		return nil, errors.New("severed")
+	}
+	c, err := (&net.Dialer{}).DialContext(ctx, network, host)
+	if err == nil {
+		s.conns = append(s.conns, c)
+	}
+	return c, err
+}
+
+func (s *severable) sever() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cut = true
+	for _, c := range s.conns {
+		_ = c.Close()
+	}
+}
+
+// TestLeaderCutOff: a leader that can no longer reach the cluster (no
+// LeaveGroup, no heartbeats) is expired by the coordinator after the
+// session timeout; the other replica takes over, and the cut-off one stops
+// its work once it notices the membership is lost.
+func TestLeaderCutOff(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.GroupMinSessionTimeout(time.Second))
+	seeds := c.ListenAddrs()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	type rep struct {
+		el   *Elector
+		net  *severable
+		work atomic.Int32
+	}
+	var reps [2]*rep
+	for i := range reps {
+		r := &rep{net: &severable{}}
+		var cfg Config
+		cfg.SetDefaults()
+		cfg.SessionTimeout = 2 * time.Second
+		r.el = New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.Dialer(r.net.dial)}, prometheus.NewRegistry(), log)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = r.el.Run(ctx, func(ctx context.Context) error {
+				r.work.Add(1)
+				defer r.work.Add(-1)
+				<-ctx.Done()
+				return nil
+			})
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		reps[i] = r
+	}
+	waitFor(t, "one leader", func() bool { return reps[0].el.Leading() != reps[1].el.Leading() })
+	leader, other := reps[0], reps[1]
+	if reps[1].el.Leading() {
+		leader, other = reps[1], reps[0]
+	}
+	leader.net.sever()
+	waitFor(t, "the other replica takes over", func() bool { return other.el.Leading() && other.work.Load() == 1 })
+	waitFor(t, "the cut-off replica stops its work", func() bool { return !leader.el.Leading() && leader.work.Load() == 0 })
 }
