@@ -189,6 +189,9 @@ func clip(s string) string {
 	if s == "" {
 		return "unknown"
 	}
+	if len(s) <= maxLabel && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s // the common case, without copying
+	}
 	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 	if len(s) <= maxLabel {
 		return s

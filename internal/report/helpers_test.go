@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -145,5 +147,21 @@ func mustWrite(t testing.TB, path, data string) {
 func observeAll(a *Aggregator, obs []observation) {
 	for i := range obs {
 		a.Observe(&obs[i].rec, &obs[i].res)
+	}
+}
+
+func TestClip(t *testing.T) {
+	long := strings.Repeat("é", 150) // 300 bytes
+	tests := []struct{ in, want string }{
+		{"", "unknown"},
+		{"orders", "orders"},
+		{"a\x00b", "ab"},
+		{"bad\xffutf8", "bad\uFFFDutf8"},
+		{long, strings.Repeat("é", 100)},
+	}
+	for _, tt := range tests {
+		if got := clip(tt.in); got != tt.want || !utf8.ValidString(got) || len(got) > maxLabel {
+			t.Errorf("clip(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
