@@ -44,30 +44,31 @@ type frozenShape struct {
 	clean [64]atomic.Uint64
 }
 
-// fingerprint hashes an event's entry sequence (never 0).
+// fingerprint hashes an entry sequence exactly as the walk folds it into
+// scanner.fp.
 func fingerprint(entries []shapeEntry) uint64 {
 	h := fnvOffset
 	for _, e := range entries {
 		h = (h ^ e.hash) * fnvPrime
 		h = (h ^ uint64(e.kind)) * fnvPrime
 	}
-	return h | 1
+	return h
 }
 
-// check judges entries, answering from the clean cache when it can.
-func (f *frozenShape) check(entries []shapeEntry) []driftProblem {
-	fp := fingerprint(entries)
-	slot := &f.clean[fp%uint64(len(f.clean))]
-	if slot.Load() == fp {
-		return nil
-	}
-	out := f.judge(entries)
-	if len(out) == 0 {
-		slot.Store(fp)
-	}
-	return out
+// isClean reports whether a shape fingerprint was already judged free of
+// problems.
+func (f *frozenShape) isClean(fp uint64) bool {
+	fp |= 1
+	return f.clean[fp%uint64(len(f.clean))].Load() == fp
 }
 
+// markClean remembers a fingerprint judged free of problems.
+func (f *frozenShape) markClean(fp uint64) {
+	fp |= 1
+	f.clean[fp%uint64(len(f.clean))].Store(fp)
+}
+
+// frozenPath is one learned path of a frozen shape.
 type frozenPath struct {
 	path  string
 	kinds uint8

@@ -21,8 +21,16 @@ func checkDrift(c *evalCtx) {
 		sh.learnFrom(entries, paths, c.e.drift.learn)
 		return
 	}
+	f := sh.frozen.Load()
+	if f.isClean(c.s.fp) {
+		return
+	}
+	problems := f.judge(c.s.collectShape(c.raw(roleData)))
+	if len(problems) == 0 {
+		f.markClean(c.s.fp)
+	}
 	base := c.e.p.fields[roleData].path
-	for i, p := range sh.frozen.Load().check(c.s.shape) {
+	for i, p := range problems {
 		if i == 4 {
 			break
 		}

@@ -85,8 +85,12 @@ type scanner struct {
 	// (drift learning).
 	wantPaths bool
 	paths     []string
-	// shapeOn makes the walk collect the data shape (drift is enabled).
+	// shapeOn makes the walk fingerprint the data shape (drift is enabled);
+	// collect also keeps the entries (learning, or a fingerprint miss).
 	shapeOn bool
+	collect bool
+	fp      uint64 // fingerprint of the data shape so far
+	nshape  int    // data values folded into fp (at most maxShapeEntries)
 }
 
 func (s *scanner) reset(buf []byte, blob *blobParams, blobMin int) {
@@ -94,6 +98,7 @@ func (s *scanner) reset(buf []byte, blob *blobParams, blobMin int) {
 	s.fields = [numScanRoles]span{}
 	s.unknown, s.blobs, s.shape = s.unknown[:0], s.blobs[:0], s.shape[:0]
 	s.blob, s.blobMin, s.wantPaths, s.shapeOn = blob, blobMin, false, true
+	s.collect, s.fp, s.nshape = false, fnvOffset, 0
 }
 
 func (s *scanner) fail(msg string) bool {
@@ -251,7 +256,21 @@ func appendInt(b []byte, n int) []byte {
 // shapeWithPaths re-scans a data object recording path strings, for drift
 // learning. The scanner's envelope state is kept.
 func (s *scanner) shapeWithPaths(data []byte) ([]shapeEntry, []string) {
-	sub := scanner{buf: data, wantPaths: true}
+	sub := scanner{buf: data, wantPaths: true, collect: true, fp: fnvOffset}
 	sub.walk(loc{hash: fnvOffset})
 	return sub.shape, sub.paths
+}
+
+// collectShape re-walks a data object (already validated) with this
+// scanner, keeping every shape entry, and restores the envelope state the
+// rules still read. Used when the fingerprint of the first walk was not
+// known clean.
+func (s *scanner) collectShape(data []byte) []shapeEntry {
+	buf, pos, blob, depth := s.buf, s.pos, s.blob, s.depth
+	s.buf, s.pos, s.blob = data, 0, nil
+	s.shape, s.collect, s.fp, s.nshape = s.shape[:0], true, fnvOffset, 0
+	s.walk(loc{hash: fnvOffset})
+	s.collect = false
+	s.buf, s.pos, s.blob, s.depth = buf, pos, blob, depth
+	return s.shape
 }

@@ -334,6 +334,7 @@ func FuzzWalkMatchesReference(f *testing.F) {
 			var a, b scanner
 			a.reset(value, &p.blob, blobMinimum(&p.blob))
 			b.reset(value, &p.blob, blobMinimum(&p.blob))
+			a.collect = true
 			okA, okB := a.document(p.root), b.refDocument(p.root)
 			if okA != okB || a.err != b.err || (a.err != "" && a.errPos != b.errPos) {
 				t.Fatalf("%s: walk ok=%v %q@%d, reference ok=%v %q@%d", p.Name, okA, a.err, a.errPos, okB, b.err, b.errPos)
@@ -345,6 +346,9 @@ func FuzzWalkMatchesReference(f *testing.F) {
 				!reflect.DeepEqual(a.shape, b.shape) {
 				t.Fatalf("%s: walk and reference disagree\nfields %v\n       %v\nunknown %v / %v\nblobs %v / %v\nshape %v / %v",
 					p.Name, a.fields, b.fields, a.unknown, b.unknown, a.blobs, b.blobs, a.shape, b.shape)
+			}
+			if fingerprint(a.shape) != a.fp {
+				t.Fatalf("%s: folded fingerprint %x, fingerprint of the entries %x", p.Name, a.fp, fingerprint(a.shape))
 			}
 		}
 	})

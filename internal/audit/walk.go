@@ -209,9 +209,16 @@ func elemLoc(l loc) loc {
 	return loc{hash: hashByte(hashByte(l.hash, '['), ']'), arr: true, dd: l.dd + 1}
 }
 
-// noteShapeAt records a data value for drift (depth is the path length).
+// noteShapeAt folds a data value into the shape fingerprint and, when
+// collecting, records it for drift (depth is the path length).
 func (s *scanner) noteShapeAt(l loc, kind byte, depth int) {
-	if l.hash == 0 || l.dd == 0 || len(s.shape) >= maxShapeEntries {
+	if l.hash == 0 || l.dd == 0 || s.nshape >= maxShapeEntries {
+		return
+	}
+	s.nshape++
+	s.fp = (s.fp ^ l.hash) * fnvPrime
+	s.fp = (s.fp ^ uint64(kind)) * fnvPrime
+	if !s.collect {
 		return
 	}
 	s.shape = append(s.shape, shapeEntry{hash: l.hash, kind: kind, inArray: l.arr})
