@@ -154,7 +154,8 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s}
 	c.scan()
 	class := c.class()
-	for i, r := range recordRules {
+	for i := range recordRules {
+		r := recordRules[i]
 		on := r.on
 		if on == 0 {
 			on = onEnvelope

@@ -17,3 +17,29 @@ func TestRuleInvalidUUID(t *testing.T) {
 		{name: "authorworks free-form correlation", profile: "authorworks", rec: aw(map[string]string{"meta.correlation_id": `"original-request-id"`})},
 	})
 }
+
+func TestIsUUID(t *testing.T) {
+	cases := []struct {
+		in     string
+		uuid   bool
+		uuidV4 bool
+	}{
+		{"3f2b7c1e-9a4d-4e8b-b1c2-5d6e7f8a9b0c", true, true},
+		{"3F2B7C1E-9A4D-4E8B-B1C2-5D6E7F8A9B0C", true, true},
+		{"6ba7b810-9dad-11d1-80b4-00c04fd430c8", true, false},
+		{"3f2b7c1e-9a4d-4e8b-c1c2-5d6e7f8a9b0c", true, false},
+		{"3f2b7c1e9a4d-4e8b-b1c2-5d6e7f8a9b0c-", false, false},
+		{"3f2b7c1e-9a4d-4e8b-b1c2-5d6e7f8a9b0g", false, false},
+		{"3f2b7c1e-9a4d-4e8b-b1c2-5d6e7f8a9b0", false, false},
+		{"3f2b7c1e_9a4d_4e8b_b1c2_5d6e7f8a9b0c", false, false},
+		{"", false, false},
+	}
+	for _, tc := range cases {
+		if got := isUUID(tc.in); got != tc.uuid {
+			t.Errorf("isUUID(%q) = %v", tc.in, got)
+		}
+		if got := isUUIDv4([]byte(tc.in)); got != tc.uuidV4 {
+			t.Errorf("isUUIDv4(%q) = %v", tc.in, got)
+		}
+	}
+}

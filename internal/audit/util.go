@@ -124,16 +124,11 @@ var hexDigit = func() (t [256]bool) {
 
 // isUUID reports whether s is a canonical 8-4-4-4-12 hex UUID.
 func isUUID[T string | []byte](s T) bool {
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
-	for i := 0; i < 36; i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return false
-			}
-		default:
+	for _, g := range [...][2]int{{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}} {
+		for i := g[0]; i < g[1]; i++ {
 			if !hexDigit[s[i]] {
 				return false
 			}
