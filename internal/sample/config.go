@@ -45,9 +45,9 @@ type Config struct {
 	Workers            int           `yaml:"workers"`                      // audit goroutines; default GOMAXPROCS
 	MaxSourceServices  int           `yaml:"max_source_services"`          // distinct source_service label values; later ones become "other"; default 200
 	MaxPollRecords     int           `yaml:"max_poll_records"`             // records taken from the client per poll; default 10000
-	FetchMaxBytes      int32         `yaml:"fetch_max_bytes"`              // bytes per fetch response; default 16 MiB
+	FetchMaxBytes      int32         `yaml:"fetch_max_bytes"`              // bytes per fetch response; default 8 MiB
 	FetchPartitionMax  int32         `yaml:"fetch_max_partition_bytes"`    // bytes per partition in a fetch; default 1 MiB
-	MaxConcurrentFetch int           `yaml:"max_concurrent_fetches"`       // fetches buffered or in flight at once; default 3
+	MaxConcurrentFetch int           `yaml:"max_concurrent_fetches"`       // fetches buffered or in flight at once; default 2
 	MaxDecompressBytes int           `yaml:"max_decompressed_batch_bytes"` // largest decompressed batch; bigger ones are skipped and counted; default 128 MiB
 	CommitInterval     time.Duration `yaml:"commit_interval"`              // how often marked progress is committed; default 5s
 
@@ -75,9 +75,9 @@ func (c *Config) SetDefaults() {
 	setIf(&c.Workers, runtime.GOMAXPROCS(0))
 	setIf(&c.MaxSourceServices, 200)
 	setIf(&c.MaxPollRecords, 10000)
-	setIf(&c.FetchMaxBytes, 16<<20)
+	setIf(&c.FetchMaxBytes, 8<<20)
 	setIf(&c.FetchPartitionMax, 1<<20)
-	setIf(&c.MaxConcurrentFetch, 3)
+	setIf(&c.MaxConcurrentFetch, 2)
 	setIf(&c.MaxDecompressBytes, 128<<20)
 	setIf(&c.CommitInterval, 5*time.Second)
 }
