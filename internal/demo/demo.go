@@ -25,12 +25,14 @@ package demo
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -79,6 +81,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Audit.Catalog, err = writeCatalog(dataDir); err != nil {
+		return err
+	}
 	return runAll(ctx, o, cfg, seeds, dataDir)
 }
 
@@ -112,6 +117,33 @@ func dataDir(dir string) (string, func(), error) {
 		return "", nil, fmt.Errorf("create temporary data dir: %w", err)
 	}
 	return tmp, func() { _ = os.RemoveAll(tmp) }, nil
+}
+
+//go:embed catalog/*.yaml
+var catalogFS embed.FS
+
+// writeCatalog copies the demo's event catalog (the flow's and the
+// AuthorWorks types, their producers, expected consumers and schemas) into
+// dataDir/catalog, where audit.catalog points.
+func writeCatalog(dataDir string) (string, error) {
+	dir := filepath.Join(dataDir, "catalog")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("create catalog dir: %w", err)
+	}
+	entries, err := catalogFS.ReadDir("catalog")
+	if err != nil {
+		return "", fmt.Errorf("read embedded catalog: %w", err)
+	}
+	for _, e := range entries {
+		b, err := catalogFS.ReadFile("catalog/" + e.Name())
+		if err != nil {
+			return "", fmt.Errorf("read embedded catalog: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
+			return "", fmt.Errorf("write catalog: %w", err)
+		}
+	}
+	return dir, nil
 }
 
 // startCluster starts three kfake brokers, the first on addr.
@@ -242,11 +274,11 @@ func (s *sim) start(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return s.orchestrator(ctx) })
 	g.Go(func() error {
 		return s.relay(ctx, hop{group: GroupLifecycle, from: TopicBatch, to: TopicEssay, inType: TypePipelinesConfigured,
-			outType: TypeSpellcheckRequested, source: "essay_lifecycle_service", minLat: 20 * time.Millisecond, maxLat: 80 * time.Millisecond, dropCorrelationOf: 25}, 10)
+			outType: TypeSpellcheckRequested, source: "essay_lifecycle_service", minLat: 20 * time.Millisecond, maxLat: 80 * time.Millisecond, dropCorrelationOf: 25, data: spellcheckRequested}, 10)
 	})
 	g.Go(func() error {
 		return s.relay(ctx, hop{group: GroupSpellchecker, from: TopicEssay, to: TopicSpell, inType: TypeSpellcheckRequested,
-			outType: TypeSpellcheckCompleted, source: "spell_checker_service", minLat: 100 * time.Millisecond, maxLat: 300 * time.Millisecond}, 11)
+			outType: TypeSpellcheckCompleted, source: "spell_checker_service", minLat: 100 * time.Millisecond, maxLat: 300 * time.Millisecond, data: spellcheckCompleted}, 11)
 	})
 	g.Go(func() error { return s.authorworks(ctx) })
 	g.Go(func() error { return s.faulty(ctx) })

@@ -103,7 +103,21 @@ type hop struct {
 	inType, outType   string
 	source            string
 	minLat, maxLat    time.Duration
-	dropCorrelationOf int // every n-th event loses its correlation id (a broken chain); 0 never
+	dropCorrelationOf int            // every n-th event loses its correlation id (a broken chain); 0 never
+	data              func(*ids) any // the published event's data
+}
+
+// spellcheckRequested is the data of a spellcheck_requested event.
+func spellcheckRequested(g *ids) any {
+	id := "essay-" + g.hexID(4)
+	return map[string]any{"entity_ref": map[string]any{"entity_id": id, "entity_type": "essay"}, "language": "en", "text_storage_id": "s3://essays/" + id + "/original.txt"}
+}
+
+// spellcheckCompleted is the data of a spellcheck_completed event.
+func spellcheckCompleted(g *ids) any {
+	id := "essay-" + g.hexID(4)
+	return map[string]any{"entity_ref": map[string]any{"entity_id": id, "entity_type": "essay"}, "status": "completed",
+		"corrections": g.rng.IntN(20), "corrected_text_storage_id": "s3://essays/" + id + "/corrected.txt"}
 }
 
 func (s *sim) relay(ctx context.Context, h hop, stream uint64) error {
@@ -135,7 +149,7 @@ func (s *sim) relay(ctx context.Context, h hop, stream uint64) error {
 				}
 			}
 			pause(ctx, g.between(h.minLat, h.maxLat))
-			out := hulEvent(g, h.outType, h.source, corr, map[string]any{"essay_id": "essay-" + g.hexID(4), "upstream_event_id": in.EventID})
+			out := hulEvent(g, h.outType, h.source, corr, h.data(g))
 			s.produce(ctx, &kgo.Record{Topic: h.to, Key: r.Key, Value: mustJSON(out),
 				Headers: []kgo.RecordHeader{header("traceparent", traceparent(traceID, g.hexID(8)))}})
 		})
@@ -153,12 +167,12 @@ func (s *sim) authorworks(ctx context.Context) error {
 		n++
 		if n%2 == 0 {
 			user := "user-" + g.hexID(4)
-			ev := awNew(g, "user.account.created", "user-service", map[string]any{"user_id": user, "plan": "free"})
+			ev := awNew(g, "user.account.created", "user-service", map[string]any{"user_id": user, "email_verified": n%4 == 0, "plan": "free"})
 			s.produce(ctx, &kgo.Record{Topic: TopicUser, Key: []byte(user), Value: mustJSON(ev)})
 			return
 		}
 		book := "book-" + g.hexID(4)
-		ev := awNew(g, "content.book.published", "content-service", map[string]any{"book_id": book, "storage_ref": "s3://books/" + book})
+		ev := awNew(g, "content.book.published", "content-service", map[string]any{"book_id": book, "title": "The Quiet Shore", "author_id": "au-" + g.hexID(2), "manuscript_ref": "s3://books/" + book})
 		s.produce(ctx, &kgo.Record{Topic: TopicBook, Key: []byte(book), Value: mustJSON(ev)})
 		if n%8 == 1 {
 			s.deadLetter(ctx, book, ev, n%16 == 1)
