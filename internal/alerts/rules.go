@@ -10,6 +10,19 @@ import (
 // EventwatchNewRuleViolation firing before it counts as known.
 const newViolationHold = "15m"
 
+// ViolationPairs is the recorded series with one sample per (rule,
+// source_service) pair currently violated: EventwatchNewRuleViolation looks
+// a day back over these few series instead of every violation series.
+const ViolationPairs = "eventwatch:violations_rule_service:present"
+
+// recordings are the recording rules the alerts build on.
+func recordings() []Recording {
+	return []Recording{{
+		Record: ViolationPairs,
+		Expr:   fmt.Sprintf("group by (rule, source_service) (%s)", metrics.Violations.Name),
+	}}
+}
+
 func symptom(severity string) Labels { return Labels{Severity: severity, Category: CategorySymptom} }
 func self(severity string) Labels    { return Labels{Severity: severity, Category: CategorySelf} }
 
@@ -59,10 +72,10 @@ func complianceRules(o Options) []Rule {
 		},
 		{
 			Alert: "EventwatchNewRuleViolation",
-			Expr: fmt.Sprintf("group by (rule, source_service) (%[1]s)\n"+
-				"unless group by (rule, source_service) (max_over_time(%[1]s[%[2]s] offset %[3]s))\n"+
+			Expr: fmt.Sprintf("%[1]s\n"+
+				"unless max_over_time(%[1]s[%[2]s] offset %[3]s)\n"+
 				"and on () count(%[4]s offset %[2]s) > 0",
-				metrics.Violations.Name, duration(o.NewViolationLookback), newViolationHold, metrics.BuildInfo.Name),
+				ViolationPairs, duration(o.NewViolationLookback), newViolationHold, metrics.BuildInfo.Name),
 			Labels: symptom("warning"),
 			Annotations: Annotations{
 				Summary: "{{ $labels.source_service }} started breaking rule {{ $labels.rule }}",
