@@ -28,7 +28,7 @@ type Config struct {
 	DLQPatterns       []string      `yaml:"dlq_patterns"`             // glob patterns naming dead-letter topics; default *.deadletter, *.dlq, *-dlq, *.DLQ
 	MaxConcurrent     int           `yaml:"max_concurrent_requests"`  // admin requests in flight at once; default 4
 	OffsetsTableSize  int           `yaml:"offsets_table_size"`       // (end offset, time) samples kept per partition for time lag; default 60, at least 2
-	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 25
+	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 10
 
 	compiled compiled
 }
@@ -65,7 +65,7 @@ func (c *Config) SetDefaults() {
 		c.OffsetsTableSize = 60
 	}
 	if c.FetchGroupsPerReq == 0 {
-		c.FetchGroupsPerReq = 25
+		c.FetchGroupsPerReq = 10
 	}
 }
 

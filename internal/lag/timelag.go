@@ -16,13 +16,16 @@ import (
 // interior point whose neighbours are closest in time is dropped, so recent
 // history stays dense and older history thins out instead of falling off.
 type offsetTable struct {
+	size   int // most points kept
 	offs   []int64
 	times  []int64 // unix nanoseconds
 	seeded bool    // the first point's time is the last record's timestamp
 }
 
+// newOffsetTable returns an empty table of at most size points; its slices
+// grow as points come (an idle partition keeps one point).
 func newOffsetTable(size int) *offsetTable {
-	return &offsetTable{offs: make([]int64, 0, size), times: make([]int64, 0, size)}
+	return &offsetTable{size: size}
 }
 
 // add records that the end offset was end at time at. An end offset below
@@ -38,7 +41,7 @@ func (t *offsetTable) add(end int64, at time.Time) {
 			t.offs, t.times, t.seeded = t.offs[:0], t.times[:0], false
 		}
 	}
-	if len(t.offs) == cap(t.offs) {
+	if len(t.offs) >= t.size {
 		t.dropOne()
 	}
 	t.offs = append(t.offs, end)
