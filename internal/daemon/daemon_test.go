@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -197,4 +199,46 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 	eventually(t, "hand-over", 60*time.Second, func() bool {
 		return metric(t, follower.url, "eventwatch_leader") == 1 && exportsLag(follower)
 	})
+}
+
+// TestReportGetsClusterNumbers: the leader's DLQ growth reaches the weekly
+// report through the daemon's cluster source.
+func TestReportGetsClusterNumbers(t *testing.T) {
+	dlq := "orders.deadletter"
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, dlq))
+	cl := kfaketest.Client(t, c)
+	in := start(t, testConfig(t, c.ListenAddrs()), Options{})
+	eventually(t, "the leader's DLQ snapshot", 60*time.Second, func() bool {
+		_, body := get(t, in.url+"/metrics")
+		return strings.Contains(body, `eventwatch_dlq_depth_records{`)
+	})
+	y, w := time.Now().UTC().ISOWeek()
+	url := fmt.Sprintf("%s/api/v1/reports/weekly?week=%d-W%02d&format=json", in.url, y, w)
+	produced := 0
+	var growth int64
+	eventually(t, "DLQ growth in the weekly report", 60*time.Second, func() bool {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: dlq, Value: []byte(`{"error":"x"}`)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		produced++
+		_, body := get(t, url)
+		var rep struct {
+			DLQ []struct {
+				Topic  string `json:"topic"`
+				Growth int64  `json:"growth"`
+			} `json:"dlq"`
+		}
+		if json.Unmarshal([]byte(body), &rep) != nil {
+			return false
+		}
+		for _, d := range rep.DLQ {
+			if d.Topic == dlq {
+				growth = d.Growth
+			}
+		}
+		return growth > 0
+	})
+	if growth > int64(produced) {
+		t.Fatalf("report says %s grew by %d, but only %d records were produced", dlq, growth, produced)
+	}
 }

@@ -50,7 +50,8 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 		t.Fatal("demo did not serve within 30s")
 	}
 
-	wantRules := []string{"envelope.invalid_json", "envelope.missing_field", "naming.action_tense", "naming.event_type", "size.blob_field", "envelope.invalid_timestamp"}
+	wantRules := []string{"envelope.invalid_json", "envelope.missing_field", "naming.action_tense", "naming.event_type",
+		"size.blob_field", "envelope.invalid_timestamp", "catalog.unregistered_type", "dlq.missing_error_context"}
 	var rules map[string]float64
 	var lag float64
 	deadline := time.Now().Add(30 * time.Second)
@@ -68,6 +69,9 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 	}
 	if lag <= 0 {
 		t.Errorf("lag of %s after 30s = %v, want > 0", GroupSlow, lag)
+	}
+	if dlq := sample(scrape(t, base+"/metrics"), "eventwatch_dlq_depth_records", `topic="`+TopicDLQ+`"`); dlq <= 0 {
+		t.Errorf("%s depth = %v, want > 0", TopicDLQ, dlq)
 	}
 	if code := status(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
