@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,18 +47,71 @@ type Server struct {
 }
 
 // DSN returns a fresh, empty database for t: on the EnvDSN server when the
-// variable is set, else on a throwaway server started for t.
+// variable is set, else on the package's shared server when the test binary
+// runs through Main, else on a throwaway server started for t.
 func DSN(t testing.TB) string {
 	t.Helper()
 	if env := os.Getenv(EnvDSN); env != "" {
 		return (&Server{admin: env}).NewDatabase(t)
 	}
+	if s := sharedServer(t); s != nil {
+		return s.NewDatabase(t)
+	}
 	return Start(t).NewDatabase(t)
+}
+
+var shared struct {
+	mu      sync.Mutex
+	enabled bool    // Main is running the tests
+	srv     *Server // started by the first DSN call
+}
+
+// Main runs the package's tests with one server shared by every DSN call
+// (each test still gets its own database), removed when the tests end. Use
+// it from TestMain: os.Exit(pgtest.Main(m)).
+func Main(m *testing.M) int {
+	shared.mu.Lock()
+	shared.enabled = true
+	shared.mu.Unlock()
+	defer func() {
+		shared.mu.Lock()
+		defer shared.mu.Unlock()
+		if shared.srv != nil {
+			shared.srv.destroy()
+		}
+	}()
+	return m.Run()
+}
+
+func sharedServer(t testing.TB) *Server {
+	t.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if !shared.enabled {
+		return nil
+	}
+	if shared.srv == nil {
+		shared.srv = start(t)
+	}
+	return shared.srv
 }
 
 // Start creates and starts a throwaway server, stopped and deleted when t
 // ends. It skips (locally) or fails (CI) when the binaries are missing.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	s := start(t)
+	t.Cleanup(s.destroy)
+	return s
+}
+
+// destroy stops the server at once and deletes its directory.
+func (s *Server) destroy() {
+	_, _ = s.pgctl("stop", "-m", "immediate")
+	_ = os.RemoveAll(s.dir)
+}
+
+func start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{bin: findBin(t)}
 	if os.Geteuid() == 0 {
@@ -68,10 +122,6 @@ func Start(t testing.TB) *Server {
 	s.run(t, "initdb", "-D", filepath.Join(s.dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
 	s.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
 	s.StartAgain(t)
-	t.Cleanup(func() {
-		_, _ = s.pgctl("stop", "-m", "immediate")
-		_ = os.RemoveAll(s.dir)
-	})
 	return s
 }
 
