@@ -61,6 +61,9 @@ func newDaemon(ctx context.Context, cfg *config.Config, opts Options) (*daemon, 
 }
 
 func (d *daemon) build(ctx context.Context) error {
+	if err := Check(d.cfg); err != nil {
+		return err
+	}
 	steps := []func(context.Context) error{d.buildKafka, d.buildAudit, d.buildStore, d.buildComponents}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {

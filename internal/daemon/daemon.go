@@ -23,6 +23,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,7 +58,7 @@ type Options struct {
 
 // Check does everything Run does before touching the network: it loads the
 // profiles, policies and catalog, resolves the secrets and reads the TLS
-// files. `eventwatch run --config.check` calls it after config.Load.
+// files (Kafka and HTTPS). `eventwatch run --config.check` calls it after config.Load.
 func Check(cfg *config.Config) error {
 	if _, err := buildRouter(cfg.Audit, slog.New(slog.DiscardHandler)); err != nil {
 		return err
@@ -70,6 +71,11 @@ func Check(cfg *config.Config) error {
 	}
 	if _, err := cfg.Reports.BearerToken(); err != nil {
 		return fmt.Errorf("reports.token_file: %w", err)
+	}
+	if cfg.HTTP.TLSCertFile != "" {
+		if _, err := tls.LoadX509KeyPair(cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile); err != nil {
+			return fmt.Errorf("http.tls_cert_file: %w", err)
+		}
 	}
 	return nil
 }
