@@ -36,7 +36,7 @@ var (
 // Sampler health metrics beyond the counts above.
 var (
 	SamplerErrors = define(Spec{Name: "eventwatch_sampler_errors_total", Kind: Counter, Area: "sampler",
-		Help:   "Errors met by the sampling consumer, by operation (poll: fetch or group errors; commit: offset commits).",
+		Help:   "Errors met by the sampling consumer, by operation (connect: dial, TLS or SASL; poll: fetch or group errors; commit: offset commits; sink: a sink panicked).",
 		Labels: []string{"op"}})
 	SamplerRebalances = define(Spec{Name: "eventwatch_sampler_rebalances_total", Kind: Counter, Area: "sampler",
 		Help:   "Partition assignment changes of the sampling consumer, by event (assigned, revoked, lost).",

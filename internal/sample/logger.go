@@ -2,7 +2,12 @@ package sample
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -23,4 +28,21 @@ func (l kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		lvl = slog.LevelDebug
 	}
 	l.log.Log(context.Background(), lvl, msg, keyvals...)
+}
+
+// connectHook reports failed broker connections (dial, TLS, SASL) to the
+// sampler: franz-go retries them silently, so without the hook a wrong
+// password or an unreachable broker would never show in Status.
+type connectHook struct{ s *Sampler }
+
+// OnBrokerConnect implements kgo.HookBrokerConnect.
+func (h connectHook) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err == nil || errors.Is(err, context.Canceled) { // canceled: the client is closing
+		return
+	}
+	h.s.m.errors.WithLabelValues("connect").Inc()
+	err = fmt.Errorf("connect to broker %s: %w", net.JoinHostPort(meta.Host, strconv.Itoa(int(meta.Port))), err)
+	if h.s.status.failed(h.s.now(), err) {
+		h.s.log.Warn("broker connection failed", "err", err)
+	}
 }

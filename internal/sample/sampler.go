@@ -76,7 +76,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 		parts:   partitions{},
 	}
 	s.status.s.Generation = -1
-	own := []kgo.Opt{kgo.WithLogger(kgoLogger{s.log})}
+	own := []kgo.Opt{kgo.WithLogger(kgoLogger{s.log}), kgo.WithHooks(connectHook{s})}
 	s.opts = append(cfg.clientOpts(append(own, base...)),
 		kgo.OnPartitionsAssigned(s.onAssigned),
 		kgo.OnPartitionsRevoked(s.onRevoked),
