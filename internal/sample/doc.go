@@ -46,9 +46,10 @@
 //   - A batch that decompresses past the bound is skipped: its records are
 //     counted as observed and dropped (reason decompress_too_large) and the
 //     partition moves on, never stalls.
-//   - Kafka unreachable: franz-go retries with backoff; poll errors are
-//     counted (errors{op="poll"}) and shown in Status.LastError; polling goes
-//     on and resumes from the committed offsets.
+//   - Kafka unreachable, or TLS/SASL failing: franz-go retries with backoff;
+//     failed connections (errors{op="connect"}) and poll errors
+//     (errors{op="poll"}) are counted and shown in Status.LastError; polling
+//     goes on and resumes from where it was.
 //   - Crash (no clean shutdown): records polled after the last commit (at
 //     most commit_interval) are read and counted again, and audits still
 //     queued are lost.
