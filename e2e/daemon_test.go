@@ -192,9 +192,12 @@ func TestDaemonRealKafkaLeaderKilled(t *testing.T) {
 	b := realkafka.Start(t)
 	ctx := dmContext(t, 5*time.Minute)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "eventwatch")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventwatch/eventwatch/cmd/eventwatch").CombinedOutput(); err != nil {
-		t.Fatalf("build eventwatch: %v\n%s", err, out)
+	bin := os.Getenv("EVENTWATCH_BIN") // a prebuilt binary (make build's bin/eventwatch), else built here
+	if bin == "" {
+		bin = filepath.Join(dir, "eventwatch")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventwatch/eventwatch/cmd/eventwatch").CombinedOutput(); err != nil {
+			t.Fatalf("build eventwatch: %v\n%s", err, out)
+		}
 	}
 	const session = 6 * time.Second
 	procs := []*dmProc{dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "a"), session), dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "b"), session)}
