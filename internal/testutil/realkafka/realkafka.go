@@ -254,16 +254,19 @@ func (b *Broker) waitReady(exited <-chan struct{}) error {
 	defer cl.Close()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	last := errors.New("no answer yet")
 	for {
-		if last = probe(ctx, cl); last == nil {
+		last := probe(ctx, cl)
+		if last == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("after %s: %w", limit, last)
 		case <-exited:
-			return fmt.Errorf("java exited early: %v", b.runErr)
+			if b.runErr == nil {
+				return errors.New("java exited early with status 0")
+			}
+			return fmt.Errorf("java exited early: %w", b.runErr)
 		case <-tick.C:
 		}
 	}
