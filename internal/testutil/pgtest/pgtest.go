@@ -152,7 +152,7 @@ func (s *Server) AdminDSN() string { return s.admin }
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
 	name := "ewtest_" + randomHex(6)
-	exec := func(q string) error {
+	run := func(q string) error {
 		db, err := sql.Open("pgx", s.admin)
 		if err != nil {
 			return err
@@ -163,10 +163,10 @@ func (s *Server) NewDatabase(t testing.TB) string {
 		_, err = db.ExecContext(ctx, q)
 		return err
 	}
-	if err := exec("CREATE DATABASE " + name); err != nil {
+	if err := run("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() { _ = exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	t.Cleanup(func() { _ = run("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
 	u, err := url.Parse(s.admin)
 	if err != nil {
 		t.Fatalf("parse %s: %v", EnvDSN, err)
