@@ -2,7 +2,6 @@ package trace
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -170,7 +169,7 @@ func TestExportErrorsAndFullQueueAreCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ocfg := OTLPConfig{Enabled: true, Endpoint: "127.0.0.1:1", QueueSize: 1, BatchSize: 1}
 	ocfg.SetDefaults()
-	x, err := newExporter(ocfg, newMetricSet(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	x, err := newExporter(ocfg, newMetricSet(reg), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("newExporter: %v", err)
 	}
@@ -189,7 +188,7 @@ func TestProviderLRUIsBounded(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ocfg := OTLPConfig{Enabled: true, Endpoint: "127.0.0.1:1", Providers: 2}
 	ocfg.SetDefaults()
-	x, err := newExporter(ocfg, newMetricSet(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	x, err := newExporter(ocfg, newMetricSet(reg), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("newExporter: %v", err)
 	}

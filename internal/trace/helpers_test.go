@@ -2,7 +2,6 @@ package trace
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -32,7 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	s, err := New(cfg, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(cfg, reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

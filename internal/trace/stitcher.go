@@ -271,7 +271,7 @@ func (s *Stitcher) brokenChain(c *chain, a analysis, at time.Time) *BrokenChain 
 		b.Pathways = append(b.Pathways, p.Pathway())
 	}
 	for _, x := range a.Breaks {
-		b.Breaks = append(b.Breaks, Break{Service: x.Service, Reason: x.Reason, Event: x.Event})
+		b.Breaks = append(b.Breaks, Break(x))
 	}
 	for i, e := range a.Events {
 		ref := eventRef(e)

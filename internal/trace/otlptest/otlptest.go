@@ -59,7 +59,8 @@ type Receiver struct {
 func Start(t testing.TB) *Receiver {
 	t.Helper()
 	r := &Receiver{changed: make(chan struct{})}
-	gl, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	gl, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen for OTLP gRPC: %v", err)
 	}
@@ -68,7 +69,7 @@ func Start(t testing.TB) *Receiver {
 	go func() { _ = gs.Serve(gl) }()
 	r.GRPCAddr = gl.Addr().String()
 
-	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	hl, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen for OTLP HTTP: %v", err)
 	}
