@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -104,7 +105,7 @@ func TestReferenceConfigIsDefaults(t *testing.T) {
 	}
 	got, want := mustYAML(t, ref), mustYAML(t, def)
 	if got != want {
-		t.Fatalf("reference config differs from the defaults:\n--- reference\n%s\n--- defaults\n%s", got, want)
+		t.Fatalf("docs/reference-config.yaml differs from the defaults (update the file):\n%s", lineDiff(got, want))
 	}
 	// Every section of Config appears in the reference.
 	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "reference-config.yaml"))
@@ -133,4 +134,24 @@ func topLevelKeys() []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// lineDiff lists the lines that differ between got and want, position by
+// position (both are YAML dumps of the same struct, so lines align).
+func lineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			fmt.Fprintf(&b, "line %d:\n  reference: %s\n  default:   %s\n", i+1, gl, wl)
+		}
+	}
+	return b.String()
 }
