@@ -25,7 +25,7 @@ tmp="$libs.partial"
 rm -rf "$tmp"
 mkdir -p "$tmp"
 echo "fetching kafka $version jars into $libs"
-mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies \
+mvn -B -q -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies \
   -DincludeScope=runtime -DoutputDirectory="$tmp"
 rm -rf "$libs"
 mv "$tmp" "$libs"
