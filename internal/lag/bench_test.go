@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
 const benchServerEnv = "EVENTWATCH_LAG_BENCH_SERVER"

@@ -9,9 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
 // Collector polls the cluster through the admin API every Config.Interval

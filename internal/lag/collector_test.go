@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 func TestLagMatchesCommits(t *testing.T) {

@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 // shape is a synthetic estate: topics × partitions, and groups that each

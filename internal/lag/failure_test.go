@@ -4,10 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 // failOffsetFetch makes every OffsetFetch request for group answer with a

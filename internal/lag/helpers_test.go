@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
 // fixture is a kfake cluster with a producer, an admin client and a ledger

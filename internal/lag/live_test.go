@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
 // consume joins group with a member that reads n records from topic and

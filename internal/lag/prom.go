@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
 // promCollector exposes the latest snapshot. Collect reads one atomic

@@ -4,8 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 // TestStatusOverCycles drives four member-less groups through three
