@@ -25,8 +25,12 @@ tmp="$libs.partial"
 rm -rf "$tmp"
 mkdir -p "$tmp"
 echo "fetching kafka $version jars into $libs"
-mvn -B -q -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies \
-  -DincludeScope=runtime -DoutputDirectory="$tmp"
+if ! out="$(mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies \
+  -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1)"; then
+  echo "$out" >&2
+  echo "fetch.sh: mvn failed (Maven Central reachable? ~/.m2/settings.xml?)" >&2
+  exit 1
+fi
 rm -rf "$libs"
 mv "$tmp" "$libs"
 echo "kafka $version: $(ls "$libs" | wc -l) jars in $libs"
