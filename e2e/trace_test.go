@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +26,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/demo"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
@@ -458,3 +461,142 @@ func (b *trSafeBuffer) String() string {
 }
 
 var _ io.Writer = (*trSafeBuffer)(nil)
+
+// TestTraceDemoOTLP: the demo's multi-hop flows, exported with nothing but
+// the standard OTEL_* variables, reach an OTLP receiver as connected traces
+// (one trace holding a span of every service of a pathway), and their hop
+// latencies are on /metrics.
+func TestTraceDemoOTLP(t *testing.T) {
+	rcv := otlptest.Start(t)
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+rcv.GRPCAddr)
+	ctx := trContext(t, 3*time.Minute)
+	base := trStartDemo(ctx, t)
+
+	var flows trace.Report
+	var pathway trace.PathwayStats
+	trPoll(ctx, t, "a closed pathway of two hops or more on /api/v1/flows", func() bool {
+		if err := trGetJSON(ctx, base+"/api/v1/flows", &flows); err != nil {
+			return false
+		}
+		for _, p := range flows.Pathways {
+			if p.Hops >= 2 && len(p.Services) == p.Hops+1 {
+				pathway = p
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := rcv.Wait(ctx, func(ss []otlptest.Span) bool { return trConnected(ss, pathway.Services) != "" }); err != nil {
+		t.Fatalf("no trace holds spans of every service of %s: %v", pathway.Pathway, err)
+	}
+	metrics := trGet(ctx, t, base+"/metrics")
+	for i := 1; i < len(pathway.Services); i++ {
+		line := fmt.Sprintf("eventwatch_hop_latency_seconds_count{from_service=%q,to_service=%q}", pathway.Services[i-1], pathway.Services[i])
+		if !strings.Contains(metrics, line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+	if !strings.Contains(metrics, fmt.Sprintf("eventwatch_pathway_latency_seconds_count{pathway=%q}", pathway.Pathway)) {
+		t.Errorf("/metrics lacks the pathway latency of %s", pathway.Pathway)
+	}
+}
+
+// trStartDemo runs the demo in-process on free loopback ports and returns
+// its HTTP base URL once it serves.
+func trStartDemo(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	served := make(chan string, 1)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- demo.Run(runCtx, demo.Options{KafkaAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+			DataDir: t.TempDir(), Stdout: io.Discard, LogOutput: io.Discard,
+			OnServing: func(httpAddr, _ string) { served <- httpAddr }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("demo: %v", err)
+		}
+	})
+	select {
+	case addr := <-served:
+		return "http://" + addr
+	case err := <-done:
+		t.Fatalf("demo stopped before serving: %v", err)
+	case <-ctx.Done():
+		t.Fatalf("demo not serving: %v", ctx.Err())
+	}
+	return ""
+}
+
+// trConnected returns a trace id whose spans cover every service, or "".
+func trConnected(spans []otlptest.Span, services []string) string {
+	byTrace := map[string]map[string]bool{}
+	for _, s := range spans {
+		if byTrace[s.TraceID] == nil {
+			byTrace[s.TraceID] = map[string]bool{}
+		}
+		byTrace[s.TraceID][s.Service] = true
+	}
+	for id, svcs := range byTrace {
+		all := true
+		for _, want := range services {
+			all = all && svcs[want]
+		}
+		if all {
+			return id
+		}
+	}
+	return ""
+}
+
+// trPoll checks cond every 500ms until it holds or ctx ends.
+func trPoll(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func trGetJSON(ctx context.Context, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func trGet(ctx context.Context, t *testing.T, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s: %v", url, err)
+	}
+	return string(body)
+}
