@@ -138,7 +138,7 @@ func BenchmarkSampler(b *testing.B) {
 		mk   func() Auditor
 	}{
 		{"audit=huleedu", func() Auditor {
-			e, err := audit.NewEngine(audit.Options{Profile: p, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			e, err := audit.NewEngine(audit.Options{Profile: p, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func benchSampler(b *testing.B, a Auditor) {
 	cfg.Workers = runtime.GOMAXPROCS(0)
 	sink := &doneSink{}
 	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, a, []audit.Sink{sink},
-		prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

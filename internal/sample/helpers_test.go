@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -104,7 +103,7 @@ func newHarness(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, sinks ...
 func newHarnessOpts(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, extra []kgo.Opt, sinks ...audit.Sink) *harness {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}

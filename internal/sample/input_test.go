@@ -155,8 +155,8 @@ type panicAuditor struct{ fakeAuditor }
 
 func (p *panicAuditor) Check(r *audit.Record) audit.Result {
 	if bytes.HasPrefix(r.Value, []byte("boom")) {
-		var m map[string]int
-		m["x"]++ // a real runtime panic: assignment to entry in nil map
+		var none []byte
+		_ = none[len(r.Value)] // a real runtime panic: index out of range
 	}
 	return p.fakeAuditor.Check(r)
 }

@@ -93,7 +93,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 // created; Kafka being unreachable is retried and shown by Status.
 func (s *Sampler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
-		return errors.New("run sampler: already running")
+		return errors.New("run sampler: Run may be called only once")
 	}
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {

@@ -34,7 +34,9 @@ func TestSamplerReplicasSplitWithoutDoubleCounting(t *testing.T) {
 	}
 	waitTotal := func(want float64, hs ...*harness) {
 		t.Helper()
-		waitForf(t, func() string { return fmt.Sprintf("observed across replicas to reach %v (it is %v)", want, total(hs...)) },
+		waitForf(t, func() string {
+			return fmt.Sprintf("observed across replicas to reach %v (it is %v)", want, total(hs...))
+		},
 			func() bool { return total(hs...) >= want })
 		if got := total(hs...); got != want {
 			t.Fatalf("observed across replicas = %v, want %v", got, want)
