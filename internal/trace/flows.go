@@ -19,7 +19,7 @@ const maxHopKeys = 2000
 
 // Report is the body of GET /api/v1/flows.
 type Report struct {
-	GeneratedAt  time.Time            `json:"generated_at"`
+	GeneratedAt  time.Time            `json:"generated_at"`  // when the report was made
 	OpenChains   int                  `json:"open_chains"`   // chains in the window now
 	ClosedChains uint64               `json:"closed_chains"` // chains closed and analysed since start
 	Pathways     []PathwayStats       `json:"pathways"`      // most flows first
@@ -40,64 +40,64 @@ type PathwayStats struct {
 
 // HopStats describes the hops from one (service, event type) to another.
 type HopStats struct {
-	From     string      `json:"from_service"`
-	FromType string      `json:"from_event_type"` // "other" beyond the hop bound
-	To       string      `json:"to_service"`
-	ToType   string      `json:"to_event_type"`
-	Count    uint64      `json:"count"`
-	Latency  Percentiles `json:"latency"`
+	From     string      `json:"from_service"`    // publisher of the upstream event
+	FromType string      `json:"from_event_type"` // its event type ("other" beyond the hop bound)
+	To       string      `json:"to_service"`      // publisher of the event it caused
+	ToType   string      `json:"to_event_type"`   // that event's type
+	Count    uint64      `json:"count"`           // hops seen in closed chains
+	Latency  Percentiles `json:"latency"`         // over the most recent hops
 }
 
 // Percentiles summarise recent latencies, in seconds.
 type Percentiles struct {
-	Samples int     `json:"samples"`
-	P50     float64 `json:"p50_seconds"`
-	P90     float64 `json:"p90_seconds"`
-	P99     float64 `json:"p99_seconds"`
-	Max     float64 `json:"max_seconds"`
+	Samples int     `json:"samples"`     // latencies summarised (at most 512)
+	P50     float64 `json:"p50_seconds"` // median
+	P90     float64 `json:"p90_seconds"` // 90th percentile
+	P99     float64 `json:"p99_seconds"` // 99th percentile
+	Max     float64 `json:"max_seconds"` // largest
 }
 
 // ServicePropagation is one service's propagation health.
 type ServicePropagation struct {
-	Service              string  `json:"service"`
-	Events               uint64  `json:"events"`
-	WithCorrelation      uint64  `json:"with_correlation_id"`
-	WithTraceContext     uint64  `json:"with_trace_context"`
-	CorrelationCoverage  float64 `json:"correlation_coverage_ratio"`
-	TraceContextCoverage float64 `json:"trace_context_coverage_ratio"`
+	Service              string  `json:"service"`                      // source service ("other" beyond max_services)
+	Events               uint64  `json:"events"`                       // events it published, seen by the stitcher
+	WithCorrelation      uint64  `json:"with_correlation_id"`          // of those, with a correlation id
+	WithTraceContext     uint64  `json:"with_trace_context"`           // of those, with a traceparent or envelope trace context
+	CorrelationCoverage  float64 `json:"correlation_coverage_ratio"`   // WithCorrelation / Events
+	TraceContextCoverage float64 `json:"trace_context_coverage_ratio"` // WithTraceContext / Events
 }
 
 // BrokenChain is a closed chain in which a service dropped or replaced an id.
 type BrokenChain struct {
-	ClosedAt      time.Time  `json:"closed_at"`
-	CorrelationID string     `json:"correlation_id,omitempty"`
-	TraceID       string     `json:"trace_id"`
-	Pathways      []string   `json:"pathways"` // of its root-to-leaf flows
+	ClosedAt      time.Time  `json:"closed_at"`                // when the chain's window ended
+	CorrelationID string     `json:"correlation_id,omitempty"` // the chain's first correlation id
+	TraceID       string     `json:"trace_id"`                 // its first real trace id, else the derived one
+	Pathways      []string   `json:"pathways"`                 // of its root-to-leaf flows
 	Breaks        []Break    `json:"breaks"`
 	Events        []EventRef `json:"events"` // in order
 }
 
 // Break names the event at which a chain broke.
 type Break struct {
-	Service string `json:"service"`
-	Reason  string `json:"reason"`
-	Event   int    `json:"event"` // index into Events
+	Service string `json:"service"` // publisher of the event that lost the id
+	Reason  string `json:"reason"`  // correlation_dropped, correlation_replaced, trace_dropped or trace_replaced
+	Event   int    `json:"event"`   // index into Events
 }
 
 // EventRef points at a Kafka record; it never carries the payload.
 type EventRef struct {
-	Topic         string    `json:"topic"`
-	Partition     int32     `json:"partition"`
-	Offset        int64     `json:"offset"`
-	EventID       string    `json:"event_id,omitempty"`
-	EventType     string    `json:"event_type,omitempty"`
-	Service       string    `json:"service"`
-	CorrelationID string    `json:"correlation_id,omitempty"`
-	TraceID       string    `json:"trace_id,omitempty"`
-	Context       Origin    `json:"context"`
-	Upstream      int       `json:"upstream"` // index of the event that caused it; -1 for the first
-	EventTime     time.Time `json:"event_time,omitzero"`
-	RecordTime    time.Time `json:"record_time,omitzero"`
+	Topic         string    `json:"topic"`                    // record topic
+	Partition     int32     `json:"partition"`                // record partition
+	Offset        int64     `json:"offset"`                   // record offset
+	EventID       string    `json:"event_id,omitempty"`       // envelope event id
+	EventType     string    `json:"event_type,omitempty"`     // envelope event type
+	Service       string    `json:"service"`                  // source service
+	CorrelationID string    `json:"correlation_id,omitempty"` // envelope correlation id
+	TraceID       string    `json:"trace_id,omitempty"`       // resolved trace id
+	Context       Origin    `json:"context"`                  // where the trace id came from
+	Upstream      int       `json:"upstream"`                 // index of the event that caused it; -1 for the first
+	EventTime     time.Time `json:"event_time,omitzero"`      // envelope timestamp
+	RecordTime    time.Time `json:"record_time,omitzero"`     // Kafka record timestamp
 }
 
 // ring keeps the most recent latencies.
