@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"strings"
 	"testing"
@@ -90,4 +92,52 @@ func metadataErr(ctx context.Context, cl *kgo.Client) error {
 	defer cancel()
 	_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
 	return err
+}
+
+// TestRealKafkaTLS checks TLS against a real broker: a client trusting the
+// broker's CA produces over SSL and authenticates with SCRAM over SASL_SSL;
+// a client without the CA fails the handshake with an unknown-authority
+// error; a wrong password over SASL_SSL is refused like over plaintext.
+func TestRealKafkaTLS(t *testing.T) {
+	const user, password = "eventwatch", "tls-pa55"
+	b := realkafka.Start(t, realkafka.WithTLS(), realkafka.WithSCRAMUser("SCRAM-SHA-256", user, password))
+	ctx := rkTestContext(t, 2*time.Minute)
+	rkCreateTopic(ctx, t, b, "over-tls", 1)
+
+	t.Run("trusted CA", func(t *testing.T) {
+		cl := tlsClient(t, b.TLSAddr(), b.TLSConfig())
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "over-tls", Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatalf("produce over SSL: %v", err)
+		}
+	})
+	t.Run("unknown CA", func(t *testing.T) {
+		cl := tlsClient(t, b.TLSAddr(), &tls.Config{MinVersion: tls.VersionTLS12})
+		err := metadataErr(ctx, cl)
+		var unknown x509.UnknownAuthorityError
+		if !errors.As(err, &unknown) {
+			t.Fatalf("metadata without the CA: err = %v, want x509.UnknownAuthorityError", err)
+		}
+	})
+	t.Run("SCRAM over TLS", func(t *testing.T) {
+		cl := tlsClient(t, b.SASLTLSAddr(), b.TLSConfig(), kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
+		if err := metadataErr(ctx, cl); err != nil {
+			t.Fatalf("metadata with SCRAM over SASL_SSL: %v", err)
+		}
+		bad := tlsClient(t, b.SASLTLSAddr(), b.TLSConfig(), kgo.SASL(scram.Auth{User: user, Pass: "wrong"}.AsSha256Mechanism()))
+		if err := metadataErr(ctx, bad); !errors.Is(err, kerr.SaslAuthenticationFailed) {
+			t.Fatalf("wrong password over SASL_SSL: err = %v, want SASL_AUTHENTICATION_FAILED", err)
+		}
+	})
+}
+
+func tlsClient(t *testing.T, addr string, cfg *tls.Config, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	all := append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.DialTLSConfig(cfg),
+		kgo.RequestRetries(0), kgo.RetryTimeout(2 * time.Second)}, opts...)
+	cl, err := kgo.NewClient(all...)
+	if err != nil {
+		t.Fatalf("new TLS client: %v", err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
 }

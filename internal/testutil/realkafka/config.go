@@ -27,6 +27,7 @@ func (u SCRAMUser) formatArg() string {
 
 type config struct {
 	users []SCRAMUser
+	tls   bool
 	props map[string]string
 }
 
@@ -97,18 +98,36 @@ func (b *Broker) listeners(p map[string]string) {
 	listeners := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", b.port, b.ctrl)
 	advertised := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.port)
 	protoMap := "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
-	if b.sasl != 0 {
-		listeners += fmt.Sprintf(",SASL_PLAINTEXT://127.0.0.1:%d", b.sasl)
-		advertised += fmt.Sprintf(",SASL_PLAINTEXT://127.0.0.1:%d", b.sasl)
-		protoMap += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
-		mechs := b.cfg.mechanisms()
-		p["sasl.enabled.mechanisms"] = strings.Join(mechs, ",")
-		for _, m := range mechs {
-			key := "listener.name.sasl_plaintext." + strings.ToLower(m) + ".sasl.jaas.config"
-			p[key] = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+	for _, l := range []struct {
+		name string
+		port int
+	}{{"SASL_PLAINTEXT", b.sasl}, {"SSL", b.ssl}, {"SASL_SSL", b.saslSSL}} {
+		if l.port == 0 {
+			continue
+		}
+		listeners += fmt.Sprintf(",%s://127.0.0.1:%d", l.name, l.port)
+		advertised += fmt.Sprintf(",%s://127.0.0.1:%d", l.name, l.port)
+		protoMap += fmt.Sprintf(",%s:%s", l.name, l.name)
+		if strings.HasPrefix(l.name, "SASL_") {
+			b.scramListener(p, strings.ToLower(l.name))
 		}
 	}
+	if b.ssl != 0 {
+		p["ssl.keystore.type"] = "PEM"
+		p["ssl.keystore.location"] = filepath.Join(b.dir, "server.pem")
+	}
 	p["listeners"], p["advertised.listeners"], p["listener.security.protocol.map"] = listeners, advertised, protoMap
+}
+
+// scramListener enables the SCRAM mechanisms on one SASL listener; each
+// needs a JAAS entry or the broker refuses to start.
+func (b *Broker) scramListener(p map[string]string, listener string) {
+	mechs := b.cfg.mechanisms()
+	p["sasl.enabled.mechanisms"] = strings.Join(mechs, ",")
+	for _, m := range mechs {
+		key := "listener.name." + listener + "." + strings.ToLower(m) + ".sasl.jaas.config"
+		p[key] = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+	}
 }
 
 func (c config) mechanisms() []string {

@@ -62,12 +62,30 @@ func TestServerProperties(t *testing.T) {
 				"num.partitions=6",
 			},
 		},
+		{
+			name: "tls and scram",
+			opts: []Option{WithTLS(), WithSCRAMUser("SCRAM-SHA-256", "alice", "a")},
+			want: []string{
+				"listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093,SASL_PLAINTEXT://127.0.0.1:9094,SSL://127.0.0.1:9095,SASL_SSL://127.0.0.1:9096",
+				"listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
+				"ssl.keystore.type=PEM",
+				"ssl.keystore.location=/x/server.pem",
+				"listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+				"listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &Broker{cfg: newConfig(tc.opts), dir: "/x", port: 9092, ctrl: 9093}
 			if len(b.cfg.users) > 0 {
 				b.sasl = 9094
+			}
+			if b.cfg.tls {
+				b.ssl = 9095
+				if b.sasl != 0 {
+					b.saslSSL = 9096
+				}
 			}
 			got := b.serverProperties()
 			lines := strings.Split(got, "\n")

@@ -62,18 +62,20 @@ const (
 
 // Broker is one running (or stopped) single-node Kafka cluster.
 type Broker struct {
-	t      testing.TB
-	cfg    config
-	libs   string
-	dir    string // everything of this broker: properties, data, log
-	port   int    // PLAINTEXT listener
-	sasl   int    // SASL_PLAINTEXT listener, 0 without SCRAM users
-	ctrl   int    // CONTROLLER listener
-	mu     sync.Mutex
-	proc   *exec.Cmd
-	exited chan struct{} // closed when proc has exited
-	runErr error         // proc's exit error, valid once exited is closed
-	logf   *os.File
+	t       testing.TB
+	cfg     config
+	libs    string
+	dir     string // everything of this broker: properties, data, log
+	port    int    // PLAINTEXT listener
+	sasl    int    // SASL_PLAINTEXT listener, 0 without SCRAM users
+	ssl     int    // SSL listener, 0 without TLS
+	saslSSL int    // SASL_SSL listener, 0 without both
+	ctrl    int    // CONTROLLER listener
+	mu      sync.Mutex
+	proc    *exec.Cmd
+	exited  chan struct{} // closed when proc has exited
+	runErr  error         // proc's exit error, valid once exited is closed
+	logf    *os.File
 }
 
 // Start formats and starts a broker, waits until it is ready and registers
@@ -95,12 +97,7 @@ func (b *Broker) Addr() string { return fmt.Sprintf("127.0.0.1:%d", b.port) }
 
 // SASLAddr is the SASL_PLAINTEXT (SCRAM) bootstrap address; empty unless
 // WithSCRAMUser was given.
-func (b *Broker) SASLAddr() string {
-	if b.sasl == 0 {
-		return ""
-	}
-	return fmt.Sprintf("127.0.0.1:%d", b.sasl)
-}
+func (b *Broker) SASLAddr() string { return addr(b.sasl) }
 
 // Dir is the broker's folder: server.properties, log4j2.properties,
 // data/ and kafka.log.
@@ -159,13 +156,23 @@ func (b *Broker) prepare() {
 		t.Fatalf("create broker folder: %v", err)
 	}
 	b.dir = dir
-	ports, err := freePorts(3)
+	ports, err := freePorts(5)
 	if err != nil {
 		t.Fatalf("pick broker ports: %v", err)
 	}
 	b.port, b.ctrl = ports[0], ports[1]
-	if len(b.cfg.users) > 0 {
+	scram := len(b.cfg.users) > 0
+	if scram {
 		b.sasl = ports[2]
+	}
+	if b.cfg.tls {
+		b.ssl = ports[3]
+		if scram {
+			b.saslSSL = ports[4]
+		}
+		if err := writeTLSFiles(dir); err != nil {
+			t.Fatalf("make broker certificates: %v", err)
+		}
 	}
 	if err := os.WriteFile(b.propsPath(), []byte(b.serverProperties()), 0o600); err != nil {
 		t.Fatalf("write server.properties: %v", err)
