@@ -115,6 +115,9 @@ func (r *ring) add(d time.Duration) {
 	r.next = (r.next + 1) % ringSize
 }
 
+// clone copies the ring (its values in any order; percentiles sort them).
+func (r *ring) clone() ring { return ring{vals: slices.Clone(r.vals), next: r.next} }
+
 func (r *ring) percentiles() Percentiles {
 	if len(r.vals) == 0 {
 		return Percentiles{}
@@ -244,43 +247,86 @@ func (f *flows) setOpen(n int) {
 	f.mu.Unlock()
 }
 
-// report builds a consistent copy of the aggregates.
-func (f *flows) report(now time.Time) Report {
+// flowsSnapshot is a copy of the aggregates, taken under the lock so that
+// the percentiles can be computed without holding it.
+type flowsSnapshot struct {
+	open     int
+	closed   uint64
+	pathways map[string]pathwayAgg
+	hops     map[hopKey]hopAgg
+	prop     map[string]propAgg
+	broken   []BrokenChain
+}
+
+func (f *flows) snapshot() flowsSnapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r := Report{GeneratedAt: now, OpenChains: f.openNow, ClosedChains: f.closed,
-		Pathways: []PathwayStats{}, Hops: []HopStats{}, Propagation: []ServicePropagation{},
-		BrokenChains: slices.Clone(f.broken)}
+	s := flowsSnapshot{open: f.openNow, closed: f.closed, broken: slices.Clone(f.broken),
+		pathways: make(map[string]pathwayAgg, len(f.pathways)), hops: make(map[hopKey]hopAgg, len(f.hops)),
+		prop: make(map[string]propAgg, len(f.prop))}
+	for k, p := range f.pathways {
+		s.pathways[k] = pathwayAgg{services: p.services, count: p.count, lat: p.lat.clone()}
+	}
+	for k, h := range f.hops {
+		s.hops[k] = hopAgg{count: h.count, lat: h.lat.clone()}
+	}
+	for k, p := range f.prop {
+		s.prop[k] = *p
+	}
+	return s
+}
+
+// report builds the flows report from a consistent copy of the aggregates.
+func (f *flows) report(now time.Time) Report {
+	s := f.snapshot()
+	r := Report{GeneratedAt: now, OpenChains: s.open, ClosedChains: s.closed,
+		Pathways: s.pathwayStats(), Hops: s.hopStats(), Propagation: s.propagation(), BrokenChains: s.broken}
 	if r.BrokenChains == nil {
 		r.BrokenChains = []BrokenChain{}
 	}
-	for name, p := range f.pathways {
-		r.Pathways = append(r.Pathways, PathwayStats{Pathway: name, Services: p.services,
+	return r
+}
+
+func (s flowsSnapshot) pathwayStats() []PathwayStats {
+	out := []PathwayStats{}
+	for name, p := range s.pathways {
+		out = append(out, PathwayStats{Pathway: name, Services: p.services,
 			Hops: max(len(p.services)-1, 0), Count: p.count, Latency: p.lat.percentiles()})
 	}
-	slices.SortFunc(r.Pathways, func(a, b PathwayStats) int {
+	slices.SortFunc(out, func(a, b PathwayStats) int {
 		if a.Count != b.Count {
 			return cmpDesc(a.Count, b.Count)
 		}
 		return strings.Compare(a.Pathway, b.Pathway)
 	})
-	for k, h := range f.hops {
-		r.Hops = append(r.Hops, HopStats{From: k.from, FromType: k.fromType, To: k.to, ToType: k.toType,
+	return out
+}
+
+func (s flowsSnapshot) hopStats() []HopStats {
+	out := []HopStats{}
+	for k, h := range s.hops {
+		out = append(out, HopStats{From: k.from, FromType: k.fromType, To: k.to, ToType: k.toType,
 			Count: h.count, Latency: h.lat.percentiles()})
 	}
-	slices.SortFunc(r.Hops, func(a, b HopStats) int {
+	key := func(h HopStats) string { return h.From + "\x00" + h.FromType + "\x00" + h.To + "\x00" + h.ToType }
+	slices.SortFunc(out, func(a, b HopStats) int {
 		if a.Count != b.Count {
 			return cmpDesc(a.Count, b.Count)
 		}
-		return strings.Compare(a.From+a.FromType+pathwaySep+a.To+a.ToType, b.From+b.FromType+pathwaySep+b.To+b.ToType)
+		return strings.Compare(key(a), key(b))
 	})
-	for name, p := range f.prop {
-		r.Propagation = append(r.Propagation, ServicePropagation{Service: name, Events: p.events,
+	return out
+}
+
+func (s flowsSnapshot) propagation() []ServicePropagation {
+	out := []ServicePropagation{}
+	for name, p := range s.prop {
+		out = append(out, ServicePropagation{Service: name, Events: p.events,
 			WithCorrelation: p.corr, WithTraceContext: p.trace,
 			CorrelationCoverage: ratio(p.corr, p.events), TraceContextCoverage: ratio(p.trace, p.events)})
 	}
-	slices.SortFunc(r.Propagation, func(a, b ServicePropagation) int { return strings.Compare(a.Service, b.Service) })
-	return r
+	slices.SortFunc(out, func(a, b ServicePropagation) int { return strings.Compare(a.Service, b.Service) })
+	return out
 }
 
 func cmpDesc(a, b uint64) int {
