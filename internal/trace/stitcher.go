@@ -2,8 +2,10 @@ package trace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +30,7 @@ type Stitcher struct {
 	m        *metricSet
 	flows    *flows
 	exp      *exporter // nil when OTLP export is off
+	running  atomic.Bool
 }
 
 // metricSet holds the stitcher's vectors, created once on the injected registry.
@@ -116,8 +119,11 @@ func newEvent(rec *audit.Record, res *audit.Result) *event {
 // Run stitches queued events and closes chains whose window passed until ctx
 // ends; then it closes every open chain (so their hops still count), flushes
 // the span queue to the OTLP endpoint within the export timeout, and returns
-// nil. Call it once.
+// nil. It returns an error only when called a second time.
 func (s *Stitcher) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("run trace stitcher: already running")
+	}
 	if s.exp != nil {
 		go s.exp.run()
 	}

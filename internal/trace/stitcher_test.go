@@ -247,6 +247,9 @@ func TestRunClosesChainsOnShutdown(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+	if err := f.s.Run(context.Background()); err == nil {
+		t.Error("a second Run was accepted")
+	}
 	r := f.s.Flows()
 	if len(r.Pathways) != 1 || r.Pathways[0].Hops != 2 || r.ClosedChains != 1 || r.OpenChains != 0 {
 		t.Fatalf("after shutdown: %+v", r)
