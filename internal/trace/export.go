@@ -137,20 +137,15 @@ func (x *exporter) export(e *event, traceID oteltrace.TraceID, up *event) (otelt
 		x.m.spansDropped.WithLabelValues(spanDropQueueFull).Inc()
 		return oteltrace.TraceID{}, oteltrace.SpanID{}
 	}
-	ctx := context.WithValue(context.Background(), traceIDKey{}, traceID)
-	if e.Ctx.HasParent() {
-		ctx = oteltrace.ContextWithRemoteSpanContext(ctx, oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-			TraceID: e.Ctx.TraceID, SpanID: e.Ctx.SpanID, TraceFlags: flags(e.Ctx.Sampled), Remote: true}))
-	}
 	opts := []oteltrace.SpanStartOption{
 		oteltrace.WithSpanKind(oteltrace.SpanKindProducer),
 		oteltrace.WithTimestamp(e.at()),
 		oteltrace.WithAttributes(spanAttributes(e)...),
 	}
-	if up != nil && up.span.IsValid() && (!e.Ctx.HasParent() || up.spanTrace != e.Ctx.TraceID) {
-		opts = append(opts, oteltrace.WithLinks(oteltrace.Link{SpanContext: oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-			TraceID: up.spanTrace, SpanID: up.span, TraceFlags: oteltrace.FlagsSampled, Remote: true})}))
+	if l, ok := upstreamLink(e, up); ok {
+		opts = append(opts, oteltrace.WithLinks(l))
 	}
+	ctx := parentContext(e, traceID)
 	tr := x.providers.get(e.Service).Tracer(scopeName)
 	_, span := tr.Start(ctx, "send "+e.Topic, opts...)
 	sc := span.SpanContext()
@@ -159,6 +154,27 @@ func (x *exporter) export(e *event, traceID oteltrace.TraceID, up *event) (otelt
 		return oteltrace.TraceID{}, oteltrace.SpanID{}
 	}
 	return sc.TraceID(), sc.SpanID()
+}
+
+// parentContext carries e's own publishing span as the remote parent when
+// e has one, and traceID for a span without a parent (see chainIDs).
+func parentContext(e *event, traceID oteltrace.TraceID) context.Context {
+	ctx := context.WithValue(context.Background(), traceIDKey{}, traceID)
+	if !e.Ctx.HasParent() {
+		return ctx
+	}
+	return oteltrace.ContextWithRemoteSpanContext(ctx, oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
+		TraceID: e.Ctx.TraceID, SpanID: e.Ctx.SpanID, TraceFlags: flags(e.Ctx.Sampled), Remote: true}))
+}
+
+// upstreamLink links to the upstream event's span when e's own parent is
+// unknown or in another trace than the upstream's span.
+func upstreamLink(e, up *event) (oteltrace.Link, bool) {
+	if up == nil || !up.span.IsValid() || (e.Ctx.HasParent() && up.spanTrace == e.Ctx.TraceID) {
+		return oteltrace.Link{}, false
+	}
+	return oteltrace.Link{SpanContext: oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
+		TraceID: up.spanTrace, SpanID: up.span, TraceFlags: oteltrace.FlagsSampled, Remote: true})}, true
 }
 
 func flags(sampled bool) oteltrace.TraceFlags {

@@ -255,16 +255,21 @@ func (s *Stitcher) close(c *chain) {
 	var broken *BrokenChain
 	if len(a.Breaks) > 0 {
 		broken = s.brokenChain(c, a, s.now())
-		seen := map[brk]bool{}
-		for _, b := range a.Breaks {
-			k := brk{Service: b.Service, Reason: b.Reason}
-			if !seen[k] {
-				seen[k] = true
-				s.m.broken.WithLabelValues(b.Service, b.Reason).Inc()
-			}
-		}
+		s.countBreaks(a.Breaks)
 	}
 	s.flows.observeChain(a, labels, broken)
+}
+
+// countBreaks counts a closed chain once per (service, reason) it broke by.
+func (s *Stitcher) countBreaks(breaks []brk) {
+	seen := map[brk]bool{}
+	for _, b := range breaks {
+		k := brk{Service: b.Service, Reason: b.Reason}
+		if !seen[k] {
+			seen[k] = true
+			s.m.broken.WithLabelValues(b.Service, b.Reason).Inc()
+		}
+	}
 }
 
 // brokenChain describes a broken chain with references to its records.
