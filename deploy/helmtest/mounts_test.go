@@ -41,7 +41,8 @@ type podMounts struct {
 
 // TestSecretFilesAreMounted: every file the rendered config names (SASL
 // password, TLS files, report token) is provided by a Secret volume mounted
-// at its folder, and the data dir is the SQLite claim when there is one.
+// at its folder, the data dir is a mounted volume, and a custom policy or
+// catalog sits on a mounted volume (extraVolumeMounts).
 func TestSecretFilesAreMounted(t *testing.T) {
 	helm := bins.Require(t, helmHint, "helm")
 	for _, c := range cases {
@@ -64,6 +65,11 @@ func TestSecretFilesAreMounted(t *testing.T) {
 			}
 			if !mountedAt(pm, cfg.DataDir) {
 				t.Errorf("data_dir %s is not a mounted volume", cfg.DataDir)
+			}
+			for _, p := range []string{cfg.Audit.Policy, cfg.Audit.Catalog} {
+				if p != "" && !mountedAt(pm, filepath.Dir(p)) {
+					t.Errorf("audit file %s is not on a mounted volume (extraVolumeMounts)", p)
+				}
 			}
 		})
 	}

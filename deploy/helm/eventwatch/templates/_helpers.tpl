@@ -75,6 +75,22 @@ says what to change.
 {{- if and .Values.kafka.tls.certKey (not .Values.kafka.tls.existingSecret) }}
 {{- fail "kafka.tls.certKey is set but kafka.tls.existingSecret is empty" }}
 {{- end }}
+{{- $owned := dict
+  "data_dir" "the chart mounts the data volume at /var/lib/eventwatch; remove it"
+  "http.addr" "set service.port instead"
+  "kafka.brokers" "set kafka.brokers instead"
+  "kafka.sasl" "set kafka.sasl.* instead, with the password in a Secret"
+  "kafka.tls" "set kafka.tls.* instead, with the files in a Secret"
+  "store.dsn" "set store.postgres.existingSecret instead, so the DSN stays in a Secret"
+  "reports.token" "set reports.token.existingSecret instead, so the token stays in a Secret"
+  "reports.token_file" "set reports.token.existingSecret instead" }}
+{{- range $key, $advice := $owned }}
+{{- $found := $.Values.config }}
+{{- range splitList "." $key }}{{- if kindIs "map" $found }}{{- $found = get $found . }}{{- else }}{{- $found = "" }}{{- end }}{{- end }}
+{{- if $found }}
+{{- fail (printf "config.%s is rendered by the chart: %s" $key $advice) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.reports.protectMetrics (not .Values.reports.token.existingSecret) }}
 {{- fail "reports.protectMetrics needs reports.token.existingSecret" }}
 {{- end }}
