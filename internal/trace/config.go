@@ -91,7 +91,7 @@ func (c *OTLPConfig) SetDefaults() {
 }
 
 // Validate reports every invalid field, each error prefixed with its path
-// under the `trace` key.
+// under the `trace` key. The otlp section is checked only when export is on.
 func (c *Config) Validate() error {
 	var errs []error
 	errs = append(errs, positiveDur("trace.window", c.Window))
@@ -101,7 +101,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, positive("trace.max_services", c.MaxServices))
 	errs = append(errs, positive("trace.queue_size", c.QueueSize))
 	errs = append(errs, positive("trace.broken_chains", c.BrokenChains))
-	errs = append(errs, c.OTLP.validate("trace.otlp")...)
+	if c.OTLP.Enabled { // export off: an unrelated OTEL_* variable must not stop the daemon
+		errs = append(errs, c.OTLP.validate("trace.otlp")...)
+	}
 	return errors.Join(errs...)
 }
 

@@ -102,3 +102,16 @@ func TestConfigEnabledFromEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigIgnoresOTLPWhenDisabled(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+	var c Config
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		t.Errorf("export off, yet Validate = %v", err)
+	}
+	c.OTLP.Enabled = true
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trace.otlp.protocol") {
+		t.Errorf("export on: Validate = %v, want the protocol named", err)
+	}
+}
