@@ -4,10 +4,13 @@
 // scripts/kafka/fetch.sh copies into a cache folder. No Docker, no tarball.
 //
 // The model: Start picks free loopback ports, writes server.properties and a
-// log4j2 config into a fresh folder, runs kafka.tools.StorageTool format
-// (adding SCRAM users when asked), then kafka.Kafka, and waits until a
-// franz-go Metadata request lists the broker and a controller (at most
-// StartTimeout, 120 s). The broker is stopped when the test ends (SIGTERM, then
+// log4j2 config (and, with WithTLS, a fresh CA and server certificate) into
+// a fresh folder, runs kafka.tools.StorageTool format (adding SCRAM users
+// when asked), then kafka.Kafka, and waits until a franz-go Metadata request
+// lists the broker and a controller (at most StartTimeout, 120 s). The
+// listeners are PLAINTEXT (Addr, always; also inter-broker), SASL_PLAINTEXT
+// with SCRAM users (SASLAddr), SSL with TLS (TLSAddr) and SASL_SSL with both
+// (SASLTLSAddr). The broker is stopped when the test ends (SIGTERM, then
 // SIGKILL after StopTimeout). Stop and Restart let a test take the broker
 // away and bring it back on the same ports with the same data, which is what
 // outage tests need.
@@ -48,7 +51,7 @@ const ClusterID = "ZXZlbnR3YXRjaC1lMmUtMQ"
 const (
 	// StartTimeout bounds the wait from starting the JVM until the broker
 	// answers Metadata. An idle 2-core machine needs about 5 s; a machine
-	// shared by many builds has needed 35 s. EVENTWATCH_KAFKA_START_TIMEOUT
+	// shared by many builds has needed 56 s. EVENTWATCH_KAFKA_START_TIMEOUT
 	// (a Go duration) overrides it.
 	StartTimeout = 120 * time.Second
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
