@@ -192,15 +192,9 @@ func TestDaemonRealKafkaLeaderKilled(t *testing.T) {
 	b := realkafka.Start(t)
 	ctx := dmContext(t, 5*time.Minute)
 	dir := t.TempDir()
-	bin := os.Getenv("EVENTWATCH_BIN") // a prebuilt binary (make build's bin/eventwatch), else built here
-	if bin == "" {
-		bin = filepath.Join(dir, "eventwatch")
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventwatch/eventwatch/cmd/eventwatch").CombinedOutput(); err != nil {
-			t.Fatalf("build eventwatch: %v\n%s", err, out)
-		}
-	}
+	bin := dmBinary(ctx, t, dir)
 	const session = 6 * time.Second
-	procs := []*dmProc{dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "a"), session), dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "b"), session)}
+	procs := []*dmProc{dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "a"), session, ""), dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "b"), session, "")}
 	for _, p := range procs {
 		p.d.waitReady(t)
 	}
@@ -236,6 +230,85 @@ func TestDaemonRealKafkaLeaderKilled(t *testing.T) {
 	})
 }
 
+// TestDaemonSoak runs `eventwatch run` (a separate process, so its
+// resident memory is its own) against the real broker under a steady load
+// of about 1000 records a second for EVENTWATCH_SOAK (a Go duration: 1m for
+// the CI-length run, 10m for the long form; skipped when unset), and checks
+// that its goroutine count and resident memory stay flat once the bounded
+// state (duplicate-id window, trace window) has filled.
+func TestDaemonSoak(t *testing.T) {
+	d, err := time.ParseDuration(os.Getenv("EVENTWATCH_SOAK"))
+	if err != nil || d <= 0 {
+		t.Skip("set EVENTWATCH_SOAK=1m (or 10m) to run the soak test")
+	}
+	b := realkafka.Start(t)
+	ctx := dmContext(t, d+5*time.Minute)
+	dir := t.TempDir()
+	topic := "huleedu.soak.batchorchestration.batch"
+	dmCreateTopic(ctx, t, kadm.NewClient(b.Client(t)), topic)
+	extra := fmt.Sprintf("audit:\n  duplicate_window: %s\ntrace:\n  window: %s\n", d/5, d/5)
+	p := dmStartProc(ctx, t, dmBinary(ctx, t, dir), b.Addr(), filepath.Join(dir, "soak"), 10*time.Second, extra)
+	p.d.waitReady(t)
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	go dmLoad(loadCtx, b.Client(t), topic)
+
+	start := time.Now()
+	var base, last [2]float64 // goroutines, resident bytes
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for time.Since(start) < d {
+		<-tick.C
+		cur := [2]float64{p.d.metric(t, "go_goroutines"), p.d.metric(t, "process_resident_memory_bytes")}
+		t.Logf("t=%4.0fs goroutines=%.0f rss=%.1f MiB checked=%.0f", time.Since(start).Seconds(), cur[0], cur[1]/(1<<20),
+			p.d.metric(t, "eventwatch_records_checked_total", `topic="`+topic+`"`))
+		if base[0] == 0 && time.Since(start) >= d/3 {
+			base = cur
+		}
+		last = cur
+	}
+	if last[0] > base[0]+20 {
+		t.Errorf("goroutines grew from %.0f to %.0f", base[0], last[0])
+	}
+	if limit := base[1]*1.5 + 32<<20; last[1] > limit {
+		t.Errorf("resident memory grew from %.1f MiB to %.1f MiB", base[1]/(1<<20), last[1]/(1<<20))
+	}
+	if last[1] > 256<<20 {
+		t.Errorf("resident memory %.1f MiB is above the 256 MiB target", last[1]/(1<<20))
+	}
+}
+
+// dmLoad produces about 1000 records a second until ctx is done.
+func dmLoad(ctx context.Context, cl *kgo.Client, topic string) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for range 100 {
+			cl.Produce(ctx, &kgo.Record{Topic: topic, Value: dmEvent(n, dmGoodType)}, nil)
+			n++
+		}
+	}
+}
+
+// dmBinary returns $EVENTWATCH_BIN or builds eventwatch into dir.
+func dmBinary(ctx context.Context, t *testing.T, dir string) string {
+	t.Helper()
+	if bin := os.Getenv("EVENTWATCH_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(dir, "eventwatch")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventwatch/eventwatch/cmd/eventwatch").CombinedOutput(); err != nil {
+		t.Fatalf("build eventwatch: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // dmProc is one `eventwatch run` process.
 type dmProc struct {
 	cmd   *exec.Cmd
@@ -244,14 +317,16 @@ type dmProc struct {
 	log   *strings.Builder
 }
 
-func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, session time.Duration) *dmProc {
+// dmStartProc starts `eventwatch run` with a config for broker, plus the
+// YAML in extra (whole top-level sections).
+func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, session time.Duration, extra string) *dmProc {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	addr := dmFreeAddr(t)
 	cfgFile := filepath.Join(dir, "eventwatch.yaml")
-	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session)
+	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session) + extra
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
