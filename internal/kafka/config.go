@@ -4,7 +4,9 @@
 // the cluster for readiness.
 //
 // Secrets (the SASL password) come from the environment or a file, see
-// package secret. TLS material is read when Opts is called, so a missing or
+// package secret; the password is resolved at start (to fail fast) and again
+// on every SASL authentication, so a rotated password file is picked up on
+// the next connection. TLS material is read when Opts is called, so a missing or
 // malformed file is reported at start-up, not on the first connection.
 // Authentication failures surface on the first request; Probe wraps them in
 // an error that says so, and the daemon reports it on /readyz instead of

@@ -47,23 +47,38 @@ func (c *Config) Opts() ([]kgo.Opt, error) {
 	return opts, nil
 }
 
+// mechanism builds the SASL mechanism. The password is resolved now (so a
+// missing variable or file fails start-up) and again on every
+// authentication, so a rotated password file or variable takes effect on
+// the next connection without a restart.
 func (s *SASLConfig) mechanism() (sasl.Mechanism, error) {
 	if s.Mechanism == "" {
 		return nil, nil
 	}
-	pw, err := secret.Resolve("kafka.sasl.password", s.Password, s.PasswordFile)
-	if err != nil {
+	if _, err := s.password(); err != nil {
 		return nil, err
 	}
 	switch s.Mechanism {
 	case MechanismPlain:
-		return plain.Auth{User: s.Username, Pass: pw}.AsMechanism(), nil
-	case MechanismScramSHA256:
-		return scram.Auth{User: s.Username, Pass: pw}.AsSha256Mechanism(), nil
-	case MechanismScramSHA512:
-		return scram.Auth{User: s.Username, Pass: pw}.AsSha512Mechanism(), nil
+		return plain.Plain(func(context.Context) (plain.Auth, error) {
+			pw, err := s.password()
+			return plain.Auth{User: s.Username, Pass: pw}, err
+		}), nil
+	case MechanismScramSHA256, MechanismScramSHA512:
+		fn := func(context.Context) (scram.Auth, error) {
+			pw, err := s.password()
+			return scram.Auth{User: s.Username, Pass: pw}, err
+		}
+		if s.Mechanism == MechanismScramSHA256 {
+			return scram.Sha256(fn), nil
+		}
+		return scram.Sha512(fn), nil
 	}
-	return nil, fmt.Errorf("sasl.mechanism: unknown %q", s.Mechanism)
+	return nil, fmt.Errorf("kafka.sasl.mechanism: unknown %q", s.Mechanism)
+}
+
+func (s *SASLConfig) password() (string, error) {
+	return secret.Resolve("kafka.sasl.password", s.Password, s.PasswordFile)
 }
 
 func (t *TLSConfig) build() (*tls.Config, error) {
@@ -97,8 +112,9 @@ func (t *TLSConfig) build() (*tls.Config, error) {
 }
 
 // ErrAuth marks a probe failure caused by SASL authentication: retrying with
-// the same credentials will not help, but the daemon keeps probing so a
-// rotated secret (or a SIGHUP with a fixed file) recovers without a restart.
+// the same credentials will not help, but the daemon keeps probing, and the
+// password is re-read on every connection, so fixing the password file (or
+// variable) recovers without a restart.
 var ErrAuth = errors.New("kafka authentication failed")
 
 // Probe asks the cluster for its brokers (a Metadata request with no

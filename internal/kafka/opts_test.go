@@ -141,3 +141,41 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }
+
+// TestPasswordFileRotation: the password file is re-read on every
+// connection, so fixing it recovers without rebuilding the client.
+func TestPasswordFileRotation(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser(MechanismScramSHA512, "watcher", "new-pw"))
+	file := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(file, []byte("old-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	cfg.SetDefaults()
+	cfg.Brokers = c.ListenAddrs()
+	cfg.SASL = SASLConfig{Mechanism: MechanismScramSHA512, Username: "watcher", PasswordFile: file}
+	opts, err := cfg.Opts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(append(opts, kgo.RetryTimeout(time.Second))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	probe := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := cfg.Probe(ctx, cl)
+		return err
+	}
+	if err := probe(); err == nil {
+		t.Fatal("the old password was accepted")
+	}
+	if err := os.WriteFile(file, []byte("new-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := probe(); err != nil {
+		t.Fatalf("after rotating the file: %v", err)
+	}
+}
