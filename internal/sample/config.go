@@ -137,21 +137,21 @@ func (c *Config) Validate() error {
 	if c.compiled.exclude, err = compileAll(c.TopicsExclude); err != nil {
 		bad("topics_exclude", "%v", err)
 	}
-	if c.compiled.start, err = parseStart(c.StartFrom, time.Now()); err != nil {
+	if c.compiled.start, err = parseStart(c.StartFrom); err != nil {
 		bad("start_from", "%v", err)
 	}
 	return errors.Join(errs...)
 }
 
-// parseStart turns start_from into the offset a never-committed partition
-// starts at. "latest" is "after now": partitions that exist now start at
-// their end, and partitions of topics created later start at their first
-// record, so nothing produced while the sampler runs is missed.
-func parseStart(s string, now time.Time) (kgo.Offset, error) {
+// parseStart turns start_from into the offset franz-go gives a
+// never-committed partition. For "latest" that is the log start, which the
+// sampler then moves (adjustStart): partitions that existed when it started
+// begin at their end offset of that moment, and partitions of topics
+// created later keep their first record, so nothing produced while the
+// sampler runs is missed.
+func parseStart(s string) (kgo.Offset, error) {
 	switch s {
-	case StartLatest:
-		return kgo.NewOffset().AfterMilli(now.UnixMilli()), nil
-	case StartEarliest:
+	case StartLatest, StartEarliest:
 		return kgo.NewOffset().AtStart(), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)

@@ -42,6 +42,7 @@ func TestSamplerWithHuleEduEngine(t *testing.T) {
 	}
 	c := kfaketest.Cluster(t, kfake.SeedTopics(2, topic))
 	h := newHarness(t, c, testConfig(), eng).start()
+	h.waitAssigned(2) // start_from latest: what is produced from now on is sampled
 
 	pr := kfaketest.Client(t, c)
 	var recs []*kgo.Record
@@ -88,6 +89,7 @@ func TestSamplerBadInputWithEngine(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, topic),
 		kfake.BrokerConfigs(map[string]string{"message.max.bytes": fmt.Sprint(16 << 20)}))
 	h := newHarness(t, c, testConfig(), eng).start()
+	h.waitAssigned(1) // start_from latest: what is produced from now on is sampled
 
 	good := huleEvent(true)
 	bad := [][]byte{

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +31,13 @@ type fakeAuditor struct {
 	maxValue   atomic.Int64
 	maxHeaders atomic.Int64
 	tombstones atomic.Int64
+	seen       sync.Map // event ids checked
+}
+
+// saw reports whether a record with this event id was checked.
+func (f *fakeAuditor) saw(id string) bool {
+	_, ok := f.seen.Load(id)
+	return ok
 }
 
 func (f *fakeAuditor) Check(rec *audit.Record) audit.Result {
@@ -51,6 +59,9 @@ func (f *fakeAuditor) Check(rec *audit.Record) audit.Result {
 		return res
 	}
 	res.Source, _ = v["source"].(string)
+	if id, ok := v["event_id"].(string); ok {
+		f.seen.Store(id, true)
+	}
 	if _, ok := v["event_id"]; !ok {
 		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.missing_field", Severity: audit.SeverityError, Field: "event_id"})
 	}

@@ -25,6 +25,7 @@ func TestSamplerBudgetSamplesUnderLoad(t *testing.T) {
 	frozen := time.Now()
 	h.s.now = func() time.Time { return frozen }
 	h.start()
+	h.waitAssigned(2) // start_from latest: what is produced from now on is sampled
 
 	pr := manualProducer(t, c)
 	var recs []*kgo.Record
@@ -54,6 +55,7 @@ func TestSamplerCompressionCodecs(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, topics...))
 	a := &fakeAuditor{}
 	h := newHarness(t, c, testConfig(), a).start()
+	h.waitAssigned(5) // start_from latest: what is produced from now on is sampled
 	for name, codec := range codecs {
 		pr := manualProducer(t, c, kgo.ProducerBatchCompression(codec))
 		var recs []*kgo.Record
@@ -87,6 +89,7 @@ func TestSamplerBadInput(t *testing.T) {
 		kfake.BrokerConfigs(map[string]string{"message.max.bytes": fmt.Sprint(16 << 20)}))
 	a := &fakeAuditor{}
 	h := newHarness(t, c, testConfig(), a).start()
+	h.waitAssigned(1) // start_from latest: what is produced from now on is sampled
 
 	pr := manualProducer(t, c, kgo.ProducerBatchMaxBytes(16<<20), kgo.MaxBufferedBytes(64<<20))
 	headers := make([]kgo.RecordHeader, 300)
@@ -132,6 +135,7 @@ func TestSamplerSkipsBatchTooLargeToDecompress(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxDecompressBytes = 64 << 10
 	h := newHarness(t, c, cfg, &fakeAuditor{}).start()
+	h.waitAssigned(1) // start_from latest: what is produced from now on is sampled
 
 	pr := manualProducer(t, c, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
 	var recs []*kgo.Record
@@ -171,6 +175,7 @@ func TestSamplerSurvivesPanics(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "p"))
 	sink := &countingSink{}
 	h := newHarness(t, c, testConfig(), &panicAuditor{}, panicSink{}, sink).start()
+	h.waitAssigned(1) // start_from latest: what is produced from now on is sampled
 	pr := manualProducer(t, c)
 	produce(t, pr, rec("p", 0, "boom1"), rec("p", 0, `{"event_id":"1"}`), rec("p", 0, "boom2"), rec("p", 0, `{"event_id":"2"}`))
 

@@ -31,12 +31,14 @@ type Auditor interface {
 // Run; Status may be called at any time from any goroutine.
 type Sampler struct {
 	cfg     Config
-	opts    []kgo.Opt
+	base    []kgo.Opt // connection options, for the start-offset snapshot
+	opts    []kgo.Opt // base plus the consumer-group options
 	auditor Auditor
 	sinks   []audit.Sink
 	m       *samplerMetrics
 	log     *slog.Logger
 	now     func() time.Time
+	created time.Time // when New was called: start_from latest samples what is produced after it
 
 	queue       chan *job
 	queuedBytes atomic.Int64
@@ -44,6 +46,8 @@ type Sampler struct {
 
 	mu    sync.Mutex // orders batch processing and marking against revokes
 	parts partitions
+
+	startEnds endOffsets // end offsets at start, for start_from latest; set before the group client exists
 
 	status statusBox
 }
@@ -72,17 +76,22 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 		m:       newSamplerMetrics(reg, cfg.MaxSourceServices),
 		log:     log.With("component", "sample"),
 		now:     time.Now,
+		created: time.Now(),
 		queue:   make(chan *job, cfg.MaxQueue),
 		parts:   partitions{},
 	}
 	s.status.s.Generation = -1
 	own := []kgo.Opt{kgo.WithLogger(kgoLogger{s.log}), kgo.WithHooks(connectHook{s})}
-	s.opts = append(cfg.clientOpts(append(own, base...)),
+	s.base = append(own, base...)
+	s.opts = append(cfg.clientOpts(s.base),
 		kgo.OnPartitionsAssigned(s.onAssigned),
 		kgo.OnPartitionsRevoked(s.onRevoked),
 		kgo.OnPartitionsLost(s.onLost),
 		kgo.AutoCommitCallback(s.onAutoCommit),
 	)
+	if cfg.StartFrom == StartLatest {
+		s.opts = append(s.opts, kgo.AdjustFetchOffsetsFn(s.adjustStart))
+	}
 	return s, nil
 }
 
@@ -94,6 +103,14 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 func (s *Sampler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("run sampler: Run may be called only once")
+	}
+	if s.cfg.StartFrom == StartLatest {
+		ends, err := s.snapshotEnds(ctx)
+		if err != nil {
+			s.status.stopped()
+			return nil // ctx done before Kafka answered: nothing to leave
+		}
+		s.startEnds = ends
 	}
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {

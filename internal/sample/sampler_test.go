@@ -26,6 +26,7 @@ func TestSamplerCountsKnownRecords(t *testing.T) {
 	a := &fakeAuditor{}
 	sink := &countingSink{}
 	h := newHarness(t, c, testConfig(), a, sink).start()
+	h.waitAssigned(3) // start_from latest: what is produced from now on is sampled
 
 	var recs []*kgo.Record
 	for i := range 30 {
@@ -123,6 +124,7 @@ func TestSamplerPicksUpNewTopic(t *testing.T) {
 func TestSamplerExcludesInternalTopics(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "app", "_schemas", "connect-offsets", "__private"))
 	h := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	h.waitAssigned(1) // start_from latest: what is produced from now on is sampled
 	pr := manualProducer(t, c)
 	produce(t, pr, rec("_schemas", 0, `{}`), rec("connect-offsets", 0, `{}`), rec("__private", 0, `{}`), rec("app", 0, `{}`))
 	h.waitValue("eventwatch_records_observed_total", map[string]string{"topic": "app"}, 1)
@@ -149,6 +151,7 @@ func TestSamplerRestartResumesWithoutGap(t *testing.T) {
 	}
 
 	first := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	first.waitAssigned(1) // start_from latest: what is produced from now on is sampled
 	produce(t, pr, batch(20, "a")...)
 	first.waitValue("eventwatch_records_observed_total", flow, 20)
 	first.stop()
@@ -185,5 +188,32 @@ func TestSamplerStatusAndServices(t *testing.T) {
 	h.stop()
 	if st := h.s.Status(); st.Running || st.AssignedPartitions != 0 {
 		t.Errorf("after stop: %+v", st)
+	}
+}
+
+// start_from latest: what was produced before New is not sampled, what was
+// produced between New and Run is, and so is a topic created later, from
+// its first record.
+func TestSamplerLatestStartsAtNew(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "early"))
+	pr := manualProducer(t, c)
+	produce(t, pr, rec("early", 0, `{"event_id":"before-0"}`), rec("early", 1, `{"event_id":"before-1"}`))
+	a := &fakeAuditor{}
+	h := newHarness(t, c, testConfig(), a)
+	produce(t, pr, rec("early", 0, `{"event_id":"between-0"}`), rec("early", 1, `{"event_id":"between-1"}`))
+	h.start()
+	h.waitAssigned(2)
+	createTopic(t, pr, "later", 1)
+	produce(t, pr, rec("later", 0, `{"event_id":"new"}`),
+		rec("early", 0, `{"event_id":"after-0"}`), rec("early", 1, `{"event_id":"after-1"}`))
+
+	waitFor(t, "the last records", func() bool { return a.saw("new") && a.saw("after-0") && a.saw("after-1") })
+	for id, want := range map[string]bool{"before-0": false, "before-1": false, "between-0": true, "between-1": true} {
+		if a.saw(id) != want {
+			t.Errorf("checked %s = %v, want %v", id, a.saw(id), want)
+		}
+	}
+	if got := h.value("eventwatch_records_observed_total", map[string]string{"topic": "early"}); got != 4 {
+		t.Errorf("observed early = %v, want 4", got)
 	}
 }

@@ -1,0 +1,114 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// endOffsets is, for every watched partition that existed when the sampler
+// started, where `start_from: latest` begins it if the group never
+// committed it: the first record produced after New was called.
+type endOffsets map[string]map[int32]int64
+
+// snapshotEnds lists the end offsets of the watched topics, retrying with
+// backoff (up to 30s between tries) until it succeeds or ctx is done.
+func (s *Sampler) snapshotEnds(ctx context.Context) (endOffsets, error) {
+	backoff := time.Second
+	for {
+		ends, err := s.listEnds(ctx)
+		if err == nil {
+			return ends, nil
+		}
+		s.m.errors.WithLabelValues("connect").Inc()
+		if s.status.failed(s.now(), err) {
+			s.log.Warn("list end offsets for start_from latest; retrying", "err", err, "retry_in", backoff)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// listEnds makes one attempt with a short-lived client on the base options.
+// It lists the end offsets first, then the first offsets stamped at or after
+// the sampler's creation, and keeps the smaller of the two: records produced
+// between New and this listing are sampled, and a record appended between
+// the two requests cannot be skipped (it would be found by the second).
+func (s *Sampler) listEnds(ctx context.Context) (endOffsets, error) {
+	cl, err := kgo.NewClient(s.base...)
+	if err != nil {
+		return nil, fmt.Errorf("create admin client: %w", err)
+	}
+	defer cl.Close()
+	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(cl)
+	listed, err := adm.ListEndOffsets(lctx)
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	ends := endOffsets{}
+	listed.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil && s.cfg.WantTopic(o.Topic) {
+			ends.set(o.Topic, o.Partition, o.Offset)
+		}
+	})
+	if len(ends) == 0 {
+		return ends, nil
+	}
+	after, err := adm.ListOffsetsAfterMilli(lctx, s.created.UnixMilli(), ends.topics()...)
+	if err != nil {
+		return nil, fmt.Errorf("list offsets after start: %w", err)
+	}
+	after.Each(func(o kadm.ListedOffset) {
+		if end, ok := ends[o.Topic][o.Partition]; ok && o.Err == nil && o.Offset >= 0 && o.Offset < end {
+			ends.set(o.Topic, o.Partition, o.Offset)
+		}
+	})
+	return ends, nil
+}
+
+func (e endOffsets) set(topic string, partition int32, offset int64) {
+	if e[topic] == nil {
+		e[topic] = map[int32]int64{}
+	}
+	e[topic][partition] = offset
+}
+
+func (e endOffsets) topics() []string {
+	out := make([]string, 0, len(e))
+	for t := range e {
+		out = append(out, t)
+	}
+	return out
+}
+
+// adjustStart places partitions the group never committed (franz-go gives
+// them the configured start, the log start): a partition that existed when
+// the sampler started begins at its first record produced after New; a partition
+// of a topic created since begins at its first record; a partition added
+// to an existing topic since (or whose end could not be listed) begins at
+// its end now.
+func (s *Sampler) adjustStart(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	for topic, parts := range offsets {
+		known, topicExisted := s.startEnds[topic]
+		for p, o := range parts {
+			if o.EpochOffset().Offset >= 0 {
+				continue // committed: resume there
+			}
+			if end, ok := known[p]; ok {
+				parts[p] = kgo.NewOffset().At(end)
+			} else if topicExisted {
+				parts[p] = kgo.NewOffset().AtEnd()
+			}
+		}
+	}
+	return offsets, nil
+}
