@@ -46,15 +46,19 @@ func (d *daemon) handler() http.Handler {
 	return mux
 }
 
+// serveReady answers from the background probe's last result (never a
+// Kafka call on the request) and adds what this replica does, for people.
 func (d *daemon) serveReady(w http.ResponseWriter, _ *http.Request) {
 	ok, reason := d.ready.status()
+	st := d.sampler.Status()
+	detail := fmt.Sprintf("sampler: %d partitions; leader: %t", st.AssignedPartitions, d.elector.Leading())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "not ready: %s\n", reason)
+		fmt.Fprintf(w, "not ready: %s; %s\n", reason, detail)
 		return
 	}
-	fmt.Fprintf(w, "ready: %s\n", reason)
+	fmt.Fprintf(w, "ready: %s; %s\n", reason, detail)
 }
 
 func (d *daemon) serveIndex(w http.ResponseWriter, _ *http.Request) {
