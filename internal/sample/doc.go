@@ -14,8 +14,10 @@
 //
 // It is passive: it never produces, it only commits offsets of its own group,
 // and a partition the group never committed starts at sample.start_from
-// (default "latest", meaning records produced after the sampler started: a
-// topic created later is read from its first record). Progress is committed
+// (default "latest": the first record produced after New, found by listing
+// end offsets and then offsets by time before joining, so the two listings
+// cannot race a producer; a topic created later is read from its first
+// record). Progress is committed
 // by marking each polled batch (kgo.AutoCommitMarks) and committing the marks
 // every sample.commit_interval, on revoke and on shutdown, so a restart
 // resumes at the first record not yet counted: no gap, no double count.

@@ -95,7 +95,9 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 	return s, nil
 }
 
-// Run joins the group and samples until ctx is done. On the way out it
+// Run joins the group and samples until ctx is done. With start_from
+// latest it first lists where partitions the group never committed start
+// (retrying while Kafka is unreachable). On the way out it
 // stops polling, lets the workers finish the queued audits, commits the
 // progress and leaves the group (within 10s), so a restart resumes where
 // this run stopped. Run returns an error only when the client cannot be
@@ -105,8 +107,8 @@ func (s *Sampler) Run(ctx context.Context) error {
 		return errors.New("run sampler: Run may be called only once")
 	}
 	if s.cfg.StartFrom == StartLatest {
-		ends, err := s.snapshotEnds(ctx)
-		if err != nil {
+		ends, ok := s.snapshotEnds(ctx)
+		if !ok {
 			s.status.stopped()
 			return nil // ctx done before Kafka answered: nothing to leave
 		}

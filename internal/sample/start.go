@@ -14,14 +14,15 @@ import (
 // committed it: the first record produced after New was called.
 type endOffsets map[string]map[int32]int64
 
-// snapshotEnds lists the end offsets of the watched topics, retrying with
-// backoff (up to 30s between tries) until it succeeds or ctx is done.
-func (s *Sampler) snapshotEnds(ctx context.Context) (endOffsets, error) {
+// snapshotEnds lists the start offsets of the watched partitions, retrying
+// with backoff (up to 30s between tries) until it succeeds, or reports false
+// when ctx is done first.
+func (s *Sampler) snapshotEnds(ctx context.Context) (endOffsets, bool) {
 	backoff := time.Second
 	for {
 		ends, err := s.listEnds(ctx)
 		if err == nil {
-			return ends, nil
+			return ends, true
 		}
 		s.m.errors.WithLabelValues("connect").Inc()
 		if s.status.failed(s.now(), err) {
@@ -29,7 +30,7 @@ func (s *Sampler) snapshotEnds(ctx context.Context) (endOffsets, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 30*time.Second)
