@@ -6,7 +6,7 @@ BIN      := bin/eventwatch
 PKGS     := ./...
 FUZZTIME ?= 20s
 
-.PHONY: build test e2e demo generate check-generated lint bench fuzz clean image kafka
+.PHONY: soak build test e2e demo generate check-generated lint bench fuzz clean image kafka
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventwatch
@@ -19,6 +19,11 @@ test: check-generated
 ## e2e: tests against a real Apache Kafka broker (and real Prometheus, Alertmanager, Chromium, PostgreSQL, Node).
 e2e:
 	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./e2e/...
+
+## soak: the daemon for SOAK (default 10m) at steady load against a real broker; RSS and goroutines must stay flat.
+SOAK ?= 10m
+soak:
+	EVENTWATCH_SOAK=$(SOAK) $(GO) test -count=1 -tags e2e -timeout 30m -run TestDaemonSoak -v ./e2e/
 
 ## demo: the daemon against an embedded 3-broker kfake cluster with simulated services.
 demo:
