@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/sample"
 )
 
 // term is the singleton work of one leadership term: a lag collector with
@@ -63,7 +64,23 @@ func (d *daemon) expectations() lag.Expectations {
 		}
 	}
 	exp.ExpectedConsumers = expectedConsumers(r.catalog)
+	exp.ProducingServices = d.producingServices
+	exp.ServiceOfTopic = d.sampler.TopicService
 	return exp
+}
+
+// producingServices are the source services this replica's sampler has seen
+// (dlq.missing checks each has a dead-letter topic); the placeholder labels
+// for a missing or over-the-bound service are not services.
+func (d *daemon) producingServices() []string {
+	all := d.sampler.SourceServices()
+	out := all[:0:0]
+	for _, s := range all {
+		if s != sample.ServiceUnknown && s != sample.ServiceOther {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func expectedConsumers(cat *audit.Catalog) map[string][]string {

@@ -3,6 +3,7 @@ package demo
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -73,12 +74,38 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 	if dlq := sample(scrape(t, base+"/metrics"), "eventwatch_dlq_depth_records", `topic="`+TopicDLQ+`"`); dlq <= 0 {
 		t.Errorf("%s depth = %v, want > 0", TopicDLQ, dlq)
 	}
+	checkDLQMissing(t, base)
 	if code := status(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
 	}
 	for _, want := range []string{"/metrics", "/api/v1/groups", "/api/v1/flows", "/api/v1/reports/weekly?format=html", "kcat -b 127.0.0.1:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("printed URLs lack %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// checkDLQMissing: dlq.missing names the services the sampler saw producing
+// without a dead-letter topic (the huleedu ones), not topic prefixes, and not
+// content-service, whose content.deadletter exists.
+func checkDLQMissing(t *testing.T, base string) {
+	t.Helper()
+	const missing = `eventwatch_cluster_rule_violations{resource="%s",rule="dlq.missing"`
+	var body string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		body = scrape(t, base+"/metrics")
+		if strings.Contains(body, fmt.Sprintf(missing, "essay_lifecycle_service")) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !strings.Contains(body, fmt.Sprintf(missing, "essay_lifecycle_service")) {
+		t.Errorf("no dlq.missing for essay_lifecycle_service (it has no dead-letter topic)")
+	}
+	for _, svc := range []string{"huleedu", "content-service", "content"} {
+		if strings.Contains(body, fmt.Sprintf(missing, svc)) {
+			t.Errorf("dlq.missing flags %q, which is a topic prefix or has content.deadletter", svc)
 		}
 	}
 }

@@ -43,10 +43,12 @@ func (c *Collector) buildDLQs() []DLQ {
 		d := DLQ{Topic: topic, SourceService: base, RetentionSeconds: ts.retention}
 		if _, exists := st.topics[base]; exists && base != topic {
 			d.SourceTopic = base
-			d.SourceService = c.exp.serviceOf(base)
-			if d.SourceService == "" {
-				d.SourceService, _, _ = strings.Cut(base, ".")
-			}
+			d.SourceService, _, _ = strings.Cut(base, ".")
+		}
+		// The service seen producing to the base topic (or, for a per-service
+		// DLQ like content.deadletter, to the service's topics) names it best.
+		if svc := c.exp.serviceOf(base); svc != "" {
+			d.SourceService = svc
 		}
 		d.DepthRecords, d.Records = dlqSize(st, ts)
 		d.NewRecords = st.newRecords(ts)

@@ -183,7 +183,12 @@ func TestDLQSourceTopic(t *testing.T) {
 		service string
 	}{
 		{"first segment", lag.Expectations{}, "orders"},
-		{"catalog", lag.Expectations{ServiceOfTopic: func(string) string { return "checkout" }}, "checkout"},
+		{"catalog", lag.Expectations{ServiceOfTopic: func(topic string) string {
+			if topic == "orders.placed" {
+				return "checkout"
+			}
+			return "" // billing-dlq keeps its base name
+		}}, "checkout"},
 	} {
 		c, _ := f.collector(testConfig(), tt.exp)
 		if err := c.CollectOnce(f.ctx()); err != nil {

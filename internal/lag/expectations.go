@@ -28,9 +28,9 @@ type Expectations struct {
 	// When nil, services are the first dot-separated segment of every topic
 	// name that is not a dead-letter or internal topic.
 	ProducingServices func() []string
-	// ServiceOfTopic maps a topic to the service producing it, to name the
-	// source service of a DLQ like "orders.created.dlq"; nil or "" keeps the
-	// DLQ's base name.
+	// ServiceOfTopic maps a DLQ's base name (a topic, as in
+	// "orders.created.dlq", or a service prefix, as in "content.deadletter")
+	// to the service seen producing there; nil or "" keeps the base name.
 	ServiceOfTopic func(topic string) string
 	// Severity overrides a rule's severity ("error", "warning", or "off").
 	// Defaults: error for topic.replication_factor and cluster.min_brokers,

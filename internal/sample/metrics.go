@@ -2,7 +2,9 @@ package sample
 
 import (
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -42,6 +44,7 @@ type samplerMetrics struct {
 type topicMetrics struct {
 	observed, checked, compliant, skipped prometheus.Counter
 	size                                  prometheus.Observer
+	service                               atomic.Pointer[string] // last source service seen on the topic
 }
 
 func newSamplerMetrics(reg prometheus.Registerer, maxServices int) *samplerMetrics {
@@ -97,12 +100,46 @@ func (m *samplerMetrics) record(rec *audit.Record, res *audit.Result) {
 		tm.compliant.Inc()
 	}
 	svc := m.services.value(res.Source) // tracked even when compliant: SourceServices lists producers
+	tm.noteService(res.Source)
 	if len(res.Violations) == 0 {
 		return
 	}
 	for _, v := range res.Violations {
 		m.violations.WithLabelValues(v.Rule, rec.Topic, svc, string(v.Severity)).Inc()
 	}
+}
+
+// noteService remembers src as the topic's producing service; it allocates
+// only when the producer changes.
+func (tm *topicMetrics) noteService(src string) {
+	if src == "" {
+		return
+	}
+	if p := tm.service.Load(); p != nil && *p == src {
+		return
+	}
+	c := strings.Clone(src)
+	tm.service.Store(&c)
+}
+
+// topicService returns the last source service seen on topic, else on any
+// topic named topic+".*" (a DLQ "content.deadletter" names the service of
+// "content.book"), else "".
+func (m *samplerMetrics) topicService(topic string) string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if tm := m.byName[topic]; tm != nil {
+		if p := tm.service.Load(); p != nil {
+			return *p
+		}
+	}
+	best := ""
+	for name, tm := range m.byName {
+		if p := tm.service.Load(); p != nil && strings.HasPrefix(name, topic+".") && (best == "" || *p < best) {
+			best = *p
+		}
+	}
+	return best
 }
 
 // boundedLabels hands out at most max distinct label values; later ones

@@ -25,6 +25,12 @@ func (s *Sampler) Status() Status { return s.status.get() }
 // the source_service label).
 func (s *Sampler) SourceServices() []string { return s.m.services.list() }
 
+// TopicService returns the source service last seen producing to topic (or,
+// when topic itself was never sampled, to a topic named topic+".*"), or ""
+// when none was seen. The lag collector uses it to name the service behind a
+// dead-letter topic.
+func (s *Sampler) TopicService(topic string) string { return s.m.topicService(topic) }
+
 // statusBox guards the Status snapshot.
 type statusBox struct {
 	mu sync.Mutex
