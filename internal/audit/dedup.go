@@ -10,7 +10,8 @@ const dupShards = 16
 
 // dupWindow remembers recently seen event ids in bounded memory: each shard
 // keeps two generations of 64-bit id hashes (current and previous) in
-// fixed-size open-addressing tables (16 bytes per id of capacity). A
+// fixed-size open-addressing tables (16 bytes per id of capacity),
+// interleaved so a lookup in both touches one cache line. A
 // generation rotates when it is older than the window or holds its share of
 // maxIDs, so an id is remembered for at least one window (unless the id
 // rate exceeds maxIDs per window) and at most two.
@@ -28,8 +29,7 @@ type dupWindow struct {
 
 type dupShard struct {
 	mu       sync.Mutex
-	cur      idSet
-	prev     idSet
+	gens     genPair
 	curStart time.Time
 }
 
@@ -43,10 +43,15 @@ func (d *dupWindow) seen(id []byte, now time.Time) bool {
 	h := fmix64(hashBytes(fnvOffset, id)) | 1
 	s := &d.shards[(h>>32)%dupShards]
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cur.slots == nil {
-		s.cur.init(d.perGen)
-		s.prev.init(d.perGen)
+	dup := s.seenLocked(d, h, now)
+	s.mu.Unlock()
+	return dup
+}
+
+func (s *dupShard) seenLocked(d *dupWindow, h uint64, now time.Time) bool {
+	g := &s.gens
+	if g.slots == nil {
+		g.init(d.perGen)
 		s.curStart = now
 	}
 	age := now.Sub(s.curStart)
@@ -55,66 +60,78 @@ func (d *dupWindow) seen(id []byte, now time.Time) bool {
 	}
 	switch {
 	case d.window > 0 && age >= 2*d.window:
-		s.prev.reset()
-		s.cur.reset()
+		g.reset(0)
+		g.reset(1)
 		s.curStart = now
-	case s.cur.n >= d.perGen || (d.window > 0 && age >= d.window):
-		s.prev, s.cur = s.cur, s.prev
-		s.cur.reset()
+	case g.n[g.cur] >= d.perGen || (d.window > 0 && age >= d.window):
+		g.cur ^= 1
+		g.reset(g.cur)
 		s.curStart = now
 	}
-	if s.cur.has(h) {
-		return true
-	}
-	s.cur.add(h)
-	return s.prev.has(h)
+	return g.seen(h)
 }
 
-// idSet is an open-addressing set of non-zero 64-bit hashes with a fixed
-// capacity, kept at most half full.
-type idSet struct {
-	slots []uint64
-	n     int
+// genPair is two generations (current and previous) of an open-addressing
+// set of non-zero 64-bit hashes, each with a fixed capacity and kept at
+// most half full. The generations are interleaved (slot i of both sits in
+// one 16-byte pair) and probed with the same sequence, so one lookup in
+// both costs one cache miss.
+type genPair struct {
+	slots []uint64 // slots[2*i+g] is slot i of generation g
+	n     [2]int
+	cur   int // the current generation, 0 or 1
 }
 
-func (s *idSet) init(capacity int) {
+func (p *genPair) init(capacity int) {
 	size := 2
 	for size < 2*capacity {
 		size <<= 1
 	}
-	s.slots = make([]uint64, size)
+	p.slots = make([]uint64, 2*size)
 }
 
-func (s *idSet) reset() {
-	clear(s.slots)
-	s.n = 0
+// reset empties generation g.
+func (p *genPair) reset(g int) {
+	for i := g; i < len(p.slots); i += 2 {
+		p.slots[i] = 0
+	}
+	p.n[g] = 0
 }
 
-func (s *idSet) has(h uint64) bool {
-	mask := uint64(len(s.slots) - 1)
+// seen reports whether h is in either generation and adds it to the
+// current one when it is not already there.
+func (p *genPair) seen(h uint64) bool {
+	mask := uint64(len(p.slots)/2 - 1)
+	cur, prev := p.cur, p.cur^1
+	added, inPrev, prevDone := false, false, false
 	for i := h & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case h:
-			return true
-		case 0:
-			return false
+		pair := p.slots[2*i : 2*i+2 : 2*i+2]
+		if !added {
+			switch pair[cur] {
+			case h:
+				return true
+			case 0:
+				pair[cur] = h
+				p.n[cur]++
+				added = true
+			}
+		}
+		if !prevDone {
+			switch pair[prev] {
+			case h:
+				inPrev, prevDone = true, true
+			case 0:
+				prevDone = true
+			}
+		}
+		if added && prevDone {
+			return inPrev
 		}
 	}
 }
 
-func (s *idSet) add(h uint64) {
-	mask := uint64(len(s.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		if s.slots[i] == h {
-			return
-		}
-		if s.slots[i] == 0 {
-			s.slots[i] = h
-			s.n++
-			return
-		}
-	}
-}
+// remembered is the number of hashes in both generations.
+func (p *genPair) remembered() int { return p.n[0] + p.n[1] }
 
 // fmix64 is MurmurHash3's finalizer: it spreads every input bit over the
 // output so table indexes (low bits) and shards (high bits) are uniform.

@@ -34,7 +34,7 @@ func TestDupWindowBounded(t *testing.T) {
 	}
 	total := 0
 	for i := range d.shards {
-		total += d.shards[i].cur.n + d.shards[i].prev.n
+		total += d.shards[i].gens.remembered()
 	}
 	if total > 64+2*dupShards {
 		t.Fatalf("remembered %d ids, bound is 64", total)

@@ -43,3 +43,18 @@ func TestIsUUID(t *testing.T) {
 		}
 	}
 }
+
+// TestAllHex checks the SWAR hex test against hexDigit for every byte value
+// in every position of the word.
+func TestAllHex(t *testing.T) {
+	base := []byte("0a9Ff1B7")
+	for pos := range 8 {
+		for c := range 256 {
+			w := append([]byte(nil), base...)
+			w[pos] = byte(c)
+			if got, want := allHex(load8(w, 0)), hexDigit[c]; got != want {
+				t.Fatalf("allHex(%q) = %v, want %v", w, got, want)
+			}
+		}
+	}
+}

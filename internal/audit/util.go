@@ -127,14 +127,39 @@ func isUUID[T string | []byte](s T) bool {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
-	for _, g := range [...][2]int{{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}} {
-		for i := g[0]; i < g[1]; i++ {
-			if !hexDigit[s[i]] {
-				return false
-			}
-		}
+	// The 32 hex digits as four 8-byte words (the last two overlap).
+	a := load8(s, 0)
+	b := load4(s, 9) | load4(s, 14)<<32
+	c := load4(s, 19) | load4(s, 24)<<32
+	d := load8(s, 28)
+	return allHex(a) && allHex(b) && allHex(c) && allHex(d)
+}
+
+// load8 and load4 read little-endian words from a string or byte slice.
+func load8[T string | []byte](s T, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+func load4[T string | []byte](s T, i int) uint64 {
+	_ = s[i+3]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24
+}
+
+// allHex reports whether every byte of x is an ASCII hex digit (SWAR: on
+// 7-bit bytes, adding 0x80-lo sets a byte's high bit iff it is >= lo, and
+// no carry crosses bytes).
+func allHex(x uint64) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	if x&high != 0 {
+		return false
 	}
-	return true
+	y := x | ones*0x20 // fold A-F onto a-f (only A-F and a-f land there)
+	ge := func(v, lo uint64) uint64 { return (v + ones*(0x80-lo)) & high }
+	digit := ge(x, '0') &^ ge(x, '9'+1)
+	letter := ge(y, 'a') &^ ge(y, 'f'+1)
+	return digit|letter == high
 }
 
 // isUUIDv4 reports whether s is a canonical RFC 4122 version 4 UUID.

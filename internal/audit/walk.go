@@ -50,9 +50,11 @@ value:
 	case '"':
 		sp.kind = kindString
 		sp.start = int32(i + 1)
-		i, sp.escaped, msg = scanString(buf, i+1)
-		if msg != "" {
-			return s.failAt(i, msg)
+		if i = skipPlain(buf, i+1); i >= len(buf) || buf[i] != '"' {
+			i, sp.escaped, msg = scanString(buf, i)
+			if msg != "" {
+				return s.failAt(i, msg)
+			}
 		}
 		sp.end = int32(i)
 		i++
@@ -166,9 +168,11 @@ key:
 	{
 		ks := i + 1
 		var escaped bool
-		i, escaped, msg = scanString(buf, ks)
-		if msg != "" {
-			return s.failAt(i, msg)
+		if i = skipPlain(buf, ks); i >= len(buf) || buf[i] != '"' {
+			i, escaped, msg = scanString(buf, i)
+			if msg != "" {
+				return s.failAt(i, msg)
+			}
 		}
 		s.stack[depth] = pathElem{start: int32(ks), end: int32(i)}
 		key := buf[ks:i]
@@ -227,9 +231,26 @@ func (s *scanner) noteShapeAt(l loc, kind byte, depth int) {
 	}
 }
 
+// skipWSAt returns the index of the first non-whitespace byte at or after
+// i. Every JSON whitespace byte is <= ' ', so one comparison settles the
+// common case (compact JSON).
 func skipWSAt(buf []byte, i int) int {
-	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' || buf[i] == '\r') {
+	for i < len(buf) && buf[i] <= ' ' && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' || buf[i] == '\r') {
 		i++
+	}
+	return i
+}
+
+// skipPlain returns the index of the first byte at or after i that needs
+// attention in a string (see specialMask), or where fewer than eight bytes
+// remain; the walk handles the common case (a closing quote) inline and
+// leaves the rest to scanString.
+func skipPlain(buf []byte, i int) int {
+	for i+8 <= len(buf) {
+		if m := specialMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
 	}
 	return i
 }
