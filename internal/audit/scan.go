@@ -183,13 +183,14 @@ func skipDigits(buf []byte, i int) int {
 
 // specialMask flags (in each byte's high bit) the bytes of x that need
 // attention in a string: a quote, a backslash, a control character or a
-// non-ASCII byte. The lowest flagged byte is exact (borrows only run
+// non-ASCII byte ((x-0x20)&^x | x, a control or high byte, simplifies to
+// (x-0x20) | x). The lowest flagged byte is exact (borrows only run
 // upwards), so TrailingZeros64(mask)/8 is the first special byte.
 func specialMask(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	quote := x ^ (lo * '"')
 	bslash := x ^ (lo * '\\')
-	return ((quote-lo)&^quote | (bslash-lo)&^bslash | (x-lo*0x20)&^x | x) & hi
+	return ((quote-lo)&^quote | (bslash-lo)&^bslash | (x - lo*0x20) | x) & hi
 }
 
 func escapeLen(b []byte) (int, bool) {

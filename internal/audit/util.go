@@ -15,17 +15,29 @@ const (
 func hashByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
 
 // hashBytes mixes b into h eight bytes at a time (path identity for drift;
-// not FNV-compatible, only stable within one process).
+// not FNV-compatible, only stable within one process). A tail shorter than
+// eight bytes is read as one word when b's capacity allows (b is usually a
+// key inside the event buffer), so short keys cost one multiply.
 func hashBytes(h uint64, b []byte) uint64 {
 	for len(b) >= 8 {
 		h = (h ^ binary.LittleEndian.Uint64(b)) * fnvPrime
 		h ^= h >> 29
 		b = b[8:]
 	}
-	for _, c := range b {
-		h = (h ^ uint64(c)) * fnvPrime
+	n := len(b)
+	if n == 0 {
+		return h
 	}
-	return h
+	var w uint64
+	if cap(b) >= 8 {
+		w = binary.LittleEndian.Uint64(b[:8]) & (1<<(8*uint(n)) - 1)
+	} else {
+		for i := n - 1; i >= 0; i-- {
+			w = w<<8 | uint64(b[i])
+		}
+	}
+	h = (h ^ w ^ uint64(n)<<59) * fnvPrime
+	return h ^ h>>29
 }
 
 func hashString(h uint64, s string) uint64 {

@@ -29,6 +29,8 @@ type frame struct {
 //	closed: the container on top of the stack just closed at i
 //	after:  a value ended; expect ',' or the container's closing bracket
 //	key:    an object member starts: key, ':' and then a value
+//
+// Whitespace is skipped only where the expected byte did not come.
 func (s *scanner) walk(l loc) bool {
 	buf := s.buf
 	i := s.pos
@@ -40,13 +42,15 @@ func (s *scanner) walk(l loc) bool {
 	var fr *frame
 
 value:
-	i = skipWSAt(buf, i)
 	if i >= len(buf) {
 		return s.failAt(i, "truncated: value expected")
 	}
 	c = buf[i]
 	sp = span{start: int32(i)}
 	switch c {
+	case ' ', '\t', '\n', '\r':
+		i = skipWSAt(buf, i)
+		goto value
 	case '"':
 		sp.kind = kindString
 		sp.start = int32(i + 1)
@@ -70,7 +74,9 @@ value:
 		if c == '[' {
 			kind = kindArray
 		}
-		s.noteShapeAt(cur, kind, depth)
+		if cur.dd != 0 { // a value inside data (dd > 0 implies a path hash)
+			s.noteShapeAt(cur, kind, depth)
+		}
 		fr = &s.frames[depth]
 		*fr = frame{obj: c == '{', l: cur, role: roleOf(cur), start: int32(i)}
 		depth++
@@ -107,7 +113,9 @@ value:
 		return s.failAt(i, "invalid character "+quoteByte(c)+" where a value was expected")
 	}
 	if c != '{' && c != '[' {
-		s.noteShapeAt(cur, sp.kind, depth)
+		if cur.dd != 0 {
+			s.noteShapeAt(cur, sp.kind, depth)
+		}
 		if cur.node != nil && cur.node.role >= 0 {
 			s.fields[cur.node.role] = sp
 		}
@@ -130,7 +138,6 @@ after:
 		s.pos = i
 		return true
 	}
-	i = skipWSAt(buf, i)
 	if i >= len(buf) {
 		if s.frames[depth-1].obj {
 			return s.failAt(i, "truncated: object not closed")
@@ -152,17 +159,23 @@ after:
 	case c == '}' && fr.obj, c == ']' && !fr.obj:
 		i++
 		goto closed
+	case isWS(c):
+		i = skipWSAt(buf, i)
+		goto after
 	case fr.obj:
 		return s.failAt(i, "expected ',' or '}' after object member")
 	}
 	return s.failAt(i, "expected ',' or ']' after array element")
 
 key:
-	i = skipWSAt(buf, i)
 	if i >= len(buf) {
 		return s.failAt(i, "truncated: object key expected")
 	}
 	if buf[i] != '"' {
+		if isWS(buf[i]) {
+			i = skipWSAt(buf, i)
+			goto key
+		}
 		return s.failAt(i, "object key must be a string")
 	}
 	{
@@ -179,15 +192,21 @@ key:
 		if escaped {
 			key = s.unescapeScratch(key)
 		}
-		i = skipWSAt(buf, i+1)
-		if i >= len(buf) || buf[i] != ':' {
-			return s.failAt(i, "expected ':' after object key")
+		if i++; i >= len(buf) || buf[i] != ':' {
+			i = skipWSAt(buf, i)
+			if i >= len(buf) || buf[i] != ':' {
+				return s.failAt(i, "expected ':' after object key")
+			}
 		}
 		i++
 		fr = &s.frames[depth-1]
 		cur = loc{}
-		if fr.l.node != nil || fr.l.hash != 0 {
+		switch {
+		case fr.l.node != nil:
 			cur = fr.l.childLoc(s, key)
+		case fr.l.hash != 0 && fr.l.dd < maxShapeDepth:
+			// inside data: only the path hash (childLoc's second half)
+			cur = loc{hash: hashBytes(hashByte(fr.l.hash, '.'), key), arr: fr.l.arr, dd: fr.l.dd + 1}
 		}
 	}
 	goto value
@@ -214,22 +233,30 @@ func elemLoc(l loc) loc {
 }
 
 // noteShapeAt folds a data value into the shape fingerprint and, when
-// collecting, records it for drift (depth is the path length).
+// collecting, records it for drift (depth is the path length). The check
+// and the fold are small enough to inline; recording is out of line.
 func (s *scanner) noteShapeAt(l loc, kind byte, depth int) {
 	if l.hash == 0 || l.dd == 0 || s.nshape >= maxShapeEntries {
 		return
 	}
 	s.nshape++
-	s.fp = (s.fp ^ l.hash) * fnvPrime
-	s.fp = (s.fp ^ uint64(kind)) * fnvPrime
-	if !s.collect {
-		return
+	s.fp = (((s.fp ^ l.hash) * fnvPrime) ^ uint64(kind)) * fnvPrime
+	if s.collect {
+		s.recordShape(l, kind, depth)
 	}
+}
+
+func (s *scanner) recordShape(l loc, kind byte, depth int) {
 	s.shape = append(s.shape, shapeEntry{hash: l.hash, kind: kind, inArray: l.arr})
 	if s.wantPaths {
 		s.paths = append(s.paths, s.pathString(depth, true))
 	}
 }
+
+// isWS reports whether c is JSON whitespace. The walk tests for
+// whitespace only where the expected byte did not come (compact JSON has
+// none).
+func isWS(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 // skipWSAt returns the index of the first non-whitespace byte at or after
 // i. Every JSON whitespace byte is <= ' ', so one comparison settles the
