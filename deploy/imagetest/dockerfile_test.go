@@ -1,0 +1,162 @@
+package imagetest
+
+import (
+	"bufio"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const (
+	root       = "../.."
+	dockerfile = "../Dockerfile"
+	testVer    = "9.9.9-imagetest"
+)
+
+// buildStage is what the test reads from the Dockerfile's build stage.
+type buildStage struct {
+	copies  []string // sources of COPY lines (repository paths)
+	goBuild string   // the go build command line, continuation lines joined
+	env     []string // NAME=value assignments before go build
+}
+
+func parseDockerfile(t *testing.T) buildStage {
+	t.Helper()
+	f, err := os.Open(dockerfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st buildStage
+	var stage int
+	var cont strings.Builder
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "FROM ") {
+			stage++
+		}
+		if stage != 1 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "COPY ") && !strings.Contains(line, "--from") {
+			fields := strings.Fields(line)
+			st.copies = append(st.copies, fields[1:len(fields)-1]...)
+		}
+		if cont.Len() > 0 || strings.HasPrefix(line, "RUN ") && strings.Contains(line, "--mount") && !strings.Contains(line, "mod download") {
+			cont.WriteString(strings.TrimSuffix(line, "\\") + " ")
+			if !strings.HasSuffix(line, "\\") {
+				st.goBuild = cont.String()
+				cont.Reset()
+			}
+		}
+	}
+	if len(st.copies) == 0 || !strings.Contains(st.goBuild, "go build") {
+		t.Fatalf("Dockerfile build stage not understood: copies=%v build=%q", st.copies, st.goBuild)
+	}
+	return st
+}
+
+// TestDockerfileBuildsStaticBinary builds like the Dockerfile's build stage
+// in a folder holding only what that stage copies.
+func TestDockerfileBuildsStaticBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole binary")
+	}
+	st := parseDockerfile(t)
+	ctx := t.TempDir()
+	for _, src := range st.copies {
+		if out, err := exec.Command("cp", "-r", filepath.Join(root, src), ctx).CombinedOutput(); err != nil {
+			t.Fatalf("copy %s: %v\n%s", src, err, out)
+		}
+	}
+	removeTestdata(t, ctx) // Dockerfile.dockerignore leaves internal/**/testdata out
+	env, args := goBuildArgs(t, st.goBuild)
+	bin := filepath.Join(t.TempDir(), "eventwatch")
+	args = replaceOutput(args, bin)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = ctx
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s (in a folder with only %v): %v\n%s", strings.Join(args, " "), st.copies, err, out)
+	}
+	assertStatic(t, bin)
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), testVer) {
+		t.Fatalf("eventwatch version = %q (%v), want it to name %s", out, err, testVer)
+	}
+}
+
+// goBuildArgs turns "RUN --mount... CGO_ENABLED=0 GOOS=$TARGETOS ... go build ..."
+// into env assignments and go's arguments, with the build args filled in.
+func goBuildArgs(t *testing.T, line string) ([]string, []string) {
+	t.Helper()
+	repl := strings.NewReplacer("${VERSION}", testVer, "$TARGETOS", "linux", "$TARGETARCH", goarch(t))
+	line = repl.Replace(line)
+	i := strings.Index(line, "go build")
+	var env []string
+	for _, f := range strings.Fields(line[:i]) {
+		if regexp.MustCompile(`^[A-Z_]+=`).MatchString(f) {
+			env = append(env, f)
+		}
+	}
+	var args []string
+	for _, m := range regexp.MustCompile(`"[^"]*"|\S+`).FindAllString(line[i+len("go "):], -1) {
+		args = append(args, strings.Trim(m, `"`))
+	}
+	return env, args
+}
+
+func goarch(t *testing.T) string {
+	out, err := exec.Command("go", "env", "GOARCH").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func replaceOutput(args []string, bin string) []string {
+	for i := range args {
+		if args[i] == "-o" && i+1 < len(args) {
+			args[i+1] = bin
+		}
+	}
+	return args
+}
+
+func removeTestdata(t *testing.T, dir string) {
+	t.Helper()
+	var dirs []string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "testdata" {
+			dirs = append(dirs, p)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// assertStatic fails unless bin is an ELF with no program interpreter and
+// no dynamic section (runs on distroless/static, which has no libc).
+func assertStatic(t *testing.T, bin string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("open built binary: %v", err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Fatalf("binary has program header %v: not static", p.Type)
+		}
+	}
+}
