@@ -76,10 +76,3 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'eventwatch <command> -h' for the flags of a command.")
 }
-
-// notYet is the answer of a subcommand whose issue has not landed: a clear
-// error, never a silent no-op.
-func notYet(name string, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "eventwatch %s: not available yet in this build\n", name)
-	return 1
-}

@@ -56,7 +56,7 @@ func start(t *testing.T, cfg *config.Config, opts Options) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{url: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- Run(ctx, cfg, opts) }()
-	t.Cleanup(func() { in.stop(t) })
+	t.Cleanup(func() { _ = in.stop(t) })
 	return in
 }
 

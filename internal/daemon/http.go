@@ -31,7 +31,7 @@ func (d *daemon) handler() http.Handler {
 	api.Handle("GET /api/v1/groups/{group}", d.singletonRoutes())
 
 	mux := http.NewServeMux()
-	var metricsH http.Handler = promhttp.HandlerFor(d.gatherers(), promhttp.HandlerOpts{
+	metricsH := promhttp.HandlerFor(d.gatherers(), promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(d.log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	})
@@ -79,7 +79,7 @@ func (d *daemon) listen() (net.Listener, error) {
 	if d.opts.HTTPAddr != "" {
 		addr = d.opts.HTTPAddr
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}

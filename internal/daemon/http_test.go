@@ -40,7 +40,7 @@ func TestAPIToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/api/v1/flows with token = %d", resp.StatusCode)
 	}
 	if code, _ := get(t, in.url+"/metrics"); code != 200 {
@@ -66,7 +66,7 @@ func TestHTTPS(t *testing.T) {
 			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode == 200
+		return resp.StatusCode == http.StatusOK
 	})
 	if code, _ := get(t, in.url+"/healthz"); code == 200 {
 		t.Fatal("plain HTTP answered 200 on a TLS server")

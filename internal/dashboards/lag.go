@@ -22,16 +22,6 @@ func lagDLQ() Board {
 	}
 }
 
-// statusMappings colour the status label values of GroupStatus.
-var statusMappings = []Mapped{
-	{Value: "OK", Text: "OK", Color: "green"},
-	{Value: "WARN", Text: "WARN", Color: "orange"},
-	{Value: "ERR", Text: "ERR", Color: "red"},
-	{Value: "STOP", Text: "STOP", Color: "dark-red"},
-	{Value: "STALL", Text: "STALL", Color: "dark-red"},
-	{Value: "REWIND", Text: "REWIND", Color: "purple"},
-}
-
 func groupPanels() []Panel {
 	status := sel(metrics.GroupStatus, byGroup)
 	return []Panel{

@@ -164,7 +164,7 @@ func startCluster(addr string) (*kfake.Cluster, error) {
 		kfake.Ports(port, 0, 0),
 		kfake.ListenFn(func(network, a string) (net.Listener, error) {
 			_, p, _ := net.SplitHostPort(a)
-			return net.Listen(network, net.JoinHostPort(host, p))
+			return (&net.ListenConfig{}).Listen(context.Background(), network, net.JoinHostPort(host, p))
 		}),
 		kfake.ClusterID("eventwatch-demo"),
 	)

@@ -3,7 +3,6 @@ package leader
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -34,7 +33,7 @@ func startReplica(t *testing.T, name string, seeds []string, concurrent *atomic.
 	cfg.SetDefaults()
 	cfg.SessionTimeout = 6 * time.Second
 	r := &replica{name: name, reg: prometheus.NewRegistry(), done: make(chan struct{})}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	r.el = New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, r.reg, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -125,7 +124,7 @@ func TestElectionHandOver(t *testing.T) {
 // TestDisabledRunsWork: without an election the work runs directly.
 func TestDisabledRunsWork(t *testing.T) {
 	cfg := Config{Enabled: false}
-	el := New(cfg, nil, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	el := New(cfg, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	started := false
@@ -198,7 +197,7 @@ func (s *severable) sever() {
 func TestLeaderCutOff(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.GroupMinSessionTimeout(time.Second))
 	seeds := c.ListenAddrs()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	type rep struct {
 		el   *Elector
 		net  *severable

@@ -41,7 +41,7 @@ var catalog = map[string]Spec{}
 // caught at init by the catalogue test and here.
 func define(s Spec) Spec {
 	if _, dup := catalog[s.Name]; dup {
-		panic(fmt.Sprintf("metrics: %s defined twice", s.Name))
+		panic(fmt.Sprintf("metrics: %s defined twice", s.Name)) //nolint:forbidigo // a programming error caught at init, never input
 	}
 	catalog[s.Name] = s
 	return s
@@ -89,6 +89,6 @@ func (s Spec) NewHistogramVec(reg prometheus.Registerer) *prometheus.HistogramVe
 
 func (s Spec) mustBe(k Kind) {
 	if s.Kind != k {
-		panic(fmt.Sprintf("metrics: %s is a %s, not a %s", s.Name, s.Kind, k))
+		panic(fmt.Sprintf("metrics: %s is a %s, not a %s", s.Name, s.Kind, k)) //nolint:forbidigo // a programming error, never input
 	}
 }

@@ -75,7 +75,9 @@ func runChild(dir string, batches int, in io.Reader, out io.Writer) error {
 // waitFlushes waits for n successful flushes after draining older ones.
 func waitFlushes(ch chan error, n int) error {
 	for len(ch) > 0 {
-		<-ch
+		if err := <-ch; err != nil {
+			continue // an older flush's failure is not one of those waited for
+		}
 	}
 	for n > 0 {
 		if err := <-ch; err != nil {

@@ -75,7 +75,7 @@ func TestRoutes(t *testing.T) {
 }
 
 func TestRequireToken(t *testing.T) {
-	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "in") })
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "in") })
 	h := RequireToken("s3cret-token", ok)
 	for _, tt := range []struct {
 		header string
