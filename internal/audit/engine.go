@@ -153,16 +153,8 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 	c := &st.c
 	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s}
 	c.scan()
-	class := c.class()
-	for i := range recordRules {
-		r := recordRules[i]
-		on := r.on
-		if on == 0 {
-			on = onEnvelope
-		}
-		if c.ts.sev[i] != "" && on&class != 0 {
-			r.check(c)
-		}
+	for _, check := range c.ts.checks[classIndex(c.class())] {
+		check(c)
 	}
 	sortViolations(st.res.Violations)
 	return st.res
@@ -190,6 +182,20 @@ type topicSettings struct {
 	maxBytes int
 	topicOK  bool
 	dlq      bool
+	// checks are the enabled rules' checks for each record class (see
+	// classIndex), in registry order.
+	checks [3][]func(*evalCtx)
+}
+
+// classIndex maps a record class bit to its index in topicSettings.checks.
+func classIndex(class uint8) int {
+	switch class {
+	case onInvalid:
+		return 1
+	case onDLQ:
+		return 2
+	}
+	return 0
 }
 
 func (e *Engine) topicSettingsFor(topic string) *topicSettings {
@@ -209,6 +215,17 @@ func (e *Engine) resolveTopic(topic string) *topicSettings {
 		ts.ids[i] = r.info.ID
 		if sev, ok := p.RuleSeverity(r.info.ID, topic); ok {
 			ts.sev[i] = sev
+		}
+	}
+	for i, r := range recordRules {
+		on := r.on
+		if on == 0 {
+			on = onEnvelope
+		}
+		for k, class := range [3]uint8{onEnvelope, onInvalid, onDLQ} {
+			if ts.sev[i] != "" && on&class != 0 {
+				ts.checks[k] = append(ts.checks[k], r.check)
+			}
 		}
 	}
 	for _, w := range p.Waivers {

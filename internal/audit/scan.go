@@ -57,8 +57,8 @@ type blobHit struct {
 type loc struct {
 	node *pathNode // envelope trie node, nil outside the envelope
 	hash uint64    // data path hash, 0 outside data
+	dd   int32     // depth below data
 	arr  bool      // under an array inside data
-	dd   int       // depth below data
 }
 
 // scanner is a single-pass JSON validator and envelope extractor. It checks

@@ -43,11 +43,50 @@ func parseRFC3339(b []byte) (t time.Time, off int, hasOff, ok bool) {
 	if !ok {
 		return t, 0, false, false
 	}
-	t = time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if t.Day() != day && sec != 60 {
+	if day > daysIn(month, year) && sec != 60 {
 		return time.Time{}, 0, false, false
 	}
-	return t.Add(-time.Duration(off) * time.Second), off, hasOff, true
+	// What time.Date(...).Add(-off) gives (a leap second or an
+	// out-of-range day under one carries over the same way), without its
+	// general normalisation.
+	unix := (daysFromCivil(year, month, day)*24+int64(hour))*3600 + int64(minute)*60 + int64(sec) - int64(off)
+	return time.Unix(unix, int64(nsec)).UTC(), off, hasOff, true
+}
+
+// daysIn is the number of days in month of year (proleptic Gregorian).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to year-month-day
+// (H. Hinnant's algorithm; year >= 0 here, month 1-12).
+func daysFromCivil(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	m := int64(month) + 9
+	if month > 2 {
+		m = int64(month) - 3
+	}
+	doy := (153*m+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 func digitsN(b []byte) (int, bool) {

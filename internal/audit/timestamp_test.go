@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -56,4 +57,31 @@ func FuzzParseRFC3339(f *testing.F) {
 			t.Fatalf("%q: fast %v, time.Parse %v", s, got, want)
 		}
 	})
+}
+
+// TestParseRFC3339MatchesTimeDate checks the direct epoch arithmetic
+// against time.Date(...).Add(-offset) over leap years, month ends, leap
+// seconds, out-of-range days and offsets.
+func TestParseRFC3339MatchesTimeDate(t *testing.T) {
+	years := []int{0, 1, 4, 99, 100, 400, 1582, 1899, 1900, 1969, 1970, 1999, 2000, 2024, 2026, 2100, 9999}
+	for _, y := range years {
+		for m := 1; m <= 12; m++ {
+			for _, d := range []int{1, 15, 28, 29, 30, 31} {
+				for _, hms := range [][3]int{{0, 0, 0}, {23, 59, 59}, {23, 59, 60}, {12, 30, 60}} {
+					for _, z := range []string{"Z", "+00:00", "+05:30", "-11:45"} {
+						in := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d.25%s", y, m, d, hms[0], hms[1], hms[2], z)
+						got, off, _, ok := parseRFC3339([]byte(in))
+						ref := time.Date(y, time.Month(m), d, hms[0], hms[1], hms[2], 250000000, time.UTC)
+						wantOK := ref.Day() == d || hms[2] == 60
+						if ok != wantOK {
+							t.Fatalf("%s: ok = %v, want %v", in, ok, wantOK)
+						}
+						if want := ref.Add(-time.Duration(off) * time.Second); ok && got != want {
+							t.Fatalf("%s: %v, want %v", in, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
 }

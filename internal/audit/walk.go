@@ -8,12 +8,12 @@ import (
 
 // frame is one open container of the iterative walk.
 type frame struct {
-	obj   bool  // object (else array)
 	l     loc   // context of the container's members
 	elem  loc   // array element context
 	index int32 // array element index
-	role  int   // envelope role of the container value, -1 for none
 	start int32 // offset of '{' or '['
+	role  int32 // envelope role of the container value, -1 for none
+	obj   bool  // object (else array)
 }
 
 // walk scans one JSON value starting at s.pos in context l, iteratively
@@ -78,7 +78,7 @@ value:
 			s.noteShapeAt(cur, kind, depth)
 		}
 		fr = &s.frames[depth]
-		*fr = frame{obj: c == '{', l: cur, role: roleOf(cur), start: int32(i)}
+		*fr = frame{obj: c == '{', l: cur, role: int32(roleOf(cur)), start: int32(i)}
 		depth++
 		i = skipWSAt(buf, i+1)
 		if fr.obj {
@@ -113,8 +113,13 @@ value:
 		return s.failAt(i, "invalid character "+quoteByte(c)+" where a value was expected")
 	}
 	if c != '{' && c != '[' {
-		if cur.dd != 0 {
-			s.noteShapeAt(cur, sp.kind, depth)
+		if cur.dd != 0 && cur.hash != 0 && s.nshape < maxShapeEntries {
+			// noteShapeAt, inlined by hand for the common scalar case
+			s.nshape++
+			s.fp = (((s.fp ^ cur.hash) * fnvPrime) ^ uint64(sp.kind)) * fnvPrime
+			if s.collect {
+				s.recordShape(cur, sp.kind, depth)
+			}
 		}
 		if cur.node != nil && cur.node.role >= 0 {
 			s.fields[cur.node.role] = sp
