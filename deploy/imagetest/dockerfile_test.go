@@ -21,7 +21,6 @@ const (
 type buildStage struct {
 	copies  []string // sources of COPY lines (repository paths)
 	goBuild string   // the go build command line, continuation lines joined
-	env     []string // NAME=value assignments before go build
 }
 
 func parseDockerfile(t *testing.T) buildStage {
