@@ -311,3 +311,29 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestHTTPSProbesAndScrape: when eventwatch serves HTTPS the probes and the
+// ServiceMonitor switch scheme, and the certificate can be mounted.
+func TestHTTPSProbesAndScrape(t *testing.T) {
+	helm := bins.Require(t, helmHint, "helm")
+	docs := render(t, helm, "", "config.http.tls_cert_file=/etc/eventwatch/https/tls.crt",
+		"config.http.tls_key_file=/etc/eventwatch/https/tls.key", "serviceMonitor.enabled=true",
+		"serviceMonitor.tlsConfig.insecureSkipVerify=true")
+	for _, d := range docs {
+		o := decode(t, d)
+		switch o.Kind {
+		case "Deployment":
+			if n := strings.Count(d, "scheme: HTTPS"); n != 2 {
+				t.Errorf("Deployment has %d HTTPS probes, want 2", n)
+			}
+		case "ServiceMonitor":
+			if !strings.Contains(d, "scheme: https") || !strings.Contains(d, "insecureSkipVerify: true") {
+				t.Errorf("ServiceMonitor does not scrape over HTTPS:\n%s", d)
+			}
+		}
+	}
+	kv := bins.Require(t, kvHint, "kubectl-validate")
+	if out, err := kubectlValidate(t, kv, writeDocs(t, docs)); err != nil {
+		t.Fatalf("kubectl-validate: %v\n%s", err, out)
+	}
+}
