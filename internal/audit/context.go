@@ -19,6 +19,7 @@ type evalCtx struct {
 	tsErr  string    // why the timestamp did not parse, when it did not
 	hasTS  bool      // a timestamp string was present
 	verdct *typeVerdict
+	memo   *internMemo // the pooled state's memo (nil in contexts built by hand)
 }
 
 // class says which rules see this record (onEnvelope, onInvalid, onDLQ).
@@ -156,7 +157,15 @@ func (c *evalCtx) typeOf() (string, *typeVerdict) {
 		return "", nil
 	}
 	if !sp.escaped {
-		if v, ok := c.e.types.getBytes(c.inner[sp.start:sp.end]); ok {
+		raw := c.inner[sp.start:sp.end]
+		m := c.memo
+		if m != nil && m.verdict != nil && string(m.typ) == string(raw) {
+			return m.verdict.name, m.verdict
+		}
+		if v, ok := c.e.types.getBytes(raw); ok {
+			if m != nil {
+				m.typ, m.verdict = append(m.typ[:0], raw...), v
+			}
 			return v.name, v
 		}
 	}
@@ -177,7 +186,14 @@ func (c *evalCtx) interned(r int) string {
 	}
 	raw := c.inner[sp.start:sp.end]
 	if !sp.escaped {
+		m := c.memo
+		if m != nil && m.str[r] != "" && string(m.raw[r]) == string(raw) {
+			return m.str[r]
+		}
 		if v, ok := c.e.strs.getBytes(raw); ok {
+			if m != nil {
+				m.raw[r], m.str[r] = append(m.raw[r][:0], raw...), v
+			}
 			return v
 		}
 	}

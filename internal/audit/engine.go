@@ -128,9 +128,21 @@ func (e *Engine) Check(rec *Record) Result {
 
 // checkState is the pooled per-Check working memory.
 type checkState struct {
-	s   scanner
-	c   evalCtx
-	res Result
+	s    scanner
+	c    evalCtx
+	res  Result
+	memo internMemo
+}
+
+// internMemo remembers, per pooled state, the last event type and the
+// last interned strings with their raw bytes: consecutive events mostly
+// repeat them, and comparing bytes is cheaper than a map lookup. It holds
+// only copies and engine-owned values, never the record.
+type internMemo struct {
+	typ     []byte
+	verdict *typeVerdict
+	raw     [numRoles][]byte
+	str     [numRoles]string
 }
 
 // release drops every reference to the audited record.
@@ -151,7 +163,7 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 	}()
 	st.res = Result{Size: len(rec.Value)}
 	c := &st.c
-	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s}
+	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s, memo: &st.memo}
 	c.scan()
 	for _, check := range c.ts.checks[classIndex(c.class())] {
 		check(c)

@@ -44,6 +44,8 @@ type fieldRule struct {
 	nullable bool
 	typ      string // string, number, integer, boolean, object, array, any
 	format   string
+	accept   uint8 // kindBit of every kind typ accepts (see kindMatches)
+	intOnly  bool  // typ is integer: a number must also be integral
 }
 
 // pathNode is a node of the envelope path trie the scanner walks.
@@ -128,7 +130,8 @@ func compileField(p *Profile, name string, f fieldDoc) error {
 	if err := addPath(p.root, f.Path, role); err != nil {
 		return ferr(base+".path", "%v", err)
 	}
-	p.fields[role] = fieldRule{defined: true, path: f.Path, required: f.Required, nullable: f.Nullable, typ: f.Type, format: f.Format}
+	p.fields[role] = fieldRule{defined: true, path: f.Path, required: f.Required, nullable: f.Nullable, typ: f.Type, format: f.Format,
+		accept: acceptedKinds(f.Type), intOnly: f.Type == "integer"}
 	return nil
 }
 
@@ -151,6 +154,22 @@ func addPath(root *pathNode, dotted string, role int) error {
 		n.role = role
 	}
 	return nil
+}
+
+// acceptedKinds is the kindBit mask of the non-null kinds typ accepts.
+func acceptedKinds(typ string) uint8 {
+	var m uint8
+	for _, k := range []byte{kindString, kindNumber, kindBool, kindObject, kindArray} {
+		if kindMatches(typ, k, true) {
+			m |= kindBit(k)
+		}
+	}
+	return m
+}
+
+// matches is kindMatches for the field's type, from the compiled mask.
+func (f *fieldRule) matches(kind byte, integral bool) bool {
+	return f.accept&kindBit(kind) != 0 && (integral || !f.intOnly)
 }
 
 // kindMatches reports whether a scanned kind satisfies a field type.

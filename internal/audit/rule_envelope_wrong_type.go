@@ -14,7 +14,7 @@ func checkWrongType(c *evalCtx) {
 		if !f.defined || sp.kind == kindAbsent || sp.kind == kindNull {
 			continue
 		}
-		if !kindMatches(f.typ, sp.kind, sp.integral) {
+		if !f.matches(sp.kind, sp.integral) {
 			c.reportf(rWrongType, f.path, "field %s is a %s, want %s", f.path, kindNames[sp.kind], f.typ)
 		}
 	}

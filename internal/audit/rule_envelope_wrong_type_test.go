@@ -15,3 +15,17 @@ func TestRuleWrongType(t *testing.T) {
 			fires: false},
 	})
 }
+
+// TestFieldRuleMatches checks the compiled kind mask against kindMatches.
+func TestFieldRuleMatches(t *testing.T) {
+	for typ := range validTypes {
+		f := fieldRule{typ: typ, accept: acceptedKinds(typ), intOnly: typ == "integer"}
+		for _, k := range []byte{kindString, kindNumber, kindBool, kindObject, kindArray} {
+			for _, integral := range []bool{false, true} {
+				if got, want := f.matches(k, integral), kindMatches(typ, k, integral); got != want {
+					t.Errorf("%s kind %c integral %v: %v, want %v", typ, k, integral, got, want)
+				}
+			}
+		}
+	}
+}

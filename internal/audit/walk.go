@@ -42,7 +42,7 @@ func (s *scanner) walk(l loc) bool {
 	var fr *frame
 
 value:
-	if i >= len(buf) {
+	if uint(i) >= uint(len(buf)) {
 		return s.failAt(i, "truncated: value expected")
 	}
 	c = buf[i]
@@ -54,7 +54,7 @@ value:
 	case '"':
 		sp.kind = kindString
 		sp.start = int32(i + 1)
-		if i = skipPlain(buf, i+1); i >= len(buf) || buf[i] != '"' {
+		if i = skipPlain(buf, i+1); uint(i) >= uint(len(buf)) || buf[i] != '"' {
 			i, sp.escaped, msg = scanString(buf, i)
 			if msg != "" {
 				return s.failAt(i, msg)
@@ -82,13 +82,13 @@ value:
 		depth++
 		i = skipWSAt(buf, i+1)
 		if fr.obj {
-			if i < len(buf) && buf[i] == '}' {
+			if uint(i) < uint(len(buf)) && buf[i] == '}' {
 				i++
 				goto closed
 			}
 			goto key
 		}
-		if i < len(buf) && buf[i] == ']' {
+		if uint(i) < uint(len(buf)) && buf[i] == ']' {
 			i++
 			goto closed
 		}
@@ -143,7 +143,7 @@ after:
 		s.pos = i
 		return true
 	}
-	if i >= len(buf) {
+	if uint(i) >= uint(len(buf)) {
 		if s.frames[depth-1].obj {
 			return s.failAt(i, "truncated: object not closed")
 		}
@@ -173,7 +173,7 @@ after:
 	return s.failAt(i, "expected ',' or ']' after array element")
 
 key:
-	if i >= len(buf) {
+	if uint(i) >= uint(len(buf)) {
 		return s.failAt(i, "truncated: object key expected")
 	}
 	if buf[i] != '"' {
@@ -186,7 +186,7 @@ key:
 	{
 		ks := i + 1
 		var escaped bool
-		if i = skipPlain(buf, ks); i >= len(buf) || buf[i] != '"' {
+		if i = skipPlain(buf, ks); uint(i) >= uint(len(buf)) || buf[i] != '"' {
 			i, escaped, msg = scanString(buf, i)
 			if msg != "" {
 				return s.failAt(i, msg)
@@ -197,9 +197,9 @@ key:
 		if escaped {
 			key = s.unescapeScratch(key)
 		}
-		if i++; i >= len(buf) || buf[i] != ':' {
+		if i++; uint(i) >= uint(len(buf)) || buf[i] != ':' {
 			i = skipWSAt(buf, i)
-			if i >= len(buf) || buf[i] != ':' {
+			if uint(i) >= uint(len(buf)) || buf[i] != ':' {
 				return s.failAt(i, "expected ':' after object key")
 			}
 		}
@@ -278,11 +278,10 @@ func skipWSAt(buf []byte, i int) int {
 // remain; the walk handles the common case (a closing quote) inline and
 // leaves the rest to scanString.
 func skipPlain(buf []byte, i int) int {
-	for i+8 <= len(buf) {
-		if m := specialMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+	for b := buf[i:]; len(b) >= 8; b, i = b[8:], i+8 {
+		if m := specialMask(binary.LittleEndian.Uint64(b)); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
-		i += 8
 	}
 	return i
 }
