@@ -139,10 +139,12 @@ type checkState struct {
 // repeat them, and comparing bytes is cheaper than a map lookup. It holds
 // only copies and engine-owned values, never the record.
 type internMemo struct {
-	typ     []byte
-	verdict *typeVerdict
-	raw     [numRoles][]byte
-	str     [numRoles]string
+	typ      []byte
+	verdict  *typeVerdict
+	raw      [numRoles][]byte
+	str      [numRoles]string
+	shapeKey uint64     // drift key of shape
+	shape    *typeShape // the drift tracker's shape of shapeKey
 }
 
 // release drops every reference to the audited record.

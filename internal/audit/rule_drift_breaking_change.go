@@ -12,7 +12,7 @@ func checkDrift(c *evalCtx) {
 		return
 	}
 	key := hashString(hashByte(c.verdct.hash, 0), normalizeVersion(c.res.Version))
-	sh := c.e.drift.shapeFor(key)
+	sh := c.shapeFor(key)
 	if sh == nil {
 		return
 	}
@@ -43,4 +43,20 @@ func checkDrift(c *evalCtx) {
 		c.reportf(rDrift, field, "%s %s: field %s is a %s, earlier events had %s (changing a type needs a new version)",
 			clip(c.res.EventType), c.res.Version, field, kindNames[p.now], kindsWords(p.was))
 	}
+}
+
+// shapeFor is driftTracker.shapeFor through the pooled state's memo of the
+// last (type, version) key: shapes are never removed, so a remembered
+// pointer stays valid, and the tracker's lock and map are skipped for runs
+// of one type.
+func (c *evalCtx) shapeFor(key uint64) *typeShape {
+	m := c.memo
+	if m != nil && m.shape != nil && m.shapeKey == key {
+		return m.shape
+	}
+	sh := c.e.drift.shapeFor(key)
+	if m != nil && sh != nil {
+		m.shapeKey, m.shape = key, sh
+	}
+	return sh
 }
