@@ -324,7 +324,7 @@ func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, ses
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	addr := dmFreeAddr(t)
+	addr := freeAddr(t)
 	cfgFile := filepath.Join(dir, "eventwatch.yaml")
 	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session) + extra
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
@@ -369,16 +369,6 @@ func (w *dmSyncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
-}
-
-func dmFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // TestDaemonRealKafkaWrongPassword: a wrong SCRAM password keeps the daemon

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -190,17 +189,6 @@ func obsCheckRuleHealth(ctx context.Context, t *testing.T, prom string) {
 	})
 }
 
-// obsFreeAddr returns a loopback address with a port nobody listens on.
-func obsFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func obsStartDemo(ctx context.Context, t *testing.T, dir string) string {
 	t.Helper()
 	bin := os.Getenv("EVENTWATCH_BIN") // a prebuilt binary (e.g. make build's bin/eventwatch), else built here
@@ -211,8 +199,8 @@ func obsStartDemo(ctx context.Context, t *testing.T, dir string) string {
 			t.Fatalf("build eventwatch: %v\n%s", err, out)
 		}
 	}
-	addr := obsFreeAddr(t)
-	obsStart(ctx, t, "eventwatch-demo", bin, "demo", "--http-addr", addr, "--kafka-addr", obsFreeAddr(t),
+	addr := freeAddr(t)
+	obsStart(ctx, t, "eventwatch-demo", bin, "demo", "--http-addr", addr, "--kafka-addr", freeAddr(t),
 		"--data-dir", filepath.Join(dir, "demo-data"))
 	obsWaitFor(ctx, t, "eventwatch demo /metrics", func() error { return obsGet(ctx, "http://"+addr+"/metrics") })
 	return addr
@@ -236,7 +224,7 @@ func obsStartAlertmanager(ctx context.Context, t *testing.T, bin, dir, hookURL s
 	}
 	path := filepath.Join(dir, "alertmanager.yml")
 	obsWriteFile(t, path, fast)
-	addr := obsFreeAddr(t)
+	addr := freeAddr(t)
 	obsStart(ctx, t, "alertmanager", bin, "--config.file="+path, "--storage.path="+filepath.Join(dir, "am-data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")
 	obsWaitFor(ctx, t, "Alertmanager ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
@@ -266,7 +254,7 @@ scrape_configs:
 `, am, target)
 	path := filepath.Join(dir, "prometheus.yml")
 	obsWriteFile(t, path, []byte(cfg))
-	addr := obsFreeAddr(t)
+	addr := freeAddr(t)
 	obsStart(ctx, t, "prometheus", bin, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
 		"--web.listen-address="+addr)
 	obsWaitFor(ctx, t, "Prometheus ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
@@ -277,7 +265,7 @@ scrape_configs:
 // its output is logged when the test fails.
 func obsStart(ctx context.Context, t *testing.T, name, bin string, args ...string) {
 	t.Helper()
-	var out obsLog
+	var out syncLog
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -292,28 +280,6 @@ func obsStart(ctx context.Context, t *testing.T, name, bin string, args ...strin
 			t.Logf("--- %s output (last 8 KiB) ---\n%s", name, out.tail(8<<10))
 		}
 	})
-}
-
-// obsLog is a goroutine-safe output buffer.
-type obsLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *obsLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *obsLog) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buf.Bytes()
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
 }
 
 // obsWebhook records the alerts Alertmanager posts.

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -267,13 +265,13 @@ func rpBuild(ctx context.Context, t *testing.T, dir string) string {
 type rpDemo struct {
 	addr string
 	cmd  *exec.Cmd
-	out  *rpLog
+	out  *syncLog
 }
 
 func rpStartDemo(ctx context.Context, t *testing.T, bin, data string) *rpDemo {
 	t.Helper()
-	d := &rpDemo{addr: rpFreeAddr(t), out: &rpLog{}}
-	d.cmd = exec.CommandContext(ctx, bin, "demo", "--http-addr", d.addr, "--kafka-addr", rpFreeAddr(t), "--data-dir", data)
+	d := &rpDemo{addr: freeAddr(t), out: &syncLog{}}
+	d.cmd = exec.CommandContext(ctx, bin, "demo", "--http-addr", d.addr, "--kafka-addr", freeAddr(t), "--data-dir", data)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	d.cmd.Cancel = func() error { return d.cmd.Process.Signal(syscall.SIGTERM) }
 	d.cmd.WaitDelay = 10 * time.Second
@@ -300,38 +298,6 @@ func (d *rpDemo) kill(t *testing.T) {
 		t.Fatalf("kill -9 demo: %v", err)
 	}
 	_ = d.cmd.Wait()
-}
-
-func rpFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// rpLog is a goroutine-safe output buffer.
-type rpLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *rpLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *rpLog) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.buf.String()
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return s
 }
 
 // rpWaitFor retries check every 500ms until it succeeds or ctx ends.
