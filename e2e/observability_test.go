@@ -55,18 +55,18 @@ func TestObservabilityStack(t *testing.T) {
 	amAddr := obsStartAlertmanager(ctx, t, amBin, dir, hook.URL())
 	promAddr := obsStartPrometheus(ctx, t, promBin, dir, ewAddr, amAddr)
 
-	obsWaitFor(ctx, t, "Prometheus to scrape eventwatch", func() error {
+	waitFor(ctx, t, "Prometheus to scrape eventwatch", func() error {
 		return obsExpectData(ctx, promAddr, `up{job="eventwatch"} == 1`)
 	})
 	t.Run("dashboard queries", func(t *testing.T) { obsCheckDashboards(ctx, t, promAddr) })
 	t.Run("rules evaluate without error", func(t *testing.T) { obsCheckRuleHealth(ctx, t, promAddr) })
 	t.Run("DLQ growth reaches the webhook", func(t *testing.T) {
-		obsWaitFor(ctx, t, "EventwatchDLQGrowing at the webhook", func() error {
+		waitFor(ctx, t, "EventwatchDLQGrowing at the webhook", func() error {
 			return hook.has("EventwatchDLQGrowing", "firing")
 		})
 	})
 	t.Run("slow consumer fires the lag alert", func(t *testing.T) {
-		obsWaitFor(ctx, t, "EventwatchConsumerLagAboveObjective firing", func() error {
+		waitFor(ctx, t, "EventwatchConsumerLagAboveObjective firing", func() error {
 			return obsExpectData(ctx, promAddr, `ALERTS{alertname="EventwatchConsumerLagAboveObjective",alertstate="firing"}`)
 		})
 		res, err := obsQuery(ctx, promAddr, `count by (alertname) (ALERTS{alertstate="firing"})`)
@@ -148,7 +148,7 @@ func obsLogOptional(ctx context.Context, t *testing.T, prom string, optional map
 // by Prometheus against the demo's series without an error (e.g. a
 // many-to-many match only real data reveals).
 func obsCheckRuleHealth(ctx context.Context, t *testing.T, prom string) {
-	obsWaitFor(ctx, t, "every rule evaluated", func() error {
+	waitFor(ctx, t, "every rule evaluated", func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+prom+"/api/v1/rules", nil)
 		if err != nil {
 			return err
@@ -202,7 +202,7 @@ func obsStartDemo(ctx context.Context, t *testing.T, dir string) string {
 	addr := freeAddr(t)
 	obsStart(ctx, t, "eventwatch-demo", bin, "demo", "--http-addr", addr, "--kafka-addr", freeAddr(t),
 		"--data-dir", filepath.Join(dir, "demo-data"))
-	obsWaitFor(ctx, t, "eventwatch demo /metrics", func() error { return obsGet(ctx, "http://"+addr+"/metrics") })
+	waitFor(ctx, t, "eventwatch demo /metrics", func() error { return obsGet(ctx, "http://"+addr+"/metrics") })
 	return addr
 }
 
@@ -227,7 +227,7 @@ func obsStartAlertmanager(ctx context.Context, t *testing.T, bin, dir, hookURL s
 	addr := freeAddr(t)
 	obsStart(ctx, t, "alertmanager", bin, "--config.file="+path, "--storage.path="+filepath.Join(dir, "am-data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")
-	obsWaitFor(ctx, t, "Alertmanager ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
+	waitFor(ctx, t, "Alertmanager ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
 	return addr
 }
 
@@ -257,7 +257,7 @@ scrape_configs:
 	addr := freeAddr(t)
 	obsStart(ctx, t, "prometheus", bin, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
 		"--web.listen-address="+addr)
-	obsWaitFor(ctx, t, "Prometheus ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
+	waitFor(ctx, t, "Prometheus ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
 	return addr
 }
 
@@ -394,24 +394,6 @@ func obsGet(ctx context.Context, u string) error {
 		return fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	return nil
-}
-
-// obsWaitFor retries check every 500ms until it succeeds or ctx ends.
-func obsWaitFor(ctx context.Context, t *testing.T, what string, check func() error) {
-	t.Helper()
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), err)
-		case <-tick.C:
-		}
-	}
 }
 
 func obsWriteFile(t *testing.T, path string, data []byte) {

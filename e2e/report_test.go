@@ -40,7 +40,7 @@ func TestReportDemo(t *testing.T) {
 	week := report.WeekOf(time.Now(), time.UTC).String()
 	base := "http://" + demo.addr
 
-	rpWaitFor(ctx, t, "a flushed report with data", func() error {
+	waitFor(ctx, t, "a flushed report with data", func() error {
 		r, err := rpReport(ctx, base, week)
 		if err == nil && (r.Summary.Checked == 0 || len(r.Services) == 0 || len(r.Rules) == 0) {
 			err = fmt.Errorf("report still empty: %+v", r.Summary)
@@ -75,7 +75,7 @@ func rpCheckAgreesWithMetrics(ctx context.Context, t *testing.T, base, week stri
 	t.Helper()
 	m1 := rpScrape(ctx, t, base)
 	flushes := m1.sum("eventwatch_store_flushes_total", `result="ok"`)
-	rpWaitFor(ctx, t, "two more flushes", func() error {
+	waitFor(ctx, t, "two more flushes", func() error {
 		if n := rpScrape(ctx, t, base).sum("eventwatch_store_flushes_total", `result="ok"`); n < flushes+2 {
 			return fmt.Errorf("%v ok flushes, waiting for %v", n, flushes+2)
 		}
@@ -285,7 +285,7 @@ func rpStartDemo(ctx context.Context, t *testing.T, bin, data string) *rpDemo {
 			t.Logf("--- demo output (last 8 KiB) ---\n%s", d.out.tail(8<<10))
 		}
 	})
-	rpWaitFor(ctx, t, "demo /api/v1/reports", func() error {
+	waitFor(ctx, t, "demo /api/v1/reports", func() error {
 		_, _, err := rpGet(ctx, "http://"+d.addr+"/api/v1/reports")
 		return err
 	})
@@ -298,22 +298,4 @@ func (d *rpDemo) kill(t *testing.T) {
 		t.Fatalf("kill -9 demo: %v", err)
 	}
 	_ = d.cmd.Wait()
-}
-
-// rpWaitFor retries check every 500ms until it succeeds or ctx ends.
-func rpWaitFor(ctx context.Context, t *testing.T, what string, check func() error) {
-	t.Helper()
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), err)
-		case <-tick.C:
-		}
-	}
 }
