@@ -1,13 +1,10 @@
 package lag_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -40,38 +37,7 @@ func TestBenchKfakeServer(t *testing.T) {
 	if err := issueShape.build(ctx, cl); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Printf("ADDRS %s\n", strings.Join(c.ListenAddrs(), ","))
-	_, _ = io.Copy(io.Discard, os.Stdin)
-}
-
-// startBenchServer runs TestBenchKfakeServer in a child process and returns
-// the cluster's addresses.
-func startBenchServer(b *testing.B) ([]string, int) {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchKfakeServer$", "-test.bench=^$", "-test.timeout=30m")
-	cmd.Env = append(os.Environ(), benchServerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if addrs, ok := strings.CutPrefix(sc.Text(), "ADDRS "); ok {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return strings.Split(addrs, ","), cmd.Process.Pid
-		}
-	}
-	b.Fatalf("kfake helper exited before listing its addresses: %v", sc.Err())
-	return nil, 0
+	kfaketest.ServeForParent(c)
 }
 
 // BenchmarkIssueShape measures one collection cycle and one scrape on the
@@ -89,7 +55,7 @@ func BenchmarkIssueShape(b *testing.B) { benchIssueShape(b, lag.GranularityTopic
 func BenchmarkIssueShapePartitions(b *testing.B) { benchIssueShape(b, lag.GranularityPartition) }
 
 func benchIssueShape(b *testing.B, granularity string) {
-	addrs, serverPID := startBenchServer(b)
+	addrs, serverPID := kfaketest.StartChild(b, benchServerEnv, "-test.run=^TestBenchKfakeServer$", "-test.bench=^$", "-test.timeout=30m")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
 	if err != nil {
 		b.Fatal(err)

@@ -1,13 +1,10 @@
 package sample
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -24,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
 // noopAuditor returns an empty result: it isolates the consumer's cost.
@@ -73,8 +71,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// serveKfake runs a 3-broker kfake cluster, prints its addresses on one
-// line, and stops when stdin is closed.
+// serveKfake runs a 3-broker kfake cluster for the parent benchmark and
+// stops when the parent closes stdin.
 func serveKfake() int {
 	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(6, benchTopic))
 	if err != nil {
@@ -82,37 +80,15 @@ func serveKfake() int {
 		return 1
 	}
 	defer c.Close()
-	fmt.Println(strings.Join(c.ListenAddrs(), ","))
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	kfaketest.ServeForParent(c)
 	return 0
 }
 
 // benchCluster starts the kfake child process and returns its seeds.
 func benchCluster(b *testing.B) []string {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), kfakeServerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("start kfake child: %v", err)
-	}
-	b.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("read kfake child addresses: %v", err)
-	}
-	return strings.Split(strings.TrimSpace(line), ",")
+	addrs, _ := kfaketest.StartChild(b, kfakeServerEnv, "-test.run=^$")
+	return addrs
 }
 
 // BenchmarkSampler measures end to end sampled and audited records per
