@@ -1,6 +1,6 @@
 // Package config is the daemon's configuration file: one YAML document whose
 // top-level keys are the sections of the packages that do the work
-// (kafka, audit, sample, lag, trace, store, reports, leader) plus the daemon's own
+// (kafka, audit, sample, lag, trace, store, reports, leader, share) plus the daemon's own
 // (http, log, data_dir).
 //
 // Loading follows one order: every section's defaults are applied, the file
@@ -32,6 +32,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/leader"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/sample"
+	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
@@ -50,6 +51,7 @@ type Config struct {
 	Store   store.Config  `yaml:"store"`    // report store
 	Reports report.Config `yaml:"reports"`  // weekly reports and the bearer token of /api/*
 	Leader  leader.Config `yaml:"leader"`   // election of the replica that runs the singleton work
+	Share   share.Config  `yaml:"share"`    // state documents every replica shares (estate-wide API answers)
 	HTTP    HTTPConfig    `yaml:"http"`     // HTTP server
 	Log     LogConfig     `yaml:"log"`      // logging
 }
@@ -105,6 +107,7 @@ func (c *Config) SetDefaults() {
 	c.Store.SetDefaults()
 	c.Reports.SetDefaults()
 	c.Leader.SetDefaults()
+	c.Share.SetDefaults()
 	c.HTTP.SetDefaults()
 	c.Log.SetDefaults()
 }
@@ -117,7 +120,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data_dir: required"))
 	}
 	errs = append(errs, c.Kafka.Validate(), c.Audit.Validate(), c.Sample.Validate(), c.Lag.Validate(),
-		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.HTTP.Validate(), c.Log.Validate())
+		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), c.HTTP.Validate(), c.Log.Validate())
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,165 @@
+package share
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+type doc struct {
+	N int `json:"n"`
+}
+
+// startBoard runs a board on the cluster until the test ends.
+func startBoard(t *testing.T, c *kfake.Cluster, id string) *Board {
+	t.Helper()
+	b, err := New(Config{ReplicaID: id, Interval: 100 * time.Millisecond, StaleAfter: time.Minute},
+		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return b
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// docs returns replica -> n of kind as b sees it.
+func docs(b *Board, kind string) map[string]int {
+	out := map[string]int{}
+	for _, e := range b.Entries(kind) {
+		var d doc
+		if json.Unmarshal(e.Doc, &d) == nil {
+			out[e.Replica] = d.N
+		}
+	}
+	return out
+}
+
+func TestBoardsSeeEachOther(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	a, b := startBoard(t, c, "a"), startBoard(t, c, "b")
+	ctx := context.Background()
+	if err := a.Publish(ctx, "flows", doc{1}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	b.Provide("flows", func() (any, bool) { n++; return doc{10 + n}, true })
+	waitFor(t, "both documents on both boards", func() bool {
+		da, db := docs(a, "flows"), docs(b, "flows")
+		return da["a"] == 1 && da["b"] > 10 && db["a"] == 1 && db["b"] > 10
+	})
+	if got := a.Entries("flows"); !got[0].Self || got[1].Self || got[0].Replica != "a" {
+		t.Errorf("entries on a = %+v, want a (self) then b", got)
+	}
+
+	// A board that starts later reads the whole state from the topic.
+	late := startBoard(t, c, "late")
+	waitFor(t, "late board synced", late.Synced)
+	if got := docs(late, "flows"); got["a"] != 1 || got["b"] <= 10 {
+		t.Errorf("late board sees %v, want a=1 and b>10", got)
+	}
+
+	// A tombstone removes a replica's document everywhere.
+	if err := a.Delete(ctx, "flows"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "tombstone applied", func() bool { _, ok := docs(late, "flows")["a"]; return !ok })
+}
+
+func TestBoardMarksStaleAndNewest(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	a, b := startBoard(t, c, "a"), startBoard(t, c, "b")
+	ctx := context.Background()
+	base := time.Now()
+	a.now = func() time.Time { return base.Add(-2 * time.Minute) } // a's clock: long ago
+	if err := a.Publish(ctx, "groups", doc{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(ctx, "groups", doc{2}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b sees a", func() bool { return len(b.Entries("groups")) == 2 })
+	for _, e := range b.Entries("groups") {
+		if e.Stale != (e.Replica == "a") {
+			t.Errorf("%s stale = %t, want %t", e.Replica, e.Stale, e.Replica == "a")
+		}
+	}
+	if e, ok := b.Newest("groups"); !ok || e.Replica != "b" {
+		t.Errorf("newest = %+v, want b's", e)
+	}
+}
+
+func TestPublishFailsWhileKafkaUnreachable(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	reg := prometheus.NewRegistry()
+	b, err := New(Config{ReplicaID: "x"}, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, reg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run was never started: the topic is not known to exist, so Publish
+	// gives up at its deadline and counts the failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := b.Publish(ctx, "flows", doc{1}); err == nil {
+		t.Fatal("publish succeeded before the topic was ensured")
+	}
+	mfs, _ := reg.Gather()
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() == "eventwatch_share_publish_errors_total" && mf.GetMetric()[0].GetCounter().GetValue() == 1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("eventwatch_share_publish_errors_total{kind=\"flows\"} is not 1")
+	}
+	b.cl.Close()
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{ReplicaID: "a/b"}, "share.replica_id"},
+		{Config{Interval: time.Millisecond}, "share.interval"},
+		{Config{Interval: time.Minute, StaleAfter: time.Second}, "share.stale_after"},
+		{Config{ReplicationFactor: -2}, "share.replication_factor"},
+	} {
+		tc.cfg.SetDefaults()
+		err := tc.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
+		}
+	}
+	var ok Config
+	ok.SetDefaults()
+	if err := ok.Validate(); err != nil {
+		t.Errorf("defaults do not validate: %v", err)
+	}
+	if id := ok.replicaID(); id == "" || id == ok.replicaID() {
+		t.Errorf("default replica ids %q are not unique per process", id)
+	}
+}
