@@ -128,6 +128,27 @@ type dlqParams struct {
 	OriginalFields      []string `yaml:"original_fields"`       // fields that may hold the wrapped original event
 	ErrorFields         []string `yaml:"error_fields"`          // fields that may hold the error context
 	ErrorHeaderPrefixes []string `yaml:"error_header_prefixes"` // header key prefixes accepted as error context
+	// RequireWrapper (default true) demands the original event inside a
+	// wrapper object. When false, a record whose error context is in headers
+	// (Spring Kafka kafka_dlt-exception-*, Kafka Connect __connect.errors.*)
+	// may carry the original value as is.
+	RequireWrapper *bool `yaml:"require_wrapper"`
+}
+
+// requireWrapper reports whether dead-letter records must wrap the original.
+func (d *dlqParams) requireWrapper() bool { return d.RequireWrapper == nil || *d.RequireWrapper }
+
+// errorHeader reports whether rec carries a header starting with one of the
+// error-context prefixes.
+func (d *dlqParams) errorHeader(rec *Record) bool {
+	for _, h := range rec.Headers {
+		for _, p := range d.ErrorHeaderPrefixes {
+			if strings.HasPrefix(h.Key, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // topicOverride changes severities or the size limit on matching topics.

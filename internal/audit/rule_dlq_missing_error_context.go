@@ -12,6 +12,9 @@ var ruleDLQContext = recordRule{
 
 func checkDLQContext(c *evalCtx) {
 	d := &c.e.p.dlq
+	if !d.requireWrapper() && d.errorHeader(c.rec) {
+		return // the Spring Kafka / Kafka Connect way: original value as is, error in headers
+	}
 	switch c.s.fields[roleDLQOriginal].kind {
 	case kindObject, kindString:
 	default:
@@ -22,12 +25,8 @@ func checkDLQContext(c *evalCtx) {
 	if k := c.s.fields[roleDLQError].kind; k != kindAbsent && k != kindNull {
 		return
 	}
-	for _, h := range c.rec.Headers {
-		for _, p := range d.ErrorHeaderPrefixes {
-			if strings.HasPrefix(h.Key, p) {
-				return
-			}
-		}
+	if d.errorHeader(c.rec) {
+		return
 	}
 	c.reportf(rDLQContext, "", "dead-letter record on %q has no error context (no field %s)",
 		c.rec.Topic, strings.Join(d.ErrorFields, ", "))

@@ -18,6 +18,22 @@ func TestRuleDLQContext(t *testing.T) {
 		{name: "huleedu error header", profile: "huleedu",
 			rec: Record{Topic: "huleedu.dev.essaylifecycle.essay.dlq", Value: []byte(`{"original_event":` + string(huleEvent(nil)) + `}`),
 				Headers: []Header{{Key: "kafka_dlt-exception-message", Value: []byte("boom")}}}},
+		// Spring Kafka's DeadLetterPublishingRecoverer republishes the original
+		// value as is and puts the error in kafka_dlt-exception-* headers.
+		{name: "huleedu spring dead letter", profile: "huleedu",
+			rec: Record{Topic: "huleedu.dev.essaylifecycle.essay.dlq", Value: huleEvent(nil), Headers: []Header{
+				{Key: "kafka_dlt-exception-fqcn", Value: []byte("java.lang.IllegalStateException")},
+				{Key: "kafka_dlt-exception-message", Value: []byte("boom")}}}},
+		// Kafka Connect's errors.deadletterqueue.context.headers.enable.
+		{name: "huleedu connect dead letter", profile: "huleedu",
+			rec: Record{Topic: "huleedu.dev.essaylifecycle.essay.dlq", Value: huleEvent(nil), Headers: []Header{
+				{Key: "__connect.errors.topic", Value: []byte("huleedu.dev.essaylifecycle.essay.v1")},
+				{Key: "__connect.errors.exception.class.name", Value: []byte("org.apache.kafka.connect.errors.DataException")}}}},
+		{name: "huleedu raw value without headers", profile: "huleedu",
+			rec: Record{Topic: "huleedu.dev.essaylifecycle.essay.dlq", Value: huleEvent(nil)}, fires: true, msg: "does not wrap the original event"},
+		// AuthorWorks requires the wrapper: headers alone are not enough.
+		{name: "authorworks spring headers without wrapper", profile: "authorworks",
+			rec: dlq(orig, Header{Key: "kafka_dlt-exception-message", Value: []byte("boom")}), fires: true, msg: "does not wrap the original event"},
 	})
 }
 

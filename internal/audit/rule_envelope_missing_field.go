@@ -2,9 +2,20 @@ package audit
 
 var ruleMissingField = recordRule{
 	info: RuleInfo{ID: "envelope.missing_field", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "a required envelope field is absent or null",
+		Summary:  "a required envelope field is absent, null or an empty string",
 		Standard: "HuleEdu 030 §3.1 (fields you MUST populate); AuthorWorks: Event Schema, Producer Responsibilities 1-3"},
 	check: checkMissingField,
+}
+
+// blank reports whether a string value's raw content is empty or only
+// spaces and tabs: a required field holding it is not populated.
+func blank(raw []byte) bool {
+	for _, b := range raw {
+		if b != ' ' && b != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkMissingField(c *evalCtx) {
@@ -18,6 +29,10 @@ func checkMissingField(c *evalCtx) {
 			c.report(rMissingField, f.path, "required field "+f.path+" is missing")
 		case kindNull:
 			c.report(rMissingField, f.path, "required field "+f.path+" is null")
+		case kindString:
+			if blank(c.raw(r)) {
+				c.report(rMissingField, f.path, "required field "+f.path+" is an empty string")
+			}
 		}
 	}
 }

@@ -179,18 +179,55 @@ func WriteRulesMarkdown(w io.Writer) error {
 	}
 	b.WriteString("---|---|\n")
 	for _, r := range Rules() {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | ", r.ID, r.Scope, r.Severity)
+		fmt.Fprintf(&b, "| <a id=\"%s\"></a>`%s` | %s | %s | ", RuleAnchor(r.ID), r.ID, r.Scope, r.Severity)
 		for _, p := range profiles {
 			b.WriteString(profileSeverityCell(p, r.ID))
 			b.WriteString(" | ")
 		}
 		fmt.Fprintf(&b, "%s | %s |\n", mdEscape(r.Summary), mdEscape(r.Standard))
 	}
+	writeDLQNotes(&b, profiles)
 	_, err := io.WriteString(w, b.String())
 	if err != nil {
 		return fmt.Errorf("write rules markdown: %w", err)
 	}
 	return nil
+}
+
+// RuleAnchor is the HTML anchor of rule id in docs/rules.md, for links such
+// as docs/rules.md#envelope-missing_field.
+func RuleAnchor(id string) string { return strings.ReplaceAll(id, ".", "-") }
+
+// writeDLQNotes documents, per profile, what dlq.missing_error_context
+// accepts as error context.
+func writeDLQNotes(b *strings.Builder, profiles []*Profile) {
+	b.WriteString("\n## Dead-letter records per profile\n\n")
+	b.WriteString("`dlq.missing_error_context` looks at records on dead-letter topics (`cluster.dlq_topic_patterns`).\n")
+	b.WriteString("A profile that requires a wrapper wants the original event inside a wrapper field with an error\n")
+	b.WriteString("field beside it (or error headers). A profile that does not also accepts the original value as is\n")
+	b.WriteString("when a header carries the error context, as Spring Kafka's `DeadLetterPublishingRecoverer`\n")
+	b.WriteString("(`kafka_dlt-exception-fqcn`, `kafka_dlt-exception-message`, ...) and Kafka Connect's dead-letter\n")
+	b.WriteString("queue (`__connect.errors.exception.class.name`, ...) write it.\n\n")
+	b.WriteString("| profile | wrapper required | original fields | error fields | error header prefixes |\n|---|---|---|---|---|\n")
+	for _, p := range profiles {
+		d := &p.dlq
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", p.Name, yesNo(d.requireWrapper()), codeList(d.OriginalFields),
+			codeList(d.ErrorFields), codeList(d.ErrorHeaderPrefixes))
+	}
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
+}
+
+func codeList(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return "`" + strings.Join(xs, "`, `") + "`"
 }
 
 func profileSeverityCell(p *Profile, rule string) string {

@@ -26,6 +26,7 @@ func (s Summary) Failed() bool { return s.Compliant < s.Events }
 type lineResult struct {
 	Line       int         `json:"line"`
 	Topic      *string     `json:"topic"`
+	Partition  *int32      `json:"partition"`
 	Offset     *int64      `json:"offset"`
 	EventID    string      `json:"event_id"`
 	EventType  string      `json:"event_type"`
@@ -100,8 +101,8 @@ func checkLine(e *Engine, n int, line []byte, sum *Summary, w reportWriter) erro
 	}
 	lr := lineResult{Line: n, EventID: res.EventID, EventType: res.EventType, Tombstone: res.Tombstone, Violations: res.Violations}
 	if wrapped {
-		topic, off := rec.Topic, rec.Offset
-		lr.Topic, lr.Offset = &topic, &off
+		topic, part, off := rec.Topic, rec.Partition, rec.Offset
+		lr.Topic, lr.Partition, lr.Offset = &topic, &part, &off
 	}
 	if lr.Violations == nil {
 		lr.Violations = []Violation{}
@@ -231,7 +232,26 @@ type reportWriter interface {
 
 type jsonReport struct{ enc *json.Encoder }
 
-func (j *jsonReport) line(r *lineResult) error { return j.enc.Encode(r) }
+// jsonViolation is a violation as `check --format json` prints it: the
+// DESIGN contract's "path" beside the "field" the API has always carried.
+type jsonViolation struct {
+	Violation
+	Path string `json:"path"` // JSON path of the offending field; "" when the record as a whole
+}
+
+// jsonLine is lineResult with contract violations.
+type jsonLine struct {
+	*lineResult
+	Violations []jsonViolation `json:"violations"`
+}
+
+func (j *jsonReport) line(r *lineResult) error {
+	vs := make([]jsonViolation, len(r.Violations))
+	for i, v := range r.Violations {
+		vs[i] = jsonViolation{Violation: v, Path: v.Field}
+	}
+	return j.enc.Encode(jsonLine{lineResult: r, Violations: vs})
+}
 
 func (j *jsonReport) finish(s Summary) error {
 	return j.enc.Encode(map[string]Summary{"summary": s})

@@ -51,7 +51,7 @@ func (t *textReport) line(r *lineResult) error {
 func exampleLine(r *lineResult, v Violation) string {
 	where := fmt.Sprintf("line %d", r.Line)
 	if r.Topic != nil {
-		where += fmt.Sprintf(" (%s@%d)", *r.Topic, *r.Offset)
+		where += fmt.Sprintf(" (%s/%d@%d)", *r.Topic, *r.Partition, *r.Offset)
 	}
 	return where + ": " + v.Message
 }
