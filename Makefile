@@ -5,45 +5,57 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/eventwatch
 PKGS     := ./...
 FUZZTIME ?= 20s
+SHELL    := /bin/bash
+.DEFAULT_GOAL := build
 
-.PHONY: soak build test e2e demo generate check-generated lint bench fuzz clean image kafka
+.PHONY: help soak build test e2e demo generate check-generated lint bench fuzz clean image kafka
 
+## help: this list (every target with a '## target:' comment).
+help:
+	@sed -n 's/^## \([a-z0-9-]*\): \(.*\)/\1\t\2/p' $(MAKEFILE_LIST) | awk -F'\t' '{ printf "  %-16s %s\n", $$1, $$2 }'
+
+## build: bin/eventwatch, static (CGO_ENABLED=0), version from git describe.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventwatch
 
-## test: unit and component tests (kfake in-process, promtool, helm when installed), plus generated-file freshness.
+## test: unit and component tests (kfake in-process, promtool, helm, ...), generated-file freshness; lists every skipped test (REQUIRE_TOOLS=1 or CI: a missing tool fails).
 test: check-generated
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 $(PKGS)
+	set -o pipefail; $(GO) test -count=1 -json $(PKGS) | $(GO) run ./scripts/testsum
 
-## e2e: tests against a real Apache Kafka broker (and real Prometheus, Alertmanager, Chromium, PostgreSQL, Node).
+## e2e: tests against a real Apache Kafka broker (and real Prometheus, Alertmanager, Chromium, PostgreSQL, Node), plus the Dockerfile build.
 e2e:
-	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./e2e/...
+	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./e2e/... ./deploy/imagetest/
 
 ## soak: the daemon for SOAK (default 10m) at steady load against a real broker; RSS and goroutines must stay flat.
 SOAK ?= 10m
 soak:
 	EVENTWATCH_SOAK=$(SOAK) $(GO) test -count=1 -tags e2e -timeout 30m -run TestDaemonSoak -v ./e2e/
 
-## demo: the daemon against an embedded 3-broker kfake cluster with simulated services.
+## demo: the daemon against an embedded 3-broker kfake cluster with simulated services, on 127.0.0.1 (flags: make demo ARGS='--seed 7').
+ARGS ?=
 demo:
-	$(GO) run ./cmd/eventwatch demo
+	$(GO) run ./cmd/eventwatch demo --http-addr 127.0.0.1:9779 --kafka-addr 127.0.0.1:9092 $(ARGS)
 
-## generate: dashboards/, alerts/, docs/rules.md, docs/metrics.md, docs/dashboards.md.
+## generate: every generated file (the list: go run ./cmd/eventwatch generate list).
 generate:
 	$(GO) run ./cmd/eventwatch generate all --out .
 
 ## check-generated: fail when a committed generated file differs from a fresh 'generate all'.
 check-generated:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	 $(GO) run ./cmd/eventwatch generate all --out $$tmp >/dev/null || { echo "generate failed"; exit 1; }; \
-	 for d in dashboards alerts docs/rules.md docs/metrics.md docs/dashboards.md; do \
-	   diff -r $$tmp/$$d $$d || { echo "generated file $$d is stale: run 'make generate'"; exit 1; }; \
+	 $(GO) build -o $$tmp/eventwatch ./cmd/eventwatch || { echo "build failed"; exit 1; }; \
+	 $$tmp/eventwatch generate all --out $$tmp/out >/dev/null || { echo "generate failed"; exit 1; }; \
+	 paths=$$($$tmp/eventwatch generate list) || exit 1; \
+	 for d in $$paths; do \
+	   diff -r $$tmp/out/$$d $$d || { echo "generated file $$d is stale: run 'make generate'"; exit 1; }; \
 	 done
 
+## lint: golangci-lint over the tree (.golangci.yml).
 lint:
 	golangci-lint run ./...
 
+## bench: every benchmark once (see docs/performance.md for the interleaved old/new method).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
@@ -63,5 +75,6 @@ image:
 kafka:
 	scripts/kafka/fetch.sh
 
+## clean: remove bin/.
 clean:
 	rm -rf bin

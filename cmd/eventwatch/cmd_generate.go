@@ -17,13 +17,16 @@ import (
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
-const generateUsage = `usage: eventwatch generate dashboards|alerts|docs|all [flags]
+const generateUsage = `usage: eventwatch generate dashboards|alerts|docs|all|list [flags]
 
 Writes, under --out:
   dashboards  dashboards/*.json (Grafana, generated with the Foundation SDK)
   alerts      alerts/eventwatch.rules.yaml and alerts/alertmanager.example.yml
   docs        docs/metrics.md, docs/rules.md and docs/dashboards.md
   all         all of the above (what 'make generate' runs with --out .)
+  list        prints the generated paths (files or whole folders) relative
+              to the repository root, one a line, and writes nothing
+              (what 'make check-generated' compares)
 
 Output is deterministic: the same flags always write the same bytes.
 
@@ -38,7 +41,13 @@ type generateFlags struct {
 }
 
 func cmdGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "dashboards" && args[0] != "alerts" && args[0] != "docs" && args[0] != "all") {
+	if len(args) == 1 && args[0] == "list" {
+		for _, p := range generatedPaths() {
+			fmt.Fprintln(stdout, p)
+		}
+		return 0
+	}
+	if len(args) == 0 || !knownGenerateStep(args[0]) {
 		fs, _ := newGenerateFlags(stderr)
 		fs.Usage()
 		return exitCode(len(args) == 0 || (args[0] != "-h" && args[0] != "--help"))
@@ -102,25 +111,75 @@ func newGenerateFlags(stderr io.Writer) (*flag.FlagSet, *generateFlags) {
 	return fs, g
 }
 
+// generateStep is one artefact family of `eventwatch generate`: the paths
+// (relative to the repository root; a folder stands for all it holds) it
+// owns and how it writes them under --out. This table is the one list of
+// generated paths: the Makefile's check-generated reads it through
+// `eventwatch generate list`.
+type generateStep struct {
+	name  string
+	paths []string
+	run   func(g *generateFlags) ([]string, error)
+}
+
+// docFiles are the generated files under docs/.
+var docFiles = []struct {
+	name  string
+	write func(w io.Writer, o dashboards.Options) error
+}{
+	{"metrics.md", func(w io.Writer, _ dashboards.Options) error { return metrics.WriteMarkdown(w) }},
+	{"rules.md", func(w io.Writer, _ dashboards.Options) error { return audit.WriteRulesMarkdown(w) }},
+	{"dashboards.md", dashboards.WriteMarkdown},
+}
+
+func generateSteps() []generateStep {
+	var docPaths []string
+	for _, d := range docFiles {
+		docPaths = append(docPaths, "docs/"+d.name)
+	}
+	return []generateStep{
+		{"dashboards", []string{"dashboards"}, func(g *generateFlags) ([]string, error) {
+			return dashboards.Write(filepath.Join(g.out, "dashboards"), g.dashboards)
+		}},
+		{"alerts", []string{"alerts"}, func(g *generateFlags) ([]string, error) {
+			return alerts.Write(filepath.Join(g.out, "alerts"), g.alerts)
+		}},
+		{"docs", docPaths, func(g *generateFlags) ([]string, error) {
+			return writeDocs(filepath.Join(g.out, "docs"), g.dashboards)
+		}},
+	}
+}
+
+// generatedPaths lists every generated path, relative to the repository root.
+func generatedPaths() []string {
+	var paths []string
+	for _, s := range generateSteps() {
+		paths = append(paths, s.paths...)
+	}
+	return paths
+}
+
+func knownGenerateStep(name string) bool {
+	if name == "all" {
+		return true
+	}
+	for _, s := range generateSteps() {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // generate writes the artefacts of what under g.out and returns the paths
 // written, even when a later step fails.
 func generate(what string, g *generateFlags) ([]string, error) {
 	var paths []string
-	steps := []struct {
-		name string
-		run  func() ([]string, error)
-	}{
-		{"dashboards", func() ([]string, error) {
-			return dashboards.Write(filepath.Join(g.out, "dashboards"), g.dashboards)
-		}},
-		{"alerts", func() ([]string, error) { return alerts.Write(filepath.Join(g.out, "alerts"), g.alerts) }},
-		{"docs", func() ([]string, error) { return writeDocs(filepath.Join(g.out, "docs"), g.dashboards) }},
-	}
-	for _, s := range steps {
+	for _, s := range generateSteps() {
 		if what != "all" && what != s.name {
 			continue
 		}
-		p, err := s.run()
+		p, err := s.run(g)
 		paths = append(paths, p...)
 		if err != nil {
 			return paths, err
@@ -133,18 +192,10 @@ func writeDocs(dir string, o dashboards.Options) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create docs dir: %w", err)
 	}
-	docs := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"metrics.md", metrics.WriteMarkdown},
-		{"rules.md", audit.WriteRulesMarkdown},
-		{"dashboards.md", func(w io.Writer) error { return dashboards.WriteMarkdown(w, o) }},
-	}
 	var paths []string
-	for _, d := range docs {
+	for _, d := range docFiles {
 		var buf bytes.Buffer
-		if err := d.write(&buf); err != nil {
+		if err := d.write(&buf, o); err != nil {
 			return paths, fmt.Errorf("render %s: %w", d.name, err)
 		}
 		p := filepath.Join(dir, d.name)

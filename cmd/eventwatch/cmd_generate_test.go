@@ -84,3 +84,41 @@ func TestGenerateUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateListCoversEveryWrittenPath ties `generate list` (what make
+// check-generated compares) to what `generate all` writes: every written
+// file lies under a listed path and every listed path is written.
+func TestGenerateListCoversEveryWrittenPath(t *testing.T) {
+	var list, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"generate", "list"}, &list, &stderr); code != 0 {
+		t.Fatalf("generate list = %d: %s", code, stderr.String())
+	}
+	listed := strings.Fields(list.String())
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	if code := run(context.Background(), []string{"generate", "all", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("generate all = %d: %s", code, stderr.String())
+	}
+	used := map[string]bool{}
+	for _, p := range strings.Fields(stdout.String()) {
+		rel, err := filepath.Rel(out, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel = filepath.ToSlash(rel)
+		found := false
+		for _, l := range listed {
+			if rel == l || strings.HasPrefix(rel, l+"/") {
+				used[l], found = true, true
+			}
+		}
+		if !found {
+			t.Errorf("generate all writes %s, which generate list (make check-generated) does not name", rel)
+		}
+	}
+	for _, l := range listed {
+		if !used[l] {
+			t.Errorf("generate list names %s but generate all writes nothing there", l)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 )
 
 // Option changes how Start configures the broker.
@@ -205,7 +207,7 @@ func isEventwatchModule(gomod string) bool {
 }
 
 // requireLibs returns the jar folder, skipping the test locally (failing it
-// in CI) when the jars are not there.
+// in strict mode, see bins.Strict) when the jars are not there.
 func requireLibs(t testing.TB) string {
 	t.Helper()
 	dir, err := LibsDir()
@@ -217,9 +219,6 @@ func requireLibs(t testing.TB) string {
 		return dir
 	}
 	msg := fmt.Sprintf("kafka %s jars not found (%s missing); run %s (needs mvn) or set EVENTWATCH_KAFKA_LIBS", Version, jar, FetchCommand)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	bins.Missing(t, msg)
 	return ""
 }
