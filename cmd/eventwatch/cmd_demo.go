@@ -16,7 +16,7 @@ import (
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eventwatch demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := demo.Options{Version: version, Stdout: stdout, LogOutput: stderr}
+	o := demo.Options{Version: readBuildInfo().version, Stdout: stdout, LogOutput: stderr}
 	fs.StringVar(&o.HTTPAddr, "http-addr", config.DefaultHTTPAddr, "HTTP listen address of the daemon")
 	fs.StringVar(&o.KafkaAddr, "kafka-addr", "127.0.0.1:9092", "listen address of the embedded cluster's first broker (the bootstrap address for kcat -b)")
 	fs.StringVar(&o.DataDir, "data-dir", "", "directory for the report store (default: a temporary directory removed on exit)")

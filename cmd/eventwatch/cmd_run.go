@@ -43,7 +43,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	reload := make(chan struct{}, 1)
 	stop := forwardSignal(syscall.SIGHUP, reload)
 	defer stop()
-	err = daemon.Run(ctx, cfg, daemon.Options{ConfigPath: *file, HTTPAddr: *addr, Version: version, Reload: reload})
+	err = daemon.Run(ctx, cfg, daemon.Options{ConfigPath: *file, HTTPAddr: *addr, Version: readBuildInfo().version, Reload: reload})
 	if err != nil {
 		fmt.Fprintf(stderr, "eventwatch run: %v\n", err)
 		return 1

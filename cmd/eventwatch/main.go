@@ -31,7 +31,7 @@ func commands() map[string]command {
 		"rules":    {"print the rule catalogue", cmdRules},
 		"generate": {"write generated dashboards, alert rules and docs", cmdGenerate},
 		"report":   {"print a weekly compliance report from a running instance", cmdReport},
-		"version":  {"print the version", cmdVersion},
+		"version":  {"print the module version and VCS commit (also --version)", cmdVersion},
 	}
 }
 
@@ -46,6 +46,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		return exitCode(len(args) == 0)
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return cmdVersion(ctx, args[1:], stdout, stderr)
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
