@@ -17,6 +17,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/sample"
+	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
@@ -37,6 +38,7 @@ type daemon struct {
 	store      store.Store
 	aggregator *report.Aggregator
 	elector    *leader.Elector
+	board      *share.Board // state shared with the other replicas
 	term       atomic.Pointer[term] // the singleton work of the current leadership term
 	ready      *readiness
 	token      string
@@ -129,7 +131,7 @@ func (d *daemon) buildComponents(context.Context) error {
 		return fmt.Errorf("sample: %w", err)
 	}
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
-	return nil
+	return d.buildShare()
 }
 
 // resolveDSN expands a store.dsn of the form ${ENV_VAR}.

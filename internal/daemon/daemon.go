@@ -16,9 +16,13 @@
 // with the reason and eventwatch_kafka_up is 0 until the cluster answers;
 // the components retry on their own. A reload (SIGHUP) that fails keeps the
 // running configuration and sets eventwatch_config_last_reload_successful to
-// 0. Only the singleton work's metrics and /api/v1/groups depend on
-// leadership: a replica that does not lead exports none of them, so
-// Prometheus sums across replicas count each group once.
+// 0. Only the singleton work's metrics depend on leadership: a replica that
+// does not lead exports none of them, so Prometheus sums across replicas
+// count each group once. The APIs do not: every replica shares its state
+// documents through Kafka (package share) — the leader its consumer-group
+// view, every replica the flows it stitched — so /api/v1/groups and
+// /api/v1/flows give the estate-wide answer on any replica; a replica that
+// cannot reach Kafka answers /api/v1/groups with 503 and says so.
 package daemon
 
 import (

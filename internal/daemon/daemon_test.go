@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,13 @@ func TestReadyzWhileKafkaUnreachable(t *testing.T) {
 	if got := metric(t, in.url, "eventwatch_kafka_up"); got != 0 {
 		t.Fatalf("kafka_up = %v", got)
 	}
+	if code, body := get(t, in.url+"/api/v1/groups"); code != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "Kafka is unreachable") || strings.Contains(body, "lead") {
+		t.Fatalf("/api/v1/groups with Kafka down = %d %q, want 503 saying Kafka is unreachable", code, body)
+	}
+	if code, _ := get(t, in.url+"/api/v1/flows"); code != http.StatusOK {
+		t.Fatalf("/api/v1/flows with Kafka down = %d, want this replica's flows", code)
+	}
 	if code, _ := get(t, in.url+"/healthz"); code != 200 {
 		t.Fatalf("healthz = %d while kafka is down", code)
 	}
@@ -179,9 +187,25 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 	if exportsLag(follower) {
 		t.Fatal("the follower exports consumer group series too")
 	}
-	if code, _ := get(t, follower.url+"/api/v1/groups"); code != http.StatusServiceUnavailable {
-		t.Fatalf("follower /api/v1/groups = %d, want 503", code)
+	groups := func(in *instance) (int, []string) {
+		code, body := get(t, in.url+"/api/v1/groups")
+		var page struct {
+			Groups []struct {
+				Group string `json:"group"`
+			} `json:"groups"`
+		}
+		_ = json.Unmarshal([]byte(body), &page)
+		var names []string
+		for _, g := range page.Groups {
+			names = append(names, g.Group)
+		}
+		return code, names
 	}
+	eventually(t, "the follower answers /api/v1/groups with the leader's groups", 60*time.Second, func() bool {
+		lc, lg := groups(leader)
+		fc, fg := groups(follower)
+		return lc == http.StatusOK && fc == http.StatusOK && len(lg) > 0 && slices.Equal(lg, fg)
+	})
 	var recs []*kgo.Record
 	for range 20 {
 		recs = append(recs, &kgo.Record{Topic: topic, Value: []byte(goodHuleedu)})

@@ -18,17 +18,17 @@ import (
 //	GET /metrics                 Prometheus exposition (bearer token when reports.protect_metrics)
 //	GET /healthz                 200 while the process serves requests
 //	GET /readyz                  200 when Kafka answers, else 503 with the reason
-//	GET /api/v1/flows            trace stitching report (every replica)
+//	GET /api/v1/flows            trace stitching report, merged over every replica (share)
 //	GET /api/v1/reports[/weekly] weekly compliance reports (every replica, from the shared store)
-//	GET /api/v1/groups[/{group}] consumer lag (the leader; others answer 503)
+//	GET /api/v1/groups[/{group}] consumer lag (the leader's collector, shared with every replica)
 //
 // /api/* requires the reports bearer token when one is configured.
 func (d *daemon) handler() http.Handler {
 	api := http.NewServeMux()
 	d.stitcher.Routes(api)
 	d.aggregator.Routes(api)
-	api.Handle("GET /api/v1/groups", d.singletonRoutes())
-	api.Handle("GET /api/v1/groups/{group}", d.singletonRoutes())
+	api.HandleFunc("GET /api/v1/groups", d.serveGroups)
+	api.HandleFunc("GET /api/v1/groups/{group}", d.serveGroups)
 
 	mux := http.NewServeMux()
 	metricsH := promhttp.HandlerFor(d.gatherers(), promhttp.HandlerOpts{

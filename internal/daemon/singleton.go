@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -105,18 +104,4 @@ func (d *daemon) gatherers() prometheus.Gatherer {
 		}
 		return nil, nil
 	})}
-}
-
-// singletonRoutes serves the current term's routes; a replica that does not
-// lead answers 503 and says so.
-func (d *daemon) singletonRoutes() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := d.term.Load()
-		if t == nil {
-			w.Header().Set("Retry-After", fmt.Sprint(int(d.cfg.Leader.SessionTimeout/time.Second)))
-			http.Error(w, "this replica does not lead the singleton work (lag, DLQ, topic configs); ask the replica whose eventwatch_leader is 1", http.StatusServiceUnavailable)
-			return
-		}
-		t.mux.ServeHTTP(w, r)
-	})
 }

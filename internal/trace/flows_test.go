@@ -86,16 +86,32 @@ func TestWorstBrokenChainsAreKept(t *testing.T) {
 	}
 }
 
-func TestPercentilesOverRecentLatencies(t *testing.T) {
-	var r ring
-	for i := 1; i <= ringSize+100; i++ {
-		r.add(time.Duration(i) * time.Millisecond)
+func TestPercentilesWithinOnePercent(t *testing.T) {
+	var s, a, b sketch
+	for i := 1; i <= 1000; i++ {
+		d := time.Duration(i) * time.Millisecond
+		s.add(d)
+		if i%2 == 0 {
+			a.add(d)
+		} else {
+			b.add(d)
+		}
 	}
-	p := r.percentiles()
-	if p.Samples != ringSize || !near(p.Max, float64(ringSize+100)/1000) || p.P50 <= 0.101 || p.P99 > p.Max {
-		t.Errorf("percentiles = %+v", p)
+	a.merge(b)
+	for _, sk := range []sketch{s, a} {
+		p := sk.percentiles()
+		if p.Samples != 1000 || !near(p.Max, 1) || !within(p.P50, 0.5, 0.01) || !within(p.P90, 0.9, 0.01) || !within(p.P99, 0.99, 0.01) {
+			t.Errorf("percentiles = %+v, want 0.5, 0.9, 0.99 within 1%% and max 1", p)
+		}
+	}
+	var one sketch
+	one.add(250 * time.Millisecond)
+	if p := one.percentiles(); !near(p.P50, 0.25) || !near(p.P99, 0.25) {
+		t.Errorf("one latency: %+v, want it exactly", p)
 	}
 }
+
+func within(got, want, rel float64) bool { return got >= want*(1-rel) && got <= want*(1+rel) }
 
 func TestHopKeysAreBounded(t *testing.T) {
 	fl := newFlows(1)
@@ -110,5 +126,49 @@ func TestHopKeysAreBounded(t *testing.T) {
 	}
 	if r.Hops[0].FromType != otherLabel || r.Hops[0].Count != 50 {
 		t.Errorf("first hop = %+v, want the 50 hops beyond the bound as other", r.Hops[0])
+	}
+}
+
+// TestMergeFlowsEqualsOneStitcher: chains split between two stitchers and
+// merged (through JSON, as replicas share them) give the report one
+// stitcher that saw every chain gives.
+func TestMergeFlowsEqualsOneStitcher(t *testing.T) {
+	one, a, b := newFixture(t, Config{Window: time.Minute}), newFixture(t, Config{Window: time.Minute}), newFixture(t, Config{Window: time.Minute})
+	for i := range 6 {
+		half := a
+		if i%2 == 1 {
+			half = b
+		}
+		for _, e := range threeHop(fmt.Sprintf("corr-%d", i)) {
+			e.id += fmt.Sprint(i)
+			e.traceparent = strings.Replace(e.traceparent, traceA, fmt.Sprintf("%032x", i+1), 1)
+			e.at += time.Duration(i) * 10 * time.Millisecond
+			one.feed(e.record())
+			half.feed(e.record())
+		}
+	}
+	one.feed(ev{topic: "a", offset: 5, id: "x1", service: "upstream", correlation: "corr-b", traceparent: tp(traceB, spanA1)}.record())
+	one.feed(ev{topic: "b", offset: 6, id: "x2", service: "dropper", traceparent: tp(traceB, spanA2), at: time.Second}.record())
+	b.feed(ev{topic: "a", offset: 5, id: "x1", service: "upstream", correlation: "corr-b", traceparent: tp(traceB, spanA1)}.record())
+	b.feed(ev{topic: "b", offset: 6, id: "x2", service: "dropper", traceparent: tp(traceB, spanA2), at: time.Second}.record())
+	for _, f := range []*fixture{one, a, b} {
+		f.closeAll()
+	}
+	var docs []FlowsDoc
+	for _, f := range []*fixture{a, b} {
+		raw, err := json.Marshal(f.s.FlowsDoc())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d FlowsDoc
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, d)
+	}
+	want, _ := json.Marshal(one.s.FlowsDoc().Report(t0))
+	got, _ := json.Marshal(MergeFlows(DefaultBrokenChains, docs...).Report(t0))
+	if string(got) != string(want) {
+		t.Errorf("merged report\n%s\nwant\n%s", got, want)
 	}
 }

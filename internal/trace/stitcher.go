@@ -31,6 +31,7 @@ type Stitcher struct {
 	flows    *flows
 	exp      *exporter // nil when OTLP export is off
 	running  atomic.Bool
+	merged   func() Report // estate-wide report for /api/v1/flows; nil: this stitcher's own
 }
 
 // metricSet holds the stitcher's vectors, created once on the injected registry.
@@ -172,10 +173,20 @@ func (s *Stitcher) shutdown() {
 	}
 }
 
-// Flows reports pathways, hops, propagation health and the worst broken chains.
+// Flows reports pathways, hops, propagation health and the worst broken
+// chains that this stitcher saw.
 func (s *Stitcher) Flows() Report {
 	return s.flows.report(s.now())
 }
+
+// FlowsDoc returns a copy of this stitcher's aggregates, to publish to the
+// other replicas (see MergeFlows).
+func (s *Stitcher) FlowsDoc() FlowsDoc { return s.flows.snapshot() }
+
+// ServeMerged makes GET /api/v1/flows answer with report (the estate-wide
+// merge of every replica's FlowsDoc) instead of this stitcher's own.
+// Call it before serving.
+func (s *Stitcher) ServeMerged(report func() Report) { s.merged = report }
 
 // ingest counts propagation, stitches e into its chain and exports its span.
 func (s *Stitcher) ingest(e *event, now time.Time) {

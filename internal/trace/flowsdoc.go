@@ -1,0 +1,288 @@
+package trace
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxHopKeys bounds the distinct (service, event type) pairs of hops kept for
+// /api/v1/flows; beyond it new hops are kept with event type "other".
+const maxHopKeys = 2000
+
+// hopSep joins the four parts of a hop key in FlowsDoc.Hops.
+const hopSep = "\x1f"
+
+// FlowsDoc is what one stitcher has aggregated since it started: the state
+// behind /api/v1/flows, in a form that replicas publish (JSON) and merge
+// (MergeFlows), since each replica closes only the chains it owns.
+type FlowsDoc struct {
+	Open        int                     `json:"open"`        // chains open now
+	Closed      uint64                  `json:"closed"`      // chains closed and analysed
+	Pathways    map[string]*PathwayAgg  `json:"pathways"`    // by pathway label
+	Hops        map[string]*HopAgg      `json:"hops"`        // by from, from type, to, to type joined by U+001F
+	Propagation map[string]*Propagation `json:"propagation"` // by service
+	Broken      []BrokenChain           `json:"broken"`      // worst first
+}
+
+// PathwayAgg counts the flows of one pathway.
+type PathwayAgg struct {
+	Services []string `json:"services"` // nil for "other"
+	Count    uint64   `json:"count"`
+	Latency  sketch   `json:"latency"`
+}
+
+// HopAgg counts the hops between one pair of (service, event type).
+type HopAgg struct {
+	Count   uint64 `json:"count"`
+	Latency sketch `json:"latency"`
+}
+
+// Propagation counts one service's events and what they carried.
+type Propagation struct {
+	Events      uint64 `json:"events"`
+	Correlation uint64 `json:"correlation"`
+	Trace       uint64 `json:"trace"`
+}
+
+func newFlowsDoc() FlowsDoc {
+	return FlowsDoc{Pathways: map[string]*PathwayAgg{}, Hops: map[string]*HopAgg{}, Propagation: map[string]*Propagation{}}
+}
+
+// clone is a deep copy.
+func (d FlowsDoc) clone() FlowsDoc {
+	c := newFlowsDoc()
+	c.Open, c.Closed, c.Broken = d.Open, d.Closed, slices.Clone(d.Broken)
+	for k, p := range d.Pathways {
+		c.Pathways[k] = &PathwayAgg{Services: p.Services, Count: p.Count, Latency: p.Latency.clone()}
+	}
+	for k, h := range d.Hops {
+		c.Hops[k] = &HopAgg{Count: h.Count, Latency: h.Latency.clone()}
+	}
+	for k, p := range d.Propagation {
+		c.Propagation[k] = &Propagation{Events: p.Events, Correlation: p.Correlation, Trace: p.Trace}
+	}
+	return c
+}
+
+// MergeFlows adds up documents of several replicas (each counted chains it
+// owned, so sums are the estate's numbers) and keeps the maxBroken worst
+// broken chains of them all.
+func MergeFlows(maxBroken int, docs ...FlowsDoc) FlowsDoc {
+	out := newFlowsDoc()
+	for _, d := range docs {
+		out.Open += d.Open
+		out.Closed += d.Closed
+		for k, p := range d.Pathways {
+			agg := out.Pathways[k]
+			if agg == nil {
+				agg = &PathwayAgg{Services: p.Services}
+				out.Pathways[k] = agg
+			}
+			agg.Count += p.Count
+			agg.Latency.merge(p.Latency)
+		}
+		for k, h := range d.Hops {
+			agg := out.Hops[k]
+			if agg == nil {
+				agg = &HopAgg{}
+				out.Hops[k] = agg
+			}
+			agg.Count += h.Count
+			agg.Latency.merge(h.Latency)
+		}
+		for k, p := range d.Propagation {
+			agg := out.Propagation[k]
+			if agg == nil {
+				agg = &Propagation{}
+				out.Propagation[k] = agg
+			}
+			agg.Events += p.Events
+			agg.Correlation += p.Correlation
+			agg.Trace += p.Trace
+		}
+		for _, b := range d.Broken {
+			out.Broken = addBroken(out.Broken, b, maxBroken)
+		}
+	}
+	return out
+}
+
+// addBroken keeps the max worst broken chains: most breaks first, then the
+// most recently closed.
+func addBroken(list []BrokenChain, b BrokenChain, limit int) []BrokenChain {
+	list = append(list, b)
+	slices.SortStableFunc(list, func(x, y BrokenChain) int {
+		if len(x.Breaks) != len(y.Breaks) {
+			return len(y.Breaks) - len(x.Breaks)
+		}
+		return y.ClosedAt.Compare(x.ClosedAt)
+	})
+	if len(list) > limit {
+		list = list[:limit]
+	}
+	return list
+}
+
+// Report renders the document as the body of /api/v1/flows.
+func (d FlowsDoc) Report(now time.Time) Report {
+	r := Report{GeneratedAt: now, OpenChains: d.Open, ClosedChains: d.Closed,
+		Pathways: d.pathwayStats(), Hops: d.hopStats(), Propagation: d.propagation(), BrokenChains: slices.Clone(d.Broken)}
+	if r.BrokenChains == nil {
+		r.BrokenChains = []BrokenChain{}
+	}
+	return r
+}
+
+func (d FlowsDoc) pathwayStats() []PathwayStats {
+	out := []PathwayStats{}
+	for name, p := range d.Pathways {
+		out = append(out, PathwayStats{Pathway: name, Services: p.Services,
+			Hops: max(len(p.Services)-1, 0), Count: p.Count, Latency: p.Latency.percentiles()})
+	}
+	slices.SortFunc(out, func(a, b PathwayStats) int {
+		if a.Count != b.Count {
+			return cmpDesc(a.Count, b.Count)
+		}
+		return strings.Compare(a.Pathway, b.Pathway)
+	})
+	return out
+}
+
+func (d FlowsDoc) hopStats() []HopStats {
+	out := []HopStats{}
+	for _, k := range slices.Sorted(maps.Keys(d.Hops)) {
+		h := d.Hops[k]
+		parts := strings.SplitN(k, hopSep, 4)
+		if len(parts) != 4 {
+			continue
+		}
+		out = append(out, HopStats{From: parts[0], FromType: parts[1], To: parts[2], ToType: parts[3],
+			Count: h.Count, Latency: h.Latency.percentiles()})
+	}
+	slices.SortStableFunc(out, func(a, b HopStats) int {
+		if a.Count != b.Count {
+			return cmpDesc(a.Count, b.Count)
+		}
+		return 0
+	})
+	return out
+}
+
+func (d FlowsDoc) propagation() []ServicePropagation {
+	out := []ServicePropagation{}
+	for name, p := range d.Propagation {
+		out = append(out, ServicePropagation{Service: name, Events: p.Events,
+			WithCorrelation: p.Correlation, WithTraceContext: p.Trace,
+			CorrelationCoverage: ratio(p.Correlation, p.Events), TraceContextCoverage: ratio(p.Trace, p.Events)})
+	}
+	slices.SortFunc(out, func(a, b ServicePropagation) int { return strings.Compare(a.Service, b.Service) })
+	return out
+}
+
+func cmpDesc(a, b uint64) int {
+	if a > b {
+		return -1
+	}
+	return 1
+}
+
+func ratio(n, d uint64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+// flows aggregates closed chains and observed events into a FlowsDoc;
+// safe for concurrent use.
+type flows struct {
+	mu        sync.Mutex
+	doc       FlowsDoc
+	maxBroken int
+}
+
+func newFlows(maxBroken int) *flows {
+	return &flows{doc: newFlowsDoc(), maxBroken: maxBroken}
+}
+
+func (f *flows) observeEvent(service string, corr, trace bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.doc.Propagation[service]
+	if p == nil {
+		p = &Propagation{}
+		f.doc.Propagation[service] = p
+	}
+	p.Events++
+	if corr {
+		p.Correlation++
+	}
+	if trace {
+		p.Trace++
+	}
+}
+
+// observeChain records a closed chain: each root-to-leaf path under its
+// (bounded) pathway label, given in labels, and each hop.
+func (f *flows) observeChain(a analysis, labels []string, broken *BrokenChain) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.doc.Closed++
+	for i, p := range a.Paths {
+		agg := f.doc.Pathways[labels[i]]
+		if agg == nil {
+			agg = &PathwayAgg{Services: slices.Clone(p.Services)}
+			if labels[i] == otherLabel {
+				agg.Services = nil
+			}
+			f.doc.Pathways[labels[i]] = agg
+		}
+		agg.Count++
+		agg.Latency.add(p.Latency)
+	}
+	for _, h := range a.Hops {
+		agg := f.hop(h.From.Service, h.From.EventType, h.To.Service, h.To.EventType)
+		agg.Count++
+		agg.Latency.add(h.Latency)
+	}
+	if broken != nil {
+		f.doc.Broken = addBroken(f.doc.Broken, *broken, f.maxBroken)
+	}
+}
+
+// hop returns the aggregate of a hop, created when there is room, else the
+// aggregate of the same services with event types "other".
+func (f *flows) hop(from, fromType, to, toType string) *HopAgg {
+	k := strings.Join([]string{from, fromType, to, toType}, hopSep)
+	if agg := f.doc.Hops[k]; agg != nil {
+		return agg
+	}
+	if len(f.doc.Hops) >= maxHopKeys {
+		k = strings.Join([]string{from, otherLabel, to, otherLabel}, hopSep)
+		if agg := f.doc.Hops[k]; agg != nil {
+			return agg
+		}
+	}
+	agg := &HopAgg{}
+	f.doc.Hops[k] = agg
+	return agg
+}
+
+func (f *flows) setOpen(n int) {
+	f.mu.Lock()
+	f.doc.Open = n
+	f.mu.Unlock()
+}
+
+// snapshot is a deep copy of the document, taken under the lock.
+func (f *flows) snapshot() FlowsDoc {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.doc.clone()
+}
+
+// report builds the flows report from a consistent copy of the aggregates.
+func (f *flows) report(now time.Time) Report { return f.snapshot().Report(now) }
