@@ -38,7 +38,7 @@ type daemon struct {
 	store      store.Store
 	aggregator *report.Aggregator
 	elector    *leader.Elector
-	board      *share.Board // state shared with the other replicas
+	board      *share.Board         // state shared with the other replicas
 	term       atomic.Pointer[term] // the singleton work of the current leadership term
 	ready      *readiness
 	token      string

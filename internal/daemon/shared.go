@@ -151,9 +151,9 @@ type flowsShare struct {
 	d       *daemon
 	started time.Time
 
-	mu     sync.Mutex
-	based  bool
-	base   trace.FlowsDoc
+	mu      sync.Mutex
+	based   bool
+	base    trace.FlowsDoc
 	hasBase bool
 }
 

@@ -3,18 +3,18 @@ package trace
 import (
 	"encoding/json"
 	"net/http"
-		"time"
+	"time"
 )
 
 // Report is the body of GET /api/v1/flows.
 type Report struct {
-	GeneratedAt  time.Time            `json:"generated_at"`  // when the report was made
-	OpenChains   int                  `json:"open_chains"`   // chains in the window now
-	ClosedChains uint64               `json:"closed_chains"` // chains closed and analysed since start
-	Pathways     []PathwayStats       `json:"pathways"`      // most flows first
-	Hops         []HopStats           `json:"hops"`          // most hops first
-	Propagation  []ServicePropagation `json:"propagation"`   // by service name
-	BrokenChains []BrokenChain        `json:"broken_chains"` // worst first (most breaks, then newest)
+	GeneratedAt  time.Time            `json:"generated_at"`       // when the report was made
+	OpenChains   int                  `json:"open_chains"`        // chains in the window now
+	ClosedChains uint64               `json:"closed_chains"`      // chains closed and analysed since start
+	Pathways     []PathwayStats       `json:"pathways"`           // most flows first
+	Hops         []HopStats           `json:"hops"`               // most hops first
+	Propagation  []ServicePropagation `json:"propagation"`        // by service name
+	BrokenChains []BrokenChain        `json:"broken_chains"`      // worst first (most breaks, then newest)
 	Replicas     []ReplicaRef         `json:"replicas,omitempty"` // whose documents were merged (see MergeFlows)
 }
 
