@@ -94,26 +94,38 @@ var recordRules = [numRecordRules]*recordRule{
 	rDuplicate:          &ruleDuplicate,
 }
 
+// Cluster rule ids: the one place they are spelled. The lag collector
+// (internal/lag) reports violations under these ids and the daemon reads
+// each one's severity from the profile; ClusterRules lists them.
+const (
+	RuleTopicReplicationFactor = "topic.replication_factor" // a topic has fewer replicas than the profile's minimum
+	RuleTopicRetention         = "topic.retention"          // a topic keeps data for less than the profile's minimum
+	RuleClusterMinBrokers      = "cluster.min_brokers"      // the cluster has fewer brokers than the profile's minimum
+	RuleDLQRetention           = "dlq.retention"            // a dead-letter topic keeps data for less than the DLQ retention
+	RuleDLQMissing             = "dlq.missing"              // a producing service has no dead-letter topic
+	RuleCatalogNoConsumer      = "catalog.no_consumer"      // an expected consumer group is not consuming its topic
+)
+
 // clusterRules are evaluated outside the engine (the lag collector reads
 // topic configs, brokers and groups through the admin API) and listed here
 // so the catalogue, profiles and waivers know them.
 var clusterRules = []RuleInfo{
-	{ID: "topic.replication_factor", Severity: SeverityError, Scope: ScopeCluster,
+	{ID: RuleTopicReplicationFactor, Severity: SeverityError, Scope: ScopeCluster,
 		Summary:  "a topic's replication factor is below the profile's minimum",
 		Standard: "AuthorWorks: Kafka Configuration, Replication Factor 3 for production topics"},
-	{ID: "topic.retention", Severity: SeverityWarning, Scope: ScopeCluster,
+	{ID: RuleTopicRetention, Severity: SeverityWarning, Scope: ScopeCluster,
 		Summary:  "a topic's retention.ms is below the profile's minimum retention",
 		Standard: "AuthorWorks: Kafka Configuration, Retention configurable per topic, default 7 days"},
-	{ID: "cluster.min_brokers", Severity: SeverityError, Scope: ScopeCluster,
+	{ID: RuleClusterMinBrokers, Severity: SeverityError, Scope: ScopeCluster,
 		Summary:  "the cluster has fewer brokers than the profile's minimum",
 		Standard: "AuthorWorks: Kafka Configuration, Minimum of 3 brokers for fault tolerance"},
-	{ID: "dlq.retention", Severity: SeverityWarning, Scope: ScopeCluster,
+	{ID: RuleDLQRetention, Severity: SeverityWarning, Scope: ScopeCluster,
 		Summary:  "a dead-letter topic keeps records for less than the profile's DLQ retention",
 		Standard: "AuthorWorks: Dead Letter Handling 4, retention period of 30 days for dead letter topics"},
-	{ID: "dlq.missing", Severity: SeverityWarning, Scope: ScopeCluster,
+	{ID: RuleDLQMissing, Severity: SeverityWarning, Scope: ScopeCluster,
 		Summary:  "a producing service has no dead-letter topic",
 		Standard: "HuleEdu 030 §5.2 (DLQ strategy for persistent failures); AuthorWorks: Dead Letter Handling 1, each service maintains service.deadletter"},
-	{ID: "catalog.no_consumer", Severity: SeverityWarning, Scope: ScopeCluster,
+	{ID: RuleCatalogNoConsumer, Severity: SeverityWarning, Scope: ScopeCluster,
 		Summary:  "an expected consumer group of a catalogued event type is not consuming its topic",
 		Standard: "AuthorWorks: Event Types Registry 4, expected consumers"},
 }
@@ -126,9 +138,15 @@ func Rules() []RuleInfo {
 		out = append(out, r.info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return append(out, ClusterRules()...)
+}
+
+// ClusterRules returns the catalogue entries of the cluster rules, sorted by
+// id (a fresh copy).
+func ClusterRules() []RuleInfo {
 	cl := append([]RuleInfo(nil), clusterRules...)
 	sort.Slice(cl, func(i, j int) bool { return cl[i].ID < cl[j].ID })
-	return append(out, cl...)
+	return cl
 }
 
 // LookupRule returns the catalogue entry of a rule id.

@@ -55,11 +55,11 @@ func (d *daemon) expectations() lag.Expectations {
 		DLQRetention:         p.Cluster.DLQRetention,
 		Severity:             map[string]string{},
 	}
-	for _, rule := range []string{lag.RuleReplicationFactor, lag.RuleRetention, lag.RuleMinBrokers, lag.RuleDLQRetention, lag.RuleDLQMissing, lag.RuleNoConsumer} {
-		if sev, ok := p.RuleSeverity(rule, ""); ok {
-			exp.Severity[rule] = string(sev)
+	for _, rule := range audit.ClusterRules() {
+		if sev, ok := p.RuleSeverity(rule.ID, ""); ok {
+			exp.Severity[rule.ID] = string(sev)
 		} else {
-			exp.Severity[rule] = "off"
+			exp.Severity[rule.ID] = "off"
 		}
 	}
 	exp.ExpectedConsumers = expectedConsumers(r.catalog)

@@ -3,17 +3,26 @@ package lag
 import (
 	"strings"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
-// Cluster rule ids (see DESIGN.md); each violation carries one.
+// Cluster rule ids (see DESIGN.md); each violation carries one. They are
+// spelled once, in the rule catalogue (internal/audit/rules.go); Rules
+// lists the ones this package evaluates and a test ties the two.
 const (
-	RuleReplicationFactor = "topic.replication_factor" // a topic has fewer replicas than MinReplicationFactor
-	RuleRetention         = "topic.retention"          // a topic keeps data for less than MinRetention
-	RuleMinBrokers        = "cluster.min_brokers"      // the cluster has fewer brokers than MinBrokers
-	RuleDLQRetention      = "dlq.retention"            // a dead-letter topic keeps data for less than DLQRetention
-	RuleDLQMissing        = "dlq.missing"              // a producing service has no dead-letter topic
-	RuleNoConsumer        = "catalog.no_consumer"      // an expected consumer group is not consuming its topic
+	RuleReplicationFactor = audit.RuleTopicReplicationFactor // a topic has fewer replicas than MinReplicationFactor
+	RuleRetention         = audit.RuleTopicRetention         // a topic keeps data for less than MinRetention
+	RuleMinBrokers        = audit.RuleClusterMinBrokers      // the cluster has fewer brokers than MinBrokers
+	RuleDLQRetention      = audit.RuleDLQRetention           // a dead-letter topic keeps data for less than DLQRetention
+	RuleDLQMissing        = audit.RuleDLQMissing             // a producing service has no dead-letter topic
+	RuleNoConsumer        = audit.RuleCatalogNoConsumer      // an expected consumer group is not consuming its topic
 )
+
+// Rules returns the ids of the cluster rules the collector evaluates.
+func Rules() []string {
+	return []string{RuleReplicationFactor, RuleRetention, RuleMinBrokers, RuleDLQRetention, RuleDLQMissing, RuleNoConsumer}
+}
 
 // Expectations is what the profile and the event catalog expect of the
 // cluster. The daemon fills it; the zero value of a field turns its rule
@@ -38,14 +47,14 @@ type Expectations struct {
 	Severity map[string]string
 }
 
-var defaultSeverity = map[string]string{
-	RuleReplicationFactor: "error",
-	RuleMinBrokers:        "error",
-	RuleRetention:         "warning",
-	RuleDLQRetention:      "warning",
-	RuleDLQMissing:        "warning",
-	RuleNoConsumer:        "warning",
-}
+// defaultSeverity is each cluster rule's catalogue severity.
+var defaultSeverity = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range audit.ClusterRules() {
+		m[r.ID] = string(r.Severity)
+	}
+	return m
+}()
 
 func (e *Expectations) severity(rule string) string {
 	if s, ok := e.Severity[rule]; ok {
