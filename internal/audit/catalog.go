@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"gopkg.in/yaml.v3"
@@ -233,7 +235,20 @@ func describeValidation(ve *jsonschema.ValidationError) string {
 	for _, tok := range ve.InstanceLocation {
 		loc += "." + tok
 	}
-	return loc + ": " + ve.ErrorKind.LocalizedString(schemaPrinter)
+	return loc + ": " + kindText(ve.ErrorKind)
+}
+
+// kindText describes a schema error without the offending value: the
+// message lands in metrics-adjacent logs, reports and stored examples, which
+// never hold payload values.
+func kindText(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.Pattern:
+		return "value does not match pattern " + strconv.Quote(k.Want)
+	case *kind.Format:
+		return "value is not a valid " + k.Want
+	}
+	return k.LocalizedString(schemaPrinter)
 }
 
 // Entries returns a copy of the catalog entries, sorted by type and version.

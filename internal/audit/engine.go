@@ -117,7 +117,7 @@ func (e *Engine) Profile() *Profile { return e.p }
 // key on a compacted topic is not an envelope violation).
 func (e *Engine) Check(rec *Record) Result {
 	if rec.Value == nil {
-		return Result{Tombstone: true}
+		return Result{Tombstone: true, Profile: e.p.Name}
 	}
 	st := e.states.Get().(*checkState)
 	res := e.run(st, rec)
@@ -163,7 +163,7 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 			res = e.recovered(rec, r)
 		}
 	}()
-	st.res = Result{Size: len(rec.Value)}
+	st.res = Result{Size: len(rec.Value), Profile: e.p.Name}
 	c := &st.c
 	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s, memo: &st.memo}
 	c.scan()
@@ -176,7 +176,7 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 
 func (e *Engine) recovered(rec *Record, r any) Result {
 	e.log.Error("audit panic recovered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "panic", fmt.Sprint(r))
-	return Result{Size: len(rec.Value), Violations: []Violation{{Rule: "envelope.invalid_json", Severity: SeverityError,
+	return Result{Size: len(rec.Value), Profile: e.p.Name, Violations: []Violation{{Rule: "envelope.invalid_json", Severity: SeverityError,
 		Message: "value could not be audited (internal error, see logs)"}}}
 }
 

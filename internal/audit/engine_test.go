@@ -34,7 +34,7 @@ func TestCheckFillsResult(t *testing.T) {
 	want := Result{
 		EventID: "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", EventType: "content.book.published", Version: "1.0",
 		Source: "content-service", CorrelationID: "req-7f3a9c", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
-		SpanID: "00f067aa0ba902b7", EventTime: time.Date(2026, 3, 1, 11, 59, 0, 0, time.UTC), Size: len(awEvent(nil)),
+		SpanID: "00f067aa0ba902b7", EventTime: time.Date(2026, 3, 1, 11, 59, 0, 0, time.UTC), Size: len(awEvent(nil)), Profile: "authorworks",
 	}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("result\n got %+v\nwant %+v", res, want)

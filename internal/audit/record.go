@@ -61,6 +61,7 @@ type Result struct {
 	SpanID        string      // envelope span id, when present
 	EventTime     time.Time   // envelope timestamp; zero when absent or invalid
 	Size          int         // serialized value size in bytes
+	Profile       string      // name of the profile (or policy) the record was audited with
 	Tombstone     bool        // the value was nil (a delete marker on a compacted topic); no rule ran
 	Violations    []Violation // broken rules, in rule-id order
 }

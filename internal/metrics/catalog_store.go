@@ -15,3 +15,12 @@ var (
 		Help:    "Time one flush of aggregates to the report store took.",
 		Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30}})
 )
+
+// Violation stream metrics (GET /api/v1/violations/stream, owned by the
+// report aggregator's live fan-out).
+var (
+	ViolationStreamClients = define(Spec{Name: "eventwatch_violation_stream_clients", Kind: Gauge, Area: "store",
+		Help: "Clients following GET /api/v1/violations/stream (or eventwatch tail) now."})
+	ViolationStreamDropped = define(Spec{Name: "eventwatch_violation_stream_dropped_clients_total", Kind: Counter, Area: "store",
+		Help: "Stream clients dropped because they read slower than violations arrived (their bounded buffer filled); sampling never waits for a client."})
+)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -28,6 +30,7 @@ type Aggregator struct {
 
 	mu      sync.Mutex
 	pending *buffer
+	live    *live // stream subscriptions (GET /api/v1/violations/stream)
 
 	flushMu     sync.Mutex // one flush at a time
 	lastSample  time.Time  // end of the last cluster sample window
@@ -72,6 +75,7 @@ func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, 
 		log:     log.With("component", "report"),
 		now:     time.Now,
 		pending: newBuffer(),
+		live:    newLive(reg),
 		m: aggMetrics{
 			flushes:  metrics.StoreFlushes.NewCounterVec(reg),
 			last:     metrics.StoreLastFlushSuccess.NewGaugeVec(reg).WithLabelValues(),
@@ -93,42 +97,80 @@ func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, 
 // Observe adds one audited record to the current hour's aggregates. It never
 // blocks on I/O and keeps nothing of rec's key, value or headers.
 func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
-	k := recKey{hour: store.HourOf(a.now()).Unix(), service: clip(res.Source), topic: clip(rec.Topic), eventType: clip(res.EventType)}
+	now := a.now()
+	k := recKey{hour: store.HourOf(now).Unix(), service: clip(res.Source), topic: clip(rec.Topic), eventType: clip(res.EventType)}
 	c := counts{checked: 1}
 	if res.Compliant() {
 		c.compliant = 1
 	}
 	limit, maxEx := a.cfg.BufferLimit, a.cfg.MaxExamples
+	var exs []store.Example
+	if len(res.Violations) > 0 {
+		exs = examplesOf(k, now, rec, res)
+	}
 	dropped := 0
 	a.mu.Lock()
 	if !a.pending.addRecord(k, c, limit) {
 		dropped++
 	}
-	for _, v := range res.Violations {
-		dropped += a.addViolation(k, rec, res, v, maxEx, limit)
+	for _, ex := range exs {
+		dropped += a.addViolation(k, ex, maxEx, limit)
 	}
 	size := a.pending.size()
 	a.mu.Unlock()
+	a.live.publish(exs)
 	a.m.buffered.Set(float64(size))
 	if dropped > 0 {
 		a.m.dropped.Add(float64(dropped))
 	}
 }
 
-// addViolation counts v and keeps a reference to rec; a.mu is held. It
+// addViolation counts v and keeps it as an example; a.mu is held. It
 // returns the number of rows that did not fit.
-func (a *Aggregator) addViolation(k recKey, rec *audit.Record, res *audit.Result, v audit.Violation, maxEx, limit int) int {
-	rule := clip(v.Rule)
+func (a *Aggregator) addViolation(k recKey, ex store.Example, maxEx, limit int) int {
 	dropped := 0
-	if !a.pending.addViolation(violKey{rec: k, rule: rule, severity: clip(string(v.Severity))}, 1, limit) {
+	if !a.pending.addViolation(violKey{rec: k, rule: ex.Rule, severity: ex.Severity, profile: ex.Profile}, 1, limit) {
 		dropped++
 	}
-	ex := store.Example{Hour: hourTime(k.hour), Service: k.service, Topic: k.topic, EventType: k.eventType, Rule: rule,
-		Partition: rec.Partition, Offset: rec.Offset, EventID: clipID(res.EventID), Time: rec.Timestamp}
-	if !a.pending.addExample(exKey{rec: k, rule: rule}, ex, maxEx, limit) {
+	if !a.pending.addExample(exKey{rule: ex.Rule, service: ex.Service, topic: ex.Topic}, ex, maxEx, limit) {
 		dropped++
 	}
 	return dropped
+}
+
+// examplesOf turns res's violations into examples: the reason and where
+// the record is, never its content.
+func examplesOf(k recKey, now time.Time, rec *audit.Record, res *audit.Result) []store.Example {
+	out := make([]store.Example, len(res.Violations))
+	base := store.Example{Hour: hourTime(k.hour), Observed: now, Service: k.service, Topic: k.topic, EventType: k.eventType,
+		Partition: rec.Partition, Offset: rec.Offset, EventID: clipID(res.EventID), Time: rec.Timestamp, Profile: clip(res.Profile)}
+	for i, v := range res.Violations {
+		e := base
+		e.Rule, e.Severity = clip(v.Rule), clip(string(v.Severity))
+		e.Message, e.Field = clipText(v.Message), clipID(v.Field)
+		out[i] = e
+	}
+	return out
+}
+
+// maxMessage bounds a stored violation message.
+const maxMessage = 500
+
+// clipText is clip for messages: valid UTF-8 without NUL bytes, at most
+// maxMessage bytes, cut on a rune boundary.
+func clipText(s string) string {
+	if len(s) <= maxLabel {
+		return clip(s)
+	}
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // clipID keeps an event id readable in a reference, without the "unknown"

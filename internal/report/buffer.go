@@ -20,14 +20,13 @@ type recKey struct {
 }
 
 type violKey struct {
-	rec            recKey
-	rule, severity string
+	rec                     recKey
+	rule, severity, profile string
 }
 
-type exKey struct {
-	rec  recKey
-	rule string
-}
+// exKey is the key examples are kept by: the most recent few per (rule,
+// service, topic).
+type exKey struct{ rule, service, topic string }
 
 type counts struct{ checked, compliant int64 }
 
@@ -84,16 +83,27 @@ func (b *buffer) addViolation(k violKey, n int64, limit int) bool {
 	return true
 }
 
-// addExample keeps e when its rule has fewer than maxEx references buffered;
-// false only when the buffer is full.
+// addExample keeps e among the newest maxEx examples of its key, pushing
+// out the oldest (whatever order examples arrive in, so merging a failed
+// flush back keeps the newest); false only when a new row does not fit.
 func (b *buffer) addExample(k exKey, e store.Example, maxEx, limit int) bool {
-	if len(b.examples[k]) >= maxEx {
+	es := b.examples[k]
+	if len(es) >= maxEx {
+		oldest := 0
+		for i := range es {
+			if es[i].Observed.Before(es[oldest].Observed) {
+				oldest = i
+			}
+		}
+		if !e.Observed.Before(es[oldest].Observed) {
+			es[oldest] = e
+		}
 		return true
 	}
 	if b.size() >= limit {
 		return false
 	}
-	b.examples[k] = append(b.examples[k], e)
+	b.examples[k] = append(es, e)
 	b.nExamples++
 	return true
 }
@@ -158,7 +168,7 @@ func recLess(x, y store.RecordAgg) bool {
 
 func violLess(x, y store.ViolationAgg) bool {
 	return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Service, y.Service), cmp.Compare(x.Topic, y.Topic),
-		cmp.Compare(x.EventType, y.EventType), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Severity, y.Severity)) < 0
+		cmp.Compare(x.EventType, y.EventType), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Severity, y.Severity), cmp.Compare(x.Profile, y.Profile)) < 0
 }
 
 func (b *buffer) unsortedBatch() *store.Batch {
@@ -169,7 +179,7 @@ func (b *buffer) unsortedBatch() *store.Batch {
 	}
 	for k, n := range b.violations {
 		out.Violations = append(out.Violations, store.ViolationAgg{Hour: hourTime(k.rec.hour), Service: k.rec.service,
-			Topic: k.rec.topic, EventType: k.rec.eventType, Rule: k.rule, Severity: k.severity, Violations: n})
+			Topic: k.rec.topic, EventType: k.rec.eventType, Rule: k.rule, Severity: k.severity, Profile: k.profile, Violations: n})
 	}
 	for _, es := range b.examples {
 		out.Examples = append(out.Examples, es...)

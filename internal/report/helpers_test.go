@@ -96,7 +96,7 @@ func dataset(seed uint64, n int, at time.Time) []observation {
 		}
 		for _, rule := range testRules {
 			if r.IntN(6) == 0 {
-				o.res.Violations = append(o.res.Violations, audit.Violation{Rule: rule.rule, Severity: rule.sev, Message: "PAYLOAD-MARKER-7f3a in message"})
+				o.res.Violations = append(o.res.Violations, audit.Violation{Rule: rule.rule, Severity: rule.sev, Message: "field data.x breaks " + rule.rule, Field: "data.x"})
 			}
 		}
 		out[i] = o

@@ -128,8 +128,11 @@ func TestConfigToken(t *testing.T) {
 	}
 }
 
-// TestPayloadNeverStored plants a marker in record values and violation
-// messages and checks it reaches neither the database files nor any table.
+// TestPayloadNeverStored plants a marker in record values and checks it
+// reaches neither the database files nor any rendering. (Violation messages
+// are stored as examples: the audit rules write them from field paths and
+// envelope identifiers only, which internal/daemon's privacy test checks
+// end to end with the real engine.)
 func TestPayloadNeverStored(t *testing.T) {
 	dir := t.TempDir()
 	st := openSQLite(t, dir)

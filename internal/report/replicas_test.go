@@ -73,7 +73,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 }
 
 // checkPostgresHasNoPayload reads every row of every table as text and
-// looks for the marker the dataset plants in values and messages.
+// looks for the marker the dataset plants in values.
 func checkPostgresHasNoPayload(t *testing.T, dsn string) {
 	t.Helper()
 	db, err := sql.Open("pgx", dsn)
@@ -81,7 +81,7 @@ func checkPostgresHasNoPayload(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, table := range []string{"record_hours", "violation_hours", "examples", "cluster_hours", "schema_migrations"} {
+	for _, table := range []string{"record_hours", "violation_hours", "violation_examples", "cluster_hours", "schema_migrations"} {
 		var dump sql.NullString
 		if err := db.QueryRow(`SELECT string_agg(t::text, ' ') FROM ` + table + ` t`).Scan(&dump); err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -89,7 +89,7 @@ func checkPostgresHasNoPayload(t *testing.T, dsn string) {
 		if strings.Contains(dump.String, "PAYLOAD-MARKER") {
 			t.Errorf("table %s holds the payload marker", table)
 		}
-		if table == "examples" && !strings.Contains(dump.String, "evt-") {
+		if table == "violation_examples" && !strings.Contains(dump.String, "evt-") {
 			t.Errorf("examples table holds no references: %.200s", dump.String)
 		}
 	}

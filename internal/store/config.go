@@ -22,11 +22,13 @@ const DefaultFile = "eventwatch.db"
 // Config is the report store's configuration, the `store:` section of the
 // daemon's YAML file. Call SetDefaults before decoding and Validate after.
 type Config struct {
-	DSN            string        `yaml:"dsn"`                        // "" or sqlite:///path or a file path: SQLite (relative paths resolve in the data dir); postgres://...: PostgreSQL
-	RetentionWeeks int           `yaml:"retention_weeks"`            // weeks of hourly aggregates kept; default 26
-	FlushInterval  time.Duration `yaml:"flush_interval"`             // how often in-memory aggregates are written; default 10s; a kill -9 loses at most this much
-	MaxExamples    int           `yaml:"max_examples_per_rule_hour"` // offender references kept per (service, topic, event type, rule) and hour; default 5
-	BufferLimit    int           `yaml:"buffer_limit"`               // aggregate rows held in memory while the store is unavailable; default 50000
+	DSN              string        `yaml:"dsn"`                        // "" or sqlite:///path or a file path: SQLite (relative paths resolve in the data dir); postgres://...: PostgreSQL
+	RetentionWeeks   int           `yaml:"retention_weeks"`            // weeks of hourly aggregates kept; default 26
+	FlushInterval    time.Duration `yaml:"flush_interval"`             // how often in-memory aggregates are written; default 10s; a kill -9 loses at most this much
+	MaxExamples      int           `yaml:"max_examples_per_key"`       // violation examples kept per (rule, service, topic), the most recent; default 5
+	ExampleRetention time.Duration `yaml:"example_retention"`          // how long violation examples are kept; default 336h (two weeks), at most the retention
+	BufferLimit      int           `yaml:"buffer_limit"`               // aggregate rows held in memory while the store is unavailable; default 50000
+	LegacyMaxPerHour int           `yaml:"max_examples_per_rule_hour"` // deprecated spelling of max_examples_per_key (still accepted)
 }
 
 // SetDefaults fills every unset field with its default.
@@ -39,6 +41,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxExamples == 0 {
 		c.MaxExamples = 5
+	}
+	if c.ExampleRetention == 0 {
+		c.ExampleRetention = 14 * 24 * time.Hour
 	}
 	if c.BufferLimit == 0 {
 		c.BufferLimit = 50000
@@ -61,8 +66,14 @@ func (c *Config) Validate() error {
 	if c.FlushInterval < 50*time.Millisecond {
 		bad("flush_interval", "must be >= 50ms, got %s", c.FlushInterval)
 	}
+	if c.LegacyMaxPerHour != 0 { // the deprecated spelling wins over the default
+		c.MaxExamples, c.LegacyMaxPerHour = c.LegacyMaxPerHour, 0
+	}
 	if c.MaxExamples < 1 || c.MaxExamples > 100 {
-		bad("max_examples_per_rule_hour", "must be between 1 and 100, got %d", c.MaxExamples)
+		bad("max_examples_per_key", "must be between 1 and 100, got %d", c.MaxExamples)
+	}
+	if c.ExampleRetention < time.Hour || c.ExampleRetention > c.Retention() {
+		bad("example_retention", "must be between 1h and the retention (%d weeks), got %s", c.RetentionWeeks, c.ExampleRetention)
 	}
 	if c.BufferLimit < 1 {
 		bad("buffer_limit", "must be >= 1, got %d", c.BufferLimit)

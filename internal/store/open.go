@@ -28,10 +28,8 @@ func Open(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (St
 	if err != nil {
 		return nil, err
 	}
-	s := &sqlStore{db: db, driver: driver, maxExamples: cfg.MaxExamples}
-	if s.maxExamples <= 0 {
-		s.maxExamples = 5
-	}
+	cfg.SetDefaults()
+	s := &sqlStore{db: db, driver: driver, maxExamples: cfg.MaxExamples, exampleRetention: cfg.ExampleRetention}
 	if err := s.ensureSchema(ctx); err != nil {
 		if driver == DriverSQLite {
 			_ = db.Close()
@@ -108,6 +106,29 @@ var migrations = [][]string{{
 		PRIMARY KEY (hour, kind, name))`,
 	`CREATE INDEX violation_hours_service ON violation_hours (service, hour)`,
 	`CREATE INDEX record_hours_service ON record_hours (service, hour)`,
+}, {
+	// 2: violations by profile (a rule broken under two profiles is two
+	// rows), and violation examples with their reason, the most recent per
+	// (rule, service, topic) instead of the first per hour.
+	`CREATE TABLE violation_hours_p (
+		hour BIGINT NOT NULL, service TEXT NOT NULL, topic TEXT NOT NULL, event_type TEXT NOT NULL,
+		rule TEXT NOT NULL, severity TEXT NOT NULL, profile TEXT NOT NULL, violations BIGINT NOT NULL,
+		PRIMARY KEY (hour, service, topic, event_type, rule, severity, profile))`,
+	`INSERT INTO violation_hours_p (hour, service, topic, event_type, rule, severity, profile, violations)
+		SELECT hour, service, topic, event_type, rule, severity, '', violations FROM violation_hours`,
+	`DROP TABLE violation_hours`,
+	`ALTER TABLE violation_hours_p RENAME TO violation_hours`,
+	`CREATE INDEX violation_hours_service ON violation_hours (service, hour)`,
+	`CREATE TABLE violation_examples (
+		rule TEXT NOT NULL, service TEXT NOT NULL, topic TEXT NOT NULL,
+		record_partition INTEGER NOT NULL, record_offset BIGINT NOT NULL,
+		hour BIGINT NOT NULL, observed_ms BIGINT NOT NULL, event_time_ms BIGINT NOT NULL,
+		event_type TEXT NOT NULL, event_id TEXT NOT NULL, severity TEXT NOT NULL, profile TEXT NOT NULL,
+		message TEXT NOT NULL, field_path TEXT NOT NULL,
+		PRIMARY KEY (rule, service, topic, record_partition, record_offset))`,
+	`CREATE INDEX violation_examples_observed ON violation_examples (observed_ms)`,
+	`CREATE INDEX violation_examples_hour ON violation_examples (hour, service)`,
+	`DROP TABLE examples`,
 }}
 
 // migrationLock is the PostgreSQL advisory lock key that serialises replicas

@@ -14,9 +14,10 @@ import (
 // sqlStore implements Store on database/sql for both drivers; queries are
 // written with ? placeholders and rebound to $n for PostgreSQL.
 type sqlStore struct {
-	db          *sql.DB
-	driver      string
-	maxExamples int
+	db               *sql.DB
+	driver           string
+	maxExamples      int           // examples kept per (rule, service, topic)
+	exampleRetention time.Duration // examples older than this are pruned
 
 	migrateMu sync.Mutex  // serialises ensureSchema
 	migrated  atomic.Bool // schema is current
@@ -50,15 +51,10 @@ const (
 		ON CONFLICT (hour, service, topic, event_type) DO UPDATE SET
 		checked = record_hours.checked + excluded.checked,
 		compliant = record_hours.compliant + excluded.compliant`
-	upsertViolation = `INSERT INTO violation_hours (hour, service, topic, event_type, rule, severity, violations)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (hour, service, topic, event_type, rule, severity) DO UPDATE SET
+	upsertViolation = `INSERT INTO violation_hours (hour, service, topic, event_type, rule, severity, profile, violations)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hour, service, topic, event_type, rule, severity, profile) DO UPDATE SET
 		violations = violation_hours.violations + excluded.violations`
-	insertExample = `INSERT INTO examples (hour, service, topic, event_type, rule, record_partition, record_offset, event_id, event_time_ms)
-		SELECT CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
-			CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT)
-		WHERE (SELECT COUNT(*) FROM examples WHERE hour = ? AND service = ? AND topic = ? AND event_type = ? AND rule = ?) < ?
-		ON CONFLICT DO NOTHING`
 	upsertCluster = `INSERT INTO cluster_hours (hour, kind, name, value, total)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (hour, kind, name) DO UPDATE SET
@@ -116,16 +112,7 @@ func (s *sqlStore) writeRecords(ctx context.Context, tx *sql.Tx, b *Batch) error
 func (s *sqlStore) writeViolations(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	return s.execEach(ctx, tx, "violation aggregates", upsertViolation, len(b.Violations), func(i int) []any {
 		v := b.Violations[i]
-		return []any{hourKey(v.Hour), v.Service, v.Topic, v.EventType, v.Rule, v.Severity, v.Violations}
-	})
-}
-
-func (s *sqlStore) writeExamples(ctx context.Context, tx *sql.Tx, b *Batch) error {
-	return s.execEach(ctx, tx, "examples", insertExample, len(b.Examples), func(i int) []any {
-		e := b.Examples[i]
-		h := hourKey(e.Hour)
-		return []any{h, e.Service, e.Topic, e.EventType, e.Rule, e.Partition, e.Offset, e.EventID, e.Time.UnixMilli(),
-			h, e.Service, e.Topic, e.EventType, e.Rule, s.maxExamples}
+		return []any{hourKey(v.Hour), v.Service, v.Topic, v.EventType, v.Rule, v.Severity, v.Profile, v.Violations}
 	})
 }
 
@@ -192,29 +179,13 @@ func (s *sqlStore) Records(ctx context.Context, w Window) ([]RecordAgg, error) {
 func (s *sqlStore) Violations(ctx context.Context, w Window) ([]ViolationAgg, error) {
 	cond, args := where(w, true)
 	var out []ViolationAgg
-	err := s.query(ctx, "violation aggregates", `SELECT hour, service, topic, event_type, rule, severity, violations FROM violation_hours`+cond+
-		` ORDER BY hour, service, topic, event_type, rule`, args, func(r *sql.Rows) error {
+	err := s.query(ctx, "violation aggregates", `SELECT hour, service, topic, event_type, rule, severity, profile, violations FROM violation_hours`+cond+
+		` ORDER BY hour, service, topic, event_type, rule, profile`, args, func(r *sql.Rows) error {
 		var a ViolationAgg
 		var h int64
-		err := r.Scan(&h, &a.Service, &a.Topic, &a.EventType, &a.Rule, &a.Severity, &a.Violations)
+		err := r.Scan(&h, &a.Service, &a.Topic, &a.EventType, &a.Rule, &a.Severity, &a.Profile, &a.Violations)
 		a.Hour = fromHour(h)
 		out = append(out, a)
-		return err
-	})
-	return out, err
-}
-
-// Examples returns offender references in w.
-func (s *sqlStore) Examples(ctx context.Context, w Window) ([]Example, error) {
-	cond, args := where(w, true)
-	var out []Example
-	err := s.query(ctx, "examples", `SELECT hour, service, topic, event_type, rule, record_partition, record_offset, event_id, event_time_ms FROM examples`+cond+
-		` ORDER BY hour, service, topic, event_type, rule, record_partition, record_offset`, args, func(r *sql.Rows) error {
-		var e Example
-		var h, ms int64
-		err := r.Scan(&h, &e.Service, &e.Topic, &e.EventType, &e.Rule, &e.Partition, &e.Offset, &e.EventID, &ms)
-		e.Hour, e.Time = fromHour(h), time.UnixMilli(ms).UTC()
-		out = append(out, e)
 		return err
 	})
 	return out, err
@@ -256,7 +227,7 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	for _, table := range []string{"record_hours", "violation_hours", "examples", "cluster_hours"} {
+	for _, table := range []string{"record_hours", "violation_hours", "cluster_hours"} {
 		res, err := s.db.ExecContext(ctx, rebind(s.driver, `DELETE FROM `+table+` WHERE hour < ?`), before.Unix())
 		if err != nil {
 			return n, fmt.Errorf("prune %s: %w", table, err)
@@ -264,5 +235,14 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 		k, _ := res.RowsAffected()
 		n += k
 	}
-	return n, nil
+	cut := time.Now().Add(-s.exampleRetention)
+	if before.After(cut) {
+		cut = before
+	}
+	res, err := s.db.ExecContext(ctx, rebind(s.driver, `DELETE FROM violation_examples WHERE observed_ms < ?`), cut.UnixMilli())
+	if err != nil {
+		return n, fmt.Errorf("prune violation_examples: %w", err)
+	}
+	k, _ := res.RowsAffected()
+	return n + k, nil
 }

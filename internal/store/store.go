@@ -10,10 +10,11 @@
 // dimensions, and Write merges a Batch into existing rows with upserts
 // (checked = checked + excluded.checked, ...). Several replicas, or one
 // replica before and after a restart, therefore add to the same hourly rows
-// instead of overwriting each other. Offender examples are references only
-// (topic, partition, offset, event id, event time), at most MaxExamples per
-// (hour, service, topic, event type, rule); payload bytes never reach the
-// store.
+// instead of overwriting each other. Violation examples (rule, message,
+// field path, topic/partition/offset, event id and type, profile, times;
+// never payload values) are kept apart from the hourly rows: the most recent
+// MaxExamples per (rule, service, topic), for ExampleRetention, paged with
+// FindExamples by an opaque cursor.
 //
 // Partial failure: Write runs in one transaction, so a batch is stored
 // entirely or not at all; the caller (report.Aggregator) keeps a failed batch
@@ -53,21 +54,48 @@ type ViolationAgg struct {
 	EventType  string    // event type
 	Rule       string    // rule id, e.g. envelope.missing_field
 	Severity   string    // error or warning
+	Profile    string    // profile (or policy) that judged it; "" in rows written before profiles were stored
 	Violations int64     // violations found
 }
 
-// Example is a reference to one offending record: where to find it, never
-// what it contained.
+// Example is one violation on one record with its reason: which rule, the
+// message and field path, where to find the record and when eventwatch saw
+// it. It never holds payload values (messages name fields and envelope
+// identifiers only). The store keeps the most recent MaxExamples per
+// (rule, service, topic) for ExampleRetention.
 type Example struct {
-	Hour      time.Time // UTC hour start of the aggregate it belongs to
-	Service   string    // source service
-	Topic     string    // topic
-	EventType string    // event type
-	Rule      string    // rule the record broke
-	Partition int32     // partition of the record
-	Offset    int64     // offset of the record
-	EventID   string    // envelope event id, when readable
-	Time      time.Time // record timestamp
+	Hour      time.Time `json:"-"`                  // UTC hour of Observed (report windows select on it)
+	Observed  time.Time `json:"observed"`           // when eventwatch audited the record
+	Service   string    `json:"service"`            // source service
+	Team      string    `json:"team,omitempty"`     // owning team of the service (filled by the API, not stored)
+	Topic     string    `json:"topic"`              // topic
+	Partition int32     `json:"partition"`          // partition of the record
+	Offset    int64     `json:"offset"`             // offset of the record
+	EventType string    `json:"event_type"`         // envelope event type
+	EventID   string    `json:"event_id,omitempty"` // envelope event id, when readable
+	Time      time.Time `json:"time"`               // record timestamp
+	Rule      string    `json:"rule"`               // rule the record broke
+	Severity  string    `json:"severity"`           // error or warning
+	Profile   string    `json:"profile"`            // profile (or policy) that judged it
+	Message   string    `json:"message"`            // why, naming the field; never a payload value
+	Field     string    `json:"field,omitempty"`    // JSON path of the offending field, when there is one
+}
+
+// ExampleQuery selects examples for GET /api/v1/violations, newest first.
+type ExampleQuery struct {
+	Rule     string    // rule id; empty means every rule
+	Services []string  // source services (a team's, or one); nil means all
+	Topic    string    // topic; empty means all
+	Since    time.Time // observed at or after; zero means no bound
+	Limit    int       // page size, 1..1000
+	Cursor   string    // opaque position from the previous page's Next; empty starts at the newest
+}
+
+// ExamplePage is one page of examples and the cursor of the next ("" at
+// the end).
+type ExamplePage struct {
+	Examples []Example `json:"examples"`    // newest first
+	Next     string    `json:"next_cursor"` // pass as cursor for the next page; "" when there is none
 }
 
 // Cluster sample kinds stored in ClusterAgg.Kind.
@@ -115,8 +143,10 @@ type Store interface {
 	Records(ctx context.Context, w Window) ([]RecordAgg, error)
 	// Violations returns violation counts in w.
 	Violations(ctx context.Context, w Window) ([]ViolationAgg, error)
-	// Examples returns offender references in w.
+	// Examples returns the stored examples observed in w.
 	Examples(ctx context.Context, w Window) ([]Example, error)
+	// FindExamples returns one page of examples matching q, newest first.
+	FindExamples(ctx context.Context, q ExampleQuery) (ExamplePage, error)
 	// Cluster returns cluster samples in w (w.Service is ignored).
 	Cluster(ctx context.Context, w Window) ([]ClusterAgg, error)
 	// Hours returns the records checked per stored hour, oldest first.

@@ -47,8 +47,10 @@ func batch(checked, compliant, viol int64, offsets ...int64) *store.Batch {
 		Cluster:    []store.ClusterAgg{{Hour: h0, Kind: store.KindPropagation, Name: "orders", Value: float64(compliant), Total: float64(checked)}},
 	}
 	for _, o := range offsets {
-		b.Examples = append(b.Examples, store.Example{Hour: h0, Service: "orders", Topic: "orders.events", EventType: "order.created.v1",
-			Rule: "envelope.missing_field", Partition: 1, Offset: o, EventID: "e-" + string(rune('a'+o)), Time: h0.Add(time.Duration(o) * time.Second)})
+		b.Examples = append(b.Examples, store.Example{Observed: h0.Add(time.Duration(o) * time.Second), Service: "orders", Topic: "orders.events",
+			EventType: "order.created.v1", Rule: "envelope.missing_field", Severity: "error", Profile: "huleedu",
+			Message: "required field event_id is missing", Field: "event_id",
+			Partition: 1, Offset: o, EventID: "e-" + string(rune('a'+o)), Time: h0.Add(time.Duration(o) * time.Second)})
 	}
 	return b
 }
@@ -79,8 +81,9 @@ func TestStoreMergesHourlyRows(t *testing.T) {
 				t.Fatalf("violations = %+v, %v; want 4", viols, err)
 			}
 			ex, err := s.Examples(ctx, w)
-			if err != nil || len(ex) != 2 || ex[0].Offset != 1 || ex[1].Offset != 2 || ex[0].EventID != "e-b" {
-				t.Fatalf("examples = %+v, %v; want offsets 1 and 2 (bounded at 2)", ex, err)
+			if err != nil || len(ex) != 2 || ex[0].Offset != 4 || ex[1].Offset != 3 || ex[0].EventID != "e-e" ||
+				ex[0].Message != "required field event_id is missing" || ex[0].Field != "event_id" || ex[0].Profile != "huleedu" {
+				t.Fatalf("examples = %+v, %v; want the newest two, offsets 4 and 3, with their reason", ex, err)
 			}
 			cl, err := s.Cluster(ctx, w)
 			if err != nil || len(cl) != 1 || cl[0].Value != 12 || cl[0].Total != 15 {
@@ -137,7 +140,7 @@ func TestConfigValidate(t *testing.T) {
 		{store.Config{DSN: "mysql://x"}, `store.dsn: unsupported scheme in "mysql://x"`},
 		{store.Config{RetentionWeeks: -1}, "store.retention_weeks: must be between 1 and 520, got -1"},
 		{store.Config{FlushInterval: time.Millisecond}, "store.flush_interval: must be >= 50ms, got 1ms"},
-		{store.Config{MaxExamples: 500}, "store.max_examples_per_rule_hour: must be between 1 and 100, got 500"},
+		{store.Config{MaxExamples: 500}, "store.max_examples_per_key: must be between 1 and 100, got 500"},
 		{store.Config{BufferLimit: -3}, "store.buffer_limit: must be >= 1, got -3"},
 	}
 	for _, tt := range tests {
