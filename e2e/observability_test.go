@@ -213,7 +213,7 @@ func obsStartAlertmanager(ctx context.Context, t *testing.T, bin, dir, hookURL s
 	for i := range r.Teams {
 		r.Teams[i].URL = hookURL
 	}
-	cfg, err := alerts.RenderAlertmanager(r)
+	cfg, err := alerts.RenderAlertmanager(r, alerts.DefaultOptions().DeploymentLabels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,6 @@ func obsStartPrometheus(ctx context.Context, t *testing.T, bin, dir, target, am 
 	o.ForOverride = &zero
 	o.EvaluationInterval = time.Second
 	o.DLQGrowthWindow = 30 * time.Second
-	o.LagObjective = time.Second // the demo's slow consumer is seconds behind
 	rules, err := alerts.Render(o)
 	if err != nil {
 		t.Fatal(err)

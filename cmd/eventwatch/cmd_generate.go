@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/alerts"
@@ -60,7 +61,7 @@ func cmdGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "eventwatch generate: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	g.dashboards.Job = g.alerts.Job
+	g.dashboards.Params = g.alerts.Params
 	g.dashboards.ComplianceObjective = g.alerts.ComplianceObjective
 	if err := g.alerts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "eventwatch generate: %v\n", err)
@@ -84,14 +85,23 @@ func newGenerateFlags(stderr io.Writer) (*flag.FlagSet, *generateFlags) {
 	fs.Usage = func() { fmt.Fprint(stderr, generateUsage); fs.PrintDefaults() }
 	a := &g.alerts
 	fs.StringVar(&g.out, "out", ".", "directory to write dashboards/, alerts/ and docs/ under")
-	fs.StringVar(&a.Job, "job", a.Job, "Prometheus job label of the eventwatch scrape")
+	fs.StringVar(&a.Selector, "selector", a.Selector, "PromQL label matchers (no braces) selecting eventwatch's series and scrape targets, e.g. 'job=\"eventwatch\",namespace=\"monitoring\"'")
+	fs.Func("job", "shorthand for --selector 'job=\"JOB\"'", func(s string) error {
+		a.Selector = fmt.Sprintf("job=%q", s)
+		return nil
+	})
+	fs.Func("deployment-labels", "comma-separated labels that tell eventwatch deployments apart; every aggregation keeps them, inhibitions require them equal (default \""+
+		strings.Join(a.DeploymentLabels, ",")+"\")", func(s string) error {
+		a.DeploymentLabels = splitLabels(s)
+		return nil
+	})
+	fs.StringVar(&a.ClusterLabel, "cluster-label", a.ClusterLabel, "label the dashboards' cluster variable offers")
 	fs.StringVar(&a.RunbookBase, "runbook-base", a.RunbookBase, "URL of docs/runbooks.md that runbook_url annotations point into")
 	fs.Float64Var(&a.ComplianceObjective, "compliance-objective", a.ComplianceObjective, "minimum share of compliant records per topic (0..1)")
 	fs.DurationVar(&a.ComplianceWindow, "compliance-window", a.ComplianceWindow, "window of the compliance ratio")
 	fs.Float64Var(&a.ComplianceDrop, "compliance-drop", a.ComplianceDrop, "fall of the compliance ratio (0..1) versus --compliance-drop-lookback ago that alerts")
 	fs.DurationVar(&a.ComplianceDropLookback, "compliance-drop-lookback", a.ComplianceDropLookback, "how far back compliance is compared")
 	fs.DurationVar(&a.NewViolationLookback, "new-violation-lookback", a.NewViolationLookback, "a (service, rule) pair unseen this long is new")
-	fs.DurationVar(&a.LagObjective, "lag-objective", a.LagObjective, "maximum consumer-group time lag")
 	fs.DurationVar(&a.DLQGrowthWindow, "dlq-growth-window", a.DLQGrowthWindow, "window in which new dead letters are counted")
 	fs.Float64Var(&a.DLQGrowthThreshold, "dlq-growth-threshold", a.DLQGrowthThreshold, "dead letters per window above which a DLQ is growing")
 	fs.DurationVar(&a.DLQDrainWindow, "dlq-drain-window", a.DLQDrainWindow, "a DLQ holding records this long without shrinking is not drained")
@@ -169,6 +179,17 @@ func knownGenerateStep(name string) bool {
 		}
 	}
 	return false
+}
+
+// splitLabels splits a comma-separated label list, dropping blanks.
+func splitLabels(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // generate writes the artefacts of what under g.out and returns the paths

@@ -44,7 +44,7 @@ func TestGenerateAllMatchesCommittedFiles(t *testing.T) {
 func TestGenerateAlertsFlagsChangeThresholds(t *testing.T) {
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	args := []string{"generate", "alerts", "--out", out, "--lag-objective", "90s", "--compliance-objective", "0.8",
+	args := []string{"generate", "alerts", "--out", out, "--compliance-objective", "0.8",
 		"--job", "ew-prod", "--for", "0s", "--evaluation-interval", "5s"}
 	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("generate alerts = %d: %s", code, stderr.String())
@@ -53,7 +53,7 @@ func TestGenerateAlertsFlagsChangeThresholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"> 90\n", "< 0.8\n", `up{job="ew-prod"}`, "for: 0s", "interval: 5s", "the objective is 1m30s."} {
+	for _, want := range []string{"< 0.8)\n", `up{job="ew-prod"}`, "for: 0s", "interval: 5s", "the objective is 80%."} {
 		if !bytes.Contains(rules, []byte(want)) {
 			t.Errorf("rules lack %q", want)
 		}
@@ -72,7 +72,7 @@ func TestGenerateUsageErrors(t *testing.T) {
 		{[]string{"generate"}, 2, "usage: eventwatch generate"},
 		{[]string{"generate", "grafana"}, 2, "usage: eventwatch generate"},
 		{[]string{"generate", "alerts", "--compliance-objective", "2", "--out", "x"}, 2, "compliance objective must be in (0, 1]"},
-		{[]string{"generate", "alerts", "--lag-objective", "soon"}, 2, "invalid value"},
+		{[]string{"generate", "alerts", "--compliance-window", "soon"}, 2, "invalid value"},
 		{[]string{"generate", "all", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"generate", "-h"}, 0, "usage: eventwatch generate"},
 	}

@@ -3,6 +3,7 @@ package alerts
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -17,13 +18,16 @@ type Receivers struct {
 	Platform   string // default receiver: the platform team
 	Pager      string // every critical alert, in addition to its owner
 	Eventwatch string // whoever runs eventwatch itself (category eventwatch)
-	Teams      []Team // service teams, matched on source_service / service
+	Teams      []Team // service teams, matched on the team label, else on source_service / service
 }
 
-// Team owns the alerts of the services whose name matches Services.
+// Team owns the alerts that carry its team label (joined from
+// eventwatch_service_team_info by the rules), and those of the services
+// whose name matches Services.
 type Team struct {
 	Name     string // receiver name, e.g. team-orders
-	Services string // RE2 regex over the source_service and service labels
+	Label    string // value of the alerts' team label (the ownership map's team name)
+	Services string // RE2 regex over the source_service and service labels of alerts without a team
 	URL      string // webhook URL
 }
 
@@ -35,8 +39,8 @@ func ExampleReceivers() Receivers {
 		Pager:      "https://hooks.example.com/pager",
 		Eventwatch: "https://hooks.example.com/eventwatch-oncall",
 		Teams: []Team{
-			{Name: "team-orders", Services: "orders|order-.*", URL: "https://hooks.example.com/orders"},
-			{Name: "team-payments", Services: "payments|billing", URL: "https://hooks.example.com/payments"},
+			{Name: "team-orders", Label: "orders", Services: "orders|order-.*", URL: "https://hooks.example.com/orders"},
+			{Name: "team-payments", Label: "payments", Services: "payments|billing", URL: "https://hooks.example.com/payments"},
 		},
 	}
 }
@@ -81,15 +85,17 @@ var blindingAlerts = []string{"EventwatchDown", "EventwatchTargetMissing", "Even
 
 // RenderAlertmanager returns an Alertmanager configuration that routes
 // eventwatch's alerts: critical ones to the pager (and on), eventwatch's own
-// alerts to its operators, symptoms to the team owning the service, the rest
-// to the platform team. Symptom alerts are inhibited while eventwatch is
-// down or cannot reach Kafka, and a stopped group's lag alert is inhibited
-// by its stop alert.
-func RenderAlertmanager(r Receivers) ([]byte, error) {
+// alerts to its operators, symptoms to the owning team (by their team
+// label, else by service name), the rest to the platform team. Symptom
+// alerts are inhibited while eventwatch is down or cannot reach Kafka, and
+// a stopped group's lag alert is inhibited by its stop alert — only within
+// one deployment: every inhibition requires the deployment labels equal,
+// so an outage in one cluster never silences another.
+func RenderAlertmanager(r Receivers, deploymentLabels []string) ([]byte, error) {
 	cfg := amConfig{
 		Global:       map[string]string{"resolve_timeout": "5m"},
-		Route:        rootRoute(r),
-		InhibitRules: inhibitRules(),
+		Route:        rootRoute(r, deploymentLabels),
+		InhibitRules: inhibitRules(deploymentLabels),
 		Receivers:    receivers(r),
 	}
 	var buf bytes.Buffer
@@ -107,20 +113,24 @@ func RenderAlertmanager(r Receivers) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func rootRoute(r Receivers) amRoute {
+func rootRoute(r Receivers, deploymentLabels []string) amRoute {
 	routes := []amRoute{
 		{Receiver: "pager", Matchers: []string{`severity="critical"`}, Continue: true},
 		{Receiver: "eventwatch-oncall", Matchers: []string{`category="` + CategorySelf + `"`}},
 	}
 	for _, t := range r.Teams {
+		routes = append(routes, amRoute{Receiver: t.Name, Matchers: []string{
+			`category="` + CategorySymptom + `"`, `team="` + t.Label + `"`}})
+	}
+	for _, t := range r.Teams {
 		for _, label := range []string{"source_service", "service"} {
 			routes = append(routes, amRoute{Receiver: t.Name, Matchers: []string{
-				`category="` + CategorySymptom + `"`, label + `=~"` + t.Services + `"`}})
+				`category="` + CategorySymptom + `"`, `team=""`, label + `=~"` + t.Services + `"`}})
 		}
 	}
 	return amRoute{
 		Receiver:       "platform",
-		GroupBy:        []string{"alertname", "category", "group", "topic", "source_service", "service"},
+		GroupBy:        append(append([]string{"alertname", "category"}, deploymentLabels...), "group", "topic", "source_service", "service"),
 		GroupWait:      "30s",
 		GroupInterval:  "5m",
 		RepeatInterval: "4h",
@@ -128,13 +138,14 @@ func rootRoute(r Receivers) amRoute {
 	}
 }
 
-func inhibitRules() []amInhibit {
+func inhibitRules(deploymentLabels []string) []amInhibit {
 	return []amInhibit{
 		{SourceMatchers: []string{`alertname=~"` + strings.Join(blindingAlerts, "|") + `"`},
-			TargetMatchers: []string{`category="` + CategorySymptom + `"`}},
+			TargetMatchers: []string{`category="` + CategorySymptom + `"`},
+			Equal:          slices.Clone(deploymentLabels)},
 		{SourceMatchers: []string{`alertname="EventwatchConsumerGroupStopped"`},
 			TargetMatchers: []string{`alertname="EventwatchConsumerLagAboveObjective"`},
-			Equal:          []string{"group"}},
+			Equal:          append(slices.Clone(deploymentLabels), "group")},
 	}
 }
 

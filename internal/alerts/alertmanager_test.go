@@ -20,7 +20,7 @@ const amtoolHint = "apt-get install prometheus-alertmanager"
 
 func writeAlertmanager(t *testing.T) string {
 	t.Helper()
-	data, err := RenderAlertmanager(ExampleReceivers())
+	data, err := RenderAlertmanager(ExampleReceivers(), DefaultOptions().DeploymentLabels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +66,15 @@ func TestAlertmanagerRouting(t *testing.T) {
 		{"collector warning goes to eventwatch's operators only",
 			[]string{"alertname=EventwatchCollectorFailing", "category=eventwatch", "severity=warning", "collector=lag"},
 			"eventwatch-oncall"},
+		{"compliance alert with its owning team goes to the team's receiver",
+			[]string{"alertname=EventwatchComplianceBelowObjective", "category=symptom", "severity=warning", "cluster=b", "namespace=observability", "job=eventwatch", "topic=orders", "team=payments"},
+			"team-payments"},
+		{"the team label wins over the service name",
+			[]string{"alertname=EventwatchDLQGrowing", "category=symptom", "severity=warning", "topic=orders.dlq", "source_service=orders", "team=payments"},
+			"team-payments"},
+		{"lag of a group owned by a team goes to the team",
+			[]string{"alertname=EventwatchConsumerLagAboveObjective", "category=symptom", "severity=warning", "group=billing", "topic=orders", "team=orders"},
+			"team-orders"},
 		{"unowned symptom goes to the platform team",
 			[]string{"alertname=EventwatchConsumerLagAboveObjective", "category=symptom", "severity=warning", "group=reporting", "topic=orders"},
 			"platform"},
@@ -88,32 +97,46 @@ func TestAlertmanagerRouting(t *testing.T) {
 }
 
 // TestAlertmanagerInhibitsSymptomsWhileEventwatchIsDown loads the example
-// configuration into a real Alertmanager, posts a symptom alert and
-// EventwatchDown, and expects the symptom to be inhibited while a
-// self-monitoring warning is not.
+// configuration into a real Alertmanager, posts symptom alerts of two
+// deployments (clusters a and b) and then EventwatchDown of cluster a: a's
+// symptoms are inhibited, b's stay active, and a self-monitoring warning is
+// never inhibited.
 func TestAlertmanagerInhibitsSymptomsWhileEventwatchIsDown(t *testing.T) {
 	bin := bins.Require(t, amtoolHint, "prometheus-alertmanager", "alertmanager")
 	base := startAlertmanager(t, bin, writeAlertmanager(t))
+	in := func(cluster string, l map[string]string) map[string]string {
+		l["cluster"], l["namespace"], l["job"] = cluster, "observability", "eventwatch"
+		return l
+	}
 	postAlerts(t, base, []map[string]string{
-		{"alertname": "EventwatchDLQGrowing", "category": CategorySymptom, "severity": "warning", "topic": "orders.dlq", "source_service": "orders"},
-		{"alertname": "EventwatchConsumerLagAboveObjective", "category": CategorySymptom, "severity": "warning", "group": "billing", "topic": "orders"},
-		{"alertname": "EventwatchConsumerGroupStopped", "category": CategorySymptom, "severity": "critical", "group": "billing", "status": "STOP"},
-		{"alertname": "EventwatchConsumerLagAboveObjective", "category": CategorySymptom, "severity": "warning", "group": "reporting", "topic": "orders"},
+		in("a", map[string]string{"alertname": "EventwatchDLQGrowing", "category": CategorySymptom, "severity": "warning", "topic": "orders.dlq", "source_service": "orders"}),
+		in("a", map[string]string{"alertname": "EventwatchConsumerLagAboveObjective", "category": CategorySymptom, "severity": "warning", "group": "billing", "topic": "orders"}),
+		in("a", map[string]string{"alertname": "EventwatchConsumerGroupStopped", "category": CategorySymptom, "severity": "critical", "group": "billing", "status": "STOP"}),
+		in("a", map[string]string{"alertname": "EventwatchConsumerLagAboveObjective", "category": CategorySymptom, "severity": "warning", "group": "reporting", "topic": "orders"}),
+		in("b", map[string]string{"alertname": "EventwatchConsumerLagAboveObjective", "category": CategorySymptom, "severity": "warning", "group": "billing", "topic": "orders"}),
+		in("b", map[string]string{"alertname": "EventwatchConsumerGroupStopped", "category": CategorySymptom, "severity": "critical", "group": "reporting", "status": "STOP"}),
+		in("b", map[string]string{"alertname": "EventwatchComplianceBelowObjective", "category": CategorySymptom, "severity": "warning", "topic": "orders", "team": "orders"}),
 	})
 	waitStates(t, base, map[string]string{
-		"EventwatchDLQGrowing/":                         "active",
-		"EventwatchConsumerLagAboveObjective/billing":   "suppressed",
-		"EventwatchConsumerLagAboveObjective/reporting": "active",
+		"a/EventwatchDLQGrowing/":                         "active",
+		"a/EventwatchConsumerLagAboveObjective/billing":   "suppressed", // by a's stop alert of the same group
+		"a/EventwatchConsumerLagAboveObjective/reporting": "active",
+		"b/EventwatchConsumerLagAboveObjective/billing":   "active", // a's billing stop is another deployment's
+		"b/EventwatchComplianceBelowObjective/":           "active",
 	})
 	postAlerts(t, base, []map[string]string{
-		{"alertname": "EventwatchDown", "category": CategorySelf, "severity": "critical", "instance": "a:9779", "job": "eventwatch"},
-		{"alertname": "EventwatchCollectorFailing", "category": CategorySelf, "severity": "warning", "collector": "lag"},
+		in("a", map[string]string{"alertname": "EventwatchDown", "category": CategorySelf, "severity": "critical", "instance": "a-0:9779"}),
+		in("a", map[string]string{"alertname": "EventwatchCollectorFailing", "category": CategorySelf, "severity": "warning", "collector": "lag"}),
 	})
 	waitStates(t, base, map[string]string{
-		"EventwatchDLQGrowing/":                         "suppressed",
-		"EventwatchConsumerLagAboveObjective/reporting": "suppressed",
-		"EventwatchDown/":                               "active",
-		"EventwatchCollectorFailing/":                   "active",
+		"a/EventwatchDLQGrowing/":                         "suppressed",
+		"a/EventwatchConsumerLagAboveObjective/reporting": "suppressed",
+		"a/EventwatchConsumerGroupStopped/billing":        "suppressed",
+		"a/EventwatchDown/":                               "active",
+		"a/EventwatchCollectorFailing/":                   "active",
+		"b/EventwatchConsumerLagAboveObjective/billing":   "active",
+		"b/EventwatchConsumerGroupStopped/reporting":      "active",
+		"b/EventwatchComplianceBelowObjective/":           "active",
 	})
 }
 
@@ -170,8 +193,8 @@ func postAlerts(t *testing.T, base string, labelSets []map[string]string) {
 	}
 }
 
-// waitStates waits until every "alertname/group" key has the given state
-// (active or suppressed).
+// waitStates waits until every "cluster/alertname/group" key has the given
+// state (active or suppressed).
 func waitStates(t *testing.T, base string, want map[string]string) {
 	t.Helper()
 	poll(t, fmt.Sprintf("alert states %v", want), func() error {
@@ -191,7 +214,7 @@ func waitStates(t *testing.T, base string, want map[string]string) {
 		}
 		states := map[string]string{}
 		for _, a := range got {
-			states[a.Labels["alertname"]+"/"+a.Labels["group"]] = a.Status.State
+			states[a.Labels["cluster"]+"/"+a.Labels["alertname"]+"/"+a.Labels["group"]] = a.Status.State
 		}
 		for k, v := range want {
 			if states[k] != v {

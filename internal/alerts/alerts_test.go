@@ -167,22 +167,57 @@ func TestCommittedAlertsAreFresh(t *testing.T) {
 
 func TestOptionsChangeThresholds(t *testing.T) {
 	o := DefaultOptions()
-	o.LagObjective = 2 * time.Minute
 	o.ComplianceObjective = 0.9
 	o.DLQGrowthWindow = 30 * time.Second
-	o.Job = "ew"
+	o.Selector = `job="ew"`
 	out, err := Render(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"(eventwatch_consumergroup_lag_seconds) > 120", "the objective is 2m.",
-		"< 0.9\n", "the objective is 90%.",
-		"increase(eventwatch_dlq_records_total[30s])", `up{job="ew"} == 0`,
+		"< 0.9)\n", "the objective is 90%.",
+		`increase(eventwatch_dlq_records_total{job="ew"}[30s])`, `up{job="ew"} == 0`,
 	} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("rules rendered with custom options lack %q", want)
 		}
+	}
+}
+
+// TestMixinParametersReachEveryExpression renders with a chart-like
+// selector and other deployment labels: every selector carries the
+// matchers, every aggregation keeps the labels, nothing selects the
+// default job.
+func TestMixinParametersReachEveryExpression(t *testing.T) {
+	o := DefaultOptions()
+	o.Selector = `job="acme-prod-eventwatch",namespace="observability"`
+	o.DeploymentLabels = []string{"k8s_cluster", "namespace", "job"}
+	sel := regexp.MustCompile(`(eventwatch_[a-z0-9_]+|\bup)\{([^}]*)\}`)
+	agg := regexp.MustCompile(`\b(by|on) \(([^)]*)\)`)
+	for _, g := range Groups(o) {
+		for _, r := range g.Rules {
+			checkMixinExpr(t, r.Alert, r.Expr, sel, agg)
+		}
+	}
+	for _, r := range recordings(o) {
+		checkMixinExpr(t, r.Record, r.Expr, sel, agg)
+	}
+}
+
+func checkMixinExpr(t *testing.T, name, expr string, sel, agg *regexp.Regexp) {
+	t.Helper()
+	for _, m := range sel.FindAllStringSubmatch(expr, -1) {
+		if !strings.HasPrefix(m[2], `job="acme-prod-eventwatch",namespace="observability"`) {
+			t.Errorf("%s: selector %s lacks the mixin selector", name, m[0])
+		}
+	}
+	for _, m := range agg.FindAllStringSubmatch(expr, -1) {
+		if !strings.HasPrefix(m[2], "k8s_cluster, namespace, job") {
+			t.Errorf("%s: %s drops the deployment labels", name, m[0])
+		}
+	}
+	if strings.Contains(expr, `job="eventwatch"`) || strings.Contains(expr, "sum(") || strings.Contains(expr, "max(") {
+		t.Errorf("%s: aggregates across deployments or selects the default job: %s", name, expr)
 	}
 }
 
@@ -193,9 +228,11 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{func(o *Options) { o.ComplianceObjective = 1.5 }, "compliance objective"},
 		{func(o *Options) { o.CoverageObjective = 0 }, "coverage objective"},
-		{func(o *Options) { o.LagObjective = 0 }, "lag objective"},
 		{func(o *Options) { o.DLQGrowthThreshold = -1 }, "DLQ growth threshold"},
-		{func(o *Options) { o.Job = "" }, "job"},
+		{func(o *Options) { o.Selector = "" }, "selector"},
+		{func(o *Options) { o.Selector = "job=eventwatch" }, "selector"},
+		{func(o *Options) { o.DeploymentLabels = nil }, "deployment labels"},
+		{func(o *Options) { o.DeploymentLabels = []string{"clus-ter"} }, "not a Prometheus label name"},
 	}
 	for _, tt := range tests {
 		o := DefaultOptions()

@@ -10,44 +10,82 @@ import (
 // EventwatchNewRuleViolation firing before it counts as known.
 const newViolationHold = "15m"
 
-// ViolationPairs is the recorded series with one sample per (rule,
-// source_service) pair currently violated: EventwatchNewRuleViolation looks
-// a day back over these few series instead of every violation series.
-const ViolationPairs = "eventwatch:violations_rule_service:present"
+// Recorded series the alerts build on.
+const (
+	// ViolationPairs has one sample per (deployment, rule, source_service)
+	// currently violated: EventwatchNewRuleViolation looks a day back over
+	// these few series instead of every violation series.
+	ViolationPairs = "eventwatch:violations_rule_service:present"
+	// TeamByService is eventwatch_service_team_info per deployment: the
+	// owning team of each service.
+	TeamByService = "eventwatch:team_by_service:info"
+	// TeamBySourceService is TeamByService keyed by source_service.
+	TeamBySourceService = "eventwatch:team_by_source_service:info"
+	// TeamByGroup is TeamByService keyed by consumer group, for groups
+	// named after the service that consumes (group.id = service name).
+	TeamByGroup = "eventwatch:team_by_group:info"
+	// TeamByTopic has one series per (topic, team) whose services broke an
+	// error-severity rule on the topic within the compliance window: the
+	// teams that own a topic's compliance problem.
+	TeamByTopic = "eventwatch:team_by_topic:info"
+)
 
-// recordings are the recording rules the alerts build on.
-func recordings() []Recording {
-	return []Recording{{
-		Record: ViolationPairs,
-		Expr:   fmt.Sprintf("group by (rule, source_service) (%s)", metrics.Violations.Name),
-	}}
+// recordings are the recording rules the alerts build on, in evaluation
+// order (later rules read earlier ones of the same evaluation).
+func recordings(o Options) []Recording {
+	team := o.Sel(metrics.ServiceTeam.Name)
+	return []Recording{
+		{Record: ViolationPairs,
+			Expr: fmt.Sprintf("group by (%s) (%s)", o.By("rule", "source_service"), o.Sel(metrics.Violations.Name))},
+		{Record: TeamByService, Expr: fmt.Sprintf("max by (%s) (%s)", o.By("service", "team"), team)},
+		{Record: TeamBySourceService, Expr: fmt.Sprintf(`label_replace(%s, "source_service", "$1", "service", "(.*)")`, TeamByService)},
+		{Record: TeamByGroup, Expr: fmt.Sprintf(`label_replace(%s, "group", "$1", "service", "(.*)")`, TeamByService)},
+		{Record: TeamByTopic, Expr: fmt.Sprintf(
+			"group by (%s) (\n  (sum by (%s) (increase(%s[%s])) > 0)\n  * on (%s) group_left (team) %s\n)",
+			o.By("topic", "team"), o.By("topic", "source_service"),
+			o.Sel(metrics.Violations.Name, `severity="error"`), duration(o.ComplianceWindow),
+			o.By("source_service"), TeamBySourceService)},
+	}
+}
+
+// withTeam adds the owning team to the series of expr, joined on key
+// through the recorded table; series whose key has no owner pass through
+// without a team label.
+func withTeam(o Options, expr, key, table string) string {
+	on := o.By(key)
+	return fmt.Sprintf("(%[1]s)\n* on (%[2]s) group_left (team) %[3]s\nor\n(%[1]s)\nunless on (%[2]s) %[3]s", expr, on, table)
+}
+
+// withTopicTeams is withTeam for per-topic series: a topic owned by
+// several teams yields one series per team.
+func withTopicTeams(o Options, expr string) string {
+	on := o.By("topic")
+	return fmt.Sprintf("(%[1]s)\n* on (%[2]s) group_right () %[3]s\nor\n(%[1]s)\nunless on (%[2]s) %[3]s", expr, on, TeamByTopic)
 }
 
 func symptom(severity string) Labels { return Labels{Severity: severity, Category: CategorySymptom} }
 func self(severity string) Labels    { return Labels{Severity: severity, Category: CategorySelf} }
 
-// ratioOf is `(sum by (by) (rate(num[w])) or denominator*0) / denominator`:
-// a topic or service with no numerator series at all (0% compliant, no
-// correlation id ever) still yields 0 instead of nothing.
-func ratioOf(num, den metrics.Spec, by, window string) string {
-	n := fmt.Sprintf("sum by (%s) (rate(%s[%s]))", by, num.Name, window)
-	d := fmt.Sprintf("sum by (%s) (rate(%s[%s]))", by, den.Name, window)
-	return fmt.Sprintf("(%s or %s * 0) / %s", n, d, d)
-}
-
-// offsetRatio is ratioOf evaluated lookback ago.
-func offsetRatio(num, den metrics.Spec, by, window, lookback string) string {
-	n := fmt.Sprintf("sum by (%s) (rate(%s[%s] offset %s))", by, num.Name, window, lookback)
-	d := fmt.Sprintf("sum by (%s) (rate(%s[%s] offset %s))", by, den.Name, window, lookback)
+// ratioOf is `(sum by (by) (rate(num[w])) or denominator*0) / denominator`,
+// by the deployment labels plus by: a topic or service with no numerator
+// series at all (0% compliant, no correlation id ever) still yields 0
+// instead of nothing.
+func ratioOf(o Options, num, den metrics.Spec, by, window, offset string) string {
+	if offset != "" {
+		offset = " offset " + offset
+	}
+	n := fmt.Sprintf("sum by (%s) (rate(%s[%s]%s))", o.By(by), o.Sel(num.Name), window, offset)
+	d := fmt.Sprintf("sum by (%s) (rate(%s[%s]%s))", o.By(by), o.Sel(den.Name), window, offset)
 	return fmt.Sprintf("(%s or %s * 0) / %s", n, d, d)
 }
 
 func complianceRules(o Options) []Rule {
 	w := duration(o.ComplianceWindow)
+	ratio := ratioOf(o, metrics.RecordsCompliant, metrics.RecordsChecked, "topic", w, "")
 	return []Rule{
 		{
 			Alert:  "EventwatchComplianceBelowObjective",
-			Expr:   fmt.Sprintf("%s < %g", ratioOf(metrics.RecordsCompliant, metrics.RecordsChecked, "topic", w), o.ComplianceObjective),
+			Expr:   withTopicTeams(o, fmt.Sprintf("%s < %g", ratio, o.ComplianceObjective)),
 			For:    "15m",
 			Labels: symptom("warning"),
 			Annotations: Annotations{
@@ -58,10 +96,9 @@ func complianceRules(o Options) []Rule {
 		},
 		{
 			Alert: "EventwatchComplianceDropped",
-			Expr: fmt.Sprintf("%s\n< %s - %g",
-				ratioOf(metrics.RecordsCompliant, metrics.RecordsChecked, "topic", w),
-				offsetRatio(metrics.RecordsCompliant, metrics.RecordsChecked, "topic", w, duration(o.ComplianceDropLookback)),
-				o.ComplianceDrop),
+			Expr: withTopicTeams(o, fmt.Sprintf("%s\n< %s - %g", ratio,
+				ratioOf(o, metrics.RecordsCompliant, metrics.RecordsChecked, "topic", w, duration(o.ComplianceDropLookback)),
+				o.ComplianceDrop)),
 			For:    "15m",
 			Labels: symptom("warning"),
 			Annotations: Annotations{
@@ -72,10 +109,11 @@ func complianceRules(o Options) []Rule {
 		},
 		{
 			Alert: "EventwatchNewRuleViolation",
-			Expr: fmt.Sprintf("%[1]s\n"+
+			Expr: withTeam(o, fmt.Sprintf("%[1]s\n"+
 				"unless max_over_time(%[1]s[%[2]s] offset %[3]s)\n"+
-				"and on () count(%[4]s offset %[2]s) > 0",
-				ViolationPairs, duration(o.NewViolationLookback), newViolationHold, metrics.BuildInfo.Name),
+				"and on (%[5]s) count by (%[5]s) (%[4]s offset %[2]s) > 0",
+				ViolationPairs, duration(o.NewViolationLookback), newViolationHold, o.Sel(metrics.BuildInfo.Name), o.By()),
+				"source_service", TeamBySourceService),
 			Labels: symptom("warning"),
 			Annotations: Annotations{
 				Summary: "{{ $labels.source_service }} started breaking rule {{ $labels.rule }}",
@@ -89,19 +127,23 @@ func complianceRules(o Options) []Rule {
 func lagRules(o Options) []Rule {
 	return []Rule{
 		{
-			Alert:  "EventwatchConsumerLagAboveObjective",
-			Expr:   fmt.Sprintf("max by (group, topic) (%s) > %g", metrics.GroupLagSeconds.Name, o.LagObjective.Seconds()),
+			Alert: "EventwatchConsumerLagAboveObjective",
+			Expr: withTeam(o, fmt.Sprintf("max by (%s) (%s)\n> on (%s) group_left () max by (%[3]s) (%s)",
+				o.By("group", "topic"), o.Sel(metrics.GroupLagSeconds.Name), o.By(), o.Sel(metrics.LagObjective.Name)),
+				"group", TeamByGroup),
 			For:    "10m",
 			Labels: symptom("warning"),
 			Annotations: Annotations{
 				Summary: "Consumer group {{ $labels.group }} is behind on {{ $labels.topic }}",
 				Description: "Consumer group {{ $labels.group }} is {{ $value | humanizeDuration }} behind on topic " +
-					"{{ $labels.topic }}; the objective is " + duration(o.LagObjective) + ".",
+					"{{ $labels.topic }}, above the deployment's lag objective (lag.lag_objective_seconds, exported as " +
+					metrics.LagObjective.Name + ").",
 			},
 		},
 		{
-			Alert:  "EventwatchConsumerGroupStopped",
-			Expr:   fmt.Sprintf(`max by (group, status) (%s{status=~"STOP|STALL"}) == 1`, metrics.GroupStatus.Name),
+			Alert: "EventwatchConsumerGroupStopped",
+			Expr: withTeam(o, fmt.Sprintf(`max by (%s) (%s) == 1`,
+				o.By("group", "status"), o.Sel(metrics.GroupStatus.Name, `status=~"STOP|STALL"`)), "group", TeamByGroup),
 			For:    "5m",
 			Labels: symptom("critical"),
 			Annotations: Annotations{
@@ -115,12 +157,12 @@ func lagRules(o Options) []Rule {
 
 func dlqRules(o Options) []Rule {
 	gw, dw := duration(o.DLQGrowthWindow), duration(o.DLQDrainWindow)
-	depth := metrics.DLQDepth.Name
+	depth, by := o.Sel(metrics.DLQDepth.Name), o.By("topic", "source_service")
 	return []Rule{
 		{
 			Alert: "EventwatchDLQGrowing",
-			Expr: fmt.Sprintf("sum by (topic, source_service) (increase(%s[%s])) > %g",
-				metrics.DLQRecords.Name, gw, o.DLQGrowthThreshold),
+			Expr: withTeam(o, fmt.Sprintf("sum by (%s) (increase(%s[%s])) > %g",
+				by, o.Sel(metrics.DLQRecords.Name), gw, o.DLQGrowthThreshold), "source_service", TeamBySourceService),
 			For:    "5m",
 			Labels: symptom("warning"),
 			Annotations: Annotations{
@@ -131,9 +173,9 @@ func dlqRules(o Options) []Rule {
 		},
 		{
 			Alert: "EventwatchDLQNotDrained",
-			Expr: fmt.Sprintf("max by (topic, source_service) (%[1]s) >= max by (topic, source_service) (max_over_time(%[1]s[%[2]s]))\n"+
-				"and max by (topic, source_service) (min_over_time(%[1]s[%[2]s])) > 0\n"+
-				"and max by (topic, source_service) (%[1]s offset %[2]s) > 0", depth, dw),
+			Expr: withTeam(o, fmt.Sprintf("max by (%[3]s) (%[1]s) >= max by (%[3]s) (max_over_time(%[1]s[%[2]s]))\n"+
+				"and max by (%[3]s) (min_over_time(%[1]s[%[2]s])) > 0\n"+
+				"and max by (%[3]s) (%[1]s offset %[2]s) > 0", depth, dw, by), "source_service", TeamBySourceService),
 			Labels: symptom("warning"),
 			Annotations: Annotations{
 				Summary: "Dead-letter topic {{ $labels.topic }} is not being drained",
@@ -148,8 +190,9 @@ func flowRules(o Options) []Rule {
 	w := duration(o.CoverageWindow)
 	rule := func(num metrics.Spec, what, kind string) Rule {
 		return Rule{
-			Alert:  "EventwatchPropagationCoverageLow",
-			Expr:   fmt.Sprintf("%s < %g", ratioOf(num, metrics.PropagationEvents, "service", w), o.CoverageObjective),
+			Alert: "EventwatchPropagationCoverageLow",
+			Expr: withTeam(o, fmt.Sprintf("%s < %g", ratioOf(o, num, metrics.PropagationEvents, "service", w, ""), o.CoverageObjective),
+				"service", TeamByService),
 			For:    "15m",
 			Labels: Labels{Severity: "warning", Category: CategorySymptom, Propagation: kind},
 			Annotations: Annotations{
@@ -166,48 +209,48 @@ func flowRules(o Options) []Rule {
 }
 
 func selfRules(o Options) []Rule {
-	up := fmt.Sprintf(`up{job=%q}`, o.Job)
+	up := o.Sel("up")
 	stale := duration(o.CollectorStaleAfter)
 	return []Rule{
 		{Alert: "EventwatchDown", Expr: up + " == 0", For: "2m", Labels: self("critical"),
 			Annotations: Annotations{Summary: "eventwatch {{ $labels.instance }} is down",
-				Description: "Prometheus has failed to scrape eventwatch at {{ $labels.instance }} (job " + o.Job +
-					") for 2m; dashboards and symptom alerts from it are stale."}},
+				Description: "Prometheus has failed to scrape eventwatch at {{ $labels.instance }} (job {{ $labels.job }}) " +
+					"for 2m; dashboards and symptom alerts from it are stale."}},
 		{Alert: "EventwatchTargetMissing", Expr: "absent(" + up + ")", For: "5m", Labels: self("critical"),
 			Annotations: Annotations{Summary: "No eventwatch target is scraped",
-				Description: "Prometheus has had no target in job " + o.Job + " for 5m; nothing watches the Kafka estate."}},
-		{Alert: "EventwatchKafkaUnreachable", Expr: metrics.KafkaUp.Name + " == 0", For: "5m", Labels: self("critical"),
+				Description: "Prometheus has had no target matching " + o.Selector + " for 5m; nothing watches the Kafka estate."}},
+		{Alert: "EventwatchKafkaUnreachable", Expr: o.Sel(metrics.KafkaUp.Name) + " == 0", For: "5m", Labels: self("critical"),
 			Annotations: Annotations{Summary: "eventwatch {{ $labels.instance }} cannot reach Kafka",
 				Description: "eventwatch at {{ $labels.instance }} has failed its Kafka readiness probe for 5m; " +
 					"it samples nothing and its lag figures are frozen."}},
-		{Alert: "EventwatchCollectorFailing", Expr: metrics.CollectorSuccess.Name + " == 0", For: "10m", Labels: self("warning"),
+		{Alert: "EventwatchCollectorFailing", Expr: o.Sel(metrics.CollectorSuccess.Name) + " == 0", For: "10m", Labels: self("warning"),
 			Annotations: Annotations{Summary: "eventwatch collector {{ $labels.collector }} is failing",
 				Description: "The {{ $labels.collector }} collector on {{ $labels.instance }} has not completed a cycle " +
 					"without error for 10m; the metrics it feeds are partial or stale."}},
 		{Alert: "EventwatchCollectorStale",
-			Expr:   fmt.Sprintf("time() - %s > %g", metrics.CollectorLastSuccess.Name, o.CollectorStaleAfter.Seconds()),
+			Expr:   fmt.Sprintf("time() - %s > %g", o.Sel(metrics.CollectorLastSuccess.Name), o.CollectorStaleAfter.Seconds()),
 			Labels: self("warning"),
 			Annotations: Annotations{Summary: "eventwatch collector {{ $labels.collector }} has not succeeded recently",
 				Description: "The {{ $labels.collector }} collector on {{ $labels.instance }} last succeeded " +
 					"{{ $value | humanizeDuration }} ago (limit " + stale + ")."}},
-		{Alert: "EventwatchLeadershipBroken", Expr: fmt.Sprintf("sum(%s) != 1", metrics.Leader.Name), For: "5m",
+		{Alert: "EventwatchLeadershipBroken", Expr: fmt.Sprintf("sum by (%s) (%s) != 1", o.By(), o.Sel(metrics.Leader.Name)), For: "5m",
 			Labels: self("warning"),
-			Annotations: Annotations{Summary: "eventwatch has {{ $value }} leaders instead of one",
-				Description: "{{ $value }} eventwatch replicas lead the singleton work (lag, topic config and DLQ " +
-					"collection) for 5m; with none those metrics stop, with several they are collected twice."}},
+			Annotations: Annotations{Summary: "An eventwatch deployment has {{ $value }} leaders instead of one",
+				Description: "{{ $value }} replicas of one eventwatch deployment (the alert's labels name it) lead the singleton " +
+					"work (lag, topic config and DLQ collection) for 5m; with none those metrics stop, with several they are collected twice."}},
 	}
 }
 
 func storeRules(o Options) []Rule {
 	return []Rule{
 		{Alert: "EventwatchReportStoreStale",
-			Expr:   fmt.Sprintf("time() - max(%s) > %g", metrics.StoreLastFlushSuccess.Name, o.StoreStaleAfter.Seconds()),
+			Expr:   fmt.Sprintf("time() - max by (%s) (%s) > %g", o.By(), o.Sel(metrics.StoreLastFlushSuccess.Name), o.StoreStaleAfter.Seconds()),
 			Labels: self("warning"),
 			Annotations: Annotations{Summary: "eventwatch cannot write to its report store",
 				Description: "No aggregate has reached the report store for {{ $value | humanizeDuration }} (limit " +
 					duration(o.StoreStaleAfter) + "); reports miss the recent traffic and the in-memory buffer is filling."}},
 		{Alert: "EventwatchReportStoreDropping",
-			Expr:   fmt.Sprintf("sum(increase(%s[10m])) > 0", metrics.StoreDropped.Name),
+			Expr:   fmt.Sprintf("sum by (%s) (increase(%s[10m])) > 0", o.By(), o.Sel(metrics.StoreDropped.Name)),
 			Labels: self("warning"),
 			Annotations: Annotations{Summary: "eventwatch is dropping report data",
 				Description: "{{ $value | printf \"%.0f\" }} report aggregates were dropped in the last 10m because the " +

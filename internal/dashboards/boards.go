@@ -9,17 +9,18 @@ import (
 	"strings"
 
 	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/mixin"
 )
 
 // Options are the generation-time settings of the dashboards.
 type Options struct {
-	Job                 string  // Prometheus job label of the eventwatch scrape (default "eventwatch")
+	mixin.Params                // selector (variable queries) and cluster label of the variables
 	ComplianceObjective float64 // compliance ratio drawn as the green threshold (default 0.95)
 }
 
 // DefaultOptions returns the options `eventwatch generate` uses without flags.
 func DefaultOptions() Options {
-	return Options{Job: "eventwatch", ComplianceObjective: 0.95}
+	return Options{Params: mixin.Defaults(), ComplianceObjective: 0.95}
 }
 
 // Boards returns every dashboard definition, in file-name order.

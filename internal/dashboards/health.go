@@ -22,10 +22,10 @@ func health(o Options) Board {
 var upMappings = []Mapped{{Value: "0", Text: "DOWN", Color: "red"}, {Value: "1", Text: "UP", Color: "green"}}
 
 func statusPanels(o Options) []Panel {
-	up := `up{job="` + o.Job + `"}`
+	up := o.Sel("up")
 	return []Panel{
 		{ID: 2, Title: "Replicas up", Kind: Stat, Unit: "short", Width: 6, Height: 5,
-			Description: "eventwatch replicas Prometheus scraped successfully (job " + o.Job + ").",
+			Description: "eventwatch replicas Prometheus scraped successfully (" + o.Selector + ").",
 			Queries:     []Query{{Expr: "sum(" + up + ")", Instant: true}},
 			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
 		{ID: 3, Title: "Kafka reachable", Kind: Stat, Width: 6, Height: 5,

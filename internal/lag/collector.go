@@ -61,6 +61,11 @@ func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Register
 	return c, nil
 }
 
+// adminRequests are the request kinds of eventwatch_admin_errors_total the
+// collector can fail, in collection order.
+var adminRequests = []string{"metadata", "list_start_offsets", "list_end_offsets", "list_groups", "describe_configs",
+	"describe_groups", "describe_consumer_groups", "offset_fetch", "list_max_timestamp_offsets"}
+
 // register creates the collector's self metrics (shared with other
 // collectors through their collector and request labels) and registers the
 // snapshot collector.
@@ -68,6 +73,9 @@ func (c *Collector) register(reg prometheus.Registerer) error {
 	var err error
 	if c.adminErrors, err = sharedVec(reg, metrics.AdminErrors, newCounterVec); err != nil {
 		return err
+	}
+	for _, req := range adminRequests {
+		c.adminErrors.WithLabelValues(req) // exported at 0 from start, so rate() and its panel have data
 	}
 	for _, g := range []struct {
 		dst  **prometheus.GaugeVec

@@ -1,6 +1,8 @@
 package lag_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,11 +70,7 @@ func TestPartialFailureKeepsTheRest(t *testing.T) {
 	if snap.Success || len(snap.Errors) != 1 {
 		t.Errorf("snapshot success %v errors %v, want one error", snap.Success, snap.Errors)
 	}
-	want := `
-# HELP eventwatch_admin_errors_total Failed Kafka admin API requests, by request kind.
-# TYPE eventwatch_admin_errors_total counter
-eventwatch_admin_errors_total{request="offset_fetch"} 1
-# HELP eventwatch_collector_success 1 when the background collector's last cycle succeeded completely, else 0.
+	want := adminErrorsText(map[string]int{"offset_fetch": 1}) + `# HELP eventwatch_collector_success 1 when the background collector's last cycle succeeded completely, else 0.
 # TYPE eventwatch_collector_success gauge
 eventwatch_collector_success{collector="lag"} 0
 `
@@ -120,11 +118,7 @@ func TestListOffsetsFailure(t *testing.T) {
 	if p := g.Topics[0].Partitions[0]; p.End != -1 || p.LagRecords != 0 || p.LagSeconds.Known() {
 		t.Fatalf("partition without end offset = %+v, want End -1 and no lag", p)
 	}
-	want := `
-# HELP eventwatch_admin_errors_total Failed Kafka admin API requests, by request kind.
-# TYPE eventwatch_admin_errors_total counter
-eventwatch_admin_errors_total{request="list_end_offsets"} 1
-`
+	want := adminErrorsText(map[string]int{"list_end_offsets": 1})
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "eventwatch_admin_errors_total"); err != nil {
 		t.Fatal(err)
 	}
@@ -155,4 +149,18 @@ func TestListGroupsFailureKeepsKnownGroups(t *testing.T) {
 	if want, _ := f.wantLag("g", "orders"); !ok || g.Stale || g.LagRecords != want {
 		t.Fatalf("group g = %+v, want fresh lag %d", g, want)
 	}
+}
+
+// adminErrorsText is the exposition of eventwatch_admin_errors_total with
+// every request kind, at 0 unless counted in failed.
+func adminErrorsText(failed map[string]int) string {
+	var b strings.Builder
+	b.WriteString("# HELP eventwatch_admin_errors_total Failed Kafka admin API requests, by request kind.\n" +
+		"# TYPE eventwatch_admin_errors_total counter\n")
+	reqs := slices.Clone(lag.AdminRequests)
+	slices.Sort(reqs)
+	for _, r := range reqs {
+		fmt.Fprintf(&b, "eventwatch_admin_errors_total{request=%q} %d\n", r, failed[r])
+	}
+	return b.String()
 }

@@ -48,7 +48,7 @@ type topicMetrics struct {
 }
 
 func newSamplerMetrics(reg prometheus.Registerer, maxServices int) *samplerMetrics {
-	return &samplerMetrics{
+	m := &samplerMetrics{
 		observed:   metrics.RecordsObserved.NewCounterVec(reg),
 		checked:    metrics.RecordsChecked.NewCounterVec(reg),
 		compliant:  metrics.RecordsCompliant.NewCounterVec(reg),
@@ -65,6 +65,13 @@ func newSamplerMetrics(reg prometheus.Registerer, maxServices int) *samplerMetri
 		byName:     map[string]*topicMetrics{},
 		services:   newBoundedLabels(maxServices),
 	}
+	for _, reason := range []string{DropQueueFull, DropDecompressTooBig, DropAuditPanic} {
+		m.dropped.WithLabelValues(reason) // exported at 0 from start, so rate() and its panel have data
+	}
+	for _, op := range []string{"connect", "poll", "commit", "sink"} {
+		m.errors.WithLabelValues(op)
+	}
+	return m
 }
 
 // topic returns the cached children for topic, creating them on first use
