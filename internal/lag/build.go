@@ -59,18 +59,28 @@ func (c *Collector) staleGroup(g string, info *groupInfo, gs *groupState, fetchE
 	return gl
 }
 
+// groupAcc accumulates a group's partition results while its topics are
+// built.
+type groupAcc struct {
+	counts   statusCounts
+	total    int
+	complete int
+	examples map[Status]string
+	maxLag   *MaxLag
+	allowed  int64
+}
+
 // buildGroup computes lag, time lag and status of one group, as of at (the
 // start of the state's last cycle); with partitions, it keeps the
 // per-partition detail.
 func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *groupState, partitions bool) GroupLag {
 	st := c.state
-	gl := GroupLag{Group: g, Protocol: info.protocol, State: info.state, Members: info.members, LagSeconds: Seconds(math.NaN())}
+	gl := GroupLag{Group: g, Protocol: info.protocol, State: info.state, Members: info.members,
+		LagSeconds: Seconds(math.NaN()), AllowedLag: gs.allowed}
 	if info.err != nil {
 		gl.Error = info.err.Error()
 	}
-	var counts statusCounts
-	var total int
-	examples := map[Status]string{}
+	acc := groupAcc{examples: map[Status]string{}, allowed: gs.allowed}
 	topics := make([]string, 0, len(gs.topics))
 	for t, gt := range gs.topics {
 		if gt.lastCycle == st.cycle {
@@ -79,23 +89,28 @@ func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *grou
 	}
 	sort.Strings(topics)
 	for _, t := range topics {
-		tl, n := c.buildTopic(at, info, t, gs.topics[t], st.topics[t], &counts, examples, partitions)
+		tl, n := c.buildTopic(at, info, t, gs.topics[t], st.topics[t], &acc, partitions)
 		if n == 0 {
 			continue
 		}
-		total += n
 		gl.LagRecords += tl.LagRecords
 		gl.LagSeconds = maxSeconds(gl.LagSeconds, tl.LagSeconds)
+		gl.UnknownPartitions += tl.UnknownPartitions
 		gl.Topics = append(gl.Topics, tl)
 	}
-	gl.Status, gl.Cause = counts.groupStatus()
-	gl.Why = why(gl.Status, gl.Cause, &counts, total, min(int(st.cycle), st.window), examples[gl.Cause])
+	gl.Status, gl.Cause = acc.counts.groupStatus()
+	gl.Why = why(gl.Status, gl.Cause, &acc.counts, acc.total, min(int(st.cycle), st.window), acc.examples[gl.Cause])
+	gl.MaxLag = acc.maxLag
+	if acc.total > 0 {
+		gl.CompleteFraction = float64(acc.complete) / float64(acc.total)
+		gl.Complete = acc.complete == acc.total
+	}
 	return gl
 }
 
 // buildTopic computes a group's lag on one topic, partition by partition.
 func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *groupTopicState, ts *topicState,
-	counts *statusCounts, examples map[Status]string, partitions bool,
+	acc *groupAcc, partitions bool,
 ) (tl TopicLag, n int) {
 	st := c.state
 	tl = TopicLag{Topic: topic, LagSeconds: Seconds(math.NaN())}
@@ -105,15 +120,17 @@ func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *
 	if partitions {
 		tl.Partitions = make([]PartitionLag, 0, seenNow(gt, st.cycle))
 	}
+	full := int32(st.cycle) - int32(st.window) + 1
 	for p := range min(ts.partitions, len(gt.parts)) {
-		if int64(gt.parts[p].seen) != st.cycle {
+		w := &gt.parts[p]
+		if int64(w.seen) != st.cycle {
 			continue
 		}
-		pl := c.buildPartition(at, info, topic, p, &gt.parts[p], ts)
+		pl := c.buildPartition(at, info, topic, p, w, ts, acc.allowed)
 		n++
-		counts[pl.Status]++
-		if _, ok := examples[pl.Status]; !ok && pl.Status != StatusOK {
-			examples[pl.Status] = fmt.Sprintf("%s/%d lag %d", topic, p, pl.LagRecords)
+		acc.count(topic, &pl, w.first <= full)
+		if !pl.LagKnown {
+			tl.UnknownPartitions++
 		}
 		tl.LagRecords += pl.LagRecords
 		tl.LagSeconds = maxSeconds(tl.LagSeconds, pl.LagSeconds)
@@ -123,21 +140,46 @@ func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *
 		}
 	}
 	tl.Committed = n
+	if n > 0 && tl.UnknownPartitions == n {
+		tl.Status = StatusUnknown
+	}
 	return tl, n
 }
 
-func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, p int, w *partWindow, ts *topicState) PartitionLag {
+// count adds one partition's result to the group's tallies: its status,
+// the first example of each finding, the partition with the largest lag,
+// and whether its window is complete (sampled over the whole window, with
+// a known lag now).
+func (a *groupAcc) count(topic string, pl *PartitionLag, fullWindow bool) {
+	a.total++
+	a.counts[pl.Status]++
+	if fullWindow && pl.LagKnown {
+		a.complete++
+	}
+	if _, ok := a.examples[pl.Status]; !ok && pl.Status != StatusOK && pl.Status != StatusUnknown {
+		a.examples[pl.Status] = fmt.Sprintf("%s/%d lag %d", topic, pl.Partition, pl.LagRecords)
+	}
+	if pl.LagKnown && (a.maxLag == nil || pl.LagRecords > a.maxLag.LagRecords) {
+		a.maxLag = &MaxLag{Topic: topic, PartitionLag: *pl}
+	}
+}
+
+func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, p int, w *partWindow, ts *topicState, allowed int64) PartitionLag {
 	st := c.state
 	start, end := st.current(ts, p)
 	pl := PartitionLag{Partition: int32(p), Committed: w.committed, End: end, LagSeconds: Seconds(math.NaN())}
 	if end == noSample {
 		pl.End = -1
 	} else {
+		pl.LagKnown = true
 		pl.LagRecords = w.lag
 		pl.LagSeconds = Seconds(timeLag(ts.tables[p], w.committed, start, w.lag, at))
 	}
+	if last := w.lastChange(); last > 0 && int64(last) > st.cycle-cycleTimes {
+		pl.LastCommit = time.Unix(0, st.timeAt(last)).UTC()
+	}
 	pl.Owned = owns(info, topic, int32(p))
-	pl.Status = w.status(int32(st.cycle), int32(st.window), pl.Owned)
+	pl.Status = w.status(st.timeAt, int32(st.cycle), int32(st.window), pl.Owned, pl.LagKnown, allowed)
 	return pl
 }
 
@@ -196,14 +238,6 @@ func owns(info *groupInfo, topic string, p int32) bool {
 		return true
 	}
 	return info.owned.Lookup(topic, p)
-}
-
-// worse returns the more severe of two partition statuses.
-func worse(a, b Status) Status {
-	if b > a {
-		return b
-	}
-	return a
 }
 
 func maxSeconds(a, b Seconds) Seconds {

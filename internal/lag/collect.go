@@ -371,6 +371,7 @@ func (c *Collector) fold(group string, commits groupCommits) {
 		st.groups[group] = gs
 	}
 	gs.lastCycle = st.cycle
+	gs.allowed = c.cfg.allowedLag(group)
 	for topic, committed := range commits {
 		ts := st.topics[topic]
 		if ts == nil {
@@ -382,7 +383,7 @@ func (c *Collector) fold(group string, commits groupCommits) {
 				continue
 			}
 			start, end := st.current(ts, p)
-			gt.parts[p].observe(int32(st.cycle), at, offsetLag(at, start, end), end != noSample)
+			gt.parts[p].observe(int32(st.cycle), int32(st.window), at, offsetLag(at, start, end), end != noSample, gs.allowed)
 		}
 	}
 }

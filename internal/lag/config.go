@@ -29,12 +29,23 @@ type Config struct {
 	MaxConcurrent     int           `yaml:"max_concurrent_requests"`  // admin requests in flight at once; default 4
 	OffsetsTableSize  int           `yaml:"offsets_table_size"`       // (end offset, time) samples kept per partition for time lag; default 60, at least 2
 	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 10
+	AllowedLag        int64         `yaml:"allowed_lag"`              // lag (records per partition) treated as caught up; default 0
+	AllowedLagGroups  []AllowedLag  `yaml:"allowed_lag_groups"`       // per-group overrides of allowed_lag; the first matching rule wins
 
 	compiled compiled
 }
 
+// AllowedLag overrides lag.allowed_lag for the groups matching a regex,
+// e.g. consumers of transactional topics, which stay one record (the
+// commit marker) behind an idle topic.
+type AllowedLag struct {
+	Groups     string `yaml:"groups"`      // regex (anchored) over group ids
+	AllowedLag int64  `yaml:"allowed_lag"` // records per partition
+}
+
 type compiled struct {
 	groupsIn, groupsEx, topicsIn, topicsEx []*regexp.Regexp
+	allowed                                []*regexp.Regexp // one per AllowedLagGroups rule
 }
 
 // SetDefaults fills every unset field with its default. It is safe to call
@@ -110,6 +121,17 @@ func (c *Config) checkValues(bad func(field, format string, a ...any)) {
 	if c.LagObjective <= 0 {
 		bad("lag_objective_seconds", "must be > 0, got %g", c.LagObjective)
 	}
+	if c.AllowedLag < 0 {
+		bad("allowed_lag", "must be >= 0, got %d", c.AllowedLag)
+	}
+	for i, r := range c.AllowedLagGroups {
+		if r.AllowedLag < 0 {
+			bad(fmt.Sprintf("allowed_lag_groups[%d].allowed_lag", i), "must be >= 0, got %d", r.AllowedLag)
+		}
+		if r.Groups == "" {
+			bad(fmt.Sprintf("allowed_lag_groups[%d].groups", i), "must be a regex over group ids")
+		}
+	}
 }
 
 // compile compiles the include and exclude regexes, anchored.
@@ -129,6 +151,28 @@ func (c *Config) compile(bad func(field, format string, a ...any)) {
 			bad(rx.field, "%v", err)
 		}
 	}
+	c.compiled.allowed = nil
+	for i, r := range c.AllowedLagGroups {
+		re, err := regexp.Compile("^(?:" + r.Groups + ")$")
+		if err != nil {
+			bad(fmt.Sprintf("allowed_lag_groups[%d].groups", i), "invalid regex %q: %v", r.Groups, err)
+			continue
+		}
+		c.compiled.allowed = append(c.compiled.allowed, re)
+	}
+}
+
+// allowedLag returns the allowed lag of group: the first matching
+// allowed_lag_groups rule's, else allowed_lag.
+func (c *Config) allowedLag(group string) int64 {
+	if len(c.compiled.allowed) == len(c.AllowedLagGroups) {
+		for i, re := range c.compiled.allowed {
+			if re.MatchString(group) {
+				return c.AllowedLagGroups[i].AllowedLag
+			}
+		}
+	}
+	return c.AllowedLag
 }
 
 func compileAll(src []string) ([]*regexp.Regexp, error) {

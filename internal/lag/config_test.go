@@ -31,6 +31,8 @@ func TestConfigInvalid(t *testing.T) {
 		"invalid-interval.yml":    "lag.interval: must be >= 1s, got 500ms",
 		"invalid-granularity.yml": `lag.granularity: must be "topic" or "partition", got "member"`,
 		"invalid-regex.yml":       "lag.groups_exclude: [1] \"(unclosed\": error parsing regexp: missing closing ): `^(?:(unclosed)$`",
+		"invalid-allowed-lag.yml": "lag.allowed_lag: must be >= 0, got -1\n" +
+			"lag.allowed_lag_groups[0].groups: invalid regex \"(bad\": error parsing regexp: missing closing ): `^(?:(bad)$`",
 		"invalid-window.yml": "lag.status_window: must be >= 3, got 2\n" +
 			`lag.dlq_patterns[0]: invalid glob "[.dlq": syntax error in pattern`,
 	}
@@ -52,6 +54,11 @@ func TestConfigValid(t *testing.T) {
 	if c.Interval != 30*time.Second || c.Granularity != GranularityPartition || c.StatusWindow != 20 ||
 		c.MaxConcurrent != 4 || c.OffsetsTableSize != 60 || len(c.DLQPatterns) != 1 {
 		t.Fatalf("decoded config = %+v", c)
+	}
+	for group, want := range map[string]int64{"orders-eu": 5, "billing": 1, "billing-x": 0} {
+		if got := c.allowedLag(group); got != want {
+			t.Errorf("allowedLag(%q) = %d, want %d", group, got, want)
+		}
 	}
 	for group, want := range map[string]bool{"orders-eu": true, "billing": true, "billing-x": false, "audit": false} {
 		if got := c.wantGroup(group); got != want {

@@ -32,6 +32,32 @@ func (f *fixture) failOffsetFetch(group string) {
 	})
 }
 
+// failEndOffsets makes ListOffsets requests for end offsets (timestamp -1)
+// answer UNKNOWN_SERVER_ERROR on every partition while failing() is true.
+func (f *fixture) failEndOffsets(failing func() bool) {
+	f.cluster.ControlKey(kmsg.ListOffsets.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		f.cluster.KeepControl()
+		req := kr.(*kmsg.ListOffsetsRequest)
+		if !failing() || req.Topics[0].Partitions[0].Timestamp != -1 { // -1 asks for the end offset
+			return nil, nil, false
+		}
+		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+		resp.Version = req.Version
+		for _, rt := range req.Topics {
+			st := kmsg.NewListOffsetsResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.UnknownServerError.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+}
+
 // TestPartialFailureKeepsTheRest fails one group's offset fetch on the
 // second cycle: the other group is updated, the failing one keeps its
 // previous lag marked stale, and the error is counted.
@@ -89,27 +115,7 @@ func TestListOffsetsFailure(t *testing.T) {
 	f.produce("orders", 0, 6)
 	f.commit("g", map[string]map[int32]int64{"orders": {0: 1}})
 	c, reg := f.collector(testConfig(), lag.Expectations{})
-	f.cluster.ControlKey(kmsg.ListOffsets.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
-		f.cluster.KeepControl()
-		req := kr.(*kmsg.ListOffsetsRequest)
-		if req.Topics[0].Partitions[0].Timestamp != -1 { // -1 asks for the end offset
-			return nil, nil, false
-		}
-		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
-		resp.Version = req.Version
-		for _, rt := range req.Topics {
-			st := kmsg.NewListOffsetsResponseTopic()
-			st.Topic = rt.Topic
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewListOffsetsResponseTopicPartition()
-				sp.Partition = rp.Partition
-				sp.ErrorCode = kerr.UnknownServerError.Code
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-		}
-		return resp, nil, true
-	})
+	f.failEndOffsets(func() bool { return true })
 	_ = c.CollectOnce(f.ctx())
 	g, ok := c.GroupDetail("g")
 	if !ok || len(g.Topics) != 1 {

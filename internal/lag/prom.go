@@ -77,7 +77,9 @@ func collectGroup(ch chan<- prometheus.Metric, g *GroupLag, partitions bool) {
 	}
 	for i := range g.Topics {
 		t := &g.Topics[i]
-		gauge(ch, descGroupLag, float64(t.LagRecords), g.Group, t.Topic)
+		if t.UnknownPartitions < t.Committed {
+			gauge(ch, descGroupLag, float64(t.LagRecords), g.Group, t.Topic)
+		}
 		if t.LagSeconds.Known() {
 			gauge(ch, descGroupLagSeconds, float64(t.LagSeconds), g.Group, t.Topic)
 		}
@@ -85,6 +87,9 @@ func collectGroup(ch chan<- prometheus.Metric, g *GroupLag, partitions bool) {
 			continue
 		}
 		for _, pl := range t.Partitions {
+			if !pl.LagKnown {
+				continue
+			}
 			part := strconv.Itoa(int(pl.Partition))
 			gauge(ch, descPartitionLag, float64(pl.LagRecords), g.Group, t.Topic, part)
 			if pl.LagSeconds.Known() {

@@ -52,20 +52,42 @@ type GroupLag struct {
 	// BreachSeconds is the time the group's time lag spent above the
 	// objective since eventwatch started: every cycle whose sample is
 	// above it adds the time since the previous cycle.
-	BreachSeconds float64    `json:"lag_objective_breach_seconds"`
-	Topics        []TopicLag `json:"topics,omitempty"` // per-partition detail only with granularity partition; see Collector.GroupDetail
-	Error         string     `json:"error,omitempty"`  // last error describing or fetching this group
-	Stale         bool       `json:"stale,omitempty"`  // offsets could not be fetched this cycle; values are from an earlier one
+	BreachSeconds float64 `json:"lag_objective_breach_seconds"`
+	// AllowedLag is the lag (records per partition) the group may keep
+	// without a finding: lag.allowed_lag or its lag.allowed_lag_groups rule.
+	AllowedLag int64 `json:"allowed_lag"`
+	// MaxLag is the partition with the largest known lag (Burrow's maxlag);
+	// nil when no partition's lag is known.
+	MaxLag *MaxLag `json:"max_lag"`
+	// Complete is true when every partition was sampled over the whole
+	// status window and its lag is known now; CompleteFraction is the share
+	// of such partitions (Burrow's complete). An incomplete group's status
+	// rests on fewer samples than the window.
+	Complete          bool       `json:"complete"`
+	CompleteFraction  float64    `json:"complete_fraction"`
+	UnknownPartitions int        `json:"lag_unknown_partitions"` // partitions whose lag is unknown this cycle (end offset not listed): not counted in lag_records
+	Topics            []TopicLag `json:"topics,omitempty"`       // per-partition detail only with granularity partition; see Collector.GroupDetail
+	Error             string     `json:"error,omitempty"`        // last error describing or fetching this group
+	Stale             bool       `json:"stale,omitempty"`        // offsets could not be fetched this cycle; values are from an earlier one
 }
 
 // TopicLag is a group's lag on one topic.
 type TopicLag struct {
-	Topic      string         `json:"topic"`
-	LagRecords int64          `json:"lag_records"`
-	LagSeconds Seconds        `json:"lag_seconds"`
-	Status     Status         `json:"status"`          // worst partition status
-	Committed  int            `json:"partition_count"` // partitions the group has committed offsets on
-	Partitions []PartitionLag `json:"partitions,omitempty"`
+	Topic      string  `json:"topic"`
+	LagRecords int64   `json:"lag_records"`
+	LagSeconds Seconds `json:"lag_seconds"`
+	Status     Status  `json:"status"`          // worst partition status; UNKNOWN when no partition's lag is known
+	Committed  int     `json:"partition_count"` // partitions the group has committed offsets on
+	// UnknownPartitions counts partitions whose end offset could not be
+	// listed this cycle; their lag is unknown and not in LagRecords.
+	UnknownPartitions int            `json:"lag_unknown_partitions,omitempty"`
+	Partitions        []PartitionLag `json:"partitions,omitempty"`
+}
+
+// MaxLag is the partition of a group with the largest lag, with its topic.
+type MaxLag struct {
+	Topic string `json:"topic"`
+	PartitionLag
 }
 
 // PartitionLag is a group's lag on one partition.
@@ -73,10 +95,15 @@ type PartitionLag struct {
 	Partition  int32   `json:"partition"`
 	Committed  int64   `json:"committed"`   // next offset the group will read
 	End        int64   `json:"end"`         // high watermark (-1 when it could not be listed)
-	LagRecords int64   `json:"lag_records"` // never negative
+	LagRecords int64   `json:"lag_records"` // never negative; 0 when unknown
+	LagKnown   bool    `json:"lag_known"`   // the end offset was listed this cycle; false: lag unknown (status UNKNOWN)
 	LagSeconds Seconds `json:"lag_seconds"`
 	Status     Status  `json:"status"`
 	Owned      bool    `json:"owned"` // a member is assigned this partition
+	// LastCommit is the start of the cycle in which eventwatch last saw
+	// the committed offset change (commit recency, at cycle resolution);
+	// omitted when it has not changed since eventwatch started watching.
+	LastCommit time.Time `json:"last_commit,omitzero"`
 }
 
 // Seconds is a duration in seconds that encodes NaN (unknown) as JSON null.

@@ -5,6 +5,10 @@ import "time"
 // noSample marks a ring slot with no observation for its cycle.
 const noSample = -2
 
+// cycleTimes is how many cycle start times the state remembers (17 hours at
+// the default interval), for the commit-recency rule.
+const cycleTimes = 4096
+
 // state is the collector's memory across cycles, owned by the goroutine
 // running the cycles. Windows are rings indexed by cycle number modulo the
 // window size, so a group partition costs one int64 per window slot: end and
@@ -12,8 +16,8 @@ const noSample = -2
 type state struct {
 	window int
 	table  int
-	cycle  int64 // last cycle number written
-	times  []int64
+	cycle  int64   // last cycle number written
+	times  []int64 // start of the last cycleTimes cycles, unix nanoseconds, by cycle % cycleTimes
 	topics map[string]*topicState
 	groups map[string]*groupState
 }
@@ -21,7 +25,7 @@ type state struct {
 func newState(window, table int) *state {
 	return &state{
 		window: window, table: table,
-		times:  make([]int64, window),
+		times:  make([]int64, cycleTimes),
 		topics: map[string]*topicState{},
 		groups: map[string]*groupState{},
 	}
@@ -47,6 +51,7 @@ type groupState struct {
 	last      *GroupLag  // last published view, reused when a fetch fails
 	info      *groupInfo // what the last describe said, for GroupDetail
 	breach    float64    // seconds above the lag objective so far
+	allowed   int64      // the group's allowed lag (lag.allowed_lag or a lag.allowed_lag_groups rule)
 }
 
 // groupTopicState holds one window summary per partition of a topic.
@@ -58,7 +63,7 @@ type groupTopicState struct {
 // begin starts cycle n at time at.
 func (s *state) begin(at time.Time) int64 {
 	s.cycle++
-	s.times[s.slot(s.cycle)] = at.UnixNano()
+	s.times[s.cycle%cycleTimes] = at.UnixNano()
 	return s.cycle
 }
 
@@ -68,7 +73,14 @@ func (s *state) sincePrevious() time.Duration {
 	if s.cycle < 2 {
 		return 0
 	}
-	return time.Duration(s.times[s.slot(s.cycle)] - s.times[s.slot(s.cycle-1)])
+	return time.Duration(s.timeAt(int32(s.cycle)) - s.timeAt(int32(s.cycle-1)))
+}
+
+// timeAt returns the start of a cycle (unix nanoseconds); for a cycle older
+// than the state remembers, the start of the oldest one it does.
+func (s *state) timeAt(cycle int32) int64 {
+	c := max(int64(cycle), s.cycle-cycleTimes+1, 1)
+	return s.times[c%cycleTimes]
 }
 
 func (s *state) slot(cycle int64) int { return int(cycle % int64(s.window)) }

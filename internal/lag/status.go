@@ -9,21 +9,27 @@ import (
 // window, with Burrow's semantics (see docs/lag.md).
 type Status uint8
 
-// Statuses, from best to worst for a partition. A group is OK, WARN or ERR;
-// when it is ERR, the group also reports which partition status caused it.
+// Statuses of a partition, and of a group. A group is OK, WARN, ERR or
+// UNKNOWN; when it is ERR, the group also reports which partition status
+// caused it.
 const (
-	StatusOK     Status = iota // caught up at least once in the window, or progressing and lag shrinking
-	StatusWarn                 // committing, but lag never shrank over the window: falling behind
-	StatusRewind               // the committed offset moved backwards in the window (reset or replay)
-	StatusStall                // a member owns the partition but the committed offset did not move while lag > 0
-	StatusStop                 // nobody owns the partition and the committed offset did not move while lag > 0
-	StatusErr                  // group level only: at least one partition is REWIND, STALL or STOP
+	StatusOK      Status = iota // current lag within the allowed lag, caught up in the window, or progressing and lag shrinking
+	StatusWarn                  // committing, but lag never shrank over the window: falling behind
+	StatusRewind                // the committed offset moved backwards in the window and has not come back to where it was
+	StatusStall                 // a member owns the partition but commits stopped (or never moved) while lag > allowed
+	StatusStop                  // nobody owns the partition and commits stopped (or never moved) while lag > allowed
+	StatusErr                   // group level only: at least one partition is REWIND, STALL or STOP
+	StatusUnknown               // the current lag is unknown: the end offset could not be listed this cycle
 )
 
 // AllStatuses lists every status in exposition order.
-var AllStatuses = []Status{StatusOK, StatusWarn, StatusErr, StatusStop, StatusStall, StatusRewind}
+var AllStatuses = []Status{StatusOK, StatusWarn, StatusErr, StatusStop, StatusStall, StatusRewind, StatusUnknown}
 
-var statusNames = [...]string{"OK", "WARN", "REWIND", "STALL", "STOP", "ERR"}
+var statusNames = [...]string{"OK", "WARN", "REWIND", "STALL", "STOP", "ERR", "UNKNOWN"}
+
+// severity orders partition statuses from best to worst: an unknown lag is
+// worse than OK and better than any finding.
+var severity = [...]int{StatusOK: 0, StatusUnknown: 1, StatusWarn: 2, StatusRewind: 3, StatusStall: 4, StatusStop: 5, StatusErr: 6}
 
 // String returns the status name, e.g. "STALL".
 func (s Status) String() string {
@@ -36,97 +42,24 @@ func (s Status) String() string {
 // MarshalJSON encodes the status as its name.
 func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
-// partWindow summarizes a group partition's samples so that the status
-// over the last W cycles needs no ring: for each event the rules look at, it
-// keeps the last cycle it happened in, and an event is in the window when
-// that cycle is. It costs 40 bytes per group partition whatever the window size.
-type partWindow struct {
-	committed int64 // committed offset of the last sample
-	lag       int64 // lag of the last sample with a known end offset; -1 before one
-	first     int32 // cycle of the first sample; 0 when never sampled
-	seen      int32 // cycle of the last sample
-	moved     int32 // last cycle the committed offset went forward
-	rewound   int32 // last cycle the committed offset went backwards
-	caughtUp  int32 // last cycle the lag was 0
-	shrank    int32 // last cycle the lag was lower than the sample before
-}
-
-// newPartWindow returns the summary of a partition never sampled.
-func newPartWindow() partWindow { return partWindow{lag: -1} }
-
-// observe records the sample of cycle: the committed offset, and its lag
-// when the end offset was known.
-func (w *partWindow) observe(cycle int32, committed, lag int64, lagKnown bool) {
-	if w.first == 0 {
-		w.first = cycle
-	} else {
-		switch {
-		case committed < w.committed:
-			w.rewound = cycle
-		case committed > w.committed:
-			w.moved = cycle
-		}
-	}
-	if lagKnown {
-		if w.lag >= 0 && lag < w.lag {
-			w.shrank = cycle
-		}
-		if lag == 0 {
-			w.caughtUp = cycle
-		}
-		w.lag = lag
-	}
-	w.committed, w.seen = committed, cycle
-}
-
-// status applies the Burrow rules to the samples of the window of the last
-// window cycles ending at cycle:
-//
-//  1. fewer than two samples: OK (not enough data yet);
-//  2. the committed offset went backwards: REWIND;
-//  3. a lag of zero anywhere in the window: OK;
-//  4. the committed offset never moved (lag > 0 throughout): STALL when a
-//     member owns the partition, STOP when none does;
-//  5. the offset moved but the lag never decreased from one sample to the
-//     next: WARN;
-//  6. otherwise OK.
-//
-// A change between two samples counts as in the window when the later
-// sample is and the earlier one is too, i.e. its cycle is after the
-// window's first cycle.
-func (w *partWindow) status(cycle, window int32, owned bool) Status {
-	from := max(cycle-window+1, w.first) // first sample in the window
-	switch {
-	case w.first == 0 || from >= cycle:
-		return StatusOK
-	case w.rewound > from:
-		return StatusRewind
-	case w.caughtUp >= from:
-		return StatusOK
-	case w.moved <= from && owned:
-		return StatusStall
-	case w.moved <= from:
-		return StatusStop
-	case w.shrank <= from:
-		return StatusWarn
-	}
-	return StatusOK
-}
-
 // statusCounts tallies partition statuses for a group.
-type statusCounts [StatusErr]int
+type statusCounts [StatusUnknown + 1]int
 
 // groupStatus folds partition statuses into the group's status and the
 // partition status that explains it: ERR with the most severe of STOP,
-// STALL, REWIND; else WARN if any partition warns; else OK.
+// STALL, REWIND; else WARN if any partition warns; else UNKNOWN when no
+// partition's lag is known; else OK.
 func (c *statusCounts) groupStatus() (group, cause Status) {
 	for _, s := range []Status{StatusStop, StatusStall, StatusRewind} {
 		if c[s] > 0 {
 			return StatusErr, s
 		}
 	}
-	if c[StatusWarn] > 0 {
+	switch {
+	case c[StatusWarn] > 0:
 		return StatusWarn, StatusWarn
+	case c[StatusUnknown] > 0 && c[StatusOK] == 0:
+		return StatusUnknown, StatusUnknown
 	}
 	return StatusOK, StatusOK
 }
@@ -134,26 +67,45 @@ func (c *statusCounts) groupStatus() (group, cause Status) {
 // why explains a group status in one sentence for people.
 func why(group, cause Status, c *statusCounts, total, window int, example string) string {
 	n := c[cause]
+	unknown := c[StatusUnknown]
+	var s string
 	switch {
 	case total == 0:
 		return "no committed offsets on watched topics"
+	case group == StatusUnknown:
+		return fmt.Sprintf("lag of all %d partitions unknown: their end offsets could not be listed this cycle", total)
 	case group == StatusOK && c[StatusOK] == total:
-		return fmt.Sprintf("all %d partitions caught up or catching up over the last %d cycles", total, window)
+		return fmt.Sprintf("all %d partitions within the allowed lag, caught up or catching up over the last %d cycles", total, window)
+	case group == StatusOK:
+		s = fmt.Sprintf("%d of %d partitions within the allowed lag, caught up or catching up over the last %d cycles", c[StatusOK], total, window)
+	default:
+		s = fmt.Sprintf("%d of %d partitions %s over the last %d cycles", n, total, causeText(cause), window)
+		if example != "" {
+			s += "; e.g. " + example
+		}
 	}
-	var what string
-	switch cause {
-	case StatusStop:
-		what = "have lag and no commit progress, and no member owns them (consumer stopped)"
-	case StatusStall:
-		what = "have lag and no commit progress although a member owns them (consumer stalled)"
-	case StatusRewind:
-		what = "had their committed offset move backwards (offset reset or replay)"
-	case StatusWarn:
-		what = "are committing but their lag never shrank (consumer falling behind)"
-	}
-	s := fmt.Sprintf("%d of %d partitions %s over the last %d cycles", n, total, what, window)
-	if example != "" {
-		s += "; e.g. " + example
+	if unknown > 0 {
+		s += fmt.Sprintf("; lag of %d unknown (end offsets not listed)", unknown)
 	}
 	return s
+}
+
+func causeText(cause Status) string {
+	switch cause {
+	case StatusStop:
+		return "have lag and no commit progress, and no member owns them (consumer stopped)"
+	case StatusStall:
+		return "have lag and no commit progress although a member owns them (consumer stalled)"
+	case StatusRewind:
+		return "had their committed offset move backwards and not come back (offset reset or replay)"
+	}
+	return "are committing but their lag never shrank (consumer falling behind)"
+}
+
+// worse returns the more severe of two partition statuses.
+func worse(a, b Status) Status {
+	if severity[b] > severity[a] {
+		return b
+	}
+	return a
 }

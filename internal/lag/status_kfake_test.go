@@ -2,7 +2,9 @@ package lag_test
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -37,9 +39,9 @@ func TestStatusOverCycles(t *testing.T) {
 		why           string
 	}{
 		{"stopped", lag.StatusErr, lag.StatusStop, "2 of 2 partitions have lag and no commit progress, and no member owns them"},
-		{"caughtup", lag.StatusOK, lag.StatusOK, "all 2 partitions caught up"},
+		{"caughtup", lag.StatusOK, lag.StatusOK, "all 2 partitions within the allowed lag, caught up or catching up"},
 		{"slow", lag.StatusWarn, lag.StatusWarn, "2 of 2 partitions are committing but their lag never shrank"},
-		{"rewound", lag.StatusErr, lag.StatusRewind, "1 of 1 partitions had their committed offset move backwards"},
+		{"rewound", lag.StatusErr, lag.StatusRewind, "1 of 1 partitions had their committed offset move backwards and not come back"},
 	}
 	for _, tt := range tests {
 		g, ok := snap.Group(tt.group)
@@ -67,7 +69,7 @@ func TestStatusOverCycles(t *testing.T) {
 // statusLines renders the six status series of a group, 1 for those on.
 func statusLines(group string, on ...string) string {
 	var b strings.Builder
-	for _, s := range []string{"ERR", "OK", "REWIND", "STALL", "STOP", "WARN"} {
+	for _, s := range []string{"ERR", "OK", "REWIND", "STALL", "STOP", "UNKNOWN", "WARN"} {
 		v := "0"
 		for _, o := range on {
 			if o == s {
@@ -77,4 +79,81 @@ func statusLines(group string, on ...string) string {
 		b.WriteString(`eventwatch_consumergroup_status{group="` + group + `",status="` + s + `"} ` + v + "\n")
 	}
 	return b.String()
+}
+
+// TestUnknownLagIsNotLag fails the end-offset listing after a caught-up
+// cycle: the group is UNKNOWN (not STOP, STALL or WARN), its message says
+// the lag is unknown, no lag series is exported for it, and it is OK again
+// once end offsets are listed.
+func TestUnknownLagIsNotLag(t *testing.T) {
+	f := newFixture(t, map[string]int32{"testtopic": 1})
+	f.produce("testtopic", 0, 5)
+	f.commit("g", map[string]map[int32]int64{"testtopic": {0: 5}})
+	c, reg := f.collector(testConfig(), lag.Expectations{})
+	var failing atomic.Bool
+	f.failEndOffsets(failing.Load)
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(true)
+	for range 3 {
+		_ = c.CollectOnce(f.ctx())
+	}
+	g, _ := c.GroupDetail("g")
+	if g.Status != lag.StatusUnknown || g.Cause != lag.StatusUnknown || g.UnknownPartitions != 1 || g.LagRecords != 0 ||
+		g.MaxLag != nil || g.Complete || !strings.Contains(g.Why, "unknown") || strings.Contains(g.Why, "lag 0") {
+		t.Fatalf("group with unknown lag = %s/%s unknown %d lag %d max %v complete %v why %q",
+			g.Status, g.Cause, g.UnknownPartitions, g.LagRecords, g.MaxLag, g.Complete, g.Why)
+	}
+	if p := g.Topics[0].Partitions[0]; p.LagKnown || p.Status != lag.StatusUnknown || p.End != -1 {
+		t.Fatalf("partition = %+v, want lag unknown", p)
+	}
+	if n := testutil.CollectAndCount(reg, "eventwatch_consumergroup_lag_records"); n != 0 {
+		t.Fatalf("%d lag series for a group whose lag is unknown, want none", n)
+	}
+	failing.Store(false)
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := c.Snapshot().Group("g"); g.Status != lag.StatusOK || g.UnknownPartitions != 0 {
+		t.Fatalf("after end offsets are listed again: %s, %d unknown (%s)", g.Status, g.UnknownPartitions, g.Why)
+	}
+}
+
+// TestCommitRecencyStop is Burrow's issue #290 on a cluster: a group that
+// committed at the end offset for three cycles and then stopped committing
+// while records keep arriving is STOP once its silence is longer than its
+// commit history, although its lag was 0 inside the window; the API shows
+// when its committed offset last changed.
+func TestCommitRecencyStop(t *testing.T) {
+	f := newFixture(t, map[string]int32{"events": 1})
+	cfg := testConfig()
+	cfg.StatusWindow = 6
+	c, _ := f.collector(cfg, lag.Expectations{})
+	var commitSeen time.Time
+	for i := range 6 {
+		f.produce("events", 0, 5)
+		if i < 3 {
+			f.commit("g", map[string]map[int32]int64{"events": {0: f.produced["events"][0]}})
+		}
+		start := time.Now()
+		if err := c.CollectOnce(f.ctx()); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			commitSeen = start
+		}
+		time.Sleep(200 * time.Millisecond) // even cycle spacing, so silence and history compare as cycles
+	}
+	g, _ := c.GroupDetail("g")
+	if g.Status != lag.StatusErr || g.Cause != lag.StatusStop {
+		t.Fatalf("group = %s/%s (%s), want ERR/STOP", g.Status, g.Cause, g.Why)
+	}
+	p := g.Topics[0].Partitions[0]
+	if d := p.LastCommit.Sub(commitSeen); d < 0 || d > 100*time.Millisecond {
+		t.Fatalf("last_commit %v, want the start of the third cycle (%v)", p.LastCommit, commitSeen)
+	}
+	if g.MaxLag == nil || g.MaxLag.Topic != "events" || g.MaxLag.LagRecords != 15 || !g.Complete {
+		t.Fatalf("max lag %+v complete %v, want events/0 with lag 15 and a complete window", g.MaxLag, g.Complete)
+	}
 }

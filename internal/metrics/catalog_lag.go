@@ -17,7 +17,7 @@ var (
 		Help:   "Time lag of a consumer group on one partition (only with lag.granularity: partition).",
 		Labels: []string{"group", "topic", "partition"}})
 	GroupStatus = define(Spec{Name: "eventwatch_consumergroup_status", Kind: Gauge, Area: "lag",
-		Help:   "1 for the group's current status over the sliding window (OK, WARN, ERR, STOP, STALL, REWIND), 0 for the others.",
+		Help:   "1 for the group's current status over the sliding window (OK, WARN, ERR, STOP, STALL, REWIND, UNKNOWN when no partition's lag could be listed), 0 for the others.",
 		Labels: []string{"group", "status"}})
 	GroupMembers = define(Spec{Name: "eventwatch_consumergroup_members", Kind: Gauge, Area: "lag",
 		Help:   "Members currently in the consumer group (0 for an empty group that still has committed offsets).",
