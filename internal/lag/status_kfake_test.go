@@ -58,7 +58,7 @@ func TestStatusOverCycles(t *testing.T) {
 		t.Errorf("objective breach: stopped %v s, caught up %v s; want > 0 and 0", stopped.BreachSeconds, caughtUp.BreachSeconds)
 	}
 	want := `
-# HELP eventwatch_consumergroup_status 1 for the group's current status over the sliding window (OK, WARN, ERR, STOP, STALL, REWIND), 0 for the others.
+# HELP eventwatch_consumergroup_status 1 for the group's current status over the sliding window (OK, WARN, ERR, STOP, STALL, REWIND, UNKNOWN when no partition's lag could be listed), 0 for the others.
 # TYPE eventwatch_consumergroup_status gauge
 ` + statusLines("caughtup", "OK") + statusLines("rewound", "ERR", "REWIND") + statusLines("slow", "WARN") + statusLines("stopped", "ERR", "STOP")
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "eventwatch_consumergroup_status"); err != nil {
