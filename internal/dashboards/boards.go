@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/eventwatch/eventwatch/internal/metrics"
@@ -23,9 +24,72 @@ func DefaultOptions() Options {
 	return Options{Params: mixin.Defaults(), ComplianceObjective: 0.95}
 }
 
-// Boards returns every dashboard definition, in file-name order.
+// Boards returns every dashboard definition, in file-name order, with the
+// mixin parameters of o filled in.
 func Boards(o Options) []Board {
-	return []Board{compliance(o), flows(), health(o), lagDLQ()}
+	boards := []Board{compliance(o), flows(), health(), lagDLQ()}
+	for i := range boards {
+		boards[i] = fill(withDeploymentVariables(boards[i]), o.Params)
+	}
+	return boards
+}
+
+// deploymentMatchers are in every selector of every query: the cluster,
+// job and instance variables. The boards are written with the cluster
+// label and the selector as mixin tokens; fill replaces them.
+var deploymentMatchers = []string{mixin.ClusterToken + `=~"$cluster"`, `job=~"$job"`, `instance=~"$instance"`}
+
+// withDeploymentVariables puts the cluster, job and instance variables
+// (the shape grafana's dashboard-linter requires) before b's own.
+func withDeploymentVariables(b Board) Board {
+	info := metrics.BuildInfo
+	std := []Variable{
+		{Name: "cluster", Title: "Cluster", Spec: info, Label: mixin.ClusterToken, Single: true,
+			Help: "the cluster (Prometheus or Kafka cluster) whose eventwatch deployment is shown", Matchers: []string{mixin.SelectorToken}},
+		{Name: "job", Title: "Job", Spec: info, Label: "job", AllValue: ".+",
+			Help: "eventwatch scrape jobs (deployments)", Matchers: []string{mixin.SelectorToken, deploymentMatchers[0]}},
+		{Name: "instance", Title: "Instance", Spec: info, Label: "instance", AllValue: ".+",
+			Help: "eventwatch replicas", Matchers: []string{mixin.SelectorToken, deploymentMatchers[0], deploymentMatchers[1]}},
+	}
+	b.Variables = append(std, b.Variables...)
+	return b
+}
+
+// fill replaces the mixin tokens in every query, variable and text of b.
+func fill(b Board, p mixin.Params) Board {
+	f := func(s string) string { return p.Fill(s, func(s string) string { return s }) }
+	vars := make([]Variable, len(b.Variables))
+	for i, v := range b.Variables {
+		v.Label = f(v.Label)
+		ms := v.Matchers
+		if ms == nil {
+			ms = deploymentMatchers
+		}
+		v.Matchers = make([]string, len(ms))
+		for j, m := range ms {
+			v.Matchers[j] = f(m)
+		}
+		vars[i] = v
+	}
+	b.Variables = vars
+	rows := make([]Row, len(b.Rows))
+	for i, r := range b.Rows {
+		panels := make([]Panel, len(r.Panels))
+		for j, pn := range r.Panels {
+			pn.Description = f(pn.Description)
+			qs := make([]Query, len(pn.Queries))
+			for k, q := range pn.Queries {
+				q.Expr = f(q.Expr)
+				qs[k] = q
+			}
+			pn.Queries = qs
+			panels[j] = pn
+		}
+		r.Panels = panels
+		rows[i] = r
+	}
+	b.Rows = rows
+	return b
 }
 
 // Write renders every board to dir/<uid>.json (creating dir), with a
@@ -79,12 +143,9 @@ func sel(s metrics.Spec, matchers ...string) string {
 }
 
 // series renders the selector of one of a histogram's series (_bucket,
-// _count, _sum).
+// _count, _sum) with the deployment matchers and matchers.
 func series(s metrics.Spec, suffix string, matchers ...string) string {
-	if len(matchers) == 0 {
-		return s.Name + suffix
-	}
-	return s.Name + suffix + "{" + strings.Join(matchers, ",") + "}"
+	return s.Name + suffix + "{" + strings.Join(append(slices.Clone(deploymentMatchers), matchers...), ",") + "}"
 }
 
 // sumRate is `sum by (by) (rate(selector[window]))`; by may be empty.

@@ -30,7 +30,7 @@ func Build(b Board) (dashboard.Dashboard, error) {
 		Time("now-6h", "now").
 		Timezone(common.TimeZoneBrowser).
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
-		Editable().
+		Readonly().
 		WithVariable(datasourceVariable())
 	for _, v := range b.Variables {
 		db.WithVariable(queryVariable(v))
@@ -85,18 +85,29 @@ func datasourceVariable() *dashboard.DatasourceVariableBuilder {
 }
 
 func queryVariable(v Variable) *dashboard.QueryVariableBuilder {
-	q := fmt.Sprintf("label_values(%s, %s)", v.Spec.Name, v.Label)
-	return dashboard.NewQueryVariableBuilder(v.Name).
-		Label(v.Name).
+	q := v.query()
+	title := v.Title
+	if title == "" {
+		title = v.Name
+	}
+	b := dashboard.NewQueryVariableBuilder(v.Name).
+		Label(title).
 		Description("Filter by " + v.Help + ".").
 		Datasource(datasourceRef()).
 		Query(dashboard.StringOrMap{String: ptr(q)}).
 		Definition(q).
 		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
-		Sort(dashboard.VariableSortAlphabeticalAsc).
-		Multi(true).
+		Sort(dashboard.VariableSortAlphabeticalAsc)
+	if v.Single {
+		return b.Multi(false).IncludeAll(false)
+	}
+	all := v.AllValue
+	if all == "" {
+		all = ".*"
+	}
+	return b.Multi(true).
 		IncludeAll(true).
-		AllValue(".*").
+		AllValue(all).
 		Current(dashboard.VariableOption{
 			Selected: ptr(true),
 			Text:     dashboard.StringOrArrayOfString{ArrayOfString: []string{"All"}},

@@ -65,7 +65,7 @@ func latencyPanels() []Panel {
 			Description: "95th percentile of end-to-end chain duration, per pathway (services in order).",
 			Queries: []Query{{Expr: quantile("0.95", metrics.PathwayLatency, "pathway", "$__rate_interval"),
 				Legend: "{{pathway}}"}}},
-		{ID: 13, Title: "Hops", Kind: Table, Width: 12, Height: 8,
+		{ID: 13, Title: "Hops", Kind: Table, Unit: "short", Width: 12, Height: 8,
 			Description: "Hops observed per service pair over the time range.",
 			Queries: []Query{
 				{Expr: sumIncrease("from_service, to_service", series(metrics.HopLatency, "_count", from), "$__range") + " > 0", Instant: true},

@@ -1,17 +1,20 @@
 package dashboards
 
-import "github.com/eventwatch/eventwatch/internal/metrics"
+import (
+	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/mixin"
+)
 
 // health is the eventwatch health board: is the monitor itself up,
 // collecting and keeping up with the traffic it samples.
-func health(o Options) Board {
+func health() Board {
 	return Board{
 		UID:         "eventwatch-health",
 		Title:       "eventwatch / Health",
 		Description: "eventwatch's own health: scrape, Kafka connectivity, background collectors, admin API errors and the sampler.",
 		Tags:        []string{"self"},
 		Rows: []Row{
-			{ID: 1, Title: "Status", Panels: statusPanels(o)},
+			{ID: 1, Title: "Status", Panels: statusPanels()},
 			{ID: 10, Title: "Collectors and admin API", Panels: collectorPanels()},
 			{ID: 20, Title: "Sampler", Panels: samplerPanels()},
 			{ID: 30, Title: "Replicas and report store", Panels: replicaPanels()},
@@ -21,23 +24,23 @@ func health(o Options) Board {
 
 var upMappings = []Mapped{{Value: "0", Text: "DOWN", Color: "red"}, {Value: "1", Text: "UP", Color: "green"}}
 
-func statusPanels(o Options) []Panel {
-	up := o.Sel("up")
+func statusPanels() []Panel {
+	up := series(metrics.Spec{Name: "up"}, "", mixin.SelectorToken)
 	return []Panel{
 		{ID: 2, Title: "Replicas up", Kind: Stat, Unit: "short", Width: 6, Height: 5,
-			Description: "eventwatch replicas Prometheus scraped successfully (" + o.Selector + ").",
+			Description: "eventwatch replicas Prometheus scraped successfully (targets " + mixin.SelectorToken + ").",
 			Queries:     []Query{{Expr: "sum(" + up + ")", Instant: true}},
 			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
-		{ID: 3, Title: "Kafka reachable", Kind: Stat, Width: 6, Height: 5,
+		{ID: 3, Title: "Kafka reachable", Kind: Stat, Unit: "none", Width: 6, Height: 5,
 			Description: "Whether every replica's last readiness probe reached the Kafka cluster.",
 			Queries:     []Query{{Expr: "min(" + sel(metrics.KafkaUp) + ")", Instant: true}},
 			Mappings:    upMappings, Thresholds: []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
-		{ID: 4, Title: "Config reload", Kind: Stat, Width: 6, Height: 5,
+		{ID: 4, Title: "Config reload", Kind: Stat, Unit: "none", Width: 6, Height: 5,
 			Description: "Whether the last configuration load (start or SIGHUP) succeeded on every replica.",
 			Queries:     []Query{{Expr: "min(" + sel(metrics.ConfigReloadSuccess) + ")", Instant: true}},
 			Mappings:    []Mapped{{Value: "0", Text: "FAILED", Color: "red"}, {Value: "1", Text: "OK", Color: "green"}},
 			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
-		{ID: 5, Title: "Build", Kind: Table, Width: 6, Height: 5,
+		{ID: 5, Title: "Build", Kind: Table, Unit: "short", Width: 6, Height: 5,
 			Description: "eventwatch and Go versions running.",
 			Queries:     []Query{{Expr: "count by (version, goversion) (" + sel(metrics.BuildInfo) + ")", Instant: true}}},
 	}
@@ -45,7 +48,7 @@ func statusPanels(o Options) []Panel {
 
 func collectorPanels() []Panel {
 	return []Panel{
-		{ID: 11, Title: "Collector success", Kind: BarGauge, Width: 8, Height: 8,
+		{ID: 11, Title: "Collector success", Kind: BarGauge, Unit: "none", Width: 8, Height: 8,
 			Description: "Whether each background collector's last cycle succeeded completely (1) or not (0).",
 			Queries: []Query{{Expr: "min by (collector) (" + sel(metrics.CollectorSuccess) + ")", Legend: "{{collector}}",
 				Instant: true}},

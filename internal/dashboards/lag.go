@@ -41,7 +41,7 @@ func groupPanels() []Panel {
 			Queries: []Query{{Expr: "count(max by (group) (" + sel(metrics.GroupLagSeconds, byGroup, byTopic) +
 				") > scalar(max(" + sel(metrics.LagObjective) + "))) or vector(0)", Instant: true}},
 			Thresholds: countSteps(1)},
-		{ID: 6, Title: "Group status", Kind: Table, Width: 12, Height: 8,
+		{ID: 6, Title: "Group status", Kind: Table, Unit: "none", Width: 12, Height: 8,
 			Description: "Current status of each group over the sliding window: OK, WARN, ERR, STOP, STALL or REWIND.",
 			Queries:     []Query{{Expr: "max by (group, status) (" + status + " == 1)", Instant: true}}},
 		{ID: 7, Title: "Group members", Kind: TimeSeries, Unit: "short", Width: 12, Height: 8,

@@ -32,9 +32,21 @@ the JSON by hand. Load them with Grafana's file provisioning
 (` + "`providers: [{name: eventwatch, type: file, options: {path: /var/lib/grafana/dashboards/eventwatch}}]`" + `),
 the Helm chart's dashboard ConfigMaps, or *Dashboards → Import*.
 
-Every board has a ` + "`datasource`" + ` variable (any Prometheus data source) and the
-multi-select filters its queries use (` + "`topic`" + `, ` + "`group`" + `, ` + "`service`" + `; *All* is
-` + "`.*`" + `). Panel ids and query refIds are fixed in code, so links to a panel
+Every board has a ` + "`datasource`" + ` variable (any Prometheus data source), then
+` + "`cluster`" + ` (single-select; the values of the cluster label, ` + "`--cluster-label`" + `,
+default ` + "`cluster`" + `; empty on a plain Prometheus, which then matches series
+without the label), ` + "`job`" + ` and ` + "`instance`" + ` (multi-select, *All* is ` + "`.+`" + `), read
+from ` + "`eventwatch_build_info`" + ` filtered by the mixin selector (` + "`--selector`" + `,
+default ` + "`job=\"eventwatch\"`" + `), and the multi-select filters its queries use
+(` + "`topic`" + `, ` + "`group`" + `, ` + "`service`" + `; *All* is ` + "`.*`" + `). Every selector of every query
+carries ` + "`cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\"`" + `, every panel has a
+unit, and the boards are not editable (import a copy to change one). The
+unit test ` + "`TestDashboardsPassTheLinterRules`" + ` applies grafana's dashboard-linter
+rules (template-datasource, template-job, template-instance, panel-datasource,
+panel-units, panel-title-description, target-promql, target-job,
+target-instance, target-rate-interval, target-counter-agg, uneditable) to the
+rendered JSON. The Helm chart ships the same boards with its own selector and
+cluster label (` + "`monitoring.*`" + ` values). Panel ids and query refIds are fixed in code, so links to a panel
 (` + "`viewPanel=<id>`" + `) survive regeneration. ` + "`$__range`" + ` panels summarise the
 selected time range; ` + "`$__rate_interval`" + ` panels plot rates over time.
 

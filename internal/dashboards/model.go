@@ -43,13 +43,26 @@ type Board struct {
 	Rows        []Row      // rows in display order
 }
 
-// Variable is a multi-select template variable whose values are the values
-// of Label on the series of Spec.
+// Variable is a template variable whose values are the values of Label on
+// the series of Spec that match Matchers.
 type Variable struct {
-	Name  string       // variable name, used as $Name in queries
-	Spec  metrics.Spec // metric carrying the label
-	Label string       // label whose values are offered
-	Help  string       // what the values are
+	Name     string       // variable name, used as $Name in queries
+	Title    string       // label shown in Grafana; Name when empty
+	Spec     metrics.Spec // metric carrying the label
+	Label    string       // label whose values are offered
+	Help     string       // what the values are
+	Matchers []string     // matchers of the values query; the deployment matchers when nil
+	Single   bool         // single-select without an "All" option
+	AllValue string       // regex "All" stands for; ".*" when empty
+}
+
+// query is the variable's values query, label_values(spec{matchers}, label).
+func (v Variable) query() string {
+	ms := v.Matchers
+	if ms == nil {
+		ms = deploymentMatchers
+	}
+	return fmt.Sprintf("label_values(%s{%s}, %s)", v.Spec.Name, strings.Join(ms, ","), v.Label)
 }
 
 // Row is a titled row of panels.
@@ -104,14 +117,18 @@ func RefID(i int) string {
 }
 
 // Expand replaces Grafana's template variables in a query with values that
-// make it a plain PromQL expression: every topic/group/service variable
-// selects everything and the interval variables become rateWindow. The e2e
-// suite and promtool checks run the expanded form.
+// make it a plain PromQL expression: every variable selects what its "All"
+// selects (the cluster variable: any cluster, or none) and the interval
+// variables become rateWindow. The e2e suite and promtool checks run the
+// expanded form.
 func Expand(expr, rateWindow, rangeWindow string) string {
 	return strings.NewReplacer(
 		"$__rate_interval", rateWindow,
 		"$__interval", rateWindow,
 		"$__range", rangeWindow,
+		"$cluster", ".*",
+		"$job", ".+",
+		"$instance", ".+",
 		"$topic", ".*",
 		"$group", ".*",
 		"$service", ".*",
