@@ -34,6 +34,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/team"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
@@ -52,6 +53,7 @@ type Config struct {
 	Reports report.Config `yaml:"reports"`  // weekly reports and the bearer token of /api/*
 	Leader  leader.Config `yaml:"leader"`   // election of the replica that runs the singleton work
 	Share   share.Config  `yaml:"share"`    // state documents every replica shares (estate-wide API answers)
+	Teams   []team.Team   `yaml:"teams"`    // service -> team ownership (reports and the violations API scope by team)
 	HTTP    HTTPConfig    `yaml:"http"`     // HTTP server
 	Log     LogConfig     `yaml:"log"`      // logging
 }
@@ -120,7 +122,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data_dir: required"))
 	}
 	errs = append(errs, c.Kafka.Validate(), c.Audit.Validate(), c.Sample.Validate(), c.Lag.Validate(),
-		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), c.HTTP.Validate(), c.Log.Validate())
+		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), team.Validate(c.Teams), c.HTTP.Validate(), c.Log.Validate())
 	return errors.Join(errs...)
 }
 

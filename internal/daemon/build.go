@@ -42,6 +42,7 @@ type daemon struct {
 	term       atomic.Pointer[term] // the singleton work of the current leadership term
 	ready      *readiness
 	token      string
+	owners     *ownershipGauge // eventwatch_service_team_info
 
 	reloadOK prometheus.Gauge
 }
@@ -125,6 +126,8 @@ func (d *daemon) buildComponents(context.Context) error {
 	}
 	d.aggregator = report.NewAggregator(d.store, d.cfg.Store, d.reg, d.root,
 		report.WithReportConfig(d.cfg.Reports), report.WithClusterSource(&clusterSource{d: d}))
+	d.owners = newOwnershipGauge(d.reg)
+	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	sinks := []audit.Sink{d.stitcher, d.aggregator}
 	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root)
 	if err != nil {

@@ -20,6 +20,8 @@ import (
 //	GET /readyz                  200 when Kafka answers, else 503 with the reason
 //	GET /api/v1/flows            trace stitching report, merged over every replica (share)
 //	GET /api/v1/reports[/weekly] weekly compliance reports (every replica, from the shared store)
+//	GET /api/v1/violations       violation examples with their reason, paged (from the shared store)
+//	GET /api/v1/violations/stream the same, live, as Server-Sent Events (this replica's records)
 //	GET /api/v1/groups[/{group}] consumer lag (the leader's collector, shared with every replica)
 //
 // /api/* requires the reports bearer token when one is configured.
@@ -66,6 +68,7 @@ func (d *daemon) serveIndex(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprint(w, `<!doctype html><title>eventwatch</title><h1>eventwatch</h1><ul>
 <li><a href="/metrics">/metrics</a><li><a href="/healthz">/healthz</a><li><a href="/readyz">/readyz</a>
 <li><a href="/api/v1/groups">/api/v1/groups</a><li><a href="/api/v1/flows">/api/v1/flows</a>
+<li><a href="/api/v1/violations">/api/v1/violations</a><li><a href="/api/v1/violations/stream">/api/v1/violations/stream</a>
 <li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
 }
 

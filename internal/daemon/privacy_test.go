@@ -71,7 +71,12 @@ func TestPayloadNeverLoggedOrStored(t *testing.T) {
 		return metric(t, in.url, "eventwatch_records_checked_total") >= float64(len(values))
 	})
 	y, w := time.Now().UTC().ISOWeek()
-	for _, p := range []string{"/api/v1/flows", fmt.Sprintf("/api/v1/reports/weekly?week=%d-W%02d&format=json", y, w), "/api/v1/groups", "/metrics"} {
+	eventually(t, "violation examples stored", 30*time.Second, func() bool {
+		_, body := get(t, in.url+"/api/v1/violations")
+		return strings.Contains(body, `"rule":"envelope.invalid_json"`)
+	})
+	for _, p := range []string{"/api/v1/flows", fmt.Sprintf("/api/v1/reports/weekly?week=%d-W%02d&format=json", y, w), "/api/v1/groups", "/metrics",
+		"/api/v1/violations", fmt.Sprintf("/api/v1/reports/weekly?week=%d-W%02d&format=html", y, w)} {
 		if _, body := get(t, in.url+p); strings.Contains(body, marker) {
 			t.Errorf("%s contains the payload marker", p)
 		}

@@ -26,7 +26,7 @@ func (d *daemon) reloadLoop(ctx context.Context) error {
 
 // reload re-reads and validates the file, and applies what can change
 // without a restart: the audit section (profiles, policies, catalog,
-// overrides) and the log level. Other changed sections are named in a
+// overrides), the teams and the log level. Other changed sections are named in a
 // warning and take effect at the next start. A file that fails keeps the
 // running configuration.
 func (d *daemon) reload() {
@@ -53,8 +53,9 @@ func (d *daemon) apply(next *config.Config) error {
 		return err
 	}
 	d.auditor.cur.Store(r)
+	d.applyOwnership(next.Teams, r)
 	d.level.Set(parseLevel(next.Log.Level))
-	if restart := changedSections(d.cfg, next, "audit", "log"); len(restart) > 0 {
+	if restart := changedSections(d.cfg, next, "audit", "log", "teams"); len(restart) > 0 {
 		d.log.Warn("changed sections take effect after a restart", "sections", restart)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/team"
 )
 
 // Aggregator collects hourly report aggregates in memory and flushes them to
@@ -30,7 +32,8 @@ type Aggregator struct {
 
 	mu      sync.Mutex
 	pending *buffer
-	live    *live // stream subscriptions (GET /api/v1/violations/stream)
+	live    *live                    // stream subscriptions (GET /api/v1/violations/stream)
+	owners  atomic.Pointer[team.Map] // service -> team, for ?team= scopes
 
 	flushMu     sync.Mutex // one flush at a time
 	lastSample  time.Time  // end of the last cluster sample window
@@ -191,6 +194,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			a.live.close()
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			err := a.Flush(final)
 			cancel()

@@ -13,12 +13,17 @@ import (
 //	GET /api/v1/reports/weekly   ?week=2026-W47 (default: the last complete week)
 //	                             &service=S (optional) &format=json|csv|md|html (default json)
 //	                             &tz=Europe/Oslo (optional; default the configured time zone)
+//	GET /api/v1/violations       ?rule=&service=&team=&topic=&since=&limit=&cursor= violation
+//	                             examples, newest first, paged (JSON)
+//	GET /api/v1/violations/stream the same filters, live, as Server-Sent Events
 //
 // Bad parameters get 400 with a message naming the parameter. Wrap the mux
 // (or these paths) with RequireToken to protect them.
 func (a *Aggregator) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/reports", a.handleWeeks)
 	mux.HandleFunc("GET /api/v1/reports/weekly", a.handleWeekly)
+	mux.HandleFunc("GET /api/v1/violations", a.handleViolations)
+	mux.HandleFunc("GET /api/v1/violations/stream", a.handleStream)
 }
 
 func (a *Aggregator) location(r *http.Request) (*time.Location, error) {

@@ -46,6 +46,7 @@ func (s *Subscription) end() { s.once.Do(func() { close(s.gone) }) }
 type live struct {
 	mu      sync.RWMutex
 	subs    map[*Subscription]struct{}
+	closed  bool // the server is stopping: new subscriptions end at once
 	n       atomic.Int32
 	clients prometheus.Gauge
 	dropped prometheus.Counter
@@ -63,6 +64,11 @@ func (a *Aggregator) Subscribe(f Filter) *Subscription {
 	s.C, s.Gone = s.ch, s.gone
 	l := a.live
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		s.end()
+		return s
+	}
 	l.subs[s] = struct{}{}
 	l.n.Store(int32(len(l.subs)))
 	l.clients.Set(float64(len(l.subs)))
@@ -82,6 +88,21 @@ func (l *live) remove(s *Subscription) bool {
 	l.mu.Unlock()
 	s.end()
 	return ok
+}
+
+// close ends every subscription (shutdown), so streams let the HTTP server
+// stop.
+func (l *live) close() {
+	l.mu.Lock()
+	l.closed = true
+	subs := l.subs
+	l.subs = map[*Subscription]struct{}{}
+	l.n.Store(0)
+	l.clients.Set(0)
+	l.mu.Unlock()
+	for s := range subs {
+		s.end()
+	}
 }
 
 // publish offers exs to every matching subscription without waiting.

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// tailFlags are the flags of `eventwatch tail`.
+type tailFlags struct {
+	url, rule, service, team, topic, tokenFile, format string
+	max                                                int
+}
+
+func parseTailFlags(args []string, stderr io.Writer) (tailFlags, error) {
+	var f tailFlags
+	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: eventwatch tail --url URL [--rule R] [--service S] [--team T] [--topic T] [--format text|json] [--token-file F] [--max N]")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:9779", "base URL of a running eventwatch")
+	fs.StringVar(&f.rule, "rule", "", "only violations of this rule id")
+	fs.StringVar(&f.service, "service", "", "only violations of this producing service")
+	fs.StringVar(&f.team, "team", "", "only violations of the services this team owns")
+	fs.StringVar(&f.topic, "topic", "", "only violations on this topic")
+	fs.StringVar(&f.format, "format", "text", "output: text (one line per violation) or json (one object per line)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token of /api/*")
+	fs.IntVar(&f.max, "max", 0, "exit after this many violations (0: follow until interrupted)")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.format != "text" && f.format != "json" {
+		return f, fmt.Errorf("--format must be text or json, not %q", f.format)
+	}
+	if u, err := url.Parse(f.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return f, fmt.Errorf("--url must be an http(s) URL, not %q", f.url)
+	}
+	return f, nil
+}
+
+func (f tailFlags) streamURL() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"rule": f.rule, "service": f.service, "team": f.team, "topic": f.topic} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return strings.TrimRight(f.url, "/") + "/api/v1/violations/stream?" + q.Encode()
+}
+
+// cmdTail follows GET /api/v1/violations/stream and prints one line per
+// violation; it reconnects (with backoff) when the stream ends. Exit 0 on
+// interrupt or after --max violations, 1 when the server refuses, 2 on
+// usage errors.
+func cmdTail(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, err := parseTailFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "eventwatch tail: %v\n", err)
+		return 2
+	}
+	t := &tailer{f: f, out: stdout, errw: stderr}
+	if err := t.run(ctx); err != nil {
+		fmt.Fprintf(stderr, "eventwatch tail: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+type tailer struct {
+	f       tailFlags
+	out     io.Writer
+	errw    io.Writer
+	printed int
+}
+
+// errDone ends the tail after --max violations.
+var errDone = errors.New("done")
+
+func (t *tailer) run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		err := t.follow(ctx)
+		var ue usageError
+		switch {
+		case errors.Is(err, errDone), ctx.Err() != nil:
+			return nil
+		case errors.As(err, &ue):
+			return err
+		}
+		fmt.Fprintf(t.errw, "eventwatch tail: %v; reconnecting in %s\n", err, backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// follow reads one connection's events.
+func (t *tailer) follow(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.f.streamURL(), nil)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if t.f.tokenFile != "" {
+		tok, err := report.ReadTokenFile(t.f.tokenFile)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return usageError{fmt.Sprintf("%s answered %s: %s", t.f.url, resp.Status, strings.TrimSpace(string(msg)))}
+	}
+	return t.read(resp.Body)
+}
+
+// read parses Server-Sent Events: "event:" and "data:" lines, a blank line
+// ends an event.
+func (t *tailer) read(r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var event, data string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if err := t.dispatch(event, data); err != nil {
+				return err
+			}
+			event, data = "", ""
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(line[len("event:"):])
+		case strings.HasPrefix(line, "data:"):
+			data += strings.TrimPrefix(line[len("data:"):], " ")
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read stream: %w", err)
+	}
+	return errors.New("stream ended")
+}
+
+func (t *tailer) dispatch(event, data string) error {
+	switch event {
+	case "dropped":
+		return errors.New("the server dropped this client (it read too slowly)")
+	case "violation":
+	default:
+		return nil
+	}
+	var e store.Example
+	if err := json.Unmarshal([]byte(data), &e); err != nil {
+		return fmt.Errorf("decode event: %w", err)
+	}
+	if t.f.format == "json" {
+		fmt.Fprintln(t.out, data)
+	} else {
+		fmt.Fprintln(t.out, tailLine(e))
+	}
+	t.printed++
+	if t.f.max > 0 && t.printed >= t.f.max {
+		return errDone
+	}
+	return nil
+}
+
+// tailLine is one violation as `eventwatch tail` prints it:
+// time, severity, rule, service (team), topic/partition@offset, event, reason.
+func tailLine(e store.Example) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %-7s %s %s", e.Observed.UTC().Format(time.RFC3339), e.Severity, e.Rule, e.Service)
+	if e.Team != "" && e.Team != e.Service {
+		fmt.Fprintf(&b, " (team %s)", e.Team)
+	}
+	fmt.Fprintf(&b, " %s/%d@%d", e.Topic, e.Partition, e.Offset)
+	if e.EventType != "" {
+		b.WriteString(" type=" + e.EventType)
+	}
+	if e.EventID != "" {
+		b.WriteString(" id=" + e.EventID)
+	}
+	b.WriteString(": " + e.Message)
+	if e.Field != "" {
+		b.WriteString(" [" + e.Field + "]")
+	}
+	if e.Profile != "" {
+		b.WriteString(" (" + e.Profile + ")")
+	}
+	return b.String()
+}

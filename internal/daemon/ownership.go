@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/team"
+)
+
+// ownership builds the service → team map from the teams section and the
+// catalog the router loaded.
+func ownership(teams []team.Team, cat *audit.Catalog) *team.Map {
+	var prods []team.Producer
+	if cat != nil {
+		for _, e := range cat.Entries() {
+			prods = append(prods, team.Producer{Service: e.Producer, Topic: e.Topic, Consumers: e.Consumers})
+		}
+	}
+	return team.New(teams, prods)
+}
+
+// ownershipGauge exports eventwatch_service_team_info from the current map.
+type ownershipGauge struct{ vec *prometheus.GaugeVec }
+
+func newOwnershipGauge(reg prometheus.Registerer) *ownershipGauge {
+	return &ownershipGauge{vec: metrics.ServiceTeam.NewGaugeVec(reg)}
+}
+
+// set replaces every series with the pairs of m.
+func (g *ownershipGauge) set(m *team.Map) {
+	g.vec.Reset()
+	for _, p := range m.Pairs() {
+		g.vec.WithLabelValues(p[0], p[1]).Set(1)
+	}
+}
+
+// applyOwnership rebuilds the map (start and reload) and hands it to the
+// gauge and the report aggregator.
+func (d *daemon) applyOwnership(teams []team.Team, r *router) {
+	m := ownership(teams, r.catalog)
+	d.owners.set(m)
+	if d.aggregator != nil {
+		d.aggregator.SetOwnership(m)
+	}
+}

@@ -1,0 +1,157 @@
+package report
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/team"
+)
+
+func violationServer(t *testing.T) (*Aggregator, *httptest.Server, *clock) {
+	t.Helper()
+	st := openSQLite(t, t.TempDir())
+	c := &clock{t: mon17.Add(time.Hour)}
+	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 3}, c)
+	a.SetOwnership(team.New([]team.Team{{Name: "commerce", Services: []string{"orders", "billing"}}}, nil))
+	mux := http.NewServeMux()
+	a.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return a, srv, c
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestViolationsAPI: examples carry their reason and owner, filters by
+// rule, service and team select the right ones, and the cursor pages
+// through all of them.
+func TestViolationsAPI(t *testing.T) {
+	a, srv, _ := violationServer(t)
+	observeAll(a, dataset(7, 400, a.now()))
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var page store.ExamplePage
+	if code := getJSON(t, srv.URL+"/api/v1/violations?team=commerce&limit=5", &page); code != 200 || len(page.Examples) != 5 || page.Next == "" {
+		t.Fatalf("team page: %d, %d examples, next %q", code, len(page.Examples), page.Next)
+	}
+	seen := 0
+	for url := srv.URL + "/api/v1/violations?team=commerce&limit=5"; ; {
+		var p store.ExamplePage
+		getJSON(t, url, &p)
+		for _, e := range p.Examples {
+			seen++
+			if e.Team != "commerce" || (e.Service != "orders" && e.Service != "billing") || e.Message == "" || e.Rule == "" {
+				t.Fatalf("team example %+v", e)
+			}
+		}
+		if p.Next == "" {
+			break
+		}
+		url = srv.URL + "/api/v1/violations?team=commerce&limit=5&cursor=" + p.Next
+	}
+	// 2 services x 4 rules x 1 topic each, 3 kept per key
+	if seen != 2*4*3 {
+		t.Errorf("paged %d team examples, want 24", seen)
+	}
+	getJSON(t, srv.URL+"/api/v1/violations?rule=key.missing&service=shipping", &page)
+	if len(page.Examples) != 3 || page.Examples[0].Team != "shipping" || page.Examples[0].Rule != "key.missing" {
+		t.Errorf("rule+service filter: %+v", page.Examples)
+	}
+	for _, bad := range []string{"limit=0", "since=yesterday", "cursor=zzz"} {
+		if code := getJSON(t, srv.URL+"/api/v1/violations?"+bad, &page); code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", bad, code)
+		}
+	}
+}
+
+// TestViolationStream: a subscriber sees matching violations as they are
+// observed, as Server-Sent Events.
+func TestViolationStream(t *testing.T) {
+	a, srv, _ := violationServer(t)
+	resp, err := http.Get(srv.URL + "/api/v1/violations/stream?rule=key.missing&team=commerce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	rec := audit.Record{Topic: "orders.events", Partition: 2, Offset: 77}
+	res := audit.Result{Source: "orders", EventType: "orders.thing.happened.v1", EventID: "evt-77", Profile: "authorworks",
+		Violations: []audit.Violation{{Rule: "naming.topic", Severity: "warning", Message: "other rule"},
+			{Rule: "key.missing", Severity: "error", Message: "record has no key"}}}
+	go func() {
+		for a.live.n.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		a.Observe(&rec, &res)
+	}()
+	sc := bufio.NewScanner(resp.Body)
+	deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var e store.Example
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Rule != "key.missing" || e.Topic != "orders.events" || e.Partition != 2 || e.Offset != 77 || e.Team != "commerce" ||
+			e.Profile != "authorworks" || e.Message != "record has no key" || e.EventID != "evt-77" {
+			t.Fatalf("streamed %+v", e)
+		}
+		return
+	}
+	t.Fatal("no violation event on the stream")
+}
+
+// TestSlowStreamClientIsDropped: a subscriber that never reads is dropped
+// and counted once its buffer fills, and Observe never blocks on it.
+func TestSlowStreamClientIsDropped(t *testing.T) {
+	a, _, _ := violationServer(t)
+	sub := a.Subscribe(Filter{})
+	defer a.Unsubscribe(sub)
+	obs := dataset(3, 3000, a.now())
+	start := time.Now()
+	observeAll(a, obs)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("observing took %s with a stuck client", d)
+	}
+	select {
+	case <-sub.Gone:
+	default:
+		t.Fatal("the slow client was not dropped")
+	}
+	if n := testutil.ToFloat64(a.live.dropped); n != 1 {
+		t.Errorf("dropped clients = %v, want 1", n)
+	}
+	if n := testutil.ToFloat64(a.live.clients); n != 0 {
+		t.Errorf("clients = %v, want 0", n)
+	}
+}
