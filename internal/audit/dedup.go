@@ -16,6 +16,12 @@ const dupShards = 16
 // maxIDs, so an id is remembered for at least one window (unless the id
 // rate exceeds maxIDs per window) and at most two.
 //
+// Each id is remembered with where it was read (a hash of topic, partition
+// and offset), so reading the same record again (after a rebalance, a broker
+// fault or a rewind to the stored position) is not a duplicate; the same id
+// at another offset is. Records without a location (bare events of
+// `eventwatch check`) are duplicates whenever their id repeats.
+//
 // Error rates: a false positive needs two different ids with the same
 // 64-bit hash: about n/2^64 per lookup with n ids remembered (under
 // 1e-13 at a million ids). A false negative is a duplicate arriving after
@@ -37,18 +43,29 @@ func newDupWindow(window time.Duration, maxIDs int) *dupWindow {
 	return &dupWindow{window: window, perGen: max(1, maxIDs/(2*dupShards))}
 }
 
-// seen records id (its bytes as written in the event) and reports whether
-// it was already remembered.
-func (d *dupWindow) seen(id []byte, now time.Time) bool {
+// seen records id (its bytes as written in the event) read at loc (0 when
+// unknown) and reports whether it was already remembered from another
+// location.
+func (d *dupWindow) seen(id []byte, loc uint64, now time.Time) bool {
 	h := fmix64(hashBytes(fnvOffset, id)) | 1
 	s := &d.shards[(h>>32)%dupShards]
 	s.mu.Lock()
-	dup := s.seenLocked(d, h, now)
+	dup := s.seenLocked(d, h, loc, now)
 	s.mu.Unlock()
 	return dup
 }
 
-func (s *dupShard) seenLocked(d *dupWindow, h uint64, now time.Time) bool {
+// recordLoc hashes where a record was read; 0 when it has no topic.
+func recordLoc(rec *Record) uint64 {
+	if rec.Topic == "" {
+		return 0
+	}
+	h := hashBytes(fnvOffset, []byte(rec.Topic))
+	h = fmix64(h ^ uint64(uint32(rec.Partition)))
+	return fmix64(h^uint64(rec.Offset)) | 1
+}
+
+func (s *dupShard) seenLocked(d *dupWindow, h, loc uint64, now time.Time) bool {
 	g := &s.gens
 	if g.slots == nil {
 		g.init(d.perGen)
@@ -68,16 +85,18 @@ func (s *dupShard) seenLocked(d *dupWindow, h uint64, now time.Time) bool {
 		g.reset(g.cur)
 		s.curStart = now
 	}
-	return g.seen(h)
+	return g.seen(h, loc)
 }
 
 // genPair is two generations (current and previous) of an open-addressing
 // set of non-zero 64-bit hashes, each with a fixed capacity and kept at
 // most half full. The generations are interleaved (slot i of both sits in
 // one 16-byte pair) and probed with the same sequence, so one lookup in
-// both costs one cache miss.
+// both costs one cache miss. locs holds, at the same index, where each
+// hash was first read.
 type genPair struct {
 	slots []uint64 // slots[2*i+g] is slot i of generation g
+	locs  []uint64 // locs[2*i+g] is the record location of slots[2*i+g]
 	n     [2]int
 	cur   int // the current generation, 0 or 1
 }
@@ -88,6 +107,7 @@ func (p *genPair) init(capacity int) {
 		size <<= 1
 	}
 	p.slots = make([]uint64, 2*size)
+	p.locs = make([]uint64, 2*size)
 }
 
 // reset empties generation g.
@@ -98,20 +118,21 @@ func (p *genPair) reset(g int) {
 	p.n[g] = 0
 }
 
-// seen reports whether h is in either generation and adds it to the
-// current one when it is not already there.
-func (p *genPair) seen(h uint64) bool {
+// seen reports whether h is in either generation from a location other
+// than loc, and adds it to the current one when it is not already there.
+func (p *genPair) seen(h, loc uint64) bool {
 	mask := uint64(len(p.slots)/2 - 1)
 	cur, prev := p.cur, p.cur^1
-	added, inPrev, prevDone := false, false, false
+	added, dup, prevDone := false, false, false
 	for i := h & mask; ; i = (i + 1) & mask {
 		pair := p.slots[2*i : 2*i+2 : 2*i+2]
 		if !added {
 			switch pair[cur] {
 			case h:
-				return true
+				return otherLoc(p.locs[2*i+uint64(cur)], loc)
 			case 0:
 				pair[cur] = h
+				p.locs[2*i+uint64(cur)] = loc
 				p.n[cur]++
 				added = true
 			}
@@ -119,16 +140,20 @@ func (p *genPair) seen(h uint64) bool {
 		if !prevDone {
 			switch pair[prev] {
 			case h:
-				inPrev, prevDone = true, true
+				dup, prevDone = otherLoc(p.locs[2*i+uint64(prev)], loc), true
 			case 0:
 				prevDone = true
 			}
 		}
 		if added && prevDone {
-			return inPrev
+			return dup
 		}
 	}
 }
+
+// otherLoc reports whether a remembered id was read somewhere else than
+// loc: always when either location is unknown.
+func otherLoc(was, loc uint64) bool { return was == 0 || loc == 0 || was != loc }
 
 // remembered is the number of hashes in both generations.
 func (p *genPair) remembered() int { return p.n[0] + p.n[1] }

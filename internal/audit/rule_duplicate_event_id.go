@@ -8,9 +8,11 @@ var ruleDuplicate = recordRule{
 }
 
 // checkDuplicate keeps the window on record time (the Kafka timestamp, or
-// now for bare events), so replays and backfills are judged as produced.
+// now for bare events), so replays and backfills are judged as produced. A
+// record read again at the same topic, partition and offset is not a
+// duplicate: only the producer writing the id twice is.
 func checkDuplicate(c *evalCtx) {
-	if c.res.EventID == "" || !c.e.dups.seen(c.raw(roleID), c.refTime()) {
+	if c.res.EventID == "" || !c.e.dups.seen(c.raw(roleID), recordLoc(c.rec), c.refTime()) {
 		return
 	}
 	f := c.e.p.fields[roleID].path

@@ -14,7 +14,9 @@ func TestRuleDuplicate(t *testing.T) {
 	if _, ok := findViolation(e.Check(&r), "duplicate.event_id"); ok {
 		t.Fatal("first sighting reported as duplicate")
 	}
-	v, ok := findViolation(e.Check(&r), "duplicate.event_id")
+	again := r
+	again.Offset++
+	v, ok := findViolation(e.Check(&again), "duplicate.event_id")
 	if !ok || v.Field != "event_id" || v.Severity != SeverityWarning {
 		t.Fatalf("second sighting: %+v %v", v, ok)
 	}
@@ -22,15 +24,48 @@ func TestRuleDuplicate(t *testing.T) {
 	other := hule(map[string]string{"event_id": `"11111111-1111-4111-8111-111111111111"`})
 	e.Check(&other)
 	now = now.Add(3 * time.Minute)
-	if _, ok := findViolation(e.Check(&r), "duplicate.event_id"); ok {
+	if _, ok := findViolation(e.Check(&again), "duplicate.event_id"); ok {
 		t.Fatal("id older than two windows still remembered")
+	}
+}
+
+// TestRuleDuplicateReRead: reading the same record again (same topic,
+// partition and offset, as after a rebalance or a broker fault) is not a
+// duplicate, in either generation of the window; the same id at another
+// offset or partition is, and bare events without a topic repeat as
+// duplicates.
+func TestRuleDuplicateReRead(t *testing.T) {
+	now := testNow
+	e := newTestEngine(t, "huleedu", func(o *Options) { o.Now = func() time.Time { return now }; o.DuplicateWindow = time.Minute })
+	r := hule(nil)
+	r.Partition, r.Offset = 2, 40
+	for i := range 3 {
+		if _, ok := findViolation(e.Check(&r), "duplicate.event_id"); ok {
+			t.Fatalf("read %d of the same record reported as duplicate", i+1)
+		}
+		now = now.Add(40 * time.Second) // the second read finds the id in the previous generation
+	}
+	for _, loc := range []struct {
+		p   int32
+		off int64
+	}{{2, 41}, {3, 40}} {
+		other := r
+		other.Partition, other.Offset = loc.p, loc.off
+		if _, ok := findViolation(e.Check(&other), "duplicate.event_id"); !ok {
+			t.Fatalf("producer duplicate at partition %d offset %d not reported", loc.p, loc.off)
+		}
+	}
+	bare := Record{Value: huleEvent(map[string]string{"event_id": `"22222222-2222-4222-8222-222222222222"`})}
+	e.Check(&bare)
+	if _, ok := findViolation(e.Check(&bare), "duplicate.event_id"); !ok {
+		t.Fatal("repeated bare event not reported as duplicate")
 	}
 }
 
 func TestDupWindowBounded(t *testing.T) {
 	d := newDupWindow(0, 64)
 	for i := 0; i < 10000; i++ {
-		d.seen([]byte(fmt.Sprint("id-", i)), testNow)
+		d.seen([]byte(fmt.Sprint("id-", i)), 0, testNow)
 	}
 	total := 0
 	for i := range d.shards {
@@ -39,7 +74,7 @@ func TestDupWindowBounded(t *testing.T) {
 	if total > 64+2*dupShards {
 		t.Fatalf("remembered %d ids, bound is 64", total)
 	}
-	if !d.seen([]byte("id-9999"), testNow) {
+	if !d.seen([]byte("id-9999"), 0, testNow) {
 		t.Fatal("most recent id forgotten")
 	}
 }
@@ -55,6 +90,7 @@ func TestDupWindowConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 200; i++ {
 				r := hule(map[string]string{"event_id": fmt.Sprintf(`"00000000-0000-4000-8000-%012d"`, i)})
+				r.Offset = int64(g)
 				if _, ok := findViolation(e.Check(&r), "duplicate.event_id"); ok {
 					mu.Lock()
 					dups++

@@ -125,14 +125,16 @@ func (d *daemon) buildComponents(context.Context) error {
 		return fmt.Errorf("trace: %w", err)
 	}
 	d.aggregator = report.NewAggregator(d.store, d.cfg.Store, d.reg, d.root,
-		report.WithReportConfig(d.cfg.Reports), report.WithClusterSource(&clusterSource{d: d}))
+		report.WithReportConfig(d.cfg.Reports), report.WithClusterSource(&clusterSource{d: d}),
+		report.WithGroup(d.cfg.Sample.GroupID))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	sinks := []audit.Sink{d.stitcher, d.aggregator}
-	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root)
+	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
+	d.aggregator.SetPositionListener(d.sampler)
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
 	return d.buildShare()
 }

@@ -41,6 +41,8 @@ var (
 	SamplerRebalances = define(Spec{Name: "eventwatch_sampler_rebalances_total", Kind: Counter, Area: "sampler",
 		Help:   "Partition assignment changes of the sampling consumer, by event (assigned, revoked, lost).",
 		Labels: []string{"event"}})
+	SamplerPaused = define(Spec{Name: "eventwatch_sampler_paused", Kind: Gauge, Area: "sampler",
+		Help: "1 while the sampler has paused fetching because the report buffer is full (the store is unavailable or too slow); nothing is dropped, the sampler falls behind."})
 	SamplerQueued = define(Spec{Name: "eventwatch_sampler_queued_records", Kind: Gauge, Area: "sampler",
 		Help: "Records read and waiting for an audit worker (bounded by sample.max_queue)."})
 )

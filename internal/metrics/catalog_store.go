@@ -11,6 +11,8 @@ var (
 		Help: "Aggregate rows held in memory waiting for the next flush (grows while the store is unavailable, up to store.buffer_limit)."})
 	StoreDropped = define(Spec{Name: "eventwatch_store_dropped_aggregates_total", Kind: Counter, Area: "store",
 		Help: "Aggregate rows dropped because the buffer was full while the store was unavailable (their counts are lost from reports)."})
+	StorePositionConflicts = define(Spec{Name: "eventwatch_store_position_conflicts_total", Kind: Counter, Area: "store",
+		Help: "Flushes that found a partition's stored position moved under this replica (another replica or an earlier attempt counted it); what was held for it was discarded and the partition read again from the stored position."})
 	StoreFlushDuration = define(Spec{Name: "eventwatch_store_flush_duration_seconds", Kind: Histogram, Area: "store",
 		Help:    "Time one flush of aggregates to the report store took.",
 		Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,8 +31,13 @@ type Aggregator struct {
 	now     func() time.Time
 	m       aggMetrics
 
+	group    string
+	listener PositionListener
+
 	mu      sync.Mutex
-	pending *buffer
+	pending *buffer                  // aggregates not attributed to an acquired partition, and cluster samples
+	parts   map[tp]*partLedger       // per partition the sampler reads: open records and closed segments
+	rows    int                      // rows held in pending and parts
 	live    *live                    // stream subscriptions (GET /api/v1/violations/stream)
 	owners  atomic.Pointer[team.Map] // service -> team, for ?team= scopes
 
@@ -42,11 +48,12 @@ type Aggregator struct {
 }
 
 type aggMetrics struct {
-	flushes  *prometheus.CounterVec
-	last     prometheus.Gauge
-	buffered prometheus.Gauge
-	dropped  prometheus.Counter
-	duration prometheus.Observer
+	flushes   *prometheus.CounterVec
+	last      prometheus.Gauge
+	buffered  prometheus.Gauge
+	dropped   prometheus.Counter
+	duration  prometheus.Observer
+	conflicts prometheus.Counter
 }
 
 // Option configures an Aggregator.
@@ -79,12 +86,15 @@ func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, 
 		now:     time.Now,
 		pending: newBuffer(),
 		live:    newLive(reg),
+		parts:   map[tp]*partLedger{},
+		group:   "eventwatch",
 		m: aggMetrics{
-			flushes:  metrics.StoreFlushes.NewCounterVec(reg),
-			last:     metrics.StoreLastFlushSuccess.NewGaugeVec(reg).WithLabelValues(),
-			buffered: metrics.StoreBuffered.NewGaugeVec(reg).WithLabelValues(),
-			dropped:  metrics.StoreDropped.NewCounterVec(reg).WithLabelValues(),
-			duration: metrics.StoreFlushDuration.NewHistogramVec(reg).WithLabelValues(),
+			flushes:   metrics.StoreFlushes.NewCounterVec(reg),
+			last:      metrics.StoreLastFlushSuccess.NewGaugeVec(reg).WithLabelValues(),
+			buffered:  metrics.StoreBuffered.NewGaugeVec(reg).WithLabelValues(),
+			dropped:   metrics.StoreDropped.NewCounterVec(reg).WithLabelValues(),
+			duration:  metrics.StoreFlushDuration.NewHistogramVec(reg).WithLabelValues(),
+			conflicts: metrics.StorePositionConflicts.NewCounterVec(reg).WithLabelValues(),
 		},
 	}
 	a.rcfg.SetDefaults()
@@ -98,7 +108,11 @@ func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, 
 }
 
 // Observe adds one audited record to the current hour's aggregates. It never
-// blocks on I/O and keeps nothing of rec's key, value or headers.
+// blocks on I/O and keeps nothing of rec's key, value or headers. Records of
+// an acquired partition are held with it until its next Advance and are
+// never dropped (a full buffer makes Saturated true instead); records of a
+// released partition are ignored; any other record is added to the
+// unpositioned buffer, dropped (and counted) when it is full.
 func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
 	now := a.now()
 	k := recKey{hour: store.HourOf(now).Unix(), service: clip(res.Source), topic: clip(rec.Topic), eventType: clip(res.EventType)}
@@ -113,13 +127,23 @@ func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
 	}
 	dropped := 0
 	a.mu.Lock()
-	if !a.pending.addRecord(k, c, limit) {
+	dst := a.pending
+	if p := a.parts[tp{rec.Topic, rec.Partition}]; p != nil {
+		if p.released {
+			a.mu.Unlock()
+			return
+		}
+		dst, limit = p.open, math.MaxInt
+	}
+	before := dst.size()
+	if !dst.addRecord(k, c, limit) {
 		dropped++
 	}
 	for _, ex := range exs {
-		dropped += a.addViolation(k, ex, maxEx, limit)
+		dropped += a.addViolation(dst, k, ex, maxEx, limit)
 	}
-	size := a.pending.size()
+	a.rows += dst.size() - before
+	size := a.rows
 	a.mu.Unlock()
 	a.live.publish(exs)
 	a.m.buffered.Set(float64(size))
@@ -128,14 +152,14 @@ func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
 	}
 }
 
-// addViolation counts v and keeps it as an example; a.mu is held. It
-// returns the number of rows that did not fit.
-func (a *Aggregator) addViolation(k recKey, ex store.Example, maxEx, limit int) int {
+// addViolation counts v in dst and keeps it as an example; a.mu is held.
+// It returns the number of rows that did not fit.
+func (a *Aggregator) addViolation(dst *buffer, k recKey, ex store.Example, maxEx, limit int) int {
 	dropped := 0
-	if !a.pending.addViolation(violKey{rec: k, rule: ex.Rule, severity: ex.Severity, profile: ex.Profile}, 1, limit) {
+	if !dst.addViolation(violKey{rec: k, rule: ex.Rule, severity: ex.Severity, profile: ex.Profile}, 1, limit) {
 		dropped++
 	}
-	if !a.pending.addExample(exKey{rule: ex.Rule, service: ex.Service, topic: ex.Topic}, ex, maxEx, limit) {
+	if !dst.addExample(exKey{rule: ex.Rule, service: ex.Service, topic: ex.Topic}, ex, maxEx, limit) {
 		dropped++
 	}
 	return dropped
@@ -199,7 +223,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 			err := a.Flush(final)
 			cancel()
 			if err != nil {
-				a.log.Error("final flush failed; buffered aggregates are lost", "err", err)
+				a.log.Error("final flush failed; the records it held are read again after the restart (their positions were not stored)", "err", err)
 			}
 			return nil
 		case <-t.C:
@@ -211,62 +235,78 @@ func (a *Aggregator) Run(ctx context.Context) error {
 	}
 }
 
-// Flush samples the cluster source and writes every buffered aggregate to
-// the store. On failure the rows go back to the buffer (up to its limit).
+// maxConflictRetries bounds how often one flush drops what the store
+// already holds and writes the rest again.
+const maxConflictRetries = 3
+
+// Flush samples the cluster source and writes every buffered aggregate,
+// with the positions of the closed partition segments, to the store in one
+// transaction. On failure the rows go back to the buffer.
 func (a *Aggregator) Flush(ctx context.Context) error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
+	return a.flushLocked(ctx)
+}
+
+// flushLocked is Flush with a.flushMu held.
+func (a *Aggregator) flushLocked(ctx context.Context) error {
 	a.sampleCluster()
 	a.mu.Lock()
-	taken := a.pending
-	a.pending = newBuffer()
+	t := a.take()
+	a.recount()
 	a.mu.Unlock()
-	err := a.write(ctx, taken)
+	b, err := a.writeTaken(ctx, t)
 	if err != nil {
-		a.restore(taken)
+		if dropped := a.restoreTaken(t); dropped > 0 {
+			a.m.dropped.Add(float64(dropped))
+			a.log.Warn("report buffer full; unpositioned aggregate rows dropped", "dropped", dropped, "limit", a.cfg.BufferLimit)
+		}
+	} else if a.listener != nil && len(b.Advances) > 0 {
+		a.listener.Stored(positions(b))
 	}
+	a.m.buffered.Set(float64(a.bufferedRows()))
 	if a.onFlushDone != nil {
 		a.onFlushDone(err)
 	}
 	return err
 }
 
-func (a *Aggregator) write(ctx context.Context, b *buffer) error {
+// writeTaken writes t, and when the store's positions moved under it
+// (store.ConflictError) drops what is already stored and tries again.
+func (a *Aggregator) writeTaken(ctx context.Context, t *taken) (*store.Batch, error) {
+	for attempt := 0; ; attempt++ {
+		b := t.batch(a.group, a.cfg.MaxExamples)
+		err := a.write(ctx, b)
+		c, conflict := store.IsConflict(err)
+		if !conflict || attempt == maxConflictRetries {
+			return b, err
+		}
+		a.resolve(t, c)
+	}
+}
+
+func (a *Aggregator) write(ctx context.Context, b *store.Batch) error {
 	start := a.now()
 	var err error
-	if b.size() > 0 {
+	if b.Len() > 0 || len(b.Advances) > 0 {
 		wctx, cancel := context.WithTimeout(ctx, max(a.cfg.FlushInterval, 5*time.Second))
-		err = a.store.Write(wctx, b.batch())
+		err = a.store.Write(wctx, b)
 		cancel()
 	}
 	a.m.duration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		a.m.flushes.WithLabelValues("error").Inc()
-		return fmt.Errorf("write %d aggregate rows: %w", b.size(), err)
+		return fmt.Errorf("write %d aggregate rows: %w", b.Len(), err)
 	}
 	a.m.flushes.WithLabelValues("ok").Inc()
 	a.m.last.Set(float64(a.now().UnixNano()) / 1e9)
-	a.m.buffered.Set(float64(a.bufferedRows()))
 	return nil
-}
-
-// restore puts a failed flush's rows back in front of what arrived since.
-func (a *Aggregator) restore(b *buffer) {
-	a.mu.Lock()
-	dropped := b.mergeInto(a.pending, a.cfg.MaxExamples, a.cfg.BufferLimit)
-	size := a.pending.size()
-	a.mu.Unlock()
-	a.m.buffered.Set(float64(size))
-	if dropped > 0 {
-		a.m.dropped.Add(float64(dropped))
-		a.log.Warn("report buffer full; aggregate rows dropped", "dropped", dropped, "limit", a.cfg.BufferLimit)
-	}
 }
 
 func (a *Aggregator) bufferedRows() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.pending.size()
+	return a.rows
 }
 
 // prune deletes rows older than the retention, at most once an hour.

@@ -64,11 +64,13 @@ func (a *Aggregator) sampleCluster() {
 	}
 	dropped := 0
 	a.mu.Lock()
+	before := a.pending.size()
 	for _, r := range rows {
 		if !a.pending.addCluster(r.k, r.v, a.cfg.BufferLimit) {
 			dropped++
 		}
 	}
+	a.rows += a.pending.size() - before
 	a.mu.Unlock()
 	if dropped > 0 {
 		a.m.dropped.Add(float64(dropped))

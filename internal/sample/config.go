@@ -3,6 +3,7 @@ package sample
 import (
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -49,7 +50,9 @@ type Config struct {
 	FetchPartitionMax  int32         `yaml:"fetch_max_partition_bytes"`    // bytes per partition in a fetch; default 1 MiB
 	MaxConcurrentFetch int           `yaml:"max_concurrent_fetches"`       // fetches buffered or in flight at once; default 2
 	MaxDecompressBytes int           `yaml:"max_decompressed_batch_bytes"` // largest decompressed batch; bigger ones are skipped and counted; default 128 MiB
-	CommitInterval     time.Duration `yaml:"commit_interval"`              // how often marked progress is committed; default 5s
+	CommitInterval     time.Duration `yaml:"commit_interval"`              // how often stored positions are committed to Kafka; default 5s
+	InstanceID         string        `yaml:"instance_id"`                  // static group membership (KIP-345) id of this replica; default $EVENTWATCH_INSTANCE_ID; "" or "none": dynamic membership
+	SessionTimeout     time.Duration `yaml:"session_timeout"`              // how long the group waits for a silent member before giving its partitions to others; default 45s
 
 	compiled compiled
 }
@@ -80,6 +83,21 @@ func (c *Config) SetDefaults() {
 	setIf(&c.MaxConcurrentFetch, 2)
 	setIf(&c.MaxDecompressBytes, 128<<20)
 	setIf(&c.CommitInterval, 5*time.Second)
+	setIf(&c.InstanceID, os.Getenv(InstanceIDEnv))
+	setIf(&c.SessionTimeout, 45*time.Second)
+}
+
+// InstanceIDEnv is the environment variable sample.instance_id defaults to
+// (the Helm chart sets it to the pod name).
+const InstanceIDEnv = "EVENTWATCH_INSTANCE_ID"
+
+// instanceID is the static membership id, "" for dynamic membership.
+func (c *Config) instanceID() string {
+	id := strings.TrimSpace(c.InstanceID)
+	if id == "none" {
+		return ""
+	}
+	return id
 }
 
 func setIf[T comparable](dst *T, def T) {
@@ -105,6 +123,12 @@ func (c *Config) Validate() error {
 	}
 	if c.CommitInterval < 100*time.Millisecond {
 		bad("commit_interval", "must be >= 100ms, got %s", c.CommitInterval)
+	}
+	if c.SessionTimeout < 6*time.Second || c.SessionTimeout > 30*time.Minute {
+		bad("session_timeout", "must be between 6s and 30m (the broker's group.min/max.session.timeout.ms defaults), got %s", c.SessionTimeout)
+	}
+	if len(c.InstanceID) > 249 {
+		bad("instance_id", "must be at most 249 characters, got %d", len(c.InstanceID))
 	}
 	if c.MaxQueueWait < 0 || c.MaxQueueWait > 10*time.Second {
 		bad("max_queue_wait", "must be between 0s and 10s, got %s", c.MaxQueueWait)
@@ -201,7 +225,9 @@ func anyMatch(s string, res []*regexp.Regexp) bool {
 }
 
 // clientOpts returns the consumer options of the sampler on top of base.
-func (c *Config) clientOpts(base []kgo.Opt) []kgo.Opt {
+// exact (a ledger) disables autocommit: the sampler then commits stored
+// positions itself.
+func (c *Config) clientOpts(base []kgo.Opt, exact bool) []kgo.Opt {
 	include := anchored(c.TopicsInclude)
 	if len(include) == 0 {
 		include = []string{".*"}
@@ -218,9 +244,16 @@ func (c *Config) clientOpts(base []kgo.Opt) []kgo.Opt {
 		kgo.FetchMaxPartitionBytes(c.FetchPartitionMax),
 		kgo.MaxConcurrentFetches(c.MaxConcurrentFetch),
 		kgo.MaxDecompressBatchBytes(c.MaxDecompressBytes),
-		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(c.CommitInterval),
+		kgo.SessionTimeout(c.SessionTimeout),
 	)
+	if exact {
+		opts = append(opts, kgo.DisableAutoCommit())
+	} else {
+		opts = append(opts, kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.CommitInterval))
+	}
+	if id := c.instanceID(); id != "" {
+		opts = append(opts, kgo.InstanceID(id))
+	}
 	if len(c.TopicsExclude) > 0 {
 		opts = append(opts, kgo.ConsumeExcludeTopics(anchored(c.TopicsExclude)...))
 	}

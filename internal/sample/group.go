@@ -17,6 +17,7 @@ func (s *Sampler) onAssigned(_ context.Context, _ *kgo.Client, tps map[string][]
 	s.mu.Lock()
 	s.parts.assign(tps)
 	n := s.parts.count()
+	s.assigned.Store(s.parts.list())
 	s.mu.Unlock()
 	s.m.partitions.Set(float64(n))
 	s.m.rebal.WithLabelValues("assigned").Inc()
@@ -28,9 +29,18 @@ func (s *Sampler) onAssigned(_ context.Context, _ *kgo.Client, tps map[string][]
 // partitions. Holding s.mu means no batch is half processed: the commit
 // covers everything counted, and records of revoked partitions still in a
 // polled batch are ignored, so the next owner neither misses nor repeats any.
+//
+// With a ledger it instead stops delivering the revoked partitions' queued
+// records, waits for the workers to hand over what they are doing, lets the
+// ledger store what is closed (the rest is read again by the next owner
+// from the stored position) and commits the stored positions to Kafka.
 func (s *Sampler) onRevoked(ctx context.Context, cl *kgo.Client, tps map[string][]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ledger != nil {
+		s.handOver(ctx, cl, tps, true)
+		return
+	}
 	cctx, cancel := context.WithTimeout(ctx, commitTimeout)
 	defer cancel()
 	if err := cl.CommitMarkedOffsets(cctx); err != nil {
@@ -47,12 +57,40 @@ func (s *Sampler) onRevoked(ctx context.Context, cl *kgo.Client, tps map[string]
 }
 
 // onLost forgets partitions taken away without a chance to commit.
-func (s *Sampler) onLost(_ context.Context, _ *kgo.Client, tps map[string][]int32) {
+func (s *Sampler) onLost(ctx context.Context, cl *kgo.Client, tps map[string][]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ledger != nil {
+		s.handOver(ctx, cl, tps, false)
+	}
 	s.forget(tps)
 	s.m.rebal.WithLabelValues("lost").Inc()
 	s.log.Warn("partitions lost", "partitions", countTPs(tps))
+}
+
+// handOver gives up partitions with a ledger; s.mu held. Storing what is
+// closed is safe even when another replica already owns them: the store
+// accepts a range only from the position it holds.
+func (s *Sampler) handOver(ctx context.Context, cl *kgo.Client, tps map[string][]int32, commit bool) {
+	if len(tps) == 0 {
+		return
+	}
+	for topic, parts := range tps {
+		for _, p := range parts {
+			if st := s.parts.get(topic, p); st != nil {
+				st.live.Store(false)
+			}
+		}
+	}
+	s.barrier()
+	s.ledger.Release(ctx, tps)
+	if !commit {
+		return
+	}
+	s.commitStoredSync(ctx, cl, tps)
+	s.forget(tps)
+	s.m.rebal.WithLabelValues("revoked").Inc()
+	s.log.Info("partitions revoked", "partitions", countTPs(tps))
 }
 
 // forget drops partitions from the assigned set and their lag; s.mu held.
@@ -67,6 +105,7 @@ func (s *Sampler) forget(tps map[string][]int32) {
 		}
 	}
 	n := s.parts.count()
+	s.assigned.Store(s.parts.list())
 	s.m.partitions.Set(float64(n))
 	s.status.assigned(n)
 }

@@ -32,7 +32,7 @@ type samplerMetrics struct {
 	violations, dropped, errors, rebal    *prometheus.CounterVec
 	size                                  *prometheus.HistogramVec
 	lag                                   *prometheus.GaugeVec
-	partitions, topics, queued            prometheus.Gauge
+	partitions, topics, queued, paused    prometheus.Gauge
 
 	mu     sync.RWMutex
 	byName map[string]*topicMetrics
@@ -62,6 +62,7 @@ func newSamplerMetrics(reg prometheus.Registerer, maxServices int) *samplerMetri
 		partitions: metrics.SamplerPartitions.NewGaugeVec(reg).WithLabelValues(),
 		topics:     metrics.SamplerTopics.NewGaugeVec(reg).WithLabelValues(),
 		queued:     metrics.SamplerQueued.NewGaugeVec(reg).WithLabelValues(),
+		paused:     metrics.SamplerPaused.NewGaugeVec(reg).WithLabelValues(),
 		byName:     map[string]*topicMetrics{},
 		services:   newBoundedLabels(maxServices),
 	}

@@ -1,19 +1,26 @@
 package sample
 
 import (
+	"sync/atomic"
 	"time"
 )
 
 // partState is what the sampler knows about one assigned partition. It is
-// only touched with Sampler.mu held.
+// only touched with Sampler.mu held, except live.
 type partState struct {
-	next   int64     // offset after the last record seen; -1 before the first
-	hwm    int64     // high watermark from the last fetch; -1 before the first
-	tokens float64   // audit budget left (token bucket)
-	filled time.Time // when tokens was last refilled; zero before the first record
+	next   int64       // offset after the last record seen; -1 before the first
+	pos    int64       // with a ledger: where the next Advance starts (stored position, then each range's end); -1 unknown
+	hwm    int64       // high watermark from the last fetch; -1 before the first
+	tokens float64     // audit budget left (token bucket)
+	filled time.Time   // when tokens was last refilled; zero before the first record
+	live   atomic.Bool // false once revoked or rewound: its queued records are not delivered
 }
 
-func newPartState() *partState { return &partState{next: -1, hwm: -1} }
+func newPartState() *partState {
+	p := &partState{next: -1, pos: -1, hwm: -1}
+	p.live.Store(true)
+	return p
+}
 
 // observe advances the partition past offset and returns how many offsets
 // that covers: 1 for the first record after assignment, otherwise the
@@ -80,6 +87,9 @@ func (ps partitions) remove(tps map[string][]int32) []string {
 	for topic, parts := range tps {
 		m := ps[topic]
 		for _, p := range parts {
+			if st := m[p]; st != nil {
+				st.live.Store(false)
+			}
 			delete(m, p)
 		}
 		if len(m) == 0 && m != nil {
@@ -94,6 +104,17 @@ func (ps partitions) remove(tps map[string][]int32) []string {
 // (or no longer) assigned.
 func (ps partitions) get(topic string, partition int32) *partState {
 	return ps[topic][partition]
+}
+
+// list returns the assigned partitions as a new map.
+func (ps partitions) list() map[string][]int32 {
+	out := make(map[string][]int32, len(ps))
+	for topic, m := range ps {
+		for p := range m {
+			out[topic] = append(out[topic], p)
+		}
+	}
+	return out
 }
 
 // count is the number of assigned partitions.

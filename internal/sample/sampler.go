@@ -40,9 +40,18 @@ type Sampler struct {
 	now     func() time.Time
 	created time.Time // when New was called: start_from latest samples what is produced after it
 
-	queue       chan *job
+	queues      []chan *job // one per worker; a partition's records all go to one, in order
 	queuedBytes atomic.Int64
 	running     atomic.Bool
+	stop        chan struct{} // closed when polling stopped: workers drain their queue and exit
+	workersDone chan struct{} // closed when every worker exited
+
+	ledger    Ledger       // exactly-once accounting; nil: commit polled batches (at least once)
+	assigned  atomic.Value // map[string][]int32 of the assigned partitions, for commits
+	posMu     sync.Mutex   // guards stored, committed and rewinds
+	stored    map[string]map[int32]int64
+	committed map[string]map[int32]int64
+	rewinds   map[string]map[int32]int64
 
 	mu    sync.Mutex // orders batch processing and marking against revokes
 	parts partitions
@@ -56,7 +65,7 @@ type Sampler struct {
 // daemon (seeds, client id, SASL, TLS); the sampler adds its consumer-group
 // options. cfg is validated here. Metrics are registered on reg; sinks
 // receive every audited record with its result.
-func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg prometheus.Registerer, log *slog.Logger) (*Sampler, error) {
+func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Sampler, error) {
 	if auditor == nil {
 		return nil, errors.New("new sampler: auditor is required")
 	}
@@ -77,19 +86,34 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 		log:     log.With("component", "sample"),
 		now:     time.Now,
 		created: time.Now(),
-		queue:   make(chan *job, cfg.MaxQueue),
 		parts:   partitions{},
+		stop:    make(chan struct{}),
+
+		workersDone: make(chan struct{}),
+		stored:      map[string]map[int32]int64{},
+		committed:   map[string]map[int32]int64{},
+		rewinds:     map[string]map[int32]int64{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	perWorker := max(1, (cfg.MaxQueue+cfg.Workers-1)/cfg.Workers)
+	for range cfg.Workers {
+		s.queues = append(s.queues, make(chan *job, perWorker))
 	}
 	s.status.s.Generation = -1
 	own := []kgo.Opt{kgo.WithLogger(kgoLogger{s.log}), kgo.WithHooks(connectHook{s})}
 	s.base = append(own, base...)
-	s.opts = append(cfg.clientOpts(s.base),
+	s.opts = append(cfg.clientOpts(s.base, s.ledger != nil),
 		kgo.OnPartitionsAssigned(s.onAssigned),
 		kgo.OnPartitionsRevoked(s.onRevoked),
 		kgo.OnPartitionsLost(s.onLost),
 		kgo.AutoCommitCallback(s.onAutoCommit),
 	)
-	if cfg.StartFrom == StartLatest {
+	switch {
+	case s.ledger != nil:
+		s.opts = append(s.opts, kgo.AdjustFetchOffsetsFn(s.adjustOffsets))
+	case cfg.StartFrom == StartLatest:
 		s.opts = append(s.opts, kgo.AdjustFetchOffsetsFn(s.adjustStart))
 	}
 	return s, nil
@@ -121,12 +145,13 @@ func (s *Sampler) Run(ctx context.Context) error {
 	s.log.Info("sampler started", "group", s.cfg.GroupID, "workers", s.cfg.Workers,
 		"budget_per_partition", s.cfg.BudgetPerPartition)
 	var wg sync.WaitGroup
-	for range s.cfg.Workers {
-		wg.Go(s.work)
+	for _, q := range s.queues {
+		wg.Go(func() { s.work(q) })
 	}
 	s.pollLoop(ctx, cl)
-	close(s.queue)
+	close(s.stop)
 	wg.Wait()
+	close(s.workersDone)
 	s.leave(cl)
 	s.status.stopped()
 	s.log.Info("sampler stopped", "group", s.cfg.GroupID)
@@ -134,12 +159,22 @@ func (s *Sampler) Run(ctx context.Context) error {
 }
 
 func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
-	var lastTopics time.Time
+	var lastTopics, lastCommit time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		default:
+		}
+		if s.ledger != nil {
+			s.mu.Lock()
+			s.applyRewinds(cl)
+			s.mu.Unlock()
+			s.applyPause(cl)
+			if now := s.now(); now.Sub(lastCommit) >= s.cfg.CommitInterval {
+				lastCommit = now
+				s.commitStored(cl)
+			}
 		}
 		pctx, cancel := context.WithTimeout(ctx, pollWait)
 		fetches := cl.PollRecords(pctx, s.cfg.MaxPollRecords)
@@ -151,7 +186,7 @@ func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
 		s.process(cl, fetches)
 		now := s.now()
 		s.status.polled(now, fetches.NumRecords() > 0)
-		s.m.queued.Set(float64(len(s.queue)))
+		s.m.queued.Set(float64(s.queuedRecords()))
 		if now.Sub(lastTopics) >= time.Second {
 			lastTopics = now
 			s.refreshTopics(cl)
@@ -174,7 +209,7 @@ func (s *Sampler) process(cl *kgo.Client, fetches kgo.Fetches) {
 			return
 		}
 		s.processPartition(st, &p, now, wait)
-		if n := len(p.Records); n > 0 {
+		if n := len(p.Records); n > 0 && s.ledger == nil {
 			cl.MarkCommitRecords(p.Records[n-1])
 		}
 		touched[p.Topic] = struct{}{}
@@ -184,16 +219,32 @@ func (s *Sampler) process(cl *kgo.Client, fetches kgo.Fetches) {
 	}
 }
 
+// processPartition counts, samples and queues one partition's records of a
+// poll. A record below what this assignment already read (a rewind by the
+// client, or the group's Kafka commit behind the stored position) is not
+// audited again. With a ledger, the range read is then queued behind the
+// records (Advance), so the ledger closes it only once all were delivered.
 func (s *Sampler) processPartition(st *partState, p *kgo.FetchTopicPartition, now time.Time, wait *queueWait) {
 	var observed, skipped, dropped int64
+	from, last := st.pos, int64(-1)
 	for _, r := range p.Records {
+		if r.Offset < max(st.next, st.pos) {
+			continue
+		}
+		if from < 0 {
+			from = r.Offset
+		}
+		last = r.Offset
 		observed += st.observe(r.Offset)
 		switch {
 		case !st.take(now, s.cfg.BudgetPerPartition):
 			skipped++
-		case !s.enqueue(r, wait):
+		case !s.enqueue(r, st, wait):
 			dropped++
 		}
+	}
+	if s.ledger != nil && last >= 0 {
+		s.enqueueAdvance(st, p.Topic, p.Partition, from, last+1)
 	}
 	if p.HighWatermark >= 0 {
 		st.hwm = p.HighWatermark
@@ -237,6 +288,13 @@ func (s *Sampler) skipBatch(cl *kgo.Client, e *kgo.ErrDecompressTooLarge) {
 	}
 	n := max(e.NextOffset-max(e.Offset, st.next), 0)
 	st.next = max(st.next, e.NextOffset)
+	if s.ledger != nil && e.NextOffset > st.pos {
+		from := st.pos
+		if from < 0 {
+			from = e.Offset
+		}
+		s.enqueueAdvance(st, e.Topic, e.Partition, from, e.NextOffset)
+	}
 	s.m.topic(e.Topic).observed.Add(float64(n))
 	s.m.dropped.WithLabelValues(DropDecompressTooBig).Add(float64(n))
 	next := map[string]map[int32]kgo.EpochOffset{e.Topic: {e.Partition: {Epoch: e.Epoch, Offset: e.NextOffset}}}

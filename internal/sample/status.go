@@ -15,6 +15,7 @@ type Status struct {
 	LastRecord         time.Time // when a poll last returned records
 	LastError          string    // the last poll or commit error; empty when none yet
 	LastErrorAt        time.Time // when LastError happened
+	Paused             bool      // fetching is paused because the report buffer is full (store unavailable)
 }
 
 // Status returns the current health snapshot.
@@ -62,6 +63,12 @@ func (b *statusBox) failed(now time.Time, err error) bool {
 	changed := msg != b.s.LastError
 	b.s.LastError, b.s.LastErrorAt = msg, now
 	return changed
+}
+
+func (b *statusBox) paused(p bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.s.Paused = p
 }
 
 func (b *statusBox) assigned(n int) {

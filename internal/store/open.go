@@ -129,6 +129,13 @@ var migrations = [][]string{{
 	`CREATE INDEX violation_examples_observed ON violation_examples (observed_ms)`,
 	`CREATE INDEX violation_examples_hour ON violation_examples (hour, service)`,
 	`DROP TABLE examples`,
+}, {
+	// 3: how far each partition's records are counted, moved in
+	// the same transaction as the aggregates (exactly-once accounting).
+	`CREATE TABLE positions (
+		group_id TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL,
+		next_offset BIGINT NOT NULL,
+		PRIMARY KEY (group_id, topic, part))`,
 }}
 
 // migrationLock is the PostgreSQL advisory lock key that serialises replicas

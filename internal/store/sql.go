@@ -62,7 +62,8 @@ const (
 		total = cluster_hours.total + excluded.total`
 )
 
-// Write merges b into the stored rows in one transaction.
+// Write moves b's positions and merges b's aggregates into the stored rows
+// in one transaction; a position conflict rolls back all of it.
 func (s *sqlStore) Write(ctx context.Context, b *Batch) error {
 	if err := s.ensureSchema(ctx); err != nil {
 		return err
@@ -72,7 +73,7 @@ func (s *sqlStore) Write(ctx context.Context, b *Batch) error {
 		return fmt.Errorf("begin write: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	steps := []func(context.Context, *sql.Tx, *Batch) error{s.writeRecords, s.writeViolations, s.writeExamples, s.writeCluster}
+	steps := []func(context.Context, *sql.Tx, *Batch) error{s.writeAdvances, s.writeRecords, s.writeViolations, s.writeExamples, s.writeCluster}
 	for _, step := range steps {
 		if err := step(ctx, tx, b); err != nil {
 			return err

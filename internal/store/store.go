@@ -16,11 +16,23 @@
 // MaxExamples per (rule, service, topic), for ExampleRetention, paged with
 // FindExamples by an opaque cursor.
 //
+// Input positions: table positions holds, per (sampler group, topic,
+// partition), the offset up to which records are counted. A Batch carries
+// Advances (From → To per partition) and Write moves them in the same
+// transaction as the aggregates, each only when the stored position equals
+// its From (an optimistic fence, the way Kafka Connect sinks keep offsets in
+// the target database). A writer that is stale — it lost the partition to
+// another replica, or retries a commit that was in fact applied — gets a
+// *ConflictError with the actual positions and nothing is written; the
+// sampler resumes every assigned partition from Positions. Counts are
+// therefore exact: each record is in the store once, whatever crashes.
+//
 // Partial failure: Write runs in one transaction, so a batch is stored
 // entirely or not at all; the caller (report.Aggregator) keeps a failed batch
 // in memory and retries it with the next flush. With PostgreSQL a commit whose
-// acknowledgement is lost on the network may have been applied; retrying it
-// then counts that batch twice (at most one flush interval of data).
+// acknowledgement is lost on the network may have been applied; its retry
+// then conflicts (the positions already moved) and is dropped, not counted
+// twice.
 package store
 
 import (
@@ -114,15 +126,17 @@ type ClusterAgg struct {
 	Total float64   // the denominator where there is one, else 0
 }
 
-// Batch is one flush worth of aggregates.
+// Batch is one flush worth of aggregates, and the input positions they
+// move: Write stores both in one transaction or neither.
 type Batch struct {
 	Records    []RecordAgg    // record counts
 	Violations []ViolationAgg // violation counts
 	Examples   []Example      // offender references
 	Cluster    []ClusterAgg   // cluster samples
+	Advances   []Advance      // partitions whose records the aggregates count, and the offsets they cover
 }
 
-// Len returns the number of rows in b.
+// Len returns the number of aggregate rows in b.
 func (b *Batch) Len() int {
 	return len(b.Records) + len(b.Violations) + len(b.Examples) + len(b.Cluster)
 }
@@ -137,8 +151,12 @@ type HourTotal struct {
 type Store interface {
 	// Driver returns DriverSQLite or DriverPostgres.
 	Driver() string
-	// Write merges b into the stored hourly rows in one transaction.
+	// Write merges b into the stored hourly rows and moves b's positions in
+	// one transaction. When a position is not where an Advance starts, it
+	// writes nothing and returns a *ConflictError.
 	Write(ctx context.Context, b *Batch) error
+	// Positions returns the stored positions of group's partitions.
+	Positions(ctx context.Context, group string) ([]Position, error)
 	// Records returns record counts in w.
 	Records(ctx context.Context, w Window) ([]RecordAgg, error)
 	// Violations returns violation counts in w.

@@ -1,0 +1,291 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// releaseTimeout bounds the flush made when partitions are revoked.
+const releaseTimeout = 5 * time.Second
+
+// PositionListener hears what the store holds. The sampler implements it:
+// it commits stored positions to Kafka (so its group's lag shows how far
+// the report is behind) and reads a partition again from where the store
+// says its records are counted.
+type PositionListener interface {
+	// Stored is called after every successful flush with the positions it
+	// moved.
+	Stored(positions []store.Position)
+	// Rewind is called when the store holds another position for a
+	// partition than the aggregator expected (another replica or an
+	// earlier attempt counted part of it): what the aggregator held for the
+	// partition was discarded and its records must be read again from
+	// offset.
+	Rewind(topic string, partition int32, offset int64)
+}
+
+// WithPositionListener tells l about stored positions and rewinds.
+func WithPositionListener(l PositionListener) Option {
+	return func(a *Aggregator) { a.listener = l }
+}
+
+// WithGroup names the sampler consumer group whose positions the
+// aggregator stores (default "eventwatch").
+func WithGroup(group string) Option {
+	return func(a *Aggregator) { a.group = group }
+}
+
+// SetPositionListener sets the listener after construction (the sampler is
+// built after the aggregator it feeds). Call it before Run.
+func (a *Aggregator) SetPositionListener(l PositionListener) { a.listener = l }
+
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// segment is a contiguous range of one partition, [from, to), with the
+// aggregates of its records. A frozen segment was part of a failed flush:
+// its range is kept apart, because the store may hold it already (a commit
+// whose acknowledgement was lost) and the fence must be able to tell.
+type segment struct {
+	from, to int64
+	buf      *buffer
+	frozen   bool
+}
+
+// partLedger is what the aggregator holds for one partition the sampler
+// reads: records observed since its last Advance (open) and closed
+// segments not yet stored.
+type partLedger struct {
+	next     int64 // the position after the last closed segment; -1 when unknown yet
+	open     *buffer
+	segs     []*segment
+	released bool // revoked: further observations are ignored until Acquire
+}
+
+func (p *partLedger) rows() int {
+	n := p.open.size()
+	for _, s := range p.segs {
+		n += s.buf.size()
+	}
+	return n
+}
+
+// Positions returns the stored position of every partition of the
+// aggregator's group.
+func (a *Aggregator) Positions(ctx context.Context) (map[string]map[int32]int64, error) {
+	ps, err := a.store.Positions(ctx, a.group)
+	if err != nil {
+		return nil, fmt.Errorf("read stored positions: %w", err)
+	}
+	out := map[string]map[int32]int64{}
+	for _, p := range ps {
+		if out[p.Topic] == nil {
+			out[p.Topic] = map[int32]int64{}
+		}
+		out[p.Topic][p.Partition] = p.Offset
+	}
+	return out, nil
+}
+
+// Acquire starts accounting for a partition read from offset from (-1 when
+// the sampler does not know it yet: the first Advance sets it). Anything
+// held for the partition before is discarded.
+func (a *Aggregator) Acquire(topic string, partition int32, from int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if old := a.parts[tp{topic, partition}]; old != nil {
+		a.rows -= old.rows()
+	}
+	a.parts[tp{topic, partition}] = &partLedger{next: from, open: newBuffer()}
+}
+
+// Advance closes the records observed for a partition since the previous
+// Advance as the range [from, to): every record in it was observed or
+// deliberately not audited. An Advance that does not continue where the
+// partition stands (records from before a rewind) discards them.
+func (a *Aggregator) Advance(topic string, partition int32, from, to int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.parts[tp{topic, partition}]
+	if p == nil || p.released {
+		return
+	}
+	if p.next >= 0 && from != p.next {
+		a.rows -= p.open.size()
+		p.open = newBuffer()
+		return
+	}
+	var seg *segment
+	if n := len(p.segs); n > 0 && !p.segs[n-1].frozen {
+		seg = p.segs[n-1]
+	} else {
+		seg = &segment{from: from, buf: newBuffer()}
+		p.segs = append(p.segs, seg)
+	}
+	before := seg.buf.size() + p.open.size()
+	p.open.mergeInto(seg.buf, a.cfg.MaxExamples, math.MaxInt)
+	p.open = newBuffer()
+	seg.to, p.next = to, to
+	a.rows += seg.buf.size() - before
+}
+
+// Release flushes what is closed (within a few seconds) and stops
+// accounting for the partitions: the sampler lost them. What could not be
+// stored is discarded; the next owner reads it again from the stored
+// position.
+func (a *Aggregator) Release(ctx context.Context, tps map[string][]int32) {
+	a.flushMu.Lock()
+	defer a.flushMu.Unlock()
+	fctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	err := a.flushLocked(fctx)
+	cancel()
+	if err != nil {
+		a.log.Warn("flush on revoke failed; the next owner reads the revoked partitions again from the stored position", "err", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for topic, parts := range tps {
+		for _, part := range parts {
+			if p := a.parts[tp{topic, part}]; p != nil {
+				a.rows -= p.rows()
+				a.parts[tp{topic, part}] = &partLedger{released: true, next: -1, open: newBuffer()}
+			}
+		}
+	}
+}
+
+// Saturated reports whether the buffered aggregates reached
+// store.buffer_limit: the sampler then pauses fetching until a flush
+// succeeds, rather than the aggregator dropping anything.
+func (a *Aggregator) Saturated() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.rows >= a.cfg.BufferLimit
+}
+
+// taken is what one flush writes: the unpositioned buffer (cluster
+// samples, records of partitions nobody acquired) and the closed segments
+// of each partition.
+type taken struct {
+	global *buffer
+	parts  map[tp][]*segment
+}
+
+// take moves everything flushable out of the aggregator; a.mu held.
+func (a *Aggregator) take() *taken {
+	t := &taken{global: a.pending, parts: map[tp][]*segment{}}
+	a.pending = newBuffer()
+	for k, p := range a.parts {
+		if len(p.segs) > 0 && !p.released {
+			t.parts[k] = p.segs
+			p.segs = nil
+		}
+	}
+	return t
+}
+
+// batch merges t into one store batch with an Advance per partition.
+func (t *taken) batch(group string, maxEx int) *store.Batch {
+	all := newBuffer()
+	t.global.mergeInto(all, maxEx, math.MaxInt)
+	var adv []store.Advance
+	for k, segs := range t.parts {
+		for _, s := range segs {
+			s.buf.mergeInto(all, maxEx, math.MaxInt)
+		}
+		adv = append(adv, store.Advance{Group: group, Topic: k.topic, Partition: k.partition,
+			From: segs[0].from, To: segs[len(segs)-1].to})
+	}
+	b := all.batch()
+	b.Advances = adv
+	return b
+}
+
+// resolve drops from t what the store already holds according to c, and
+// for every partition whose stored position is not a segment boundary
+// discards everything held for it and asks the sampler to read it again
+// from the stored position.
+func (a *Aggregator) resolve(t *taken, c *store.ConflictError) {
+	for _, pos := range c.Actual {
+		k := tp{pos.Topic, pos.Partition}
+		segs := t.parts[k]
+		cut := -1
+		for i, s := range segs {
+			if s.to == pos.Offset {
+				cut = i
+			}
+		}
+		if cut >= 0 && pos.Offset >= 0 {
+			if t.parts[k] = segs[cut+1:]; len(t.parts[k]) == 0 {
+				delete(t.parts, k)
+			}
+			continue
+		}
+		delete(t.parts, k)
+		a.m.conflicts.Inc()
+		if a.resetPartition(k, pos.Offset) && a.listener != nil && pos.Offset >= 0 {
+			a.listener.Rewind(k.topic, k.partition, pos.Offset)
+		}
+		a.log.Warn("stored position moved under this replica; reading the partition again from it",
+			"topic", k.topic, "partition", k.partition, "stored_offset", pos.Offset)
+	}
+}
+
+// resetPartition discards what is held for k and sets its position to
+// offset; false when k is not accounted for (any more).
+func (a *Aggregator) resetPartition(k tp, offset int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.parts[k]
+	if p == nil || p.released {
+		return false
+	}
+	a.rows -= p.rows()
+	p.open, p.segs, p.next = newBuffer(), nil, offset
+	return true
+}
+
+// restoreTaken puts a failed flush back in front of what arrived since:
+// the segments frozen (so a retry can tell them apart), the unpositioned
+// rows up to the buffer limit.
+func (a *Aggregator) restoreTaken(t *taken) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	dropped := t.global.mergeInto(a.pending, a.cfg.MaxExamples, a.cfg.BufferLimit)
+	for k, segs := range t.parts {
+		p := a.parts[k]
+		if p == nil || p.released {
+			continue // revoked meanwhile: the next owner reads it again
+		}
+		for _, s := range segs {
+			s.frozen = true
+		}
+		p.segs = append(segs, p.segs...)
+	}
+	a.recount()
+	return dropped
+}
+
+// recount recomputes the buffered row count; a.mu held.
+func (a *Aggregator) recount() {
+	n := a.pending.size()
+	for _, p := range a.parts {
+		n += p.rows()
+	}
+	a.rows = n
+}
+
+// positions lists the positions b moved.
+func positions(b *store.Batch) []store.Position {
+	out := make([]store.Position, 0, len(b.Advances))
+	for _, adv := range b.Advances {
+		out = append(out, store.Position{Group: adv.Group, Topic: adv.Topic, Partition: adv.Partition, Offset: adv.To})
+	}
+	return out
+}

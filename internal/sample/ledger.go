@@ -1,0 +1,261 @@
+package sample
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// resumeTimeout bounds reading the stored positions when partitions are
+// assigned; past it the sampler starts from the group's Kafka commits (which
+// never run ahead of the store) and the store's fence corrects the rest.
+const resumeTimeout = 8 * time.Second
+
+// barrierTimeout bounds waiting for the audit workers to finish the
+// records of revoked or rewound partitions.
+const barrierTimeout = 5 * time.Second
+
+// Ledger accounts for input positions: it holds the aggregates of each
+// partition's records with the offset range they cover and stores both in
+// one transaction. *report.Aggregator implements it. With a Ledger the
+// sampler resumes every assigned partition from the stored position, tells
+// the ledger each range whose records it delivered (Advance), never drops a
+// record it chose to audit (a full queue waits), pauses fetching while the
+// ledger is Saturated, and commits to Kafka only positions already stored.
+type Ledger interface {
+	// Positions returns the stored position (next offset to count) of every
+	// partition of the sampler's group.
+	Positions(ctx context.Context) (map[string]map[int32]int64, error)
+	// Acquire starts accounting for a partition read from offset from (-1:
+	// from the first record read).
+	Acquire(topic string, partition int32, from int64)
+	// Advance says every record of the partition in [from, to) has been
+	// given to the sinks or deliberately not audited.
+	Advance(topic string, partition int32, from, to int64)
+	// Release stores what it can of the partitions and forgets them.
+	Release(ctx context.Context, tps map[string][]int32)
+	// Saturated reports whether the ledger's buffer is full.
+	Saturated() bool
+}
+
+// Option configures a Sampler.
+type Option func(*Sampler)
+
+// WithLedger makes the sampler account for positions through l (exactly-once
+// report counts). Without it the sampler commits every polled batch to
+// Kafka, which is at-least-once.
+func WithLedger(l Ledger) Option {
+	return func(s *Sampler) { s.ledger = l }
+}
+
+// Stored takes note of positions the ledger stored; the poll loop commits
+// them to Kafka every commit_interval. It implements report.PositionListener.
+func (s *Sampler) Stored(ps []store.Position) {
+	s.posMu.Lock()
+	defer s.posMu.Unlock()
+	for _, p := range ps {
+		if s.stored[p.Topic] == nil {
+			s.stored[p.Topic] = map[int32]int64{}
+		}
+		s.stored[p.Topic][p.Partition] = p.Offset
+	}
+}
+
+// Rewind asks the poll loop to read a partition again from offset (the
+// store holds another position than this replica expected). It implements
+// report.PositionListener and never blocks.
+func (s *Sampler) Rewind(topic string, partition int32, offset int64) {
+	s.posMu.Lock()
+	defer s.posMu.Unlock()
+	if s.rewinds[topic] == nil {
+		s.rewinds[topic] = map[int32]int64{}
+	}
+	s.rewinds[topic][partition] = offset
+}
+
+// adjustOffsets places newly assigned partitions: at the stored position
+// when the ledger has one, else as start_from says (adjustStart), and
+// starts the ledger's accounting for each.
+func (s *Sampler) adjustOffsets(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	stored := s.storedPositions(ctx)
+	if s.cfg.StartFrom == StartLatest {
+		offsets, _ = s.adjustStart(ctx, offsets)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for topic, parts := range offsets {
+		for p := range parts {
+			from := int64(-1)
+			if pos, ok := stored[topic][p]; ok {
+				parts[p] = kgo.NewOffset().At(pos).WithEpoch(-1)
+				from = pos
+			}
+			if st := s.parts.get(topic, p); st != nil {
+				st.pos = from
+			}
+			s.ledger.Acquire(topic, p, from)
+		}
+	}
+	return offsets, nil
+}
+
+// storedPositions reads the ledger's positions, retrying for a few seconds
+// while the store is unreachable; nil when it stays so.
+func (s *Sampler) storedPositions(ctx context.Context) map[string]map[int32]int64 {
+	ctx, cancel := context.WithTimeout(ctx, resumeTimeout)
+	defer cancel()
+	backoff := 250 * time.Millisecond
+	for {
+		ps, err := s.ledger.Positions(ctx)
+		if err == nil {
+			return ps
+		}
+		select {
+		case <-ctx.Done():
+			s.m.errors.WithLabelValues("resume").Inc()
+			s.log.Warn("stored positions unreadable; resuming from the group's Kafka commits, the store's fence discards anything counted twice", "err", err)
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// applyRewinds reads again, from the stored position, every partition the
+// ledger asked for; s.mu held. Records of the old read still queued are
+// dropped (their partState is retired) before the ledger starts again.
+func (s *Sampler) applyRewinds(cl *kgo.Client) {
+	s.posMu.Lock()
+	rw := s.rewinds
+	s.rewinds = map[string]map[int32]int64{}
+	s.posMu.Unlock()
+	set := map[string]map[int32]kgo.EpochOffset{}
+	for topic, parts := range rw {
+		for p, off := range parts {
+			st := s.parts.get(topic, p)
+			if st == nil {
+				continue
+			}
+			st.live.Store(false)
+			s.barrier(s.shard(topic, p))
+			fresh := newPartState()
+			fresh.pos = off
+			s.parts[topic][p] = fresh
+			s.ledger.Acquire(topic, p, off)
+			if set[topic] == nil {
+				set[topic] = map[int32]kgo.EpochOffset{}
+			}
+			set[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: off}
+			s.log.Info("reading a partition again from its stored position", "topic", topic, "partition", p, "offset", off)
+		}
+	}
+	cl.SetOffsets(set)
+}
+
+// commitStored commits to Kafka the stored positions of assigned
+// partitions that moved since the last commit (asynchronously).
+func (s *Sampler) commitStored(cl *kgo.Client) {
+	todo := s.uncommitted(nil)
+	if len(todo) == 0 {
+		return
+	}
+	cl.CommitOffsets(context.Background(), todo, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+		s.onAutoCommit(nil, nil, nil, err)
+		if err == nil {
+			s.markCommitted(todo)
+		}
+	})
+}
+
+// commitStoredSync commits the stored positions of tps and waits (on
+// revoke, so the next owner's Kafka lag starts right).
+func (s *Sampler) commitStoredSync(ctx context.Context, cl *kgo.Client, tps map[string][]int32) {
+	todo := s.uncommitted(tps)
+	if len(todo) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, commitTimeout)
+	defer cancel()
+	var cerr error
+	cl.CommitOffsetsSync(cctx, todo, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) { cerr = err })
+	if cerr != nil {
+		s.onAutoCommit(nil, nil, nil, cerr)
+		return
+	}
+	s.markCommitted(todo)
+}
+
+// uncommitted lists stored positions not yet committed, of tps or (nil)
+// of every assigned partition.
+func (s *Sampler) uncommitted(tps map[string][]int32) map[string]map[int32]kgo.EpochOffset {
+	s.posMu.Lock()
+	defer s.posMu.Unlock()
+	out := map[string]map[int32]kgo.EpochOffset{}
+	add := func(topic string, p int32) {
+		off, ok := s.stored[topic][p]
+		if !ok || s.committed[topic][p] == off {
+			return
+		}
+		if out[topic] == nil {
+			out[topic] = map[int32]kgo.EpochOffset{}
+		}
+		out[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: off}
+	}
+	if tps == nil {
+		tps = s.assignedTPs()
+	}
+	for topic, parts := range tps {
+		for _, p := range parts {
+			add(topic, p)
+		}
+	}
+	return out
+}
+
+// assignedTPs lists the assigned partitions (a copy kept for commits).
+func (s *Sampler) assignedTPs() map[string][]int32 {
+	v, _ := s.assigned.Load().(map[string][]int32)
+	return v
+}
+
+func (s *Sampler) markCommitted(done map[string]map[int32]kgo.EpochOffset) {
+	s.posMu.Lock()
+	defer s.posMu.Unlock()
+	for topic, parts := range done {
+		if s.committed[topic] == nil {
+			s.committed[topic] = map[int32]int64{}
+		}
+		for p, eo := range parts {
+			s.committed[topic][p] = eo.Offset
+		}
+	}
+}
+
+// applyPause pauses fetching while the ledger is saturated (the store is
+// down or slow and its buffer is full) and resumes it when a flush made
+// room; s.mu not needed. It reports whether fetching is paused.
+func (s *Sampler) applyPause(cl *kgo.Client) bool {
+	sat := s.ledger.Saturated()
+	was := s.status.get().Paused
+	switch {
+	case sat:
+		cl.PauseFetchTopics(cl.GetConsumeTopics()...)
+		if !was {
+			s.log.Warn("report buffer full (store unavailable or slow): fetching paused, nothing dropped; the sampler falls behind until a flush succeeds")
+		}
+	case was:
+		cl.ResumeFetchTopics(cl.PauseFetchTopics()...)
+		s.log.Info("report buffer has room again: fetching resumed")
+	}
+	s.status.paused(sat)
+	if sat {
+		s.m.paused.Set(1)
+	} else {
+		s.m.paused.Set(0)
+	}
+	return sat
+}
