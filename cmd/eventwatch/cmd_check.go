@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/catalog"
 )
 
 // checkFlags are the flags of `eventwatch check`.
@@ -25,12 +26,12 @@ func parseCheckFlags(args []string, stderr io.Writer) (checkFlags, error) {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eventwatch check [--profile huleedu|authorworks | --policy FILE] [--catalog DIR] [--format text|json] [FILE|-]")
+		fmt.Fprintln(stderr, "usage: eventwatch check [--profile huleedu|authorworks | --policy FILE] [--catalog DIR|FILE] [--format text|json] [FILE|-]")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.profile, "profile", "", "built-in profile: huleedu or authorworks (default huleedu)")
 	fs.StringVar(&f.policy, "policy", "", "custom YAML policy file, instead of --profile")
-	fs.StringVar(&f.catalog, "catalog", "", "event catalog directory (enables the catalog.* rules)")
+	fs.StringVar(&f.catalog, "catalog", "", "event catalog: a directory of entries or an AsyncAPI 2.6/3.0 document (enables the catalog.* rules)")
 	fs.StringVar(&f.format, "format", "text", "output format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -97,7 +98,7 @@ func checkEngine(f checkFlags) (*audit.Engine, error) {
 	}
 	opts := audit.Options{Profile: p}
 	if f.catalog != "" {
-		if opts.Catalog, err = audit.LoadCatalog(f.catalog); err != nil {
+		if opts.Catalog, err = catalog.Load(f.catalog); err != nil {
 			return nil, err
 		}
 	}

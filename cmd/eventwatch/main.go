@@ -28,6 +28,7 @@ func commands() map[string]command {
 		"run":      {"run the daemon: sample, audit, lag, trace, metrics, reports", cmdRun},
 		"demo":     {"run the daemon against an embedded Kafka cluster with simulated services", cmdDemo},
 		"check":    {"audit NDJSON events offline against a profile or policy", cmdCheck},
+		"catalog":  {"discover the estate as AsyncAPI 3.0, or diff a declared catalog against it", cmdCatalog},
 		"rules":    {"print the rule catalogue", cmdRules},
 		"generate": {"write generated dashboards, alert rules and docs", cmdGenerate},
 		"report":   {"print a weekly compliance report from a running instance", cmdReport},

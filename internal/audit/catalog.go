@@ -23,9 +23,13 @@ import (
 // Registry): name and version, the JSON Schema of its data, the producing
 // service, the expected consumers, a description and a sample event.
 type CatalogEntry struct {
-	Type        string   `yaml:"type" json:"type"`               // event type, e.g. "user.account.created"
-	Version     string   `yaml:"version" json:"version"`         // event version, e.g. "1.0" or "1"
-	Producer    string   `yaml:"producer" json:"producer"`       // source service that must produce it
+	Type     string `yaml:"type" json:"type"`         // event type, e.g. "user.account.created"
+	Version  string `yaml:"version" json:"version"`   // event version, e.g. "1.0" or "1"
+	Producer string `yaml:"producer" json:"producer"` // source service that must produce it
+	// Producers are every service the catalog registers as a producer of
+	// the type, Producer first; an AsyncAPI document may name several (one
+	// send operation each). Empty means Producer alone.
+	Producers   []string `yaml:"-" json:"producers,omitempty"`
 	Consumers   []string `yaml:"consumers" json:"consumers"`     // expected consumer group ids
 	Topic       string   `yaml:"topic" json:"topic,omitempty"`   // topic it is published to, when fixed
 	Description string   `yaml:"description" json:"description"` // what the event means
@@ -282,6 +286,30 @@ func (c *Catalog) item(eventType, version string) *catalogItem {
 		return nil
 	}
 	return c.byKey[eventType+"@"+normalizeVersion(version)]
+}
+
+// ProducedBy reports whether service is a registered producer of the entry.
+func (e *CatalogEntry) ProducedBy(service string) bool {
+	if service == e.Producer {
+		return true
+	}
+	for _, p := range e.Producers {
+		if p == service {
+			return true
+		}
+	}
+	return false
+}
+
+// AllProducers returns the entry's registered producers, Producer first.
+func (e *CatalogEntry) AllProducers() []string {
+	out := []string{e.Producer}
+	for _, p := range e.Producers {
+		if p != e.Producer {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // HasType reports whether any version of an event type is registered.

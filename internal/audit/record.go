@@ -62,6 +62,7 @@ type Result struct {
 	EventTime     time.Time   // envelope timestamp; zero when absent or invalid
 	Size          int         // serialized value size in bytes
 	Profile       string      // name of the profile (or policy) the record was audited with
+	SchemaID      int32       // Confluent Schema Registry schema id when the value was framed (magic byte 0, 4-byte id); 0 otherwise
 	Tombstone     bool        // the value was nil (a delete marker on a compacted topic); no rule ran
 	Violations    []Violation // broken rules, in rule-id order
 }

@@ -1,5 +1,7 @@
 package audit
 
+import "strings"
+
 var ruleProducerMismatch = recordRule{
 	info: RuleInfo{ID: "catalog.producer_mismatch", Severity: SeverityError, Scope: ScopeRecord,
 		Summary:  "the source service is not the catalog's registered producer of the type",
@@ -12,10 +14,10 @@ func checkProducerMismatch(c *evalCtx) {
 		return
 	}
 	it := c.e.cat.item(c.res.EventType, c.res.Version)
-	if it == nil || it.entry.Producer == c.res.Source {
+	if it == nil || it.entry.ProducedBy(c.res.Source) {
 		return
 	}
 	f := c.e.p.fields[roleSource].path
 	c.reportf(rProducerMismatch, f, "%s is %q but the catalog registers %q as the producer of %s",
-		f, clip(c.res.Source), it.entry.Producer, clip(c.res.EventType))
+		f, clip(c.res.Source), strings.Join(it.entry.AllProducers(), `" or "`), clip(c.res.EventType))
 }

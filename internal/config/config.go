@@ -63,7 +63,7 @@ type Config struct {
 type AuditConfig struct {
 	Profile         string          `yaml:"profile"`          // built-in profile: huleedu or authorworks
 	Policy          string          `yaml:"policy"`           // custom policy file; replaces profile when set
-	Catalog         string          `yaml:"catalog"`          // event catalog directory; enables the catalog.* rules
+	Catalog         string          `yaml:"catalog"`          // event catalog: a directory of entries or an AsyncAPI 2.6/3.0 document; enables the catalog.* rules
 	DuplicateWindow time.Duration   `yaml:"duplicate_window"` // how long event ids are remembered for duplicate.event_id
 	Overrides       []AuditOverride `yaml:"overrides"`        // topics audited against another profile; first match wins
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
 )
 
@@ -46,7 +47,7 @@ func (s *swappable) Check(rec *audit.Record) audit.Result { return s.cur.Load().
 func buildRouter(a config.AuditConfig, log *slog.Logger) (*router, error) {
 	var cat *audit.Catalog
 	if a.Catalog != "" {
-		c, err := audit.LoadCatalog(a.Catalog)
+		c, err := catalog.Load(a.Catalog)
 		if err != nil {
 			return nil, fmt.Errorf("audit.catalog: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/config/secret"
 	"github.com/eventwatch/eventwatch/internal/leader"
@@ -37,6 +38,8 @@ type daemon struct {
 	stitcher   *trace.Stitcher
 	store      store.Store
 	aggregator *report.Aggregator
+	learner    *catalog.Learner // what the AsyncAPI discovery describes
+	estates    *estateShare     // the learned estate, shared with the other replicas
 	elector    *leader.Elector
 	board      *share.Board         // state shared with the other replicas
 	term       atomic.Pointer[term] // the singleton work of the current leadership term
@@ -129,7 +132,8 @@ func (d *daemon) buildComponents(context.Context) error {
 		report.WithGroup(d.cfg.Sample.GroupID))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
-	sinks := []audit.Sink{d.stitcher, d.aggregator}
+	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData))
+	sinks := []audit.Sink{d.stitcher, d.aggregator, d.learner}
 	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)

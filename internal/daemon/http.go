@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/report"
 )
 
@@ -23,6 +24,7 @@ import (
 //	GET /api/v1/violations       violation examples with their reason, paged (from the shared store)
 //	GET /api/v1/violations/stream the same, live, as Server-Sent Events (this replica's records)
 //	GET /api/v1/groups[/{group}] consumer lag (the leader's collector, shared with every replica)
+//	GET /api/v1/catalog/asyncapi the observed estate as AsyncAPI 3.0 (YAML; ?format=json)
 //
 // /api/* requires the reports bearer token when one is configured.
 func (d *daemon) handler() http.Handler {
@@ -31,6 +33,7 @@ func (d *daemon) handler() http.Handler {
 	d.aggregator.Routes(api)
 	api.HandleFunc("GET /api/v1/groups", d.serveGroups)
 	api.HandleFunc("GET /api/v1/groups/{group}", d.serveGroups)
+	catalog.Routes(api, d.estates.estate)
 
 	mux := http.NewServeMux()
 	metricsH := promhttp.HandlerFor(d.gatherers(), promhttp.HandlerOpts{
@@ -69,7 +72,7 @@ func (d *daemon) serveIndex(w http.ResponseWriter, _ *http.Request) {
 <li><a href="/metrics">/metrics</a><li><a href="/healthz">/healthz</a><li><a href="/readyz">/readyz</a>
 <li><a href="/api/v1/groups">/api/v1/groups</a><li><a href="/api/v1/flows">/api/v1/flows</a>
 <li><a href="/api/v1/violations">/api/v1/violations</a><li><a href="/api/v1/violations/stream">/api/v1/violations/stream</a>
-<li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
+<li><a href="/api/v1/catalog/asyncapi">/api/v1/catalog/asyncapi</a><li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
 }
 
 // listen returns the listener to serve on: the injected one, or a new one

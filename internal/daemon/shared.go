@@ -220,6 +220,8 @@ func (d *daemon) buildShare() error {
 	fs := &flowsShare{d: d, started: time.Now()}
 	b.Provide(kindFlows, fs.document)
 	b.Provide(kindGroups, d.groupsDocument)
+	d.estates = &estateShare{d: d, started: time.Now()}
+	b.Provide(kindAsyncAPI, d.estates.document)
 	d.stitcher.ServeMerged(fs.report)
 	return nil
 }

@@ -39,8 +39,10 @@ type cycle struct {
 }
 
 type topicConfig struct {
-	retention float64 // seconds; -1 infinite; 0 unknown
-	compacted bool
+	retention   float64 // seconds; -1 infinite; 0 unknown
+	compacted   bool
+	retentionMS string // retention.ms as the broker says it; "" when unknown
+	cleanup     string // cleanup.policy as the broker says it; "" when unknown
 }
 
 // groupInfo is what the describe requests said about a group.
@@ -195,9 +197,9 @@ func (c *Collector) fetchConfigs(ctx context.Context, cy *cycle, topics []string
 			switch {
 			case kv.Value == nil:
 			case kv.Key == "retention.ms":
-				tc.retention = retentionSeconds(*kv.Value)
+				tc.retention, tc.retentionMS = retentionSeconds(*kv.Value), *kv.Value
 			case kv.Key == "cleanup.policy":
-				tc.compacted = *kv.Value == "compact"
+				tc.compacted, tc.cleanup = *kv.Value == "compact", *kv.Value
 			}
 		}
 		out[rc.Name] = tc
@@ -454,6 +456,7 @@ func (c *Collector) seedTables(ctx context.Context, cy *cycle) {
 func (c *Collector) recordTopicMeta(cy *cycle, topic string, ts *topicState) {
 	if tc, ok := cy.configs[topic]; ok {
 		ts.retention, ts.compacted = tc.retention, tc.compacted
+		ts.retentionMS, ts.cleanup = tc.retentionMS, tc.cleanup
 	}
 	if td, ok := cy.meta.Topics[topic]; ok && len(td.Partitions) > 0 {
 		ts.replicas = minReplicas(td.Partitions)

@@ -148,7 +148,7 @@ func (c *Collector) publish(cy *cycle) *Snapshot {
 	snap := &Snapshot{
 		Time: cy.at, Cycle: c.state.cycle, Errors: cy.errs, Success: len(cy.errs) == 0,
 		Brokers: len(cy.meta.Brokers), Objective: c.cfg.LagObjective, Window: c.cfg.StatusWindow,
-		Groups: groups, DLQs: dlqs, Violations: c.evalRules(cy, dlqs, groups),
+		Groups: groups, DLQs: dlqs, Violations: c.evalRules(cy, dlqs, groups), Topics: c.buildTopics(),
 		byGroup: make(map[string]int, len(groups)),
 	}
 	for i, g := range groups {

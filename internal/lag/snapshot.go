@@ -22,6 +22,7 @@ type Snapshot struct {
 	Groups      []GroupLag    `json:"groups"`        // sorted by group id
 	DLQs        []DLQ         `json:"dlqs"`          // sorted by topic
 	Violations  []Violation   `json:"violations"`    // sorted by rule, then resource
+	Topics      []TopicInfo   `json:"topics"`        // every topic of the cluster, sorted by name
 
 	byGroup map[string]int
 }
@@ -36,6 +37,16 @@ func (s *Snapshot) Group(name string) (GroupLag, bool) {
 		return GroupLag{}, false
 	}
 	return s.Groups[i], true
+}
+
+// TopicInfo is a topic's layout and configuration as the admin API
+// reports them (the AsyncAPI discovery's Kafka channel bindings).
+type TopicInfo struct {
+	Topic         string `json:"topic"`
+	Partitions    int    `json:"partitions"`
+	Replicas      int    `json:"replicas"`                 // smallest replica count over the partitions; 0 when unknown
+	RetentionMS   int64  `json:"retention_ms"`             // retention.ms; -1 infinite; 0 when unknown
+	CleanupPolicy string `json:"cleanup_policy,omitempty"` // cleanup.policy, e.g. "delete", "compact" or "compact,delete"
 }
 
 // GroupLag is a consumer group's lag, state and status.

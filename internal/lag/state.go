@@ -34,14 +34,18 @@ func newState(window, table int) *state {
 // topicState holds a topic's per-partition offset tables and the rings of
 // its start and end offsets.
 type topicState struct {
-	tables     []*offsetTable
-	starts     []int64 // partition*window + slot
-	ends       []int64
-	lastCycle  int64
-	retention  float64 // seconds; -1 infinite; 0 unknown
-	compacted  bool
-	replicas   int
-	partitions int
+	tables    []*offsetTable
+	starts    []int64 // partition*window + slot
+	ends      []int64
+	lastCycle int64
+	retention float64 // seconds; -1 infinite; 0 unknown
+	compacted bool
+	// retentionMS and cleanup are the raw retention.ms and cleanup.policy
+	// ("" when unknown), for Snapshot.Topics.
+	retentionMS string
+	cleanup     string
+	replicas    int
+	partitions  int
 }
 
 // groupState holds a group's window summaries per topic.

@@ -1,0 +1,219 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+)
+
+// Bounds of a Learner: event types (type, version) and topics tracked, and
+// the distinct topics, producers and schema ids remembered per type. What
+// is beyond a bound is not described (and counted in Overflow).
+const (
+	maxTypes       = 2000
+	maxTopics      = 10000
+	maxPerTypeSets = 32
+	maxValueBytes  = 1 << 20
+)
+
+// Sampling: the shape of the first learnFirst events of a type is learned
+// from each of them, then one in learnEvery, so the cost on the audit path
+// is a map lookup and a few atomic adds for almost every record.
+const (
+	learnFirst = 64
+	learnEvery = 64
+)
+
+// Learner is an audit.Sink that learns, per event type and version, what
+// the estate's traffic looks like: how many events were checked and how
+// many complied, when the type was first and last seen, its topics,
+// producing services and Confluent schema ids, the role of the record key,
+// and the shape of the event (Shape) from a sample of events. It keeps
+// counts and shapes only, never a payload value, and its memory is bounded
+// (maxTypes, maxTopics, maxPerTypeSets, and the Shape bounds).
+//
+// It is safe for concurrent use by the sampler's workers.
+type Learner struct {
+	dataPath string
+	mu       sync.RWMutex
+	types    map[typeKey]*typeStats
+	topics   map[string]*topicStats
+	overflow atomic.Int64
+}
+
+type typeKey struct{ typ, version string }
+
+// typeStats is the learning state of one (type, version).
+type typeStats struct {
+	checked, compliant atomic.Int64
+	first, last        atomic.Int64 // unix nanoseconds; 0 before the first event
+
+	mu        sync.Mutex
+	sampled   int64
+	topics    map[string]int64
+	producers map[string]int64
+	schemaIDs map[int32]int64
+	keys      KeyState
+	value     Shape
+	learner   *learner
+}
+
+type topicStats struct {
+	records     atomic.Int64
+	first, last atomic.Int64
+}
+
+// NewLearner returns a learner for events whose data sits at dataPath (the
+// profile's data field, e.g. "data"; audit.Profile.FieldPath).
+func NewLearner(dataPath string) *Learner {
+	return &Learner{dataPath: dataPath, types: map[typeKey]*typeStats{}, topics: map[string]*topicStats{}}
+}
+
+// Observe counts one audited record and, for a sample, learns its shape.
+// It never retains rec or res.
+func (l *Learner) Observe(rec *audit.Record, res *audit.Result) {
+	if res.Tombstone {
+		return
+	}
+	at := rec.Timestamp
+	if at.IsZero() {
+		at = time.Now()
+	}
+	ns := at.UnixNano()
+	if ts := l.topic(rec.Topic); ts != nil {
+		ts.records.Add(1)
+		seen(&ts.first, &ts.last, ns)
+	}
+	if res.EventType == "" {
+		return
+	}
+	t := l.typ(typeKey{res.EventType, res.Version})
+	if t == nil {
+		l.overflow.Add(1)
+		return
+	}
+	n := t.checked.Add(1)
+	if res.Compliant() {
+		t.compliant.Add(1)
+	}
+	seen(&t.first, &t.last, ns)
+	t.observe(rec, res, n <= learnFirst || n%learnEvery == 0, l.dataPath)
+}
+
+// seen widens [first, last] to include ns.
+func seen(first, last *atomic.Int64, ns int64) {
+	for {
+		f := first.Load()
+		if (f != 0 && f <= ns) || first.CompareAndSwap(f, ns) {
+			break
+		}
+	}
+	for {
+		v := last.Load()
+		if v >= ns || last.CompareAndSwap(v, ns) {
+			break
+		}
+	}
+}
+
+func (l *Learner) topic(name string) *topicStats {
+	l.mu.RLock()
+	ts := l.topics[name]
+	l.mu.RUnlock()
+	if ts != nil {
+		return ts
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ts = l.topics[name]; ts == nil && len(l.topics) < maxTopics {
+		ts = &topicStats{}
+		l.topics[name] = ts
+	}
+	return ts
+}
+
+func (l *Learner) typ(k typeKey) *typeStats {
+	l.mu.RLock()
+	t := l.types[k]
+	l.mu.RUnlock()
+	if t != nil {
+		return t
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t = l.types[k]; t == nil && len(l.types) < maxTypes {
+		t = &typeStats{topics: map[string]int64{}, producers: map[string]int64{}, schemaIDs: map[int32]int64{}}
+		l.types[k] = t
+	}
+	return t
+}
+
+// observe counts the record's topic, producer and schema id and, when
+// learn, folds its value into the shape and its key into the key roles.
+func (t *typeStats) observe(rec *audit.Record, res *audit.Result, learn bool, dataPath string) {
+	var v any
+	if learn {
+		v = decodeValue(rec.Value, res.SchemaID != 0)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	countIn(t.topics, rec.Topic)
+	if res.Source != "" {
+		countIn(t.producers, res.Source)
+	}
+	if res.SchemaID != 0 && (len(t.schemaIDs) < maxPerTypeSets || t.schemaIDs[res.SchemaID] > 0) {
+		t.schemaIDs[res.SchemaID]++
+	}
+	if v == nil {
+		return
+	}
+	t.sampled++
+	if t.learner == nil {
+		t.learner = newLearner(&t.value)
+	}
+	t.learner.add(&t.value, v, 0)
+	t.keys.observe(rec.Key, res, lookupValue(v, dataPath))
+}
+
+func countIn(m map[string]int64, k string) {
+	if _, ok := m[k]; ok || len(m) < maxPerTypeSets {
+		m[k]++
+	}
+}
+
+// decodeValue decodes an event value (after its Confluent frame) for
+// learning; nil when it is not a JSON object or too large to sample.
+func decodeValue(b []byte, framed bool) any {
+	if framed && len(b) > 5 {
+		b = b[5:]
+	}
+	if len(b) > maxValueBytes {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil || v == nil {
+		return nil
+	}
+	return v
+}
+
+// lookupValue returns the value at a dotted member path of a decoded value.
+func lookupValue(v any, path string) any {
+	if path == "" {
+		return v
+	}
+	for _, part := range splitPath(path) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[part]
+	}
+	return v
+}

@@ -1,0 +1,81 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/catalog"
+)
+
+// kindAsyncAPI is the shared document of what each replica learned for
+// the AsyncAPI discovery (catalog.ReplicaDoc).
+const kindAsyncAPI = "asyncapi"
+
+// estateShare publishes this replica's learned estate and merges every
+// replica's. A replica restarting under the same share.replica_id resumes
+// from the document it published before (base), so its counts survive.
+type estateShare struct {
+	d       *daemon
+	started time.Time
+
+	mu    sync.Mutex
+	based bool
+	base  *catalog.State
+}
+
+// document is this replica's ReplicaDoc; false until the board has read
+// the topic, so that the base is known.
+func (s *estateShare) document() (any, bool) {
+	if !s.d.board.Synced() {
+		return nil, false
+	}
+	return s.own().Bounded(), true
+}
+
+// own is the base plus what the learner learned since start, with the
+// cluster view when this replica leads.
+func (s *estateShare) own() catalog.ReplicaDoc {
+	s.mu.Lock()
+	if !s.based && s.d.board.Synced() {
+		s.based = true
+		for _, e := range s.d.board.Entries(kindAsyncAPI) {
+			var doc catalog.ReplicaDoc
+			if e.Self && e.PublishedAt.Before(s.started) && json.Unmarshal(e.Doc, &doc) == nil {
+				s.base = &doc.State
+			}
+		}
+	}
+	base := s.base
+	s.mu.Unlock()
+	doc := catalog.ReplicaDoc{State: s.d.learner.State()}
+	if base != nil {
+		doc.State = catalog.Merge(*base, doc.State)
+	}
+	if t := s.d.term.Load(); t != nil {
+		if snap := t.lag.Snapshot(); snap != nil {
+			doc.Cluster, doc.ClusterAt = catalog.ClusterOf(snap), snap.Time
+		}
+	}
+	return doc
+}
+
+// estate is what GET /api/v1/catalog/asyncapi describes on any replica:
+// this replica's own document merged with every other replica's latest
+// (a stopped replica's counts still count), and the newest cluster view.
+func (s *estateShare) estate(context.Context) (*catalog.Estate, error) {
+	docs := []catalog.ReplicaDoc{s.own()}
+	for _, e := range s.d.board.Entries(kindAsyncAPI) {
+		var doc catalog.ReplicaDoc
+		if e.Self || json.Unmarshal(e.Doc, &doc) != nil {
+			continue
+		}
+		docs = append(docs, doc)
+	}
+	st, cl := catalog.MergeReplicas(docs...)
+	p := s.d.auditor.cur.Load().def.Profile()
+	return &catalog.Estate{State: st, Cluster: cl, Profile: p.Name, DataPath: p.FieldPath(audit.FieldData),
+		CorrelationPath: p.FieldPath(audit.FieldCorrelationID), Generated: time.Now(), Version: s.d.opts.Version}, nil
+}
