@@ -34,6 +34,7 @@ type daemon struct {
 	base  []kgo.Opt
 
 	auditor    *swappable
+	counters   *audit.Counters // the audit metrics sink; also knows which services produce where
 	sampler    *sample.Sampler
 	stitcher   *trace.Stitcher
 	store      store.Store
@@ -133,7 +134,8 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData))
-	sinks := []audit.Sink{d.stitcher, d.aggregator, d.learner}
+	d.counters = audit.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
+	sinks := []audit.Sink{d.counters, d.stitcher, d.aggregator, d.learner}
 	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)

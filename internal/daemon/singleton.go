@@ -12,7 +12,6 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/lag"
-	"github.com/eventwatch/eventwatch/internal/sample"
 )
 
 // term is the singleton work of one leadership term: a lag collector with
@@ -64,18 +63,18 @@ func (d *daemon) expectations() lag.Expectations {
 	}
 	exp.ExpectedConsumers = expectedConsumers(r.catalog)
 	exp.ProducingServices = d.producingServices
-	exp.ServiceOfTopic = d.sampler.TopicService
+	exp.ServiceOfTopic = d.counters.TopicService
 	return exp
 }
 
-// producingServices are the source services this replica's sampler has seen
+// producingServices are the source services this replica's audits have seen
 // (dlq.missing checks each has a dead-letter topic); the placeholder labels
 // for a missing or over-the-bound service are not services.
 func (d *daemon) producingServices() []string {
-	all := d.sampler.SourceServices()
+	all := d.counters.SourceServices()
 	out := all[:0:0]
 	for _, s := range all {
-		if s != sample.ServiceUnknown && s != sample.ServiceOther {
+		if s != audit.ServiceUnknown && s != audit.ServiceOther {
 			out = append(out, s)
 		}
 	}

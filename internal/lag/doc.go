@@ -43,15 +43,26 @@
 // # Metrics
 //
 // The collector registers a custom prometheus.Collector that reads the last
-// snapshot (no Kafka call on scrape): eventwatch_consumergroup_lag_records,
-// eventwatch_consumergroup_lag_seconds, eventwatch_consumergroup_partition_lag_records
-// and _seconds (granularity partition only), eventwatch_consumergroup_status,
-// eventwatch_consumergroup_members, eventwatch_consumergroup_info,
-// eventwatch_consumergroup_lag_objective_seconds,
-// eventwatch_consumergroup_lag_objective_breach_seconds_total, eventwatch_dlq_depth_records,
-// eventwatch_dlq_records_total, eventwatch_dlq_new_records,
-// eventwatch_dlq_retention_seconds, eventwatch_cluster_brokers and
-// eventwatch_cluster_rule_violations; plus eventwatch_collector_success,
-// _duration_seconds and _last_success_timestamp_seconds with
-// collector="lag", and eventwatch_admin_errors_total.
+// snapshot (no Kafka call on scrape); the partition series only with
+// granularity partition, the collector_* series with collector="lag":
+//
+//	eventwatch_admin_errors_total{request}                                 counter
+//	eventwatch_cluster_brokers                                             gauge
+//	eventwatch_cluster_rule_violations{rule,resource,severity}             gauge
+//	eventwatch_collector_duration_seconds{collector}                       gauge
+//	eventwatch_collector_last_success_timestamp_seconds{collector}         gauge
+//	eventwatch_collector_success{collector}                                gauge
+//	eventwatch_consumergroup_info{group,state,protocol}                    gauge
+//	eventwatch_consumergroup_lag_objective_breach_seconds_total{group}     counter
+//	eventwatch_consumergroup_lag_objective_seconds                         gauge
+//	eventwatch_consumergroup_lag_records{group,topic}                      gauge
+//	eventwatch_consumergroup_lag_seconds{group,topic}                      gauge
+//	eventwatch_consumergroup_members{group}                                gauge
+//	eventwatch_consumergroup_partition_lag_records{group,topic,partition}  gauge
+//	eventwatch_consumergroup_partition_lag_seconds{group,topic,partition}  gauge
+//	eventwatch_consumergroup_status{group,status}                          gauge
+//	eventwatch_dlq_depth_records{topic,source_service}                     gauge
+//	eventwatch_dlq_new_records{topic,source_service}                       gauge
+//	eventwatch_dlq_records_total{topic,source_service}                     counter
+//	eventwatch_dlq_retention_seconds{topic}                                gauge
 package lag

@@ -141,8 +141,10 @@ func benchSampler(b *testing.B, a Auditor) {
 	cfg.BudgetPerPartition = 1e9
 	cfg.Workers = runtime.GOMAXPROCS(0)
 	sink := &doneSink{}
-	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, a, []audit.Sink{sink},
-		prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	reg := prometheus.NewRegistry()
+	counts := audit.NewCounters(reg, cfg.MaxSourceServices) // the daemon's first sink: the audit metrics
+	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, a, []audit.Sink{counts, sink},
+		reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 // Package sample is eventwatch's passive sampling consumer: it reads the
-// records of every watched topic, audits a bounded sample of them, and turns
-// the results into metrics and sink calls.
+// records of every watched topic, audits a bounded sample of them, and hands
+// each result to the sinks (the audit counters, audit.Counters, the trace
+// stitcher, the report aggregator). It counts only what it read, skipped and
+// dropped; the audit results are counted by audit.Counters.
 //
 // # Model
 //
@@ -58,20 +60,19 @@
 //
 // # Metrics
 //
-//	eventwatch_records_observed_total{topic}
-//	eventwatch_records_checked_total{topic}
-//	eventwatch_records_compliant_total{topic}
-//	eventwatch_violations_total{rule,topic,source_service,severity}
-//	eventwatch_event_size_bytes{topic}
-//	eventwatch_sampler_skipped_records_total{topic}
-//	eventwatch_sampler_dropped_records_total{reason}
-//	eventwatch_sampler_lag_records{topic}
-//	eventwatch_sampler_assigned_partitions
-//	eventwatch_sampler_topics
-//	eventwatch_sampler_queued_records
-//	eventwatch_sampler_errors_total{op}
-//	eventwatch_sampler_rebalances_total{event}
+// The sampler's own (the audit counters are listed in package audit):
 //
-// source_service is bounded by sample.max_source_services (later services
-// are "other"; a record without one is "unknown").
+//	eventwatch_records_observed_total{topic}                counter
+//	eventwatch_sampler_skipped_records_total{topic}         counter
+//	eventwatch_sampler_dropped_records_total{reason}        counter
+//	eventwatch_sampler_lag_records{topic}                   gauge
+//	eventwatch_sampler_assigned_partitions                  gauge
+//	eventwatch_sampler_topics                               gauge
+//	eventwatch_sampler_queued_records                       gauge
+//	eventwatch_sampler_paused                               gauge
+//	eventwatch_sampler_errors_total{op}                     counter
+//	eventwatch_sampler_rebalances_total{event}              counter
+//
+// sample.max_source_services bounds the source_service label of the audit
+// counters (audit.NewCounters takes it).
 package sample

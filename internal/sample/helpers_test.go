@@ -82,12 +82,15 @@ type countingSink struct{ n atomic.Int64 }
 
 func (c *countingSink) Observe(*audit.Record, *audit.Result) { c.n.Add(1) }
 
-// harness is a running sampler against a kfake cluster.
+// harness is a running sampler against a kfake cluster. Like the daemon,
+// it hands the sampler the audit counters (audit.Counters) as its first
+// sink, on the same registry.
 type harness struct {
 	t       *testing.T
 	c       *kfake.Cluster
 	reg     *prometheus.Registry
 	s       *Sampler
+	counts  *audit.Counters
 	cancel  context.CancelFunc
 	done    chan error
 	stopped bool
@@ -119,11 +122,12 @@ func newHarnessOpts(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, extra
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	base := append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ClientID("eventwatch-test")}, extra...)
-	s, err := New(cfg, base, a, sinks, reg, log)
+	counts := audit.NewCounters(reg, cfg.MaxSourceServices)
+	s, err := New(cfg, base, a, append([]audit.Sink{counts}, sinks...), reg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &harness{t: t, c: c, reg: reg, s: s}
+	return &harness{t: t, c: c, reg: reg, s: s, counts: counts}
 }
 
 // start runs the sampler until stop or the end of the test.

@@ -2,7 +2,6 @@ package sample
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 )
@@ -66,23 +65,5 @@ func TestPartitionsAssignRemove(t *testing.T) {
 	gone := ps.remove(map[string][]int32{"b": {0}, "a": {1}})
 	if fmt.Sprint(gone) != "[b]" || ps.get("b", 0) != nil || ps.count() != 2 {
 		t.Fatalf("remove: gone %v count %d", gone, ps.count())
-	}
-}
-
-func TestBoundedLabels(t *testing.T) {
-	b := newBoundedLabels(2)
-	got := []string{b.value(""), b.value("a"), b.value("b"), b.value("c"), b.value("a"), b.value("b")}
-	want := []string{ServiceUnknown, "a", "b", ServiceOther, "a", "b"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("labels = %v, want %v", got, want)
-	}
-	var wg sync.WaitGroup
-	c := newBoundedLabels(10)
-	for i := range 100 {
-		wg.Go(func() { c.value(fmt.Sprint(i)) })
-	}
-	wg.Wait()
-	if len(c.seen) != 10 {
-		t.Fatalf("concurrent use kept %d values, want 10", len(c.seen))
 	}
 }

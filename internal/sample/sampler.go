@@ -63,8 +63,9 @@ type Sampler struct {
 
 // New builds a sampler. base holds the connection options built by the
 // daemon (seeds, client id, SASL, TLS); the sampler adds its consumer-group
-// options. cfg is validated here. Metrics are registered on reg; sinks
-// receive every audited record with its result.
+// options. cfg is validated here. The sampler's own metrics are registered
+// on reg; sinks receive every audited record with its result, in order (the
+// daemon puts the audit counters, audit.Counters, first).
 func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Sampler, error) {
 	if auditor == nil {
 		return nil, errors.New("new sampler: auditor is required")
@@ -82,7 +83,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 		cfg:     cfg,
 		auditor: auditor,
 		sinks:   append([]audit.Sink(nil), sinks...),
-		m:       newSamplerMetrics(reg, cfg.MaxSourceServices),
+		m:       newSamplerMetrics(reg),
 		log:     log.With("component", "sample"),
 		now:     time.Now,
 		created: time.Now(),

@@ -166,7 +166,7 @@ func TestSamplerRestartResumesWithoutGap(t *testing.T) {
 	assertPassive(t, c, "flow", 36)
 }
 
-// Status and SourceServices reflect a running sampler.
+// Status and the audit counters' SourceServices reflect a running sampler.
 func TestSamplerStatusAndServices(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "st"))
 	h := newHarness(t, c, testConfig(), &fakeAuditor{})
@@ -182,7 +182,7 @@ func TestSamplerStatusAndServices(t *testing.T) {
 	if !st.Running || st.LastPoll.IsZero() || st.LastRecord.IsZero() || st.LastError != "" {
 		t.Errorf("running status: %+v", st)
 	}
-	if got := fmt.Sprint(h.s.SourceServices()); got != "[a-svc b-svc]" {
+	if got := fmt.Sprint(h.counts.SourceServices()); got != "[a-svc b-svc]" {
 		t.Errorf("SourceServices = %s, want [a-svc b-svc]", got)
 	}
 	h.stop()

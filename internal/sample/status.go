@@ -21,17 +21,6 @@ type Status struct {
 // Status returns the current health snapshot.
 func (s *Sampler) Status() Status { return s.status.get() }
 
-// SourceServices returns the source services named by audited records so
-// far, sorted; at most sample.max_source_services of them (the same bound as
-// the source_service label).
-func (s *Sampler) SourceServices() []string { return s.m.services.list() }
-
-// TopicService returns the source service last seen producing to topic (or,
-// when topic itself was never sampled, to a topic named topic+".*"), or ""
-// when none was seen. The lag collector uses it to name the service behind a
-// dead-letter topic.
-func (s *Sampler) TopicService(topic string) string { return s.m.topicService(topic) }
-
 // statusBox guards the Status snapshot.
 type statusBox struct {
 	mu sync.Mutex

@@ -218,14 +218,14 @@ func (s *Sampler) handle(j *job) {
 	}
 }
 
-// audit checks one record, counts the result and hands it to the sinks. A
-// panicking auditor or sink costs that record, never the process.
+// audit checks one record and hands the result to the sinks (the audit
+// counters among them). A panicking auditor or sink costs that record,
+// never the process.
 func (s *Sampler) audit(j *job) {
 	res, ok := s.check(j)
 	if !ok {
 		return
 	}
-	s.m.record(&j.rec, &res)
 	for _, sink := range s.sinks {
 		s.observe(sink, j, &res)
 	}

@@ -74,3 +74,50 @@ type fatalRecorder struct {
 
 func (r *fatalRecorder) Helper()               {}
 func (r *fatalRecorder) Fatalf(string, ...any) { r.failed = true }
+
+func TestRecorderRecordsUnusedVectors(t *testing.T) {
+	r := NewRecorder()
+	prometheus.NewCounterVec(prometheus.CounterOpts{Name: "a_total", Help: "h"}, []string{"x"})
+	r.MustRegister(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "b_total", Help: "h"}, []string{"x"}),
+		prometheus.NewGauge(prometheus.GaugeOpts{Name: "c", Help: "h"}))
+	if got := r.Names(); len(got) != 2 || got[0] != "b_total" || got[1] != "c" {
+		t.Fatalf("Names = %v", got)
+	}
+}
+
+func TestCheckDocMetrics(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "doc.go")
+	body := "// Package x.\n//\n// # Metrics\n//\n//\teventwatch_records_checked_total{topic}    counter\n//\teventwatch_sampler_topics\n//\n// # Other\n//\n//\teventwatch_not_a_metric\npackage x\n"
+	if err := os.WriteFile(doc, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	CheckDocMetrics(t, doc, []string{"eventwatch_records_checked_total", "eventwatch_sampler_topics"})
+	for _, tc := range []struct {
+		name       string
+		body       string
+		registered []string
+	}{
+		{"unlisted metric", body, []string{"eventwatch_records_checked_total", "eventwatch_sampler_topics", "eventwatch_sampler_queued_records"}},
+		{"listed but not registered", body, []string{"eventwatch_records_checked_total"}},
+		{"wrong labels", strings.Replace(body, "{topic}", "{topic,rule}", 1), []string{"eventwatch_records_checked_total", "eventwatch_sampler_topics"}},
+		{"wrong kind", strings.Replace(body, "counter", "gauge", 1), []string{"eventwatch_records_checked_total", "eventwatch_sampler_topics"}},
+	} {
+		if err := os.WriteFile(doc, []byte(tc.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := &errRecorder{TB: t}
+		CheckDocMetrics(r, doc, tc.registered)
+		if !r.failed {
+			t.Errorf("%s: not caught", tc.name)
+		}
+	}
+}
+
+type errRecorder struct {
+	testing.TB
+	failed bool
+}
+
+func (r *errRecorder) Helper()               {}
+func (r *errRecorder) Errorf(string, ...any) { r.failed = true }

@@ -1,0 +1,85 @@
+package audit
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
+)
+
+func TestCountersTopicService(t *testing.T) {
+	c := NewCounters(prometheus.NewRegistry(), 10)
+	for _, r := range []struct{ topic, source string }{
+		{"content.book", "content-service"},
+		{"huleedu.dev.essaylifecycle.essay", "essay_lifecycle_service"},
+		{"huleedu.dev.essaylifecycle.essay", ""}, // a record without a source keeps the last one
+		{"user.account", "user-service"},
+		{"user.account", "user-service-v2"}, // the last producer wins
+	} {
+		c.Observe(&Record{Topic: r.topic}, &Result{Source: r.source})
+	}
+	for topic, want := range map[string]string{
+		"content.book":                     "content-service",
+		"content":                          "content-service", // base of content.deadletter
+		"huleedu.dev.essaylifecycle.essay": "essay_lifecycle_service",
+		"user.account":                     "user-service-v2",
+		"orders":                           "",
+		"conte":                            "", // a prefix must end at a dot
+	} {
+		if got := c.TopicService(topic); got != want {
+			t.Errorf("TopicService(%q) = %q, want %q", topic, got, want)
+		}
+	}
+	if got := fmt.Sprint(c.SourceServices()); got != "[content-service essay_lifecycle_service user-service user-service-v2]" {
+		t.Errorf("SourceServices = %s", got)
+	}
+}
+
+func TestCountersCountResults(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := NewCounters(reg, 1)
+	warn := Violation{Rule: "naming.topic", Severity: SeverityWarning}
+	errV := Violation{Rule: "envelope.missing_field", Severity: SeverityError}
+	c.Observe(&Record{Topic: "t", Value: make([]byte, 300)}, &Result{Source: "a"})
+	c.Observe(&Record{Topic: "t", Value: []byte("{}")}, &Result{Source: "a", Violations: []Violation{warn}})
+	c.Observe(&Record{Topic: "t"}, &Result{Source: "b", Violations: []Violation{errV, warn}})
+	c.Observe(&Record{Topic: "t"}, &Result{Violations: []Violation{errV}})
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"eventwatch_records_checked_total", map[string]string{"topic": "t"}, 4},
+		{"eventwatch_records_compliant_total", map[string]string{"topic": "t"}, 2},
+		{"eventwatch_event_size_bytes", map[string]string{"topic": "t"}, 4},
+		{"eventwatch_violations_total", map[string]string{"rule": "naming.topic", "source_service": "a", "severity": "warning"}, 1},
+		{"eventwatch_violations_total", map[string]string{"rule": "naming.topic", "source_service": ServiceOther}, 1},
+		{"eventwatch_violations_total", map[string]string{"rule": "envelope.missing_field", "source_service": ServiceOther}, 1},
+		{"eventwatch_violations_total", map[string]string{"rule": "envelope.missing_field", "source_service": ServiceUnknown}, 1},
+	} {
+		if got := metricstest.Value(t, reg, tc.name, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+}
+
+func TestBoundedLabels(t *testing.T) {
+	b := newBoundedLabels(2)
+	got := []string{b.value(""), b.value("a"), b.value("b"), b.value("c"), b.value("a"), b.value("b")}
+	want := []string{ServiceUnknown, "a", "b", ServiceOther, "a", "b"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("labels = %v, want %v", got, want)
+	}
+	var wg sync.WaitGroup
+	c := newBoundedLabels(10)
+	for i := range 100 {
+		wg.Go(func() { c.value(fmt.Sprint(i)) })
+	}
+	wg.Wait()
+	if len(c.seen) != 10 {
+		t.Fatalf("concurrent use kept %d values, want 10", len(c.seen))
+	}
+}
