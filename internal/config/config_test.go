@@ -33,6 +33,8 @@ func TestInvalidFiles(t *testing.T) {
 		"invalid-yaml-syntax.yaml":          "parse yaml: yaml: line 1: did not find expected ',' or ']'",
 		"invalid-sample-regex.yaml":         "sample.topics_include: [0] \"[\": error parsing regexp: missing closing ]: `[)$`",
 		"invalid-lag-interval.yaml":         "lag.interval: must be >= 1s, got 10ms",
+		"invalid-trace-routing.yaml":        "trace.routing.partitions: must be 1..10000, got 0\ntrace.routing.replay: must be 0 (3 × trace.window) or at least trace.window (10m0s), got 1m0s",
+		"invalid-share-stale.yaml":          "share.stale_after: must be longer than share.interval (10s), got 5s",
 	}
 	files, err := filepath.Glob("testdata/invalid-*.yaml")
 	if err != nil {

@@ -32,10 +32,15 @@ func (d *daemon) run(ctx context.Context) error {
 		defer stopSinks()
 		return wrap("sample", d.sampler.Run(gctx))
 	})
-	g.Go(func() error { return wrap("trace", d.stitcher.Run(sinkCtx)) })
+	boardCtx, stopBoard := context.WithCancel(context.WithoutCancel(gctx))
+	defer stopBoard()
+	g.Go(func() error {
+		defer stopBoard() // the stitcher publishes its flows on the way out
+		return wrap("trace", d.stitcher.Run(sinkCtx))
+	})
 	g.Go(func() error { return wrap("report", d.aggregator.Run(sinkCtx)) })
 	g.Go(func() error { return wrap("leader", d.elector.Run(gctx, d.leadWork)) })
-	g.Go(func() error { return wrap("share", d.board.Run(gctx)) })
+	g.Go(func() error { return wrap("share", d.board.Run(boardCtx)) })
 	g.Go(func() error { return d.reloadLoop(gctx) })
 	d.log.Info("eventwatch started", "version", d.opts.Version, "profile", d.cfg.Audit.Profile, "policy", d.cfg.Audit.Policy)
 	return d.wait(ctx, g)

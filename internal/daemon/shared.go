@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -157,17 +159,43 @@ type flowsShare struct {
 	hasBase bool
 }
 
+// flowsDocument is a FlowsDoc on its way to the board; once it is durable
+// the stitcher may mark the chains it counts as closed on the routing topic.
+type flowsDocument struct {
+	trace.FlowsDoc
+	live uint64 // closed chains of this process in it
+	s    *trace.Stitcher
+}
+
+// Published releases the markers of the chains the document counts.
+func (d flowsDocument) Published() { d.s.Published(d.live) }
+
+// MarshalJSON is the FlowsDoc's.
+func (d flowsDocument) MarshalJSON() ([]byte, error) { return json.Marshal(d.FlowsDoc) }
+
 // document is this replica's FlowsDoc (base included); false until the
 // board has read the topic, so that the base is known.
 func (f *flowsShare) document() (any, bool) {
 	if !f.d.board.Synced() {
 		return nil, false
 	}
-	return f.own(), true
+	doc, live := f.own()
+	return flowsDocument{FlowsDoc: doc, live: live, s: f.d.stitcher}, true
 }
 
-// own is the base plus what the stitcher aggregated since start.
-func (f *flowsShare) own() trace.FlowsDoc {
+// publishNow publishes this replica's flows at once (the stitcher asks
+// before it hands partitions over, so its counts are durable first).
+func (f *flowsShare) publishNow(ctx context.Context) error {
+	doc, ok := f.document()
+	if !ok {
+		return errors.New("publish flows: the shared state topic has not been read yet")
+	}
+	return f.d.board.Publish(ctx, kindFlows, doc)
+}
+
+// own is the base plus what the stitcher aggregated since start, and the
+// chains closed by this process in it.
+func (f *flowsShare) own() (trace.FlowsDoc, uint64) {
 	f.mu.Lock()
 	if !f.based {
 		f.based = true
@@ -181,18 +209,19 @@ func (f *flowsShare) own() trace.FlowsDoc {
 	f.mu.Unlock()
 	live := f.d.stitcher.FlowsDoc()
 	if !hasBase {
-		return live
+		return live, live.Closed
 	}
 	merged := trace.MergeFlows(f.d.cfg.Trace.BrokenChains, base, live)
 	merged.Open = live.Open
-	return merged
+	return merged, live.Closed
 }
 
 // report merges this replica's live document with every other replica's
 // latest one. Stale documents (stopped replicas) still add their counts
 // but not their open chains, which their partitions' new owners hold.
 func (f *flowsShare) report() trace.Report {
-	docs := []trace.FlowsDoc{f.own()}
+	own, _ := f.own()
+	docs := []trace.FlowsDoc{own}
 	refs := []trace.ReplicaRef{{Replica: f.d.board.ReplicaID(), PublishedAt: time.Now().UTC()}}
 	for _, e := range f.d.board.Entries(kindFlows) {
 		var doc trace.FlowsDoc
@@ -223,5 +252,9 @@ func (d *daemon) buildShare() error {
 	d.estates = &estateShare{d: d, started: time.Now()}
 	b.Provide(kindAsyncAPI, d.estates.document)
 	d.stitcher.ServeMerged(fs.report)
+	if d.cfg.Trace.Routing.On() {
+		d.stitcher.EnableRouting(d.base)
+		d.stitcher.PublishWith(fs.publishNow)
+	}
 	return nil
 }

@@ -103,9 +103,14 @@ func (b *Board) Provide(kind string, fn Provider) {
 	b.mu.Unlock()
 }
 
+// Acknowledger is a document that wants to know when it is durable: the
+// board calls Published once the broker acknowledged it.
+type Acknowledger interface{ Published() }
+
 // Publish writes doc (marshalled to JSON) as this replica's document of
 // kind and waits for the broker's acknowledgement, at most ctx's deadline
-// or 10s. The document is visible in Entries at once.
+// or 10s. The document is visible in Entries at once. A doc that
+// implements Acknowledger hears when it is durable.
 func (b *Board) Publish(ctx context.Context, kind string, doc any) error {
 	raw, err := json.Marshal(doc)
 	if err != nil {
@@ -120,6 +125,9 @@ func (b *Board) Publish(ctx context.Context, kind string, doc any) error {
 		return err
 	}
 	b.keep(env)
+	if a, ok := doc.(Acknowledger); ok {
+		a.Published()
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package trace
 import (
 	"container/list"
 	"slices"
+	"strings"
 	"time"
 
 	oteltrace "go.opentelemetry.io/otel/trace"
@@ -17,6 +18,7 @@ type event struct {
 	Topic       string
 	Partition   int32
 	Offset      int64
+	Key         string // record key (at most maxKeyBytes), for messaging.kafka.message.key
 	EventID     string
 	EventType   string
 	Service     string // bounded service label value
@@ -26,6 +28,8 @@ type event struct {
 	RecordTime  time.Time // Kafka record time
 	Size        int
 	seq         uint64            // arrival order, the last tie-breaker
+	exported    bool              // its span was exported (or deliberately not) where it was first stitched
+	msg         int64             // offset of the routing-topic message that brought it; -1 when stitched locally
 	span        oteltrace.SpanID  // span exported for this event; zero when none
 	spanTrace   oteltrace.TraceID // trace of that span
 }
@@ -47,7 +51,9 @@ type chain struct {
 	events       []*event
 	eventIDs     map[string]struct{}
 	lastArrival  time.Time
-	elem         *list.Element // position in chains.byAge
+	elem         *list.Element   // position in chains.byAge
+	first        int64           // offset of its first routing-topic message; -1 when stitched locally
+	linked       map[string]bool // keys of other partitions already told where this chain lives
 }
 
 // has reports whether the chain already holds an event with id.
@@ -101,19 +107,36 @@ func after(a, b *event) bool {
 type chains struct {
 	byCorrelation map[string]*chain
 	byTrace       map[oteltrace.TraceID]*chain
-	byAge         *list.List // of *chain, least recently extended first
+	byAge         *list.List       // of *chain, least recently extended first
+	byFirst       map[int64]*chain // by first routing-topic offset (routed chains only)
+	total         *int             // open chains of every chains sharing the bound
 	maxOpen       int
 	maxEvents     int
 }
 
-func newChains(maxOpen, maxEvents int) *chains {
+// newChains returns an empty set; total counts the open chains of every set
+// created with the same pointer, so that maxOpen bounds them together.
+func newChains(maxOpen, maxEvents int, total *int) *chains {
 	return &chains{
 		byCorrelation: make(map[string]*chain),
 		byTrace:       make(map[oteltrace.TraceID]*chain),
 		byAge:         list.New(),
+		byFirst:       make(map[int64]*chain),
+		total:         total,
 		maxOpen:       maxOpen,
 		maxEvents:     maxEvents,
 	}
+}
+
+// byKey returns the open chain holding a chain key (see eventKeys), or nil.
+func (cs *chains) byKey(key string) *chain {
+	if keyIsTrace(key) {
+		if id, ok := keyTrace(key); ok {
+			return cs.byTrace[id]
+		}
+		return nil
+	}
+	return cs.byCorrelation[strings.TrimPrefix(key, corrKeyPrefix)]
 }
 
 // Reasons an event is not stitched (the reason label of eventwatch_trace_dropped_total).
@@ -133,11 +156,15 @@ func (cs *chains) add(e *event, now time.Time) (*chain, string) {
 	}
 	c := cs.find(e)
 	if c == nil {
-		if cs.byAge.Len() >= cs.maxOpen {
+		if *cs.total >= cs.maxOpen {
 			return nil, dropMaxChains
 		}
-		c = &chain{eventIDs: make(map[string]struct{})}
+		c = &chain{eventIDs: make(map[string]struct{}), first: e.msg, linked: map[string]bool{}}
 		c.elem = cs.byAge.PushBack(c)
+		*cs.total++
+		if e.msg >= 0 {
+			cs.byFirst[e.msg] = c
+		}
 	}
 	if c.has(e.EventID) {
 		return c, dropDuplicate
@@ -187,7 +214,19 @@ func (cs *chains) merge(dst, src *chain) {
 	if src.lastArrival.After(dst.lastArrival) {
 		dst.lastArrival = src.lastArrival
 	}
+	for k := range src.linked {
+		dst.linked[k] = true
+	}
+	if src.first >= 0 {
+		delete(cs.byFirst, src.first)
+		if src.first < dst.first {
+			delete(cs.byFirst, dst.first)
+			dst.first = src.first
+			cs.byFirst[dst.first] = dst
+		}
+	}
 	cs.byAge.Remove(src.elem)
+	*cs.total--
 }
 
 func (cs *chains) append(c *chain, e *event, now time.Time) {
@@ -238,7 +277,11 @@ func (cs *chains) remove(c *chain) {
 			delete(cs.byTrace, id)
 		}
 	}
+	if c.first >= 0 && cs.byFirst[c.first] == c {
+		delete(cs.byFirst, c.first)
+	}
 	cs.byAge.Remove(c.elem)
+	*cs.total--
 }
 
 // open is the number of open chains.

@@ -40,6 +40,7 @@ type Config struct {
 	QueueSize      int           `yaml:"queue_size"`       // events buffered between Observe and the stitcher (queue_full beyond)
 	BrokenChains   int           `yaml:"broken_chains"`    // worst broken chains kept for /api/v1/flows
 	OTLP           OTLPConfig    `yaml:"otlp"`             // span export
+	Routing        RoutingConfig `yaml:"routing"`          // routing of observations to the replica that owns their chain
 }
 
 // OTLPConfig configures span export. Empty fields fall back to the standard
@@ -68,6 +69,7 @@ func (c *Config) SetDefaults() {
 	setInt(&c.QueueSize, DefaultQueueSize)
 	setInt(&c.BrokenChains, DefaultBrokenChains)
 	c.OTLP.SetDefaults()
+	c.Routing.SetDefaults()
 }
 
 // SetDefaults fills every zero field with its default. The environment
@@ -101,6 +103,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, positive("trace.max_services", c.MaxServices))
 	errs = append(errs, positive("trace.queue_size", c.QueueSize))
 	errs = append(errs, positive("trace.broken_chains", c.BrokenChains))
+	errs = append(errs, c.Routing.validate(c.Window)...)
 	if c.OTLP.Enabled { // export off: an unrelated OTEL_* variable must not stop the daemon
 		errs = append(errs, c.OTLP.validate("trace.otlp")...)
 	}

@@ -271,6 +271,13 @@ func (f *flows) hop(from, fromType, to, toType string) *HopAgg {
 	return agg
 }
 
+// closedCount is the number of chains closed so far.
+func (f *flows) closedCount() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.doc.Closed
+}
+
 func (f *flows) setOpen(n int) {
 	f.mu.Lock()
 	f.doc.Open = n

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	oteltrace "go.opentelemetry.io/otel/trace"
@@ -32,6 +33,13 @@ type Stitcher struct {
 	exp      *exporter // nil when OTLP export is off
 	running  atomic.Bool
 	merged   func() Report // estate-wide report for /api/v1/flows; nil: this stitcher's own
+
+	openTotal *int                        // open chains, local or over every routed partition
+	route     *router                     // nil: stitch locally
+	parts     map[int32]*part             // routed: the partitions this replica owns
+	markers   []marker                    // routed: closed chains to mark once durable
+	released  atomic.Uint64               // routed: closed-chain count known durable (Published)
+	publish   func(context.Context) error // routed: makes the counts durable (PublishWith)
 }
 
 // metricSet holds the stitcher's vectors, created once on the injected registry.
@@ -78,10 +86,11 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 	s := &Stitcher{
 		cfg: cfg, log: log.With("component", "trace"),
 		in: make(chan *event, cfg.QueueSize), now: time.Now,
-		chains:   newChains(cfg.MaxOpenChains, cfg.MaxChainEvents),
-		services: newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
+		openTotal: new(int),
+		services:  newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
 		m: newMetricSet(reg), flows: newFlows(cfg.BrokenChains),
 	}
+	s.chains = newChains(cfg.MaxOpenChains, cfg.MaxChainEvents, s.openTotal)
 	if cfg.OTLP.Enabled {
 		exp, err := newExporter(cfg.OTLP, s.m, s.log)
 		if err != nil {
@@ -112,9 +121,24 @@ func newEvent(rec *audit.Record, res *audit.Result) *event {
 	return &event{
 		Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
 		EventID: res.EventID, EventType: res.EventType, Service: res.Source,
-		Correlation: res.CorrelationID, Ctx: Resolve(rec, res),
-		EventTime: res.EventTime, RecordTime: rec.Timestamp, Size: res.Size,
+		Correlation: res.CorrelationID, Ctx: Resolve(rec, res), Key: recordKey(rec.Key),
+		EventTime: res.EventTime, RecordTime: rec.Timestamp, Size: res.Size, msg: -1,
 	}
+}
+
+// maxKeyBytes bounds the record key kept for messaging.kafka.message.key.
+const maxKeyBytes = 256
+
+// recordKey is the record key as text, at most maxKeyBytes; empty when the
+// key is absent or not valid UTF-8 (a binary key is not an attribute value).
+func recordKey(k []byte) string {
+	if len(k) > maxKeyBytes {
+		k = k[:maxKeyBytes]
+	}
+	if !utf8.Valid(k) {
+		return ""
+	}
+	return string(k)
 }
 
 // Run stitches queued events and closes chains whose window passed until ctx
@@ -129,7 +153,10 @@ func (s *Stitcher) Run(ctx context.Context) error {
 		go s.exp.run()
 	}
 	s.log.Info("trace stitcher running", "window", s.cfg.Window, "max_open_chains", s.cfg.MaxOpenChains,
-		"otlp", s.cfg.OTLP.Enabled, "otlp_protocol", s.cfg.OTLP.Protocol)
+		"otlp", s.cfg.OTLP.Enabled, "otlp_protocol", s.cfg.OTLP.Protocol, "routed", s.route != nil)
+	if s.route != nil {
+		return s.runRouted(ctx)
+	}
 	tick := time.NewTicker(sweepInterval(s.cfg.Window))
 	defer tick.Stop()
 	for {
@@ -166,6 +193,11 @@ func (s *Stitcher) shutdown() {
 		s.close(c)
 	}
 	s.updateOpen()
+	s.shutdownExporter()
+}
+
+// shutdownExporter flushes the span queue within twice the export timeout.
+func (s *Stitcher) shutdownExporter() {
 	if s.exp != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.OTLP.Timeout)
 		defer cancel()
@@ -246,7 +278,7 @@ func (s *Stitcher) sweep(now time.Time) {
 }
 
 func (s *Stitcher) updateOpen() {
-	n := s.chains.open()
+	n := *s.openTotal
 	s.m.open.WithLabelValues().Set(float64(n))
 	s.flows.setOpen(n)
 }

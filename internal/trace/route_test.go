@@ -1,0 +1,197 @@
+package trace
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+)
+
+// replica is a routed stitcher running on a kfake cluster.
+type replica struct {
+	s      *Stitcher
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func routedConfig(topic string) Config {
+	return Config{Window: 1500 * time.Millisecond, Routing: RoutingConfig{Topic: topic, Group: topic + "-group", Partitions: 8}}
+}
+
+func startReplica(t *testing.T, c *kfake.Cluster, cfg Config) *replica {
+	t.Helper()
+	s, err := New(cfg, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.EnableRouting([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)})
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{s: s, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- s.Run(ctx) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *replica) stop() {
+	r.cancel()
+	<-r.done
+	r.done <- nil // later stops return at once
+}
+
+// traffic is n chains of the three-hop flow, each with its own trace; every
+// third replaces its correlation id midway (linked by trace id only) and
+// every fifth has a last event without correlation id (trace only).
+func traffic(n int) []ev {
+	var out []ev
+	for i := range n {
+		corr := fmt.Sprintf("corr-%03d", i)
+		trace := fmt.Sprintf("%032x", i+1)
+		for j, e := range threeHop(corr) {
+			e.id = fmt.Sprintf("%s-%d", e.id, i)
+			e.traceparent = strings.Replace(e.traceparent, traceA, trace, 1)
+			e.at += time.Duration(i) * time.Millisecond
+			if i%3 == 0 && j == 2 {
+				e.correlation = corr + "-replaced"
+			}
+			if i%5 == 0 && j == 2 {
+				e.correlation = ""
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// stableReport strips what differs between runs (wall-clock times).
+func stableReport(r Report) string {
+	r.GeneratedAt, r.Replicas, r.OpenChains = time.Time{}, nil, 0
+	for i := range r.BrokenChains {
+		r.BrokenChains[i].ClosedAt = time.Time{}
+	}
+	slicesSortBroken(r.BrokenChains)
+	b, _ := json.MarshalIndent(r, "", " ")
+	return string(b)
+}
+
+func slicesSortBroken(b []BrokenChain) {
+	for i := range b {
+		for j := i + 1; j < len(b); j++ {
+			if b[j].CorrelationID < b[i].CorrelationID {
+				b[i], b[j] = b[j], b[i]
+			}
+		}
+	}
+}
+
+// localReport is what one local stitcher makes of the traffic.
+func localReport(t *testing.T, evs []ev) string {
+	t.Helper()
+	f := newFixture(t, Config{Window: time.Minute})
+	for _, e := range evs {
+		f.feed(e.record())
+	}
+	f.closeAll()
+	return stableReport(f.s.Flows())
+}
+
+// merged is the report of every replica's document added up.
+func merged(rs ...*replica) Report {
+	var docs []FlowsDoc
+	for _, r := range rs {
+		docs = append(docs, r.s.FlowsDoc())
+	}
+	return MergeFlows(DefaultBrokenChains, docs...).Report(t0)
+}
+
+func waitClosed(t *testing.T, want uint64, rs ...*replica) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := merged(rs...)
+		if r.ClosedChains == want && r.OpenChains == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %d chains closed, %d open; want %d closed", r.ClosedChains, r.OpenChains, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRoutingStitchesEachChainOnce: three replicas, each observing a random
+// share of every chain's events, stitch every chain exactly once and add up
+// to what one stitcher that saw everything reports — including chains
+// joined only by trace id (a replaced or dropped correlation id), whose
+// events are routed to different partitions first and linked.
+func TestRoutingStitchesEachChainOnce(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-once")
+	rs := []*replica{startReplica(t, c, cfg), startReplica(t, c, cfg), startReplica(t, c, cfg)}
+	evs := traffic(30)
+	want := localReport(t, evs)
+	rng := rand.New(rand.NewPCG(1, 2))
+	time.Sleep(2 * time.Second) // let the group settle so no partition is mid-hand-over
+	for _, e := range evs {
+		rec, res := e.record()
+		rs[rng.IntN(len(rs))].s.Observe(rec, res)
+	}
+	waitClosed(t, 30, rs...)
+	if got := stableReport(merged(rs...)); got != want {
+		t.Errorf("merged report of 3 replicas differs from one stitcher's:\n%s\nwant\n%s", got, want)
+	}
+	for i, r := range rs {
+		if n := r.s.FlowsDoc().Closed; n == 0 || n == 30 {
+			t.Logf("replica %d closed %d chains (the split depends on the partition assignment)", i, n)
+		}
+	}
+}
+
+// TestRoutingHandOver: chains open when a replica leaves, and when another
+// joins, are finished by the partitions' new owners from the routing topic:
+// no chain is lost, split or counted twice.
+func TestRoutingHandOver(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-handover")
+	cfg.Window = 4 * time.Second
+	a, b := startReplica(t, c, cfg), startReplica(t, c, cfg)
+	evs := traffic(24)
+	want := localReport(t, evs)
+	time.Sleep(2 * time.Second)
+	feed := func(r *replica, evs []ev) {
+		for _, e := range evs {
+			rec, res := e.record()
+			r.s.Observe(rec, res)
+		}
+	}
+	// The first two events of every chain, half through each replica.
+	var first, last []ev
+	for i, e := range evs {
+		if i%3 == 2 {
+			last = append(last, e)
+		} else {
+			first = append(first, e)
+		}
+	}
+	feed(a, first[:len(first)/2])
+	feed(b, first[len(first)/2:])
+	time.Sleep(time.Second) // routed and stitched, still open
+	b.stop()                 // b leaves: a takes over b's partitions and replays them
+	cNew := startReplica(t, c, cfg)
+	time.Sleep(time.Second) // cNew joins: some partitions move from a to cNew
+	feed(a, last[:len(last)/2])
+	feed(cNew, last[len(last)/2:])
+	waitClosed(t, 24, a, b, cNew)
+	if got := stableReport(merged(a, b, cNew)); got != want {
+		t.Errorf("after hand-overs the merged report differs from one stitcher's:\n%s\nwant\n%s", got, want)
+	}
+}
