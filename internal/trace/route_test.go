@@ -185,7 +185,7 @@ func TestRoutingHandOver(t *testing.T) {
 	feed(a, first[:len(first)/2])
 	feed(b, first[len(first)/2:])
 	time.Sleep(time.Second) // routed and stitched, still open
-	b.stop()                 // b leaves: a takes over b's partitions and replays them
+	b.stop()                // b leaves: a takes over b's partitions and replays them
 	cNew := startReplica(t, c, cfg)
 	time.Sleep(time.Second) // cNew joins: some partitions move from a to cNew
 	feed(a, last[:len(last)/2])
