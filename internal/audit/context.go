@@ -66,13 +66,17 @@ func (c *evalCtx) scan() {
 	if c.ts.dlq {
 		root = e.dlqRoot
 	}
-	s.reset(c.rec.Value, &e.p.blob, e.blobMin)
+	val := c.rec.Value
+	if id, ok := confluentFrame(val); ok {
+		val, c.res.SchemaID = val[confluentHeader:], id
+	}
+	s.reset(val, &e.p.blob, e.blobMin)
 	if c.ts.sev[rBlobField] == "" || c.ts.dlq {
 		s.blob = nil
 	}
 	s.shapeOn = c.ts.sev[rDrift] != ""
 	c.valid = s.document(root)
-	c.inner = c.rec.Value
+	c.inner = val
 	if c.valid && c.ts.dlq {
 		c.scanOriginal()
 	}
@@ -90,9 +94,9 @@ func (c *evalCtx) scanOriginal() {
 	var inner []byte
 	switch o.kind {
 	case kindObject:
-		inner = c.rec.Value[o.start:o.end]
+		inner = c.inner[o.start:o.end]
 	case kindString:
-		inner = appendUnescaped(nil, c.rec.Value[o.start:o.end])
+		inner = appendUnescaped(nil, c.inner[o.start:o.end])
 	default:
 		return
 	}

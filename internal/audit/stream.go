@@ -30,6 +30,7 @@ type lineResult struct {
 	Offset     *int64      `json:"offset"`
 	EventID    string      `json:"event_id"`
 	EventType  string      `json:"event_type"`
+	SchemaID   int32       `json:"schema_id,omitempty"` // Confluent Schema Registry schema id of a framed value
 	Tombstone  bool        `json:"tombstone,omitempty"`
 	Violations []Violation `json:"violations"`
 }
@@ -99,7 +100,7 @@ func checkLine(e *Engine, n int, line []byte, sum *Summary, w reportWriter) erro
 	for _, v := range res.Violations {
 		sum.ViolationsByRule[v.Rule]++
 	}
-	lr := lineResult{Line: n, EventID: res.EventID, EventType: res.EventType, Tombstone: res.Tombstone, Violations: res.Violations}
+	lr := lineResult{Line: n, EventID: res.EventID, EventType: res.EventType, SchemaID: res.SchemaID, Tombstone: res.Tombstone, Violations: res.Violations}
 	if wrapped {
 		topic, part, off := rec.Topic, rec.Partition, rec.Offset
 		lr.Topic, lr.Partition, lr.Offset = &topic, &part, &off
