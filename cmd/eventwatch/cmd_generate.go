@@ -18,12 +18,16 @@ import (
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
-const generateUsage = `usage: eventwatch generate dashboards|alerts|docs|all|list [flags]
+const generateUsage = `usage: eventwatch generate dashboards|alerts|docs|chart|all|list [flags]
 
 Writes, under --out:
   dashboards  dashboards/*.json (Grafana, generated with the Foundation SDK)
   alerts      alerts/eventwatch.rules.yaml and alerts/alertmanager.example.yml
   docs        docs/metrics.md, docs/rules.md and docs/dashboards.md
+  chart       deploy/helm/eventwatch/files/mixin: the rules (JSON) and
+              dashboards with placeholder tokens for the selector, the
+              deployment labels and the cluster label, which the Helm chart
+              fills from its monitoring.* values
   all         all of the above (what 'make generate' runs with --out .)
   list        prints the generated paths (files or whole folders) relative
               to the repository root, one a line, and writes nothing
@@ -157,6 +161,7 @@ func generateSteps() []generateStep {
 		{"docs", docPaths, func(g *generateFlags) ([]string, error) {
 			return writeDocs(filepath.Join(g.out, "docs"), g.dashboards)
 		}},
+		{"chart", []string{chartMixinDir}, func(g *generateFlags) ([]string, error) { return writeChartMixin(g.out, g) }},
 	}
 }
 

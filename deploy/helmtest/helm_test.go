@@ -188,8 +188,13 @@ func render(t *testing.T, helm, file string, set ...string) []string {
 	if err != nil {
 		t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
+	return splitDocs(string(out))
+}
+
+// splitDocs returns the non-empty YAML documents of a helm template output.
+func splitDocs(out string) []string {
 	var docs []string
-	for _, d := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(out), -1) {
+	for _, d := range regexp.MustCompile(`(?m)^---\s*$`).Split(out, -1) {
 		if strings.TrimSpace(stripComments(d)) != "" {
 			docs = append(docs, d)
 		}
