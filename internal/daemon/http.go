@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/report"
 )
 
@@ -36,10 +34,7 @@ func (d *daemon) handler() http.Handler {
 	catalog.Routes(api, d.estates.estate)
 
 	mux := http.NewServeMux()
-	metricsH := promhttp.HandlerFor(d.gatherers(), promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(d.log.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	})
+	metricsH := lag.MetricsHandler(d.gatherers(), d.leadingLag, d.log)
 	if d.cfg.Reports.ProtectMetrics {
 		metricsH = report.RequireToken(d.token, metricsH)
 	}
@@ -49,6 +44,15 @@ func (d *daemon) handler() http.Handler {
 	mux.Handle("/api/", report.RequireToken(d.token, api))
 	mux.HandleFunc("GET /{$}", d.serveIndex)
 	return mux
+}
+
+// leadingLag is the lag collector of the current term, nil while this
+// replica does not lead: /metrics adds its snapshot exposition.
+func (d *daemon) leadingLag() *lag.Collector {
+	if t := d.term.Load(); t != nil {
+		return t.lag
+	}
+	return nil
 }
 
 // serveReady answers from the background probe's last result (never a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,9 +17,9 @@ import (
 )
 
 // Collector polls the cluster through the admin API every Config.Interval
-// and publishes each result as an immutable Snapshot. It is a
-// prometheus.Collector over the latest snapshot (registered by New), serves
-// the groups API (Routes), and hands snapshots to reports (Snapshot).
+// and publishes each result as an immutable Snapshot, with its metrics
+// encoded once (served by MetricsHandler). It serves the groups API
+// (Routes), and hands snapshots to reports (Snapshot).
 type Collector struct {
 	cfg Config
 	adm *kadm.Client
@@ -26,6 +27,7 @@ type Collector struct {
 	log *slog.Logger
 
 	snap  atomic.Pointer[Snapshot]
+	expo  atomic.Pointer[exposition] // the snapshot's metrics, encoded when it is published
 	mu    sync.Mutex // serializes cycles: the state is not shared
 	state *state
 
@@ -85,10 +87,22 @@ func (c *Collector) register(reg prometheus.Registerer) error {
 			return err
 		}
 	}
-	if err := reg.Register(promCollector{c}); err != nil {
+	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: metrics.LagSnapshotAge.Name, Help: metrics.LagSnapshotAge.Help}, c.snapshotAge)
+	if err := reg.Register(age); err != nil {
 		return fmt.Errorf("register lag metrics: %w", err)
 	}
 	return nil
+}
+
+// snapshotAge is the age of the last snapshot in seconds, +Inf before the
+// first one: until then /metrics has no lag series, which must not read as
+// "no lag".
+func (c *Collector) snapshotAge() float64 {
+	s := c.Snapshot()
+	if s == nil {
+		return math.Inf(1)
+	}
+	return time.Since(s.Time).Seconds()
 }
 
 // Run collects once immediately and then every Config.Interval until ctx
@@ -168,6 +182,11 @@ func (c *Collector) publish(cy *cycle) *Snapshot {
 	c.success.WithLabelValues("lag").Set(boolFloat(snap.Success))
 	c.duration.WithLabelValues("lag").Set(snap.Duration.Seconds())
 	c.snap.Store(snap)
+	if expo, err := newExposition(snap, c.cfg.Granularity == GranularityPartition); err != nil {
+		c.log.Error("lag metrics not updated", "err", err)
+	} else {
+		c.expo.Store(expo)
+	}
 	return snap
 }
 

@@ -28,7 +28,7 @@ const day = 24 * time.Hour
 // two services, one with a dead-letter topic fed during the test, a topic
 // with a short retention, an indexer that consumes and a fulfilment group
 // the catalog expects but that never consumed.
-func estate(t *testing.T) (*fixture, *lag.Collector, *prometheus.Registry) {
+func estate(t *testing.T) (*fixture, *lag.Collector, prometheus.Gatherer) {
 	f := newFixture(t, nil)
 	f.createTopic("content.events", 2, map[string]*string{"retention.ms": kadm.StringPtr("86400000")})
 	f.createTopic("content.deadletter", 1, map[string]*string{"retention.ms": kadm.StringPtr("604800000")})

@@ -103,7 +103,7 @@ eventwatch_collector_success{collector="lag"} 0
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "eventwatch_admin_errors_total", "eventwatch_collector_success"); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(reg, "eventwatch_consumergroup_lag_records"); n != 2 {
+	if n := countSeries(t, reg, "eventwatch_consumergroup_lag_records"); n != 2 {
 		t.Fatalf("%d lag series, want 2 (both groups still reported)", n)
 	}
 }

@@ -1,15 +1,22 @@
 package lag_test
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -129,15 +136,69 @@ func (f *fixture) wantLag(group, topic string) (total int64, parts map[int32]int
 	return total, parts
 }
 
-// collector builds a lag collector on a fresh registry.
-func (f *fixture) collector(cfg lag.Config, exp lag.Expectations) (*lag.Collector, *prometheus.Registry) {
+// collector builds a lag collector on a fresh registry, and returns it with
+// a gatherer of what /metrics serves for it (MetricsHandler: the registry
+// and the snapshot exposition).
+func (f *fixture) collector(cfg lag.Config, exp lag.Expectations) (*lag.Collector, prometheus.Gatherer) {
 	f.t.Helper()
 	reg := prometheus.NewRegistry()
 	c, err := lag.New(cfg, f.adm, exp, reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		f.t.Fatalf("new collector: %v", err)
 	}
-	return c, reg
+	return c, scraper{lag.MetricsHandler(reg, func() *lag.Collector { return c }, nil)}
+}
+
+// scraper gathers by scraping a /metrics handler and parsing the text.
+type scraper struct{ h http.Handler }
+
+// Gather scrapes the handler (with gzip) and parses what it served.
+func (s scraper) Gather() ([]*dto.MetricFamily, error) {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	s.h.ServeHTTP(rec, req)
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		return nil, fmt.Errorf("scrape: %w", err)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	byName, err := parser.TextToMetricFamilies(zr)
+	if err != nil {
+		return nil, fmt.Errorf("parse scrape: %w", err)
+	}
+	out := make([]*dto.MetricFamily, 0, len(byName))
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		mf := byName[name]
+		slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int { return strings.Compare(labelKey(a), labelKey(b)) })
+		out = append(out, mf)
+	}
+	return out, nil
+}
+
+// labelKey orders series as a registry does, by label values.
+func labelKey(m *dto.Metric) string {
+	var b strings.Builder
+	for _, lp := range m.GetLabel() {
+		b.WriteString(lp.GetValue())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// countSeries counts the series of the family name that g gathers.
+func countSeries(t *testing.T, g prometheus.Gatherer, name string) int {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return len(mf.GetMetric())
+		}
+	}
+	return 0
 }
 
 func testConfig() lag.Config {

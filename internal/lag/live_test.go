@@ -85,7 +85,7 @@ eventwatch_consumergroup_partition_lag_records{group="nextgen-g",partition="1",t
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "eventwatch_consumergroup_partition_lag_records"); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(reg, "eventwatch_consumergroup_partition_lag_seconds"); n != 4 {
+	if n := countSeries(t, reg, "eventwatch_consumergroup_partition_lag_seconds"); n != 4 {
 		t.Fatalf("%d partition time-lag series, want 4", n)
 	}
 }

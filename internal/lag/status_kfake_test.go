@@ -108,7 +108,7 @@ func TestUnknownLagIsNotLag(t *testing.T) {
 	if p := g.Topics[0].Partitions[0]; p.LagKnown || p.Status != lag.StatusUnknown || p.End != -1 {
 		t.Fatalf("partition = %+v, want lag unknown", p)
 	}
-	if n := testutil.CollectAndCount(reg, "eventwatch_consumergroup_lag_records"); n != 0 {
+	if n := countSeries(t, reg, "eventwatch_consumergroup_lag_records"); n != 0 {
 		t.Fatalf("%d lag series for a group whose lag is unknown, want none", n)
 	}
 	failing.Store(false)

@@ -1,8 +1,8 @@
 package metrics
 
 // Consumer lag, group status, dead-letter topics and cluster rules (owned by
-// internal/lag). Every one of these is emitted by lag's custom collector from
-// its last snapshot: a scrape never calls Kafka.
+// internal/lag). Every one of these but the snapshot age is written from
+// lag's last snapshot, encoded once per cycle: a scrape never calls Kafka.
 var (
 	GroupLagRecords = define(Spec{Name: "eventwatch_consumergroup_lag_records", Kind: Gauge, Area: "lag",
 		Help:   "Records a consumer group still has to read on a topic (sum over partitions of end offset minus committed offset, never negative).",
@@ -30,6 +30,8 @@ var (
 	LagObjectiveBreach = define(Spec{Name: "eventwatch_consumergroup_lag_objective_breach_seconds_total", Kind: Counter, Area: "lag",
 		Help:   "Time a consumer group's time lag spent above lag_objective_seconds (whole cycles whose sample was above), since eventwatch started.",
 		Labels: []string{"group"}})
+	LagSnapshotAge = define(Spec{Name: "eventwatch_lag_snapshot_age_seconds", Kind: Gauge, Area: "lag",
+		Help: "Seconds since the start of the lag cycle whose snapshot the lag series come from; +Inf before the first cycle has ended (no lag series yet, which is not \"no lag\")."})
 	DLQDepth = define(Spec{Name: "eventwatch_dlq_depth_records", Kind: Gauge, Area: "dlq",
 		Help:   "Records currently held by a dead-letter topic (end offset minus start offset).",
 		Labels: []string{"topic", "source_service"}})
