@@ -87,6 +87,9 @@ func (c *Collector) register(reg prometheus.Registerer) error {
 			return err
 		}
 	}
+	if err := reg.Register(snapshotNames{}); err != nil {
+		return fmt.Errorf("register lag metrics: %w", err)
+	}
 	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: metrics.LagSnapshotAge.Name, Help: metrics.LagSnapshotAge.Help}, c.snapshotAge)
 	if err := reg.Register(age); err != nil {
 		return fmt.Errorf("register lag metrics: %w", err)

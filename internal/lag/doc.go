@@ -42,9 +42,14 @@
 //
 // # Metrics
 //
-// The collector registers a custom prometheus.Collector that reads the last
-// snapshot (no Kafka call on scrape); the partition series only with
-// granularity partition, the collector_* series with collector="lag":
+// The series read from a snapshot are encoded once per cycle, when the
+// snapshot is published, and served by MetricsHandler after the registry's
+// own (no Kafka call and no prometheus.Metric per series on scrape); New
+// claims their names on the registry with a collector that describes them
+// and collects nothing, so nothing else can register them twice. The
+// partition series come only with granularity partition, the collector_*
+// series with collector="lag"; eventwatch_lag_snapshot_age_seconds is +Inf
+// until the first cycle ends:
 //
 //	eventwatch_admin_errors_total{request}                                 counter
 //	eventwatch_cluster_brokers                                             gauge
@@ -65,4 +70,5 @@
 //	eventwatch_dlq_new_records{topic,source_service}                       gauge
 //	eventwatch_dlq_records_total{topic,source_service}                     counter
 //	eventwatch_dlq_retention_seconds{topic}                                gauge
+//	eventwatch_lag_snapshot_age_seconds                                    gauge
 package lag

@@ -63,6 +63,10 @@ func TestMetricsHandlerCachedExposition(t *testing.T) {
 	}
 	other := prometheus.NewGauge(prometheus.GaugeOpts{Name: "eventwatch_other_thing", Help: "Another component's metric."})
 	reg.MustRegister(other)
+	dup := prometheus.NewGauge(prometheus.GaugeOpts{Name: "eventwatch_cluster_brokers", Help: "A second brokers gauge."})
+	if err := reg.Register(dup); err == nil {
+		t.Fatal("registering a snapshot family's name again succeeded: it would appear twice on /metrics")
+	}
 	h := lag.MetricsHandler(reg, func() *lag.Collector { return c }, nil)
 
 	_, before := scrape(t, h, false)

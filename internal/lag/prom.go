@@ -35,3 +35,26 @@ func sharedVec[V prometheus.Collector](reg prometheus.Registerer, s metrics.Spec
 	var zero V
 	return zero, fmt.Errorf("register %s: %w", s.Name, err)
 }
+
+// snapshotNames claims the names of the snapshot families on a registry: it
+// describes them and collects nothing, because MetricsHandler writes them
+// from the encoded snapshot. A second registration of any of them fails.
+type snapshotNames struct{}
+
+var snapshotDescs = func() []*prometheus.Desc {
+	out := make([]*prometheus.Desc, len(snapshotFamilies))
+	for i, s := range snapshotFamilies {
+		out[i] = s.Desc()
+	}
+	return out
+}()
+
+// Describe sends the descriptors of the snapshot families.
+func (snapshotNames) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range snapshotDescs {
+		ch <- d
+	}
+}
+
+// Collect sends nothing: the snapshot families are served as encoded bytes.
+func (snapshotNames) Collect(chan<- prometheus.Metric) {}
