@@ -126,6 +126,21 @@ func (b *Broker) Stop() {
 	b.stopLocked()
 }
 
+// Kill stops the broker with SIGKILL, as a crash would: no controlled
+// shutdown, no flush. Restart brings it back with the same data.
+func (b *Broker) Kill() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.proc == nil {
+		return
+	}
+	_ = b.proc.Process.Kill()
+	<-b.exited
+	_ = b.logf.Close()
+	b.proc, b.logf = nil, nil
+}
+
 // Restart stops the broker if it runs and starts it again on the same ports
 // with the same data, then waits until it is ready. Like Start it fails the
 // test on error, so call it from the test's goroutine.

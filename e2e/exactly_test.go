@@ -1,0 +1,387 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	_ "modernc.org/sqlite" // "sqlite" database/sql driver, to lock the daemon's store
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+)
+
+// exTopicsOf are the sampled topics of one run of the exactly-once test
+// (3 partitions each).
+func exTopicsOf(name string) []string {
+	return []string{"huleedu.e2e" + name + ".exact.batch", "huleedu.e2e" + name + ".exact.essay"}
+}
+
+// exExpect is what the report must hold: computed by auditing every
+// produced record offline with the daemon's profile.
+type exExpect struct {
+	mu        sync.Mutex
+	eng       *audit.Engine
+	checked   int64
+	compliant int64
+	rules     map[string]int64
+	n         int
+	topics    []string
+}
+
+// newExExpect starts event ids at first, so runs never share one.
+func newExExpect(t *testing.T, topics []string, first int) *exExpect {
+	p, err := audit.LoadProfile("huleedu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := audit.NewEngine(audit.Options{Profile: p, DuplicateWindow: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &exExpect{eng: eng, rules: map[string]int64{}, topics: topics, n: first}
+}
+
+// batch returns the next n records of the mix: compliant events, invalid
+// JSON and wrongly named events (several rules), each with its own id.
+func (e *exExpect) batch(n int) []*kgo.Record {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*kgo.Record, 0, n)
+	for range n {
+		i := e.n
+		e.n++
+		var v []byte
+		switch i % 5 {
+		case 3:
+			v = []byte(fmt.Sprintf("\xff\x00not json %d", i))
+		case 4:
+			v = dmEvent(i, dmBadTense)
+		default:
+			v = dmEvent(i, dmGoodType)
+		}
+		out = append(out, &kgo.Record{Topic: e.topics[i%len(e.topics)], Value: v})
+	}
+	return out
+}
+
+// produced records the offline audit of records the broker acknowledged.
+func (e *exExpect) produced(recs []*kgo.Record) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range recs {
+		res := e.eng.Check(&audit.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, Value: r.Value})
+		e.checked++
+		if res.Compliant() {
+			e.compliant++
+		}
+		for _, v := range res.Violations {
+			e.rules[v.Rule]++
+		}
+	}
+}
+
+func (e *exExpect) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return exFormat(e.checked, e.compliant, e.rules)
+}
+
+func exFormat(checked, compliant int64, rules map[string]int64) string {
+	keys := make([]string, 0, len(rules))
+	for k := range rules {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "checked=%d compliant=%d", checked, compliant)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%d", k, rules[k])
+	}
+	return b.String()
+}
+
+// exProducer produces the mix at about 250 records a second while running.
+type exProducer struct {
+	t      *testing.T
+	cl     *kgo.Client
+	want   *exExpect
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (p *exProducer) start(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pctx, cancel := context.WithCancel(ctx)
+	p.cancel, p.done = cancel, make(chan struct{})
+	go func() {
+		defer close(p.done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-pctx.Done():
+				return
+			case <-tick.C:
+			}
+			recs := p.want.batch(25)
+			if err := p.cl.ProduceSync(context.WithoutCancel(pctx), recs...).FirstErr(); err != nil {
+				p.t.Errorf("produce: %v", err)
+				return
+			}
+			p.want.produced(recs)
+		}
+	}()
+}
+
+// stop ends producing once the batch in flight is acknowledged.
+func (p *exProducer) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cancel != nil {
+		p.cancel()
+		<-p.done
+		p.cancel = nil
+	}
+}
+
+// exStore is the report store of one run: how to name it in the config,
+// and how to make it unavailable and available again.
+type exStore struct {
+	dsn    string // store.dsn; "" for the SQLite file in the data dir
+	down   func(t testing.TB)
+	up     func(t testing.TB)
+	lockDB *sql.DB
+}
+
+func exSQLite(dataDir string) *exStore {
+	s := &exStore{}
+	path := filepath.Join(dataDir, "data", "eventwatch.db")
+	var tx *sql.Tx
+	s.down = func(t testing.TB) {
+		// Another process holds the database's write lock: every flush of
+		// the daemon times out, as with a store that is down.
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		s.lockDB = db
+		if tx, err = db.Begin(); err == nil {
+			_, err = tx.Exec(`INSERT INTO positions (group_id, topic, part, next_offset) VALUES ('lock', 'lock', 0, 0) ON CONFLICT DO NOTHING`)
+		}
+		if err != nil {
+			t.Fatalf("lock the store: %v", err)
+		}
+	}
+	s.up = func(t testing.TB) {
+		_ = tx.Rollback()
+		_ = s.lockDB.Close()
+	}
+	return s
+}
+
+func exPostgres(t *testing.T) *exStore {
+	srv := pgtest.Start(t)
+	return &exStore{dsn: srv.NewDatabase(t), down: srv.Stop, up: srv.StartAgain}
+}
+
+// exRun is one eventwatch deployment (data dir, config) whose process the
+// test kills and restarts.
+type exRun struct {
+	t      *testing.T
+	ctx    context.Context
+	bin    string
+	broker string
+	dir    string
+	extra  string
+	p      *dmProc
+	topics []string
+}
+
+func (r *exRun) start() time.Time {
+	r.t.Helper()
+	started := time.Now()
+	r.p = dmStartProc(r.ctx, r.t, r.bin, r.broker, r.dir, 10*time.Second, r.extra)
+	return started
+}
+
+func (r *exRun) kill() {
+	r.t.Helper()
+	r.p.kill(r.t)
+}
+
+func (r *exRun) term() {
+	r.t.Helper()
+	if err := r.p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.p.cmd.Wait(); err != nil {
+		r.t.Fatalf("eventwatch after SIGTERM: %v\n%s", err, r.p.log.String())
+	}
+	r.p.alive = false
+}
+
+// checked is eventwatch_records_checked_total of the running process.
+func (r *exRun) checked() float64 {
+	var n float64
+	for _, topic := range r.topics {
+		n += r.p.d.metric(r.t, "eventwatch_records_checked_total", `topic="`+topic+`"`)
+	}
+	return n
+}
+
+// restartAfterKill restarts and checks auditing resumes within 10s.
+func (r *exRun) restartAfterKill() {
+	r.t.Helper()
+	started := r.start()
+	dmEventually(r.t, "auditing resumed after kill -9", 20*time.Second, func() bool { return r.checked() > 0 })
+	if took := time.Since(started); took > 10*time.Second {
+		r.t.Errorf("auditing resumed %.1fs after the restart, want <= 10s", took.Seconds())
+	} else {
+		r.t.Logf("auditing resumed %.1fs after the restart", took.Seconds())
+	}
+}
+
+// TestExactlyOnceRealKafka produces a known mix while the daemon (a real
+// child process) is killed with SIGKILL at several moments, the broker is
+// killed, the store becomes unavailable and the daemon crashes during that
+// outage, and a SIGTERM restart, then checks that the weekly report holds
+// exactly the produced numbers: records checked, compliant and every
+// rule's count, and no duplicate.event_id. For SQLite and PostgreSQL.
+func TestExactlyOnceRealKafka(t *testing.T) {
+	b := realkafka.Start(t, realkafka.WithProperty("num.partitions", "3"))
+	ctx := dmContext(t, 8*time.Minute)
+	dir := t.TempDir()
+	bin := dmBinary(ctx, t, dir)
+	adm := kadm.NewClient(b.Client(t))
+	for i, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			for _, topic := range exTopicsOf(name) {
+				dmCreateTopic(ctx, t, adm, topic)
+			}
+			runDir := filepath.Join(dir, name)
+			st := exSQLite(runDir)
+			if name == "postgres" {
+				st = exPostgres(t)
+			}
+			exScenario(ctx, t, b, bin, runDir, st, name, newExExpect(t, exTopicsOf(name), i*1_000_000))
+		})
+	}
+}
+
+func exScenario(ctx context.Context, t *testing.T, b *realkafka.Broker, bin, dir string, st *exStore, name string, want *exExpect) {
+	prod := &exProducer{t: t, cl: b.Client(t), want: want}
+	extra := fmt.Sprintf("sample:\n  group_id: exact-%s\n  start_from: earliest\n  budget_per_partition: 1000000\n  metadata_refresh: 2s\n  commit_interval: 1s\n"+
+		"  instance_id: exact-%s-0\n  session_timeout: 10s\n  topics_include: ['huleedu\\.e2e%s\\.exact\\..*']\n"+
+		"store:\n  flush_interval: 2s\n  dsn: %q\n", name, name, name, st.dsn)
+	r := &exRun{t: t, ctx: ctx, bin: bin, broker: b.Addr(), dir: dir, extra: extra, topics: want.topics}
+	prod.start(ctx)
+	r.start()
+	r.p.d.waitReady(t)
+
+	// 1. kill -9 before the first flush (2s)
+	dmEventually(t, "first records audited", 30*time.Second, func() bool { return r.checked() > 0 })
+	r.kill()
+	r.restartAfterKill()
+
+	// 2. kill -9 right after a commit of the stored positions
+	group := "exact-" + name
+	adm := kadm.NewClient(b.Client(t))
+	before := exCommitted(ctx, adm, group, want.topics)
+	dmEventually(t, "a commit", 30*time.Second, func() bool { return exCommitted(ctx, adm, group, want.topics) > before })
+	r.kill()
+	time.Sleep(3 * time.Second) // a backlog builds up
+	r.restartAfterKill()
+
+	// 3. kill -9 during the catch-up, twice within one session timeout
+	time.Sleep(300 * time.Millisecond)
+	r.kill()
+	r.restartAfterKill()
+	time.Sleep(time.Second)
+	r.kill()
+	r.restartAfterKill()
+
+	// 4. the broker is killed and restarted: nothing counted twice, no
+	// false duplicate.event_id
+	time.Sleep(2 * time.Second)
+	prod.stop()
+	b.Kill()
+	time.Sleep(3 * time.Second)
+	b.Restart()
+	prod.start(ctx)
+	dmEventually(t, "auditing after the broker restart", 60*time.Second, func() bool { return r.checked() > 0 })
+
+	// 5. the store becomes unavailable, the daemon crashes during the
+	// outage, the store comes back
+	time.Sleep(2 * time.Second)
+	st.down(t)
+	time.Sleep(6 * time.Second) // audited into the buffer, not stored
+	r.kill()
+	st.up(t)
+	r.restartAfterKill()
+
+	// 6. a clean SIGTERM restart
+	time.Sleep(2 * time.Second)
+	r.term()
+	r.start()
+	r.p.d.waitReady(t)
+	time.Sleep(2 * time.Second)
+	prod.stop()
+	exWaitReport(ctx, t, r, want)
+}
+
+// exCommitted sums the group's committed offsets over the test topics.
+func exCommitted(ctx context.Context, adm *kadm.Client, group string, topics []string) int64 {
+	var n int64
+	for _, topic := range topics {
+		n += max(dmCommitted(ctx, adm, group, topic), 0)
+	}
+	return n
+}
+
+// exWaitReport waits until the weekly report holds as many checked records
+// as were produced, then compares every number.
+func exWaitReport(ctx context.Context, t *testing.T, r *exRun, want *exExpect) {
+	t.Helper()
+	week := exWeek(time.Now())
+	var got string
+	dmEventually(t, "the report to count every produced record", 90*time.Second, func() bool {
+		rep, err := rpReport(ctx, r.p.d.url, week)
+		if err != nil {
+			return false
+		}
+		rules := map[string]int64{}
+		for _, rt := range rep.Rules {
+			rules[rt.Rule] += rt.Count
+		}
+		got = exFormat(rep.Summary.Checked, rep.Summary.Compliant, rules)
+		return rep.Summary.Checked >= want.checked
+	})
+	if got != want.String() {
+		t.Fatalf("weekly report:\n got  %s\n want %s", got, want.String())
+	}
+	if strings.Contains(got, "duplicate.event_id") {
+		t.Fatalf("re-read records reported as producer duplicates: %s", got)
+	}
+	t.Logf("report exact: %s", got)
+}
+
+func exWeek(now time.Time) string {
+	y, w := now.UTC().ISOWeek()
+	return fmt.Sprintf("%d-W%02d", y, w)
+}
