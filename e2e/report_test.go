@@ -105,7 +105,8 @@ func rpCheckAgreesWithMetrics(ctx context.Context, t *testing.T, base, week stri
 
 func rpCheckFormats(ctx context.Context, t *testing.T, base, week string) {
 	t.Helper()
-	for format, ct := range report.Formats {
+	for _, f := range report.Formats {
+		format, ct := f.Name, f.ContentType
 		body, h, err := rpGet(ctx, base+"/api/v1/reports/weekly?week="+week+"&format="+format)
 		if err != nil || h.Get("Content-Type") != ct {
 			t.Fatalf("%s: %v (content type %q)", format, err, h.Get("Content-Type"))

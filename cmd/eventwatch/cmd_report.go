@@ -20,6 +20,7 @@ type reportFlags struct {
 	week      string
 	format    string
 	service   string
+	team      string
 	tz        string
 	tokenFile string
 	list      bool
@@ -31,13 +32,14 @@ func parseReportFlags(args []string, stderr io.Writer) (reportFlags, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eventwatch report [--url URL] [--week 2026-W47] [--format md|json|csv|html] [--service S] [--tz ZONE] [--token-file F] [--list]")
+		fmt.Fprintln(stderr, "usage: eventwatch report [--url URL] [--week 2026-W47] [--format "+report.FormatChoices()+"] [--service S] [--team T] [--tz ZONE] [--token-file F] [--list]")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.url, "url", "http://127.0.0.1:9779", "base URL of a running eventwatch")
-	fs.StringVar(&f.week, "week", "", "ISO week, e.g. 2026-W47 (default: the last complete week)")
-	fs.StringVar(&f.format, "format", "md", "output format: md, json, csv or html")
+	fs.StringVar(&f.week, "week", "", "ISO week, e.g. 2026-W47 (default: the current week, or the latest with data)")
+	fs.StringVar(&f.format, "format", "md", "output format: "+report.FormatNames())
 	fs.StringVar(&f.service, "service", "", "report on one producing service only")
+	fs.StringVar(&f.team, "team", "", "report on what one team owns only (its services, topics, groups, DLQs)")
 	fs.StringVar(&f.tz, "tz", "", "IANA time zone the week is cut in (default: the server's)")
 	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token of /api/*")
 	fs.BoolVar(&f.list, "list", false, "list the weeks with data instead of printing a report")
@@ -48,8 +50,8 @@ func parseReportFlags(args []string, stderr io.Writer) (reportFlags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if _, ok := report.Formats[f.format]; !ok {
-		return f, fmt.Errorf("--format must be md, json, csv or html, not %q", f.format)
+	if _, ok := report.LookupFormat(f.format); !ok {
+		return f, fmt.Errorf("--format must be %s, not %q", report.FormatNames(), f.format)
 	}
 	if f.week != "" {
 		if _, err := report.ParseWeek(f.week); err != nil {
@@ -78,6 +80,9 @@ func (f reportFlags) requestURL() string {
 	}
 	if f.service != "" {
 		q.Set("service", f.service)
+	}
+	if f.team != "" {
+		q.Set("team", f.team)
 	}
 	return base + "/api/v1/reports/weekly?" + q.Encode()
 }

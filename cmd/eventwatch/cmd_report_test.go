@@ -60,12 +60,12 @@ func TestCmdReport(t *testing.T) {
 		out  string // substring of stdout (code 0) or stderr
 	}{
 		{[]string{"--url", srv.URL, "--week", week, "--token-file", tok}, 0, "**75.0 %** of 8 records checked"},
-		{[]string{"--url", srv.URL, "--week", week, "--token-file", tok, "--format", "csv", "--service", "orders"}, 0, week + ",service,orders,,,,,8,6,75.0,2"},
+		{[]string{"--url", srv.URL, "--week", week, "--token-file", tok, "--format", "csv", "--service", "orders"}, 0, week + ",service,orders,,,,,,8,6,75.0,2"},
 		{[]string{"--url", srv.URL, "--token-file", tok, "--list"}, 0, `"week":"` + week + `"`},
 		{[]string{"--url", srv.URL, "--week", week}, 1, "401 Unauthorized: missing or invalid bearer token"},
 		{[]string{"--url", srv.URL, "--token-file", tok, "--tz", "Mars/Olympus"}, 2, "bad parameter tz"},
 		{[]string{"--week", "2025-W53"}, 2, "--week: invalid week \"2025-W53\": 2025 has weeks 1 to 52"},
-		{[]string{"--format", "pdf"}, 2, "--format must be md, json, csv or html"},
+		{[]string{"--format", "pdf"}, 2, "--format must be json, csv, md or html"},
 		{[]string{"--url", "ftp://x"}, 2, "--url must be an http(s) URL"},
 	}
 	for _, tt := range tests {

@@ -43,6 +43,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/daemon"
+	"github.com/eventwatch/eventwatch/internal/team"
 )
 
 // Options configure the demo.
@@ -234,10 +235,19 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 	cfg.Trace.Window = 20 * time.Second
 	cfg.Store.FlushInterval = 10 * time.Second
 	cfg.Log.Format = "text"
+	cfg.Teams = demoTeams
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("demo configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// demoTeams owns the simulated services: the AuthorWorks content team,
+// the HuleEdu essay pipeline and the legacy importer's team.
+var demoTeams = []team.Team{
+	{Name: "content", Services: []string{"content-service", "user-service", "notification_service", "search-indexer"}},
+	{Name: "essays", Services: []string{"batch_orchestrator_service", "essay_lifecycle_service", "spell_checker_service", "result_aggregator_service"}},
+	{Name: "imports", Services: []string{"legacy_importer"}},
 }
 
 func runAll(ctx context.Context, o Options, cfg *config.Config, seeds []string, dataDir string) error {
@@ -298,7 +308,10 @@ Profile %[4]s; topics %[5]s audited with %[6]s.
   Readiness        %[1]s/readyz
   Consumer groups  %[1]s/api/v1/groups
   Flows            %[1]s/api/v1/flows
-  Weekly report    %[1]s/api/v1/reports/weekly?format=html
+  Weekly report    %[1]s/api/v1/reports/weekly?format=html   (this week to date, with examples)
+  One team         %[1]s/api/v1/reports/weekly?format=html&team=content
+  Violations       %[1]s/api/v1/violations?limit=20
+  Live tail        eventwatch tail --url %[1]s
   Data directory   %[3]s
 
 Violations and lag show on /metrics within 30 seconds. Ctrl-C stops.

@@ -1,17 +1,23 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/team"
 )
 
 // topOffenders is how many offenders the report lists (overall and per
 // service).
 const topOffenders = 10
+
+// trendWeeks is how many weeks the trend covers, this one included.
+const trendWeeks = 8
 
 // weekData is what the store holds for one week.
 type weekData struct {
@@ -21,28 +27,54 @@ type weekData struct {
 	cluster    []store.ClusterAgg
 }
 
+// Request says which report to build.
+type Request struct {
+	Week    Week           // ISO week
+	Service string         // only this producing service ("" for all)
+	Team    string         // only what this team owns ("" for all)
+	Loc     *time.Location // zone weeks and days are cut in
+	Now     time.Time      // stamps the report; a week not ended by then is in progress
+	Owners  *team.Map      // service -> team (nil: every service is its own team)
+	DocBase string         // URL of docs/rules.md that rule links point into
+}
+
 // Build computes the report of week w in loc from st, for one service or all
 // (service ""). now stamps the report.
 func Build(ctx context.Context, st store.Store, w Week, service string, loc *time.Location, now time.Time) (*Weekly, error) {
-	from, to := w.Range(loc)
-	cur, err := load(ctx, st, window(from, to, service), true)
+	return BuildFor(ctx, st, Request{Week: w, Service: service, Loc: loc, Now: now})
+}
+
+// BuildFor computes the report q asks for: the week, the seven weeks before
+// it for the trend, limited to q's team or service.
+func BuildFor(ctx context.Context, st store.Store, q Request) (*Weekly, error) {
+	if q.Loc == nil {
+		q.Loc = time.UTC
+	}
+	from, to := q.Week.Range(q.Loc)
+	weeks := trendRange(q.Week, q.Loc)
+	all, err := load(ctx, st, window(weeks[0].from, to, ""))
 	if err != nil {
 		return nil, err
 	}
-	pfrom, pto := w.Prev().Range(loc)
-	prev, err := load(ctx, st, window(pfrom, pto, service), false)
-	if err != nil {
-		return nil, err
+	sc := scopeOf(q, all)
+	all = sc.filter(all)
+	byWeek := splitWeeks(all, weeks)
+	cur, prev := byWeek[len(byWeek)-1], byWeek[len(byWeek)-2]
+	r := &Weekly{Week: q.Week.String(), From: from, To: to, TimeZone: q.Loc.String(), Service: q.Service, Team: q.Team,
+		InProgress: to.After(q.Now), GeneratedAt: q.Now.In(q.Loc)}
+	if q.Team != "" && sc != nil {
+		r.TeamServices = sc.ServiceList()
 	}
-	r := &Weekly{Week: w.String(), From: from, To: to, TimeZone: loc.String(), Service: service, GeneratedAt: now.In(loc)}
+	docs := ruleDocs(q.DocBase)
 	r.Topics = compliance(cur, func(a store.RecordAgg) string { return a.Topic }, func(v store.ViolationAgg) string { return v.Topic })
-	r.Rules = trends(cur.violations, prev.violations)
-	r.NewRules = newRules(r.Rules)
+	r.Rules = trends(cur, prev, docs)
+	r.NewRules = newRules(r.Rules, hasRecords(prev))
 	r.TopOffenders = offenders(cur, topOffenders)
-	r.Daily = daily(cur.records, loc)
-	r.Services = sections(cur, prev, loc)
+	r.Daily = daily(cur.records, q.Loc)
+	r.Services = sections(cur, prev, q.Loc, docs)
 	clusterRows(r, cur.cluster)
 	r.Summary = summarize(r, cur, prev)
+	r.Trend = trendPoints(weeks, byWeek)
 	return r, nil
 }
 
@@ -52,7 +84,7 @@ func window(from, to time.Time, service string) store.Window {
 	return store.Window{From: store.HourOf(from), To: store.HourOf(to), Service: service}
 }
 
-func load(ctx context.Context, st store.Store, w store.Window, full bool) (weekData, error) {
+func load(ctx context.Context, st store.Store, w store.Window) (weekData, error) {
 	var d weekData
 	var err error
 	if d.records, err = st.Records(ctx, w); err != nil {
@@ -60,9 +92,6 @@ func load(ctx context.Context, st store.Store, w store.Window, full bool) (weekD
 	}
 	if d.violations, err = st.Violations(ctx, w); err != nil {
 		return d, fmt.Errorf("load violations: %w", err)
-	}
-	if !full {
-		return d, nil
 	}
 	if d.examples, err = st.Examples(ctx, w); err != nil {
 		return d, fmt.Errorf("load examples: %w", err)
@@ -73,11 +102,29 @@ func load(ctx context.Context, st store.Store, w store.Window, full bool) (weekD
 	return d, nil
 }
 
+func hasRecords(d weekData) bool {
+	for _, a := range d.records {
+		if a.Checked > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func pct(part, whole int64) float64 {
 	if whole == 0 {
 		return 0
 	}
 	return 100 * float64(part) / float64(whole)
+}
+
+// pctOrNil is pct, or nil without data: "no data" is never 0 %.
+func pctOrNil(part, whole int64) *float64 {
+	if whole == 0 {
+		return nil
+	}
+	p := pct(part, whole)
+	return &p
 }
 
 // compliance groups d by the name rk/vk give and sorts worst first.
@@ -111,35 +158,54 @@ func compliance(d weekData, rk func(store.RecordAgg) string, vk func(store.Viola
 	return out
 }
 
-type ruleKey struct{ rule, severity string }
+// ruleKey is how the report lists rules: once per (rule, profile).
+type ruleKey struct{ rule, profile string }
 
-func sumRules(vs []store.ViolationAgg) map[ruleKey]int64 {
-	m := map[ruleKey]int64{}
+type ruleSum struct {
+	count    int64
+	severity string
+}
+
+func sumRules(vs []store.ViolationAgg) map[ruleKey]*ruleSum {
+	m := map[ruleKey]*ruleSum{}
 	for _, v := range vs {
-		m[ruleKey{v.Rule, v.Severity}] += v.Violations
+		k := ruleKey{v.Rule, v.Profile}
+		if m[k] == nil {
+			m[k] = &ruleSum{severity: v.Severity}
+		}
+		m[k].count += v.Violations
+		if v.Severity == "error" { // a per-topic override may raise it: show the worst
+			m[k].severity = "error"
+		}
 	}
 	return m
 }
 
-// trends compares rule counts with the previous week; most violations first.
-func trends(cur, prev []store.ViolationAgg) []RuleTrend {
-	c, p := sumRules(cur), sumRules(prev)
-	for k := range p {
+// trends compares (rule, profile) counts with the previous week, most
+// violations first, each with its summary, docs link and recent examples.
+func trends(cur, prev weekData, docs func(string) (string, string)) []RuleTrend {
+	c, p := sumRules(cur.violations), sumRules(prev.violations)
+	for k, s := range p {
 		if _, ok := c[k]; !ok {
-			c[k] = 0
+			c[k] = &ruleSum{severity: s.severity}
 		}
 	}
 	out := make([]RuleTrend, 0, len(c))
-	for k, n := range c {
-		t := RuleTrend{Rule: k.rule, Severity: k.severity, Count: n, Previous: p[k], Change: n - p[k]}
+	for k, s := range c {
+		var before int64
+		if ps := p[k]; ps != nil {
+			before = ps.count
+		}
+		t := RuleTrend{Rule: k.rule, Profile: k.profile, Severity: s.severity, Count: s.count, Previous: before, Change: s.count - before}
+		t.Summary, t.DocURL = docs(k.rule)
 		t.Trend = trendOf(t.Count, t.Previous)
+		t.Examples = examplesFor(cur.examples, examplesPerRule, func(e *store.Example) bool {
+			return e.Rule == k.rule && (k.profile == "" || e.Profile == k.profile)
+		})
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Rule+out[i].Severity < out[j].Rule+out[j].Severity
+	slices.SortFunc(out, func(a, b RuleTrend) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Profile, b.Profile))
 	})
 	return out
 }
@@ -158,8 +224,13 @@ func trendOf(cur, prev int64) string {
 	return TrendSame
 }
 
-func newRules(ts []RuleTrend) []RuleTrend {
+// newRules lists the rules broken this week and not the week before; on
+// the first week with data nothing is "new" (there is nothing to compare).
+func newRules(ts []RuleTrend, hadPrevious bool) []RuleTrend {
 	out := []RuleTrend{}
+	if !hadPrevious {
+		return out
+	}
 	for _, t := range ts {
 		if t.Trend == TrendNew {
 			out = append(out, t)
@@ -168,16 +239,16 @@ func newRules(ts []RuleTrend) []RuleTrend {
 	return out
 }
 
-type offenderKey struct{ service, topic, eventType, rule string }
+type offenderKey struct{ service, topic, eventType, rule, profile string }
 
-// offenders lists the (service, topic, event type, rule) with most
-// violations, with their references.
+// offenders lists the (service, topic, event type, rule, profile) with most
+// violations, with their recent examples.
 func offenders(d weekData, n int) []Offender {
 	by := map[offenderKey]*Offender{}
 	for _, v := range d.violations {
-		k := offenderKey{v.Service, v.Topic, v.EventType, v.Rule}
+		k := offenderKey{v.Service, v.Topic, v.EventType, v.Rule, v.Profile}
 		if by[k] == nil {
-			by[k] = &Offender{Service: v.Service, Topic: v.Topic, EventType: v.EventType, Rule: v.Rule, Severity: v.Severity}
+			by[k] = &Offender{Service: v.Service, Topic: v.Topic, EventType: v.EventType, Rule: v.Rule, Profile: v.Profile, Severity: v.Severity}
 		}
 		by[k].Violations += v.Violations
 	}
@@ -185,43 +256,45 @@ func offenders(d weekData, n int) []Offender {
 	for _, o := range by {
 		out = append(out, *o)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Violations != out[j].Violations {
-			return out[i].Violations > out[j].Violations
-		}
-		a, b := out[i], out[j]
-		return a.Service+a.Topic+a.EventType+a.Rule < b.Service+b.Topic+b.EventType+b.Rule
+	slices.SortFunc(out, func(a, b Offender) int {
+		return cmp.Or(cmp.Compare(b.Violations, a.Violations), cmp.Compare(a.Service, b.Service), cmp.Compare(a.Topic, b.Topic),
+			cmp.Compare(a.EventType, b.EventType), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Profile, b.Profile))
 	})
 	if len(out) > n {
 		out = out[:n]
 	}
-	attachExamples(out, d.examples)
+	for i := range out {
+		o := &out[i]
+		o.Examples = examplesFor(d.examples, examplesPerOffender, func(e *store.Example) bool {
+			return e.Service == o.Service && e.Topic == o.Topic && e.Rule == o.Rule && e.EventType == o.EventType &&
+				(o.Profile == "" || e.Profile == o.Profile)
+		})
+	}
 	return out
 }
 
-// examplesPerOffender bounds the references shown per offender.
-const examplesPerOffender = 5
+// Bounds of the examples shown per offender and per rule.
+const (
+	examplesPerOffender = 3
+	examplesPerRule     = 3
+)
 
-func attachExamples(os []Offender, ex []store.Example) {
-	idx := map[offenderKey]int{}
-	for i, o := range os {
-		idx[offenderKey{o.Service, o.Topic, o.EventType, o.Rule}] = i
-	}
-	for _, e := range ex {
-		i, ok := idx[offenderKey{e.Service, e.Topic, e.EventType, e.Rule}]
-		if !ok || len(os[i].Examples) >= examplesPerOffender {
-			continue
+// examplesFor returns up to n of ex (newest first) that keep says to.
+func examplesFor(ex []store.Example, n int, keep func(*store.Example) bool) []Example {
+	out := []Example{}
+	for i := range ex {
+		if len(out) == n {
+			break
 		}
-		os[i].Examples = append(os[i].Examples, Reference{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, EventID: e.EventID, Time: e.Time})
-	}
-	for i := range os {
-		if os[i].Examples == nil {
-			os[i].Examples = []Reference{}
+		if e := &ex[i]; keep(e) {
+			out = append(out, Example{Service: e.Service, Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, EventType: e.EventType,
+				EventID: e.EventID, Time: e.Time, Observed: e.Observed, Message: e.Message, Field: e.Field})
 		}
 	}
+	return out
 }
 
-// daily sums records per day of the week in loc, every day present.
+// daily sums records per day of the week in loc, every day with data.
 func daily(rs []store.RecordAgg, loc *time.Location) []DayPoint {
 	by := map[string]*DayPoint{}
 	for _, a := range rs {
@@ -234,7 +307,7 @@ func daily(rs []store.RecordAgg, loc *time.Location) []DayPoint {
 	}
 	out := make([]DayPoint, 0, len(by))
 	for _, p := range by {
-		p.CompliancePct = pct(p.Compliant, p.Checked)
+		p.CompliancePct = pctOrNil(p.Compliant, p.Checked)
 		out = append(out, *p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })

@@ -15,6 +15,7 @@ type Config struct {
 	TokenFile      string `yaml:"token_file"`      // file holding the bearer token (surrounding whitespace trimmed)
 	ProtectMetrics bool   `yaml:"protect_metrics"` // also require the token on /metrics (health endpoints stay open)
 	TimeZone       string `yaml:"time_zone"`       // IANA zone that ISO weeks and days are cut in; default UTC
+	RulesDocURL    string `yaml:"rules_doc_url"`   // docs/rules.md that rule links point into; default the eventwatch repository's
 
 	loc *time.Location
 }
@@ -23,6 +24,9 @@ type Config struct {
 func (c *Config) SetDefaults() {
 	if c.TimeZone == "" {
 		c.TimeZone = "UTC"
+	}
+	if c.RulesDocURL == "" {
+		c.RulesDocURL = DefaultRulesDoc
 	}
 }
 

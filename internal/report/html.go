@@ -22,7 +22,23 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"dayChart":   dailyChart,
 	"services":   serviceRows,
 	"inc":        func(i int) int { return i + 1 },
+	"ruleLabel":  ruleLabel,
+	"trendChart": trendChart,
+	"violChart":  violationsTrendChart,
+	"lagChart":   lagChart,
+	"dlqChart":   dlqChart,
+	"title":      reportTitle,
+	"weekState":  weekState,
+	"pctColour":  pctColour,
 }).Parse(htmlSource))
+
+// pctColour is the accent of a percentage card: grey without data.
+func pctColour(p *float64) string {
+	if p == nil {
+		return colourPrev
+	}
+	return complianceColour(*p)
+}
 
 func renderHTML(w io.Writer, r *Weekly) error {
 	if err := htmlTemplate.Execute(w, r); err != nil {
@@ -31,8 +47,9 @@ func renderHTML(w io.Writer, r *Weekly) error {
 	return nil
 }
 
-// shortRef is a reference without its topic, which the row already names.
-func shortRef(e Reference) string {
+// shortRef is an example's location without its topic, which the row
+// already names.
+func shortRef(e Example) string {
 	s := fmt.Sprintf("%d@%d", e.Partition, e.Offset)
 	if e.EventID != "" {
 		s += " " + e.EventID

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -10,8 +11,9 @@ import (
 // Routes registers the report API on mux:
 //
 //	GET /api/v1/reports          weeks with data (JSON)
-//	GET /api/v1/reports/weekly   ?week=2026-W47 (default: the last complete week)
-//	                             &service=S (optional) &format=json|csv|md|html (default json)
+//	GET /api/v1/reports/weekly   ?week=2026-W47 (default: the current week when it has
+//	                             data, else the latest week with data)
+//	                             &service=S (optional) &team=T (optional) &format=json|csv|md|html (default json)
 //	                             &tz=Europe/Oslo (optional; default the configured time zone)
 //	GET /api/v1/violations       ?rule=&service=&team=&topic=&since=&limit=&cursor= violation
 //	                             examples, newest first, paged (JSON)
@@ -60,20 +62,21 @@ func (a *Aggregator) handleWeeks(w http.ResponseWriter, r *http.Request) {
 		TimeZone string     `json:"time_zone"`
 		Default  string     `json:"default_week"`
 		Weeks    []WeekInfo `json:"weeks"`
-	}{loc.String(), LastComplete(a.now(), loc).String(), weeks})
+	}{loc.String(), DefaultWeek(weeks, a.now(), loc).String(), weeks})
 }
 
 // weeklyParams are the validated query parameters of a weekly report.
 type weeklyParams struct {
 	week    Week
 	service string
+	team    string
 	format  string
 	loc     *time.Location
 }
 
 func (a *Aggregator) parseWeekly(r *http.Request) (weeklyParams, error) {
 	q := r.URL.Query()
-	p := weeklyParams{service: q.Get("service"), format: q.Get("format")}
+	p := weeklyParams{service: q.Get("service"), team: q.Get("team"), format: q.Get("format")}
 	var err error
 	if p.loc, err = a.location(r); err != nil {
 		return p, err
@@ -81,25 +84,52 @@ func (a *Aggregator) parseWeekly(r *http.Request) (weeklyParams, error) {
 	if p.format == "" {
 		p.format = "json"
 	}
-	if _, ok := Formats[p.format]; !ok {
-		return p, errBadParam("format", "unknown format "+p.format+": want json, csv, md or html")
+	if _, ok := LookupFormat(p.format); !ok {
+		return p, errBadParam("format", "unknown format "+p.format+": want "+FormatNames())
 	}
-	p.week = LastComplete(a.now(), p.loc)
 	if s := q.Get("week"); s != "" {
 		if p.week, err = ParseWeek(s); err != nil {
 			return p, errBadParam("week", err.Error())
 		}
+		return p, nil
 	}
+	weeks, err := Weeks(r.Context(), a.store, p.loc, a.now())
+	if err != nil {
+		return p, err
+	}
+	p.week = DefaultWeek(weeks, a.now(), p.loc)
 	return p, nil
+}
+
+// DefaultWeek is the week a report opens on: the current one (in progress)
+// when it has data, else the most recent week with data, else the current
+// one (which then says "no data").
+func DefaultWeek(weeks []WeekInfo, now time.Time, loc *time.Location) Week {
+	cur := WeekOf(now, loc)
+	for _, w := range weeks { // newest first
+		if w.Checked == 0 {
+			continue
+		}
+		if wk, err := ParseWeek(w.Week); err == nil {
+			return wk
+		}
+	}
+	return cur
 }
 
 func (a *Aggregator) handleWeekly(w http.ResponseWriter, r *http.Request) {
 	p, err := a.parseWeekly(r)
-	if err != nil {
+	var pe paramError
+	if errors.As(err, &pe) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	rep, err := Build(r.Context(), a.store, p.week, p.service, p.loc, a.now())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	rep, err := BuildFor(r.Context(), a.store, Request{Week: p.week, Service: p.service, Team: p.team, Loc: p.loc, Now: a.now(),
+		Owners: a.ownership(), DocBase: a.rcfg.RulesDocURL})
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -109,7 +139,8 @@ func (a *Aggregator) handleWeekly(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", Formats[p.format])
+	f, _ := LookupFormat(p.format)
+	w.Header().Set("Content-Type", f.ContentType)
 	if p.format == "csv" {
 		w.Header().Set("Content-Disposition", `attachment; filename="eventwatch-`+rep.Week+`.csv"`)
 	}

@@ -54,10 +54,10 @@ func TestRoutes(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &r); code != 200 || err != nil || r.Week != "2026-W47" || r.Summary.Checked != 50 {
 		t.Fatalf("default weekly: %d %s", code, body)
 	}
-	for f, ct := range Formats {
-		code, _, h := get(t, mux, "/api/v1/reports/weekly?week=2026-W47&service=orders&format="+f, "")
-		if code != 200 || h.Get("Content-Type") != ct {
-			t.Errorf("format %s: %d %s", f, code, h.Get("Content-Type"))
+	for _, f := range Formats {
+		code, _, h := get(t, mux, "/api/v1/reports/weekly?week=2026-W47&service=orders&format="+f.Name, "")
+		if code != 200 || h.Get("Content-Type") != f.ContentType {
+			t.Errorf("format %s: %d %s", f.Name, code, h.Get("Content-Type"))
 		}
 	}
 	bad := map[string]string{
@@ -163,8 +163,8 @@ func TestPayloadNeverStored(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	for f := range Formats {
-		if err := Render(&out, r, f); err != nil {
+	for _, f := range Formats {
+		if err := Render(&out, r, f.Name); err != nil {
 			t.Fatal(err)
 		}
 	}

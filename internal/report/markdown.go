@@ -9,20 +9,21 @@ import (
 
 // mdCell escapes a table cell.
 func mdCell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;")
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`)
 	return r.Replace(s)
 }
 
 func renderMarkdown(w io.Writer, r *Weekly) error {
 	b := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(b, format+"\n", a...) }
-	title := "Event compliance report " + r.Week
-	if r.Service != "" {
-		title += " — " + mdCell(r.Service)
+	p("# %s\n", mdCell(reportTitle(r)))
+	p("%s to %s (%s). %s Generated %s.\n", r.From.Format("Mon 2 Jan 2006"), r.To.AddDate(0, 0, -1).Format("Mon 2 Jan 2006"), r.TimeZone,
+		weekState(r), r.GeneratedAt.Format("2006-01-02 15:04 MST"))
+	if len(r.TeamServices) > 0 {
+		p("Services of team %s: %s.\n", mdCell(r.Team), mdCell(strings.Join(r.TeamServices, ", ")))
 	}
-	p("# %s\n", title)
-	p("%s to %s (%s). Generated %s.\n", r.From.Format("Mon 2 Jan 2006"), r.To.AddDate(0, 0, -1).Format("Mon 2 Jan 2006"), r.TimeZone, r.GeneratedAt.Format("2006-01-02 15:04 MST"))
 	mdSummary(p, r)
+	mdTrend(p, r.Trend)
 	mdTable(p, "Compliance by service", []string{"service", "compliance", "checked", "violations"}, r.Services, func(s ServiceSection) []string {
 		return []string{s.Name, f1(s.CompliancePct) + " %", i64(s.Checked), i64(s.Violations)}
 	})
@@ -30,7 +31,7 @@ func renderMarkdown(w io.Writer, r *Weekly) error {
 		return []string{c.Name, f1(c.CompliancePct) + " %", i64(c.Checked), i64(c.Violations)}
 	})
 	mdRules(p, "Violations by rule", r.Rules)
-	mdRules(p, "New rules broken this week", r.NewRules)
+	mdNewRules(p, "New rules broken this week", r)
 	mdOffenders(p, "Top offenders", r.TopOffenders)
 	mdCluster(p, r)
 	for _, s := range r.Services {
@@ -39,19 +40,53 @@ func renderMarkdown(w io.Writer, r *Weekly) error {
 	return b.Flush()
 }
 
+// reportTitle is the report's heading, naming its scope.
+func reportTitle(r *Weekly) string {
+	t := "Event compliance report " + r.Week
+	if s := r.Scope(); s != "" {
+		t += " — " + s
+	}
+	return t
+}
+
+// weekState says whether the week is complete, in progress or empty.
+func weekState(r *Weekly) string {
+	switch {
+	case !r.HasData() && r.InProgress:
+		return "In progress: no records checked yet this week."
+	case !r.HasData():
+		return "No records were checked this week."
+	case r.InProgress:
+		return "In progress: week to date."
+	}
+	return "Complete week."
+}
+
 func mdSummary(p func(string, ...any), r *Weekly) {
 	s := r.Summary
 	p("## Summary\n")
-	p("- Compliance: **%s %%** of %d records checked (%s)", f1(s.CompliancePct), s.Checked, prevText(s.PrevCompliancePct))
+	if s.CompliancePct == nil {
+		p("- Compliance: **no data** (no records checked; %s)", prevText(s.PrevCompliancePct))
+	} else {
+		p("- Compliance: **%s %%** of %d records checked (%s)", f1(*s.CompliancePct), s.Checked, prevText(s.PrevCompliancePct))
+	}
 	p("- Violations: %d (previous week %d)", s.Violations, s.PrevViolations)
-	p("- Services: %d, topics: %d, new rules broken: %d", s.Services, s.Topics, s.NewRules)
+	p("- Services: %d, topics: %d, new rules broken: %s", s.Services, s.Topics, newRulesText(r))
 	p("- Dead-letter growth: %d records", s.DLQGrowth)
 	p("- Lag objective breached: %s", durationText(s.LagBreachSeconds))
 	if s.PropagationPct != nil {
-		p("- Trace propagation: %s %% of %d hops\n", f1(*s.PropagationPct), s.Hops)
+		p("- Trace propagation: %s %% of %d events carried trace context\n", f1(*s.PropagationPct), s.TracedEvents)
 	} else {
-		p("- Trace propagation: no hops observed\n")
+		p("- Trace propagation: no events observed\n")
 	}
+}
+
+// newRulesText is the count of newly broken rules, or why there is none.
+func newRulesText(r *Weekly) string {
+	if !r.HasPrevious() {
+		return "no previous week to compare with"
+	}
+	return i64(int64(r.Summary.NewRules))
 }
 
 func prevText(p *float64) string {
@@ -97,19 +132,74 @@ func mdTable[T any](p func(string, ...any), title string, head []string, rows []
 	p("")
 }
 
-func mdRules(p func(string, ...any), title string, rules []RuleTrend) {
-	mdTable(p, title, []string{"rule", "severity", "this week", "previous week", "trend"}, rules, func(t RuleTrend) []string {
-		return []string{t.Rule, t.Severity, i64(t.Count), i64(t.Previous), fmt.Sprintf("%s (%+d)", t.Trend, t.Change)}
+func mdTrend(p func(string, ...any), ws []WeekPoint) {
+	mdTable(p, "Trend over the last weeks", []string{"week", "compliance", "checked", "violations", "dead-letter growth"}, ws, func(w WeekPoint) []string {
+		var n int64
+		for _, v := range w.Violations {
+			n += v
+		}
+		return []string{w.Week, pctText(w.CompliancePct), i64(w.Checked), i64(n), i64(w.DLQGrowth)}
 	})
 }
 
-func mdOffenders(p func(string, ...any), title string, os []Offender) {
-	mdTable(p, title, []string{"service", "topic", "event type", "rule", "violations", "examples"}, os, func(o Offender) []string {
-		refs := make([]string, 0, len(o.Examples))
-		for _, e := range o.Examples {
-			refs = append(refs, refString(e))
+// pctText is a percentage or "no data".
+func pctText(p *float64) string {
+	if p == nil {
+		return "no data"
+	}
+	return f1(*p) + " %"
+}
+
+// ruleLabel names a rule with the profile that judged it.
+func ruleLabel(rule, profile string) string {
+	if profile == "" {
+		return rule
+	}
+	return rule + " (" + profile + ")"
+}
+
+func mdRules(p func(string, ...any), title string, rules []RuleTrend) {
+	mdTable(p, title, []string{"rule", "severity", "this week", "previous week", "trend", "what it means"}, rules, func(t RuleTrend) []string {
+		return []string{ruleLabel(t.Rule, t.Profile), t.Severity, i64(t.Count), i64(t.Previous), fmt.Sprintf("%s (%+d)", t.Trend, t.Change), t.Summary}
+	})
+	for _, t := range rules {
+		if len(t.Examples) == 0 {
+			continue
 		}
-		return []string{o.Service, o.Topic, o.EventType, o.Rule, i64(o.Violations), strings.Join(refs, ", ")}
+		p("Examples of `%s` ([docs](%s)):\n", mdCell(ruleLabel(t.Rule, t.Profile)), t.DocURL)
+		mdExamples(p, t.Examples)
+	}
+}
+
+func mdNewRules(p func(string, ...any), title string, r *Weekly) {
+	if !r.HasPrevious() {
+		p("## %s\n", title)
+		p("No previous week to compare with: this is the first week with data.\n")
+		return
+	}
+	mdTable(p, title, []string{"rule", "severity", "this week", "what it means"}, r.NewRules, func(t RuleTrend) []string {
+		return []string{ruleLabel(t.Rule, t.Profile), t.Severity, i64(t.Count), t.Summary}
+	})
+}
+
+func mdExamples(p func(string, ...any), es []Example) {
+	for _, e := range es {
+		field := ""
+		if e.Field != "" {
+			field = " (field `" + mdCell(e.Field) + "`)"
+		}
+		p("- `%s` %s: %s%s", mdCell(refString(e)), mdCell(e.EventType), mdCell(e.Message), field)
+	}
+	p("")
+}
+
+func mdOffenders(p func(string, ...any), title string, os []Offender) {
+	mdTable(p, title, []string{"service", "topic", "event type", "rule", "violations", "example"}, os, func(o Offender) []string {
+		ex := ""
+		if len(o.Examples) > 0 {
+			ex = refString(o.Examples[0]) + ": " + o.Examples[0].Message
+		}
+		return []string{o.Service, o.Topic, o.EventType, ruleLabel(o.Rule, o.Profile), i64(o.Violations), ex}
 	})
 }
 
@@ -120,8 +210,8 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 	mdTable(p, "Lag objective breaches", []string{"consumer group", "time in breach", "of observed time"}, r.Lag, func(l LagRow) []string {
 		return []string{l.Group, durationText(l.BreachSeconds), f1(l.BreachPct) + " %"}
 	})
-	mdTable(p, "Trace propagation coverage", []string{"service", "coverage", "hops"}, r.Propagation, func(c CoverageRow) []string {
-		return []string{c.Service, f1(c.Pct) + " %", i64(c.Hops)}
+	mdTable(p, "Trace propagation coverage", []string{"service", "coverage", "events"}, r.Propagation, func(c CoverageRow) []string {
+		return []string{c.Service, f1(c.Pct) + " %", i64(c.Events)}
 	})
 }
 

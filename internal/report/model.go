@@ -6,29 +6,44 @@ import "time"
 // size beside it; compliance is compliant / checked, the same definition as
 // eventwatch_records_compliant_total / eventwatch_records_checked_total.
 type Weekly struct {
-	Week         string           `json:"week"`              // ISO week, e.g. 2026-W47
-	From         time.Time        `json:"from"`              // week start in the report's time zone
-	To           time.Time        `json:"to"`                // week end (exclusive)
-	TimeZone     string           `json:"time_zone"`         // IANA zone the week is cut in
-	Service      string           `json:"service,omitempty"` // service filter, when one was asked for
-	GeneratedAt  time.Time        `json:"generated_at"`      // when the report was built
-	Summary      Summary          `json:"summary"`           // headline numbers
-	Services     []ServiceSection `json:"services"`          // one section per producing service, worst compliance first
-	Topics       []Compliance     `json:"topics"`            // compliance per topic, all services
-	Rules        []RuleTrend      `json:"rules"`             // violations by rule with the previous week's count
-	NewRules     []RuleTrend      `json:"new_rules"`         // rules broken this week and not the week before
-	TopOffenders []Offender       `json:"top_offenders"`     // (service, topic, event type, rule) with most violations
-	DLQ          []DLQGrowth      `json:"dlq"`               // dead-letter topic growth
-	Lag          []LagRow         `json:"lag"`               // lag-objective breach time per consumer group
-	Propagation  []CoverageRow    `json:"propagation"`       // trace propagation coverage per service
-	Daily        []DayPoint       `json:"daily"`             // compliance per day of the week
+	Week         string           `json:"week"`                    // ISO week, e.g. 2026-W47
+	From         time.Time        `json:"from"`                    // week start in the report's time zone
+	To           time.Time        `json:"to"`                      // week end (exclusive)
+	TimeZone     string           `json:"time_zone"`               // IANA zone the week is cut in
+	Service      string           `json:"service,omitempty"`       // service filter, when one was asked for
+	Team         string           `json:"team,omitempty"`          // team filter, when one was asked for
+	TeamServices []string         `json:"team_services,omitempty"` // the team's services
+	InProgress   bool             `json:"in_progress"`             // the week has not ended: numbers are week to date
+	GeneratedAt  time.Time        `json:"generated_at"`            // when the report was built
+	Summary      Summary          `json:"summary"`                 // headline numbers
+	Services     []ServiceSection `json:"services"`                // one section per producing service, worst compliance first
+	Topics       []Compliance     `json:"topics"`                  // compliance per topic, all services
+	Rules        []RuleTrend      `json:"rules"`                   // violations by rule with the previous week's count
+	NewRules     []RuleTrend      `json:"new_rules"`               // rules broken this week and not the week before
+	TopOffenders []Offender       `json:"top_offenders"`           // (service, topic, event type, rule) with most violations
+	DLQ          []DLQGrowth      `json:"dlq"`                     // dead-letter topic growth
+	Lag          []LagRow         `json:"lag"`                     // lag-objective breach time per consumer group
+	Propagation  []CoverageRow    `json:"propagation"`             // trace propagation coverage per service
+	Daily        []DayPoint       `json:"daily"`                   // compliance per day of the week
+	Trend        []WeekPoint      `json:"trend"`                   // the last weeks up to this one, oldest first
+}
+
+// WeekPoint is one week of the multi-week trend.
+type WeekPoint struct {
+	Week          string           `json:"week"`           // ISO week
+	Checked       int64            `json:"checked"`        // records audited
+	Compliant     int64            `json:"compliant"`      // compliant records
+	CompliancePct *float64         `json:"compliance_pct"` // null without data
+	Violations    map[string]int64 `json:"violations"`     // violations by rule id
+	DLQGrowth     int64            `json:"dlq_growth"`     // records added to dead-letter topics
+	LagBreachPct  *float64         `json:"lag_breach_pct"` // share of observed group time above the objective; null without samples
 }
 
 // Summary holds the headline numbers of a report.
 type Summary struct {
 	Checked           int64    `json:"checked"`             // records audited
 	Compliant         int64    `json:"compliant"`           // records without an error-severity violation
-	CompliancePct     float64  `json:"compliance_pct"`      // 100 * compliant / checked (0 without data)
+	CompliancePct     *float64 `json:"compliance_pct"`      // 100 * compliant / checked; null without data (never 0 %)
 	PrevCompliancePct *float64 `json:"prev_compliance_pct"` // the same for the previous week; null without data
 	Violations        int64    `json:"violations"`          // violations of every rule
 	PrevViolations    int64    `json:"prev_violations"`     // the same for the previous week
@@ -37,8 +52,8 @@ type Summary struct {
 	NewRules          int      `json:"new_rules"`           // rules broken this week, not the previous one
 	DLQGrowth         int64    `json:"dlq_growth"`          // records added to dead-letter topics
 	LagBreachSeconds  float64  `json:"lag_breach_seconds"`  // summed breach time over consumer groups
-	PropagationPct    *float64 `json:"propagation_pct"`     // hops that kept trace context; null without hops
-	Hops              int64    `json:"hops"`                // hops behind PropagationPct
+	PropagationPct    *float64 `json:"propagation_pct"`     // events that carried trace context; null without events
+	TracedEvents      int64    `json:"traced_events"`       // events the stitcher saw, behind PropagationPct
 }
 
 // Compliance is the compliance of one service, topic or event type.
@@ -71,35 +86,47 @@ const (
 	TrendGone = "gone" // broken the week before, not this week
 )
 
-// RuleTrend counts one rule's violations this week and the week before.
+// RuleTrend counts one rule's violations under one profile this week and
+// the week before, with what the rule means and recent examples.
 type RuleTrend struct {
-	Rule     string `json:"rule"`     // rule id
-	Severity string `json:"severity"` // error or warning
-	Count    int64  `json:"count"`    // violations this week
-	Previous int64  `json:"previous"` // violations the week before
-	Change   int64  `json:"change"`   // Count - Previous
-	Trend    string `json:"trend"`    // new, up, down, same or gone
+	Rule     string    `json:"rule"`     // rule id
+	Profile  string    `json:"profile"`  // profile that judged it ("" for rows stored before profiles were)
+	Severity string    `json:"severity"` // error or warning
+	Summary  string    `json:"summary"`  // one-line meaning of the rule
+	DocURL   string    `json:"doc_url"`  // the rule's entry in docs/rules.md
+	Count    int64     `json:"count"`    // violations this week
+	Previous int64     `json:"previous"` // violations the week before
+	Change   int64     `json:"change"`   // Count - Previous
+	Trend    string    `json:"trend"`    // new, up, down, same or gone
+	Examples []Example `json:"examples"` // most recent violations of the rule (and profile)
+}
+
+// Example is one recent violation: its reason and where the record is,
+// never what it contained.
+type Example struct {
+	Service   string    `json:"service"`            // producing service
+	Topic     string    `json:"topic"`              // topic
+	Partition int32     `json:"partition"`          // partition
+	Offset    int64     `json:"offset"`             // offset
+	EventType string    `json:"event_type"`         // event type
+	EventID   string    `json:"event_id,omitempty"` // envelope event id, when readable
+	Time      time.Time `json:"time"`               // record timestamp
+	Observed  time.Time `json:"observed"`           // when eventwatch audited it
+	Message   string    `json:"message"`            // why it broke the rule
+	Field     string    `json:"field,omitempty"`    // JSON path of the offending field
 }
 
 // Offender is a (service, topic, event type, rule) with its violation count
 // and references to offending records.
 type Offender struct {
-	Service    string      `json:"service"`    // producing service
-	Topic      string      `json:"topic"`      // topic
-	EventType  string      `json:"event_type"` // event type
-	Rule       string      `json:"rule"`       // rule id
-	Severity   string      `json:"severity"`   // error or warning
-	Violations int64       `json:"violations"` // violations this week
-	Examples   []Reference `json:"examples"`   // where to find offending records
-}
-
-// Reference locates one offending record; it never holds its content.
-type Reference struct {
-	Topic     string    `json:"topic"`              // topic
-	Partition int32     `json:"partition"`          // partition
-	Offset    int64     `json:"offset"`             // offset
-	EventID   string    `json:"event_id,omitempty"` // envelope event id, when readable
-	Time      time.Time `json:"time"`               // record timestamp
+	Service    string    `json:"service"`    // producing service
+	Topic      string    `json:"topic"`      // topic
+	EventType  string    `json:"event_type"` // event type
+	Rule       string    `json:"rule"`       // rule id
+	Profile    string    `json:"profile"`    // profile that judged it
+	Severity   string    `json:"severity"`   // error or warning
+	Violations int64     `json:"violations"` // violations this week
+	Examples   []Example `json:"examples"`   // recent offending records with the reason
 }
 
 // DLQGrowth is how many records a dead-letter topic gained in the week.
@@ -119,17 +146,17 @@ type LagRow struct {
 // CoverageRow is one service's trace propagation coverage.
 type CoverageRow struct {
 	Service    string  `json:"service"`    // producing service
-	Hops       int64   `json:"hops"`       // hops seen
-	Propagated int64   `json:"propagated"` // hops that kept trace context
-	Pct        float64 `json:"pct"`        // 100 * propagated / hops
+	Events     int64   `json:"events"`     // events the stitcher saw from the service
+	Propagated int64   `json:"propagated"` // of those, events that carried trace context
+	Pct        float64 `json:"pct"`        // 100 * propagated / events
 }
 
 // DayPoint is one day's compliance.
 type DayPoint struct {
-	Day           string  `json:"day"`            // date in the report's time zone, 2006-01-02
-	Checked       int64   `json:"checked"`        // records audited that day
-	Compliant     int64   `json:"compliant"`      // compliant records
-	CompliancePct float64 `json:"compliance_pct"` // 100 * compliant / checked (0 without data)
+	Day           string   `json:"day"`            // date in the report's time zone, 2006-01-02
+	Checked       int64    `json:"checked"`        // records audited that day
+	Compliant     int64    `json:"compliant"`      // compliant records
+	CompliancePct *float64 `json:"compliance_pct"` // 100 * compliant / checked; null without data
 }
 
 // WeekInfo describes one week the store holds data for.
@@ -145,4 +172,18 @@ type WeekInfo struct {
 // that comparisons with it mean something.
 func (r *Weekly) HasPrevious() bool {
 	return r.Summary.PrevCompliancePct != nil || r.Summary.PrevViolations > 0
+}
+
+// HasData reports whether any record was checked in the report's week.
+func (r *Weekly) HasData() bool { return r.Summary.Checked > 0 }
+
+// Scope names what the report is limited to: "team T", "service S" or "".
+func (r *Weekly) Scope() string {
+	switch {
+	case r.Team != "":
+		return "team " + r.Team
+	case r.Service != "":
+		return "service " + r.Service
+	}
+	return ""
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -13,31 +12,6 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/store"
 )
-
-// Formats Render understands, with their content types.
-var Formats = map[string]string{
-	"json": "application/json",
-	"csv":  "text/csv; charset=utf-8",
-	"md":   "text/markdown; charset=utf-8",
-	"html": "text/html; charset=utf-8",
-}
-
-// Render writes r in format (json, csv, md or html).
-func Render(w io.Writer, r *Weekly, format string) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	case "csv":
-		return renderCSV(w, r)
-	case "md":
-		return renderMarkdown(w, r)
-	case "html":
-		return renderHTML(w, r)
-	}
-	return fmt.Errorf("unknown format %q: want json, csv, md or html", format)
-}
 
 // Weeks lists the weeks st holds data for, newest first.
 func Weeks(ctx context.Context, st store.Store, loc *time.Location, now time.Time) ([]WeekInfo, error) {
@@ -64,8 +38,8 @@ func i64(v int64) string { return strconv.FormatInt(v, 10) }
 
 // csvHeader is the one table every CSV row fits: a section column says what
 // the row is; unused cells are empty.
-var csvHeader = []string{"week", "section", "service", "topic", "event_type", "rule", "severity",
-	"checked", "compliant", "compliance_pct", "violations", "previous", "trend", "value", "reference"}
+var csvHeader = []string{"week", "section", "service", "topic", "event_type", "rule", "profile", "severity",
+	"checked", "compliant", "compliance_pct", "violations", "previous", "trend", "value", "reference", "message", "field"}
 
 func renderCSV(w io.Writer, r *Weekly) error {
 	cw := csv.NewWriter(w)
@@ -101,9 +75,19 @@ func compCells(c Compliance) map[string]string {
 	return map[string]string{"checked": i64(c.Checked), "compliant": i64(c.Compliant), "compliance_pct": f1(c.CompliancePct), "violations": i64(c.Violations)}
 }
 
+// pctCell is a percentage, or empty without data (never 0).
+func pctCell(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return f1(*p)
+}
+
 func csvCompliance(r *Weekly, row func(string, map[string]string)) {
 	s := r.Summary
-	row("summary", compCells(Compliance{Checked: s.Checked, Compliant: s.Compliant, CompliancePct: s.CompliancePct, Violations: s.Violations}))
+	cells := compCells(Compliance{Checked: s.Checked, Compliant: s.Compliant, Violations: s.Violations})
+	cells["compliance_pct"] = pctCell(s.CompliancePct)
+	row("summary", cells)
 	for _, svc := range r.Services {
 		cells := compCells(svc.Compliance)
 		cells["service"] = svc.Name
@@ -123,16 +107,26 @@ func csvCompliance(r *Weekly, row func(string, map[string]string)) {
 
 func csvRules(r *Weekly, row func(string, map[string]string)) {
 	for _, t := range r.Rules {
-		row("rule", map[string]string{"rule": t.Rule, "severity": t.Severity, "violations": i64(t.Count), "previous": i64(t.Previous), "trend": t.Trend})
+		row("rule", map[string]string{"rule": t.Rule, "profile": t.Profile, "severity": t.Severity, "violations": i64(t.Count),
+			"previous": i64(t.Previous), "trend": t.Trend, "message": t.Summary, "reference": t.DocURL})
+		csvExamples(row, "rule_example", t.Rule, t.Profile, t.Severity, t.Examples)
 	}
 	for _, o := range r.TopOffenders {
-		cells := map[string]string{"service": o.Service, "topic": o.Topic, "event_type": o.EventType, "rule": o.Rule, "severity": o.Severity, "violations": i64(o.Violations)}
-		refs := make([]string, 0, len(o.Examples))
-		for _, e := range o.Examples {
-			refs = append(refs, refString(e))
-		}
-		cells["reference"] = strings.Join(refs, " ")
-		row("offender", cells)
+		row("offender", map[string]string{"service": o.Service, "topic": o.Topic, "event_type": o.EventType, "rule": o.Rule,
+			"profile": o.Profile, "severity": o.Severity, "violations": i64(o.Violations)})
+		csvExamples(row, "offender_example", o.Rule, o.Profile, o.Severity, o.Examples)
+	}
+	for _, p := range r.Trend {
+		row("trend_week", map[string]string{"reference": p.Week, "checked": i64(p.Checked), "compliant": i64(p.Compliant),
+			"compliance_pct": pctCell(p.CompliancePct), "value": i64(p.DLQGrowth)})
+	}
+}
+
+// csvExamples writes one row per example, after the row it belongs to.
+func csvExamples(row func(string, map[string]string), section, rule, profile, sev string, es []Example) {
+	for _, e := range es {
+		row(section, map[string]string{"service": e.Service, "topic": e.Topic, "event_type": e.EventType, "rule": rule,
+			"profile": profile, "severity": sev, "reference": refString(e), "message": e.Message, "field": e.Field})
 	}
 }
 
@@ -144,12 +138,12 @@ func csvCluster(r *Weekly, row func(string, map[string]string)) {
 		row("lag_breach_seconds", map[string]string{"reference": l.Group, "value": f1(l.BreachSeconds)})
 	}
 	for _, c := range r.Propagation {
-		row("propagation_pct", map[string]string{"service": c.Service, "checked": i64(c.Hops), "compliant": i64(c.Propagated), "value": f1(c.Pct)})
+		row("propagation_pct", map[string]string{"service": c.Service, "checked": i64(c.Events), "compliant": i64(c.Propagated), "value": f1(c.Pct)})
 	}
 }
 
-// refString formats a reference as topic/partition@offset (event id).
-func refString(e Reference) string {
+// refString formats an example's location as topic/partition@offset (event id).
+func refString(e Example) string {
 	s := fmt.Sprintf("%s/%d@%d", e.Topic, e.Partition, e.Offset)
 	if e.EventID != "" {
 		s += " (" + e.EventID + ")"

@@ -29,7 +29,7 @@ func split(d weekData) map[string]*weekData {
 }
 
 // sections builds one section per service, worst compliance first.
-func sections(cur, prev weekData, loc *time.Location) []ServiceSection {
+func sections(cur, prev weekData, loc *time.Location, docs func(string) (string, string)) []ServiceSection {
 	c, p := split(cur), split(prev)
 	out := []ServiceSection{}
 	for svc, d := range c {
@@ -37,7 +37,7 @@ func sections(cur, prev weekData, loc *time.Location) []ServiceSection {
 		if pd == nil {
 			pd = &weekData{}
 		}
-		out = append(out, section(svc, *d, *pd, loc))
+		out = append(out, section(svc, *d, *pd, loc, docs))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].CompliancePct != out[j].CompliancePct {
@@ -48,15 +48,15 @@ func sections(cur, prev weekData, loc *time.Location) []ServiceSection {
 	return out
 }
 
-func section(svc string, d, prev weekData, loc *time.Location) ServiceSection {
+func section(svc string, d, prev weekData, loc *time.Location, docs func(string) (string, string)) ServiceSection {
 	s := ServiceSection{Compliance: total(svc, d)}
 	if pt := total(svc, prev); pt.Checked > 0 {
 		s.PrevCompliancePct = &pt.CompliancePct
 	}
 	s.Topics = compliance(d, func(a store.RecordAgg) string { return a.Topic }, func(v store.ViolationAgg) string { return v.Topic })
 	s.EventTypes = compliance(d, func(a store.RecordAgg) string { return a.EventType }, func(v store.ViolationAgg) string { return v.EventType })
-	s.Rules = trends(d.violations, prev.violations)
-	s.NewRules = newRules(s.Rules)
+	s.Rules = trends(d, prev, docs)
+	s.NewRules = newRules(s.Rules, hasRecords(prev))
 	s.Offenders = offenders(d, topOffenders)
 	s.Daily = daily(d.records, loc)
 	return s
@@ -102,10 +102,7 @@ func clusterRows(r *Weekly, cs []store.ClusterAgg) {
 		r.Lag = append(r.Lag, row)
 	}
 	for name, a := range by[store.KindPropagation] {
-		r.Propagation = append(r.Propagation, CoverageRow{Service: name, Hops: int64(a.t), Propagated: int64(a.v), Pct: pct(int64(a.v), int64(a.t))})
-	}
-	if r.Service != "" {
-		r.Propagation = filterCoverage(r.Propagation, r.Service)
+		r.Propagation = append(r.Propagation, CoverageRow{Service: name, Events: int64(a.t), Propagated: int64(a.v), Pct: pct(int64(a.v), int64(a.t))})
 	}
 	sort.Slice(r.DLQ, func(i, j int) bool {
 		return r.DLQ[i].Growth > r.DLQ[j].Growth || r.DLQ[i].Growth == r.DLQ[j].Growth && r.DLQ[i].Topic < r.DLQ[j].Topic
@@ -116,20 +113,10 @@ func clusterRows(r *Weekly, cs []store.ClusterAgg) {
 	sort.Slice(r.Propagation, func(i, j int) bool { return r.Propagation[i].Service < r.Propagation[j].Service })
 }
 
-func filterCoverage(rows []CoverageRow, svc string) []CoverageRow {
-	out := []CoverageRow{}
-	for _, r := range rows {
-		if r.Service == svc {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // summarize computes the headline numbers.
 func summarize(r *Weekly, cur, prev weekData) Summary {
 	t, pt := total("", cur), total("", prev)
-	s := Summary{Checked: t.Checked, Compliant: t.Compliant, CompliancePct: t.CompliancePct,
+	s := Summary{Checked: t.Checked, Compliant: t.Compliant, CompliancePct: pctOrNil(t.Compliant, t.Checked),
 		Violations: t.Violations, PrevViolations: pt.Violations, Services: len(r.Services), Topics: len(r.Topics), NewRules: len(r.NewRules)}
 	if pt.Checked > 0 {
 		s.PrevCompliancePct = &pt.CompliancePct
@@ -142,12 +129,9 @@ func summarize(r *Weekly, cur, prev weekData) Summary {
 	}
 	var prop int64
 	for _, c := range r.Propagation {
-		s.Hops += c.Hops
+		s.TracedEvents += c.Events
 		prop += c.Propagated
 	}
-	if s.Hops > 0 {
-		p := pct(prop, s.Hops)
-		s.PropagationPct = &p
-	}
+	s.PropagationPct = pctOrNil(prop, s.TracedEvents)
 	return s
 }

@@ -21,6 +21,20 @@ type chart struct {
 	Labels []text // category labels
 	Legend []legend
 	Grid   []gridLine
+	Lines  []polyline // line series (trend charts)
+	Marks  []mark     // points on the lines, with their value
+}
+
+type polyline struct {
+	Points string // SVG points attribute
+	Stroke string
+}
+
+type mark struct {
+	X, Y  float64
+	Fill  string
+	Label string // value printed above the point
+	Tip   string
 }
 
 type bar struct {
@@ -134,10 +148,15 @@ func dailyChart(title string, days []DayPoint) chart {
 	}
 	for i, d := range days {
 		x := 70 + float64(i)*(colW+10)
-		bh := h * d.CompliancePct / 100
-		c.Bars = append(c.Bars, bar{X: x, Y: top + h - bh, W: colW, H: bh, Fill: complianceColour(d.CompliancePct),
-			Value: f1(d.CompliancePct) + " %", VX: x + colW/2, VY: top + h - bh - 4,
-			Tip: fmt.Sprintf("%s: %s %% of %d checked", d.Day, f1(d.CompliancePct), d.Checked)})
+		if d.CompliancePct == nil {
+			c.Labels = append(c.Labels, text{X: x + colW/2, Y: top + h - 4, Text: "no data", Align: "middle"})
+		} else {
+			v := *d.CompliancePct
+			bh := h * v / 100
+			c.Bars = append(c.Bars, bar{X: x, Y: top + h - bh, W: colW, H: bh, Fill: complianceColour(v),
+				Value: f1(v) + " %", VX: x + colW/2, VY: top + h - bh - 4,
+				Tip: fmt.Sprintf("%s: %s %% of %d checked", d.Day, f1(v), d.Checked)})
+		}
 		c.Labels = append(c.Labels, text{X: x + colW/2, Y: top + h + 18, Text: d.Day[5:], Align: "middle"})
 	}
 	return c

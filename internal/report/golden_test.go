@@ -1,0 +1,92 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/team"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// fixedReport is a report built from a fixed data set: two weeks of one
+// team's and one other service's traffic, a rule broken under two
+// profiles, a DLQ and a lagging group, scoped to nothing.
+func fixedReport(t *testing.T) *Weekly {
+	t.Helper()
+	st := openSQLite(t, t.TempDir())
+	c := &clock{t: mon17.Add(-7 * 24 * time.Hour)}
+	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 2}, c, WithClusterSource(fixedCluster{}))
+	for week := range 2 {
+		for i := range 12 + 4*week {
+			c.set(mon17.Add(time.Duration(week-1)*7*24*time.Hour + time.Duration(i)*time.Hour))
+			rec, res := fixedRecord(week, i)
+			a.Observe(&rec, &res)
+		}
+		if err := a.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owners := team.New([]team.Team{{Name: "payments", Services: []string{"orders", "billing"}}}, nil)
+	r, err := BuildFor(context.Background(), st, Request{Week: Week{2026, 47}, Loc: time.UTC, Now: mon17.Add(50 * time.Hour), Owners: owners})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// fixedRecord is record i of week w (0: the previous week, 1: this one).
+func fixedRecord(w, i int) (audit.Record, audit.Result) {
+	svc := []string{"orders", "billing", "legacy"}[i%3]
+	topic := map[string]string{"orders": "orders.events", "billing": "billing.events", "legacy": "legacy_import"}[svc]
+	rec := audit.Record{Topic: topic, Partition: int32(i % 2), Offset: int64(100*w + i), Timestamp: mon17.Add(time.Duration(i) * time.Minute)}
+	profile := "authorworks"
+	if svc == "legacy" {
+		profile = "huleedu"
+	}
+	res := audit.Result{Source: svc, EventType: svc + ".thing.happened", EventID: "evt-" + i64(int64(100*w+i)), Profile: profile}
+	switch {
+	case i%4 == 0:
+		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.missing_field", Severity: audit.SeverityError,
+			Message: "required field meta.id is missing", Field: "meta.id"})
+	case i%4 == 1 && w == 1:
+		res.Violations = append(res.Violations, audit.Violation{Rule: "key.missing", Severity: audit.SeverityWarning,
+			Message: `record on topic "` + topic + `" has no key; partition by the resource id`})
+	}
+	return rec, res
+}
+
+// TestGoldenRenderings compares the four renderings of the fixed report
+// with testdata/golden/weekly.* (go test ./internal/report -run Golden
+// -update rewrites them; review the diff).
+func TestGoldenRenderings(t *testing.T) {
+	r := fixedReport(t)
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := f.Render(&b, r); err != nil {
+			t.Fatalf("render %s: %v", f.Name, err)
+		}
+		path := filepath.Join("testdata", "golden", "weekly."+f.Name)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, path, b.String())
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("read golden (run go test -update): %v", err)
+		}
+		if !bytes.Equal(want, b.Bytes()) {
+			t.Errorf("%s differs from %s (run go test ./internal/report -run Golden -update and review the diff)\n--- got\n%s", f.Name, path, b.String())
+		}
+	}
+}
