@@ -3,15 +3,21 @@ package lag_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -40,13 +46,18 @@ func TestBenchKfakeServer(t *testing.T) {
 	kfaketest.ServeForParent(c)
 }
 
-// BenchmarkIssueShape measures one collection cycle and one scrape on the
-// estate of issue 9 (3 brokers, 200 topics × 50 partitions, 500 member-less
-// groups × 20 topics = 500,000 group partitions), checks every group's lag,
-// and reports the cycle and scrape times and the process's peak RSS (the
-// kfake cluster runs in a child process). Run it with
+// BenchmarkIssueShape measures collection cycles and full HTTP scrapes of
+// /metrics on the estate of issue 9 (3 brokers, 200 topics × 50
+// partitions, 500 member-less groups × 20 topics = 500,000 group
+// partitions), checks every group's lag, and reports CPU seconds
+// (getrusage, so a loaded machine does not inflate them) per cycle and per
+// scrape, plain text and gzip, the bytes of each scrape and the process's
+// peak RSS (the kfake cluster runs in a child process). After the timed
+// loop it measures, once, the path before issue 14 (a prometheus.Collector
+// building one const metric per series, encoded by promhttp) on the same
+// snapshot, with its own peak RSS. Run it with
 //
-//	go test -run '^$' -bench IssueShape -benchtime 5x ./internal/lag/
+//	go test -run '^$' -bench IssueShape -benchtime 3x ./internal/lag/
 func BenchmarkIssueShape(b *testing.B) { benchIssueShape(b, lag.GranularityTopic) }
 
 // BenchmarkIssueShapePartitions is BenchmarkIssueShape with granularity
@@ -66,44 +77,112 @@ func benchIssueShape(b *testing.B, granularity string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	srv := httptest.NewServer(lag.MetricsHandler(reg, func() *lag.Collector { return c }, nil))
+	b.Cleanup(srv.Close)
 	ctx := context.Background()
 	runtime.GC()
+	debug.FreeOSMemory() // the framework's b.N=1 run of this benchmark measured the old path in this process
 	resetPeakRSS()
 	first := time.Now()
 	if err := c.CollectOnce(ctx); err != nil { // first cycle also seeds the offset tables
 		b.Fatal(err)
 	}
 	firstCycle := time.Since(first)
-	var cycle, scrape time.Duration
-	cpu0, server0 := cpuTime(os.Getpid()), cpuTime(serverPID)
+	var m benchFigures
+	server0 := cpuTime(serverPID)
 	b.ResetTimer()
 	for range b.N {
-		start := time.Now()
+		t0 := rusageCPU()
 		if err := c.CollectOnce(ctx); err != nil {
 			b.Fatal(err)
 		}
-		cycle += time.Since(start)
-		start = time.Now()
-		mfs, err := reg.Gather()
-		if err != nil || len(mfs) == 0 {
-			b.Fatalf("gather: %d families, %v", len(mfs), err)
-		}
-		scrape += time.Since(start)
+		t1 := rusageCPU()
+		m.textBytes = scrapeOnce(b, srv.URL, false)
+		t2 := rusageCPU()
+		m.gzBytes = scrapeOnce(b, srv.URL, true)
+		t3 := rusageCPU()
+		m.cycle, m.text, m.gz = m.cycle+t1-t0, m.text+t2-t1, m.gz+t3-t2
 	}
 	b.StopTimer()
-	cpu, server := cpuTime(os.Getpid())-cpu0, cpuTime(serverPID)-server0
+	server := cpuTime(serverPID) - server0
 	if err := issueShape.verify(c.Snapshot()); err != nil {
 		b.Fatal(err)
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(cycle.Seconds()/float64(b.N), "cycle-s")
-	b.ReportMetric(scrape.Seconds()/float64(b.N), "scrape-s")
+	n := float64(b.N)
+	b.ReportMetric(m.cycle.Seconds()/n, "cycle-cpu-s")
+	b.ReportMetric(m.text.Seconds()/n, "scrape-text-cpu-s")
+	b.ReportMetric(m.gz.Seconds()/n, "scrape-gzip-cpu-s")
+	b.ReportMetric(float64(m.textBytes)/(1<<20), "text-MB")
+	b.ReportMetric(float64(m.gzBytes)/(1<<20), "gzip-MB")
 	b.ReportMetric(float64(procStatusKB("VmHWM"))/1024, "peak-rss-MB")
-	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-inuse-MB")
 	b.ReportMetric(firstCycle.Seconds(), "first-cycle-s")
-	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/cycle")
-	b.ReportMetric(server.Seconds()/float64(b.N), "kfake-cpu-s/cycle")
+	b.ReportMetric(server.Seconds()/n, "kfake-cpu-s/cycle")
+	legacy := measureLegacy(b, c, granularity == lag.GranularityPartition)
+	b.ReportMetric(legacy.text.Seconds(), "old-scrape-text-cpu-s")
+	b.ReportMetric(legacy.gz.Seconds(), "old-scrape-gzip-cpu-s")
+	b.ReportMetric(float64(legacy.peakKB)/1024, "old-peak-rss-MB")
+}
+
+// benchFigures are CPU times and sizes summed over the timed iterations.
+type benchFigures struct {
+	cycle, text, gz    time.Duration
+	textBytes, gzBytes int64
+	peakKB             int64
+}
+
+// scrapeOnce GETs /metrics, plain or asking for gzip (received as sent,
+// not decompressed), and returns the bytes received.
+func scrapeOnce(b *testing.B, url string, gz bool) int64 {
+	req, err := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || (gz && resp.Header.Get("Content-Encoding") != "gzip") {
+		b.Fatalf("scrape: %d bytes, status %d, encoding %q: %v", n, resp.StatusCode, resp.Header.Get("Content-Encoding"), err)
+	}
+	return n
+}
+
+// measureLegacy scrapes the last snapshot once as eventwatch did before
+// issue 14, plain and gzip, through promhttp over the same loopback HTTP,
+// with the peak RSS of that alone.
+func measureLegacy(b *testing.B, c *lag.Collector, partitions bool) benchFigures {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(legacyCollector{snap: c.Snapshot(), partitions: partitions})
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	var m benchFigures
+	t0 := rusageCPU()
+	scrapeOnce(b, srv.URL, false)
+	t1 := rusageCPU()
+	scrapeOnce(b, srv.URL, true)
+	t2 := rusageCPU()
+	m.text, m.gz, m.peakKB = t1-t0, t2-t1, procStatusKB("VmHWM")
+	return m
+}
+
+// rusageCPU is the user plus system CPU time this process has used so far.
+func rusageCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchLogger logs the cycle phases to stderr with -v, else nothing.
