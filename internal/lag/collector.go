@@ -28,7 +28,7 @@ type Collector struct {
 
 	snap  atomic.Pointer[Snapshot]
 	expo  atomic.Pointer[exposition] // the snapshot's metrics, encoded when it is published
-	mu    sync.Mutex // serializes cycles: the state is not shared
+	mu    sync.Mutex                 // serializes cycles: the state is not shared
 	state *state
 
 	adminErrors *prometheus.CounterVec
