@@ -101,8 +101,8 @@ func samplerPanels() []Panel {
 func replicaPanels() []Panel {
 	return []Panel{
 		{ID: 31, Title: "Leaders", Kind: Stat, Unit: "short", Width: 6, Height: 5,
-			Description: "Replicas leading the singleton work (lag, topic config and DLQ collection); exactly one is healthy.",
-			Queries:     []Query{{Expr: "sum(" + sel(metrics.Leader) + ")", Instant: true}},
+			Description: "Replicas leading the singleton work (lag, topic config and DLQ collection), per deployment (job); exactly one each is healthy.",
+			Queries:     []Query{{Expr: "sum by (job) (" + sel(metrics.Leader) + ")", Legend: "{{job}}", Instant: true}},
 			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}, {Value: 2, Color: "red"}}},
 		{ID: 32, Title: "Ready replicas", Kind: Stat, Unit: "short", Width: 6, Height: 5,
 			Description: "Replicas whose /readyz answers 200 (configuration loaded, Kafka reachable).",
