@@ -96,12 +96,13 @@ type parser struct {
 
 // msgInfo is one message and what the operations say about it.
 type msgInfo struct {
-	path      string // document path of the definition, for errors
-	obj       map[string]any
-	loc       string
-	topics    []string
-	producers []string
-	consumers []string
+	path       string // document path of the definition, for errors
+	schemaPath string // document path of its data schema
+	obj        map[string]any
+	loc        string
+	topics     []string
+	producers  []string
+	consumers  []string
 }
 
 // chanInfo is one channel: its topic and messages.

@@ -37,12 +37,29 @@ func (p *parser) entries() ([]audit.CatalogEntry, error) {
 			return nil, err
 		}
 		if _, err := audit.NewCatalog([]audit.CatalogEntry{e}); err != nil {
-			return nil, &PathError{mi.path, errors.Unwrap(err)}
+			return nil, entryError(mi, err)
 		}
 		out = append(out, e)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Type+"@"+out[i].Version < out[j].Type+"@"+out[j].Version })
 	return out, nil
+}
+
+// entryError names the document path of a problem the catalog found in
+// an entry: the data schema, the example, or the message.
+func entryError(mi *msgInfo, err error) error {
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner
+	}
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "schema: "):
+		return &PathError{mi.schemaPath, errors.New(strings.TrimPrefix(msg, "schema: "))}
+	case strings.HasPrefix(msg, "sample"):
+		_, rest, _ := strings.Cut(msg, ": ")
+		return &PathError{mi.path + ".examples[0].payload", errors.New(rest)}
+	}
+	return &PathError{mi.path, err}
 }
 
 func (p *parser) entry(mi *msgInfo) (audit.CatalogEntry, error) {
@@ -252,10 +269,13 @@ func (p *parser) dataSchema(mi *msgInfo, payload map[string]any, loc string) (an
 	if dp != "" {
 		path += ".properties." + strings.ReplaceAll(dp, ".", ".properties.")
 	}
+	mi.schemaPath = path
 	if s == nil {
 		return nil, &PathError{path, errors.New("no schema at the data path " + dp)}
 	}
+	p.r.stack = append(p.r.stack[:0], sloc) // the data schema itself may be a $ref target
 	v, err := p.r.inline(s, sloc, path)
+	p.r.stack = p.r.stack[:0]
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -95,8 +96,14 @@ func (r *refs) lookup(ref, at string) (any, string, error) {
 	if strings.Contains(file, "://") {
 		return nil, "", fmt.Errorf("$ref %q: remote references are not supported (only local files)", ref)
 	}
-	if file == "" {
-		file, _, _ = strings.Cut(at, "#")
+	atFile, _, _ := strings.Cut(at, "#")
+	switch {
+	case file == "":
+		file = atFile
+	case atFile != "":
+		file = path.Join(path.Dir(atFile), file) // relative to the file holding the reference
+	default:
+		file = path.Clean(file)
 	}
 	doc, err := r.load(file)
 	if err != nil {
