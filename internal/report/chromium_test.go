@@ -1,45 +1,26 @@
 package report
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/store"
-	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+	"github.com/eventwatch/eventwatch/internal/testutil/browser"
 )
-
-// chromium runs headless Chromium on url with extra flags and returns its
-// stdout.
-func chromium(t *testing.T, bin, url string, flags ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--hide-scrollbars",
-		"--user-data-dir=" + t.TempDir()}, flags...)
-	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", flags, err, stderr.String())
-	}
-	return stdout.String()
-}
 
 // TestHTMLInChromium serves a week of generated data through the real
 // routes, loads the HTML report in headless Chromium and checks the numbers
 // a reader looks for are in the rendered DOM, then writes a screenshot
 // (kept in EVENTWATCH_ARTIFACT_DIR when set).
 func TestHTMLInChromium(t *testing.T) {
-	bin := bins.Require(t, "apt-get install chromium", "chromium", "chromium-browser", "google-chrome")
+	bin := browser.Find(t)
 	st := openSQLite(t, t.TempDir())
 	c := &clock{t: mon17}
 	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(fixedCluster{}))
@@ -62,7 +43,7 @@ func TestHTMLInChromium(t *testing.T) {
 	defer srv.Close()
 	url := srv.URL + "/api/v1/reports/weekly?week=2026-W47&format=html"
 
-	dom := chromium(t, bin, url, "--dump-dom")
+	dom := browser.Run(t, bin, url, "--dump-dom")
 	want := []string{
 		`id="summary-compliance">` + pctPtr(r.Summary.CompliancePct) + "<",
 		`id="summary-checked">` + i64(r.Summary.Checked) + "<",
@@ -87,15 +68,15 @@ func TestHTMLInChromium(t *testing.T) {
 		dir = t.TempDir()
 	}
 	mustWrite(t, filepath.Join(dir, "report-2026-W47.html"), dom)
-	png := filepath.Join(dir, "report-2026-W47.png")
-	chromium(t, bin, url, "--window-size=1100,2600", "--screenshot="+png)
-	b, err := os.ReadFile(png)
-	if err != nil || len(b) < 10000 || !bytes.HasPrefix(b, []byte("\x89PNG")) {
-		t.Fatalf("screenshot %s: %d bytes, %v", png, len(b), err)
+	for _, w := range []int{1400, 800} {
+		png := filepath.Join(dir, fmt.Sprintf("report-2026-W47-%d.png", w))
+		browser.Screenshot(t, bin, url, w, 2600, png)
+		t.Logf("screenshot: %s", png)
 	}
-	t.Logf("screenshot: %s", png)
+	browser.NoHorizontalScroll(t, bin, url, 1400, 800)
+	browser.NoHorizontalScroll(t, bin, url+"&service=orders", 800)
 	// The per-service page, for a reader's check of the service section.
-	chromium(t, bin, url+"&service=orders", "--window-size=1100,2600", "--screenshot="+filepath.Join(dir, "report-2026-W47-orders.png"))
+	browser.Screenshot(t, bin, url+"&service=orders", 1100, 2600, filepath.Join(dir, "report-2026-W47-orders.png"))
 }
 
 // fixedCluster reports the same flow-health numbers for every window.
