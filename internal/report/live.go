@@ -12,7 +12,7 @@ import (
 
 // streamBuffer is how many examples a stream client may fall behind before
 // it is dropped.
-const streamBuffer = 256
+const streamBuffer = 1024
 
 // Filter selects examples by rule, topic and services (nil: every service).
 type Filter struct {
