@@ -66,6 +66,10 @@ func TestObservabilityStack(t *testing.T) {
 			return hook.has("EventwatchDLQGrowing", "firing")
 		})
 	})
+	t.Run("symptom alerts reach the owning team's receiver", func(t *testing.T) {
+		waitFor(ctx, t, "a compliance alert routed to its team", func() error { return hook.routedToTeam("EventwatchComplianceBelowObjective") })
+		waitFor(ctx, t, "a DLQ alert routed to its team", func() error { return hook.routedToTeam("EventwatchDLQGrowing") })
+	})
 	t.Run("slow consumer fires the lag alert", func(t *testing.T) {
 		waitFor(ctx, t, "EventwatchConsumerLagAboveObjective firing", func() error {
 			return obsExpectData(ctx, promAddr, `ALERTS{alertname="EventwatchConsumerLagAboveObjective",alertstate="firing"}`)
@@ -214,6 +218,9 @@ func obsStartAlertmanager(ctx context.Context, t *testing.T, bin, dir, hookURL s
 	for i := range r.Teams {
 		r.Teams[i].URL = hookURL
 	}
+	for _, team := range []string{"content", "essays", "imports"} { // the demo's ownership map
+		r.Teams = append(r.Teams, alerts.Team{Name: "team-" + team, Label: team, URL: hookURL})
+	}
 	cfg, err := alerts.RenderAlertmanager(r, alerts.DefaultOptions().DeploymentLabels)
 	if err != nil {
 		t.Fatal(err)
@@ -333,6 +340,25 @@ func (h *obsWebhook) has(alertname, status string) error {
 		seen = append(seen, a.Labels["alertname"]+"/"+a.Status)
 	}
 	return fmt.Errorf("no %s %s alert yet; received %v", status, alertname, seen)
+}
+
+// routedToTeam succeeds once an alertname alert carrying a team label
+// (joined from eventwatch_service_team_info by the rules) arrived through
+// that team's receiver.
+func (h *obsWebhook) routedToTeam(alertname string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var seen []string
+	for _, a := range h.alerts {
+		if a.Labels["alertname"] != alertname {
+			continue
+		}
+		if team := a.Labels["team"]; team != "" && a.Receiver == "team-"+team {
+			return nil
+		}
+		seen = append(seen, a.Labels["alertname"]+" team="+a.Labels["team"]+" via "+a.Receiver)
+	}
+	return fmt.Errorf("no %s routed to its team yet; received %v", alertname, seen)
 }
 
 // obsQuery runs an instant query and returns its result, or the error
