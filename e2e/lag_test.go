@@ -7,15 +7,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -98,7 +103,8 @@ func TestLagRealKafka(t *testing.T) {
 
 	lagConsumeMore(ctx, t, classic, 12)
 	lagConsumeMore(ctx, t, nextgen, 12)
-	collect("cycle 5")
+	snap = collect("cycle 5")
+	lagCheckLastCommit(t, c, map[string]time.Time{"lag-classic": snap.Time, "lag-nextgen": snap.Time, "lag-stopped": {}})
 	lagProduceN(ctx, t, producer, dlq, 0, 1)
 	snap = collect("cycle 6")
 	lagWantStatus(t, snap, map[string][2]lag.Status{
@@ -118,10 +124,113 @@ eventwatch_consumergroup_lag_records{group="lag-stopped",topic="orders.placed"} 
 # TYPE eventwatch_dlq_depth_records gauge
 eventwatch_dlq_depth_records{source_service="orders",topic="orders.deadletter"} 5
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "eventwatch_consumergroup_lag_records", "eventwatch_dlq_depth_records"); err != nil {
+	scraped := lagScraper{lag.MetricsHandler(reg, func() *lag.Collector { return c }, nil)}
+	if err := testutil.GatherAndCompare(scraped, strings.NewReader(want), "eventwatch_consumergroup_lag_records", "eventwatch_dlq_depth_records"); err != nil {
 		t.Error(err)
 	}
 	lagCheckAPI(t, c)
+	lagCheckCommitRecency(ctx, t, b, adm, producer)
+}
+
+// lagCheckLastCommit checks when each group's committed offsets last
+// changed, as the collector saw it (zero: not since it started watching).
+func lagCheckLastCommit(t *testing.T, c *lag.Collector, want map[string]time.Time) {
+	t.Helper()
+	for group, at := range want {
+		g, _ := c.GroupDetail(group)
+		for _, tl := range g.Topics {
+			for _, p := range tl.Partitions {
+				if !p.LastCommit.Equal(at) {
+					t.Errorf("%s %s/%d: last_commit %v, want %v", group, tl.Topic, p.Partition, p.LastCommit, at)
+				}
+			}
+		}
+	}
+}
+
+// lagCheckCommitRecency is Burrow's issue #290 on a real broker, with commit
+// recency taken from the collector's own cycles: a consumer that reads to
+// the end and commits for three cycles, then leaves while records keep
+// arriving, is STOP once its silence is longer than its commit history —
+// although it was caught up inside the status window (the rule "lag 0 in
+// the window is OK" alone would say OK).
+func lagCheckCommitRecency(ctx context.Context, t *testing.T, b *realkafka.Broker, adm *kadm.Client, producer *kgo.Client) {
+	t.Helper()
+	const topic, group = "recency.events", "lag-recency"
+	lagCreateTopic(ctx, t, adm, topic, 1, nil)
+	lagProduceN(ctx, t, producer, topic, 0, 5)
+	consumer := lagConsumer(ctx, t, b, group, topic, 5)
+	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 6, GroupsInclude: []string{group}},
+		adm, lag.Expectations{}, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastCommitCycle time.Time
+	start := time.Now()
+	for i := range 8 {
+		if i > 0 {
+			lagProduceN(ctx, t, producer, topic, 0, 5)
+		}
+		if i > 0 && i < 4 {
+			lagConsumeMore(ctx, t, consumer, 5) // reads to the end and commits
+		}
+		if i == 4 {
+			consumer.Close() // leaves the group: nobody owns the partition
+		}
+		// Cycles on a fixed 1.5 s tick, however long producing and
+		// consuming took, so silence and history compare as cycles.
+		time.Sleep(time.Until(start.Add(time.Duration(i) * 1500 * time.Millisecond)))
+		if err := c.CollectOnce(ctx); err != nil {
+			t.Fatalf("recency cycle %d: %v", i+1, err)
+		}
+		if i == 3 {
+			lastCommitCycle = c.Snapshot().Time
+		}
+		if g, ok := c.GroupDetail(group); ok && len(g.Topics) == 1 {
+			p := g.Topics[0].Partitions[0]
+			t.Logf("recency cycle %d at %s: committed %d end %d status %s last_commit %s", i+1,
+				c.Snapshot().Time.Format("15:04:05.000"), p.Committed, p.End, p.Status, p.LastCommit.Format("15:04:05.000"))
+		}
+	}
+	// Cycle 8: the window (cycles 3-8) holds a caught-up sample (cycle 4,
+	// the last commit), but 4 cycles of silence are longer than the
+	// history before that commit.
+	g, _ := c.GroupDetail(group)
+	if g.Status != lag.StatusErr || g.Cause != lag.StatusStop || g.LagRecords != 20 || g.MaxLag == nil || g.MaxLag.LagRecords != 20 {
+		t.Fatalf("%s after its commits stopped = %s/%s lag %d max %+v (%s), want ERR/STOP with lag 20", group, g.Status, g.Cause, g.LagRecords, g.MaxLag, g.Why)
+	}
+	lagCheckLastCommit(t, c, map[string]time.Time{group: lastCommitCycle})
+}
+
+// lagScraper gathers by scraping a /metrics handler and parsing the text.
+type lagScraper struct{ h http.Handler }
+
+// Gather scrapes the handler and parses what it served, sorted as a
+// registry sorts.
+func (s lagScraper) Gather() ([]*dto.MetricFamily, error) {
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	byName, err := parser.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parse scrape: %w", err)
+	}
+	out := make([]*dto.MetricFamily, 0, len(byName))
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		mf := byName[name]
+		slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int { return strings.Compare(mf2key(a), mf2key(b)) })
+		out = append(out, mf)
+	}
+	return out, nil
+}
+
+func mf2key(m *dto.Metric) string {
+	var b strings.Builder
+	for _, lp := range m.GetLabel() {
+		b.WriteString(lp.GetValue())
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // lagCheckOwnership checks that the live members own their partitions (for

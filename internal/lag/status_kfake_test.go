@@ -131,11 +131,15 @@ func TestCommitRecencyStop(t *testing.T) {
 	cfg.StatusWindow = 6
 	c, _ := f.collector(cfg, lag.Expectations{})
 	var commitSeen time.Time
+	tick := time.Now()
 	for i := range 6 {
 		f.produce("events", 0, 5)
 		if i < 3 {
 			f.commit("g", map[string]map[int32]int64{"events": {0: f.produced["events"][0]}})
 		}
+		// Cycles on a fixed 300 ms tick, so silence and history compare
+		// as cycles however long producing and committing took.
+		time.Sleep(time.Until(tick.Add(time.Duration(i) * 300 * time.Millisecond)))
 		start := time.Now()
 		if err := c.CollectOnce(f.ctx()); err != nil {
 			t.Fatal(err)
@@ -143,7 +147,6 @@ func TestCommitRecencyStop(t *testing.T) {
 		if i == 2 {
 			commitSeen = start
 		}
-		time.Sleep(200 * time.Millisecond) // even cycle spacing, so silence and history compare as cycles
 	}
 	g, _ := c.GroupDetail("g")
 	if g.Status != lag.StatusErr || g.Cause != lag.StatusStop {
