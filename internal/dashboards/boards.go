@@ -158,11 +158,14 @@ func sumIncrease(by, selector, window string) string {
 	return sumOf(by, "increase("+selector+"["+window+"])")
 }
 
+// sumOf is `sum(inner)`, or `sum by (job, by) (inner)`: a breakdown keeps
+// the job, so two deployments' topics, groups or services of the same name
+// stay apart when the job variable selects both.
 func sumOf(by, inner string) string {
 	if by == "" {
 		return "sum(" + inner + ")"
 	}
-	return "sum by (" + by + ") (" + inner + ")"
+	return "sum by (job, " + by + ") (" + inner + ")"
 }
 
 // quantile is a histogram quantile of s over window, by the given labels.

@@ -85,7 +85,7 @@ func complianceBreakdown(viol string) []Panel {
 				Instant: true}}},
 		{ID: 25, Title: "Cluster rule violations", Kind: Table, Unit: "none", Width: 24, Height: 8,
 			Description: "Active violations of cluster-level rules found through the admin API (replication, retention, DLQ, consumers).",
-			Queries: []Query{{Expr: "max by (rule, resource, severity) (" + sel(metrics.ClusterRuleViolations) + ") > 0",
+			Queries: []Query{{Expr: "max by (job, rule, resource, severity) (" + sel(metrics.ClusterRuleViolations) + ") > 0",
 				Instant: true}}},
 	}
 }

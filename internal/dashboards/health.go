@@ -42,7 +42,7 @@ func statusPanels() []Panel {
 			Thresholds:  []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
 		{ID: 5, Title: "Build", Kind: Table, Unit: "short", Width: 6, Height: 5,
 			Description: "eventwatch and Go versions running.",
-			Queries:     []Query{{Expr: "count by (version, goversion) (" + sel(metrics.BuildInfo) + ")", Instant: true}}},
+			Queries:     []Query{{Expr: "count by (job, version, goversion) (" + sel(metrics.BuildInfo) + ")", Instant: true}}},
 	}
 }
 
@@ -50,17 +50,17 @@ func collectorPanels() []Panel {
 	return []Panel{
 		{ID: 11, Title: "Collector success", Kind: BarGauge, Unit: "none", Width: 8, Height: 8,
 			Description: "Whether each background collector's last cycle succeeded completely (1) or not (0).",
-			Queries: []Query{{Expr: "min by (collector) (" + sel(metrics.CollectorSuccess) + ")", Legend: "{{collector}}",
+			Queries: []Query{{Expr: "min by (job, collector) (" + sel(metrics.CollectorSuccess) + ")", Legend: "{{collector}}",
 				Instant: true}},
 			Mappings: []Mapped{{Value: "0", Text: "FAILING", Color: "red"}, {Value: "1", Text: "OK", Color: "green"}},
 			Min:      ptr(0.0), Max: ptr(1.0), Thresholds: []Step{{Color: "red"}, {Value: 1, Color: "green"}}},
 		{ID: 12, Title: "Time since last successful collection", Kind: TimeSeries, Unit: "s", Width: 8,
 			Description: "Seconds since each collector last completed a cycle without error.",
-			Queries: []Query{{Expr: "time() - max by (collector) (" + sel(metrics.CollectorLastSuccess) + ")",
+			Queries: []Query{{Expr: "time() - max by (job, collector) (" + sel(metrics.CollectorLastSuccess) + ")",
 				Legend: "{{collector}}"}}},
 		{ID: 13, Title: "Collector duration", Kind: TimeSeries, Unit: "s", Width: 8,
 			Description: "Duration of each collector's last cycle.",
-			Queries: []Query{{Expr: "max by (collector) (" + sel(metrics.CollectorDuration) + ")",
+			Queries: []Query{{Expr: "max by (job, collector) (" + sel(metrics.CollectorDuration) + ")",
 				Legend: "{{collector}}"}}},
 		{ID: 14, Title: "Admin API errors", Kind: TimeSeries, Unit: "ops", Width: 12,
 			Description: "Failed Kafka admin API requests per second, by request kind.",
@@ -82,7 +82,7 @@ func samplerPanels() []Panel {
 			}},
 		{ID: 22, Title: "Sampler lag by topic", Kind: TimeSeries, Unit: "short",
 			Description: "Records eventwatch's own sampling consumer is behind the end of each topic.",
-			Queries:     []Query{{Expr: "max by (topic) (" + sel(metrics.SamplerLag) + ")", Legend: "{{topic}}"}}},
+			Queries:     []Query{{Expr: "max by (job, topic) (" + sel(metrics.SamplerLag) + ")", Legend: "{{topic}}"}}},
 		{ID: 23, Title: "Dropped and sampled-out records", Kind: TimeSeries, Unit: "ops",
 			Description: "Records that could not be audited (by reason), and records skipped because the audit budget was spent.",
 			Queries: []Query{

@@ -91,6 +91,7 @@ var lintRules = []lintRule{
 	{"target-cluster-rule", eachTarget(requiredMatcher("cluster"))},
 	{"target-rate-interval-rule", eachTarget(ruleTargetRateInterval)},
 	{"target-counter-agg-rule", eachTarget(ruleTargetCounterAgg)},
+	{"target-by-job-rule", eachTarget(ruleTargetByJob)},
 }
 
 // TestDashboardsPassTheLinterRules renders every board and applies every
@@ -414,6 +415,23 @@ func ruleTargetCounterAgg(expr string) []string {
 			}
 		}
 		return fmt.Errorf("counter %s is not aggregated with rate, irate or increase", vs.Name)
+	}), node, nil)
+	return when(err != nil, fmt.Sprint(err))
+}
+
+// ruleTargetByJob: eventwatch's own rule, not the linter's. An aggregation
+// that breaks down by labels keeps job, so two deployments selected
+// together never merge a topic, group or service of the same name.
+func ruleTargetByJob(expr string) []string {
+	node, err := parsePromQL(expr)
+	if err != nil {
+		return nil
+	}
+	err = parser.Walk(inspector(func(n parser.Node, _ []parser.Node) error {
+		if agg, ok := n.(*parser.AggregateExpr); ok && !agg.Without && len(agg.Grouping) > 0 && !slices.Contains(agg.Grouping, "job") {
+			return fmt.Errorf("%s by (%s) drops job", agg.Op, strings.Join(agg.Grouping, ", "))
+		}
+		return nil
 	}), node, nil)
 	return when(err != nil, fmt.Sprint(err))
 }
