@@ -45,7 +45,9 @@ unit test ` + "`TestDashboardsPassTheLinterRules`" + ` applies grafana's dashboa
 rules (template-datasource, template-job, template-instance, panel-datasource,
 panel-units, panel-title-description, target-promql, target-job,
 target-instance, target-rate-interval, target-counter-agg, uneditable) to the
-rendered JSON. The Helm chart ships the same boards with its own selector and
+rendered JSON, plus two of eventwatch's own: every query has the cluster
+matcher, and every breakdown (` + "`by (...)`" + `) keeps ` + "`job`" + `, so two deployments
+selected together never merge a topic, group or service of the same name. The Helm chart ships the same boards with its own selector and
 cluster label (` + "`monitoring.*`" + ` values). Panel ids and query refIds are fixed in code, so links to a panel
 (` + "`viewPanel=<id>`" + `) survive regeneration. ` + "`$__range`" + ` panels summarise the
 selected time range; ` + "`$__rate_interval`" + ` panels plot rates over time.
