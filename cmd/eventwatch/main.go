@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"rules":    {"print the rule catalogue", cmdRules},
 		"generate": {"write generated dashboards, alert rules and docs", cmdGenerate},
 		"report":   {"print a weekly compliance report from a running instance", cmdReport},
+		"tail":     {"follow violations live from a running instance (SSE)", cmdTail},
 		"version":  {"print the module version and VCS commit (also --version)", cmdVersion},
 	}
 }
