@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/report"
 )
 
@@ -62,6 +63,9 @@ func (c *clusterSource) LagBreach(from, to time.Time) map[string]report.LagBreac
 		b := report.LagBreach{Observed: win}
 		if g.LagSeconds.Known() && float64(g.LagSeconds) > snap.Objective {
 			b.Breach = win
+		}
+		if g.Status == lag.StatusErr {
+			b.Err = win
 		}
 		out[g.Group] = b
 	}

@@ -87,7 +87,7 @@ func (fixedCluster) DLQGrowth(_, _ time.Time) map[string]int64 {
 }
 
 func (fixedCluster) LagBreach(from, to time.Time) map[string]LagBreach {
-	return map[string]LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Observed: to.Sub(from)}}
+	return map[string]LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Err: to.Sub(from) / 8, Observed: to.Sub(from)}}
 }
 
 func (fixedCluster) Propagation(_, _ time.Time) map[string]Coverage {

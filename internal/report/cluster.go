@@ -9,6 +9,7 @@ import (
 // LagBreach is how long a consumer group spent above its lag objective.
 type LagBreach struct {
 	Breach   time.Duration // time with lag above the objective
+	Err      time.Duration // time the group's lag status (internal/lag, Burrow's rules) was ERR
 	Observed time.Duration // time the group was observed at all
 }
 
@@ -58,6 +59,7 @@ func (a *Aggregator) sampleCluster() {
 	}
 	for group, b := range a.cluster.LagBreach(from, now) {
 		add(store.KindLagBreach, group, b.Breach.Seconds(), b.Observed.Seconds())
+		add(store.KindLagErr, group, b.Err.Seconds(), b.Observed.Seconds())
 	}
 	for svc, c := range a.cluster.Propagation(from, now) {
 		add(store.KindPropagation, svc, float64(c.Propagated), float64(c.Hops))

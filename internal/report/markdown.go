@@ -207,8 +207,8 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 	mdTable(p, "Dead-letter topic growth", []string{"topic", "records added"}, r.DLQ, func(d DLQGrowth) []string {
 		return []string{d.Topic, i64(d.Growth)}
 	})
-	mdTable(p, "Lag objective breaches", []string{"consumer group", "time in breach", "of observed time"}, r.Lag, func(l LagRow) []string {
-		return []string{l.Group, durationText(l.BreachSeconds), f1(l.BreachPct) + " %"}
+	mdTable(p, "Lag objective breaches", []string{"consumer group", "time in breach", "of observed time", "time in status ERR"}, r.Lag, func(l LagRow) []string {
+		return []string{l.Group, durationText(l.BreachSeconds), f1(l.BreachPct) + " %", durationText(l.ErrSeconds)}
 	})
 	mdTable(p, "Trace propagation coverage", []string{"service", "coverage", "events"}, r.Propagation, func(c CoverageRow) []string {
 		return []string{c.Service, f1(c.Pct) + " %", i64(c.Events)}

@@ -135,12 +135,15 @@ type DLQGrowth struct {
 	Growth int64  `json:"growth"` // records added
 }
 
-// LagRow is a consumer group's time above its lag objective.
+// LagRow is a consumer group's time above its lag objective and in lag
+// status ERR.
 type LagRow struct {
-	Group           string  `json:"group"`            // consumer group
-	BreachSeconds   float64 `json:"breach_seconds"`   // time above the objective
-	ObservedSeconds float64 `json:"observed_seconds"` // time observed
-	BreachPct       float64 `json:"breach_pct"`       // 100 * breach / observed
+	Group           string  `json:"group"`              // consumer group
+	BreachSeconds   float64 `json:"breach_seconds"`     // time above the objective
+	ObservedSeconds float64 `json:"observed_seconds"`   // time observed
+	BreachPct       float64 `json:"breach_pct"`         // 100 * breach / observed
+	ErrSeconds      float64 `json:"status_err_seconds"` // time the group's lag status was ERR (the status of /api/v1/groups)
+	ErrPct          float64 `json:"status_err_pct"`     // 100 * status_err / observed
 }
 
 // CoverageRow is one service's trace propagation coverage.

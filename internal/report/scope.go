@@ -86,7 +86,7 @@ func (sc *reportScope) ownsCluster(c store.ClusterAgg) bool {
 	switch c.Kind {
 	case store.KindDLQGrowth:
 		return sc.OwnsDLQ(c.Name)
-	case store.KindLagBreach:
+	case store.KindLagBreach, store.KindLagErr:
 		return sc.OwnsGroup(c.Name)
 	case store.KindPropagation:
 		return sc.ownsService(c.Name)

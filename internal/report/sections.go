@@ -99,6 +99,12 @@ func clusterRows(r *Weekly, cs []store.ClusterAgg) {
 		if a.t > 0 {
 			row.BreachPct = 100 * a.v / a.t
 		}
+		if e := by[store.KindLagErr][name]; e != nil {
+			row.ErrSeconds = e.v
+			if e.t > 0 {
+				row.ErrPct = 100 * e.v / e.t
+			}
+		}
 		r.Lag = append(r.Lag, row)
 	}
 	for name, a := range by[store.KindPropagation] {

@@ -114,6 +114,7 @@ type ExamplePage struct {
 const (
 	KindDLQGrowth   = "dlq_growth"  // Name: DLQ topic; Value: records added
 	KindLagBreach   = "lag_breach"  // Name: consumer group; Value: seconds above the lag objective; Total: seconds observed
+	KindLagErr      = "lag_err"     // Name: consumer group; Value: seconds with lag status ERR (STOP, STALL or REWIND); Total: seconds observed
 	KindPropagation = "propagation" // Name: service; Value: hops that carried trace context; Total: hops seen
 )
 
