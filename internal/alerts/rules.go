@@ -216,9 +216,10 @@ func selfRules(o Options) []Rule {
 			Annotations: Annotations{Summary: "eventwatch {{ $labels.instance }} is down",
 				Description: "Prometheus has failed to scrape eventwatch at {{ $labels.instance }} (job {{ $labels.job }}) " +
 					"for 2m; dashboards and symptom alerts from it are stale."}},
-		{Alert: "EventwatchTargetMissing", Expr: "absent(" + up + ")", For: "5m", Labels: self("critical"),
+		{Alert: "EventwatchTargetMissing", Expr: targetMissing(o, up), For: "5m", Labels: self("critical"),
 			Annotations: Annotations{Summary: "No eventwatch target is scraped",
-				Description: "Prometheus has had no target matching " + o.Selector + " for 5m; nothing watches the Kafka estate."}},
+				Description: "Prometheus has had no target matching " + o.Selector + " (of the deployment the alert's labels name, " +
+					"when it had targets in the last day) for 5m; nothing watches that Kafka cluster."}},
 		{Alert: "EventwatchKafkaUnreachable", Expr: o.Sel(metrics.KafkaUp.Name) + " == 0", For: "5m", Labels: self("critical"),
 			Annotations: Annotations{Summary: "eventwatch {{ $labels.instance }} cannot reach Kafka",
 				Description: "eventwatch at {{ $labels.instance }} has failed its Kafka readiness probe for 5m; " +
@@ -239,6 +240,15 @@ func selfRules(o Options) []Rule {
 				Description: "{{ $value }} replicas of one eventwatch deployment (the alert's labels name it) lead the singleton " +
 					"work (lag, topic config and DLQ collection) for 5m; with none those metrics stop, with several they are collected twice."}},
 	}
+}
+
+// targetMissing fires per deployment that had targets in the last day and
+// has none now (one cluster's eventwatch gone while others are scraped),
+// and, when no deployment had any target in that day, once for the whole
+// selector (absent).
+func targetMissing(o Options, up string) string {
+	seen := fmt.Sprintf("group by (%s) (max_over_time(%s[1d]))", o.By(), up)
+	return fmt.Sprintf("(%s unless on (%s) group by (%[2]s) (%s))\nor\n(absent(%[3]s) unless on () %[1]s)", seen, o.By(), up)
 }
 
 func storeRules(o Options) []Rule {
