@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/demo"
@@ -56,7 +57,9 @@ var trRelays = []trRelay{
 // services it did not write (kafkajs + OpenTelemetry) relay a correlated
 // event; the stitcher must rebuild one chain of two hops with the latencies
 // the events carry, and the OTLP receiver must get eventwatch's spans as
-// children of the services' own producer spans, in one trace.
+// children of the services' own producer spans, in one trace: CONSUMER
+// spans of service eventwatch, and never a second PRODUCER span of a send
+// the relays traced themselves.
 func TestTraceKafkajsFlow(t *testing.T) {
 	bins.Require(t, "apt-get install -y nodejs npm", "node", "npm")
 	nodeDir := trNodeModules(t)
@@ -93,7 +96,8 @@ type trEvent struct {
 	correlation             string
 	offset                  int64
 	partition               int32
-	at                      time.Time
+	at                      time.Time // envelope time
+	recordAt                time.Time // Kafka record time
 	tp                      trace.Traceparent
 }
 
@@ -270,7 +274,7 @@ func trDecode(t *testing.T, r *kgo.Record) trEvent {
 		t.Fatalf("decode %s@%d: %v", r.Topic, r.Offset, err)
 	}
 	e := trEvent{topic: r.Topic, service: env.Source, eventID: env.EventID, correlation: env.Correlation,
-		offset: r.Offset, partition: r.Partition, at: env.At}
+		offset: r.Offset, partition: r.Partition, at: env.At, recordAt: r.Timestamp}
 	for _, h := range r.Headers {
 		if h.Key == "traceparent" {
 			tp, err := trace.ParseTraceparent(string(h.Value))
@@ -402,17 +406,19 @@ func trCheckSpans(ctx context.Context, t *testing.T, rcv *otlptest.Receiver, rec
 	for _, s := range spans {
 		byID[s.SpanID] = s
 	}
+	trNoDuplicateProducer(t, spans, scope)
 	for _, e := range recs {
 		s := trOurSpan(spans, scope, e.eventID)
 		if s == nil {
 			t.Fatalf("no eventwatch span for %s event %s", e.topic, e.eventID)
 		}
-		if s.TraceID != root.TraceID.String() || s.ParentSpanID != e.tp.SpanID.String() || s.Service != e.service {
-			t.Errorf("%s span: trace %s parent %s service %s, want %s %s %s", e.topic, s.TraceID, s.ParentSpanID, s.Service,
-				root.TraceID, e.tp.SpanID, e.service)
+		if s.TraceID != root.TraceID.String() || s.ParentSpanID != e.tp.SpanID.String() || s.Service != "eventwatch" {
+			t.Errorf("%s span: trace %s parent %s service %s, want %s %s eventwatch", e.topic, s.TraceID, s.ParentSpanID, s.Service,
+				root.TraceID, e.tp.SpanID)
 		}
-		if !s.Start.Equal(e.at) || s.Name != "send "+e.topic || s.Attributes["messaging.message.conversation_id"] != e.correlation ||
-			s.Attributes["messaging.kafka.offset"] != fmt.Sprint(e.offset) {
+		if !s.Start.UTC().Equal(e.recordAt.UTC()) || s.Name != "receive "+e.topic || s.Kind != tracepb.Span_SPAN_KIND_CONSUMER ||
+			s.Attributes["messaging.message.conversation_id"] != e.correlation ||
+			s.Attributes["messaging.kafka.offset"] != fmt.Sprint(e.offset) || s.Attributes["messaging.operation.type"] != "receive" {
 			t.Errorf("%s span = %+v", e.topic, s)
 		}
 		if e.topic == trTopicBatch {
@@ -421,6 +427,25 @@ func trCheckSpans(ctx context.Context, t *testing.T, rcv *otlptest.Receiver, rec
 		parent, ok := byID[s.ParentSpanID]
 		if !ok || parent.Service != e.service || parent.Name != "send "+e.topic || parent.TraceID != root.TraceID.String() {
 			t.Errorf("%s: parent span %s is not the relay's kafkajs producer span: %+v", e.topic, s.ParentSpanID, parent)
+		}
+	}
+}
+
+// trNoDuplicateProducer fails when eventwatch exported anything but its own
+// CONSUMER span for a record whose producer traced it (a traceparent), or
+// a PRODUCER span not marked synthesized.
+func trNoDuplicateProducer(t *testing.T, spans []otlptest.Span, scope string) {
+	t.Helper()
+	for _, s := range spans {
+		if s.Scope != scope {
+			continue
+		}
+		traced := s.Attributes["eventwatch.context.origin"] == "traceparent"
+		if traced && (s.Kind != tracepb.Span_SPAN_KIND_CONSUMER || s.Service != "eventwatch") {
+			t.Errorf("eventwatch repeats a traced producer's send: %+v", s)
+		}
+		if s.Kind == tracepb.Span_SPAN_KIND_PRODUCER && s.Attributes["eventwatch.synthesized"] != "true" {
+			t.Errorf("a producer span eventwatch made is not marked synthesized: %+v", s)
 		}
 	}
 }
@@ -464,8 +489,9 @@ var _ io.Writer = (*trSafeBuffer)(nil)
 
 // TestTraceDemoOTLP: the demo's multi-hop flows, exported with nothing but
 // the standard OTEL_* variables, reach an OTLP receiver as connected traces
-// (one trace holding a span of every service of a pathway), and their hop
-// latencies are on /metrics.
+// (one trace holding eventwatch's observation of every hop of a pathway;
+// the demo's services write traceparent, so no span poses as them), and
+// their hop latencies are on /metrics.
 func TestTraceDemoOTLP(t *testing.T) {
 	rcv := otlptest.Start(t)
 	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
@@ -488,9 +514,11 @@ func TestTraceDemoOTLP(t *testing.T) {
 		}
 		return false
 	})
-	if _, err := rcv.Wait(ctx, func(ss []otlptest.Span) bool { return trConnected(ss, pathway.Services) != "" }); err != nil {
-		t.Fatalf("no trace holds spans of every service of %s: %v", pathway.Pathway, err)
+	spans, err := rcv.Wait(ctx, func(ss []otlptest.Span) bool { return trObservedHops(ss, len(pathway.Services)) != "" })
+	if err != nil {
+		t.Fatalf("no trace holds eventwatch's observations of the %d events of a %s flow: %v", len(pathway.Services), pathway.Pathway, err)
 	}
+	trNoDuplicateProducer(t, spans, "github.com/eventwatch/eventwatch/internal/trace")
 	metrics := trGet(ctx, t, base+"/metrics")
 	for i := 1; i < len(pathway.Services); i++ {
 		line := fmt.Sprintf("eventwatch_hop_latency_seconds_count{from_service=%q,to_service=%q}", pathway.Services[i-1], pathway.Services[i])
@@ -532,21 +560,21 @@ func trStartDemo(ctx context.Context, t *testing.T) string {
 	return ""
 }
 
-// trConnected returns a trace id whose spans cover every service, or "".
-func trConnected(spans []otlptest.Span, services []string) string {
+// trObservedHops returns a trace id holding eventwatch's observations of
+// at least n events on n different topics, or "".
+func trObservedHops(spans []otlptest.Span, n int) string {
 	byTrace := map[string]map[string]bool{}
 	for _, s := range spans {
+		if s.Service != "eventwatch" || s.Kind != tracepb.Span_SPAN_KIND_CONSUMER {
+			continue
+		}
 		if byTrace[s.TraceID] == nil {
 			byTrace[s.TraceID] = map[string]bool{}
 		}
-		byTrace[s.TraceID][s.Service] = true
+		byTrace[s.TraceID][s.Attributes["messaging.destination.name"]] = true
 	}
-	for id, svcs := range byTrace {
-		all := true
-		for _, want := range services {
-			all = all && svcs[want]
-		}
-		if all {
+	for id, topics := range byTrace {
+		if len(topics) >= n {
 			return id
 		}
 	}

@@ -124,7 +124,14 @@ func (d *daemon) buildStore(ctx context.Context) error {
 
 func (d *daemon) buildComponents(context.Context) error {
 	var err error
-	d.stitcher, err = trace.New(d.cfg.Trace, d.reg, d.root)
+	d.board, err = share.New(d.cfg.Share, d.base, d.reg, d.root)
+	if err != nil {
+		return fmt.Errorf("share: %w", err)
+	}
+	tcfg := d.cfg.Trace
+	tcfg.OTLP.ServiceVersion, tcfg.OTLP.InstanceID = d.opts.Version, d.board.ReplicaID()
+	tcfg.OTLP.ConsumerGroup, tcfg.OTLP.Brokers = d.cfg.Sample.GroupID, d.cfg.Kafka.Brokers
+	d.stitcher, err = trace.New(tcfg, d.reg, d.root)
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
@@ -142,7 +149,8 @@ func (d *daemon) buildComponents(context.Context) error {
 	}
 	d.aggregator.SetPositionListener(d.sampler)
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
-	return d.buildShare()
+	d.shareState()
+	return nil
 }
 
 // resolveDSN expands a store.dsn of the form ${ENV_VAR}.

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
@@ -239,13 +238,10 @@ func (f *flowsShare) report() trace.Report {
 	return rep
 }
 
-// buildShare creates the board and registers the shared documents.
-func (d *daemon) buildShare() error {
-	b, err := share.New(d.cfg.Share, d.base, d.reg, d.root)
-	if err != nil {
-		return fmt.Errorf("share: %w", err)
-	}
-	d.board = b
+// shareState registers the shared documents on the board and, with
+// routing on, makes the stitcher publish its flows before it marks chains.
+func (d *daemon) shareState() {
+	b := d.board
 	fs := &flowsShare{d: d, started: time.Now()}
 	b.Provide(kindFlows, fs.document)
 	b.Provide(kindGroups, d.groupsDocument)
@@ -256,5 +252,4 @@ func (d *daemon) buildShare() error {
 		d.stitcher.EnableRouting(d.base)
 		d.stitcher.PublishWith(fs.publishNow)
 	}
-	return nil
 }

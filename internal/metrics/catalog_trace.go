@@ -31,7 +31,7 @@ var (
 	TraceChainsClosed = define(Spec{Name: "eventwatch_trace_chains_closed_total", Kind: Counter, Area: "trace",
 		Help: "Chains closed after their window and analysed."})
 	TraceDropped = define(Spec{Name: "eventwatch_trace_dropped_total", Kind: Counter, Area: "trace",
-		Help:   "Events the stitcher did not stitch, by reason (queue_full, max_chains, chain_full, no_context).",
+		Help:   "Events the stitcher did not stitch, by reason (queue_full, max_chains, chain_full, no_context, duplicate; with routing route_full, route_error, bad_message).",
 		Labels: []string{"reason"}})
 	OTLPSpansExported = define(Spec{Name: "eventwatch_otlp_spans_exported_total", Kind: Counter, Area: "trace",
 		Help: "Spans accepted by the OTLP endpoint."})

@@ -26,6 +26,7 @@ type event struct {
 	Ctx         Context
 	EventTime   time.Time // envelope time; zero when absent
 	RecordTime  time.Time // Kafka record time
+	Observed    time.Time // when eventwatch read the record
 	Size        int
 	seq         uint64            // arrival order, the last tie-breaker
 	exported    bool              // its span was exported (or deliberately not) where it was first stitched

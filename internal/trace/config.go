@@ -57,7 +57,25 @@ type OTLPConfig struct {
 	BatchSize   int               `yaml:"batch_size"`   // spans per export request
 	SampleRatio *float64          `yaml:"sample_ratio"` // share of traces exported, by trace id; unset means 1
 	Providers   int               `yaml:"providers"`    // per-service tracer providers kept (least recently used evicted)
+	Traced      string            `yaml:"traced"`       // span for a record its producer traced (traceparent, or envelope trace and span id): child, link or none
+	ServiceName string            `yaml:"service_name"` // service.name of eventwatch's own spans
+
+	// Set by the daemon, not configurable: resource and span attributes.
+	ServiceVersion string   `yaml:"-"` // eventwatch's version (service.version)
+	InstanceID     string   `yaml:"-"` // this replica (service.instance.id)
+	ConsumerGroup  string   `yaml:"-"` // the sampler's group (messaging.consumer.group.name)
+	Brokers        []string `yaml:"-"` // the bootstrap brokers; the first is server.address and server.port
 }
+
+// What eventwatch exports for a record whose producer traced it (OTLPConfig.Traced).
+const (
+	TracedChild = "child" // eventwatch's own CONSUMER span, a child of the producer's span when that was sampled, else linked to it
+	TracedLink  = "link"  // eventwatch's own CONSUMER span in a trace of its own, linked to the producer's span
+	TracedNone  = "none"  // nothing: the producer's own spans tell the story
+)
+
+// Defaults of eventwatch's own spans.
+const DefaultServiceName = "eventwatch"
 
 // SetDefaults fills every zero field with its default.
 func (c *Config) SetDefaults() {
@@ -86,6 +104,12 @@ func (c *OTLPConfig) SetDefaults() {
 	setInt(&c.QueueSize, DefaultOTLPQueueSize)
 	setInt(&c.BatchSize, DefaultOTLPBatchSize)
 	setInt(&c.Providers, DefaultOTLPProviders)
+	if c.Traced == "" {
+		c.Traced = TracedChild
+	}
+	if c.ServiceName == "" {
+		c.ServiceName = DefaultServiceName
+	}
 	if c.SampleRatio == nil {
 		one := 1.0
 		c.SampleRatio = &one
@@ -123,6 +147,14 @@ func (c *OTLPConfig) validate(path string) []error {
 	errs = append(errs, positive(path+".providers", c.Providers))
 	if c.BatchSize > c.QueueSize && c.QueueSize > 0 {
 		errs = append(errs, fmt.Errorf("%s.batch_size: %d is larger than queue_size %d", path, c.BatchSize, c.QueueSize))
+	}
+	switch c.Traced {
+	case TracedChild, TracedLink, TracedNone:
+	default:
+		errs = append(errs, fmt.Errorf("%s.traced: %q is not child, link or none", path, c.Traced))
+	}
+	if strings.TrimSpace(c.ServiceName) == "" {
+		errs = append(errs, fmt.Errorf("%s.service_name: required", path))
 	}
 	if r := c.SampleRatio; r != nil && (*r < 0 || *r > 1) {
 		errs = append(errs, fmt.Errorf("%s.sample_ratio: %v is not between 0 and 1", path, *r))

@@ -1,8 +1,7 @@
 // Package trace stitches the events eventwatch samples into chains (flows),
 // measures hop and end-to-end latency, reports how well services propagate
-// correlation ids and trace context, and exports one OpenTelemetry span per
-// sampled event over OTLP — all passively, without asking any service to add
-// instrumentation.
+// correlation ids and trace context, and exports OpenTelemetry spans over
+// OTLP — all passively, without asking any service to add instrumentation.
 //
 // # Model
 //
@@ -30,6 +29,24 @@
 // the correlation id or the real trace id of its upstream (reasons
 // correlation_dropped, correlation_replaced, trace_dropped, trace_replaced).
 //
+// # Routing: one owner per chain
+//
+// With EnableRouting (the daemon's default) Run does not stitch what this
+// replica samples: it sends a compact observation of each event (never the
+// payload) to the routing topic (RoutingConfig), to the partition of the
+// event's smallest chain key (correlation id before trace id), and stitches
+// the partitions the routing group assigns it. Chains whose keys fall in
+// two partitions are joined by link messages (a redirect, or a move of the
+// open chain towards the smaller key), so each chain is analysed whole by
+// exactly one replica. A partition's state is rebuilt by its next owner
+// from the topic: from RoutingConfig.Replay back, without side effects up
+// to the previous owner's committed offset, holding the chains that close
+// until the end of the log so that the previous owner's closed markers
+// (written once its counts were published, see PublishWith and Published)
+// drop the chains it already counted. FlowsDoc and MergeFlows carry what
+// each replica counted to the others (the daemon shares them through
+// package share).
+//
 // # Bounds and partial failure
 //
 // Observe never blocks: events go through a queue of Config.QueueSize and are
@@ -45,13 +62,18 @@
 //
 // OTLP export runs on its own goroutine behind a bounded span queue: a slow
 // or unreachable collector costs dropped spans (counted by reason), never a
-// blocked stitcher. Spans follow the messaging conventions for Kafka: name
-// "send {topic}", kind PRODUCER, resource service.name = source service (one
-// tracer provider per service, least recently used evicted). The parent is
-// the event's own publishing span when it carries one, so eventwatch's spans
-// join the services' own traces; otherwise the span is a root of the chain's
-// trace linked to the upstream event's span. Sampling is by trace id
-// (Config.OTLP.SampleRatio) and ignores the publisher's sampled flag.
+// blocked stitcher. Spans follow the messaging conventions for Kafka
+// (semantic conventions 1.37.0, whose schema URL every resource and scope
+// carries). A record whose producer traced it (a traceparent, or an
+// envelope trace and span id) gets eventwatch's own CONSUMER span
+// "receive {topic}" under eventwatch's service.name — a child of the
+// producer's span when that was sampled, else linked to it
+// (OTLPConfig.Traced: child, link or none) — and never a second producer
+// span. Any other record gets a synthesized PRODUCER span "send {topic}"
+// under its source service (one tracer provider per service, least recently
+// used evicted), attribute eventwatch.synthesized=true, a root of the
+// chain's trace linked to the upstream event's span. Sampling is by trace
+// id (Config.OTLP.SampleRatio) and ignores the publisher's sampled flag.
 //
 // # Metrics
 //
@@ -72,5 +94,6 @@
 // Routes registers GET /api/v1/flows: pathways with chain counts and latency
 // percentiles, hops, per-service propagation coverage and the worst broken
 // chains with references (topic, partition, offset, event id) to their
-// records, never payloads.
+// records, never payloads — this stitcher's, or the estate-wide merge set
+// with ServeMerged.
 package trace

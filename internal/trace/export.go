@@ -6,17 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 )
 
@@ -42,7 +38,8 @@ type exporter struct {
 	client    sdktrace.SpanExporter
 	queue     chan sdktrace.ReadOnlySpan
 	proc      *queueProcessor
-	providers *providerLRU
+	providers *providerLRU             // producers' resources, for synthesized spans
+	self      *sdktrace.TracerProvider // eventwatch's own resource
 	m         *metricSet
 	log       *slog.Logger
 	stop      chan struct{}
@@ -59,7 +56,8 @@ func newExporter(cfg OTLPConfig, m *metricSet, log *slog.Logger) (*exporter, err
 	x := &exporter{cfg: cfg, client: client, queue: make(chan sdktrace.ReadOnlySpan, cfg.QueueSize),
 		m: m, log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	x.proc = &queueProcessor{x: x}
-	x.providers = newProviderLRU(cfg.Providers, x.newProvider)
+	x.providers = newProviderLRU(cfg.Providers, x.producerProvider)
+	x.self = x.newProvider(x.selfResource())
 	return x, nil
 }
 
@@ -114,109 +112,6 @@ func grpcOptions(cfg OTLPConfig) []otlptracegrpc.Option {
 	return opts
 }
 
-// newProvider is the tracer provider of one service: its own resource, the
-// shared queue, a trace-id ratio sampler that ignores the parent's sampled
-// flag (eventwatch decides for itself what to export) and an id generator
-// that honours a chain's trace id for spans without a parent.
-func (x *exporter) newProvider(service string) *sdktrace.TracerProvider {
-	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service))
-	return sdktrace.NewTracerProvider(
-		sdktrace.WithResource(res),
-		sdktrace.WithSpanProcessor(x.proc),
-		sdktrace.WithSampler(sdktrace.TraceIDRatioBased(*x.cfg.SampleRatio)),
-		sdktrace.WithIDGenerator(chainIDs{}),
-	)
-}
-
-// export emits the span of e in trace traceID and returns its span id (zero
-// when not sampled). The parent is e's own publishing span when e carries
-// one; otherwise the span is a root of traceID linked to the upstream
-// event's span. An upstream in another trace is linked as well.
-func (x *exporter) export(e *event, traceID oteltrace.TraceID, up *event) (oteltrace.TraceID, oteltrace.SpanID) {
-	if len(x.queue) == cap(x.queue) { // the collector is behind: spare the stitcher the span's cost
-		x.m.spansDropped.WithLabelValues(spanDropQueueFull).Inc()
-		return oteltrace.TraceID{}, oteltrace.SpanID{}
-	}
-	opts := []oteltrace.SpanStartOption{
-		oteltrace.WithSpanKind(oteltrace.SpanKindProducer),
-		oteltrace.WithTimestamp(e.at()),
-		oteltrace.WithAttributes(spanAttributes(e)...),
-	}
-	if l, ok := upstreamLink(e, up); ok {
-		opts = append(opts, oteltrace.WithLinks(l))
-	}
-	ctx := parentContext(e, traceID)
-	tr := x.providers.get(e.Service).Tracer(scopeName)
-	_, span := tr.Start(ctx, "send "+e.Topic, opts...)
-	sc := span.SpanContext()
-	span.End(oteltrace.WithTimestamp(endTime(e)))
-	if !sc.IsSampled() {
-		return oteltrace.TraceID{}, oteltrace.SpanID{}
-	}
-	return sc.TraceID(), sc.SpanID()
-}
-
-// parentContext carries e's own publishing span as the remote parent when
-// e has one, and traceID for a span without a parent (see chainIDs).
-func parentContext(e *event, traceID oteltrace.TraceID) context.Context {
-	ctx := context.WithValue(context.Background(), traceIDKey{}, traceID)
-	if !e.Ctx.HasParent() {
-		return ctx
-	}
-	return oteltrace.ContextWithRemoteSpanContext(ctx, oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-		TraceID: e.Ctx.TraceID, SpanID: e.Ctx.SpanID, TraceFlags: flags(e.Ctx.Sampled), Remote: true}))
-}
-
-// upstreamLink links to the upstream event's span when e's own parent is
-// unknown or in another trace than the upstream's span.
-func upstreamLink(e, up *event) (oteltrace.Link, bool) {
-	if up == nil || !up.span.IsValid() || (e.Ctx.HasParent() && up.spanTrace == e.Ctx.TraceID) {
-		return oteltrace.Link{}, false
-	}
-	return oteltrace.Link{SpanContext: oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-		TraceID: up.spanTrace, SpanID: up.span, TraceFlags: oteltrace.FlagsSampled, Remote: true})}, true
-}
-
-func flags(sampled bool) oteltrace.TraceFlags {
-	if sampled {
-		return oteltrace.FlagsSampled
-	}
-	return 0
-}
-
-// endTime is the record time when it follows the event time (the span then
-// covers the publish), else the start.
-func endTime(e *event) time.Time {
-	if e.RecordTime.After(e.at()) {
-		return e.RecordTime
-	}
-	return e.at()
-}
-
-// spanAttributes follow the OpenTelemetry messaging conventions for Kafka.
-func spanAttributes(e *event) []attribute.KeyValue {
-	attrs := []attribute.KeyValue{
-		semconv.MessagingSystemKafka,
-		semconv.MessagingOperationTypeSend,
-		semconv.MessagingOperationName("send"),
-		semconv.MessagingDestinationName(e.Topic),
-		semconv.MessagingDestinationPartitionID(strconv.Itoa(int(e.Partition))),
-		semconv.MessagingKafkaOffset(int(e.Offset)),
-		semconv.MessagingMessageBodySize(e.Size),
-		attribute.String("eventwatch.context.origin", string(e.Ctx.Origin)),
-	}
-	if e.EventID != "" {
-		attrs = append(attrs, semconv.MessagingMessageID(e.EventID))
-	}
-	if e.Correlation != "" {
-		attrs = append(attrs, semconv.MessagingMessageConversationID(e.Correlation))
-	}
-	if e.EventType != "" {
-		attrs = append(attrs, attribute.String("eventwatch.event.type", e.EventType))
-	}
-	return attrs
-}
-
 // run batches queued spans and exports them until stop is closed, then
 // drains what is queued and shuts the client down.
 func (x *exporter) run() {
@@ -249,6 +144,7 @@ func (x *exporter) drain(batch []sdktrace.ReadOnlySpan) {
 		default:
 			x.send(batch)
 			x.providers.shutdown()
+			_ = x.self.Shutdown(context.Background())
 			ctx, cancel := context.WithTimeout(context.Background(), x.cfg.Timeout)
 			defer cancel()
 			if err := x.client.Shutdown(ctx); err != nil {

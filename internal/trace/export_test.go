@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/sdk"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/eventwatch/eventwatch/internal/trace/otlptest"
@@ -46,6 +48,10 @@ func bySpanName(spans []otlptest.Span) map[string]otlptest.Span {
 	return m
 }
 
+// TestExportJoinsServiceTraces: for records their producers traced,
+// eventwatch exports only its own observation — a CONSUMER span of service
+// eventwatch, a child of the producer's span — never a second producer
+// span, with the messaging attributes, the schema URL and the resource.
 func TestExportJoinsServiceTraces(t *testing.T) {
 	for _, protocol := range []string{ProtocolGRPC, ProtocolHTTP} {
 		t.Run(protocol, func(t *testing.T) {
@@ -55,38 +61,50 @@ func TestExportJoinsServiceTraces(t *testing.T) {
 				endpoint = rcv.HTTPURL
 			}
 			flow := threeHop("corr-otlp")
-			f := runExport(t, otlpConfig(protocol, endpoint), flow)
+			for i := range flow {
+				flow[i].key = "essay-" + itoa(int64(i))
+			}
+			cfg := otlpConfig(protocol, endpoint)
+			cfg.OTLP.ServiceVersion, cfg.OTLP.InstanceID, cfg.OTLP.ConsumerGroup = "1.2.3", "replica-a", "eventwatch"
+			cfg.OTLP.Brokers = []string{"kafka-0.kafka:9093", "kafka-1.kafka:9093"}
+			f := runExport(t, cfg, flow)
 			spans := rcv.Spans()
 			if len(spans) != 3 {
-				t.Fatalf("received %d spans, want 3: %+v", len(spans), spans)
+				t.Fatalf("received %d spans, want 3 (one observation per record): %+v", len(spans), spans)
 			}
 			got := bySpanName(spans)
 			parents := map[string]string{"e1": spanA1, "e2": spanA2, "e3": spanA3}
-			for _, e := range flow {
+			for i, e := range flow {
 				s, ok := got[e.id]
 				if !ok {
 					t.Fatalf("no span for event %s", e.id)
 				}
-				rec, res := e.record()
-				if s.TraceID != traceA || s.ParentSpanID != parents[e.id] || s.Service != e.service {
-					t.Errorf("%s: trace %s parent %s service %s", e.id, s.TraceID, s.ParentSpanID, s.Service)
+				rec, _ := e.record()
+				if s.TraceID != traceA || s.ParentSpanID != parents[e.id] || s.Service != "eventwatch" {
+					t.Errorf("%s: trace %s parent %s service %s, want %s under %s as eventwatch", e.id, s.TraceID, s.ParentSpanID, s.Service, traceA, parents[e.id])
 				}
-				if s.Name != "send "+e.topic || s.Kind != tracepb.Span_SPAN_KIND_PRODUCER {
-					t.Errorf("%s: name %q kind %v", e.id, s.Name, s.Kind)
+				if s.Name != "receive "+e.topic || s.Kind != tracepb.Span_SPAN_KIND_CONSUMER {
+					t.Errorf("%s: name %q kind %v, want a CONSUMER span named receive %s", e.id, s.Name, s.Kind, e.topic)
 				}
-				if !s.Start.Equal(res.EventTime) || !s.End.Equal(rec.Timestamp) {
-					t.Errorf("%s: start %v end %v, want %v and %v", e.id, s.Start, s.End, res.EventTime, rec.Timestamp)
+				if !s.Start.Equal(rec.Timestamp) || s.End.Before(s.Start) {
+					t.Errorf("%s: start %v end %v, want the record time %v and later", e.id, s.Start, s.End, rec.Timestamp)
 				}
 				want := map[string]string{
 					"messaging.system": "kafka", "messaging.destination.name": e.topic,
 					"messaging.destination.partition.id": "0", "messaging.kafka.offset": itoa(e.offset),
-					"messaging.message.conversation_id": "corr-otlp", "messaging.operation.type": "send",
+					"messaging.message.conversation_id": "corr-otlp", "messaging.operation.type": "receive",
+					"messaging.kafka.message.key": "essay-" + itoa(int64(i)), "messaging.consumer.group.name": "eventwatch",
+					"server.address": "kafka-0.kafka", "server.port": "9093", "eventwatch.context.origin": "traceparent",
 				}
 				for k, v := range want {
 					if s.Attributes[k] != v {
 						t.Errorf("%s: attribute %s = %q, want %q", e.id, k, s.Attributes[k], v)
 					}
 				}
+				if _, ok := s.Attributes["eventwatch.synthesized"]; ok {
+					t.Errorf("%s: eventwatch's own observation is marked synthesized", e.id)
+				}
+				checkResource(t, s, map[string]string{"service.name": "eventwatch", "service.version": "1.2.3", "service.instance.id": "replica-a"})
 				if len(s.Links) != 0 {
 					t.Errorf("%s: links %+v on a span whose parent is known", e.id, s.Links)
 				}
@@ -98,39 +116,102 @@ func TestExportJoinsServiceTraces(t *testing.T) {
 	}
 }
 
-func TestExportCorrelationOnlyChainIsOneLinkedTrace(t *testing.T) {
+// checkResource checks the schema URLs, telemetry.sdk.* and want.
+func checkResource(t *testing.T, s otlptest.Span, want map[string]string) {
+	t.Helper()
+	if s.SchemaURL != semconv.SchemaURL || s.ScopeSchema != semconv.SchemaURL {
+		t.Errorf("%s: schema URLs %q (resource) and %q (scope), want %s", s.Name, s.SchemaURL, s.ScopeSchema, semconv.SchemaURL)
+	}
+	want["telemetry.sdk.name"], want["telemetry.sdk.language"], want["telemetry.sdk.version"] = "opentelemetry", "go", sdk.Version()
+	for k, v := range want {
+		if s.Resource[k] != v {
+			t.Errorf("%s: resource %s = %q, want %q", s.Name, k, s.Resource[k], v)
+		}
+	}
+}
+
+// TestExportSynthesizesOnlyForUntracedProducers: a chain whose first two
+// producers did not trace gets a synthesized PRODUCER span for each (under
+// the producer's service.name, marked eventwatch.synthesized, linked
+// upstream, in the correlation-derived trace); the traced third gets
+// eventwatch's observation only: no PRODUCER span repeats its send.
+func TestExportSynthesizesOnlyForUntracedProducers(t *testing.T) {
 	rcv := otlptest.Start(t)
 	evs := []ev{
-		{topic: "a", offset: 1, id: "c1", service: "svc-a", correlation: "corr-links", at: 0},
+		{topic: "a", offset: 1, id: "c1", service: "svc-a", correlation: "corr-links", at: 0, key: "k1"},
 		{topic: "b", offset: 2, id: "c2", service: "svc-b", correlation: "corr-links", at: time.Second},
-		// A traced service downstream: its span keeps its own parent, and links
-		// back to the untraced upstream span in the other trace.
 		{topic: "c", offset: 3, id: "c3", service: "svc-c", correlation: "corr-links", traceparent: tp(traceB, spanA3), at: 2 * time.Second},
 	}
 	runExport(t, otlpConfig(ProtocolGRPC, rcv.GRPCAddr), evs)
-	got := bySpanName(rcv.Spans())
+	spans := rcv.Spans()
+	if len(spans) != 3 {
+		t.Fatalf("received %d spans, want 3: %+v", len(spans), spans)
+	}
+	got := bySpanName(spans)
 	derived := CorrelationTraceID("corr-links").String()
 	c1, c2, c3 := got["c1"], got["c2"], got["c3"]
-	if c1.TraceID != derived || c2.TraceID != derived || c1.ParentSpanID != "" || c2.ParentSpanID != "" {
-		t.Fatalf("untraced spans: %+v %+v, want roots of trace %s", c1, c2, derived)
+	for _, s := range []otlptest.Span{c1, c2} {
+		if s.TraceID != derived || s.ParentSpanID != "" || s.Kind != tracepb.Span_SPAN_KIND_PRODUCER ||
+			s.Attributes["eventwatch.synthesized"] != "true" || s.Name != "send "+s.Attributes["messaging.destination.name"] {
+			t.Errorf("untraced record's span %+v, want a synthesized PRODUCER root of trace %s", s, derived)
+		}
+		checkResource(t, s, map[string]string{"service.name": map[string]string{"c1": "svc-a", "c2": "svc-b"}[s.Attributes["messaging.message.id"]]})
+	}
+	if c1.Attributes["messaging.kafka.message.key"] != "k1" {
+		t.Errorf("c1 key attribute = %q", c1.Attributes["messaging.kafka.message.key"])
 	}
 	if len(c2.Links) != 1 || c2.Links[0].SpanID != c1.SpanID || c2.Links[0].TraceID != derived {
 		t.Errorf("c2 links = %+v, want the upstream span %s", c2.Links, c1.SpanID)
 	}
-	if c3.TraceID != traceB || c3.ParentSpanID != spanA3 || len(c3.Links) != 1 || c3.Links[0].SpanID != c2.SpanID {
-		t.Errorf("c3 = %+v, want parent %s and a link to %s", c3, spanA3, c2.SpanID)
+	if c3.Kind != tracepb.Span_SPAN_KIND_CONSUMER || c3.Service != "eventwatch" || c3.TraceID != traceB || c3.ParentSpanID != spanA3 {
+		t.Errorf("c3 = %+v, want eventwatch's CONSUMER span under the producer's %s", c3, spanA3)
+	}
+	for _, s := range spans {
+		if s.Kind == tracepb.Span_SPAN_KIND_PRODUCER && s.Attributes["messaging.message.id"] == "c3" {
+			t.Errorf("a PRODUCER span duplicates the traced producer's send: %+v", s)
+		}
 	}
 }
 
-func TestExportIgnoresUnsampledParentAndHonoursRatio(t *testing.T) {
-	rcv := otlptest.Start(t)
-	unsampled := ev{topic: "a", offset: 1, id: "u1", service: "svc", correlation: "c",
-		traceparent: "00-" + traceA + "-" + spanA1 + "-00"}
-	runExport(t, otlpConfig(ProtocolGRPC, rcv.GRPCAddr), []ev{unsampled})
-	if spans := rcv.Spans(); len(spans) != 1 || spans[0].ParentSpanID != spanA1 {
-		t.Fatalf("span with an unsampled parent not exported: %+v", spans)
+// TestExportTracedModes: an unsampled producer span is never a parent (it
+// was not exported: the child would be an orphan), so the observation is a
+// root of the same trace linked to it; link puts it in a trace of its own;
+// none exports nothing for traced records; sample_ratio 0 exports nothing.
+func TestExportTracedModes(t *testing.T) {
+	unsampled := ev{topic: "a", offset: 1, id: "u1", service: "svc", correlation: "c", traceparent: "00-" + traceA + "-" + spanA1 + "-00"}
+	sampled := ev{topic: "a", offset: 2, id: "s1", service: "svc", correlation: "c2", traceparent: tp(traceB, spanA2)}
+	for _, tc := range []struct {
+		mode string
+		want func(u, s otlptest.Span) bool
+		n    int
+	}{
+		{TracedChild, func(u, s otlptest.Span) bool {
+			return u.TraceID == traceA && u.ParentSpanID == "" && len(u.Links) == 1 && u.Links[0].SpanID == spanA1 &&
+				s.TraceID == traceB && s.ParentSpanID == spanA2 && len(s.Links) == 0
+		}, 2},
+		{TracedLink, func(u, s otlptest.Span) bool {
+			return u.TraceID != traceA && u.ParentSpanID == "" && len(u.Links) == 1 && u.Links[0].SpanID == spanA1 &&
+				s.TraceID != traceB && s.ParentSpanID == "" && len(s.Links) == 1 && s.Links[0].TraceID == traceB
+		}, 2},
+		{TracedNone, nil, 0},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			rcv := otlptest.Start(t)
+			cfg := otlpConfig(ProtocolGRPC, rcv.GRPCAddr)
+			cfg.OTLP.Traced = tc.mode
+			runExport(t, cfg, []ev{unsampled, sampled})
+			spans := rcv.Spans()
+			if len(spans) != tc.n {
+				t.Fatalf("%d spans, want %d: %+v", len(spans), tc.n, spans)
+			}
+			if tc.want != nil {
+				got := bySpanName(spans)
+				if !tc.want(got["u1"], got["s1"]) {
+					t.Errorf("spans %+v", spans)
+				}
+			}
+		})
 	}
-
 	rcv0 := otlptest.Start(t)
 	cfg := otlpConfig(ProtocolGRPC, rcv0.GRPCAddr)
 	zero := 0.0

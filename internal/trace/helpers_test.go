@@ -55,6 +55,7 @@ func (f *fixture) closeAll() {
 type ev struct {
 	topic       string
 	offset      int64
+	key         string
 	id          string
 	typ         string
 	service     string
@@ -70,6 +71,9 @@ func (e ev) record() (*audit.Record, *audit.Result) {
 	evTime := t0.Add(e.at)
 	rec := &audit.Record{Topic: e.topic, Partition: 0, Offset: e.offset,
 		Value: []byte(`{"secret":"payload-must-not-leak"}`), Timestamp: evTime.Add(e.recordAfter)}
+	if e.key != "" {
+		rec.Key = []byte(e.key)
+	}
 	if e.traceparent != "" {
 		rec.Headers = []audit.Header{{Key: "traceparent", Value: []byte(e.traceparent)}}
 	}

@@ -12,10 +12,11 @@ import (
 
 // Routing defaults.
 const (
-	DefaultRoutingTopic      = "__eventwatch_hops"
-	DefaultRoutingGroup      = "eventwatch-trace"
-	DefaultRoutingPartitions = 16
-	MinRoutingRetention      = time.Hour // the retention when replay is short
+	DefaultRoutingTopic          = "__eventwatch_hops"
+	DefaultRoutingGroup          = "eventwatch-trace"
+	DefaultRoutingPartitions     = 16
+	DefaultRoutingSessionTimeout = 10 * time.Second
+	MinRoutingRetention          = time.Hour // the retention when replay is short
 )
 
 // RoutingConfig is `trace.routing`: the internal topic through which every
@@ -25,6 +26,7 @@ type RoutingConfig struct {
 	Topic             string        `yaml:"topic"`              // observation topic, created when missing
 	Partitions        int           `yaml:"partitions"`         // its partitions when created: the most replicas that share the stitching
 	Group             string        `yaml:"group"`              // consumer group of the replicas that stitch
+	SessionTimeout    time.Duration `yaml:"session_timeout"`    // how long a dead replica keeps its partitions before they move
 	Replay            time.Duration `yaml:"replay"`             // how far back a new owner of a partition re-reads it to rebuild open chains; 0: 3 × trace.window
 	Retention         time.Duration `yaml:"retention"`          // retention.ms of the topic when created; 0: twice the replay horizon, at least 1h
 	ReplicationFactor int           `yaml:"replication_factor"` // of the topic when created; -1 uses the broker default
@@ -42,6 +44,7 @@ func (c *RoutingConfig) SetDefaults() {
 		c.Group = DefaultRoutingGroup
 	}
 	setInt(&c.Partitions, DefaultRoutingPartitions)
+	setDur(&c.SessionTimeout, DefaultRoutingSessionTimeout)
 	if c.ReplicationFactor == 0 {
 		c.ReplicationFactor = -1
 	}
@@ -73,6 +76,9 @@ func (c *RoutingConfig) validate(window time.Duration) []error {
 	}
 	if c.Partitions <= 0 || c.Partitions > 10000 {
 		errs = append(errs, fmt.Errorf("trace.routing.partitions: must be 1..10000, got %d", c.Partitions))
+	}
+	if c.SessionTimeout < time.Second || c.SessionTimeout > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("trace.routing.session_timeout: must be between 1s and 5m, got %s", c.SessionTimeout))
 	}
 	if c.Replay != 0 && c.Replay < window {
 		errs = append(errs, fmt.Errorf("trace.routing.replay: must be 0 (3 × trace.window) or at least trace.window (%s), got %s", window, c.Replay))
@@ -176,6 +182,7 @@ type wireEvent struct {
 	Derived     bool      `json:"dv,omitempty"`
 	EventTime   time.Time `json:"et,omitzero"`
 	RecordTime  time.Time `json:"rt,omitzero"`
+	Observed    time.Time `json:"ob,omitzero"`
 	Size        int       `json:"sz,omitempty"`
 	Exported    bool      `json:"x,omitempty"`
 	SpanTrace   string    `json:"xt,omitempty"`
@@ -186,7 +193,7 @@ func toWire(e *event) *wireEvent {
 	w := &wireEvent{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, Key: e.Key, EventID: e.EventID,
 		EventType: e.EventType, Service: e.Service, Correlation: e.Correlation, Sampled: e.Ctx.Sampled,
 		Origin: e.Ctx.Origin, Derived: e.Ctx.Derived, EventTime: e.EventTime, RecordTime: e.RecordTime,
-		Size: e.Size, Exported: e.exported}
+		Observed: e.Observed, Size: e.Size, Exported: e.exported}
 	if e.Ctx.TraceID.IsValid() {
 		w.TraceID = e.Ctx.TraceID.String()
 	}
@@ -203,7 +210,7 @@ func fromWire(w *wireEvent) *event {
 	e := &event{Topic: w.Topic, Partition: w.Partition, Offset: w.Offset, Key: w.Key, EventID: w.EventID,
 		EventType: w.EventType, Service: w.Service, Correlation: w.Correlation,
 		Ctx:       Context{Sampled: w.Sampled, Origin: w.Origin, Derived: w.Derived},
-		EventTime: w.EventTime, RecordTime: w.RecordTime, Size: w.Size, exported: w.Exported}
+		EventTime: w.EventTime, RecordTime: w.RecordTime, Observed: w.Observed, Size: w.Size, exported: w.Exported}
 	e.Ctx.TraceID, _ = parseHexTraceID(w.TraceID)
 	e.Ctx.SpanID, _ = parseHexSpanID(w.SpanID)
 	e.spanTrace, _ = parseHexTraceID(w.SpanTrace)

@@ -60,7 +60,7 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 		open: metrics.TraceOpenChains.NewGaugeVec(reg), spansExported: metrics.OTLPSpansExported.NewCounterVec(reg),
 		spansDropped: metrics.OTLPSpansDropped.NewCounterVec(reg),
 	}
-	for _, r := range []string{dropQueueFull, dropMaxChains, dropChainFull, dropNoContext, dropDuplicate} {
+	for _, r := range []string{dropQueueFull, dropMaxChains, dropChainFull, dropNoContext, dropDuplicate, dropRouteFull, dropRouteError, dropBadMessage} {
 		m.dropped.WithLabelValues(r)
 	}
 	for _, r := range []string{spanDropQueueFull, spanDropExportError, spanDropShutdown} {
@@ -109,8 +109,10 @@ func (s *Stitcher) Observe(rec *audit.Record, res *audit.Result) {
 	if rec == nil || res == nil {
 		return
 	}
+	e := newEvent(rec, res)
+	e.Observed = s.now()
 	select {
-	case s.in <- newEvent(rec, res):
+	case s.in <- e:
 	default:
 		s.m.dropped.WithLabelValues(dropQueueFull).Inc()
 	}

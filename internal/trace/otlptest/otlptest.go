@@ -26,8 +26,12 @@ import (
 
 // Span is one received span, flattened with its resource's service.name.
 type Span struct {
-	Service      string // resource attribute service.name
-	Scope        string // instrumentation scope name
+	Service      string            // resource attribute service.name
+	Resource     map[string]string // every resource attribute as text
+	SchemaURL    string            // of the resource
+	Scope        string            // instrumentation scope name
+	ScopeVersion string            // instrumentation scope version
+	ScopeSchema  string            // schema URL of the scope's spans
 	Name         string // span name
 	Kind         tracepb.Span_SpanKind
 	TraceID      string // 32 hex digits
@@ -132,10 +136,13 @@ func readBody(req *http.Request) ([]byte, error) {
 func (r *Receiver) add(req *coltracepb.ExportTraceServiceRequest) {
 	var got []Span
 	for _, rs := range req.GetResourceSpans() {
-		svc := attrs(rs.GetResource().GetAttributes())["service.name"]
+		res := attrs(rs.GetResource().GetAttributes())
 		for _, ss := range rs.GetScopeSpans() {
 			for _, s := range ss.GetSpans() {
-				got = append(got, flatten(svc, ss.GetScope().GetName(), s))
+				sp := flatten(res["service.name"], ss.GetScope().GetName(), s)
+				sp.Resource, sp.SchemaURL = res, rs.GetSchemaUrl()
+				sp.ScopeVersion, sp.ScopeSchema = ss.GetScope().GetVersion(), ss.GetSchemaUrl()
+				got = append(got, sp)
 			}
 		}
 	}
