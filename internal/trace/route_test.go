@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +31,8 @@ func routedConfig(topic string) Config {
 
 func startReplica(t *testing.T, c *kfake.Cluster, cfg Config) *replica {
 	t.Helper()
-	s, err := New(cfg, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	var buf syncBuffer
+	s, err := New(cfg, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,30 @@ func startReplica(t *testing.T, c *kfake.Cluster, cfg Config) *replica {
 	r := &replica{s: s, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- s.Run(ctx) }()
 	t.Cleanup(r.stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replica log:\n%s", buf.String())
+		}
+	})
 	return r
+}
+
+// syncBuffer is a goroutine-safe log buffer.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 func (r *replica) stop() {

@@ -32,7 +32,7 @@ type Span struct {
 	Scope        string            // instrumentation scope name
 	ScopeVersion string            // instrumentation scope version
 	ScopeSchema  string            // schema URL of the scope's spans
-	Name         string // span name
+	Name         string            // span name
 	Kind         tracepb.Span_SpanKind
 	TraceID      string // 32 hex digits
 	SpanID       string // 16 hex digits
