@@ -10,8 +10,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
@@ -153,5 +155,48 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := rec.Header().Get("Content-Encoding") == "gzip"; got != want {
 			t.Errorf("Accept-Encoding %q: gzip %v, want %v", header, got, want)
 		}
+	}
+}
+
+// TestScrapeDuringCycle holds a cycle inside its OffsetFetch and scrapes
+// meanwhile: the scrape answers at once from the previous snapshot's
+// encoded bytes, without waiting for the cycle.
+func TestScrapeDuringCycle(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders": 1})
+	f.produce("orders", 0, 6)
+	f.commit("g", map[string]map[int32]int64{"orders": {0: 2}})
+	c, g := f.collector(testConfig(), lag.Expectations{})
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	held := make(chan struct{}, 1)
+	f.cluster.ControlKey(kmsg.OffsetFetch.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		f.cluster.KeepControl()
+		select {
+		case held <- struct{}{}:
+		default:
+		}
+		<-release
+		return nil, nil, false
+	})
+	done := make(chan error, 1)
+	go func() { done <- c.CollectOnce(f.ctx()) }()
+	<-held
+	start := time.Now()
+	if n := countSeries(t, g, "eventwatch_consumergroup_lag_records"); n != 1 {
+		t.Fatalf("%d lag series while a cycle runs, want the previous snapshot's 1", n)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("scrape during a cycle took %v", d)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the cycle finished (%v) before it was released: the test did not hold it", err)
+	default:
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
