@@ -28,6 +28,8 @@ var (
 		Labels: []string{"service", "reason"}})
 	TraceOpenChains = define(Spec{Name: "eventwatch_trace_open_chains", Kind: Gauge, Area: "trace",
 		Help: "Chains currently open in the stitcher's window."})
+	TraceRoutingPartitions = define(Spec{Name: "eventwatch_trace_routing_partitions", Kind: Gauge, Area: "trace",
+		Help: "Partitions of the trace routing topic this replica owns: it stitches the chains whose keys fall in them (0 with routing off)."})
 	TraceChainsClosed = define(Spec{Name: "eventwatch_trace_chains_closed_total", Kind: Counter, Area: "trace",
 		Help: "Chains closed after their window and analysed."})
 	TraceDropped = define(Spec{Name: "eventwatch_trace_dropped_total", Kind: Counter, Area: "trace",

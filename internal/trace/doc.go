@@ -84,6 +84,7 @@
 //	eventwatch_propagation_trace_context_total{service}          counter
 //	eventwatch_broken_chains_total{service,reason}               counter
 //	eventwatch_trace_open_chains                                 gauge
+//	eventwatch_trace_routing_partitions                          gauge
 //	eventwatch_trace_chains_closed_total                         counter
 //	eventwatch_trace_dropped_total{reason}                       counter
 //	eventwatch_otlp_spans_exported_total                         counter

@@ -122,7 +122,17 @@ func (s *Stitcher) observeAt(p *part, key string, e *event, ts time.Time, live b
 	if c == nil || reason == dropDuplicate {
 		return
 	}
-	home := minKey(chainKeys(c))
+	home, targets := s.homeOf(p, c, ts)
+	if other := p.chains.byKey(home); other != nil && other != c && partitionOf(home, s.route.parts) == p.id {
+		p.chains.merge(other, c) // a redirect joined c to a chain of this partition
+		c = other
+	}
+	for _, r := range targets {
+		if r != home && !c.linked[r] {
+			c.linked[r] = true
+			s.send(wireMsg{Type: msgLink, Key: r, To: home}, live)
+		}
+	}
 	if partitionOf(home, s.route.parts) != p.id {
 		s.move(p, c, home, ts, live)
 		return
@@ -139,6 +149,29 @@ func (s *Stitcher) observeAt(p *part, key string, e *event, ts time.Time, live b
 			s.send(wireMsg{Type: msgLink, Key: k, To: home}, live)
 		}
 	}
+}
+
+// homeOf is where chain c belongs: the smallest of its keys and of the
+// keys its keys are redirected to here (a link may have arrived before the
+// event that joins the two). The redirects of c's keys are dropped when c
+// stays here (it holds those keys now); targets are the keys they pointed
+// at, which must be told to join home.
+func (s *Stitcher) homeOf(p *part, c *chain, ts time.Time) (string, []string) {
+	keys := chainKeys(c)
+	home := minKey(keys)
+	var targets []string
+	for _, k := range keys {
+		if r := p.follow(k, ts, s.cfg.Window); r != "" {
+			targets = append(targets, r)
+			home = min(home, r)
+		}
+	}
+	if partitionOf(home, s.route.parts) == p.id {
+		for _, k := range keys {
+			delete(p.redirects, k)
+		}
+	}
+	return home, targets
 }
 
 // link applies "key belongs with to" (to < key).

@@ -110,6 +110,7 @@ func (s *Stitcher) handleRouter(m routerMsg) {
 	case m.revoke != nil:
 		m.done <- s.revoke(m.revoke, m.lost)
 	}
+	s.m.routed.WithLabelValues().Set(float64(len(s.parts)))
 }
 
 // revoke makes the counts durable and marks the closed chains, then forgets
@@ -218,5 +219,6 @@ func (s *Stitcher) shutdownRouted() {
 	for _, p := range s.parts {
 		s.dropPart(p)
 	}
+	s.m.routed.WithLabelValues().Set(0)
 	s.shutdownExporter()
 }

@@ -47,7 +47,7 @@ type metricSet struct {
 	hop, pathway                    *prometheus.HistogramVec
 	propEvents, propCorr, propTrace *prometheus.CounterVec
 	broken, dropped, closed         *prometheus.CounterVec
-	open                            *prometheus.GaugeVec
+	open, routed                    *prometheus.GaugeVec
 	spansExported, spansDropped     *prometheus.CounterVec
 }
 
@@ -57,7 +57,7 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 		propEvents: metrics.PropagationEvents.NewCounterVec(reg), propCorr: metrics.PropagationCorrelation.NewCounterVec(reg),
 		propTrace: metrics.PropagationTraceContext.NewCounterVec(reg), broken: metrics.BrokenChains.NewCounterVec(reg),
 		dropped: metrics.TraceDropped.NewCounterVec(reg), closed: metrics.TraceChainsClosed.NewCounterVec(reg),
-		open: metrics.TraceOpenChains.NewGaugeVec(reg), spansExported: metrics.OTLPSpansExported.NewCounterVec(reg),
+		open: metrics.TraceOpenChains.NewGaugeVec(reg), routed: metrics.TraceRoutingPartitions.NewGaugeVec(reg), spansExported: metrics.OTLPSpansExported.NewCounterVec(reg),
 		spansDropped: metrics.OTLPSpansDropped.NewCounterVec(reg),
 	}
 	for _, r := range []string{dropQueueFull, dropMaxChains, dropChainFull, dropNoContext, dropDuplicate, dropRouteFull, dropRouteError, dropBadMessage} {
@@ -69,6 +69,7 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 	m.spansExported.WithLabelValues()
 	m.closed.WithLabelValues()
 	m.open.WithLabelValues().Set(0)
+	m.routed.WithLabelValues().Set(0)
 	return m
 }
 
