@@ -13,7 +13,7 @@ import (
 // benchmark's side-by-side figures only: a prometheus.Collector that builds
 // one const metric per series from the snapshot on every scrape.
 type legacyCollector struct {
-	snap       *lag.Snapshot
+	snap       func() *lag.Snapshot
 	partitions bool
 }
 
@@ -40,7 +40,10 @@ func (l legacyCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect emits the snapshot's series as const metrics.
 func (l legacyCollector) Collect(ch chan<- prometheus.Metric) {
-	s := l.snap
+	s := l.snap()
+	if s == nil {
+		return
+	}
 	g := func(spec metrics.Spec, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(legacyDescs[spec.Name], prometheus.GaugeValue, v, labels...)
 	}
