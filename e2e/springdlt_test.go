@@ -1,0 +1,139 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+)
+
+const springOriginal = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_type":"huleedu.essaylifecycle.essay.spellcheck_requested.v1",` +
+	`"event_timestamp":"2026-01-05T10:00:00Z","source_service":"essay_lifecycle_service","correlation_id":"9b0e7d1c-2f4a-4c2e-8d6b-5a4f3e2d1c0b",` +
+	`"data":{"entity_ref":{"entity_id":"e-1","entity_type":"essay"},"text_storage_id":"s-1"}}`
+
+// TestSpringDeadLetterRecords dead-letters a HuleEdu event with
+// spring-kafka's own DeadLetterPublishingRecoverer (e2e/spring-dlt, from
+// Maven Central) against the real broker, reads the record back and
+// audits it: the huleedu profile (no wrapper required) takes the
+// kafka_dlt-exception-* headers as the error context; authorworks (wrapper
+// required) still flags it; without the headers huleedu flags it too.
+func TestSpringDeadLetterRecords(t *testing.T) {
+	mvn := bins.Require(t, "apt-get install maven", "mvn")
+	javac := bins.Require(t, "apt-get install openjdk-17-jdk-headless", "javac")
+	java := bins.Require(t, "apt-get install openjdk-17-jre-headless", "java")
+	b := realkafka.Start(t)
+	ctx := rkTestContext(t, 4*time.Minute)
+	const source, dlt = "huleedu.dev.essaylifecycle.essay", "huleedu.dev.essaylifecycle.essay.dlq"
+	rkCreateTopic(ctx, t, b, dlt, 1)
+
+	cp := springClasspath(ctx, t, mvn, javac)
+	cmd := exec.CommandContext(ctx, java, "-cp", cp, "eventwatch.e2e.DeadLetter", b.Addr(), source, dlt)
+	cmd.Stdin = strings.NewReader(springOriginal)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("DeadLetterPublishingRecoverer: %v\n%s", err, out)
+	}
+
+	rec := readOne(ctx, t, b, dlt)
+	keys := make([]string, len(rec.Headers))
+	for i, h := range rec.Headers {
+		keys[i] = h.Key
+	}
+	t.Logf("headers Spring wrote: %v", keys)
+	for _, want := range []string{"kafka_dlt-exception-fqcn", "kafka_dlt-exception-message", "kafka_dlt-original-topic"} {
+		if !contains(keys, want) {
+			t.Errorf("no %s header among %v", want, keys)
+		}
+	}
+	if string(rec.Value) != springOriginal {
+		t.Errorf("the dead-letter value is not the original as is: %s", rec.Value)
+	}
+
+	if v, ok := dlqViolation(t, "huleedu", rec); ok {
+		t.Errorf("huleedu flags a Spring dead-letter record: %+v", v)
+	}
+	aw := *rec
+	aw.Topic = "essays.deadletter" // an AuthorWorks dead-letter topic name
+	if v, ok := dlqViolation(t, "authorworks", &aw); !ok || !strings.Contains(v.Message, "does not wrap") {
+		t.Errorf("authorworks requires a wrapper and should flag it: %+v %v", v, ok)
+	}
+	bare := *rec
+	bare.Headers = nil
+	if _, ok := dlqViolation(t, "huleedu", &bare); !ok {
+		t.Error("huleedu accepts a dead-letter record without error headers")
+	}
+}
+
+// springClasspath resolves e2e/spring-dlt's dependencies (from the local
+// Maven repository that .ci/run filled, else Maven Central) and compiles
+// the program; it returns the java classpath.
+func springClasspath(ctx context.Context, t *testing.T, mvn, javac string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cpFile := filepath.Join(dir, "cp.txt")
+	pom, _ := filepath.Abs(filepath.Join("spring-dlt", "pom.xml"))
+	out, err := exec.CommandContext(ctx, mvn, "-B", "-q", "-f", pom, "dependency:build-classpath", "-Dmdep.outputFile="+cpFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mvn dependency:build-classpath: %v\n%s", err, out)
+	}
+	deps, err := os.ReadFile(cpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := filepath.Join(dir, "classes")
+	src := filepath.Join(filepath.Dir(pom), "src", "main", "java", "eventwatch", "e2e", "DeadLetter.java")
+	if out, err := exec.CommandContext(ctx, javac, "-cp", string(deps), "-d", classes, src).CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	return classes + string(os.PathListSeparator) + strings.TrimSpace(string(deps))
+}
+
+// readOne reads the first record of topic as the audit engine sees it.
+func readOne(ctx context.Context, t *testing.T, b *realkafka.Broker, topic string) *audit.Record {
+	t.Helper()
+	cl := b.Client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	for {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("no record on %s: %v", topic, err)
+		}
+		if rs := fs.Records(); len(rs) > 0 {
+			r := rs[0]
+			rec := &audit.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: bytes.Clone(r.Value), Timestamp: r.Timestamp}
+			for _, h := range r.Headers {
+				rec.Headers = append(rec.Headers, audit.Header{Key: h.Key, Value: h.Value})
+			}
+			return rec
+		}
+	}
+}
+
+func dlqViolation(t *testing.T, profile string, rec *audit.Record) (audit.Violation, bool) {
+	t.Helper()
+	p, err := audit.LoadProfile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := audit.NewEngine(audit.Options{Profile: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.Check(rec)
+	for _, v := range res.Violations {
+		if v.Rule == "dlq.missing_error_context" {
+			return v, true
+		}
+	}
+	return audit.Violation{}, false
+}
