@@ -186,7 +186,7 @@ func vlCheckStream(ctx context.Context, t *testing.T, s *vlStream, rules []strin
 }
 
 type vlTailRun struct {
-	done chan struct{}
+	done   chan struct{}
 	out    strings.Builder
 	stderr strings.Builder
 	err    error
