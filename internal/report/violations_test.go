@@ -155,3 +155,34 @@ func TestSlowStreamClientIsDropped(t *testing.T) {
 		t.Errorf("clients = %v, want 0", n)
 	}
 }
+
+// TestStreamOutlivesWriteTimeout: the stream clears the server's write
+// deadline, so an event after the WriteTimeout still reaches the client.
+func TestStreamOutlivesWriteTimeout(t *testing.T) {
+	st := openSQLite(t, t.TempDir())
+	a, _ := newTestAggregator(t, st, store.Config{}, &clock{t: mon17})
+	mux := http.NewServeMux()
+	a.Routes(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/violations/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	time.Sleep(time.Second) // past the write timeout
+	rec := audit.Record{Topic: "t", Offset: 1}
+	res := audit.Result{Source: "s", Violations: []audit.Violation{{Rule: "key.missing", Severity: "error", Message: "no key"}}}
+	a.Observe(&rec, &res)
+	sc := bufio.NewScanner(resp.Body)
+	deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data: ") && strings.Contains(sc.Text(), `"rule":"key.missing"`) {
+			return
+		}
+	}
+	t.Fatal("the stream ended at the server's write timeout")
+}
