@@ -21,7 +21,7 @@ const (
 // documents.
 type Config struct {
 	Topic             string        `yaml:"topic"`              // compacted topic of state documents, one partition, created when missing
-	ReplicaID         string        `yaml:"replica_id"`         // this replica's name in the documents; default hostname plus a random suffix (set it to the pod name for stable names)
+	ReplicaID         string        `yaml:"replica_id"`         // this replica's name in the documents; default $EVENTWATCH_INSTANCE_ID, else hostname plus a random suffix
 	Interval          time.Duration `yaml:"interval"`           // how often provided documents are published
 	StaleAfter        time.Duration `yaml:"stale_after"`        // a document older than this is marked stale (its replica stopped or cannot reach Kafka)
 	ReplicationFactor int           `yaml:"replication_factor"` // of the topic when eventwatch creates it; -1 uses the broker default
@@ -64,11 +64,20 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// replicaID is the configured id, else the hostname with a random suffix
-// (two processes on one host must not share a name).
+// InstanceIDEnv names the variable replica_id defaults to (the same one
+// that names the sampler's static group member: the pod name in a
+// StatefulSet).
+const InstanceIDEnv = "EVENTWATCH_INSTANCE_ID"
+
+// replicaID is the configured id, else $EVENTWATCH_INSTANCE_ID, else the
+// hostname with a random suffix (two processes on one host must not share
+// a name).
 func (c *Config) replicaID() string {
 	if c.ReplicaID != "" {
 		return c.ReplicaID
+	}
+	if id := strings.TrimSpace(os.Getenv(InstanceIDEnv)); id != "" && id != "none" && !strings.Contains(id, "/") {
+		return id
 	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {
