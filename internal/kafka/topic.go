@@ -61,8 +61,11 @@ func ensureOnce(ctx context.Context, base []kgo.Opt, t Topic) (int32, error) {
 		return 0, fmt.Errorf("describe topic %s: %w", t.Name, err)
 	}
 	d, ok := md[t.Name]
-	if !ok || d.Err != nil || len(d.Partitions) == 0 {
-		return 0, fmt.Errorf("describe topic %s: not found yet (%v)", t.Name, d.Err)
+	switch {
+	case !ok || len(d.Partitions) == 0 && d.Err == nil:
+		return 0, fmt.Errorf("describe topic %s: not found yet", t.Name)
+	case d.Err != nil:
+		return 0, fmt.Errorf("describe topic %s: %w", t.Name, d.Err)
 	}
 	return int32(len(d.Partitions)), nil
 }

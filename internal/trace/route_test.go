@@ -69,7 +69,9 @@ func (w *syncBuffer) String() string {
 
 func (r *replica) stop() {
 	r.cancel()
-	<-r.done
+	if err := <-r.done; err != nil {
+		panic(err) //nolint:forbidigo // Run returns nil on cancellation; anything else is a bug
+	}
 	r.done <- nil // later stops return at once
 }
 

@@ -251,18 +251,6 @@ func (r *router) send(m wireMsg, p int32) {
 	})
 }
 
-// produceSync writes m to partition p and waits for the ack.
-func (r *router) produceSync(ctx context.Context, m wireMsg, p int32) error {
-	val, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("marshal routing message: %w", err)
-	}
-	if err := r.cl.ProduceSync(ctx, &kgo.Record{Topic: r.cfg.Topic, Partition: p, Key: []byte(m.Key), Value: val}).FirstErr(); err != nil {
-		return fmt.Errorf("produce to %s: %w", r.cfg.Topic, err)
-	}
-	return nil
-}
-
 // close leaves the group (without the revoke hand-shake: the loop has
 // already flushed) and closes the client.
 func (r *router) close() {
