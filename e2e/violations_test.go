@@ -150,7 +150,7 @@ func vlFollow(ctx context.Context, t *testing.T, url string) *vlStream {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("stream: %v %v", err, resp)
 	}
 	s := &vlStream{rules: map[string]time.Time{}}

@@ -103,11 +103,11 @@ func (t *tailer) run(ctx context.Context) error {
 	backoff := time.Second
 	for {
 		err := t.follow(ctx)
+		if done(ctx, err) {
+			return nil // --max reached, or interrupted: a normal end
+		}
 		var ue usageError
-		switch {
-		case errors.Is(err, errDone), ctx.Err() != nil:
-			return nil
-		case errors.As(err, &ue):
+		if errors.As(err, &ue) {
 			return err
 		}
 		fmt.Fprintf(t.errw, "eventwatch tail: %v; reconnecting in %s\n", err, backoff)
@@ -119,6 +119,9 @@ func (t *tailer) run(ctx context.Context) error {
 		backoff = min(2*backoff, 30*time.Second)
 	}
 }
+
+// done reports whether tail ends normally: --max reached or ctx ended.
+func done(ctx context.Context, err error) bool { return errors.Is(err, errDone) || ctx.Err() != nil }
 
 // follow reads one connection's events.
 func (t *tailer) follow(ctx context.Context) error {

@@ -233,7 +233,7 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 	cfg.Lag.Interval = 5 * time.Second
 	cfg.Lag.LagObjective = 10
 	cfg.Trace.Window = 20 * time.Second
-	cfg.Store.FlushInterval = 10 * time.Second
+	cfg.Store.FlushInterval = 5 * time.Second // examples and report numbers within seconds
 	cfg.Log.Format = "text"
 	cfg.Teams = demoTeams
 	if err := cfg.Validate(); err != nil {
