@@ -81,6 +81,9 @@ type HTTPConfig struct {
 	Addr              string        `yaml:"addr"`                // listen address; --http-addr overrides it
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`    // how long in-flight requests get on shutdown
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"` // slow-client guard
+	ReadTimeout       time.Duration `yaml:"read_timeout"`        // whole request, body included
+	WriteTimeout      time.Duration `yaml:"write_timeout"`       // whole response; streams (SSE) clear it for themselves
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`        // how long a keep-alive connection may sit idle
 	TLSCertFile       string        `yaml:"tls_cert_file"`       // serve HTTPS with this PEM certificate
 	TLSKeyFile        string        `yaml:"tls_key_file"`        // and this PEM key
 }
@@ -172,6 +175,9 @@ func (h *HTTPConfig) SetDefaults() {
 	h.Addr = DefaultHTTPAddr
 	h.ShutdownTimeout = 10 * time.Second
 	h.ReadHeaderTimeout = 10 * time.Second
+	h.ReadTimeout = 30 * time.Second
+	h.WriteTimeout = 2 * time.Minute
+	h.IdleTimeout = 2 * time.Minute
 }
 
 // Validate reports problems with their key paths.
@@ -183,8 +189,11 @@ func (h *HTTPConfig) Validate() error {
 	if h.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("http.shutdown_timeout: must be positive, got %s", h.ShutdownTimeout))
 	}
-	if h.ReadHeaderTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("http.read_header_timeout: must be positive, got %s", h.ReadHeaderTimeout))
+	for key, d := range map[string]time.Duration{"read_header_timeout": h.ReadHeaderTimeout, "read_timeout": h.ReadTimeout,
+		"write_timeout": h.WriteTimeout, "idle_timeout": h.IdleTimeout} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("http.%s: must be positive, got %s", key, d))
+		}
 	}
 	if (h.TLSCertFile == "") != (h.TLSKeyFile == "") {
 		errs = append(errs, errors.New("http.tls_cert_file: tls_cert_file and tls_key_file must be set together"))

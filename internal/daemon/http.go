@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/lag"
@@ -57,10 +58,24 @@ func (d *daemon) leadingLag() *lag.Collector {
 
 // serveReady answers from the background probe's last result (never a
 // Kafka call on the request) and adds what this replica does, for people.
+//
+// Sampling that has resumed since the probe last failed (the sampler read
+// records after the failure began) makes the replica ready at once, without
+// waiting for the next probe. A sampler paused by a full report buffer
+// stays ready (it still answers) and says so in the detail.
 func (d *daemon) serveReady(w http.ResponseWriter, _ *http.Request) {
 	ok, reason := d.ready.status()
 	st := d.sampler.Status()
+	if since := d.ready.failingSince(); !ok && !since.IsZero() && st.Running && st.LastRecord.After(since) {
+		ok, reason = true, "kafka: sampling resumed "+st.LastRecord.Sub(since).Round(time.Millisecond).String()+" after the probe failed (the next probe confirms)"
+	}
 	detail := fmt.Sprintf("sampler: %d partitions; leader: %t", st.AssignedPartitions, d.elector.Leading())
+	if st.Paused {
+		detail += "; sampling paused: report buffer full (store unavailable), nothing dropped, falling behind"
+	}
+	if c := d.coverage(); c != "" {
+		detail += "; " + c
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -23,11 +23,16 @@ type readiness struct {
 	up   prometheus.Gauge
 	rdy  prometheus.Gauge
 
-	mu      sync.Mutex
-	err     error
-	brokers int
-	probed  bool
+	mu       sync.Mutex
+	err      error
+	failedAt time.Time // when the current failure was first seen
+	brokers  int
+	probed   bool
 }
+
+// maxFailingBackoff bounds the wait between probes while the cluster does
+// not answer, so /readyz turns ready within seconds of its return.
+const maxFailingBackoff = 2 * time.Second
 
 func newReadiness(cfg kafka.Config, base []kgo.Opt, reg prometheus.Registerer, log *slog.Logger) *readiness {
 	r := &readiness{
@@ -51,6 +56,16 @@ func (r *readiness) status() (bool, string) {
 	return true, fmt.Sprintf("kafka: %d brokers", r.brokers)
 }
 
+// failingSince is when the current probe failure began (zero when none).
+func (r *readiness) failingSince() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		return time.Time{}
+	}
+	return r.failedAt
+}
+
 // run probes until ctx is done: every probe_interval while the cluster
 // answers, with a doubling backoff from 1s (capped at probe_interval) while
 // it does not.
@@ -66,7 +81,8 @@ func (r *readiness) run(ctx context.Context) error {
 		if r.probe(ctx, cl) {
 			backoff = time.Second
 		} else {
-			wait, backoff = min(backoff, r.cfg.ProbeEvery), min(2*backoff, r.cfg.ProbeEvery)
+			limit := min(r.cfg.ProbeEvery, maxFailingBackoff)
+			wait, backoff = min(backoff, limit), min(2*backoff, limit)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -97,6 +113,9 @@ func (r *readiness) set(brokers int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	changed := !r.probed || (err == nil) != (r.err == nil)
+	if err != nil && (changed || r.failedAt.IsZero()) {
+		r.failedAt = time.Now()
+	}
 	r.probed = true
 	r.err, r.brokers = err, brokers
 	v := 0.0

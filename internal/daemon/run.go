@@ -22,7 +22,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: d.cfg.HTTP.ReadHeaderTimeout}
+	srv := d.httpServer()
 	g, gctx := errgroup.WithContext(ctx)
 	sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(gctx))
 	defer stopSinks()
@@ -67,6 +67,16 @@ func (d *daemon) wait(ctx context.Context, g *errgroup.Group) error {
 	case <-t.C:
 		return fmt.Errorf("shut down: components still running after %s", deadline)
 	}
+}
+
+// httpServer is the server with every timeout set: a slow or silent
+// client cannot hold a connection. WriteTimeout bounds every response; the
+// SSE stream (/api/v1/violations/stream) lifts it for its own connection
+// with http.ResponseController.SetWriteDeadline.
+func (d *daemon) httpServer() *http.Server {
+	h := d.cfg.HTTP
+	return &http.Server{Handler: d.handler(), ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
+		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout}
 }
 
 func (d *daemon) closeStore() {

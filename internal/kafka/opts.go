@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -148,8 +149,28 @@ func (c *Config) classify(err error) error {
 	switch {
 	case errors.As(err, &tlsErr):
 		return fmt.Errorf("tls handshake with broker: %w", err)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		if addr := c.acceptingSeed(); addr != "" {
+			return fmt.Errorf("read timeout: broker %s accepted the TCP connection but did not answer the first Kafka request (a hung broker, a proxy, or a TLS listener spoken to in plaintext?): %w", addr, err)
+		}
+		return fmt.Errorf("reach brokers: %w", err)
 	case errors.As(err, &netErr), errors.Is(err, kgo.ErrClientClosed):
 		return fmt.Errorf("reach brokers: %w", err)
 	}
 	return fmt.Errorf("request metadata: %w", err)
+}
+
+// acceptingSeed returns the first seed broker that accepts a TCP
+// connection right now, or "" when none does: a timeout against a broker
+// that accepts connections is a read timeout, not a failure to dial.
+func (c *Config) acceptingSeed() string {
+	d := net.Dialer{Timeout: time.Second}
+	for _, addr := range c.Brokers {
+		conn, err := d.DialContext(context.Background(), "tcp", addr)
+		if err == nil {
+			_ = conn.Close()
+			return addr
+		}
+	}
+	return ""
 }

@@ -179,3 +179,37 @@ func TestPasswordFileRotation(t *testing.T) {
 		t.Fatalf("after rotating the file: %v", err)
 	}
 }
+
+// TestProbeSilentBrokerIsReadTimeout: a listener that accepts the TCP
+// connection but never answers is described as a read timeout, not as a
+// failure to dial; a port nobody listens on still is one.
+func TestProbeSilentBrokerIsReadTimeout(t *testing.T) {
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	var cfg Config
+	cfg.SetDefaults()
+	cfg.Brokers = []string{ln.Addr().String()}
+	cfg.DialTimeout = time.Second
+	_, err = probeWith(t, cfg)
+	if err == nil || !strings.Contains(err.Error(), "read timeout") || !strings.Contains(err.Error(), "accepted the TCP connection") {
+		t.Fatalf("silent broker: err = %v, want a read timeout", err)
+	}
+}

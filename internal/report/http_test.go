@@ -63,6 +63,8 @@ func TestRoutes(t *testing.T) {
 	bad := map[string]string{
 		"/api/v1/reports/weekly?week=2026-W60":   "bad parameter week: invalid week \"2026-W60\": 2026 has weeks 1 to 53",
 		"/api/v1/reports/weekly?week=last":       "bad parameter week: invalid week \"last\": want an ISO week like 2026-W47",
+		"/api/v1/reports/weekly?week=9999-W52":   "bad parameter week: invalid week \"9999-W52\": the year must be between 1971 and 9998",
+		"/api/v1/reports/weekly?week=0000-W01":   "bad parameter week: invalid week \"0000-W01\": the year must be between 1971 and 9998",
 		"/api/v1/reports/weekly?format=pdf":      "bad parameter format: unknown format pdf: want json, csv, md or html",
 		"/api/v1/reports/weekly?tz=Mars/Olympus": "bad parameter tz: unknown time zone Mars/Olympus",
 	}

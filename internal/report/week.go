@@ -25,11 +25,21 @@ func ParseWeek(s string) (Week, error) {
 	}
 	y, _ := strconv.Atoi(m[1])
 	n, _ := strconv.Atoi(m[2])
+	if y < MinYear || y > MaxYear {
+		return Week{}, fmt.Errorf("invalid week %q: the year must be between %d and %d", s, MinYear, MaxYear)
+	}
 	if n < 1 || n > WeeksIn(y) {
 		return Week{}, fmt.Errorf("invalid week %q: %d has weeks 1 to %d", s, y, WeeksIn(y))
 	}
 	return Week{Year: y, Num: n}, nil
 }
+
+// Years ParseWeek accepts: every week of them, and the week before (for
+// trends), starts and ends within years JSON and RFC 3339 can write.
+const (
+	MinYear = 1971
+	MaxYear = 9998
+)
 
 // WeeksIn returns 52 or 53: the number of ISO weeks in year y.
 func WeeksIn(y int) int {

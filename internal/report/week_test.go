@@ -28,6 +28,7 @@ func TestParseWeek(t *testing.T) {
 		{"2025-W53", `invalid week "2025-W53": 2025 has weeks 1 to 52`},
 		{"2021-W53", `invalid week "2021-W53": 2021 has weeks 1 to 52`},
 		{"2026-W00", `invalid week "2026-W00": 2026 has weeks 1 to 53`},
+		{"9999-W52", `invalid week "9999-W52": the year must be between 1971 and 9998`},
 		{"2026-47", `invalid week "2026-47": want an ISO week like 2026-W47`},
 		{"2026-W7", `invalid week "2026-W7": want an ISO week like 2026-W47`},
 	}
