@@ -326,7 +326,7 @@ func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, ses
 	}
 	addr := freeAddr(t)
 	cfgFile := filepath.Join(dir, "eventwatch.yaml")
-	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session) + extra
+	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\n  sampling_stall_after: 10s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session) + extra
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

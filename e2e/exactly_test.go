@@ -385,3 +385,67 @@ func exWeek(now time.Time) string {
 	y, w := now.UTC().ISOWeek()
 	return fmt.Sprintf("%d-W%02d", y, w)
 }
+
+// TestSamplingCoverageRealKafka: two replicas with static membership; one
+// is killed with SIGKILL. While its session has not expired the group still
+// lists it with its partitions, but their stored positions stop moving: the
+// lag collector (on the surviving leader) shows them as unaudited in
+// eventwatch_sampling_unaudited_partitions and on /readyz; restarted with the
+// same identity the replica gets them back at once and auditing resumes
+// within 10s.
+func TestSamplingCoverageRealKafka(t *testing.T) {
+	b := realkafka.Start(t)
+	ctx := dmContext(t, 5*time.Minute)
+	dir := t.TempDir()
+	bin := dmBinary(ctx, t, dir)
+	topics := exTopicsOf("cov")
+	for _, topic := range topics {
+		dmCreateTopic(ctx, t, kadm.NewClient(b.Client(t)), topic)
+	}
+	want := newExExpect(t, topics, 0)
+	prod := &exProducer{t: t, cl: b.Client(t), want: want}
+	prod.start(ctx)
+	defer prod.stop()
+	runs := make([]*exRun, 2)
+	for i := range runs {
+		extra := fmt.Sprintf("sample:\n  group_id: cov\n  start_from: earliest\n  budget_per_partition: 1000000\n  metadata_refresh: 2s\n"+
+			"  instance_id: cov-%d\n  session_timeout: 40s\n  topics_include: ['huleedu\\.e2ecov\\..*']\nstore:\n  flush_interval: 1s\n", i)
+		runs[i] = &exRun{t: t, ctx: ctx, bin: bin, broker: b.Addr(), dir: filepath.Join(dir, fmt.Sprint(i)), extra: extra, topics: topics}
+		runs[i].start()
+		runs[i].p.d.waitReady(t)
+	}
+	unowned := func() (float64, *exRun) {
+		for _, r := range runs {
+			if r.p.alive && r.p.d.metric(t, "eventwatch_leader") == 1 && strings.Contains(r.p.d.scrape(t), "eventwatch_sampling_unaudited_partitions{") {
+				return r.p.d.metric(t, "eventwatch_sampling_unaudited_partitions"), r
+			}
+		}
+		return -1, nil
+	}
+	dmEventually(t, "every partition owned, measured by the leader", 90*time.Second, func() bool {
+		n, _ := unowned()
+		return n == 0 && runs[0].p.d.metric(t, "eventwatch_sampler_assigned_partitions") > 0 &&
+			runs[1].p.d.metric(t, "eventwatch_sampler_assigned_partitions") > 0
+	})
+	_, leader := unowned()
+	victim := runs[0]
+	if leader == runs[0] {
+		victim = runs[1]
+	}
+	lost := victim.p.d.metric(t, "eventwatch_sampler_assigned_partitions")
+	victim.kill()
+	dmEventually(t, "the dead replica's partitions shown as unaudited", 35*time.Second, func() bool {
+		n, _ := unowned()
+		return n == lost
+	})
+	total := leader.p.d.metric(t, "eventwatch_sampling_partitions")
+	code, body := leader.p.d.get(t, "/readyz")
+	if code != 200 || !strings.Contains(body, fmt.Sprintf("%.0f of %.0f partitions unaudited (0 assigned to no replica, %.0f with a stored position stuck)", lost, total, lost)) {
+		t.Errorf("/readyz while a replica is gone: %d %q", code, body)
+	}
+	victim.restartAfterKill()
+	dmEventually(t, "coverage complete again", 30*time.Second, func() bool {
+		n, _ := unowned()
+		return n == 0
+	})
+}

@@ -171,6 +171,7 @@ func Groups(o Options) []Group {
 		{Name: "eventwatch-flows", Rules: flowRules(o)},
 		{Name: "eventwatch-self", Rules: selfRules(o)},
 		{Name: "eventwatch-store", Rules: storeRules(o)},
+		{Name: "eventwatch-sampling", Rules: samplingRules(o)},
 	}
 	for i := range groups {
 		if o.EvaluationInterval > 0 {

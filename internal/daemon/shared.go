@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
@@ -30,6 +31,9 @@ type groupsDoc struct {
 	Status int                        `json:"status"`           // status of GET /api/v1/groups on the leader
 	Page   json.RawMessage            `json:"page"`             // its body
 	Groups map[string]json.RawMessage `json:"groups,omitempty"` // body of GET /api/v1/groups/{group}, per group
+	// Coverage is the sampler group's coverage in the leader's last cycle
+	// (shown on every replica's /readyz).
+	Coverage *lag.Coverage `json:"coverage,omitempty"`
 }
 
 // bufferedResponse is an http.ResponseWriter that keeps what is written.
@@ -63,6 +67,9 @@ func (d *daemon) groupsDocument() (any, bool) {
 		return nil, false
 	}
 	doc := groupsDoc{Status: code, Page: page, Groups: map[string]json.RawMessage{}}
+	if s := t.lag.Snapshot(); s != nil {
+		doc.Coverage = s.Coverage
+	}
 	var names struct {
 		Groups []struct {
 			Group string `json:"group"`

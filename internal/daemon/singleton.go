@@ -64,6 +64,8 @@ func (d *daemon) expectations() lag.Expectations {
 	exp.ExpectedConsumers = expectedConsumers(r.catalog)
 	exp.ProducingServices = d.producingServices
 	exp.ServiceOfTopic = d.counters.TopicService
+	exp.SamplerGroup = d.cfg.Sample.GroupID
+	exp.SampledTopic = d.sampler.WantTopic
 	return exp
 }
 

@@ -18,6 +18,7 @@ func health() Board {
 			{ID: 10, Title: "Collectors and admin API", Panels: collectorPanels()},
 			{ID: 20, Title: "Sampler", Panels: samplerPanels()},
 			{ID: 30, Title: "Replicas and report store", Panels: replicaPanels()},
+			{ID: 40, Title: "Sampling coverage", Panels: coveragePanels()},
 		},
 	}
 }
@@ -131,5 +132,29 @@ func replicaPanels() []Panel {
 				{Expr: "sum(" + sel(metrics.StoreBuffered) + ")", Legend: "buffered"},
 				{Expr: sumRate("", sel(metrics.StoreDropped), "$__rate_interval"), Legend: "dropped/s"},
 			}},
+	}
+}
+
+// coveragePanels show the lag collector's view of the sampler group (from
+// the admin API, so a replica that is gone shows) and the back-pressure.
+func coveragePanels() []Panel {
+	return []Panel{
+		{ID: 41, Title: "Unaudited partitions", Kind: Stat, Unit: "short", Width: 6, Height: 5,
+			Description: "Partitions of sampled topics that no replica of the sampler group is assigned (a replica is gone and its session has not expired, or none runs). Their records are read later from the stored position, nothing is lost.",
+			Queries:     []Query{{Expr: "sum(" + sel(metrics.SamplingUnaudited) + ")", Instant: true}},
+			Thresholds:  []Step{{Color: "green"}, {Value: 1, Color: "red"}}},
+		{ID: 42, Title: "Sampling paused", Kind: Stat, Unit: "short", Width: 6, Height: 5,
+			Description: "Replicas that paused fetching because their report buffer is full (the store is unavailable); they fall behind, nothing is dropped.",
+			Queries:     []Query{{Expr: "sum(" + sel(metrics.SamplerPaused) + ")", Instant: true}},
+			Thresholds:  []Step{{Color: "green"}, {Value: 1, Color: "orange"}}},
+		{ID: 43, Title: "Unaudited partitions by topic", Kind: TimeSeries, Unit: "short", Width: 12, Height: 5,
+			Description: "Partitions of each sampled topic no sampler replica is assigned, against the topic's partitions.",
+			Queries: []Query{
+				{Expr: "max by (topic) (" + sel(metrics.SamplingUnaudited) + ")", Legend: "unaudited {{topic}}"},
+				{Expr: "sum(max by (topic) (" + sel(metrics.SamplingPartitions) + "))", Legend: "partitions"},
+			}},
+		{ID: 44, Title: "Stored position behind the end", Kind: TimeSeries, Unit: "short", Width: 24,
+			Description: "Records between the positions in the report store (the sampler group's commits) and the end of each sampled topic: how far the weekly report is behind the traffic.",
+			Queries:     []Query{{Expr: "max by (topic) (" + sel(metrics.SamplingPositionLag) + ")", Legend: "{{topic}}"}}},
 	}
 }

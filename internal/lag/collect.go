@@ -36,6 +36,8 @@ type cycle struct {
 	fetched map[string]bool         // groups whose offsets were fetched this cycle
 	failed  map[string]error        // groups whose offsets could not be fetched, and why
 	errs    []string
+
+	coverage *Coverage // the sampler group's coverage; nil without Expectations.SamplerGroup
 }
 
 type topicConfig struct {

@@ -31,6 +31,8 @@ type Collector struct {
 	mu    sync.Mutex                 // serializes cycles: the state is not shared
 	state *state
 
+	positions map[tpKey]positionSeen // the sampler group's stored positions, for stall detection; guarded by mu
+
 	adminErrors *prometheus.CounterVec
 	success     *prometheus.GaugeVec
 	duration    *prometheus.GaugeVec
@@ -54,8 +56,9 @@ func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Register
 	}
 	c := &Collector{
 		cfg: cfg, adm: adm, exp: exp,
-		log:   log.With("component", "lag"),
-		state: newState(cfg.StatusWindow, cfg.OffsetsTableSize),
+		log:       log.With("component", "lag"),
+		state:     newState(cfg.StatusWindow, cfg.OffsetsTableSize),
+		positions: map[tpKey]positionSeen{},
 	}
 	if err := c.register(reg); err != nil {
 		return nil, fmt.Errorf("new lag collector: %w", err)
@@ -140,6 +143,7 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 		commits: map[string]groupCommits{}, fetched: map[string]bool{}, failed: map[string]error{}}
 	c.state.begin(cy.at)
 	c.fetchAll(ctx, cy)
+	cy.coverage = c.collectCoverage(ctx, cy)
 	tFetched := time.Since(cy.at)
 	c.recordTopics(ctx, cy)
 	c.foldAll(cy)
@@ -166,7 +170,8 @@ func (c *Collector) publish(cy *cycle) *Snapshot {
 		Time: cy.at, Cycle: c.state.cycle, Errors: cy.errs, Success: len(cy.errs) == 0,
 		Brokers: len(cy.meta.Brokers), Objective: c.cfg.LagObjective, Window: c.cfg.StatusWindow,
 		Groups: groups, DLQs: dlqs, Violations: c.evalRules(cy, dlqs, groups), Topics: c.buildTopics(),
-		byGroup: make(map[string]int, len(groups)),
+		Coverage: cy.coverage,
+		byGroup:  make(map[string]int, len(groups)),
 	}
 	for i, g := range groups {
 		snap.byGroup[g.Group] = i

@@ -18,6 +18,7 @@ const (
 // daemon's YAML file. Call SetDefaults before decoding and Validate after.
 type Config struct {
 	Interval          time.Duration `yaml:"interval"`                 // time between two collection cycles; default 15s, at least 1s
+	SamplingStall     time.Duration `yaml:"sampling_stall_after"`     // a sampled partition whose stored position has not moved this long while records arrived counts as unaudited; default 30s
 	Granularity       string        `yaml:"granularity"`              // topic (default) or partition: whether per-partition series are exported
 	GroupsInclude     []string      `yaml:"groups_include"`           // regexes (anchored); a group is watched when it matches one; default: all
 	GroupsExclude     []string      `yaml:"groups_exclude"`           // regexes (anchored); a matching group is ignored
@@ -51,6 +52,9 @@ type compiled struct {
 // SetDefaults fills every unset field with its default. It is safe to call
 // before decoding YAML into c (decoded values then override the defaults).
 func (c *Config) SetDefaults() {
+	if c.SamplingStall == 0 {
+		c.SamplingStall = 30 * time.Second
+	}
 	if c.Interval == 0 {
 		c.Interval = 15 * time.Second
 	}
@@ -99,6 +103,9 @@ func (c *Config) Validate() error {
 
 // checkValues checks the scalar fields.
 func (c *Config) checkValues(bad func(field, format string, a ...any)) {
+	if c.SamplingStall < time.Second {
+		bad("sampling_stall_after", "must be >= 1s, got %s", c.SamplingStall)
+	}
 	if c.Interval < time.Second {
 		bad("interval", "must be >= 1s, got %s", c.Interval)
 	}

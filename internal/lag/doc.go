@@ -71,4 +71,19 @@
 //	eventwatch_dlq_records_total{topic,source_service}                     counter
 //	eventwatch_dlq_retention_seconds{topic}                                gauge
 //	eventwatch_lag_snapshot_age_seconds                                    gauge
+//	eventwatch_sampling_partitions{topic}                                  gauge
+//	eventwatch_sampling_position_lag_records{topic}                        gauge
+//	eventwatch_sampling_unaudited_partitions{topic}                          gauge
+//
+// # Sampler coverage
+//
+// With Expectations.SamplerGroup set (the daemon sets eventwatch's own
+// sampler group), every cycle also describes that group and fetches its
+// commits, and compares them with the partitions and end offsets of the
+// sampled topics (Snapshot.Coverage): partitions no member is assigned —
+// a replica that died and whose static-membership session has not expired,
+// or no replica at all — and how far the stored positions (the sampler
+// commits only positions already in the report store) are behind. This
+// comes from the admin API, not from any member's own view, so it shows
+// exactly what a dead replica cannot report.
 package lag

@@ -28,6 +28,14 @@ func Rules() []string {
 // cluster. The daemon fills it; the zero value of a field turns its rule
 // off.
 type Expectations struct {
+	// SamplerGroup is eventwatch's own sampling consumer group; when set,
+	// every cycle measures its coverage (Snapshot.Coverage): partitions of
+	// sampled topics no member is assigned, and how far its stored
+	// positions are behind the end offsets.
+	SamplerGroup string
+	// SampledTopic reports whether the sampler samples a topic (its
+	// include/exclude filters); nil: every non-internal topic.
+	SampledTopic         func(topic string) bool
 	MinReplicationFactor int                 // topic.replication_factor; standards/002: 3
 	MinRetention         time.Duration       // topic.retention (compacted and infinite topics pass); 002: 7 days
 	MinBrokers           int                 // cluster.min_brokers; 002: 3

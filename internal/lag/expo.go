@@ -21,6 +21,7 @@ var snapshotFamilies = []metrics.Spec{
 	metrics.GroupMembers, metrics.GroupInfo, metrics.LagObjectiveBreach, metrics.GroupStatus,
 	metrics.GroupLagRecords, metrics.GroupLagSeconds, metrics.GroupPartitionLagRecords, metrics.GroupPartitionLagSeconds,
 	metrics.DLQDepth, metrics.DLQRecords, metrics.DLQNewRecords, metrics.DLQRetention, metrics.ClusterRuleViolations,
+	metrics.SamplingPartitions, metrics.SamplingUnaudited, metrics.SamplingPositionLag,
 }
 
 // isSnapshotFamily reports whether name is written from the snapshot.
@@ -188,7 +189,29 @@ func writeSnapshot(w *bufio.Writer, s *Snapshot, partitions bool) error {
 	for _, v := range s.Violations {
 		t.sample(1, "resource", v.Resource, "rule", v.Rule, "severity", v.Severity)
 	}
+	writeCoverage(t, s.Coverage)
 	return w.Flush()
+}
+
+// writeCoverage writes the sampler group's coverage per topic; nothing
+// when it was not measured. When the assignment could not be read, only
+// stalled positions count as unaudited.
+func writeCoverage(t *textWriter, c *Coverage) {
+	if c == nil {
+		return
+	}
+	t.family(metrics.SamplingPartitions)
+	for _, ct := range c.Topics {
+		t.sample(float64(ct.Partitions), "topic", ct.Topic)
+	}
+	t.family(metrics.SamplingUnaudited)
+	for _, ct := range c.Topics {
+		t.sample(float64(ct.Unaudited), "topic", ct.Topic)
+	}
+	t.family(metrics.SamplingPositionLag)
+	for _, ct := range c.Topics {
+		t.sample(float64(ct.LagRecords), "topic", ct.Topic)
+	}
 }
 
 func writeGroups(t *textWriter, groups []GroupLag, partitions bool) {

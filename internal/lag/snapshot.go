@@ -23,6 +23,7 @@ type Snapshot struct {
 	DLQs        []DLQ         `json:"dlqs"`          // sorted by topic
 	Violations  []Violation   `json:"violations"`    // sorted by rule, then resource
 	Topics      []TopicInfo   `json:"topics"`        // every topic of the cluster, sorted by name
+	Coverage    *Coverage     `json:"coverage"`      // how completely the sampler's group reads the sampled topics; nil when not measured
 
 	byGroup map[string]int
 }

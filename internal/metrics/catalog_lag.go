@@ -49,4 +49,13 @@ var (
 	ClusterRuleViolations = define(Spec{Name: "eventwatch_cluster_rule_violations", Kind: Gauge, Area: "cluster",
 		Help:   "1 per active cluster-rule violation found through the admin API (topic.replication_factor, topic.retention, cluster.min_brokers, dlq.retention, dlq.missing, catalog.no_consumer).",
 		Labels: []string{"rule", "resource", "severity"}})
+	SamplingPartitions = define(Spec{Name: "eventwatch_sampling_partitions", Kind: Gauge, Area: "cluster",
+		Help:   "Partitions of each topic eventwatch samples (its include/exclude filters), from the admin API (leader only).",
+		Labels: []string{"topic"}})
+	SamplingUnaudited = define(Spec{Name: "eventwatch_sampling_unaudited_partitions", Kind: Gauge, Area: "cluster",
+		Help:   "Partitions of sampled topics no eventwatch replica audits now, from the admin API (not any member's own view): not assigned to a member of the sampler group, or assigned but its stored position has not moved for lag.sampling_stall_after while records arrived (a replica killed whose session has not expired, a paused or stuck replica).",
+		Labels: []string{"topic"}})
+	SamplingPositionLag = define(Spec{Name: "eventwatch_sampling_position_lag_records", Kind: Gauge, Area: "cluster",
+		Help:   "Records between the sampler group's stored positions (its commits are made only of positions in the report store) and the end offsets, per sampled topic: how far the report is behind.",
+		Labels: []string{"topic"}})
 )

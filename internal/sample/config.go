@@ -53,6 +53,7 @@ type Config struct {
 	CommitInterval     time.Duration `yaml:"commit_interval"`              // how often stored positions are committed to Kafka; default 5s
 	InstanceID         string        `yaml:"instance_id"`                  // static group membership (KIP-345) id of this replica; default $EVENTWATCH_INSTANCE_ID; "" or "none": dynamic membership
 	SessionTimeout     time.Duration `yaml:"session_timeout"`              // how long the group waits for a silent member before giving its partitions to others; default 45s
+	StayOnShutdown     bool          `yaml:"stay_on_shutdown"`             // with instance_id: a clean shutdown keeps the membership (partitions wait for the restart) instead of leaving; default false
 
 	compiled compiled
 }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 )
@@ -313,12 +315,44 @@ func (s *Sampler) refreshTopics(cl *kgo.Client) {
 }
 
 // leave commits the marked progress and leaves the group: leaving revokes
-// every partition, and onRevoked commits.
+// every partition, and onRevoked commits. franz-go keeps a static member in
+// the group on leave (so a restart gets its partitions back); unless
+// stay_on_shutdown, a clean shutdown then leaves by instance id too, so a
+// replica stopped for good (scale-down, rollout) hands its partitions over
+// at once instead of after the session timeout. A kill -9 sends nothing:
+// the restarted process, with the same id, takes its partitions back.
 func (s *Sampler) leave(cl *kgo.Client) {
 	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
 	defer cancel()
 	if err := cl.LeaveGroupContext(ctx); err != nil {
 		s.log.Warn("leave group", "group", s.cfg.GroupID, "err", err)
 	}
+	if id := s.cfg.instanceID(); id != "" && !s.cfg.StayOnShutdown {
+		s.leaveStatic(ctx, cl, id)
+	}
 	cl.Close()
+}
+
+// leaveStatic removes the static member id from the group.
+func (s *Sampler) leaveStatic(ctx context.Context, cl *kgo.Client, id string) {
+	req := kmsg.NewPtrLeaveGroupRequest()
+	req.Group = s.cfg.GroupID
+	m := kmsg.NewLeaveGroupRequestMember()
+	m.InstanceID = &id
+	m.Reason = kmsg.StringPtr("eventwatch shutting down: hand the partitions over now")
+	req.Members = append(req.Members, m)
+	resp, err := req.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+		for _, mr := range resp.Members {
+			if err == nil {
+				err = kerr.ErrorForCode(mr.ErrorCode)
+			}
+		}
+	}
+	if err != nil {
+		s.log.Warn("leave group as static member", "group", s.cfg.GroupID, "instance_id", id, "err", err)
+		return
+	}
+	s.log.Info("left the group as static member", "group", s.cfg.GroupID, "instance_id", id)
 }

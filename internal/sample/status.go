@@ -79,3 +79,7 @@ func (b *statusBox) stopped() {
 	b.s.AssignedPartitions = 0
 	b.s.Generation = -1
 }
+
+// WantTopic reports whether the sampler samples topic (its include and
+// exclude filters).
+func (s *Sampler) WantTopic(topic string) bool { return s.cfg.WantTopic(topic) }
