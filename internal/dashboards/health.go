@@ -140,7 +140,7 @@ func replicaPanels() []Panel {
 func coveragePanels() []Panel {
 	return []Panel{
 		{ID: 41, Title: "Unaudited partitions", Kind: Stat, Unit: "short", Width: 6, Height: 5,
-			Description: "Partitions of sampled topics that no replica of the sampler group is assigned (a replica is gone and its session has not expired, or none runs). Their records are read later from the stored position, nothing is lost.",
+			Description: "Partitions of sampled topics no replica audits now: assigned to no member of the sampler group, or assigned to one whose stored position is stuck (killed, its session not yet expired; paused; hung). Their records are read later from the stored position, nothing is lost.",
 			Queries:     []Query{{Expr: "sum(" + sel(metrics.SamplingUnaudited) + ")", Instant: true}},
 			Thresholds:  []Step{{Color: "green"}, {Value: 1, Color: "red"}}},
 		{ID: 42, Title: "Sampling paused", Kind: Stat, Unit: "short", Width: 6, Height: 5,
@@ -148,13 +148,13 @@ func coveragePanels() []Panel {
 			Queries:     []Query{{Expr: "sum(" + sel(metrics.SamplerPaused) + ")", Instant: true}},
 			Thresholds:  []Step{{Color: "green"}, {Value: 1, Color: "orange"}}},
 		{ID: 43, Title: "Unaudited partitions by topic", Kind: TimeSeries, Unit: "short", Width: 12, Height: 5,
-			Description: "Partitions of each sampled topic no sampler replica is assigned, against the topic's partitions.",
+			Description: "Unaudited partitions of each sampled topic (see the stat), against the sampled topics' partitions.",
 			Queries: []Query{
-				{Expr: "max by (topic) (" + sel(metrics.SamplingUnaudited) + ")", Legend: "unaudited {{topic}}"},
-				{Expr: "sum(max by (topic) (" + sel(metrics.SamplingPartitions) + "))", Legend: "partitions"},
+				{Expr: "max by (job, topic) (" + sel(metrics.SamplingUnaudited) + ")", Legend: "unaudited {{topic}}"},
+				{Expr: "sum by (job) (max by (job, topic) (" + sel(metrics.SamplingPartitions) + "))", Legend: "partitions"},
 			}},
 		{ID: 44, Title: "Stored position behind the end", Kind: TimeSeries, Unit: "short", Width: 24,
 			Description: "Records between the positions in the report store (the sampler group's commits) and the end of each sampled topic: how far the weekly report is behind the traffic.",
-			Queries:     []Query{{Expr: "max by (topic) (" + sel(metrics.SamplingPositionLag) + ")", Legend: "{{topic}}"}}},
+			Queries:     []Query{{Expr: "max by (job, topic) (" + sel(metrics.SamplingPositionLag) + ")", Legend: "{{topic}}"}}},
 	}
 }
