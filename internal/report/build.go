@@ -72,6 +72,9 @@ func BuildFor(ctx context.Context, st store.Store, q Request) (*Weekly, error) {
 	r.TopOffenders = offenders(cur, topOffenders)
 	r.Daily = daily(cur.records, q.Loc)
 	r.Services = sections(cur, prev, q.Loc, docs)
+	for i := range r.Services {
+		r.Services[i].Team = q.Owners.TeamOf(r.Services[i].Name)
+	}
 	clusterRows(r, cur.cluster)
 	r.Summary = summarize(r, cur, prev)
 	r.Trend = trendPoints(weeks, byWeek)

@@ -90,3 +90,47 @@ func TestGoldenRenderings(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamReportHoldsOnlyItsOwn: the payments team's report (orders and
+// billing) has none of legacy's topics, rules or examples, keeps its own
+// dead-letter topics and no group it does not own.
+func TestTeamReportHoldsOnlyItsOwn(t *testing.T) {
+	st := openSQLite(t, t.TempDir())
+	c := &clock{t: mon17}
+	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(fixedCluster{}))
+	for i := range 30 {
+		c.set(mon17.Add(time.Duration(i) * time.Hour))
+		rec, res := fixedRecord(1, i)
+		a.Observe(&rec, &res)
+	}
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	owners := team.New([]team.Team{{Name: "payments", Services: []string{"orders", "billing"}}}, nil)
+	r, err := BuildFor(context.Background(), st, Request{Week: Week{2026, 47}, Team: "payments", Loc: time.UTC, Now: c.now(), Owners: owners})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, f := range Formats {
+		if err := f.Render(&out, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, foreign := range []string{"legacy", "checkout-consumer", "huleedu"} {
+		if bytes.Contains(out.Bytes(), []byte(foreign)) {
+			t.Errorf("the payments report mentions %s", foreign)
+		}
+	}
+	if len(r.Services) != 2 || r.Services[0].Team != "payments" || len(r.DLQ) != 2 || len(r.Lag) != 0 || len(r.TeamServices) != 2 {
+		t.Errorf("payments report: %d services (team %q), DLQs %v, lag %v, team services %v",
+			len(r.Services), r.Services[0].Team, r.DLQ, r.Lag, r.TeamServices)
+	}
+	svc, err := BuildFor(context.Background(), st, Request{Week: Week{2026, 47}, Service: "orders", Loc: time.UTC, Now: c.now(), Owners: owners})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svc.Services) != 1 || len(svc.DLQ) != 1 || svc.DLQ[0].Topic != "orders.dlq" || len(svc.Propagation) != 1 {
+		t.Errorf("orders report: services %d, DLQs %v, propagation %v", len(svc.Services), svc.DLQ, svc.Propagation)
+	}
+}

@@ -217,7 +217,7 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 
 func mdService(p func(string, ...any), s ServiceSection) {
 	p("## Service %s: %s %% compliant\n", mdCell(s.Name), f1(s.CompliancePct))
-	p("%d records checked, %d violations (%s).\n", s.Checked, s.Violations, prevText(s.PrevCompliancePct))
+	p("Owned by team %s. %d records checked, %d violations (%s).\n", mdCell(s.Team), s.Checked, s.Violations, prevText(s.PrevCompliancePct))
 	mdTable(p, "#Topics of "+mdCell(s.Name), []string{"topic", "compliance", "checked", "violations"}, s.Topics, func(c Compliance) []string {
 		return []string{c.Name, f1(c.CompliancePct) + " %", i64(c.Checked), i64(c.Violations)}
 	})

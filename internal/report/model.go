@@ -68,6 +68,7 @@ type Compliance struct {
 // ServiceSection is the part of the report a service team reads.
 type ServiceSection struct {
 	Compliance
+	Team              string       `json:"team"`                // owning team (the service itself when no team claims it)
 	PrevCompliancePct *float64     `json:"prev_compliance_pct"` // previous week; null without data
 	Topics            []Compliance `json:"topics"`              // per topic
 	EventTypes        []Compliance `json:"event_types"`         // per event type
