@@ -28,7 +28,7 @@ func TestAPIToken(t *testing.T) {
 	cfg.Reports.Token = "t0ken"
 	in := start(t, cfg, Options{})
 	eventually(t, "serving", 30*time.Second, func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
-	for _, p := range []string{"/api/v1/flows", "/api/v1/reports", "/api/v1/groups"} {
+	for _, p := range []string{"/api/v1/flows", "/api/v1/reports", "/api/v1/groups", "/api/v1/violations", "/api/v1/violations/stream"} {
 		if code, _ := get(t, in.url+p); code != http.StatusUnauthorized {
 			t.Errorf("%s without token = %d, want 401", p, code)
 		}
