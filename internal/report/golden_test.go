@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +133,34 @@ func TestTeamReportHoldsOnlyItsOwn(t *testing.T) {
 	}
 	if len(svc.Services) != 1 || len(svc.DLQ) != 1 || svc.DLQ[0].Topic != "orders.dlq" || len(svc.Propagation) != 1 {
 		t.Errorf("orders report: services %d, DLQs %v, propagation %v", len(svc.Services), svc.DLQ, svc.Propagation)
+	}
+}
+
+// TestNoDataIsNotZero: a week without records says "no data" in every
+// rendering and never shows 0 % compliance; the default week of an empty
+// store is the current one, in progress.
+func TestNoDataIsNotZero(t *testing.T) {
+	st := openSQLite(t, t.TempDir())
+	now := mon17.Add(50 * time.Hour)
+	r, err := BuildFor(context.Background(), st, Request{Week: DefaultWeek(nil, now, time.UTC), Loc: time.UTC, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Week != "2026-W47" || !r.InProgress || r.Summary.CompliancePct != nil || r.HasData() {
+		t.Fatalf("empty report: week %s, in progress %v, compliance %v", r.Week, r.InProgress, r.Summary.CompliancePct)
+	}
+	out := map[string]string{}
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := f.Render(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = b.String()
+	}
+	if !strings.Contains(out["html"], `id="no-data"`) || !strings.Contains(out["html"], `id="summary-compliance">no data<`) || strings.Contains(out["html"], "0.0 %") {
+		t.Errorf("html does not say no data:\n%.3000s", out["html"])
+	}
+	if !strings.Contains(out["md"], "Compliance: **no data**") || !strings.Contains(out["json"], `"compliance_pct": null`) {
+		t.Errorf("md/json do not say no data")
 	}
 }
