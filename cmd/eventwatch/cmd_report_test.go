@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/daemon"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -42,7 +43,7 @@ func reportServer(t *testing.T) (*httptest.Server, string) {
 	}
 	mux := http.NewServeMux()
 	agg.Routes(mux)
-	srv := httptest.NewServer(report.RequireToken("tok-123", mux))
+	srv := httptest.NewServer(daemon.RequireToken("tok-123", mux))
 	t.Cleanup(srv.Close)
 	tokFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokFile, []byte("tok-123\n"), 0o600); err != nil {

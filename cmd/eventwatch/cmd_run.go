@@ -36,6 +36,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eventwatch run: invalid configuration: %v\n", err)
 		return 1
 	}
+	for _, note := range cfg.Deprecations {
+		fmt.Fprintf(stderr, "eventwatch run: warning: %s\n", note)
+	}
 	if *check {
 		fmt.Fprintf(stdout, "%s: configuration is valid\n", *file)
 		return 0

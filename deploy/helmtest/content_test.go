@@ -38,8 +38,8 @@ func TestRenderedConfigLoads(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || !k.TLS.Enabled || len(k.Brokers) != 3 {
 			t.Errorf("kafka section = %v (tls %v, %d brokers), want %v", got, k.TLS.Enabled, len(k.Brokers), want)
 		}
-		if cfg.Reports.TokenFile != "/etc/eventwatch/secrets/reports/token" || cfg.Audit.Profile != "authorworks" {
-			t.Errorf("reports.token_file=%q audit.profile=%q", cfg.Reports.TokenFile, cfg.Audit.Profile)
+		if cfg.HTTP.TokenFile != "/etc/eventwatch/secrets/reports/token" || cfg.Audit.Profile != "authorworks" || len(cfg.Deprecations) != 0 {
+			t.Errorf("http.token_file=%q audit.profile=%q deprecations=%q", cfg.HTTP.TokenFile, cfg.Audit.Profile, cfg.Deprecations)
 		}
 	})
 	t.Run("values.config merged over rendered keys", func(t *testing.T) {
@@ -199,7 +199,7 @@ func unmount(cfg *config.Config, mounts string) {
 	if cfg == nil {
 		return
 	}
-	for _, p := range []*string{&cfg.Kafka.SASL.PasswordFile, &cfg.Kafka.TLS.CAFile, &cfg.Kafka.TLS.CertFile, &cfg.Kafka.TLS.KeyFile, &cfg.Reports.TokenFile} {
+	for _, p := range []*string{&cfg.Kafka.SASL.PasswordFile, &cfg.Kafka.TLS.CAFile, &cfg.Kafka.TLS.CertFile, &cfg.Kafka.TLS.KeyFile, &cfg.HTTP.TokenFile} {
 		*p = strings.Replace(*p, mounts, secretsDir, 1)
 	}
 }

@@ -131,6 +131,7 @@ func TestRenderFailures(t *testing.T) {
 		{"password in config", []string{"config.kafka.sasl.password=hunter2"}, "config.kafka.sasl is rendered by the chart: set kafka.sasl.* instead, with the password in a Secret"},
 		{"dsn in config", []string{"config.store.dsn=postgres://u:p@db/ew"}, "config.store.dsn is rendered by the chart: set store.postgres.existingSecret instead"},
 		{"token in config", []string{"config.reports.token=t0ken"}, "config.reports.token is rendered by the chart"},
+		{"new token key in config", []string{"config.http.token=t0ken"}, "config.http.token is rendered by the chart"},
 		{"listen address in config", []string{"config.http.addr=:8080"}, "config.http.addr is rendered by the chart: set service.port instead"},
 		{"data dir in config", []string{"config.data_dir=/data"}, "config.data_dir is rendered by the chart"},
 		{"schema: unknown mechanism", []string{"kafka.sasl.mechanism=GSSAPI"}, "/kafka/sasl/mechanism"},

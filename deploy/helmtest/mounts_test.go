@@ -52,7 +52,7 @@ func TestSecretFilesAreMounted(t *testing.T) {
 			files := map[string]string{} // in-container path -> what it is
 			for what, p := range map[string]string{"kafka.sasl.password_file": cfg.Kafka.SASL.PasswordFile,
 				"kafka.tls.ca_file": cfg.Kafka.TLS.CAFile, "kafka.tls.cert_file": cfg.Kafka.TLS.CertFile,
-				"kafka.tls.key_file": cfg.Kafka.TLS.KeyFile, "reports.token_file": cfg.Reports.TokenFile} {
+				"kafka.tls.key_file": cfg.Kafka.TLS.KeyFile, "http.token_file": cfg.HTTP.TokenFile} {
 				if p != "" {
 					files[p] = what
 				}

@@ -15,7 +15,14 @@
 //
 // Secrets: kafka.sasl.password takes "${ENV_VAR}" (the whole value) or
 // kafka.sasl.password_file; store.dsn may be "${ENV_VAR}"; the bearer token
-// of /api/* is reports.token or reports.token_file.
+// of /api/* (and of /metrics with http.protect_metrics) is http.token or
+// http.token_file.
+//
+// Deprecated keys keep working: reports.token, reports.token_file and
+// reports.protect_metrics are moved to the http section when the file is
+// parsed (MigrateDeprecated), and each move is recorded in
+// Config.Deprecations, which the daemon logs as a warning and
+// `eventwatch run --config.check` prints.
 package config
 
 import (
@@ -50,12 +57,16 @@ type Config struct {
 	Lag     lag.Config    `yaml:"lag"`      // consumer lag, DLQ and topic config collection (leader only)
 	Trace   trace.Config  `yaml:"trace"`    // hop stitching and OTLP export
 	Store   store.Config  `yaml:"store"`    // report store
-	Reports report.Config `yaml:"reports"`  // weekly reports and the bearer token of /api/*
+	Reports report.Config `yaml:"reports"`  // weekly reports (its token keys are deprecated: see http)
 	Leader  leader.Config `yaml:"leader"`   // election of the replica that runs the singleton work
 	Share   share.Config  `yaml:"share"`    // state documents every replica shares (estate-wide API answers)
 	Teams   []team.Team   `yaml:"teams"`    // service -> team ownership (reports and the violations API scope by team)
-	HTTP    HTTPConfig    `yaml:"http"`     // HTTP server
+	HTTP    HTTPConfig    `yaml:"http"`     // HTTP server and its bearer token
 	Log     LogConfig     `yaml:"log"`      // logging
+
+	// Deprecations lists the deprecated keys the file used and where they
+	// went ("reports.token is deprecated: use http.token"); not a key.
+	Deprecations []string `yaml:"-"`
 }
 
 // AuditConfig is the `audit:` section: the profile (or custom policy)
@@ -86,6 +97,9 @@ type HTTPConfig struct {
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`        // how long a keep-alive connection may sit idle
 	TLSCertFile       string        `yaml:"tls_cert_file"`       // serve HTTPS with this PEM certificate
 	TLSKeyFile        string        `yaml:"tls_key_file"`        // and this PEM key
+	Token             string        `yaml:"token"`               // bearer token required on /api/*; empty means open (prefer token_file)
+	TokenFile         string        `yaml:"token_file"`          // file holding the bearer token (surrounding whitespace trimmed)
+	ProtectMetrics    bool          `yaml:"protect_metrics"`     // also require the token on /metrics (health endpoints stay open)
 }
 
 // LogConfig is the `log:` section.
@@ -198,7 +212,62 @@ func (h *HTTPConfig) Validate() error {
 	if (h.TLSCertFile == "") != (h.TLSKeyFile == "") {
 		errs = append(errs, errors.New("http.tls_cert_file: tls_cert_file and tls_key_file must be set together"))
 	}
+	if h.Token != "" && h.TokenFile != "" {
+		errs = append(errs, errors.New("http.token_file: set either token or token_file, not both"))
+	}
+	if h.TokenFile != "" {
+		if _, err := h.BearerToken(); err != nil {
+			errs = append(errs, fmt.Errorf("http.token_file: %w", err))
+		}
+	}
+	if h.ProtectMetrics && h.Token == "" && h.TokenFile == "" {
+		errs = append(errs, errors.New("http.protect_metrics: needs http.token or http.token_file"))
+	}
 	return errors.Join(errs...)
+}
+
+// BearerToken returns the token /api/* requires, reading TokenFile when set;
+// empty means no token is required.
+func (h *HTTPConfig) BearerToken() (string, error) {
+	if h.TokenFile == "" {
+		return h.Token, nil
+	}
+	tok, err := report.ReadTokenFile(h.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("bearer token: %w", err)
+	}
+	return tok, nil
+}
+
+// MigrateDeprecated moves the deprecated reports.token, reports.token_file
+// and reports.protect_metrics to the http section, records each move in
+// Deprecations and returns the new notes. Setting a token in both places is
+// an error (which one was meant cannot be told). Parse calls it; calling it
+// again does nothing.
+func (c *Config) MigrateDeprecated() ([]string, error) {
+	r, h := &c.Reports, &c.HTTP
+	if r.Token == "" && r.TokenFile == "" && !r.ProtectMetrics {
+		return nil, nil
+	}
+	if (r.Token != "" || r.TokenFile != "") && (h.Token != "" || h.TokenFile != "") {
+		return nil, errors.New("reports.token: deprecated and set together with http.token or http.token_file; keep only the http keys")
+	}
+	var notes []string
+	move := func(old, now string, set func()) {
+		set()
+		notes = append(notes, fmt.Sprintf("%s is deprecated: use %s (the value was applied there)", old, now))
+	}
+	if r.Token != "" {
+		move("reports.token", "http.token", func() { h.Token, r.Token = r.Token, "" })
+	}
+	if r.TokenFile != "" {
+		move("reports.token_file", "http.token_file", func() { h.TokenFile, r.TokenFile = r.TokenFile, "" })
+	}
+	if r.ProtectMetrics {
+		move("reports.protect_metrics", "http.protect_metrics", func() { h.ProtectMetrics, r.ProtectMetrics = true, false })
+	}
+	c.Deprecations = append(c.Deprecations, notes...)
+	return notes, nil
 }
 
 // SetDefaults fills the defaults.

@@ -29,6 +29,9 @@ func Parse(data []byte) (*Config, error) {
 	if err := decodeStrict(data, c); err != nil {
 		return nil, err
 	}
+	if _, err := c.MigrateDeprecated(); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

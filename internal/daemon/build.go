@@ -55,6 +55,12 @@ func newDaemon(ctx context.Context, cfg *config.Config, opts Options) (*daemon, 
 	d := &daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), auditor: &swappable{}}
 	d.root = newLogger(cfg.Log, opts.LogOutput, d.level)
 	d.log = d.root.With("component", "daemon")
+	if _, err := cfg.MigrateDeprecated(); err != nil { // a config built in code may still set the old keys
+		return nil, err
+	}
+	for _, note := range cfg.Deprecations {
+		d.log.Warn("deprecated configuration key", "detail", note)
+	}
 	d.reg = newRegistry(opts.Registry, opts.Version)
 	d.reloadOK = metrics.ConfigReloadSuccess.NewGaugeVec(d.reg).WithLabelValues()
 	d.reloadOK.Set(1)
@@ -114,9 +120,9 @@ func (d *daemon) buildStore(ctx context.Context) error {
 		return fmt.Errorf("open report store %s: %w", store.Redact(dsn), err)
 	}
 	d.store = st
-	tok, err := d.cfg.Reports.BearerToken()
+	tok, err := d.cfg.HTTP.BearerToken()
 	if err != nil {
-		return fmt.Errorf("reports.token_file: %w", err)
+		return fmt.Errorf("http.token_file: %w", err)
 	}
 	d.token = tok
 	return nil

@@ -73,8 +73,11 @@ func Check(cfg *config.Config) error {
 	if _, err := resolveDSN(cfg.Store.DSN); err != nil {
 		return err
 	}
-	if _, err := cfg.Reports.BearerToken(); err != nil {
-		return fmt.Errorf("reports.token_file: %w", err)
+	if _, err := cfg.MigrateDeprecated(); err != nil {
+		return err
+	}
+	if _, err := cfg.HTTP.BearerToken(); err != nil {
+		return fmt.Errorf("http.token_file: %w", err)
 	}
 	if cfg.HTTP.TLSCertFile != "" {
 		if _, err := tls.LoadX509KeyPair(cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile); err != nil {

@@ -10,12 +10,11 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/lag"
-	"github.com/eventwatch/eventwatch/internal/report"
 )
 
 // handler returns the daemon's HTTP routes:
 //
-//	GET /metrics                 Prometheus exposition (bearer token when reports.protect_metrics)
+//	GET /metrics                 Prometheus exposition (bearer token when http.protect_metrics)
 //	GET /healthz                 200 while the process serves requests
 //	GET /readyz                  200 when Kafka answers, else 503 with the reason
 //	GET /api/v1/flows            trace stitching report, merged over every replica (share)
@@ -25,7 +24,8 @@ import (
 //	GET /api/v1/groups[/{group}] consumer lag (the leader's collector, shared with every replica)
 //	GET /api/v1/catalog/asyncapi the observed estate as AsyncAPI 3.0 (YAML; ?format=json)
 //
-// /api/* requires the reports bearer token when one is configured.
+// /api/* requires the bearer token (http.token or http.token_file) when one
+// is configured.
 func (d *daemon) handler() http.Handler {
 	api := http.NewServeMux()
 	d.stitcher.Routes(api)
@@ -36,13 +36,13 @@ func (d *daemon) handler() http.Handler {
 
 	mux := http.NewServeMux()
 	metricsH := lag.MetricsHandler(d.gatherers(), d.leadingLag, d.log)
-	if d.cfg.Reports.ProtectMetrics {
-		metricsH = report.RequireToken(d.token, metricsH)
+	if d.cfg.HTTP.ProtectMetrics {
+		metricsH = RequireToken(d.token, metricsH)
 	}
 	mux.Handle("GET /metrics", metricsH)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", d.serveReady)
-	mux.Handle("/api/", report.RequireToken(d.token, api))
+	mux.Handle("/api/", RequireToken(d.token, api))
 	mux.HandleFunc("GET /{$}", d.serveIndex)
 	return mux
 }

@@ -20,12 +20,12 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
-// TestAPIToken: with reports.token set, /api/* needs the bearer token while
+// TestAPIToken: with http.token set, /api/* needs the bearer token while
 // /metrics, /healthz and /readyz stay open.
 func TestAPIToken(t *testing.T) {
 	c := kfaketest.Cluster(t)
 	cfg := testConfig(t, c.ListenAddrs())
-	cfg.Reports.Token = "t0ken"
+	cfg.HTTP.Token = "t0ken"
 	in := start(t, cfg, Options{})
 	eventually(t, "serving", 30*time.Second, func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
 	for _, p := range []string{"/api/v1/flows", "/api/v1/reports", "/api/v1/groups", "/api/v1/violations", "/api/v1/violations/stream"} {

@@ -44,6 +44,9 @@ func (d *daemon) reload() {
 		return
 	}
 	d.reloadOK.Set(1)
+	for _, note := range next.Deprecations {
+		d.log.Warn("deprecated configuration key", "detail", note)
+	}
 	d.log.Info("configuration reloaded", "file", d.opts.ConfigPath)
 }
 

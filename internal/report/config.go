@@ -11,9 +11,14 @@ import (
 // Config is the reports section of the daemon's YAML file (`reports:`).
 // Call SetDefaults before decoding and Validate after.
 type Config struct {
-	Token          string `yaml:"token"`           // bearer token required on /api/*; empty means open (prefer token_file)
-	TokenFile      string `yaml:"token_file"`      // file holding the bearer token (surrounding whitespace trimmed)
-	ProtectMetrics bool   `yaml:"protect_metrics"` // also require the token on /metrics (health endpoints stay open)
+	// Deprecated: the bearer token guards all of /api/* and /metrics, so it
+	// lives in the http section now (http.token, http.token_file,
+	// http.protect_metrics). config.Config.MigrateDeprecated moves these
+	// three there when a file still sets them; nothing in this package reads
+	// them.
+	Token          string `yaml:"token"`
+	TokenFile      string `yaml:"token_file"`      // Deprecated: use http.token_file
+	ProtectMetrics bool   `yaml:"protect_metrics"` // Deprecated: use http.protect_metrics
 	TimeZone       string `yaml:"time_zone"`       // IANA zone that ISO weeks and days are cut in; default UTC
 	RulesDocURL    string `yaml:"rules_doc_url"`   // docs/rules.md that rule links point into; default the eventwatch repository's
 
@@ -34,13 +39,8 @@ func (c *Config) SetDefaults() {
 // YAML path, for example "reports.time_zone: unknown time zone Mars/Olympus".
 func (c *Config) Validate() error {
 	var errs []error
-	if c.Token != "" && c.TokenFile != "" {
-		errs = append(errs, errors.New("reports.token_file: set either token or token_file, not both"))
-	}
-	if c.TokenFile != "" {
-		if _, err := c.BearerToken(); err != nil {
-			errs = append(errs, fmt.Errorf("reports.token_file: %w", err))
-		}
+	if c.Token != "" || c.TokenFile != "" || c.ProtectMetrics {
+		errs = append(errs, errors.New("reports.token: the token keys moved to the http section (http.token, http.token_file, http.protect_metrics)"))
 	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
@@ -58,16 +58,8 @@ func (c *Config) Location() *time.Location {
 	return c.loc
 }
 
-// BearerToken returns the token /api/* requires, reading TokenFile when set;
-// empty means no token is required.
-func (c *Config) BearerToken() (string, error) {
-	if c.TokenFile == "" {
-		return c.Token, nil
-	}
-	return ReadTokenFile(c.TokenFile)
-}
-
-// ReadTokenFile reads a token file, trimming surrounding whitespace. An
+// ReadTokenFile reads a token file (the daemon's http.token_file, the
+// clients' --token-file), trimming surrounding whitespace. An
 // empty file is an error: it would silently open the API.
 func ReadTokenFile(path string) (string, error) {
 	b, err := os.ReadFile(path)

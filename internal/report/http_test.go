@@ -76,57 +76,32 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func TestRequireToken(t *testing.T) {
-	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "in") })
-	h := RequireToken("s3cret-token", ok)
-	for _, tt := range []struct {
-		header string
-		code   int
-	}{{"", 401}, {"Bearer wrong", 401}, {"Bearer s3cret-token", 200}, {"bearer s3cret-token", 200}, {"Basic s3cret-token", 401}, {"Bearer s3cret-token2", 401}} {
-		req := httptest.NewRequest(http.MethodGet, "/api/v1/reports", nil)
-		if tt.header != "" {
-			req.Header.Set("Authorization", tt.header)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != tt.code {
-			t.Errorf("%q: %d, want %d", tt.header, rec.Code, tt.code)
-		}
-		if rec.Code == 401 && rec.Header().Get("WWW-Authenticate") == "" {
-			t.Errorf("401 without challenge")
-		}
-	}
-	if RequireToken("", ok) == nil {
-		t.Error("empty token must pass through")
-	}
-}
-
-func TestConfigToken(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "tok")
-	mustWrite(t, file, "  abc\n")
-	empty := filepath.Join(dir, "empty")
-	mustWrite(t, empty, "")
-	c := Config{TokenFile: file}
-	c.SetDefaults()
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if tok, err := c.BearerToken(); tok != "abc" || err != nil {
-		t.Errorf("token %q %v", tok, err)
-	}
+func TestConfigRejectsMovedTokenKeys(t *testing.T) {
 	for _, tt := range []struct {
 		c    Config
 		want string
 	}{
-		{Config{TokenFile: empty}, "reports.token_file: token file " + empty + " is empty"},
-		{Config{Token: "x", TokenFile: file}, "reports.token_file: set either token or token_file, not both"},
+		{Config{TokenFile: "/x"}, "reports.token: the token keys moved to the http section (http.token, http.token_file, http.protect_metrics)"},
 		{Config{TimeZone: "Mars/Olympus"}, "reports.time_zone: unknown time zone Mars/Olympus"},
 	} {
 		tt.c.SetDefaults()
 		if err := tt.c.Validate(); err == nil || err.Error() != tt.want {
 			t.Errorf("Validate = %v, want %q", err, tt.want)
 		}
+	}
+}
+
+func TestReadTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tok")
+	mustWrite(t, file, "  abc\n")
+	empty := filepath.Join(dir, "empty")
+	mustWrite(t, empty, "")
+	if tok, err := ReadTokenFile(file); tok != "abc" || err != nil {
+		t.Errorf("token %q %v", tok, err)
+	}
+	if _, err := ReadTokenFile(empty); err == nil || err.Error() != "token file "+empty+" is empty" {
+		t.Errorf("empty file: %v", err)
 	}
 }
 

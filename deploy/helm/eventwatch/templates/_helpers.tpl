@@ -82,8 +82,12 @@ says what to change.
   "kafka.sasl" "set kafka.sasl.* instead, with the password in a Secret"
   "kafka.tls" "set kafka.tls.* instead, with the files in a Secret"
   "store.dsn" "set store.postgres.existingSecret instead, so the DSN stays in a Secret"
+  "http.token" "set reports.token.existingSecret instead, so the token stays in a Secret"
+  "http.token_file" "set reports.token.existingSecret instead"
+  "http.protect_metrics" "set reports.protectMetrics instead"
   "reports.token" "set reports.token.existingSecret instead, so the token stays in a Secret"
-  "reports.token_file" "set reports.token.existingSecret instead" }}
+  "reports.token_file" "set reports.token.existingSecret instead"
+  "reports.protect_metrics" "set reports.protectMetrics instead" }}
 {{- range $key, $advice := $owned }}
 {{- $found := $.Values.config }}
 {{- range splitList "." $key }}{{- if kindIs "map" $found }}{{- $found = get $found . }}{{- else }}{{- $found = "" }}{{- end }}{{- end }}
@@ -120,15 +124,14 @@ The eventwatch configuration file: what the values above say, with
 {{- end }}
 {{- $_ := set $kafka "tls" $tls }}
 {{- end }}
-{{- $c := dict "data_dir" (include "eventwatch.dataDir" .) "kafka" $kafka "audit" (dict "profile" $v.audit.profile) "http" (dict "addr" (printf ":%d" (int $v.service.port))) "log" (dict "format" "json") -}}
+{{- $http := dict "addr" (printf ":%d" (int $v.service.port)) "protect_metrics" $v.reports.protectMetrics }}
+{{- if $v.reports.token.existingSecret }}
+{{- $_ := set $http "token_file" (printf "%s/%s" (include "eventwatch.tokenDir" .) $v.reports.token.key) }}
+{{- end }}
+{{- $c := dict "data_dir" (include "eventwatch.dataDir" .) "kafka" $kafka "audit" (dict "profile" $v.audit.profile) "http" $http "log" (dict "format" "json") -}}
 {{- if include "eventwatch.postgres" . }}
 {{- $_ := set $c "store" (dict "dsn" "${EVENTWATCH_STORE_DSN}") }}
 {{- end }}
-{{- $reports := dict "protect_metrics" $v.reports.protectMetrics }}
-{{- if $v.reports.token.existingSecret }}
-{{- $_ := set $reports "token_file" (printf "%s/%s" (include "eventwatch.tokenDir" .) $v.reports.token.key) }}
-{{- end }}
-{{- $_ := set $c "reports" $reports }}
 {{- $merged := mustMergeOverwrite $c (deepCopy $v.config) }}
 {{- toYaml $merged }}
 {{- end }}

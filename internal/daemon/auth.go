@@ -1,4 +1,4 @@
-package report
+package daemon
 
 import (
 	"crypto/subtle"
@@ -7,7 +7,7 @@ import (
 )
 
 // RequireToken wraps next so that requests must carry
-// "Authorization: Bearer <token>". The comparison is constant-time. An empty
+// "Authorization: Bearer <token>" (http.token / http.token_file). The comparison is constant-time. An empty
 // token disables the check (next is returned as is). A missing or wrong
 // token gets 401 with a WWW-Authenticate challenge.
 func RequireToken(token string, next http.Handler) http.Handler {
