@@ -20,7 +20,7 @@ import (
 func catalogServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	eng := newCatalogTestEngine(t)
-	l := catalog.NewLearner("data")
+	l := catalog.NewLearner("data", nil)
 	for _, v := range []string{compliantBook("bk-1"), compliantBook("bk-2")} {
 		rec, res := checkRecord(eng, "content", v)
 		l.Observe(rec, res)

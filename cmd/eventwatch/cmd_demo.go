@@ -12,7 +12,7 @@ import (
 )
 
 // cmdDemo is `eventwatch demo [--http-addr ADDR] [--kafka-addr ADDR]
-// [--data-dir DIR] [--seed N] [--profile huleedu|authorworks]`.
+// [--data-dir DIR] [--seed N] [--profile huleedu|authorworks] [--catalog DIR|FILE]`.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eventwatch demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -22,6 +22,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.DataDir, "data-dir", "", "directory for the report store (default: a temporary directory removed on exit)")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the simulated traffic")
 	fs.StringVar(&o.Profile, "profile", "huleedu", "default profile (huleedu or authorworks); the other one audits its own topics through an override")
+	fs.StringVar(&o.Catalog, "catalog", "", "event catalog (directory or AsyncAPI 2.6/3.0 document) instead of the demo's own, e.g. one `catalog discover` wrote")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(!errors.Is(err, flag.ErrHelp))
 	}

@@ -58,6 +58,10 @@ func ParseAsyncAPI(data []byte) ([]audit.CatalogEntry, error) {
 }
 
 func parseAsyncAPI(data []byte, name, dir string) ([]audit.CatalogEntry, error) {
+	return parseDocumentEntries(data, name, dir, false)
+}
+
+func parseDocumentEntries(data []byte, name, dir string, unversioned bool) ([]audit.CatalogEntry, error) {
 	root, err := parseDocument(name, data)
 	if err != nil {
 		return nil, err
@@ -66,7 +70,7 @@ func parseAsyncAPI(data []byte, name, dir string) ([]audit.CatalogEntry, error) 
 	if !ok {
 		return nil, errors.New("document: must be an object (an AsyncAPI document)")
 	}
-	p := &parser{r: &refs{dir: dir, docs: map[string]any{"": root}}, root: m, msgs: map[string]*msgInfo{}, chans: map[string]*chanInfo{}}
+	p := &parser{r: &refs{dir: dir, docs: map[string]any{"": root}}, root: m, msgs: map[string]*msgInfo{}, chans: map[string]*chanInfo{}, unversioned: unversioned}
 	ver, _ := m["asyncapi"].(string)
 	switch {
 	case strings.HasPrefix(ver, "3."):
@@ -92,6 +96,9 @@ type parser struct {
 	msgs  map[string]*msgInfo // by canonical location
 	order []string            // canonical locations, in discovery order
 	chans map[string]*chanInfo
+	// unversioned keeps the messages of types seen without a version
+	// (SeenEntries); a catalog leaves them out.
+	unversioned bool
 }
 
 // msgInfo is one message and what the operations say about it.

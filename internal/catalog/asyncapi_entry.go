@@ -23,18 +23,33 @@ var (
 // declares no event type, so it is no catalog.
 var ErrNoMessages = errors.New("document: no messages (channels.*.messages or components.messages)")
 
+// errUnversioned marks a message discovery wrote for a type seen without
+// any version (x-eventwatch-version: ""): no catalog entry, since a
+// registered type has a version, but an observed type all the same.
+var errUnversioned = errors.New("seen without a version")
+
 // entries turns every message into a catalog entry and checks each one as
 // the directory loader does (schema compiles, sample validates), naming
 // the message's path on a problem.
-func (p *parser) entries() ([]audit.CatalogEntry, error) {
+func (p *parser) entries() (out []audit.CatalogEntry, err error) {
 	if len(p.msgs) == 0 {
 		return nil, ErrNoMessages
 	}
-	var out []audit.CatalogEntry
+	defer func() {
+		if len(out) == 0 && err == nil {
+			err = ErrNoMessages
+		}
+	}()
 	for _, mi := range p.sortedMsgs() {
 		e, err := p.entry(mi)
 		if err != nil {
 			return nil, err
+		}
+		if e.Version == "" {
+			if p.unversioned {
+				out = append(out, e)
+			}
+			continue
 		}
 		if _, err := audit.NewCatalog([]audit.CatalogEntry{e}); err != nil {
 			return nil, entryError(mi, err)
@@ -79,7 +94,7 @@ func (p *parser) entry(mi *msgInfo) (audit.CatalogEntry, error) {
 	if e.Type == "" {
 		return e, &PathError{mi.path, errors.New("no event type (x-eventwatch-type, a const type in the payload, or name)")}
 	}
-	if e.Version, err = p.version(mi, payload, payloadLoc, e.Type); err != nil {
+	if e.Version, err = p.version(mi, payload, payloadLoc, e.Type); err != nil && !errors.Is(err, errUnversioned) {
 		return e, err
 	}
 	if e.Producers, err = producers(mi); err != nil {
@@ -113,6 +128,7 @@ func (p *parser) version(mi *msgInfo, payload map[string]any, loc, typ string) (
 		if v != "" {
 			return v, nil
 		}
+		return "", errUnversioned
 	case int, float64:
 		return fmt.Sprint(v), nil
 	case nil:

@@ -218,10 +218,10 @@ func stringList(v any) []string {
 }
 
 // SeenEntries reads a discovered document (JSON or YAML) as the entries of
-// the observed estate; a document without messages (no traffic yet) has
-// none.
+// the observed estate, types seen without a version included (Version "");
+// a document without messages (no traffic yet) has none.
 func SeenEntries(doc []byte) ([]audit.CatalogEntry, error) {
-	entries, err := ParseAsyncAPI(doc)
+	entries, err := parseDocumentEntries(doc, "document", "", true)
 	if errors.Is(err, ErrNoMessages) {
 		return nil, nil
 	}

@@ -77,7 +77,7 @@ func learnTraffic(t testing.TB, recs []*audit.Record, cat *audit.Catalog) (*Lear
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewLearner(p.FieldPath(audit.FieldData))
+	l := NewLearner(p.FieldPath(audit.FieldData), p.IsDLQTopic)
 	for _, r := range recs {
 		res := eng.Check(r)
 		l.Observe(r, &res)

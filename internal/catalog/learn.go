@@ -39,6 +39,7 @@ const (
 // It is safe for concurrent use by the sampler's workers.
 type Learner struct {
 	dataPath string
+	isDLQ    func(topic string) bool
 	mu       sync.RWMutex
 	types    map[typeKey]*typeStats
 	topics   map[string]*topicStats
@@ -65,12 +66,18 @@ type typeStats struct {
 type topicStats struct {
 	records     atomic.Int64
 	first, last atomic.Int64
+	dlq         bool // a dead-letter topic (isDLQ, asked once)
 }
 
 // NewLearner returns a learner for events whose data sits at dataPath (the
-// profile's data field, e.g. "data"; audit.Profile.FieldPath).
-func NewLearner(dataPath string) *Learner {
-	return &Learner{dataPath: dataPath, types: map[typeKey]*typeStats{}, topics: map[string]*topicStats{}}
+// profile's data field, e.g. "data"; audit.Profile.FieldPath). Records of
+// the topics isDLQ reports (nil: none) are counted for their topic only:
+// a dead-letter record wraps an event, it is not one of its type.
+func NewLearner(dataPath string, isDLQ func(topic string) bool) *Learner {
+	if isDLQ == nil {
+		isDLQ = func(string) bool { return false }
+	}
+	return &Learner{dataPath: dataPath, isDLQ: isDLQ, types: map[typeKey]*typeStats{}, topics: map[string]*topicStats{}}
 }
 
 // Observe counts one audited record and, for a sample, learns its shape.
@@ -84,11 +91,16 @@ func (l *Learner) Observe(rec *audit.Record, res *audit.Result) {
 		at = time.Now()
 	}
 	ns := at.UnixNano()
-	if ts := l.topic(rec.Topic); ts != nil {
+	ts := l.topic(rec.Topic)
+	dlq := false
+	if ts != nil {
 		ts.records.Add(1)
 		seen(&ts.first, &ts.last, ns)
+		dlq = ts.dlq
+	} else {
+		dlq = l.isDLQ(rec.Topic)
 	}
-	if res.EventType == "" {
+	if res.EventType == "" || dlq {
 		return
 	}
 	t := l.typ(typeKey{res.EventType, res.Version})
@@ -130,7 +142,7 @@ func (l *Learner) topic(name string) *topicStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if ts = l.topics[name]; ts == nil && len(l.topics) < maxTopics {
-		ts = &topicStats{}
+		ts = &topicStats{dlq: l.isDLQ(name)}
 		l.topics[name] = ts
 	}
 	return ts

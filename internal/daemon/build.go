@@ -146,7 +146,7 @@ func (d *daemon) buildComponents(context.Context) error {
 		report.WithGroup(d.cfg.Sample.GroupID))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
-	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData))
+	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)
 	d.counters = audit.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
 	sinks := []audit.Sink{d.counters, d.stitcher, d.aggregator, d.learner}
 	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))

@@ -79,3 +79,16 @@ func (s *estateShare) estate(context.Context) (*catalog.Estate, error) {
 	return &catalog.Estate{State: st, Cluster: cl, Profile: p.Name, DataPath: p.FieldPath(audit.FieldData),
 		CorrelationPath: p.FieldPath(audit.FieldCorrelationID), Generated: time.Now(), Version: s.d.opts.Version}, nil
 }
+
+// isDLQTopic reports whether topic is a dead-letter topic under the
+// profile that audits it (the first matching override's, else the
+// default's).
+func (d *daemon) isDLQTopic(topic string) bool {
+	r := d.auditor.cur.Load()
+	for _, rt := range r.routes {
+		if rt.re.MatchString(topic) {
+			return rt.eng.Profile().IsDLQTopic(topic)
+		}
+	}
+	return r.def.Profile().IsDLQTopic(topic)
+}

@@ -53,6 +53,7 @@ type Options struct {
 	DataDir   string    // report store directory; a temporary directory (removed on exit) when empty
 	Seed      int64     // seed of the simulated traffic
 	Profile   string    // default profile: huleedu (default; authorworks topics by override) or authorworks (huleedu topics by override)
+	Catalog   string    // event catalog (a directory or an AsyncAPI document) instead of the demo's own, e.g. one discovered from an earlier demo
 	Version   string    // eventwatch version
 	Stdout    io.Writer // where the URLs are printed
 	LogOutput io.Writer // daemon and demo logs; os.Stderr when nil
@@ -82,8 +83,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Audit.Catalog, err = writeCatalog(dataDir); err != nil {
-		return err
+	cfg.Audit.Catalog = o.Catalog
+	if o.Catalog == "" {
+		if cfg.Audit.Catalog, err = writeCatalog(dataDir); err != nil {
+			return err
+		}
 	}
 	return runAll(ctx, o, cfg, seeds, dataDir)
 }

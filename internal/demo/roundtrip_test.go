@@ -1,0 +1,196 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/catalog"
+)
+
+// TestDiscoveredCatalogRoundTrip: the AsyncAPI document discovered from the
+// demo, used as the demo's catalog, gives no catalog.* violation on the
+// demo's compliant traffic (the records its own catalog finds compliant).
+func TestDiscoveredCatalogRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo for about 20 seconds")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	type addrs struct{ http, kafka string }
+	served := make(chan addrs, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{KafkaAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Seed: 3, LogOutput: io.Discard,
+			OnServing: func(h, k string) { served <- addrs{h, k} }})
+	}()
+	defer func() { cancel(); <-done }()
+	var a addrs
+	select {
+	case a = <-served:
+	case err := <-done:
+		t.Fatalf("demo stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not serve within 30s")
+	}
+	time.Sleep(15 * time.Second)
+	recs := readAll(ctx, t, a.kafka)
+	doc := discoveredAfter(t, "http://"+a.http, recs)
+	file := filepath.Join(t.TempDir(), "estate.yaml")
+	if err := os.WriteFile(file, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	discovered, err := catalog.Load(file)
+	if err != nil {
+		t.Fatalf("the discovered document does not load as a catalog: %v", err)
+	}
+	own, err := catalog.Load(filepath.Join("catalog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after := demoEngines(t, own), demoEngines(t, discovered)
+	compliant := 0
+	for _, r := range recs {
+		if res := before(r.Topic).Check(r); !res.Compliant() {
+			continue
+		}
+		compliant++
+		res := after(r.Topic).Check(r)
+		for _, v := range res.Violations {
+			if strings.HasPrefix(v.Rule, "catalog.") {
+				t.Errorf("%s@%d %s: %s %s", r.Topic, r.Offset, res.EventType, v.Rule, v.Message)
+			}
+		}
+	}
+	if compliant < 50 {
+		t.Fatalf("only %d compliant records of %d", compliant, len(recs))
+	}
+	t.Logf("%d compliant records of %d, %d catalog entries discovered", compliant, len(recs), len(discovered.Entries()))
+}
+
+// readAll reads every record the demo wrote up to now (the end offsets
+// listed first; the demo keeps producing).
+func readAll(ctx context.Context, t *testing.T, kafka string) []*audit.Record {
+	t.Helper()
+	var names []string
+	for _, tp := range topics {
+		names = append(names, tp.name)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kafka), kgo.ConsumeTopics(names...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			if left[o.Topic] == nil {
+				left[o.Topic] = map[int32]int64{}
+			}
+			left[o.Topic][o.Partition] = o.Offset
+		}
+	})
+	var out []*audit.Record
+	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for len(left) > 0 && pctx.Err() == nil {
+		cl.PollFetches(pctx).EachRecord(func(r *kgo.Record) {
+			end, ok := left[r.Topic][r.Partition]
+			if !ok || r.Offset >= end {
+				return
+			}
+			out = append(out, toRecord(r))
+			if r.Offset == end-1 {
+				delete(left[r.Topic], r.Partition)
+				if len(left[r.Topic]) == 0 {
+					delete(left, r.Topic)
+				}
+			}
+		})
+	}
+	if len(left) > 0 {
+		t.Fatalf("could not read up to the end offsets of %v", left)
+	}
+	return out
+}
+
+func toRecord(r *kgo.Record) *audit.Record {
+	rec := &audit.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+	for _, h := range r.Headers {
+		rec.Headers = append(rec.Headers, audit.Header{Key: h.Key, Value: h.Value})
+	}
+	return rec
+}
+
+// discoveredAfter fetches the discovered document once the daemon has
+// counted at least the records read, topic by topic.
+func discoveredAfter(t *testing.T, base string, recs []*audit.Record) []byte {
+	t.Helper()
+	want := map[string]float64{}
+	for _, r := range recs {
+		want[r.Topic]++
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var doc struct {
+			Channels map[string]map[string]any `json:"channels"`
+		}
+		_ = json.Unmarshal([]byte(scrape(t, base+"/api/v1/catalog/asyncapi?format=json")), &doc)
+		behind := ""
+		for topic, n := range want {
+			got, _ := doc.Channels[topic]["x-eventwatch-records"].(float64)
+			if got < n {
+				behind = topic
+			}
+		}
+		if behind == "" {
+			return []byte(scrape(t, base+"/api/v1/catalog/asyncapi"))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon did not count the records of %s within 30s", behind)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// demoEngines audits like the demo's daemon: AuthorWorks topics with the
+// authorworks profile, the rest with huleedu.
+func demoEngines(t *testing.T, cat *audit.Catalog) func(topic string) *audit.Engine {
+	t.Helper()
+	mk := func(profile string) *audit.Engine {
+		p, err := audit.LoadProfile(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	hule, aw := mk("huleedu"), mk("authorworks")
+	cfg, err := daemonConfig(t.TempDir(), []string{"127.0.0.1:1"}, "huleedu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`^(?:` + cfg.Audit.Overrides[0].Topics[0] + `)$`)
+	return func(topic string) *audit.Engine {
+		if re.MatchString(topic) {
+			return aw
+		}
+		return hule
+	}
+}
