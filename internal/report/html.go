@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/url"
+	"time"
 )
 
 //go:embed report.html.tmpl
@@ -30,7 +32,29 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"title":      reportTitle,
 	"weekState":  weekState,
 	"pctColour":  pctColour,
+	"weekLink":   weekLink,
 }).Parse(htmlSource))
+
+// weekLink is the relative URL of r's report for another week (delta
+// weeks away), keeping its scope: the page links to the weeks around it.
+func weekLink(r *Weekly, delta int) string {
+	w, err := ParseWeek(r.Week)
+	if err != nil {
+		return ""
+	}
+	from, _ := w.Range(time.UTC)
+	q := url.Values{"format": {"html"}, "week": {WeekOf(from.AddDate(0, 0, 7*delta+3), time.UTC).String()}}
+	if r.Team != "" {
+		q.Set("team", r.Team)
+	}
+	if r.Service != "" {
+		q.Set("service", r.Service)
+	}
+	if r.TimeZone != "" && r.TimeZone != "UTC" {
+		q.Set("tz", r.TimeZone)
+	}
+	return "?" + q.Encode()
+}
 
 // pctColour is the accent of a percentage card: grey without data.
 func pctColour(p *float64) string {
