@@ -32,8 +32,8 @@
 // rates are estimates over `checked` records.
 //
 // Audits run in sample.workers goroutines fed by a queue bounded by count
-// (sample.max_queue) and bytes (sample.max_queue_bytes). Queuing never
-// blocks: when the queue is full the record is dropped (counted with reason
+// (sample.max_queue) and bytes (sample.max_queue_bytes). Without a Ledger
+// queuing never blocks (with one a full queue makes the poll wait): when the queue is full the record is dropped (counted with reason
 // queue_full) and the consumer stays at the head of the log, so a slow
 // auditor costs sample size, never lag, heartbeats or rebalances (franz-go
 // heartbeats in the background). Queued records are copies, so the fetch
@@ -54,9 +54,26 @@
 //     failed connections (errors{op="connect"}) and poll errors
 //     (errors{op="poll"}) are counted and shown in Status.LastError; polling
 //     goes on and resumes from where it was.
-//   - Crash (no clean shutdown): records polled after the last commit (at
-//     most commit_interval) are read and counted again, and audits still
-//     queued are lost.
+//   - Crash (no clean shutdown): with a Ledger (the daemon) nothing is lost
+//     or counted twice in the report — every partition resumes from the
+//     position stored with the aggregates, and the Kafka commits are only
+//     of stored positions; without one, records polled after the last
+//     commit are read and counted again.
+//   - Report store down: with a Ledger the sampler pauses fetching while the
+//     ledger is Saturated (eventwatch_sampler_paused, Status.Paused) instead
+//     of dropping anything.
+//
+// # Exactly-once with a Ledger
+//
+// All records of one partition go to one audit worker, in offset order,
+// followed by an Advance marker per polled batch ([from, to) delivered). On
+// assignment (AdjustFetchOffsetsFn) each partition starts at the ledger's
+// stored position; on revoke the partition's queued records stop being
+// delivered, the workers are drained and the ledger stores what is closed.
+// Records below the position already read are never audited again. With
+// sample.instance_id the replica is a static group member (KIP-345): a
+// restart within sample.session_timeout gets its partitions back without a
+// rebalance; a clean shutdown leaves by instance id.
 //
 // # Metrics
 //
