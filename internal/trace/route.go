@@ -77,8 +77,8 @@ func (c *RoutingConfig) validate(window time.Duration) []error {
 	if c.Partitions <= 0 || c.Partitions > 10000 {
 		errs = append(errs, fmt.Errorf("trace.routing.partitions: must be 1..10000, got %d", c.Partitions))
 	}
-	if c.SessionTimeout < time.Second || c.SessionTimeout > 5*time.Minute {
-		errs = append(errs, fmt.Errorf("trace.routing.session_timeout: must be between 1s and 5m, got %s", c.SessionTimeout))
+	if c.SessionTimeout < 6*time.Second || c.SessionTimeout > 30*time.Minute {
+		errs = append(errs, fmt.Errorf("trace.routing.session_timeout: must be between 6s and 30m (the broker's group.min/max.session.timeout.ms defaults), got %s", c.SessionTimeout))
 	}
 	if c.Replay != 0 && c.Replay < window {
 		errs = append(errs, fmt.Errorf("trace.routing.replay: must be 0 (3 × trace.window) or at least trace.window (%s), got %s", window, c.Replay))

@@ -222,3 +222,42 @@ func TestRoutingHandOver(t *testing.T) {
 		t.Errorf("after hand-overs the merged report differs from one stitcher's:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestRoutingKilledOwner: an owner that vanishes without flushing or
+// committing (its client closed under it, as when the process is killed)
+// has its partitions replayed by the survivor from the last committed
+// position, side effects included; the chains it held open are finished
+// there and none is counted twice.
+func TestRoutingKilledOwner(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-killed")
+	cfg.Window = 4 * time.Second
+	cfg.Routing.SessionTimeout = 6 * time.Second
+	a, b := startReplica(t, c, cfg), startReplica(t, c, cfg)
+	evs := traffic(24)
+	want := localReport(t, evs)
+	time.Sleep(2 * time.Second)
+	var first, last []ev
+	for i, e := range evs {
+		if i%3 == 2 {
+			last = append(last, e)
+		} else {
+			first = append(first, e)
+		}
+	}
+	for i, e := range first {
+		rec, res := e.record()
+		[]*replica{a, b}[i%2].s.Observe(rec, res)
+	}
+	time.Sleep(time.Second)
+	b.s.route.close() // killed: no flush, no commit, no hand-shake,
+	b.stop()          // and no more stitching (its open chains are dropped)
+	for _, e := range last {
+		rec, res := e.record()
+		a.s.Observe(rec, res)
+	}
+	waitClosed(t, 24, a, b)
+	if got := stableReport(merged(a, b)); got != want {
+		t.Errorf("after the owner was killed the merged report differs from one stitcher's:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -254,7 +254,9 @@ func (r *router) send(m wireMsg, p int32) {
 // close leaves the group (without the revoke hand-shake: the loop has
 // already flushed) and closes the client.
 func (r *router) close() {
-	r.closing.Store(true)
+	if r.closing.Swap(true) {
+		return
+	}
 	close(r.closed)
 	if r.cl != nil {
 		r.cl.Close()
