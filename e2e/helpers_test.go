@@ -3,12 +3,10 @@
 package e2e
 
 import (
-	"context"
 	"net"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // freeAddr returns a loopback address with a port nobody listens on.
@@ -43,23 +41,4 @@ func (l *syncLog) tail(n int) string {
 		s = s[len(s)-n:]
 	}
 	return s
-}
-
-// waitFor retries check every 500ms until it succeeds, and fails the test
-// with the last error when ctx ends first.
-func waitFor(ctx context.Context, t *testing.T, what string, check func() error) {
-	t.Helper()
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), err)
-		case <-tick.C:
-		}
-	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/alerts"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // The labels Prometheus Operator gives the targets of the chart's
@@ -53,7 +55,7 @@ func TestMixinRulesThreeReplicas(t *testing.T) {
 	prom := mxStartPrometheus(ctx, t, promBin, dir, procs)
 	sel := fmt.Sprintf(`job=%q,namespace=%q`, mxJob, mxNamespace)
 
-	waitFor(ctx, t, "three targets up and one leader in Prometheus", func() error {
+	wait.Check(ctx, t, "three targets up and one leader in Prometheus", func() error {
 		if err := mxExpectValue(ctx, prom, "sum(up{"+sel+"})", 3); err != nil {
 			return err
 		}
@@ -75,7 +77,7 @@ func TestMixinRulesThreeReplicas(t *testing.T) {
 		victim.kill(t)
 		killed := time.Now()
 		var pendingSeen bool
-		waitFor(ctx, t, "EventwatchDown firing for "+instance, func() error {
+		wait.Check(ctx, t, "EventwatchDown firing for "+instance, func() error {
 			state, labels, err := mxAlertState(ctx, prom, "EventwatchDown")
 			if err != nil {
 				return err
@@ -134,7 +136,7 @@ scrape_configs:
 	addr := freeAddr(t)
 	obsStart(ctx, t, "prometheus", bin, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
 		"--web.listen-address="+addr)
-	waitFor(ctx, t, "Prometheus ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
+	wait.Check(ctx, t, "Prometheus ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
 	return addr
 }
 

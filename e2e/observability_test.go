@@ -23,6 +23,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/alerts"
 	"github.com/eventwatch/eventwatch/internal/dashboards"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // obsMustHaveData lists the dashboard panels the demo scenario feeds
@@ -56,22 +58,22 @@ func TestObservabilityStack(t *testing.T) {
 	amAddr := obsStartAlertmanager(ctx, t, amBin, dir, hook.URL())
 	promAddr := obsStartPrometheus(ctx, t, promBin, dir, ewAddr, amAddr)
 
-	waitFor(ctx, t, "Prometheus to scrape eventwatch", func() error {
+	wait.Check(ctx, t, "Prometheus to scrape eventwatch", func() error {
 		return obsExpectData(ctx, promAddr, `up{job="eventwatch"} == 1`)
 	})
 	t.Run("dashboard queries", func(t *testing.T) { obsCheckDashboards(ctx, t, promAddr) })
 	t.Run("rules evaluate without error", func(t *testing.T) { obsCheckRuleHealth(ctx, t, promAddr) })
 	t.Run("DLQ growth reaches the webhook", func(t *testing.T) {
-		waitFor(ctx, t, "EventwatchDLQGrowing at the webhook", func() error {
+		wait.Check(ctx, t, "EventwatchDLQGrowing at the webhook", func() error {
 			return hook.has("EventwatchDLQGrowing", "firing")
 		})
 	})
 	t.Run("symptom alerts reach the owning team's receiver", func(t *testing.T) {
-		waitFor(ctx, t, "a compliance alert routed to its team", func() error { return hook.routedToTeam("EventwatchComplianceBelowObjective") })
-		waitFor(ctx, t, "a DLQ alert routed to its team", func() error { return hook.routedToTeam("EventwatchDLQGrowing") })
+		wait.Check(ctx, t, "a compliance alert routed to its team", func() error { return hook.routedToTeam("EventwatchComplianceBelowObjective") })
+		wait.Check(ctx, t, "a DLQ alert routed to its team", func() error { return hook.routedToTeam("EventwatchDLQGrowing") })
 	})
 	t.Run("slow consumer fires the lag alert", func(t *testing.T) {
-		waitFor(ctx, t, "EventwatchConsumerLagAboveObjective firing", func() error {
+		wait.Check(ctx, t, "EventwatchConsumerLagAboveObjective firing", func() error {
 			return obsExpectData(ctx, promAddr, `ALERTS{alertname="EventwatchConsumerLagAboveObjective",alertstate="firing"}`)
 		})
 		res, err := obsQuery(ctx, promAddr, `count by (alertname) (ALERTS{alertstate="firing"})`)
@@ -153,7 +155,7 @@ func obsLogOptional(ctx context.Context, t *testing.T, prom string, optional map
 // by Prometheus against the demo's series without an error (e.g. a
 // many-to-many match only real data reveals).
 func obsCheckRuleHealth(ctx context.Context, t *testing.T, prom string) {
-	waitFor(ctx, t, "every rule evaluated", func() error {
+	wait.Check(ctx, t, "every rule evaluated", func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+prom+"/api/v1/rules", nil)
 		if err != nil {
 			return err
@@ -207,7 +209,7 @@ func obsStartDemo(ctx context.Context, t *testing.T, dir string) string {
 	addr := freeAddr(t)
 	obsStart(ctx, t, "eventwatch-demo", bin, "demo", "--http-addr", addr, "--kafka-addr", freeAddr(t),
 		"--data-dir", filepath.Join(dir, "demo-data"))
-	waitFor(ctx, t, "eventwatch demo /metrics", func() error { return obsGet(ctx, "http://"+addr+"/metrics") })
+	wait.Check(ctx, t, "eventwatch demo /metrics", func() error { return obsGet(ctx, "http://"+addr+"/metrics") })
 	return addr
 }
 
@@ -235,7 +237,7 @@ func obsStartAlertmanager(ctx context.Context, t *testing.T, bin, dir, hookURL s
 	addr := freeAddr(t)
 	obsStart(ctx, t, "alertmanager", bin, "--config.file="+path, "--storage.path="+filepath.Join(dir, "am-data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")
-	waitFor(ctx, t, "Alertmanager ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
+	wait.Check(ctx, t, "Alertmanager ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
 	return addr
 }
 
@@ -264,7 +266,7 @@ scrape_configs:
 	addr := freeAddr(t)
 	obsStart(ctx, t, "prometheus", bin, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
 		"--web.listen-address="+addr)
-	waitFor(ctx, t, "Prometheus ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
+	wait.Check(ctx, t, "Prometheus ready", func() error { return obsGet(ctx, "http://"+addr+"/-/ready") })
 	return addr
 }
 

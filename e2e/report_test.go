@@ -22,6 +22,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestReportDemo runs the demo and checks the weekly report end to end: all
@@ -40,7 +42,7 @@ func TestReportDemo(t *testing.T) {
 	week := report.WeekOf(time.Now(), time.UTC).String()
 	base := "http://" + demo.addr
 
-	waitFor(ctx, t, "a flushed report with data", func() error {
+	wait.Check(ctx, t, "a flushed report with data", func() error {
 		r, err := rpReport(ctx, base, week)
 		if err == nil && (r.Summary.Checked == 0 || len(r.Services) == 0 || len(r.Rules) == 0) {
 			err = fmt.Errorf("report still empty: %+v", r.Summary)
@@ -75,7 +77,7 @@ func rpCheckAgreesWithMetrics(ctx context.Context, t *testing.T, base, week stri
 	t.Helper()
 	m1 := rpScrape(ctx, t, base)
 	flushes := m1.sum("eventwatch_store_flushes_total", `result="ok"`)
-	waitFor(ctx, t, "two more flushes", func() error {
+	wait.Check(ctx, t, "two more flushes", func() error {
 		if n := rpScrape(ctx, t, base).sum("eventwatch_store_flushes_total", `result="ok"`); n < flushes+2 {
 			return fmt.Errorf("%v ok flushes, waiting for %v", n, flushes+2)
 		}
@@ -290,7 +292,7 @@ func rpStartDemo(ctx context.Context, t *testing.T, bin, data string) *rpDemo {
 			t.Logf("--- demo output (last 8 KiB) ---\n%s", d.out.tail(8<<10))
 		}
 	})
-	waitFor(ctx, t, "demo /api/v1/reports", func() error {
+	wait.Check(ctx, t, "demo /api/v1/reports", func() error {
 		_, _, err := rpGet(ctx, "http://"+d.addr+"/api/v1/reports")
 		return err
 	})

@@ -20,6 +20,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/browser"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestViolationsDemo runs `eventwatch demo` and follows a violation from
@@ -73,7 +75,7 @@ func vlBrokenRules(ctx context.Context, t *testing.T, base string) []string {
 	want := []string{"envelope.invalid_json", "envelope.missing_field", "naming.action_tense", "naming.event_type", "size.blob_field",
 		"size.event_too_large", "duplicate.event_id", "envelope.invalid_timestamp", "catalog.unregistered_type", "dlq.missing_error_context"}
 	var rules []string
-	waitFor(ctx, t, "the demo's violations on /metrics", func() error {
+	wait.Check(ctx, t, "the demo's violations on /metrics", func() error {
 		m := rpScrape(ctx, t, base)
 		seen := map[string]bool{}
 		for series, v := range m {
@@ -111,7 +113,7 @@ func vlLabel(series, name string) string {
 func vlCheckExamples(ctx context.Context, t *testing.T, base string, rules []string) {
 	t.Helper()
 	for _, rule := range rules {
-		waitFor(ctx, t, "examples of "+rule, func() error {
+		wait.Check(ctx, t, "examples of "+rule, func() error {
 			body, _, err := rpGet(ctx, base+"/api/v1/violations?limit=5&rule="+rule)
 			if err != nil {
 				return err
@@ -176,7 +178,7 @@ func vlFollow(ctx context.Context, t *testing.T, url string) *vlStream {
 func vlCheckStream(ctx context.Context, t *testing.T, s *vlStream, rules []string) {
 	t.Helper()
 	for _, rule := range rules {
-		waitFor(ctx, t, rule+" on the SSE stream", func() error {
+		wait.Check(ctx, t, rule+" on the SSE stream", func() error {
 			if !s.seen(rule) {
 				return fmt.Errorf("not seen")
 			}

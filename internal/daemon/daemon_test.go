@@ -18,6 +18,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 const goodHuleedu = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_type":"huleedu.batchorchestration.batch.pipelines_configured.v1","event_timestamp":"2026-01-05T10:00:00Z","source_service":"batch_orchestrator_service","correlation_id":"9b0e7d1c-2f4a-4c2e-8d6b-5a4f3e2d1c0b","data":{"batch_id":"b-1"}}`
@@ -32,7 +34,7 @@ func TestRunEndToEnd(t *testing.T) {
 	cfg := testConfig(t, c.ListenAddrs())
 	in := start(t, cfg, Options{Version: "test"})
 
-	eventually(t, "readyz 200", 30*time.Second, func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "readyz 200", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
 	if code, _ := get(t, in.url+"/healthz"); code != 200 {
 		t.Fatalf("healthz = %d", code)
 	}
@@ -45,7 +47,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatalf("produce: %v", err)
 	}
-	eventually(t, "3 records checked", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "3 records checked", func() bool {
 		return metric(t, in.url, "eventwatch_records_checked_total", `topic="`+topic+`"`) == 3
 	})
 	if got := metric(t, in.url, "eventwatch_violations_total", `rule="envelope.invalid_json"`); got != 1 {
@@ -57,7 +59,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if got := metric(t, in.url, "eventwatch_records_compliant_total", `topic="`+topic+`"`); got != 1 {
 		t.Errorf("compliant = %v, want 1", got)
 	}
-	eventually(t, "leadership and lag API", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "leadership and lag API", func() bool {
 		code, _ := get(t, in.url+"/api/v1/groups")
 		return metric(t, in.url, "eventwatch_leader") == 1 && code == 200
 	})
@@ -85,7 +87,7 @@ func TestReadyzWhileKafkaUnreachable(t *testing.T) {
 	cfg.Kafka.DialTimeout = time.Second
 	in := start(t, cfg, Options{})
 	var body string
-	eventually(t, "a probe result", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "a probe result", func() bool {
 		var code int
 		code, body = get(t, in.url+"/readyz")
 		return code == http.StatusServiceUnavailable && !strings.Contains(body, "not probed yet")
@@ -121,7 +123,7 @@ func TestWrongPassword(t *testing.T) {
 	cfg.Kafka.SASL.Password = "wrong"
 	in := start(t, cfg, Options{})
 	var body string
-	eventually(t, "a probe result", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "a probe result", func() bool {
 		_, body = get(t, in.url+"/readyz")
 		return strings.Contains(body, "kafka: ") && !strings.Contains(body, "not probed yet")
 	})
@@ -151,15 +153,15 @@ func TestReload(t *testing.T) {
 	}
 	reload := make(chan struct{})
 	in := start(t, cfg, Options{ConfigPath: file, Reload: reload})
-	eventually(t, "serving", 30*time.Second, func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
 	write(good + "audit:\n  profile: acme\n")
 	reload <- struct{}{}
-	eventually(t, "reload failure metric", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "reload failure metric", func() bool {
 		return metric(t, in.url, "eventwatch_config_last_reload_successful") == 0
 	})
 	write(good + "audit:\n  profile: authorworks\n")
 	reload <- struct{}{}
-	eventually(t, "reload success metric", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "reload success metric", func() bool {
 		return metric(t, in.url, "eventwatch_config_last_reload_successful") == 1
 	})
 }
@@ -177,7 +179,7 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 		_, body := get(t, in.url+"/metrics")
 		return strings.Contains(body, "eventwatch_consumergroup_status{")
 	}
-	eventually(t, "one leader exporting lag", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "one leader exporting lag", func() bool {
 		return metric(t, a.url, "eventwatch_leader")+metric(t, b.url, "eventwatch_leader") == 1 && (exportsLag(a) || exportsLag(b))
 	})
 	leader, follower := a, b
@@ -201,7 +203,7 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 		}
 		return code, names
 	}
-	eventually(t, "the follower answers /api/v1/groups with the leader's groups", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "the follower answers /api/v1/groups with the leader's groups", func() bool {
 		lc, lg := groups(leader)
 		fc, fg := groups(follower)
 		return lc == http.StatusOK && fc == http.StatusOK && len(lg) > 0 && slices.Equal(lg, fg)
@@ -214,13 +216,13 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	sel := `topic="` + topic + `"`
-	eventually(t, "20 records checked across replicas", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "20 records checked across replicas", func() bool {
 		return metric(t, a.url, "eventwatch_records_checked_total", sel)+metric(t, b.url, "eventwatch_records_checked_total", sel) == 20
 	})
 	if err := leader.stop(t); err != nil {
 		t.Fatalf("stop leader: %v", err)
 	}
-	eventually(t, "hand-over", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "hand-over", func() bool {
 		return metric(t, follower.url, "eventwatch_leader") == 1 && exportsLag(follower)
 	})
 }
@@ -232,7 +234,7 @@ func TestReportGetsClusterNumbers(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, dlq))
 	cl := kfaketest.Client(t, c)
 	in := start(t, testConfig(t, c.ListenAddrs()), Options{})
-	eventually(t, "the leader's DLQ snapshot", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "the leader's DLQ snapshot", func() bool {
 		_, body := get(t, in.url+"/metrics")
 		return strings.Contains(body, `eventwatch_dlq_depth_records{`)
 	})
@@ -240,7 +242,7 @@ func TestReportGetsClusterNumbers(t *testing.T) {
 	url := fmt.Sprintf("%s/api/v1/reports/weekly?week=%d-W%02d&format=json", in.url, y, w)
 	produced := 0
 	var growth int64
-	eventually(t, "DLQ growth in the weekly report", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "DLQ growth in the weekly report", func() bool {
 		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: dlq, Value: []byte(`{"error":"x"}`)}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestAsyncAPIEstateWide: two replicas split a topic's partitions; each
@@ -47,7 +49,7 @@ func TestAsyncAPIEstateWide(t *testing.T) {
 	}
 	msgID := "huleedu.batchorchestration.batch.pipelines_configured.v1"
 	for _, in := range []*instance{a, b} {
-		eventually(t, "the estate-wide document on "+in.url, 90*time.Second, func() bool {
+		wait.Within(t, 90*time.Second, "the estate-wide document on "+in.url, func() bool {
 			code, body := get(t, in.url+"/api/v1/catalog/asyncapi?format=json")
 			if code != 200 {
 				return false

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestAPIToken: with http.token set, /api/* needs the bearer token while
@@ -27,7 +29,7 @@ func TestAPIToken(t *testing.T) {
 	cfg := testConfig(t, c.ListenAddrs())
 	cfg.HTTP.Token = "t0ken"
 	in := start(t, cfg, Options{})
-	eventually(t, "serving", 30*time.Second, func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
 	for _, p := range []string{"/api/v1/flows", "/api/v1/reports", "/api/v1/groups", "/api/v1/violations", "/api/v1/violations/stream"} {
 		if code, _ := get(t, in.url+p); code != http.StatusUnauthorized {
 			t.Errorf("%s without token = %d, want 401", p, code)
@@ -60,7 +62,7 @@ func TestHTTPS(t *testing.T) {
 	in := start(t, cfg, Options{})
 	httpsURL := strings.Replace(in.url, "http://", "https://", 1)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}} //nolint:gosec // self-signed test cert
-	eventually(t, "HTTPS healthz", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "HTTPS healthz", func() bool {
 		resp, err := client.Get(httpsURL + "/healthz")
 		if err != nil {
 			return false

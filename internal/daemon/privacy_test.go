@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 type lockedBuffer struct {
@@ -48,7 +50,7 @@ func TestPayloadNeverLoggedOrStored(t *testing.T) {
 	cfg.Log.Level = "debug"
 	logs := &lockedBuffer{}
 	in := start(t, cfg, Options{LogOutput: logs})
-	eventually(t, "ready", 30*time.Second, func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
 
 	values := []string{
 		strings.Replace(goodHuleedu, `"b-1"`, `"`+marker+`"`, 1),
@@ -67,11 +69,11 @@ func TestPayloadNeverLoggedOrStored(t *testing.T) {
 	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "all records checked", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "all records checked", func() bool {
 		return metric(t, in.url, "eventwatch_records_checked_total") >= float64(len(values))
 	})
 	y, w := time.Now().UTC().ISOWeek()
-	eventually(t, "violation examples stored", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "violation examples stored", func() bool {
 		_, body := get(t, in.url+"/api/v1/violations")
 		return strings.Contains(body, `"rule":"envelope.invalid_json"`)
 	})

@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestSlowStreamClientDoesNotSlowSampling connects one stream client that
@@ -28,13 +30,13 @@ func TestSlowStreamClientDoesNotSlowSampling(t *testing.T) {
 	cfg := testConfig(t, c.ListenAddrs())
 	cfg.Sample.BudgetPerPartition = 1e6 // audit every record
 	in := start(t, cfg, Options{})
-	eventually(t, "ready", 30*time.Second, func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
 
 	stuck := stuckStreamClient(t, strings.TrimPrefix(in.url, "http://"))
 	defer stuck.Close()
 	live := readingStreamClient(t, strings.TrimPrefix(in.url, "http://"))
 	defer live.Close()
-	eventually(t, "two stream clients", 10*time.Second, func() bool {
+	wait.Within(t, 10*time.Second, "two stream clients", func() bool {
 		return metric(t, in.url, "eventwatch_violation_stream_clients") == 2
 	})
 
@@ -47,11 +49,11 @@ func TestSlowStreamClientDoesNotSlowSampling(t *testing.T) {
 	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "all records checked", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "all records checked", func() bool {
 		return metric(t, in.url, "eventwatch_records_checked_total") >= n
 	})
 	t.Logf("%d records checked in %s with a stuck stream client", n, time.Since(start))
-	eventually(t, "the stuck client dropped", 30*time.Second, func() bool {
+	wait.Within(t, 30*time.Second, "the stuck client dropped", func() bool {
 		return metric(t, in.url, "eventwatch_violation_stream_dropped_clients_total") >= 1
 	})
 	if got := live.events(); got == 0 {

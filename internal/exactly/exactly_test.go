@@ -23,6 +23,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 const topic = "orders.events"
@@ -231,9 +233,9 @@ func TestExactThroughCrashesAndRebalances(t *testing.T) {
 			var p producer
 			a := startReplica(t, c, st, scfg)
 			p.produce(t, cl, 500)
-			waitFor(t, "first flush", func() bool { return totals(t, st).checked > 0 })
+			wait.For(t, "first flush", func() bool { return totals(t, st).checked > 0 })
 			b := startReplica(t, c, second, scfg) // a second replica: the partitions split
-			waitFor(t, "partitions split", func() bool {
+			wait.For(t, "partitions split", func() bool {
 				return a.s.Status().AssignedPartitions > 0 && b.s.Status().AssignedPartitions > 0 &&
 					a.s.Status().AssignedPartitions+b.s.Status().AssignedPartitions == partitions
 			})
@@ -241,7 +243,7 @@ func TestExactThroughCrashesAndRebalances(t *testing.T) {
 			time.Sleep(150 * time.Millisecond)
 			a.crash() // unflushed aggregates of a are lost; its partitions move to b
 			p.produce(t, cl, 500)
-			waitFor(t, "b owns every partition", func() bool { return b.s.Status().AssignedPartitions == partitions })
+			wait.For(t, "b owns every partition", func() bool { return b.s.Status().AssignedPartitions == partitions })
 			time.Sleep(100 * time.Millisecond)
 			b.crash()
 			p.produce(t, cl, 500)
@@ -270,7 +272,7 @@ func TestStoreOutageBackPressure(t *testing.T) {
 	waitTotals(t, st, p.want)
 	a.st.down.Store(true) // the store is unreachable
 	p.produce(t, cl, 2000)
-	waitFor(t, "fetching paused", func() bool { return a.s.Status().Paused })
+	wait.For(t, "fetching paused", func() bool { return a.s.Status().Paused })
 	if got := metric(t, a.reg, "eventwatch_sampler_paused"); got != 1 {
 		t.Fatalf("eventwatch_sampler_paused = %v, want 1", got)
 	}
@@ -281,10 +283,10 @@ func TestStoreOutageBackPressure(t *testing.T) {
 	b := startReplica(t, c, st, scfg)
 	b.st.down.Store(true)
 	p.produce(t, cl, 100)
-	waitFor(t, "fetching paused again", func() bool { return b.s.Status().Paused })
+	wait.For(t, "fetching paused again", func() bool { return b.s.Status().Paused })
 	b.st.down.Store(false) // the store is back
 	waitTotals(t, st, p.want)
-	waitFor(t, "fetching resumed", func() bool { return !b.s.Status().Paused })
+	wait.For(t, "fetching resumed", func() bool { return !b.s.Status().Paused })
 }
 
 const partitions = 6
@@ -314,17 +316,6 @@ func openDSN(t *testing.T, dsn string) store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {

@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 type replica struct {
@@ -63,19 +65,6 @@ func (r *replica) stop() {
 	<-r.done
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 // TestElectionHandOver: of two replicas exactly one leads; when the leader
 // goes away the other takes over, and the work never runs twice at once.
 func TestElectionHandOver(t *testing.T) {
@@ -95,7 +84,7 @@ func TestElectionHandOver(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, "one leader", func() bool { return len(leaders()) == 1 && concurrent.Load() == 1 })
+	wait.Within(t, 60*time.Second, "one leader", func() bool { return len(leaders()) == 1 && concurrent.Load() == 1 })
 	leader := leaders()[0]
 	follower := a
 	if leader == a {
@@ -112,7 +101,7 @@ func TestElectionHandOver(t *testing.T) {
 	if leader.running.Load() != 0 {
 		t.Fatal("work still running after the leader stopped")
 	}
-	waitFor(t, "hand-over", func() bool { return follower.el.Leading() && follower.running.Load() == 1 })
+	wait.Within(t, 60*time.Second, "hand-over", func() bool { return follower.el.Leading() && follower.running.Load() == 1 })
 	if m := maxConcurrent.Load(); m != 1 {
 		t.Fatalf("work ran on %d replicas at once", m)
 	}
@@ -139,7 +128,7 @@ func TestDisabledRunsWork(t *testing.T) {
 			return nil
 		})
 	}()
-	waitFor(t, "work", func() bool { mu.Lock(); defer mu.Unlock(); return started })
+	wait.Within(t, 60*time.Second, "work", func() bool { mu.Lock(); defer mu.Unlock(); return started })
 	cancel()
 	<-done
 	if el.Leading() {
@@ -224,12 +213,12 @@ func TestLeaderCutOff(t *testing.T) {
 		t.Cleanup(func() { cancel(); <-done })
 		reps[i] = r
 	}
-	waitFor(t, "one leader", func() bool { return reps[0].el.Leading() != reps[1].el.Leading() })
+	wait.Within(t, 60*time.Second, "one leader", func() bool { return reps[0].el.Leading() != reps[1].el.Leading() })
 	leader, other := reps[0], reps[1]
 	if reps[1].el.Leading() {
 		leader, other = reps[1], reps[0]
 	}
 	leader.net.sever()
-	waitFor(t, "the other replica takes over", func() bool { return other.el.Leading() && other.work.Load() == 1 })
-	waitFor(t, "the cut-off replica stops its work", func() bool { return !leader.el.Leading() && leader.work.Load() == 0 })
+	wait.Within(t, 60*time.Second, "the other replica takes over", func() bool { return other.el.Leading() && other.work.Load() == 1 })
+	wait.Within(t, 60*time.Second, "the cut-off replica stops its work", func() bool { return !leader.el.Leading() && leader.work.Load() == 0 })
 }

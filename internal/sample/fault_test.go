@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // Fetches failing for a while (kfake ControlKey) are counted and shown in
@@ -55,7 +57,7 @@ func TestSamplerFetchOutageResumesWithoutGap(t *testing.T) {
 	for range 5 {
 		produce(t, pr, rec("out", 0, `{"event_id":"during"}`))
 	}
-	waitFor(t, "poll error in status", func() bool { return h.s.Status().LastError != "" })
+	wait.For(t, "poll error in status", func() bool { return h.s.Status().LastError != "" })
 	if got := h.value("eventwatch_sampler_errors_total", map[string]string{"op": "poll"}); got < 1 {
 		t.Errorf("poll errors = %v, want >= 1", got)
 	}
@@ -76,7 +78,7 @@ func TestSamplerWrongPasswordShowsInStatus(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "watcher", "right"), kfake.SeedTopics(1, "s"))
 	bad := scram.Auth{User: "watcher", Pass: "wrong"}.AsSha256Mechanism()
 	h := newHarnessOpts(t, c, testConfig(), &fakeAuditor{}, []kgo.Opt{kgo.SASL(bad)}).start()
-	waitFor(t, "a connection error in status", func() bool {
+	wait.For(t, "a connection error in status", func() bool {
 		return strings.HasPrefix(h.s.Status().LastError, "connect to broker 127.0.0.1:")
 	})
 	if got := h.value("eventwatch_sampler_errors_total", map[string]string{"op": "connect"}); got < 1 {

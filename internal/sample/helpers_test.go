@@ -12,13 +12,16 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 )
 
 // fakeAuditor flags values that are not JSON objects (envelope.invalid_json)
@@ -159,88 +162,23 @@ func (h *harness) stop() {
 // waitAssigned waits until the sampler owns at least n partitions.
 func (h *harness) waitAssigned(n int) {
 	h.t.Helper()
-	waitFor(h.t, "partitions assigned", func() bool { return h.s.Status().AssignedPartitions >= n })
+	wait.For(h.t, "partitions assigned", func() bool { return h.s.Status().AssignedPartitions >= n })
 }
 
 // value sums the samples of metric name whose labels include want.
 func (h *harness) value(name string, want map[string]string) float64 {
 	h.t.Helper()
-	return metricValue(h.t, h.reg, name, want)
+	return metricstest.Value(h.t, h.reg, name, want)
 }
 
 // waitValue waits until metric name (labels want) reaches v.
 func (h *harness) waitValue(name string, want map[string]string, v float64) {
 	h.t.Helper()
-	waitForf(h.t, func() string {
+	wait.Describe(h.t, wait.Default, func() string {
 		return fmt.Sprintf("%s%v to reach %v (it is %v)", name, want, v, h.value(name, want))
 	}, func() bool { return h.value(name, want) >= v })
 	if got := h.value(name, want); got != v {
 		h.t.Fatalf("%s%v = %v, want %v", name, want, got, v)
-	}
-}
-
-func metricValue(t *testing.T, reg *prometheus.Registry, name string, want map[string]string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if labelsMatch(m, want) {
-				sum += sampleValue(m)
-			}
-		}
-	}
-	return sum
-}
-
-func labelsMatch(m *dto.Metric, want map[string]string) bool {
-	n := 0
-	for _, lp := range m.GetLabel() {
-		if v, ok := want[lp.GetName()]; ok {
-			if v != lp.GetValue() {
-				return false
-			}
-			n++
-		}
-	}
-	return n == len(want)
-}
-
-func sampleValue(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Histogram != nil:
-		return float64(m.Histogram.GetSampleCount())
-	}
-	return 0
-}
-
-// waitFor polls cond until it holds, failing the test after 30s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	waitForf(t, func() string { return what }, cond)
-}
-
-// waitForf is waitFor with a description computed at the timeout.
-func waitForf(t *testing.T, what func() string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what())
-		}
-		<-tick.C
 	}
 }
 

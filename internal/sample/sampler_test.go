@@ -11,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // Known records in, the right counts out; records produced before the
@@ -117,7 +119,7 @@ func TestSamplerPicksUpNewTopic(t *testing.T) {
 	h.waitValue("eventwatch_records_observed_total", late, 3)
 	h.waitValue("eventwatch_records_checked_total", late, 3)
 	h.waitAssigned(3)
-	waitFor(t, "topics gauge", func() bool { return h.value("eventwatch_sampler_topics", nil) == 2 })
+	wait.For(t, "topics gauge", func() bool { return h.value("eventwatch_sampler_topics", nil) == 2 })
 }
 
 // Internal topics are never sampled by default.
@@ -177,7 +179,7 @@ func TestSamplerStatusAndServices(t *testing.T) {
 	h.waitAssigned(2)
 	produce(t, manualProducer(t, c), rec("st", 0, `{"event_id":"1","source":"b-svc"}`), rec("st", 1, `{"event_id":"2","source":"a-svc"}`))
 	h.waitValue("eventwatch_records_checked_total", map[string]string{"topic": "st"}, 2)
-	waitFor(t, "status refresh", func() bool { st := h.s.Status(); return st.Topics == 1 && st.Generation > 0 })
+	wait.For(t, "status refresh", func() bool { st := h.s.Status(); return st.Topics == 1 && st.Generation > 0 })
 	st := h.s.Status()
 	if !st.Running || st.LastPoll.IsZero() || st.LastRecord.IsZero() || st.LastError != "" {
 		t.Errorf("running status: %+v", st)
@@ -207,7 +209,7 @@ func TestSamplerLatestStartsAtNew(t *testing.T) {
 	produce(t, pr, rec("later", 0, `{"event_id":"new"}`),
 		rec("early", 0, `{"event_id":"after-0"}`), rec("early", 1, `{"event_id":"after-1"}`))
 
-	waitFor(t, "the last records", func() bool { return a.saw("new") && a.saw("after-0") && a.saw("after-1") })
+	wait.For(t, "the last records", func() bool { return a.saw("new") && a.saw("after-0") && a.saw("after-1") })
 	for id, want := range map[string]bool{"before-0": false, "before-1": false, "between-0": true, "between-1": true} {
 		if a.saw(id) != want {
 			t.Errorf("checked %s = %v, want %v", id, a.saw(id), want)

@@ -8,6 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // Two replicas in the same group split the partitions; partitions handed
@@ -34,7 +36,7 @@ func TestSamplerReplicasSplitWithoutDoubleCounting(t *testing.T) {
 	}
 	waitTotal := func(want float64, hs ...*harness) {
 		t.Helper()
-		waitForf(t, func() string {
+		wait.Describe(t, wait.Default, func() string {
 			return fmt.Sprintf("observed across replicas to reach %v (it is %v)", want, total(hs...))
 		},
 			func() bool { return total(hs...) >= want })
@@ -49,7 +51,7 @@ func TestSamplerReplicasSplitWithoutDoubleCounting(t *testing.T) {
 	waitTotal(40, a)
 
 	b := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
-	waitFor(t, "the partitions to be split", func() bool {
+	wait.For(t, "the partitions to be split", func() bool {
 		sa, sb := a.s.Status().AssignedPartitions, b.s.Status().AssignedPartitions
 		return sa > 0 && sb > 0 && sa+sb == 4
 	})
@@ -66,7 +68,7 @@ func TestSamplerReplicasSplitWithoutDoubleCounting(t *testing.T) {
 	checked := func() float64 {
 		return a.value("eventwatch_records_checked_total", topic) + b.value("eventwatch_records_checked_total", topic)
 	}
-	waitFor(t, "checked across replicas", func() bool { return checked() >= 120 })
+	wait.For(t, "checked across replicas", func() bool { return checked() >= 120 })
 	if got := checked(); got != 120 {
 		t.Errorf("checked across replicas = %v, want 120", got)
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // An auditor that hangs does not stall the consumer: every record is still
@@ -30,7 +32,7 @@ func TestSamplerSlowAuditorNoRebalance(t *testing.T) {
 	t.Cleanup(release) // before the harness stops (cleanups run last-in first-out)
 	h := newHarnessOpts(t, c, cfg, a, []kgo.Opt{kgo.SessionTimeout(session), kgo.HeartbeatInterval(100 * time.Millisecond)}).start()
 	h.waitAssigned(1)
-	waitFor(t, "group generation", func() bool { return h.s.Status().Generation > 0 })
+	wait.For(t, "group generation", func() bool { return h.s.Status().Generation > 0 })
 	gen := h.s.Status().Generation
 
 	pr := manualProducer(t, c)

@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 type doc struct {
@@ -32,17 +34,6 @@ func startBoard(t *testing.T, c *kfake.Cluster, id string) *Board {
 	go func() { defer close(done); _ = b.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return b
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // docs returns replica -> n of kind as b sees it.
@@ -66,7 +57,7 @@ func TestBoardsSeeEachOther(t *testing.T) {
 	}
 	n := 0
 	b.Provide("flows", func() (any, bool) { n++; return doc{10 + n}, true })
-	waitFor(t, "both documents on both boards", func() bool {
+	wait.Within(t, 15*time.Second, "both documents on both boards", func() bool {
 		da, db := docs(a, "flows"), docs(b, "flows")
 		return da["a"] == 1 && da["b"] > 10 && db["a"] == 1 && db["b"] > 10
 	})
@@ -76,7 +67,7 @@ func TestBoardsSeeEachOther(t *testing.T) {
 
 	// A board that starts later reads the whole state from the topic.
 	late := startBoard(t, c, "late")
-	waitFor(t, "late board synced", late.Synced)
+	wait.Within(t, 15*time.Second, "late board synced", late.Synced)
 	if got := docs(late, "flows"); got["a"] != 1 || got["b"] <= 10 {
 		t.Errorf("late board sees %v, want a=1 and b>10", got)
 	}
@@ -85,7 +76,7 @@ func TestBoardsSeeEachOther(t *testing.T) {
 	if err := a.Delete(ctx, "flows"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "tombstone applied", func() bool { _, ok := docs(late, "flows")["a"]; return !ok })
+	wait.Within(t, 15*time.Second, "tombstone applied", func() bool { _, ok := docs(late, "flows")["a"]; return !ok })
 }
 
 func TestBoardMarksStaleAndNewest(t *testing.T) {
@@ -100,7 +91,7 @@ func TestBoardMarksStaleAndNewest(t *testing.T) {
 	if err := b.Publish(ctx, "groups", doc{2}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "b sees a", func() bool { return len(b.Entries("groups")) == 2 })
+	wait.Within(t, 15*time.Second, "b sees a", func() bool { return len(b.Entries("groups")) == 2 })
 	for _, e := range b.Entries("groups") {
 		if e.Stale != (e.Replica == "a") {
 			t.Errorf("%s stale = %t, want %t", e.Replica, e.Stale, e.Replica == "a")

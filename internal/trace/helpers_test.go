@@ -10,6 +10,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 )
 
 // t0 is the start of every test flow.
@@ -112,16 +114,7 @@ func threeHop(corr string) []ev {
 // metricFamily returns the gathered family name, or nil.
 func metricFamily(t *testing.T, reg *prometheus.Registry, name string) *dto.MetricFamily {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf
-		}
-	}
-	return nil
+	return metricstest.Family(t, reg, name)
 }
 
 // sample finds the metric of family name whose labels match want.
