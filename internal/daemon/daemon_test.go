@@ -268,3 +268,63 @@ func TestReportGetsClusterNumbers(t *testing.T) {
 		t.Fatalf("report says %s grew by %d, but only %d records were produced", dlq, growth, produced)
 	}
 }
+
+// TestTwoReplicasShareFlows: chains whose events two replicas sample
+// between them are stitched once (routed by chain) and both replicas
+// answer /api/v1/flows with the same estate-wide report.
+func TestTwoReplicasShareFlows(t *testing.T) {
+	topics := []string{"huleedu.dev.flows.batch", "huleedu.dev.flows.essay"}
+	c := kfaketest.Cluster(t, kfake.SeedTopics(4, topics...))
+	cl := kfaketest.Client(t, c)
+	cfgFor := func() *config.Config {
+		cfg := testConfig(t, c.ListenAddrs())
+		cfg.Trace.Window = 2 * time.Second
+		cfg.Trace.Routing.Partitions = 4
+		cfg.Share.Interval = 200 * time.Millisecond
+		cfg.Share.StaleAfter = 5 * time.Second
+		return cfg
+	}
+	a, b := start(t, cfgFor(), Options{}), start(t, cfgFor(), Options{})
+	eventually(t, "both replicas sample and stitch", 60*time.Second, func() bool {
+		return metric(t, a.url, "eventwatch_sampler_assigned_partitions") > 0 && metric(t, b.url, "eventwatch_sampler_assigned_partitions") > 0 &&
+			metric(t, a.url, "eventwatch_trace_routing_partitions")+metric(t, b.url, "eventwatch_trace_routing_partitions") == 4
+	})
+	const chains = 12
+	var recs []*kgo.Record
+	for i := range chains {
+		corr := fmt.Sprintf("9b0e7d1c-2f4a-4c2e-8d6b-%012d", i)
+		for hop, svc := range []string{"batch_orchestrator_service", "essay_lifecycle_service"} {
+			v := fmt.Sprintf(`{"event_id":"3f1c2a9e-8a51-4d3b-9a53-%06d%06d","event_type":"huleedu.batchorchestration.batch.pipelines_configured.v1","event_timestamp":"%s","source_service":%q,"correlation_id":%q,"data":{}}`,
+				i, hop, time.Now().UTC().Add(time.Duration(hop)*time.Second).Format(time.RFC3339), svc, corr)
+			recs = append(recs, &kgo.Record{Topic: topics[hop], Key: []byte(fmt.Sprintf("k%d-%d", i, hop)), Value: []byte(v)})
+		}
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	flows := func(in *instance) (uint64, map[string]uint64) {
+		_, body := get(t, in.url+"/api/v1/flows")
+		var r struct {
+			Closed   uint64 `json:"closed_chains"`
+			Pathways []struct {
+				Pathway string `json:"pathway"`
+				Count   uint64 `json:"count"`
+			} `json:"pathways"`
+		}
+		_ = json.Unmarshal([]byte(body), &r)
+		m := map[string]uint64{}
+		for _, p := range r.Pathways {
+			m[p.Pathway] = p.Count
+		}
+		return r.Closed, m
+	}
+	want := map[string]uint64{"batch_orchestrator_service>essay_lifecycle_service": chains}
+	eventually(t, "both replicas report every chain once", 60*time.Second, func() bool {
+		ca, pa := flows(a)
+		cb, pb := flows(b)
+		return ca == chains && cb == chains && fmt.Sprint(pa) == fmt.Sprint(want) && fmt.Sprint(pb) == fmt.Sprint(want)
+	})
+	if sa, sb := metric(t, a.url, "eventwatch_trace_chains_closed_total"), metric(t, b.url, "eventwatch_trace_chains_closed_total"); sa+sb != chains {
+		t.Errorf("chains closed across replicas = %v + %v, want %d in all", sa, sb, chains)
+	}
+}
