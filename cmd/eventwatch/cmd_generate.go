@@ -24,6 +24,8 @@ Writes, under --out:
   dashboards  dashboards/*.json (Grafana, generated with the Foundation SDK)
   alerts      alerts/eventwatch.rules.yaml and alerts/alertmanager.example.yml
   docs        docs/metrics.md, docs/rules.md and docs/dashboards.md
+  policies    examples/policies/<profile>.yaml, the built-in profiles'
+              policy source (internal/audit/profiles/*.yaml)
   chart       deploy/helm/eventwatch/files/mixin: the rules (JSON) and
               dashboards with placeholder tokens for the selector, the
               deployment labels and the cluster label, which the Helm chart
@@ -162,6 +164,7 @@ func generateSteps() []generateStep {
 			return writeDocs(filepath.Join(g.out, "docs"), g.dashboards)
 		}},
 		{"chart", []string{chartMixinDir}, func(g *generateFlags) ([]string, error) { return writeChartMixin(g.out, g) }},
+		{"policies", policyPaths(), func(g *generateFlags) ([]string, error) { return writePolicies(g.out) }},
 	}
 }
 
@@ -227,6 +230,38 @@ func writeDocs(dir string, o dashboards.Options) ([]string, error) {
 		p := filepath.Join(dir, d.name)
 		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 			return paths, fmt.Errorf("write %s: %w", d.name, err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// policyPaths are the example policies generated from the built-in
+// profiles; examples/policies/custom.yaml is written by hand.
+func policyPaths() []string {
+	var paths []string
+	for _, name := range audit.BuiltinProfiles() {
+		paths = append(paths, "examples/policies/"+name+".yaml")
+	}
+	return paths
+}
+
+// writePolicies writes each built-in profile's policy source under
+// out/examples/policies, so the examples are the profiles byte for byte.
+func writePolicies(out string) ([]string, error) {
+	dir := filepath.Join(out, "examples", "policies")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create policies dir: %w", err)
+	}
+	var paths []string
+	for _, name := range audit.BuiltinProfiles() {
+		data, err := audit.BuiltinPolicy(name)
+		if err != nil {
+			return paths, fmt.Errorf("policy %s: %w", name, err)
+		}
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return paths, fmt.Errorf("write %s: %w", p, err)
 		}
 		paths = append(paths, p)
 	}

@@ -8,8 +8,8 @@
 // how each is checked, which rules run at which severity (per topic), the
 // waivers in force, and the cluster thresholds the lag collector enforces.
 // The built-in profiles "huleedu" (standard 000) and "authorworks"
-// (standard 002) are themselves YAML policies (profiles/*.yaml, copied to
-// examples/policies/); LoadPolicy reads custom ones in the same language,
+// (standard 002) are themselves YAML policies (profiles/*.yaml, written to
+// examples/policies/ by `make generate` and checked by make check-generated); LoadPolicy reads custom ones in the same language,
 // strictly, with errors that name the field path.
 //
 // An Engine (NewEngine) audits records against one profile and, optionally,

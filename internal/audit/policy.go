@@ -24,6 +24,16 @@ var builtinFS embed.FS
 // BuiltinProfiles returns the names of the built-in profiles.
 func BuiltinProfiles() []string { return []string{"authorworks", "huleedu"} }
 
+// BuiltinPolicy returns the YAML source of a built-in profile (what
+// `eventwatch generate policies` writes to examples/policies/NAME.yaml).
+func BuiltinPolicy(name string) ([]byte, error) {
+	data, err := builtinFS.ReadFile("profiles/" + name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("builtin policy: unknown profile %q (built-in: %s)", name, strings.Join(BuiltinProfiles(), ", "))
+	}
+	return data, nil
+}
+
 // LoadProfile returns a built-in profile by name: "huleedu" (standard 000,
 // HuleEdu EDA standards) or "authorworks" (standard 002, AuthorWorks event
 // communication standard). The built-ins are policies written in the same
