@@ -285,7 +285,7 @@ func TestTwoReplicasShareFlows(t *testing.T) {
 		return cfg
 	}
 	a, b := start(t, cfgFor(), Options{}), start(t, cfgFor(), Options{})
-	eventually(t, "both replicas sample and stitch", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "both replicas sample and stitch", func() bool {
 		return metric(t, a.url, "eventwatch_sampler_assigned_partitions") > 0 && metric(t, b.url, "eventwatch_sampler_assigned_partitions") > 0 &&
 			metric(t, a.url, "eventwatch_trace_routing_partitions")+metric(t, b.url, "eventwatch_trace_routing_partitions") == 4
 	})
@@ -319,7 +319,7 @@ func TestTwoReplicasShareFlows(t *testing.T) {
 		return r.Closed, m
 	}
 	want := map[string]uint64{"batch_orchestrator_service>essay_lifecycle_service": chains}
-	eventually(t, "both replicas report every chain once", 60*time.Second, func() bool {
+	wait.Within(t, 60*time.Second, "both replicas report every chain once", func() bool {
 		ca, pa := flows(a)
 		cb, pb := flows(b)
 		return ca == chains && cb == chains && fmt.Sprint(pa) == fmt.Sprint(want) && fmt.Sprint(pb) == fmt.Sprint(want)
