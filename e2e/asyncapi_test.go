@@ -19,6 +19,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestAsyncAPIDemoDocumentValidates runs the demo, writes its estate with
@@ -164,7 +165,7 @@ func (d aaDoc) receives() []string {
 // accepts it.
 func aaWaitDocument(ctx context.Context, t *testing.T, base string, ok func(aaDoc) error) {
 	t.Helper()
-	waitFor(ctx, t, "the discovered document", func() error {
+	wait.Check(ctx, t, "the discovered document", func() error {
 		body, _, err := rpGet(ctx, base+"/api/v1/catalog/asyncapi?format=json")
 		if err != nil {
 			return err
