@@ -52,13 +52,18 @@ func ensureOnce(ctx context.Context, base []kgo.Opt, t Topic) (int32, error) {
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	adm := kadm.NewClient(cl)
-	resp, err := adm.CreateTopic(cctx, t.Partitions, t.ReplicationFactor, t.Configs, t.Name)
-	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
-		return 0, fmt.Errorf("create topic %s: %w", t.Name, err)
+	resp, cerr := adm.CreateTopic(cctx, t.Partitions, t.ReplicationFactor, t.Configs, t.Name)
+	if errors.Is(cerr, kerr.TopicAlreadyExists) || errors.Is(resp.Err, kerr.TopicAlreadyExists) {
+		cerr = nil
 	}
+	// A topic created by an administrator is used even where eventwatch may
+	// not create topics (CreateTopics refused).
 	md, err := adm.ListTopics(cctx, t.Name)
 	if err != nil {
-		return 0, fmt.Errorf("describe topic %s: %w", t.Name, err)
+		return 0, errors.Join(cerr, fmt.Errorf("describe topic %s: %w", t.Name, err))
+	}
+	if d, ok := md[t.Name]; cerr != nil && (!ok || d.Err != nil || len(d.Partitions) == 0) {
+		return 0, fmt.Errorf("create topic %s: %w", t.Name, cerr)
 	}
 	d, ok := md[t.Name]
 	switch {
