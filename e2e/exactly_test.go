@@ -302,8 +302,8 @@ func exScenario(ctx context.Context, t *testing.T, b *realkafka.Broker, bin, dir
 	// 2. kill -9 right after a commit of the stored positions
 	group := "exact-" + name
 	adm := kadm.NewClient(b.Client(t))
-	before := exCommitted(ctx, adm, group, want.topics)
-	dmEventually(t, "a commit", 30*time.Second, func() bool { return exCommitted(ctx, adm, group, want.topics) > before })
+	committed := exCommitted(ctx, adm, group, want.topics)
+	dmEventually(t, "a commit", 30*time.Second, func() bool { return exCommitted(ctx, adm, group, want.topics) > committed })
 	r.kill()
 	time.Sleep(3 * time.Second) // a backlog builds up
 	r.restartAfterKill()
@@ -324,7 +324,13 @@ func exScenario(ctx context.Context, t *testing.T, b *realkafka.Broker, bin, dir
 	time.Sleep(3 * time.Second)
 	b.Restart()
 	prod.start(ctx)
-	dmEventually(t, "auditing after the broker restart", 60*time.Second, func() bool { return r.checked() > 0 })
+	before := r.checked()
+	dmEventually(t, "auditing after the broker restart", 60*time.Second, func() bool { return r.checked() > before })
+	// Ready as soon as sampling resumed, not only after the next probe.
+	dmEventually(t, "/readyz 200 once sampling resumed", 3*time.Second, func() bool {
+		code, _ := r.p.d.get(t, "/readyz")
+		return code == 200
+	})
 
 	// 5. the store becomes unavailable, the daemon crashes during the
 	// outage, the store comes back
