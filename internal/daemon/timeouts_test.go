@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestHTTPTimeouts: a client that sends half a request and stalls is cut
@@ -26,7 +27,7 @@ func TestHTTPTimeouts(t *testing.T) {
 	cfg.HTTP.ReadHeaderTimeout, cfg.HTTP.ReadTimeout = time.Second, time.Second
 	cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout = time.Second, time.Second
 	in := start(t, cfg, Options{})
-	eventually(t, "ready", 30*time.Second, func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
 	addr := strings.TrimPrefix(in.url, "http://")
 
 	slow, err := (&net.Dialer{}).DialContext(context.Background(), "tcp", addr)
