@@ -14,7 +14,9 @@ func ownership(teams []team.Team, cat *audit.Catalog) *team.Map {
 	var prods []team.Producer
 	if cat != nil {
 		for _, e := range cat.Entries() {
-			prods = append(prods, team.Producer{Service: e.Producer, Topic: e.Topic, Consumers: e.Consumers})
+			for _, svc := range e.AllProducers() { // an AsyncAPI catalog may name several
+				prods = append(prods, team.Producer{Service: svc, Topic: e.Topic, Consumers: e.Consumers})
+			}
 		}
 	}
 	return team.New(teams, prods)
