@@ -12,11 +12,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eventwatch/eventwatch/internal/strictyaml"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
-	"gopkg.in/yaml.v3"
 )
 
 // CatalogEntry is one registered event type (standard 002, Event Types
@@ -93,10 +93,8 @@ func readCatalogEntry(file string) (CatalogEntry, error) {
 	if err != nil {
 		return e, fmt.Errorf("read entry: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&e); err != nil {
-		return e, decodeError(filepath.Base(file), data, err)
+	if err := strictyaml.Decode(data, &e); err != nil {
+		return e, fmt.Errorf("%s: %w", filepath.Base(file), err)
 	}
 	e.File = file
 	return e, nil

@@ -1,21 +1,18 @@
 package audit
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/eventwatch/eventwatch/internal/strictyaml"
 )
 
 //go:embed profiles/*.yaml
@@ -60,16 +57,19 @@ func LoadPolicy(file string) (*Profile, error) {
 // ParsePolicy compiles a YAML policy; name is used in error messages.
 func ParsePolicy(name string, data []byte) (*Profile, error) {
 	var doc policyDoc
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := strictyaml.Decode(data, &doc); err != nil {
+		if errors.Is(err, strictyaml.ErrEmpty) {
 			return nil, fmt.Errorf("%s: policy is empty", name)
 		}
-		return nil, decodeError(name, data, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	p, err := compilePolicy(&doc)
 	if err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) { // the same format as a decoding error: path, problem, line
+			root, _ := strictyaml.Parse(data)
+			err = strictyaml.At(root, fe.path, fe.msg)
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return p, nil
@@ -395,96 +395,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// decodeError turns a yaml.v3 error into "file: field.path: problem".
-func decodeError(name string, data []byte, err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		return fmt.Errorf("%s: parse policy: %w", name, err)
-	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root)
-	msgs := make([]string, 0, len(te.Errors))
-	for _, e := range te.Errors {
-		msgs = append(msgs, translateYAMLError(&root, e))
-	}
-	return fmt.Errorf("%s: %s", name, strings.Join(msgs, "; "))
-}
-
-var yamlErrRe = regexp.MustCompile(`^line (\d+): (?:field (\S+) not found in type \S+|cannot unmarshal !!\w+ ` + "`" + `(.*)` + "`" + ` into (.+))$`)
-
-func translateYAMLError(root *yaml.Node, e string) string {
-	m := yamlErrRe.FindStringSubmatch(e)
-	if m == nil {
-		return e
-	}
-	line, _ := strconv.Atoi(m[1])
-	where := pathAtLine(root, line, m[2])
-	if m[2] != "" {
-		return where + ": unknown field"
-	}
-	return fmt.Sprintf("%s: must be %s (got %q)", where, goTypeWords(m[4]), m[3])
-}
-
-func goTypeWords(t string) string {
-	switch {
-	case t == "time.Duration":
-		return "a duration such as 168h"
-	case strings.HasPrefix(t, "int"):
-		return "an integer"
-	case t == "bool":
-		return "true or false"
-	case t == "string":
-		return "a string"
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "audit."):
-		return "a mapping"
-	}
-	return t
-}
-
-// pathAtLine finds the dotted path of the mapping key (named key when not
-// empty) or sequence item written at line.
-func pathAtLine(n *yaml.Node, line int, key string) string {
-	if p, ok := findLine(n, "", line, key); ok {
-		return p
-	}
-	return fmt.Sprintf("line %d", line)
-}
-
-func findLine(n *yaml.Node, prefix string, line int, key string) (string, bool) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			if p, ok := findLine(c, prefix, line, key); ok {
-				return p, true
-			}
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := joinPath(prefix, k.Value)
-			if k.Line == line && (key == "" || k.Value == key) {
-				return p, true
-			}
-			if q, ok := findLine(v, p, line, key); ok {
-				return q, true
-			}
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			p := fmt.Sprintf("%s[%d]", prefix, i)
-			if c.Kind == yaml.ScalarNode && c.Line == line && key == "" {
-				return p, true
-			}
-			if q, ok := findLine(c, p, line, key); ok {
-				return q, true
-			}
-		}
-	}
-	return "", false
 }
 
 func joinPath(prefix, k string) string {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/eventwatch/eventwatch/internal/strictyaml"
 )
 
 // TestInvalidFiles: every testdata/invalid-*.yaml fails with its exact
@@ -134,7 +136,7 @@ func mustYAML(t *testing.T, v any) string {
 
 func topLevelKeys() []string {
 	var keys []string
-	for k := range yamlFields(reflect.TypeFor[Config]()) {
+	for k := range strictyaml.Fields(reflect.TypeFor[Config]()) {
 		keys = append(keys, k)
 	}
 	return keys

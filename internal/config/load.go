@@ -1,13 +1,11 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
-	"gopkg.in/yaml.v3"
+	"github.com/eventwatch/eventwatch/internal/strictyaml"
 )
 
 // Load reads, checks, decodes and validates the configuration file at path.
@@ -38,24 +36,13 @@ func Parse(data []byte) (*Config, error) {
 	return c, nil
 }
 
-// decodeStrict checks the document against out's type (unknown keys, wrong
-// kinds and unparsable scalars, each reported with its key path), then
-// decodes it over out with yaml.v3's own strict mode as a second guard.
+// decodeStrict decodes the document over out through the shared strict
+// decoder (internal/strictyaml): unknown keys, wrong kinds and unparsable
+// scalars are reported with their key path and line. An empty document
+// leaves out as it is.
 func decodeStrict(data []byte, out any) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("parse yaml: %w", err)
-	}
-	if doc.Kind == 0 {
-		return nil // empty file
-	}
-	if err := checkNode(&doc, typeOf(out), ""); err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decode yaml: %w", err)
+	if err := strictyaml.Decode(data, out); err != nil && !errors.Is(err, strictyaml.ErrEmpty) {
+		return err //nolint:wrapcheck // the *strictyaml.Error text is the message: "path: problem (line N)"
 	}
 	return nil
 }

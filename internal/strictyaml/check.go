@@ -1,4 +1,4 @@
-package config
+package strictyaml
 
 import (
 	"fmt"
@@ -10,12 +10,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+func reflectType(v any) reflect.Type { return reflect.TypeOf(v) }
+
 var (
 	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 	durationType    = reflect.TypeFor[time.Duration]()
 )
-
-func typeOf(v any) reflect.Type { return reflect.TypeOf(v) }
 
 // checkNode walks n alongside the Go type t and reports the first key that
 // t has no field for, or value that cannot become a t, with its path.
@@ -47,12 +47,12 @@ func checkStruct(n *yaml.Node, t reflect.Type, path string) error {
 	if n.Kind != yaml.MappingNode {
 		return kindErr(n, path, "a mapping")
 	}
-	fields := yamlFields(t)
+	fields := Fields(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		ft, ok := fields[k.Value]
 		if !ok {
-			return fmt.Errorf("%s: unknown field (line %d)", join(path, k.Value), k.Line)
+			return &Error{Path: join(path, k.Value), Line: k.Line, Msg: "unknown field"}
 		}
 		if err := checkNode(v, ft, join(path, k.Value)); err != nil {
 			return err
@@ -61,9 +61,9 @@ func checkStruct(n *yaml.Node, t reflect.Type, path string) error {
 	return nil
 }
 
-// yamlFields maps the YAML keys of struct t to their field types,
-// following inlined structs.
-func yamlFields(t reflect.Type) map[string]reflect.Type {
+// Fields maps the YAML keys of struct t to their field types, following
+// inlined structs and skipping `yaml:"-"` fields.
+func Fields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for f := range t.Fields() {
 		if !f.IsExported() {
@@ -75,7 +75,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		case name == "-":
 			continue
 		case strings.Contains(opts, "inline"):
-			for k, v := range yamlFields(f.Type) {
+			for k, v := range Fields(f.Type) {
 				out[k] = v
 			}
 			continue
@@ -120,7 +120,7 @@ func checkScalar(n *yaml.Node, t reflect.Type, path string) error {
 		return kindErr(n, path, "a single value")
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
-		return fmt.Errorf("%s: cannot parse %q as %s (line %d)", path, n.Value, describe(t), n.Line)
+		return &Error{Path: path, Line: n.Line, Msg: fmt.Sprintf("cannot parse %q as %s", n.Value, describe(t))}
 	}
 	return nil
 }
@@ -144,7 +144,7 @@ func kindErr(n *yaml.Node, path, want string) error {
 	if path == "" {
 		path = "(top level)"
 	}
-	return fmt.Errorf("%s: expected %s, got %s (line %d)", path, want, got, n.Line)
+	return &Error{Path: path, Line: n.Line, Msg: fmt.Sprintf("expected %s, got %s", want, got)}
 }
 
 func join(path, key string) string {

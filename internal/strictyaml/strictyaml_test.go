@@ -1,0 +1,70 @@
+package strictyaml
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+type doc struct {
+	Name   string            `yaml:"name"`
+	Wait   time.Duration     `yaml:"wait"`
+	Items  []item            `yaml:"items"`
+	Labels map[string]string `yaml:"labels"`
+	Skip   string            `yaml:"-"`
+}
+
+type item struct {
+	N int `yaml:"n"`
+}
+
+func TestDecodeErrorsNamePathAndLine(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"name: a\nnmae: b\n", "nmae: unknown field (line 2)"},
+		{"wait: 10\n", `wait: cannot parse "10" as a duration (use a unit, e.g. 30s or 5m) (line 1)`},
+		{"items:\n  - n: 1\n  - n: x\n", `items[1].n: cannot parse "x" as an integer (line 3)`},
+		{"items: {n: 1}\n", "items: expected a list, got a mapping (line 1)"},
+		{"labels: [a]\n", "labels: expected a mapping, got a list (line 1)"},
+		{"skip: x\n", "skip: unknown field (line 1)"},
+		{"[", "parse yaml: yaml: line 1: did not find expected node content"},
+	} {
+		var d doc
+		err := Decode([]byte(tt.in), &d)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Decode(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestDecodeOverDefaults(t *testing.T) {
+	d := doc{Name: "default", Wait: time.Second}
+	if err := Decode([]byte("wait: 5s\nitems: [{n: 2}]\n"), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Name != "default" || d.Wait != 5*time.Second || len(d.Items) != 1 || d.Items[0].N != 2 {
+		t.Fatalf("decoded %+v", d)
+	}
+	if err := Decode([]byte("# only a comment\n"), &d); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("empty document: %v", err)
+	}
+}
+
+func TestAtFindsLines(t *testing.T) {
+	root, err := Parse([]byte("name: a\nlabels:\n  naming.topic: x\nitems:\n  - n: 1\n  - n: 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{
+		"name": 1, "labels.naming.topic": 3, "items[1].n": 6, "items[1]": 6, "items[5].n": 4, "wait": 0,
+	} {
+		if got := LineOf(root, path); got != want {
+			t.Errorf("LineOf(%q) = %d, want %d", path, got, want)
+		}
+	}
+	if got := At(root, "name", "is wrong").Error(); got != "name: is wrong (line 1)" {
+		t.Errorf("At = %q", got)
+	}
+	if got := At(root, "wait", "must be positive").Error(); got != "wait: must be positive" {
+		t.Errorf("At without a line = %q", got)
+	}
+}
