@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
+	"slices"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -149,7 +151,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)
 	d.counters = audit.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
 	sinks := []audit.Sink{d.counters, d.stitcher, d.aggregator, d.learner}
-	d.sampler, err = sample.New(d.cfg.Sample, d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))
+	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
@@ -157,6 +159,20 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
 	d.shareState()
 	return nil
+}
+
+// sampleConfig is the sample section with eventwatch's own topics always
+// excluded, whatever topics_exclude says: sampling the routing topic would
+// route observations of observations for ever.
+func (d *daemon) sampleConfig() sample.Config {
+	c := d.cfg.Sample
+	c.TopicsExclude = slices.Clone(c.TopicsExclude)
+	for _, topic := range []string{d.cfg.Trace.Routing.Topic, d.cfg.Share.Topic, d.cfg.Leader.Topic} {
+		if topic != "" {
+			c.TopicsExclude = append(c.TopicsExclude, regexp.QuoteMeta(topic))
+		}
+	}
+	return c
 }
 
 // resolveDSN expands a store.dsn of the form ${ENV_VAR}.

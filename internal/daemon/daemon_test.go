@@ -328,3 +328,25 @@ func TestTwoReplicasShareFlows(t *testing.T) {
 		t.Errorf("chains closed across replicas = %v + %v, want %d in all", sa, sb, chains)
 	}
 }
+
+// TestOwnTopicsNeverSampled: with topics_exclude emptied, eventwatch's own
+// routing, state and leader topics are still not sampled.
+func TestOwnTopicsNeverSampled(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "huleedu.dev.own.batch"))
+	cfg := testConfig(t, c.ListenAddrs())
+	cfg.Sample.TopicsExclude = []string{}
+	in := start(t, cfg, Options{})
+	wait.Within(t, 60*time.Second, "the routing topic exists and the user topic is sampled", func() bool {
+		return metric(t, in.url, "eventwatch_trace_routing_partitions") > 0 && metric(t, in.url, "eventwatch_sampler_assigned_partitions") > 0
+	})
+	time.Sleep(3 * time.Second) // two metadata refreshes
+	_, body := get(t, in.url+"/metrics")
+	for _, topic := range []string{cfg.Trace.Routing.Topic, cfg.Share.Topic, cfg.Leader.Topic} {
+		if strings.Contains(body, `topic="`+topic+`"`) {
+			t.Errorf("eventwatch samples its own topic %s", topic)
+		}
+	}
+	if n := metric(t, in.url, "eventwatch_sampler_assigned_partitions"); n != 1 {
+		t.Errorf("assigned partitions = %v, want only the user topic's 1", n)
+	}
+}
