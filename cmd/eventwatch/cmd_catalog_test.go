@@ -29,7 +29,7 @@ func catalogServer(t *testing.T) *httptest.Server {
 	catalog.Routes(mux, func(context.Context) (*catalog.Estate, error) {
 		return &catalog.Estate{State: l.State(), Profile: "authorworks", DataPath: "data", CorrelationPath: "meta.correlation_id"}, nil
 	})
-	mux.HandleFunc("GET /broken/api/v1/catalog/asyncapi", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", 500) })
+	mux.HandleFunc("GET /broken/api/v1/catalog/asyncapi", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusInternalServerError) })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

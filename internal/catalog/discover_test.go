@@ -2,10 +2,13 @@ package catalog
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 func TestDiscoverGolden(t *testing.T) {
@@ -79,5 +82,33 @@ func TestDiscoverInference(t *testing.T) {
 		if strings.Contains(string(y), value) {
 			t.Errorf("document contains the payload value %q", value)
 		}
+	}
+}
+
+// TestDiscoverConfluentFramed: values framed for the Schema Registry are
+// learned through the frame; the document records their schema ids and
+// where the id sits.
+func TestDiscoverConfluentFramed(t *testing.T) {
+	var recs []*audit.Record
+	for _, r := range fixedTraffic()[:30] {
+		r.Value = append([]byte{0, 0, 0, 0x04, 0x12}, r.Value...) // schema id 1042
+		recs = append(recs, r)
+	}
+	l, p := learnTraffic(t, recs, nil)
+	doc := Discover(estateOf(l, p, nil))
+	m := doc.Components["messages"].(map[string]any)["content.book.published.v1.0"].(map[string]any)
+	if ids := m["x-eventwatch-schema-ids"]; !reflect.DeepEqual(ids, []int64{1042}) {
+		t.Errorf("schema ids = %v", ids)
+	}
+	kb := m["bindings"].(map[string]any)["kafka"].(map[string]any)
+	if kb["schemaIdLocation"] != "payload" || kb["schemaIdPayloadEncoding"] != "confluent" {
+		t.Errorf("binding = %v", kb)
+	}
+	data := doc.Components["schemas"].(map[string]any)["content.book.published.v1.0.data"].(map[string]any)
+	if data["properties"] == nil || m["x-eventwatch-compliant"] != int64(30) {
+		t.Errorf("the framed events were not learned as JSON: %v, compliant %v", data, m["x-eventwatch-compliant"])
+	}
+	if ch := doc.Channels["content"].(map[string]any); ch["bindings"] != nil {
+		t.Error("a channel binding without a cluster view")
 	}
 }

@@ -89,12 +89,12 @@ func (b *builder) messageBinding(t *TypeState) map[string]any {
 }
 
 func keyDescription(role string) string {
-	switch {
-	case role == KeyEventID:
+	switch role {
+	case KeyEventID:
 		return "The record key is the event id."
-	case role == KeyCorrelationID:
+	case KeyCorrelationID:
 		return "The record key is the correlation id."
-	case role == KeyOpaque:
+	case KeyOpaque:
 		return "The record key matches no envelope or data field."
 	}
 	return "The record key is " + role + " (the resource the event is about)."

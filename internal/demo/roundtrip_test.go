@@ -33,7 +33,12 @@ func TestDiscoveredCatalogRoundTrip(t *testing.T) {
 		done <- Run(ctx, Options{KafkaAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Seed: 3, LogOutput: io.Discard,
 			OnServing: func(h, k string) { served <- addrs{h, k} }})
 	}()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo returned %v", err)
+		}
+	}()
 	var a addrs
 	select {
 	case a = <-served:
