@@ -9,7 +9,8 @@
 // waivers in force, and the cluster thresholds the lag collector enforces.
 // The built-in profiles "huleedu" (standard 000) and "authorworks"
 // (standard 002) are themselves YAML policies (profiles/*.yaml, written to
-// examples/policies/ by `make generate` and checked by make check-generated); LoadPolicy reads custom ones in the same language,
+// examples/policies/ by `make generate`); LoadPolicy reads custom ones in
+// the same language,
 // strictly, with errors that name the field path.
 //
 // An Engine (NewEngine) audits records against one profile and, optionally,
@@ -18,7 +19,10 @@
 // purpose-built JSON scanner that validates the grammar and UTF-8, caps
 // nesting at 64 levels, and records on the way the spans of the envelope
 // fields, unknown envelope keys, blob-like strings and the shape of data.
-// The record rules (Rules(); one rule_*.go file each) then read those spans.
+// The record rules (Rules(); one rule_*.go file each) then read those spans;
+// facts.go gives them cheap derived facts on demand (dataFacts: whether
+// data is an object and how many top-level keys it has) without touching
+// the scanner.
 // A compliant event costs one allocation (the per-event id strings); the
 // type, source and version strings are interned.
 //
