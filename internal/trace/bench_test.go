@@ -2,9 +2,12 @@ package trace
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/trace/otlptest"
@@ -89,4 +92,31 @@ func benchStitch(b *testing.B, cfg Config) *fixture {
 	f.closeAll()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	return f
+}
+
+// BenchmarkRoutedOwner measures an owner's cost per routed observation:
+// decode the routing-topic record and stitch it into its partition's state
+// (correlation-only three-hop chains, so no link is sent). With routing,
+// this is the work replicas split between them.
+func BenchmarkRoutedOwner(b *testing.B) {
+	f := newFixture(&testing.T{}, Config{Window: time.Minute})
+	f.s.route = &router{parts: 1}
+	p := newPart(0, 0, 0, newChains(f.s.cfg.MaxOpenChains, f.s.cfg.MaxChainEvents, f.s.openTotal))
+	recs, ress := benchFlows(1000)
+	msgs := make([][]byte, len(recs))
+	for i := range recs {
+		e := newEvent(recs[i], ress[i])
+		e.Ctx = Context{TraceID: CorrelationTraceID(e.Correlation), Origin: OriginCorrelation, Derived: true}
+		msgs[i], _ = json.Marshal(wireMsg{Type: msgObserve, Key: corrKey(e.Correlation), Event: toWire(e)})
+	}
+	now := time.Now()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		k := i % len(msgs)
+		f.s.handleRecord(p, &kgo.Record{Offset: int64(i), Timestamp: now.Add(time.Duration(i) * time.Microsecond), Value: msgs[k]})
+		if k == len(msgs)-1 { // a new round of the same ids: let the chains close
+			f.s.expirePart(p, now.Add(time.Duration(i)*time.Microsecond+time.Hour))
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
