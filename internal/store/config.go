@@ -24,10 +24,10 @@ const DefaultFile = "eventwatch.db"
 type Config struct {
 	DSN              string        `yaml:"dsn"`                        // "" or sqlite:///path or a file path: SQLite (relative paths resolve in the data dir); postgres://...: PostgreSQL
 	RetentionWeeks   int           `yaml:"retention_weeks"`            // weeks of hourly aggregates kept; default 26
-	FlushInterval    time.Duration `yaml:"flush_interval"`             // how often in-memory aggregates are written; default 10s; a kill -9 loses at most this much
+	FlushInterval    time.Duration `yaml:"flush_interval"`             // how often aggregates and their input positions are written; default 10s; a kill -9 loses nothing (the records since are read again)
 	MaxExamples      int           `yaml:"max_examples_per_key"`       // violation examples kept per (rule, service, topic), the most recent; default 5
 	ExampleRetention time.Duration `yaml:"example_retention"`          // how long violation examples are kept; default 336h (two weeks), at most the retention
-	BufferLimit      int           `yaml:"buffer_limit"`               // aggregate rows held in memory while the store is unavailable; default 50000
+	BufferLimit      int           `yaml:"buffer_limit"`               // aggregate rows held in memory while the store is unavailable; when full the sampler pauses fetching; default 50000
 	LegacyMaxPerHour int           `yaml:"max_examples_per_rule_hour"` // deprecated spelling of max_examples_per_key (still accepted)
 }
 
