@@ -145,7 +145,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	}
 	d.aggregator = report.NewAggregator(d.store, d.cfg.Store, d.reg, d.root,
 		report.WithReportConfig(d.cfg.Reports), report.WithClusterSource(&clusterSource{d: d}),
-		report.WithGroup(d.cfg.Sample.GroupID))
+		report.WithGroup(d.cfg.Sample.GroupID), report.WithCatalogDrift(d.catalogDrift))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/report"
 )
 
 // kindAsyncAPI is the shared document of what each replica learned for
@@ -91,4 +92,33 @@ func (d *daemon) isDLQTopic(topic string) bool {
 		}
 	}
 	return r.def.Profile().IsDLQTopic(topic)
+}
+
+// catalogDrift is the weekly report's catalog-drift section: the declared
+// catalog (audit.catalog) against the estate-wide discovered document;
+// nil without a catalog or when the estate cannot be assembled.
+func (d *daemon) catalogDrift() []report.CatalogDifference {
+	cat := d.auditor.cur.Load().catalog
+	if cat == nil || d.estates == nil {
+		return nil
+	}
+	e, err := d.estates.estate(context.Background())
+	if err != nil {
+		return nil
+	}
+	doc, err := catalog.Discover(e).JSON()
+	if err != nil {
+		return nil
+	}
+	seen, err := catalog.SeenEntries(doc)
+	if err != nil {
+		d.log.Warn("catalog drift: read the discovered document", "err", err)
+		return nil
+	}
+	diffs := catalog.Diff(cat.Entries(), seen)
+	out := make([]report.CatalogDifference, len(diffs))
+	for i, x := range diffs {
+		out[i] = report.CatalogDifference{Kind: x.Kind, Type: x.Type, Version: x.Version, Path: x.Path, Message: x.Message}
+	}
+	return out
 }

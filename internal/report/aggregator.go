@@ -27,6 +27,7 @@ type Aggregator struct {
 	cfg     store.Config
 	rcfg    Config
 	cluster ClusterSource
+	drift   func() []CatalogDifference
 	log     *slog.Logger
 	now     func() time.Time
 	m       aggMetrics
@@ -64,6 +65,12 @@ type Option func(*Aggregator)
 // empty.
 func WithClusterSource(src ClusterSource) Option {
 	return func(a *Aggregator) { a.cluster = src }
+}
+
+// WithCatalogDrift adds the catalog-drift section to the whole-estate
+// report of the week in progress, from drift (called per report).
+func WithCatalogDrift(drift func() []CatalogDifference) Option {
+	return func(a *Aggregator) { a.drift = drift }
 }
 
 // WithReportConfig sets the report settings (time zone) used by Routes.

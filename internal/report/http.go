@@ -134,6 +134,9 @@ func (a *Aggregator) handleWeekly(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	if a.drift != nil && rep.InProgress && p.service == "" && p.team == "" {
+		rep.CatalogDrift = a.drift()
+	}
 	var buf bytes.Buffer
 	if err := Render(&buf, rep, p.format); err != nil {
 		a.fail(w, err)

@@ -213,6 +213,11 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 	mdTable(p, "Trace propagation coverage", []string{"service", "coverage", "events"}, r.Propagation, func(c CoverageRow) []string {
 		return []string{c.Service, f1(c.Pct) + " %", i64(c.Events)}
 	})
+	if len(r.CatalogDrift) > 0 {
+		mdTable(p, "Catalog drift (declared vs observed, now)", []string{"kind", "event type", "version", "difference"}, r.CatalogDrift, func(d CatalogDifference) []string {
+			return []string{d.Kind, d.Type, d.Version, d.Message}
+		})
+	}
 }
 
 func mdService(p func(string, ...any), s ServiceSection) {

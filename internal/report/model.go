@@ -26,6 +26,20 @@ type Weekly struct {
 	Propagation  []CoverageRow    `json:"propagation"`             // trace propagation coverage per service
 	Daily        []DayPoint       `json:"daily"`                   // compliance per day of the week
 	Trend        []WeekPoint      `json:"trend"`                   // the last weeks up to this one, oldest first
+	// CatalogDrift is how the declared event catalog and the observed
+	// estate differ now (the week in progress of a whole-estate report,
+	// when a catalog is configured; docs/catalog.md).
+	CatalogDrift []CatalogDifference `json:"catalog_drift,omitempty"`
+}
+
+// CatalogDifference is one difference between the declared catalog and the
+// observed estate (the kinds of `eventwatch catalog diff`).
+type CatalogDifference struct {
+	Kind    string `json:"kind"`           // e.g. seen_not_declared, schema.required_missing
+	Type    string `json:"type"`           // event type
+	Version string `json:"version"`        // event version
+	Path    string `json:"path,omitempty"` // data path of a schema difference
+	Message string `json:"message"`
 }
 
 // WeekPoint is one week of the multi-week trend.
