@@ -12,11 +12,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/eventwatch/eventwatch/internal/strictyaml"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/eventwatch/eventwatch/internal/strictyaml"
 )
 
 // CatalogEntry is one registered event type (standard 002, Event Types

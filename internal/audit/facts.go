@@ -30,19 +30,17 @@ func (c *evalCtx) dataFacts() DataFacts {
 // topLevelFields counts the keys of a valid JSON object: the commas at
 // nesting depth 1, plus one when the object is not empty.
 func topLevelFields(obj []byte) int {
-	depth, commas, inString, any := 0, 0, false, false
+	depth, commas, inString, keys := 0, 0, false, false
 	for i := 0; i < len(obj); i++ {
 		b := obj[i]
 		switch {
+		case inString && b == '\\':
+			i++ // the escaped byte cannot end the string
 		case inString:
-			if b == '\\' {
-				i++
-			} else if b == '"' {
-				inString = false
-			}
+			inString = b != '"'
 		case b == '"':
 			inString = true
-			any = any || depth == 1
+			keys = keys || depth == 1
 		case b == '{' || b == '[':
 			depth++
 		case b == '}' || b == ']':
@@ -51,7 +49,7 @@ func topLevelFields(obj []byte) int {
 			commas++
 		}
 	}
-	if !any {
+	if !keys {
 		return 0
 	}
 	return commas + 1

@@ -244,6 +244,8 @@ func (h *HTTPConfig) BearerToken() (string, error) {
 // Deprecations and returns the new notes. Setting a token in both places is
 // an error (which one was meant cannot be told). Parse calls it; calling it
 // again does nothing.
+//
+//nolint:staticcheck // SA1019: reading the deprecated fields is the point
 func (c *Config) MigrateDeprecated() ([]string, error) {
 	r, h := &c.Reports, &c.HTTP
 	if r.Token == "" && r.TokenFile == "" && !r.ProtectMetrics {

@@ -20,7 +20,7 @@ type item struct {
 
 func TestDecodeErrorsNamePathAndLine(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{"name: a\nnmae: b\n", "nmae: unknown field (line 2)"},
+		{"name: a\nnom: b\n", "nom: unknown field (line 2)"},
 		{"wait: 10\n", `wait: cannot parse "10" as a duration (use a unit, e.g. 30s or 5m) (line 1)`},
 		{"items:\n  - n: 1\n  - n: x\n", `items[1].n: cannot parse "x" as an integer (line 3)`},
 		{"items: {n: 1}\n", "items: expected a list, got a mapping (line 1)"},
