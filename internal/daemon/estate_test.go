@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func TestAsyncAPIEstateWide(t *testing.T) {
 	cl := kfaketest.Client(t, c)
 	cfgA, cfgB := testConfig(t, c.ListenAddrs()), testConfig(t, c.ListenAddrs())
 	cfgA.Share.Interval, cfgB.Share.Interval = time.Second, time.Second
+	cfgA.Audit.Catalog = filepath.Join("..", "..", "examples", "catalog", "huleedu")
 	a := start(t, cfgA, Options{})
 	b := start(t, cfgB, Options{})
 	var recs []*kgo.Record
@@ -77,6 +79,20 @@ func TestAsyncAPIEstateWide(t *testing.T) {
 	entries, err := catalog.ParseAsyncAPI([]byte(body))
 	if err != nil || len(entries) != 1 || entries[0].Producer != "batch_orchestrator_service" {
 		t.Fatalf("the discovered document as a catalog: %+v, %v", entries, err)
+	}
+	code, body = get(t, a.url+"/api/v1/reports/weekly?format=json")
+	var rep struct {
+		CatalogDrift []struct{ Kind, Type string } `json:"catalog_drift"`
+	}
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 {
+		t.Fatalf("weekly report: %d %v", code, err)
+	}
+	drift := map[string]bool{}
+	for _, d := range rep.CatalogDrift {
+		drift[d.Kind+" "+d.Type] = true
+	}
+	if !drift["declared_not_seen huleedu.spellchecker.essay.spellcheck_completed.v1"] {
+		t.Errorf("the report's catalog drift lacks the declared type no traffic carried: %+v", rep.CatalogDrift)
 	}
 	if code, _ := get(t, a.url+"/api/v1/catalog/asyncapi?format=xml"); code != 400 {
 		t.Errorf("format=xml: %d, want 400", code)
