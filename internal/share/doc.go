@@ -23,7 +23,20 @@
 // and Synced says whether the board has read up to the end of the topic as
 // it was when Run started (before that, Entries may miss documents).
 // Delete publishes a tombstone, so a kind that a replica stops providing
-// disappears for every reader.
+// disappears for every reader. A document that implements Acknowledger
+// hears when the broker has it (the stitcher marks chains closed only once
+// the counts that include them are durable).
+//
+// Replica ids: Config.ReplicaID, else $EVENTWATCH_INSTANCE_ID (the pod name
+// of a StatefulSet), else the hostname with a random suffix. A replica that
+// restarts under a stable id overwrites its own documents (and may resume
+// from them: Entries marks them Self); a random id leaves the previous
+// process's documents in place, stale.
+//
+// Typical use (a document every replica contributes to, merged on read):
+//
+//	b.Provide("asyncapi", func() (any, bool) { return myPart(), true })
+//	for _, e := range b.Entries("asyncapi") { merge(e.Doc) } // e.Stale: that replica stopped
 //
 // Merging is the caller's business: Entries returns raw documents, and the
 // caller decides whether to add them up (counters of work each replica did:
