@@ -1,0 +1,122 @@
+package sample
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+)
+
+// fakeLedger records what the sampler tells a ledger; positions are what
+// it claims to have stored.
+type fakeLedger struct {
+	mu        sync.Mutex
+	positions map[string]map[int32]int64
+	acquired  map[int32]int64
+	ranges    map[int32][][2]int64
+	observed  map[int32][]int64
+	saturated bool
+}
+
+func (f *fakeLedger) Positions(context.Context) (map[string]map[int32]int64, error) { return f.positions, nil }
+
+func (f *fakeLedger) Acquire(_ string, p int32, from int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acquired[p] = from
+}
+
+func (f *fakeLedger) Advance(_ string, p int32, from, to int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ranges[p] = append(f.ranges[p], [2]int64{from, to})
+}
+
+func (f *fakeLedger) Release(context.Context, map[string][]int32) {}
+
+func (f *fakeLedger) Saturated() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.saturated
+}
+
+func (f *fakeLedger) Observe(rec *audit.Record, _ *audit.Result) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.observed[rec.Partition] = append(f.observed[rec.Partition], rec.Offset)
+}
+
+func (f *fakeLedger) end(p int32) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.ranges[p]
+	if len(r) == 0 {
+		return -1
+	}
+	return r[len(r)-1][1]
+}
+
+// TestLedgerResumesFromStoredPosition: with a ledger, a partition resumes
+// at the stored position (not the group's Kafka commit or start_from), no
+// record below it is audited, every record at or above it is delivered in
+// order, and the Advance ranges chain from the stored position without a
+// gap; a saturated ledger pauses fetching.
+func TestLedgerResumesFromStoredPosition(t *testing.T) {
+	const topic = "resume"
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, topic))
+	cl := manualProducer(t, c)
+	for i := range 20 {
+		produce(t, cl, rec(topic, int32(i%2), `{"event_id":"x"}`))
+	}
+	l := &fakeLedger{positions: map[string]map[int32]int64{topic: {0: 4}}, acquired: map[int32]int64{},
+		ranges: map[int32][][2]int64{}, observed: map[int32][]int64{}}
+	cfg := testConfig()
+	cfg.StartFrom = StartEarliest
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, &fakeAuditor{}, []audit.Sink{l}, reg,
+		slog.New(slog.DiscardHandler), WithLedger(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := (&harness{t: t, c: c, reg: reg, s: s}).start()
+	wait.For(t, "both partitions read to their end", func() bool { return l.end(0) == 10 && l.end(1) == 10 })
+	l.mu.Lock()
+	if l.acquired[0] != 4 || l.acquired[1] != -1 {
+		t.Errorf("acquired from %v, want 0@4 (stored) and 1@-1 (none stored)", l.acquired)
+	}
+	for p, first := range map[int32]int64{0: 4, 1: 0} {
+		want := first
+		for _, o := range l.observed[p] {
+			if o != want {
+				t.Fatalf("partition %d: audited offsets %v, want %d..9 in order", p, l.observed[p], first)
+			}
+			want++
+		}
+		next := first
+		for _, r := range l.ranges[p] {
+			if r[0] != next {
+				t.Fatalf("partition %d: ranges %v do not chain from %d", p, l.ranges[p], first)
+			}
+			next = r[1]
+		}
+	}
+	l.saturated = true
+	l.mu.Unlock()
+	wait.For(t, "fetching paused", func() bool { return h.s.Status().Paused })
+	if got := h.value("eventwatch_sampler_paused", nil); got != 1 {
+		t.Errorf("eventwatch_sampler_paused = %v, want 1", got)
+	}
+	produce(t, cl, rec(topic, 1, `{"event_id":"y"}`))
+	l.mu.Lock()
+	l.saturated = false
+	l.mu.Unlock()
+	wait.For(t, "the record produced while paused, after resuming", func() bool { return l.end(1) == 11 })
+}
