@@ -55,7 +55,7 @@ func TestHTTPTimeouts(t *testing.T) {
 	}
 	r := bufio.NewReader(stream)
 	resp, err := http.ReadResponse(r, nil)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("stream: %v %v", resp, err)
 	}
 	_ = stream.SetReadDeadline(time.Now().Add(3 * time.Second)) // three write timeouts

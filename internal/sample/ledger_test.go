@@ -26,7 +26,9 @@ type fakeLedger struct {
 	saturated bool
 }
 
-func (f *fakeLedger) Positions(context.Context) (map[string]map[int32]int64, error) { return f.positions, nil }
+func (f *fakeLedger) Positions(context.Context) (map[string]map[int32]int64, error) {
+	return f.positions, nil
+}
 
 func (f *fakeLedger) Acquire(_ string, p int32, from int64) {
 	f.mu.Lock()
