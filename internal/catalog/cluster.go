@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"slices"
+
 	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
@@ -19,13 +21,18 @@ type GroupTopics struct {
 	Topics []string `json:"topics"`
 }
 
-// ClusterOf extracts the discovery view of a lag snapshot (nil for nil).
-func ClusterOf(s *lag.Snapshot) *Cluster {
+// ClusterOf extracts the discovery view of a lag snapshot (nil for nil),
+// leaving out the consumer groups named in own (eventwatch's own sampler,
+// leader and stitching groups: they read every topic but consume nothing).
+func ClusterOf(s *lag.Snapshot, own ...string) *Cluster {
 	if s == nil {
 		return nil
 	}
 	c := &Cluster{Topics: s.Topics, Groups: make([]GroupTopics, 0, len(s.Groups))}
 	for _, g := range s.Groups {
+		if slices.Contains(own, g.Group) {
+			continue
+		}
 		gt := GroupTopics{Group: g.Group}
 		for _, t := range g.Topics {
 			gt.Topics = append(gt.Topics, t.Topic)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 // TestMergeEqualsOneLearner: traffic split by partition over three
@@ -86,5 +87,14 @@ func TestBoundedDropsShapes(t *testing.T) {
 	}
 	if st.Types[0].Value == nil {
 		t.Fatal("Bounded modified its input")
+	}
+}
+
+// TestClusterOfLeavesOutOwnGroups: eventwatch's own groups are no consumers.
+func TestClusterOfLeavesOutOwnGroups(t *testing.T) {
+	snap := &lag.Snapshot{Groups: []lag.GroupLag{{Group: "eventwatch"}, {Group: "search-service"}, {Group: "eventwatch-leader"}}}
+	cl := ClusterOf(snap, "eventwatch", "eventwatch-leader")
+	if len(cl.Groups) != 1 || cl.Groups[0].Group != "search-service" {
+		t.Fatalf("groups = %+v", cl.Groups)
 	}
 }
