@@ -261,3 +261,22 @@ func TestRoutingKilledOwner(t *testing.T) {
 		t.Errorf("after the owner was killed the merged report differs from one stitcher's:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestRoutingBeforeTheGroupForms: observations sent before any replica
+// owns their partitions (a fresh deployment starting up) are stitched
+// with their links once the partitions are assigned.
+func TestRoutingBeforeTheGroupForms(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-early")
+	evs := traffic(15)
+	want := localReport(t, evs)
+	a := startReplica(t, c, cfg)
+	for _, e := range evs { // at once: the group has not formed yet
+		rec, res := e.record()
+		a.s.Observe(rec, res)
+	}
+	waitClosed(t, 15, a)
+	if got := stableReport(merged(a)); got != want {
+		t.Errorf("observations sent before the group formed:\n%s\nwant\n%s", got, want)
+	}
+}

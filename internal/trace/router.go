@@ -130,7 +130,7 @@ func (r *router) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Of
 			continue
 		}
 		start := min(starts[p], end)
-		boundary := end // never committed: nobody owned it, nothing to redo
+		boundary := start // never committed: nobody handled it (observations sent before the group formed), so this replica does
 		if committed >= 0 {
 			boundary = min(max(committed, start), end)
 		}
