@@ -20,6 +20,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 const goodHuleedu = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_type":"huleedu.batchorchestration.batch.pipelines_configured.v1","event_timestamp":"2026-01-05T10:00:00Z","source_service":"batch_orchestrator_service","correlation_id":"9b0e7d1c-2f4a-4c2e-8d6b-5a4f3e2d1c0b","data":{"batch_id":"b-1"}}`
@@ -34,8 +36,8 @@ func TestRunEndToEnd(t *testing.T) {
 	cfg := testConfig(t, c.ListenAddrs())
 	in := start(t, cfg, Options{Version: "test"})
 
-	wait.Within(t, 30*time.Second, "readyz 200", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
-	if code, _ := get(t, in.url+"/healthz"); code != 200 {
+	wait.Within(t, 30*time.Second, "readyz 200", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
+	if code, _ := httpget.Get(t, in.url+"/healthz"); code != 200 {
 		t.Fatalf("healthz = %d", code)
 	}
 	ctx := context.Background()
@@ -60,11 +62,11 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("compliant = %v, want 1", got)
 	}
 	wait.Within(t, 30*time.Second, "leadership and lag API", func() bool {
-		code, _ := get(t, in.url+"/api/v1/groups")
+		code, _ := httpget.Get(t, in.url+"/api/v1/groups")
 		return metric(t, in.url, "eventwatch_leader") == 1 && code == 200
 	})
 	for _, name := range []string{"eventwatch_build_info", "eventwatch_kafka_up", "go_goroutines", "process_resident_memory_bytes", "eventwatch_config_last_reload_successful"} {
-		if _, body := get(t, in.url+"/metrics"); !strings.Contains(body, "\n"+name) {
+		if _, body := httpget.Get(t, in.url+"/metrics"); !strings.Contains(body, "\n"+name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
@@ -89,7 +91,7 @@ func TestReadyzWhileKafkaUnreachable(t *testing.T) {
 	var body string
 	wait.Within(t, 30*time.Second, "a probe result", func() bool {
 		var code int
-		code, body = get(t, in.url+"/readyz")
+		code, body = httpget.Get(t, in.url+"/readyz")
 		return code == http.StatusServiceUnavailable && !strings.Contains(body, "not probed yet")
 	})
 	if !strings.HasPrefix(body, "not ready: kafka: ") {
@@ -98,14 +100,14 @@ func TestReadyzWhileKafkaUnreachable(t *testing.T) {
 	if got := metric(t, in.url, "eventwatch_kafka_up"); got != 0 {
 		t.Fatalf("kafka_up = %v", got)
 	}
-	if code, body := get(t, in.url+"/api/v1/groups"); code != http.StatusServiceUnavailable ||
+	if code, body := httpget.Get(t, in.url+"/api/v1/groups"); code != http.StatusServiceUnavailable ||
 		!strings.Contains(body, "Kafka is unreachable") || strings.Contains(body, "lead") {
 		t.Fatalf("/api/v1/groups with Kafka down = %d %q, want 503 saying Kafka is unreachable", code, body)
 	}
-	if code, _ := get(t, in.url+"/api/v1/flows"); code != http.StatusOK {
+	if code, _ := httpget.Get(t, in.url+"/api/v1/flows"); code != http.StatusOK {
 		t.Fatalf("/api/v1/flows with Kafka down = %d, want this replica's flows", code)
 	}
-	if code, _ := get(t, in.url+"/healthz"); code != 200 {
+	if code, _ := httpget.Get(t, in.url+"/healthz"); code != 200 {
 		t.Fatalf("healthz = %d while kafka is down", code)
 	}
 	if err := in.stop(t); err != nil {
@@ -124,13 +126,13 @@ func TestWrongPassword(t *testing.T) {
 	in := start(t, cfg, Options{})
 	var body string
 	wait.Within(t, 30*time.Second, "a probe result", func() bool {
-		_, body = get(t, in.url+"/readyz")
+		_, body = httpget.Get(t, in.url+"/readyz")
 		return strings.Contains(body, "kafka: ") && !strings.Contains(body, "not probed yet")
 	})
 	if !strings.Contains(body, "credentials") && !strings.Contains(body, "authentication") {
 		t.Fatalf("readyz body = %q, want a credentials reason", body)
 	}
-	if code, _ := get(t, in.url+"/healthz"); code != 200 {
+	if code, _ := httpget.Get(t, in.url+"/healthz"); code != 200 {
 		t.Fatalf("healthz = %d", code)
 	}
 }
@@ -153,7 +155,7 @@ func TestReload(t *testing.T) {
 	}
 	reload := make(chan struct{})
 	in := start(t, cfg, Options{ConfigPath: file, Reload: reload})
-	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
 	write(good + "audit:\n  profile: acme\n")
 	reload <- struct{}{}
 	wait.Within(t, 30*time.Second, "reload failure metric", func() bool {
@@ -176,7 +178,7 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 	a := start(t, testConfig(t, c.ListenAddrs()), Options{})
 	b := start(t, testConfig(t, c.ListenAddrs()), Options{})
 	exportsLag := func(in *instance) bool {
-		_, body := get(t, in.url+"/metrics")
+		_, body := httpget.Get(t, in.url+"/metrics")
 		return strings.Contains(body, "eventwatch_consumergroup_status{")
 	}
 	wait.Within(t, 60*time.Second, "one leader exporting lag", func() bool {
@@ -190,7 +192,7 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 		t.Fatal("the follower exports consumer group series too")
 	}
 	groups := func(in *instance) (int, []string) {
-		code, body := get(t, in.url+"/api/v1/groups")
+		code, body := httpget.Get(t, in.url+"/api/v1/groups")
 		var page struct {
 			Groups []struct {
 				Group string `json:"group"`
@@ -235,7 +237,7 @@ func TestReportGetsClusterNumbers(t *testing.T) {
 	cl := kfaketest.Client(t, c)
 	in := start(t, testConfig(t, c.ListenAddrs()), Options{})
 	wait.Within(t, 60*time.Second, "the leader's DLQ snapshot", func() bool {
-		_, body := get(t, in.url+"/metrics")
+		_, body := httpget.Get(t, in.url+"/metrics")
 		return strings.Contains(body, `eventwatch_dlq_depth_records{`)
 	})
 	y, w := time.Now().UTC().ISOWeek()
@@ -247,7 +249,7 @@ func TestReportGetsClusterNumbers(t *testing.T) {
 			t.Fatal(err)
 		}
 		produced++
-		_, body := get(t, url)
+		_, body := httpget.Get(t, url)
 		var rep struct {
 			DLQ []struct {
 				Topic  string `json:"topic"`
@@ -303,7 +305,7 @@ func TestTwoReplicasShareFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	flows := func(in *instance) (uint64, map[string]uint64) {
-		_, body := get(t, in.url+"/api/v1/flows")
+		_, body := httpget.Get(t, in.url+"/api/v1/flows")
 		var r struct {
 			Closed   uint64 `json:"closed_chains"`
 			Pathways []struct {
@@ -340,7 +342,7 @@ func TestOwnTopicsNeverSampled(t *testing.T) {
 		return metric(t, in.url, "eventwatch_trace_routing_partitions") > 0 && metric(t, in.url, "eventwatch_sampler_assigned_partitions") > 0
 	})
 	time.Sleep(3 * time.Second) // two metadata refreshes
-	_, body := get(t, in.url+"/metrics")
+	_, body := httpget.Get(t, in.url+"/metrics")
 	for _, topic := range []string{cfg.Trace.Routing.Topic, cfg.Share.Topic, cfg.Leader.Topic} {
 		if strings.Contains(body, `topic="`+topic+`"`) {
 			t.Errorf("eventwatch samples its own topic %s", topic)

@@ -16,6 +16,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // TestAsyncAPIEstateWide: two replicas split a topic's partitions; each
@@ -52,7 +54,7 @@ func TestAsyncAPIEstateWide(t *testing.T) {
 	msgID := "huleedu.batchorchestration.batch.pipelines_configured.v1"
 	for _, in := range []*instance{a, b} {
 		wait.Within(t, 90*time.Second, "the estate-wide document on "+in.url, func() bool {
-			code, body := get(t, in.url+"/api/v1/catalog/asyncapi?format=json")
+			code, body := httpget.Get(t, in.url+"/api/v1/catalog/asyncapi?format=json")
 			if code != 200 {
 				return false
 			}
@@ -72,7 +74,7 @@ func TestAsyncAPIEstateWide(t *testing.T) {
 				doc.Operations["receive.batch_consumer."+topic] != nil && doc.Operations["send.batch_orchestrator_service."+topic] != nil
 		})
 	}
-	code, body := get(t, a.url+"/api/v1/catalog/asyncapi")
+	code, body := httpget.Get(t, a.url+"/api/v1/catalog/asyncapi")
 	if code != 200 || !strings.HasPrefix(body, "asyncapi: 3.0.0") {
 		t.Fatalf("YAML document: %d %.200s", code, body)
 	}
@@ -80,7 +82,7 @@ func TestAsyncAPIEstateWide(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Producer != "batch_orchestrator_service" {
 		t.Fatalf("the discovered document as a catalog: %+v, %v", entries, err)
 	}
-	code, body = get(t, a.url+"/api/v1/reports/weekly?format=json")
+	code, body = httpget.Get(t, a.url+"/api/v1/reports/weekly?format=json")
 	var rep struct {
 		CatalogDrift []struct{ Kind, Type string } `json:"catalog_drift"`
 	}
@@ -94,7 +96,7 @@ func TestAsyncAPIEstateWide(t *testing.T) {
 	if !drift["declared_not_seen huleedu.spellchecker.essay.spellcheck_completed.v1"] {
 		t.Errorf("the report's catalog drift lacks the declared type no traffic carried: %+v", rep.CatalogDrift)
 	}
-	if code, _ := get(t, a.url+"/api/v1/catalog/asyncapi?format=xml"); code != 400 {
+	if code, _ := httpget.Get(t, a.url+"/api/v1/catalog/asyncapi?format=xml"); code != 400 {
 		t.Errorf("format=xml: %d, want 400", code)
 	}
 }

@@ -3,15 +3,15 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/config"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // instance is one daemon running in the test process.
@@ -84,23 +84,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// get returns the status and body of GET url.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url) //nolint:gosec,noctx // test URL
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // metric returns the sum of the samples of name whose label set contains
 // every label in match (e.g. `rule="key.missing"`).
 func metric(t *testing.T, base, name string, match ...string) float64 {
 	t.Helper()
-	_, body := get(t, base+"/metrics")
+	_, body := httpget.Get(t, base+"/metrics")
 	return sumMetric(body, name, match...)
 }
 

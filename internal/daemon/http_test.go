@@ -20,6 +20,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // TestAPIToken: with http.token set, /api/* needs the bearer token while
@@ -29,9 +31,9 @@ func TestAPIToken(t *testing.T) {
 	cfg := testConfig(t, c.ListenAddrs())
 	cfg.HTTP.Token = "t0ken"
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
 	for _, p := range []string{"/api/v1/flows", "/api/v1/reports", "/api/v1/groups", "/api/v1/violations", "/api/v1/violations/stream"} {
-		if code, _ := get(t, in.url+p); code != http.StatusUnauthorized {
+		if code, _ := httpget.Get(t, in.url+p); code != http.StatusUnauthorized {
 			t.Errorf("%s without token = %d, want 401", p, code)
 		}
 	}
@@ -45,7 +47,7 @@ func TestAPIToken(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/api/v1/flows with token = %d", resp.StatusCode)
 	}
-	if code, _ := get(t, in.url+"/metrics"); code != 200 {
+	if code, _ := httpget.Get(t, in.url+"/metrics"); code != 200 {
 		t.Errorf("/metrics = %d, want open", code)
 	}
 }
@@ -70,7 +72,7 @@ func TestHTTPS(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	if code, _ := get(t, in.url+"/healthz"); code == 200 {
+	if code, _ := httpget.Get(t, in.url+"/healthz"); code == 200 {
 		t.Fatal("plain HTTP answered 200 on a TLS server")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // TestServiceTeamInfo: eventwatch_service_team_info has one series per
@@ -30,7 +32,7 @@ func TestServiceTeamInfo(t *testing.T) {
 	cfg.Audit.Catalog = dir
 	cfg.Teams = []team.Team{{Name: "essays", Services: []string{"essay_lifecycle_service", "spell_checker_service"}}}
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := get(t, in.url+"/healthz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
 	for _, tc := range []struct{ service, team string }{
 		{"essay_lifecycle_service", "essays"}, {"spell_checker_service", "essays"}, {"archive_service", "archive_service"},
 	} {

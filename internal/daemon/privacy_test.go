@@ -17,6 +17,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 type lockedBuffer struct {
@@ -50,7 +52,7 @@ func TestPayloadNeverLoggedOrStored(t *testing.T) {
 	cfg.Log.Level = "debug"
 	logs := &lockedBuffer{}
 	in := start(t, cfg, Options{LogOutput: logs})
-	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
 
 	values := []string{
 		strings.Replace(goodHuleedu, `"b-1"`, `"`+marker+`"`, 1),
@@ -74,12 +76,12 @@ func TestPayloadNeverLoggedOrStored(t *testing.T) {
 	})
 	y, w := time.Now().UTC().ISOWeek()
 	wait.Within(t, 30*time.Second, "violation examples stored", func() bool {
-		_, body := get(t, in.url+"/api/v1/violations")
+		_, body := httpget.Get(t, in.url+"/api/v1/violations")
 		return strings.Contains(body, `"rule":"envelope.invalid_json"`)
 	})
 	for _, p := range []string{"/api/v1/flows", fmt.Sprintf("/api/v1/reports/weekly?week=%d-W%02d&format=json", y, w), "/api/v1/groups", "/metrics",
 		"/api/v1/violations", fmt.Sprintf("/api/v1/reports/weekly?week=%d-W%02d&format=html", y, w)} {
-		if _, body := get(t, in.url+p); strings.Contains(body, marker) {
+		if _, body := httpget.Get(t, in.url+p); strings.Contains(body, marker) {
 			t.Errorf("%s contains the payload marker", p)
 		}
 	}

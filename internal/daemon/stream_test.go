@@ -16,6 +16,8 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // TestSlowStreamClientDoesNotSlowSampling connects one stream client that
@@ -30,7 +32,7 @@ func TestSlowStreamClientDoesNotSlowSampling(t *testing.T) {
 	cfg := testConfig(t, c.ListenAddrs())
 	cfg.Sample.BudgetPerPartition = 1e6 // audit every record
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
 
 	stuck := stuckStreamClient(t, strings.TrimPrefix(in.url, "http://"))
 	defer stuck.Close()

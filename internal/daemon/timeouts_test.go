@@ -16,6 +16,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // TestHTTPTimeouts: a client that sends half a request and stalls is cut
@@ -27,7 +29,7 @@ func TestHTTPTimeouts(t *testing.T) {
 	cfg.HTTP.ReadHeaderTimeout, cfg.HTTP.ReadTimeout = time.Second, time.Second
 	cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout = time.Second, time.Second
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := get(t, in.url+"/readyz"); return code == 200 })
+	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
 	addr := strings.TrimPrefix(in.url, "http://")
 
 	slow, err := (&net.Dialer{}).DialContext(context.Background(), "tcp", addr)
@@ -70,7 +72,7 @@ func TestHTTPTimeouts(t *testing.T) {
 		}
 	}
 
-	code, body := get(t, in.url+"/api/v1/reports/weekly?week=9999-W52")
+	code, body := httpget.Get(t, in.url+"/api/v1/reports/weekly?week=9999-W52")
 	if code != http.StatusBadRequest || !strings.Contains(body, "year must be between") {
 		t.Fatalf("week 9999-W52: %d %q, want 400", code, body)
 	}
