@@ -44,7 +44,7 @@ func Diff(declared, seen []audit.CatalogEntry) []Difference {
 		d := &declared[i]
 		s := seenBy[entryKey(d)]
 		if s == nil {
-			out = append(out, diffOf(DiffNotSeen, d, "", "%s %s is declared but no traffic carried it", d.Type, d.Version))
+			out = append(out, diffOf(DiffNotSeen, d, "", "%s %s is declared but no traffic carried it", d.Type, versionText(d.Version)))
 			continue
 		}
 		matched[entryKey(d)] = true
@@ -53,7 +53,7 @@ func Diff(declared, seen []audit.CatalogEntry) []Difference {
 	}
 	for i := range seen {
 		if s := &seen[i]; !matched[entryKey(s)] {
-			out = append(out, diffOf(DiffNotDeclared, s, "", "%s %s is in traffic (from %s) but not declared", s.Type, s.Version, strings.Join(s.AllProducers(), ", ")))
+			out = append(out, diffOf(DiffNotDeclared, s, "", "%s %s is in traffic (from %s) but not declared", s.Type, versionText(s.Version), strings.Join(s.AllProducers(), ", ")))
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -72,6 +72,14 @@ func Diff(declared, seen []audit.CatalogEntry) []Difference {
 	return out
 }
 
+// versionText is a version as messages show it.
+func versionText(v string) string {
+	if v == "" {
+		return "(no version)"
+	}
+	return v
+}
+
 func entryKey(e *audit.CatalogEntry) string { return e.Type + "@" + audit.NormalizeVersion(e.Version) }
 
 func diffOf(kind string, e *audit.CatalogEntry, path, format string, args ...any) Difference {
@@ -84,24 +92,24 @@ func diffServices(d, s *audit.CatalogEntry) []Difference {
 	for _, p := range s.AllProducers() {
 		if !d.ProducedBy(p) {
 			out = append(out, diffOf(DiffProducer, d, "", "%s %s is produced by %s, which the catalog does not register (it registers %s)",
-				d.Type, d.Version, p, strings.Join(d.AllProducers(), ", ")))
+				d.Type, versionText(d.Version), p, strings.Join(d.AllProducers(), ", ")))
 		}
 	}
 	for _, p := range d.AllProducers() {
 		if !s.ProducedBy(p) {
-			out = append(out, diffOf(DiffProducer, d, "", "%s %s: registered producer %s was not seen producing it", d.Type, d.Version, p))
+			out = append(out, diffOf(DiffProducer, d, "", "%s %s: registered producer %s was not seen producing it", d.Type, versionText(d.Version), p))
 		}
 	}
 	seen := toSet(s.Consumers)
 	for _, c := range d.Consumers {
 		if !seen[c] {
-			out = append(out, diffOf(DiffConsumer, d, "", "%s %s: expected consumer group %s is not reading topic %s", d.Type, d.Version, c, topicOf(d, s)))
+			out = append(out, diffOf(DiffConsumer, d, "", "%s %s: expected consumer group %s is not reading topic %s", d.Type, versionText(d.Version), c, topicOf(d, s)))
 		}
 	}
 	declared := toSet(d.Consumers)
 	for _, c := range s.Consumers {
 		if !declared[c] {
-			out = append(out, diffOf(DiffConsumer, d, "", "%s %s: consumer group %s reads topic %s but is not an expected consumer", d.Type, d.Version, c, topicOf(d, s)))
+			out = append(out, diffOf(DiffConsumer, d, "", "%s %s: consumer group %s reads topic %s but is not an expected consumer", d.Type, versionText(d.Version), c, topicOf(d, s)))
 		}
 	}
 	return out
@@ -141,7 +149,7 @@ func diffSchema(e *audit.CatalogEntry, decl, inf map[string]any, path string) []
 	var out []Difference
 	if bad := typeMismatch(schemaTypes(decl), schemaTypes(inf)); bad != "" {
 		return []Difference{diffOf(DiffTypeMismatch, e, path, "%s %s: %s is %s in traffic but the catalog declares %s",
-			e.Type, e.Version, path, bad, strings.Join(schemaTypes(decl), " or "))}
+			e.Type, versionText(e.Version), path, bad, strings.Join(schemaTypes(decl), " or "))}
 	}
 	dprops, iprops := asMap(decl["properties"]), asMap(inf["properties"])
 	ireq := toSet(stringList(inf["required"]))
@@ -151,7 +159,7 @@ func diffSchema(e *audit.CatalogEntry, decl, inf map[string]any, path string) []
 			if iprops[r] == nil {
 				how = "no event carried it"
 			}
-			out = append(out, diffOf(DiffRequiredMissing, e, path+"."+r, "%s %s: the catalog requires %s.%s but %s", e.Type, e.Version, path, r, how))
+			out = append(out, diffOf(DiffRequiredMissing, e, path+"."+r, "%s %s: the catalog requires %s.%s but %s", e.Type, versionText(e.Version), path, r, how))
 		}
 	}
 	for _, k := range sortedKeys(iprops) {
@@ -159,7 +167,7 @@ func diffSchema(e *audit.CatalogEntry, decl, inf map[string]any, path string) []
 			break // the declared schema does not list members
 		}
 		if dprops[k] == nil {
-			out = append(out, diffOf(DiffUndeclaredField, e, path+"."+k, "%s %s: traffic carries %s.%s, which the catalog's schema does not declare", e.Type, e.Version, path, k))
+			out = append(out, diffOf(DiffUndeclaredField, e, path+"."+k, "%s %s: traffic carries %s.%s, which the catalog's schema does not declare", e.Type, versionText(e.Version), path, k))
 			continue
 		}
 		out = append(out, diffSchema(e, asMap(dprops[k]), asMap(iprops[k]), path+"."+k)...)

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -110,5 +111,33 @@ func TestDiscoverConfluentFramed(t *testing.T) {
 	}
 	if ch := doc.Channels["content"].(map[string]any); ch["bindings"] != nil {
 		t.Error("a channel binding without a cluster view")
+	}
+}
+
+// TestDiscoverPerProfileDataPath: a type audited with a profile whose data
+// field is elsewhere gets its data schema from that field.
+func TestDiscoverPerProfileDataPath(t *testing.T) {
+	l := NewLearner("data", nil)
+	l.SetDataPaths(map[string]string{"custom": "body.payload"})
+	for i := range 3 {
+		rec := &audit.Record{Topic: "orders", Value: []byte(fmt.Sprintf(`{"kind":"order.placed","body":{"payload":{"order_id":"o-%d"}}}`, i))}
+		l.Observe(rec, &audit.Result{EventType: "order.placed", Version: "1", Source: "orders", Profile: "custom"})
+	}
+	doc := Discover(&Estate{State: l.State(), DataPath: "data", Generated: testNow})
+	data := doc.Components["schemas"].(map[string]any)["order.placed.v1.data"].(map[string]any)
+	if data["required"] == nil || data["properties"].(map[string]any)["order_id"] == nil {
+		t.Fatalf("data schema = %v", data)
+	}
+	m := doc.Components["messages"].(map[string]any)["order.placed.v1"].(map[string]any)
+	if m["x-eventwatch-data-path"] != "body.payload" {
+		t.Errorf("data path = %v", m["x-eventwatch-data-path"])
+	}
+	y, _ := doc.YAML()
+	entries, err := ParseAsyncAPI(y)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("entries = %+v, %v", entries, err)
+	}
+	if req := entries[0].Schema.(map[string]any)["required"]; fmt.Sprint(req) != "[order_id]" {
+		t.Errorf("loaded data schema required = %v", req)
 	}
 }

@@ -102,7 +102,7 @@ func Discover(e *Estate) *Document {
 		t := &e.State.Types[i]
 		id := b.messageID(t)
 		messages[id] = b.message(t, id)
-		schemas[id+".data"] = t.Value.Lookup(e.DataPath).Schema()
+		schemas[id+".data"] = t.Value.Lookup(b.dataPath(t)).Schema()
 		for topic := range t.Topics {
 			b.channels[topic].messages = append(b.channels[topic].messages, id)
 		}

@@ -39,6 +39,7 @@ const (
 // It is safe for concurrent use by the sampler's workers.
 type Learner struct {
 	dataPath string
+	paths    atomic.Pointer[map[string]string] // profile name -> data path (SetDataPaths)
 	isDLQ    func(topic string) bool
 	mu       sync.RWMutex
 	types    map[typeKey]*typeStats
@@ -59,6 +60,7 @@ type typeStats struct {
 	producers map[string]int64
 	schemaIDs map[int32]int64
 	keys      KeyState
+	dataPath  string // data field of the profile that audited the first sample
 	value     Shape
 	learner   *learner
 }
@@ -113,7 +115,28 @@ func (l *Learner) Observe(rec *audit.Record, res *audit.Result) {
 		t.compliant.Add(1)
 	}
 	seen(&t.first, &t.last, ns)
-	t.observe(rec, res, n <= learnFirst || n%learnEvery == 0, l.dataPath)
+	t.observe(rec, res, n <= learnFirst || n%learnEvery == 0, l)
+}
+
+// SetDataPaths names the data field of each profile (by audit.Result.Profile)
+// when the audited topics follow different profiles; a profile not named
+// uses the path NewLearner was given. Safe to call while observing.
+func (l *Learner) SetDataPaths(byProfile map[string]string) {
+	m := make(map[string]string, len(byProfile))
+	for k, v := range byProfile {
+		m[k] = v
+	}
+	l.paths.Store(&m)
+}
+
+// dataPathOf is the data field of the profile that audited res.
+func (l *Learner) dataPathOf(res *audit.Result) string {
+	if m := l.paths.Load(); m != nil {
+		if p, ok := (*m)[res.Profile]; ok {
+			return p
+		}
+	}
+	return l.dataPath
 }
 
 // seen widens [first, last] to include ns.
@@ -166,10 +189,12 @@ func (l *Learner) typ(k typeKey) *typeStats {
 
 // observe counts the record's topic, producer and schema id and, when
 // learn, folds its value into the shape and its key into the key roles.
-func (t *typeStats) observe(rec *audit.Record, res *audit.Result, learn bool, dataPath string) {
+func (t *typeStats) observe(rec *audit.Record, res *audit.Result, learn bool, l *Learner) {
 	var v any
+	var dataPath string
 	if learn {
 		v = decodeValue(rec.Value, res.SchemaID != 0)
+		dataPath = l.dataPathOf(res)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -184,6 +209,9 @@ func (t *typeStats) observe(rec *audit.Record, res *audit.Result, learn bool, da
 		return
 	}
 	t.sampled++
+	if t.dataPath == "" {
+		t.dataPath = dataPath
+	}
 	if t.learner == nil {
 		t.learner = newLearner(&t.value)
 	}

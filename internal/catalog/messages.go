@@ -19,7 +19,7 @@ func (b *builder) message(t *TypeState, id string) map[string]any {
 			"payload": t.Value.Example()}},
 		"x-eventwatch-type":               t.Type,
 		"x-eventwatch-version":            t.Version,
-		"x-eventwatch-data-path":          b.e.DataPath,
+		"x-eventwatch-data-path":          b.dataPath(t),
 		"x-eventwatch-checked":            t.Checked,
 		"x-eventwatch-compliant":          t.Compliant,
 		"x-eventwatch-compliance-percent": percent(t.Compliant, t.Checked),
@@ -46,15 +46,25 @@ func (b *builder) summary(t *TypeState) string {
 		strconv.FormatFloat(percent(t.Compliant, t.Checked), 'f', -1, 64) + "% compliant"
 }
 
+// dataPath is where a type's data sits: its profile's data field, else the
+// estate's.
+func (b *builder) dataPath(t *TypeState) string {
+	if t.DataPath != "" {
+		return t.DataPath
+	}
+	return b.e.DataPath
+}
+
 // payload is the schema of the whole event with the data member pointing
 // at the data schema in components.schemas.
 func (b *builder) payload(t *TypeState, id string) map[string]any {
 	env := t.Value.Schema()
-	if b.e.DataPath == "" || t.Value.Lookup(b.e.DataPath) == nil {
+	dp := b.dataPath(t)
+	if dp == "" || t.Value.Lookup(dp) == nil {
 		return env
 	}
 	node := env
-	parts := splitPath(b.e.DataPath)
+	parts := splitPath(dp)
 	for i, part := range parts {
 		props, _ := node["properties"].(map[string]any)
 		child, _ := props[part].(map[string]any)

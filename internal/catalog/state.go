@@ -28,7 +28,8 @@ type TypeState struct {
 	Producers map[string]int64 `json:"producers,omitempty"`  // source service -> events
 	SchemaIDs map[string]int64 `json:"schema_ids,omitempty"` // Confluent schema id (decimal) -> events
 	Keys      KeyState         `json:"keys"`
-	Value     *Shape           `json:"value,omitempty"` // shape of the whole event value
+	DataPath  string           `json:"data_path,omitempty"` // data field of the profile that audited it; "" = the estate's
+	Value     *Shape           `json:"value,omitempty"`     // shape of the whole event value
 }
 
 // TopicState is what was learned about one topic.
@@ -59,7 +60,7 @@ func (t *typeStats) state(k typeKey) TypeState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ts := TypeState{Type: k.typ, Version: k.version, Checked: t.checked.Load(), Compliant: t.compliant.Load(),
-		Sampled: t.sampled, FirstSeen: fromNanos(t.first.Load()), LastSeen: fromNanos(t.last.Load()),
+		Sampled: t.sampled, DataPath: t.dataPath, FirstSeen: fromNanos(t.first.Load()), LastSeen: fromNanos(t.last.Load()),
 		Topics: copyCounts(t.topics), Producers: copyCounts(t.producers), Keys: KeyState{Sampled: t.keys.Sampled, Roles: copyCounts(t.keys.Roles)}}
 	if len(t.schemaIDs) > 0 {
 		ts.SchemaIDs = map[string]int64{}
@@ -150,6 +151,9 @@ func mergeType(into map[typeKey]*TypeState, t *TypeState) {
 	cur.Producers = addCounts(cur.Producers, t.Producers)
 	cur.SchemaIDs = addCounts(cur.SchemaIDs, t.SchemaIDs)
 	cur.Keys.merge(t.Keys)
+	if cur.DataPath == "" {
+		cur.DataPath = t.DataPath
+	}
 	if t.Value != nil {
 		if cur.Value == nil {
 			cur.Value = &Shape{}

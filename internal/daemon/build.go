@@ -149,6 +149,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)
+	d.learner.SetDataPaths(dataPaths(d.auditor.cur.Load()))
 	d.counters = audit.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
 	sinks := []audit.Sink{d.counters, d.stitcher, d.aggregator, d.learner}
 	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))

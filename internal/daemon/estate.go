@@ -122,3 +122,21 @@ func (d *daemon) catalogDrift() []report.CatalogDifference {
 	}
 	return out
 }
+
+// dataPaths names the data field of every profile the router audits with.
+func dataPaths(r *router) map[string]string {
+	out := map[string]string{}
+	for _, eng := range append([]*audit.Engine{r.def}, routeEngines(r)...) {
+		p := eng.Profile()
+		out[p.Name] = p.FieldPath(audit.FieldData)
+	}
+	return out
+}
+
+func routeEngines(r *router) []*audit.Engine {
+	out := make([]*audit.Engine, 0, len(r.routes))
+	for _, rt := range r.routes {
+		out = append(out, rt.eng)
+	}
+	return out
+}

@@ -56,6 +56,7 @@ func (d *daemon) apply(next *config.Config) error {
 		return err
 	}
 	d.auditor.cur.Store(r)
+	d.learner.SetDataPaths(dataPaths(r))
 	d.applyOwnership(next.Teams, r)
 	d.level.Set(parseLevel(next.Log.Level))
 	if restart := changedSections(d.cfg, next, "audit", "log", "teams"); len(restart) > 0 {
