@@ -194,6 +194,7 @@ type topicSettings struct {
 	sev      [numRecordRules]Severity // "" = off
 	waivers  [numRecordRules][]Waiver
 	maxBytes int
+	settings [numRecordRules][]int // each rule's declared settings, resolved for the topic
 	topicOK  bool
 	dlq      bool
 	// checks are the enabled rules' checks for each record class (see
@@ -248,6 +249,7 @@ func (e *Engine) resolveTopic(topic string) *topicSettings {
 			ts.waivers[i] = append(ts.waivers[i], w)
 		}
 	}
+	e.resolveSettings(ts, topic)
 	for _, t := range p.topics {
 		if matchGlob(t.Match, topic) && t.MaxBytes > 0 {
 			ts.maxBytes = t.MaxBytes

@@ -86,6 +86,9 @@ type policyDoc struct {
 	Cluster     ClusterPolicy     `yaml:"cluster"`
 	Topics      []topicOverride   `yaml:"topics"`
 	Waivers     []Waiver          `yaml:"waivers"`
+	// RuleSettings are the settings rules declare in their own files
+	// (Setting); see settings.go.
+	RuleSettings ruleSettings `yaml:"rule_settings"`
 }
 
 type envelopeDoc struct {
@@ -166,6 +169,8 @@ type topicOverride struct {
 	Match      string            `yaml:"match"`      // topic glob
 	Severities map[string]string `yaml:"severities"` // rule id -> error|warning|off
 	MaxBytes   int               `yaml:"max_bytes"`  // size limit on these topics (0 = profile default)
+	// RuleSettings override rule_settings on these topics.
+	RuleSettings ruleSettings `yaml:"rule_settings"`
 }
 
 // fieldError is a validation error naming a policy field path.
@@ -188,7 +193,7 @@ func compilePolicy(doc *policyDoc) (*Profile, error) {
 	p := &Profile{Name: doc.Name, Description: doc.Description, Standard: doc.Standard, Cluster: doc.Cluster}
 	steps := []func(*policyDoc, *Profile) error{
 		compileEnvelope, compileNaming, compileSize, compileBlob, compileTimestamp,
-		compileDLQ, compileSeverities, compileTopics, compileCluster, compileWaivers,
+		compileDLQ, compileSeverities, compileTopics, compileRuleSettings, compileCluster, compileWaivers,
 	}
 	for _, step := range steps {
 		if err := step(doc, p); err != nil {

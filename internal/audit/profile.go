@@ -63,6 +63,8 @@ type Profile struct {
 	dlq        dlqParams
 	severities map[string]Severity // rule id -> severity; "" means off
 	topics     []topicOverride
+	// ruleSettings are rule_settings as written (rule id -> key -> value).
+	ruleSettings ruleSettings
 }
 
 // IsDLQTopic reports whether topic is a dead-letter topic under the

@@ -28,9 +28,10 @@ type RuleInfo struct {
 // recordRule is a rule evaluated on one record: its catalogue entry plus
 // the check that reports violations on the evaluation context.
 type recordRule struct {
-	info  RuleInfo
-	check func(c *evalCtx)
-	on    uint8 // which records the rule sees (onEnvelope when zero)
+	info     RuleInfo
+	check    func(c *evalCtx)
+	on       uint8     // which records the rule sees (onEnvelope when zero)
+	settings []Setting // policy settings the rule declares (settings.go); read with c.setting
 }
 
 // Record classes a rule may apply to.
@@ -204,6 +205,7 @@ func WriteRulesMarkdown(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%s | %s |\n", mdEscape(r.Summary), mdEscape(r.Standard))
 	}
+	writeSettingsMarkdown(&b)
 	writeDLQNotes(&b, profiles)
 	_, err := io.WriteString(w, b.String())
 	if err != nil {
