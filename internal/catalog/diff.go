@@ -52,8 +52,14 @@ func Diff(declared, seen []audit.CatalogEntry) []Difference {
 		out = append(out, diffSchema(d, asMap(d.Schema), asMap(s.Schema), "data")...)
 	}
 	for i := range seen {
-		if s := &seen[i]; !matched[entryKey(s)] {
-			out = append(out, diffOf(DiffNotDeclared, s, "", "%s %s is in traffic (from %s) but not declared", s.Type, versionText(s.Version), strings.Join(s.AllProducers(), ", ")))
+		s := &seen[i]
+		switch {
+		case matched[entryKey(s)]:
+		case s.Version == "":
+			out = append(out, diffOf(DiffNotDeclared, s, "", "%s is in traffic without a version (from %s); a catalog registers versioned types only",
+				s.Type, strings.Join(s.AllProducers(), ", ")))
+		default:
+			out = append(out, diffOf(DiffNotDeclared, s, "", "%s %s is in traffic (from %s) but not declared", s.Type, s.Version, strings.Join(s.AllProducers(), ", ")))
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -99,3 +99,13 @@ func TestDiffRegisteredProducerNotSeen(t *testing.T) {
 		t.Fatalf("diff = %+v", d)
 	}
 }
+
+// TestDiffUnversioned: a type seen without a version is reported as not
+// declared, saying why no catalog can declare it.
+func TestDiffUnversioned(t *testing.T) {
+	seen := []audit.CatalogEntry{{Type: "BatchCreated", Producer: "legacy_importer"}}
+	d := Diff(nil, seen)
+	if len(d) != 1 || d[0].Kind != DiffNotDeclared || !strings.Contains(d[0].Message, "without a version") {
+		t.Fatalf("diff = %+v", d)
+	}
+}
