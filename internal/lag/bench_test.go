@@ -88,7 +88,7 @@ func benchIssueShape(b *testing.B, granularity string, oldPath bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var h http.Handler = lag.MetricsHandler(reg, func() *lag.Collector { return c }, nil)
+	h := lag.MetricsHandler(reg, func() *lag.Collector { return c }, nil)
 	if oldPath {
 		old := prometheus.NewRegistry()
 		old.MustRegister(legacyCollector{snap: c.Snapshot, partitions: granularity == lag.GranularityPartition})
@@ -140,7 +140,6 @@ func benchIssueShape(b *testing.B, granularity string, oldPath bool) {
 type benchFigures struct {
 	cycle, text, gz    time.Duration
 	textBytes, gzBytes int64
-	peakKB             int64
 }
 
 // scrapeOnce GETs /metrics, plain or asking for gzip (received as sent,

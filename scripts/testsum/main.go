@@ -32,6 +32,8 @@ type summary struct {
 	out     map[string][]string // output lines per package/test key
 	skipped []string
 	failed  bool
+	passes  int // tests (and subtests) that passed
+	fails   int // tests (and subtests) that failed
 }
 
 func main() {
@@ -84,12 +86,16 @@ func (s *summary) handle(e event, w io.Writer) {
 	case "fail":
 		s.failed = true
 		if e.Test != "" {
+			s.fails++
 			fmt.Fprint(w, strings.Join(s.out[key], ""))
 			return
 		}
 		fmt.Fprint(w, strings.Join(tail(s.out[key]), ""))
 		fmt.Fprintf(w, "FAIL\t%s\t%.3fs\n", e.Package, e.Elapsed)
 	case "pass":
+		if e.Test != "" {
+			s.passes++
+		}
 		if e.Test == "" {
 			fmt.Fprintf(w, "ok  \t%s\t%.3fs\n", e.Package, e.Elapsed)
 		}
@@ -130,14 +136,17 @@ func reason(lines []string) string {
 	return strings.Join(msg, " ")
 }
 
+// report prints the skipped tests with their reasons, then one closing
+// line "tests: N passed, N failed, N skipped" (tests and subtests).
 func (s *summary) report(w io.Writer) {
 	if len(s.skipped) == 0 {
 		fmt.Fprintln(w, "no test skipped")
-		return
+	} else {
+		sort.Strings(s.skipped)
+		fmt.Fprintf(w, "\n%d skipped test(s) (set REQUIRE_TOOLS=1 to make a missing tool fail; .ci/run does):\n", len(s.skipped))
+		for _, l := range s.skipped {
+			fmt.Fprintln(w, "  SKIP "+l)
+		}
 	}
-	sort.Strings(s.skipped)
-	fmt.Fprintf(w, "\n%d skipped test(s) (set REQUIRE_TOOLS=1 to make a missing tool fail; .ci/run does):\n", len(s.skipped))
-	for _, l := range s.skipped {
-		fmt.Fprintln(w, "  SKIP "+l)
-	}
+	fmt.Fprintf(w, "tests: %d passed, %d failed, %d skipped\n", s.passes, s.fails, len(s.skipped))
 }
