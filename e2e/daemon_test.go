@@ -317,19 +317,11 @@ type dmProc struct {
 	log   *strings.Builder
 }
 
-// dmStartProc starts `eventwatch run` with a config for broker, plus the
-// YAML in extra (whole top-level sections).
-func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, session time.Duration, extra string) *dmProc {
+// dmRunProc starts `eventwatch run --config cfgFile --http-addr addr`; the
+// process gets SIGTERM on cleanup, and its output (the last 8 KiB) is logged
+// under name when the test failed.
+func dmRunProc(ctx context.Context, t *testing.T, bin, name, cfgFile, addr string) *dmProc {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	cfgFile := filepath.Join(dir, "eventwatch.yaml")
-	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\n  sampling_stall_after: 10s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session) + extra
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	p := &dmProc{d: &dmDaemon{url: "http://" + addr}, alive: true, log: &strings.Builder{}}
 	p.cmd = exec.CommandContext(ctx, bin, "run", "--config", cfgFile, "--http-addr", addr)
 	w := &dmSyncWriter{b: p.log}
@@ -345,10 +337,26 @@ func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, ses
 			_ = p.cmd.Wait()
 		}
 		if t.Failed() {
-			t.Logf("--- %s output ---\n%s", dir, p.log.String())
+			t.Logf("--- %s output (last 8 KiB) ---\n%s", name, tailString(p.log.String(), 8<<10))
 		}
 	})
 	return p
+}
+
+// dmStartProc starts `eventwatch run` with a config for broker, plus the
+// YAML in extra (whole top-level sections).
+func dmStartProc(ctx context.Context, t *testing.T, bin, broker, dir string, session time.Duration, extra string) *dmProc {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cfgFile := filepath.Join(dir, "eventwatch.yaml")
+	cfg := fmt.Sprintf("data_dir: %s\nkafka:\n  brokers: [%q]\n  probe_interval: 2s\nlag:\n  interval: 2s\n  sampling_stall_after: 10s\nleader:\n  session_timeout: %s\nlog:\n  format: text\n", filepath.Join(dir, "data"), broker, session) + extra
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dmRunProc(ctx, t, bin, dir, cfgFile, addr)
 }
 
 func (p *dmProc) kill(t *testing.T) {

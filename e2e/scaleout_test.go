@@ -9,11 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -133,25 +131,7 @@ log:
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &dmProc{d: &dmDaemon{url: "http://" + addr}, alive: true, log: &strings.Builder{}}
-	p.cmd = exec.CommandContext(ctx, bin, "run", "--config", file, "--http-addr", addr)
-	w := &dmSyncWriter{b: p.log}
-	p.cmd.Stdout, p.cmd.Stderr = w, w
-	p.cmd.Cancel = func() error { return p.cmd.Process.Signal(syscall.SIGTERM) }
-	p.cmd.WaitDelay = 30 * time.Second
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start eventwatch run: %v", err)
-	}
-	t.Cleanup(func() {
-		if p.alive {
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			_ = p.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("--- %s output (last 8 KiB) ---\n%s", name, tailString(p.log.String(), 8<<10))
-		}
-	})
-	return p
+	return dmRunProc(ctx, t, bin, name, file, addr)
 }
 
 func tailString(s string, n int) string {

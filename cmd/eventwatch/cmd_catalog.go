@@ -6,14 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/report"
 )
 
 // cmdCatalog dispatches `eventwatch catalog discover|diff`.
@@ -58,28 +55,14 @@ func (r *remoteFlags) fetchAsyncAPI(ctx context.Context, format string) ([]byte,
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	u := strings.TrimRight(r.url, "/") + "/api/v1/catalog/asyncapi?format=" + url.QueryEscape(format)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := apiGet(ctx, r.url, u, r.tokenFile, "")
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	if r.tokenFile != "" {
-		tok, err := report.ReadTokenFile(r.tokenFile)
-		if err != nil {
-			return nil, usageError{err.Error()}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch the discovered document: %w", err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read the discovered document: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s answered %s: %s", r.url, resp.Status, strings.TrimSpace(string(body)))
 	}
 	return body, nil
 }

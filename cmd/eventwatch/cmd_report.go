@@ -117,30 +117,15 @@ func (e usageError) Error() string { return e.msg }
 func fetchReport(ctx context.Context, f reportFlags, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.requestURL(), nil)
-	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+	resp, err := apiGet(ctx, f.url, f.requestURL(), f.tokenFile, "")
+	var se *statusError
+	if errors.As(err, &se) && se.code == http.StatusBadRequest {
+		return usageError{se.text}
 	}
-	if f.tokenFile != "" {
-		tok, err := report.ReadTokenFile(f.tokenFile)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("fetch report: %w", err)
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		text := fmt.Sprintf("%s answered %s: %s", f.url, resp.Status, strings.TrimSpace(string(msg)))
-		if resp.StatusCode == http.StatusBadRequest {
-			return usageError{text}
-		}
-		return errors.New(text)
-	}
 	if _, err := io.Copy(stdout, resp.Body); err != nil {
 		return fmt.Errorf("read report: %w", err)
 	}

@@ -8,12 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -125,27 +123,15 @@ func done(ctx context.Context, err error) bool { return errors.Is(err, errDone) 
 
 // follow reads one connection's events.
 func (t *tailer) follow(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.f.streamURL(), nil)
-	if err != nil {
-		return usageError{err.Error()}
+	resp, err := apiGet(ctx, t.f.url, t.f.streamURL(), t.f.tokenFile, "text/event-stream")
+	var se *statusError
+	if errors.As(err, &se) {
+		return usageError{se.text} // the server refused the request: reconnecting will not help
 	}
-	req.Header.Set("Accept", "text/event-stream")
-	if t.f.tokenFile != "" {
-		tok, err := report.ReadTokenFile(t.f.tokenFile)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return usageError{fmt.Sprintf("%s answered %s: %s", t.f.url, resp.Status, strings.TrimSpace(string(msg)))}
-	}
 	return t.read(resp.Body)
 }
 
