@@ -19,7 +19,7 @@ func TestRenderedConfigLoads(t *testing.T) {
 	helm := bins.Require(t, helmHint, "helm")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := renderedConfig(t, render(t, helm, c.file))
+			cfg := renderedConfig(t, render(t, helm, c.file, c.set...))
 			if cfg.DataDir != "/var/lib/eventwatch" || cfg.HTTP.Addr != ":9779" {
 				t.Errorf("data_dir=%q http.addr=%q", cfg.DataDir, cfg.HTTP.Addr)
 			}
@@ -84,16 +84,32 @@ func renderedConfig(t *testing.T, docs []string) *config.Config {
 	return nil
 }
 
-// deployment is the part of a Deployment the tests read.
+// deployment is the part of the workload (StatefulSet or Deployment) the
+// tests read.
 type deployment struct {
+	Kind string `yaml:"kind"`
 	Spec struct {
 		Replicas int `yaml:"replicas"`
 		Strategy struct {
 			Type string `yaml:"type"`
 		} `yaml:"strategy"`
+		UpdateStrategy struct {
+			Type string `yaml:"type"`
+		} `yaml:"updateStrategy"`
+		PodManagementPolicy string `yaml:"podManagementPolicy"`
+		ServiceName         string `yaml:"serviceName"`
+		Selector            struct {
+			MatchLabels map[string]string `yaml:"matchLabels"`
+		} `yaml:"selector"`
+		VolumeClaimTemplates []struct {
+			Metadata struct {
+				Name string `yaml:"name"`
+			} `yaml:"metadata"`
+		} `yaml:"volumeClaimTemplates"`
 		Template struct {
 			Metadata struct {
 				Annotations map[string]string `yaml:"annotations"`
+				Labels      map[string]string `yaml:"labels"`
 			} `yaml:"metadata"`
 			Spec struct {
 				SecurityContext struct {
@@ -125,10 +141,17 @@ type probe struct {
 	} `yaml:"httpGet"`
 }
 
+// isWorkload reports whether kind is one the chart runs eventwatch as.
+func isWorkload(kind string) bool {
+	return kind == "StatefulSet" || kind == "Deployment"
+}
+
+// renderedDeployment returns the rendered workload, StatefulSet or
+// Deployment.
 func renderedDeployment(t *testing.T, docs []string) deployment {
 	t.Helper()
 	for _, d := range docs {
-		if decode(t, d).Kind == "Deployment" {
+		if isWorkload(decode(t, d).Kind) {
 			var dep deployment
 			if err := yaml.Unmarshal([]byte(d), &dep); err != nil {
 				t.Fatal(err)
@@ -136,7 +159,7 @@ func renderedDeployment(t *testing.T, docs []string) deployment {
 			return dep
 		}
 	}
-	t.Fatal("no Deployment rendered")
+	t.Fatal("no StatefulSet or Deployment rendered")
 	return deployment{}
 }
 
@@ -146,7 +169,7 @@ func TestDeploymentHardening(t *testing.T) {
 	helm := bins.Require(t, helmHint, "helm")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dep := renderedDeployment(t, render(t, helm, c.file))
+			dep := renderedDeployment(t, render(t, helm, c.file, c.set...))
 			pod := dep.Spec.Template.Spec
 			if len(pod.Containers) != 1 {
 				t.Fatalf("%d containers, want 1", len(pod.Containers))
@@ -164,6 +187,13 @@ func TestDeploymentHardening(t *testing.T) {
 			}
 			if len(dep.Spec.Template.Metadata.Annotations["checksum/config"]) != 64 {
 				t.Errorf("no sha256 checksum/config annotation: %v", dep.Spec.Template.Metadata.Annotations)
+			}
+			if dep.Kind == "StatefulSet" {
+				if dep.Spec.UpdateStrategy.Type != "RollingUpdate" || dep.Spec.PodManagementPolicy != "Parallel" {
+					t.Errorf("StatefulSet updateStrategy %q podManagementPolicy %q, want RollingUpdate and Parallel",
+						dep.Spec.UpdateStrategy.Type, dep.Spec.PodManagementPolicy)
+				}
+				return
 			}
 			wantStrategy := "RollingUpdate"
 			if slicesContain(c.kinds, "PersistentVolumeClaim") {
@@ -277,9 +307,9 @@ func TestHTTPSProbesAndScrape(t *testing.T) {
 	for _, d := range docs {
 		o := decode(t, d)
 		switch o.Kind {
-		case "Deployment":
+		case "StatefulSet", "Deployment":
 			if n := strings.Count(d, "scheme: HTTPS"); n != 2 {
-				t.Errorf("Deployment has %d HTTPS probes, want 2", n)
+				t.Errorf("%s has %d HTTPS probes, want 2", o.Kind, n)
 			}
 		case "ServiceMonitor":
 			if !strings.Contains(d, "scheme: https") || !strings.Contains(d, "insecureSkipVerify: true") {

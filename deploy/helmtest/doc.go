@@ -3,8 +3,9 @@
 //
 // They drive the real helm and kubectl-validate binaries (skipped locally
 // when missing, failing in CI, via internal/testutil/bins): `helm lint
-// --strict` and `helm template` for the default values and every
-// ci/values-*.yaml file; each rendered manifest validated offline with
+// --strict` and `helm template` for the default values (a StatefulSet),
+// workload=Deployment and every ci/values-*.yaml file; each rendered
+// manifest validated offline with
 // `kubectl-validate --version 1.30`, the monitoring.coreos.com kinds against
 // the CRD schemas in testdata/crds; the rendered eventwatch configuration
 // loaded with internal/config's strict parser; rendering failures that

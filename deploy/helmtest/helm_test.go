@@ -29,14 +29,18 @@ const (
 type valuesCase struct {
 	name  string
 	file  string   // ci/values-*.yaml, "" for the defaults
+	set   []string // --set pairs over the file
 	kinds []string // kinds the rendering must contain, sorted
 }
 
 var cases = []valuesCase{
-	{"default", "", []string{"ConfigMap", "Deployment", "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "ServiceAccount"}},
-	{"sasl-tls", "ci/values-sasl-tls.yaml", []string{"ConfigMap", "Deployment", "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "ServiceAccount"}},
-	{"postgres-ha", "ci/values-postgres-ha.yaml", []string{"ConfigMap", "Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"}},
-	{"everything", "ci/values-everything.yaml", []string{"ConfigMap", "ConfigMap", "Deployment", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor"}},
+	{"default", "", nil, []string{"ConfigMap", "PodDisruptionBudget", "Service", "Service", "ServiceAccount", "StatefulSet"}},
+	{"deployment", "", []string{"workload=Deployment"}, []string{"ConfigMap", "Deployment", "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "ServiceAccount"}},
+	{"sasl-tls", "ci/values-sasl-tls.yaml", nil, []string{"ConfigMap", "PodDisruptionBudget", "Service", "Service", "ServiceAccount", "StatefulSet"}},
+	{"postgres-ha", "ci/values-postgres-ha.yaml", nil, []string{"ConfigMap", "PodDisruptionBudget", "Service", "Service", "ServiceAccount", "StatefulSet"}},
+	{"postgres-ha-deployment", "ci/values-postgres-ha.yaml", []string{"workload=Deployment"}, []string{"ConfigMap", "Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"}},
+	{"everything", "ci/values-everything.yaml", nil, []string{"ConfigMap", "ConfigMap", "PodDisruptionBudget", "PrometheusRule", "Service", "Service", "ServiceAccount", "ServiceMonitor", "StatefulSet"}},
+	{"everything-deployment", "ci/values-everything.yaml", []string{"workload=Deployment"}, []string{"ConfigMap", "ConfigMap", "Deployment", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor"}},
 }
 
 // TestCasesCoverCIValues keeps the table above in step with ci/.
@@ -65,6 +69,9 @@ func TestHelmLint(t *testing.T) {
 			if c.file != "" {
 				args = append(args, "-f", filepath.Join(chartDir, c.file))
 			}
+			for _, s := range c.set {
+				args = append(args, "--set", s)
+			}
 			out, err := runHelm(t, helm, args...)
 			if err != nil {
 				t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -80,7 +87,7 @@ func TestTemplateValidates(t *testing.T) {
 	kv := bins.Require(t, kvHint, "kubectl-validate")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			docs := render(t, helm, c.file)
+			docs := render(t, helm, c.file, c.set...)
 			if got := strings.Join(kindsOf(docs), ","); got != strings.Join(c.kinds, ",") {
 				t.Errorf("rendered kinds %s, want %s", got, strings.Join(c.kinds, ","))
 			}
@@ -138,6 +145,8 @@ func TestRenderFailures(t *testing.T) {
 		{"schema: broker without port", []string{"kafka.brokers[0]=kafka"}, "/kafka/brokers/0"},
 		{"schema: unknown value", []string{"replicas=2"}, "additional properties 'replicas' not allowed"},
 		{"schema: zero replicas", []string{"replicaCount=0"}, "/replicaCount"},
+		{"schema: unknown workload", []string{"workload=DaemonSet"}, "/workload"},
+		{"replicas without postgres in a deployment", []string{"workload=Deployment", "replicaCount=2"}, "more than 1 replica needs a shared PostgreSQL store"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 )
 
-// podEnv is the container environment of the rendered Deployment.
+// podEnv is the container environment of the rendered workload.
 type podEnv struct {
 	Spec struct {
 		Template struct {
@@ -35,7 +35,7 @@ type podEnv struct {
 func instanceIDSource(t *testing.T, docs []string) string {
 	t.Helper()
 	for _, d := range docs {
-		if decode(t, d).Kind != "Deployment" {
+		if !isWorkload(decode(t, d).Kind) {
 			continue
 		}
 		var p podEnv
@@ -57,7 +57,7 @@ func instanceIDSource(t *testing.T, docs []string) string {
 func TestStaticMembershipFromPodName(t *testing.T) {
 	helm := bins.Require(t, helmHint, "helm")
 	for _, c := range cases {
-		if got := instanceIDSource(t, render(t, helm, c.file)); got != "metadata.name" {
+		if got := instanceIDSource(t, render(t, helm, c.file, c.set...)); got != "metadata.name" {
 			t.Errorf("%s: %s from %q, want the pod name (metadata.name)", c.name, sample.InstanceIDEnv, got)
 		}
 	}

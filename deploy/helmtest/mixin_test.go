@@ -45,10 +45,8 @@ func scrapeLabels(t *testing.T, docs []string) (job, ns string) {
 	t.Helper()
 	var sm struct {
 		Spec struct {
-			JobLabel string `yaml:"jobLabel"`
-			Selector struct {
-				MatchLabels map[string]string `yaml:"matchLabels"`
-			} `yaml:"selector"`
+			JobLabel          string        `yaml:"jobLabel"`
+			Selector          labelSelector `yaml:"selector"`
 			NamespaceSelector struct {
 				MatchNames []string `yaml:"matchNames"`
 			} `yaml:"namespaceSelector"`
@@ -61,18 +59,69 @@ func scrapeLabels(t *testing.T, docs []string) (job, ns string) {
 	if len(sm.Spec.Endpoints) != 1 || !sm.Spec.Endpoints[0].HonorLabels {
 		t.Errorf("ServiceMonitor endpoints %+v: want one with honorLabels (eventwatch's service label must survive the scrape)", sm.Spec.Endpoints)
 	}
+	var selected []string
 	for _, svc := range find(t, docs, "Service") {
-		if !matches(svc.Metadata.Labels, sm.Spec.Selector.MatchLabels) || !slices.Contains(sm.Spec.NamespaceSelector.MatchNames, svc.Metadata.Namespace) {
+		if !sm.Spec.Selector.selects(svc.Metadata.Labels) || !slices.Contains(sm.Spec.NamespaceSelector.MatchNames, svc.Metadata.Namespace) {
 			continue
 		}
-		job = svc.Metadata.Name
+		selected = append(selected, svc.Metadata.Name)
+		if len(selected) > 1 {
+			continue
+		}
+		job, ns = svc.Metadata.Name, svc.Metadata.Namespace
 		if v, ok := svc.Metadata.Labels[sm.Spec.JobLabel]; sm.Spec.JobLabel != "" && ok {
 			job = v
 		}
-		return job, svc.Metadata.Namespace
 	}
-	t.Fatal("the ServiceMonitor selects no rendered Service")
-	return "", ""
+	switch len(selected) {
+	case 0:
+		t.Fatal("the ServiceMonitor selects no rendered Service")
+	case 1:
+	default:
+		t.Errorf("the ServiceMonitor selects Services %v: each pod would be scraped once per Service", selected)
+	}
+	return job, ns
+}
+
+// labelSelector is a Kubernetes label selector with the operators the
+// chart uses.
+type labelSelector struct {
+	MatchLabels      map[string]string `yaml:"matchLabels"`
+	MatchExpressions []struct {
+		Key      string   `yaml:"key"`
+		Operator string   `yaml:"operator"`
+		Values   []string `yaml:"values"`
+	} `yaml:"matchExpressions"`
+}
+
+func (s labelSelector) selects(labels map[string]string) bool {
+	if !matches(labels, s.MatchLabels) {
+		return false
+	}
+	for _, e := range s.MatchExpressions {
+		v, ok := labels[e.Key]
+		switch e.Operator {
+		case "In":
+			if !ok || !slices.Contains(e.Values, v) {
+				return false
+			}
+		case "NotIn":
+			if ok && slices.Contains(e.Values, v) {
+				return false
+			}
+		case "Exists":
+			if !ok {
+				return false
+			}
+		case "DoesNotExist":
+			if ok {
+				return false
+			}
+		default:
+			panic("unknown selector operator " + e.Operator)
+		}
+	}
+	return true
 }
 
 func matches(have, want map[string]string) bool {

@@ -9,7 +9,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 )
 
-// podMounts is the part of the Deployment that says which files exist in
+// podMounts is the part of the workload that says which files exist in
 // the container.
 type podMounts struct {
 	Spec struct {
@@ -47,7 +47,7 @@ func TestSecretFilesAreMounted(t *testing.T) {
 	helm := bins.Require(t, helmHint, "helm")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			docs := render(t, helm, c.file)
+			docs := render(t, helm, c.file, c.set...)
 			cfg := renderedConfig(t, docs)
 			files := map[string]string{} // in-container path -> what it is
 			for what, p := range map[string]string{"kafka.sasl.password_file": cfg.Kafka.SASL.PasswordFile,
@@ -78,7 +78,7 @@ func TestSecretFilesAreMounted(t *testing.T) {
 func renderedMounts(t *testing.T, docs []string) podMounts {
 	t.Helper()
 	for _, d := range docs {
-		if decode(t, d).Kind == "Deployment" {
+		if isWorkload(decode(t, d).Kind) {
 			var pm podMounts
 			if err := yaml.Unmarshal([]byte(d), &pm); err != nil {
 				t.Fatal(err)
@@ -86,7 +86,7 @@ func renderedMounts(t *testing.T, docs []string) podMounts {
 			return pm
 		}
 	}
-	t.Fatal("no Deployment rendered")
+	t.Fatal("no StatefulSet or Deployment rendered")
 	return podMounts{}
 }
 

@@ -135,3 +135,188 @@ The eventwatch configuration file: what the values above say, with
 {{- $merged := mustMergeOverwrite $c (deepCopy $v.config) }}
 {{- toYaml $merged }}
 {{- end }}
+
+{{/* The workload kind: StatefulSet (default) or Deployment. */}}
+{{- define "eventwatch.statefulSet" -}}
+{{- if eq (.Values.workload | default "StatefulSet") "StatefulSet" }}true{{ end }}
+{{- end }}
+
+{{/* The headless Service that gives the StatefulSet's pods their DNS names. */}}
+{{- define "eventwatch.headlessName" -}}
+{{- printf "%s-headless" (include "eventwatch.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
+{{/* The SQLite data volume comes from the StatefulSet's volumeClaimTemplate
+(one claim per pod, data-<pod>) rather than the chart's shared claim. */}}
+{{- define "eventwatch.claimTemplate" -}}
+{{- if and (include "eventwatch.statefulSet" .) (not (include "eventwatch.postgres" .)) .Values.store.persistence.enabled (not .Values.store.persistence.existingClaim) }}true{{ end }}
+{{- end }}
+
+{{/*
+The pod template shared by the StatefulSet and the Deployment (the value of
+spec.template).
+*/}}
+{{- define "eventwatch.podTemplate" -}}
+{{- $postgres := include "eventwatch.postgres" . }}
+{{- $pvc := and (not $postgres) .Values.store.persistence.enabled }}
+{{- $scheme := ternary "HTTPS" "HTTP" (not (empty (dig "http" "tls_cert_file" "" .Values.config))) -}}
+metadata:
+  annotations:
+    checksum/config: {{ include "eventwatch.config" . | sha256sum }}
+    {{- with .Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  labels:
+    {{- include "eventwatch.selectorLabels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "eventwatch.serviceAccountName" . }}
+  automountServiceAccountToken: false
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  securityContext:
+    {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
+  containers:
+    - name: eventwatch
+      image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      args:
+        - run
+        - --config
+        - /etc/eventwatch/config/config.yaml
+      ports:
+        - name: http
+          containerPort: {{ .Values.service.port }}
+          protocol: TCP
+      {{- if or $postgres .Values.extraEnv .Values.staticMembership }}
+      env:
+        {{- if .Values.staticMembership }}
+        # A stable identity in the sampler's consumer group: the pod
+        # name survives container restarts (kill -9, OOM, liveness) and,
+        # in the StatefulSet, the pod's replacement too.
+        - name: EVENTWATCH_INSTANCE_ID
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        {{- end }}
+        {{- if $postgres }}
+        - name: EVENTWATCH_STORE_DSN
+          valueFrom:
+            secretKeyRef:
+              name: {{ .Values.store.postgres.existingSecret }}
+              key: {{ .Values.store.postgres.dsnKey }}
+        {{- end }}
+        {{- with .Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- end }}
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          port: http
+          scheme: {{ $scheme }}
+        {{- toYaml .Values.probes.liveness | nindent 8 }}
+      readinessProbe:
+        httpGet:
+          path: /readyz
+          port: http
+          scheme: {{ $scheme }}
+        {{- toYaml .Values.probes.readiness | nindent 8 }}
+      securityContext:
+        {{- toYaml .Values.securityContext | nindent 8 }}
+      resources:
+        {{- toYaml .Values.resources | nindent 8 }}
+      volumeMounts:
+        - name: config
+          mountPath: /etc/eventwatch/config
+          readOnly: true
+        - name: data
+          mountPath: {{ include "eventwatch.dataDir" . }}
+        - name: tmp
+          mountPath: /tmp
+        {{- if .Values.kafka.sasl.mechanism }}
+        - name: kafka-sasl
+          mountPath: {{ include "eventwatch.saslDir" . }}
+          readOnly: true
+        {{- end }}
+        {{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+        - name: kafka-tls
+          mountPath: {{ include "eventwatch.tlsDir" . }}
+          readOnly: true
+        {{- end }}
+        {{- if .Values.reports.token.existingSecret }}
+        - name: reports-token
+          mountPath: {{ include "eventwatch.tokenDir" . }}
+          readOnly: true
+        {{- end }}
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+  volumes:
+    - name: config
+      configMap:
+        name: {{ include "eventwatch.fullname" . }}
+    {{- if not (include "eventwatch.claimTemplate" .) }}
+    - name: data
+      {{- if $pvc }}
+      persistentVolumeClaim:
+        claimName: {{ .Values.store.persistence.existingClaim | default (include "eventwatch.fullname" .) }}
+      {{- else }}
+      emptyDir: {}
+      {{- end }}
+    {{- end }}
+    - name: tmp
+      emptyDir:
+        sizeLimit: 64Mi
+    {{- if .Values.kafka.sasl.mechanism }}
+    - name: kafka-sasl
+      secret:
+        secretName: {{ .Values.kafka.sasl.existingSecret }}
+        defaultMode: 0440
+        items:
+          - key: {{ .Values.kafka.sasl.passwordKey }}
+            path: {{ .Values.kafka.sasl.passwordKey }}
+    {{- end }}
+    {{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+    - name: kafka-tls
+      secret:
+        secretName: {{ .Values.kafka.tls.existingSecret }}
+        defaultMode: 0440
+    {{- end }}
+    {{- if .Values.reports.token.existingSecret }}
+    - name: reports-token
+      secret:
+        secretName: {{ .Values.reports.token.existingSecret }}
+        defaultMode: 0440
+        items:
+          - key: {{ .Values.reports.token.key }}
+            path: {{ .Values.reports.token.key }}
+    {{- end }}
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
