@@ -177,7 +177,8 @@ func (a *Aggregator) addViolation(dst *buffer, k recKey, ex store.Example, maxEx
 func examplesOf(k recKey, now time.Time, rec *audit.Record, res *audit.Result) []store.Example {
 	out := make([]store.Example, len(res.Violations))
 	base := store.Example{Hour: hourTime(k.hour), Observed: now, Service: k.service, Topic: k.topic, EventType: k.eventType,
-		Partition: rec.Partition, Offset: rec.Offset, EventID: clipID(res.EventID), Time: rec.Timestamp, Profile: clipID(res.Profile)}
+		Partition: rec.Partition, Offset: rec.Offset, EventID: clipID(res.EventID), Time: rec.Timestamp, Profile: clipID(res.Profile),
+		SchemaID: res.SchemaID}
 	for i, v := range res.Violations {
 		e := base
 		e.Rule, e.Severity = clip(v.Rule), clip(string(v.Severity))

@@ -291,7 +291,7 @@ func examplesFor(ex []store.Example, n int, keep func(*store.Example) bool) []Ex
 		}
 		if e := &ex[i]; keep(e) {
 			out = append(out, Example{Service: e.Service, Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, EventType: e.EventType,
-				EventID: e.EventID, Time: e.Time, Observed: e.Observed, Message: e.Message, Field: e.Field})
+				EventID: e.EventID, SchemaID: e.SchemaID, Time: e.Time, Observed: e.Observed, Message: e.Message, Field: e.Field})
 		}
 	}
 	return out

@@ -53,6 +53,9 @@ func fixedRecord(w, i int) (audit.Record, audit.Result) {
 		profile = "huleedu"
 	}
 	res := audit.Result{Source: svc, EventType: svc + ".thing.happened", EventID: "evt-" + i64(int64(100*w+i)), Profile: profile}
+	if w == 1 && i == 12 {
+		res.SchemaID = 42 // a Confluent-framed value: its examples show the schema id
+	}
 	switch {
 	case i%4 == 0:
 		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.missing_field", Severity: audit.SeverityError,

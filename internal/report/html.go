@@ -13,26 +13,27 @@ import (
 var htmlSource string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct":        func(v float64) string { return f1(v) + " %" },
-	"pctp":       pctPtr,
-	"duration":   durationText,
-	"shortRef":   shortRef,
-	"trendMark":  trendMark,
-	"colour":     complianceColour,
-	"compChart":  complianceChart,
-	"rulesChart": rulesChart,
-	"dayChart":   dailyChart,
-	"services":   serviceRows,
-	"inc":        func(i int) int { return i + 1 },
-	"ruleLabel":  ruleLabel,
-	"trendChart": trendChart,
-	"violChart":  violationsTrendChart,
-	"lagChart":   lagChart,
-	"dlqChart":   dlqChart,
-	"title":      reportTitle,
-	"weekState":  weekState,
-	"pctColour":  pctColour,
-	"weekLink":   weekLink,
+	"pct":         func(v float64) string { return f1(v) + " %" },
+	"pctp":        pctPtr,
+	"duration":    durationText,
+	"shortRef":    shortRef,
+	"schemaLabel": schemaLabel,
+	"trendMark":   trendMark,
+	"colour":      complianceColour,
+	"compChart":   complianceChart,
+	"rulesChart":  rulesChart,
+	"dayChart":    dailyChart,
+	"services":    serviceRows,
+	"inc":         func(i int) int { return i + 1 },
+	"ruleLabel":   ruleLabel,
+	"trendChart":  trendChart,
+	"violChart":   violationsTrendChart,
+	"lagChart":    lagChart,
+	"dlqChart":    dlqChart,
+	"title":       reportTitle,
+	"weekState":   weekState,
+	"pctColour":   pctColour,
+	"weekLink":    weekLink,
 }).Parse(htmlSource))
 
 // weekLink is the relative URL of r's report for another week (delta
@@ -72,11 +73,14 @@ func renderHTML(w io.Writer, r *Weekly) error {
 }
 
 // shortRef is an example's location without its topic, which the row
-// already names.
+// already names, and its schema id when the value was framed.
 func shortRef(e Example) string {
 	s := fmt.Sprintf("%d@%d", e.Partition, e.Offset)
 	if e.EventID != "" {
 		s += " " + e.EventID
+	}
+	if e.SchemaID != 0 {
+		s += " · " + schemaLabel(e.SchemaID)
 	}
 	return s
 }

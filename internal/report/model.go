@@ -119,16 +119,17 @@ type RuleTrend struct {
 // Example is one recent violation: its reason and where the record is,
 // never what it contained.
 type Example struct {
-	Service   string    `json:"service"`            // producing service
-	Topic     string    `json:"topic"`              // topic
-	Partition int32     `json:"partition"`          // partition
-	Offset    int64     `json:"offset"`             // offset
-	EventType string    `json:"event_type"`         // event type
-	EventID   string    `json:"event_id,omitempty"` // envelope event id, when readable
-	Time      time.Time `json:"time"`               // record timestamp
-	Observed  time.Time `json:"observed"`           // when eventwatch audited it
-	Message   string    `json:"message"`            // why it broke the rule
-	Field     string    `json:"field,omitempty"`    // JSON path of the offending field
+	Service   string    `json:"service"`             // producing service
+	Topic     string    `json:"topic"`               // topic
+	Partition int32     `json:"partition"`           // partition
+	Offset    int64     `json:"offset"`              // offset
+	EventType string    `json:"event_type"`          // event type
+	EventID   string    `json:"event_id,omitempty"`  // envelope event id, when readable
+	SchemaID  int32     `json:"schema_id,omitempty"` // Confluent Schema Registry schema id of a framed value; 0 when not framed
+	Time      time.Time `json:"time"`                // record timestamp
+	Observed  time.Time `json:"observed"`            // when eventwatch audited it
+	Message   string    `json:"message"`             // why it broke the rule
+	Field     string    `json:"field,omitempty"`     // JSON path of the offending field
 }
 
 // Offender is a (service, topic, event type, rule) with its violation count

@@ -143,11 +143,22 @@ func csvCluster(r *Weekly, row func(string, map[string]string)) {
 	}
 }
 
-// refString formats an example's location as topic/partition@offset (event id).
+// refString formats an example's location as topic/partition@offset
+// (event id, schema id), each in the parentheses when known.
 func refString(e Example) string {
 	s := fmt.Sprintf("%s/%d@%d", e.Topic, e.Partition, e.Offset)
+	var ids []string
 	if e.EventID != "" {
-		s += " (" + e.EventID + ")"
+		ids = append(ids, e.EventID)
+	}
+	if e.SchemaID != 0 {
+		ids = append(ids, schemaLabel(e.SchemaID))
+	}
+	if len(ids) > 0 {
+		s += " (" + strings.Join(ids, ", ") + ")"
 	}
 	return s
 }
+
+// schemaLabel names a Confluent schema id the way every rendering shows it.
+func schemaLabel(id int32) string { return "schema " + strconv.FormatInt(int64(id), 10) }

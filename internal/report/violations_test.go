@@ -186,3 +186,100 @@ func TestStreamOutlivesWriteTimeout(t *testing.T) {
 	}
 	t.Fatal("the stream ended at the server's write timeout")
 }
+
+// TestFramedViolationCarriesSchemaID: a violating record whose value is
+// framed for the Confluent Schema Registry, audited by the real engine,
+// has its schema id on the streamed example and on the stored one the
+// violations API serves; the same record unframed has none.
+func TestFramedViolationCarriesSchemaID(t *testing.T) {
+	a, srv, _ := violationServer(t)
+	p, err := audit.LoadProfile("huleedu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := audit.NewEngine(audit.Options{Profile: p, Now: a.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := []byte(`{"event_type":"BadName","source_service":"orders","data":{}}`) // no event_id, a bad type name
+	framed := append([]byte{0, 0, 0, 0, 42}, value...)                              // magic byte 0, schema id 42
+	recs := []audit.Record{{Topic: "orders.events", Partition: 1, Offset: 10, Value: framed, Timestamp: a.now()},
+		{Topic: "orders.events", Partition: 1, Offset: 11, Value: value, Timestamp: a.now()}}
+	results := make([]audit.Result, len(recs))
+	for i := range recs {
+		results[i] = eng.Check(&recs[i])
+		if len(results[i].Violations) == 0 {
+			t.Fatalf("record %d has no violation", i)
+		}
+		for _, v := range results[i].Violations {
+			if v.Rule == "envelope.invalid_json" {
+				t.Fatalf("record %d is not audited as JSON: %+v", i, v)
+			}
+		}
+	}
+	if results[0].SchemaID != 42 || results[1].SchemaID != 0 {
+		t.Fatalf("audited schema ids %d and %d, want 42 and 0", results[0].SchemaID, results[1].SchemaID)
+	}
+
+	sub := a.Subscribe(Filter{})
+	defer a.Unsubscribe(sub)
+	resp, err := http.Get(srv.URL + "/api/v1/violations/stream?service=orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for a.live.n.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := range recs {
+		a.Observe(&recs[i], &results[i])
+	}
+	checkSchemaIDs := func(where string, ex []store.Example) {
+		t.Helper()
+		seen := map[int64]bool{}
+		for _, e := range ex {
+			seen[e.Offset] = true
+			want := map[int64]int32{10: 42, 11: 0}[e.Offset]
+			if e.SchemaID != want || e.Service != "orders" {
+				t.Errorf("%s: example at offset %d has schema id %d, want %d: %+v", where, e.Offset, e.SchemaID, want, e)
+			}
+		}
+		if !seen[10] || !seen[11] || len(seen) != 2 {
+			t.Errorf("%s: examples of offsets %v, want 10 and 11", where, seen)
+		}
+	}
+	var published []store.Example
+	for range len(results[0].Violations) + len(results[1].Violations) {
+		published = append(published, <-sub.C)
+	}
+	checkSchemaIDs("published", published)
+
+	sc := bufio.NewScanner(resp.Body)
+	deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
+	defer deadline.Stop()
+	var streamed []store.Example
+	for len(streamed) < len(published) && sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var e store.Example
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(data, `"schema_id":42`); has != (e.Offset == 10) || (e.Offset == 11 && strings.Contains(data, `"schema_id"`)) {
+			t.Errorf("stream event %s: schema_id wrong", data)
+		}
+		streamed = append(streamed, e)
+	}
+	checkSchemaIDs("streamed", streamed)
+
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var page store.ExamplePage
+	if code := getJSON(t, srv.URL+"/api/v1/violations?service=orders&limit=100", &page); code != http.StatusOK {
+		t.Fatalf("violations API: status %d", code)
+	}
+	checkSchemaIDs("stored", page.Examples)
+}

@@ -15,8 +15,8 @@ import (
 
 const (
 	insertExample = `INSERT INTO violation_examples (rule, service, topic, record_partition, record_offset,
-		hour, observed_ms, event_time_ms, event_type, event_id, severity, profile, message, field_path)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		hour, observed_ms, event_time_ms, event_type, event_id, severity, profile, message, field_path, schema_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (rule, service, topic, record_partition, record_offset) DO NOTHING`
 	// trimExamples keeps the newest maxExamples of one (rule, service, topic).
 	trimExamples = `DELETE FROM violation_examples WHERE rule = ? AND service = ? AND topic = ?
@@ -24,7 +24,7 @@ const (
 			SELECT record_partition, record_offset FROM violation_examples WHERE rule = ? AND service = ? AND topic = ?
 			ORDER BY observed_ms DESC, record_partition DESC, record_offset DESC LIMIT ?)`
 	exampleColumns = `rule, service, topic, record_partition, record_offset, observed_ms, event_time_ms,
-		event_type, event_id, severity, profile, message, field_path`
+		event_type, event_id, severity, profile, message, field_path, schema_id`
 	exampleOrder = ` ORDER BY observed_ms DESC, rule DESC, service DESC, topic DESC, record_partition DESC, record_offset DESC`
 )
 
@@ -42,7 +42,8 @@ func (s *sqlStore) writeExamples(ctx context.Context, tx *sql.Tx, b *Batch) erro
 	err := s.execEach(ctx, tx, "examples", insertExample, len(ex), func(i int) []any {
 		e := ex[i]
 		return []any{e.Rule, e.Service, e.Topic, e.Partition, e.Offset, hourKey(e.Observed), e.Observed.UnixMilli(),
-			e.Time.UnixMilli(), e.EventType, e.EventID, e.Severity, e.Profile, e.Message, e.Field}
+			e.Time.UnixMilli(), e.EventType, e.EventID, e.Severity, e.Profile, e.Message, e.Field,
+			sql.NullInt32{Int32: e.SchemaID, Valid: e.SchemaID != 0}}
 	})
 	if err != nil {
 		return err
@@ -63,9 +64,11 @@ func (s *sqlStore) writeExamples(ctx context.Context, tx *sql.Tx, b *Batch) erro
 func scanExample(r *sql.Rows) (Example, error) {
 	var e Example
 	var obs, ms int64
+	var schema sql.NullInt32
 	err := r.Scan(&e.Rule, &e.Service, &e.Topic, &e.Partition, &e.Offset, &obs, &ms,
-		&e.EventType, &e.EventID, &e.Severity, &e.Profile, &e.Message, &e.Field)
+		&e.EventType, &e.EventID, &e.Severity, &e.Profile, &e.Message, &e.Field, &schema)
 	e.Observed, e.Time = time.UnixMilli(obs).UTC(), time.UnixMilli(ms).UTC()
+	e.SchemaID = schema.Int32 // 0 when NULL
 	e.Hour = HourOf(e.Observed)
 	return e, err
 }

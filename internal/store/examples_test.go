@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +114,47 @@ func TestExamplesSurviveReopen(t *testing.T) {
 	got.Hour = time.Time{}
 	if got != e {
 		t.Fatalf("after reopen\n got %+v\nwant %+v", got, e)
+	}
+}
+
+// TestExampleSchemaIDRoundTrip: the Confluent schema id of a framed
+// record's example comes back from Examples and FindExamples, on both
+// drivers; an unframed record's example has none, and its JSON no
+// schema_id member.
+func TestExampleSchemaIDRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for name, mk := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			s := mk(t)
+			framed := example("key.missing", "orders", "orders.events", 5, h0.Add(2*time.Minute))
+			framed.SchemaID = 42
+			plain := example("key.missing", "orders", "orders.events", 4, h0.Add(time.Minute))
+			if err := s.Write(ctx, &store.Batch{Examples: []store.Example{framed, plain}}); err != nil {
+				t.Fatal(err)
+			}
+			ex, err := s.Examples(ctx, store.Window{From: h0, To: h0.Add(time.Hour)})
+			if err != nil || len(ex) != 2 {
+				t.Fatalf("examples: %+v, %v", ex, err)
+			}
+			p, err := s.FindExamples(ctx, store.ExampleQuery{Limit: 10})
+			if err != nil || len(p.Examples) != 2 {
+				t.Fatalf("find examples: %+v, %v", p, err)
+			}
+			for _, got := range [][]store.Example{ex, p.Examples} {
+				for i, want := range []store.Example{framed, plain} {
+					got[i].Hour = time.Time{}
+					if got[i] != want {
+						t.Errorf("example %d\n got %+v\nwant %+v", i, got[i], want)
+					}
+				}
+			}
+			b, err := json.Marshal(p.Examples)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(b), `"schema_id":42`); n != 1 || strings.Count(string(b), `"schema_id"`) != 1 {
+				t.Errorf("JSON of the examples: %s; want schema_id 42 on the framed one only", b)
+			}
+		})
 	}
 }

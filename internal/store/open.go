@@ -136,6 +136,11 @@ var migrations = [][]string{{
 		group_id TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL,
 		next_offset BIGINT NOT NULL,
 		PRIMARY KEY (group_id, topic, part))`,
+}, {
+	// 4: the Confluent Schema Registry schema id of a framed value on its
+	// violation examples; NULL for an unframed value and for rows written
+	// before.
+	`ALTER TABLE violation_examples ADD COLUMN schema_id INTEGER`,
 }}
 
 // migrationLock is the PostgreSQL advisory lock key that serialises replicas

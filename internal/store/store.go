@@ -11,10 +11,11 @@
 // (checked = checked + excluded.checked, ...). Several replicas, or one
 // replica before and after a restart, therefore add to the same hourly rows
 // instead of overwriting each other. Violation examples (rule, message,
-// field path, topic/partition/offset, event id and type, profile, times;
-// never payload values) are kept apart from the hourly rows: the most recent
-// MaxExamples per (rule, service, topic), for ExampleRetention, paged with
-// FindExamples by an opaque cursor.
+// field path, topic/partition/offset, event id and type, profile, times,
+// the Confluent schema id of a framed value; never payload values) are kept
+// apart from the hourly rows: the most recent MaxExamples per (rule,
+// service, topic), for ExampleRetention, paged with FindExamples by an
+// opaque cursor.
 //
 // Input positions: table positions holds, per (sampler group, topic,
 // partition), the offset up to which records are counted. A Batch carries
@@ -76,21 +77,22 @@ type ViolationAgg struct {
 // identifiers only). The store keeps the most recent MaxExamples per
 // (rule, service, topic) for ExampleRetention.
 type Example struct {
-	Hour      time.Time `json:"-"`                  // UTC hour of Observed (report windows select on it)
-	Observed  time.Time `json:"observed"`           // when eventwatch audited the record
-	Service   string    `json:"service"`            // source service
-	Team      string    `json:"team,omitempty"`     // owning team of the service (filled by the API, not stored)
-	Topic     string    `json:"topic"`              // topic
-	Partition int32     `json:"partition"`          // partition of the record
-	Offset    int64     `json:"offset"`             // offset of the record
-	EventType string    `json:"event_type"`         // envelope event type
-	EventID   string    `json:"event_id,omitempty"` // envelope event id, when readable
-	Time      time.Time `json:"time"`               // record timestamp
-	Rule      string    `json:"rule"`               // rule the record broke
-	Severity  string    `json:"severity"`           // error or warning
-	Profile   string    `json:"profile"`            // profile (or policy) that judged it
-	Message   string    `json:"message"`            // why, naming the field; never a payload value
-	Field     string    `json:"field,omitempty"`    // JSON path of the offending field, when there is one
+	Hour      time.Time `json:"-"`                   // UTC hour of Observed (report windows select on it)
+	Observed  time.Time `json:"observed"`            // when eventwatch audited the record
+	Service   string    `json:"service"`             // source service
+	Team      string    `json:"team,omitempty"`      // owning team of the service (filled by the API, not stored)
+	Topic     string    `json:"topic"`               // topic
+	Partition int32     `json:"partition"`           // partition of the record
+	Offset    int64     `json:"offset"`              // offset of the record
+	EventType string    `json:"event_type"`          // envelope event type
+	EventID   string    `json:"event_id,omitempty"`  // envelope event id, when readable
+	Time      time.Time `json:"time"`                // record timestamp
+	Rule      string    `json:"rule"`                // rule the record broke
+	Severity  string    `json:"severity"`            // error or warning
+	Profile   string    `json:"profile"`             // profile (or policy) that judged it
+	Message   string    `json:"message"`             // why, naming the field; never a payload value
+	Field     string    `json:"field,omitempty"`     // JSON path of the offending field, when there is one
+	SchemaID  int32     `json:"schema_id,omitempty"` // Confluent Schema Registry schema id of a framed value; 0 (stored as NULL) when not framed
 }
 
 // ExampleQuery selects examples for GET /api/v1/violations, newest first.
