@@ -89,6 +89,8 @@ type policyDoc struct {
 	// RuleSettings are the settings rules declare in their own files
 	// (Setting); see settings.go.
 	RuleSettings ruleSettings `yaml:"rule_settings"`
+	// WebSocket is what the WebSocket prober checks (profile_websocket.go).
+	WebSocket WebSocketPolicy `yaml:"websocket"`
 }
 
 type envelopeDoc struct {
@@ -193,7 +195,7 @@ func compilePolicy(doc *policyDoc) (*Profile, error) {
 	p := &Profile{Name: doc.Name, Description: doc.Description, Standard: doc.Standard, Cluster: doc.Cluster}
 	steps := []func(*policyDoc, *Profile) error{
 		compileEnvelope, compileNaming, compileSize, compileBlob, compileTimestamp,
-		compileDLQ, compileSeverities, compileTopics, compileRuleSettings, compileCluster, compileWaivers,
+		compileDLQ, compileSeverities, compileTopics, compileRuleSettings, compileCluster, compileWaivers, compileWebSocket,
 	}
 	for _, step := range steps {
 		if err := step(doc, p); err != nil {
@@ -304,7 +306,7 @@ func parseSeverity(field, s string) (Severity, error) {
 }
 
 func compileSeverities(doc *policyDoc, p *Profile) error {
-	p.severities = make(map[string]Severity, numRecordRules+len(clusterRules))
+	p.severities = make(map[string]Severity, numRecordRules+len(clusterRules)+len(websocketRules))
 	for _, r := range Rules() {
 		p.severities[r.ID] = r.Severity
 	}

@@ -43,11 +43,12 @@ func (w Waiver) Covers(rule, topic string, now time.Time) bool {
 // the cluster policy. Built-in profiles come from LoadProfile, custom ones
 // from LoadPolicy. A Profile is immutable and safe for concurrent use.
 type Profile struct {
-	Name        string        // profile name, e.g. "huleedu"
-	Description string        // one line about the profile
-	Standard    string        // the standard the profile enforces
-	Cluster     ClusterPolicy // cluster-scope thresholds
-	Waivers     []Waiver      // (topic, rule) exemptions with expiry
+	Name        string          // profile name, e.g. "huleedu"
+	Description string          // one line about the profile
+	Standard    string          // the standard the profile enforces
+	Cluster     ClusterPolicy   // cluster-scope thresholds
+	Waivers     []Waiver        // (topic, rule) exemptions with expiry
+	WebSocket   WebSocketPolicy // what the WebSocket prober checks (endpoint pattern, heartbeat)
 
 	fields     [numRoles]fieldRule
 	root       *pathNode
