@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -144,12 +145,8 @@ func (c *evalCtx) fill() {
 	if c.verdct != nil && r.Version == "" {
 		r.Version = c.verdct.typeVersion
 	}
-	if r.TraceID == "" {
-		if tp, ok := c.rec.Header("traceparent"); ok {
-			if tid, sid, ok := parseTraceparent(tp); ok {
-				r.TraceID, r.SpanID = tid, sid
-			}
-		}
+	if r.TraceID == "" && r.Traceparent.Valid {
+		r.TraceID, r.SpanID = hex.EncodeToString(r.Traceparent.TraceID[:]), hex.EncodeToString(r.Traceparent.SpanID[:])
 	}
 	c.fillTime()
 }

@@ -164,6 +164,9 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 		}
 	}()
 	st.res = Result{Size: len(rec.Value), Profile: e.p.Name}
+	if tp, ok := rec.Header("traceparent"); ok {
+		st.res.Traceparent = ParseTraceparent(tp) // the one parse of the header: sinks read it from the Result
+	}
 	c := &st.c
 	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s, memo: &st.memo}
 	c.scan()

@@ -59,6 +59,7 @@ type Result struct {
 	CorrelationID string      // correlation id, when present
 	TraceID       string      // envelope trace id (meta.trace_context.trace_id), when present
 	SpanID        string      // envelope span id, when present
+	Traceparent   Traceparent // the record's W3C traceparent header, parsed once by the engine; Valid false when absent or invalid
 	EventTime     time.Time   // envelope timestamp; zero when absent or invalid
 	Size          int         // serialized value size in bytes
 	Profile       string      // name of the profile (or policy) the record was audited with

@@ -55,13 +55,14 @@ func (c Context) HasParent() bool {
 // first, then the envelope's trace id and span id, then a trace id derived
 // from the correlation id. An invalid traceparent is ignored (the envelope or
 // correlation id is used instead).
-func Resolve(rec *audit.Record, res *audit.Result) Context {
-	if v, ok := rec.Header("traceparent"); ok {
-		if tp, err := ParseTraceparent(string(v)); err == nil {
-			return Context{TraceID: tp.TraceID, SpanID: tp.SpanID, Sampled: tp.Sampled, Origin: OriginTraceparent}
-		}
+//
+// The traceparent header is the one the audit engine parsed
+// (res.Traceparent); it is not parsed again here.
+func Resolve(res *audit.Result) Context {
+	if tp := res.Traceparent; tp.Valid {
+		return Context{TraceID: tp.TraceID, SpanID: tp.SpanID, Sampled: tp.Sampled(), Origin: OriginTraceparent}
 	}
-	if res.TraceID != "" {
+	if res.TraceID != "" { // the envelope's (the engine fills it from the header only when that is valid)
 		return envelopeContext(res.TraceID, res.SpanID)
 	}
 	if res.CorrelationID != "" {
@@ -108,34 +109,19 @@ type Traceparent struct {
 	Sampled bool              // trace-flags bit 0
 }
 
-// Errors returned by ParseTraceparent.
-var (
-	ErrTraceparentFormat = errors.New("traceparent is not version-traceid-spanid-flags")
-	ErrTraceparentZero   = errors.New("traceparent has an all-zero trace id or span id")
-)
+// ErrTraceparentInvalid is returned by ParseTraceparent for a value that is
+// not valid W3C Trace Context.
+var ErrTraceparentInvalid = errors.New("traceparent is not valid W3C trace context (version-traceid-spanid-flags, lowercase hex, no all-zero id)")
 
-// ParseTraceparent parses a W3C Trace Context traceparent value
-// (https://www.w3.org/TR/trace-context/#traceparent-header): lowercase hex
-// only, version ff invalid, version 00 exactly 55 characters, later versions
-// may append fields after a dash.
+// ParseTraceparent parses a W3C Trace Context traceparent value with the
+// audit engine's parser (audit.ParseTraceparent: the one parser of the
+// header; records reach the stitcher with it parsed, see Resolve).
 func ParseTraceparent(s string) (Traceparent, error) {
-	if len(s) < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
-		return Traceparent{}, ErrTraceparentFormat
+	tp := audit.ParseTraceparent([]byte(s))
+	if !tp.Valid {
+		return Traceparent{}, ErrTraceparentInvalid
 	}
-	ver, ok := parseHexByte(s[0:2])
-	if !ok || ver == 0xff || (ver == 0 && len(s) != 55) || (len(s) > 55 && s[55] != '-') {
-		return Traceparent{}, ErrTraceparentFormat
-	}
-	tid, ok1 := parseHexTraceID(s[3:35])
-	sid, ok2 := parseHexSpanID(s[36:52])
-	flags, ok3 := parseHexByte(s[53:55])
-	if !ok1 || !ok2 || !ok3 {
-		return Traceparent{}, ErrTraceparentFormat
-	}
-	if !tid.IsValid() || !sid.IsValid() {
-		return Traceparent{}, ErrTraceparentZero
-	}
-	return Traceparent{Version: ver, TraceID: tid, SpanID: sid, Sampled: flags&1 == 1}, nil
+	return Traceparent{Version: tp.Version, TraceID: tp.TraceID, SpanID: tp.SpanID, Sampled: tp.Sampled()}, nil
 }
 
 // String formats t as a version-00 traceparent value.
@@ -163,17 +149,6 @@ func parseHexSpanID(s string) (oteltrace.SpanID, bool) {
 	}
 	_, err := hex.Decode(t[:], []byte(s))
 	return t, err == nil
-}
-
-func parseHexByte(s string) (byte, bool) {
-	if len(s) != 2 || !isLowerHex(s) {
-		return 0, false
-	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return 0, false
-	}
-	return b[0], true
 }
 
 func isLowerHex(s string) bool {

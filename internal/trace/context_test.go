@@ -89,7 +89,11 @@ func TestResolvePrecedence(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := Resolve(&audit.Record{Headers: tc.headers}, &tc.res)
+			rec := &audit.Record{Headers: tc.headers}
+			if v, ok := rec.Header("traceparent"); ok {
+				tc.res.Traceparent = audit.ParseTraceparent(v) // the audit engine's one parse
+			}
+			c := Resolve(&tc.res)
 			if c.Origin != tc.origin || c.TraceID.String() != tc.trace || c.SpanID.String() != tc.span || c.Derived != tc.derived {
 				t.Errorf("Resolve = %+v (trace %s span %s), want %s %s %s derived=%v", c, c.TraceID, c.SpanID, tc.origin, tc.trace, tc.span, tc.derived)
 			}

@@ -81,6 +81,9 @@ func (e ev) record() (*audit.Record, *audit.Result) {
 	}
 	res := &audit.Result{EventID: e.id, EventType: e.typ, Source: e.service, CorrelationID: e.correlation,
 		TraceID: e.traceID, SpanID: e.spanID, EventTime: evTime, Size: len(rec.Value)}
+	if e.traceparent != "" { // what the audit engine does: parse the header once, onto the Result
+		res.Traceparent = audit.ParseTraceparent([]byte(e.traceparent))
+	}
 	if e.at < 0 {
 		res.EventTime = time.Time{}
 		rec.Timestamp = t0.Add(e.recordAfter)

@@ -124,7 +124,7 @@ func newEvent(rec *audit.Record, res *audit.Result) *event {
 	return &event{
 		Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
 		EventID: res.EventID, EventType: res.EventType, Service: res.Source,
-		Correlation: res.CorrelationID, Ctx: Resolve(rec, res), Key: recordKey(rec.Key),
+		Correlation: res.CorrelationID, Ctx: Resolve(res), Key: recordKey(rec.Key),
 		EventTime: res.EventTime, RecordTime: rec.Timestamp, Size: res.Size, msg: -1,
 	}
 }
