@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/daemon"
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -30,7 +31,7 @@ func reportServer(t *testing.T) (*httptest.Server, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	agg := report.NewAggregator(st, cfg, prometheus.NewRegistry(), nil)
+	agg := ledger.New(st, cfg, prometheus.NewRegistry(), nil)
 	for i := range 8 {
 		var v []audit.Violation
 		if i%4 == 0 {
@@ -42,7 +43,7 @@ func reportServer(t *testing.T) (*httptest.Server, string) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	agg.Routes(mux)
+	report.NewAPI(st, prometheus.NewRegistry(), nil).Routes(mux)
 	srv := httptest.NewServer(daemon.RequireToken("tok-123", mux))
 	t.Cleanup(srv.Close)
 	tokFile := filepath.Join(t.TempDir(), "token")

@@ -17,6 +17,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/config/secret"
 	"github.com/eventwatch/eventwatch/internal/leader"
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/sample"
@@ -35,20 +36,21 @@ type daemon struct {
 	reg   *prometheus.Registry
 	base  []kgo.Opt
 
-	auditor    *swappable
-	counters   *audit.Counters // the audit metrics sink; also knows which services produce where
-	sampler    *sample.Sampler
-	stitcher   *trace.Stitcher
-	store      store.Store
-	aggregator *report.Aggregator
-	learner    *catalog.Learner // what the AsyncAPI discovery describes
-	estates    *estateShare     // the learned estate, shared with the other replicas
-	elector    *leader.Elector
-	board      *share.Board         // state shared with the other replicas
-	term       atomic.Pointer[term] // the singleton work of the current leadership term
-	ready      *readiness
-	token      string
-	owners     *ownershipGauge // eventwatch_service_team_info
+	auditor  *swappable
+	counters *audit.Counters // the audit metrics sink; also knows which services produce where
+	sampler  *sample.Sampler
+	stitcher *trace.Stitcher
+	store    store.Store
+	ledger   *ledger.Ledger   // exactly-once accounting of the audited records into the store
+	reports  *report.API      // the report and violations API
+	learner  *catalog.Learner // what the AsyncAPI discovery describes
+	estates  *estateShare     // the learned estate, shared with the other replicas
+	elector  *leader.Elector
+	board    *share.Board         // state shared with the other replicas
+	term     atomic.Pointer[term] // the singleton work of the current leadership term
+	ready    *readiness
+	token    string
+	owners   *ownershipGauge // eventwatch_service_team_info
 
 	reloadOK prometheus.Gauge
 }
@@ -143,20 +145,20 @@ func (d *daemon) buildComponents(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
-	d.aggregator = report.NewAggregator(d.store, d.cfg.Store, d.reg, d.root,
-		report.WithReportConfig(d.cfg.Reports), report.WithClusterSource(&clusterSource{d: d}),
-		report.WithGroup(d.cfg.Sample.GroupID), report.WithCatalogDrift(d.catalogDrift))
+	d.reports = report.NewAPI(d.store, d.reg, d.root, report.WithReportConfig(d.cfg.Reports), report.WithCatalogDrift(d.catalogDrift))
+	d.ledger = ledger.New(d.store, d.cfg.Store, d.reg, d.root, ledger.WithClusterSource(&clusterSource{d: d}),
+		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)
 	d.learner.SetDataPaths(dataPaths(d.auditor.cur.Load()))
 	d.counters = audit.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
-	sinks := []audit.Sink{d.counters, d.stitcher, d.aggregator, d.learner}
-	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.aggregator))
+	sinks := []audit.Sink{d.counters, d.stitcher, d.ledger, d.learner}
+	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.ledger))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
-	d.aggregator.SetPositionListener(d.sampler)
+	d.ledger.SetListener(d.sampler)
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
 	d.shareState()
 	return nil

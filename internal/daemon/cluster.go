@@ -5,10 +5,10 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
-	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/ledger"
 )
 
-// clusterSource feeds the report aggregator the numbers that do not come
+// clusterSource feeds the ledger the numbers that do not come
 // from audited records: DLQ growth and lag-objective breach time from the
 // lag collector's snapshot (leader only, so the store counts them once) and
 // trace propagation from this replica's stitcher. Each call returns the
@@ -18,7 +18,7 @@ type clusterSource struct {
 
 	mu       sync.Mutex
 	dlqSeen  map[string]int64 // DLQ topic -> records ever written, at the last call
-	propSeen map[string]report.Coverage
+	propSeen map[string]ledger.Coverage
 }
 
 // DLQGrowth returns records added per dead-letter topic since the last call.
@@ -48,7 +48,7 @@ func (c *clusterSource) DLQGrowth(_, _ time.Time) map[string]int64 {
 
 // LagBreach attributes the window to each watched group as observed, and
 // as breached when the group's time lag is above the objective now.
-func (c *clusterSource) LagBreach(from, to time.Time) map[string]report.LagBreach {
+func (c *clusterSource) LagBreach(from, to time.Time) map[string]ledger.LagBreach {
 	t := c.d.term.Load()
 	if t == nil {
 		return nil
@@ -58,9 +58,9 @@ func (c *clusterSource) LagBreach(from, to time.Time) map[string]report.LagBreac
 		return nil
 	}
 	win := to.Sub(from)
-	out := make(map[string]report.LagBreach, len(snap.Groups))
+	out := make(map[string]ledger.LagBreach, len(snap.Groups))
 	for _, g := range snap.Groups {
-		b := report.LagBreach{Observed: win}
+		b := ledger.LagBreach{Observed: win}
 		if g.LagSeconds.Known() && float64(g.LagSeconds) > snap.Objective {
 			b.Breach = win
 		}
@@ -74,17 +74,17 @@ func (c *clusterSource) LagBreach(from, to time.Time) map[string]report.LagBreac
 
 // Propagation returns, per service, the events the stitcher saw since the
 // last call and how many carried trace context.
-func (c *clusterSource) Propagation(_, _ time.Time) map[string]report.Coverage {
+func (c *clusterSource) Propagation(_, _ time.Time) map[string]ledger.Coverage {
 	rep := c.d.stitcher.Flows()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := map[string]report.Coverage{}
-	next := make(map[string]report.Coverage, len(rep.Propagation))
+	out := map[string]ledger.Coverage{}
+	next := make(map[string]ledger.Coverage, len(rep.Propagation))
 	for _, p := range rep.Propagation {
-		cur := report.Coverage{Hops: int64(p.Events), Propagated: int64(p.WithTraceContext)}
+		cur := ledger.Coverage{Hops: int64(p.Events), Propagated: int64(p.WithTraceContext)}
 		next[p.Service] = cur
 		prev := c.propSeen[p.Service]
-		if d := (report.Coverage{Hops: cur.Hops - prev.Hops, Propagated: cur.Propagated - prev.Propagated}); d.Hops > 0 {
+		if d := (ledger.Coverage{Hops: cur.Hops - prev.Hops, Propagated: cur.Propagated - prev.Propagated}); d.Hops > 0 {
 			out[p.Service] = d
 		}
 	}

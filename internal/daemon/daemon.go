@@ -1,6 +1,6 @@
 // Package daemon is `eventwatch run`: it wires the configured components —
 // the passive sampler and its audit engines, the trace stitcher, the report
-// aggregator and store, and the leader-elected lag collector — into one
+// ledger and store, and the leader-elected lag collector — into one
 // process with an HTTP server (/metrics, /healthz, /readyz, /api/v1/...).
 //
 // Model: Run builds everything from the configuration first (a bad profile,

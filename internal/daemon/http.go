@@ -29,7 +29,7 @@ import (
 func (d *daemon) handler() http.Handler {
 	api := http.NewServeMux()
 	d.stitcher.Routes(api)
-	d.aggregator.Routes(api)
+	d.reports.Routes(api)
 	api.HandleFunc("GET /api/v1/groups", d.serveGroups)
 	api.HandleFunc("GET /api/v1/groups/{group}", d.serveGroups)
 	catalog.Routes(api, d.estates.estate)

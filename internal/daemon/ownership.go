@@ -38,11 +38,11 @@ func (g *ownershipGauge) set(m *team.Map) {
 }
 
 // applyOwnership rebuilds the map (start and reload) and hands it to the
-// gauge and the report aggregator.
+// gauge and the report API.
 func (d *daemon) applyOwnership(teams []team.Team, r *router) {
 	m := ownership(teams, r.catalog)
 	d.owners.set(m)
-	if d.aggregator != nil {
-		d.aggregator.SetOwnership(m)
+	if d.reports != nil {
+		d.reports.SetOwnership(m)
 	}
 }

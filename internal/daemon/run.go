@@ -14,7 +14,7 @@ import (
 const drainGrace = 15 * time.Second
 
 // run starts every long-running part in one errgroup and waits for them.
-// The sinks (stitcher, aggregator) outlive the sampler so the audits it
+// The sinks (stitcher, ledger) outlive the sampler so the audits it
 // drains on the way out still reach the store.
 func (d *daemon) run(ctx context.Context) error {
 	defer d.closeStore()
@@ -38,7 +38,10 @@ func (d *daemon) run(ctx context.Context) error {
 		defer stopBoard() // the stitcher publishes its flows on the way out
 		return wrap("trace", d.stitcher.Run(sinkCtx))
 	})
-	g.Go(func() error { return wrap("report", d.aggregator.Run(sinkCtx)) })
+	g.Go(func() error {
+		defer context.AfterFunc(sinkCtx, d.reports.Close)() // streams end so the HTTP server can stop
+		return wrap("ledger", d.ledger.Run(sinkCtx))
+	})
 	g.Go(func() error { return wrap("leader", d.elector.Run(gctx, d.leadWork)) })
 	g.Go(func() error { return wrap("share", d.board.Run(boardCtx)) })
 	g.Go(func() error { return d.reloadLoop(gctx) })

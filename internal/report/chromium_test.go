@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/browser"
 )
@@ -23,7 +24,7 @@ func TestHTMLInChromium(t *testing.T) {
 	bin := browser.Find(t)
 	st := openSQLite(t, t.TempDir())
 	c := &clock{t: mon17}
-	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(fixedCluster{}))
+	a, _ := newTestAggregator(t, st, store.Config{}, c, ledger.WithClusterSource(fixedCluster{}))
 	c.set(mon17.Add(-3 * 24 * time.Hour)) // a previous week to compare with
 	observeAll(a, dataset(39, 1500, c.now()))
 	for day := range 7 {
@@ -86,10 +87,10 @@ func (fixedCluster) DLQGrowth(_, _ time.Time) map[string]int64 {
 	return map[string]int64{"orders.dlq": 12, "billing.dlq": 3}
 }
 
-func (fixedCluster) LagBreach(from, to time.Time) map[string]LagBreach {
-	return map[string]LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Err: to.Sub(from) / 8, Observed: to.Sub(from)}}
+func (fixedCluster) LagBreach(from, to time.Time) map[string]ledger.LagBreach {
+	return map[string]ledger.LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Err: to.Sub(from) / 8, Observed: to.Sub(from)}}
 }
 
-func (fixedCluster) Propagation(_, _ time.Time) map[string]Coverage {
-	return map[string]Coverage{"orders": {Hops: 100, Propagated: 93}, "billing": {Hops: 40, Propagated: 40}}
+func (fixedCluster) Propagation(_, _ time.Time) map[string]ledger.Coverage {
+	return map[string]ledger.Coverage{"orders": {Hops: 100, Propagated: 93}, "billing": {Hops: 40, Propagated: 40}}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
 )
@@ -24,7 +25,7 @@ func fixedReport(t *testing.T) *Weekly {
 	t.Helper()
 	st := openSQLite(t, t.TempDir())
 	c := &clock{t: mon17.Add(-7 * 24 * time.Hour)}
-	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 2}, c, WithClusterSource(fixedCluster{}))
+	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 2}, c, ledger.WithClusterSource(fixedCluster{}))
 	for week := range 2 {
 		for i := range 12 + 4*week {
 			c.set(mon17.Add(time.Duration(week-1)*7*24*time.Hour + time.Duration(i)*time.Hour))
@@ -101,7 +102,7 @@ func TestGoldenRenderings(t *testing.T) {
 func TestTeamReportHoldsOnlyItsOwn(t *testing.T) {
 	st := openSQLite(t, t.TempDir())
 	c := &clock{t: mon17}
-	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(fixedCluster{}))
+	a, _ := newTestAggregator(t, st, store.Config{}, c, ledger.WithClusterSource(fixedCluster{}))
 	for i := range 30 {
 		c.set(mon17.Add(time.Duration(i) * time.Hour))
 		rec, res := fixedRecord(1, i)

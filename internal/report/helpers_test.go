@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -47,16 +46,25 @@ func openSQLite(t testing.TB, dir string) store.Store {
 	return st
 }
 
-func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock, opts ...Option) (*Aggregator, *prometheus.Registry) {
+// testAgg is the pair the daemon wires: the ledger that fills the store
+// and the report API that reads it.
+type testAgg struct {
+	*ledger.Ledger
+	*API
+}
+
+func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock, opts ...ledger.Option) (*testAgg, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg.SetDefaults()
-	a := NewAggregator(st, cfg, reg, nil, opts...)
+	var apiOpts []APIOption
 	if c != nil {
-		a.now = c.now
-		a.lastSample = c.now()
+		apiOpts = append(apiOpts, WithClock(c.now))
+		opts = append(opts, ledger.WithClock(c.now))
 	}
-	return a, reg
+	api := NewAPI(st, reg, nil, apiOpts...)
+	opts = append(opts, ledger.WithExamples(api.Publish))
+	return &testAgg{Ledger: ledger.New(st, cfg, reg, nil, opts...), API: api}, reg
 }
 
 // observation is one audited record of a synthetic data set.
@@ -144,24 +152,17 @@ func mustWrite(t testing.TB, path, data string) {
 	}
 }
 
-func observeAll(a *Aggregator, obs []observation) {
+func observeAll(a *testAgg, obs []observation) {
 	for i := range obs {
 		a.Observe(&obs[i].rec, &obs[i].res)
 	}
 }
 
-func TestClip(t *testing.T) {
-	long := strings.Repeat("é", 150) // 300 bytes
-	tests := []struct{ in, want string }{
-		{"", "unknown"},
-		{"orders", "orders"},
-		{"a\x00b", "ab"},
-		{"bad\xffutf8", "bad\uFFFDutf8"},
-		{long, strings.Repeat("é", 100)},
+// storedName is the name the ledger stores for a record's service: the
+// empty one becomes "unknown" (the data sets use only short names).
+func storedName(s string) string {
+	if s == "" {
+		return "unknown"
 	}
-	for _, tt := range tests {
-		if got := clip(tt.in); got != tt.want || !utf8.ValidString(got) || len(got) > maxLabel {
-			t.Errorf("clip(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
+	return s
 }

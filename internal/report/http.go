@@ -21,14 +21,14 @@ import (
 //
 // Bad parameters get 400 with a message naming the parameter. Wrap the mux
 // (or these paths) with RequireToken to protect them.
-func (a *Aggregator) Routes(mux *http.ServeMux) {
+func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/reports", a.handleWeeks)
 	mux.HandleFunc("GET /api/v1/reports/weekly", a.handleWeekly)
 	mux.HandleFunc("GET /api/v1/violations", a.handleViolations)
 	mux.HandleFunc("GET /api/v1/violations/stream", a.handleStream)
 }
 
-func (a *Aggregator) location(r *http.Request) (*time.Location, error) {
+func (a *API) location(r *http.Request) (*time.Location, error) {
 	tz := r.URL.Query().Get("tz")
 	if tz == "" {
 		return a.rcfg.Location(), nil
@@ -46,7 +46,7 @@ func (e paramError) Error() string { return e.msg }
 
 func errBadParam(name, msg string) error { return paramError{"bad parameter " + name + ": " + msg} }
 
-func (a *Aggregator) handleWeeks(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleWeeks(w http.ResponseWriter, r *http.Request) {
 	loc, err := a.location(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -74,7 +74,7 @@ type weeklyParams struct {
 	loc     *time.Location
 }
 
-func (a *Aggregator) parseWeekly(r *http.Request) (weeklyParams, error) {
+func (a *API) parseWeekly(r *http.Request) (weeklyParams, error) {
 	q := r.URL.Query()
 	p := weeklyParams{service: q.Get("service"), team: q.Get("team"), format: q.Get("format")}
 	var err error
@@ -117,7 +117,7 @@ func DefaultWeek(weeks []WeekInfo, now time.Time, loc *time.Location) Week {
 	return cur
 }
 
-func (a *Aggregator) handleWeekly(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 	p, err := a.parseWeekly(r)
 	var pe paramError
 	if errors.As(err, &pe) {
@@ -151,7 +151,7 @@ func (a *Aggregator) handleWeekly(w http.ResponseWriter, r *http.Request) {
 }
 
 // fail answers 503: the store could not be read (it may be down).
-func (a *Aggregator) fail(w http.ResponseWriter, err error) {
+func (a *API) fail(w http.ResponseWriter, err error) {
 	a.log.Warn("report request failed", "err", err)
 	http.Error(w, "report store unavailable: "+err.Error(), http.StatusServiceUnavailable)
 }

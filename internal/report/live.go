@@ -59,7 +59,7 @@ func newLive(reg prometheus.Registerer) *live {
 }
 
 // Subscribe starts a subscription with filter f; call Unsubscribe when done.
-func (a *Aggregator) Subscribe(f Filter) *Subscription {
+func (a *API) Subscribe(f Filter) *Subscription {
 	s := &Subscription{ch: make(chan store.Example, streamBuffer), gone: make(chan struct{}), filter: f}
 	s.C, s.Gone = s.ch, s.gone
 	l := a.live
@@ -77,7 +77,7 @@ func (a *Aggregator) Subscribe(f Filter) *Subscription {
 }
 
 // Unsubscribe ends s.
-func (a *Aggregator) Unsubscribe(s *Subscription) { a.live.remove(s) }
+func (a *API) Unsubscribe(s *Subscription) { a.live.remove(s) }
 
 func (l *live) remove(s *Subscription) bool {
 	l.mu.Lock()

@@ -86,7 +86,7 @@ func checkOffenders(t *testing.T, r *Weekly, all []observation) {
 	for _, o := range all {
 		for _, v := range o.res.Violations {
 			broke[[3]any{o.rec.Topic, o.rec.Offset, v.Rule}] = true
-			counts[offenderKey{clip(o.res.Source), o.rec.Topic, o.res.EventType, v.Rule, ""}]++
+			counts[offenderKey{storedName(o.res.Source), o.rec.Topic, o.res.EventType, v.Rule, ""}]++
 		}
 	}
 	var top int64

@@ -14,9 +14,9 @@ import (
 
 // SetOwnership replaces the service → team map reports and the violations
 // API scope by (at start and on reload).
-func (a *Aggregator) SetOwnership(m *team.Map) { a.owners.Store(m) }
+func (a *API) SetOwnership(m *team.Map) { a.owners.Store(m) }
 
-func (a *Aggregator) ownership() *team.Map { return a.owners.Load() }
+func (a *API) ownership() *team.Map { return a.owners.Load() }
 
 // violationParams are the validated filters of the violations API.
 type violationParams struct {
@@ -29,7 +29,7 @@ type violationParams struct {
 
 // parseViolations reads ?rule=&service=&team=&topic=&since=&limit=&cursor=.
 // since is an RFC 3339 time or a duration back from now (15m, 24h).
-func (a *Aggregator) parseViolations(r *http.Request) (violationParams, error) {
+func (a *API) parseViolations(r *http.Request) (violationParams, error) {
 	q := r.URL.Query()
 	p := violationParams{rule: q.Get("rule"), topic: q.Get("topic"), service: q.Get("service"), team: q.Get("team"),
 		cursor: q.Get("cursor"), limit: 100}
@@ -96,7 +96,7 @@ func (p violationParams) filter() Filter {
 
 // handleViolations answers GET /api/v1/violations: stored examples, newest
 // first, one page per request (next_cursor continues).
-func (a *Aggregator) handleViolations(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleViolations(w http.ResponseWriter, r *http.Request) {
 	p, err := a.parseViolations(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -128,7 +128,7 @@ const streamHeartbeat = 15 * time.Second
 // Events: one "violation" event per example as it is audited. A client
 // that falls behind by more than its buffer gets a "dropped" event and is
 // disconnected; the sampler never waits for it.
-func (a *Aggregator) handleStream(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleStream(w http.ResponseWriter, r *http.Request) {
 	p, err := a.parseViolations(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -149,7 +149,7 @@ func (a *Aggregator) handleStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // pump writes sub's examples to the client until it leaves or is dropped.
-func (a *Aggregator) pump(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, sub *Subscription) {
+func (a *API) pump(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, sub *Subscription) {
 	tick := time.NewTicker(streamHeartbeat)
 	defer tick.Stop()
 	m := a.ownership()

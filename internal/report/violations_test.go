@@ -17,7 +17,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/team"
 )
 
-func violationServer(t *testing.T) (*Aggregator, *httptest.Server, *clock) {
+func violationServer(t *testing.T) (*testAgg, *httptest.Server, *clock) {
 	t.Helper()
 	st := openSQLite(t, t.TempDir())
 	c := &clock{t: mon17.Add(time.Hour)}

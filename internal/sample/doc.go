@@ -63,7 +63,10 @@
 //     ledger is Saturated (eventwatch_sampler_paused, Status.Paused) instead
 //     of dropping anything.
 //
-// # Exactly-once with a Ledger
+// # Exactly-once with a ledger
+//
+// The protocol (positions, fencing, rewinds) is described in package
+// internal/ledger; this package drives it on its Kafka client (resume.go).
 //
 // All records of one partition go to one audit worker, in offset order,
 // followed by an Advance marker per polled batch ([from, to) delivered). On

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/ledger"
 )
 
 // pollWait bounds one poll, so status and gauges stay fresh on idle topics.
@@ -48,9 +49,9 @@ type Sampler struct {
 	stop        chan struct{} // closed when polling stopped: workers drain their queue and exit
 	workersDone chan struct{} // closed when every worker exited
 
-	ledger    Ledger       // exactly-once accounting; nil: commit polled batches (at least once)
-	assigned  atomic.Value // map[string][]int32 of the assigned partitions, for commits
-	posMu     sync.Mutex   // guards stored, committed and rewinds
+	ledger    ledger.Accounts // exactly-once accounting; nil: commit polled batches (at least once)
+	assigned  atomic.Value    // map[string][]int32 of the assigned partitions, for commits
+	posMu     sync.Mutex      // guards stored, committed and rewinds
 	stored    map[string]map[int32]int64
 	committed map[string]map[int32]int64
 	rewinds   map[string]map[int32]int64

@@ -29,7 +29,7 @@
 // therefore exact: each record is in the store once, whatever crashes.
 //
 // Partial failure: Write runs in one transaction, so a batch is stored
-// entirely or not at all; the caller (report.Aggregator) keeps a failed batch
+// entirely or not at all; the caller (ledger.Ledger) keeps a failed batch
 // in memory and retries it with the next flush. With PostgreSQL a commit whose
 // acknowledgement is lost on the network may have been applied; its retry
 // then conflicts (the positions already moved) and is dropped, not counted

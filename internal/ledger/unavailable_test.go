@@ -1,4 +1,4 @@
-package report
+package ledger
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
 )
@@ -63,7 +64,7 @@ func TestStoreUnavailable(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatalf("flush after the server came back: %v", err)
 	}
-	r, err := Build(ctx, st, Week{2026, 47}, "", time.UTC, c.now())
+	r, err := report.Build(ctx, st, report.Week{Year: 2026, Num: 47}, "", time.UTC, c.now())
 	if err != nil {
 		t.Fatal(err)
 	}

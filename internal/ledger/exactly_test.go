@@ -1,4 +1,4 @@
-package exactly_test
+package ledger_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
@@ -78,7 +78,7 @@ func (c *crashStore) Write(ctx context.Context, b *store.Batch) error {
 type replica struct {
 	st     *crashStore
 	reg    *prometheus.Registry
-	agg    *report.Aggregator
+	agg    *ledger.Ledger
 	s      *sample.Sampler
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -92,7 +92,7 @@ func startReplica(t *testing.T, c *kfake.Cluster, st store.Store, scfg store.Con
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	r := &replica{st: &crashStore{Store: st}, reg: reg}
-	r.agg = report.NewAggregator(r.st, scfg, reg, log, report.WithGroup("ew"))
+	r.agg = ledger.New(r.st, scfg, reg, log, ledger.WithGroup("ew"))
 	var cfg sample.Config
 	cfg.SetDefaults()
 	cfg.GroupID, cfg.StartFrom = "ew", sample.StartEarliest
@@ -103,7 +103,7 @@ func startReplica(t *testing.T, c *kfake.Cluster, st store.Store, scfg store.Con
 		t.Fatal(err)
 	}
 	r.s = s
-	r.agg.SetPositionListener(s)
+	r.agg.SetListener(s)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	sinkCtx, stopSink := context.WithCancel(context.Background())
@@ -335,5 +335,3 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return sum
 }
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -19,41 +20,18 @@ const resumeTimeout = 8 * time.Second
 // records of revoked or rewound partitions.
 const barrierTimeout = 5 * time.Second
 
-// Ledger accounts for input positions: it holds the aggregates of each
-// partition's records with the offset range they cover and stores both in
-// one transaction. *report.Aggregator implements it. With a Ledger the
-// sampler resumes every assigned partition from the stored position, tells
-// the ledger each range whose records it delivered (Advance), never drops a
-// record it chose to audit (a full queue waits), pauses fetching while the
-// ledger is Saturated, and commits to Kafka only positions already stored.
-type Ledger interface {
-	// Positions returns the stored position (next offset to count) of every
-	// partition of the sampler's group.
-	Positions(ctx context.Context) (map[string]map[int32]int64, error)
-	// Acquire starts accounting for a partition read from offset from (-1:
-	// from the first record read).
-	Acquire(topic string, partition int32, from int64)
-	// Advance says every record of the partition in [from, to) has been
-	// given to the sinks or deliberately not audited.
-	Advance(topic string, partition int32, from, to int64)
-	// Release stores what it can of the partitions and forgets them.
-	Release(ctx context.Context, tps map[string][]int32)
-	// Saturated reports whether the ledger's buffer is full.
-	Saturated() bool
-}
-
 // Option configures a Sampler.
 type Option func(*Sampler)
 
 // WithLedger makes the sampler account for positions through l (exactly-once
-// report counts). Without it the sampler commits every polled batch to
+// report counts; internal/ledger describes the protocol). Without it the sampler commits every polled batch to
 // Kafka, which is at-least-once.
-func WithLedger(l Ledger) Option {
+func WithLedger(l ledger.Accounts) Option {
 	return func(s *Sampler) { s.ledger = l }
 }
 
 // Stored takes note of positions the ledger stored; the poll loop commits
-// them to Kafka every commit_interval. It implements report.PositionListener.
+// them to Kafka every commit_interval. It implements ledger.Listener.
 func (s *Sampler) Stored(ps []store.Position) {
 	s.posMu.Lock()
 	defer s.posMu.Unlock()
@@ -67,7 +45,7 @@ func (s *Sampler) Stored(ps []store.Position) {
 
 // Rewind asks the poll loop to read a partition again from offset (the
 // store holds another position than this replica expected). It implements
-// report.PositionListener and never blocks.
+// ledger.Listener and never blocks.
 func (s *Sampler) Rewind(topic string, partition int32, offset int64) {
 	s.posMu.Lock()
 	defer s.posMu.Unlock()

@@ -1,4 +1,4 @@
-package report
+package ledger
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (f *flakyStore) Write(ctx context.Context, b *store.Batch) error {
 // simSampler plays the sampler's part for one replica: a read cursor per
 // owned partition, rewinds applied before the next read.
 type simSampler struct {
-	agg     *Aggregator
+	agg     *Ledger
 	cursor  map[int32]int64
 	rewinds map[int32]int64
 }
@@ -85,7 +85,7 @@ func (w *propWorld) newReplica(i int) {
 	cfg := store.Config{FlushInterval: time.Hour, BufferLimit: 1 << 20}
 	a, _ := newTestAggregator(w.t, w.st, cfg, nil, WithGroup("g"))
 	s := &simSampler{agg: a, cursor: map[int32]int64{}, rewinds: map[int32]int64{}}
-	a.SetPositionListener(s)
+	a.SetListener(s)
 	w.reps[i] = s
 }
 

@@ -1,4 +1,4 @@
-package report
+package ledger
 
 import (
 	"time"
@@ -21,7 +21,7 @@ type Coverage struct {
 
 // ClusterSource gives the report the numbers that do not come from audited
 // records. Each method returns the amount for the window [from, to) only
-// (a delta, not a running total); the aggregator asks for consecutive
+// (a delta, not a running total); the ledger asks for consecutive
 // windows, once per flush, and stores the answers in hourly rows. A replica
 // that does not run the singleton collectors returns empty maps. Methods
 // must be cheap and must not call Kafka (read a snapshot).
@@ -36,11 +36,11 @@ type ClusterSource interface {
 
 // sampleCluster asks the source for the window since the last sample and
 // buffers the answers. Called with flushMu held.
-func (a *Aggregator) sampleCluster() {
-	now := a.now()
-	from := a.lastSample
-	a.lastSample = now
-	if a.cluster == nil || !now.After(from) {
+func (l *Ledger) sampleCluster() {
+	now := l.now()
+	from := l.lastSample
+	l.lastSample = now
+	if l.cluster == nil || !now.After(from) {
 		return
 	}
 	hour := store.HourOf(now.Add(-time.Nanosecond)).Unix()
@@ -54,27 +54,27 @@ func (a *Aggregator) sampleCluster() {
 			v clusterVal
 		}{clusterKey{hour, kind, clip(name)}, clusterVal{v, total}})
 	}
-	for topic, n := range a.cluster.DLQGrowth(from, now) {
+	for topic, n := range l.cluster.DLQGrowth(from, now) {
 		add(store.KindDLQGrowth, topic, float64(n), 0)
 	}
-	for group, b := range a.cluster.LagBreach(from, now) {
+	for group, b := range l.cluster.LagBreach(from, now) {
 		add(store.KindLagBreach, group, b.Breach.Seconds(), b.Observed.Seconds())
 		add(store.KindLagErr, group, b.Err.Seconds(), b.Observed.Seconds())
 	}
-	for svc, c := range a.cluster.Propagation(from, now) {
+	for svc, c := range l.cluster.Propagation(from, now) {
 		add(store.KindPropagation, svc, float64(c.Propagated), float64(c.Hops))
 	}
 	dropped := 0
-	a.mu.Lock()
-	before := a.pending.size()
+	l.mu.Lock()
+	before := l.pending.size()
 	for _, r := range rows {
-		if !a.pending.addCluster(r.k, r.v, a.cfg.BufferLimit) {
+		if !l.pending.addCluster(r.k, r.v, l.cfg.BufferLimit) {
 			dropped++
 		}
 	}
-	a.rows += a.pending.size() - before
-	a.mu.Unlock()
+	l.rows += l.pending.size() - before
+	l.mu.Unlock()
 	if dropped > 0 {
-		a.m.dropped.Add(float64(dropped))
+		l.m.dropped.Add(float64(dropped))
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package ledger
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"math"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -16,31 +15,30 @@ import (
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/store"
-	"github.com/eventwatch/eventwatch/internal/team"
 )
 
-// Aggregator collects hourly report aggregates in memory and flushes them to
-// a store. It implements audit.Sink. Create it with NewAggregator, start Run
-// in its own goroutine, and register Routes on the HTTP mux.
-type Aggregator struct {
-	store   store.Store
-	cfg     store.Config
-	rcfg    Config
-	cluster ClusterSource
-	drift   func() []CatalogDifference
-	log     *slog.Logger
-	now     func() time.Time
-	m       aggMetrics
+// Ledger holds the hourly report aggregates of audited records in memory,
+// per partition with the offset range they cover, and flushes them to the
+// store with the partitions' positions in one fenced transaction. It is an
+// audit.Sink (Observe) and the sampler's accounting (Accounts). Create it
+// with New, start Run in its own goroutine and give it to the sampler
+// (sample.WithLedger); SetListener(sampler) closes the loop.
+type Ledger struct {
+	store    store.Store
+	cfg      store.Config
+	cluster  ClusterSource
+	examples func([]store.Example) // told about every violation example as it is audited (live stream)
+	log      *slog.Logger
+	now      func() time.Time
+	m        ledgerMetrics
 
 	group    string
-	listener PositionListener
+	listener Listener
 
 	mu      sync.Mutex
-	pending *buffer                  // aggregates not attributed to an acquired partition, and cluster samples
-	parts   map[tp]*partLedger       // per partition the sampler reads: open records and closed segments
-	rows    int                      // rows held in pending and parts
-	live    *live                    // stream subscriptions (GET /api/v1/violations/stream)
-	owners  atomic.Pointer[team.Map] // service -> team, for ?team= scopes
+	pending *buffer            // aggregates not attributed to an acquired partition, and cluster samples
+	parts   map[tp]*partLedger // per partition the sampler reads: open records and closed segments
+	rows    int                // rows held in pending and parts
 
 	flushMu     sync.Mutex // one flush at a time
 	lastSample  time.Time  // end of the last cluster sample window
@@ -48,7 +46,7 @@ type Aggregator struct {
 	onFlushDone func(err error) // test hook, called after every flush
 }
 
-type aggMetrics struct {
+type ledgerMetrics struct {
 	flushes   *prometheus.CounterVec
 	last      prometheus.Gauge
 	buffered  prometheus.Gauge
@@ -57,45 +55,45 @@ type aggMetrics struct {
 	conflicts prometheus.Counter
 }
 
-// Option configures an Aggregator.
-type Option func(*Aggregator)
+// Option configures a Ledger.
+type Option func(*Ledger)
 
 // WithClusterSource makes each flush sample src (DLQ growth, lag breach,
 // propagation coverage) into the store. Without it those report sections are
 // empty.
 func WithClusterSource(src ClusterSource) Option {
-	return func(a *Aggregator) { a.cluster = src }
+	return func(l *Ledger) { l.cluster = src }
 }
 
-// WithCatalogDrift adds the catalog-drift section to the whole-estate
-// report of the week in progress, from drift (called per report).
-func WithCatalogDrift(drift func() []CatalogDifference) Option {
-	return func(a *Aggregator) { a.drift = drift }
+// WithExamples calls publish with the violation examples of every audited
+// record, on the sampler's goroutine (publish must not block); the report
+// API's live stream uses it.
+func WithExamples(publish func([]store.Example)) Option {
+	return func(l *Ledger) { l.examples = publish }
 }
 
-// WithReportConfig sets the report settings (time zone) used by Routes.
-func WithReportConfig(c Config) Option {
-	return func(a *Aggregator) { a.rcfg = c }
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option {
+	return func(l *Ledger) { l.now = now }
 }
 
-// NewAggregator returns an aggregator writing to st with the flush interval,
-// example bound and buffer limit of cfg (defaults applied to unset fields).
-// Its metrics are registered on reg.
-func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.Logger, opts ...Option) *Aggregator {
+// New returns a ledger writing to st with the flush interval, example
+// bound and buffer limit of cfg (defaults applied to unset fields). Its
+// metrics are registered on reg.
+func New(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.Logger, opts ...Option) *Ledger {
 	cfg.SetDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Aggregator{
+	l := &Ledger{
 		store:   st,
 		cfg:     cfg,
-		log:     log.With("component", "report"),
+		log:     log.With("component", "ledger"),
 		now:     time.Now,
 		pending: newBuffer(),
-		live:    newLive(reg),
 		parts:   map[tp]*partLedger{},
 		group:   "eventwatch",
-		m: aggMetrics{
+		m: ledgerMetrics{
 			flushes:   metrics.StoreFlushes.NewCounterVec(reg),
 			last:      metrics.StoreLastFlushSuccess.NewGaugeVec(reg).WithLabelValues(),
 			buffered:  metrics.StoreBuffered.NewGaugeVec(reg).WithLabelValues(),
@@ -104,14 +102,13 @@ func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, 
 			conflicts: metrics.StorePositionConflicts.NewCounterVec(reg).WithLabelValues(),
 		},
 	}
-	a.rcfg.SetDefaults()
 	for _, o := range opts {
-		o(a)
+		o(l)
 	}
-	a.m.flushes.WithLabelValues("ok")
-	a.m.flushes.WithLabelValues("error")
-	a.lastSample = a.now()
-	return a
+	l.m.flushes.WithLabelValues("ok")
+	l.m.flushes.WithLabelValues("error")
+	l.lastSample = l.now()
+	return l
 }
 
 // Observe adds one audited record to the current hour's aggregates. It never
@@ -120,24 +117,24 @@ func NewAggregator(st store.Store, cfg store.Config, reg prometheus.Registerer, 
 // never dropped (a full buffer makes Saturated true instead); records of a
 // released partition are ignored; any other record is added to the
 // unpositioned buffer, dropped (and counted) when it is full.
-func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
-	now := a.now()
+func (l *Ledger) Observe(rec *audit.Record, res *audit.Result) {
+	now := l.now()
 	k := recKey{hour: store.HourOf(now).Unix(), service: clip(res.Source), topic: clip(rec.Topic), eventType: clip(res.EventType)}
 	c := counts{checked: 1}
 	if res.Compliant() {
 		c.compliant = 1
 	}
-	limit, maxEx := a.cfg.BufferLimit, a.cfg.MaxExamples
+	limit, maxEx := l.cfg.BufferLimit, l.cfg.MaxExamples
 	var exs []store.Example
 	if len(res.Violations) > 0 {
 		exs = examplesOf(k, now, rec, res)
 	}
 	dropped := 0
-	a.mu.Lock()
-	dst := a.pending
-	if p := a.parts[tp{rec.Topic, rec.Partition}]; p != nil {
+	l.mu.Lock()
+	dst := l.pending
+	if p := l.parts[tp{rec.Topic, rec.Partition}]; p != nil {
 		if p.released {
-			a.mu.Unlock()
+			l.mu.Unlock()
 			return
 		}
 		dst, limit = p.open, math.MaxInt
@@ -147,21 +144,23 @@ func (a *Aggregator) Observe(rec *audit.Record, res *audit.Result) {
 		dropped++
 	}
 	for _, ex := range exs {
-		dropped += a.addViolation(dst, k, ex, maxEx, limit)
+		dropped += l.addViolation(dst, k, ex, maxEx, limit)
 	}
-	a.rows += dst.size() - before
-	size := a.rows
-	a.mu.Unlock()
-	a.live.publish(exs)
-	a.m.buffered.Set(float64(size))
+	l.rows += dst.size() - before
+	size := l.rows
+	l.mu.Unlock()
+	if l.examples != nil && len(exs) > 0 {
+		l.examples(exs)
+	}
+	l.m.buffered.Set(float64(size))
 	if dropped > 0 {
-		a.m.dropped.Add(float64(dropped))
+		l.m.dropped.Add(float64(dropped))
 	}
 }
 
-// addViolation counts v in dst and keeps it as an example; a.mu is held.
+// addViolation counts v in dst and keeps it as an example; l.mu is held.
 // It returns the number of rows that did not fit.
-func (a *Aggregator) addViolation(dst *buffer, k recKey, ex store.Example, maxEx, limit int) int {
+func (l *Ledger) addViolation(dst *buffer, k recKey, ex store.Example, maxEx, limit int) int {
 	dropped := 0
 	if !dst.addViolation(violKey{rec: k, rule: ex.Rule, severity: ex.Severity, profile: ex.Profile}, 1, limit) {
 		dropped++
@@ -220,25 +219,24 @@ func clipID(id string) string {
 // Run flushes every flush interval until ctx ends, then flushes once more
 // with a short deadline of its own. It returns nil on a clean shutdown;
 // flush failures are logged, counted and retried, never returned.
-func (a *Aggregator) Run(ctx context.Context) error {
-	t := time.NewTicker(a.cfg.FlushInterval)
+func (l *Ledger) Run(ctx context.Context) error {
+	t := time.NewTicker(l.cfg.FlushInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			a.live.close()
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			err := a.Flush(final)
+			err := l.Flush(final)
 			cancel()
 			if err != nil {
-				a.log.Error("final flush failed; the records it held are read again after the restart (their positions were not stored)", "err", err)
+				l.log.Error("final flush failed; the records it held are read again after the restart (their positions were not stored)", "err", err)
 			}
 			return nil
 		case <-t.C:
-			if err := a.Flush(ctx); err != nil {
-				a.log.Warn("flush failed; aggregates kept in memory for the next flush", "err", err)
+			if err := l.Flush(ctx); err != nil {
+				l.log.Warn("flush failed; aggregates kept in memory for the next flush", "err", err)
 			}
-			a.prune(ctx)
+			l.prune(ctx)
 		}
 	}
 }
@@ -250,86 +248,86 @@ const maxConflictRetries = 3
 // Flush samples the cluster source and writes every buffered aggregate,
 // with the positions of the closed partition segments, to the store in one
 // transaction. On failure the rows go back to the buffer.
-func (a *Aggregator) Flush(ctx context.Context) error {
-	a.flushMu.Lock()
-	defer a.flushMu.Unlock()
-	return a.flushLocked(ctx)
+func (l *Ledger) Flush(ctx context.Context) error {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	return l.flushLocked(ctx)
 }
 
-// flushLocked is Flush with a.flushMu held.
-func (a *Aggregator) flushLocked(ctx context.Context) error {
-	a.sampleCluster()
-	a.mu.Lock()
-	t := a.take()
-	a.recount()
-	a.mu.Unlock()
-	b, err := a.writeTaken(ctx, t)
+// flushLocked is Flush with l.flushMu held.
+func (l *Ledger) flushLocked(ctx context.Context) error {
+	l.sampleCluster()
+	l.mu.Lock()
+	t := l.take()
+	l.recount()
+	l.mu.Unlock()
+	b, err := l.writeTaken(ctx, t)
 	if err != nil {
-		if dropped := a.restoreTaken(t); dropped > 0 {
-			a.m.dropped.Add(float64(dropped))
-			a.log.Warn("report buffer full; unpositioned aggregate rows dropped", "dropped", dropped, "limit", a.cfg.BufferLimit)
+		if dropped := l.restoreTaken(t); dropped > 0 {
+			l.m.dropped.Add(float64(dropped))
+			l.log.Warn("report buffer full; unpositioned aggregate rows dropped", "dropped", dropped, "limit", l.cfg.BufferLimit)
 		}
-	} else if a.listener != nil && len(b.Advances) > 0 {
-		a.listener.Stored(positions(b))
+	} else if l.listener != nil && len(b.Advances) > 0 {
+		l.listener.Stored(positions(b))
 	}
-	a.m.buffered.Set(float64(a.bufferedRows()))
-	if a.onFlushDone != nil {
-		a.onFlushDone(err)
+	l.m.buffered.Set(float64(l.bufferedRows()))
+	if l.onFlushDone != nil {
+		l.onFlushDone(err)
 	}
 	return err
 }
 
 // writeTaken writes t, and when the store's positions moved under it
 // (store.ConflictError) drops what is already stored and tries again.
-func (a *Aggregator) writeTaken(ctx context.Context, t *taken) (*store.Batch, error) {
+func (l *Ledger) writeTaken(ctx context.Context, t *taken) (*store.Batch, error) {
 	for attempt := 0; ; attempt++ {
-		b := t.batch(a.group, a.cfg.MaxExamples)
-		err := a.write(ctx, b)
+		b := t.batch(l.group, l.cfg.MaxExamples)
+		err := l.write(ctx, b)
 		c, conflict := store.IsConflict(err)
 		if !conflict || attempt == maxConflictRetries {
 			return b, err
 		}
-		a.resolve(t, c)
+		l.resolve(t, c)
 	}
 }
 
-func (a *Aggregator) write(ctx context.Context, b *store.Batch) error {
-	start := a.now()
+func (l *Ledger) write(ctx context.Context, b *store.Batch) error {
+	start := l.now()
 	var err error
 	if b.Len() > 0 || len(b.Advances) > 0 {
-		wctx, cancel := context.WithTimeout(ctx, max(a.cfg.FlushInterval, 5*time.Second))
-		err = a.store.Write(wctx, b)
+		wctx, cancel := context.WithTimeout(ctx, max(l.cfg.FlushInterval, 5*time.Second))
+		err = l.store.Write(wctx, b)
 		cancel()
 	}
-	a.m.duration.Observe(time.Since(start).Seconds())
+	l.m.duration.Observe(time.Since(start).Seconds())
 	if err != nil {
-		a.m.flushes.WithLabelValues("error").Inc()
+		l.m.flushes.WithLabelValues("error").Inc()
 		return fmt.Errorf("write %d aggregate rows: %w", b.Len(), err)
 	}
-	a.m.flushes.WithLabelValues("ok").Inc()
-	a.m.last.Set(float64(a.now().UnixNano()) / 1e9)
+	l.m.flushes.WithLabelValues("ok").Inc()
+	l.m.last.Set(float64(l.now().UnixNano()) / 1e9)
 	return nil
 }
 
-func (a *Aggregator) bufferedRows() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.rows
+func (l *Ledger) bufferedRows() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rows
 }
 
 // prune deletes rows older than the retention, at most once an hour.
-func (a *Aggregator) prune(ctx context.Context) {
-	now := a.now()
-	if now.Sub(a.lastPrune) < time.Hour {
+func (l *Ledger) prune(ctx context.Context) {
+	now := l.now()
+	if now.Sub(l.lastPrune) < time.Hour {
 		return
 	}
-	a.lastPrune = now
-	n, err := a.store.Prune(ctx, now.Add(-a.cfg.Retention()))
+	l.lastPrune = now
+	n, err := l.store.Prune(ctx, now.Add(-l.cfg.Retention()))
 	if err != nil {
-		a.log.Warn("prune report store", "err", err)
+		l.log.Warn("prune report store", "err", err)
 		return
 	}
 	if n > 0 {
-		a.log.Info("pruned report store", "rows", n, "retention_weeks", a.cfg.RetentionWeeks)
+		l.log.Info("pruned report store", "rows", n, "retention_weeks", l.cfg.RetentionWeeks)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package ledger
 
 import (
 	"bufio"
@@ -52,7 +52,7 @@ func runChild(dir string, batches int, in io.Reader, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	a := NewAggregator(st, cfg, prometheus.NewRegistry(), nil)
+	a := New(st, cfg, prometheus.NewRegistry(), nil)
 	flushed := make(chan error, 16)
 	a.onFlushDone = func(err error) { flushed <- err }
 	done := make(chan error, 1)

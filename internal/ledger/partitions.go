@@ -1,4 +1,4 @@
-package report
+package ledger
 
 import (
 	"context"
@@ -12,36 +12,57 @@ import (
 // releaseTimeout bounds the flush made when partitions are revoked.
 const releaseTimeout = 5 * time.Second
 
-// PositionListener hears what the store holds. The sampler implements it:
-// it commits stored positions to Kafka (so its group's lag shows how far
-// the report is behind) and reads a partition again from where the store
-// says its records are counted.
-type PositionListener interface {
+// Accounts is what the sampler drives (sample.WithLedger): it resumes every
+// assigned partition from the stored position, tells the ledger each range
+// whose records it delivered (Advance), never drops a record it chose to
+// audit (a full queue waits), pauses fetching while the ledger is
+// Saturated, and commits to Kafka only positions already stored. *Ledger
+// implements it.
+type Accounts interface {
+	// Positions returns the stored position (next offset to count) of every
+	// partition of the sampler's group.
+	Positions(ctx context.Context) (map[string]map[int32]int64, error)
+	// Acquire starts accounting for a partition read from offset from (-1:
+	// from the first record read).
+	Acquire(topic string, partition int32, from int64)
+	// Advance says every record of the partition in [from, to) has been
+	// given to the sinks or deliberately not audited.
+	Advance(topic string, partition int32, from, to int64)
+	// Release stores what it can of the partitions and forgets them.
+	Release(ctx context.Context, tps map[string][]int32)
+	// Saturated reports whether the ledger's buffer is full.
+	Saturated() bool
+}
+
+// Listener hears what the store holds. The sampler implements it: it
+// commits stored positions to Kafka (so its group's lag shows how far the
+// report is behind) and reads a partition again from where the store says
+// its records are counted.
+type Listener interface {
 	// Stored is called after every successful flush with the positions it
 	// moved.
 	Stored(positions []store.Position)
 	// Rewind is called when the store holds another position for a
-	// partition than the aggregator expected (another replica or an
-	// earlier attempt counted part of it): what the aggregator held for the
-	// partition was discarded and its records must be read again from
-	// offset.
+	// partition than the ledger expected (another replica or an earlier
+	// attempt counted part of it): what the ledger held for the partition
+	// was discarded and its records must be read again from offset.
 	Rewind(topic string, partition int32, offset int64)
 }
 
-// WithPositionListener tells l about stored positions and rewinds.
-func WithPositionListener(l PositionListener) Option {
-	return func(a *Aggregator) { a.listener = l }
+// WithListener tells pl about stored positions and rewinds.
+func WithListener(pl Listener) Option {
+	return func(l *Ledger) { l.listener = pl }
 }
 
-// WithGroup names the sampler consumer group whose positions the
-// aggregator stores (default "eventwatch").
+// WithGroup names the sampler consumer group whose positions the ledger
+// stores (default "eventwatch").
 func WithGroup(group string) Option {
-	return func(a *Aggregator) { a.group = group }
+	return func(l *Ledger) { l.group = group }
 }
 
-// SetPositionListener sets the listener after construction (the sampler is
-// built after the aggregator it feeds). Call it before Run.
-func (a *Aggregator) SetPositionListener(l PositionListener) { a.listener = l }
+// SetListener sets the listener after construction (the sampler is built
+// after the ledger it feeds). Call it before Run.
+func (l *Ledger) SetListener(pl Listener) { l.listener = pl }
 
 type tp struct {
 	topic     string
@@ -58,7 +79,7 @@ type segment struct {
 	frozen   bool
 }
 
-// partLedger is what the aggregator holds for one partition the sampler
+// partLedger is what the ledger holds for one partition the sampler
 // reads: records observed since its last Advance (open) and closed
 // segments not yet stored.
 type partLedger struct {
@@ -77,9 +98,9 @@ func (p *partLedger) rows() int {
 }
 
 // Positions returns the stored position of every partition of the
-// aggregator's group.
-func (a *Aggregator) Positions(ctx context.Context) (map[string]map[int32]int64, error) {
-	ps, err := a.store.Positions(ctx, a.group)
+// ledger's group.
+func (l *Ledger) Positions(ctx context.Context) (map[string]map[int32]int64, error) {
+	ps, err := l.store.Positions(ctx, l.group)
 	if err != nil {
 		return nil, fmt.Errorf("read stored positions: %w", err)
 	}
@@ -96,28 +117,28 @@ func (a *Aggregator) Positions(ctx context.Context) (map[string]map[int32]int64,
 // Acquire starts accounting for a partition read from offset from (-1 when
 // the sampler does not know it yet: the first Advance sets it). Anything
 // held for the partition before is discarded.
-func (a *Aggregator) Acquire(topic string, partition int32, from int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if old := a.parts[tp{topic, partition}]; old != nil {
-		a.rows -= old.rows()
+func (l *Ledger) Acquire(topic string, partition int32, from int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old := l.parts[tp{topic, partition}]; old != nil {
+		l.rows -= old.rows()
 	}
-	a.parts[tp{topic, partition}] = &partLedger{next: from, open: newBuffer()}
+	l.parts[tp{topic, partition}] = &partLedger{next: from, open: newBuffer()}
 }
 
 // Advance closes the records observed for a partition since the previous
 // Advance as the range [from, to): every record in it was observed or
 // deliberately not audited. An Advance that does not continue where the
 // partition stands (records from before a rewind) discards them.
-func (a *Aggregator) Advance(topic string, partition int32, from, to int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.parts[tp{topic, partition}]
+func (l *Ledger) Advance(topic string, partition int32, from, to int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.parts[tp{topic, partition}]
 	if p == nil || p.released {
 		return
 	}
 	if p.next >= 0 && from != p.next {
-		a.rows -= p.open.size()
+		l.rows -= p.open.size()
 		p.open = newBuffer()
 		return
 	}
@@ -129,32 +150,32 @@ func (a *Aggregator) Advance(topic string, partition int32, from, to int64) {
 		p.segs = append(p.segs, seg)
 	}
 	before := seg.buf.size() + p.open.size()
-	p.open.mergeInto(seg.buf, a.cfg.MaxExamples, math.MaxInt)
+	p.open.mergeInto(seg.buf, l.cfg.MaxExamples, math.MaxInt)
 	p.open = newBuffer()
 	seg.to, p.next = to, to
-	a.rows += seg.buf.size() - before
+	l.rows += seg.buf.size() - before
 }
 
 // Release flushes what is closed (within a few seconds) and stops
 // accounting for the partitions: the sampler lost them. What could not be
 // stored is discarded; the next owner reads it again from the stored
 // position.
-func (a *Aggregator) Release(ctx context.Context, tps map[string][]int32) {
-	a.flushMu.Lock()
-	defer a.flushMu.Unlock()
+func (l *Ledger) Release(ctx context.Context, tps map[string][]int32) {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
 	fctx, cancel := context.WithTimeout(ctx, releaseTimeout)
-	err := a.flushLocked(fctx)
+	err := l.flushLocked(fctx)
 	cancel()
 	if err != nil {
-		a.log.Warn("flush on revoke failed; the next owner reads the revoked partitions again from the stored position", "err", err)
+		l.log.Warn("flush on revoke failed; the next owner reads the revoked partitions again from the stored position", "err", err)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for topic, parts := range tps {
 		for _, part := range parts {
-			if p := a.parts[tp{topic, part}]; p != nil {
-				a.rows -= p.rows()
-				a.parts[tp{topic, part}] = &partLedger{released: true, next: -1, open: newBuffer()}
+			if p := l.parts[tp{topic, part}]; p != nil {
+				l.rows -= p.rows()
+				l.parts[tp{topic, part}] = &partLedger{released: true, next: -1, open: newBuffer()}
 			}
 		}
 	}
@@ -162,11 +183,11 @@ func (a *Aggregator) Release(ctx context.Context, tps map[string][]int32) {
 
 // Saturated reports whether the buffered aggregates reached
 // store.buffer_limit: the sampler then pauses fetching until a flush
-// succeeds, rather than the aggregator dropping anything.
-func (a *Aggregator) Saturated() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.rows >= a.cfg.BufferLimit
+// succeeds, rather than the ledger dropping anything.
+func (l *Ledger) Saturated() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rows >= l.cfg.BufferLimit
 }
 
 // taken is what one flush writes: the unpositioned buffer (cluster
@@ -177,11 +198,11 @@ type taken struct {
 	parts  map[tp][]*segment
 }
 
-// take moves everything flushable out of the aggregator; a.mu held.
-func (a *Aggregator) take() *taken {
-	t := &taken{global: a.pending, parts: map[tp][]*segment{}}
-	a.pending = newBuffer()
-	for k, p := range a.parts {
+// take moves everything flushable out of the ledger; l.mu held.
+func (l *Ledger) take() *taken {
+	t := &taken{global: l.pending, parts: map[tp][]*segment{}}
+	l.pending = newBuffer()
+	for k, p := range l.parts {
 		if len(p.segs) > 0 && !p.released {
 			t.parts[k] = p.segs
 			p.segs = nil
@@ -211,7 +232,7 @@ func (t *taken) batch(group string, maxEx int) *store.Batch {
 // for every partition whose stored position is not a segment boundary
 // discards everything held for it and asks the sampler to read it again
 // from the stored position.
-func (a *Aggregator) resolve(t *taken, c *store.ConflictError) {
+func (l *Ledger) resolve(t *taken, c *store.ConflictError) {
 	for _, pos := range c.Actual {
 		k := tp{pos.Topic, pos.Partition}
 		segs := t.parts[k]
@@ -228,25 +249,25 @@ func (a *Aggregator) resolve(t *taken, c *store.ConflictError) {
 			continue
 		}
 		delete(t.parts, k)
-		a.m.conflicts.Inc()
-		if a.resetPartition(k, pos.Offset) && a.listener != nil && pos.Offset >= 0 {
-			a.listener.Rewind(k.topic, k.partition, pos.Offset)
+		l.m.conflicts.Inc()
+		if l.resetPartition(k, pos.Offset) && l.listener != nil && pos.Offset >= 0 {
+			l.listener.Rewind(k.topic, k.partition, pos.Offset)
 		}
-		a.log.Warn("stored position moved under this replica; reading the partition again from it",
+		l.log.Warn("stored position moved under this replica; reading the partition again from it",
 			"topic", k.topic, "partition", k.partition, "stored_offset", pos.Offset)
 	}
 }
 
 // resetPartition discards what is held for k and sets its position to
 // offset; false when k is not accounted for (any more).
-func (a *Aggregator) resetPartition(k tp, offset int64) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.parts[k]
+func (l *Ledger) resetPartition(k tp, offset int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.parts[k]
 	if p == nil || p.released {
 		return false
 	}
-	a.rows -= p.rows()
+	l.rows -= p.rows()
 	p.open, p.segs, p.next = newBuffer(), nil, offset
 	return true
 }
@@ -254,12 +275,12 @@ func (a *Aggregator) resetPartition(k tp, offset int64) bool {
 // restoreTaken puts a failed flush back in front of what arrived since:
 // the segments frozen (so a retry can tell them apart), the unpositioned
 // rows up to the buffer limit.
-func (a *Aggregator) restoreTaken(t *taken) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	dropped := t.global.mergeInto(a.pending, a.cfg.MaxExamples, a.cfg.BufferLimit)
+func (l *Ledger) restoreTaken(t *taken) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	dropped := t.global.mergeInto(l.pending, l.cfg.MaxExamples, l.cfg.BufferLimit)
 	for k, segs := range t.parts {
-		p := a.parts[k]
+		p := l.parts[k]
 		if p == nil || p.released {
 			continue // revoked meanwhile: the next owner reads it again
 		}
@@ -268,17 +289,17 @@ func (a *Aggregator) restoreTaken(t *taken) int {
 		}
 		p.segs = append(segs, p.segs...)
 	}
-	a.recount()
+	l.recount()
 	return dropped
 }
 
-// recount recomputes the buffered row count; a.mu held.
-func (a *Aggregator) recount() {
-	n := a.pending.size()
-	for _, p := range a.parts {
+// recount recomputes the buffered row count; l.mu held.
+func (l *Ledger) recount() {
+	n := l.pending.size()
+	for _, p := range l.parts {
 		n += p.rows()
 	}
-	a.rows = n
+	l.rows = n
 }
 
 // positions lists the positions b moved.

@@ -1,0 +1,70 @@
+// Package ledger is eventwatch's exactly-once accounting: it turns audited
+// records into hourly report aggregates and stores them, with the input
+// positions they cover, so that every record read from Kafka is counted in
+// the report once — through crashes, rebalances between replicas and store
+// outages.
+//
+// # Model
+//
+// The Ledger is an audit.Sink: Observe adds each record to in-memory hourly
+// aggregates per (service, topic, event type) — records checked and records
+// compliant (no error-severity violation, the same definition as
+// eventwatch_records_compliant_total) — and per rule — violations, plus a
+// bounded number of offender references (topic, partition, offset, event
+// id, time; never payload bytes). Observe takes one short mutex and never
+// does I/O.
+//
+// It is also the sampler's accounting (Accounts, driven by internal/sample):
+//
+//   - Positions: the store holds, per (sampler group, topic, partition), the
+//     next offset to count (store.Position). On assignment the sampler
+//     resumes every partition from it (Acquire).
+//   - Ranges: the sampler tells the ledger each range [from, to) whose
+//     records it delivered (Advance); the ledger keeps each partition's
+//     aggregates apart, in segments with the range they cover.
+//   - Fencing: a flush (Run, every store.flush_interval, and once more on
+//     shutdown) stores the closed segments' aggregates and moves the
+//     partitions' positions in one transaction, each move only when the
+//     stored position equals the segment's start (store.Advance, an
+//     optimistic fence). A *store.ConflictError (another replica, or an
+//     earlier attempt whose acknowledgement was lost, already moved it)
+//     drops what is already stored and asks the sampler to read the rest
+//     again (Listener.Rewind).
+//   - Resume: after a successful flush the Listener hears the stored
+//     positions (Stored) and commits them to Kafka, so the sampler group's
+//     Kafka lag says how far the report is behind. A kill -9 therefore
+//     loses nothing and counts nothing twice: the restarted sampler resumes
+//     from the stored positions.
+//   - Back-pressure: rows of acquired partitions are never dropped; at
+//     store.buffer_limit rows Saturated turns true and the sampler pauses
+//     fetching. Release (revoke) flushes what it can within a few seconds
+//     and forgets the partitions; the next owner reads the rest again.
+//
+// Each flush also samples the optional ClusterSource (DLQ growth,
+// lag-objective breach time, trace propagation coverage) and stores the
+// samples beside the aggregates; these are measurements, not record counts.
+//
+// The SQL side of the fence (the positions table and the conditional
+// update inside the write transaction) is in internal/store
+// (positions.go); the Kafka side (resuming, rewinding, committing stored
+// positions) is in internal/sample (resume.go). Reports are built from the
+// store by internal/report, which knows nothing of positions or flushes.
+//
+// # Partial failure
+//
+// When the store is unavailable a flush fails as a whole: its rows go back
+// to the in-memory buffer (segments frozen, so a retry can tell them
+// apart) and are retried with the next flush. Only rows not tied to a
+// partition (cluster samples, records of partitions nobody acquired) are
+// dropped beyond the limit, and counted. Nothing blocks and nothing
+// crashes.
+//
+// # Metrics
+//
+//	eventwatch_store_flushes_total{result}                 counter
+//	eventwatch_store_last_flush_success_timestamp_seconds  gauge
+//	eventwatch_store_buffered_aggregates                   gauge
+//	eventwatch_store_dropped_aggregates_total              counter
+//	eventwatch_store_flush_duration_seconds                histogram
+//	eventwatch_store_position_conflicts_total              counter
+package ledger
