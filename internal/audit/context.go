@@ -84,22 +84,25 @@ func (c *evalCtx) scan() {
 	if c.valid {
 		c.fill()
 	}
+	if c.ts.dlq && c.res.Source == "" {
+		c.res.Source = c.e.dlqService(c.rec.Topic)
+	}
 }
 
 // scanOriginal re-scans the original event a dead-letter record wraps so the
-// Result carries the original's identity.
+// Result carries the original's identity. A record that wraps nothing (the
+// Spring Kafka / Kafka Connect way: the original value as is, the error in
+// headers) is its own original: its own envelope is scanned instead.
 func (c *evalCtx) scanOriginal() {
 	s := c.s
 	o := s.fields[roleDLQOriginal]
 	wrapper := s.fields
-	var inner []byte
+	inner := c.inner
 	switch o.kind {
 	case kindObject:
 		inner = c.inner[o.start:o.end]
 	case kindString:
 		inner = appendUnescaped(nil, c.inner[o.start:o.end])
-	default:
-		return
 	}
 	s.reset(inner, nil, 0)
 	if s.document(c.e.p.root) {

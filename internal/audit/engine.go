@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,15 @@ type Options struct {
 
 	// Logger receives engine diagnostics (default slog.Default()).
 	Logger *slog.Logger
+
+	// DLQService names the service owning a dead-letter record that names
+	// none itself (no wrapped original with a source, no own envelope
+	// source). It gets the topic's base name under the profile's DLQ naming
+	// ("content" for content.deadletter under "*.deadletter") and may map
+	// it to a known service (the daemon asks which service produces to
+	// "content.*"). Default: the base name when it is a plain name (no
+	// dot), else "" (a base like "orders.v1" is a topic, not a service).
+	DLQService func(base string) string
 }
 
 // setDefaults fills zero options with their defaults.
@@ -54,6 +64,29 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.DLQService == nil {
+		o.DLQService = DLQBaseService
+	}
+}
+
+// DLQBaseService is the default Options.DLQService: base when it is a
+// plain service name (no dot), else "".
+func DLQBaseService(base string) string {
+	if strings.Contains(base, ".") {
+		return ""
+	}
+	return base
+}
+
+// dlqService is the fallback owner of a record on dead-letter topic
+// topic: the service its name gives (service.deadletter), through
+// Options.DLQService; "" when the naming gives none.
+func (e *Engine) dlqService(topic string) string {
+	base := e.p.DLQBase(topic)
+	if base == "" {
+		return ""
+	}
+	return e.opts.DLQService(base)
 }
 
 // validate rejects unusable options.

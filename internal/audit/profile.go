@@ -3,6 +3,7 @@ package audit
 import (
 	"path"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,25 @@ func (p *Profile) IsDLQTopic(topic string) bool {
 		}
 	}
 	return false
+}
+
+// DLQBase returns the name a dead-letter topic carries before (or after)
+// the wildcard of the first DLQ pattern it matches: "content" for
+// content.deadletter under "*.deadletter". It is "" when topic is not a
+// dead-letter topic or the pattern has no single leading or trailing "*".
+func (p *Profile) DLQBase(topic string) string {
+	for _, g := range p.Cluster.DLQTopicPatterns {
+		if ok, _ := path.Match(g, topic); !ok {
+			continue
+		}
+		if suf, ok := strings.CutPrefix(g, "*"); ok && !strings.ContainsAny(suf, "*?[") {
+			return strings.TrimSuffix(topic, suf)
+		}
+		if pre, ok := strings.CutSuffix(g, "*"); ok && !strings.ContainsAny(pre, "*?[") {
+			return strings.TrimPrefix(topic, pre)
+		}
+	}
+	return ""
 }
 
 // RuleSeverity returns the severity of rule on topic after per-topic

@@ -43,8 +43,10 @@ type swappable struct{ cur atomic.Pointer[router] }
 func (s *swappable) Check(rec *audit.Record) audit.Result { return s.cur.Load().Check(rec) }
 
 // buildRouter loads the profiles, policies and catalog the audit section
-// names and compiles one engine per distinct profile.
-func buildRouter(a config.AuditConfig, log *slog.Logger) (*router, error) {
+// names and compiles one engine per distinct profile. owner names the
+// service behind a dead-letter topic's base name when a dead letter names
+// none (audit.Options.DLQService); nil keeps the engine's default.
+func buildRouter(a config.AuditConfig, log *slog.Logger, owner func(string) string) (*router, error) {
 	var cat *audit.Catalog
 	if a.Catalog != "" {
 		c, err := catalog.Load(a.Catalog)
@@ -53,14 +55,14 @@ func buildRouter(a config.AuditConfig, log *slog.Logger) (*router, error) {
 		}
 		cat = c
 	}
-	def, err := newEngine("audit", a.Profile, a.Policy, cat, a, log)
+	def, err := newEngine("audit", a.Profile, a.Policy, cat, a, log, owner)
 	if err != nil {
 		return nil, err
 	}
 	r := &router{def: def, catalog: cat}
 	for i, o := range a.Overrides {
 		path := fmt.Sprintf("audit.overrides[%d]", i)
-		eng, err := newEngine(path, o.Profile, o.Policy, cat, a, log)
+		eng, err := newEngine(path, o.Profile, o.Policy, cat, a, log, owner)
 		if err != nil {
 			return nil, err
 		}
@@ -75,12 +77,12 @@ func buildRouter(a config.AuditConfig, log *slog.Logger) (*router, error) {
 	return r, nil
 }
 
-func newEngine(path, profile, policy string, cat *audit.Catalog, a config.AuditConfig, log *slog.Logger) (*audit.Engine, error) {
+func newEngine(path, profile, policy string, cat *audit.Catalog, a config.AuditConfig, log *slog.Logger, owner func(string) string) (*audit.Engine, error) {
 	p, err := loadProfile(path, profile, policy)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat, DuplicateWindow: a.DuplicateWindow, Logger: log})
+	eng, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat, DuplicateWindow: a.DuplicateWindow, Logger: log, DLQService: owner})
 	if err != nil {
 		return nil, fmt.Errorf("%s: compile engine: %w", path, err)
 	}
@@ -100,4 +102,17 @@ func loadProfile(path, profile, policy string) (*audit.Profile, error) {
 		return nil, fmt.Errorf("%s.profile: %w", path, err)
 	}
 	return p, nil
+}
+
+// dlqOwner is the daemon's audit.Options.DLQService: the service the
+// sampler last saw producing to the base topic or to base.* (content-service
+// for content.deadletter, which produces content.book), else the base name
+// when it is a plain service name.
+func (d *daemon) dlqOwner(base string) string {
+	if c := d.counters; c != nil {
+		if s := c.TopicService(base); s != "" {
+			return s
+		}
+	}
+	return audit.DLQBaseService(base)
 }

@@ -101,7 +101,7 @@ func (d *daemon) buildKafka(context.Context) error {
 }
 
 func (d *daemon) buildAudit(context.Context) error {
-	r, err := buildRouter(d.cfg.Audit, d.root)
+	r, err := buildRouter(d.cfg.Audit, d.root, d.dlqOwner)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ type Options struct {
 // profiles, policies and catalog, resolves the secrets and reads the TLS
 // files (Kafka and HTTPS). `eventwatch run --config.check` calls it after config.Load.
 func Check(cfg *config.Config) error {
-	if _, err := buildRouter(cfg.Audit, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := buildRouter(cfg.Audit, slog.New(slog.DiscardHandler), nil); err != nil {
 		return err
 	}
 	if _, err := cfg.Kafka.Opts(); err != nil {

@@ -51,7 +51,7 @@ func (d *daemon) reload() {
 }
 
 func (d *daemon) apply(next *config.Config) error {
-	r, err := buildRouter(next.Audit, d.root)
+	r, err := buildRouter(next.Audit, d.root, d.dlqOwner)
 	if err != nil {
 		return err
 	}
