@@ -18,6 +18,7 @@ var areaTitles = []struct{ key, title string }{
 	{"dlq", "Dead-letter topics"},
 	{"cluster", "Cluster and topic configuration"},
 	{"trace", "Event flows and trace propagation"},
+	{"websocket", "WebSocket endpoints (probes)"},
 	{"store", "Report store"},
 	{"daemon", "Daemon and replicas"},
 	{"self", "eventwatch's own health"},

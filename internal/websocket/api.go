@@ -1,0 +1,77 @@
+package websocket
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+	"sort"
+	"time"
+)
+
+// Status is one target as GET /api/v1/websockets shows it.
+type Status struct {
+	Target          string     `json:"target"`                     // the target label
+	URL             string     `json:"url"`                        // the endpoint (as configured; the token is never part of it)
+	Service         string     `json:"service"`                    // the owning service
+	Profile         string     `json:"profile"`                    // the profile it is checked with
+	Module          string     `json:"module"`                     // the module it is probed with
+	IntervalSec     float64    `json:"interval_seconds"`           // time between probes
+	ProbingSince    *time.Time `json:"probing_since,omitempty"`    // start of the probe in progress
+	Last            *Result    `json:"last_probe"`                 // the last completed probe; null before the first
+	Totals          Totals     `json:"totals"`                     // counts since eventwatch started
+	EndpointPattern string     `json:"endpoint_pattern,omitempty"` // the profile's endpoint pattern
+}
+
+// Snapshot returns every target's status, sorted by service then target.
+func (p *Prober) Snapshot() []Status {
+	out := make([]Status, 0, len(p.targets))
+	for _, t := range p.targets {
+		out = append(out, t.status())
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		return out[i].Target < out[j].Target
+	})
+	return out
+}
+
+func (t *target) status() Status {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	module := t.cfg.Module
+	if module == "" {
+		module = DefaultModule
+	}
+	s := Status{Target: t.name, URL: t.cfg.URL, Service: t.cfg.Service, Profile: t.profile.Name, Module: module,
+		IntervalSec: t.interval.Seconds(), Last: t.last, EndpointPattern: t.profile.WebSocket.Endpoint,
+		Totals: Totals{Probes: t.totals.Probes, Failures: t.totals.Failures, MessagesAudited: t.totals.MessagesAudited,
+			ViolationsByRule: maps.Clone(t.totals.ViolationsByRule)}}
+	if !t.running.IsZero() {
+		r := t.running
+		s.ProbingSince = &r
+	}
+	return s
+}
+
+// Routes registers GET /api/v1/websockets (?service= filters) on mux.
+func (p *Prober) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/websockets", p.serve)
+}
+
+func (p *Prober) serve(w http.ResponseWriter, r *http.Request) {
+	svc := r.URL.Query().Get("service")
+	targets := []Status{}
+	for _, s := range p.Snapshot() {
+		if svc == "" || s.Service == svc {
+			targets = append(targets, s)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(struct {
+		Targets []Status `json:"targets"`
+	}{targets})
+}

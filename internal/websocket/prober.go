@@ -1,0 +1,213 @@
+package websocket
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/config/secret"
+)
+
+// Options are the inputs of New besides the configuration.
+type Options struct {
+	Registry        prometheus.Registerer // receives the eventwatch_websocket_* metrics (required)
+	Logger          *slog.Logger          // default slog.Default()
+	Catalog         *audit.Catalog        // the event catalog messages are checked against (catalog.* rules); optional
+	DuplicateWindow time.Duration         // duplicate.event_id window of each target's engine (default the engine's)
+	Now             func() time.Time      // default time.Now
+}
+
+// Prober probes every configured WebSocket target on its interval. Create
+// it with New, run it with Run; Snapshot and Routes read its state.
+type Prober struct {
+	cfg     Config
+	targets []*target
+	log     *slog.Logger
+}
+
+// target is one configured endpoint with its compiled profile, its own
+// audit engine (so its duplicate window and drift are its own) and its
+// last result.
+type target struct {
+	cfg      Target
+	name     string
+	mod      Module
+	interval time.Duration
+	profile  *audit.Profile
+	engine   *audit.Engine
+	m        *targetMetrics
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu      sync.Mutex
+	last    *Result
+	running time.Time // start of the probe in progress; zero when idle
+	totals  Totals
+}
+
+// Totals are a target's counts since eventwatch started.
+type Totals struct {
+	Probes           int64            `json:"probes"`             // probes completed
+	Failures         int64            `json:"failures"`           // of which failed
+	MessagesAudited  int64            `json:"messages_audited"`   // messages audited
+	ViolationsByRule map[string]int64 `json:"violations_by_rule"` // violations by rule id
+}
+
+// New compiles every target's profile and engine and checks that its
+// token can be read; a problem is an error naming the target's key.
+func New(cfg Config, opts Options) (*Prober, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	p := &Prober{cfg: cfg, log: opts.Logger.With("component", "websocket")}
+	if len(cfg.Targets) == 0 {
+		return p, nil
+	}
+	vec := newVectors(opts.Registry)
+	for i, tc := range cfg.Targets {
+		t, err := newTarget(fmt.Sprintf("websocket.targets[%d]", i), cfg, tc, opts, vec, p.log)
+		if err != nil {
+			return nil, err
+		}
+		p.targets = append(p.targets, t)
+	}
+	return p, nil
+}
+
+func newTarget(path string, cfg Config, tc Target, opts Options, vec *vectors, log *slog.Logger) (*target, error) {
+	mod, ok := cfg.Module(tc.Module)
+	if !ok {
+		return nil, fmt.Errorf("%s.module: unknown module %q", path, tc.Module)
+	}
+	prof, err := loadProfile(path, tc.Profile, tc.Policy)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := audit.NewEngine(audit.Options{Profile: prof, Catalog: opts.Catalog, DuplicateWindow: opts.DuplicateWindow,
+		Logger: log, Now: opts.Now})
+	if err != nil {
+		return nil, fmt.Errorf("%s: compile engine: %w", path, err)
+	}
+	if _, err := newDialer(tc.URL, mod, newRedactor()); err != nil {
+		return nil, fmt.Errorf("%s.module: %w", path, err)
+	}
+	name := tc.LabelName()
+	t := &target{cfg: tc, name: name, mod: mod, interval: tc.interval(cfg.Interval), profile: prof, engine: eng,
+		m: vec.forTarget(name, tc.Service), log: log.With("target", name, "service", tc.Service), now: opts.Now,
+		totals: Totals{ViolationsByRule: map[string]int64{}}}
+	if _, _, err := t.tokens(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// loadProfile is the target's policy file, else its built-in profile
+// (authorworks when none is named: the standard with a WebSocket clause).
+func loadProfile(path, profile, policy string) (*audit.Profile, error) {
+	if policy != "" {
+		p, err := audit.LoadPolicy(policy)
+		if err != nil {
+			return nil, fmt.Errorf("%s.policy: %w", path, err)
+		}
+		return p, nil
+	}
+	if profile == "" {
+		profile = "authorworks"
+	}
+	p, err := audit.LoadProfile(profile)
+	if err != nil {
+		return nil, fmt.Errorf("%s.profile: %w", path, err)
+	}
+	return p, nil
+}
+
+// tokens reads the target's JWT and optional expired JWT (each probe reads
+// them again, so a rotated token file is picked up). Errors name the key,
+// never the value.
+func (t *target) tokens() (string, string, error) {
+	tok, err := secret.Resolve("token", t.cfg.Token, t.cfg.TokenFile)
+	if err != nil {
+		return "", "", err
+	}
+	if tok == "" {
+		return "", "", fmt.Errorf("token: empty")
+	}
+	exp, err := secret.Resolve("expired_token", t.cfg.ExpiredToken, t.cfg.ExpiredTokenFile)
+	if err != nil {
+		return "", "", err
+	}
+	return tok, exp, nil
+}
+
+// deadline bounds one probe: the listen window, the authenticated dial and
+// every refused-connection attempt, plus closing.
+func (t *target) deadline() time.Duration {
+	per := t.mod.ConnectTimeout + t.mod.AuthWait + time.Second
+	return t.mod.Listen + t.mod.ConnectTimeout + 6*per + 10*time.Second
+}
+
+// Run probes every target until ctx is done, each on its own interval
+// (the next probe starts an interval after the previous one started, or at
+// once when it took longer).
+func (p *Prober) Run(ctx context.Context) error {
+	if len(p.targets) == 0 {
+		return nil
+	}
+	p.log.Info("probing WebSocket endpoints", "targets", len(p.targets))
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range p.targets {
+		g.Go(func() error { t.loop(gctx); return nil })
+	}
+	return g.Wait()
+}
+
+func (t *target) loop(ctx context.Context) {
+	for {
+		start := time.Now()
+		t.probeOnce(ctx)
+		wait := t.interval - time.Since(start)
+		if wait < 0 {
+			wait = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// probeOnce runs one probe and publishes its result.
+func (t *target) probeOnce(ctx context.Context) {
+	t.mu.Lock()
+	t.running = t.now()
+	t.mu.Unlock()
+	res := t.probe(ctx)
+	if ctx.Err() != nil { // shutting down: a cut-short probe says nothing
+		return
+	}
+	t.m.probed(res)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.running, t.last = time.Time{}, res
+	t.totals.Probes++
+	if !res.Success {
+		t.totals.Failures++
+	}
+	t.totals.MessagesAudited += int64(res.Messages.Audited)
+	for r, n := range res.ViolationsByRule {
+		t.totals.ViolationsByRule[r] += int64(n)
+	}
+	t.log.Info("websocket probe", "success", res.Success, "compliant", res.Compliant, "error", res.Error,
+		"duration_seconds", res.Duration, "messages", res.Messages.Received, "heartbeat", res.Heartbeat.Verdict,
+		"violations", len(res.ViolationsByRule))
+}
