@@ -105,6 +105,7 @@ const (
 	RuleDLQRetention           = "dlq.retention"            // a dead-letter topic keeps data for less than the DLQ retention
 	RuleDLQMissing             = "dlq.missing"              // a producing service has no dead-letter topic
 	RuleCatalogNoConsumer      = "catalog.no_consumer"      // an expected consumer group is not consuming its topic
+	RuleConsumerNotIdempotent  = "consumer.not_idempotent"  // a redelivered input produced duplicate downstream events
 )
 
 // clusterRules are evaluated outside the engine (the lag collector reads
@@ -129,6 +130,9 @@ var clusterRules = []RuleInfo{
 	{ID: RuleCatalogNoConsumer, Severity: SeverityWarning, Scope: ScopeCluster,
 		Summary:  "an expected consumer group of a catalogued event type is not consuming its topic",
 		Standard: "AuthorWorks: Event Types Registry 4, expected consumers"},
+	{ID: RuleConsumerNotIdempotent, Severity: SeverityError, Scope: ScopeCluster,
+		Summary:  "a consumer group's service emitted duplicate downstream events for an input delivered twice (a producer duplicate or a rewind)",
+		Standard: "HuleEdu 030 §5.1 (consumers MUST be idempotent); AuthorWorks: Consumer Responsibilities 2 (handle duplicate events idempotently)"},
 }
 
 // Rules returns the rule catalogue: every record rule, then every cluster

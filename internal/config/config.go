@@ -37,6 +37,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/kafka"
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/leader"
+	"github.com/eventwatch/eventwatch/internal/readers"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/share"
@@ -50,19 +51,20 @@ const DefaultHTTPAddr = ":9779"
 
 // Config is the whole configuration file.
 type Config struct {
-	DataDir string        `yaml:"data_dir"` // directory for local state (the SQLite report store); created when missing
-	Kafka   kafka.Config  `yaml:"kafka"`    // cluster connection
-	Audit   AuditConfig   `yaml:"audit"`    // which standard is enforced, per topic
-	Sample  sample.Config `yaml:"sample"`   // passive sampling consumer
-	Lag     lag.Config    `yaml:"lag"`      // consumer lag, DLQ and topic config collection (leader only)
-	Trace   trace.Config  `yaml:"trace"`    // hop stitching and OTLP export
-	Store   store.Config  `yaml:"store"`    // report store
-	Reports report.Config `yaml:"reports"`  // weekly reports (its token keys are deprecated: see http)
-	Leader  leader.Config `yaml:"leader"`   // election of the replica that runs the singleton work
-	Share   share.Config  `yaml:"share"`    // state documents every replica shares (estate-wide API answers)
-	Teams   []team.Team   `yaml:"teams"`    // service -> team ownership (reports and the violations API scope by team)
-	HTTP    HTTPConfig    `yaml:"http"`     // HTTP server and its bearer token
-	Log     LogConfig     `yaml:"log"`      // logging
+	DataDir string         `yaml:"data_dir"` // directory for local state (the SQLite report store); created when missing
+	Kafka   kafka.Config   `yaml:"kafka"`    // cluster connection
+	Audit   AuditConfig    `yaml:"audit"`    // which standard is enforced, per topic
+	Sample  sample.Config  `yaml:"sample"`   // passive sampling consumer
+	Lag     lag.Config     `yaml:"lag"`      // consumer lag, DLQ and topic config collection (leader only)
+	Trace   trace.Config   `yaml:"trace"`    // hop stitching and OTLP export
+	Store   store.Config   `yaml:"store"`    // report store
+	Reports report.Config  `yaml:"reports"`  // weekly reports (its token keys are deprecated: see http)
+	Leader  leader.Config  `yaml:"leader"`   // election of the replica that runs the singleton work
+	Share   share.Config   `yaml:"share"`    // state documents every replica shares (estate-wide API answers)
+	Readers readers.Config `yaml:"readers"`  // who reads which event type and version; retirement verdicts
+	Teams   []team.Team    `yaml:"teams"`    // service -> team ownership (reports and the violations API scope by team)
+	HTTP    HTTPConfig     `yaml:"http"`     // HTTP server and its bearer token
+	Log     LogConfig      `yaml:"log"`      // logging
 
 	// Deprecations lists the deprecated keys the file used and where they
 	// went ("reports.token is deprecated: use http.token"); not a key.
@@ -127,6 +129,7 @@ func (c *Config) SetDefaults() {
 	c.Reports.SetDefaults()
 	c.Leader.SetDefaults()
 	c.Share.SetDefaults()
+	c.Readers.SetDefaults()
 	c.HTTP.SetDefaults()
 	c.Log.SetDefaults()
 }
@@ -139,7 +142,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data_dir: required"))
 	}
 	errs = append(errs, c.Kafka.Validate(), c.Audit.Validate(), c.Sample.Validate(), c.Lag.Validate(),
-		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), team.Validate(c.Teams), c.HTTP.Validate(), c.Log.Validate())
+		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), c.Readers.Validate(), team.Validate(c.Teams), c.HTTP.Validate(), c.Log.Validate())
 	return errors.Join(errs...)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/leader"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/readers"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/share"
@@ -44,6 +45,7 @@ type daemon struct {
 	ledger   *ledger.Ledger   // exactly-once accounting of the audited records into the store
 	reports  *report.API      // the report and violations API
 	learner  *catalog.Learner // what the AsyncAPI discovery describes
+	readers  *readers.Tracker // who reads which type and version; consumer idempotency
 	estates  *estateShare     // the learned estate, shared with the other replicas
 	elector  *leader.Elector
 	board    *share.Board         // state shared with the other replicas
@@ -153,7 +155,10 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)
 	d.learner.SetDataPaths(dataPaths(d.auditor.cur.Load()))
 	d.counters = audit.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
-	sinks := []audit.Sink{d.counters, d.stitcher, d.ledger, d.learner}
+	if err := d.buildReaders(); err != nil {
+		return fmt.Errorf("readers: %w", err)
+	}
+	sinks := []audit.Sink{d.counters, d.stitcher, d.ledger, d.learner, d.readers}
 	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.ledger))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/readers"
 )
 
 // handler returns the daemon's HTTP routes:
@@ -23,6 +24,7 @@ import (
 //	GET /api/v1/violations/stream the same, live, as Server-Sent Events (this replica's records)
 //	GET /api/v1/groups[/{group}] consumer lag (the leader's collector, shared with every replica)
 //	GET /api/v1/catalog/asyncapi the observed estate as AsyncAPI 3.0 (YAML; ?format=json)
+//	GET /api/v1/types            who produces and reads each event type and version, retirement, idempotency
 //
 // /api/* requires the bearer token (http.token or http.token_file) when one
 // is configured.
@@ -33,6 +35,7 @@ func (d *daemon) handler() http.Handler {
 	api.HandleFunc("GET /api/v1/groups", d.serveGroups)
 	api.HandleFunc("GET /api/v1/groups/{group}", d.serveGroups)
 	catalog.Routes(api, d.estates.estate)
+	readers.Routes(api, d.readersEstate)
 
 	mux := http.NewServeMux()
 	metricsH := lag.MetricsHandler(d.gatherers(), d.leadingLag, d.log)
@@ -91,7 +94,7 @@ func (d *daemon) serveIndex(w http.ResponseWriter, _ *http.Request) {
 <li><a href="/metrics">/metrics</a><li><a href="/healthz">/healthz</a><li><a href="/readyz">/readyz</a>
 <li><a href="/api/v1/groups">/api/v1/groups</a><li><a href="/api/v1/flows">/api/v1/flows</a>
 <li><a href="/api/v1/violations">/api/v1/violations</a><li><a href="/api/v1/violations/stream">/api/v1/violations/stream</a>
-<li><a href="/api/v1/catalog/asyncapi">/api/v1/catalog/asyncapi</a><li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
+<li><a href="/api/v1/catalog/asyncapi">/api/v1/catalog/asyncapi</a><li><a href="/api/v1/types">/api/v1/types</a><li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
 }
 
 // listen returns the listener to serve on: the injected one, or a new one

@@ -254,6 +254,7 @@ func (d *daemon) shareState() {
 	b.Provide(kindGroups, d.groupsDocument)
 	d.estates = &estateShare{d: d, started: time.Now()}
 	b.Provide(kindAsyncAPI, d.estates.document)
+	b.Provide(kindReaders, d.readersDocument)
 	d.stitcher.ServeMerged(fs.report)
 	if d.cfg.Trace.Routing.On() {
 		d.stitcher.EnableRouting(d.base)

@@ -39,6 +39,13 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	t.lag.Routes(t.mux)
 	d.term.Store(t)
 	defer d.term.Store(nil)
+	jctx, stop := context.WithCancel(ctx)
+	joined := make(chan struct{})
+	go func() {
+		defer close(joined)
+		d.joinLoop(jctx, t.lag)
+	}()
+	defer func() { stop(); <-joined }()
 	return t.lag.Run(ctx)
 }
 
@@ -66,6 +73,7 @@ func (d *daemon) expectations() lag.Expectations {
 	exp.ServiceOfTopic = d.counters.TopicService
 	exp.SamplerGroup = d.cfg.Sample.GroupID
 	exp.SampledTopic = d.sampler.WantTopic
+	exp.NotIdempotent = d.notIdempotent
 	return exp
 }
 

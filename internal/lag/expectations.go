@@ -17,11 +17,19 @@ const (
 	RuleDLQRetention      = audit.RuleDLQRetention           // a dead-letter topic keeps data for less than DLQRetention
 	RuleDLQMissing        = audit.RuleDLQMissing             // a producing service has no dead-letter topic
 	RuleNoConsumer        = audit.RuleCatalogNoConsumer      // an expected consumer group is not consuming its topic
+	RuleNotIdempotent     = audit.RuleConsumerNotIdempotent  // a redelivered input produced duplicate downstream events
 )
 
 // Rules returns the ids of the cluster rules the collector evaluates.
 func Rules() []string {
-	return []string{RuleReplicationFactor, RuleRetention, RuleMinBrokers, RuleDLQRetention, RuleDLQMissing, RuleNoConsumer}
+	return []string{RuleReplicationFactor, RuleRetention, RuleMinBrokers, RuleDLQRetention, RuleDLQMissing, RuleNoConsumer, RuleNotIdempotent}
+}
+
+// Finding is a cluster-rule finding judged outside the collector: the
+// resource it is about and one sentence.
+type Finding struct {
+	Resource string
+	Message  string
 }
 
 // Expectations is what the profile and the event catalog expect of the
@@ -49,6 +57,9 @@ type Expectations struct {
 	// "orders.created.dlq", or a service prefix, as in "content.deadletter")
 	// to the service seen producing there; nil or "" keeps the base name.
 	ServiceOfTopic func(topic string) string
+	// NotIdempotent returns the consumer.not_idempotent findings (group@type),
+	// judged from redelivered inputs and the chains they caused; nil: none.
+	NotIdempotent func() []Finding
 	// Severity overrides a rule's severity ("error", "warning", or "off").
 	// Defaults: error for topic.replication_factor and cluster.min_brokers,
 	// warning for the others.

@@ -25,6 +25,11 @@ func (c *Collector) evalRules(cy *cycle, dlqs []DLQ, groups []GroupLag) []Violat
 	c.topicRules(cy, add)
 	c.dlqRules(dlqs, add)
 	c.consumerRule(groups, add)
+	if c.exp.NotIdempotent != nil {
+		for _, f := range c.exp.NotIdempotent() {
+			add(RuleNotIdempotent, f.Resource, "%s", f.Message)
+		}
+	}
 	sort.Slice(vs, func(i, j int) bool {
 		if vs[i].Rule != vs[j].Rule {
 			return vs[i].Rule < vs[j].Rule

@@ -23,6 +23,9 @@ func TestEveryRuleFires(t *testing.T) {
 		MinReplicationFactor: 5, MinRetention: 7 * day, MinBrokers: 4, DLQRetention: 30 * day,
 		ExpectedConsumers: map[string][]string{"orders.placed": {"fulfilment"}},
 		ProducingServices: func() []string { return []string{"content", "orders"} },
+		NotIdempotent: func() []lag.Finding {
+			return []lag.Finding{{Resource: "relay@orders.placed", Message: "group relay is not idempotent for orders.placed"}}
+		},
 	}
 	c, _ := f.collector(testConfig(), exp)
 	if err := c.CollectOnce(f.ctx()); err != nil {

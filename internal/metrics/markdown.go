@@ -19,6 +19,7 @@ var areaTitles = []struct{ key, title string }{
 	{"cluster", "Cluster and topic configuration"},
 	{"trace", "Event flows and trace propagation"},
 	{"websocket", "WebSocket endpoints (probes)"},
+	{"readers", "Consumers per event type: idempotency"},
 	{"store", "Report store"},
 	{"daemon", "Daemon and replicas"},
 	{"self", "eventwatch's own health"},

@@ -55,6 +55,7 @@ type chain struct {
 	elem         *list.Element   // position in chains.byAge
 	first        int64           // offset of its first routing-topic message; -1 when stitched locally
 	linked       map[string]bool // keys of other partitions already told where this chain lives
+	redelivered  map[string]int  // event id -> copies from other record positions (see countRedelivery)
 }
 
 // has reports whether the chain already holds an event with id.
@@ -168,6 +169,7 @@ func (cs *chains) add(e *event, now time.Time) (*chain, string) {
 		}
 	}
 	if c.has(e.EventID) {
+		c.countRedelivery(e)
 		return c, dropDuplicate
 	}
 	if len(c.events) >= cs.maxEvents {
@@ -217,6 +219,12 @@ func (cs *chains) merge(dst, src *chain) {
 	}
 	for k := range src.linked {
 		dst.linked[k] = true
+	}
+	for id, n := range src.redelivered {
+		if dst.redelivered == nil {
+			dst.redelivered = map[string]int{}
+		}
+		dst.redelivered[id] += n
 	}
 	if src.first >= 0 {
 		delete(cs.byFirst, src.first)

@@ -20,19 +20,20 @@ import (
 // one goroutine (Run) owns every chain, so stitching needs no locks. Create
 // it with New.
 type Stitcher struct {
-	cfg      Config
-	log      *slog.Logger
-	in       chan *event
-	now      func() time.Time
-	seq      uint64
-	chains   *chains
-	services *labelSet
-	pathways *labelSet
-	m        *metricSet
-	flows    *flows
-	exp      *exporter // nil when OTLP export is off
-	running  atomic.Bool
-	merged   func() Report // estate-wide report for /api/v1/flows; nil: this stitcher's own
+	cfg       Config
+	log       *slog.Logger
+	in        chan *event
+	now       func() time.Time
+	seq       uint64
+	chains    *chains
+	services  *labelSet
+	pathways  *labelSet
+	m         *metricSet
+	flows     *flows
+	exp       *exporter // nil when OTLP export is off
+	running   atomic.Bool
+	merged    func() Report   // estate-wide report for /api/v1/flows; nil: this stitcher's own
+	causation func(Causation) // OnCausation; nil: off
 
 	openTotal *int                        // open chains, local or over every routed partition
 	route     *router                     // nil: stitch locally
@@ -304,6 +305,7 @@ func (s *Stitcher) close(c *chain) {
 		s.countBreaks(a.Breaks)
 	}
 	s.flows.observeChain(a, labels, broken)
+	s.emitCausation(c, a)
 }
 
 // countBreaks counts a closed chain once per (service, reason) it broke by.

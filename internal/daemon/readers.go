@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/readers"
+	"github.com/eventwatch/eventwatch/internal/trace"
+)
+
+// kindReaders is the shared document of who reads what (readers.ReplicaDoc).
+const kindReaders = "readers"
+
+// joinPoll is how often the leader looks for a new lag snapshot to join
+// with the consumption index.
+const joinPoll = 500 * time.Millisecond
+
+// buildReaders creates the consumption index and idempotency checker and
+// hands it the stitcher's closed chains.
+func (d *daemon) buildReaders() error {
+	t, err := readers.New(d.cfg.Readers, d.isDLQTopic, d.reg)
+	if err != nil {
+		return err
+	}
+	d.readers = t
+	d.stitcher.OnCausation(func(c trace.Causation) { t.ObserveChain(chainOf(c)) })
+	return nil
+}
+
+// chainOf adapts the stitcher's causation to the checker's chain: the one
+// place that knows both, so a change of either stays here.
+func chainOf(c trace.Causation) readers.Chain {
+	out := readers.Chain{Events: make([]readers.Event, len(c.Events)), Redelivered: c.Redelivered}
+	for i, e := range c.Events {
+		out.Events[i] = readers.Event{ID: e.EventID, Type: e.EventType, Service: e.Service, Topic: e.Topic,
+			Partition: e.Partition, Offset: e.Offset, Upstream: e.Upstream}
+	}
+	return out
+}
+
+// joinLoop joins every new lag snapshot's committed offsets with the
+// consumption index, importing the other replicas' positions first, until
+// ctx ends (the leadership term).
+func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
+	tick := time.NewTicker(joinPoll)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		snap := col.Snapshot()
+		if snap == nil || snap.Cycle == last {
+			continue
+		}
+		last = snap.Cycle
+		d.importPositions()
+		d.readers.Index.Join(snap.Time, d.commits(col, snap))
+	}
+}
+
+// commits lists every watched group's committed offsets, eventwatch's own
+// groups left out.
+func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) []readers.Commit {
+	own := []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
+	var out []readers.Commit
+	for _, g := range snap.Groups {
+		if slices.Contains(own, g.Group) {
+			continue
+		}
+		detail, ok := col.GroupDetail(g.Group)
+		if ok {
+			out = append(out, readers.CommitsOf(detail)...)
+		}
+	}
+	return out
+}
+
+// importPositions takes the other replicas' shared positions into the
+// index before a join.
+func (d *daemon) importPositions() {
+	for _, e := range d.board.Entries(kindReaders) {
+		var doc readers.ReplicaDoc
+		if e.Self || json.Unmarshal(e.Doc, &doc) != nil {
+			continue
+		}
+		d.readers.Index.ImportPositions(doc.Positions)
+	}
+}
+
+// readersDocument is this replica's shared document.
+func (d *daemon) readersDocument() (any, bool) {
+	return d.readers.Document(d.term.Load() != nil), true
+}
+
+// readersEstate is GET /api/v1/types on any replica: this replica's own
+// document with every other replica's latest.
+func (d *daemon) readersEstate(context.Context) (readers.Estate, error) {
+	if d.readers == nil {
+		return readers.Estate{}, errors.New("readers are not tracked")
+	}
+	docs := []readers.ReplicaDoc{d.readers.Document(d.term.Load() != nil)}
+	for _, e := range d.board.Entries(kindReaders) {
+		var doc readers.ReplicaDoc
+		if e.Self || json.Unmarshal(e.Doc, &doc) != nil {
+			continue
+		}
+		docs = append(docs, doc)
+	}
+	return readers.Assemble(docs, time.Now(), d.readers.Window()), nil
+}
+
+// notIdempotent lists the consumer.not_idempotent findings for the lag
+// collector's cluster rules.
+func (d *daemon) notIdempotent() []lag.Finding {
+	e, err := d.readersEstate(context.Background())
+	if err != nil {
+		return nil
+	}
+	var out []lag.Finding
+	for _, p := range e.Idempotency {
+		if p.Verdict == readers.VerdictNotIdempotent {
+			out = append(out, lag.Finding{Resource: p.Group + "@" + p.Type, Message: p.Message()})
+		}
+	}
+	return out
+}

@@ -1,0 +1,283 @@
+package readers
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+)
+
+// maxRewinds bounds the rewinds remembered (the newest are kept).
+const maxRewinds = 512
+
+// Commit is a consumer group's committed offset on one partition: the
+// next offset it will read.
+type Commit struct {
+	Group     string
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Rewind is a committed offset that moved backwards: the records in
+// [To, From) of the partition are delivered to the group again.
+type Rewind struct {
+	Group     string    `json:"group"`
+	Topic     string    `json:"topic"`
+	Partition int32     `json:"partition"`
+	From      int64     `json:"from"` // committed offset before
+	To        int64     `json:"to"`   // committed offset after (lower)
+	At        time.Time `json:"at"`   // when eventwatch saw it
+}
+
+type readKey struct {
+	typ   uint16
+	group uint32
+}
+
+// readState is what the joins found about one group and one type and
+// version.
+type readState struct {
+	lastRead  int64 // unix ns
+	estimated bool  // lastRead is the production time of an event read before eventwatch watched
+	join      int64 // last join that saw the group's commits on the type's partitions
+	behind    int64 // that join: occurrences at or after its committed offsets
+	oldest    uint32
+	parts     int
+}
+
+type joinState struct {
+	groups  map[string]uint32
+	names   []string
+	prev    map[uint64]int64 // group<<32 | partition id -> committed offset at the last join
+	reads   map[readKey]*readState
+	rewinds []Rewind
+	byTopic map[string]map[uint32]struct{} // topic -> groups with committed offsets on it
+	joins   int64
+	at      time.Time
+}
+
+func newJoinState() joinState {
+	return joinState{groups: map[string]uint32{}, prev: map[uint64]int64{}, reads: map[readKey]*readState{},
+		byTopic: map[string]map[uint32]struct{}{}}
+}
+
+// Join reads the groups' committed offsets as of at (a lag cycle): a group
+// whose committed offset passed an occurrence of a type and version since
+// the previous join (or passed one indexed since) read it at at; a group
+// seen for the first time is credited with the production time of the
+// last occurrence it had passed (marked estimated). A committed offset
+// that moved backwards is remembered as a Rewind.
+func (x *Index) Join(at time.Time, commits []Commit) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	js := &x.join
+	js.joins++
+	for _, c := range commits {
+		p := x.parts[partKey{c.Topic, c.Partition}]
+		if p == nil || c.Offset < 0 {
+			continue
+		}
+		gi, ok := x.groupID(c.Group)
+		if !ok {
+			continue
+		}
+		js.readsTopic(c.Topic, gi)
+		key := uint64(gi)<<32 | uint64(p.id)
+		prev, had := js.prev[key]
+		js.prev[key] = c.Offset
+		if had && c.Offset < prev {
+			js.rewound(Rewind{Group: c.Group, Topic: c.Topic, Partition: c.Partition, From: prev, To: c.Offset, At: at.UTC()})
+		}
+		for i := range p.types {
+			x.credit(&p.types[i], gi, c.Offset, prev, had, at)
+		}
+	}
+	for _, p := range x.parts {
+		for i := range p.types {
+			p.types[i].joined = p.types[i].newest()
+		}
+	}
+	js.at = at
+}
+
+func (x *Index) groupID(name string) (uint32, bool) {
+	js := &x.join
+	if gi, ok := js.groups[name]; ok {
+		return gi, true
+	}
+	if len(js.names) >= maxGroups {
+		x.overflow["groups"]++
+		return 0, false
+	}
+	gi := uint32(len(js.names))
+	js.groups[name] = gi
+	js.names = append(js.names, name)
+	return gi, true
+}
+
+func (js *joinState) readsTopic(topic string, gi uint32) {
+	m := js.byTopic[topic]
+	if m == nil {
+		m = map[uint32]struct{}{}
+		js.byTopic[topic] = m
+	}
+	m[gi] = struct{}{}
+}
+
+func (js *joinState) rewound(r Rewind) {
+	if len(js.rewinds) >= maxRewinds {
+		js.rewinds = slices.Delete(js.rewinds, 0, 1)
+	}
+	js.rewinds = append(js.rewinds, r)
+}
+
+// credit updates what group gi read of tp's type on one partition, its
+// committed offset now cur and at the previous join prev (had: there was one).
+func (x *Index) credit(tp *positions, gi uint32, cur, prev int64, had bool, at time.Time) {
+	js := &x.join
+	k := readKey{tp.typ, gi}
+	off, produced, passed := tp.lastBelow(cur)
+	rs := js.reads[k]
+	if rs == nil {
+		if !passed {
+			return
+		}
+		rs = &readState{}
+		js.reads[k] = rs
+	}
+	if rs.join != js.joins {
+		rs.join, rs.behind, rs.oldest, rs.parts = js.joins, 0, 0, 0
+	}
+	rs.parts++
+	if n, oldest := tp.behind(cur); n > 0 {
+		rs.behind += n
+		if rs.oldest == 0 || oldest < rs.oldest {
+			rs.oldest = oldest
+		}
+	}
+	if !passed {
+		return
+	}
+	switch {
+	case !had:
+		if ns := int64(produced) * int64(time.Second); ns > rs.lastRead {
+			rs.lastRead, rs.estimated = ns, true
+		}
+	case off >= prev || off > tp.joined:
+		rs.lastRead, rs.estimated = at.UnixNano(), false
+	}
+}
+
+// Reader is a consumer group that read a type and version.
+type Reader struct {
+	Group string `json:"group"`
+	// LastRead is when eventwatch saw the group's committed offset pass an
+	// event of the type and version (at lag-cycle resolution); estimated:
+	// the group had read it before eventwatch watched it, and this is when
+	// the last such event was produced.
+	LastRead          time.Time `json:"last_read"`
+	LastReadEstimated bool      `json:"last_read_estimated,omitempty"`
+	// BehindEvents counts the audited events of the type and version at or
+	// after the group's committed offsets (not read yet); BehindSeconds is
+	// the age of the oldest of them, null when none.
+	BehindEvents  int64    `json:"behind_events"`
+	BehindSeconds *float64 `json:"behind_seconds"`
+	Partitions    int      `json:"partitions"` // partitions carrying the type where the group has committed offsets (last join)
+	Current       bool     `json:"current"`    // the group had committed offsets there at the last join
+}
+
+// Readers returns, per type and version, the groups that read it, sorted
+// by group.
+func (x *Index) Readers() map[TypeKey][]Reader {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	js := &x.join
+	out := map[TypeKey][]Reader{}
+	for k, rs := range js.reads {
+		if rs.lastRead == 0 {
+			continue
+		}
+		r := Reader{Group: js.names[k.group], LastRead: time.Unix(0, rs.lastRead).UTC(), LastReadEstimated: rs.estimated}
+		if rs.join == js.joins {
+			r.Current, r.Partitions, r.BehindEvents = true, rs.parts, rs.behind
+			if rs.behind > 0 {
+				age := max(js.at.Sub(time.Unix(int64(rs.oldest), 0)).Seconds(), 0)
+				r.BehindSeconds = &age
+			}
+		}
+		key := x.types[k.typ].key
+		out[key] = append(out[key], r)
+	}
+	for _, rs := range out {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Group < rs[j].Group })
+	}
+	return out
+}
+
+// Rewinds returns the rewinds seen, oldest first.
+func (x *Index) Rewinds() []Rewind {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.join.rewinds)
+}
+
+// JoinedAt is the time of the last Join; zero before the first.
+func (x *Index) JoinedAt() time.Time {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.join.at
+}
+
+// CommitsOf lists a group's committed offsets from its lag view with
+// per-partition detail (lag.Collector.GroupDetail).
+func CommitsOf(g lag.GroupLag) []Commit {
+	var out []Commit
+	for _, t := range g.Topics {
+		for _, p := range t.Partitions {
+			out = append(out, Commit{Group: g.Group, Topic: t.Topic, Partition: p.Partition, Offset: p.Committed})
+		}
+	}
+	return out
+}
+
+// GroupFor names the consumer group through which service reads topic:
+// among the groups with committed offsets on the topic at the last join,
+// the one named like the service (equal, or the service name followed by
+// '-', '.' or '_'); else the service name itself (groups are named after
+// the consuming service, as the catalog's expected consumers are).
+func (x *Index) GroupFor(service, topic string) string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	best := ""
+	for gi := range x.join.byTopic[topic] {
+		g := x.join.names[gi]
+		switch {
+		case g == service:
+			return g
+		case len(g) > len(service) && g[:len(service)] == service && strings.ContainsRune("-._", rune(g[len(service)])):
+			if best == "" || g < best {
+				best = g
+			}
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return service
+}
+
+// Rewound reports whether group's committed offset on the partition was
+// seen moving back over offset (so the record was delivered again).
+func (x *Index) Rewound(group, topic string, partition int32, offset int64) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, r := range x.join.rewinds {
+		if r.Group == group && r.Topic == topic && r.Partition == partition && r.To <= offset && offset < r.From {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,239 @@
+package readers
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
+)
+
+var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+// feed indexes one event of typ/version at topic/partition/offset produced at.
+func feed(x *Index, topic string, p int32, off int64, typ, version, source string, at time.Time) {
+	x.Observe(&audit.Record{Topic: topic, Partition: p, Offset: off, Timestamp: at},
+		&audit.Result{EventType: typ, Version: version, Source: source})
+}
+
+func groupsOf(rs []Reader) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Group
+	}
+	return out
+}
+
+// estateOf is the estate one replica (the leader) answers.
+func estateOf(x *Index, now time.Time, window time.Duration) Estate {
+	return Build(x.Stats(), x.Readers(), nil, now, window)
+}
+
+// TestJoinFindsReadersPerTypeAndVersion: v1 events on partition 0, v2 on
+// partition 1; group "all" and "audit" commit past both, "new-only"
+// commits only partition 1 — ground truth is which partitions each group
+// committed past.
+func TestJoinFindsReadersPerTypeAndVersion(t *testing.T) {
+	x := NewIndex(nil)
+	for i := range int64(10) {
+		at := t0.Add(time.Duration(i) * time.Second)
+		feed(x, "orders", 0, 2*i, "order.placed", "1", "legacy", at)
+		feed(x, "orders", 0, 2*i+1, "order.cancelled", "1", "legacy", at)
+		feed(x, "orders", 1, 2*i, "order.placed", "2", "shop", at)
+		feed(x, "orders", 1, 2*i+1, "order.cancelled", "2", "shop", at)
+	}
+	x.Join(t0.Add(time.Minute), []Commit{
+		{"all", "orders", 0, 20}, {"all", "orders", 1, 20},
+		{"audit", "orders", 0, 20}, {"audit", "orders", 1, 15},
+		{"new-only", "orders", 1, 20},
+	})
+	got := x.Readers()
+	want := map[TypeKey][]string{
+		{"order.placed", "1"}: {"all", "audit"}, {"order.cancelled", "1"}: {"all", "audit"},
+		{"order.placed", "2"}: {"all", "audit", "new-only"}, {"order.cancelled", "2"}: {"all", "audit", "new-only"},
+	}
+	for k, groups := range want {
+		if g := groupsOf(got[k]); !slices.Equal(g, groups) {
+			t.Errorf("%v read by %v, want %v", k, g, groups)
+		}
+	}
+	for _, r := range got[TypeKey{"order.placed", "2"}] {
+		wantBehind := map[string]int64{"all": 0, "audit": 2, "new-only": 0}[r.Group]
+		if r.BehindEvents != wantBehind {
+			t.Errorf("%s behind on order.placed v2 by %d, want %d", r.Group, r.BehindEvents, wantBehind)
+		}
+		if !r.LastReadEstimated || !r.LastRead.Equal(t0.Add(9*time.Second)) && r.Group != "audit" {
+			t.Errorf("%s: first join credits the production time of the last event passed, got %v (estimated %t)", r.Group, r.LastRead, r.LastReadEstimated)
+		}
+	}
+}
+
+// TestJoinCreditsCrossingAndLateIndexing: a commit that moves past a new
+// occurrence reads it at the join; an occurrence indexed after the group
+// already passed it (eventwatch's sampler behind the group) is credited at
+// the next join; a group that does not move is not credited again.
+func TestJoinCreditsCrossingAndLateIndexing(t *testing.T) {
+	x := NewIndex(nil)
+	feed(x, "t", 0, 0, "a.happened", "1", "s", t0)
+	j1, j2, j3 := t0.Add(time.Minute), t0.Add(2*time.Minute), t0.Add(3*time.Minute)
+	x.Join(j1, []Commit{{"g", "t", 0, 1}, {"slow", "t", 0, 0}})
+	feed(x, "t", 0, 1, "a.happened", "1", "s", t0.Add(time.Second)) // g already committed 5 below: indexed late
+	x.Join(j2, []Commit{{"g", "t", 0, 5}, {"slow", "t", 0, 1}})
+	rs := x.Readers()[TypeKey{"a.happened", "1"}]
+	if len(rs) != 2 || !rs[0].LastRead.Equal(j2) || rs[0].LastReadEstimated || !rs[1].LastRead.Equal(j2) {
+		t.Fatalf("after the crossing join: %+v, want g and slow read at %v", rs, j2)
+	}
+	if rs[1].BehindEvents != 1 || rs[1].BehindSeconds == nil {
+		t.Fatalf("slow is behind by one event: %+v", rs[1])
+	}
+	x.Join(j3, []Commit{{"g", "t", 0, 5}, {"slow", "t", 0, 1}})
+	rs = x.Readers()[TypeKey{"a.happened", "1"}]
+	if !rs[0].LastRead.Equal(j2) || !rs[1].LastRead.Equal(j2) {
+		t.Fatalf("nobody moved, nobody read again: %+v", rs)
+	}
+}
+
+func TestJoinRemembersRewinds(t *testing.T) {
+	x := NewIndex(nil)
+	for i := range int64(5) {
+		feed(x, "t", 0, i, "a.happened", "1", "s", t0)
+	}
+	x.Join(t0.Add(time.Minute), []Commit{{"g", "t", 0, 5}})
+	x.Join(t0.Add(2*time.Minute), []Commit{{"g", "t", 0, 2}})
+	rw := x.Rewinds()
+	if len(rw) != 1 || rw[0].From != 5 || rw[0].To != 2 {
+		t.Fatalf("rewinds %+v, want one from 5 to 2", rw)
+	}
+	if !x.Rewound("g", "t", 0, 3) || x.Rewound("g", "t", 0, 1) || x.Rewound("h", "t", 0, 3) {
+		t.Fatal("offset 3 was redelivered to g, offset 1 was not, h never rewound")
+	}
+}
+
+// TestRetirementVerdict: v1 is blocked while its producer is recent and
+// while a reader reads only v1; it flips once the producer is older than
+// the window and every reader also reads v2.
+func TestRetirementVerdict(t *testing.T) {
+	x := NewIndex(nil)
+	feed(x, "t", 0, 0, "a.happened", "1.0", "old-svc", t0)
+	feed(x, "t", 1, 0, "a.happened", "2.0", "new-svc", t0.Add(time.Hour))
+	x.Join(t0.Add(time.Hour), []Commit{{"both", "t", 0, 1}, {"both", "t", 1, 1}, {"v1only", "t", 0, 1}})
+	window := 24 * time.Hour
+	e := estateOf(x, t0.Add(2*time.Hour), window)
+	v1, _ := e.Find("a.happened", "1")
+	if v1.Retirement.Retirable || len(v1.Retirement.Blockers) != 2 {
+		t.Fatalf("v1 verdict %+v: want blocked by old-svc and by v1only", v1.Retirement)
+	}
+	x.Join(t0.Add(3*time.Hour), []Commit{{"both", "t", 0, 1}, {"both", "t", 1, 1}})
+	e = estateOf(x, t0.Add(25*time.Hour), window)
+	v1, _ = e.Find("a.happened", "1")
+	if v1.Retirement.Retirable {
+		t.Fatalf("v1only still read v1 once and never v2: %+v", v1.Retirement)
+	}
+	x2 := NewIndex(nil)
+	feed(x2, "t", 0, 0, "a.happened", "1.0", "old-svc", t0)
+	feed(x2, "t", 1, 0, "a.happened", "2.0", "new-svc", t0.Add(time.Hour))
+	x2.Join(t0.Add(time.Hour), []Commit{{"both", "t", 0, 1}, {"both", "t", 1, 1}})
+	e = estateOf(x2, t0.Add(25*time.Hour), window)
+	v1, _ = e.Find("a.happened", "1")
+	want := "v1.0 can be retired: no producer for 1 day, every reader also reads v2.0"
+	if !v1.Retirement.Retirable || v1.Retirement.Verdict != want {
+		t.Fatalf("verdict %q, want %q", v1.Retirement.Verdict, want)
+	}
+	v2, _ := e.Find("a.happened", "2")
+	if v2.Retirement.Retirable {
+		t.Fatalf("the newest version is never retirable: %+v", v2.Retirement)
+	}
+}
+
+// relayChain is a chain in which service relay consumed input id (once,
+// or again as a producer duplicate) and emitted outputs events.
+func relayChain(id string, dups, outputs int) Chain {
+	ch := Chain{Events: []Event{{ID: id, Type: "order.placed", Service: "shop", Topic: "orders", Offset: 7, Upstream: -1}}}
+	for i := range outputs {
+		ch.Events = append(ch.Events, Event{ID: fmt.Sprintf("%s-out-%d", id, i), Type: "order.relayed", Service: "relay", Topic: "relayed", Upstream: 0})
+	}
+	if dups > 0 {
+		ch.Redelivered = map[string]int{id: dups}
+	}
+	return ch
+}
+
+func TestCheckerFindsTheConsumerThatReEmits(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := NewChecker(func(service, _ string) string { return service + "-group" }, nil, reg)
+	c.Observe(relayChain("a", 0, 1))
+	c.Observe(relayChain("b", 1, 2)) // duplicate in, two out: not idempotent
+	c.Observe(relayChain("c", 1, 1)) // duplicate in, one out: fine
+	got := c.Results()
+	if len(got) != 1 || got[0].Group != "relay-group" || got[0].Verdict != VerdictNotIdempotent || got[0].Redelivered != 2 || got[0].Duplicated != 1 {
+		t.Fatalf("results %+v", got)
+	}
+	if x := got[0].Examples; len(x) != 1 || x[0].EventID != "b" || len(x[0].Effects) != 2 || x[0].Deliveries != 2 {
+		t.Fatalf("examples %+v", x)
+	}
+	if v := metricstest.Value(t, reg, "eventwatch_consumer_redelivered_inputs_total", map[string]string{"group": "relay-group", "event_type": "order.placed", "outcome": OutcomeDuplicateEffects}); v != 1 {
+		t.Fatalf("duplicate_effects counter = %v, want 1", v)
+	}
+	dedup := NewChecker(func(service, _ string) string { return service }, nil, prometheus.NewRegistry())
+	dedup.Observe(relayChain("d", 1, 1))
+	if r := dedup.Results(); len(r) != 1 || r[0].Verdict != VerdictIdempotent {
+		t.Fatalf("a relay that dedups: %+v", r)
+	}
+}
+
+func TestCheckerCountsRewindsAsRedelivery(t *testing.T) {
+	c := NewChecker(func(service, _ string) string { return service },
+		func(g, topic string, p int32, off int64) bool { return g == "relay" && topic == "orders" && off == 7 }, prometheus.NewRegistry())
+	c.Observe(relayChain("a", 0, 2))
+	got := c.Results()
+	if len(got) != 1 || got[0].Verdict != VerdictNotIdempotent || got[0].Examples[0].How != "rewind" {
+		t.Fatalf("results %+v", got)
+	}
+}
+
+func TestUnobservedReadersAreNotObservable(t *testing.T) {
+	x := NewIndex(nil)
+	feed(x, "t", 0, 0, "a.happened", "1", "s", t0)
+	x.Join(t0, []Commit{{"g", "t", 0, 1}})
+	e := estateOf(x, t0, time.Hour)
+	if len(e.Idempotency) != 1 || e.Idempotency[0].Verdict != VerdictNotObservable || e.Idempotency[0].Group != "g" {
+		t.Fatalf("idempotency %+v", e.Idempotency)
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"1", "1.0", 0}, {"v2", "1.9", 1}, {"1.10", "1.9", 1}, {"1.0", "2.0", -1}, {"", "1", -1}} {
+		if got := CompareVersions(c.a, c.b); got != c.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// TestSharedPositionsJoinOnTheLeader: a follower's positions, imported by
+// the leader, find the same readers as if the leader had sampled them.
+func TestSharedPositionsJoinOnTheLeader(t *testing.T) {
+	follower, leader := NewIndex(nil), NewIndex(nil)
+	feed(follower, "t", 3, 10, "a.happened", "1", "s", t0)
+	pos, left := follower.ExportPositions()
+	if left != 0 || len(pos) != 1 {
+		t.Fatalf("exported %d partitions, %d left out", len(pos), left)
+	}
+	leader.ImportPositions(pos)
+	leader.Join(t0, []Commit{{"g", "t", 3, 11}})
+	docs := []ReplicaDoc{{Stats: follower.Stats()}, {Stats: leader.Stats(), Leader: true, Readers: map[string][]Reader{}}}
+	for k, rs := range leader.Readers() {
+		docs[1].Readers[readerKey(k)] = rs
+	}
+	e := Assemble(docs, t0, time.Hour)
+	tv, ok := e.Find("a.happened", "1")
+	if !ok || tv.Events != 1 || len(tv.Readers) != 1 || tv.Readers[0].Group != "g" {
+		t.Fatalf("estate %+v", e.Types)
+	}
+}

@@ -1,0 +1,122 @@
+package readers
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/audit"
+)
+
+// DefaultRetirementWindow is how long a version must go unproduced before
+// it can be retired, unless readers.retirement_window says otherwise.
+const DefaultRetirementWindow = 7 * 24 * time.Hour
+
+// Config is the `readers:` section.
+type Config struct {
+	// RetirementWindow: a version no producer emitted for this long (and
+	// whose every reader also reads a newer version) can be retired.
+	RetirementWindow time.Duration `yaml:"retirement_window"`
+}
+
+// SetDefaults fills every zero field with its default.
+func (c *Config) SetDefaults() {
+	if c.RetirementWindow == 0 {
+		c.RetirementWindow = DefaultRetirementWindow
+	}
+}
+
+// Validate reports every invalid field with its path under `readers`.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.RetirementWindow < time.Second {
+		errs = append(errs, fmt.Errorf("readers.retirement_window: must be at least 1s, got %s", c.RetirementWindow))
+	}
+	return errors.Join(errs...)
+}
+
+// Tracker is one replica's part: the consumption index (an audit.Sink
+// fed with every audited record, joined with committed offsets on the
+// leader) and the idempotency checker (fed with closed chains).
+type Tracker struct {
+	cfg     Config
+	Index   *Index
+	Checker *Checker
+}
+
+// New returns a tracker; isDLQ names the dead-letter topics (see NewIndex).
+func New(cfg Config, isDLQ func(topic string) bool, reg prometheus.Registerer) (*Tracker, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("validate readers config: %w", err)
+	}
+	t := &Tracker{cfg: cfg, Index: NewIndex(isDLQ)}
+	t.Checker = NewChecker(t.Index.GroupFor, t.Index.Rewound, reg)
+	return t, nil
+}
+
+// Observe indexes one audited record (audit.Sink).
+func (t *Tracker) Observe(rec *audit.Record, res *audit.Result) { t.Index.Observe(rec, res) }
+
+// ObserveChain judges one closed chain's causation.
+func (t *Tracker) ObserveChain(ch Chain) { t.Checker.Observe(ch) }
+
+// Window is the retirement window in force.
+func (t *Tracker) Window() time.Duration { return t.cfg.RetirementWindow }
+
+// Document is this replica's shared document; leader adds the readers its
+// joins found, a follower its positions for the leader's join.
+func (t *Tracker) Document(leader bool) ReplicaDoc {
+	doc := ReplicaDoc{Stats: t.Index.Stats(), Idempotency: t.Checker.Results(), Overflow: t.Index.Overflow()}
+	if !leader {
+		doc.Positions, doc.PositionsLeftOut = t.Index.ExportPositions()
+		return doc
+	}
+	doc.Leader, doc.CommitsAt, doc.Rewinds = true, t.Index.JoinedAt(), t.Index.Rewinds()
+	doc.Readers = map[string][]Reader{}
+	for k, rs := range t.Index.Readers() {
+		doc.Readers[readerKey(k)] = rs
+	}
+	return doc
+}
+
+// Assemble is the estate-wide answer from every replica's document: type
+// stats and idempotency verdicts add up, readers come from the leader's
+// document with the newest join.
+func Assemble(docs []ReplicaDoc, now time.Time, window time.Duration) Estate {
+	stats := make([][]TypeStats, 0, len(docs))
+	idem := make([][]Idempotency, 0, len(docs))
+	var lead *ReplicaDoc
+	overflow := map[string]int64{}
+	for i := range docs {
+		d := &docs[i]
+		stats = append(stats, d.Stats)
+		idem = append(idem, d.Idempotency)
+		if d.Leader && (lead == nil || d.CommitsAt.After(lead.CommitsAt)) {
+			lead = d
+		}
+		for k, v := range d.Overflow {
+			overflow[k] += v
+		}
+		if d.PositionsLeftOut > 0 {
+			overflow["shared_positions"] += int64(d.PositionsLeftOut)
+		}
+	}
+	readers := map[TypeKey][]Reader{}
+	var at time.Time
+	var rewinds []Rewind
+	if lead != nil {
+		for k, rs := range lead.Readers {
+			readers[keyOf(k)] = rs
+		}
+		at, rewinds = lead.CommitsAt, lead.Rewinds
+	}
+	e := Build(MergeStats(stats...), readers, MergeIdempotency(idem...), now, window)
+	e.CommitsAt, e.Rewinds = at, rewinds
+	if len(overflow) > 0 {
+		e.Overflow = overflow
+	}
+	return e
+}
