@@ -1,7 +1,9 @@
 # eventwatch — see README.md. Every target works on a fresh checkout.
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE     ?= $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BIN      := bin/eventwatch
 PKGS     := ./...
 FUZZTIME ?= 20s
@@ -69,7 +71,7 @@ fuzz:
 ## image: the container image (deploy/Dockerfile; needs Docker with BuildKit, not available on our dev machines).
 IMAGE ?= ghcr.io/eventwatch/eventwatch:$(VERSION)
 image:
-	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t $(IMAGE) .
 
 ## kafka: fetch the real Apache Kafka broker jars make e2e runs (needs mvn; cached in .cache/).
 kafka:

@@ -8,52 +8,80 @@ import (
 	"runtime/debug"
 )
 
-// version overrides the module version when set at build time with
-// -ldflags "-X main.version=...".
-var version = ""
+// Build stamps set with -ldflags "-X main.version=... -X main.commit=...
+// -X main.date=..." (the Makefile and deploy/Dockerfile set them). Each one
+// that is set wins over what the Go toolchain embedded; each one that is
+// not falls back to the build information (debug.ReadBuildInfo), so a
+// `GOFLAGS=-buildvcs=false` build with ldflags and a plain `go build` in a
+// git clone both know their version.
+var (
+	version = "" // release version, e.g. v1.2.3 or the output of git describe
+	commit  = "" // VCS revision the binary was built from
+	date    = "" // commit or build time, RFC 3339
+)
 
-// buildInfo is what `eventwatch version` prints: the module version, the VCS
+// buildInfo is what `eventwatch version` prints: the version, the VCS
 // revision and time the binary was built from, and the Go version.
 type buildInfo struct {
-	version  string // module version, e.g. v1.2.3, or (devel) for a local build
-	revision string // VCS commit, with "+dirty" when the work tree was modified
-	time     string // commit time (RFC 3339), when known
+	version  string // -X main.version, else the module version (v1.2.3, a pseudo-version or (devel))
+	revision string // -X main.commit, else vcs.revision ("+dirty" when modified); empty when unknown
+	time     string // -X main.date, else vcs.time (RFC 3339); empty when unknown
 	goVer    string
 }
 
-// readBuildInfo reads the build information the Go toolchain embeds
-// (debug.ReadBuildInfo); fields it does not know stay "unknown".
+// readBuildInfo merges the ldflags stamps with the build information the
+// Go toolchain embeds; a field neither knows is "unknown" (version) or
+// empty (revision, time).
 func readBuildInfo() buildInfo {
-	bi := buildInfo{version: "unknown", revision: "unknown", goVer: runtime.Version()}
+	bi := fromDebugInfo()
+	bi.version = firstSet(version, bi.version, "unknown")
+	bi.revision = firstSet(commit, bi.revision)
+	bi.time = firstSet(date, bi.time)
+	return bi
+}
+
+// fromDebugInfo reads debug.ReadBuildInfo.
+func fromDebugInfo() buildInfo {
+	bi := buildInfo{goVer: runtime.Version()}
 	info, ok := debug.ReadBuildInfo()
-	if ok {
-		if v := info.Main.Version; v != "" {
-			bi.version = v
-		}
-		dirty := false
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				bi.revision = s.Value
-			case "vcs.time":
-				bi.time = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-		if dirty && bi.revision != "unknown" {
-			bi.revision += "+dirty"
+	if !ok {
+		return bi
+	}
+	bi.version = info.Main.Version
+	dirty := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			bi.revision = s.Value
+		case "vcs.time":
+			bi.time = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
-	if version != "" {
-		bi.version = version
+	if dirty && bi.revision != "" {
+		bi.revision += "+dirty"
 	}
 	return bi
 }
 
-// String renders the build information on one line.
+// firstSet returns the first non-empty value.
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// String renders the build information on one line; an unknown commit or
+// time is left out rather than printed as "unknown".
 func (b buildInfo) String() string {
-	s := fmt.Sprintf("eventwatch %s commit %s", b.version, b.revision)
+	s := "eventwatch " + b.version
+	if b.revision != "" {
+		s += " commit " + b.revision
+	}
 	if b.time != "" {
 		s += " (" + b.time + ")"
 	}

@@ -43,7 +43,7 @@ func TestDockerfileBuildsStaticBinary(t *testing.T) {
 // into env assignments and go's arguments, with the build args filled in.
 func goBuildArgs(t *testing.T, line string) ([]string, []string) {
 	t.Helper()
-	repl := strings.NewReplacer("${VERSION}", testVer, "$TARGETOS", "linux", "$TARGETARCH", goarch(t))
+	repl := strings.NewReplacer("${VERSION}", testVer, "${COMMIT}", "0123abcd", "${DATE}", "", "$TARGETOS", "linux", "$TARGETARCH", goarch(t))
 	line = repl.Replace(line)
 	i := strings.Index(line, "go build")
 	var env []string
