@@ -7,11 +7,21 @@ import (
 	"strings"
 )
 
-// mdCell escapes a table cell.
-func mdCell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`)
-	return r.Replace(s)
-}
+// mdEscaper makes text literal in Markdown (CommonMark with GFM tables):
+// the backslash itself first (so a regex such as ^huleedu\.[a-z]+ keeps
+// its backslash), then the characters that start markup.
+var mdEscaper = strings.NewReplacer(`\`, `\\`, "|", `\|`, "\n", " ", "\r", " ", "`", "\\`", "*", `\*`,
+	"<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`)
+
+// mdCell escapes text for a table cell, a heading or a list item.
+func mdCell(s string) string { return mdEscaper.Replace(s) }
+
+// mdCodeEscaper keeps a code span one line and closed; inside a code span
+// a backslash is literal, so nothing else is escaped.
+var mdCodeEscaper = strings.NewReplacer("`", "'", "\n", " ", "\r", " ")
+
+// mdCode is s as an inline code span outside a table.
+func mdCode(s string) string { return "`" + mdCodeEscaper.Replace(s) + "`" }
 
 func renderMarkdown(w io.Writer, r *Weekly) error {
 	b := bufio.NewWriter(w)
@@ -166,7 +176,7 @@ func mdRules(p func(string, ...any), title string, rules []RuleTrend) {
 		if len(t.Examples) == 0 {
 			continue
 		}
-		p("Examples of `%s` ([docs](%s)):\n", mdCell(ruleLabel(t.Rule, t.Profile)), t.DocURL)
+		p("Examples of %s ([docs](%s)):\n", mdCode(ruleLabel(t.Rule, t.Profile)), t.DocURL)
 		mdExamples(p, t.Examples)
 	}
 }
@@ -186,9 +196,9 @@ func mdExamples(p func(string, ...any), es []Example) {
 	for _, e := range es {
 		field := ""
 		if e.Field != "" {
-			field = " (field `" + mdCell(e.Field) + "`)"
+			field = " (field " + mdCode(e.Field) + ")"
 		}
-		p("- `%s` %s: %s%s", mdCell(refString(e)), mdCell(e.EventType), mdCell(e.Message), field)
+		p("- %s %s: %s%s", mdCode(refString(e)), mdCell(e.EventType), mdCell(e.Message), field)
 	}
 	p("")
 }
