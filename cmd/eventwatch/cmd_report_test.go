@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/eventwatch/eventwatch/internal/api"
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/daemon"
 	"github.com/eventwatch/eventwatch/internal/ledger"
@@ -43,7 +44,7 @@ func reportServer(t *testing.T) (*httptest.Server, string) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	report.NewAPI(st, prometheus.NewRegistry(), nil).Routes(mux)
+	api.NewAPI(st, prometheus.NewRegistry(), nil).Routes(mux)
 	srv := httptest.NewServer(daemon.RequireToken("tok-123", mux))
 	t.Cleanup(srv.Close)
 	tokFile := filepath.Join(t.TempDir(), "token")

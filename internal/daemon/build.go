@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/api"
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
@@ -20,7 +21,6 @@ import (
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/readers"
-	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/store"
@@ -43,7 +43,7 @@ type daemon struct {
 	stitcher *trace.Stitcher
 	store    store.Store
 	ledger   *ledger.Ledger   // exactly-once accounting of the audited records into the store
-	reports  *report.API      // the report and violations API
+	reports  *api.API         // the report and violations API (internal/api)
 	learner  *catalog.Learner // what the AsyncAPI discovery describes
 	readers  *readers.Tracker // who reads which type and version; consumer idempotency
 	estates  *estateShare     // the learned estate, shared with the other replicas
@@ -147,7 +147,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
-	d.reports = report.NewAPI(d.store, d.reg, d.root, report.WithReportConfig(d.cfg.Reports), report.WithCatalogDrift(d.catalogDrift))
+	d.reports = api.NewAPI(d.store, d.reg, d.root, api.WithReportConfig(d.cfg.Reports), api.WithCatalogDrift(d.catalogDrift))
 	d.ledger = ledger.New(d.store, d.cfg.Store, d.reg, d.root, ledger.WithClusterSource(&clusterSource{d: d}),
 		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish))
 	d.owners = newOwnershipGauge(d.reg)

@@ -38,11 +38,8 @@ func TestHTMLInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	a.Routes(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	url := srv.URL + "/api/v1/reports/weekly?week=2026-W47&format=html"
+	srv := htmlServer(t, st, c.now())
+	url := srv.URL + "/?week=2026-W47"
 
 	dom := browser.Run(t, bin, url, "--dump-dom")
 	want := []string{
@@ -78,6 +75,31 @@ func TestHTMLInChromium(t *testing.T) {
 	browser.NoHorizontalScroll(t, bin, url+"&service=orders", 800)
 	// The per-service page, for a reader's check of the service section.
 	browser.Screenshot(t, bin, url+"&service=orders", 1100, 2600, filepath.Join(dir, "report-2026-W47-orders.png"))
+}
+
+// htmlServer serves the HTML report of ?week= (scoped by ?service= and
+// ?team=) built from st, as the report API does.
+func htmlServer(t *testing.T, st store.Store, now time.Time) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		wk, err := ParseWeek(q.Get("week"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rep, err := BuildFor(r.Context(), st, Request{Week: wk, Service: q.Get("service"), Team: q.Get("team"), Loc: time.UTC, Now: now})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := Render(w, rep, "html"); err != nil {
+			t.Errorf("render: %v", err)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // fixedCluster reports the same flow-health numbers for every window.

@@ -7,11 +7,6 @@
 // internal/ledger, which owns the exactly-once accounting (positions,
 // fencing, flushes); this package only reads what it stored.
 //
-// API serves them on GET /api/v1/reports and GET /api/v1/reports/weekly,
-// and the stored violation examples on GET /api/v1/violations (plus a live
-// Server-Sent Events stream fed by Publish); RequireToken guards them with
-// an optional bearer token. A store that cannot be read answers 503.
-//
-// Metrics: eventwatch_violation_stream_clients,
-// eventwatch_violation_stream_dropped_clients_total.
+// internal/api serves them over HTTP (GET /api/v1/reports[/weekly]), with
+// the stored violation examples and their live stream.
 package report

@@ -46,25 +46,19 @@ func openSQLite(t testing.TB, dir string) store.Store {
 	return st
 }
 
-// testAgg is the pair the daemon wires: the ledger that fills the store
-// and the report API that reads it.
+// testAgg is the ledger that fills the store reports are built from.
 type testAgg struct {
 	*ledger.Ledger
-	*API
 }
 
 func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock, opts ...ledger.Option) (*testAgg, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg.SetDefaults()
-	var apiOpts []APIOption
 	if c != nil {
-		apiOpts = append(apiOpts, WithClock(c.now))
 		opts = append(opts, ledger.WithClock(c.now))
 	}
-	api := NewAPI(st, reg, nil, apiOpts...)
-	opts = append(opts, ledger.WithExamples(api.Publish))
-	return &testAgg{Ledger: ledger.New(st, cfg, reg, nil, opts...), API: api}, reg
+	return &testAgg{Ledger: ledger.New(st, cfg, reg, nil, opts...)}, reg
 }
 
 // observation is one audited record of a synthetic data set.

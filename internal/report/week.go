@@ -77,3 +77,19 @@ func (w Week) Prev() Week {
 	from, _ := w.Range(time.UTC)
 	return WeekOf(from.AddDate(0, 0, -3), time.UTC)
 }
+
+// DefaultWeek is the week a report opens on: the current one (in progress)
+// when it has data, else the most recent week with data, else the current
+// one (which then says "no data").
+func DefaultWeek(weeks []WeekInfo, now time.Time, loc *time.Location) Week {
+	cur := WeekOf(now, loc)
+	for _, w := range weeks { // newest first
+		if w.Checked == 0 {
+			continue
+		}
+		if wk, err := ParseWeek(w.Week); err == nil {
+			return wk
+		}
+	}
+	return cur
+}

@@ -1,4 +1,4 @@
-package report
+package api
 
 import (
 	"log/slog"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
 )
@@ -17,8 +18,8 @@ import (
 // nothing of positions or flushes.
 type API struct {
 	store  store.Store
-	rcfg   Config
-	drift  func() []CatalogDifference
+	rcfg   report.Config
+	drift  func() []report.CatalogDifference
 	log    *slog.Logger
 	now    func() time.Time
 	live   *live                    // stream subscriptions (GET /api/v1/violations/stream)
@@ -30,12 +31,12 @@ type APIOption func(*API)
 
 // WithCatalogDrift adds the catalog-drift section to the whole-estate
 // report of the week in progress, from drift (called per report).
-func WithCatalogDrift(drift func() []CatalogDifference) APIOption {
+func WithCatalogDrift(drift func() []report.CatalogDifference) APIOption {
 	return func(a *API) { a.drift = drift }
 }
 
 // WithReportConfig sets the report settings (time zone, rules doc URL).
-func WithReportConfig(c Config) APIOption {
+func WithReportConfig(c report.Config) APIOption {
 	return func(a *API) { a.rcfg = c }
 }
 

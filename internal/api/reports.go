@@ -1,4 +1,4 @@
-package report
+package api
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/report"
 )
 
 // Routes registers the report API on mux:
@@ -52,22 +54,22 @@ func (a *API) handleWeeks(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	weeks, err := Weeks(r.Context(), a.store, loc, a.now())
+	weeks, err := report.Weeks(r.Context(), a.store, loc, a.now())
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(struct {
-		TimeZone string     `json:"time_zone"`
-		Default  string     `json:"default_week"`
-		Weeks    []WeekInfo `json:"weeks"`
-	}{loc.String(), DefaultWeek(weeks, a.now(), loc).String(), weeks})
+		TimeZone string            `json:"time_zone"`
+		Default  string            `json:"default_week"`
+		Weeks    []report.WeekInfo `json:"weeks"`
+	}{loc.String(), report.DefaultWeek(weeks, a.now(), loc).String(), weeks})
 }
 
 // weeklyParams are the validated query parameters of a weekly report.
 type weeklyParams struct {
-	week    Week
+	week    report.Week
 	service string
 	team    string
 	format  string
@@ -84,37 +86,21 @@ func (a *API) parseWeekly(r *http.Request) (weeklyParams, error) {
 	if p.format == "" {
 		p.format = "json"
 	}
-	if _, ok := LookupFormat(p.format); !ok {
-		return p, errBadParam("format", "unknown format "+p.format+": want "+FormatNames())
+	if _, ok := report.LookupFormat(p.format); !ok {
+		return p, errBadParam("format", "unknown format "+p.format+": want "+report.FormatNames())
 	}
 	if s := q.Get("week"); s != "" {
-		if p.week, err = ParseWeek(s); err != nil {
+		if p.week, err = report.ParseWeek(s); err != nil {
 			return p, errBadParam("week", err.Error())
 		}
 		return p, nil
 	}
-	weeks, err := Weeks(r.Context(), a.store, p.loc, a.now())
+	weeks, err := report.Weeks(r.Context(), a.store, p.loc, a.now())
 	if err != nil {
 		return p, err
 	}
-	p.week = DefaultWeek(weeks, a.now(), p.loc)
+	p.week = report.DefaultWeek(weeks, a.now(), p.loc)
 	return p, nil
-}
-
-// DefaultWeek is the week a report opens on: the current one (in progress)
-// when it has data, else the most recent week with data, else the current
-// one (which then says "no data").
-func DefaultWeek(weeks []WeekInfo, now time.Time, loc *time.Location) Week {
-	cur := WeekOf(now, loc)
-	for _, w := range weeks { // newest first
-		if w.Checked == 0 {
-			continue
-		}
-		if wk, err := ParseWeek(w.Week); err == nil {
-			return wk
-		}
-	}
-	return cur
 }
 
 func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +114,7 @@ func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	rep, err := BuildFor(r.Context(), a.store, Request{Week: p.week, Service: p.service, Team: p.team, Loc: p.loc, Now: a.now(),
+	rep, err := report.BuildFor(r.Context(), a.store, report.Request{Week: p.week, Service: p.service, Team: p.team, Loc: p.loc, Now: a.now(),
 		Owners: a.ownership(), DocBase: a.rcfg.RulesDocURL})
 	if err != nil {
 		a.fail(w, err)
@@ -138,11 +124,11 @@ func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 		rep.CatalogDrift = a.drift()
 	}
 	var buf bytes.Buffer
-	if err := Render(&buf, rep, p.format); err != nil {
+	if err := report.Render(&buf, rep, p.format); err != nil {
 		a.fail(w, err)
 		return
 	}
-	f, _ := LookupFormat(p.format)
+	f, _ := report.LookupFormat(p.format)
 	w.Header().Set("Content-Type", f.ContentType)
 	if p.format == "csv" {
 		w.Header().Set("Content-Disposition", `attachment; filename="eventwatch-`+rep.Week+`.csv"`)
