@@ -13,11 +13,13 @@ import (
 	"time"
 )
 
-// cmdCatalog dispatches `eventwatch catalog discover|diff`.
+// cmdCatalog dispatches `eventwatch catalog discover|diff|versions|impact`.
 func cmdCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(stderr, "usage: eventwatch catalog discover --url URL [--out FILE] [--format yaml|json]\n"+
-			"       eventwatch catalog diff --catalog DIR|FILE --url URL [--format text|json]")
+			"       eventwatch catalog diff --catalog DIR|FILE --url URL [--format text|json]\n"+
+			"       eventwatch catalog versions --url URL [--type T] [--format text|json]\n"+
+			"       eventwatch catalog impact --url URL --type T --version V --schema FILE [--days N] [--format text|json]")
 		return exitCode(len(args) == 0)
 	}
 	switch args[0] {
@@ -25,8 +27,12 @@ func cmdCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return cmdCatalogDiscover(ctx, args[1:], stdout, stderr)
 	case "diff":
 		return cmdCatalogDiff(ctx, args[1:], stdout, stderr)
+	case "versions":
+		return cmdCatalogVersions(ctx, args[1:], stdout, stderr)
+	case "impact":
+		return cmdCatalogImpact(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "eventwatch catalog: unknown subcommand %q (discover or diff)\n", args[0])
+	fmt.Fprintf(stderr, "eventwatch catalog: unknown subcommand %q (discover, diff, versions or impact)\n", args[0])
 	return 2
 }
 

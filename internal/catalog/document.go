@@ -68,13 +68,22 @@ type Estate struct {
 	CorrelationPath string
 	Generated       time.Time // when the document is built
 	Version         string    // eventwatch version, for info
+	// Readers names, per type and version, the consumer groups whose
+	// committed offsets passed one of its events (internal/readers); nil
+	// when not known. A group's receive operation then lists only the
+	// messages it reads, not every message of the channel.
+	Readers map[ReadKey][]string
 }
+
+// ReadKey is an event type and version in Estate.Readers.
+type ReadKey struct{ Type, Version string }
 
 // builder holds the ids assigned while a document is built.
 type builder struct {
 	e        *Estate
 	doc      *Document
 	msgID    map[typeKey]string
+	msgKey   map[string]typeKey // message id -> type and version
 	used     map[string]bool
 	channels map[string]*channelInfo // by topic
 }
@@ -93,7 +102,7 @@ type channelInfo struct {
 // operation per consumer group, and compliance facts as x-eventwatch-*
 // extensions.
 func Discover(e *Estate) *Document {
-	b := &builder{e: e, msgID: map[typeKey]string{}, used: map[string]bool{}, channels: map[string]*channelInfo{}}
+	b := &builder{e: e, msgID: map[typeKey]string{}, msgKey: map[string]typeKey{}, used: map[string]bool{}, channels: map[string]*channelInfo{}}
 	b.doc = &Document{AsyncAPI: AsyncAPIVersion, Info: b.info(), DefaultContentType: "application/json",
 		Channels: map[string]any{}, Operations: map[string]any{}}
 	messages, schemas := map[string]any{}, map[string]any{}
@@ -179,6 +188,7 @@ func (b *builder) messageID(t *TypeState) string {
 	}
 	id = b.unique(sanitizeID(id))
 	b.msgID[typeKey{t.Type, t.Version}] = id
+	b.msgKey[id] = typeKey{t.Type, t.Version}
 	return id
 }
 

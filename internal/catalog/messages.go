@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,7 +166,7 @@ func (b *builder) receiveOperations() {
 			if c == nil {
 				continue
 			}
-			op := b.operation("receive", c, c.messages)
+			op := b.operation("receive", c, b.readBy(g.Group, c.messages))
 			op["summary"] = "consumer group " + g.Group + " reads " + topic
 			op["x-eventwatch-consumer-group"] = g.Group
 			op["bindings"] = map[string]any{"kafka": map[string]any{"bindingVersion": kafkaBindingVersion,
@@ -173,6 +174,25 @@ func (b *builder) receiveOperations() {
 			b.doc.Operations[b.unique(sanitizeID("receive."+g.Group+"."+c.id))] = op
 		}
 	}
+}
+
+// readBy narrows a channel's messages to those group read (Estate.Readers);
+// all of them when what it read is not known.
+func (b *builder) readBy(group string, ids []string) []string {
+	if b.e.Readers == nil {
+		return ids
+	}
+	var out []string
+	for _, id := range ids {
+		k := b.msgKey[id]
+		if slices.Contains(b.e.Readers[ReadKey{k.typ, k.version}], group) {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 {
+		return ids
+	}
+	return out
 }
 
 func (b *builder) operation(action string, c *channelInfo, ids []string) map[string]any {

@@ -66,7 +66,7 @@ func (s *estateShare) own() catalog.ReplicaDoc {
 // estate is what GET /api/v1/catalog/asyncapi describes on any replica:
 // this replica's own document merged with every other replica's latest
 // (a stopped replica's counts still count), and the newest cluster view.
-func (s *estateShare) estate(context.Context) (*catalog.Estate, error) {
+func (s *estateShare) estate(ctx context.Context) (*catalog.Estate, error) {
 	docs := []catalog.ReplicaDoc{s.own()}
 	for _, e := range s.d.board.Entries(kindAsyncAPI) {
 		var doc catalog.ReplicaDoc
@@ -78,7 +78,26 @@ func (s *estateShare) estate(context.Context) (*catalog.Estate, error) {
 	st, cl := catalog.MergeReplicas(docs...)
 	p := s.d.auditor.cur.Load().def.Profile()
 	return &catalog.Estate{State: st, Cluster: cl, Profile: p.Name, DataPath: p.FieldPath(audit.FieldData),
-		CorrelationPath: p.FieldPath(audit.FieldCorrelationID), Generated: time.Now(), Version: s.d.opts.Version}, nil
+		CorrelationPath: p.FieldPath(audit.FieldCorrelationID), Generated: time.Now(), Version: s.d.opts.Version,
+		Readers: s.d.readersByType(ctx)}, nil
+}
+
+// readersByType is, per type and version, the groups that read it; nil
+// before the leader's first join (then receive operations cover every
+// message of their channel).
+func (d *daemon) readersByType(ctx context.Context) map[catalog.ReadKey][]string {
+	e, err := d.readersEstate(ctx)
+	if err != nil || e.CommitsAt.IsZero() {
+		return nil
+	}
+	out := map[catalog.ReadKey][]string{}
+	for _, t := range e.Types {
+		for _, r := range t.Readers {
+			k := catalog.ReadKey{Type: t.Type, Version: t.Version}
+			out[k] = append(out[k], r.Group)
+		}
+	}
+	return out
 }
 
 // isDLQTopic reports whether topic is a dead-letter topic under the

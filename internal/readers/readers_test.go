@@ -237,3 +237,18 @@ func TestSharedPositionsJoinOnTheLeader(t *testing.T) {
 		t.Fatalf("estate %+v", e.Types)
 	}
 }
+
+func TestFamilyGroupsVersionSuffixedTypes(t *testing.T) {
+	x := NewIndex(nil)
+	feed(x, "t", 0, 0, "huleedu.content.book.published.v1", "1", "old", t0)
+	feed(x, "t", 0, 1, "huleedu.content.book.published.v2", "2", "new", t0)
+	x.Join(t0, []Commit{{"g", "t", 0, 2}})
+	e := estateOf(x, t0.Add(48*time.Hour), 24*time.Hour)
+	v1, _ := e.Find("huleedu.content.book.published.v1", "1")
+	if !v1.Retirement.Retirable {
+		t.Fatalf("v1 has a newer version of its family: %+v", v1.Retirement)
+	}
+	if f := Family("content.book.published", "1.0"); f != "content.book.published" {
+		t.Fatalf("a type without a version suffix is its own family, got %q", f)
+	}
+}

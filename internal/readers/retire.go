@@ -21,7 +21,8 @@ type Retirement struct {
 func judge(types []TypeVersion, now time.Time, window time.Duration) {
 	byType := map[string][]*TypeVersion{}
 	for i := range types {
-		byType[types[i].Type] = append(byType[types[i].Type], &types[i])
+		f := Family(types[i].Type, types[i].Version)
+		byType[f] = append(byType[f], &types[i])
 	}
 	for _, versions := range byType {
 		for _, v := range versions {
@@ -44,7 +45,7 @@ func verdict(v *TypeVersion, newer []*TypeVersion, now time.Time, window time.Du
 	name := versionName(v.Version)
 	var blockers []string
 	if len(newer) == 0 {
-		blockers = append(blockers, "no newer version of "+v.Type+" is in use")
+		blockers = append(blockers, "no newer version of "+Family(v.Type, v.Version)+" is in use")
 	}
 	for _, p := range v.Producers {
 		if age := now.Sub(p.LastSeen); age < window {
@@ -129,6 +130,22 @@ func roundAge(d time.Duration) string {
 		return fmt.Sprintf("%dm", int(d.Minutes()))
 	}
 	return fmt.Sprintf("%ds", int(d.Seconds()))
+}
+
+// Family is the name shared by every version of a type: the type without
+// a version suffix that repeats its version (HuleEdu's
+// "huleedu.content.book.published.v2" is of family
+// "huleedu.content.book.published"); other types are their own family.
+func Family(typ, version string) string {
+	i := strings.LastIndexAny(typ, "._-")
+	if i < 0 || version == "" {
+		return typ
+	}
+	suffix := typ[i+1:]
+	if (strings.HasPrefix(suffix, "v") || strings.HasPrefix(suffix, "V")) && SameVersion(suffix, version) {
+		return typ[:i]
+	}
+	return typ
 }
 
 // CompareVersions orders versions numerically segment by segment ("1" is
