@@ -34,10 +34,15 @@ SOAK ?= 10m
 soak:
 	EVENTWATCH_SOAK=$(SOAK) $(GO) test -count=1 -tags e2e -timeout 30m -run TestDaemonSoak -v ./e2e/
 
-## demo: the daemon against an embedded 3-broker kfake cluster with simulated services, on 127.0.0.1 (flags: make demo ARGS='--seed 7').
+## demo: the daemon against an embedded 3-broker kfake cluster with simulated services, on 127.0.0.1 (flags: make demo ARGS='--seed 7'); Ctrl-C stops it cleanly.
 ARGS ?=
 demo:
-	$(GO) run ./cmd/eventwatch demo --http-addr 127.0.0.1:9779 --kafka-addr 127.0.0.1:9092 $(ARGS)
+	@echo "make demo: building $(BIN) (a cold build compiles ~300 packages and takes a few minutes; a warm one seconds)"
+	@set -o pipefail; CGO_ENABLED=0 $(GO) build -v -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventwatch 2>&1 | \
+	 awk '/^(#|[^ ]+\.go:)/ { print; next } { n++; if (n % 25 == 0) printf "make demo: compiled %d packages (now %s)\n", n, $$0 } \
+	      END { if (n) printf "make demo: compiled %d packages\n", n }'
+	@echo "make demo: starting $(BIN) demo (Ctrl-C stops it and exits 0)"
+	@exec $(BIN) demo --http-addr 127.0.0.1:9779 --kafka-addr 127.0.0.1:9092 $(ARGS)
 
 ## generate: every generated file (the list: go run ./cmd/eventwatch generate list).
 generate:
