@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/nearest"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -19,6 +21,7 @@ import (
 type tailFlags struct {
 	url, rule, service, team, topic, tokenFile, format string
 	max                                                int
+	retryFor                                           time.Duration // give up after failing this long; 0: never
 }
 
 func parseTailFlags(args []string, stderr io.Writer) (tailFlags, error) {
@@ -26,7 +29,7 @@ func parseTailFlags(args []string, stderr io.Writer) (tailFlags, error) {
 	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eventwatch tail --url URL [--rule R] [--service S] [--team T] [--topic T] [--format text|json] [--token-file F] [--max N]")
+		fmt.Fprintln(stderr, "usage: eventwatch tail --url URL [--rule R] [--service S] [--team T] [--topic T] [--format text|json] [--token-file F] [--max N] [--retry-for D]")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.url, "url", "http://127.0.0.1:9779", "base URL of a running eventwatch")
@@ -37,11 +40,15 @@ func parseTailFlags(args []string, stderr io.Writer) (tailFlags, error) {
 	fs.StringVar(&f.format, "format", "text", "output: text (one line per violation) or json (one object per line)")
 	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token of /api/*")
 	fs.IntVar(&f.max, "max", 0, "exit after this many violations (0: follow until interrupted)")
+	fs.DurationVar(&f.retryFor, "retry-for", defaultRetryFor, "give up (exit 1) when the server cannot be reached for this long (0: retry forever)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.retryFor < 0 {
+		return f, fmt.Errorf("--retry-for must not be negative, got %s", f.retryFor)
 	}
 	if f.format != "text" && f.format != "json" {
 		return f, fmt.Errorf("--format must be text or json, not %q", f.format)
@@ -49,7 +56,20 @@ func parseTailFlags(args []string, stderr io.Writer) (tailFlags, error) {
 	if u, err := url.Parse(f.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return f, fmt.Errorf("--url must be an http(s) URL, not %q", f.url)
 	}
+	if err := nearest.Check("rule", f.rule, ruleIDs()); err != nil {
+		return f, fmt.Errorf("--rule: %w (eventwatch rules lists them)", err)
+	}
 	return f, nil
+}
+
+// ruleIDs are the ids of the rule catalogue, record and cluster rules.
+func ruleIDs() []string {
+	rules := audit.Rules()
+	ids := make([]string, len(rules))
+	for i, r := range rules {
+		ids[i] = r.ID
+	}
+	return ids
 }
 
 func (f tailFlags) streamURL() string {
@@ -62,10 +82,15 @@ func (f tailFlags) streamURL() string {
 	return strings.TrimRight(f.url, "/") + "/api/v1/violations/stream?" + q.Encode()
 }
 
+// defaultRetryFor is how long tail keeps reconnecting to a server it
+// cannot reach before it gives up.
+const defaultRetryFor = 2 * time.Minute
+
 // cmdTail follows GET /api/v1/violations/stream and prints one line per
 // violation; it reconnects (with backoff) when the stream ends. Exit 0 on
-// interrupt or after --max violations, 1 when the server refuses, 2 on
-// usage errors.
+// interrupt or after --max violations, 1 when the server cannot be reached
+// for --retry-for, 2 on usage errors (bad flags, an unknown rule id, or a
+// filter the server refuses).
 func cmdTail(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f, err := parseTailFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -97,10 +122,14 @@ type tailer struct {
 // errDone ends the tail after --max violations.
 var errDone = errors.New("done")
 
+// run follows the stream, reconnecting with backoff. The backoff and the
+// --retry-for budget restart whenever a connection was established: only a
+// server unreachable (or answering errors) for --retry-for ends the tail.
 func (t *tailer) run(ctx context.Context) error {
 	backoff := time.Second
+	var failingSince time.Time
 	for {
-		err := t.follow(ctx)
+		connected, err := t.follow(ctx)
 		if done(ctx, err) {
 			return nil // --max reached, or interrupted: a normal end
 		}
@@ -108,31 +137,54 @@ func (t *tailer) run(ctx context.Context) error {
 		if errors.As(err, &ue) {
 			return err
 		}
-		fmt.Fprintf(t.errw, "eventwatch tail: %v; reconnecting in %s\n", err, backoff)
+		now := time.Now()
+		if connected || failingSince.IsZero() {
+			failingSince, backoff = now, time.Second
+		}
+		wait, giveUp := t.nextTry(now.Sub(failingSince), backoff)
+		if giveUp {
+			return fmt.Errorf("giving up after %s without a stream (--retry-for %s): %w", now.Sub(failingSince).Round(time.Second), t.f.retryFor, err)
+		}
+		fmt.Fprintf(t.errw, "eventwatch tail: %v; reconnecting in %s\n", err, wait)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 
+// nextTry returns how long to wait before the next attempt after failing
+// for failing (never past the --retry-for budget), or giveUp when the
+// budget is spent.
+func (t *tailer) nextTry(failing, backoff time.Duration) (wait time.Duration, giveUp bool) {
+	if t.f.retryFor == 0 {
+		return backoff, false
+	}
+	left := t.f.retryFor - failing
+	if left <= 0 {
+		return 0, true
+	}
+	return min(backoff, left), false
+}
+
 // done reports whether tail ends normally: --max reached or ctx ended.
 func done(ctx context.Context, err error) bool { return errors.Is(err, errDone) || ctx.Err() != nil }
 
-// follow reads one connection's events.
-func (t *tailer) follow(ctx context.Context) error {
+// follow reads one connection's events; connected reports whether the
+// server accepted the stream.
+func (t *tailer) follow(ctx context.Context) (connected bool, err error) {
 	resp, err := apiGet(ctx, t.f.url, t.f.streamURL(), t.f.tokenFile, "text/event-stream")
 	var se *statusError
-	if errors.As(err, &se) {
-		return usageError{se.text} // the server refused the request: reconnecting will not help
-	}
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+	switch {
+	case errors.As(err, &se) && se.code < 500:
+		return false, usageError{se.text} // the server refused the request: reconnecting will not help
+	case err != nil:
+		return false, fmt.Errorf("connect: %w", err)
 	}
 	defer resp.Body.Close()
-	return t.read(resp.Body)
+	return true, t.read(resp.Body)
 }
 
 // read parses Server-Sent Events: "event:" and "data:" lines, a blank line
