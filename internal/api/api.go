@@ -17,13 +17,15 @@ import (
 // ledger calls it for every audited record with violations). It knows
 // nothing of positions or flushes.
 type API struct {
-	store  store.Store
-	rcfg   report.Config
-	drift  func() []report.CatalogDifference
-	log    *slog.Logger
-	now    func() time.Time
-	live   *live                    // stream subscriptions (GET /api/v1/violations/stream)
-	owners atomic.Pointer[team.Map] // service -> team, for ?team= scopes
+	store store.Store
+	rcfg  report.Config
+	drift func() []report.CatalogDifference
+	// websockets is the WebSocket prober's view (WithWebSockets).
+	websockets func() []report.WebSocketEndpoint
+	log        *slog.Logger
+	now        func() time.Time
+	live       *live                    // stream subscriptions (GET /api/v1/violations/stream)
+	owners     atomic.Pointer[team.Map] // service -> team, for ?team= scopes
 }
 
 // APIOption configures an API.

@@ -123,6 +123,9 @@ func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 	if a.drift != nil && rep.InProgress && p.service == "" && p.team == "" {
 		rep.CatalogDrift = a.drift()
 	}
+	if rep.InProgress {
+		rep.WebSockets = a.webSocketsFor(p.service, p.team)
+	}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, rep, p.format); err != nil {
 		a.fail(w, err)

@@ -1,6 +1,6 @@
 // Package config is the daemon's configuration file: one YAML document whose
 // top-level keys are the sections of the packages that do the work
-// (kafka, audit, sample, lag, trace, store, reports, leader, share) plus the daemon's own
+// (kafka, audit, sample, lag, trace, store, reports, leader, share, websocket) plus the daemon's own
 // (http, log, data_dir).
 //
 // Loading follows one order: every section's defaults are applied, the file
@@ -44,6 +44,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
 	"github.com/eventwatch/eventwatch/internal/trace"
+	"github.com/eventwatch/eventwatch/internal/websocket"
 )
 
 // DefaultHTTPAddr is the default listen address of the HTTP server.
@@ -63,8 +64,11 @@ type Config struct {
 	Share   share.Config   `yaml:"share"`    // state documents every replica shares (estate-wide API answers)
 	Readers readers.Config `yaml:"readers"`  // who reads which event type and version; retirement verdicts
 	Teams   []team.Team    `yaml:"teams"`    // service -> team ownership (reports and the violations API scope by team)
-	HTTP    HTTPConfig     `yaml:"http"`     // HTTP server and its bearer token
-	Log     LogConfig      `yaml:"log"`      // logging
+	// WebSocket is the WebSocket prober: endpoints checked against the
+	// standard's WebSocket clause (internal/websocket).
+	WebSocket websocket.Config `yaml:"websocket"`
+	HTTP      HTTPConfig       `yaml:"http"` // HTTP server and its bearer token
+	Log       LogConfig        `yaml:"log"`  // logging
 
 	// Deprecations lists the deprecated keys the file used and where they
 	// went ("reports.token is deprecated: use http.token"); not a key.
@@ -130,6 +134,7 @@ func (c *Config) SetDefaults() {
 	c.Leader.SetDefaults()
 	c.Share.SetDefaults()
 	c.Readers.SetDefaults()
+	c.WebSocket.SetDefaults()
 	c.HTTP.SetDefaults()
 	c.Log.SetDefaults()
 }
@@ -142,7 +147,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data_dir: required"))
 	}
 	errs = append(errs, c.Kafka.Validate(), c.Audit.Validate(), c.Sample.Validate(), c.Lag.Validate(),
-		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), c.Readers.Validate(), team.Validate(c.Teams), c.HTTP.Validate(), c.Log.Validate())
+		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), c.Readers.Validate(), team.Validate(c.Teams), c.HTTP.Validate(), c.Log.Validate(),
+		c.WebSocket.Validate())
 	return errors.Join(errs...)
 }
 

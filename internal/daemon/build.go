@@ -25,6 +25,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/trace"
+	"github.com/eventwatch/eventwatch/internal/websocket"
 )
 
 // daemon holds the built components of one Run.
@@ -52,7 +53,8 @@ type daemon struct {
 	term     atomic.Pointer[term] // the singleton work of the current leadership term
 	ready    *readiness
 	token    string
-	owners   *ownershipGauge // eventwatch_service_team_info
+	owners   *ownershipGauge   // eventwatch_service_team_info
+	ws       *websocket.Prober // WebSocket endpoints (websocket.targets)
 
 	reloadOK prometheus.Gauge
 }
@@ -147,7 +149,8 @@ func (d *daemon) buildComponents(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
-	d.reports = api.NewAPI(d.store, d.reg, d.root, api.WithReportConfig(d.cfg.Reports), api.WithCatalogDrift(d.catalogDrift))
+	d.reports = api.NewAPI(d.store, d.reg, d.root, api.WithReportConfig(d.cfg.Reports), api.WithCatalogDrift(d.catalogDrift),
+		api.WithWebSockets(d.webSockets))
 	d.ledger = ledger.New(d.store, d.cfg.Store, d.reg, d.root, ledger.WithClusterSource(&clusterSource{d: d}),
 		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish))
 	d.owners = newOwnershipGauge(d.reg)
@@ -166,6 +169,18 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.ledger.SetListener(d.sampler)
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
 	d.shareState()
+	return d.buildWebSocket()
+}
+
+// buildWebSocket compiles the WebSocket prober; its messages are checked
+// against the audit section's catalog like Kafka records.
+func (d *daemon) buildWebSocket() error {
+	ws, err := websocket.New(d.cfg.WebSocket, websocket.Options{Registry: d.reg, Logger: d.root,
+		Catalog: d.auditor.cur.Load().catalog, DuplicateWindow: d.cfg.Audit.DuplicateWindow})
+	if err != nil {
+		return err
+	}
+	d.ws = ws
 	return nil
 }
 

@@ -41,6 +41,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/websocket"
 )
 
 // Options are the inputs of Run besides the configuration.
@@ -74,6 +75,9 @@ func Check(cfg *config.Config) error {
 		return err
 	}
 	if _, err := cfg.MigrateDeprecated(); err != nil {
+		return err
+	}
+	if _, err := websocket.New(cfg.WebSocket, websocket.Options{Registry: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)}); err != nil {
 		return err
 	}
 	if _, err := cfg.HTTP.BearerToken(); err != nil {

@@ -25,6 +25,7 @@ import (
 //	GET /api/v1/groups[/{group}] consumer lag (the leader's collector, shared with every replica)
 //	GET /api/v1/catalog/asyncapi the observed estate as AsyncAPI 3.0 (YAML; ?format=json)
 //	GET /api/v1/types            who produces and reads each event type and version, retirement, idempotency
+//	GET /api/v1/websockets       the WebSocket probes' last results per target (?service=)
 //
 // /api/* requires the bearer token (http.token or http.token_file) when one
 // is configured.
@@ -35,6 +36,7 @@ func (d *daemon) handler() http.Handler {
 	api.HandleFunc("GET /api/v1/groups", d.serveGroups)
 	api.HandleFunc("GET /api/v1/groups/{group}", d.serveGroups)
 	catalog.Routes(api, d.estates.estate)
+	d.ws.Routes(api)
 	readers.Routes(api, d.readersEstate)
 
 	mux := http.NewServeMux()
@@ -94,7 +96,7 @@ func (d *daemon) serveIndex(w http.ResponseWriter, _ *http.Request) {
 <li><a href="/metrics">/metrics</a><li><a href="/healthz">/healthz</a><li><a href="/readyz">/readyz</a>
 <li><a href="/api/v1/groups">/api/v1/groups</a><li><a href="/api/v1/flows">/api/v1/flows</a>
 <li><a href="/api/v1/violations">/api/v1/violations</a><li><a href="/api/v1/violations/stream">/api/v1/violations/stream</a>
-<li><a href="/api/v1/catalog/asyncapi">/api/v1/catalog/asyncapi</a><li><a href="/api/v1/types">/api/v1/types</a><li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
+<li><a href="/api/v1/catalog/asyncapi">/api/v1/catalog/asyncapi</a><li><a href="/api/v1/types">/api/v1/types</a><li><a href="/api/v1/websockets">/api/v1/websockets</a><li><a href="/api/v1/reports">/api/v1/reports</a><li><a href="/api/v1/reports/weekly?format=html">/api/v1/reports/weekly?format=html</a></ul>`)
 }
 
 // listen returns the listener to serve on: the injected one, or a new one

@@ -44,6 +44,7 @@ func (d *daemon) run(ctx context.Context) error {
 	})
 	g.Go(func() error { return wrap("leader", d.elector.Run(gctx, d.leadWork)) })
 	g.Go(func() error { return wrap("share", d.board.Run(boardCtx)) })
+	g.Go(func() error { return wrap("websocket", d.ws.Run(gctx)) })
 	g.Go(func() error { return d.reloadLoop(gctx) })
 	d.log.Info("eventwatch started", "version", d.opts.Version, "profile", d.cfg.Audit.Profile, "policy", d.cfg.Audit.Policy)
 	return d.wait(ctx, g)

@@ -34,6 +34,9 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"weekState":   weekState,
 	"pctColour":   pctColour,
 	"weekLink":    weekLink,
+	"wsServices":  wsServices,
+	"wsStatus":    wsStatus,
+	"wsRules":     wsRules,
 }).Parse(htmlSource))
 
 // weekLink is the relative URL of r's report for another week (delta

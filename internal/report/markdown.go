@@ -44,6 +44,7 @@ func renderMarkdown(w io.Writer, r *Weekly) error {
 	mdNewRules(p, "New rules broken this week", r)
 	mdOffenders(p, "Top offenders", r.TopOffenders)
 	mdCluster(p, r)
+	mdWebSockets(p, r)
 	for _, s := range r.Services {
 		mdService(p, s)
 	}

@@ -30,6 +30,9 @@ type Weekly struct {
 	// estate differ now (the week in progress of a whole-estate report,
 	// when a catalog is configured; docs/catalog.md).
 	CatalogDrift []CatalogDifference `json:"catalog_drift,omitempty"`
+	// WebSockets are the probed WebSocket endpoints of the report's scope,
+	// as the prober sees them now (the week in progress only).
+	WebSockets []WebSocketEndpoint `json:"websockets,omitempty"`
 }
 
 // CatalogDifference is one difference between the declared catalog and the

@@ -57,6 +57,7 @@ func renderCSV(w io.Writer, r *Weekly) error {
 	csvCompliance(r, row)
 	csvRules(r, row)
 	csvCluster(r, row)
+	csvWebSockets(r, row)
 	cw.Flush()
 	return cw.Error()
 }

@@ -1,0 +1,47 @@
+package daemon
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/websocket"
+)
+
+// webSockets is the weekly report's WebSocket section: every probed
+// endpoint as the prober sees it now.
+func (d *daemon) webSockets() []report.WebSocketEndpoint {
+	if d.ws == nil {
+		return nil
+	}
+	var out []report.WebSocketEndpoint
+	for _, s := range d.ws.Snapshot() {
+		out = append(out, reportEndpoint(s))
+	}
+	return out
+}
+
+func reportEndpoint(s websocket.Status) report.WebSocketEndpoint {
+	e := report.WebSocketEndpoint{Service: s.Service, Target: s.Target, URL: s.URL, Profile: s.Profile,
+		Probes: s.Totals.Probes, Failures: s.Totals.Failures, MessagesAudited: s.Totals.MessagesAudited,
+		Heartbeat: "not probed yet"}
+	last := s.Last
+	if last != nil {
+		started := last.Started
+		e.LastProbe, e.Success, e.Compliant, e.Error = &started, last.Success, last.Compliant, last.Error
+		e.Heartbeat, e.PingAnswered, e.LastViolations = last.Heartbeat.Verdict+": "+last.Heartbeat.Detail, last.Heartbeat.PingAnswered, last.ViolationsByRule
+	}
+	for _, rule := range slices.Sorted(maps.Keys(s.Totals.ViolationsByRule)) {
+		row := report.WebSocketRuleRow{Rule: rule, Count: s.Totals.ViolationsByRule[rule]}
+		if last != nil {
+			for _, v := range last.Violations {
+				if v.Rule == rule {
+					row.Severity, row.Message = string(v.Severity), v.Message
+					break
+				}
+			}
+		}
+		e.Violations = append(e.Violations, row)
+	}
+	return e
+}

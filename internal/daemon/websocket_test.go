@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+	ws "github.com/eventwatch/eventwatch/internal/websocket"
+)
+
+// TestWebSocketProbesEndToEnd: the daemon probes a configured endpoint
+// that accepts connections without a token, and the finding shows in
+// /metrics, /api/v1/websockets and the weekly report — the token in none
+// of them, nor in the log.
+func TestWebSocketProbesEndToEnd(t *testing.T) {
+	const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkYWVtb24tdGVzdC1zZWNyZXQtY2xhaW0ifQ.c2lnbmF0dXJlLW9mLXRoZS1kYWVtb24tdGVzdA"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil) // accepts anyone: websocket.auth_missing
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_ = c.Write(r.Context(), websocket.MessageText, []byte(`{"meta":{"id":"x"},"data":{}}`))
+		_, _, _ = c.Read(r.Context())
+	}))
+	defer srv.Close()
+	tokFile := filepath.Join(t.TempDir(), "jwt")
+	if err := os.WriteFile(tokFile, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := kfaketest.Cluster(t)
+	cfg := testConfig(t, c.ListenAddrs())
+	cfg.Log.Level = "debug"
+	cfg.WebSocket.Interval = 2 * time.Second
+	cfg.WebSocket.Modules = map[string]ws.Module{"default": {Listen: 300 * time.Millisecond, AuthWait: 300 * time.Millisecond}}
+	cfg.WebSocket.Targets = []ws.Target{{Name: "content", URL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/content/ws",
+		Service: "content", TokenFile: tokFile}}
+	logs := &lockedBuffer{}
+	in := start(t, cfg, Options{Version: "test", LogOutput: logs})
+	wait.Within(t, 30*time.Second, "websocket.auth_missing on /metrics", func() bool {
+		return metric(t, in.url, "eventwatch_websocket_violations_total", `rule="websocket.auth_missing"`, `service="content"`) >= 1
+	})
+	wait.Within(t, 30*time.Second, "a completed probe", func() bool {
+		return metric(t, in.url, "eventwatch_websocket_probes_total", `target="content"`) >= 1
+	})
+	_, api := httpget.Get(t, in.url+"/api/v1/websockets")
+	if !strings.Contains(api, `"websocket.auth_missing"`) || !strings.Contains(api, `"transport": "websocket"`) {
+		t.Errorf("/api/v1/websockets lacks the finding: %s", api)
+	}
+	_, report := httpget.Get(t, in.url+"/api/v1/reports/weekly?format=md")
+	if !strings.Contains(report, "WebSocket endpoints of content") || !strings.Contains(report, "websocket.auth_missing") {
+		t.Errorf("weekly report lacks the WebSocket section:\n%s", report)
+	}
+	_, html := httpget.Get(t, in.url+"/api/v1/reports/weekly?format=html")
+	_, metrics := httpget.Get(t, in.url+"/metrics")
+	parts := strings.Split(token, ".")
+	for name, text := range map[string]string{"log": logs.String(), "metrics": metrics, "api": api, "report": report, "html": html} {
+		for _, secret := range []string{token, parts[1], parts[2]} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the token appears in the %s", name)
+			}
+		}
+	}
+}
