@@ -190,7 +190,11 @@ func (d *daemon) buildWebSocket() error {
 func (d *daemon) sampleConfig() sample.Config {
 	c := d.cfg.Sample
 	c.TopicsExclude = slices.Clone(c.TopicsExclude)
-	for _, topic := range []string{d.cfg.Trace.Routing.Topic, d.cfg.Share.Topic, d.cfg.Leader.Topic} {
+	own := []string{d.cfg.Trace.Routing.Topic, d.cfg.Share.Topic, d.cfg.Leader.Topic}
+	if d.cfg.Trace.Spans.Enabled {
+		own = append(own, d.cfg.Trace.Spans.Topic) // spans are read for causation, not audited as events
+	}
+	for _, topic := range own {
 		if topic != "" {
 			c.TopicsExclude = append(c.TopicsExclude, regexp.QuoteMeta(topic))
 		}

@@ -26,6 +26,7 @@ import (
 //	GET /api/v1/catalog/asyncapi the observed estate as AsyncAPI 3.0 (YAML; ?format=json)
 //	GET /api/v1/types            who produces and reads each event type and version, retirement, idempotency
 //	GET /api/v1/websockets       the WebSocket probes' last results per target (?service=)
+//	POST /v1/traces              OTLP/HTTP span receiver for exact causation (trace.spans.http)
 //
 // /api/* requires the bearer token (http.token or http.token_file) when one
 // is configured.
@@ -49,6 +50,9 @@ func (d *daemon) handler() http.Handler {
 	mux.HandleFunc("GET /readyz", d.serveReady)
 	mux.Handle("/api/", RequireToken(d.token, api))
 	mux.HandleFunc("GET /{$}", d.serveIndex)
+	if d.cfg.Trace.Spans.HTTP { // services' OTLP/HTTP span export, for exact causation
+		mux.Handle("POST /v1/traces", RequireToken(d.token, http.HandlerFunc(d.stitcher.ServeOTLP)))
+	}
 	return mux
 }
 

@@ -256,6 +256,9 @@ func (d *daemon) shareState() {
 	b.Provide(kindAsyncAPI, d.estates.document)
 	b.Provide(kindReaders, d.readersDocument)
 	d.stitcher.ServeMerged(fs.report)
+	if d.cfg.Trace.Spans.Enabled {
+		d.stitcher.EnableSpanTopic(d.base)
+	}
 	if d.cfg.Trace.Routing.On() {
 		d.stitcher.EnableRouting(d.base)
 		d.stitcher.PublishWith(fs.publishNow)

@@ -40,4 +40,12 @@ var (
 	OTLPSpansDropped = define(Spec{Name: "eventwatch_otlp_spans_dropped_total", Kind: Counter, Area: "trace",
 		Help:   "Spans not exported, by reason (queue_full, export_error, shutdown).",
 		Labels: []string{"reason"}})
+	TraceCausation = define(Spec{Name: "eventwatch_trace_causation_total", Kind: Counter, Area: "trace",
+		Help:   "Events of closed chains by how their upstream was found: exact (span evidence), inferred, ambiguous (several possible causes, none attached), root.",
+		Labels: []string{"causation"}})
+	TraceLateEvents = define(Spec{Name: "eventwatch_trace_late_events_total", Kind: Counter, Area: "trace",
+		Help: "Events that arrived after their chain had closed: joined to the remembered chain (within trace.late_window) or, beyond it, counted here and stitched only with what came after."})
+	TraceSpans = define(Spec{Name: "eventwatch_trace_spans_total", Kind: Counter, Area: "trace",
+		Help:   "OTLP spans read for exact causation, by outcome: received, edge (a send span whose cause it told), bad_message (undecodable), dropped (beyond trace.spans bounds), unresolved (expired before its process span came).",
+		Labels: []string{"outcome"}})
 )

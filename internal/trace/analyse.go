@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ const pathwaySep = ">"
 type hop struct {
 	From, To *event
 	Latency  time.Duration
+	Exact    bool // span evidence, not inference
 }
 
 // path is one root-to-leaf run of a chain: a flow from the event that
@@ -29,6 +31,8 @@ type hop struct {
 type path struct {
 	Services []string
 	Latency  time.Duration
+	Exact    bool   // every hop of it is exact
+	Leaf     *event // the event that ends it
 }
 
 // Pathway is the pathway label value of the path: its services in order.
@@ -42,21 +46,33 @@ type brk struct {
 	Event   int
 }
 
-// analysis is what a closed chain tells.
-type analysis struct {
-	Events []*event // in order
-	Up     []int    // index of each event's upstream in Events; -1 for a root
-	Hops   []hop
-	Paths  []path
-	Breaks []brk
-	Trace  oteltrace.TraceID // the first real trace id, else the correlation-derived one
+// ambiguity is an event whose cause inference could not pick among
+// several events of service From.
+type ambiguity struct {
+	From, To string
+	Event    *event
 }
 
-// analyse orders a closed chain's events, infers each one's upstream, and
-// derives hops, root-to-leaf paths and breaks.
+// analysis is what a closed chain tells.
+type analysis struct {
+	Events    []*event // in order
+	Up        []int    // index of each event's upstream in Events; -1 for a root or an ambiguous event
+	How       []Cause
+	Cands     [][]int // candidates of each ambiguous event
+	Hops      []hop
+	Paths     []path
+	Ambiguous []ambiguity // events with several possible causes: no hop counted
+	Unsure    int         // flows through an ambiguous event whose pathway is not known either
+	Breaks    []brk
+	Trace     oteltrace.TraceID // the first real trace id, else the correlation-derived one
+}
+
+// analyse orders a closed chain's events, decides each one's upstream
+// (inferCauses), and derives hops, root-to-leaf paths and breaks.
 func analyse(c *chain) analysis {
 	evs := c.sorted()
-	a := analysis{Events: evs, Up: upstreams(evs), Trace: evs[0].Ctx.TraceID}
+	cs := inferCauses(evs, c.edges)
+	a := analysis{Events: evs, Up: cs.Up, How: cs.How, Cands: cs.Cands, Trace: evs[0].Ctx.TraceID}
 	if len(c.traces) > 0 {
 		a.Trace = c.traces[0]
 	}
@@ -65,91 +81,85 @@ func analyse(c *chain) analysis {
 		leaf[i] = true
 	}
 	for i, u := range a.Up {
+		for _, k := range a.Cands[i] {
+			leaf[k] = false // it may have caused evs[i]: no flow ends there for sure
+		}
+		if a.How[i] == CauseAmbiguous {
+			a.Ambiguous = append(a.Ambiguous, ambiguity{From: evs[a.Cands[i][0]].Service, To: evs[i].Service, Event: evs[i]})
+			a.Breaks = append(a.Breaks, commonBreaks(evs, i, a.Cands[i])...)
+		}
 		if u < 0 {
 			continue
 		}
 		leaf[u] = false
-		a.Hops = append(a.Hops, hop{From: evs[u], To: evs[i], Latency: evs[i].at().Sub(evs[u].at())})
+		a.Hops = append(a.Hops, hop{From: evs[u], To: evs[i], Latency: evs[i].at().Sub(evs[u].at()), Exact: a.How[i] == CauseExact})
 		a.Breaks = append(a.Breaks, breaksAt(evs, i, u)...)
 	}
+	memo := map[int]*walk{}
 	for i := range evs {
-		if leaf[i] && a.Up[i] >= 0 {
-			a.Paths = append(a.Paths, a.pathTo(i))
+		if !leaf[i] || a.How[i] == CauseRoot || (a.How[i] == CauseExact && a.Up[i] < 0) {
+			continue
 		}
+		w := a.walk(i, memo, 0)
+		if !w.ok {
+			a.Unsure++
+			continue
+		}
+		a.Paths = append(a.Paths, path{Services: w.services, Latency: evs[i].at().Sub(evs[w.root].at()), Exact: w.exact, Leaf: evs[i]})
 	}
 	return a
 }
 
-// pathTo follows upstreams from event i back to its root.
-func (a analysis) pathTo(i int) path {
-	var rev []string
-	j := i
-	for ; a.Up[j] >= 0; j = a.Up[j] {
-		rev = append(rev, a.Events[j].Service)
-	}
-	p := path{Services: []string{a.Events[j].Service}, Latency: a.Events[i].at().Sub(a.Events[j].at())}
-	for k := len(rev) - 1; k >= 0; k-- {
-		p.Services = append(p.Services, rev[k])
-	}
-	return p
+// walk is the way from an event back to its root.
+type walk struct {
+	services []string // root first
+	root     int
+	exact    bool
+	ok       bool // the pathway is known: every ambiguous event on the way has candidates with one same way back
 }
 
-// upstreams infers, for each ordered event, the earlier event that most
-// likely caused it (-1 for none); see upstreamOf.
-func upstreams(evs []*event) []int {
-	up := make([]int, len(evs))
-	for i := range evs {
-		up[i] = upstreamOf(evs, up, i)
+// maxDepth bounds a walk (span evidence could, in theory, loop).
+const maxDepth = 256
+
+// walk follows upstreams from event i back to its root; through an
+// ambiguous event only when all its candidates lead back the same way.
+func (a analysis) walk(i int, memo map[int]*walk, depth int) walk {
+	if w := memo[i]; w != nil {
+		return *w
 	}
-	return up
+	memo[i] = &walk{} // a loop reads as not ok
+	w := walk{ok: depth < maxDepth}
+	switch {
+	case !w.ok:
+	case a.Up[i] >= 0:
+		w = a.walk(a.Up[i], memo, depth+1)
+		w.exact = w.exact && a.How[i] == CauseExact
+	case a.How[i] == CauseAmbiguous:
+		w = a.walk(a.Cands[i][0], memo, depth+1)
+		for _, k := range a.Cands[i][1:] {
+			o := a.walk(k, memo, depth+1)
+			w.ok = w.ok && o.ok && o.root == w.root && slices.Equal(o.services, w.services)
+		}
+		w.exact = false
+	default:
+		w = walk{root: i, exact: true, ok: true}
+	}
+	if w.ok {
+		w.services = append(slices.Clone(w.services), a.Events[i].Service)
+	}
+	memo[i] = &w
+	return w
 }
 
-// upstreamOf picks the cause of evs[i] among the earlier events, given the
-// upstreams already inferred for them. In order of preference:
-//  1. an event of the same trace (the publisher continued the trace);
-//  2. the upstream of an earlier event of the same service and event type
-//     (fan-out: siblings share their cause);
-//  3. for a traced event, an untraced one (a trace starts where none was);
-//  4. any earlier event.
-//
-// Within each rule the latest event of another service wins over the latest
-// of the same service (a service rarely consumes its own events).
-func upstreamOf(evs []*event, up []int, i int) int {
-	e := evs[i]
-	if e.Ctx.Real() {
-		if j := latestBefore(evs, i, func(o *event) bool { return o.Ctx.Real() && o.Ctx.TraceID == e.Ctx.TraceID }); j >= 0 {
-			return j
-		}
+// commonBreaks are the breaks of an ambiguous event that every candidate
+// upstream agrees on.
+func commonBreaks(evs []*event, i int, cands []int) []brk {
+	out := breaksAt(evs, i, cands[0])
+	for _, k := range cands[1:] {
+		other := breaksAt(evs, i, k)
+		out = slices.DeleteFunc(out, func(b brk) bool { return !slices.Contains(other, b) })
 	}
-	for j := i - 1; j >= 0; j-- {
-		if o := evs[j]; o.Service == e.Service && o.EventType == e.EventType && up[j] >= 0 {
-			return up[j]
-		}
-	}
-	if e.Ctx.Real() {
-		if j := latestBefore(evs, i, func(o *event) bool { return !o.Ctx.Real() }); j >= 0 {
-			return j
-		}
-	}
-	return latestBefore(evs, i, func(*event) bool { return true })
-}
-
-// latestBefore returns the latest event before i that ok accepts, preferring
-// one of another service than evs[i]; -1 when ok accepts none.
-func latestBefore(evs []*event, i int, ok func(*event) bool) int {
-	same := -1
-	for j := i - 1; j >= 0; j-- {
-		if !ok(evs[j]) {
-			continue
-		}
-		if evs[j].Service != evs[i].Service {
-			return j
-		}
-		if same < 0 {
-			same = j
-		}
-	}
-	return same
+	return out
 }
 
 // breaksAt reports how the publisher of evs[i] lost the ids of its upstream

@@ -101,7 +101,7 @@ func benchStitch(b *testing.B, cfg Config) *fixture {
 func BenchmarkRoutedOwner(b *testing.B) {
 	f := newFixture(&testing.T{}, Config{Window: time.Minute})
 	f.s.route = &router{parts: 1}
-	p := newPart(0, 0, 0, newChains(f.s.cfg.MaxOpenChains, f.s.cfg.MaxChainEvents, f.s.openTotal))
+	p := newPart(0, 0, 0, f.s.newChainSet(), f.s.newSpanIndex())
 	recs, ress := benchFlows(1000)
 	msgs := make([][]byte, len(recs))
 	for i := range recs {

@@ -27,7 +27,7 @@ func (s *Stitcher) emitCausation(c *chain, a analysis) {
 	out := Causation{Events: make([]EventRef, len(a.Events))}
 	for i, e := range a.Events {
 		out.Events[i] = eventRef(e)
-		out.Events[i].Upstream = a.Up[i]
+		out.Events[i].Upstream, out.Events[i].Causation = a.Up[i], a.How[i]
 	}
 	if len(c.redelivered) > 0 {
 		out.Redelivered = make(map[string]int, len(c.redelivered))

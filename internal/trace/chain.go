@@ -29,6 +29,7 @@ type event struct {
 	Observed    time.Time // when eventwatch read the record
 	Size        int
 	seq         uint64            // arrival order, the last tie-breaker
+	late        bool              // it reopened its chain, closed before it arrived
 	exported    bool              // its span was exported (or deliberately not) where it was first stitched
 	msg         int64             // offset of the routing-topic message that brought it; -1 when stitched locally
 	span        oteltrace.SpanID  // span exported for this event; zero when none
@@ -52,10 +53,13 @@ type chain struct {
 	events       []*event
 	eventIDs     map[string]struct{}
 	lastArrival  time.Time
-	elem         *list.Element   // position in chains.byAge
-	first        int64           // offset of its first routing-topic message; -1 when stitched locally
-	linked       map[string]bool // keys of other partitions already told where this chain lives
-	redelivered  map[string]int  // event id -> copies from other record positions (see countRedelivery)
+	elem         *list.Element    // position in chains.byAge
+	first        int64            // offset of its first routing-topic message; -1 when stitched locally
+	linked       map[string]bool  // keys of other partitions already told where this chain lives
+	edges        map[spanRef]edge // span evidence, by the send span of the caused record
+	counted      *counted         // what its last close counted; nil while never closed
+	reopened     int              // times a late event reopened it
+	redelivered  map[string]int   // event id -> copies from other record positions (see countRedelivery)
 }
 
 // has reports whether the chain already holds an event with id.
@@ -64,17 +68,30 @@ func (c *chain) has(id string) bool {
 	return id != "" && ok
 }
 
-// upstream returns the event of the chain that most likely caused e (see
-// upstreamOf), or nil; e must be in the chain.
+// upstream returns the event of the chain that caused e (see
+// inferCauses), or nil when none is known; e must be in the chain.
 func (c *chain) upstream(e *event) *event {
 	evs := c.sorted()
-	up := upstreams(evs)
+	cs := inferCauses(evs, c.edges)
 	for i, o := range evs {
-		if o == e && up[i] >= 0 {
-			return evs[up[i]]
+		if o == e && cs.Up[i] >= 0 {
+			return evs[cs.Up[i]]
 		}
 	}
 	return nil
+}
+
+// addEdge records span evidence about the record sent from span s; the
+// chain keeps at most limit edges.
+func (c *chain) addEdge(s spanRef, ed edge, limit int) bool {
+	if _, ok := c.edges[s]; !ok && len(c.edges) >= limit {
+		return false
+	}
+	if c.edges == nil {
+		c.edges = map[spanRef]edge{}
+	}
+	c.edges[s] = ed
+	return true
 }
 
 // sorted returns the chain's events by event time, then record time, then
@@ -111,6 +128,7 @@ type chains struct {
 	byTrace       map[oteltrace.TraceID]*chain
 	byAge         *list.List       // of *chain, least recently extended first
 	byFirst       map[int64]*chain // by first routing-topic offset (routed chains only)
+	closed        *closedSet       // closed chains remembered for late events; nil: none
 	total         *int             // open chains of every chains sharing the bound
 	maxOpen       int
 	maxEvents     int
@@ -157,6 +175,11 @@ func (cs *chains) add(e *event, now time.Time) (*chain, string) {
 		return nil, dropNoContext
 	}
 	c := cs.find(e)
+	if c == nil {
+		if c = cs.reopen(e); c != nil {
+			e.late = true
+		}
+	}
 	if c == nil {
 		if *cs.total >= cs.maxOpen {
 			return nil, dropMaxChains
@@ -219,6 +242,9 @@ func (cs *chains) merge(dst, src *chain) {
 	}
 	for k := range src.linked {
 		dst.linked[k] = true
+	}
+	for k, ed := range src.edges {
+		dst.addEdge(k, ed, 2*cs.maxEvents)
 	}
 	for id, n := range src.redelivered {
 		if dst.redelivered == nil {

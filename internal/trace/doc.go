@@ -87,6 +87,9 @@
 //	eventwatch_trace_routing_partitions                          gauge
 //	eventwatch_trace_chains_closed_total                         counter
 //	eventwatch_trace_dropped_total{reason}                       counter
+//	eventwatch_trace_causation_total{causation}                  counter
+//	eventwatch_trace_late_events_total                           counter
+//	eventwatch_trace_spans_total{outcome}                        counter
 //	eventwatch_otlp_spans_exported_total                         counter
 //	eventwatch_otlp_spans_dropped_total{reason}                  counter
 //

@@ -8,14 +8,19 @@ import (
 
 // Report is the body of GET /api/v1/flows.
 type Report struct {
-	GeneratedAt  time.Time            `json:"generated_at"`       // when the report was made
-	OpenChains   int                  `json:"open_chains"`        // chains in the window now
-	ClosedChains uint64               `json:"closed_chains"`      // chains closed and analysed since start
-	Pathways     []PathwayStats       `json:"pathways"`           // most flows first
-	Hops         []HopStats           `json:"hops"`               // most hops first
-	Propagation  []ServicePropagation `json:"propagation"`        // by service name
-	BrokenChains []BrokenChain        `json:"broken_chains"`      // worst first (most breaks, then newest)
-	Replicas     []ReplicaRef         `json:"replicas,omitempty"` // whose documents were merged (see MergeFlows)
+	GeneratedAt    time.Time            `json:"generated_at"`       // when the report was made
+	OpenChains     int                  `json:"open_chains"`        // chains in the window now
+	ClosedChains   uint64               `json:"closed_chains"`      // chains closed and analysed since start
+	Pathways       []PathwayStats       `json:"pathways"`           // most flows first
+	Hops           []HopStats           `json:"hops"`               // most hops first
+	Propagation    []ServicePropagation `json:"propagation"`        // by service name
+	BrokenChains   []BrokenChain        `json:"broken_chains"`      // worst first (most breaks, then newest)
+	Causation      CausationCounts      `json:"causation"`          // events of closed chains by how their upstream was found
+	AmbiguousHops  []AmbiguousHop       `json:"ambiguous_hops"`     // events with several possible causes, by from and to service: no hop counted
+	AmbiguousFlows uint64               `json:"ambiguous_flows"`    // flows through an ambiguous event whose pathway is not known either: not in pathways
+	LateEvents     uint64               `json:"late_events"`        // events that arrived after their chain closed
+	RecentChains   []BrokenChain        `json:"recent_chains"`      // the latest closed chains (trace.recent_chains), newest first, every event with its upstream
+	Replicas       []ReplicaRef         `json:"replicas,omitempty"` // whose documents were merged (see MergeFlows)
 }
 
 // ReplicaRef names a replica whose flows are part of a merged report.
@@ -32,6 +37,8 @@ type PathwayStats struct {
 	Services []string    `json:"services"` // the pathway's services in order
 	Hops     int         `json:"hops"`     // hops per flow (services - 1)
 	Count    uint64      `json:"count"`    // flows that took it
+	Exact    uint64      `json:"exact"`    // of those, flows whose every hop is exact (span evidence)
+	Inferred uint64      `json:"inferred"` // of those, flows with an inferred hop
 	Latency  Percentiles `json:"latency"`  // first to last event, over every flow
 }
 
@@ -42,7 +49,26 @@ type HopStats struct {
 	To       string      `json:"to_service"`      // publisher of the event it caused
 	ToType   string      `json:"to_event_type"`   // that event's type
 	Count    uint64      `json:"count"`           // hops seen in closed chains
+	Exact    uint64      `json:"exact"`           // of those, hops from span evidence
+	Inferred uint64      `json:"inferred"`        // of those, inferred hops
 	Latency  Percentiles `json:"latency"`         // over every hop
+}
+
+// CausationCounts counts the events of closed chains by how their upstream
+// was found (see Cause).
+type CausationCounts struct {
+	Exact     uint64 `json:"exact"`     // from span evidence (an exact root included)
+	Inferred  uint64 `json:"inferred"`  // inferred without a guess
+	Ambiguous uint64 `json:"ambiguous"` // several possible causes: none attached
+	Root      uint64 `json:"root"`      // no earlier event of another service
+}
+
+// AmbiguousHop counts events of service To whose cause is one of several
+// events of service From.
+type AmbiguousHop struct {
+	From  string `json:"from_service"`
+	To    string `json:"to_service"`
+	Count uint64 `json:"count"`
 }
 
 // Percentiles summarise latencies, in seconds, within 1% (a mergeable
@@ -65,7 +91,8 @@ type ServicePropagation struct {
 	TraceContextCoverage float64 `json:"trace_context_coverage_ratio"` // WithTraceContext / Events
 }
 
-// BrokenChain is a closed chain in which a service dropped or replaced an id.
+// BrokenChain is a closed chain: one in which a service dropped or
+// replaced an id (broken_chains), or one of the latest (recent_chains).
 type BrokenChain struct {
 	ClosedAt      time.Time  `json:"closed_at"`                // when the chain's window ended
 	CorrelationID string     `json:"correlation_id,omitempty"` // the chain's first correlation id
@@ -93,7 +120,9 @@ type EventRef struct {
 	CorrelationID string    `json:"correlation_id,omitempty"` // envelope correlation id
 	TraceID       string    `json:"trace_id,omitempty"`       // resolved trace id
 	Context       Origin    `json:"context"`                  // where the trace id came from
-	Upstream      int       `json:"upstream"`                 // index of the event that caused it; -1 for the first
+	Upstream      int       `json:"upstream"`                 // index of the event that caused it; -1 for a root or an ambiguous event
+	Causation     Cause     `json:"causation"`                // how the upstream was found: exact, inferred, ambiguous or root
+	Candidates    []int     `json:"candidates,omitempty"`     // the possible causes of an ambiguous event
 	EventTime     time.Time `json:"event_time,omitzero"`      // envelope timestamp
 	RecordTime    time.Time `json:"record_time,omitzero"`     // Kafka record timestamp
 }

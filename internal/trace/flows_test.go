@@ -75,10 +75,10 @@ func TestFlowsEndpoint(t *testing.T) {
 }
 
 func TestWorstBrokenChainsAreKept(t *testing.T) {
-	fl := newFlows(2)
+	fl := newFlows(2, 0)
 	for i, n := range []int{1, 3, 2, 1} {
 		b := BrokenChain{ClosedAt: t0.Add(time.Duration(i) * time.Second), Breaks: make([]Break, n)}
-		fl.observeChain(analysis{}, nil, &b)
+		fl.observeChain(delta{}, nil, b, true, true)
 	}
 	r := fl.report(t0)
 	if len(r.BrokenChains) != 2 || len(r.BrokenChains[0].Breaks) != 3 || len(r.BrokenChains[1].Breaks) != 2 {
@@ -114,11 +114,11 @@ func TestPercentilesWithinOnePercent(t *testing.T) {
 func within(got, want, rel float64) bool { return got >= want*(1-rel) && got <= want*(1+rel) }
 
 func TestHopKeysAreBounded(t *testing.T) {
-	fl := newFlows(1)
+	fl := newFlows(1, 0)
 	for i := range maxHopKeys + 50 {
 		from := &event{Service: "a", EventType: fmt.Sprintf("a.type.v%d", i)}
 		to := &event{Service: "b", EventType: "b.done.v1"}
-		fl.observeChain(analysis{Hops: []hop{{From: from, To: to, Latency: time.Second}}}, nil, nil)
+		fl.observeChain(delta{addHops: []hop{{From: from, To: to, Latency: time.Second}}}, nil, BrokenChain{}, false, true)
 	}
 	r := fl.report(t0)
 	if len(r.Hops) != maxHopKeys+1 {
@@ -166,8 +166,13 @@ func TestMergeFlowsEqualsOneStitcher(t *testing.T) {
 		}
 		docs = append(docs, d)
 	}
-	want, _ := json.Marshal(one.s.FlowsDoc().Report(t0))
-	got, _ := json.Marshal(MergeFlows(DefaultBrokenChains, docs...).Report(t0))
+	wantR, gotR := one.s.FlowsDoc().Report(t0), MergeFlows(DefaultBrokenChains, docs...).Report(t0)
+	if len(wantR.RecentChains) != 7 || len(gotR.RecentChains) != 7 {
+		t.Errorf("recent chains: one stitcher %d, merged %d, want 7", len(wantR.RecentChains), len(gotR.RecentChains))
+	}
+	wantR.RecentChains, gotR.RecentChains = nil, nil // which closed last differs with the order of closing
+	want, _ := json.Marshal(wantR)
+	got, _ := json.Marshal(gotR)
 	if string(got) != string(want) {
 		t.Errorf("merged report\n%s\nwant\n%s", got, want)
 	}

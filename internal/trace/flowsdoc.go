@@ -25,18 +25,25 @@ type FlowsDoc struct {
 	Hops        map[string]*HopAgg      `json:"hops"`        // by from, from type, to, to type joined by U+001F
 	Propagation map[string]*Propagation `json:"propagation"` // by service
 	Broken      []BrokenChain           `json:"broken"`      // worst first
+	Causation   map[Cause]uint64        `json:"causation"`   // events of closed chains by how their upstream was found
+	Ambiguous   map[string]uint64       `json:"ambiguous"`   // ambiguous events by from and to service joined by U+001F
+	Unsure      uint64                  `json:"unsure"`      // flows through an ambiguous event whose pathway is not known either
+	Late        uint64                  `json:"late"`        // events that arrived after their chain closed
+	Recent      []BrokenChain           `json:"recent"`      // the latest closed chains, newest first
 }
 
 // PathwayAgg counts the flows of one pathway.
 type PathwayAgg struct {
 	Services []string `json:"services"` // nil for "other"
 	Count    uint64   `json:"count"`
+	Exact    uint64   `json:"exact"` // of Count, flows whose every hop is exact
 	Latency  sketch   `json:"latency"`
 }
 
 // HopAgg counts the hops between one pair of (service, event type).
 type HopAgg struct {
 	Count   uint64 `json:"count"`
+	Exact   uint64 `json:"exact"` // of Count, hops from span evidence
 	Latency sketch `json:"latency"`
 }
 
@@ -48,18 +55,22 @@ type Propagation struct {
 }
 
 func newFlowsDoc() FlowsDoc {
-	return FlowsDoc{Pathways: map[string]*PathwayAgg{}, Hops: map[string]*HopAgg{}, Propagation: map[string]*Propagation{}}
+	return FlowsDoc{Pathways: map[string]*PathwayAgg{}, Hops: map[string]*HopAgg{}, Propagation: map[string]*Propagation{},
+		Causation: map[Cause]uint64{}, Ambiguous: map[string]uint64{}}
 }
 
 // clone is a deep copy.
 func (d FlowsDoc) clone() FlowsDoc {
 	c := newFlowsDoc()
-	c.Open, c.Closed, c.Broken = d.Open, d.Closed, slices.Clone(d.Broken)
+	c.Open, c.Closed, c.Broken, c.Recent = d.Open, d.Closed, slices.Clone(d.Broken), slices.Clone(d.Recent)
+	c.Unsure, c.Late = d.Unsure, d.Late
+	maps.Copy(c.Causation, d.Causation)
+	maps.Copy(c.Ambiguous, d.Ambiguous)
 	for k, p := range d.Pathways {
-		c.Pathways[k] = &PathwayAgg{Services: p.Services, Count: p.Count, Latency: p.Latency.clone()}
+		c.Pathways[k] = &PathwayAgg{Services: p.Services, Count: p.Count, Exact: p.Exact, Latency: p.Latency.clone()}
 	}
 	for k, h := range d.Hops {
-		c.Hops[k] = &HopAgg{Count: h.Count, Latency: h.Latency.clone()}
+		c.Hops[k] = &HopAgg{Count: h.Count, Exact: h.Exact, Latency: h.Latency.clone()}
 	}
 	for k, p := range d.Propagation {
 		c.Propagation[k] = &Propagation{Events: p.Events, Correlation: p.Correlation, Trace: p.Trace}
@@ -69,12 +80,23 @@ func (d FlowsDoc) clone() FlowsDoc {
 
 // MergeFlows adds up documents of several replicas (each counted chains it
 // owned, so sums are the estate's numbers) and keeps the maxBroken worst
-// broken chains of them all.
+// broken chains of them all (and as many of the latest chains).
 func MergeFlows(maxBroken int, docs ...FlowsDoc) FlowsDoc {
 	out := newFlowsDoc()
 	for _, d := range docs {
 		out.Open += d.Open
 		out.Closed += d.Closed
+		out.Unsure += d.Unsure
+		out.Late += d.Late
+		for k, n := range d.Causation {
+			out.Causation[k] += n
+		}
+		for k, n := range d.Ambiguous {
+			out.Ambiguous[k] += n
+		}
+		for _, b := range d.Recent {
+			out.Recent = addRecent(out.Recent, b, maxBroken)
+		}
 		for k, p := range d.Pathways {
 			agg := out.Pathways[k]
 			if agg == nil {
@@ -82,6 +104,7 @@ func MergeFlows(maxBroken int, docs ...FlowsDoc) FlowsDoc {
 				out.Pathways[k] = agg
 			}
 			agg.Count += p.Count
+			agg.Exact += p.Exact
 			agg.Latency.merge(p.Latency)
 		}
 		for k, h := range d.Hops {
@@ -91,6 +114,7 @@ func MergeFlows(maxBroken int, docs ...FlowsDoc) FlowsDoc {
 				out.Hops[k] = agg
 			}
 			agg.Count += h.Count
+			agg.Exact += h.Exact
 			agg.Latency.merge(h.Latency)
 		}
 		for k, p := range d.Propagation {
@@ -126,21 +150,48 @@ func addBroken(list []BrokenChain, b BrokenChain, limit int) []BrokenChain {
 	return list
 }
 
+// addRecent keeps the limit most recently closed chains, newest first.
+func addRecent(list []BrokenChain, b BrokenChain, limit int) []BrokenChain {
+	list = append(list, b)
+	slices.SortStableFunc(list, func(x, y BrokenChain) int { return y.ClosedAt.Compare(x.ClosedAt) })
+	if len(list) > limit {
+		list = list[:limit]
+	}
+	return list
+}
+
 // Report renders the document as the body of /api/v1/flows.
 func (d FlowsDoc) Report(now time.Time) Report {
 	r := Report{GeneratedAt: now, OpenChains: d.Open, ClosedChains: d.Closed,
-		Pathways: d.pathwayStats(), Hops: d.hopStats(), Propagation: d.propagation(), BrokenChains: slices.Clone(d.Broken)}
+		Pathways: d.pathwayStats(), Hops: d.hopStats(), Propagation: d.propagation(), BrokenChains: slices.Clone(d.Broken),
+		Causation: CausationCounts{Exact: d.Causation[CauseExact], Inferred: d.Causation[CauseInferred],
+			Ambiguous: d.Causation[CauseAmbiguous], Root: d.Causation[CauseRoot]},
+		AmbiguousHops: d.ambiguousHops(), AmbiguousFlows: d.Unsure, LateEvents: d.Late, RecentChains: slices.Clone(d.Recent)}
 	if r.BrokenChains == nil {
 		r.BrokenChains = []BrokenChain{}
 	}
+	if r.RecentChains == nil {
+		r.RecentChains = []BrokenChain{}
+	}
 	return r
+}
+
+func (d FlowsDoc) ambiguousHops() []AmbiguousHop {
+	out := []AmbiguousHop{}
+	for _, k := range slices.Sorted(maps.Keys(d.Ambiguous)) {
+		from, to, ok := strings.Cut(k, hopSep)
+		if ok {
+			out = append(out, AmbiguousHop{From: from, To: to, Count: d.Ambiguous[k]})
+		}
+	}
+	return out
 }
 
 func (d FlowsDoc) pathwayStats() []PathwayStats {
 	out := []PathwayStats{}
 	for name, p := range d.Pathways {
 		out = append(out, PathwayStats{Pathway: name, Services: p.Services,
-			Hops: max(len(p.Services)-1, 0), Count: p.Count, Latency: p.Latency.percentiles()})
+			Hops: max(len(p.Services)-1, 0), Count: p.Count, Exact: p.Exact, Inferred: p.Count - p.Exact, Latency: p.Latency.percentiles()})
 	}
 	slices.SortFunc(out, func(a, b PathwayStats) int {
 		if a.Count != b.Count {
@@ -160,7 +211,7 @@ func (d FlowsDoc) hopStats() []HopStats {
 			continue
 		}
 		out = append(out, HopStats{From: parts[0], FromType: parts[1], To: parts[2], ToType: parts[3],
-			Count: h.Count, Latency: h.Latency.percentiles()})
+			Count: h.Count, Exact: h.Exact, Inferred: h.Count - h.Exact, Latency: h.Latency.percentiles()})
 	}
 	slices.SortStableFunc(out, func(a, b HopStats) int {
 		if a.Count != b.Count {
@@ -202,10 +253,11 @@ type flows struct {
 	mu        sync.Mutex
 	doc       FlowsDoc
 	maxBroken int
+	maxRecent int
 }
 
-func newFlows(maxBroken int) *flows {
-	return &flows{doc: newFlowsDoc(), maxBroken: maxBroken}
+func newFlows(maxBroken, maxRecent int) *flows {
+	return &flows{doc: newFlowsDoc(), maxBroken: maxBroken, maxRecent: maxRecent}
 }
 
 func (f *flows) observeEvent(service string, corr, trace bool) {
@@ -225,32 +277,114 @@ func (f *flows) observeEvent(service string, corr, trace bool) {
 	}
 }
 
-// observeChain records a closed chain: each root-to-leaf path under its
-// (bounded) pathway label, given in labels, and each hop.
-func (f *flows) observeChain(a analysis, labels []string, broken *BrokenChain) {
+// observeChain records what closing a chain changed (d, see diff): each
+// root-to-leaf path under its (bounded) pathway label, each hop, how every
+// event's upstream was found, and the chain itself (recent, and broken
+// when it is). first is false when the chain was counted before (a late
+// event reopened it): what it counted then and no longer holds is taken
+// back.
+func (f *flows) observeChain(d delta, label func(path) string, view BrokenChain, broken, first bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.doc.Closed++
-	for i, p := range a.Paths {
-		agg := f.doc.Pathways[labels[i]]
-		if agg == nil {
-			agg = &PathwayAgg{Services: slices.Clone(p.Services)}
-			if labels[i] == otherLabel {
-				agg.Services = nil
-			}
-			f.doc.Pathways[labels[i]] = agg
-		}
-		agg.Count++
-		agg.Latency.add(p.Latency)
+	if first {
+		f.doc.Closed++
 	}
-	for _, h := range a.Hops {
+	for _, p := range d.subPaths {
+		if agg := f.doc.Pathways[label(p)]; agg != nil && agg.Count > 0 {
+			agg.Count--
+			if p.Exact && agg.Exact > 0 {
+				agg.Exact--
+			}
+			agg.Latency.remove(p.Latency)
+			if agg.Count == 0 {
+				delete(f.doc.Pathways, label(p))
+			}
+		}
+	}
+	for _, p := range d.addPaths {
+		f.addPath(label(p), p)
+	}
+	for _, h := range d.subHops {
+		f.subHop(h)
+	}
+	for _, h := range d.addHops {
 		agg := f.hop(h.From.Service, h.From.EventType, h.To.Service, h.To.EventType)
 		agg.Count++
+		if h.Exact {
+			agg.Exact++
+		}
 		agg.Latency.add(h.Latency)
 	}
-	if broken != nil {
-		f.doc.Broken = addBroken(f.doc.Broken, *broken, f.maxBroken)
+	f.countCausation(d)
+	if broken {
+		f.doc.Broken = addBroken(f.doc.Broken, view, f.maxBroken)
 	}
+	if f.maxRecent > 0 {
+		f.doc.Recent = addRecent(f.doc.Recent, view, f.maxRecent)
+	}
+}
+
+// subHop takes back a hop counted before.
+func (f *flows) subHop(h hop) {
+	k := strings.Join([]string{h.From.Service, h.From.EventType, h.To.Service, h.To.EventType}, hopSep)
+	if f.doc.Hops[k] == nil {
+		k = strings.Join([]string{h.From.Service, otherLabel, h.To.Service, otherLabel}, hopSep)
+	}
+	agg := f.doc.Hops[k]
+	if agg == nil || agg.Count == 0 {
+		return
+	}
+	agg.Count--
+	if h.Exact && agg.Exact > 0 {
+		agg.Exact--
+	}
+	agg.Latency.remove(h.Latency)
+	if agg.Count == 0 {
+		delete(f.doc.Hops, k)
+	}
+}
+
+func (f *flows) countCausation(d delta) {
+	for _, how := range d.subHow {
+		if f.doc.Causation[how] > 0 {
+			f.doc.Causation[how]--
+		}
+	}
+	for _, how := range d.addHow {
+		f.doc.Causation[how]++
+	}
+	for _, x := range d.subAmb {
+		if k := x.From + hopSep + x.To; f.doc.Ambiguous[k] > 0 {
+			f.doc.Ambiguous[k]--
+		}
+	}
+	for _, x := range d.addAmb {
+		f.doc.Ambiguous[x.From+hopSep+x.To]++
+	}
+	f.doc.Unsure += uint64(d.unsure)
+}
+
+func (f *flows) addPath(label string, p path) {
+	agg := f.doc.Pathways[label]
+	if agg == nil {
+		agg = &PathwayAgg{Services: slices.Clone(p.Services)}
+		if label == otherLabel {
+			agg.Services = nil
+		}
+		f.doc.Pathways[label] = agg
+	}
+	agg.Count++
+	if p.Exact {
+		agg.Exact++
+	}
+	agg.Latency.add(p.Latency)
+}
+
+// late counts an event that arrived after its chain closed.
+func (f *flows) late() {
+	f.mu.Lock()
+	f.doc.Late++
+	f.mu.Unlock()
 }
 
 // hop returns the aggregate of a hop, created when there is room, else the

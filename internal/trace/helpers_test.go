@@ -56,6 +56,7 @@ func (f *fixture) closeAll() {
 // ev describes one test event.
 type ev struct {
 	topic       string
+	partition   int32
 	offset      int64
 	key         string
 	id          string
@@ -71,7 +72,7 @@ type ev struct {
 
 func (e ev) record() (*audit.Record, *audit.Result) {
 	evTime := t0.Add(e.at)
-	rec := &audit.Record{Topic: e.topic, Partition: 0, Offset: e.offset,
+	rec := &audit.Record{Topic: e.topic, Partition: e.partition, Offset: e.offset,
 		Value: []byte(`{"secret":"payload-must-not-leak"}`), Timestamp: evTime.Add(e.recordAfter)}
 	if e.key != "" {
 		rec.Key = []byte(e.key)

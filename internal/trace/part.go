@@ -35,11 +35,12 @@ type part struct {
 	next      int64 // next offset to process
 	caughtUp  bool
 	held      map[int64]*chain // closed before end, by first offset
+	spans     *spanIndex       // spans of the traces whose key is here, for the join
 }
 
-func newPart(id int32, boundary, end int64, cs *chains) *part {
+func newPart(id int32, boundary, end int64, cs *chains, spans *spanIndex) *part {
 	return &part{id: id, chains: cs, redirects: map[string]*redirect{}, boundary: boundary, end: end,
-		next: -1, caughtUp: end <= 0, held: map[int64]*chain{}}
+		next: -1, caughtUp: end <= 0, held: map[int64]*chain{}, spans: spans}
 }
 
 // follow returns where key's chain lives now, refreshing the redirect, or
@@ -97,6 +98,8 @@ func (s *Stitcher) apply(p *part, m *wireMsg, off int64, ts time.Time, live bool
 		s.link(p, m.Key, m.To, ts, live)
 	case msgClosed:
 		s.marked(p, m.First)
+	case msgSpans:
+		s.spansAt(p, m, ts, live)
 	default:
 		s.m.dropped.WithLabelValues(dropBadMessage).Inc()
 	}
@@ -119,6 +122,9 @@ func (s *Stitcher) observeAt(p *part, key string, e *event, ts time.Time, live b
 	if reason != "" && live {
 		s.m.dropped.WithLabelValues(reason).Inc()
 	}
+	if live {
+		s.countLate(e)
+	}
 	if c == nil || reason == dropDuplicate {
 		return
 	}
@@ -139,7 +145,7 @@ func (s *Stitcher) observeAt(p *part, key string, e *event, ts time.Time, live b
 	}
 	if !e.exported {
 		if live {
-			s.exportSpan(e, c, reason == "")
+			s.exportSpan(e, c, reason == "", p.spans)
 		}
 		e.exported = true
 	}
@@ -199,6 +205,7 @@ func (s *Stitcher) link(p *part, key, to string, ts time.Time, live bool) {
 		return
 	}
 	p.redirects[key] = &redirect{to: to, last: ts}
+	s.forwardSpans(p, key, to, live)
 }
 
 // move sends every event of c to the partition of key to, redirects c's
@@ -207,6 +214,7 @@ func (s *Stitcher) move(p *part, c *chain, to string, ts time.Time, live bool) {
 	for _, k := range chainKeys(c) {
 		if partitionOf(k, s.route.parts) == p.id {
 			p.redirects[k] = &redirect{to: to, last: ts}
+			s.forwardSpans(p, k, to, live)
 		}
 	}
 	for _, e := range c.events {
@@ -216,10 +224,14 @@ func (s *Stitcher) move(p *part, c *chain, to string, ts time.Time, live bool) {
 	s.updateOpen()
 }
 
-// marked drops the chain a previous owner closed and counted.
+// marked drops the chain a previous owner closed and counted (it stays
+// remembered for late events, as what the previous owner counted).
 func (s *Stitcher) marked(p *part, first int64) {
-	if _, ok := p.held[first]; ok {
+	if c, ok := p.held[first]; ok {
 		delete(p.held, first)
+		p.spans.edgesFor(c)
+		c.counted = countedOf(analyse(c))
+		p.chains.closed.remember(c)
 		return
 	}
 	if c := p.chains.byFirst[first]; c != nil && !p.caughtUp {
@@ -241,6 +253,7 @@ func (s *Stitcher) catchUp(p *part) {
 
 // expirePart closes every chain of p whose last message is older than deadline.
 func (s *Stitcher) expirePart(p *part, deadline time.Time) {
+	p.chains.closed.expire(deadline.Add(-s.cfg.LateWindow))
 	for _, c := range p.chains.expire(deadline) {
 		if !p.caughtUp {
 			p.held[c.first] = c
@@ -253,7 +266,7 @@ func (s *Stitcher) expirePart(p *part, deadline time.Time) {
 
 // closeRouted analyses and counts c and queues its marker.
 func (s *Stitcher) closeRouted(p *part, c *chain) {
-	s.close(c)
+	s.close(c, p.spans, p.chains.closed)
 	s.markers = append(s.markers, marker{part: p.id, first: c.first, seq: s.flows.closedCount()})
 }
 
@@ -276,4 +289,36 @@ func defaultService(s string) string {
 		return unknownService
 	}
 	return s
+}
+
+// spansAt holds the spans of one trace routed to key, or sends them on
+// where the key's chain lives.
+func (s *Stitcher) spansAt(p *part, m *wireMsg, ts time.Time, live bool) {
+	id, ok := parseHexTraceID(m.Trace)
+	if !ok {
+		s.m.dropped.WithLabelValues(dropBadMessage).Inc()
+		return
+	}
+	if to := p.follow(m.Key, ts, s.cfg.Window); to != "" {
+		s.send(wireMsg{Type: msgSpans, Key: to, Trace: m.Trace, Spans: m.Spans}, live)
+		return
+	}
+	spans := fromWireSpans(m.Spans)
+	if live {
+		s.holdSpans(p.spans, id, spans, ts)
+		return
+	}
+	p.spans.add(id, spans, ts)
+}
+
+// forwardSpans sends the spans held for a trace key on to the key its
+// chain lives under now (the previous owner did, before the boundary).
+func (s *Stitcher) forwardSpans(p *part, key, to string, live bool) {
+	id, ok := keyTrace(key)
+	if !keyIsTrace(key) || !ok {
+		return
+	}
+	if spans := p.spans.take(id); len(spans) > 0 {
+		s.send(wireMsg{Type: msgSpans, Key: to, Trace: id.String(), Spans: toWireSpans(spans)}, live)
+	}
 }

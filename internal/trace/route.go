@@ -152,6 +152,7 @@ const (
 	msgObserve = "o" // an observed event, for the chain of key K
 	msgLink    = "l" // key K belongs with key To (To < K): send its chain and events there
 	msgClosed  = "c" // the chain whose first message in this partition is at offset First was closed and counted
+	msgSpans   = "s" // spans of trace Trace, for the chain of key K
 )
 
 // wireMsg is one record of the routing topic (JSON): never a payload.
@@ -161,6 +162,52 @@ type wireMsg struct {
 	To    string     `json:"to,omitempty"`
 	First int64      `json:"f,omitempty"`
 	Event *wireEvent `json:"e,omitempty"`
+	Trace string     `json:"t,omitempty"`  // msgSpans: their trace id
+	Spans []wireSpan `json:"sp,omitempty"` // msgSpans: the spans
+}
+
+// wireSpan is a span as routed: ids, kind and links (trace:span), hex.
+type wireSpan struct {
+	Span   string   `json:"s"`
+	Parent string   `json:"p,omitempty"`
+	Kind   int      `json:"k,omitempty"`
+	Links  []string `json:"l,omitempty"`
+}
+
+func toWireSpans(spans []spanRec) []wireSpan {
+	out := make([]wireSpan, len(spans))
+	for i, sp := range spans {
+		out[i] = wireSpan{Span: sp.Span.String(), Kind: sp.Kind}
+		if sp.Parent.IsValid() {
+			out[i].Parent = sp.Parent.String()
+		}
+		for _, l := range sp.Links {
+			out[i].Links = append(out[i].Links, l.Trace.String()+":"+l.Span.String())
+		}
+	}
+	return out
+}
+
+func fromWireSpans(ws []wireSpan) []spanRec {
+	out := make([]spanRec, 0, len(ws))
+	for _, w := range ws {
+		rec := spanRec{Kind: w.Kind}
+		var ok bool
+		if rec.Span, ok = parseHexSpanID(w.Span); !ok {
+			continue
+		}
+		rec.Parent, _ = parseHexSpanID(w.Parent)
+		for _, l := range w.Links {
+			t, sp, _ := strings.Cut(l, ":")
+			tid, ok1 := parseHexTraceID(t)
+			sid, ok2 := parseHexSpanID(sp)
+			if ok1 && ok2 {
+				rec.Links = append(rec.Links, spanRef{Trace: tid, Span: sid})
+			}
+		}
+		out = append(out, rec)
+	}
+	return out
 }
 
 // wireEvent is an event as routed: the references and envelope fields the

@@ -101,7 +101,7 @@ func traffic(n int) []ev {
 
 // stableReport strips what differs between runs (wall-clock times).
 func stableReport(r Report) string {
-	r.GeneratedAt, r.Replicas, r.OpenChains = time.Time{}, nil, 0
+	r.GeneratedAt, r.Replicas, r.OpenChains, r.RecentChains = time.Time{}, nil, 0, nil // recent: which chains closed last differs
 	for i := range r.BrokenChains {
 		r.BrokenChains[i].ClosedAt = time.Time{}
 	}

@@ -67,6 +67,9 @@ func (s *Stitcher) runRouted(ctx context.Context) error {
 			return nil
 		case e := <-s.in:
 			s.routeEvent(e)
+		case sb := <-s.spansIn:
+			key := traceKey(sb.trace)
+			s.route.send(wireMsg{Type: msgSpans, Key: key, Trace: sb.trace.String(), Spans: toWireSpans(sb.spans)}, partitionOf(key, s.route.parts))
 		case m := <-s.route.msgs:
 			s.handleRouter(m)
 		case <-tick.C:
@@ -98,7 +101,7 @@ func (s *Stitcher) handleRouter(m routerMsg) {
 			if old := s.parts[id]; old != nil {
 				s.dropPart(old)
 			}
-			s.parts[id] = newPart(id, a.boundary, a.end, newChains(s.cfg.MaxOpenChains, s.cfg.MaxChainEvents, s.openTotal))
+			s.parts[id] = newPart(id, a.boundary, a.end, s.newChainSet(), s.newSpanIndex())
 			s.log.Info("stitching partition", "partition", id, "replay_from_boundary", a.boundary, "end", a.end)
 		}
 	case m.records != nil:

@@ -57,6 +57,19 @@ func (s *sketch) add(d time.Duration) {
 	s.Buckets[bucketOf(d)]++
 }
 
+// remove takes back one latency added before (a flow or hop that a late
+// event changed). The minimum and maximum stay as they were.
+func (s *sketch) remove(d time.Duration) {
+	b := bucketOf(d)
+	if s.N == 0 || s.Buckets[b] == 0 {
+		return
+	}
+	s.N--
+	if s.Buckets[b]--; s.Buckets[b] == 0 {
+		delete(s.Buckets, b)
+	}
+}
+
 // merge adds o's latencies to s.
 func (s *sketch) merge(o sketch) {
 	if o.N == 0 {

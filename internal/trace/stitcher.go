@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
@@ -33,6 +34,9 @@ type Stitcher struct {
 	exp       *exporter // nil when OTLP export is off
 	running   atomic.Bool
 	merged    func() Report   // estate-wide report for /api/v1/flows; nil: this stitcher's own
+	spansIn   chan spanBatch  // spans for the join (ObserveSpans)
+	spanIdx   *spanIndex      // local stitching: the spans held for the join
+	spanBase  []kgo.Opt       // client options of the span reader; nil: no topic is read
 	causation func(Causation) // OnCausation; nil: off
 
 	openTotal *int                        // open chains, local or over every routed partition
@@ -50,6 +54,7 @@ type metricSet struct {
 	broken, dropped, closed         *prometheus.CounterVec
 	open, routed                    *prometheus.GaugeVec
 	spansExported, spansDropped     *prometheus.CounterVec
+	causation, late, spans          *prometheus.CounterVec
 }
 
 func newMetricSet(reg prometheus.Registerer) *metricSet {
@@ -60,7 +65,16 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 		dropped: metrics.TraceDropped.NewCounterVec(reg), closed: metrics.TraceChainsClosed.NewCounterVec(reg),
 		open: metrics.TraceOpenChains.NewGaugeVec(reg), routed: metrics.TraceRoutingPartitions.NewGaugeVec(reg), spansExported: metrics.OTLPSpansExported.NewCounterVec(reg),
 		spansDropped: metrics.OTLPSpansDropped.NewCounterVec(reg),
+		causation:    metrics.TraceCausation.NewCounterVec(reg), late: metrics.TraceLateEvents.NewCounterVec(reg),
+		spans: metrics.TraceSpans.NewCounterVec(reg),
 	}
+	for _, c := range []Cause{CauseExact, CauseInferred, CauseAmbiguous, CauseRoot} {
+		m.causation.WithLabelValues(string(c))
+	}
+	for _, o := range []string{spanReceived, spanEdge, spanBadMessage, spanDropped, spanUnresolved} {
+		m.spans.WithLabelValues(o)
+	}
+	m.late.WithLabelValues()
 	for _, r := range []string{dropQueueFull, dropMaxChains, dropChainFull, dropNoContext, dropDuplicate, dropRouteFull, dropRouteError, dropBadMessage} {
 		m.dropped.WithLabelValues(r)
 	}
@@ -90,9 +104,11 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 		in: make(chan *event, cfg.QueueSize), now: time.Now,
 		openTotal: new(int),
 		services:  newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
-		m: newMetricSet(reg), flows: newFlows(cfg.BrokenChains),
+		m: newMetricSet(reg), flows: newFlows(cfg.BrokenChains, cfg.RecentChains),
 	}
-	s.chains = newChains(cfg.MaxOpenChains, cfg.MaxChainEvents, s.openTotal)
+	s.chains = s.newChainSet()
+	s.spansIn = make(chan spanBatch, cfg.Spans.QueueSize)
+	s.spanIdx = s.newSpanIndex()
 	if cfg.OTLP.Enabled {
 		exp, err := newExporter(cfg.OTLP, s.m, s.log)
 		if err != nil {
@@ -158,6 +174,13 @@ func (s *Stitcher) Run(ctx context.Context) error {
 	}
 	s.log.Info("trace stitcher running", "window", s.cfg.Window, "max_open_chains", s.cfg.MaxOpenChains,
 		"otlp", s.cfg.OTLP.Enabled, "otlp_protocol", s.cfg.OTLP.Protocol, "routed", s.route != nil)
+	if s.spanBase != nil {
+		r := &spanReader{cfg: s.cfg.Spans, base: s.spanBase, log: s.log, s: s}
+		readCtx, stopRead := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); r.run(readCtx) }()
+		defer func() { stopRead(); <-done }()
+	}
 	if s.route != nil {
 		return s.runRouted(ctx)
 	}
@@ -170,9 +193,40 @@ func (s *Stitcher) Run(ctx context.Context) error {
 			return nil
 		case e := <-s.in:
 			s.ingest(e, s.now())
+		case sb := <-s.spansIn:
+			s.holdSpans(s.spanIdx, sb.trace, sb.spans, s.now())
 		case <-tick.C:
 			s.sweep(s.now())
 		}
+	}
+}
+
+// newChainSet is an empty set of chains under the shared open-chain bound,
+// remembering closed chains for trace.late_window when that is on.
+func (s *Stitcher) newChainSet() *chains {
+	cs := newChains(s.cfg.MaxOpenChains, s.cfg.MaxChainEvents, s.openTotal)
+	if s.cfg.LateWindow > 0 {
+		cs.closed = newClosedSet(s.cfg.MaxOpenChains)
+	}
+	return cs
+}
+
+// EnableSpanTopic makes Run read trace.spans.topic (base: the client
+// options). Call it before Run; the daemon does when trace.spans.enabled.
+func (s *Stitcher) EnableSpanTopic(base []kgo.Opt) { s.spanBase = base }
+
+// newSpanIndex is an empty span index with the configured bounds, holding
+// spans for the window and the late window.
+func (s *Stitcher) newSpanIndex() *spanIndex {
+	return newSpanIndex(s.cfg.Spans.MaxSpans, s.cfg.Spans.MaxTraceSpans, s.cfg.Window+max(s.cfg.LateWindow, 0))
+}
+
+// holdSpans puts spans of one trace into idx, counting what it could not hold.
+func (s *Stitcher) holdSpans(idx *spanIndex, id oteltrace.TraceID, spans []spanRec, now time.Time) {
+	dropped := idx.add(id, spans, now)
+	s.m.spans.WithLabelValues(spanReceived).Add(float64(len(spans) - dropped))
+	if dropped > 0 {
+		s.m.spans.WithLabelValues(spanDropped).Add(float64(dropped))
 	}
 }
 
@@ -194,7 +248,7 @@ func (s *Stitcher) shutdown() {
 		}
 	}
 	for _, c := range s.chains.all() {
-		s.close(c)
+		s.close(c, s.spanIdx, nil)
 	}
 	s.updateOpen()
 	s.shutdownExporter()
@@ -237,11 +291,20 @@ func (s *Stitcher) ingest(e *event, now time.Time) {
 	if reason != "" {
 		s.m.dropped.WithLabelValues(reason).Inc()
 	}
+	s.countLate(e)
 	if reason == dropDuplicate || e.Ctx.Origin == OriginNone {
 		return
 	}
-	s.exportSpan(e, c, reason == "")
+	s.exportSpan(e, c, reason == "", s.spanIdx)
 	s.updateOpen()
+}
+
+// countLate counts an event that reopened its closed chain.
+func (s *Stitcher) countLate(e *event) {
+	if e.late {
+		s.m.late.WithLabelValues().Inc()
+		s.flows.late()
+	}
 }
 
 func (s *Stitcher) countPropagation(e *event) {
@@ -258,13 +321,14 @@ func (s *Stitcher) countPropagation(e *event) {
 
 // exportSpan emits e's span. An event without its own trace joins its
 // chain's first real trace, else its correlation-derived trace.
-func (s *Stitcher) exportSpan(e *event, c *chain, stitched bool) {
+func (s *Stitcher) exportSpan(e *event, c *chain, stitched bool, idx *spanIndex) {
 	if s.exp == nil {
 		return
 	}
 	traceID := e.Ctx.TraceID
 	var up *event
 	if stitched {
+		idx.edgesFor(c)
 		up = c.upstream(e)
 		if !e.Ctx.Real() && len(c.traces) > 0 {
 			traceID = c.traces[0]
@@ -276,8 +340,9 @@ func (s *Stitcher) exportSpan(e *event, c *chain, stitched bool) {
 // sweep closes every chain whose last event arrived a window before now.
 func (s *Stitcher) sweep(now time.Time) {
 	for _, c := range s.chains.expire(now.Add(-s.cfg.Window)) {
-		s.close(c)
+		s.close(c, s.spanIdx, s.chains.closed)
 	}
+	s.chains.closed.expire(now.Add(-s.cfg.Window - s.cfg.LateWindow))
 	s.updateOpen()
 }
 
@@ -287,25 +352,58 @@ func (s *Stitcher) updateOpen() {
 	s.flows.setOpen(n)
 }
 
-// close analyses a chain and records its hops, flows and breaks.
-func (s *Stitcher) close(c *chain) {
+// close analyses a chain and records its hops, flows, causation and
+// breaks — for a chain a late event reopened, what changed since it was
+// counted — and remembers it for late events (trace.late_window).
+func (s *Stitcher) close(c *chain, idx *spanIndex, closed *closedSet) {
+	idx.edgesFor(c)
+	s.countEdges(c)
 	a := analyse(c)
-	s.m.closed.WithLabelValues().Inc()
-	labels := make([]string, len(a.Paths))
-	for i, p := range a.Paths {
-		labels[i] = s.pathways.value(p.Pathway())
-		s.m.pathway.WithLabelValues(labels[i]).Observe(p.Latency.Seconds())
+	now := countedOf(a)
+	prev := c.counted
+	d := diff(prev, now)
+	first := prev == nil
+	c.counted = now
+	if first {
+		s.m.closed.WithLabelValues().Inc()
 	}
-	for _, h := range a.Hops {
+	for _, p := range d.addPaths {
+		s.m.pathway.WithLabelValues(s.pathways.value(p.Pathway())).Observe(p.Latency.Seconds())
+	}
+	for _, h := range d.addHops {
 		s.m.hop.WithLabelValues(h.From.Service, h.To.Service).Observe(h.Latency.Seconds())
 	}
-	var broken *BrokenChain
-	if len(a.Breaks) > 0 {
-		broken = s.brokenChain(c, a, s.now())
+	for i, e := range a.Events {
+		if _, seen := prev.howOf(e); !seen {
+			s.m.causation.WithLabelValues(string(a.How[i])).Inc()
+		}
+	}
+	if len(a.Breaks) > 0 && first {
 		s.countBreaks(a.Breaks)
 	}
-	s.flows.observeChain(a, labels, broken)
-	s.emitCausation(c, a)
+	label := func(p path) string { return s.pathways.value(p.Pathway()) }
+	s.flows.observeChain(d, label, s.chainView(c, a, s.now()), len(a.Breaks) > 0, first)
+	if first {
+		s.emitCausation(c, a) // once per chain: what a late event adds is not handed on again
+	}
+	closed.remember(c)
+}
+
+// countEdges counts, when spans are read, the send spans of c whose cause
+// the spans told and those they did not.
+func (s *Stitcher) countEdges(c *chain) {
+	if !s.cfg.Spans.On() {
+		return
+	}
+	for _, e := range c.events {
+		if sp, ok := sendSpan(e); ok {
+			if _, ok := c.edges[sp]; ok {
+				s.m.spans.WithLabelValues(spanEdge).Inc()
+			} else {
+				s.m.spans.WithLabelValues(spanUnresolved).Inc()
+			}
+		}
+	}
 }
 
 // countBreaks counts a closed chain once per (service, reason) it broke by.
@@ -320,9 +418,10 @@ func (s *Stitcher) countBreaks(breaks []brk) {
 	}
 }
 
-// brokenChain describes a broken chain with references to its records.
-func (s *Stitcher) brokenChain(c *chain, a analysis, at time.Time) *BrokenChain {
-	b := &BrokenChain{ClosedAt: at, TraceID: a.Trace.String()}
+// chainView describes a closed chain with references to its records and
+// how each one's upstream was found.
+func (s *Stitcher) chainView(c *chain, a analysis, at time.Time) BrokenChain {
+	b := BrokenChain{ClosedAt: at, TraceID: a.Trace.String(), Pathways: []string{}, Breaks: []Break{}}
 	if len(c.correlations) > 0 {
 		b.CorrelationID = c.correlations[0]
 	}
@@ -334,7 +433,7 @@ func (s *Stitcher) brokenChain(c *chain, a analysis, at time.Time) *BrokenChain 
 	}
 	for i, e := range a.Events {
 		ref := eventRef(e)
-		ref.Upstream = a.Up[i]
+		ref.Upstream, ref.Causation, ref.Candidates = a.Up[i], a.How[i], a.Cands[i]
 		b.Events = append(b.Events, ref)
 	}
 	return b

@@ -140,7 +140,7 @@ func TestBrokenChains(t *testing.T) {
 }
 
 func TestWindowExpiryFollowsLastArrival(t *testing.T) {
-	f := newFixture(t, Config{Window: 10 * time.Second})
+	f := newFixture(t, Config{Window: 10 * time.Second, LateWindow: -1})
 	flow := threeHop("corr-w")
 	f.feed(flow[0].record())
 	f.clk.now = t0.Add(6 * time.Second)
@@ -156,7 +156,8 @@ func TestWindowExpiryFollowsLastArrival(t *testing.T) {
 	if g := sample(t, f.reg, "eventwatch_trace_open_chains", map[string]string{}); g.GetGauge().GetValue() != 0 {
 		t.Errorf("open chains gauge = %v", g.GetGauge().GetValue())
 	}
-	// A late event of the same flow opens a new chain; the first one keeps its single hop.
+	// Without a late window, a late event of the same flow opens a chain of
+	// its own, where it is a root: no hop, no flow, nothing phantom.
 	f.feed(flow[2].record())
 	f.closeAll()
 	n, _ := histogram(t, f.reg, "eventwatch_hop_latency_seconds", map[string]string{"from_service": "batchorchestration", "to_service": "essaylifecycle"})
@@ -165,6 +166,42 @@ func TestWindowExpiryFollowsLastArrival(t *testing.T) {
 	}
 	if got := counter(t, f.reg, "eventwatch_trace_chains_closed_total", map[string]string{}); got != 2 {
 		t.Errorf("chains closed = %v, want 2", got)
+	}
+	if r := f.s.Flows(); len(r.Hops) != 1 || len(r.Pathways) != 1 || r.Causation.Root != 2 {
+		t.Errorf("flows = %+v, want the first chain's hop and pathway only, two roots", r)
+	}
+}
+
+// TestLateEventJoinsItsClosedChain: a consumer behind by more than the
+// window publishes after the chain closed; within the late window the
+// event joins the remembered chain, the hop is counted with its real
+// upstream and latency, and the flow the chain counted before (a>b) is
+// taken back for the one it really is (a>b>c): no phantom pathway.
+func TestLateEventJoinsItsClosedChain(t *testing.T) {
+	f := newFixture(t, Config{Window: 10 * time.Second})
+	flow := threeHop("corr-late")
+	f.feed(flow[0].record())
+	f.feed(flow[1].record())
+	f.s.sweep(t0.Add(11 * time.Second))
+	if r := f.s.Flows(); len(r.Pathways) != 1 || r.Pathways[0].Pathway != "batchorchestration>essaylifecycle" {
+		t.Fatalf("before the late event: %+v", r.Pathways)
+	}
+	f.clk.now = t0.Add(25 * time.Second) // 15s after the chain closed, within 2 × window
+	f.feed(flow[2].record())
+	f.s.sweep(t0.Add(40 * time.Second))
+	r := f.s.Flows()
+	if len(r.Pathways) != 1 || r.Pathways[0].Pathway != "batchorchestration>essaylifecycle>spellchecker" || r.Pathways[0].Count != 1 ||
+		!near(r.Pathways[0].Latency.Max, 0.4) {
+		t.Errorf("pathways after the late event = %+v, want one a>b>c of 0.4s", r.Pathways)
+	}
+	if h := r.Hops; len(h) != 2 || h[0].Count != 1 || h[1].Count != 1 {
+		t.Errorf("hops = %+v, want a>b and b>c once each", h)
+	}
+	if r.ClosedChains != 1 || r.LateEvents != 1 || r.Causation.Inferred != 2 || r.Causation.Root != 1 {
+		t.Errorf("closed %d, late %d, causation %+v; want 1 chain, 1 late event, 2 inferred and 1 root", r.ClosedChains, r.LateEvents, r.Causation)
+	}
+	if got := counter(t, f.reg, "eventwatch_trace_late_events_total", map[string]string{}); got != 1 {
+		t.Errorf("late events counter = %v, want 1", got)
 	}
 }
 
