@@ -41,7 +41,7 @@ type Config struct {
 	QueueSize      int           `yaml:"queue_size"`       // events buffered between Observe and the stitcher (queue_full beyond)
 	BrokenChains   int           `yaml:"broken_chains"`    // worst broken chains kept for /api/v1/flows
 	RecentChains   int           `yaml:"recent_chains"`    // latest closed chains kept for /api/v1/flows, every event with its upstream; -1 keeps none
-	LateWindow     time.Duration `yaml:"late_window"`      // how long a closed chain is remembered so that a late event (a consumer behind by more than window) still joins it; 0: 2 × window, negative: not at all
+	LateWindow     time.Duration `yaml:"late_window"`      // how long a closed chain is remembered so that a late event (a consumer behind by more than window) still joins it; 0: 2 × window, negative: not at all; with routing at most trace.routing.replay − window
 	Spans          SpansConfig   `yaml:"spans"`            // OTLP spans read for exact causation
 	OTLP           OTLPConfig    `yaml:"otlp"`             // span export
 	Routing        RoutingConfig `yaml:"routing"`          // routing of observations to the replica that owns their chain
@@ -92,19 +92,20 @@ func (c *Config) SetDefaults() {
 	setInt(&c.BrokenChains, DefaultBrokenChains)
 	setInt(&c.RecentChains, DefaultRecentChains)
 	if c.LateWindow == 0 {
-		c.LateWindow = defaultLateWindow(c.Window, c.Routing.Replay)
+		c.LateWindow = 2 * c.Window
 	}
 	c.Spans.SetDefaults()
 	c.OTLP.SetDefaults()
 	c.Routing.SetDefaults()
 }
 
-// defaultLateWindow is 2 × window, within what a routing replay horizon
-// (when set) can rebuild; -1 (off) when it can rebuild none.
-func defaultLateWindow(window, replay time.Duration) time.Duration {
-	lw := 2 * window
-	if replay > 0 {
-		lw = min(lw, replay-window)
+// lateWindow is the late window in effect: with routing, at most what a
+// partition's next owner can rebuild (the replay horizon less the window);
+// negative when off.
+func (c *Config) lateWindow() time.Duration {
+	lw := c.LateWindow
+	if c.Routing.On() && lw > 0 {
+		lw = min(lw, c.Routing.replay(c.Window)-c.Window)
 	}
 	if lw <= 0 {
 		return -1
@@ -153,9 +154,6 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("trace.recent_chains: must be -1 (none) or more, got %d", c.RecentChains))
 	}
 	errs = append(errs, c.Routing.validate(c.Window)...)
-	if r := c.Routing.replay(c.Window); c.Routing.On() && c.LateWindow > 0 && r >= c.Window && r < c.Window+c.LateWindow {
-		errs = append(errs, fmt.Errorf("trace.late_window: %s plus trace.window %s exceeds the routing replay horizon %s (a new owner could not rebuild the remembered chains)", c.LateWindow, c.Window, r))
-	}
 	errs = append(errs, c.Spans.validate()...)
 	if c.OTLP.Enabled { // export off: an unrelated OTEL_* variable must not stop the daemon
 		errs = append(errs, c.OTLP.validate("trace.otlp")...)

@@ -96,6 +96,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validate trace config: %w", err)
 	}
+	cfg.LateWindow = cfg.lateWindow()
 	if log == nil {
 		log = slog.Default()
 	}
