@@ -172,6 +172,7 @@ func Groups(o Options) []Group {
 		{Name: "eventwatch-self", Rules: selfRules(o)},
 		{Name: "eventwatch-store", Rules: storeRules(o)},
 		{Name: "eventwatch-sampling", Rules: samplingRules(o)},
+		{Name: "eventwatch-websocket", Rules: webSocketRules(o)},
 	}
 	for i := range groups {
 		if o.EvaluationInterval > 0 {

@@ -17,6 +17,7 @@ func compliance(o Options) Board {
 			{ID: 1, Title: "Over the selected time range", Panels: complianceNow(o, viol)},
 			{ID: 10, Title: "Trend", Panels: complianceTrend(o, viol)},
 			{ID: 20, Title: "Who breaks which rule", Panels: complianceBreakdown(viol)},
+			webSocketRow(),
 		},
 	}
 }
