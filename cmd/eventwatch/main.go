@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"generate": {"write generated dashboards, alert rules and docs", cmdGenerate},
 		"report":   {"print a weekly compliance report from a running instance", cmdReport},
 		"tail":     {"follow violations live from a running instance (SSE)", cmdTail},
+		"dlq":      {"dead letters by cause, one dead letter, governed replay (list, show, replay)", cmdDLQ},
 		"version":  {"print the module version and VCS commit (also --version)", cmdVersion},
 	}
 }

@@ -154,3 +154,9 @@ func (p *Profile) maxBytesFor(eventType string, topicMax int) int {
 	}
 	return p.maxBytes
 }
+
+// DLQErrorHeaderPrefixes returns the header key prefixes the profile takes
+// as a dead letter's error context (rules.dlq.error_header_prefixes).
+func (p *Profile) DLQErrorHeaderPrefixes() []string {
+	return append([]string(nil), p.dlq.ErrorHeaderPrefixes...)
+}

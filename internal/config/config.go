@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/kafka"
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/leader"
@@ -63,6 +64,7 @@ type Config struct {
 	Leader  leader.Config  `yaml:"leader"`   // election of the replica that runs the singleton work
 	Share   share.Config   `yaml:"share"`    // state documents every replica shares (estate-wide API answers)
 	Readers readers.Config `yaml:"readers"`  // who reads which event type and version; retirement verdicts
+	DLQ     dlq.Config     `yaml:"dlq"`      // dead letters by cause, and governed replay (off by default)
 	Teams   []team.Team    `yaml:"teams"`    // service -> team ownership (reports and the violations API scope by team)
 	// WebSocket is the WebSocket prober: endpoints checked against the
 	// standard's WebSocket clause (internal/websocket).
@@ -135,6 +137,7 @@ func (c *Config) SetDefaults() {
 	c.Share.SetDefaults()
 	c.Readers.SetDefaults()
 	c.WebSocket.SetDefaults()
+	c.DLQ.SetDefaults()
 	c.HTTP.SetDefaults()
 	c.Log.SetDefaults()
 }
@@ -147,7 +150,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data_dir: required"))
 	}
 	errs = append(errs, c.Kafka.Validate(), c.Audit.Validate(), c.Sample.Validate(), c.Lag.Validate(),
-		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), c.Readers.Validate(), team.Validate(c.Teams), c.HTTP.Validate(), c.Log.Validate(),
+		c.Trace.Validate(), c.Store.Validate(), c.Reports.Validate(), c.Leader.Validate(), c.Share.Validate(), c.Readers.Validate(), c.DLQ.Validate(), team.Validate(c.Teams), c.HTTP.Validate(), c.Log.Validate(),
 		c.WebSocket.Validate())
 	return errors.Join(errs...)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/config/secret"
+	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/leader"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/metrics"
@@ -24,6 +25,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/team"
 	"github.com/eventwatch/eventwatch/internal/trace"
 	"github.com/eventwatch/eventwatch/internal/websocket"
 )
@@ -55,6 +57,12 @@ type daemon struct {
 	token    string
 	owners   *ownershipGauge   // eventwatch_service_team_info
 	ws       *websocket.Prober // WebSocket endpoints (websocket.targets)
+	teams    atomic.Pointer[team.Map]
+
+	triage     *dlq.Triage   // dead letters by cause (nil when dlq.triage.enabled is false)
+	replayer   *dlq.Replayer // governed replay (nil without a replay store)
+	dlqAPI     *dlq.API      // /api/v1/dlq...
+	adminToken string        // dlq.replay admin credential
 
 	reloadOK prometheus.Gauge
 }
@@ -169,6 +177,9 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.ledger.SetListener(d.sampler)
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
 	d.shareState()
+	if err := d.buildDLQ(); err != nil {
+		return err
+	}
 	return d.buildWebSocket()
 }
 

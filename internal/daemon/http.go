@@ -27,6 +27,8 @@ import (
 //	GET /api/v1/types            who produces and reads each event type and version, retirement, idempotency
 //	GET /api/v1/websockets       the WebSocket probes' last results per target (?service=)
 //	POST /v1/traces              OTLP/HTTP span receiver for exact causation (trace.spans.http)
+//	GET /api/v1/dlq[/{topic}]    dead letters by cause; /{topic}/records/{p}/{o} one dead letter
+//	POST /api/v1/dlq/replays     governed replay (the admin credential, dlq.replay); GET: the audit log
 //
 // /api/* requires the bearer token (http.token or http.token_file) when one
 // is configured.
@@ -36,6 +38,7 @@ func (d *daemon) handler() http.Handler {
 	d.reports.Routes(api)
 	api.HandleFunc("GET /api/v1/groups", d.serveGroups)
 	api.HandleFunc("GET /api/v1/groups/{group}", d.serveGroups)
+	d.dlqAPI.Routes(api)
 	catalog.Routes(api, d.estates.estate)
 	d.ws.Routes(api)
 	readers.Routes(api, d.readersEstate)
@@ -48,7 +51,7 @@ func (d *daemon) handler() http.Handler {
 	mux.Handle("GET /metrics", metricsH)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", d.serveReady)
-	mux.Handle("/api/", RequireToken(d.token, api))
+	mux.Handle("/api/", RequireToken(d.token, api, d.adminToken))
 	mux.HandleFunc("GET /{$}", d.serveIndex)
 	if d.cfg.Trace.Spans.HTTP { // services' OTLP/HTTP span export, for exact causation
 		mux.Handle("POST /v1/traces", RequireToken(d.token, http.HandlerFunc(d.stitcher.ServeOTLP)))

@@ -41,6 +41,7 @@ func (g *ownershipGauge) set(m *team.Map) {
 // gauge and the report API.
 func (d *daemon) applyOwnership(teams []team.Team, r *router) {
 	m := ownership(teams, r.catalog)
+	d.teams.Store(m)
 	d.owners.set(m)
 	if d.reports != nil {
 		d.reports.SetOwnership(m)

@@ -46,6 +46,12 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return wrap("share", d.board.Run(boardCtx)) })
 	g.Go(func() error { return wrap("websocket", d.ws.Run(gctx)) })
 	g.Go(func() error { return d.reloadLoop(gctx) })
+	if d.triage != nil {
+		g.Go(func() error { return wrap("dlq triage", d.triage.Run(gctx)) })
+	}
+	if d.replayer != nil {
+		g.Go(func() error { return wrap("dlq replay", d.replayer.Run(gctx)) })
+	}
 	d.log.Info("eventwatch started", "version", d.opts.Version, "profile", d.cfg.Audit.Profile, "policy", d.cfg.Audit.Policy)
 	return d.wait(ctx, g)
 }

@@ -200,20 +200,24 @@ var (
 // readValue reads a JSON wrapper: the original under one of
 // originalFields, the error (an object or a string) under one of
 // errorFields, origin fields in the error object or beside it. A value
-// that wraps nothing is an as-is original.
+// with neither is an as-is original (HasOriginal: it is its own original);
+// a wrapper with error context but no original has none to replay.
 func readValue(rec *audit.Record, l *Letter) {
-	l.Format = FormatAsIs
+	l.Format, l.HasOriginal = FormatAsIs, rec.Value != nil
 	var top map[string]json.RawMessage
 	if json.Unmarshal(rec.Value, &top) != nil {
 		return
 	}
-	orig, ok := first(top, originalFields)
-	if !ok || !isObjectOrString(orig) {
-		l.HasOriginal = false
+	orig, hasOrig := first(top, originalFields)
+	errRaw, hasErr := first(top, errorFields)
+	switch {
+	case hasOrig && isObjectOrString(orig):
+		l.Format, l.HasOriginal = FormatWrapped, true
+	case hasErr:
+		l.Format, l.HasOriginal = FormatWrapped, false
+	default:
 		return
 	}
-	l.Format, l.HasOriginal = FormatWrapped, true
-	errRaw, _ := first(top, errorFields)
 	var errObj map[string]json.RawMessage
 	if json.Unmarshal(errRaw, &errObj) != nil {
 		errObj = nil

@@ -49,7 +49,7 @@ func TestReadFormats(t *testing.T) {
 				OriginalTopic: "orders", OriginalPartition: 3, OriginalOffset: 1200, ConsumerGroup: "connect-jdbc-sink",
 				ErrorClass: "org.apache.kafka.connect.errors.DataException: Converting byte[] to Kafka Connect data failed due to serialization error", HasOriginal: true}},
 		{"as-is without error", audit.Record{Topic: "content.deadletter", Value: []byte(original)},
-			Letter{Format: FormatAsIs, OwnerFrom: OwnerEnvelope, OriginalPartition: -1, OriginalOffset: -1, ErrorClass: NoError}},
+			Letter{Format: FormatAsIs, OwnerFrom: OwnerEnvelope, OriginalPartition: -1, OriginalOffset: -1, ErrorClass: NoError, HasOriginal: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -141,6 +141,21 @@ var migrations = [][]string{{
 	// violation examples; NULL for an unframed value and for rows written
 	// before.
 	`ALTER TABLE violation_examples ADD COLUMN schema_id INTEGER`,
+}, {
+	// 5: dead-letter replays: the audit log (one row per replay, dry runs
+	// included) and, per dead letter, which replay sent its original —
+	// claimed and moved pending -> sent with conditional updates, the
+	// same optimistic fence as positions (replays.go).
+	`CREATE TABLE dlq_replays (
+		id TEXT PRIMARY KEY, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
+		requested_by TEXT NOT NULL, selection TEXT NOT NULL, state TEXT NOT NULL,
+		planned BIGINT NOT NULL, sent BIGINT NOT NULL, skipped BIGINT NOT NULL,
+		marks TEXT NOT NULL, error TEXT NOT NULL, owner TEXT NOT NULL)`,
+	`CREATE TABLE dlq_replayed (
+		dlq_topic TEXT NOT NULL, part INTEGER NOT NULL, record_offset BIGINT NOT NULL,
+		replay_id TEXT NOT NULL, state TEXT NOT NULL, target_topic TEXT NOT NULL, updated_ms BIGINT NOT NULL,
+		PRIMARY KEY (dlq_topic, part, record_offset))`,
+	`CREATE INDEX dlq_replayed_replay ON dlq_replayed (replay_id, state)`,
 }}
 
 // migrationLock is the PostgreSQL advisory lock key that serialises replicas
