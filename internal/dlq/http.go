@@ -24,15 +24,15 @@ import (
 //	POST /api/v1/dlq/replays                             start a replay (admin credential; 403 with the read token or when replay is off)
 //	GET  /api/v1/dlq/replays[/{id}]                      the replay audit log
 type API struct {
-	Triage      *Triage                                          // the triage reader (nil: triage off)
-	Replayer    *Replayer                                        // the replayer (nil: no store)
-	Store       store.ReplayStore                                // replay bookkeeping (nil: no store)
-	KafkaOpts   []kgo.Opt                                        // client options for reading one dead letter
-	Auditor     Auditor                                          // audits a shown dead letter
-	Prefixes    func(topic string) []string                      // extra error-header prefixes of a topic's profile
+	Triage      *Triage                                            // the triage reader (nil: triage off)
+	Replayer    *Replayer                                          // the replayer (nil: no store)
+	Store       store.ReplayStore                                  // replay bookkeeping (nil: no store)
+	KafkaOpts   []kgo.Opt                                          // client options for reading one dead letter
+	Auditor     Auditor                                            // audits a shown dead letter
+	Prefixes    func(topic string) []string                        // extra error-header prefixes of a topic's profile
 	Services    func(team, service string) (map[string]bool, bool) // the services ?team= and ?service= select (false: no filter)
-	AdminToken  string                                           // the admin bearer token ("" : nothing admin-only is allowed)
-	ShowPayload bool                                             // dlq.show_payload
+	AdminToken  string                                             // the admin bearer token ("" : nothing admin-only is allowed)
+	ShowPayload bool                                               // dlq.show_payload
 }
 
 // Routes adds the read endpoints to mux (behind the read token) — the POST

@@ -43,7 +43,9 @@ type OffsetRange struct {
 // letters without an original or a destination.
 type BadRequestError struct{ Problems []string }
 
-func (e *BadRequestError) Error() string { return "replay refused, nothing sent: " + strings.Join(e.Problems, "; ") }
+func (e *BadRequestError) Error() string {
+	return "replay refused, nothing sent: " + strings.Join(e.Problems, "; ")
+}
 
 func badRequest(format string, args ...any) error {
 	return &BadRequestError{Problems: []string{fmt.Sprintf(format, args...)}}
