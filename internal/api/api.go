@@ -20,6 +20,7 @@ type API struct {
 	store store.Store
 	rcfg  report.Config
 	drift func() []report.CatalogDifference
+	reads func() *report.Consumers // WithConsumers
 	// websockets is the WebSocket prober's view (WithWebSockets).
 	websockets func() []report.WebSocketEndpoint
 	log        *slog.Logger
@@ -35,6 +36,13 @@ type APIOption func(*API)
 // report of the week in progress, from drift (called per report).
 func WithCatalogDrift(drift func() []report.CatalogDifference) APIOption {
 	return func(a *API) { a.drift = drift }
+}
+
+// WithConsumers adds the who-reads-what section (readers, retirement,
+// idempotency) to the whole-estate report of the week in progress, from
+// reads (called per report; nil: no section).
+func WithConsumers(reads func() *report.Consumers) APIOption {
+	return func(a *API) { a.reads = reads }
 }
 
 // WithReportConfig sets the report settings (time zone, rules doc URL).

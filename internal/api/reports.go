@@ -126,6 +126,9 @@ func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 	if rep.InProgress {
 		rep.WebSockets = a.webSocketsFor(p.service, p.team)
 	}
+	if a.reads != nil && rep.InProgress && p.service == "" && p.team == "" {
+		rep.Consumers = a.reads()
+	}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, rep, p.format); err != nil {
 		a.fail(w, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/readers"
+	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
@@ -128,6 +129,35 @@ func (d *daemon) notIdempotent() []lag.Finding {
 		if p.Verdict == readers.VerdictNotIdempotent {
 			out = append(out, lag.Finding{Resource: p.Group + "@" + p.Type, Message: p.Message()})
 		}
+	}
+	return out
+}
+
+// consumersSection is the weekly report's who-reads-what section; nil when
+// nothing was seen yet.
+func (d *daemon) consumersSection() *report.Consumers {
+	e, err := d.readersEstate(context.Background())
+	if err != nil || len(e.Types) == 0 {
+		return nil
+	}
+	out := &report.Consumers{Types: make([]report.TypeReaders, 0, len(e.Types)), Idempotency: make([]report.IdempotencyRow, 0, len(e.Idempotency))}
+	for _, t := range e.Types {
+		tr := report.TypeReaders{Type: t.Type, Version: t.Version, Retirable: t.Retirement.Retirable, Verdict: t.Retirement.Verdict,
+			Producers: []report.LastSeen{}, Readers: []report.LastSeen{}}
+		for _, p := range t.Producers {
+			tr.Producers = append(tr.Producers, report.LastSeen{Name: p.Service, Last: p.LastSeen})
+		}
+		for _, r := range t.Readers {
+			tr.Readers = append(tr.Readers, report.LastSeen{Name: r.Group, Last: r.LastRead, Behind: r.BehindEvents})
+		}
+		out.Types = append(out.Types, tr)
+	}
+	for _, p := range e.Idempotency {
+		row := report.IdempotencyRow{Group: p.Group, Type: p.Type, Verdict: p.Verdict, Redelivered: p.Redelivered, Duplicated: p.Duplicated}
+		if p.Verdict == readers.VerdictNotIdempotent {
+			row.Example = p.Message()
+		}
+		out.Idempotency = append(out.Idempotency, row)
 	}
 	return out
 }

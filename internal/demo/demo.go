@@ -196,6 +196,8 @@ var topics = []topicSpec{
 	{TopicDLQ, 3, 24 * time.Hour},        // dlq.retention: 1 day < 30 days
 	{TopicLegacy, 1, 7 * 24 * time.Hour}, // naming.topic
 	{TopicTmp, 1, time.Hour},             // naming.topic, topic.retention
+	{TopicInvoice, 3, 7 * 24 * time.Hour},
+	{TopicPayment, 3, 7 * 24 * time.Hour},
 }
 
 func createTopics(ctx context.Context, seeds []string) error {
@@ -226,7 +228,7 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 	cfg.Audit.Profile = profile
 	switch profile {
 	case "huleedu":
-		cfg.Audit.Overrides = []config.AuditOverride{{Topics: []string{`(user|content|subscription)\..*`}, Profile: "authorworks"}}
+		cfg.Audit.Overrides = []config.AuditOverride{{Topics: []string{`(user|content|subscription|billing)\..*`}, Profile: "authorworks"}}
 	case "authorworks":
 		cfg.Audit.Overrides = []config.AuditOverride{{Topics: []string{`huleedu\..*`}, Profile: "huleedu"}}
 	default:
@@ -237,7 +239,8 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 	cfg.Lag.Interval = 5 * time.Second
 	cfg.Lag.LagObjective = 10
 	cfg.Trace.Window = 20 * time.Second
-	cfg.Store.FlushInterval = 5 * time.Second // examples and report numbers within seconds
+	cfg.Readers.RetirementWindow = time.Minute // billing.invoice.issued 1.0 becomes retirable within two minutes
+	cfg.Store.FlushInterval = 5 * time.Second  // examples and report numbers within seconds
 	cfg.Log.Format = "text"
 	cfg.Teams = demoTeams
 	if err := cfg.Validate(); err != nil {
@@ -298,6 +301,7 @@ func (s *sim) start(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return s.faulty(ctx) })
 	g.Go(func() error { return s.slowConsumer(ctx) })
 	g.Go(func() error { return s.stoppedConsumer(ctx) })
+	s.startInvoices(ctx, g.Go)
 }
 
 func printURLs(w io.Writer, cfg *config.Config, httpAddr, kafkaAddr, dataDir string) {
@@ -315,10 +319,13 @@ Profile %[4]s; topics %[5]s audited with %[6]s.
   Weekly report    %[1]s/api/v1/reports/weekly?format=html   (this week to date, with examples)
   One team         %[1]s/api/v1/reports/weekly?format=html&team=content
   Violations       %[1]s/api/v1/violations?limit=20
+  Who reads what   %[1]s/api/v1/types   (eventwatch catalog versions --url %[1]s --type billing.invoice.issued)
   Live tail        eventwatch tail --url %[1]s
   Data directory   %[3]s
 
-Violations and lag show on /metrics within 30 seconds. Ctrl-C stops.
+Violations and lag show on /metrics within 30 seconds; billing.invoice.issued 1.0
+becomes retirable about 90 seconds after start, and payment-relay is reported
+not idempotent (consumer.not_idempotent) once its first duplicate's chain closes. Ctrl-C stops.
 `, base, kafkaAddr, dataDir, cfg.Audit.Profile, o.Topics[0], o.Profile)
 }
 

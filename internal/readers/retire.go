@@ -43,10 +43,11 @@ func newerThan(v *TypeVersion, all []*TypeVersion) []*TypeVersion {
 
 func verdict(v *TypeVersion, newer []*TypeVersion, now time.Time, window time.Duration) Retirement {
 	name := versionName(v.Version)
-	var blockers []string
 	if len(newer) == 0 {
-		blockers = append(blockers, "no newer version of "+Family(v.Type, v.Version)+" is in use")
+		msg := "it is the newest version of " + Family(v.Type, v.Version)
+		return Retirement{Verdict: name + " cannot be retired: " + msg, Blockers: []string{msg}}
 	}
+	var blockers []string
 	for _, p := range v.Producers {
 		if age := now.Sub(p.LastSeen); age < window {
 			blockers = append(blockers, fmt.Sprintf("%s produced it %s ago", p.Service, roundAge(age)))

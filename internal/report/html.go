@@ -16,6 +16,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":         func(v float64) string { return f1(v) + " %" },
 	"pctp":        pctPtr,
 	"duration":    durationText,
+	"stamp":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"shortRef":    shortRef,
 	"schemaLabel": schemaLabel,
 	"trendMark":   trendMark,

@@ -229,6 +229,7 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 			return []string{d.Kind, d.Type, d.Version, d.Message}
 		})
 	}
+	mdConsumers(p, r, r.From.Location())
 }
 
 func mdService(p func(string, ...any), s ServiceSection) {

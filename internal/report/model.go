@@ -33,6 +33,10 @@ type Weekly struct {
 	// WebSockets are the probed WebSocket endpoints of the report's scope,
 	// as the prober sees them now (the week in progress only).
 	WebSockets []WebSocketEndpoint `json:"websockets,omitempty"`
+	// Consumers is who reads which type and version, retirement verdicts
+	// and consumer idempotency now (the week in progress of a
+	// whole-estate report; docs/readers.md).
+	Consumers *Consumers `json:"consumers,omitempty"`
 }
 
 // CatalogDifference is one difference between the declared catalog and the
