@@ -105,6 +105,7 @@ sample:
   session_timeout: 6s
 lag:
   interval: 2s
+  show_own_groups: true           # the deployments see each other's sampler groups (and their own)
 leader:
   topic: __ew_leader_%[3]s
   group: ew-leader-%[3]s

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -175,6 +176,11 @@ func TestTwoReplicasOneExportsLag(t *testing.T) {
 	topic := "huleedu.dev.replicas.batch"
 	c := kfaketest.Cluster(t, kfake.SeedTopics(4, topic))
 	cl := kfaketest.Client(t, c)
+	var offs kadm.Offsets // a user's group: eventwatch's own groups are not reported
+	offs.AddOffset(topic, 0, 0, -1)
+	if err := kadm.NewClient(cl).CommitAllOffsets(context.Background(), "billing", offs); err != nil {
+		t.Fatal(err)
+	}
 	a := start(t, testConfig(t, c.ListenAddrs()), Options{})
 	b := start(t, testConfig(t, c.ListenAddrs()), Options{})
 	exportsLag := func(in *instance) bool {

@@ -32,7 +32,7 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	}
 	defer cl.Close()
 	t := &term{reg: prometheus.NewRegistry(), mux: http.NewServeMux()}
-	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root)
+	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root, lag.WithRecordClient(cl))
 	if err != nil {
 		return fmt.Errorf("create lag collector: %w", err)
 	}
@@ -72,6 +72,7 @@ func (d *daemon) expectations() lag.Expectations {
 	exp.ProducingServices = d.producingServices
 	exp.ServiceOfTopic = d.counters.TopicService
 	exp.SamplerGroup = d.cfg.Sample.GroupID
+	exp.OwnGroups = []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
 	exp.SampledTopic = d.sampler.WantTopic
 	exp.NotIdempotent = d.notIdempotent
 	return exp

@@ -68,6 +68,7 @@ type groupAcc struct {
 	examples map[Status]string
 	maxLag   *MaxLag
 	allowed  int64
+	progress map[int]int32 // last cycle each owner (member index; -1 any member) moved an offset forward
 }
 
 // buildGroup computes lag, time lag and status of one group, as of at (the
@@ -76,7 +77,7 @@ type groupAcc struct {
 func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *groupState, partitions bool) GroupLag {
 	st := c.state
 	gl := GroupLag{Group: g, Protocol: info.protocol, State: info.state, Members: info.members,
-		LagSeconds: Seconds(math.NaN()), AllowedLag: gs.allowed}
+		LagSeconds: Seconds(math.NaN()), AllowedLag: gs.allowed, DrainSeconds: 0, TimeToLoss: Seconds(math.NaN())}
 	if info.err != nil {
 		gl.Error = info.err.Error()
 	}
@@ -88,14 +89,13 @@ func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *grou
 		}
 	}
 	sort.Strings(topics)
+	acc.progress = c.ownerProgress(info, gs, topics)
 	for _, t := range topics {
 		tl, n := c.buildTopic(at, info, t, gs.topics[t], st.topics[t], &acc, partitions)
 		if n == 0 {
 			continue
 		}
-		gl.LagRecords += tl.LagRecords
-		gl.LagSeconds = maxSeconds(gl.LagSeconds, tl.LagSeconds)
-		gl.UnknownPartitions += tl.UnknownPartitions
+		gl.add(&tl)
 		gl.Topics = append(gl.Topics, tl)
 	}
 	gl.Status, gl.Cause = acc.counts.groupStatus()
@@ -108,33 +108,63 @@ func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *grou
 	return gl
 }
 
+// add folds one topic's figures into the group's.
+func (gl *GroupLag) add(tl *TopicLag) {
+	gl.LagRecords += tl.LagRecords
+	gl.LagSeconds = maxSeconds(gl.LagSeconds, tl.LagSeconds)
+	gl.UnknownPartitions += tl.UnknownPartitions
+	gl.LostRecords += tl.LostRecords
+	gl.TimeToLoss = minSeconds(gl.TimeToLoss, tl.TimeToLoss)
+	if tl.LagRecords > 0 {
+		gl.DrainSeconds = maxDrain(gl.DrainSeconds, tl.DrainSeconds)
+	}
+}
+
+// ownerProgress returns, per owner of the group's partitions (a member's
+// index, or -1 for "any member" when assignments cannot be decoded), the
+// last cycle it moved a committed offset forward on any partition.
+func (c *Collector) ownerProgress(info *groupInfo, gs *groupState, topics []string) map[int]int32 {
+	out := map[int]int32{}
+	for _, t := range topics {
+		gt := gs.topics[t]
+		for p := range gt.parts {
+			w := &gt.parts[p]
+			if w.moved == 0 {
+				continue
+			}
+			if o := info.ownerOf(t, int32(p)); o != noOwner && w.moved > out[o] {
+				out[o] = w.moved
+			}
+		}
+	}
+	return out
+}
+
 // buildTopic computes a group's lag on one topic, partition by partition.
 func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *groupTopicState, ts *topicState,
 	acc *groupAcc, partitions bool,
 ) (tl TopicLag, n int) {
 	st := c.state
-	tl = TopicLag{Topic: topic, LagSeconds: Seconds(math.NaN())}
+	tl = TopicLag{Topic: topic, LagSeconds: Seconds(math.NaN()), ConsumeRate: Rate(math.NaN()), ProduceRate: Rate(math.NaN()),
+		DrainSeconds: Seconds(math.NaN()), TimeToLoss: Seconds(math.NaN()), LostRecords: gt.lost}
 	if ts == nil {
 		return tl, 0
 	}
 	if partitions {
 		tl.Partitions = make([]PartitionLag, 0, seenNow(gt, st.cycle))
 	}
+	var find findings
 	full := int32(st.cycle) - int32(st.window) + 1
 	for p := range min(ts.partitions, len(gt.parts)) {
 		w := &gt.parts[p]
 		if int64(w.seen) != st.cycle {
 			continue
 		}
-		pl := c.buildPartition(at, info, topic, p, w, ts, acc.allowed)
+		pl, rates := c.buildPartition(at, info, topic, p, w, ts, acc)
 		n++
 		acc.count(topic, &pl, w.first <= full)
-		if !pl.LagKnown {
-			tl.UnknownPartitions++
-		}
-		tl.LagRecords += pl.LagRecords
-		tl.LagSeconds = maxSeconds(tl.LagSeconds, pl.LagSeconds)
-		tl.Status = worse(tl.Status, pl.Status)
+		tl.addPartition(&pl, rates)
+		find.add(&pl)
 		if partitions {
 			tl.Partitions = append(tl.Partitions, pl)
 		}
@@ -143,7 +173,51 @@ func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *
 	if n > 0 && tl.UnknownPartitions == n {
 		tl.Status = StatusUnknown
 	}
+	tl.Findings = find.list()
+	tl.DrainSeconds = drain(tl.LagRecords, tl.ConsumeRate, tl.ProduceRate)
 	return tl, n
+}
+
+// partRates are a partition's consumption and production rates over the
+// window (records per second); ok false when unknown.
+type partRates struct {
+	consumed, produced float64
+	ok                 bool
+}
+
+// addPartition folds one partition into the topic's figures.
+func (tl *TopicLag) addPartition(pl *PartitionLag, r partRates) {
+	if !pl.LagKnown {
+		tl.UnknownPartitions++
+	}
+	tl.LagRecords += pl.LagRecords
+	if pl.LagSeconds.Known() && (!tl.LagSeconds.Known() || pl.LagSeconds > tl.LagSeconds) {
+		tl.LagSeconds, tl.LagSecondsSource = pl.LagSeconds, pl.LagSecondsSource
+	}
+	switch pl.LagSecondsSource {
+	case SourceExact:
+		tl.ExactPartitions++
+	case SourceEstimated:
+		tl.EstimatedPartitions++
+	}
+	tl.Status = worse(tl.Status, pl.Status)
+	tl.TimeToLoss = minSeconds(tl.TimeToLoss, pl.TimeToLoss)
+	if r.ok {
+		tl.ConsumeRate = Rate(nanZero(float64(tl.ConsumeRate)) + r.consumed)
+		tl.ProduceRate = Rate(nanZero(float64(tl.ProduceRate)) + r.produced)
+	}
+}
+
+// drain is the time to read lag records at the given rates: 0 without lag,
+// NaN (null) when the group does not consume faster than records arrive.
+func drain(lag int64, consumed, produced Rate) Seconds {
+	switch {
+	case lag == 0:
+		return 0
+	case !consumed.Known() || !produced.Known() || consumed <= produced:
+		return Seconds(math.NaN())
+	}
+	return Seconds(float64(lag) / float64(consumed-produced))
 }
 
 // count adds one partition's result to the group's tallies: its status,
@@ -158,29 +232,49 @@ func (a *groupAcc) count(topic string, pl *PartitionLag, fullWindow bool) {
 	}
 	if _, ok := a.examples[pl.Status]; !ok && pl.Status != StatusOK && pl.Status != StatusUnknown {
 		a.examples[pl.Status] = fmt.Sprintf("%s/%d lag %d", topic, pl.Partition, pl.LagRecords)
+		if pl.WaitingSeconds > 0 {
+			a.examples[pl.Status] += fmt.Sprintf(", waiting %s without progress", seconds(float64(pl.WaitingSeconds)))
+		}
 	}
 	if pl.LagKnown && (a.maxLag == nil || pl.LagRecords > a.maxLag.LagRecords) {
 		a.maxLag = &MaxLag{Topic: topic, PartitionLag: *pl}
 	}
 }
 
-func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, p int, w *partWindow, ts *topicState, allowed int64) PartitionLag {
+func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, p int, w *partWindow, ts *topicState,
+	acc *groupAcc,
+) (PartitionLag, partRates) {
 	st := c.state
 	start, end := st.current(ts, p)
-	pl := PartitionLag{Partition: int32(p), Committed: w.committed, End: end, LagSeconds: Seconds(math.NaN())}
+	pl := PartitionLag{Partition: int32(p), Committed: w.committed, End: end, Start: start,
+		LagSeconds: Seconds(math.NaN()), TimeToLoss: Seconds(math.NaN())}
+	if start < 0 {
+		pl.Start = -1
+	}
 	if end == noSample {
 		pl.End = -1
 	} else {
 		pl.LagKnown = true
 		pl.LagRecords = w.lag
-		pl.LagSeconds = Seconds(timeLag(ts.tables[p], w.committed, start, w.lag, at))
+		pl.LagSeconds, pl.LagSecondsSource = c.partitionTimeLag(ts, p, w.committed, start, w.lag, at)
 	}
 	if last := w.lastChange(); last > 0 && int64(last) > st.cycle-cycleTimes {
 		pl.LastCommit = time.Unix(0, st.timeAt(last)).UTC()
 	}
-	pl.Owned = owns(info, topic, int32(p))
-	pl.Status = w.status(st.timeAt, int32(st.cycle), int32(st.window), pl.Owned, pl.LagKnown, allowed)
-	return pl
+	owner := info.ownerOf(topic, int32(p))
+	pl.Owned = owner != noOwner
+	e := evidence{at: st.timeAt, cycle: int32(st.cycle), window: int32(st.window), lagKnown: pl.LagKnown, owned: pl.Owned,
+		allowed: acc.allowed, stopAfter: int64(c.cfg.StopAfter), waited: -1, ownerMoved: acc.progress[owner],
+		endThen: st.endAt(ts, p, int64(w.a0)), end: end}
+	if pl.LagSeconds.Known() {
+		e.waited = int64(float64(pl.LagSeconds) * 1e9)
+	}
+	pl.Status, pl.Reason = w.status(&e)
+	pl.WaitingSeconds = Seconds(float64(w.noProgress(&e)) / 1e9)
+	var r partRates
+	r.consumed, r.produced, r.ok = w.rates(&e)
+	pl.TimeToLoss = c.timeToLoss(ts, p, &pl, r)
+	return pl, r
 }
 
 // GroupDetail returns a group of the latest snapshot with its
@@ -216,28 +310,57 @@ func seenNow(gt *groupTopicState, cycle int64) int {
 	return n
 }
 
-// timeLag is the partition's lag in seconds: 0 without offset lag, and
-// measured from the start offset when the committed offset was deleted.
-func timeLag(t *offsetTable, committed, start, lag int64, now time.Time) float64 {
+// Sources of a time lag (PartitionLag.LagSecondsSource).
+const (
+	SourceExact     = "exact"     // now minus the timestamp of the record at the committed offset
+	SourceEstimated = "estimated" // interpolated from the sampled end offsets (docs/lag.md, "Fallback")
+)
+
+// partitionTimeLag is the partition's time lag in seconds and how it was
+// measured: 0 without offset lag; else now minus the timestamp of the first
+// unconsumed record (the record at the committed offset, or at the start
+// offset when the committed one was deleted) when that record's timestamp
+// is known, and the offset-table estimate otherwise.
+func (c *Collector) partitionTimeLag(ts *topicState, p int, committed, start, lag int64, now time.Time) (Seconds, string) {
 	if lag == 0 {
-		return 0
+		return 0, ""
 	}
 	if start >= 0 && committed < start {
 		committed = start
 	}
-	return t.lagSeconds(committed, now)
+	if ms, ok := ts.stampOf(p, committed, c.state.cycle); ok {
+		return Seconds(max(float64(now.UnixMilli()-ms)/1e3, 0)), SourceExact
+	}
+	v := ts.tables[p].lagSeconds(committed, now)
+	if math.IsNaN(v) {
+		return Seconds(v), ""
+	}
+	return Seconds(v), SourceEstimated
 }
 
-// owns reports whether a member of the group is assigned the partition;
-// without a decodable assignment, any member counts as an owner.
-func owns(info *groupInfo, topic string, p int32) bool {
-	if info == nil || info.members == 0 {
-		return false
+func minSeconds(a, b Seconds) Seconds {
+	switch {
+	case !b.Known():
+		return a
+	case !a.Known():
+		return b
 	}
-	if len(info.owned) == 0 {
-		return true
+	return Seconds(math.Min(float64(a), float64(b)))
+}
+
+// maxDrain is the longer of two drain times; unknown (not draining) wins.
+func maxDrain(a, b Seconds) Seconds {
+	if !a.Known() || !b.Known() {
+		return Seconds(math.NaN())
 	}
-	return info.owned.Lookup(topic, p)
+	return Seconds(math.Max(float64(a), float64(b)))
+}
+
+func nanZero(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
 }
 
 func maxSeconds(a, b Seconds) Seconds {

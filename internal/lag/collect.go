@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +43,9 @@ type cycle struct {
 
 type topicConfig struct {
 	retention   float64 // seconds; -1 infinite; 0 unknown
+	bytes       int64   // retention.bytes; -1 unlimited; 0 unknown
 	compacted   bool
+	deletes     bool   // cleanup.policy includes delete
 	retentionMS string // retention.ms as the broker says it; "" when unknown
 	cleanup     string // cleanup.policy as the broker says it; "" when unknown
 }
@@ -53,6 +56,7 @@ type groupInfo struct {
 	state    string
 	members  int
 	owned    kadm.TopicsSet
+	assign   map[string]map[int32]int // topic -> partition -> index of the member assigned it; nil when assignments cannot be decoded
 	err      error
 }
 
@@ -160,7 +164,7 @@ func (c *Collector) listGroups(ctx context.Context, cy *cycle, protocol string) 
 	seen := make(map[string]bool, len(names))
 	var out []string
 	for _, g := range names {
-		if !seen[g] && c.cfg.wantGroup(g) {
+		if !seen[g] && c.cfg.wantGroup(g) && !c.own[g] {
 			seen[g] = true
 			out = append(out, g)
 		}
@@ -194,14 +198,17 @@ func (c *Collector) fetchConfigs(ctx context.Context, cy *cycle, topics []string
 		if rc.Err != nil {
 			continue
 		}
-		var tc topicConfig
+		tc := topicConfig{deletes: true}
 		for _, kv := range rc.Configs {
 			switch {
 			case kv.Value == nil:
 			case kv.Key == "retention.ms":
 				tc.retention, tc.retentionMS = retentionSeconds(*kv.Value), *kv.Value
+			case kv.Key == "retention.bytes":
+				tc.bytes, _ = strconv.ParseInt(*kv.Value, 10, 64)
 			case kv.Key == "cleanup.policy":
 				tc.compacted, tc.cleanup = *kv.Value == "compact", *kv.Value
+				tc.deletes = strings.Contains(*kv.Value, "delete")
 			}
 		}
 		out[rc.Name] = tc
@@ -258,7 +265,7 @@ func (c *Collector) describeClassic(ctx context.Context, cy *cycle, groups []str
 			retry = append(retry, g)
 		case ok:
 			cy.groups[g] = &groupInfo{protocol: ProtocolClassic, state: d.State,
-				members: len(d.Members), owned: d.AssignedPartitions(), err: d.Err}
+				members: len(d.Members), owned: d.AssignedPartitions(), assign: classicAssignments(d), err: d.Err}
 		default:
 			cy.groups[g] = &groupInfo{protocol: ProtocolClassic, err: errNotDescribed}
 		}
@@ -270,6 +277,51 @@ func (c *Collector) describeClassic(ctx context.Context, cy *cycle, groups []str
 }
 
 var errNotDescribed = errors.New("group was not described")
+
+// classicAssignments maps each assigned partition of a classic group to
+// its member's index; nil when no member's assignment decodes as the
+// consumer protocol's (then any member counts as owning every partition).
+func classicAssignments(d kadm.DescribedGroup) map[string]map[int32]int {
+	var out map[string]map[int32]int
+	for i, m := range d.Members {
+		c, ok := m.Assigned.AsConsumer()
+		if !ok {
+			continue
+		}
+		for _, t := range c.Topics {
+			out = assignTo(out, t.Topic, t.Partitions, i)
+		}
+	}
+	return out
+}
+
+// consumerAssignments is classicAssignments for a KIP-848 group.
+func consumerAssignments(d kadm.DescribedConsumerGroup) map[string]map[int32]int {
+	var out map[string]map[int32]int
+	for i, m := range d.Members {
+		for topic, parts := range m.Assignment {
+			ps := make([]int32, 0, len(parts))
+			for p := range parts {
+				ps = append(ps, p)
+			}
+			out = assignTo(out, topic, ps, i)
+		}
+	}
+	return out
+}
+
+func assignTo(m map[string]map[int32]int, topic string, parts []int32, member int) map[string]map[int32]int {
+	if m == nil {
+		m = map[string]map[int32]int{}
+	}
+	if m[topic] == nil {
+		m[topic] = map[int32]int{}
+	}
+	for _, p := range parts {
+		m[topic][p] = member
+	}
+	return m
+}
 
 // describeConsumer describes KIP-848 groups with ConsumerGroupDescribe.
 func (c *Collector) describeConsumer(ctx context.Context, cy *cycle, groups []string) {
@@ -286,11 +338,14 @@ func (c *Collector) describeConsumer(ctx context.Context, cy *cycle, groups []st
 			continue
 		}
 		owned := d.AssignedPartitions()
+		var assign map[string]map[int32]int
 		if _, unnamed := owned[""]; unnamed {
 			owned = nil // assignment by topic id only (kfake): ownership unknown
+		} else {
+			assign = consumerAssignments(d)
 		}
 		cy.groups[g] = &groupInfo{protocol: ProtocolConsumer, state: d.State,
-			members: len(d.Members), owned: owned, err: d.Err}
+			members: len(d.Members), owned: owned, assign: assign, err: d.Err}
 	}
 }
 
@@ -302,6 +357,14 @@ func (c *Collector) fetchOffsets(ctx context.Context, cy *cycle, groups []string
 	var first error
 	for _, g := range groups {
 		r, ok := fetched[g]
+		if ok && errors.Is(r.Err, kerr.GroupIDNotFound) {
+			// a group that exists but never committed (real Kafka answers
+			// OffsetFetch so): no committed offsets, not an admin error
+			cy.mu.Lock()
+			cy.commits[g] = groupCommits{}
+			cy.mu.Unlock()
+			continue
+		}
 		if !ok || r.Err != nil {
 			failed++
 			err := fmt.Errorf("fetch offsets of group %q: %w", g, orMissing(r.Err))
@@ -387,7 +450,9 @@ func (c *Collector) fold(group string, commits groupCommits) {
 				continue
 			}
 			start, end := st.current(ts, p)
-			gt.parts[p].observe(int32(st.cycle), int32(st.window), at, offsetLag(at, start, end), end != noSample, gs.allowed)
+			w := &gt.parts[p]
+			w.observe(int32(st.cycle), int32(st.window), at, offsetLag(at, start, end), end != noSample, gs.allowed)
+			gt.lost += w.lost(start)
 		}
 	}
 }
@@ -415,6 +480,7 @@ func (c *Collector) recordTopics(ctx context.Context, cy *cycle) {
 		}
 		c.recordTopicMeta(cy, topic, ts)
 	}
+	c.recordSizes(ctx, cy)
 	for name, ts := range st.topics {
 		if _, ok := cy.ends[name]; !ok {
 			st.clearCurrent(ts.ends)
@@ -457,12 +523,50 @@ func (c *Collector) seedTables(ctx context.Context, cy *cycle) {
 
 func (c *Collector) recordTopicMeta(cy *cycle, topic string, ts *topicState) {
 	if tc, ok := cy.configs[topic]; ok {
-		ts.retention, ts.compacted = tc.retention, tc.compacted
+		ts.retention, ts.compacted, ts.deletes, ts.retentionBytes = tc.retention, tc.compacted, tc.deletes, tc.bytes
 		ts.retentionMS, ts.cleanup = tc.retentionMS, tc.cleanup
 	}
 	if td, ok := cy.meta.Topics[topic]; ok && len(td.Partitions) > 0 {
 		ts.replicas = minReplicas(td.Partitions)
 	}
+}
+
+// recordSizes reads the partition sizes (DescribeLogDirs, one request per
+// broker) of the topics with retention.bytes set, for time to loss by size.
+func (c *Collector) recordSizes(ctx context.Context, cy *cycle) {
+	set := kadm.TopicsSet{}
+	for name, ts := range c.state.topics {
+		if ts.retentionBytes > 0 && ts.lastCycle == c.state.cycle {
+			for p := range ts.partitions {
+				set.Add(name, int32(p))
+			}
+		}
+	}
+	if len(set) == 0 {
+		return
+	}
+	dirs, err := c.adm.DescribeAllLogDirs(ctx, set)
+	if err != nil {
+		c.fail(cy, "describe_log_dirs", fmt.Errorf("describe log dirs: %w", err))
+	}
+	for name := range set {
+		if ts := c.state.topics[name]; ts != nil {
+			ts.sizes = fill(make([]int64, ts.partitions), 0)
+		}
+	}
+	dirs.Each(func(d kadm.DescribedLogDir) {
+		for name, parts := range d.Topics {
+			ts := c.state.topics[name]
+			if ts == nil || ts.sizes == nil {
+				continue
+			}
+			for p, dp := range parts {
+				if int(p) < len(ts.sizes) && dp.Size > ts.sizes[p] {
+					ts.sizes[p] = dp.Size
+				}
+			}
+		}
+	})
 }
 
 func minReplicas(ps kadm.PartitionDetails) int {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
@@ -24,7 +25,12 @@ type Collector struct {
 	cfg Config
 	adm *kadm.Client
 	exp Expectations
-	log *slog.Logger
+	// records reads the records at committed offsets for exact time lag;
+	// nil: time lag is estimated (WithRecordClient).
+	records *kgo.Client
+	own     map[string]bool  // eventwatch's own groups, hidden unless lag.show_own_groups
+	now     func() time.Time // the clock cycles start by (tests replace it)
+	log     *slog.Logger
 
 	snap  atomic.Pointer[Snapshot]
 	expo  atomic.Pointer[exposition] // the snapshot's metrics, encoded when it is published
@@ -40,10 +46,20 @@ type Collector struct {
 	lastOK      time.Time
 }
 
+// Option configures a Collector beyond its Config.
+type Option func(*Collector)
+
+// WithRecordClient lets the collector read the record at a group's
+// committed offset (one bounded Fetch per leader broker per cycle, cached
+// per offset) so that time lag is exact: now minus that record's
+// timestamp. Pass the client the admin client wraps. Without it every time
+// lag is estimated from the sampled end offsets.
+func WithRecordClient(cl *kgo.Client) Option { return func(c *Collector) { c.records = cl } }
+
 // New validates cfg (after applying defaults to unset fields), and returns
 // a collector that registers its metrics on reg. It makes no Kafka request
 // until Run or CollectOnce.
-func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Registerer, log *slog.Logger) (*Collector, error) {
+func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Collector, error) {
 	if adm == nil {
 		return nil, errors.New("new lag collector: nil admin client")
 	}
@@ -59,6 +75,16 @@ func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Register
 		log:       log.With("component", "lag"),
 		state:     newState(cfg.StatusWindow, cfg.OffsetsTableSize),
 		positions: map[tpKey]positionSeen{},
+		own:       map[string]bool{},
+		now:       time.Now,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if !cfg.ShowOwnGroups {
+		for _, g := range exp.OwnGroups {
+			c.own[g] = true
+		}
 	}
 	if err := c.register(reg); err != nil {
 		return nil, fmt.Errorf("new lag collector: %w", err)
@@ -69,7 +95,7 @@ func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Register
 // adminRequests are the request kinds of eventwatch_admin_errors_total the
 // collector can fail, in collection order.
 var adminRequests = []string{"metadata", "list_start_offsets", "list_end_offsets", "list_groups", "describe_configs",
-	"describe_groups", "describe_consumer_groups", "offset_fetch", "list_max_timestamp_offsets"}
+	"describe_groups", "describe_consumer_groups", "offset_fetch", "list_max_timestamp_offsets", "fetch_records", "describe_log_dirs"}
 
 // register creates the collector's self metrics (shared with other
 // collectors through their collector and request labels) and registers the
@@ -139,7 +165,7 @@ func (c *Collector) Snapshot() *Snapshot { return c.snap.Load() }
 func (c *Collector) CollectOnce(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cy := &cycle{ctx: ctx, at: time.Now(), groups: map[string]*groupInfo{},
+	cy := &cycle{ctx: ctx, at: c.now(), groups: map[string]*groupInfo{},
 		commits: map[string]groupCommits{}, fetched: map[string]bool{}, failed: map[string]error{}}
 	c.state.begin(cy.at)
 	c.fetchAll(ctx, cy)
@@ -147,6 +173,7 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 	tFetched := time.Since(cy.at)
 	c.recordTopics(ctx, cy)
 	c.foldAll(cy)
+	c.lookupTimes(ctx, cy)
 	tFolded := time.Since(cy.at)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("collect lag: %w", err) // cut short: keep the last complete snapshot

@@ -32,6 +32,10 @@ type Config struct {
 	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 10
 	AllowedLag        int64         `yaml:"allowed_lag"`              // lag (records per partition) treated as caught up; default 0
 	AllowedLagGroups  []AllowedLag  `yaml:"allowed_lag_groups"`       // per-group overrides of allowed_lag; the first matching rule wins
+	StopAfter         time.Duration `yaml:"stop_after"`               // data waiting this long without the offset moving is STOP (no owner) or STALL (owned); default 60s
+	ShowOwnGroups     bool          `yaml:"show_own_groups"`          // also report eventwatch's own consumer groups (sampler, leader, trace routing); default false
+	ExactTimeLag      *bool         `yaml:"exact_time_lag"`           // read the record at the committed offset for its timestamp; default true
+	RecordLookups     int           `yaml:"record_lookups_per_cycle"` // partitions whose records are fetched for exact time lag per cycle; default 2000
 
 	compiled compiled
 }
@@ -82,7 +86,20 @@ func (c *Config) SetDefaults() {
 	if c.FetchGroupsPerReq == 0 {
 		c.FetchGroupsPerReq = 10
 	}
+	if c.StopAfter == 0 {
+		c.StopAfter = time.Minute
+	}
+	if c.ExactTimeLag == nil {
+		on := true
+		c.ExactTimeLag = &on
+	}
+	if c.RecordLookups == 0 {
+		c.RecordLookups = 2000
+	}
 }
+
+// exact reports whether exact time lag is on.
+func (c *Config) exact() bool { return c.ExactTimeLag == nil || *c.ExactTimeLag }
 
 // Validate checks c and compiles its regexes. Messages name the field with
 // its YAML path, for example "lag.interval: must be >= 1s".
@@ -109,6 +126,9 @@ func (c *Config) checkValues(bad func(field, format string, a ...any)) {
 	if c.Interval < time.Second {
 		bad("interval", "must be >= 1s, got %s", c.Interval)
 	}
+	if c.StopAfter <= 0 {
+		bad("stop_after", "must be > 0, got %s", c.StopAfter)
+	}
 	if c.Granularity != GranularityTopic && c.Granularity != GranularityPartition {
 		bad("granularity", "must be %q or %q, got %q", GranularityTopic, GranularityPartition, c.Granularity)
 	}
@@ -120,6 +140,7 @@ func (c *Config) checkValues(bad func(field, format string, a ...any)) {
 		{"max_concurrent_requests", c.MaxConcurrent, 1},
 		{"offsets_table_size", c.OffsetsTableSize, 2},
 		{"fetch_groups_per_request", c.FetchGroupsPerReq, 1},
+		{"record_lookups_per_cycle", c.RecordLookups, 1},
 	} {
 		if lim.got < lim.want {
 			bad(lim.field, "must be >= %d, got %d", lim.want, lim.got)

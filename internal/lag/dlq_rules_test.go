@@ -33,17 +33,17 @@ func estate(t *testing.T) (*fixture, *lag.Collector, prometheus.Gatherer) {
 	f.createTopic("content.events", 2, map[string]*string{"retention.ms": kadm.StringPtr("86400000")})
 	f.createTopic("content.deadletter", 1, map[string]*string{"retention.ms": kadm.StringPtr("604800000")})
 	f.createTopic("orders.placed", 1, map[string]*string{"retention.ms": kadm.StringPtr("604800000")})
-	f.produce("content.events", 0, 8)
-	f.produce("content.events", 1, 2)
-	f.produce("orders.placed", 0, 5)
-	f.produce("content.deadletter", 0, 3)
-	f.commit("indexer", map[string]map[int32]int64{"content.events": {0: 5, 1: 2}})
 	exp := lag.Expectations{
 		MinReplicationFactor: 1, MinRetention: 7 * day, MinBrokers: 4, DLQRetention: 30 * day,
 		ExpectedConsumers: map[string][]string{"content.events": {"indexer"}, "orders.placed": {"fulfilment"}},
 		ProducingServices: func() []string { return []string{"content", "orders"} },
 	}
-	c, reg := f.collector(testConfig(), exp)
+	c, reg := f.virtualCollector(testConfig(), exp, time.Minute) // cycles a minute apart: the stopped indexer is STOP
+	f.produce("content.events", 0, 8)
+	f.produce("content.events", 1, 2)
+	f.produce("orders.placed", 0, 5)
+	f.produce("content.deadletter", 0, 3)
+	f.commit("indexer", map[string]map[int32]int64{"content.events": {0: 5, 1: 2}})
 	if err := c.CollectOnce(f.ctx()); err != nil {
 		t.Fatalf("first cycle: %v", err)
 	}
@@ -141,7 +141,10 @@ func TestGroupsAPI(t *testing.T) {
 				Partition  int32    `json:"partition"`
 				LagRecords int64    `json:"lag_records"`
 				LagSeconds *float64 `json:"lag_seconds"`
+				Source     string   `json:"lag_seconds_source"`
 				Status     string   `json:"status"`
+				Reason     string   `json:"reason"`
+				TimeToLoss *float64 `json:"time_to_loss_seconds"`
 			} `json:"partitions"`
 		} `json:"topics"`
 	}
@@ -153,6 +156,12 @@ func TestGroupsAPI(t *testing.T) {
 	for _, p := range g.Topics[0].Partitions {
 		if p.LagRecords != parts[p.Partition] || p.LagSeconds == nil || (p.LagRecords == 0) != (*p.LagSeconds == 0) {
 			t.Errorf("partition %+v, want lag %d and a time lag that is 0 exactly when caught up", p, parts[p.Partition])
+		}
+		// the records were stamped 1 s after the virtual start; the
+		// second cycle starts 120 s after it: exact time lag 119 s
+		if p.LagRecords > 0 && (p.Source != "exact" || *p.LagSeconds != 119 || p.Status != "STOP" || p.Reason != "stopped" ||
+			p.TimeToLoss == nil || *p.TimeToLoss != 86400-119) {
+			t.Errorf("partition %+v, want exact time lag 119 s, STOP (stopped), time to loss 86281 s", p)
 		}
 	}
 	getJSON(t, srv.URL+"/api/v1/groups/nobody", http.StatusNotFound, &struct{}{})

@@ -18,12 +18,21 @@
 // Offset lag of a partition is end - committed, never negative, and end -
 // start when the committed offset points below the start offset (deleted
 // segments). Empty groups keep reporting lag: a stopped consumer is exactly
-// the case that must show. Time lag interpolates a per-partition table of
-// (end offset, first time seen) samples, the kafka-lag-exporter method;
-// docs/lag.md describes its behaviour on bursts, idle partitions and short
-// tables. Status follows Burrow's rules over a sliding window of
-// Config.StatusWindow cycles per group partition (OK, WARN, STOP, STALL,
-// REWIND; ERR for a group with a STOP, STALL or REWIND partition).
+// the case that must show. Time lag is exact where it can be: now minus the
+// timestamp of the record at the committed offset, read with one bounded
+// Fetch per leader broker and cached per (topic, partition, offset)
+// (records.go, WithRecordClient); elsewhere it is estimated from a
+// per-partition table of (end offset, time seen) samples and marked so.
+// Status is judged from broker evidence (window.go): data waiting, how long
+// the oldest waiting record has waited without the offset moving (against
+// Config.StopAfter), ownership, and whether the lag grew over the window —
+// OK, WARN (falling behind), STALL, STOP, REWIND; ERR for a group with a
+// STOP, STALL or REWIND partition. Status.Stalled is the predicate for
+// code that acts on stalled partitions. Each group and topic also reports
+// consumption and production rates and the time to drain, records lost to
+// retention (each lost range once) and the time until retention deletes
+// the oldest unread record. eventwatch's own groups (Expectations.OwnGroups)
+// are left out unless Config.ShowOwnGroups.
 //
 // Dead-letter topics are found by Config.DLQPatterns and mapped back to
 // their source service and topic. Cluster rules (topic.replication_factor,
@@ -51,29 +60,37 @@
 // series with collector="lag"; eventwatch_lag_snapshot_age_seconds is +Inf
 // until the first cycle ends:
 //
-//	eventwatch_admin_errors_total{request}                                 counter
-//	eventwatch_cluster_brokers                                             gauge
-//	eventwatch_cluster_rule_violations{rule,resource,severity}             gauge
-//	eventwatch_collector_duration_seconds{collector}                       gauge
-//	eventwatch_collector_last_success_timestamp_seconds{collector}         gauge
-//	eventwatch_collector_success{collector}                                gauge
-//	eventwatch_consumergroup_info{group,state,protocol}                    gauge
-//	eventwatch_consumergroup_lag_objective_breach_seconds_total{group}     counter
-//	eventwatch_consumergroup_lag_objective_seconds                         gauge
-//	eventwatch_consumergroup_lag_records{group,topic}                      gauge
-//	eventwatch_consumergroup_lag_seconds{group,topic}                      gauge
-//	eventwatch_consumergroup_members{group}                                gauge
-//	eventwatch_consumergroup_partition_lag_records{group,topic,partition}  gauge
-//	eventwatch_consumergroup_partition_lag_seconds{group,topic,partition}  gauge
-//	eventwatch_consumergroup_status{group,status}                          gauge
-//	eventwatch_dlq_depth_records{topic,source_service}                     gauge
-//	eventwatch_dlq_new_records{topic,source_service}                       gauge
-//	eventwatch_dlq_records_total{topic,source_service}                     counter
-//	eventwatch_dlq_retention_seconds{topic}                                gauge
-//	eventwatch_lag_snapshot_age_seconds                                    gauge
-//	eventwatch_sampling_partitions{topic}                                  gauge
-//	eventwatch_sampling_position_lag_records{topic}                        gauge
-//	eventwatch_sampling_unaudited_partitions{topic}                          gauge
+//	eventwatch_admin_errors_total{request}                                  counter
+//	eventwatch_cluster_brokers                                              gauge
+//	eventwatch_cluster_rule_violations{rule,resource,severity}              gauge
+//	eventwatch_collector_duration_seconds{collector}                        gauge
+//	eventwatch_collector_last_success_timestamp_seconds{collector}          gauge
+//	eventwatch_collector_success{collector}                                 gauge
+//	eventwatch_consumergroup_consumed_records_per_second{group,topic}       gauge
+//	eventwatch_consumergroup_drain_seconds{group,topic}                     gauge
+//	eventwatch_consumergroup_info{group,state,protocol}                     gauge
+//	eventwatch_consumergroup_lag_objective_breach_seconds_total{group}      counter
+//	eventwatch_consumergroup_lag_objective_seconds                          gauge
+//	eventwatch_consumergroup_lag_records{group,topic}                       gauge
+//	eventwatch_consumergroup_lag_seconds{group,topic}                       gauge
+//	eventwatch_consumergroup_lost_records_total{group,topic}                counter
+//	eventwatch_consumergroup_members{group}                                 gauge
+//	eventwatch_consumergroup_partition_lag_records{group,topic,partition}   gauge
+//	eventwatch_consumergroup_partition_lag_seconds{group,topic,partition}   gauge
+//	eventwatch_consumergroup_produced_records_per_second{group,topic}       gauge
+//	eventwatch_consumergroup_status{group,status}                           gauge
+//	eventwatch_consumergroup_status_partitions{group,topic,status}          gauge
+//	eventwatch_consumergroup_time_lag_exact_ratio{group,topic}              gauge
+//	eventwatch_consumergroup_time_to_loss_seconds{group,topic}              gauge
+//	eventwatch_consumergroup_waiting_seconds{group,topic,status,partition}  gauge
+//	eventwatch_dlq_depth_records{topic,source_service}                      gauge
+//	eventwatch_dlq_new_records{topic,source_service}                        gauge
+//	eventwatch_dlq_records_total{topic,source_service}                      counter
+//	eventwatch_dlq_retention_seconds{topic}                                 gauge
+//	eventwatch_lag_snapshot_age_seconds                                     gauge
+//	eventwatch_sampling_partitions{topic}                                   gauge
+//	eventwatch_sampling_position_lag_records{topic}                         gauge
+//	eventwatch_sampling_unaudited_partitions{topic}                         gauge
 //
 // # Sampler coverage
 //

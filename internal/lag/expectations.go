@@ -41,6 +41,12 @@ type Expectations struct {
 	// sampled topics no member is assigned, and how far its stored
 	// positions are behind the end offsets.
 	SamplerGroup string
+	// OwnGroups are eventwatch's own consumer groups (the sampler's, the
+	// leader election's, the trace router's): they read every topic but
+	// consume nothing, so they are left out of the groups, their lag,
+	// status, metrics and rules unless lag.show_own_groups is set. Their
+	// coverage is still measured (SamplerGroup).
+	OwnGroups []string
 	// SampledTopic reports whether the sampler samples a topic (its
 	// include/exclude filters); nil: every non-internal topic.
 	SampledTopic         func(topic string) bool

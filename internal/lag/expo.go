@@ -20,6 +20,8 @@ var snapshotFamilies = []metrics.Spec{
 	metrics.LagObjective, metrics.ClusterBrokers,
 	metrics.GroupMembers, metrics.GroupInfo, metrics.LagObjectiveBreach, metrics.GroupStatus,
 	metrics.GroupLagRecords, metrics.GroupLagSeconds, metrics.GroupPartitionLagRecords, metrics.GroupPartitionLagSeconds,
+	metrics.GroupStatusPartitions, metrics.GroupWaitingSeconds, metrics.GroupDrainSeconds, metrics.GroupConsumeRate,
+	metrics.GroupProduceRate, metrics.GroupLostRecords, metrics.GroupTimeToLoss, metrics.GroupExactPartitions,
 	metrics.DLQDepth, metrics.DLQRecords, metrics.DLQNewRecords, metrics.DLQRetention, metrics.ClusterRuleViolations,
 	metrics.SamplingPartitions, metrics.SamplingUnaudited, metrics.SamplingPositionLag,
 }
@@ -252,8 +254,74 @@ func writeGroups(t *textWriter, groups []GroupLag, partitions bool) {
 			}
 		}
 	}
+	writeFindings(t, groups)
+	writeTopicFigures(t, groups)
 	if partitions {
 		writePartitions(t, groups)
+	}
+}
+
+// partitionLabel returns the label value of partition p.
+func partitionLabel(p int32) string { return strconv.Itoa(int(p)) }
+
+// writeFindings writes the partitions per non-OK status and the worst one
+// of each, per group and topic.
+func writeFindings(t *textWriter, groups []GroupLag) {
+	t.family(metrics.GroupStatusPartitions)
+	eachTopic(groups, func(g *GroupLag, tl *TopicLag) {
+		for _, f := range tl.Findings {
+			t.sample(float64(f.Partitions), "group", g.Group, "status", f.Status.String(), "topic", tl.Topic)
+		}
+	})
+	t.family(metrics.GroupWaitingSeconds)
+	eachTopic(groups, func(g *GroupLag, tl *TopicLag) {
+		for _, f := range tl.Findings {
+			t.sample(float64(f.Waiting), "group", g.Group, "partition", partitionLabel(f.Partition), "status", f.Status.String(), "topic", tl.Topic)
+		}
+	})
+}
+
+// writeTopicFigures writes drain time, rates, data loss, time to loss and
+// the exact share of time lag, per group and topic; unknown values are
+// absent.
+func writeTopicFigures(t *textWriter, groups []GroupLag) {
+	figures := []struct {
+		spec metrics.Spec
+		v    func(*TopicLag) float64
+	}{
+		{metrics.GroupDrainSeconds, func(tl *TopicLag) float64 { return float64(tl.DrainSeconds) }},
+		{metrics.GroupConsumeRate, func(tl *TopicLag) float64 { return float64(tl.ConsumeRate) }},
+		{metrics.GroupProduceRate, func(tl *TopicLag) float64 { return float64(tl.ProduceRate) }},
+		{metrics.GroupLostRecords, func(tl *TopicLag) float64 { return float64(tl.LostRecords) }},
+		{metrics.GroupTimeToLoss, func(tl *TopicLag) float64 { return float64(tl.TimeToLoss) }},
+		{metrics.GroupExactPartitions, exactRatio},
+	}
+	for _, f := range figures {
+		t.family(f.spec)
+		eachTopic(groups, func(g *GroupLag, tl *TopicLag) {
+			if v := f.v(tl); !math.IsNaN(v) {
+				t.sample(v, "group", g.Group, "topic", tl.Topic)
+			}
+		})
+	}
+}
+
+// exactRatio is the share of a topic's lagging partitions with an exact
+// time lag; NaN (absent) when none lags.
+func exactRatio(tl *TopicLag) float64 {
+	n := tl.ExactPartitions + tl.EstimatedPartitions
+	if n == 0 {
+		return math.NaN()
+	}
+	return float64(tl.ExactPartitions) / float64(n)
+}
+
+// eachTopic calls fn for every topic of every group, in order.
+func eachTopic(groups []GroupLag, fn func(*GroupLag, *TopicLag)) {
+	for i := range groups {
+		for j := range groups[i].Topics {
+			fn(&groups[i], &groups[i].Topics[j])
+		}
 	}
 }
 

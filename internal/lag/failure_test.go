@@ -16,6 +16,11 @@ import (
 // failOffsetFetch makes every OffsetFetch request for group answer with a
 // group-level error, until the test ends.
 func (f *fixture) failOffsetFetch(group string) {
+	f.failOffsetFetchWith(group, kerr.UnknownServerError.Code)
+}
+
+// failOffsetFetchWith is failOffsetFetch with a chosen error code.
+func (f *fixture) failOffsetFetchWith(group string, code int16) {
 	f.cluster.ControlKey(kmsg.OffsetFetch.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
 		f.cluster.KeepControl()
 		req := kr.(*kmsg.OffsetFetchRequest)
@@ -26,7 +31,7 @@ func (f *fixture) failOffsetFetch(group string) {
 		resp.Version = req.Version
 		rg := kmsg.NewOffsetFetchResponseGroup()
 		rg.Group = group
-		rg.ErrorCode = kerr.UnknownServerError.Code
+		rg.ErrorCode = code
 		resp.Groups = append(resp.Groups, rg)
 		return resp, nil, true
 	})

@@ -36,6 +36,28 @@ type fixture struct {
 	produced map[string]map[int32]int64 // end offsets
 	starts   map[string]map[int32]int64 // start offsets after DeleteRecords
 	commits  map[string]map[string]map[int32]int64
+	// clock, when set, is the virtual time of the collector's cycles
+	// (virtualCollector): records are produced with timestamps on it.
+	clock *virtualClock
+}
+
+// virtualClock gives collection cycles a virtual time: the k-th cycle
+// starts at base + k*step; records produced after it are stamped one
+// second later.
+type virtualClock struct {
+	base time.Time
+	step time.Duration
+	k    int
+}
+
+func (v *virtualClock) cycle() time.Time {
+	v.k++
+	return v.base.Add(time.Duration(v.k) * v.step)
+}
+
+// now is the virtual time records are produced at.
+func (v *virtualClock) now() time.Time {
+	return v.base.Add(time.Duration(v.k)*v.step + time.Second)
 }
 
 func newFixture(t *testing.T, topics map[string]int32, opts ...kfake.Opt) *fixture {
@@ -78,6 +100,9 @@ func (f *fixture) produce(topic string, p int32, n int) {
 	recs := make([]*kgo.Record, n)
 	for i := range recs {
 		recs[i] = &kgo.Record{Topic: topic, Partition: p, Value: fmt.Appendf(nil, `{"n":%d}`, i)}
+		if f.clock != nil {
+			recs[i].Timestamp = f.clock.now()
+		}
 	}
 	if err := f.cl.ProduceSync(f.ctx(), recs...).FirstErr(); err != nil {
 		f.t.Fatalf("produce %s/%d: %v", topic, p, err)
@@ -142,11 +167,23 @@ func (f *fixture) wantLag(group, topic string) (total int64, parts map[int32]int
 func (f *fixture) collector(cfg lag.Config, exp lag.Expectations) (*lag.Collector, prometheus.Gatherer) {
 	f.t.Helper()
 	reg := prometheus.NewRegistry()
-	c, err := lag.New(cfg, f.adm, exp, reg, slog.New(slog.DiscardHandler))
+	c, err := lag.New(cfg, f.adm, exp, reg, slog.New(slog.DiscardHandler), lag.WithRecordClient(f.cl))
 	if err != nil {
 		f.t.Fatalf("new collector: %v", err)
 	}
 	return c, scraper{lag.MetricsHandler(reg, func() *lag.Collector { return c }, nil)}
+}
+
+// virtualCollector is collector with cycles step apart in virtual time
+// (the k-th CollectOnce starts k*step after now), and the fixture's
+// records stamped on the same clock, so that statuses that take minutes
+// are tested in milliseconds, without sleeping.
+func (f *fixture) virtualCollector(cfg lag.Config, exp lag.Expectations, step time.Duration) (*lag.Collector, prometheus.Gatherer) {
+	f.t.Helper()
+	f.clock = &virtualClock{base: time.Now().Add(-time.Hour), step: step}
+	c, g := f.collector(cfg, exp)
+	lag.SetClock(c, f.clock.cycle)
+	return c, g
 }
 
 // scraper gathers by scraping a /metrics handler and parsing the text.

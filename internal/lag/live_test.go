@@ -41,17 +41,16 @@ func (f *fixture) consume(group, topic string, n int, opts ...kgo.Opt) *kgo.Clie
 // that each read and committed 12 records and then fell 7 behind.
 func TestLiveGroupsBothProtocols(t *testing.T) {
 	f := newFixture(t, map[string]int32{"events": 2})
+	cfg := testConfig()
+	cfg.Granularity = lag.GranularityPartition
+	c, reg := f.virtualCollector(cfg, lag.Expectations{}, 30*time.Second)
 	f.produce("events", 0, 5)
 	f.produce("events", 1, 7)
 	f.consume("classic-g", "events", 12)
 	f.consume("nextgen-g", "events", 12, kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
 	f.produce("events", 0, 3)
 	f.produce("events", 1, 4)
-
-	cfg := testConfig()
-	cfg.Granularity = lag.GranularityPartition
-	c, reg := f.collector(cfg, lag.Expectations{})
-	for range 3 { // members own the partitions but never commit again: STALL
+	for range 3 { // members own the partitions but never commit again: STALL once data waited stop_after
 		if err := c.CollectOnce(f.ctx()); err != nil {
 			t.Fatalf("collect: %v", err)
 		}

@@ -75,12 +75,24 @@ type GroupLag struct {
 	// status window and its lag is known now; CompleteFraction is the share
 	// of such partitions (Burrow's complete). An incomplete group's status
 	// rests on fewer samples than the window.
-	Complete          bool       `json:"complete"`
-	CompleteFraction  float64    `json:"complete_fraction"`
-	UnknownPartitions int        `json:"lag_unknown_partitions"` // partitions whose lag is unknown this cycle (end offset not listed): not counted in lag_records
-	Topics            []TopicLag `json:"topics,omitempty"`       // per-partition detail only with granularity partition; see Collector.GroupDetail
-	Error             string     `json:"error,omitempty"`        // last error describing or fetching this group
-	Stale             bool       `json:"stale,omitempty"`        // offsets could not be fetched this cycle; values are from an earlier one
+	Complete          bool    `json:"complete"`
+	CompleteFraction  float64 `json:"complete_fraction"`
+	UnknownPartitions int     `json:"lag_unknown_partitions"` // partitions whose lag is unknown this cycle (end offset not listed): not counted in lag_records
+	// DrainSeconds is the longest of the topics' drain times: how long the
+	// group needs to read its backlog at the rates of the status window;
+	// null when a topic with lag is not draining (or nothing is known).
+	DrainSeconds Seconds `json:"drain_seconds"`
+	// LostRecords counts the records deleted by retention (or
+	// DeleteRecords) before the group read them, since eventwatch started
+	// watching: each lost range once.
+	LostRecords int64 `json:"lost_records"`
+	// TimeToLoss is the shortest time, over the group's partitions, until
+	// retention may delete the oldest record the group has not read; null
+	// when no waiting record is at risk (or the retention is unknown).
+	TimeToLoss Seconds    `json:"time_to_loss_seconds"`
+	Topics     []TopicLag `json:"topics,omitempty"` // per-partition detail only with granularity partition; see Collector.GroupDetail
+	Error      string     `json:"error,omitempty"`  // last error describing or fetching this group
+	Stale      bool       `json:"stale,omitempty"`  // offsets could not be fetched this cycle; values are from an earlier one
 }
 
 // TopicLag is a group's lag on one topic.
@@ -92,8 +104,43 @@ type TopicLag struct {
 	Committed  int     `json:"partition_count"` // partitions the group has committed offsets on
 	// UnknownPartitions counts partitions whose end offset could not be
 	// listed this cycle; their lag is unknown and not in LagRecords.
-	UnknownPartitions int            `json:"lag_unknown_partitions,omitempty"`
-	Partitions        []PartitionLag `json:"partitions,omitempty"`
+	UnknownPartitions int `json:"lag_unknown_partitions,omitempty"`
+	// LagSecondsSource says how LagSeconds (the largest partition time lag)
+	// was measured: "exact" (the timestamp of the record at the committed
+	// offset) or "estimated" (interpolated from sampled end offsets); ""
+	// when the time lag is unknown or 0 because nothing waits.
+	LagSecondsSource string `json:"lag_seconds_source,omitempty"`
+	// ExactPartitions and EstimatedPartitions count the partitions with
+	// lag whose time lag is exact or estimated.
+	ExactPartitions     int `json:"lag_seconds_exact_partitions"`
+	EstimatedPartitions int `json:"lag_seconds_estimated_partitions"`
+	// ConsumeRate and ProduceRate are the records per second the group
+	// consumed and producers appended on the topic's partitions the group
+	// reads, over the status window; null until a second sample.
+	ConsumeRate Rate `json:"consume_records_per_second"`
+	ProduceRate Rate `json:"produce_records_per_second"`
+	// DrainSeconds is LagRecords / (ConsumeRate - ProduceRate): when the
+	// backlog will be read at these rates; null when the group is not
+	// draining (it consumes no faster than records arrive) or has no lag
+	// (then it is 0).
+	DrainSeconds Seconds `json:"drain_seconds"`
+	LostRecords  int64   `json:"lost_records"`         // records deleted before the group read them, each lost range once, since eventwatch started
+	TimeToLoss   Seconds `json:"time_to_loss_seconds"` // shortest time until retention may delete an unread record; null when none is at risk
+	// Findings lists, for each status other than OK and UNKNOWN, how many
+	// partitions have it and the partition where data has waited longest.
+	Findings   []StatusFinding `json:"findings,omitempty"`
+	Partitions []PartitionLag  `json:"partitions,omitempty"`
+}
+
+// StatusFinding is one non-OK status of a group on a topic: how many partitions
+// have it and the worst of them (the one whose data has waited longest).
+type StatusFinding struct {
+	Status     Status  `json:"status"`
+	Reason     string  `json:"reason"`     // the worst partition's reason, e.g. "stalled", "falling behind"
+	Partitions int     `json:"partitions"` // partitions in this status
+	Partition  int32   `json:"partition"`  // the worst one
+	Committed  int64   `json:"committed"`  // its committed offset: the record the group waits on
+	Waiting    Seconds `json:"waiting_seconds"`
 }
 
 // MaxLag is the partition of a group with the largest lag, with its topic.
@@ -112,6 +159,21 @@ type PartitionLag struct {
 	LagSeconds Seconds `json:"lag_seconds"`
 	Status     Status  `json:"status"`
 	Owned      bool    `json:"owned"` // a member is assigned this partition
+	// LagSecondsSource is "exact" when LagSeconds is now minus the
+	// timestamp of the record at the committed offset, "estimated" when it
+	// is interpolated from sampled end offsets (the record could not be
+	// read: deleted, not permitted, compacted away, or over this cycle's
+	// lookup budget); "" without lag.
+	LagSecondsSource string `json:"lag_seconds_source,omitempty"`
+	Start            int64  `json:"log_start"` // log-start offset (-1 when not listed)
+	// Reason explains Status in words, e.g. "caught up", "falling behind",
+	// "waiting its turn", "stalled", "stopped".
+	Reason string `json:"reason"`
+	// WaitingSeconds is how long data has waited on this partition while
+	// its committed offset did not move (STOP and STALL are judged on it
+	// against lag.stop_after); 0 when nothing waits or it just moved.
+	WaitingSeconds Seconds `json:"waiting_seconds"`
+	TimeToLoss     Seconds `json:"time_to_loss_seconds"` // time until retention may delete the record at the committed offset; null when unknown or not at risk
 	// LastCommit is the start of the cycle in which eventwatch last saw
 	// the committed offset change (commit recency, at cycle resolution);
 	// omitted when it has not changed since eventwatch started watching.
@@ -130,6 +192,39 @@ func (s Seconds) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return strconv.AppendFloat(nil, math.Round(float64(s)*1000)/1000, 'f', -1, 64), nil
+}
+
+// Rate is a number of records per second that encodes NaN (unknown) as
+// JSON null.
+type Rate float64
+
+// Known reports whether r is a number.
+func (r Rate) Known() bool { return !math.IsNaN(float64(r)) }
+
+// MarshalJSON writes null for NaN and a rounded number otherwise.
+func (r Rate) MarshalJSON() ([]byte, error) { return Seconds(r).MarshalJSON() }
+
+// Stalled returns the partitions of g in status STALL (lag.Status.Stalled),
+// topic by topic; it needs per-partition detail (Collector.GroupDetail).
+func (g *GroupLag) Stalled() []StalledPartition {
+	var out []StalledPartition
+	for _, t := range g.Topics {
+		for _, p := range t.Partitions {
+			if p.Status.Stalled() {
+				out = append(out, StalledPartition{Topic: t.Topic, Partition: p.Partition, Committed: p.Committed, End: p.End})
+			}
+		}
+	}
+	return out
+}
+
+// StalledPartition is a partition in status STALL: the record at Committed
+// is the one the group's member does not get past.
+type StalledPartition struct {
+	Topic     string
+	Partition int32
+	Committed int64
+	End       int64
 }
 
 // DLQ is a dead-letter topic and how much it holds and grows.

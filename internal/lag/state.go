@@ -40,6 +40,15 @@ type topicState struct {
 	lastCycle int64
 	retention float64 // seconds; -1 infinite; 0 unknown
 	compacted bool
+	deletes   bool // cleanup.policy includes delete (or is unknown): retention deletes records
+	// retentionBytes is retention.bytes (per partition), -1 or 0 when
+	// unlimited or unknown; sizes the partitions' sizes in bytes when it is
+	// set (DescribeLogDirs), for time to loss.
+	retentionBytes int64
+	sizes          []int64
+	// stamps are the timestamps of records at offsets groups have
+	// committed, per partition: the exact time lag's cache.
+	stamps []stampSet
 	// retentionMS and cleanup are the raw retention.ms and cleanup.policy
 	// ("" when unknown), for Snapshot.Topics.
 	retentionMS string
@@ -62,6 +71,7 @@ type groupState struct {
 type groupTopicState struct {
 	parts     []partWindow
 	lastCycle int64
+	lost      int64 // records deleted before the group read them, since eventwatch started (each lost range once)
 }
 
 // begin starts cycle n at time at.
@@ -100,12 +110,13 @@ func (s *state) topic(name string, parts int) *topicState {
 }
 
 func (s *state) resizeTopic(old *topicState, parts int) *topicState {
-	ts := &topicState{partitions: parts, tables: make([]*offsetTable, parts)}
+	ts := &topicState{partitions: parts, tables: make([]*offsetTable, parts), stamps: make([]stampSet, parts)}
 	ts.starts = fill(make([]int64, parts*s.window), noSample)
 	ts.ends = fill(make([]int64, parts*s.window), noSample)
 	for p := range ts.tables {
 		if old != nil && p < old.partitions {
 			ts.tables[p] = old.tables[p]
+			ts.stamps[p] = old.stamps[p]
 			copy(ts.starts[p*s.window:(p+1)*s.window], old.starts[p*s.window:])
 			copy(ts.ends[p*s.window:(p+1)*s.window], old.ends[p*s.window:])
 			continue
@@ -175,6 +186,15 @@ func (s *state) groupTopic(gs *groupState, topic string, parts int) *groupTopicS
 func (s *state) current(ts *topicState, p int) (start, end int64) {
 	i := p*s.window + s.slot(s.cycle)
 	return ts.starts[i], ts.ends[i]
+}
+
+// endAt returns the end offset of partition p at cycle, or noSample when
+// it was not listed then or cycle is outside the window.
+func (s *state) endAt(ts *topicState, p int, cycle int64) int64 {
+	if cycle <= 0 || cycle <= s.cycle-int64(s.window) || cycle > s.cycle {
+		return noSample
+	}
+	return ts.ends[p*s.window+s.slot(cycle)]
 }
 
 // newRecords returns how many records were appended to ts over the window.

@@ -5,19 +5,22 @@ import (
 	"fmt"
 )
 
-// Status is a consumer group's or partition's health over the sliding
-// window, with Burrow's semantics (see docs/lag.md).
+// Status is a consumer group's or partition's health, judged from what the
+// broker shows (docs/lag.md, "Status from evidence"): whether data waits,
+// how long the oldest waiting record has waited, whether the committed
+// offset advances, whether a member owns the partition, and whether the lag
+// grows.
 type Status uint8
 
 // Statuses of a partition, and of a group. A group is OK, WARN, ERR or
 // UNKNOWN; when it is ERR, the group also reports which partition status
 // caused it.
 const (
-	StatusOK      Status = iota // current lag within the allowed lag, caught up in the window, or progressing and lag shrinking
-	StatusWarn                  // committing, but lag never shrank over the window: falling behind
+	StatusOK      Status = iota // caught up (lag within the allowed lag), or consuming without the lag growing
+	StatusWarn                  // advancing, but the lag grew over the window (falling behind), or waiting while its member works on other partitions
 	StatusRewind                // the committed offset moved backwards in the window and has not come back to where it was
-	StatusStall                 // a member owns the partition but commits stopped (or never moved) while lag > allowed
-	StatusStop                  // nobody owns the partition and commits stopped (or never moved) while lag > allowed
+	StatusStall                 // a member owns the partition, the offset has not moved while data waited longer than lag.stop_after, and that member advanced nothing else
+	StatusStop                  // no member owns the partition and the offset has not moved while data waited longer than lag.stop_after
 	StatusErr                   // group level only: at least one partition is REWIND, STALL or STOP
 	StatusUnknown               // the current lag is unknown: the end offset could not be listed this cycle
 )
@@ -30,6 +33,18 @@ var statusNames = [...]string{"OK", "WARN", "REWIND", "STALL", "STOP", "ERR", "U
 // severity orders partition statuses from best to worst: an unknown lag is
 // worse than OK and better than any finding.
 var severity = [...]int{StatusOK: 0, StatusUnknown: 1, StatusWarn: 2, StatusRewind: 3, StatusStall: 4, StatusStop: 5, StatusErr: 6}
+
+// Stalled reports whether s is STALL: a member owns the partition and its
+// committed offset has not moved while data waited longer than
+// lag.stop_after (a hung consumer or a poison pill). Code that acts on
+// stalled partitions (e.g. reading the record at the committed offset)
+// should test this rather than compare names.
+func (s Status) Stalled() bool { return s == StatusStall }
+
+// Stopped reports whether s is STOP: nobody owns the partition and its
+// committed offset has not moved while data waited longer than
+// lag.stop_after.
+func (s Status) Stopped() bool { return s == StatusStop }
 
 // String returns the status name, e.g. "STALL".
 func (s Status) String() string {
@@ -75,9 +90,9 @@ func why(group, cause Status, c *statusCounts, total, window int, example string
 	case group == StatusUnknown:
 		return fmt.Sprintf("lag of all %d partitions unknown: their end offsets could not be listed this cycle", total)
 	case group == StatusOK && c[StatusOK] == total:
-		return fmt.Sprintf("all %d partitions within the allowed lag, caught up or catching up over the last %d cycles", total, window)
+		return fmt.Sprintf("all %d partitions caught up or keeping up over the last %d cycles", total, window)
 	case group == StatusOK:
-		s = fmt.Sprintf("%d of %d partitions within the allowed lag, caught up or catching up over the last %d cycles", c[StatusOK], total, window)
+		s = fmt.Sprintf("%d of %d partitions caught up or keeping up over the last %d cycles", c[StatusOK], total, window)
 	default:
 		s = fmt.Sprintf("%d of %d partitions %s over the last %d cycles", n, total, causeText(cause), window)
 		if example != "" {
@@ -93,13 +108,13 @@ func why(group, cause Status, c *statusCounts, total, window int, example string
 func causeText(cause Status) string {
 	switch cause {
 	case StatusStop:
-		return "have lag and no commit progress, and no member owns them (consumer stopped)"
+		return "have data waiting longer than lag.stop_after, no commit progress, and no member owns them (consumer stopped)"
 	case StatusStall:
-		return "have lag and no commit progress although a member owns them (consumer stalled)"
+		return "have data waiting longer than lag.stop_after and no commit progress although a member owns them (consumer stalled)"
 	case StatusRewind:
 		return "had their committed offset move backwards and not come back (offset reset or replay)"
 	}
-	return "are committing but their lag never shrank (consumer falling behind)"
+	return "are consuming but their lag grew (consumer falling behind)"
 }
 
 // worse returns the more severe of two partition statuses.

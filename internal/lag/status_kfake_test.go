@@ -15,11 +15,11 @@ import (
 // collection cycles and checks the Burrow status of each.
 func TestStatusOverCycles(t *testing.T) {
 	f := newFixture(t, map[string]int32{"events": 2})
-	f.produce("events", 0, 10)
-	f.produce("events", 1, 10)
 	cfg := testConfig()
 	cfg.LagObjective = 1e-9 // any lag at all breaches it
-	c, reg := f.collector(cfg, lag.Expectations{})
+	c, reg := f.virtualCollector(cfg, lag.Expectations{}, 30*time.Second)
+	f.produce("events", 0, 10)
+	f.produce("events", 1, 10)
 	rewind := []int64{8, 4, 6}
 	for i := range 3 {
 		f.commit("stopped", map[string]map[int32]int64{"events": {0: 2, 1: 2}})
@@ -38,9 +38,9 @@ func TestStatusOverCycles(t *testing.T) {
 		status, cause lag.Status
 		why           string
 	}{
-		{"stopped", lag.StatusErr, lag.StatusStop, "2 of 2 partitions have lag and no commit progress, and no member owns them"},
-		{"caughtup", lag.StatusOK, lag.StatusOK, "all 2 partitions within the allowed lag, caught up or catching up"},
-		{"slow", lag.StatusWarn, lag.StatusWarn, "2 of 2 partitions are committing but their lag never shrank"},
+		{"stopped", lag.StatusErr, lag.StatusStop, "2 of 2 partitions have data waiting longer than lag.stop_after, no commit progress, and no member owns them"},
+		{"caughtup", lag.StatusOK, lag.StatusOK, "all 2 partitions caught up or keeping up"},
+		{"slow", lag.StatusWarn, lag.StatusWarn, "2 of 2 partitions are consuming but their lag grew (consumer falling behind)"},
 		{"rewound", lag.StatusErr, lag.StatusRewind, "1 of 1 partitions had their committed offset move backwards and not come back"},
 	}
 	for _, tt := range tests {
@@ -120,43 +120,50 @@ func TestUnknownLagIsNotLag(t *testing.T) {
 	}
 }
 
-// TestCommitRecencyStop is Burrow's issue #290 on a cluster: a group that
-// committed at the end offset for three cycles and then stopped committing
-// while records keep arriving is STOP once its silence is longer than its
-// commit history, although its lag was 0 inside the window; the API shows
-// when its committed offset last changed.
-func TestCommitRecencyStop(t *testing.T) {
+// TestBurrowIssue290 is Burrow's issue #290 (and #745) on a cluster: a
+// group that committed at the end offset for three cycles and then stopped
+// while records keep arriving is STOP at the first cycle at least
+// lag.stop_after after the first record it did not read arrived (within
+// stop_after plus one interval), whatever its earlier commit cadence; the
+// API shows when its committed offset last changed.
+func TestBurrowIssue290(t *testing.T) {
 	f := newFixture(t, map[string]int32{"events": 1})
 	cfg := testConfig()
 	cfg.StatusWindow = 6
-	c, _ := f.collector(cfg, lag.Expectations{})
-	var commitSeen time.Time
-	tick := time.Now()
-	for i := range 6 {
+	cfg.StopAfter = time.Minute
+	c, _ := f.virtualCollector(cfg, lag.Expectations{}, 15*time.Second)
+	var arrived, commitSeen time.Time
+	for i := range 12 {
+		if i == 3 {
+			arrived = f.clock.now() // the first record the group never reads
+		}
 		f.produce("events", 0, 5)
 		if i < 3 {
 			f.commit("g", map[string]map[int32]int64{"events": {0: f.produced["events"][0]}})
 		}
-		// Cycles on a fixed 300 ms tick, so silence and history compare
-		// as cycles however long producing and committing took.
-		time.Sleep(time.Until(tick.Add(time.Duration(i) * 300 * time.Millisecond)))
-		start := time.Now()
 		if err := c.CollectOnce(f.ctx()); err != nil {
 			t.Fatal(err)
 		}
+		snap := c.Snapshot()
 		if i == 2 {
-			commitSeen = start
+			commitSeen = snap.Time
+		}
+		g, _ := c.GroupDetail("g")
+		waited := snap.Time.Sub(arrived)
+		wantStop := i >= 3 && waited >= cfg.StopAfter
+		if (g.Cause == lag.StatusStop) != wantStop || (!wantStop && g.Status == lag.StatusErr) {
+			t.Fatalf("cycle %d, %v after the first unread record: %s/%s (%s), want STOP: %t", i, waited, g.Status, g.Cause, g.Why, wantStop)
+		}
+		if wantStop && waited-15*time.Second < cfg.StopAfter && waited >= cfg.StopAfter+15*time.Second {
+			t.Fatalf("STOP only %v after the record arrived, later than stop_after + one interval", waited)
 		}
 	}
 	g, _ := c.GroupDetail("g")
-	if g.Status != lag.StatusErr || g.Cause != lag.StatusStop {
-		t.Fatalf("group = %s/%s (%s), want ERR/STOP", g.Status, g.Cause, g.Why)
-	}
 	p := g.Topics[0].Partitions[0]
-	if d := p.LastCommit.Sub(commitSeen); d < 0 || d > 100*time.Millisecond {
+	if !p.LastCommit.Equal(commitSeen) {
 		t.Fatalf("last_commit %v, want the start of the third cycle (%v)", p.LastCommit, commitSeen)
 	}
-	if g.MaxLag == nil || g.MaxLag.Topic != "events" || g.MaxLag.LagRecords != 15 || !g.Complete {
-		t.Fatalf("max lag %+v complete %v, want events/0 with lag 15 and a complete window", g.MaxLag, g.Complete)
+	if g.MaxLag == nil || g.MaxLag.Topic != "events" || g.MaxLag.LagRecords != 45 || !g.Complete || p.LagSecondsSource != lag.SourceExact {
+		t.Fatalf("max lag %+v complete %v, want events/0 with lag 45, exact, and a complete window", g.MaxLag, g.Complete)
 	}
 }

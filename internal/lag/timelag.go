@@ -11,15 +11,20 @@ import (
 //
 // Each point records the FIRST time an end offset was seen: a partition whose
 // end offset stays flat adds no point, so the table remembers when the last
-// record was appended rather than when it was last polled. Points are
-// strictly increasing in both offset and time. When the table is full, the
+// record was appended rather than when it was last polled. The table also
+// remembers the LAST time the newest end offset was seen unchanged; when the
+// end offset moves again, that sighting becomes a point of its own (same
+// offset, later time), so records appended after an idle period are dated
+// within one poll interval instead of being spread over the idle period.
+// Offsets never decrease and times strictly increase. When the table is full, the
 // interior point whose neighbours are closest in time is dropped, so recent
 // history stays dense and older history thins out instead of falling off.
 type offsetTable struct {
-	size   int // most points kept
-	offs   []int64
-	times  []int64 // unix nanoseconds
-	seeded bool    // the first point's time is the last record's timestamp
+	size     int // most points kept
+	offs     []int64
+	times    []int64 // unix nanoseconds
+	seeded   bool    // the first point's time is the last record's timestamp
+	lastSeen int64   // last poll (unix nanoseconds) that saw the newest point's offset unchanged; 0 when none
 }
 
 // newOffsetTable returns an empty table of at most size points; its slices
@@ -36,16 +41,26 @@ func (t *offsetTable) add(end int64, at time.Time) {
 		last := t.offs[n-1]
 		switch {
 		case end == last:
+			t.lastSeen = at.UnixNano()
 			return
 		case end < last:
-			t.offs, t.times, t.seeded = t.offs[:0], t.times[:0], false
+			t.offs, t.times, t.seeded, t.lastSeen = t.offs[:0], t.times[:0], false, 0
 		}
 	}
+	if n := len(t.offs); n > 0 && t.lastSeen > t.times[n-1] {
+		t.push(t.offs[n-1], t.lastSeen) // the end of the plateau
+	}
+	t.lastSeen = 0
+	t.push(end, at.UnixNano())
+}
+
+// push appends a point, dropping one first when the table is full.
+func (t *offsetTable) push(off, at int64) {
 	if len(t.offs) >= t.size {
 		t.dropOne()
 	}
-	t.offs = append(t.offs, end)
-	t.times = append(t.times, at.UnixNano())
+	t.offs = append(t.offs, off)
+	t.times = append(t.times, at)
 }
 
 // seed starts an empty table with the end offset and the timestamp of the

@@ -11,11 +11,35 @@ var (
 		Help:   "Records a consumer group still has to read on one partition (only with lag.granularity: partition).",
 		Labels: []string{"group", "topic", "partition"}})
 	GroupLagSeconds = define(Spec{Name: "eventwatch_consumergroup_lag_seconds", Kind: Gauge, Area: "lag",
-		Help:   "How far behind in time a consumer group is on a topic: the largest partition time lag, interpolated from sampled end offsets.",
+		Help:   "How far behind in time a consumer group is on a topic: the largest partition time lag, now minus the timestamp of the record at the committed offset (exact), or interpolated from sampled end offsets where that record cannot be read (eventwatch_consumergroup_time_lag_exact_ratio).",
 		Labels: []string{"group", "topic"}})
 	GroupPartitionLagSeconds = define(Spec{Name: "eventwatch_consumergroup_partition_lag_seconds", Kind: Gauge, Area: "lag",
 		Help:   "Time lag of a consumer group on one partition (only with lag.granularity: partition).",
 		Labels: []string{"group", "topic", "partition"}})
+	GroupStatusPartitions = define(Spec{Name: "eventwatch_consumergroup_status_partitions", Kind: Gauge, Area: "lag",
+		Help:   "Partitions of a consumer group on a topic in each status other than OK and UNKNOWN: STOP (no owner, no progress while data waited longer than lag.stop_after), STALL (owned, no progress, its member advances nothing), WARN (falling behind, or waiting its turn), REWIND. Absent for a status no partition has.",
+		Labels: []string{"group", "topic", "status"}})
+	GroupWaitingSeconds = define(Spec{Name: "eventwatch_consumergroup_waiting_seconds", Kind: Gauge, Area: "lag",
+		Help:   "For each consumer group, topic and status other than OK and UNKNOWN, the partition (label) where data has waited longest and how long: without the committed offset moving for STOP and STALL, the age of the oldest waiting record for WARN and REWIND. One series per group, topic and status.",
+		Labels: []string{"group", "topic", "status", "partition"}})
+	GroupDrainSeconds = define(Spec{Name: "eventwatch_consumergroup_drain_seconds", Kind: Gauge, Area: "lag",
+		Help:   "Estimated seconds until a consumer group has read its backlog on a topic, at the consumption and production rates of the status window; 0 without lag; absent when the group is not draining (it consumes no faster than records arrive).",
+		Labels: []string{"group", "topic"}})
+	GroupConsumeRate = define(Spec{Name: "eventwatch_consumergroup_consumed_records_per_second", Kind: Gauge, Area: "lag",
+		Help:   "Records per second a consumer group consumed (committed offsets advanced) on a topic over the status window.",
+		Labels: []string{"group", "topic"}})
+	GroupProduceRate = define(Spec{Name: "eventwatch_consumergroup_produced_records_per_second", Kind: Gauge, Area: "lag",
+		Help:   "Records per second producers appended to the partitions of a topic a consumer group reads, over the status window.",
+		Labels: []string{"group", "topic"}})
+	GroupLostRecords = define(Spec{Name: "eventwatch_consumergroup_lost_records_total", Kind: Counter, Area: "lag",
+		Help:   "Records deleted by retention (or DeleteRecords) before a consumer group read them (its committed offset fell below the log-start offset), each lost range counted once, since this eventwatch leader started.",
+		Labels: []string{"group", "topic"}})
+	GroupTimeToLoss = define(Spec{Name: "eventwatch_consumergroup_time_to_loss_seconds", Kind: Gauge, Area: "lag",
+		Help:   "Seconds until retention may delete the oldest record a consumer group has not read on a topic (shortest over partitions; from retention.ms and the record's timestamp, and retention.bytes and the partition size). Absent when nothing waits or no retention applies.",
+		Labels: []string{"group", "topic"}})
+	GroupExactPartitions = define(Spec{Name: "eventwatch_consumergroup_time_lag_exact_ratio", Kind: Gauge, Area: "lag",
+		Help:   "Share of a consumer group's partitions with lag on a topic whose time lag is exact (the timestamp of the record at the committed offset) rather than estimated from sampled end offsets.",
+		Labels: []string{"group", "topic"}})
 	GroupStatus = define(Spec{Name: "eventwatch_consumergroup_status", Kind: Gauge, Area: "lag",
 		Help:   "1 for the group's current status over the sliding window (OK, WARN, ERR, STOP, STALL, REWIND, UNKNOWN when no partition's lag could be listed), 0 for the others.",
 		Labels: []string{"group", "status"}})
