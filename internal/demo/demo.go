@@ -89,6 +89,18 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	wsCtx, stopWS := context.WithCancel(ctx)
+	defer stopWS()
+	wss, err := startWebSockets(wsCtx, o.Seed, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	if cfg.WebSocket, err = wss.config(dataDir); err != nil {
+		return err
+	}
+	if err := cfg.WebSocket.Validate(); err != nil {
+		return fmt.Errorf("demo configuration: %w", err)
+	}
 	return runAll(ctx, o, cfg, seeds, dataDir)
 }
 
@@ -252,7 +264,7 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 // demoTeams owns the simulated services: the AuthorWorks content team,
 // the HuleEdu essay pipeline and the legacy importer's team.
 var demoTeams = []team.Team{
-	{Name: "content", Services: []string{"content-service", "user-service", "notification_service", "search-indexer"}},
+	{Name: "content", Services: []string{"content-service", "user-service", "notification_service", "search-indexer", WSServiceFaulty}},
 	{Name: "essays", Services: []string{"batch_orchestrator_service", "essay_lifecycle_service", "spell_checker_service", "result_aggregator_service"}},
 	{Name: "imports", Services: []string{"legacy_importer"}},
 }
@@ -320,6 +332,7 @@ Profile %[4]s; topics %[5]s audited with %[6]s.
   One team         %[1]s/api/v1/reports/weekly?format=html&team=content
   Violations       %[1]s/api/v1/violations?limit=20
   Who reads what   %[1]s/api/v1/types   (eventwatch catalog versions --url %[1]s --type billing.invoice.issued)
+  WebSockets       %[1]s/api/v1/websockets   (two simulated WebSocket services, probed every 2m, 100 s listen)
   Live tail        eventwatch tail --url %[1]s
   Data directory   %[3]s
 

@@ -75,6 +75,7 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 		t.Errorf("%s depth = %v, want > 0", TopicDLQ, dlq)
 	}
 	checkDLQMissing(t, base)
+	checkWebSockets(t, base)
 	if code := status(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
 	}
