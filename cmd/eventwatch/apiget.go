@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,18 @@ type statusError struct {
 }
 
 func (e *statusError) Error() string { return e.text }
+
+// errorText is the message of an error body: the "error" field of a JSON
+// answer (the API's 404 for an unknown name), else the body's text.
+func errorText(body []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	return strings.TrimSpace(string(body))
+}
 
 // apiGet GETs target from the instance at base (named in errors), with the
 // bearer token read from tokenFile when one is given and the Accept header
@@ -46,7 +59,7 @@ func apiGet(ctx context.Context, base, target, tokenFile, accept string) (*http.
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, &statusError{code: resp.StatusCode, text: fmt.Sprintf("%s answered %s: %s", base, resp.Status, strings.TrimSpace(string(msg)))}
+		return nil, &statusError{code: resp.StatusCode, text: fmt.Sprintf("%s answered %s: %s", base, resp.Status, errorText(msg))}
 	}
 	return resp, nil
 }

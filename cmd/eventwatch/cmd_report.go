@@ -109,7 +109,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// usageError is a 400 from the server: the request itself was wrong.
+// usageError is a 400 from the server (the request itself was wrong), or
+// a 404 for a filter naming an unknown team, service, rule or topic.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -119,7 +120,7 @@ func fetchReport(ctx context.Context, f reportFlags, stdout io.Writer) error {
 	defer cancel()
 	resp, err := apiGet(ctx, f.url, f.requestURL(), f.tokenFile, "")
 	var se *statusError
-	if errors.As(err, &se) && se.code == http.StatusBadRequest {
+	if errors.As(err, &se) && (se.code == http.StatusBadRequest || se.code == http.StatusNotFound) {
 		return usageError{se.text}
 	}
 	if err != nil {

@@ -67,6 +67,8 @@ func TestCmdReport(t *testing.T) {
 		{[]string{"--url", srv.URL, "--token-file", tok, "--list"}, 0, `"week":"` + week + `"`},
 		{[]string{"--url", srv.URL, "--week", week}, 1, "401 Unauthorized: missing or invalid bearer token"},
 		{[]string{"--url", srv.URL, "--token-file", tok, "--tz", "Mars/Olympus"}, 2, "bad parameter tz"},
+		{[]string{"--url", srv.URL, "--token-file", tok, "--team", "nosuchteam"}, 2, `404 Not Found: unknown team "nosuchteam"; known teams: orders`},
+		{[]string{"--url", srv.URL, "--token-file", tok, "--service", "ordres"}, 2, `404 Not Found: unknown service "ordres"; did you mean orders?`},
 		{[]string{"--week", "2025-W53"}, 2, "--week: invalid week \"2025-W53\": 2025 has weeks 1 to 52"},
 		{[]string{"--format", "pdf"}, 2, "--format must be json, csv, md or html"},
 		{[]string{"--url", "ftp://x"}, 2, "--url must be an http(s) URL"},

@@ -119,3 +119,23 @@ func TestTailUnknownRule(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestTailUnknownNames: against the real violations API, a team, service
+// or topic nobody knows exits 2 at once with the server's nearest names,
+// instead of following a stream that will never carry anything.
+func TestTailUnknownNames(t *testing.T) {
+	srv, tok := reportServer(t) // one service, orders, producing to orders.events
+	for _, tt := range []struct{ flag, value, want string }{
+		{"--team", "nosuchteam", `404 Not Found: unknown team "nosuchteam"; known teams: orders`},
+		{"--service", "order", `unknown service "order"; did you mean orders?`},
+		{"--topic", "orders.event", `unknown topic "orders.event"; did you mean orders.events?`},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var errb bytes.Buffer
+		code := run(ctx, []string{"tail", "--url", srv.URL, "--token-file", tok, tt.flag, tt.value}, io.Discard, &errb)
+		cancel()
+		if code != 2 || !strings.Contains(errb.String(), tt.want) {
+			t.Errorf("tail %s %s: exit %d, stderr %q; want 2 and %q", tt.flag, tt.value, code, errb.String(), tt.want)
+		}
+	}
+}

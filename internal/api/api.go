@@ -27,6 +27,7 @@ type API struct {
 	now        func() time.Time
 	live       *live                    // stream subscriptions (GET /api/v1/violations/stream)
 	owners     atomic.Pointer[team.Map] // service -> team, for ?team= scopes
+	names      names                    // the names filters may use (names.go)
 }
 
 // APIOption configures an API.
@@ -71,7 +72,10 @@ func NewAPI(st store.Store, reg prometheus.Registerer, log *slog.Logger, opts ..
 
 // Publish offers audited violation examples to the live stream's
 // subscribers; it never blocks (ledger.WithExamples takes it).
-func (a *API) Publish(exs []store.Example) { a.live.publish(exs) }
+func (a *API) Publish(exs []store.Example) {
+	a.names.remember(exs)
+	a.live.publish(exs)
+}
 
 // Close ends every stream subscription (shutdown), so streams let the HTTP
 // server stop.

@@ -21,7 +21,11 @@ import (
 //	                             examples, newest first, paged (JSON)
 //	GET /api/v1/violations/stream the same filters, live, as Server-Sent Events
 //
-// Bad parameters get 400 with a message naming the parameter. Wrap the mux
+// Bad parameters get 400 with a message naming the parameter. A rule,
+// service, team or topic filter naming something eventwatch does not know
+// (not in the rule catalogue, no stored record, no ownership entry) gets
+// 404 with a JSON body {"error", "kind", "name", "nearest", "known",
+// "known_total"}, so a typo never reads as "no violations". Wrap the mux
 // (or these paths) with RequireToken to protect them.
 func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/reports", a.handleWeeks)
@@ -89,6 +93,9 @@ func (a *API) parseWeekly(r *http.Request) (weeklyParams, error) {
 	if _, ok := report.LookupFormat(p.format); !ok {
 		return p, errBadParam("format", "unknown format "+p.format+": want "+report.FormatNames())
 	}
+	if err := a.check(r.Context(), filters{service: p.service, team: p.team}); err != nil {
+		return p, err
+	}
 	if s := q.Get("week"); s != "" {
 		if p.week, err = report.ParseWeek(s); err != nil {
 			return p, errBadParam("week", err.Error())
@@ -105,13 +112,8 @@ func (a *API) parseWeekly(r *http.Request) (weeklyParams, error) {
 
 func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 	p, err := a.parseWeekly(r)
-	var pe paramError
-	if errors.As(err, &pe) {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	if err != nil {
-		a.fail(w, err)
+		a.answerError(w, err)
 		return
 	}
 	rep, err := report.BuildFor(r.Context(), a.store, report.Request{Week: p.week, Service: p.service, Team: p.team, Loc: p.loc, Now: a.now(),
@@ -140,6 +142,21 @@ func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Disposition", `attachment; filename="eventwatch-`+rep.Week+`.csv"`)
 	}
 	_, _ = w.Write(buf.Bytes())
+}
+
+// answerError answers a request that cannot be served: 400 for a bad
+// parameter, 404 for a filter naming something unknown (with the nearest
+// known names), else 503 (the store could not be read).
+func (a *API) answerError(w http.ResponseWriter, err error) {
+	var pe paramError
+	switch {
+	case errors.As(err, &pe):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case isUnknown(err):
+		writeUnknown(w, err)
+	default:
+		a.fail(w, err)
+	}
 }
 
 // fail answers 503: the store could not be read (it may be down).

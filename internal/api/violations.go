@@ -47,6 +47,9 @@ func (a *API) parseViolations(r *http.Request) (violationParams, error) {
 		}
 		p.limit = n
 	}
+	if err := a.check(r.Context(), filters{rule: p.rule, service: p.service, team: p.team, topic: p.topic}); err != nil {
+		return p, err
+	}
 	p.services = scopeServices(a.ownership(), p.service, p.team)
 	return p, nil
 }
@@ -99,7 +102,7 @@ func (p violationParams) filter() Filter {
 func (a *API) handleViolations(w http.ResponseWriter, r *http.Request) {
 	p, err := a.parseViolations(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		a.answerError(w, err)
 		return
 	}
 	page, err := a.store.FindExamples(r.Context(), store.ExampleQuery{Rule: p.rule, Services: p.services, Topic: p.topic,
@@ -131,7 +134,7 @@ const streamHeartbeat = 15 * time.Second
 func (a *API) handleStream(w http.ResponseWriter, r *http.Request) {
 	p, err := a.parseViolations(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		a.answerError(w, err)
 		return
 	}
 	rc := http.NewResponseController(w)

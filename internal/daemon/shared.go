@@ -126,6 +126,7 @@ func (d *daemon) groupFromPage(w http.ResponseWriter, page []byte, name string) 
 		Groups []json.RawMessage `json:"groups"`
 	}
 	_ = json.Unmarshal(page, &p)
+	known := make([]string, 0, len(p.Groups))
 	for _, g := range p.Groups {
 		var id struct {
 			Group string `json:"group"`
@@ -134,8 +135,10 @@ func (d *daemon) groupFromPage(w http.ResponseWriter, page []byte, name string) 
 			writeRaw(w, http.StatusOK, g)
 			return
 		}
+		known = append(known, id.Group)
 	}
-	writeAPIError(w, http.StatusNotFound, "unknown or unwatched group "+name, 0)
+	body, _ := json.Marshal(lag.UnknownGroup(name, known))
+	writeRaw(w, http.StatusNotFound, append(body, '\n'))
 }
 
 func writeRaw(w http.ResponseWriter, code int, body []byte) {

@@ -164,7 +164,20 @@ func TestGroupsAPI(t *testing.T) {
 			t.Errorf("partition %+v, want exact time lag 119 s, STOP (stopped), time to loss 86281 s", p)
 		}
 	}
-	getJSON(t, srv.URL+"/api/v1/groups/nobody", http.StatusNotFound, &struct{}{})
+	var unknown struct {
+		Error   string   `json:"error"`
+		Kind    string   `json:"kind"`
+		Nearest []string `json:"nearest"`
+		Known   []string `json:"known"`
+	}
+	getJSON(t, srv.URL+"/api/v1/groups/indexr", http.StatusNotFound, &unknown)
+	if unknown.Kind != "group" || strings.Join(unknown.Nearest, ",") != "indexer" || !strings.HasPrefix(unknown.Error, `unknown group "indexr"; did you mean indexer?`) {
+		t.Errorf("a typo of a watched group: %+v", unknown)
+	}
+	getJSON(t, srv.URL+"/api/v1/groups/nobody", http.StatusNotFound, &unknown)
+	if strings.Join(unknown.Known, ",") != "indexer" || !strings.HasPrefix(unknown.Error, `unknown group "nobody"; known groups: indexer`) {
+		t.Errorf("an unknown group: %+v", unknown)
+	}
 }
 
 func getJSON(t *testing.T, url string, code int, v any) {

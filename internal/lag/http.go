@@ -2,8 +2,11 @@ package lag
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/nearest"
 )
 
 // Routes registers the groups API on mux:
@@ -61,9 +64,14 @@ func (c *Collector) serveGroup(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
 		return
 	}
-	g, ok := c.GroupDetail(r.PathValue("group"))
+	name := r.PathValue("group")
+	g, ok := c.GroupDetail(name)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, apiError{"unknown or unwatched group " + r.PathValue("group")})
+		known := make([]string, len(s.Groups))
+		for i, g := range s.Groups {
+			known[i] = g.Group
+		}
+		writeJSON(w, http.StatusNotFound, UnknownGroup(name, known))
 		return
 	}
 	writeJSON(w, http.StatusOK, g)
@@ -71,6 +79,24 @@ func (c *Collector) serveGroup(w http.ResponseWriter, r *http.Request) {
 
 type apiError struct {
 	Error string `json:"error"`
+}
+
+// UnknownGroupError is the 404 body of /api/v1/groups/{group} for a group
+// that is not watched: the message and the nearest watched groups.
+type UnknownGroupError struct {
+	Error string `json:"error"`
+	*nearest.Unknown
+}
+
+// UnknownGroup returns the 404 body for group name among the watched
+// groups known.
+func UnknownGroup(name string, known []string) UnknownGroupError {
+	err := nearest.Check("group", name, known)
+	var u *nearest.Unknown
+	if !errors.As(err, &u) { // cannot happen: name is not among known
+		u = &nearest.Unknown{Kind: "group", Name: name, Total: len(known)}
+	}
+	return UnknownGroupError{Error: u.Error() + " (a group eventwatch does not watch, see lag.groups, is unknown too)", Unknown: u}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -222,6 +222,26 @@ func (s *sqlStore) Hours(ctx context.Context) ([]HourTotal, error) {
 	return out, err
 }
 
+// Names returns the distinct services and topics of the stored records.
+func (s *sqlStore) Names(ctx context.Context) (Names, error) {
+	var n Names
+	for _, c := range []struct {
+		col string
+		out *[]string
+	}{{"service", &n.Services}, {"topic", &n.Topics}} {
+		err := s.query(ctx, c.col+" names", `SELECT DISTINCT `+c.col+` FROM record_hours ORDER BY `+c.col, nil, func(r *sql.Rows) error {
+			var v string
+			err := r.Scan(&v)
+			*c.out = append(*c.out, v)
+			return err
+		})
+		if err != nil {
+			return Names{}, err
+		}
+	}
+	return n, nil
+}
+
 // Prune deletes rows of hours before before.
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if err := s.ensureSchema(ctx); err != nil {

@@ -172,10 +172,19 @@ type Store interface {
 	Cluster(ctx context.Context, w Window) ([]ClusterAgg, error)
 	// Hours returns the records checked per stored hour, oldest first.
 	Hours(ctx context.Context) ([]HourTotal, error)
+	// Names returns every service and topic with stored records, sorted.
+	Names(ctx context.Context) (Names, error)
 	// Prune deletes rows older than before and returns how many went.
 	Prune(ctx context.Context, before time.Time) (int64, error)
 	// Close releases the connections.
 	Close() error
+}
+
+// Names are the distinct services and topics of the stored records (the
+// retention's worth): what the APIs' ?service= and ?topic= filters may name.
+type Names struct {
+	Services []string // producing services, sorted
+	Topics   []string // topics, sorted
 }
 
 // HourOf returns the UTC hour containing t.

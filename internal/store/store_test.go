@@ -210,3 +210,28 @@ func TestConcurrentMigrations(t *testing.T) {
 		t.Fatalf("records %+v, %v; want one row with %d checked", recs, err, replicas)
 	}
 }
+
+// TestNames: the distinct services and topics of stored records, sorted,
+// on both drivers; an empty store knows none.
+func TestNames(t *testing.T) {
+	ctx := context.Background()
+	for name, mk := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			s := mk(t)
+			if n, err := s.Names(ctx); err != nil || len(n.Services)+len(n.Topics) != 0 {
+				t.Fatalf("empty store: %+v, %v", n, err)
+			}
+			b := batch(1, 1, 0)
+			b.Records = append(b.Records,
+				store.RecordAgg{Hour: h0, Service: "billing", Topic: "billing.events", EventType: "x", Checked: 1},
+				store.RecordAgg{Hour: h0.Add(time.Hour), Service: "orders", Topic: "orders.audit", EventType: "x", Checked: 1})
+			if err := s.Write(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Names(ctx)
+			if err != nil || strings.Join(n.Services, ",") != "billing,orders" || strings.Join(n.Topics, ",") != "billing.events,orders.audit,orders.events" {
+				t.Fatalf("names = %+v, %v", n, err)
+			}
+		})
+	}
+}

@@ -142,6 +142,46 @@ func (m *Map) Pairs() [][2]string {
 	return out
 }
 
+// KnownServices returns every service the map names (the teams' and the
+// catalog's), sorted.
+func (m *Map) KnownServices() []string {
+	if m == nil {
+		return nil
+	}
+	out := make([]string, 0, len(m.teamOf))
+	for s := range m.teamOf {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Teams returns every team name, sorted: the configured teams, and each
+// service of the map or of extra (say, services seen in records) that no
+// team claims, as its own team.
+func (m *Map) Teams(extra []string) []string {
+	set := map[string]bool{}
+	if m != nil {
+		for t := range m.teams {
+			set[t] = true
+		}
+		for _, t := range m.teamOf {
+			set[t] = true
+		}
+	}
+	for _, s := range extra {
+		if t := m.TeamOf(s); t != "" {
+			set[t] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Services returns the services of team t (a service no team claims is the
 // only service of its own team), sorted.
 func (m *Map) Services(t string) []string {

@@ -87,3 +87,21 @@ func TestValidate(t *testing.T) {
 		t.Errorf("no teams: %v", err)
 	}
 }
+
+// TestKnownNames: every team (configured, and each unclaimed service as
+// its own) and every service the map names.
+func TestKnownNames(t *testing.T) {
+	m := demoMap()
+	if got := strings.Join(m.Teams([]string{"legacy_importer", "content-service"}), ","); got !=
+		"batch_orchestrator_service,content,essays,legacy_importer,notification_service,user-service" {
+		t.Errorf("Teams = %s", got)
+	}
+	if got := strings.Join(m.KnownServices(), ","); got !=
+		"batch_orchestrator_service,content-service,essay_lifecycle_service,notification_service,search-indexer,spell_checker_service,user-service" {
+		t.Errorf("KnownServices = %s", got)
+	}
+	var none *Map
+	if got := strings.Join(none.Teams([]string{"a"}), ","); got != "a" || none.KnownServices() != nil {
+		t.Errorf("nil map: Teams = %s", got)
+	}
+}
