@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -82,7 +84,7 @@ func (e *exExpect) produced(recs []*kgo.Record) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, r := range recs {
-		res := e.eng.Check(&audit.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, Value: r.Value})
+		res := e.eng.Check(&event.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, Value: r.Value})
 		e.checked++
 		if res.Compliant() {
 			e.compliant++

@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"os"
@@ -100,7 +102,7 @@ func springClasspath(ctx context.Context, t *testing.T, mvn, javac string) strin
 }
 
 // readOne reads the first record of topic as the audit engine sees it.
-func readOne(ctx context.Context, t *testing.T, b *realkafka.Broker, topic string) *audit.Record {
+func readOne(ctx context.Context, t *testing.T, b *realkafka.Broker, topic string) *event.Record {
 	t.Helper()
 	cl := b.Client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	for {
@@ -110,16 +112,16 @@ func readOne(ctx context.Context, t *testing.T, b *realkafka.Broker, topic strin
 		}
 		if rs := fs.Records(); len(rs) > 0 {
 			r := rs[0]
-			rec := &audit.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: bytes.Clone(r.Value), Timestamp: r.Timestamp}
+			rec := &event.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: bytes.Clone(r.Value), Timestamp: r.Timestamp}
 			for _, h := range r.Headers {
-				rec.Headers = append(rec.Headers, audit.Header{Key: h.Key, Value: h.Value})
+				rec.Headers = append(rec.Headers, event.Header{Key: h.Key, Value: h.Value})
 			}
 			return rec
 		}
 	}
 }
 
-func dlqViolation(t *testing.T, profile string, rec *audit.Record) (audit.Violation, bool) {
+func dlqViolation(t *testing.T, profile string, rec *event.Record) (event.Violation, bool) {
 	t.Helper()
 	p, err := audit.LoadProfile(profile)
 	if err != nil {
@@ -135,5 +137,5 @@ func dlqViolation(t *testing.T, profile string, rec *audit.Record) (audit.Violat
 			return v, true
 		}
 	}
-	return audit.Violation{}, false
+	return event.Violation{}, false
 }

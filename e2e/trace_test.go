@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -162,7 +164,7 @@ func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 	cfg := sample.Config{GroupID: "eventwatch-e2e-trace", TopicsInclude: []string{`e2e-trace\..*`},
 		StartFrom: sample.StartEarliest, MetadataRefresh: time.Second}
 	cfg.SetDefaults()
-	sm, err := sample.New(cfg, []kgo.Opt{kgo.SeedBrokers(b.Addr())}, engine, []audit.Sink{st}, reg, log)
+	sm, err := sample.New(cfg, []kgo.Opt{kgo.SeedBrokers(b.Addr())}, engine, []event.Sink{st}, reg, log)
 	if err != nil {
 		t.Fatalf("sample.New: %v", err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -135,8 +137,8 @@ func compliantBook(id string) string {
 		`"data":{"book_id":"` + id + `","title":"T","author_id":"au-1"}}`
 }
 
-func checkRecord(eng *audit.Engine, topic, v string) (*audit.Record, *audit.Result) {
-	rec := &audit.Record{Topic: topic, Key: []byte("k"), Value: []byte(v)}
+func checkRecord(eng *audit.Engine, topic, v string) (*event.Record, *event.Result) {
+	rec := &event.Record{Topic: topic, Key: []byte("k"), Value: []byte(v)}
 	res := eng.Check(rec)
 	return rec, &res
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"net/http"
@@ -14,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventwatch/eventwatch/internal/api"
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/daemon"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/report"
@@ -34,11 +35,11 @@ func reportServer(t *testing.T) (*httptest.Server, string) {
 	t.Cleanup(func() { st.Close() })
 	agg := ledger.New(st, cfg, prometheus.NewRegistry(), nil)
 	for i := range 8 {
-		var v []audit.Violation
+		var v []event.Violation
 		if i%4 == 0 {
-			v = []audit.Violation{{Rule: "envelope.missing_field", Severity: audit.SeverityError}}
+			v = []event.Violation{{Rule: "envelope.missing_field", Severity: event.SeverityError}}
 		}
-		agg.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: "order.placed.v1", Violations: v})
+		agg.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: "order.placed.v1", Violations: v})
 	}
 	if err := agg.Flush(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +16,7 @@ import (
 
 // ruleRow is one rule as `eventwatch rules --format json` prints it.
 type ruleRow struct {
-	audit.RuleInfo
+	event.RuleInfo
 	ProfileSeverity string `json:"profile_severity"` // severity in the chosen profile, or "off"
 }
 
@@ -72,7 +74,7 @@ func rulesProfile(profile, policy string) (*audit.Profile, error) {
 
 func ruleRows(p *audit.Profile) []ruleRow {
 	var rows []ruleRow
-	for _, r := range audit.Rules() {
+	for _, r := range event.Rules() {
 		sev := "off"
 		if s, ok := p.RuleSeverity(r.ID, ""); ok {
 			sev = string(s)

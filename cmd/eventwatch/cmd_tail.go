@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -12,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/nearest"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -64,7 +65,7 @@ func parseTailFlags(args []string, stderr io.Writer) (tailFlags, error) {
 
 // ruleIDs are the ids of the rule catalogue, record and cluster rules.
 func ruleIDs() []string {
-	rules := audit.Rules()
+	rules := event.Rules()
 	ids := make([]string, len(rules))
 	for i, r := range rules {
 		ids[i] = r.ID

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/nearest"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
@@ -107,7 +108,7 @@ func (a *API) buildKnown(stored store.Names, m *team.Map) *knownNames {
 	services := uniq(slices.Concat(stored.Services, m.KnownServices(), keys(&a.names.services)))
 	topics := uniq(slices.Concat(stored.Topics, keys(&a.names.topics)))
 	k := &knownNames{services: services, topics: topics, teams: m.Teams(services), read: a.now()}
-	for _, r := range audit.Rules() {
+	for _, r := range event.Rules() {
 		k.rules = append(k.rules, r.ID)
 	}
 	return k

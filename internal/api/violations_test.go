@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -100,9 +102,9 @@ func TestViolationStream(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
-	rec := audit.Record{Topic: "orders.events", Partition: 2, Offset: 77}
-	res := audit.Result{Source: "orders", EventType: "orders.thing.happened.v1", EventID: "evt-77", Profile: "authorworks",
-		Violations: []audit.Violation{{Rule: "naming.topic", Severity: "warning", Message: "other rule"},
+	rec := event.Record{Topic: "orders.events", Partition: 2, Offset: 77}
+	res := event.Result{Source: "orders", EventType: "orders.thing.happened.v1", EventID: "evt-77", Profile: "authorworks",
+		Violations: []event.Violation{{Rule: "naming.topic", Severity: "warning", Message: "other rule"},
 			{Rule: "key.missing", Severity: "error", Message: "record has no key"}}}
 	go func() {
 		for a.live.n.Load() == 0 {
@@ -173,8 +175,8 @@ func TestStreamOutlivesWriteTimeout(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	time.Sleep(time.Second) // past the write timeout
-	rec := audit.Record{Topic: "t", Offset: 1}
-	res := audit.Result{Source: "s", Violations: []audit.Violation{{Rule: "key.missing", Severity: "error", Message: "no key"}}}
+	rec := event.Record{Topic: "t", Offset: 1}
+	res := event.Result{Source: "s", Violations: []event.Violation{{Rule: "key.missing", Severity: "error", Message: "no key"}}}
 	a.Observe(&rec, &res)
 	sc := bufio.NewScanner(resp.Body)
 	deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
@@ -203,9 +205,9 @@ func TestFramedViolationCarriesSchemaID(t *testing.T) {
 	}
 	value := []byte(`{"event_type":"BadName","source_service":"orders","data":{}}`) // no event_id, a bad type name
 	framed := append([]byte{0, 0, 0, 0, 42}, value...)                              // magic byte 0, schema id 42
-	recs := []audit.Record{{Topic: "orders.events", Partition: 1, Offset: 10, Value: framed, Timestamp: a.now()},
+	recs := []event.Record{{Topic: "orders.events", Partition: 1, Offset: 10, Value: framed, Timestamp: a.now()},
 		{Topic: "orders.events", Partition: 1, Offset: 11, Value: value, Timestamp: a.now()}}
-	results := make([]audit.Result, len(recs))
+	results := make([]event.Result, len(recs))
 	for i := range recs {
 		results[i] = eng.Check(&recs[i])
 		if len(results[i].Violations) == 0 {

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"encoding/json"
 	"runtime"
@@ -54,7 +56,7 @@ func BenchmarkCheck(b *testing.B) {
 		b.Run(profile, func(b *testing.B) {
 			e := newTestEngine(b, profile)
 			v, at := benchEvent(profile)
-			rec := Record{Topic: map[string]string{"huleedu": "huleedu.dev.essaylifecycle.essay", "authorworks": "content"}[profile],
+			rec := event.Record{Topic: map[string]string{"huleedu": "huleedu.dev.essaylifecycle.essay", "authorworks": "content"}[profile],
 				Key: []byte("k"), Value: v, Timestamp: testNow}
 			if res := e.Check(&rec); len(res.Violations) != 0 {
 				b.Fatalf("benchmark event is not compliant: %+v", res.Violations)
@@ -82,7 +84,7 @@ func BenchmarkCheckParallel(b *testing.B) {
 		seq++
 		base := int(seq) << 32
 		<-mu
-		rec := Record{Topic: "huleedu.dev.essaylifecycle.essay", Value: v, Timestamp: testNow}
+		rec := event.Record{Topic: "huleedu.dev.essaylifecycle.essay", Value: v, Timestamp: testNow}
 		for i := 0; pb.Next(); i++ {
 			setID(v, at, base+i)
 			e.Check(&rec)
@@ -95,7 +97,7 @@ func BenchmarkCheckParallel(b *testing.B) {
 func BenchmarkCheckWithCatalog(b *testing.B) {
 	e := newTestEngine(b, "authorworks", withCatalog(exampleCatalog(b, "authorworks")))
 	v, at := benchEvent("authorworks")
-	rec := Record{Topic: "content", Key: []byte("k"), Value: v, Timestamp: testNow}
+	rec := event.Record{Topic: "content", Key: []byte("k"), Value: v, Timestamp: testNow}
 	benchLoop(b, len(v), func(i int) {
 		setID(v, at, i)
 		e.Check(&rec)
@@ -270,7 +272,7 @@ func BenchmarkRatioVsBaseline(b *testing.B) {
 			}
 			sch := compileBaseline(b, envelopeSchemas[profile])
 			v, at := benchEvent(profile)
-			rec := Record{Topic: map[string]string{"huleedu": "huleedu.dev.essaylifecycle.essay", "authorworks": "content"}[profile],
+			rec := event.Record{Topic: map[string]string{"huleedu": "huleedu.dev.essaylifecycle.essay", "authorworks": "content"}[profile],
 				Key: []byte("k"), Value: v, Timestamp: testNow}
 			var ours, base time.Duration
 			n := 0

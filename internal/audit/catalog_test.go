@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -88,7 +90,7 @@ func TestExampleCatalogSamplesAreCompliant(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := e.Check(&Record{Topic: entry.Topic, Key: []byte("resource-1"), Value: value})
+			res := e.Check(&event.Record{Topic: entry.Topic, Key: []byte("resource-1"), Value: value})
 			if len(res.Violations) != 0 || res.EventType != entry.Type {
 				t.Errorf("%s sample: type %q, violations %+v", entry.Type, res.EventType, res.Violations)
 			}

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -10,8 +12,8 @@ import (
 // evalCtx is everything the rules of one Check see.
 type evalCtx struct {
 	e      *Engine
-	rec    *Record
-	res    *Result
+	rec    *event.Record
+	res    *event.Result
 	ts     *topicSettings
 	s      *scanner
 	now    time.Time // Options.Now(), read lazily (see clock)
@@ -48,7 +50,7 @@ func (c *evalCtx) report(i int, field, msg string) {
 			return
 		}
 	}
-	c.res.Violations = append(c.res.Violations, Violation{Rule: c.ts.ids[i], Severity: sev, Message: msg, Field: field})
+	c.res.Violations = append(c.res.Violations, event.Violation{Rule: c.ts.ids[i], Severity: sev, Message: msg, Field: field})
 }
 
 // reportf is report with a formatted message.

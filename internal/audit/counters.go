@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"sort"
 	"strings"
 	"sync"
@@ -57,7 +59,7 @@ func NewCounters(reg prometheus.Registerer, maxServices int) *Counters {
 }
 
 // Observe counts one audit result (Sink).
-func (c *Counters) Observe(rec *Record, res *Result) {
+func (c *Counters) Observe(rec *event.Record, res *event.Result) {
 	tc := c.topic(rec.Topic)
 	tc.checked.Inc()
 	tc.size.Observe(float64(len(rec.Value)))

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"sync"
 	"testing"
@@ -19,7 +21,7 @@ func TestCountersTopicService(t *testing.T) {
 		{"user.account", "user-service"},
 		{"user.account", "user-service-v2"}, // the last producer wins
 	} {
-		c.Observe(&Record{Topic: r.topic}, &Result{Source: r.source})
+		c.Observe(&event.Record{Topic: r.topic}, &event.Result{Source: r.source})
 	}
 	for topic, want := range map[string]string{
 		"content.book":                     "content-service",
@@ -41,12 +43,12 @@ func TestCountersTopicService(t *testing.T) {
 func TestCountersCountResults(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	c := NewCounters(reg, 1)
-	warn := Violation{Rule: "naming.topic", Severity: SeverityWarning}
-	errV := Violation{Rule: "envelope.missing_field", Severity: SeverityError}
-	c.Observe(&Record{Topic: "t", Value: make([]byte, 300)}, &Result{Source: "a"})
-	c.Observe(&Record{Topic: "t", Value: []byte("{}")}, &Result{Source: "a", Violations: []Violation{warn}})
-	c.Observe(&Record{Topic: "t"}, &Result{Source: "b", Violations: []Violation{errV, warn}})
-	c.Observe(&Record{Topic: "t"}, &Result{Violations: []Violation{errV}})
+	warn := event.Violation{Rule: "naming.topic", Severity: event.SeverityWarning}
+	errV := event.Violation{Rule: "envelope.missing_field", Severity: event.SeverityError}
+	c.Observe(&event.Record{Topic: "t", Value: make([]byte, 300)}, &event.Result{Source: "a"})
+	c.Observe(&event.Record{Topic: "t", Value: []byte("{}")}, &event.Result{Source: "a", Violations: []event.Violation{warn}})
+	c.Observe(&event.Record{Topic: "t"}, &event.Result{Source: "b", Violations: []event.Violation{errV, warn}})
+	c.Observe(&event.Record{Topic: "t"}, &event.Result{Violations: []event.Violation{errV}})
 	for _, tc := range []struct {
 		name   string
 		labels map[string]string

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"sync"
 	"time"
 )
@@ -56,7 +58,7 @@ func (d *dupWindow) seen(id []byte, loc uint64, now time.Time) bool {
 }
 
 // recordLoc hashes where a record was read; 0 when it has no topic.
-func recordLoc(rec *Record) uint64 {
+func recordLoc(rec *event.Record) uint64 {
 	if rec.Topic == "" {
 		return 0
 	}

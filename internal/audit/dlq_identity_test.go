@@ -1,6 +1,10 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 // TestDeadLetterIdentity: a dead letter belongs to the service of its
 // original — the wrapped original's envelope, else the record's own
@@ -13,7 +17,7 @@ func TestDeadLetterIdentity(t *testing.T) {
 	const origNoSource = `{"meta":{"id":"0b6f3a52-4c1e-4b8e-9a7d-2f1e0c9b8a71","type":"content.book.published"},"data":{}}`
 	tests := []struct {
 		name, profile, topic, value string
-		headers                     []Header
+		headers                     []event.Header
 		owner                       func(string) string
 		wantSource, wantID          string
 	}{
@@ -25,10 +29,10 @@ func TestDeadLetterIdentity(t *testing.T) {
 		{"as-is, authorworks (missing_error_context)", "authorworks", "content.deadletter", orig, nil, nil,
 			"content-service", "0b6f3a52-4c1e-4b8e-9a7d-2f1e0c9b8a71"},
 		{"as-is with Spring headers", "huleedu", "orders.dlq", hule,
-			[]Header{{Key: "kafka_dlt-exception-fqcn", Value: []byte("java.lang.IllegalStateException")}}, nil,
+			[]event.Header{{Key: "kafka_dlt-exception-fqcn", Value: []byte("java.lang.IllegalStateException")}}, nil,
 			"essay_lifecycle_service", "3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11"},
 		{"as-is with Connect headers", "huleedu", "orders.dlq", hule,
-			[]Header{{Key: "__connect.errors.topic", Value: []byte("orders")}}, nil, "essay_lifecycle_service", "3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11"},
+			[]event.Header{{Key: "__connect.errors.topic", Value: []byte("orders")}}, nil, "essay_lifecycle_service", "3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11"},
 		{"original without source: topic naming", "authorworks", "content.deadletter",
 			`{"original_event":` + origNoSource + `,"error":"x"}`, nil, nil, "content", "0b6f3a52-4c1e-4b8e-9a7d-2f1e0c9b8a71"},
 		{"not JSON: topic naming through the resolver", "authorworks", "content.deadletter", "\x00\x01binary", nil,
@@ -38,7 +42,7 @@ func TestDeadLetterIdentity(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEngine(t, tc.profile, func(o *Options) { o.DLQService = tc.owner })
-			res := e.Check(&Record{Topic: tc.topic, Value: []byte(tc.value), Headers: tc.headers, Key: []byte("b-1")})
+			res := e.Check(&event.Record{Topic: tc.topic, Value: []byte(tc.value), Headers: tc.headers, Key: []byte("b-1")})
 			if res.Source != tc.wantSource || res.EventID != tc.wantID {
 				t.Errorf("source, id = %q, %q; want %q, %q", res.Source, res.EventID, tc.wantSource, tc.wantID)
 			}

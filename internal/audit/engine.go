@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"log/slog"
 	"strings"
@@ -148,9 +150,9 @@ func (e *Engine) Profile() *Profile { return e.p }
 // Check audits one record. It never panics and never retains rec. A nil
 // Value is a tombstone: Result.Tombstone is set and no rule runs (deleting a
 // key on a compacted topic is not an envelope violation).
-func (e *Engine) Check(rec *Record) Result {
+func (e *Engine) Check(rec *event.Record) event.Result {
 	if rec.Value == nil {
-		return Result{Tombstone: true, Profile: e.p.Name}
+		return event.Result{Tombstone: true, Profile: e.p.Name}
 	}
 	st := e.states.Get().(*checkState)
 	res := e.run(st, rec)
@@ -163,7 +165,7 @@ func (e *Engine) Check(rec *Record) Result {
 type checkState struct {
 	s    scanner
 	c    evalCtx
-	res  Result
+	res  event.Result
 	memo internMemo
 }
 
@@ -183,22 +185,22 @@ type internMemo struct {
 // release drops every reference to the audited record.
 func (st *checkState) release() {
 	st.c = evalCtx{}
-	st.res = Result{}
+	st.res = event.Result{}
 	st.s.buf = nil
 }
 
 // run evaluates every enabled rule; a panic becomes an
 // envelope.invalid_json violation so one bad record never stops a
 // partition.
-func (e *Engine) run(st *checkState, rec *Record) (res Result) {
+func (e *Engine) run(st *checkState, rec *event.Record) (res event.Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = e.recovered(rec, r)
 		}
 	}()
-	st.res = Result{Size: len(rec.Value), Profile: e.p.Name}
+	st.res = event.Result{Size: len(rec.Value), Profile: e.p.Name}
 	if tp, ok := rec.Header("traceparent"); ok {
-		st.res.Traceparent = ParseTraceparent(tp) // the one parse of the header: sinks read it from the Result
+		st.res.Traceparent = event.ParseTraceparent(tp) // the one parse of the header: sinks read it from the event.Result
 	}
 	c := &st.c
 	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s, memo: &st.memo}
@@ -210,13 +212,13 @@ func (e *Engine) run(st *checkState, rec *Record) (res Result) {
 	return st.res
 }
 
-func (e *Engine) recovered(rec *Record, r any) Result {
+func (e *Engine) recovered(rec *event.Record, r any) event.Result {
 	e.log.Error("audit panic recovered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "panic", fmt.Sprint(r))
-	return Result{Size: len(rec.Value), Profile: e.p.Name, Violations: []Violation{{Rule: "envelope.invalid_json", Severity: SeverityError,
+	return event.Result{Size: len(rec.Value), Profile: e.p.Name, Violations: []event.Violation{{Rule: "envelope.invalid_json", Severity: event.SeverityError,
 		Message: "value could not be audited (internal error, see logs)"}}}
 }
 
-func sortViolations(v []Violation) {
+func sortViolations(v []event.Violation) {
 	for i := 1; i < len(v); i++ {
 		for j := i; j > 0 && v[j].Rule < v[j-1].Rule; j-- {
 			v[j], v[j-1] = v[j-1], v[j]
@@ -226,8 +228,8 @@ func sortViolations(v []Violation) {
 
 // topicSettings is the per-topic resolution of a profile.
 type topicSettings struct {
-	ids      [numRecordRules]string   // rule ids by index
-	sev      [numRecordRules]Severity // "" = off
+	ids      [numRecordRules]string         // rule ids by index
+	sev      [numRecordRules]event.Severity // "" = off
 	waivers  [numRecordRules][]Waiver
 	maxBytes int
 	settings [numRecordRules][]int // each rule's declared settings, resolved for the topic

@@ -1,6 +1,10 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 func TestTopLevelFields(t *testing.T) {
 	for in, want := range map[string]int{
@@ -28,7 +32,7 @@ func TestDataFactsAfterScan(t *testing.T) {
 	} {
 		st := &checkState{}
 		c := &st.c
-		*c = evalCtx{e: e, rec: &Record{Value: []byte(value)}, res: &st.res, ts: e.topicSettingsFor(""), s: &st.s, memo: &st.memo}
+		*c = evalCtx{e: e, rec: &event.Record{Value: []byte(value)}, res: &st.res, ts: e.topicSettingsFor(""), s: &st.s, memo: &st.memo}
 		c.scan()
 		if got := c.dataFacts(); got != want {
 			t.Errorf("%s: dataFacts = %+v, want %+v", value, got, want)

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"strings"
 	"testing"
 )
@@ -15,8 +17,8 @@ func framed(id uint32, v []byte) []byte {
 // result; binary that merely starts with 0 is still invalid JSON.
 func TestConfluentFraming(t *testing.T) {
 	eng := newTestEngine(t, "authorworks", withCatalog(exampleCatalog(t, "authorworks")))
-	plain := eng.Check(&Record{Topic: "content", Key: []byte("bk-1001"), Value: awEvent(nil), Timestamp: testNow})
-	res := eng.Check(&Record{Topic: "content", Key: []byte("bk-1001"), Value: framed(1042, awEvent(nil)), Timestamp: testNow})
+	plain := eng.Check(&event.Record{Topic: "content", Key: []byte("bk-1001"), Value: awEvent(nil), Timestamp: testNow})
+	res := eng.Check(&event.Record{Topic: "content", Key: []byte("bk-1001"), Value: framed(1042, awEvent(nil)), Timestamp: testNow})
 	if res.SchemaID != 1042 {
 		t.Errorf("SchemaID = %d, want 1042", res.SchemaID)
 	}
@@ -29,7 +31,7 @@ func TestConfluentFraming(t *testing.T) {
 	if plain.SchemaID != 0 {
 		t.Errorf("unframed SchemaID = %d", plain.SchemaID)
 	}
-	bad := eng.Check(&Record{Topic: "content", Value: framed(7, awEvent(map[string]string{"data": `{"book_id":"bk-1"}`}))})
+	bad := eng.Check(&event.Record{Topic: "content", Value: framed(7, awEvent(map[string]string{"data": `{"book_id":"bk-1"}`}))})
 	if _, ok := findViolation(bad, "catalog.schema"); !ok {
 		t.Errorf("framed data is checked against the catalog schema: %v", ruleIDs(bad))
 	}
@@ -39,7 +41,7 @@ func TestConfluentFraming(t *testing.T) {
 		"frame then text": framed(3, []byte("not json")),
 		"truncated json":  framed(3, []byte(`{"meta":`)),
 	} {
-		r := eng.Check(&Record{Topic: "content", Value: v})
+		r := eng.Check(&event.Record{Topic: "content", Value: v})
 		if _, ok := findViolation(r, "envelope.invalid_json"); !ok {
 			t.Errorf("%s: want envelope.invalid_json, got %v", name, ruleIDs(r))
 		}

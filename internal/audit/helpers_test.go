@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"sort"
 	"strings"
 	"testing"
@@ -29,7 +31,7 @@ func newTestEngine(t testing.TB, profile string, mod ...func(*Options)) *Engine 
 }
 
 // ruleIDs lists the rule ids of a result's violations, sorted.
-func ruleIDs(res Result) []string {
+func ruleIDs(res event.Result) []string {
 	out := make([]string, 0, len(res.Violations))
 	for _, v := range res.Violations {
 		out = append(out, v.Rule)
@@ -39,13 +41,13 @@ func ruleIDs(res Result) []string {
 }
 
 // findViolation returns the first violation of rule.
-func findViolation(res Result, rule string) (Violation, bool) {
+func findViolation(res event.Result, rule string) (event.Violation, bool) {
 	for _, v := range res.Violations {
 		if v.Rule == rule {
 			return v, true
 		}
 	}
-	return Violation{}, false
+	return event.Violation{}, false
 }
 
 // huleEvent is a compliant HuleEdu event with fields replaced by the
@@ -131,9 +133,9 @@ func buildEvent(order []string, vals, overrides map[string]string) []byte {
 type ruleCase struct {
 	name    string
 	profile string
-	rec     Record
+	rec     event.Record
 	fires   bool   // the rule under test reports a violation
-	field   string // expected Violation.Field when it fires
+	field   string // expected event.Violation.Field when it fires
 	msg     string // substring of the expected message when it fires
 }
 
@@ -163,10 +165,10 @@ func runRuleCases(t *testing.T, rule string, cases []ruleCase, mod ...func(*Opti
 }
 
 // hule and aw build records on the profiles' canonical topics.
-func hule(o map[string]string) Record {
-	return Record{Topic: "huleedu.dev.essaylifecycle.essay", Key: []byte("essay-42"), Value: huleEvent(o)}
+func hule(o map[string]string) event.Record {
+	return event.Record{Topic: "huleedu.dev.essaylifecycle.essay", Key: []byte("essay-42"), Value: huleEvent(o)}
 }
 
-func aw(o map[string]string) Record {
-	return Record{Topic: "content", Key: []byte("bk-1001"), Value: awEvent(o)}
+func aw(o map[string]string) event.Record {
+	return event.Record{Topic: "content", Key: []byte("bk-1001"), Value: awEvent(o)}
 }

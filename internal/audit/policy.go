@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"embed"
 	"errors"
 	"fmt"
@@ -155,7 +157,7 @@ func (d *dlqParams) requireWrapper() bool { return d.RequireWrapper == nil || *d
 
 // errorHeader reports whether rec carries a header starting with one of the
 // error-context prefixes.
-func (d *dlqParams) errorHeader(rec *Record) bool {
+func (d *dlqParams) errorHeader(rec *event.Record) bool {
 	for _, h := range rec.Headers {
 		for _, p := range d.ErrorHeaderPrefixes {
 			if strings.HasPrefix(h.Key, p) {
@@ -295,10 +297,10 @@ func compileDLQ(doc *policyDoc, p *Profile) error {
 	return nil
 }
 
-func parseSeverity(field, s string) (Severity, error) {
+func parseSeverity(field, s string) (event.Severity, error) {
 	switch s {
 	case "error", "warning":
-		return Severity(s), nil
+		return event.Severity(s), nil
 	case "off":
 		return "", nil
 	}
@@ -306,13 +308,13 @@ func parseSeverity(field, s string) (Severity, error) {
 }
 
 func compileSeverities(doc *policyDoc, p *Profile) error {
-	p.severities = make(map[string]Severity, numRecordRules+len(clusterRules)+len(websocketRules))
-	for _, r := range Rules() {
+	p.severities = make(map[string]event.Severity, len(event.Rules()))
+	for _, r := range event.Rules() {
 		p.severities[r.ID] = r.Severity
 	}
 	for _, id := range sortedKeys(doc.Severities) {
 		field := "severities." + id
-		if _, ok := LookupRule(id); !ok {
+		if _, ok := event.LookupRule(id); !ok {
 			return ferr(field, "unknown rule id")
 		}
 		sev, err := parseSeverity(field, doc.Severities[id])
@@ -338,7 +340,7 @@ func compileTopics(doc *policyDoc, p *Profile) error {
 		}
 		for _, id := range sortedKeys(t.Severities) {
 			field := base + ".severities." + id
-			if _, ok := LookupRule(id); !ok {
+			if _, ok := event.LookupRule(id); !ok {
 				return ferr(field, "unknown rule id")
 			}
 			if _, err := parseSeverity(field, t.Severities[id]); err != nil {
@@ -379,7 +381,7 @@ func compileWaivers(doc *policyDoc, p *Profile) error {
 		if _, err := path.Match(w.Topic, ""); err != nil {
 			return ferr(base+".topic", "invalid glob %q", w.Topic)
 		}
-		if _, ok := LookupRule(w.Rule); !ok {
+		if _, ok := event.LookupRule(w.Rule); !ok {
 			return ferr(base+".rule", "unknown rule id %q", w.Rule)
 		}
 		if strings.TrimSpace(w.Reason) == "" {

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"os"
@@ -118,13 +120,13 @@ func TestCustomPolicyOverridesAndWaivers(t *testing.T) {
 		}
 		return e
 	}
-	ev := func(topic string, key []byte, meta map[string]string) Record {
-		return Record{Topic: topic, Key: key, Value: awEvent(meta), Timestamp: testNow}
+	ev := func(topic string, key []byte, meta map[string]string) event.Record {
+		return event.Record{Topic: topic, Key: key, Value: awEvent(meta), Timestamp: testNow}
 	}
 	cases := []struct {
 		name string
 		day  string
-		rec  Record
+		rec  event.Record
 		want []string
 	}{
 		{"allowed extra field", "2026-03-01", ev("content", []byte("k"), map[string]string{"meta.tenant": `"acme"`}), nil},
@@ -152,7 +154,7 @@ func TestCustomPolicyOverridesAndWaivers(t *testing.T) {
 	if ok {
 		t.Fatalf("Applies under an active waiver = %v, %v", sev, ok)
 	}
-	if sev, ok := p.Applies("naming.event_type", "legacy.books", time.Time{}); !ok || sev != SeverityWarning {
+	if sev, ok := p.Applies("naming.event_type", "legacy.books", time.Time{}); !ok || sev != event.SeverityWarning {
 		t.Fatalf("per-topic severity = %v, %v", sev, ok)
 	}
 }

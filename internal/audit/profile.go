@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"path"
 	"regexp"
 	"strings"
@@ -63,7 +65,7 @@ type Profile struct {
 	blob       blobParams
 	ts         timestampParams
 	dlq        dlqParams
-	severities map[string]Severity // rule id -> severity; "" means off
+	severities map[string]event.Severity // rule id -> severity; "" means off
 	topics     []topicOverride
 	// ruleSettings are rule_settings as written (rule id -> key -> value).
 	ruleSettings ruleSettings
@@ -102,7 +104,7 @@ func (p *Profile) DLQBase(topic string) string {
 // RuleSeverity returns the severity of rule on topic after per-topic
 // overrides (waivers not applied), and false when the rule is off. Pass an
 // empty topic for the profile-wide setting.
-func (p *Profile) RuleSeverity(rule, topic string) (Severity, bool) {
+func (p *Profile) RuleSeverity(rule, topic string) (event.Severity, bool) {
 	sev, ok := p.severities[rule]
 	if !ok {
 		return "", false
@@ -113,7 +115,7 @@ func (p *Profile) RuleSeverity(rule, topic string) (Severity, bool) {
 				continue
 			}
 			if s, set := t.Severities[rule]; set {
-				sev = Severity(s)
+				sev = event.Severity(s)
 			}
 		}
 	}
@@ -126,7 +128,7 @@ func (p *Profile) RuleSeverity(rule, topic string) (Severity, bool) {
 // Applies returns the severity rule has on topic at now, and false when the
 // rule is off there or an active waiver exempts the topic. Cluster-scope
 // evaluators call it before reporting.
-func (p *Profile) Applies(rule, topic string, now time.Time) (Severity, bool) {
+func (p *Profile) Applies(rule, topic string, now time.Time) (event.Severity, bool) {
 	sev, ok := p.RuleSeverity(rule, topic)
 	if !ok || p.waived(rule, topic, now) {
 		return "", false

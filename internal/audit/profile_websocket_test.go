@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +44,7 @@ func TestHuleEduChecksNoWebSocket(t *testing.T) {
 	if !p.WebSocket.MatchEndpoint("/anything", "x") || p.WebSocket.HeartbeatInterval != 0 {
 		t.Fatal("huleedu has no WebSocket clause: nothing may be checked")
 	}
-	for _, r := range WebSocketRules() {
+	for _, r := range event.WebSocketRules() {
 		if _, on := p.RuleSeverity(r.ID, ""); on {
 			t.Errorf("huleedu: %s is on", r.ID)
 		}

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"strings"
 	"testing"
@@ -18,7 +20,7 @@ func TestCheckBadInputs(t *testing.T) {
 		name  string
 		value []byte
 		rules []string // exact violation rule ids (huleedu, no topic)
-		check func(t *testing.T, r Result)
+		check func(t *testing.T, r event.Result)
 	}{
 		{name: "not json", value: []byte("hello world"), rules: []string{"envelope.invalid_json"}},
 		{name: "binary", value: []byte{0x00, 0x00, 0x00, 0x01, 0xC3, 0x28, 0xFF}, rules: []string{"envelope.invalid_json"}},
@@ -30,13 +32,13 @@ func TestCheckBadInputs(t *testing.T) {
 		{name: "empty value", value: []byte{}, rules: []string{"envelope.invalid_json"}},
 		{name: "whitespace only", value: []byte(" \n\t "), rules: []string{"envelope.invalid_json"}},
 		{name: "10 MB value", value: tenMB, rules: []string{"size.blob_field", "size.event_too_large"},
-			check: func(t *testing.T, r Result) {
+			check: func(t *testing.T, r event.Result) {
 				if r.Size != len(tenMB) || r.EventType == "" {
 					t.Errorf("size %d, type %q", r.Size, r.EventType)
 				}
 			}},
 		{name: "100k-deep nesting", value: deep(100000), rules: []string{"envelope.invalid_json", "size.event_too_large"},
-			check: func(t *testing.T, r Result) {
+			check: func(t *testing.T, r event.Result) {
 				if !strings.Contains(r.Violations[0].Message, "nesting deeper than 64 levels") {
 					t.Errorf("message %q", r.Violations[0].Message)
 				}
@@ -46,14 +48,14 @@ func TestCheckBadInputs(t *testing.T) {
 		{name: "invalid utf-8 in a value", value: []byte("{\"event_id\":\"\xed\xa0\x80\"}"), rules: []string{"envelope.invalid_json"}},
 		{name: "invalid utf-8 in a key", value: []byte("{\"\xc0\xaf\":1}"), rules: []string{"envelope.invalid_json"}},
 		{name: "duplicate keys: last wins", value: huleEvent(map[string]string{"event_id": `"bad","event_id":"3f2b7c1e-9a4d-4e8b-b1c2-5d6e7f8a9b0c"`}),
-			check: func(t *testing.T, r Result) {
+			check: func(t *testing.T, r event.Result) {
 				if r.EventID != "3f2b7c1e-9a4d-4e8b-b1c2-5d6e7f8a9b0c" {
 					t.Errorf("EventID %q, want the last duplicate", r.EventID)
 				}
 			}},
 		{name: "huge numbers", value: huleEvent(map[string]string{"data": `{"n":1e999999,"m":` + strings.Repeat("9", 5000) + `,"f":-0.000000000000000000001E-400}`})},
 		{name: "escaped envelope strings", value: huleEvent(map[string]string{"source_service": `"essay\u005flifecycle\u005fservice"`, "event_type": `"huleedu.essaylifecycle.essay.spellcheck_requested.v1"`}),
-			check: func(t *testing.T, r Result) {
+			check: func(t *testing.T, r event.Result) {
 				if r.Source != "essay_lifecycle_service" {
 					t.Errorf("Source %q", r.Source)
 				}
@@ -63,7 +65,7 @@ func TestCheckBadInputs(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := newTestEngine(t, "huleedu").Check(&Record{Value: tc.value})
+			res := newTestEngine(t, "huleedu").Check(&event.Record{Value: tc.value})
 			if got := ruleIDs(res); strings.Join(got, ",") != strings.Join(tc.rules, ",") {
 				t.Fatalf("rules %v, want %v\n%+v", got, tc.rules, res.Violations)
 			}
@@ -78,7 +80,7 @@ func TestCheckBadInputs(t *testing.T) {
 // counted (Result.Tombstone) but not a violation, under both profiles.
 func TestCheckTombstone(t *testing.T) {
 	for _, p := range BuiltinProfiles() {
-		res := newTestEngine(t, p).Check(&Record{Topic: "content", Key: []byte("bk-1"), Value: nil})
+		res := newTestEngine(t, p).Check(&event.Record{Topic: "content", Key: []byte("bk-1"), Value: nil})
 		if !res.Tombstone || len(res.Violations) != 0 || res.Size != 0 {
 			t.Errorf("%s: tombstone result %+v", p, res)
 		}
@@ -92,7 +94,7 @@ func TestCheckConcurrent(t *testing.T) {
 	values := [][]byte{awEvent(nil), awEvent(map[string]string{"meta.id": `"x"`}), []byte("{"), awEvent(map[string]string{"data": `{"title":3}`})}
 	want := make([]string, len(values))
 	for i, v := range values {
-		res := e.Check(&Record{Topic: "content", Key: []byte("k"), Value: v})
+		res := e.Check(&event.Record{Topic: "content", Key: []byte("k"), Value: v})
 		want[i] = strings.Join(ruleIDs(res), ",")
 	}
 	done := make(chan string, 8)
@@ -100,7 +102,7 @@ func TestCheckConcurrent(t *testing.T) {
 		go func() {
 			for n := 0; n < 300; n++ {
 				i := n % len(values)
-				res := e.Check(&Record{Topic: "content", Key: []byte("k"), Value: values[i]})
+				res := e.Check(&event.Record{Topic: "content", Key: []byte("k"), Value: values[i]})
 				got := strings.ReplaceAll(strings.Join(ruleIDs(res), ","), "duplicate.event_id", "")
 				if strings.Trim(strings.ReplaceAll(got, ",,", ","), ",") != strings.Trim(strings.ReplaceAll(strings.ReplaceAll(want[i], "duplicate.event_id", ""), ",,", ","), ",") {
 					done <- got + " != " + want[i]

@@ -1,11 +1,13 @@
 package audit
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 var ruleProducerMismatch = recordRule{
-	info: RuleInfo{ID: "catalog.producer_mismatch", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the source service is not the catalog's registered producer of the type",
-		Standard: "AuthorWorks: Event Types Registry 3 (producing service); HuleEdu 030 §3.1 (source_service)"},
+	info:  event.Rule(event.RuleCatalogProducerMismatch),
 	check: checkProducerMismatch,
 }
 

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleSchema = recordRule{
-	info: RuleInfo{ID: "catalog.schema", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the data does not validate against the catalog's JSON Schema for that type and version",
-		Standard: "HuleEdu 030 §3.2, §5.3 (typed data, schema validation); AuthorWorks: Producer Responsibilities 5, Consumer Responsibilities 1"},
+	info:  event.Rule(event.RuleCatalogSchema),
 	check: checkSchema,
 }
 

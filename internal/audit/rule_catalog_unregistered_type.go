@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleUnregistered = recordRule{
-	info: RuleInfo{ID: "catalog.unregistered_type", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the event type (and version) is not in the event catalog",
-		Standard: "AuthorWorks: Event Types Registry (all event types must be registered); HuleEdu 030 §3.2 (data models from common/)"},
+	info:  event.Rule(event.RuleCatalogUnregisteredType),
 	check: checkUnregistered,
 }
 

@@ -1,11 +1,13 @@
 package audit
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 var ruleDLQContext = recordRule{
-	info: RuleInfo{ID: "dlq.missing_error_context", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "a dead-letter record does not wrap the original event with error context",
-		Standard: "AuthorWorks: Dead Letter Handling 2 (original event is wrapped with error context); HuleEdu 030 §5.2 (DLQ strategy)"},
+	info:  event.Rule(event.RuleDLQMissingErrorContext),
 	check: checkDLQContext,
 	on:    onDLQ,
 }

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleDrift = recordRule{
-	info: RuleInfo{ID: "drift.breaking_change", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "an event of a known type and version lacks a field every earlier event had, or a field changed JSON type",
-		Standard: "HuleEdu 030 §6 (removing fields or changing types REQUIRE a new event version); AuthorWorks: Event Versioning (breaking changes require a new version)"},
+	info:  event.Rule(event.RuleDriftBreakingChange),
 	check: checkDrift,
 }
 

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleDuplicate = recordRule{
-	info: RuleInfo{ID: "duplicate.event_id", Severity: SeverityWarning, Scope: ScopeRecord,
-		Summary:  "an event id seen before within the duplicate window (at-least-once delivery is fine; the rate is reported)",
-		Standard: "HuleEdu 030 §3.1 (event_id unique per event instance), §5.1 (idempotent consumers); AuthorWorks: Delivery Guarantees (at-least-once)"},
+	info:  event.Rule(event.RuleDuplicateEventID),
 	check: checkDuplicate,
 }
 

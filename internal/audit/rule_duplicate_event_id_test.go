@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"sync"
 	"testing"
@@ -17,7 +19,7 @@ func TestRuleDuplicate(t *testing.T) {
 	again := r
 	again.Offset++
 	v, ok := findViolation(e.Check(&again), "duplicate.event_id")
-	if !ok || v.Field != "event_id" || v.Severity != SeverityWarning {
+	if !ok || v.Field != "event_id" || v.Severity != event.SeverityWarning {
 		t.Fatalf("second sighting: %+v %v", v, ok)
 	}
 	now = now.Add(3 * time.Minute)
@@ -55,7 +57,7 @@ func TestRuleDuplicateReRead(t *testing.T) {
 			t.Fatalf("producer duplicate at partition %d offset %d not reported", loc.p, loc.off)
 		}
 	}
-	bare := Record{Value: huleEvent(map[string]string{"event_id": `"22222222-2222-4222-8222-222222222222"`})}
+	bare := event.Record{Value: huleEvent(map[string]string{"event_id": `"22222222-2222-4222-8222-222222222222"`})}
 	e.Check(&bare)
 	if _, ok := findViolation(e.Check(&bare), "duplicate.event_id"); !ok {
 		t.Fatal("repeated bare event not reported as duplicate")

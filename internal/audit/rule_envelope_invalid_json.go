@@ -1,11 +1,13 @@
 package audit
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 var ruleInvalidJSON = recordRule{
-	info: RuleInfo{ID: "envelope.invalid_json", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the value is not a JSON object (binary, truncated, array, scalar, invalid UTF-8, nesting deeper than 64)",
-		Standard: "HuleEdu 030 §3.1, §4.2 (EventEnvelope serialized to JSON); AuthorWorks: Event Schema"},
+	info:  event.Rule(event.RuleEnvelopeInvalidJSON),
 	check: checkInvalidJSON,
 	on:    onInvalid,
 }

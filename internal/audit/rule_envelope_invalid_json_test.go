@@ -1,9 +1,15 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 func TestRuleInvalidJSON(t *testing.T) {
-	rec := func(v string) Record { return Record{Topic: "huleedu.dev.essaylifecycle.essay", Value: []byte(v)} }
+	rec := func(v string) event.Record {
+		return event.Record{Topic: "huleedu.dev.essaylifecycle.essay", Value: []byte(v)}
+	}
 	runRuleCases(t, "envelope.invalid_json", []ruleCase{
 		{name: "valid", profile: "huleedu", rec: hule(nil)},
 		{name: "truncated", profile: "huleedu", rec: rec(`{"event_id":"3f2b`), fires: true, msg: "truncated: string not closed"},

@@ -1,11 +1,13 @@
 package audit
 
-import "time"
+import (
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 var ruleInvalidTimestamp = recordRule{
-	info: RuleInfo{ID: "envelope.invalid_timestamp", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the event timestamp is not RFC 3339, not UTC, or in the far future or past",
-		Standard: "HuleEdu 030 §3.1 (event_timestamp: datetime, UTC); AuthorWorks: Producer Responsibilities 2 (accurate timestamp in UTC)"},
+	info:  event.Rule(event.RuleEnvelopeInvalidTimestamp),
 	check: checkInvalidTimestamp,
 }
 

@@ -1,12 +1,14 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"testing"
 	"time"
 )
 
 func TestRuleInvalidTimestamp(t *testing.T) {
-	recAt := func(ts string, recTime time.Time) Record {
+	recAt := func(ts string, recTime time.Time) event.Record {
 		r := hule(map[string]string{"event_timestamp": ts})
 		r.Timestamp = recTime
 		return r

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleInvalidUUID = recordRule{
-	info: RuleInfo{ID: "envelope.invalid_uuid", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "an id that must be a UUID (or a UUID v4) is not one",
-		Standard: "HuleEdu 030 §3.1 (event_id: UUID, correlation_id: Optional[UUID]); AuthorWorks: Producer Responsibilities 1 (UUID v4)"},
+	info:  event.Rule(event.RuleEnvelopeInvalidUUID),
 	check: checkInvalidUUID,
 }
 

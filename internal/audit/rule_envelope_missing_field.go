@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleMissingField = recordRule{
-	info: RuleInfo{ID: "envelope.missing_field", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "a required envelope field is absent, null or an empty string",
-		Standard: "HuleEdu 030 §3.1 (fields you MUST populate); AuthorWorks: Event Schema, Producer Responsibilities 1-3"},
+	info:  event.Rule(event.RuleEnvelopeMissingField),
 	check: checkMissingField,
 }
 

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleUnknownField = recordRule{
-	info: RuleInfo{ID: "envelope.unknown_field", Severity: SeverityWarning, Scope: ScopeRecord,
-		Summary:  "a field outside the envelope schema (only where the profile is strict)",
-		Standard: "AuthorWorks: Event Schema (all events must adhere to a standard schema: meta + data)"},
+	info:  event.Rule(event.RuleEnvelopeUnknownField),
 	check: checkUnknownField,
 }
 

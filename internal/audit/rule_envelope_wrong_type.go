@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleWrongType = recordRule{
-	info: RuleInfo{ID: "envelope.wrong_type", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "an envelope field has the wrong JSON type (e.g. a numeric id, data that is not an object)",
-		Standard: "HuleEdu 030 §3.1, §3.2 (typed data model); AuthorWorks: Event Schema"},
+	info:  event.Rule(event.RuleEnvelopeWrongType),
 	check: checkWrongType,
 }
 

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleKeyMissing = recordRule{
-	info: RuleInfo{ID: "key.missing", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the record has no key where the profile requires partitioning by resource id",
-		Standard: "AuthorWorks: Kafka Configuration (partitioning based on resource ID), Delivery Guarantees (ordering per partition key)"},
+	info:  event.Rule(event.RuleKeyMissing),
 	check: checkKeyMissing,
 	on:    onEnvelope | onInvalid,
 }

@@ -1,11 +1,13 @@
 package audit
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 var ruleActionTense = recordRule{
-	info: RuleInfo{ID: "naming.action_tense", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the action segment of the event type is not in the past tense",
-		Standard: "HuleEdu 030 §3.3 (<action_past_tense>); AuthorWorks: Event Type Naming Convention (examples created, published, succeeded)"},
+	info:  event.Rule(event.RuleNamingActionTense),
 	check: checkActionTense,
 }
 

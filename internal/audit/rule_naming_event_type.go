@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleEventType = recordRule{
-	info: RuleInfo{ID: "naming.event_type", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the event type does not match the profile's naming pattern",
-		Standard: "HuleEdu 030 §3.3 (<project_namespace>.<domain_or_service>.<entity>.<action_past_tense>.v<version_number>); AuthorWorks: Event Type Naming Convention (service.resource.action)"},
+	info:  event.Rule(event.RuleNamingEventType),
 	check: checkEventType,
 }
 

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleTopic = recordRule{
-	info: RuleInfo{ID: "naming.topic", Severity: SeverityWarning, Scope: ScopeRecord,
-		Summary:  "the topic name does not match the profile's topic pattern",
-		Standard: "HuleEdu 030 §4.1 (<project_namespace>.<environment>.<domain_or_service>.<event_type_group_or_entity>); AuthorWorks: Kafka Configuration (topics named according to service and event type)"},
+	info:  event.Rule(event.RuleNamingTopic),
 	check: checkTopic,
 	on:    onAll,
 }

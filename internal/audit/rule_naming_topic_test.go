@@ -1,9 +1,13 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 func TestRuleTopic(t *testing.T) {
-	onTopic := func(r Record, topic string) Record { r.Topic = topic; return r }
+	onTopic := func(r event.Record, topic string) event.Record { r.Topic = topic; return r }
 	runRuleCases(t, "naming.topic", []ruleCase{
 		{name: "huleedu canonical", profile: "huleedu", rec: hule(nil)},
 		{name: "huleedu dlq", profile: "huleedu", rec: onTopic(hule(nil), "huleedu.dev.essaylifecycle.essay.dlq")},
@@ -12,6 +16,6 @@ func TestRuleTopic(t *testing.T) {
 		{name: "bare event has no topic", profile: "huleedu", rec: onTopic(hule(nil), "")},
 		{name: "authorworks service topic", profile: "authorworks", rec: onTopic(aw(nil), "content.book")},
 		{name: "authorworks upper case", profile: "authorworks", rec: onTopic(aw(nil), "Content_Events"), fires: true},
-		{name: "invalid value still judged", profile: "huleedu", rec: Record{Topic: "BAD TOPIC", Value: []byte("x")}, fires: true},
+		{name: "invalid value still judged", profile: "huleedu", rec: event.Record{Topic: "BAD TOPIC", Value: []byte("x")}, fires: true},
 	})
 }

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleVersionMismatch = recordRule{
-	info: RuleInfo{ID: "naming.version_mismatch", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the version in the event type name disagrees with the version field",
-		Standard: "HuleEdu 030 §3.3, §6 (versioned event_type); AuthorWorks: Event Versioning (version in the event metadata)"},
+	info:  event.Rule(event.RuleNamingVersionMismatch),
 	check: checkVersionMismatch,
 }
 

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"testing"
 )
 
@@ -35,7 +37,7 @@ rules:
 		t.Fatal(err)
 	}
 	for _, tc := range cases {
-		res := e.Check(&Record{Value: []byte(tc.value)})
+		res := e.Check(&event.Record{Value: []byte(tc.value)})
 		v, ok := findViolation(res, "naming.version_mismatch")
 		if ok != tc.fires {
 			t.Errorf("%s: fired=%v want %v (%+v)", tc.value, ok, tc.fires, res.Violations)

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleBlobField = recordRule{
-	info: RuleInfo{ID: "size.blob_field", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "a field carries a blob (long free text, base64, data URI) instead of a storage reference",
-		Standard: "HuleEdu 030 §3.4 (SHALL NOT carry large data blobs; carry StorageReferenceMetadata)"},
+	info:  event.Rule(event.RuleSizeBlobField),
 	check: checkBlobField,
 }
 

@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleTooLarge = recordRule{
-	info: RuleInfo{ID: "size.event_too_large", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "the serialized event is larger than the thin-event limit (per profile, topic or type)",
-		Standard: "HuleEdu 030 §3.4 (thin events, events as notifications)"},
+	info:  event.Rule(event.RuleSizeEventTooLarge),
 	check: checkTooLarge,
 	on:    onAll,
 }

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"strings"
 	"testing"
 )
@@ -47,7 +49,7 @@ topics:
 	}
 	for _, tc := range cases {
 		v := `{"id":"1","type":"` + tc.typ + `","pad":"` + pad + `"}`
-		_, ok := findViolation(e.Check(&Record{Topic: tc.topic, Value: []byte(v)}), "size.event_too_large")
+		_, ok := findViolation(e.Check(&event.Record{Topic: tc.topic, Value: []byte(v)}), "size.event_too_large")
 		if ok != tc.fires {
 			t.Errorf("%s/%s: fired=%v want %v", tc.topic, tc.typ, ok, tc.fires)
 		}

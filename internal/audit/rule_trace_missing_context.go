@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleMissingContext = recordRule{
-	info: RuleInfo{ID: "trace.missing_context", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "no trace context: neither the envelope trace fields nor a valid W3C traceparent header",
-		Standard: "AuthorWorks: Event Schema (meta.trace_context), Consumer Responsibilities 5, Monitoring 4 (distributed tracing across event boundaries)"},
+	info:  event.Rule(event.RuleTraceMissingContext),
 	check: checkMissingContext,
 }
 

@@ -1,11 +1,15 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 func TestRuleMissingContext(t *testing.T) {
 	noCtx := aw(map[string]string{"meta.trace_context": "-"})
-	withHeader := func(r Record, v string) Record {
-		r.Headers = []Header{{Key: "traceparent", Value: []byte(v)}}
+	withHeader := func(r event.Record, v string) event.Record {
+		r.Headers = []event.Header{{Key: "traceparent", Value: []byte(v)}}
 		return r
 	}
 	runRuleCases(t, "trace.missing_context", []ruleCase{
@@ -25,7 +29,7 @@ func TestRuleMissingContext(t *testing.T) {
 func TestCheckTraceFromHeader(t *testing.T) {
 	e := newTestEngine(t, "huleedu")
 	r := hule(nil)
-	r.Headers = []Header{{Key: "traceparent", Value: []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")}}
+	r.Headers = []event.Header{{Key: "traceparent", Value: []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")}}
 	res := e.Check(&r)
 	if res.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" || res.SpanID != "00f067aa0ba902b7" {
 		t.Fatalf("trace ids from header: %q %q", res.TraceID, res.SpanID)
@@ -44,8 +48,8 @@ func TestParseTraceparent(t *testing.T) {
 		"": false,
 	}
 	for in, want := range cases {
-		if _, _, ok := parseTraceparent([]byte(in)); ok != want {
-			t.Errorf("parseTraceparent(%q) ok=%v, want %v", in, ok, want)
+		if ok := event.ParseTraceparent([]byte(in)).Valid; ok != want {
+			t.Errorf("ParseTraceparent(%q) ok=%v, want %v", in, ok, want)
 		}
 	}
 }

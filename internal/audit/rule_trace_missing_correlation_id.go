@@ -1,9 +1,9 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 var ruleMissingCorrelation = recordRule{
-	info: RuleInfo{ID: "trace.missing_correlation_id", Severity: SeverityError, Scope: ScopeRecord,
-		Summary:  "no correlation id where the profile requires one",
-		Standard: "HuleEdu 030 §3.1 (correlation_id: propagate if received, or generate for new chains); AuthorWorks: Producer Responsibilities 4, Consumer Responsibilities 5"},
+	info:  event.Rule(event.RuleTraceMissingCorrelationID),
 	check: checkMissingCorrelation,
 }
 

@@ -1,6 +1,10 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/event"
+)
 
 func TestRuleMissingCorrelation(t *testing.T) {
 	runRuleCases(t, "trace.missing_correlation_id", []ruleCase{
@@ -15,7 +19,7 @@ func TestRuleMissingCorrelation(t *testing.T) {
 	e := newTestEngine(t, "huleedu")
 	r := hule(map[string]string{"correlation_id": "-"})
 	v, _ := findViolation(e.Check(&r), "trace.missing_correlation_id")
-	if v.Severity != SeverityWarning {
+	if v.Severity != event.SeverityWarning {
 		t.Errorf("huleedu severity = %q, want warning (Optional in §3.1)", v.Severity)
 	}
 }

@@ -1,34 +1,17 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 )
-
-// Scope says where a rule is evaluated.
-type Scope string
-
-// Rule scopes.
-const (
-	ScopeRecord  Scope = "record"  // evaluated by the Engine on every audited record
-	ScopeCluster Scope = "cluster" // evaluated from the admin API by the lag collector
-)
-
-// RuleInfo describes one rule of the catalogue.
-type RuleInfo struct {
-	ID       string   `json:"id"`       // stable rule id, e.g. "envelope.missing_field"
-	Severity Severity `json:"severity"` // default severity; a profile may change it or turn the rule off
-	Scope    Scope    `json:"scope"`    // record or cluster
-	Summary  string   `json:"summary"`  // one line: what the rule flags
-	Standard string   `json:"standard"` // the clauses of the standards the rule enforces
-}
 
 // recordRule is a rule evaluated on one record: its catalogue entry plus
 // the check that reports violations on the evaluation context.
 type recordRule struct {
-	info     RuleInfo
+	info     event.RuleInfo
 	check    func(c *evalCtx)
 	on       uint8     // which records the rule sees (onEnvelope when zero)
 	settings []Setting // policy settings the rule declares (settings.go); read with c.setting
@@ -95,77 +78,6 @@ var recordRules = [numRecordRules]*recordRule{
 	rDuplicate:          &ruleDuplicate,
 }
 
-// Cluster rule ids: the one place they are spelled. The lag collector
-// (internal/lag) reports violations under these ids and the daemon reads
-// each one's severity from the profile; ClusterRules lists them.
-const (
-	RuleTopicReplicationFactor = "topic.replication_factor" // a topic has fewer replicas than the profile's minimum
-	RuleTopicRetention         = "topic.retention"          // a topic keeps data for less than the profile's minimum
-	RuleClusterMinBrokers      = "cluster.min_brokers"      // the cluster has fewer brokers than the profile's minimum
-	RuleDLQRetention           = "dlq.retention"            // a dead-letter topic keeps data for less than the DLQ retention
-	RuleDLQMissing             = "dlq.missing"              // a producing service has no dead-letter topic
-	RuleCatalogNoConsumer      = "catalog.no_consumer"      // an expected consumer group is not consuming its topic
-	RuleConsumerNotIdempotent  = "consumer.not_idempotent"  // a redelivered input produced duplicate downstream events
-)
-
-// clusterRules are evaluated outside the engine (the lag collector reads
-// topic configs, brokers and groups through the admin API) and listed here
-// so the catalogue, profiles and waivers know them.
-var clusterRules = []RuleInfo{
-	{ID: RuleTopicReplicationFactor, Severity: SeverityError, Scope: ScopeCluster,
-		Summary:  "a topic's replication factor is below the profile's minimum",
-		Standard: "AuthorWorks: Kafka Configuration, Replication Factor 3 for production topics"},
-	{ID: RuleTopicRetention, Severity: SeverityWarning, Scope: ScopeCluster,
-		Summary:  "a topic's retention.ms is below the profile's minimum retention",
-		Standard: "AuthorWorks: Kafka Configuration, Retention configurable per topic, default 7 days"},
-	{ID: RuleClusterMinBrokers, Severity: SeverityError, Scope: ScopeCluster,
-		Summary:  "the cluster has fewer brokers than the profile's minimum",
-		Standard: "AuthorWorks: Kafka Configuration, Minimum of 3 brokers for fault tolerance"},
-	{ID: RuleDLQRetention, Severity: SeverityWarning, Scope: ScopeCluster,
-		Summary:  "a dead-letter topic keeps records for less than the profile's DLQ retention",
-		Standard: "AuthorWorks: Dead Letter Handling 4, retention period of 30 days for dead letter topics"},
-	{ID: RuleDLQMissing, Severity: SeverityWarning, Scope: ScopeCluster,
-		Summary:  "a producing service has no dead-letter topic",
-		Standard: "HuleEdu 030 §5.2 (DLQ strategy for persistent failures); AuthorWorks: Dead Letter Handling 1, each service maintains service.deadletter"},
-	{ID: RuleCatalogNoConsumer, Severity: SeverityWarning, Scope: ScopeCluster,
-		Summary:  "an expected consumer group of a catalogued event type is not consuming its topic",
-		Standard: "AuthorWorks: Event Types Registry 4, expected consumers"},
-	{ID: RuleConsumerNotIdempotent, Severity: SeverityError, Scope: ScopeCluster,
-		Summary:  "a consumer group's service emitted duplicate downstream events for an input delivered twice (a producer duplicate or a rewind)",
-		Standard: "HuleEdu 030 §5.1 (consumers MUST be idempotent); AuthorWorks: Consumer Responsibilities 2 (handle duplicate events idempotently)"},
-}
-
-// Rules returns the rule catalogue: every record rule, then every cluster
-// rule, then every WebSocket rule, each group sorted by id. The slice is a
-// fresh copy.
-func Rules() []RuleInfo {
-	out := make([]RuleInfo, 0, numRecordRules+len(clusterRules)+len(websocketRules))
-	for _, r := range recordRules {
-		out = append(out, r.info)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	out = append(out, ClusterRules()...)
-	return append(out, WebSocketRules()...)
-}
-
-// ClusterRules returns the catalogue entries of the cluster rules, sorted by
-// id (a fresh copy).
-func ClusterRules() []RuleInfo {
-	cl := append([]RuleInfo(nil), clusterRules...)
-	sort.Slice(cl, func(i, j int) bool { return cl[i].ID < cl[j].ID })
-	return cl
-}
-
-// LookupRule returns the catalogue entry of a rule id.
-func LookupRule(id string) (RuleInfo, bool) {
-	for _, r := range Rules() {
-		if r.ID == id {
-			return r, true
-		}
-	}
-	return RuleInfo{}, false
-}
-
 // recordRuleIndex maps a record rule id to its index, or -1.
 func recordRuleIndex(id string) int {
 	for i, r := range recordRules {
@@ -204,8 +116,8 @@ func WriteRulesMarkdown(w io.Writer) error {
 		b.WriteString("---|")
 	}
 	b.WriteString("---|---|\n")
-	for _, r := range Rules() {
-		fmt.Fprintf(&b, "| <a id=\"%s\"></a>`%s` | %s | %s | ", RuleAnchor(r.ID), r.ID, r.Scope, r.Severity)
+	for _, r := range event.Rules() {
+		fmt.Fprintf(&b, "| <a id=\"%s\"></a>`%s` | %s | %s | ", event.RuleAnchor(r.ID), r.ID, r.Scope, r.Severity)
 		for _, p := range profiles {
 			b.WriteString(profileSeverityCell(p, r.ID))
 			b.WriteString(" | ")
@@ -221,10 +133,6 @@ func WriteRulesMarkdown(w io.Writer) error {
 	}
 	return nil
 }
-
-// RuleAnchor is the HTML anchor of rule id in docs/rules.md, for links such
-// as docs/rules.md#envelope-missing_field.
-func RuleAnchor(id string) string { return strings.ReplaceAll(id, ".", "-") }
 
 // writeDLQNotes documents, per profile, what dlq.missing_error_context
 // accepts as error context.

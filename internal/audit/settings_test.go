@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +15,7 @@ func withTestRule(t *testing.T) {
 	t.Helper()
 	saved := recordRules[rKeyMissing]
 	rule := &recordRule{
-		info:     RuleInfo{ID: "key.missing", Severity: SeverityWarning, Scope: ScopeRecord, Summary: "test rule"},
+		info:     event.RuleInfo{ID: "key.missing", Severity: event.SeverityWarning, Scope: event.ScopeRecord, Summary: "test rule"},
 		settings: []Setting{{Key: "min_key_bytes", Default: 4, Min: 1, Help: "shortest key accepted"}},
 		check: func(c *evalCtx) {
 			if n := c.setting(rKeyMissing, 0); len(c.rec.Key) < n {
@@ -57,7 +59,7 @@ func TestRuleSettingsResolvePerTopic(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagged := func(topic, key string) bool {
-		res := e.Check(&Record{Topic: topic, Key: []byte(key), Value: []byte(`{"event_id":"x","event_type":"a.b.c"}`)})
+		res := e.Check(&event.Record{Topic: topic, Key: []byte(key), Value: []byte(`{"event_id":"x","event_type":"a.b.c"}`)})
 		for _, v := range res.Violations {
 			if v.Rule == "key.missing" {
 				return true
@@ -83,7 +85,7 @@ func TestRuleSettingsResolvePerTopic(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ = NewEngine(Options{Profile: p, Now: func() time.Time { return testNow }})
-	if res := e.Check(&Record{Topic: "orders", Key: []byte("abc"), Value: []byte(`{"event_id":"x","event_type":"a.b.c"}`)}); len(res.Violations) == 0 {
+	if res := e.Check(&event.Record{Topic: "orders", Key: []byte("abc"), Value: []byte(`{"event_id":"x","event_type":"a.b.c"}`)}); len(res.Violations) == 0 {
 		t.Error("the default (4) did not apply to a 3-byte key")
 	}
 }

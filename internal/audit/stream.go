@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -24,15 +26,15 @@ func (s Summary) Failed() bool { return s.Compliant < s.Events }
 
 // lineResult is the JSON object CheckStream writes per input line.
 type lineResult struct {
-	Line       int         `json:"line"`
-	Topic      *string     `json:"topic"`
-	Partition  *int32      `json:"partition"`
-	Offset     *int64      `json:"offset"`
-	EventID    string      `json:"event_id"`
-	EventType  string      `json:"event_type"`
-	SchemaID   int32       `json:"schema_id,omitempty"` // Confluent Schema Registry schema id of a framed value
-	Tombstone  bool        `json:"tombstone,omitempty"`
-	Violations []Violation `json:"violations"`
+	Line       int               `json:"line"`
+	Topic      *string           `json:"topic"`
+	Partition  *int32            `json:"partition"`
+	Offset     *int64            `json:"offset"`
+	EventID    string            `json:"event_id"`
+	EventType  string            `json:"event_type"`
+	SchemaID   int32             `json:"schema_id,omitempty"` // Confluent Schema Registry schema id of a framed value
+	Tombstone  bool              `json:"tombstone,omitempty"`
+	Violations []event.Violation `json:"violations"`
 }
 
 // CheckStream audits NDJSON from in and writes the report to out in format
@@ -106,7 +108,7 @@ func checkLine(e *Engine, n int, line []byte, sum *Summary, w reportWriter) erro
 		lr.Topic, lr.Partition, lr.Offset = &topic, &part, &off
 	}
 	if lr.Violations == nil {
-		lr.Violations = []Violation{}
+		lr.Violations = []event.Violation{}
 	}
 	return w.line(&lr)
 }
@@ -129,19 +131,19 @@ type kcatLine struct {
 // "offset") becomes that record, a JSON null value a tombstone, and any
 // other line is a bare event value. It reports whether the line was a
 // record wrapper.
-func ParseInputLine(line []byte) (Record, bool) {
+func ParseInputLine(line []byte) (event.Record, bool) {
 	var k kcatLine
 	if len(line) == 0 || line[0] != '{' || json.Unmarshal(line, &k) != nil {
-		return Record{Value: line}, false
+		return event.Record{Value: line}, false
 	}
 	value := k.Value
 	if value == nil {
 		value = k.Payload
 	}
 	if value == nil || (k.Topic == nil && k.Offset == nil && k.Partition == nil) {
-		return Record{Value: line}, false
+		return event.Record{Value: line}, false
 	}
-	rec := Record{Value: rawToBytes(value), Key: rawToBytes(k.Key), Headers: parseHeaders(k.Headers)}
+	rec := event.Record{Value: rawToBytes(value), Key: rawToBytes(k.Key), Headers: parseHeaders(k.Headers)}
 	if k.Topic != nil {
 		rec.Topic = *k.Topic
 	}
@@ -175,16 +177,16 @@ func rawToBytes(raw json.RawMessage) []byte {
 
 // parseHeaders reads {"k":"v",...} or kcat's ["k","v",...]; malformed
 // headers are ignored.
-func parseHeaders(raw json.RawMessage) []Header {
+func parseHeaders(raw json.RawMessage) []event.Header {
 	if len(raw) == 0 {
 		return nil
 	}
 	var obj map[string]*string
 	if json.Unmarshal(raw, &obj) == nil {
 		keys := sortedKeys(obj)
-		hs := make([]Header, 0, len(keys))
+		hs := make([]event.Header, 0, len(keys))
 		for _, k := range keys {
-			hs = append(hs, Header{Key: k, Value: strBytes(obj[k])})
+			hs = append(hs, event.Header{Key: k, Value: strBytes(obj[k])})
 		}
 		return hs
 	}
@@ -192,10 +194,10 @@ func parseHeaders(raw json.RawMessage) []Header {
 	if json.Unmarshal(raw, &arr) != nil {
 		return nil
 	}
-	var hs []Header
+	var hs []event.Header
 	for i := 0; i+1 < len(arr); i += 2 {
 		if arr[i] != nil {
-			hs = append(hs, Header{Key: *arr[i], Value: strBytes(arr[i+1])})
+			hs = append(hs, event.Header{Key: *arr[i], Value: strBytes(arr[i+1])})
 		}
 	}
 	return hs
@@ -236,7 +238,7 @@ type jsonReport struct{ enc *json.Encoder }
 // jsonViolation is a violation as `check --format json` prints it: the
 // DESIGN contract's "path" beside the "field" the API has always carried.
 type jsonViolation struct {
-	Violation
+	event.Violation
 	Path string `json:"path"` // JSON path of the offending field; "" when the record as a whole
 }
 

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -121,21 +123,21 @@ func TestParseInputLine(t *testing.T) {
 	cases := []struct {
 		line    string
 		wrapped bool
-		check   func(Record) bool
+		check   func(event.Record) bool
 	}{
-		{`{"event_id":"x"}`, false, func(r Record) bool { return string(r.Value) == `{"event_id":"x"}` }},
+		{`{"event_id":"x"}`, false, func(r event.Record) bool { return string(r.Value) == `{"event_id":"x"}` }},
 		{`{"topic":"t","partition":1,"offset":9,"key":null,"payload":"{\"a\":1}","ts":1000,"headers":["h","v","n",null]}`, true,
-			func(r Record) bool {
+			func(r event.Record) bool {
 				return r.Topic == "t" && r.Partition == 1 && r.Offset == 9 && r.Key == nil && string(r.Value) == `{"a":1}` &&
 					r.Timestamp.UnixMilli() == 1000 && len(r.Headers) == 2 && string(r.Headers[0].Value) == "v"
 			}},
-		{`{"topic":"t","offset":1,"value":null}`, true, func(r Record) bool { return r.Value == nil }},
+		{`{"topic":"t","offset":1,"value":null}`, true, func(r event.Record) bool { return r.Value == nil }},
 		{`{"topic":"t","offset":1,"key":{"id":1},"value":{"a":1},"timestamp":"2026-03-01T10:00:00Z"}`, true,
-			func(r Record) bool {
+			func(r event.Record) bool {
 				return string(r.Key) == `{"id":1}` && string(r.Value) == `{"a":1}` && r.Timestamp.Hour() == 10
 			}},
-		{`{"value":{"a":1}}`, false, func(r Record) bool { return r.Topic == "" }},
-		{`not json`, false, func(r Record) bool { return string(r.Value) == "not json" }},
+		{`{"value":{"a":1}}`, false, func(r event.Record) bool { return r.Topic == "" }},
+		{`not json`, false, func(r event.Record) bool { return string(r.Value) == "not json" }},
 	}
 	for _, tc := range cases {
 		rec, wrapped := ParseInputLine([]byte(tc.line))

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bufio"
 	"fmt"
 	"io"
@@ -19,7 +21,7 @@ type textReport struct {
 }
 
 type groupKey struct {
-	sev  Severity
+	sev  event.Severity
 	rule string
 }
 
@@ -48,7 +50,7 @@ func (t *textReport) line(r *lineResult) error {
 	return nil
 }
 
-func exampleLine(r *lineResult, v Violation) string {
+func exampleLine(r *lineResult, v event.Violation) string {
 	where := fmt.Sprintf("line %d", r.Line)
 	if r.Topic != nil {
 		where += fmt.Sprintf(" (%s/%d@%d)", *r.Topic, *r.Partition, *r.Offset)
@@ -66,7 +68,7 @@ func (t *textReport) finish(s Summary) error {
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].sev != keys[j].sev {
-			return keys[i].sev == SeverityError
+			return keys[i].sev == event.SeverityError
 		}
 		return keys[i].rule < keys[j].rule
 	})

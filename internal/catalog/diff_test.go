@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,7 +14,7 @@ import (
 
 // seenOf discovers recs (with the cluster's groups) and reads the
 // document back as entries, as `eventwatch catalog diff` does.
-func seenOf(t *testing.T, recs []*audit.Record, groups map[string][]string) []audit.CatalogEntry {
+func seenOf(t *testing.T, recs []*event.Record, groups map[string][]string) []audit.CatalogEntry {
 	t.Helper()
 	l, p := learnTraffic(t, recs, nil)
 	snap := &lag.Snapshot{}
@@ -44,12 +46,12 @@ func declaredAuthorworks(t *testing.T) []audit.CatalogEntry {
 }
 
 // on sets a record's topic.
-func on(topic string, r *audit.Record) *audit.Record { r.Topic = topic; return r }
+func on(topic string, r *event.Record) *event.Record { r.Topic = topic; return r }
 
 // TestDiffClean: traffic exactly as the catalog declares it (types,
 // producers, consumer groups, data) has no differences.
 func TestDiffClean(t *testing.T) {
-	var recs []*audit.Record
+	var recs []*event.Record
 	for i := range 5 {
 		recs = append(recs,
 			on("content", awEvent("content.book.published", "content-service", fmt.Sprintf(`{"book_id":"bk-%d","title":"T","author_id":"au-1"}`, i))),
@@ -63,7 +65,7 @@ func TestDiffClean(t *testing.T) {
 
 // TestDiffKinds: one case per kind of difference.
 func TestDiffKinds(t *testing.T) {
-	recs := []*audit.Record{
+	recs := []*event.Record{
 		on("content", awEvent("content.book.published", "content-service", `{"book_id":"bk-1","title":"T","author_id":"au-1","pages":3}`)),
 		on("content", awEvent("content.book.published", "content-service", `{"book_id":"bk-2","title":7}`)),
 		on("content", awEvent("content.book.published", "rogue-service", `{"book_id":"bk-3","title":"T","author_id":"au-1"}`)),

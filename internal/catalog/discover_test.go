@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -8,8 +10,6 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 func TestDiscoverGolden(t *testing.T) {
@@ -90,7 +90,7 @@ func TestDiscoverInference(t *testing.T) {
 // learned through the frame; the document records their schema ids and
 // where the id sits.
 func TestDiscoverConfluentFramed(t *testing.T) {
-	var recs []*audit.Record
+	var recs []*event.Record
 	for _, r := range fixedTraffic()[:30] {
 		r.Value = append([]byte{0, 0, 0, 0x04, 0x12}, r.Value...) // schema id 1042
 		recs = append(recs, r)
@@ -120,8 +120,8 @@ func TestDiscoverPerProfileDataPath(t *testing.T) {
 	l := NewLearner("data", nil)
 	l.SetDataPaths(map[string]string{"custom": "body.payload"})
 	for i := range 3 {
-		rec := &audit.Record{Topic: "orders", Value: []byte(fmt.Sprintf(`{"kind":"order.placed","body":{"payload":{"order_id":"o-%d"}}}`, i))}
-		l.Observe(rec, &audit.Result{EventType: "order.placed", Version: "1", Source: "orders", Profile: "custom"})
+		rec := &event.Record{Topic: "orders", Value: []byte(fmt.Sprintf(`{"kind":"order.placed","body":{"payload":{"order_id":"o-%d"}}}`, i))}
+		l.Observe(rec, &event.Result{EventType: "order.placed", Version: "1", Source: "orders", Profile: "custom"})
 	}
 	doc := Discover(&Estate{State: l.State(), DataPath: "data", Generated: testNow})
 	data := doc.Components["schemas"].(map[string]any)["order.placed.v1.data"].(map[string]any)

@@ -4,7 +4,7 @@
 // documents as audit catalogs, and compares a declared catalog with the
 // discovered one (catalog drift).
 //
-// Model. A Learner is an audit.Sink: for every audited record it counts,
+// Model. A Learner is an event.Sink: for every audited record it counts,
 // per (event type, version), the events checked and compliant, first and
 // last seen, topics, producing services and Confluent schema ids; for a
 // sample of events (the first 64 of each type, then one in 64) it folds

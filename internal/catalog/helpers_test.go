@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"flag"
 	"fmt"
 	"os"
@@ -20,8 +22,8 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // fixedTraffic is AuthorWorks traffic of two types on two topics: book
 // events keyed by book id with an optional member and an array, account
 // events without a key, and one event breaking a rule.
-func fixedTraffic() []*audit.Record {
-	var recs []*audit.Record
+func fixedTraffic() []*event.Record {
+	var recs []*event.Record
 	for i := range 30 {
 		extra := ""
 		if i%3 == 0 {
@@ -32,7 +34,7 @@ func fixedTraffic() []*audit.Record {
 			`"timestamp":"2026-03-01T11:%02d:00.000Z","correlation_id":"req-%d","source":"content-service",`+
 			`"trace_context":{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}},`+
 			`"data":{"book_id":"%s","title":"Title-%d","author_id":"au-%d","pages":%d,"tags":["a","b"]%s}}`, i, i, i, book, i, i, 100+i, extra)
-		recs = append(recs, &audit.Record{Topic: "content", Partition: int32(i % 3), Offset: int64(i), Key: []byte(book),
+		recs = append(recs, &event.Record{Topic: "content", Partition: int32(i % 3), Offset: int64(i), Key: []byte(book),
 			Value: []byte(v), Timestamp: testNow.Add(time.Duration(i-30) * time.Minute)})
 	}
 	for i := range 10 {
@@ -44,7 +46,7 @@ func fixedTraffic() []*audit.Record {
 			`"timestamp":"2026-03-01T11:%02d:30.000Z","correlation_id":"req-u%d","source":"%s",`+
 			`"trace_context":{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}},`+
 			`"data":{"user_id":"4b1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e%02d","created_at":"2026-03-01T11:00:%02dZ","plan":null}}`, i, i, i, src, i, i)
-		recs = append(recs, &audit.Record{Topic: "users", Offset: int64(i), Value: []byte(v), Timestamp: testNow.Add(time.Duration(i-10) * time.Minute)})
+		recs = append(recs, &event.Record{Topic: "users", Offset: int64(i), Value: []byte(v), Timestamp: testNow.Add(time.Duration(i-10) * time.Minute)})
 	}
 	return recs
 }
@@ -67,7 +69,7 @@ func fixedCluster() *Cluster {
 
 // learnTraffic audits recs with the AuthorWorks profile and feeds a
 // learner, as the sampler does.
-func learnTraffic(t testing.TB, recs []*audit.Record, cat *audit.Catalog) (*Learner, *audit.Profile) {
+func learnTraffic(t testing.TB, recs []*event.Record, cat *audit.Catalog) (*Learner, *audit.Profile) {
 	t.Helper()
 	p, err := audit.LoadProfile("authorworks")
 	if err != nil {

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -97,7 +99,7 @@ func TestReceiveOperationsListTheMessagesEachGroupReads(t *testing.T) {
 	for i := range 5 {
 		v := fmt.Sprintf(`{"meta":{"id":"9a1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e%02d","type":"content.book.published","version":"2.0",`+
 			`"timestamp":"2026-03-01T11:%02d:00.000Z","correlation_id":"req-v2-%d","source":"content-service"},"data":{"book_id":"b"}}`, i, i, i)
-		recs = append(recs, &audit.Record{Topic: "content", Offset: int64(100 + i), Value: []byte(v), Timestamp: testNow.Add(-time.Minute)})
+		recs = append(recs, &event.Record{Topic: "content", Offset: int64(100 + i), Value: []byte(v), Timestamp: testNow.Add(-time.Minute)})
 	}
 	l, p := learnTraffic(t, recs, nil)
 	e := estateOf(l, p, fixedCluster())

@@ -1,9 +1,9 @@
 package catalog
 
 import (
-	"sort"
+	"github.com/eventwatch/eventwatch/internal/event"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"sort"
 )
 
 // Key roles: what the record key of a type's events is.
@@ -26,7 +26,7 @@ type KeyState struct {
 // maxKeyCandidates bounds the data members compared with the key.
 const maxKeyCandidates = 64
 
-func (k *KeyState) observe(key []byte, res *audit.Result, data any) {
+func (k *KeyState) observe(key []byte, res *event.Result, data any) {
 	k.Sampled++
 	if k.Roles == nil {
 		k.Roles = map[string]int64{}

@@ -1,13 +1,13 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Bounds of a Learner: event types (type, version) and topics tracked, and
@@ -28,7 +28,7 @@ const (
 	learnEvery = 64
 )
 
-// Learner is an audit.Sink that learns, per event type and version, what
+// Learner is an event.Sink that learns, per event type and version, what
 // the estate's traffic looks like: how many events were checked and how
 // many complied, when the type was first and last seen, its topics,
 // producing services and Confluent schema ids, the role of the record key,
@@ -84,7 +84,7 @@ func NewLearner(dataPath string, isDLQ func(topic string) bool) *Learner {
 
 // Observe counts one audited record and, for a sample, learns its shape.
 // It never retains rec or res.
-func (l *Learner) Observe(rec *audit.Record, res *audit.Result) {
+func (l *Learner) Observe(rec *event.Record, res *event.Result) {
 	if res.Tombstone {
 		return
 	}
@@ -118,7 +118,7 @@ func (l *Learner) Observe(rec *audit.Record, res *audit.Result) {
 	t.observe(rec, res, n <= learnFirst || n%learnEvery == 0, l)
 }
 
-// SetDataPaths names the data field of each profile (by audit.Result.Profile)
+// SetDataPaths names the data field of each profile (by event.Result.Profile)
 // when the audited topics follow different profiles; a profile not named
 // uses the path NewLearner was given. Safe to call while observing.
 func (l *Learner) SetDataPaths(byProfile map[string]string) {
@@ -130,7 +130,7 @@ func (l *Learner) SetDataPaths(byProfile map[string]string) {
 }
 
 // dataPathOf is the data field of the profile that audited res.
-func (l *Learner) dataPathOf(res *audit.Result) string {
+func (l *Learner) dataPathOf(res *event.Result) string {
 	if m := l.paths.Load(); m != nil {
 		if p, ok := (*m)[res.Profile]; ok {
 			return p
@@ -189,7 +189,7 @@ func (l *Learner) typ(k typeKey) *typeStats {
 
 // observe counts the record's topic, producer and schema id and, when
 // learn, folds its value into the shape and its key into the key roles.
-func (t *typeStats) observe(rec *audit.Record, res *audit.Result, learn bool, l *Learner) {
+func (t *typeStats) observe(rec *event.Record, res *event.Result, learn bool, l *Learner) {
 	var v any
 	var dataPath string
 	if learn {

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -14,18 +16,18 @@ import (
 )
 
 // awEvent is an AuthorWorks event of type with the given source and data.
-func awEvent(typ, source, data string) *audit.Record {
+func awEvent(typ, source, data string) *event.Record {
 	v := `{"meta":{"id":"6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f","type":"` + typ + `","version":"1.0",` +
 		`"timestamp":"2026-03-01T11:59:00.000Z","correlation_id":"req-1","source":"` + source + `",` +
 		`"trace_context":{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}},"data":` + data + `}`
-	return &audit.Record{Topic: "content", Key: []byte("k"), Value: []byte(v), Timestamp: testNow}
+	return &event.Record{Topic: "content", Key: []byte("k"), Value: []byte(v), Timestamp: testNow}
 }
 
 // catalogTraffic exercises every catalog rule: compliant events, a missing
 // required member, a bad enum, a wrong type, a wrong producer, an
 // unregistered type and an unregistered version.
-func catalogTraffic() []*audit.Record {
-	return []*audit.Record{
+func catalogTraffic() []*event.Record {
+	return []*event.Record{
 		awEvent("content.book.published", "content-service", `{"book_id":"bk-1","title":"A","author_id":"au-1"}`),
 		awEvent("content.book.published", "content-service", `{"book_id":"bk-1","title":"A"}`),
 		awEvent("content.book.published", "content-service", `{"book_id":"","title":"A","author_id":"au-1"}`),
@@ -38,7 +40,7 @@ func catalogTraffic() []*audit.Record {
 
 // catalogResults audits traffic with cat and lists each record's catalog.*
 // violations (rule and field).
-func catalogResults(t *testing.T, cat *audit.Catalog, recs []*audit.Record) []string {
+func catalogResults(t *testing.T, cat *audit.Catalog, recs []*event.Record) []string {
 	t.Helper()
 	p, err := audit.LoadProfile("authorworks")
 	if err != nil {

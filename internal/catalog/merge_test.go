@@ -1,12 +1,13 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
@@ -18,7 +19,7 @@ func TestMergeEqualsOneLearner(t *testing.T) {
 	whole, p := learnTraffic(t, recs, nil)
 	var docs []ReplicaDoc
 	for part := range int32(3) {
-		var mine []*audit.Record
+		var mine []*event.Record
 		for _, r := range recs {
 			if r.Partition == part {
 				mine = append(mine, r)

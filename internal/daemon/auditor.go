@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -26,7 +28,7 @@ type router struct {
 }
 
 // Check audits rec with the engine its topic routes to.
-func (r *router) Check(rec *audit.Record) audit.Result {
+func (r *router) Check(rec *event.Record) event.Result {
 	for _, rt := range r.routes {
 		if rt.re.MatchString(rec.Topic) {
 			return rt.eng.Check(rec)
@@ -40,7 +42,7 @@ func (r *router) Check(rec *audit.Record) audit.Result {
 type swappable struct{ cur atomic.Pointer[router] }
 
 // Check audits rec with the current router.
-func (s *swappable) Check(rec *audit.Record) audit.Result { return s.cur.Load().Check(rec) }
+func (s *swappable) Check(rec *event.Record) event.Result { return s.cur.Load().Check(rec) }
 
 // buildRouter loads the profiles, policies and catalog the audit section
 // names and compiles one engine per distinct profile. owner names the

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -169,7 +171,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	if err := d.buildReaders(); err != nil {
 		return fmt.Errorf("readers: %w", err)
 	}
-	sinks := []audit.Sink{d.counters, d.stitcher, d.ledger, d.learner, d.readers}
+	sinks := []event.Sink{d.counters, d.stitcher, d.ledger, d.learner, d.readers}
 	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.ledger))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)

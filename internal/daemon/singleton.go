@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -61,7 +63,7 @@ func (d *daemon) expectations() lag.Expectations {
 		DLQRetention:         p.Cluster.DLQRetention,
 		Severity:             map[string]string{},
 	}
-	for _, rule := range audit.ClusterRules() {
+	for _, rule := range event.ClusterRules() {
 		if sev, ok := p.RuleSeverity(rule.ID, ""); ok {
 			exp.Severity[rule.ID] = string(sev)
 		} else {

@@ -35,7 +35,7 @@ func webSocketPanels() []Panel {
 				{Expr: "max by (job, target, service) (" + sel(metrics.WebSocketPingAnswered) + ")", Instant: true}}},
 		{ID: 36, Title: "WebSocket violations by rule and service", Kind: BarGauge, Unit: "short", Width: 12, Height: 8,
 			Description: "Violations over the time range by rule and the endpoint's service (message violations carry the record rule ids).",
-			Queries: []Query{{Expr: sumIncrease("service, rule", viol, "$__range") + " > 0", Legend: "{{service}} {{rule}}", Instant: true}}},
+			Queries:     []Query{{Expr: sumIncrease("service, rule", viol, "$__range") + " > 0", Legend: "{{service}} {{rule}}", Instant: true}}},
 		{ID: 37, Title: "Heartbeat interval p95 by endpoint", Kind: TimeSeries, Unit: "s", Width: 12, Height: 8,
 			Description: "95th percentile of the time between two heartbeats the server sent (ping frames or heartbeat messages); the profile asks for 30 s (authorworks).",
 			Queries: []Query{{Expr: quantile("0.95", metrics.WebSocketHeartbeatInterval, "target, kind", "$__rate_interval"),

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"encoding/json"
 	"io"
@@ -84,7 +86,7 @@ func TestDiscoveredCatalogRoundTrip(t *testing.T) {
 
 // readAll reads every record the demo wrote up to now (the end offsets
 // listed first; the demo keeps producing).
-func readAll(ctx context.Context, t *testing.T, kafka string) []*audit.Record {
+func readAll(ctx context.Context, t *testing.T, kafka string) []*event.Record {
 	t.Helper()
 	var names []string
 	for _, tp := range topics {
@@ -108,7 +110,7 @@ func readAll(ctx context.Context, t *testing.T, kafka string) []*audit.Record {
 			left[o.Topic][o.Partition] = o.Offset
 		}
 	})
-	var out []*audit.Record
+	var out []*event.Record
 	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for len(left) > 0 && pctx.Err() == nil {
@@ -132,17 +134,17 @@ func readAll(ctx context.Context, t *testing.T, kafka string) []*audit.Record {
 	return out
 }
 
-func toRecord(r *kgo.Record) *audit.Record {
-	rec := &audit.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+func toRecord(r *kgo.Record) *event.Record {
+	rec := &event.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
 	for _, h := range r.Headers {
-		rec.Headers = append(rec.Headers, audit.Header{Key: h.Key, Value: h.Value})
+		rec.Headers = append(rec.Headers, event.Header{Key: h.Key, Value: h.Value})
 	}
 	return rec
 }
 
 // discoveredAfter fetches the discovered document once the daemon has
 // counted at least the records read, topic by topic.
-func discoveredAfter(t *testing.T, base string, recs []*audit.Record) []byte {
+func discoveredAfter(t *testing.T, base string, recs []*event.Record) []byte {
 	t.Helper()
 	want := map[string]float64{}
 	for _, r := range recs {

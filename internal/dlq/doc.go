@@ -12,7 +12,7 @@
 //   - identity: the owning service is the wrapped original's source, else
 //     the record's own envelope source (an as-is original), else the one
 //     the dead-letter topic's name gives (service.deadletter) — the audit
-//     engine computes it (audit.Result.Source) so that metrics, examples,
+//     engine computes it (event.Result.Source) so that metrics, examples,
 //     tail and team reports agree; OwnerFrom says which;
 //   - origin: original topic, partition, offset and consumer group, from
 //     the headers or the wrapper's fields;

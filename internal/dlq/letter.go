@@ -1,14 +1,14 @@
 package dlq
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Format is how a dead letter carries its original and its error.
@@ -62,7 +62,7 @@ const NoError = "(none)"
 // Read reads a dead letter: rec is the record, res the audit result of it
 // (its Source, EventID and EventType are the original's, see
 // audit.Engine). Read never fails: what it cannot find stays empty.
-func Read(rec *audit.Record, res *audit.Result) Letter {
+func Read(rec *event.Record, res *event.Result) Letter {
 	l := Letter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Time: rec.Timestamp,
 		OriginalPartition: -1, OriginalOffset: -1}
 	if res != nil {
@@ -117,7 +117,7 @@ const (
 	connectPrefix = "__connect.errors."
 )
 
-func hasPrefix(rec *audit.Record, prefix string) bool {
+func hasPrefix(rec *event.Record, prefix string) bool {
 	for _, h := range rec.Headers {
 		if strings.HasPrefix(h.Key, prefix) {
 			return true
@@ -126,7 +126,7 @@ func hasPrefix(rec *audit.Record, prefix string) bool {
 	return false
 }
 
-func header(rec *audit.Record, key string) string {
+func header(rec *event.Record, key string) string {
 	v, _ := rec.Header(key)
 	return string(v)
 }
@@ -134,7 +134,7 @@ func header(rec *audit.Record, key string) string {
 // readSpring reads DeadLetterPublishingRecoverer's headers. The cause's
 // class (kafka_dlt-exception-cause-fqcn) names the failure better than the
 // ListenerExecutionFailedException around it.
-func readSpring(rec *audit.Record, l *Letter) {
+func readSpring(rec *event.Record, l *Letter) {
 	l.ExceptionClass = header(rec, "kafka_dlt-exception-cause-fqcn")
 	if l.ExceptionClass == "" {
 		l.ExceptionClass = header(rec, "kafka_dlt-exception-fqcn")
@@ -152,7 +152,7 @@ func readSpring(rec *audit.Record, l *Letter) {
 }
 
 // readConnect reads Kafka Connect's error-context headers (strings).
-func readConnect(rec *audit.Record, l *Letter) {
+func readConnect(rec *event.Record, l *Letter) {
 	l.ExceptionClass = header(rec, "__connect.errors.exception.class.name")
 	l.Message = header(rec, "__connect.errors.exception.message")
 	l.OriginalTopic = header(rec, "__connect.errors.topic")
@@ -202,7 +202,7 @@ var (
 // errorFields, origin fields in the error object or beside it. A value
 // with neither is an as-is original (HasOriginal: it is its own original);
 // a wrapper with error context but no original has none to replay.
-func readValue(rec *audit.Record, l *Letter) {
+func readValue(rec *event.Record, l *Letter) {
 	l.Format, l.HasOriginal = FormatAsIs, rec.Value != nil
 	var top map[string]json.RawMessage
 	if json.Unmarshal(rec.Value, &top) != nil {

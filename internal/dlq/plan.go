@@ -1,6 +1,8 @@
 package dlq
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"errors"
 	"fmt"
@@ -11,8 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Request is a replay request (POST /api/v1/dlq/replays, `eventwatch dlq
@@ -116,7 +116,7 @@ func (p *planner) plan(ctx context.Context, req *Request) ([]selected, error) {
 	}
 	var out []selected
 	var problems []string
-	err = p.read(ctx, req.Topic, ranges, func(rec *audit.Record) error {
+	err = p.read(ctx, req.Topic, ranges, func(rec *event.Record) error {
 		res := p.auditor.Check(rec)
 		l := Read(rec, &res)
 		if !matches(req, &l) {
@@ -156,7 +156,7 @@ func matches(req *Request, l *Letter) bool {
 	return true
 }
 
-func (p *planner) unwrap(rec *audit.Record, l *Letter, req *Request) (selected, string) {
+func (p *planner) unwrap(rec *event.Record, l *Letter, req *Request) (selected, string) {
 	o, err := Unwrap(rec, l, p.prefixes(rec.Topic))
 	if err != nil {
 		return selected{}, err.Error()
@@ -270,7 +270,7 @@ func (p *planner) checkTargets(ctx context.Context, sel []selected) error {
 // are never replayed). A partition whose range ends in records it cannot
 // return (transaction markers, compacted away) is done when three polls in
 // a row bring nothing from it.
-func (p *planner) read(ctx context.Context, topic string, ranges []partRange, fn func(*audit.Record) error) error {
+func (p *planner) read(ctx context.Context, topic string, ranges []partRange, fn func(*event.Record) error) error {
 	want := map[int32]kgo.Offset{}
 	left := map[int32]int64{}
 	for _, r := range ranges {
@@ -306,7 +306,7 @@ func (p *planner) read(ctx context.Context, topic string, ranges []partRange, fn
 // each hands fn the records of fs below their partition's end and drops
 // partitions read to their end from left; it returns how many records it
 // saw.
-func each(fs kgo.Fetches, left map[int32]int64, fn func(*audit.Record) error) (int, error) {
+func each(fs kgo.Fetches, left map[int32]int64, fn func(*event.Record) error) (int, error) {
 	var err error
 	n := 0
 	fs.EachRecord(func(r *kgo.Record) {

@@ -1,6 +1,8 @@
 package dlq
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -197,7 +198,7 @@ func (r *Replayer) scanTarget(ctx context.Context, cl *kgo.Client, topic string,
 	for part, from := range parts {
 		ranges = append(ranges, partRange{partition: part, from: from, to: ends[part]})
 	}
-	return p.read(ctx, topic, ranges, func(rec *audit.Record) error {
+	return p.read(ctx, topic, ranges, func(rec *event.Record) error {
 		if v, ok := rec.Header(HeaderReplayID); ok && string(v) == id {
 			if of, ok := rec.Header(HeaderReplayOf); ok {
 				found[string(of)] = true
@@ -227,7 +228,7 @@ func (r *Replayer) originals(ctx context.Context, cl *kgo.Client, req *Request, 
 	}
 	out := map[string]Original{}
 	p := &planner{cl: cl}
-	err := p.read(ctx, pending[0].Topic, ranges, func(rec *audit.Record) error {
+	err := p.read(ctx, pending[0].Topic, ranges, func(rec *event.Record) error {
 		c := coordinates(rec.Topic, rec.Partition, rec.Offset)
 		it, ok := want[c]
 		if !ok {

@@ -1,6 +1,8 @@
 package dlq
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +11,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // ErrNotFound is returned when a topic, partition or offset does not exist
@@ -23,7 +23,7 @@ var ErrNotFound = errors.New("not found")
 type Shown struct {
 	Letter     Letter            `json:"letter"`                 // identity, origin and cause
 	Headers    []ShownHeader     `json:"headers"`                // every header: key and size; values only with payload access
-	Violations []audit.Violation `json:"violations"`             // the audit result of the dead letter under its topic's profile
+	Violations []event.Violation `json:"violations"`             // the audit result of the dead letter under its topic's profile
 	Profile    string            `json:"profile"`                // the profile that judged it
 	KeyBytes   int               `json:"key_bytes"`              // size of the key
 	ValueBytes int               `json:"value_bytes"`            // size of the value
@@ -52,7 +52,7 @@ type ReplayMark struct {
 
 // FetchOne reads the record at topic/partition@offset with a group-less
 // client built from opts.
-func FetchOne(ctx context.Context, opts []kgo.Opt, topic string, partition int32, offset int64) (*audit.Record, error) {
+func FetchOne(ctx context.Context, opts []kgo.Opt, topic string, partition int32, offset int64) (*event.Record, error) {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
@@ -103,12 +103,12 @@ func bounds(ctx context.Context, adm *kadm.Client, topic string, partition int32
 // Show describes rec. payload says whether key, value and header values
 // may be included (admin credential and dlq.show_payload); why is the
 // reason when they may not.
-func Show(rec *audit.Record, res *audit.Result, payload bool, why string, errorPrefixes []string) Shown {
+func Show(rec *event.Record, res *event.Result, payload bool, why string, errorPrefixes []string) Shown {
 	l := Read(rec, res)
 	s := Shown{Letter: l, Violations: slices.Clone(res.Violations), Profile: res.Profile, KeyBytes: len(rec.Key),
 		ValueBytes: len(rec.Value), Payload: why, ReadAt: time.Now().UTC()}
 	if s.Violations == nil {
-		s.Violations = []audit.Violation{}
+		s.Violations = []event.Violation{}
 	}
 	if payload {
 		s.Payload = "shown"

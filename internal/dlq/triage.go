@@ -1,6 +1,8 @@
 package dlq
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -21,7 +23,7 @@ import (
 // takes a dead letter's identity (owning service, event id and type) from
 // its result.
 type Auditor interface {
-	Check(rec *audit.Record) audit.Result
+	Check(rec *event.Record) event.Result
 }
 
 // OtherClass is the error class of causes beyond dlq.triage.max_classes on
@@ -163,10 +165,10 @@ func (t *Triage) observe(r *kgo.Record) {
 
 // toAudit converts a franz-go record to the audit engine's record (sharing
 // its buffers).
-func toAudit(r *kgo.Record) *audit.Record {
-	rec := &audit.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+func toAudit(r *kgo.Record) *event.Record {
+	rec := &event.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
 	for _, h := range r.Headers {
-		rec.Headers = append(rec.Headers, audit.Header{Key: h.Key, Value: h.Value})
+		rec.Headers = append(rec.Headers, event.Header{Key: h.Key, Value: h.Value})
 	}
 	return rec
 }

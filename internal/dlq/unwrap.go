@@ -1,14 +1,14 @@
 package dlq
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Original is the record a dead letter stands for, ready to be produced
@@ -18,7 +18,7 @@ type Original struct {
 	Topic   string         // the original topic ("" when the letter does not say)
 	Key     []byte         // the original key (the dead letter's key, or the wrapper's original_key)
 	Value   []byte         // the original value: the wrapped original (an object as written, a string decoded), or the letter's value as is
-	Headers []audit.Header // the original headers: the wrapper's original_headers, else the letter's headers without error context
+	Headers []event.Header // the original headers: the wrapper's original_headers, else the letter's headers without error context
 }
 
 // ErrNoOriginal is returned by Unwrap for a dead letter that carries no
@@ -30,7 +30,7 @@ var ErrNoOriginal = errors.New("dead letter carries no original record")
 // errorPrefixes are extra header prefixes that are error context (the
 // profile's rules.dlq.error_header_prefixes); kafka_dlt- and
 // __connect.errors. always are.
-func Unwrap(rec *audit.Record, l *Letter, errorPrefixes []string) (Original, error) {
+func Unwrap(rec *event.Record, l *Letter, errorPrefixes []string) (Original, error) {
 	if !l.HasOriginal || rec.Value == nil {
 		return Original{}, fmt.Errorf("%s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, ErrNoOriginal)
 	}
@@ -45,7 +45,7 @@ func Unwrap(rec *audit.Record, l *Letter, errorPrefixes []string) (Original, err
 
 // unwrapJSON takes the original out of a JSON wrapper, with the wrapper's
 // original_key and original_headers (an object of strings) when present.
-func unwrapJSON(rec *audit.Record, o Original, prefixes []string) (Original, error) {
+func unwrapJSON(rec *event.Record, o Original, prefixes []string) (Original, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(rec.Value, &top); err != nil {
 		return Original{}, fmt.Errorf("%s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, ErrNoOriginal)
@@ -75,11 +75,11 @@ func unwrapJSON(rec *audit.Record, o Original, prefixes []string) (Original, err
 	return o, nil
 }
 
-func withoutPrefixes(hs []audit.Header, prefixes []string) []audit.Header {
-	var out []audit.Header
+func withoutPrefixes(hs []event.Header, prefixes []string) []event.Header {
+	var out []event.Header
 	for _, h := range hs {
 		if !anyPrefix(h.Key, prefixes) {
-			out = append(out, audit.Header{Key: h.Key, Value: bytes.Clone(h.Value)})
+			out = append(out, event.Header{Key: h.Key, Value: bytes.Clone(h.Value)})
 		}
 	}
 	return out
@@ -96,15 +96,15 @@ func anyPrefix(key string, prefixes []string) bool {
 
 // headersOf turns a wrapper's original_headers object into headers,
 // sorted by key (a JSON object has no order).
-func headersOf(m map[string]string) []audit.Header {
+func headersOf(m map[string]string) []event.Header {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]audit.Header, 0, len(keys))
+	out := make([]event.Header, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, audit.Header{Key: k, Value: []byte(m[k])})
+		out = append(out, event.Header{Key: k, Value: []byte(m[k])})
 	}
 	return out
 }

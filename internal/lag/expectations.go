@@ -1,23 +1,23 @@
 package lag
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"strings"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Cluster rule ids (see DESIGN.md); each violation carries one. They are
 // spelled once, in the rule catalogue (internal/audit/rules.go); Rules
 // lists the ones this package evaluates and a test ties the two.
 const (
-	RuleReplicationFactor = audit.RuleTopicReplicationFactor // a topic has fewer replicas than MinReplicationFactor
-	RuleRetention         = audit.RuleTopicRetention         // a topic keeps data for less than MinRetention
-	RuleMinBrokers        = audit.RuleClusterMinBrokers      // the cluster has fewer brokers than MinBrokers
-	RuleDLQRetention      = audit.RuleDLQRetention           // a dead-letter topic keeps data for less than DLQRetention
-	RuleDLQMissing        = audit.RuleDLQMissing             // a producing service has no dead-letter topic
-	RuleNoConsumer        = audit.RuleCatalogNoConsumer      // an expected consumer group is not consuming its topic
-	RuleNotIdempotent     = audit.RuleConsumerNotIdempotent  // a redelivered input produced duplicate downstream events
+	RuleReplicationFactor = event.RuleTopicReplicationFactor // a topic has fewer replicas than MinReplicationFactor
+	RuleRetention         = event.RuleTopicRetention         // a topic keeps data for less than MinRetention
+	RuleMinBrokers        = event.RuleClusterMinBrokers      // the cluster has fewer brokers than MinBrokers
+	RuleDLQRetention      = event.RuleDLQRetention           // a dead-letter topic keeps data for less than DLQRetention
+	RuleDLQMissing        = event.RuleDLQMissing             // a producing service has no dead-letter topic
+	RuleNoConsumer        = event.RuleCatalogNoConsumer      // an expected consumer group is not consuming its topic
+	RuleNotIdempotent     = event.RuleConsumerNotIdempotent  // a redelivered input produced duplicate downstream events
 )
 
 // Rules returns the ids of the cluster rules the collector evaluates.
@@ -75,7 +75,7 @@ type Expectations struct {
 // defaultSeverity is each cluster rule's catalogue severity.
 var defaultSeverity = func() map[string]string {
 	m := map[string]string{}
-	for _, r := range audit.ClusterRules() {
+	for _, r := range event.ClusterRules() {
 		m[r.ID] = string(r.Severity)
 	}
 	return m

@@ -1,11 +1,11 @@
 package lag
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"slices"
 	"sort"
 	"testing"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // TestRulesAreTheCatalogueClusterRules ties the rule ids the collector
@@ -14,8 +14,8 @@ import (
 // missing on either side would be silently off.
 func TestRulesAreTheCatalogueClusterRules(t *testing.T) {
 	var catalogue []string
-	for _, r := range audit.ClusterRules() {
-		if r.Scope != audit.ScopeCluster {
+	for _, r := range event.ClusterRules() {
+		if r.Scope != event.ScopeCluster {
 			t.Errorf("%s is listed as a cluster rule with scope %q", r.ID, r.Scope)
 		}
 		catalogue = append(catalogue, r.ID)
@@ -29,7 +29,7 @@ func TestRulesAreTheCatalogueClusterRules(t *testing.T) {
 		t.Fatalf("lag evaluates %v, the catalogue lists cluster rules %v", evaluated, catalogue)
 	}
 	for _, id := range evaluated {
-		if info, ok := audit.LookupRule(id); !ok || info.Scope != audit.ScopeCluster {
+		if info, ok := event.LookupRule(id); !ok || info.Scope != event.ScopeCluster {
 			t.Errorf("LookupRule(%q) = %+v, %v", id, info, ok)
 		}
 	}

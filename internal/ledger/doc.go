@@ -6,7 +6,7 @@
 //
 // # Model
 //
-// The Ledger is an audit.Sink: Observe adds each record to in-memory hourly
+// The Ledger is an event.Sink: Observe adds each record to in-memory hourly
 // aggregates per (service, topic, event type) — records checked and records
 // compliant (no error-severity violation, the same definition as
 // eventwatch_records_compliant_total) — and per rule — violations, plus a

@@ -1,6 +1,8 @@
 package ledger_test
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +19,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/store"
@@ -33,13 +34,13 @@ const topic = "orders.events"
 // compliant record, an error of rule r.bad, or a warning of rule r.warn.
 type ruleAuditor struct{}
 
-func (ruleAuditor) Check(rec *audit.Record) audit.Result {
-	res := audit.Result{Source: "orders", EventType: "order.created.v1"}
+func (ruleAuditor) Check(rec *event.Record) event.Result {
+	res := event.Result{Source: "orders", EventType: "order.created.v1"}
 	switch {
 	case strings.HasPrefix(string(rec.Value), "bad"):
-		res.Violations = []audit.Violation{{Rule: "r.bad", Severity: audit.SeverityError}}
+		res.Violations = []event.Violation{{Rule: "r.bad", Severity: event.SeverityError}}
 	case strings.HasPrefix(string(rec.Value), "warn"):
-		res.Violations = []audit.Violation{{Rule: "r.warn", Severity: audit.SeverityWarning}}
+		res.Violations = []event.Violation{{Rule: "r.warn", Severity: event.SeverityWarning}}
 	}
 	return res
 }
@@ -98,7 +99,7 @@ func startReplica(t *testing.T, c *kfake.Cluster, st store.Store, scfg store.Con
 	cfg.GroupID, cfg.StartFrom = "ew", sample.StartEarliest
 	cfg.MetadataRefresh, cfg.CommitInterval, cfg.BudgetPerPartition, cfg.Workers = time.Second, 200*time.Millisecond, 1e6, 3
 	base := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-	s, err := sample.New(cfg, base, ruleAuditor{}, []audit.Sink{r.agg}, reg, log, sample.WithLedger(r.agg))
+	s, err := sample.New(cfg, base, ruleAuditor{}, []event.Sink{r.agg}, reg, log, sample.WithLedger(r.agg))
 	if err != nil {
 		t.Fatal(err)
 	}

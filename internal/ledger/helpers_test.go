@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -61,20 +62,20 @@ func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock,
 
 // observation is one audited record of a synthetic data set.
 type observation struct {
-	rec audit.Record
-	res audit.Result
+	rec event.Record
+	res event.Result
 }
 
 var (
 	testServices = []string{"orders", "billing", "shipping", ""}
 	testRules    = []struct {
 		rule string
-		sev  audit.Severity
+		sev  event.Severity
 	}{
-		{"envelope.missing_field", audit.SeverityError},
-		{"naming.event_type", audit.SeverityError},
-		{"trace.missing_context", audit.SeverityWarning},
-		{"key.missing", audit.SeverityWarning},
+		{"envelope.missing_field", event.SeverityError},
+		{"naming.event_type", event.SeverityError},
+		{"trace.missing_context", event.SeverityWarning},
+		{"key.missing", event.SeverityWarning},
 	}
 )
 
@@ -90,13 +91,13 @@ func dataset(seed uint64, n int, at time.Time) []observation {
 			topic = "legacy.events"
 		}
 		o := observation{
-			rec: audit.Record{Topic: topic, Partition: int32(r.IntN(3)), Offset: int64(i), Timestamp: at.Add(time.Duration(i) * time.Second),
+			rec: event.Record{Topic: topic, Partition: int32(r.IntN(3)), Offset: int64(i), Timestamp: at.Add(time.Duration(i) * time.Second),
 				Value: []byte(`{"secret":"PAYLOAD-MARKER-7f3a"}`)},
-			res: audit.Result{Source: svc, EventType: fmt.Sprintf("%s.thing.happened.v%d", svc, 1+r.IntN(2)), EventID: fmt.Sprintf("evt-%d", i)},
+			res: event.Result{Source: svc, EventType: fmt.Sprintf("%s.thing.happened.v%d", svc, 1+r.IntN(2)), EventID: fmt.Sprintf("evt-%d", i)},
 		}
 		for _, rule := range testRules {
 			if r.IntN(6) == 0 {
-				o.res.Violations = append(o.res.Violations, audit.Violation{Rule: rule.rule, Severity: rule.sev, Message: "field data.x breaks " + rule.rule, Field: "data.x"})
+				o.res.Violations = append(o.res.Violations, event.Violation{Rule: rule.rule, Severity: rule.sev, Message: "field data.x breaks " + rule.rule, Field: "data.x"})
 			}
 		}
 		out[i] = o
@@ -121,7 +122,7 @@ func expect(obs []observation) expected {
 		for _, v := range o.res.Violations {
 			e.rule[v.Rule]++
 			e.violations++
-			if v.Severity == audit.SeverityError {
+			if v.Severity == event.SeverityError {
 				ok = 0
 			}
 		}

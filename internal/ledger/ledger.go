@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -20,7 +21,7 @@ import (
 // Ledger holds the hourly report aggregates of audited records in memory,
 // per partition with the offset range they cover, and flushes them to the
 // store with the partitions' positions in one fenced transaction. It is an
-// audit.Sink (Observe) and the sampler's accounting (Accounts). Create it
+// event.Sink (Observe) and the sampler's accounting (Accounts). Create it
 // with New, start Run in its own goroutine and give it to the sampler
 // (sample.WithLedger); SetListener(sampler) closes the loop.
 type Ledger struct {
@@ -117,7 +118,7 @@ func New(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.
 // never dropped (a full buffer makes Saturated true instead); records of a
 // released partition are ignored; any other record is added to the
 // unpositioned buffer, dropped (and counted) when it is full.
-func (l *Ledger) Observe(rec *audit.Record, res *audit.Result) {
+func (l *Ledger) Observe(rec *event.Record, res *event.Result) {
 	now := l.now()
 	k := recKey{hour: store.HourOf(now).Unix(), service: clip(res.Source), topic: clip(rec.Topic), eventType: clip(res.EventType)}
 	c := counts{checked: 1}
@@ -173,7 +174,7 @@ func (l *Ledger) addViolation(dst *buffer, k recKey, ex store.Example, maxEx, li
 
 // examplesOf turns res's violations into examples: the reason and where
 // the record is, never its content.
-func examplesOf(k recKey, now time.Time, rec *audit.Record, res *audit.Result) []store.Example {
+func examplesOf(k recKey, now time.Time, rec *event.Record, res *event.Result) []store.Example {
 	out := make([]store.Example, len(res.Violations))
 	base := store.Example{Hour: hourTime(k.hour), Observed: now, Service: k.service, Topic: k.topic, EventType: k.eventType,
 		Partition: rec.Partition, Offset: rec.Offset, EventID: clipID(res.EventID), Time: rec.Timestamp, Profile: clipID(res.Profile),

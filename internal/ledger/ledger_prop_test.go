@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -63,10 +64,10 @@ const (
 
 // propResult is what the record at offset o of any partition audits to:
 // compliant, or an error of rule r.bad every third record.
-func propResult(o int64) *audit.Result {
-	res := &audit.Result{Source: "svc", EventType: "e.v1"}
+func propResult(o int64) *event.Result {
+	res := &event.Result{Source: "svc", EventType: "e.v1"}
 	if o%3 == 0 {
-		res.Violations = []audit.Violation{{Rule: "r.bad", Severity: audit.SeverityError}}
+		res.Violations = []event.Violation{{Rule: "r.bad", Severity: event.SeverityError}}
 	}
 	return res
 }
@@ -113,7 +114,7 @@ func (w *propWorld) read(r *simSampler, p int32, n int64, advance bool) {
 	}
 	to := min(from+n, propLogLen)
 	for o := from; o < to; o++ {
-		r.agg.Observe(&audit.Record{Topic: propTopic, Partition: p, Offset: o}, propResult(o))
+		r.agg.Observe(&event.Record{Topic: propTopic, Partition: p, Offset: o}, propResult(o))
 	}
 	if advance && to > from {
 		r.agg.Advance(propTopic, p, from, to)

@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"testing"
@@ -8,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
@@ -32,7 +33,7 @@ func TestStoreUnavailable(t *testing.T) {
 	ctx := context.Background()
 	observe := func(n int, eventType func(i int) string) {
 		for i := range n {
-			a.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: eventType(i)})
+			a.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: eventType(i)})
 		}
 	}
 	same := func(int) string { return "order.placed.v1" }
@@ -92,7 +93,7 @@ func TestStoreDownAtStart(t *testing.T) {
 	defer st.Close()
 	c := &clock{t: mon17}
 	a, _ := newTestAggregator(t, st, cfg, c)
-	a.Observe(&audit.Record{Topic: "t"}, &audit.Result{Source: "s"})
+	a.Observe(&event.Record{Topic: "t"}, &event.Result{Source: "s"})
 	if err := a.Flush(context.Background()); err == nil {
 		t.Fatal("flush succeeded with the server down")
 	}

@@ -5,7 +5,7 @@
 //
 // # Model
 //
-// An Index is an audit.Sink. For every audited record it notes, per
+// An Index is an event.Sink. For every audited record it notes, per
 // (topic, partition), where the event's type and version occurred: not
 // every offset but at most three offset ranges (segments) per partition,
 // type and version, each with its count of audited events and the

@@ -1,11 +1,11 @@
 package readers
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Bounds of an Index. What is beyond one is not described and is counted
@@ -54,7 +54,7 @@ type seenCount struct {
 
 // Index keeps, per (topic, partition), where each event type and version
 // occurred (a few offset ranges, not every offset), fed by the audited
-// records (it is an audit.Sink), and joins them with consumer groups'
+// records (it is an event.Sink), and joins them with consumer groups'
 // committed offsets (Join). Safe for concurrent use.
 type Index struct {
 	isDLQ func(topic string) bool
@@ -81,7 +81,7 @@ func NewIndex(isDLQ func(topic string) bool) *Index {
 
 // Observe records where an audited event's type and version occurred. It
 // never retains rec or res.
-func (x *Index) Observe(rec *audit.Record, res *audit.Result) {
+func (x *Index) Observe(rec *event.Record, res *event.Result) {
 	if res == nil || rec == nil || res.Tombstone || res.EventType == "" || x.isDLQ(rec.Topic) {
 		return
 	}

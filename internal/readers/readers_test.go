@@ -1,6 +1,8 @@
 package readers
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"slices"
 	"testing"
@@ -8,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 )
 
@@ -16,8 +17,8 @@ var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
 // feed indexes one event of typ/version at topic/partition/offset produced at.
 func feed(x *Index, topic string, p int32, off int64, typ, version, source string, at time.Time) {
-	x.Observe(&audit.Record{Topic: topic, Partition: p, Offset: off, Timestamp: at},
-		&audit.Result{EventType: typ, Version: version, Source: source})
+	x.Observe(&event.Record{Topic: topic, Partition: p, Offset: off, Timestamp: at},
+		&event.Result{EventType: typ, Version: version, Source: source})
 }
 
 func groupsOf(rs []Reader) []string {

@@ -1,13 +1,13 @@
 package readers
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // DefaultRetirementWindow is how long a version must go unproduced before
@@ -37,7 +37,7 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Tracker is one replica's part: the consumption index (an audit.Sink
+// Tracker is one replica's part: the consumption index (an event.Sink
 // fed with every audited record, joined with committed offsets on the
 // leader) and the idempotency checker (fed with closed chains).
 type Tracker struct {
@@ -57,8 +57,8 @@ func New(cfg Config, isDLQ func(topic string) bool, reg prometheus.Registerer) (
 	return t, nil
 }
 
-// Observe indexes one audited record (audit.Sink).
-func (t *Tracker) Observe(rec *audit.Record, res *audit.Result) { t.Index.Observe(rec, res) }
+// Observe indexes one audited record (event.Sink).
+func (t *Tracker) Observe(rec *event.Record, res *event.Result) { t.Index.Observe(rec, res) }
 
 // ObserveChain judges one closed chain's causation.
 func (t *Tracker) ObserveChain(ch Chain) { t.Checker.Observe(ch) }

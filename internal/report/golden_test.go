@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"flag"
@@ -10,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
@@ -45,24 +46,24 @@ func fixedReport(t *testing.T) *Weekly {
 }
 
 // fixedRecord is record i of week w (0: the previous week, 1: this one).
-func fixedRecord(w, i int) (audit.Record, audit.Result) {
+func fixedRecord(w, i int) (event.Record, event.Result) {
 	svc := []string{"orders", "billing", "legacy"}[i%3]
 	topic := map[string]string{"orders": "orders.events", "billing": "billing.events", "legacy": "legacy_import"}[svc]
-	rec := audit.Record{Topic: topic, Partition: int32(i % 2), Offset: int64(100*w + i), Timestamp: mon17.Add(time.Duration(i) * time.Minute)}
+	rec := event.Record{Topic: topic, Partition: int32(i % 2), Offset: int64(100*w + i), Timestamp: mon17.Add(time.Duration(i) * time.Minute)}
 	profile := "authorworks"
 	if svc == "legacy" {
 		profile = "huleedu"
 	}
-	res := audit.Result{Source: svc, EventType: svc + ".thing.happened", EventID: "evt-" + i64(int64(100*w+i)), Profile: profile}
+	res := event.Result{Source: svc, EventType: svc + ".thing.happened", EventID: "evt-" + i64(int64(100*w+i)), Profile: profile}
 	if w == 1 && i == 12 {
 		res.SchemaID = 42 // a Confluent-framed value: its examples show the schema id
 	}
 	switch {
 	case i%4 == 0:
-		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.missing_field", Severity: audit.SeverityError,
+		res.Violations = append(res.Violations, event.Violation{Rule: "envelope.missing_field", Severity: event.SeverityError,
 			Message: "required field meta.id is missing", Field: "meta.id"})
 	case i%4 == 1 && w == 1:
-		res.Violations = append(res.Violations, audit.Violation{Rule: "key.missing", Severity: audit.SeverityWarning,
+		res.Violations = append(res.Violations, event.Violation{Rule: "key.missing", Severity: event.SeverityWarning,
 			Message: `record on topic "` + topic + `" has no key; partition by the resource id`})
 	}
 	return rec, res

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -12,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -117,8 +118,8 @@ func TestTrendAndNewRules(t *testing.T) {
 	put := func(at time.Time, rule string, n int) {
 		c.set(at)
 		for i := range n {
-			a.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: "order.placed.v1",
-				Violations: []audit.Violation{{Rule: rule, Severity: audit.SeverityError}}})
+			a.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: "order.placed.v1",
+				Violations: []event.Violation{{Rule: rule, Severity: event.SeverityError}}})
 		}
 		if err := a.Flush(context.Background()); err != nil {
 			t.Fatal(err)
@@ -155,8 +156,8 @@ func TestRenderFormats(t *testing.T) {
 	st := openSQLite(t, t.TempDir())
 	c := &clock{t: mon17.Add(30 * time.Hour)}
 	a, _ := newTestAggregator(t, st, store.Config{}, c)
-	for i, rules := range [][]audit.Violation{nil, nil, {{Rule: "trace.missing_context", Severity: audit.SeverityWarning}}, {{Rule: "envelope.missing_field", Severity: audit.SeverityError}}} {
-		a.Observe(&audit.Record{Topic: "pay=ments|<b>", Partition: 2, Offset: int64(40 + i)}, &audit.Result{Source: "=cmd()", EventType: "payment.settled.v1", EventID: "id-" + i64(int64(i)), Violations: rules})
+	for i, rules := range [][]event.Violation{nil, nil, {{Rule: "trace.missing_context", Severity: event.SeverityWarning}}, {{Rule: "envelope.missing_field", Severity: event.SeverityError}}} {
+		a.Observe(&event.Record{Topic: "pay=ments|<b>", Partition: 2, Offset: int64(40 + i)}, &event.Result{Source: "=cmd()", EventType: "payment.settled.v1", EventID: "id-" + i64(int64(i)), Violations: rules})
 	}
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,10 @@
 package report
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
 )
@@ -18,11 +19,11 @@ func ruleDocs(base string) func(string) (string, string) {
 		base = DefaultRulesDoc
 	}
 	sum := map[string]string{}
-	for _, r := range audit.Rules() {
+	for _, r := range event.Rules() {
 		sum[r.ID] = r.Summary
 	}
 	return func(id string) (string, string) {
-		return sum[id], base + "#" + audit.RuleAnchor(id)
+		return sum[id], base + "#" + event.RuleAnchor(id)
 	}
 }
 

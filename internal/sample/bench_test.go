@@ -1,6 +1,8 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -27,12 +29,12 @@ import (
 // noopAuditor returns an empty result: it isolates the consumer's cost.
 type noopAuditor struct{}
 
-func (noopAuditor) Check(r *audit.Record) audit.Result { return audit.Result{Size: len(r.Value)} }
+func (noopAuditor) Check(r *event.Record) event.Result { return event.Result{Size: len(r.Value)} }
 
 // doneSink counts audited records.
 type doneSink struct{ n atomic.Int64 }
 
-func (d *doneSink) Observe(*audit.Record, *audit.Result) { d.n.Add(1) }
+func (d *doneSink) Observe(*event.Record, *event.Result) { d.n.Add(1) }
 
 // waitAccounted waits until every one of n records is audited or dropped,
 // and returns the peak live heap (bytes after a GC) seen meanwhile.
@@ -143,7 +145,7 @@ func benchSampler(b *testing.B, a Auditor) {
 	sink := &doneSink{}
 	reg := prometheus.NewRegistry()
 	counts := audit.NewCounters(reg, cfg.MaxSourceServices) // the daemon's first sink: the audit metrics
-	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, a, []audit.Sink{counts, sink},
+	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, a, []event.Sink{counts, sink},
 		reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)

@@ -1,6 +1,8 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,14 +45,14 @@ func (f *fakeAuditor) saw(id string) bool {
 	return ok
 }
 
-func (f *fakeAuditor) Check(rec *audit.Record) audit.Result {
+func (f *fakeAuditor) Check(rec *event.Record) event.Result {
 	if f.block != nil {
 		<-f.block
 	}
 	f.checks.Add(1)
 	storeMax(&f.maxValue, int64(len(rec.Value)))
 	storeMax(&f.maxHeaders, int64(len(rec.Headers)))
-	res := audit.Result{Size: len(rec.Value)}
+	res := event.Result{Size: len(rec.Value)}
 	if rec.Value == nil {
 		f.tombstones.Add(1)
 		res.Tombstone = true
@@ -58,7 +60,7 @@ func (f *fakeAuditor) Check(rec *audit.Record) audit.Result {
 	}
 	var v map[string]any
 	if err := json.Unmarshal(rec.Value, &v); err != nil {
-		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.invalid_json", Severity: audit.SeverityError})
+		res.Violations = append(res.Violations, event.Violation{Rule: "envelope.invalid_json", Severity: event.SeverityError})
 		return res
 	}
 	res.Source, _ = v["source"].(string)
@@ -66,7 +68,7 @@ func (f *fakeAuditor) Check(rec *audit.Record) audit.Result {
 		f.seen.Store(id, true)
 	}
 	if _, ok := v["event_id"]; !ok {
-		res.Violations = append(res.Violations, audit.Violation{Rule: "envelope.missing_field", Severity: audit.SeverityError, Field: "event_id"})
+		res.Violations = append(res.Violations, event.Violation{Rule: "envelope.missing_field", Severity: event.SeverityError, Field: "event_id"})
 	}
 	return res
 }
@@ -83,7 +85,7 @@ func storeMax(a *atomic.Int64, v int64) {
 // countingSink counts Observe calls.
 type countingSink struct{ n atomic.Int64 }
 
-func (c *countingSink) Observe(*audit.Record, *audit.Result) { c.n.Add(1) }
+func (c *countingSink) Observe(*event.Record, *event.Result) { c.n.Add(1) }
 
 // harness is a running sampler against a kfake cluster. Like the daemon,
 // it hands the sampler the audit counters (audit.Counters) as its first
@@ -111,13 +113,13 @@ func testConfig() Config {
 }
 
 // newHarness creates a sampler (not yet running) for cluster c.
-func newHarness(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, sinks ...audit.Sink) *harness {
+func newHarness(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, sinks ...event.Sink) *harness {
 	t.Helper()
 	return newHarnessOpts(t, c, cfg, a, nil, sinks...)
 }
 
 // newHarnessOpts is newHarness with extra client options.
-func newHarnessOpts(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, extra []kgo.Opt, sinks ...audit.Sink) *harness {
+func newHarnessOpts(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, extra []kgo.Opt, sinks ...event.Sink) *harness {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
@@ -126,7 +128,7 @@ func newHarnessOpts(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, extra
 	}
 	base := append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ClientID("eventwatch-test")}, extra...)
 	counts := audit.NewCounters(reg, cfg.MaxSourceServices)
-	s, err := New(cfg, base, a, append([]audit.Sink{counts}, sinks...), reg, log)
+	s, err := New(cfg, base, a, append([]event.Sink{counts}, sinks...), reg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

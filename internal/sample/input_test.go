@@ -1,6 +1,8 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"fmt"
 	"strings"
@@ -10,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
@@ -157,7 +158,7 @@ func TestSamplerSkipsBatchTooLargeToDecompress(t *testing.T) {
 // fakeAuditor.
 type panicAuditor struct{ fakeAuditor }
 
-func (p *panicAuditor) Check(r *audit.Record) audit.Result {
+func (p *panicAuditor) Check(r *event.Record) event.Result {
 	if bytes.HasPrefix(r.Value, []byte("boom")) {
 		var none []byte
 		_ = none[len(r.Value)] // a real runtime panic: index out of range
@@ -168,7 +169,7 @@ func (p *panicAuditor) Check(r *audit.Record) audit.Result {
 // panicSink panics on every record.
 type panicSink struct{}
 
-func (panicSink) Observe(*audit.Record, *audit.Result) { panic("sink bug") }
+func (panicSink) Observe(*event.Record, *event.Result) { panic("sink bug") }
 
 // A panicking auditor or sink costs that record, never the sampler.
 func TestSamplerSurvivesPanics(t *testing.T) {

@@ -1,6 +1,8 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"log/slog"
 	"sync"
@@ -10,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
@@ -50,7 +51,7 @@ func (f *fakeLedger) Saturated() bool {
 	return f.saturated
 }
 
-func (f *fakeLedger) Observe(rec *audit.Record, _ *audit.Result) {
+func (f *fakeLedger) Observe(rec *event.Record, _ *event.Result) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.observed[rec.Partition] = append(f.observed[rec.Partition], rec.Offset)
@@ -83,7 +84,7 @@ func TestLedgerResumesFromStoredPosition(t *testing.T) {
 	cfg := testConfig()
 	cfg.StartFrom = StartEarliest
 	reg := prometheus.NewRegistry()
-	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, &fakeAuditor{}, []audit.Sink{l}, reg,
+	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, &fakeAuditor{}, []event.Sink{l}, reg,
 		slog.New(slog.DiscardHandler), WithLedger(l))
 	if err != nil {
 		t.Fatal(err)

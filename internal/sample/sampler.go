@@ -1,6 +1,8 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 )
 
@@ -27,7 +28,7 @@ const leaveTimeout = 10 * time.Second
 // Auditor audits one record. *audit.Engine satisfies it. Check is called
 // from several goroutines at once and must not retain the record.
 type Auditor interface {
-	Check(rec *audit.Record) audit.Result
+	Check(rec *event.Record) event.Result
 }
 
 // Sampler is the passive sampling consumer. Create it with New, run it with
@@ -37,7 +38,7 @@ type Sampler struct {
 	base    []kgo.Opt // connection options, for the start-offset snapshot
 	opts    []kgo.Opt // base plus the consumer-group options
 	auditor Auditor
-	sinks   []audit.Sink
+	sinks   []event.Sink
 	m       *samplerMetrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -69,7 +70,7 @@ type Sampler struct {
 // options. cfg is validated here. The sampler's own metrics are registered
 // on reg; sinks receive every audited record with its result, in order (the
 // daemon puts the audit counters, audit.Counters, first).
-func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Sampler, error) {
+func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []event.Sink, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Sampler, error) {
 	if auditor == nil {
 		return nil, errors.New("new sampler: auditor is required")
 	}
@@ -85,7 +86,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []audit.Sink, reg pr
 	s := &Sampler{
 		cfg:     cfg,
 		auditor: auditor,
-		sinks:   append([]audit.Sink(nil), sinks...),
+		sinks:   append([]event.Sink(nil), sinks...),
 		m:       newSamplerMetrics(reg),
 		log:     log.With("component", "sample"),
 		now:     time.Now,

@@ -1,20 +1,20 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // job is one entry of a worker's queue: a record waiting for audit (a
 // private copy, so the fetch buffer it came from is not kept alive by the
 // queue), an Advance of the ledger (advance set), or a barrier (done set).
 type job struct {
-	rec     audit.Record
+	rec     event.Record
 	size    int64
 	st      *partState    // the assignment the record or range belongs to
 	advance *[2]int64     // [from, to) delivered, for the ledger
@@ -29,13 +29,13 @@ func newJob(r *kgo.Record, st *partState) *job {
 		size += len(h.Value)
 	}
 	buf := make([]byte, 0, size)
-	j := &job{size: int64(size), st: st, rec: audit.Record{
+	j := &job{size: int64(size), st: st, rec: event.Record{
 		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp,
 	}}
 	buf, j.rec.Key = appendCopy(buf, r.Key)
 	buf, j.rec.Value = appendCopy(buf, r.Value)
 	if len(r.Headers) > 0 {
-		j.rec.Headers = make([]audit.Header, len(r.Headers))
+		j.rec.Headers = make([]event.Header, len(r.Headers))
 		for i, h := range r.Headers {
 			j.rec.Headers[i].Key = h.Key
 			buf, j.rec.Headers[i].Value = appendCopy(buf, h.Value)
@@ -147,7 +147,7 @@ func (s *Sampler) send(q chan *job, j *job) bool {
 // records; s.mu held.
 func (s *Sampler) enqueueAdvance(st *partState, topic string, partition int32, from, to int64) {
 	st.pos = to
-	j := &job{st: st, advance: &[2]int64{from, to}, rec: audit.Record{Topic: topic, Partition: partition}}
+	j := &job{st: st, advance: &[2]int64{from, to}, rec: event.Record{Topic: topic, Partition: partition}}
 	s.send(s.queues[s.shard(topic, partition)], j)
 }
 
@@ -231,7 +231,7 @@ func (s *Sampler) audit(j *job) {
 	}
 }
 
-func (s *Sampler) check(j *job) (res audit.Result, ok bool) {
+func (s *Sampler) check(j *job) (res event.Result, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.m.dropped.WithLabelValues(DropAuditPanic).Inc()
@@ -243,7 +243,7 @@ func (s *Sampler) check(j *job) (res audit.Result, ok bool) {
 	return s.auditor.Check(&j.rec), true
 }
 
-func (s *Sampler) observe(sink audit.Sink, j *job, res *audit.Result) {
+func (s *Sampler) observe(sink event.Sink, j *job, res *event.Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.m.errors.WithLabelValues("sink").Inc()

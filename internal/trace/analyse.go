@@ -21,7 +21,7 @@ const pathwaySep = ">"
 
 // hop is one step of a closed chain.
 type hop struct {
-	From, To *event
+	From, To *seenEvent
 	Latency  time.Duration
 	Exact    bool // span evidence, not inference
 }
@@ -31,8 +31,8 @@ type hop struct {
 type path struct {
 	Services []string
 	Latency  time.Duration
-	Exact    bool   // every hop of it is exact
-	Leaf     *event // the event that ends it
+	Exact    bool       // every hop of it is exact
+	Leaf     *seenEvent // the event that ends it
 }
 
 // Pathway is the pathway label value of the path: its services in order.
@@ -50,13 +50,13 @@ type brk struct {
 // several events of service From.
 type ambiguity struct {
 	From, To string
-	Event    *event
+	Event    *seenEvent
 }
 
 // analysis is what a closed chain tells.
 type analysis struct {
-	Events    []*event // in order
-	Up        []int    // index of each event's upstream in Events; -1 for a root or an ambiguous event
+	Events    []*seenEvent // in order
+	Up        []int        // index of each event's upstream in Events; -1 for a root or an ambiguous event
 	How       []Cause
 	Cands     [][]int // candidates of each ambiguous event
 	Hops      []hop
@@ -153,7 +153,7 @@ func (a analysis) walk(i int, memo map[int]*walk, depth int) walk {
 
 // commonBreaks are the breaks of an ambiguous event that every candidate
 // upstream agrees on.
-func commonBreaks(evs []*event, i int, cands []int) []brk {
+func commonBreaks(evs []*seenEvent, i int, cands []int) []brk {
 	out := breaksAt(evs, i, cands[0])
 	for _, k := range cands[1:] {
 		other := breaksAt(evs, i, k)
@@ -164,7 +164,7 @@ func commonBreaks(evs []*event, i int, cands []int) []brk {
 
 // breaksAt reports how the publisher of evs[i] lost the ids of its upstream
 // evs[u]: a dropped or replaced correlation id, a dropped or replaced trace.
-func breaksAt(evs []*event, i, u int) []brk {
+func breaksAt(evs []*seenEvent, i, u int) []brk {
 	e, o := evs[i], evs[u]
 	var out []brk
 	switch {

@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,14 +11,13 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/trace/otlptest"
 )
 
 // benchFlows builds n three-hop traced flows (3n records).
-func benchFlows(n int) ([]*audit.Record, []*audit.Result) {
-	var recs []*audit.Record
-	var ress []*audit.Result
+func benchFlows(n int) ([]*event.Record, []*event.Result) {
+	var recs []*event.Record
+	var ress []*event.Result
 	for i := range n {
 		trace := fmt.Sprintf("%032x", i+1)
 		for j, e := range threeHop(fmt.Sprintf("corr-%d", i)) {
@@ -74,7 +75,7 @@ func benchStitch(b *testing.B, cfg Config) *fixture {
 		defer f.s.exp.shutdown(context.Background())
 	}
 	recs, ress := benchFlows(1000)
-	evs := make([]*event, len(recs))
+	evs := make([]*seenEvent, len(recs))
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		k := i % len(recs)

@@ -44,7 +44,7 @@ const maxRedelivered = 256
 // countRedelivery remembers that e repeats an event id the chain holds,
 // when it comes from another record position (a producer duplicate; the
 // same record read again is not one).
-func (c *chain) countRedelivery(e *event) {
+func (c *chain) countRedelivery(e *seenEvent) {
 	for _, o := range c.events {
 		if o.EventID != e.EventID {
 			continue

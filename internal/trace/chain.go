@@ -12,9 +12,9 @@ import (
 // unknownService names events without a source service.
 const unknownService = "unknown"
 
-// event is what the stitcher keeps of one observed record: references and
+// seenEvent is what the stitcher keeps of one observed record: references and
 // envelope fields, never the payload.
-type event struct {
+type seenEvent struct {
 	Topic       string
 	Partition   int32
 	Offset      int64
@@ -38,7 +38,7 @@ type event struct {
 
 // at is the event's time for ordering and latency: the envelope time, else
 // the record time.
-func (e *event) at() time.Time {
+func (e *seenEvent) at() time.Time {
 	if !e.EventTime.IsZero() {
 		return e.EventTime
 	}
@@ -50,7 +50,7 @@ func (e *event) at() time.Time {
 type chain struct {
 	correlations []string            // distinct correlation ids, first seen first
 	traces       []oteltrace.TraceID // distinct real trace ids, first seen first
-	events       []*event
+	events       []*seenEvent
 	eventIDs     map[string]struct{}
 	lastArrival  time.Time
 	elem         *list.Element    // position in chains.byAge
@@ -70,7 +70,7 @@ func (c *chain) has(id string) bool {
 
 // upstream returns the event of the chain that caused e (see
 // inferCauses), or nil when none is known; e must be in the chain.
-func (c *chain) upstream(e *event) *event {
+func (c *chain) upstream(e *seenEvent) *seenEvent {
 	evs := c.sorted()
 	cs := inferCauses(evs, c.edges)
 	for i, o := range evs {
@@ -96,9 +96,9 @@ func (c *chain) addEdge(s spanRef, ed edge, limit int) bool {
 
 // sorted returns the chain's events by event time, then record time, then
 // arrival.
-func (c *chain) sorted() []*event {
+func (c *chain) sorted() []*seenEvent {
 	out := slices.Clone(c.events)
-	slices.SortStableFunc(out, func(a, b *event) int {
+	slices.SortStableFunc(out, func(a, b *seenEvent) int {
 		switch {
 		case after(b, a):
 			return -1
@@ -111,7 +111,7 @@ func (c *chain) sorted() []*event {
 }
 
 // after reports whether a is ordered after b.
-func after(a, b *event) bool {
+func after(a, b *seenEvent) bool {
 	if !a.at().Equal(b.at()) {
 		return a.at().After(b.at())
 	}
@@ -170,7 +170,7 @@ const (
 
 // add puts e into its chain, opening or merging chains as needed, and returns
 // the chain, or a drop reason when e is not stitched.
-func (cs *chains) add(e *event, now time.Time) (*chain, string) {
+func (cs *chains) add(e *seenEvent, now time.Time) (*chain, string) {
 	if e.Correlation == "" && !e.Ctx.Real() {
 		return nil, dropNoContext
 	}
@@ -204,7 +204,7 @@ func (cs *chains) add(e *event, now time.Time) (*chain, string) {
 
 // find returns the open chain e belongs to: by correlation id, by real trace
 // id, merging the two when they differ and the merge fits.
-func (cs *chains) find(e *event) *chain {
+func (cs *chains) find(e *seenEvent) *chain {
 	var byCorr, byTrace *chain
 	if e.Correlation != "" {
 		byCorr = cs.byCorrelation[e.Correlation]
@@ -264,7 +264,7 @@ func (cs *chains) merge(dst, src *chain) {
 	*cs.total--
 }
 
-func (cs *chains) append(c *chain, e *event, now time.Time) {
+func (cs *chains) append(c *chain, e *seenEvent, now time.Time) {
 	c.events = append(c.events, e)
 	if e.EventID != "" {
 		c.eventIDs[e.EventID] = struct{}{}

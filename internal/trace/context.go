@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -8,8 +10,6 @@ import (
 	"strings"
 
 	oteltrace "go.opentelemetry.io/otel/trace"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Origin says where an event's trace context came from.
@@ -58,7 +58,7 @@ func (c Context) HasParent() bool {
 //
 // The traceparent header is the one the audit engine parsed
 // (res.Traceparent); it is not parsed again here.
-func Resolve(res *audit.Result) Context {
+func Resolve(res *event.Result) Context {
 	if tp := res.Traceparent; tp.Valid {
 		return Context{TraceID: tp.TraceID, SpanID: tp.SpanID, Sampled: tp.Sampled(), Origin: OriginTraceparent}
 	}
@@ -114,10 +114,10 @@ type Traceparent struct {
 var ErrTraceparentInvalid = errors.New("traceparent is not valid W3C trace context (version-traceid-spanid-flags, lowercase hex, no all-zero id)")
 
 // ParseTraceparent parses a W3C Trace Context traceparent value with the
-// audit engine's parser (audit.ParseTraceparent: the one parser of the
+// audit engine's parser (event.ParseTraceparent: the one parser of the
 // header; records reach the stitcher with it parsed, see Resolve).
 func ParseTraceparent(s string) (Traceparent, error) {
-	tp := audit.ParseTraceparent([]byte(s))
+	tp := event.ParseTraceparent([]byte(s))
 	if !tp.Valid {
 		return Traceparent{}, ErrTraceparentInvalid
 	}

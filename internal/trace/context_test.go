@@ -1,10 +1,10 @@
 package trace
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"strings"
 	"testing"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 func TestParseTraceparent(t *testing.T) {
@@ -69,29 +69,29 @@ func FuzzParseTraceparent(f *testing.F) {
 }
 
 func TestResolvePrecedence(t *testing.T) {
-	header := []audit.Header{{Key: "traceparent", Value: []byte(tp(traceA, spanA1))}}
-	bad := []audit.Header{{Key: "traceparent", Value: []byte("00-zz-zz-01")}}
+	header := []event.Header{{Key: "traceparent", Value: []byte(tp(traceA, spanA1))}}
+	bad := []event.Header{{Key: "traceparent", Value: []byte("00-zz-zz-01")}}
 	cases := []struct {
 		name    string
-		headers []audit.Header
-		res     audit.Result
+		headers []event.Header
+		res     event.Result
 		origin  Origin
 		trace   string
 		span    string
 		derived bool
 	}{
-		{"header wins over envelope", header, audit.Result{TraceID: traceB, SpanID: spanA2, CorrelationID: "c"}, OriginTraceparent, traceA, spanA1, false},
-		{"invalid header falls back to envelope", bad, audit.Result{TraceID: traceB, SpanID: spanA2, CorrelationID: "c"}, OriginEnvelope, traceB, spanA2, false},
-		{"envelope with a non-hex trace id is hashed", nil, audit.Result{TraceID: "distributed-tracing-identifier", SpanID: "span-identifier"}, OriginEnvelope,
+		{"header wins over envelope", header, event.Result{TraceID: traceB, SpanID: spanA2, CorrelationID: "c"}, OriginTraceparent, traceA, spanA1, false},
+		{"invalid header falls back to envelope", bad, event.Result{TraceID: traceB, SpanID: spanA2, CorrelationID: "c"}, OriginEnvelope, traceB, spanA2, false},
+		{"envelope with a non-hex trace id is hashed", nil, event.Result{TraceID: "distributed-tracing-identifier", SpanID: "span-identifier"}, OriginEnvelope,
 			hashTraceID(envelopePrefix, "distributed-tracing-identifier").String(), "0000000000000000", true},
-		{"correlation only", nil, audit.Result{CorrelationID: "req-1"}, OriginCorrelation, CorrelationTraceID("req-1").String(), "0000000000000000", true},
-		{"nothing", nil, audit.Result{}, OriginNone, "00000000000000000000000000000000", "0000000000000000", false},
+		{"correlation only", nil, event.Result{CorrelationID: "req-1"}, OriginCorrelation, CorrelationTraceID("req-1").String(), "0000000000000000", true},
+		{"nothing", nil, event.Result{}, OriginNone, "00000000000000000000000000000000", "0000000000000000", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &audit.Record{Headers: tc.headers}
+			rec := &event.Record{Headers: tc.headers}
 			if v, ok := rec.Header("traceparent"); ok {
-				tc.res.Traceparent = audit.ParseTraceparent(v) // the audit engine's one parse
+				tc.res.Traceparent = event.ParseTraceparent(v) // the audit engine's one parse
 			}
 			c := Resolve(&tc.res)
 			if c.Origin != tc.origin || c.TraceID.String() != tc.trace || c.SpanID.String() != tc.span || c.Derived != tc.derived {

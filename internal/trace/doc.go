@@ -6,10 +6,10 @@
 // # Model
 //
 // Every audited record reaches the Stitcher through Observe (it implements
-// audit.Sink). Its trace context is resolved in this order: a valid W3C
+// event.Sink). Its trace context is resolved in this order: a valid W3C
 // traceparent header (what OpenTelemetry's Kafka instrumentations write),
 // the envelope's trace context (meta.trace_context in the AuthorWorks
-// standard, audit.Result.TraceID/SpanID), then a trace id derived from the
+// standard, event.Result.TraceID/SpanID), then a trace id derived from the
 // correlation id (the first 16 bytes of SHA-256 over a fixed prefix and the
 // id), so that a chain is one trace even where no service traces.
 //

@@ -116,8 +116,8 @@ func within(got, want, rel float64) bool { return got >= want*(1-rel) && got <= 
 func TestHopKeysAreBounded(t *testing.T) {
 	fl := newFlows(1, 0)
 	for i := range maxHopKeys + 50 {
-		from := &event{Service: "a", EventType: fmt.Sprintf("a.type.v%d", i)}
-		to := &event{Service: "b", EventType: "b.done.v1"}
+		from := &seenEvent{Service: "a", EventType: fmt.Sprintf("a.type.v%d", i)}
+		to := &seenEvent{Service: "b", EventType: "b.done.v1"}
 		fl.observeChain(delta{addHops: []hop{{From: from, To: to, Latency: time.Second}}}, nil, BrokenChain{}, false, true)
 	}
 	r := fl.report(t0)

@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"fmt"
 	"log/slog"
 	"testing"
@@ -8,8 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 )
@@ -43,7 +43,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 }
 
 // feed ingests one record at the fixture's clock.
-func (f *fixture) feed(rec *audit.Record, res *audit.Result) {
+func (f *fixture) feed(rec *event.Record, res *event.Result) {
 	f.s.ingest(newEvent(rec, res), f.clk.now)
 }
 
@@ -70,20 +70,20 @@ type ev struct {
 	recordAfter time.Duration // record time after the event time
 }
 
-func (e ev) record() (*audit.Record, *audit.Result) {
+func (e ev) record() (*event.Record, *event.Result) {
 	evTime := t0.Add(e.at)
-	rec := &audit.Record{Topic: e.topic, Partition: e.partition, Offset: e.offset,
+	rec := &event.Record{Topic: e.topic, Partition: e.partition, Offset: e.offset,
 		Value: []byte(`{"secret":"payload-must-not-leak"}`), Timestamp: evTime.Add(e.recordAfter)}
 	if e.key != "" {
 		rec.Key = []byte(e.key)
 	}
 	if e.traceparent != "" {
-		rec.Headers = []audit.Header{{Key: "traceparent", Value: []byte(e.traceparent)}}
+		rec.Headers = []event.Header{{Key: "traceparent", Value: []byte(e.traceparent)}}
 	}
-	res := &audit.Result{EventID: e.id, EventType: e.typ, Source: e.service, CorrelationID: e.correlation,
+	res := &event.Result{EventID: e.id, EventType: e.typ, Source: e.service, CorrelationID: e.correlation,
 		TraceID: e.traceID, SpanID: e.spanID, EventTime: evTime, Size: len(rec.Value)}
 	if e.traceparent != "" { // what the audit engine does: parse the header once, onto the Result
-		res.Traceparent = audit.ParseTraceparent([]byte(e.traceparent))
+		res.Traceparent = event.ParseTraceparent([]byte(e.traceparent))
 	}
 	if e.at < 0 {
 		res.EventTime = time.Time{}

@@ -32,7 +32,7 @@ type edge struct {
 
 // sendSpan is the span that published e (its traceparent, or its envelope
 // trace and span id); ok is false when e names none.
-func sendSpan(e *event) (spanRef, bool) {
+func sendSpan(e *seenEvent) (spanRef, bool) {
 	if !e.Ctx.HasParent() || e.Ctx.Derived {
 		return spanRef{}, false
 	}
@@ -43,7 +43,7 @@ func sendSpan(e *event) (spanRef, bool) {
 // flow, siblings of a fan-out.
 type stage struct{ service, typ string }
 
-func stageOf(e *event) stage { return stage{e.Service, e.EventType} }
+func stageOf(e *seenEvent) stage { return stage{e.Service, e.EventType} }
 
 // causes is the upstream decision for every event of a closed chain, in
 // order: Up[i] is the index of the event that caused event i, -1 for a
@@ -70,7 +70,7 @@ type causes struct {
 //  4. one candidate: inferred. Several: when each stage sits in one
 //     partition and both have as many events, the n-th of the upstream
 //     stage caused the n-th (FIFO, partition order); else ambiguous.
-func inferCauses(evs []*event, edges map[spanRef]edge) causes {
+func inferCauses(evs []*seenEvent, edges map[spanRef]edge) causes {
 	c := causes{Up: make([]int, len(evs)), How: make([]Cause, len(evs)), Cands: make([][]int, len(evs))}
 	bySpan := map[spanRef]int{}
 	for i, e := range evs {
@@ -108,7 +108,7 @@ func inferCauses(evs []*event, edges map[spanRef]edge) causes {
 // exactCause reads e's upstream from the span edges: the event published
 // by the send span its process span consumed (exact), or an exact root.
 // ok is false when the spans do not say, or name a record not in the chain.
-func exactCause(e *event, i int, bySpan map[spanRef]int, edges map[spanRef]edge) (int, Cause, bool) {
+func exactCause(e *seenEvent, i int, bySpan map[spanRef]int, edges map[spanRef]edge) (int, Cause, bool) {
 	s, ok := sendSpan(e)
 	if !ok {
 		return 0, "", false
@@ -129,14 +129,14 @@ func exactCause(e *event, i int, bySpan map[spanRef]int, edges map[spanRef]edge)
 
 // candidates are the events that may have caused evs[i] (rules 1-3 of
 // inferCauses); upStage remembers each stage's upstream stage.
-func candidates(evs []*event, i int, upStage map[stage]stage) []int {
+func candidates(evs []*seenEvent, i int, upStage map[stage]stage) []int {
 	e := evs[i]
 	pool := earlierOthers(evs, i)
 	if len(pool) == 0 {
 		return nil
 	}
 	if e.Ctx.Real() {
-		if same := filter(evs, pool, func(o *event) bool { return o.Ctx.Real() && o.Ctx.TraceID == e.Ctx.TraceID }); len(same) > 0 {
+		if same := filter(evs, pool, func(o *seenEvent) bool { return o.Ctx.Real() && o.Ctx.TraceID == e.Ctx.TraceID }); len(same) > 0 {
 			pool = same
 		}
 	}
@@ -145,13 +145,13 @@ func candidates(evs []*event, i int, upStage map[stage]stage) []int {
 		st = stageOf(evs[pool[len(pool)-1]])
 		upStage[stageOf(e)] = st
 	}
-	cands := filter(evs, pool, func(o *event) bool { return stageOf(o) == st })
+	cands := filter(evs, pool, func(o *seenEvent) bool { return stageOf(o) == st })
 	if len(cands) == 0 { // this event came from elsewhere than its siblings
 		last := stageOf(evs[pool[len(pool)-1]])
-		cands = filter(evs, pool, func(o *event) bool { return stageOf(o) == last })
+		cands = filter(evs, pool, func(o *seenEvent) bool { return stageOf(o) == last })
 	}
 	if e.Key != "" {
-		if keyed := filter(evs, cands, func(o *event) bool { return o.Key == e.Key }); len(keyed) > 0 {
+		if keyed := filter(evs, cands, func(o *seenEvent) bool { return o.Key == e.Key }); len(keyed) > 0 {
 			cands = keyed
 		}
 	}
@@ -159,7 +159,7 @@ func candidates(evs []*event, i int, upStage map[stage]stage) []int {
 }
 
 // earlierOthers are the indexes of the events before i of another service.
-func earlierOthers(evs []*event, i int) []int {
+func earlierOthers(evs []*seenEvent, i int) []int {
 	var out []int
 	for j := range i {
 		if evs[j].Service != evs[i].Service {
@@ -169,7 +169,7 @@ func earlierOthers(evs []*event, i int) []int {
 	return out
 }
 
-func filter(evs []*event, idx []int, ok func(*event) bool) []int {
+func filter(evs []*seenEvent, idx []int, ok func(*seenEvent) bool) []int {
 	var out []int
 	for _, j := range idx {
 		if ok(evs[j]) {
@@ -184,7 +184,7 @@ func filter(evs []*event, idx []int, ok func(*event) bool) []int {
 // every event of evs[i]'s stage in one partition, and the two stages have
 // as many events; the n-th (by offset) of the upstream stage caused the
 // n-th, provided it came first. -1 when the order does not decide.
-func fifo(evs []*event, i int, cands []int) int {
+func fifo(evs []*seenEvent, i int, cands []int) int {
 	down := sameStage(evs, stageOf(evs[i]))
 	up := sameStage(evs, stageOf(evs[cands[0]]))
 	if len(up) != len(down) || !onePartition(evs, up) || !onePartition(evs, down) {
@@ -209,7 +209,7 @@ func fifo(evs []*event, i int, cands []int) int {
 	return -1
 }
 
-func sameStage(evs []*event, st stage) []int {
+func sameStage(evs []*seenEvent, st stage) []int {
 	var out []int
 	for j, e := range evs {
 		if stageOf(e) == st {
@@ -219,7 +219,7 @@ func sameStage(evs []*event, st stage) []int {
 	return out
 }
 
-func onePartition(evs []*event, idx []int) bool {
+func onePartition(evs []*seenEvent, idx []int) bool {
 	for _, j := range idx[1:] {
 		if evs[j].Topic != evs[idx[0]].Topic || evs[j].Partition != evs[idx[0]].Partition {
 			return false
@@ -228,7 +228,7 @@ func onePartition(evs []*event, idx []int) bool {
 	return true
 }
 
-func sortByOffset(evs []*event, idx []int) {
+func sortByOffset(evs []*seenEvent, idx []int) {
 	for a := 1; a < len(idx); a++ {
 		for b := a; b > 0 && evs[idx[b]].Offset < evs[idx[b-1]].Offset; b-- {
 			idx[b], idx[b-1] = idx[b-1], idx[b]

@@ -44,7 +44,7 @@ func (cl *closedSet) remember(c *chain) {
 }
 
 // find returns the remembered chain of e, or nil.
-func (cl *closedSet) find(e *event) *chain {
+func (cl *closedSet) find(e *seenEvent) *chain {
 	if e.Correlation != "" {
 		if c := cl.byCorrelation[e.Correlation]; c != nil {
 			return c
@@ -87,7 +87,7 @@ func (cl *closedSet) forget(c *chain) {
 
 // reopen puts a remembered chain back among the open ones (when there is
 // room), for a late event; nil when it cannot.
-func (cs *chains) reopen(e *event) *chain {
+func (cs *chains) reopen(e *seenEvent) *chain {
 	if cs.closed == nil {
 		return nil
 	}
@@ -115,14 +115,14 @@ func (cs *chains) reopen(e *event) *chain {
 // after late events counts only the difference.
 type counted struct {
 	unsure int
-	hops   map[[2]*event]hop
+	hops   map[[2]*seenEvent]hop
 	paths  map[pathKey]path
-	how    map[*event]Cause
-	amb    map[*event]ambiguity
+	how    map[*seenEvent]Cause
+	amb    map[*seenEvent]ambiguity
 }
 
 // howOf is how e's upstream was found when k was counted.
-func (k *counted) howOf(e *event) (Cause, bool) {
+func (k *counted) howOf(e *seenEvent) (Cause, bool) {
 	if k == nil {
 		return "", false
 	}
@@ -131,15 +131,15 @@ func (k *counted) howOf(e *event) (Cause, bool) {
 }
 
 type pathKey struct {
-	leaf    *event
+	leaf    *seenEvent
 	pathway string
 }
 
 // countedOf is the record of what analysis a counts.
 func countedOf(a analysis) *counted {
-	k := &counted{unsure: a.Unsure, hops: map[[2]*event]hop{}, paths: map[pathKey]path{}, how: map[*event]Cause{}, amb: map[*event]ambiguity{}}
+	k := &counted{unsure: a.Unsure, hops: map[[2]*seenEvent]hop{}, paths: map[pathKey]path{}, how: map[*seenEvent]Cause{}, amb: map[*seenEvent]ambiguity{}}
 	for _, h := range a.Hops {
-		k.hops[[2]*event{h.From, h.To}] = h
+		k.hops[[2]*seenEvent{h.From, h.To}] = h
 	}
 	for _, p := range a.Paths {
 		k.paths[pathKey{p.Leaf, p.Pathway()}] = p

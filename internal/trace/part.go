@@ -109,7 +109,7 @@ func (s *Stitcher) apply(p *part, m *wireMsg, off int64, ts time.Time, live bool
 // joins (or opens) the chain here, moves the chain when a smaller key of it
 // lives in another partition, and tells the partitions of its other keys
 // where it lives.
-func (s *Stitcher) observeAt(p *part, key string, e *event, ts time.Time, live bool) {
+func (s *Stitcher) observeAt(p *part, key string, e *seenEvent, ts time.Time, live bool) {
 	if to := p.follow(key, ts, s.cfg.Window); to != "" {
 		s.sendEvent(to, e, live)
 		return
@@ -271,7 +271,7 @@ func (s *Stitcher) closeRouted(p *part, c *chain) {
 }
 
 // sendEvent routes e to key's partition.
-func (s *Stitcher) sendEvent(key string, e *event, live bool) {
+func (s *Stitcher) sendEvent(key string, e *seenEvent, live bool) {
 	s.send(wireMsg{Type: msgObserve, Key: key, Event: toWire(e)}, live)
 }
 

@@ -101,9 +101,9 @@ const (
 	traceKeyPrefix = "t:"
 )
 
-func corrKey(id string) string             { return corrKeyPrefix + id }
-func traceKey(id oteltrace.TraceID) string { return traceKeyPrefix + id.String() }
-func eventKeys(e *event) (keys []string)   { return appendEventKeys(nil, e) }
+func corrKey(id string) string               { return corrKeyPrefix + id }
+func traceKey(id oteltrace.TraceID) string   { return traceKeyPrefix + id.String() }
+func eventKeys(e *seenEvent) (keys []string) { return appendEventKeys(nil, e) }
 func partitionOf(key string, n int32) int32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key))
@@ -114,7 +114,7 @@ func keyTrace(key string) (oteltrace.TraceID, bool) {
 	return parseHexTraceID(strings.TrimPrefix(key, traceKeyPrefix))
 }
 
-func appendEventKeys(keys []string, e *event) []string {
+func appendEventKeys(keys []string, e *seenEvent) []string {
 	if e.Correlation != "" {
 		keys = append(keys, corrKey(e.Correlation))
 	}
@@ -236,7 +236,7 @@ type wireEvent struct {
 	Span        string    `json:"xs,omitempty"`
 }
 
-func toWire(e *event) *wireEvent {
+func toWire(e *seenEvent) *wireEvent {
 	w := &wireEvent{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, Key: e.Key, EventID: e.EventID,
 		EventType: e.EventType, Service: e.Service, Correlation: e.Correlation, Sampled: e.Ctx.Sampled,
 		Origin: e.Ctx.Origin, Derived: e.Ctx.Derived, EventTime: e.EventTime, RecordTime: e.RecordTime,
@@ -253,8 +253,8 @@ func toWire(e *event) *wireEvent {
 	return w
 }
 
-func fromWire(w *wireEvent) *event {
-	e := &event{Topic: w.Topic, Partition: w.Partition, Offset: w.Offset, Key: w.Key, EventID: w.EventID,
+func fromWire(w *wireEvent) *seenEvent {
+	e := &seenEvent{Topic: w.Topic, Partition: w.Partition, Offset: w.Offset, Key: w.Key, EventID: w.EventID,
 		EventType: w.EventType, Service: w.Service, Correlation: w.Correlation,
 		Ctx:       Context{Sampled: w.Sampled, Origin: w.Origin, Derived: w.Derived},
 		EventTime: w.EventTime, RecordTime: w.RecordTime, Observed: w.Observed, Size: w.Size, exported: w.Exported}

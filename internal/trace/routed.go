@@ -80,7 +80,7 @@ func (s *Stitcher) runRouted(ctx context.Context) error {
 
 // routeEvent counts e's propagation (here, on the replica that sampled it)
 // and sends it to the partition of its chain's key.
-func (s *Stitcher) routeEvent(e *event) {
+func (s *Stitcher) routeEvent(e *seenEvent) {
 	raw := e.Service
 	e.Service = s.services.value(defaultService(raw))
 	s.countPropagation(e)

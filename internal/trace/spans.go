@@ -65,7 +65,7 @@ func (x *exporter) tracer(tp *sdktrace.TracerProvider) oteltrace.Tracer {
 // its chain should link to (zero when none). A record its producer traced
 // gets eventwatch's own observation (see observe), never a second producer
 // span; any other record gets a synthesized producer span (see synthesize).
-func (x *exporter) export(e *event, traceID oteltrace.TraceID, up *event) (oteltrace.TraceID, oteltrace.SpanID) {
+func (x *exporter) export(e *seenEvent, traceID oteltrace.TraceID, up *seenEvent) (oteltrace.TraceID, oteltrace.SpanID) {
 	if e.Ctx.HasParent() {
 		x.observe(e)
 		return e.Ctx.TraceID, e.Ctx.SpanID // downstream spans link to the producer's own span
@@ -88,7 +88,7 @@ func (x *exporter) full() bool {
 // producer's span when the producer sampled it (an unsampled parent is
 // never exported, so the span is then a root of the same trace, linked to
 // it); with link, a root of a trace of its own, linked; with none, nothing.
-func (x *exporter) observe(e *event) {
+func (x *exporter) observe(e *seenEvent) {
 	if x.cfg.Traced == TracedNone || x.full() {
 		return
 	}
@@ -122,7 +122,7 @@ func (x *exporter) observe(e *event) {
 // trace would have made, under its service.name, marked
 // eventwatch.synthesized: a root of the chain's trace (traceID) linked to
 // the upstream event's span. It returns the span, zero when not sampled.
-func (x *exporter) synthesize(e *event, traceID oteltrace.TraceID, up *event) (oteltrace.TraceID, oteltrace.SpanID) {
+func (x *exporter) synthesize(e *seenEvent, traceID oteltrace.TraceID, up *seenEvent) (oteltrace.TraceID, oteltrace.SpanID) {
 	if x.full() {
 		return oteltrace.TraceID{}, oteltrace.SpanID{}
 	}
@@ -145,7 +145,7 @@ func (x *exporter) synthesize(e *event, traceID oteltrace.TraceID, up *event) (o
 }
 
 // upstreamLink links to the upstream event's span, when it has one.
-func upstreamLink(up *event) (oteltrace.Link, bool) {
+func upstreamLink(up *seenEvent) (oteltrace.Link, bool) {
 	if up == nil || !up.span.IsValid() {
 		return oteltrace.Link{}, false
 	}
@@ -162,7 +162,7 @@ func flags(sampled bool) oteltrace.TraceFlags {
 
 // endTime is the record time when it follows the event time (the span then
 // covers the publish), else the start.
-func endTime(e *event) time.Time {
+func endTime(e *seenEvent) time.Time {
 	if e.RecordTime.After(e.at()) {
 		return e.RecordTime
 	}
@@ -172,7 +172,7 @@ func endTime(e *event) time.Time {
 // attributes follow the OpenTelemetry messaging conventions for Kafka
 // (semantic conventions 1.37.0): a send of a synthesized producer span, or
 // eventwatch's receive.
-func (x *exporter) attributes(e *event, synthesized bool) []attribute.KeyValue {
+func (x *exporter) attributes(e *seenEvent, synthesized bool) []attribute.KeyValue {
 	attrs := []attribute.KeyValue{
 		semconv.MessagingSystemKafka,
 		semconv.MessagingDestinationName(e.Topic),

@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
@@ -23,7 +24,7 @@ import (
 type Stitcher struct {
 	cfg       Config
 	log       *slog.Logger
-	in        chan *event
+	in        chan *seenEvent
 	now       func() time.Time
 	seq       uint64
 	chains    *chains
@@ -102,7 +103,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 	}
 	s := &Stitcher{
 		cfg: cfg, log: log.With("component", "trace"),
-		in: make(chan *event, cfg.QueueSize), now: time.Now,
+		in: make(chan *seenEvent, cfg.QueueSize), now: time.Now,
 		openTotal: new(int),
 		services:  newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
 		m: newMetricSet(reg), flows: newFlows(cfg.BrokenChains, cfg.RecentChains),
@@ -124,7 +125,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 // envelope fields and the resolved trace context, never the payload). It
 // never blocks: when the queue is full the event is dropped and counted
 // (eventwatch_trace_dropped_total{reason="queue_full"}). Safe for concurrent use.
-func (s *Stitcher) Observe(rec *audit.Record, res *audit.Result) {
+func (s *Stitcher) Observe(rec *event.Record, res *event.Result) {
 	if rec == nil || res == nil {
 		return
 	}
@@ -138,8 +139,8 @@ func (s *Stitcher) Observe(rec *audit.Record, res *audit.Result) {
 }
 
 // newEvent copies what the stitcher keeps of a record and its result.
-func newEvent(rec *audit.Record, res *audit.Result) *event {
-	return &event{
+func newEvent(rec *event.Record, res *event.Result) *seenEvent {
+	return &seenEvent{
 		Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
 		EventID: res.EventID, EventType: res.EventType, Service: res.Source,
 		Correlation: res.CorrelationID, Ctx: Resolve(res), Key: recordKey(rec.Key),
@@ -280,7 +281,7 @@ func (s *Stitcher) FlowsDoc() FlowsDoc { return s.flows.snapshot() }
 func (s *Stitcher) ServeMerged(report func() Report) { s.merged = report }
 
 // ingest counts propagation, stitches e into its chain and exports its span.
-func (s *Stitcher) ingest(e *event, now time.Time) {
+func (s *Stitcher) ingest(e *seenEvent, now time.Time) {
 	s.seq++
 	e.seq = s.seq
 	if e.Service == "" {
@@ -301,14 +302,14 @@ func (s *Stitcher) ingest(e *event, now time.Time) {
 }
 
 // countLate counts an event that reopened its closed chain.
-func (s *Stitcher) countLate(e *event) {
+func (s *Stitcher) countLate(e *seenEvent) {
 	if e.late {
 		s.m.late.WithLabelValues().Inc()
 		s.flows.late()
 	}
 }
 
-func (s *Stitcher) countPropagation(e *event) {
+func (s *Stitcher) countPropagation(e *seenEvent) {
 	s.m.propEvents.WithLabelValues(e.Service).Inc()
 	corr, traced := e.Correlation != "", e.Ctx.Real()
 	if corr {
@@ -322,12 +323,12 @@ func (s *Stitcher) countPropagation(e *event) {
 
 // exportSpan emits e's span. An event without its own trace joins its
 // chain's first real trace, else its correlation-derived trace.
-func (s *Stitcher) exportSpan(e *event, c *chain, stitched bool, idx *spanIndex) {
+func (s *Stitcher) exportSpan(e *seenEvent, c *chain, stitched bool, idx *spanIndex) {
 	if s.exp == nil {
 		return
 	}
 	traceID := e.Ctx.TraceID
-	var up *event
+	var up *seenEvent
 	if stitched {
 		idx.edgesFor(c)
 		up = c.upstream(e)
@@ -440,7 +441,7 @@ func (s *Stitcher) chainView(c *chain, a analysis, at time.Time) BrokenChain {
 	return b
 }
 
-func eventRef(e *event) EventRef {
+func eventRef(e *seenEvent) EventRef {
 	r := EventRef{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, EventID: e.EventID,
 		EventType: e.EventType, Service: e.Service, CorrelationID: e.Correlation, Context: e.Ctx.Origin,
 		EventTime: e.EventTime, RecordTime: e.RecordTime}

@@ -1,13 +1,13 @@
 package trace
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 func TestThreeHopTraceparentFlow(t *testing.T) {
@@ -305,7 +305,7 @@ func TestObserveDoesNotRetainRecord(t *testing.T) {
 	}
 }
 
-var _ audit.Sink = (*Stitcher)(nil)
+var _ event.Sink = (*Stitcher)(nil)
 
 func TestFanOutAndLoopsFollowCauses(t *testing.T) {
 	const (

@@ -1,12 +1,13 @@
 package websocket
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
@@ -73,7 +74,7 @@ func (m *targetMetrics) audited(compliant bool) {
 	}
 }
 
-func (m *targetMetrics) violation(rule string, sev audit.Severity) {
+func (m *targetMetrics) violation(rule string, sev event.Severity) {
 	m.v.violations.WithLabelValues(m.name, m.service, rule, string(sev)).Inc()
 }
 

@@ -1,6 +1,8 @@
 package websocket
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +14,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // maxKeptViolations bounds the violations one Result lists (all are
@@ -101,7 +101,7 @@ func (r *probeRun) checkEndpoint() {
 	e.OK = w.MatchEndpoint(r.path, r.t.cfg.Service)
 	if !e.OK {
 		want := strings.ReplaceAll(w.Endpoint, "{service}", r.t.cfg.Service)
-		r.report(audit.RuleWebSocketEndpointPath, fmt.Sprintf("endpoint path %s does not match %s (for service %s: %s)", r.path, w.Endpoint, r.t.cfg.Service, want), "")
+		r.report(event.RuleWebSocketEndpointPath, fmt.Sprintf("endpoint path %s does not match %s (for service %s: %s)", r.path, w.Endpoint, r.t.cfg.Service, want), "")
 	}
 }
 
@@ -114,7 +114,7 @@ func (r *probeRun) checkAuth(ctx context.Context, d *dialer, variants []variant)
 	r.mu.Unlock()
 	r.t.m.closed("no_token", a)
 	if a.Outcome == OutcomeAccepted {
-		r.report(audit.RuleWebSocketAuthMissing, "a connection without a token was accepted ("+a.Reason+"); it must be refused with HTTP 401/403 or closed with 1008", "")
+		r.report(event.RuleWebSocketAuthMissing, "a connection without a token was accepted ("+a.Reason+"); it must be refused with HTTP 401/403 or closed with 1008", "")
 	}
 	var accepted []string
 	for _, v := range variants {
@@ -129,7 +129,7 @@ func (r *probeRun) checkAuth(ctx context.Context, d *dialer, variants []variant)
 		}
 	}
 	if len(accepted) > 0 {
-		r.report(audit.RuleWebSocketAuthInvalidAccepted, "connections with invalid tokens were accepted: "+strings.Join(accepted, ", "), "")
+		r.report(event.RuleWebSocketAuthInvalidAccepted, "connections with invalid tokens were accepted: "+strings.Join(accepted, ", "), "")
 	}
 }
 
@@ -180,9 +180,9 @@ func (r *probeRun) judgeHeartbeat(opened, ended time.Time) {
 	judgeHeartbeat(hb, times, opened, ended, w.HeartbeatInterval, w.HeartbeatTolerance)
 	switch hb.Verdict {
 	case HeartbeatLate:
-		r.reportLocked(audit.RuleWebSocketHeartbeatLate, hb.Detail, "")
+		r.reportLocked(event.RuleWebSocketHeartbeatLate, hb.Detail, "")
 	case HeartbeatMissing:
-		r.reportLocked(audit.RuleWebSocketHeartbeatMissing, hb.Detail, "")
+		r.reportLocked(event.RuleWebSocketHeartbeatMissing, hb.Detail, "")
 	}
 	if hb.PingAnswered != nil {
 		r.t.m.pingAnswered(*hb.PingAnswered)
@@ -191,7 +191,7 @@ func (r *probeRun) judgeHeartbeat(opened, ended time.Time) {
 
 // audit checks one message with the target's engine (r.mu held).
 func (r *probeRun) audit(data []byte, now time.Time) {
-	res := r.t.engine.Check(&audit.Record{Topic: r.path, Value: data, Timestamp: now})
+	res := r.t.engine.Check(&event.Record{Topic: r.path, Value: data, Timestamp: now})
 	m := &r.res.Messages
 	m.Audited++
 	compliant := true
@@ -199,7 +199,7 @@ func (r *probeRun) audit(data []byte, now time.Time) {
 		if notForWebSocket[v.Rule] {
 			continue
 		}
-		if v.Severity == audit.SeverityError {
+		if v.Severity == event.SeverityError {
 			compliant = false
 		}
 		r.add(Violation{Rule: v.Rule, Severity: v.Severity, Message: r.red.clean(v.Message), Field: v.Field, Transport: Transport})
@@ -229,7 +229,7 @@ func (r *probeRun) reportLocked(rule, msg, field string) {
 // add keeps v (r.mu held) and counts it.
 func (r *probeRun) add(v Violation) {
 	r.res.ViolationsByRule[v.Rule]++
-	if v.Severity == audit.SeverityError {
+	if v.Severity == event.SeverityError {
 		r.errs++
 	}
 	if len(r.res.Violations) < maxKeptViolations {

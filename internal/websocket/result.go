@@ -1,9 +1,9 @@
 package websocket
 
 import (
-	"time"
+	"github.com/eventwatch/eventwatch/internal/event"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"time"
 )
 
 // Transport is the transport label of every finding of the prober.
@@ -104,7 +104,7 @@ type Close struct {
 // Violation is one finding, with the transport it was found on.
 type Violation struct {
 	Rule      string         `json:"rule"`
-	Severity  audit.Severity `json:"severity"`
+	Severity  event.Severity `json:"severity"`
 	Message   string         `json:"message"`
 	Field     string         `json:"field,omitempty"`
 	Transport string         `json:"transport"` // always "websocket"

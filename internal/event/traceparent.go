@@ -1,4 +1,4 @@
-package audit
+package event
 
 import "encoding/hex"
 
@@ -60,7 +60,7 @@ func parseTraceparent(v []byte) (traceID, spanID string, ok bool) {
 
 func lowerHex(b []byte) bool {
 	for _, c := range b {
-		if !isDigit(c) && (c < 'a' || c > 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}
