@@ -109,6 +109,8 @@ func newGenerateFlags(stderr io.Writer) (*flag.FlagSet, *generateFlags) {
 	fs.DurationVar(&a.ComplianceDropLookback, "compliance-drop-lookback", a.ComplianceDropLookback, "how far back compliance is compared")
 	fs.DurationVar(&a.NewViolationLookback, "new-violation-lookback", a.NewViolationLookback, "a (service, rule) pair unseen this long is new")
 	fs.DurationVar(&a.DLQGrowthWindow, "dlq-growth-window", a.DLQGrowthWindow, "window in which new dead letters are counted")
+	fs.DurationVar(&a.DataLossWindow, "data-loss-window", a.DataLossWindow, "window in which records lost to retention are counted")
+	fs.DurationVar(&a.TimeToLossThreshold, "time-to-loss-threshold", a.TimeToLossThreshold, "alert when retention deletes a group's oldest unread record sooner than this")
 	fs.Float64Var(&a.DLQGrowthThreshold, "dlq-growth-threshold", a.DLQGrowthThreshold, "dead letters per window above which a DLQ is growing")
 	fs.DurationVar(&a.DLQDrainWindow, "dlq-drain-window", a.DLQDrainWindow, "a DLQ holding records this long without shrinking is not drained")
 	fs.Float64Var(&a.CoverageObjective, "coverage-objective", a.CoverageObjective, "minimum share of a service's events carrying correlation id / trace context (0..1)")

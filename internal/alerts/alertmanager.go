@@ -143,7 +143,7 @@ func inhibitRules(deploymentLabels []string) []amInhibit {
 		{SourceMatchers: []string{`alertname=~"` + strings.Join(blindingAlerts, "|") + `"`},
 			TargetMatchers: []string{`category="` + CategorySymptom + `"`},
 			Equal:          slices.Clone(deploymentLabels)},
-		{SourceMatchers: []string{`alertname="EventwatchConsumerGroupStopped"`},
+		{SourceMatchers: []string{`alertname=~"EventwatchConsumerGroupStopped|EventwatchConsumerGroupStalled"`},
 			TargetMatchers: []string{`alertname="EventwatchConsumerLagAboveObjective"`},
 			Equal:          append(slices.Clone(deploymentLabels), "group")},
 	}

@@ -55,6 +55,8 @@ type Options struct {
 	DLQDrainWindow         time.Duration  // a DLQ that held records and never shrank for this long is "not drained"
 	CoverageObjective      float64        // minimum share of a service's events carrying correlation id / trace context
 	CoverageWindow         time.Duration  // window the coverage ratio is computed over
+	DataLossWindow         time.Duration  // window in which records lost to retention are counted
+	TimeToLossThreshold    time.Duration  // a group whose oldest unread record is deleted sooner than this is about to lose data
 	CollectorStaleAfter    time.Duration  // a collector without a successful cycle for this long is stale
 	StoreStaleAfter        time.Duration  // no flush reaching the report store for this long is stale
 	EvaluationInterval     time.Duration  // rule group interval; 0 uses Prometheus' global evaluation_interval
@@ -76,6 +78,8 @@ func DefaultOptions() Options {
 		DLQDrainWindow:         24 * time.Hour,
 		CoverageObjective:      0.99,
 		CoverageWindow:         time.Hour,
+		DataLossWindow:         10 * time.Minute,
+		TimeToLossThreshold:    time.Hour,
 		CollectorStaleAfter:    10 * time.Minute,
 		StoreStaleAfter:        15 * time.Minute,
 	}
@@ -97,6 +101,8 @@ func (o Options) Validate() error {
 	ratio("compliance objective", o.ComplianceObjective)
 	ratio("coverage objective", o.CoverageObjective)
 	positive("compliance window", o.ComplianceWindow)
+	positive("data loss window", o.DataLossWindow)
+	positive("time to loss threshold", o.TimeToLossThreshold)
 	ratio("compliance drop", o.ComplianceDrop)
 	positive("compliance drop lookback", o.ComplianceDropLookback)
 	positive("new-violation lookback", o.NewViolationLookback)

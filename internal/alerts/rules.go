@@ -125,7 +125,7 @@ func complianceRules(o Options) []Rule {
 }
 
 func lagRules(o Options) []Rule {
-	return []Rule{
+	return append([]Rule{
 		{
 			Alert: "EventwatchConsumerLagAboveObjective",
 			Expr: withTeam(o, fmt.Sprintf("max by (%s) (%s)\n> on (%s) group_left () max by (%[3]s) (%s)",
@@ -140,19 +140,7 @@ func lagRules(o Options) []Rule {
 					metrics.LagObjective.Name + ").",
 			},
 		},
-		{
-			Alert: "EventwatchConsumerGroupStopped",
-			Expr: withTeam(o, fmt.Sprintf(`max by (%s) (%s) == 1`,
-				o.By("group", "status"), o.Sel(metrics.GroupStatus.Name, `status=~"STOP|STALL"`)), "group", TeamByGroup),
-			For:    "5m",
-			Labels: symptom("critical"),
-			Annotations: Annotations{
-				Summary: "Consumer group {{ $labels.group }} is in status {{ $labels.status }}",
-				Description: "Consumer group {{ $labels.group }} has not moved its committed offsets while it has lag " +
-					"(status {{ $labels.status }}: STOP = no member owns the partitions, STALL = members own them but do not progress).",
-			},
-		},
-	}
+	}, consumerRules(o)...)
 }
 
 func dlqRules(o Options) []Rule {

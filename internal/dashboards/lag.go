@@ -17,6 +17,7 @@ func lagDLQ() Board {
 		Rows: []Row{
 			{ID: 1, Title: "Consumer groups", Panels: groupPanels()},
 			{ID: 10, Title: "Lag", Panels: lagPanels()},
+			{ID: 30, Title: "Consumer health: drain time and data loss", Panels: healthPanels()},
 			{ID: 20, Title: "Dead-letter topics", Panels: dlqPanels()},
 		},
 	}
@@ -26,7 +27,7 @@ func groupPanels() []Panel {
 	status := sel(metrics.GroupStatus, byGroup)
 	return []Panel{
 		{ID: 2, Title: "Groups in STOP or STALL", Kind: Stat, Unit: "short", Width: 6, Height: 5,
-			Description: "Groups whose committed offsets stopped moving while lag is non-zero (STOP) or that do not commit at all (STALL).",
+			Description: "Groups with a partition whose data has waited longer than lag.stop_after without the committed offset moving: nobody owns it (STOP), or its live member advances nothing (STALL).",
 			Queries: []Query{{Expr: `count(` + sel(metrics.GroupStatus, byGroup, `status=~"STOP|STALL"`) + ` == 1) or vector(0)`,
 				Instant: true}},
 			Thresholds: countSteps(1)},
@@ -70,6 +71,43 @@ func lagPanels() []Panel {
 			Description: "Fraction of wall-clock time each group spent above the lag objective (an error budget burn rate).",
 			Queries: []Query{{Expr: "max by (job, group) (rate(" + sel(metrics.LagObjectiveBreach, byGroup) + "[$__rate_interval]))",
 				Legend: "{{group}}"}}},
+	}
+}
+
+// healthPanels shows how each group's partitions are judged, when its
+// backlog drains, and what retention took or is about to take.
+func healthPanels() []Panel {
+	waiting := sel(metrics.GroupWaitingSeconds, byGroup, byTopic)
+	return []Panel{
+		{ID: 31, Title: "Partitions by status", Kind: TimeSeries, Unit: "short",
+			Description: "Partitions of each group in STOP, STALL, WARN (falling behind or waiting its turn) and REWIND; OK partitions are not counted.",
+			Queries: []Query{{Expr: "sum by (job, group, status) (" + sel(metrics.GroupStatusPartitions, byGroup, byTopic) + ")",
+				Legend: "{{group}} {{status}}"}}},
+		{ID: 32, Title: "Waiting partitions", Kind: Table, Unit: "s",
+			Description: "Per group, topic and status the partition where data has waited longest, and how long: without the offset moving for STOP and STALL, the oldest waiting record's age for WARN and REWIND.",
+			Queries: []Query{{Expr: "max by (job, group, topic, status, partition) (" + waiting + ")", Instant: true}}},
+		{ID: 33, Title: "Time to drain", Kind: TimeSeries, Unit: "s",
+			Description: "Estimated time until each group has read its backlog on each topic at the rates of the status window; no line while a group is not draining.",
+			Queries: []Query{{Expr: "max by (job, group, topic) (" + sel(metrics.GroupDrainSeconds, byGroup, byTopic) + ")",
+				Legend: "{{group}} / {{topic}}"}}},
+		{ID: 34, Title: "Consumption and production rates", Kind: TimeSeries, Unit: "ops",
+			Description: "Records per second each group consumed on each topic, and producers appended to the partitions it reads, over the status window; consumption below production means the lag grows.",
+			Queries: []Query{
+				{Expr: "max by (job, group, topic) (" + sel(metrics.GroupConsumeRate, byGroup, byTopic) + ")", Legend: "{{group}} / {{topic}} consumed"},
+				{Expr: "max by (job, group, topic) (" + sel(metrics.GroupProduceRate, byGroup, byTopic) + ")", Legend: "{{group}} / {{topic}} produced"},
+			}},
+		{ID: 35, Title: "Records lost to retention", Kind: BarGauge, Unit: "short",
+			Description: "Records deleted by retention or DeleteRecords before the group read them, during the time range (each lost range counted once).",
+			Queries: []Query{{Expr: "sum by (job, group, topic) (increase(" + sel(metrics.GroupLostRecords, byGroup, byTopic) + "[$__range]))",
+				Legend: "{{group}} / {{topic}}", Instant: true}}},
+		{ID: 36, Title: "Time to loss", Kind: TimeSeries, Unit: "s",
+			Description: "Time until retention may delete the oldest record each group has not read on each topic (retention.ms minus its age; retention.bytes at the production rate).",
+			Queries: []Query{{Expr: "min by (job, group, topic) (" + sel(metrics.GroupTimeToLoss, byGroup, byTopic) + ")",
+				Legend: "{{group}} / {{topic}}"}}},
+		{ID: 37, Title: "Exact time lag", Kind: TimeSeries, Unit: "percentunit", Min: ptr(0.0), Max: ptr(1.0),
+			Description: "Share of lagging partitions whose time lag is exact (the timestamp of the record at the committed offset) rather than estimated.",
+			Queries: []Query{{Expr: "min by (job, group, topic) (" + sel(metrics.GroupExactPartitions, byGroup, byTopic) + ")",
+				Legend: "{{group}} / {{topic}}"}}},
 	}
 }
 
