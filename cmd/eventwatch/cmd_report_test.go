@@ -86,3 +86,48 @@ func TestCmdReport(t *testing.T) {
 		}
 	}
 }
+
+// TestCmdReportWeekToDate: `eventwatch report` against the API on a fixed
+// clock (Wednesday 10:00 of 2026-W47) prints the week-to-date comparison
+// with the same span of the previous week (5 vs 2 violations, up), not
+// with the whole previous week (which also had 40 on its Saturday).
+func TestCmdReportWeekToDate(t *testing.T) {
+	cfg := store.Config{}
+	cfg.SetDefaults()
+	st, err := store.Open(context.Background(), cfg, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	mon := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+	now := mon.Add(2*24*time.Hour + 10*time.Hour)
+	at := mon
+	led := ledger.New(st, cfg, prometheus.NewRegistry(), nil, ledger.WithClock(func() time.Time { return at }))
+	for _, p := range []struct {
+		at time.Time
+		n  int
+	}{{mon.AddDate(0, 0, -7).Add(8 * time.Hour), 2}, {mon.AddDate(0, 0, -2), 40}, {mon.Add(8 * time.Hour), 5}} {
+		at = p.at
+		for i := range p.n {
+			led.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: "order.placed.v1",
+				Violations: []audit.Violation{{Rule: "key.missing", Severity: audit.SeverityError}}})
+		}
+		if err := led.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mux := http.NewServeMux()
+	api.NewAPI(st, prometheus.NewRegistry(), nil, api.WithClock(func() time.Time { return now })).Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"report", "--url", srv.URL, "--format", "md"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"In progress: week to date. Compared with the same span of the previous week: Mon 9 Nov 00:00 to Wed 11 Nov 10:00 (2026-W46), not the whole week.",
+		"| key.missing | error | 5 | 2 | up (+3) |", "| 2026-W47 (to date) |"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}

@@ -59,9 +59,10 @@ func BuildFor(ctx context.Context, st store.Store, q Request) (*Weekly, error) {
 	sc := scopeOf(q, all)
 	all = sc.filter(all)
 	byWeek := splitWeeks(all, weeks)
-	cur, prev := byWeek[len(byWeek)-1], byWeek[len(byWeek)-2]
 	r := &Weekly{Week: q.Week.String(), From: from, To: to, TimeZone: q.Loc.String(), Service: q.Service, Team: q.Team,
 		InProgress: to.After(q.Now), GeneratedAt: q.Now.In(q.Loc)}
+	r.Comparison = comparisonOf(q.Week, q.Loc, q.Now)
+	cur, prev := byWeek[len(byWeek)-1], byWeek[len(byWeek)-2].before(r.Comparison.To)
 	if q.Team != "" && sc != nil {
 		r.TeamServices = sc.ServiceList()
 	}
@@ -78,7 +79,59 @@ func BuildFor(ctx context.Context, st store.Store, q Request) (*Weekly, error) {
 	clusterRows(r, cur.cluster)
 	r.Summary = summarize(r, cur, prev)
 	r.Trend = trendPoints(weeks, byWeek)
+	if r.InProgress {
+		r.Trend[len(r.Trend)-1].InProgress = true
+	}
 	return r, nil
+}
+
+// comparisonOf is what week w is compared with at now: the whole previous
+// week once w has ended; while w runs, the previous week's first part as
+// long as w has run so far, cut at the next whole hour (the store's
+// granularity), so that week to date is never set against a whole week.
+func comparisonOf(w Week, loc *time.Location, now time.Time) Comparison {
+	from, to := w.Range(loc)
+	prevFrom, prevTo := w.Prev().Range(loc)
+	c := Comparison{Week: w.Prev().String(), From: prevFrom, To: prevTo}
+	if !to.After(now) {
+		return c
+	}
+	c.SameSpan = true
+	elapsed := max(now.Sub(from), 0)
+	cut := store.HourOf(prevFrom.Add(elapsed))
+	if cut.Before(prevFrom.Add(elapsed)) {
+		cut = cut.Add(time.Hour)
+	}
+	if cut.Before(prevTo) {
+		c.To = cut.In(loc)
+	}
+	return c
+}
+
+// before keeps the rows of hours before t (the compared span of a week).
+func (d weekData) before(t time.Time) weekData {
+	var out weekData
+	for _, a := range d.records {
+		if a.Hour.Before(t) {
+			out.records = append(out.records, a)
+		}
+	}
+	for _, v := range d.violations {
+		if v.Hour.Before(t) {
+			out.violations = append(out.violations, v)
+		}
+	}
+	for _, e := range d.examples {
+		if e.Hour.Before(t) {
+			out.examples = append(out.examples, e)
+		}
+	}
+	for _, c := range d.cluster {
+		if c.Hour.Before(t) {
+			out.cluster = append(out.cluster, c)
+		}
+	}
+	return out
 }
 
 // window turns a week range into store hours: zones with a non-whole-hour

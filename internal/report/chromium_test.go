@@ -46,8 +46,8 @@ func TestHTMLInChromium(t *testing.T) {
 		`id="summary-compliance">` + pctPtr(r.Summary.CompliancePct) + "<",
 		`id="summary-checked">` + i64(r.Summary.Checked) + "<",
 		`id="summary-violations">` + i64(r.Summary.Violations) + "<",
-		"orders.dlq", "checkout-consumer", ">previous week<",
-		"previous week " + pctPtr(r.Summary.PrevCompliancePct),
+		"orders.dlq", "checkout-consumer", ">" + r.Comparison.Label() + "<", r.Comparison.Sentence(),
+		r.Comparison.Label() + " " + pctPtr(r.Summary.PrevCompliancePct),
 	}
 	for _, s := range r.Services {
 		want = append(want, "Service "+s.Name+": "+f1(s.CompliancePct)+" % compliant")

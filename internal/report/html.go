@@ -23,6 +23,10 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"colour":      complianceColour,
 	"compChart":   complianceChart,
 	"rulesChart":  rulesChart,
+	"prevLegend":  prevLegend,
+	"noPrevious":  noPreviousText,
+	"upper":       upperFirst,
+	"weekName":    weekName,
 	"dayChart":    dailyChart,
 	"services":    serviceRows,
 	"inc":         func(i int) int { return i + 1 },
@@ -39,6 +43,14 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"wsStatus":    wsStatus,
 	"wsRules":     wsRules,
 }).Parse(htmlSource))
+
+// prevLegend is the chart legend of the compared span, "" without one.
+func prevLegend(r *Weekly) string {
+	if !r.HasPrevious() {
+		return ""
+	}
+	return r.Comparison.Label()
+}
 
 // weekLink is the relative URL of r's report for another week (delta
 // weeks away), keeping its scope: the page links to the weeks around it.

@@ -27,8 +27,8 @@ func renderMarkdown(w io.Writer, r *Weekly) error {
 	b := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(b, format+"\n", a...) }
 	p("# %s\n", mdCell(reportTitle(r)))
-	p("%s to %s (%s). %s Generated %s.\n", r.From.Format("Mon 2 Jan 2006"), r.To.AddDate(0, 0, -1).Format("Mon 2 Jan 2006"), r.TimeZone,
-		weekState(r), r.GeneratedAt.Format("2006-01-02 15:04 MST"))
+	p("%s to %s (%s). %s %s Generated %s.\n", r.From.Format("Mon 2 Jan 2006"), r.To.AddDate(0, 0, -1).Format("Mon 2 Jan 2006"), r.TimeZone,
+		weekState(r), r.Comparison.Sentence(), r.GeneratedAt.Format("2006-01-02 15:04 MST"))
 	if len(r.TeamServices) > 0 {
 		p("Services of team %s: %s.\n", mdCell(r.Team), mdCell(strings.Join(r.TeamServices, ", ")))
 	}
@@ -40,13 +40,13 @@ func renderMarkdown(w io.Writer, r *Weekly) error {
 	mdTable(p, "Compliance by topic", []string{"topic", "compliance", "checked", "violations"}, r.Topics, func(c Compliance) []string {
 		return []string{c.Name, f1(c.CompliancePct) + " %", i64(c.Checked), i64(c.Violations)}
 	})
-	mdRules(p, "Violations by rule", r.Rules)
+	mdRules(p, r, "Violations by rule", r.Rules)
 	mdNewRules(p, "New rules broken this week", r)
 	mdOffenders(p, "Top offenders", r.TopOffenders)
 	mdCluster(p, r)
 	mdWebSockets(p, r)
 	for _, s := range r.Services {
-		mdService(p, s)
+		mdService(p, r, s)
 	}
 	return b.Flush()
 }
@@ -77,11 +77,11 @@ func mdSummary(p func(string, ...any), r *Weekly) {
 	s := r.Summary
 	p("## Summary\n")
 	if s.CompliancePct == nil {
-		p("- Compliance: **no data** (no records checked; %s)", prevText(s.PrevCompliancePct))
+		p("- Compliance: **no data** (no records checked; %s)", prevText(r, s.PrevCompliancePct))
 	} else {
-		p("- Compliance: **%s %%** of %d records checked (%s)", f1(*s.CompliancePct), s.Checked, prevText(s.PrevCompliancePct))
+		p("- Compliance: **%s %%** of %d records checked (%s)", f1(*s.CompliancePct), s.Checked, prevText(r, s.PrevCompliancePct))
 	}
-	p("- Violations: %d (previous week %d)", s.Violations, s.PrevViolations)
+	p("- Violations: %d (%s %d)", s.Violations, r.Comparison.Label(), s.PrevViolations)
 	p("- Services: %d, topics: %d, new rules broken: %s", s.Services, s.Topics, newRulesText(r))
 	p("- Dead-letter growth: %d records", s.DLQGrowth)
 	p("- Lag objective breached: %s", durationText(s.LagBreachSeconds))
@@ -95,16 +95,34 @@ func mdSummary(p func(string, ...any), r *Weekly) {
 // newRulesText is the count of newly broken rules, or why there is none.
 func newRulesText(r *Weekly) string {
 	if !r.HasPrevious() {
-		return "no previous week to compare with"
+		return noPreviousText(r)
 	}
 	return i64(int64(r.Summary.NewRules))
 }
 
-func prevText(p *float64) string {
-	if p == nil {
-		return "no data the previous week"
+// noPreviousText says why nothing is compared: no data in the compared
+// span of the previous week.
+func noPreviousText(r *Weekly) string {
+	if r.Comparison.SameSpan {
+		return "nothing to compare with: no data in the same span of the previous week"
 	}
-	return "previous week " + f1(*p) + " %"
+	return "no previous week to compare with: this is the first week with data"
+}
+
+// weekName names the report's own week in column headers and legends.
+func weekName(r *Weekly) string {
+	if r.InProgress {
+		return "this week to date"
+	}
+	return "this week"
+}
+
+// prevText is a previous compliance figure with what it covers.
+func prevText(r *Weekly, p *float64) string {
+	if p == nil {
+		return "no data in the " + r.Comparison.Label()
+	}
+	return r.Comparison.Label() + " " + f1(*p) + " %"
 }
 
 // durationText formats seconds as "2h 5m" or "40s".
@@ -149,7 +167,11 @@ func mdTrend(p func(string, ...any), ws []WeekPoint) {
 		for _, v := range w.Violations {
 			n += v
 		}
-		return []string{w.Week, pctText(w.CompliancePct), i64(w.Checked), i64(n), i64(w.DLQGrowth)}
+		week := w.Week
+		if w.InProgress {
+			week += " (to date)"
+		}
+		return []string{week, pctText(w.CompliancePct), i64(w.Checked), i64(n), i64(w.DLQGrowth)}
 	})
 }
 
@@ -169,8 +191,8 @@ func ruleLabel(rule, profile string) string {
 	return rule + " (" + profile + ")"
 }
 
-func mdRules(p func(string, ...any), title string, rules []RuleTrend) {
-	mdTable(p, title, []string{"rule", "severity", "this week", "previous week", "trend", "what it means"}, rules, func(t RuleTrend) []string {
+func mdRules(p func(string, ...any), r *Weekly, title string, rules []RuleTrend) {
+	mdTable(p, title, []string{"rule", "severity", weekName(r), r.Comparison.Label(), "trend", "what it means"}, rules, func(t RuleTrend) []string {
 		return []string{ruleLabel(t.Rule, t.Profile), t.Severity, i64(t.Count), i64(t.Previous), fmt.Sprintf("%s (%+d)", t.Trend, t.Change), t.Summary}
 	})
 	for _, t := range rules {
@@ -185,10 +207,10 @@ func mdRules(p func(string, ...any), title string, rules []RuleTrend) {
 func mdNewRules(p func(string, ...any), title string, r *Weekly) {
 	if !r.HasPrevious() {
 		p("## %s\n", title)
-		p("No previous week to compare with: this is the first week with data.\n")
+		p("%s.\n", upperFirst(noPreviousText(r)))
 		return
 	}
-	mdTable(p, title, []string{"rule", "severity", "this week", "what it means"}, r.NewRules, func(t RuleTrend) []string {
+	mdTable(p, title, []string{"rule", "severity", weekName(r), "what it means"}, r.NewRules, func(t RuleTrend) []string {
 		return []string{ruleLabel(t.Rule, t.Profile), t.Severity, i64(t.Count), t.Summary}
 	})
 }
@@ -232,12 +254,20 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 	mdConsumers(p, r, r.From.Location())
 }
 
-func mdService(p func(string, ...any), s ServiceSection) {
+func mdService(p func(string, ...any), r *Weekly, s ServiceSection) {
 	p("## Service %s: %s %% compliant\n", mdCell(s.Name), f1(s.CompliancePct))
-	p("Owned by team %s. %d records checked, %d violations (%s).\n", mdCell(s.Team), s.Checked, s.Violations, prevText(s.PrevCompliancePct))
+	p("Owned by team %s. %d records checked, %d violations (%s).\n", mdCell(s.Team), s.Checked, s.Violations, prevText(r, s.PrevCompliancePct))
 	mdTable(p, "#Topics of "+mdCell(s.Name), []string{"topic", "compliance", "checked", "violations"}, s.Topics, func(c Compliance) []string {
 		return []string{c.Name, f1(c.CompliancePct) + " %", i64(c.Checked), i64(c.Violations)}
 	})
-	mdRules(p, "#Rules broken by "+mdCell(s.Name), s.Rules)
+	mdRules(p, r, "#Rules broken by "+mdCell(s.Name), s.Rules)
 	mdOffenders(p, "#Offenders in "+mdCell(s.Name), s.Offenders)
+}
+
+// upperFirst capitalises the first letter of an ASCII sentence.
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }

@@ -26,6 +26,7 @@ type Weekly struct {
 	Propagation  []CoverageRow    `json:"propagation"`             // trace propagation coverage per service
 	Daily        []DayPoint       `json:"daily"`                   // compliance per day of the week
 	Trend        []WeekPoint      `json:"trend"`                   // the last weeks up to this one, oldest first
+	Comparison   Comparison       `json:"comparison"`              // what every "previous week" number covers
 	// CatalogDrift is how the declared event catalog and the observed
 	// estate differ now (the week in progress of a whole-estate report,
 	// when a catalog is configured; docs/catalog.md).
@@ -37,6 +38,35 @@ type Weekly struct {
 	// and consumer idempotency now (the week in progress of a
 	// whole-estate report; docs/readers.md).
 	Consumers *Consumers `json:"consumers,omitempty"`
+}
+
+// Comparison is the span of the previous week that every "previous"
+// number of a report (summary, services, rules, new rules, charts) covers:
+// the whole previous week for a week that has ended, and the same elapsed
+// span of it (to the next whole hour) for a week in progress, so that week
+// to date is never compared with a whole week.
+type Comparison struct {
+	Week     string    `json:"week"`      // the previous ISO week
+	From     time.Time `json:"from"`      // start of the compared span (the previous week's start)
+	To       time.Time `json:"to"`        // end of the compared span (exclusive)
+	SameSpan bool      `json:"same_span"` // true while the week is in progress: only the same elapsed span is compared
+}
+
+// Label names the compared span in column headers and legends.
+func (c Comparison) Label() string {
+	if c.SameSpan {
+		return "previous week, same span"
+	}
+	return "previous week"
+}
+
+// Sentence says, for a reader, what the report compares with.
+func (c Comparison) Sentence() string {
+	if !c.SameSpan {
+		return "Compared with the whole previous week (" + c.Week + ")."
+	}
+	return "Compared with the same span of the previous week: " + c.From.Format("Mon 2 Jan 15:04") + " to " +
+		c.To.Format("Mon 2 Jan 15:04") + " (" + c.Week + "), not the whole week."
 }
 
 // CatalogDifference is one difference between the declared catalog and the
@@ -58,6 +88,7 @@ type WeekPoint struct {
 	Violations    map[string]int64 `json:"violations"`     // violations by rule id
 	DLQGrowth     int64            `json:"dlq_growth"`     // records added to dead-letter topics
 	LagBreachPct  *float64         `json:"lag_breach_pct"` // share of observed group time above the objective; null without samples
+	InProgress    bool             `json:"in_progress"`    // the week has not ended: its numbers are week to date
 }
 
 // Summary holds the headline numbers of a report.
@@ -65,12 +96,12 @@ type Summary struct {
 	Checked           int64    `json:"checked"`             // records audited
 	Compliant         int64    `json:"compliant"`           // records without an error-severity violation
 	CompliancePct     *float64 `json:"compliance_pct"`      // 100 * compliant / checked; null without data (never 0 %)
-	PrevCompliancePct *float64 `json:"prev_compliance_pct"` // the same for the previous week; null without data
+	PrevCompliancePct *float64 `json:"prev_compliance_pct"` // the same for the compared span of the previous week (Comparison); null without data
 	Violations        int64    `json:"violations"`          // violations of every rule
-	PrevViolations    int64    `json:"prev_violations"`     // the same for the previous week
+	PrevViolations    int64    `json:"prev_violations"`     // the same for the compared span of the previous week
 	Services          int      `json:"services"`            // producing services seen
 	Topics            int      `json:"topics"`              // topics seen
-	NewRules          int      `json:"new_rules"`           // rules broken this week, not the previous one
+	NewRules          int      `json:"new_rules"`           // rules broken this week, not in the compared span of the previous one
 	DLQGrowth         int64    `json:"dlq_growth"`          // records added to dead-letter topics
 	LagBreachSeconds  float64  `json:"lag_breach_seconds"`  // summed breach time over consumer groups
 	PropagationPct    *float64 `json:"propagation_pct"`     // events that carried trace context; null without events
@@ -117,7 +148,7 @@ type RuleTrend struct {
 	Summary  string    `json:"summary"`  // one-line meaning of the rule
 	DocURL   string    `json:"doc_url"`  // the rule's entry in docs/rules.md
 	Count    int64     `json:"count"`    // violations this week
-	Previous int64     `json:"previous"` // violations the week before
+	Previous int64     `json:"previous"` // violations in the compared span of the week before (Weekly.Comparison)
 	Change   int64     `json:"change"`   // Count - Previous
 	Trend    string    `json:"trend"`    // new, up, down, same or gone
 	Examples []Example `json:"examples"` // most recent violations of the rule (and profile)

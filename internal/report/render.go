@@ -88,7 +88,11 @@ func csvCompliance(r *Weekly, row func(string, map[string]string)) {
 	s := r.Summary
 	cells := compCells(Compliance{Checked: s.Checked, Compliant: s.Compliant, Violations: s.Violations})
 	cells["compliance_pct"] = pctCell(s.CompliancePct)
+	cells["previous"] = i64(s.PrevViolations)
 	row("summary", cells)
+	c := r.Comparison
+	row("comparison", map[string]string{"reference": c.Week, "value": c.From.Format(time.RFC3339) + "/" + c.To.Format(time.RFC3339),
+		"message": c.Sentence()})
 	for _, svc := range r.Services {
 		cells := compCells(svc.Compliance)
 		cells["service"] = svc.Name

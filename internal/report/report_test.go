@@ -125,9 +125,9 @@ func TestTrendAndNewRules(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put(mon17.Add(-3*24*time.Hour), "naming.topic", 4)
-	put(mon17.Add(-3*24*time.Hour), "key.missing", 5)
-	put(mon17.Add(-3*24*time.Hour), "size.blob_field", 2)
+	put(mon17.Add(-6*24*time.Hour), "naming.topic", 4) // Tuesday of the previous week: inside the compared span
+	put(mon17.Add(-6*24*time.Hour), "key.missing", 5)
+	put(mon17.Add(-6*24*time.Hour), "size.blob_field", 2)
 	put(mon17.Add(2*24*time.Hour), "naming.topic", 6)
 	put(mon17.Add(2*24*time.Hour), "key.missing", 1)
 	put(mon17.Add(2*24*time.Hour), "envelope.invalid_uuid", 3)

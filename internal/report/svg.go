@@ -99,9 +99,11 @@ func complianceChart(title string, rows []Compliance) chart {
 	return c
 }
 
-// rulesChart draws violations per rule, beside the previous week's when
-// withPrev; a rule seen with two severities is labelled with each.
-func rulesChart(title string, rules []RuleTrend, withPrev bool) chart {
+// rulesChart draws violations per rule, beside the compared span of the
+// previous week's (legend prevLabel) unless prevLabel is empty; a rule seen
+// with two severities is labelled with each.
+func rulesChart(title string, rules []RuleTrend, prevLabel string) chart {
+	withPrev := prevLabel != ""
 	if len(rules) > 12 {
 		rules = rules[:12]
 	}
@@ -112,7 +114,7 @@ func rulesChart(title string, rules []RuleTrend, withPrev bool) chart {
 	c := chart{Title: title, Width: chartWidth, Height: 34 + series*rowHeight*len(rules)}
 	c.Legend = []legend{{X: labelWidth, Y: 4, Fill: colourCurrent, Label: "this week"}}
 	if withPrev {
-		c.Legend = append(c.Legend, legend{X: labelWidth + 120, Y: 4, Fill: colourPrev, Label: "previous week"})
+		c.Legend = append(c.Legend, legend{X: labelWidth + 120, Y: 4, Fill: colourPrev, Label: prevLabel})
 	}
 	var top int64 = 1
 	seen := map[string]int{}
