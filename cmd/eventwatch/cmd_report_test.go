@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"context"
 	"net/http"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/api"
 	"github.com/eventwatch/eventwatch/internal/daemon"
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
@@ -109,8 +108,8 @@ func TestCmdReportWeekToDate(t *testing.T) {
 	}{{mon.AddDate(0, 0, -7).Add(8 * time.Hour), 2}, {mon.AddDate(0, 0, -2), 40}, {mon.Add(8 * time.Hour), 5}} {
 		at = p.at
 		for i := range p.n {
-			led.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: "order.placed.v1",
-				Violations: []audit.Violation{{Rule: "key.missing", Severity: audit.SeverityError}}})
+			led.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: "order.placed.v1",
+				Violations: []event.Violation{{Rule: "key.missing", Severity: event.SeverityError}}})
 		}
 		if err := led.Flush(context.Background()); err != nil {
 			t.Fatal(err)

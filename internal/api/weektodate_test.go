@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -30,8 +30,8 @@ func TestWeeklyWeekToDateOnFixedClock(t *testing.T) {
 	}{{mon17.AddDate(0, 0, -7).Add(9 * time.Hour), 10}, {mon17.AddDate(0, 0, -3).Add(9 * time.Hour), 100}, {mon17.Add(9 * time.Hour), 20}} {
 		c.set(p.at)
 		for i := range p.n {
-			a.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: "order.placed.v1",
-				Violations: []audit.Violation{{Rule: "naming.topic", Severity: audit.SeverityError}}})
+			a.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: "order.placed.v1",
+				Violations: []event.Violation{{Rule: "naming.topic", Severity: event.SeverityError}}})
 		}
 		if err := a.Flush(context.Background()); err != nil {
 			t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -22,11 +22,11 @@ func weekToDateStore(t *testing.T) store.Store {
 	put := func(at time.Time, n int, rule string) {
 		c.set(at)
 		for i := range n {
-			var v []audit.Violation
+			var v []event.Violation
 			if rule != "" {
-				v = []audit.Violation{{Rule: rule, Severity: audit.SeverityError}}
+				v = []event.Violation{{Rule: rule, Severity: event.SeverityError}}
 			}
-			a.Observe(&audit.Record{Topic: "orders.events", Offset: int64(i)}, &audit.Result{Source: "orders", EventType: "order.placed.v1", Violations: v})
+			a.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: "order.placed.v1", Violations: v})
 		}
 		if err := a.Flush(context.Background()); err != nil {
 			t.Fatal(err)
