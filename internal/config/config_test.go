@@ -19,7 +19,7 @@ func TestInvalidFiles(t *testing.T) {
 	tests := map[string]string{
 		"invalid-unknown-key.yaml":              "kafka.sasl.mechansim: unknown field (line 4)",
 		"invalid-websocket-inline-token.yaml":   "websocket.targets[0].token: must be ${ENV_VAR} (a token is never written in the configuration; or use token_file)",
-		"invalid-websocket-unknown-key.yaml":    "websocket.targets[0].modle: unknown field (line 6)",
+		"invalid-websocket-unknown-key.yaml":    "websocket.targets[0].profle: unknown field (line 6)",
 		"invalid-unknown-top-level.yaml":        "kafak: unknown field (line 1)",
 		"invalid-duration.yaml":                 `kafka.dial_timeout: cannot parse "10" as a duration (use a unit, e.g. 30s or 5m) (line 2)`,
 		"invalid-bool.yaml":                     `kafka.tls.enabled: cannot parse "maybe" as a boolean (true or false) (line 3)`,

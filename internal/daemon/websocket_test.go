@@ -28,7 +28,7 @@ func TestWebSocketProbesEndToEnd(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		_ = c.Write(r.Context(), websocket.MessageText, []byte(`{"meta":{"id":"x"},"data":{}}`))
 		_, _, _ = c.Read(r.Context())
 	}))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -14,10 +13,9 @@ import (
 // a close within auth_wait (1008 being the standard's way), or acceptance —
 // the connection stayed open for auth_wait or delivered a data message.
 func (d *dialer) attempt(ctx context.Context, token string) Attempt {
-	conn, resp, err := d.dial(ctx, token, nil)
+	conn, s, err := d.dial(ctx, token, nil)
 	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			s := resp.StatusCode
+		if s != 0 && s != http.StatusSwitchingProtocols {
 			return Attempt{Outcome: OutcomeRefused, HTTPStatus: s, Proper: s == http.StatusUnauthorized || s == http.StatusForbidden}
 		}
 		return Attempt{Outcome: OutcomeError, Reason: err.Error()}
@@ -54,9 +52,4 @@ func closeReason(err error) string {
 		return ce.Reason
 	}
 	return err.Error()
-}
-
-// attemptTimeout bounds one refused-connection attempt.
-func (d *dialer) attemptTimeout() time.Duration {
-	return d.mod.ConnectTimeout + d.mod.AuthWait + time.Second
 }

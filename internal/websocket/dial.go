@@ -33,11 +33,12 @@ func newDialer(rawURL string, mod Module, red *redactor) (*dialer, error) {
 
 // dial performs one upgrade with token (none when empty) within the
 // module's connect_timeout. The connection outlives the timeout: ctx (the
-// probe's) bounds it. onPing, when set, sees every ping frame.
-func (d *dialer) dial(ctx context.Context, token string, onPing func()) (*websocket.Conn, *http.Response, error) {
+// probe's) bounds it. onPing, when set, sees every ping frame. A refused
+// upgrade returns the HTTP status the server answered with (0 when none).
+func (d *dialer) dial(ctx context.Context, token string, onPing func()) (*websocket.Conn, int, error) {
 	u, h, err := d.request(token)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	dctx, cancel := context.WithCancel(ctx)
 	timer := time.AfterFunc(d.mod.ConnectTimeout, cancel)
@@ -46,22 +47,29 @@ func (d *dialer) dial(ctx context.Context, token string, onPing func()) (*websoc
 		opts.OnPingReceived = func(context.Context, []byte) bool { onPing(); return true }
 	}
 	conn, resp, err := websocket.Dial(dctx, u, opts)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		if resp.Body != nil { // at most 1 KiB of a refused upgrade's body is left
+			_ = resp.Body.Close()
+		}
+	}
 	stopped := timer.Stop()
 	if err != nil {
 		cancel()
 		if !stopped && ctx.Err() == nil {
-			return nil, resp, fmt.Errorf("no WebSocket upgrade within connect_timeout %s", d.mod.ConnectTimeout)
+			return nil, status, fmt.Errorf("no WebSocket upgrade within connect_timeout %s", d.mod.ConnectTimeout)
 		}
-		return nil, resp, errors.New(d.red.clean(err.Error()))
+		return nil, status, errors.New(d.red.clean(err.Error()))
 	}
 	if !stopped {
 		_ = conn.CloseNow()
 		cancel()
-		return nil, resp, fmt.Errorf("no WebSocket upgrade within connect_timeout %s", d.mod.ConnectTimeout)
+		return nil, 0, fmt.Errorf("no WebSocket upgrade within connect_timeout %s", d.mod.ConnectTimeout)
 	}
 	context.AfterFunc(ctx, cancel) // release dctx with the probe
 	conn.SetReadLimit(d.mod.MaxMessageBytes)
-	return conn, resp, nil
+	return conn, status, nil
 }
 
 // request returns the URL and headers of an upgrade carrying token.

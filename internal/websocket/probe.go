@@ -72,9 +72,9 @@ func (r *probeRun) run(ctx context.Context) {
 		r.res.Error = err.Error()
 		return
 	}
-	conn, resp, err := d.dial(ctx, token, r.onPing)
+	conn, status, err := d.dial(ctx, token, r.onPing)
 	if err != nil {
-		r.res.Auth.Token = failedAttempt(resp, err)
+		r.res.Auth.Token = failedAttempt(status, err)
 		r.res.Error = "connection with the token: " + err.Error()
 		return
 	}
@@ -86,9 +86,9 @@ func (r *probeRun) run(ctx context.Context) {
 }
 
 // failedAttempt describes the refused or failed connection with the token.
-func failedAttempt(resp *http.Response, err error) *Attempt {
-	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-		return &Attempt{Outcome: OutcomeRefused, HTTPStatus: resp.StatusCode, Reason: err.Error()}
+func failedAttempt(status int, err error) *Attempt {
+	if status != 0 && status != http.StatusSwitchingProtocols {
+		return &Attempt{Outcome: OutcomeRefused, HTTPStatus: status, Reason: err.Error()}
 	}
 	return &Attempt{Outcome: OutcomeError, Reason: err.Error()}
 }

@@ -119,7 +119,8 @@ func (s *session) closeGracefully() {
 		<-done
 	}
 	select { // the reader ends on the closed connection
-	case <-s.readErr:
+	case err := <-s.readErr:
+		_ = err // ours: eventwatch closed it
 	case <-time.After(2 * time.Second):
 	}
 }

@@ -177,7 +177,7 @@ func TestRunPublishesStatusAndMetrics(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		_, _, _ = c.Read(r.Context()) // until the prober closes
 	}))
 	defer srv.Close()
@@ -196,7 +196,12 @@ func TestRunPublishesStatusAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
 	wait.For(t, "a completed probe in the API", func() bool {
 		s := p.Snapshot()
 		return len(s) == 1 && s[0].Last != nil
@@ -204,7 +209,7 @@ func TestRunPublishesStatusAndMetrics(t *testing.T) {
 	mux := http.NewServeMux()
 	p.Routes(mux)
 	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/websockets?service=svc", nil))
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/websockets?service=svc", nil))
 	var body struct{ Targets []Status }
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || len(body.Targets) != 1 {
 		t.Fatalf("API answered %s (%v)", rec.Body.String(), err)
@@ -218,7 +223,7 @@ func TestRunPublishesStatusAndMetrics(t *testing.T) {
 		t.Errorf("probe_success = %g", v)
 	}
 	rec = httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/websockets?service=other", nil))
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/websockets?service=other", nil))
 	if !strings.Contains(rec.Body.String(), `"targets": []`) {
 		t.Errorf("filter by another service: %s", rec.Body.String())
 	}
