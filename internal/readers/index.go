@@ -145,6 +145,11 @@ func (p *partition) positionsOf(typ uint16) *positions {
 			return &p.types[i]
 		}
 	}
+	if len(p.types) == cap(p.types) { // grow by a few, not by doubling: most partitions carry few types
+		grown := make([]positions, len(p.types), len(p.types)+4)
+		copy(grown, p.types)
+		p.types = grown
+	}
 	p.types = append(p.types, positions{typ: typ, joined: -1})
 	return &p.types[len(p.types)-1]
 }

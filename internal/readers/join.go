@@ -32,14 +32,10 @@ type Rewind struct {
 	At        time.Time `json:"at"`   // when eventwatch saw it
 }
 
-type readKey struct {
-	typ   uint16
-	group uint32
-}
-
 // readState is what the joins found about one group and one type and
 // version.
 type readState struct {
+	used      bool  // the group passed an occurrence of the type at least once
 	lastRead  int64 // unix ns
 	estimated bool  // lastRead is the production time of an event read before eventwatch watched
 	join      int64 // last join that saw the group's commits on the type's partitions
@@ -52,7 +48,7 @@ type joinState struct {
 	groups  map[string]uint32
 	names   []string
 	prev    map[uint64]int64 // group<<32 | partition id -> committed offset at the last join
-	reads   map[readKey]*readState
+	reads   [][]readState    // group -> type -> what the joins found (grown on demand)
 	rewinds []Rewind
 	byTopic map[string]map[uint32]struct{} // topic -> groups with committed offsets on it
 	joins   int64
@@ -60,7 +56,7 @@ type joinState struct {
 }
 
 func newJoinState() joinState {
-	return joinState{groups: map[string]uint32{}, prev: map[uint64]int64{}, reads: map[readKey]*readState{},
+	return joinState{groups: map[string]uint32{}, prev: map[uint64]int64{},
 		byTopic: map[string]map[uint32]struct{}{}}
 }
 
@@ -75,16 +71,25 @@ func (x *Index) Join(at time.Time, commits []Commit) {
 	defer x.mu.Unlock()
 	js := &x.join
 	js.joins++
+	var lastGroup, lastTopic string
+	var gi uint32
+	ok := false
 	for _, c := range commits {
 		p := x.parts[partKey{c.Topic, c.Partition}]
 		if p == nil || c.Offset < 0 {
 			continue
 		}
-		gi, ok := x.groupID(c.Group)
+		if c.Group != lastGroup || lastGroup == "" { // commits come grouped by group
+			gi, ok = x.groupID(c.Group)
+			lastGroup, lastTopic = c.Group, ""
+		}
 		if !ok {
 			continue
 		}
-		js.readsTopic(c.Topic, gi)
+		if c.Topic != lastTopic {
+			js.readsTopic(c.Topic, gi)
+			lastTopic = c.Topic
+		}
 		key := uint64(gi)<<32 | uint64(p.id)
 		prev, had := js.prev[key]
 		js.prev[key] = c.Offset
@@ -115,6 +120,7 @@ func (x *Index) groupID(name string) (uint32, bool) {
 	gi := uint32(len(js.names))
 	js.groups[name] = gi
 	js.names = append(js.names, name)
+	js.reads = append(js.reads, nil)
 	return gi, true
 }
 
@@ -138,15 +144,26 @@ func (js *joinState) rewound(r Rewind) {
 // committed offset now cur and at the previous join prev (had: there was one).
 func (x *Index) credit(tp *positions, gi uint32, cur, prev int64, had bool, at time.Time) {
 	js := &x.join
-	k := readKey{tp.typ, gi}
-	off, produced, passed := tp.lastBelow(cur)
-	rs := js.reads[k]
-	if rs == nil {
+	var off int64
+	var produced uint32
+	passed := false
+	if !had || cur != prev || tp.joined != tp.newest() { // else nothing new can have been read here
+		off, produced, passed = tp.lastBelow(cur)
+	}
+	byType := js.reads[gi]
+	if int(tp.typ) >= len(byType) {
 		if !passed {
 			return
 		}
-		rs = &readState{}
-		js.reads[k] = rs
+		byType = append(byType, make([]readState, len(x.types)-len(byType))...)
+		js.reads[gi] = byType
+	}
+	rs := &byType[tp.typ]
+	if !rs.used {
+		if !passed {
+			return
+		}
+		rs.used = true
 	}
 	if rs.join != js.joins {
 		rs.join, rs.behind, rs.oldest, rs.parts = js.joins, 0, 0, 0
@@ -196,11 +213,28 @@ func (x *Index) Readers() map[TypeKey][]Reader {
 	defer x.mu.Unlock()
 	js := &x.join
 	out := map[TypeKey][]Reader{}
-	for k, rs := range js.reads {
-		if rs.lastRead == 0 {
-			continue
+	for gi, byType := range js.reads {
+		for typ := range byType {
+			if r, ok := js.reader(uint32(gi), &byType[typ]); ok {
+				key := x.types[typ].key
+				out[key] = append(out[key], r)
+			}
 		}
-		r := Reader{Group: js.names[k.group], LastRead: time.Unix(0, rs.lastRead).UTC(), LastReadEstimated: rs.estimated}
+	}
+	for _, rs := range out {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Group < rs[j].Group })
+	}
+	return out
+}
+
+// reader is what the joins found about one group and type, false when it
+// never read it.
+func (js *joinState) reader(gi uint32, rs *readState) (Reader, bool) {
+	{
+		if !rs.used || rs.lastRead == 0 {
+			return Reader{}, false
+		}
+		r := Reader{Group: js.names[gi], LastRead: time.Unix(0, rs.lastRead).UTC(), LastReadEstimated: rs.estimated}
 		if rs.join == js.joins {
 			r.Current, r.Partitions, r.BehindEvents = true, rs.parts, rs.behind
 			if rs.behind > 0 {
@@ -208,13 +242,8 @@ func (x *Index) Readers() map[TypeKey][]Reader {
 				r.BehindSeconds = &age
 			}
 		}
-		key := x.types[k.typ].key
-		out[key] = append(out[key], r)
+		return r, true
 	}
-	for _, rs := range out {
-		sort.Slice(rs, func(i, j int) bool { return rs[i].Group < rs[j].Group })
-	}
-	return out
 }
 
 // Rewinds returns the rewinds seen, oldest first.
