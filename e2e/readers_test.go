@@ -266,3 +266,98 @@ func groupsOf(rs []readers.Reader) []string {
 	}
 	return out
 }
+
+// TestIdempotencyRealKafka: two relays read pay.requests; relay-a turns
+// every delivery of a route-a request into a pay.payment.forwarded,
+// relay-b archives each route-b request once, deduplicating by event id.
+// One request per route is produced twice (a producer retry: same event
+// id at the next offset). Only relay-a is reported not idempotent, with
+// the duplicated request as its example; relay-b is idempotent; the
+// cluster rule consumer.not_idempotent names relay-a alone.
+func TestIdempotencyRealKafka(t *testing.T) {
+	t.Parallel()
+	b := realkafka.Start(t)
+	ctx := dmContext(t, 5*time.Minute)
+	adm := kadm.NewClient(b.Client(t))
+	for _, topic := range []string{"pay.requests", "pay.forwarded", "pay.archived"} {
+		if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := dmConfig(t, b.Addr(), t.TempDir())
+	cfg.Audit.Profile = "authorworks"
+	cfg.Lag.Interval = time.Second
+	cfg.Trace.Window = 3 * time.Second
+	d := dmStart(t, cfg)
+	d.waitReady(t)
+
+	out := b.Client(t)
+	emit := func(topic, typ, source, corr string, route any) {
+		v := rdEvent(rdID(), typ, "1.0", source, corr, map[string]any{"route": route})
+		if err := out.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: v}).FirstErr(); err != nil && ctx.Err() == nil {
+			t.Errorf("relay produce: %v", err)
+		}
+	}
+	cctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { stop(); wg.Wait() })
+	rdConsume(cctx, t, b, &wg, "relay-a", []string{"pay.requests"}, func(r *kgo.Record) bool {
+		_, _, _, corr, data := rdDecode(r.Value)
+		if data["route"] == "a" {
+			emit("pay.forwarded", "pay.payment.forwarded", "relay-a", corr, "a") // every delivery: not idempotent
+		}
+		return true
+	})
+	seen := map[string]bool{}
+	rdConsume(cctx, t, b, &wg, "relay-b", []string{"pay.requests"}, func(r *kgo.Record) bool {
+		id, _, _, corr, data := rdDecode(r.Value)
+		if data["route"] == "b" && !seen[id] {
+			seen[id] = true
+			emit("pay.archived", "pay.payment.archived", "relay-b", corr, "b")
+		}
+		return true
+	})
+
+	in := b.Client(t)
+	var dupA string
+	for i, route := range []string{"a", "b", "a", "b", "a", "b", "a", "b"} {
+		id := rdID()
+		v := rdEvent(id, "pay.payment.requested", "1.0", "checkout", rdID(), map[string]any{"route": route})
+		recs := []*kgo.Record{{Topic: "pay.requests", Value: v}}
+		if i >= 6 { // the last request of each route is sent twice
+			recs = append(recs, &kgo.Record{Topic: "pay.requests", Value: v})
+			if route == "a" {
+				dupA = id
+			}
+		}
+		if err := in.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var verdicts map[string]readers.Idempotency
+	dmEventually(t, "both relays judged", 2*time.Minute, func() bool {
+		verdicts = map[string]readers.Idempotency{}
+		for _, p := range rdTypes(t, d, "?type=pay.payment.requested").Idempotency {
+			verdicts[p.Group] = p
+		}
+		return verdicts["relay-a"].Redelivered > 0 && verdicts["relay-b"].Redelivered > 0
+	})
+	a, bb := verdicts["relay-a"], verdicts["relay-b"]
+	if a.Verdict != readers.VerdictNotIdempotent || a.Redelivered != 1 || a.Duplicated != 1 || len(a.Examples) != 1 ||
+		a.Examples[0].EventID != dupA || len(a.Examples[0].Effects) != 2 || a.Examples[0].How != "producer_duplicate" {
+		t.Errorf("relay-a: %+v, want not idempotent on %s with two effects", a, dupA)
+	}
+	if bb.Verdict != readers.VerdictIdempotent || bb.Redelivered != 1 || bb.Duplicated != 0 {
+		t.Errorf("relay-b: %+v, want idempotent", bb)
+	}
+	dmEventually(t, "consumer.not_idempotent on relay-a", time.Minute, func() bool {
+		return d.metric(t, "eventwatch_cluster_rule_violations", `rule="consumer.not_idempotent"`, `resource="relay-a@pay.payment.requested"`) == 1
+	})
+	if strings.Contains(d.scrape(t), `resource="relay-b@`) {
+		t.Error("relay-b deduplicates and must not be reported")
+	}
+	if got := d.metric(t, "eventwatch_consumer_redelivered_inputs_total", `group="relay-a"`, `outcome="duplicate_effects"`); got != 1 {
+		t.Errorf("relay-a duplicate_effects = %v, want 1", got)
+	}
+}
