@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 // fillIndex indexes parts partitions × types types, each (partition, type)
 // with three segments (occurrences two minutes apart), as a long-running
 // estate has them.
 func fillIndex(x *Index, parts, types int) {
-	rec := &audit.Record{}
-	res := &audit.Result{Source: "svc"}
+	rec := &event.Record{}
+	res := &event.Result{Source: "svc"}
 	names := make([]string, types)
 	for i := range names {
 		names[i] = fmt.Sprintf("domain.entity.event_%02d", i)
@@ -57,8 +57,8 @@ func BenchmarkIndexMemory(b *testing.B) {
 func BenchmarkIndexObserve(b *testing.B) {
 	x := NewIndex(nil)
 	fillIndex(x, 1000, 50)
-	rec := &audit.Record{Topic: "topic-001", Partition: 7, Timestamp: t0.Add(time.Hour)}
-	res := &audit.Result{EventType: "domain.entity.event_07", Version: "1", Source: "svc"}
+	rec := &event.Record{Topic: "topic-001", Partition: 7, Timestamp: t0.Add(time.Hour)}
+	res := &event.Result{EventType: "domain.entity.event_07", Version: "1", Source: "svc"}
 	b.ResetTimer()
 	for i := range b.N {
 		rec.Offset = int64(1000 + i)
