@@ -85,7 +85,7 @@ func healthPanels() []Panel {
 				Legend: "{{group}} {{status}}"}}},
 		{ID: 32, Title: "Waiting partitions", Kind: Table, Unit: "s",
 			Description: "Per group, topic and status the partition where data has waited longest, and how long: without the offset moving for STOP and STALL, the oldest waiting record's age for WARN and REWIND.",
-			Queries: []Query{{Expr: "max by (job, group, topic, status, partition) (" + waiting + ")", Instant: true}}},
+			Queries:     []Query{{Expr: "max by (job, group, topic, status, partition) (" + waiting + ")", Instant: true}}},
 		{ID: 33, Title: "Time to drain", Kind: TimeSeries, Unit: "s",
 			Description: "Estimated time until each group has read its backlog on each topic at the rates of the status window; no line while a group is not draining.",
 			Queries: []Query{{Expr: "max by (job, group, topic) (" + sel(metrics.GroupDrainSeconds, byGroup, byTopic) + ")",
