@@ -18,6 +18,7 @@ type clusterSource struct {
 
 	mu       sync.Mutex
 	dlqSeen  map[string]int64 // DLQ topic -> records ever written, at the last call
+	lostSeen map[string]int64 // consumer group -> records lost to retention, at the last call
 	propSeen map[string]ledger.Coverage
 }
 
@@ -51,6 +52,9 @@ func (c *clusterSource) DLQGrowth(_, _ time.Time) map[string]int64 {
 func (c *clusterSource) LagBreach(from, to time.Time) map[string]ledger.LagBreach {
 	t := c.d.term.Load()
 	if t == nil {
+		c.mu.Lock()
+		c.lostSeen = nil // a new term counts from its own start
+		c.mu.Unlock()
 		return nil
 	}
 	snap := t.lag.Snapshot()
@@ -59,6 +63,9 @@ func (c *clusterSource) LagBreach(from, to time.Time) map[string]ledger.LagBreac
 	}
 	win := to.Sub(from)
 	out := make(map[string]ledger.LagBreach, len(snap.Groups))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lost := make(map[string]int64, len(snap.Groups))
 	for _, g := range snap.Groups {
 		b := ledger.LagBreach{Observed: win}
 		if g.LagSeconds.Known() && float64(g.LagSeconds) > snap.Objective {
@@ -67,8 +74,18 @@ func (c *clusterSource) LagBreach(from, to time.Time) map[string]ledger.LagBreac
 		if g.Status == lag.StatusErr {
 			b.Err = win
 		}
+		if g.TimeToLoss.Known() && float64(g.TimeToLoss) < lag.RiskHorizon.Seconds() {
+			b.AtRisk = win
+		}
+		lost[g.Group] = g.LostRecords
+		if prev, ok := c.lostSeen[g.Group]; ok && g.LostRecords > prev {
+			b.Lost = g.LostRecords - prev
+		} else if !ok && g.LostRecords > 0 && c.lostSeen != nil {
+			b.Lost = g.LostRecords // a group first seen with loss (counted by this term since it started)
+		}
 		out[g.Group] = b
 	}
+	c.lostSeen = lost
 	return out
 }
 

@@ -194,6 +194,11 @@ func (s Seconds) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, math.Round(float64(s)*1000)/1000, 'f', -1, 64), nil
 }
 
+// RiskHorizon is the time to loss under which a group's unread records
+// count as at risk in the weekly report (the default threshold of
+// EventwatchConsumerGroupDataLossImminent).
+const RiskHorizon = time.Hour
+
 // Rate is a number of records per second that encodes NaN (unknown) as
 // JSON null.
 type Rate float64

@@ -11,6 +11,8 @@ type LagBreach struct {
 	Breach   time.Duration // time with lag above the objective
 	Err      time.Duration // time the group's lag status (internal/lag, Burrow's rules) was ERR
 	Observed time.Duration // time the group was observed at all
+	Lost     int64         // records deleted by retention before the group read them, in the window
+	AtRisk   time.Duration // time retention was about to delete a record the group had not read (time to loss under lag.RiskHorizon)
 }
 
 // Coverage counts event hops and how many carried trace context onward.
@@ -60,6 +62,10 @@ func (l *Ledger) sampleCluster() {
 	for group, b := range l.cluster.LagBreach(from, now) {
 		add(store.KindLagBreach, group, b.Breach.Seconds(), b.Observed.Seconds())
 		add(store.KindLagErr, group, b.Err.Seconds(), b.Observed.Seconds())
+		add(store.KindLagAtRisk, group, b.AtRisk.Seconds(), b.Observed.Seconds())
+		if b.Lost > 0 {
+			add(store.KindLagLost, group, float64(b.Lost), 0)
+		}
 	}
 	for svc, c := range l.cluster.Propagation(from, now) {
 		add(store.KindPropagation, svc, float64(c.Propagated), float64(c.Hops))

@@ -110,7 +110,8 @@ func (fixedCluster) DLQGrowth(_, _ time.Time) map[string]int64 {
 }
 
 func (fixedCluster) LagBreach(from, to time.Time) map[string]ledger.LagBreach {
-	return map[string]ledger.LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Err: to.Sub(from) / 8, Observed: to.Sub(from)}}
+	return map[string]ledger.LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Err: to.Sub(from) / 8, Observed: to.Sub(from),
+		Lost: 7, AtRisk: to.Sub(from) / 10}}
 }
 
 func (fixedCluster) Propagation(_, _ time.Time) map[string]ledger.Coverage {

@@ -85,6 +85,8 @@ func mdSummary(p func(string, ...any), r *Weekly) {
 	p("- Services: %d, topics: %d, new rules broken: %s", s.Services, s.Topics, newRulesText(r))
 	p("- Dead-letter growth: %d records", s.DLQGrowth)
 	p("- Lag objective breached: %s", durationText(s.LagBreachSeconds))
+	p("- Records lost to retention before they were read: %d (time a consumer group was within an hour of losing records: %s)",
+		s.LostRecords, durationText(s.LossRiskSeconds))
 	if s.PropagationPct != nil {
 		p("- Trace propagation: %s %% of %d events carried trace context\n", f1(*s.PropagationPct), s.TracedEvents)
 	} else {
@@ -240,8 +242,10 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 	mdTable(p, "Dead-letter topic growth", []string{"topic", "records added"}, r.DLQ, func(d DLQGrowth) []string {
 		return []string{d.Topic, i64(d.Growth)}
 	})
-	mdTable(p, "Lag objective breaches", []string{"consumer group", "time in breach", "of observed time", "time in status ERR"}, r.Lag, func(l LagRow) []string {
-		return []string{l.Group, durationText(l.BreachSeconds), f1(l.BreachPct) + " %", durationText(l.ErrSeconds)}
+	mdTable(p, "Lag objective breaches", []string{"consumer group", "time in breach", "of observed time", "time in status ERR",
+		"records lost to retention", "time within an hour of loss"}, r.Lag, func(l LagRow) []string {
+		return []string{l.Group, durationText(l.BreachSeconds), f1(l.BreachPct) + " %", durationText(l.ErrSeconds),
+			i64(l.LostRecords), durationText(l.AtRiskSeconds)}
 	})
 	mdTable(p, "Trace propagation coverage", []string{"service", "coverage", "events"}, r.Propagation, func(c CoverageRow) []string {
 		return []string{c.Service, f1(c.Pct) + " %", i64(c.Events)}

@@ -104,6 +104,8 @@ type Summary struct {
 	NewRules          int      `json:"new_rules"`           // rules broken this week, not in the compared span of the previous one
 	DLQGrowth         int64    `json:"dlq_growth"`          // records added to dead-letter topics
 	LagBreachSeconds  float64  `json:"lag_breach_seconds"`  // summed breach time over consumer groups
+	LostRecords       int64    `json:"lost_records"`        // records deleted by retention before a consumer group read them, over groups
+	LossRiskSeconds   float64  `json:"loss_risk_seconds"`   // summed time consumer groups were less than an hour from losing records
 	PropagationPct    *float64 `json:"propagation_pct"`     // events that carried trace context; null without events
 	TracedEvents      int64    `json:"traced_events"`       // events the stitcher saw, behind PropagationPct
 }
@@ -198,6 +200,8 @@ type LagRow struct {
 	BreachPct       float64 `json:"breach_pct"`         // 100 * breach / observed
 	ErrSeconds      float64 `json:"status_err_seconds"` // time the group's lag status was ERR (the status of /api/v1/groups)
 	ErrPct          float64 `json:"status_err_pct"`     // 100 * status_err / observed
+	LostRecords     int64   `json:"lost_records"`       // records deleted by retention before the group read them
+	AtRiskSeconds   float64 `json:"loss_risk_seconds"`  // time retention was less than an hour from deleting a record the group had not read
 }
 
 // CoverageRow is one service's trace propagation coverage.

@@ -142,6 +142,8 @@ func csvCluster(r *Weekly, row func(string, map[string]string)) {
 	for _, l := range r.Lag {
 		row("lag_breach_seconds", map[string]string{"reference": l.Group, "value": f1(l.BreachSeconds)})
 		row("lag_status_err_seconds", map[string]string{"reference": l.Group, "value": f1(l.ErrSeconds)})
+		row("lag_lost_records", map[string]string{"reference": l.Group, "value": i64(l.LostRecords)})
+		row("lag_loss_risk_seconds", map[string]string{"reference": l.Group, "value": f1(l.AtRiskSeconds)})
 	}
 	for _, c := range r.Propagation {
 		row("propagation_pct", map[string]string{"service": c.Service, "checked": i64(c.Events), "compliant": i64(c.Propagated), "value": f1(c.Pct)})

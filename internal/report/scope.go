@@ -87,7 +87,7 @@ func (sc *reportScope) ownsCluster(c store.ClusterAgg) bool {
 	switch c.Kind {
 	case store.KindDLQGrowth:
 		return sc.OwnsDLQ(c.Name)
-	case store.KindLagBreach, store.KindLagErr:
+	case store.KindLagBreach, store.KindLagErr, store.KindLagLost, store.KindLagAtRisk:
 		return sc.OwnsGroup(c.Name)
 	case store.KindPropagation:
 		return sc.ownsService(c.Name)

@@ -105,6 +105,12 @@ func clusterRows(r *Weekly, cs []store.ClusterAgg) {
 				row.ErrPct = 100 * e.v / e.t
 			}
 		}
+		if l := by[store.KindLagLost][name]; l != nil {
+			row.LostRecords = int64(l.v)
+		}
+		if r := by[store.KindLagAtRisk][name]; r != nil {
+			row.AtRiskSeconds = r.v
+		}
 		r.Lag = append(r.Lag, row)
 	}
 	for name, a := range by[store.KindPropagation] {
@@ -132,6 +138,8 @@ func summarize(r *Weekly, cur, prev weekData) Summary {
 	}
 	for _, l := range r.Lag {
 		s.LagBreachSeconds += l.BreachSeconds
+		s.LostRecords += l.LostRecords
+		s.LossRiskSeconds += l.AtRiskSeconds
 	}
 	var prop int64
 	for _, c := range r.Propagation {

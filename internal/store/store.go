@@ -118,6 +118,8 @@ const (
 	KindLagBreach   = "lag_breach"  // Name: consumer group; Value: seconds above the lag objective; Total: seconds observed
 	KindLagErr      = "lag_err"     // Name: consumer group; Value: seconds with lag status ERR (STOP, STALL or REWIND); Total: seconds observed
 	KindPropagation = "propagation" // Name: service; Value: hops that carried trace context; Total: hops seen
+	KindLagLost     = "lag_lost"    // Name: consumer group; Value: records deleted by retention before the group read them
+	KindLagAtRisk   = "lag_at_risk" // Name: consumer group; Value: seconds retention was about to delete an unread record (time to loss under an hour); Total: seconds observed
 )
 
 // ClusterAgg is an additive cluster-level quantity for one hour.
