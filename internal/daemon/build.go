@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -202,6 +203,9 @@ func (d *daemon) buildWebSocket() error {
 // route observations of observations for ever.
 func (d *daemon) sampleConfig() sample.Config {
 	c := d.cfg.Sample
+	if strings.TrimSpace(c.InstanceID) == "" {
+		c.InstanceID = sample.DeriveInstanceID(d.cfg.DataDir)
+	}
 	c.TopicsExclude = slices.Clone(c.TopicsExclude)
 	own := []string{d.cfg.Trace.Routing.Topic, d.cfg.Share.Topic, d.cfg.Leader.Topic}
 	if d.cfg.Trace.Spans.Enabled {

@@ -32,6 +32,18 @@ type Accounts interface {
 	Release(ctx context.Context, tps map[string][]int32)
 	// Saturated reports whether the ledger's buffer is full.
 	Saturated() bool
+	// Started reports whether the group has started watching the estate,
+	// and where start_from placed each partition watched then.
+	Started(ctx context.Context) (bool, map[string]map[int32]int64, error)
+	// Start stores the group's first start (where start_from places every
+	// watched partition, history skipped); false when another replica
+	// came first.
+	Start(ctx context.Context, ps []store.Position, skipped []store.PositionNote) (bool, error)
+	// Init stores the positions of partitions seen for the first time.
+	Init(ctx context.Context, ps []store.Position) error
+	// Reset moves a stored position that does not match the log and
+	// records why; false when it was not at n.From.
+	Reset(ctx context.Context, n store.PositionNote) (bool, error)
 }
 
 // Listener hears what the store holds. The sampler implements it: it
@@ -104,6 +116,11 @@ func (l *Ledger) Positions(ctx context.Context) (map[string]map[int32]int64, err
 	if err != nil {
 		return nil, fmt.Errorf("read stored positions: %w", err)
 	}
+	return byPartition(ps), nil
+}
+
+// byPartition indexes positions by topic and partition.
+func byPartition(ps []store.Position) map[string]map[int32]int64 {
 	out := map[string]map[int32]int64{}
 	for _, p := range ps {
 		if out[p.Topic] == nil {
@@ -111,7 +128,7 @@ func (l *Ledger) Positions(ctx context.Context) (map[string]map[int32]int64, err
 		}
 		out[p.Topic][p.Partition] = p.Offset
 	}
-	return out, nil
+	return out
 }
 
 // Acquire starts accounting for a partition read from offset from (-1 when
@@ -309,4 +326,68 @@ func positions(b *store.Batch) []store.Position {
 		out = append(out, store.Position{Group: adv.Group, Topic: adv.Topic, Partition: adv.Partition, Offset: adv.To})
 	}
 	return out
+}
+
+// Started reports whether the ledger's group has started watching the
+// estate (its first start is stored), and where start_from placed each
+// partition watched at that start.
+func (l *Ledger) Started(ctx context.Context) (bool, map[string]map[int32]int64, error) {
+	w, err := l.store.Watching(ctx, l.group)
+	if err != nil {
+		return false, nil, fmt.Errorf("read watch start: %w", err)
+	}
+	return !w.At.IsZero(), byPartition(w.Positions), nil
+}
+
+// Start stores the group's first start: where start_from places every
+// watched partition (each partition's position is stored when it is first
+// assigned, Init) and the history skipped, in one transaction. False when
+// another replica stored the first start already (nothing of this call is
+// stored; Started then says what it stored).
+func (l *Ledger) Start(ctx context.Context, ps []store.Position, skipped []store.PositionNote) (bool, error) {
+	for i := range ps {
+		ps[i].Group = l.group
+	}
+	for i := range skipped {
+		skipped[i].Group = l.group
+	}
+	first, err := l.store.StartWatch(ctx, l.group, l.now(), ps, skipped)
+	if err != nil {
+		return false, fmt.Errorf("store first start: %w", err)
+	}
+	return first, nil
+}
+
+// Init stores the position of partitions seen for the first time (empty
+// ones included), so a restart resumes where eventwatch started watching
+// them; partitions with a stored position keep it.
+func (l *Ledger) Init(ctx context.Context, ps []store.Position) error {
+	for i := range ps {
+		ps[i].Group = l.group
+	}
+	if err := l.store.InitPositions(ctx, ps); err != nil {
+		return fmt.Errorf("store first positions: %w", err)
+	}
+	return nil
+}
+
+// Reset moves a stored position that does not match the log from n.From to
+// n.To and records n (the report's notes), after flushing what the ledger
+// holds (so the stored position is where the sampler read up to). False
+// when the stored position was not n.From.
+func (l *Ledger) Reset(ctx context.Context, n store.PositionNote) (bool, error) {
+	fctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
+	if err := l.Flush(fctx); err != nil {
+		l.log.Warn("flush before a position reset failed", "err", err)
+	}
+	n.Group = l.group
+	if n.At.IsZero() {
+		n.At = l.now()
+	}
+	moved, err := l.store.ResetPosition(fctx, n)
+	if err != nil {
+		return false, fmt.Errorf("reset position of %s/%d: %w", n.Topic, n.Partition, err)
+	}
+	return moved, nil
 }

@@ -43,6 +43,12 @@ var (
 		Labels: []string{"event"}})
 	SamplerPaused = define(Spec{Name: "eventwatch_sampler_paused", Kind: Gauge, Area: "sampler",
 		Help: "1 while the sampler has paused fetching because the report buffer is full (the store is unavailable or too slow); nothing is dropped, the sampler falls behind."})
+	SamplerUnaudited = define(Spec{Name: "eventwatch_sampler_unaudited_records_total", Kind: Counter, Area: "sampler",
+		Help:   "Records eventwatch will never audit because it did not read them, by reason: history (produced before eventwatch first started watching, skipped by sample.start_from; counted once, at that start), beyond_end or below_start (a stored position did not match the log and was reset past them).",
+		Labels: []string{"reason"}})
+	SamplerPositionResets = define(Spec{Name: "eventwatch_sampler_position_resets_total", Kind: Counter, Area: "sampler",
+		Help:   "Stored positions that did not match the partition's log and were reset (sample.on_position_mismatch), by reason (beyond_end: the topic was recreated or the cluster replaced; below_start: retention deleted records before they were read).",
+		Labels: []string{"reason"}})
 	SamplerQueued = define(Spec{Name: "eventwatch_sampler_queued_records", Kind: Gauge, Area: "sampler",
 		Help: "Records read and waiting for an audit worker (bounded by sample.max_queue)."})
 )

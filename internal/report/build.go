@@ -25,6 +25,7 @@ type weekData struct {
 	violations []store.ViolationAgg
 	examples   []store.Example
 	cluster    []store.ClusterAgg
+	notes      []store.PositionNote
 }
 
 // Request says which report to build.
@@ -77,6 +78,9 @@ func BuildFor(ctx context.Context, st store.Store, q Request) (*Weekly, error) {
 		r.Services[i].Team = q.Owners.TeamOf(r.Services[i].Name)
 	}
 	clusterRows(r, cur.cluster)
+	if q.Service == "" && q.Team == "" {
+		r.Notes = notesOf(cur.notes, q.Loc)
+	}
 	r.Summary = summarize(r, cur, prev)
 	r.Trend = trendPoints(weeks, byWeek)
 	if r.InProgress {
@@ -140,22 +144,15 @@ func window(from, to time.Time, service string) store.Window {
 	return store.Window{From: store.HourOf(from), To: store.HourOf(to), Service: service}
 }
 
+// load reads w in one read transaction (store.Snapshot), so the report's
+// numbers come from the same flushes and add up.
 func load(ctx context.Context, st store.Store, w store.Window) (weekData, error) {
-	var d weekData
-	var err error
-	if d.records, err = st.Records(ctx, w); err != nil {
-		return d, fmt.Errorf("load records: %w", err)
+	snap, err := st.Snapshot(ctx, w)
+	if err != nil {
+		return weekData{}, fmt.Errorf("load report data: %w", err)
 	}
-	if d.violations, err = st.Violations(ctx, w); err != nil {
-		return d, fmt.Errorf("load violations: %w", err)
-	}
-	if d.examples, err = st.Examples(ctx, w); err != nil {
-		return d, fmt.Errorf("load examples: %w", err)
-	}
-	if d.cluster, err = st.Cluster(ctx, w); err != nil {
-		return d, fmt.Errorf("load cluster samples: %w", err)
-	}
-	return d, nil
+	return weekData{records: snap.Records, violations: snap.Violations, examples: snap.Examples, cluster: snap.Cluster,
+		notes: snap.Notes}, nil
 }
 
 func hasRecords(d weekData) bool {

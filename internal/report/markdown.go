@@ -250,6 +250,11 @@ func mdCluster(p func(string, ...any), r *Weekly) {
 	mdTable(p, "Trace propagation coverage", []string{"service", "coverage", "events"}, r.Propagation, func(c CoverageRow) []string {
 		return []string{c.Service, f1(c.Pct) + " %", i64(c.Events)}
 	})
+	if len(r.Notes) > 0 {
+		mdTable(p, "Not counted in order", []string{"when", "what happened", "records not audited"}, r.Notes, func(n Note) []string {
+			return []string{n.At.Format("2006-01-02 15:04"), n.Message, i64(n.Records)}
+		})
+	}
 	if len(r.CatalogDrift) > 0 {
 		mdTable(p, "Catalog drift (declared vs observed, now)", []string{"kind", "event type", "version", "difference"}, r.CatalogDrift, func(d CatalogDifference) []string {
 			return []string{d.Kind, d.Type, d.Version, d.Message}

@@ -38,6 +38,11 @@ type Weekly struct {
 	// and consumer idempotency now (the week in progress of a
 	// whole-estate report; docs/readers.md).
 	Consumers *Consumers `json:"consumers,omitempty"`
+	// Notes lists ranges eventwatch skipped or read again instead of
+	// counting them in order this week (history before the first start,
+	// stored positions that did not match the log); whole-estate reports
+	// only.
+	Notes []Note `json:"notes,omitempty"`
 }
 
 // Comparison is the span of the previous week that every "previous"

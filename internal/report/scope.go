@@ -143,6 +143,11 @@ func splitWeeks(d weekData, spans []weekSpan) []weekData {
 			out[i].cluster = append(out[i].cluster, c)
 		}
 	}
+	for _, n := range d.notes {
+		if i := idx(store.HourOf(n.At)); i >= 0 {
+			out[i].notes = append(out[i].notes, n)
+		}
+	}
 	return out
 }
 

@@ -51,9 +51,10 @@ type Config struct {
 	MaxConcurrentFetch int           `yaml:"max_concurrent_fetches"`       // fetches buffered or in flight at once; default 2
 	MaxDecompressBytes int           `yaml:"max_decompressed_batch_bytes"` // largest decompressed batch; bigger ones are skipped and counted; default 128 MiB
 	CommitInterval     time.Duration `yaml:"commit_interval"`              // how often stored positions are committed to Kafka; default 5s
-	InstanceID         string        `yaml:"instance_id"`                  // static group membership (KIP-345) id of this replica; default $EVENTWATCH_INSTANCE_ID; "" or "none": dynamic membership
+	InstanceID         string        `yaml:"instance_id"`                  // static group membership (KIP-345) id of this replica; default $EVENTWATCH_INSTANCE_ID, else derived from the host name and data directory (DeriveInstanceID); "none": dynamic membership
 	SessionTimeout     time.Duration `yaml:"session_timeout"`              // how long the group waits for a silent member before giving its partitions to others; default 45s
 	StayOnShutdown     bool          `yaml:"stay_on_shutdown"`             // with instance_id: a clean shutdown keeps the membership (partitions wait for the restart) instead of leaving; default false
+	OnPositionMismatch string        `yaml:"on_position_mismatch"`         // where a stored position beyond the partition's end or below its log start is reset to: start (default: the log start, every record still in the log is audited) or end (skip to the end)
 
 	compiled compiled
 }
@@ -86,7 +87,14 @@ func (c *Config) SetDefaults() {
 	setIf(&c.CommitInterval, 5*time.Second)
 	setIf(&c.InstanceID, os.Getenv(InstanceIDEnv))
 	setIf(&c.SessionTimeout, 45*time.Second)
+	setIf(&c.OnPositionMismatch, MismatchStart)
 }
+
+// Values of sample.on_position_mismatch.
+const (
+	MismatchStart = "start" // reset to the log start: every record still in the log is audited (default)
+	MismatchEnd   = "end"   // reset to the end: records already in the log are skipped (counted as not audited)
+)
 
 // InstanceIDEnv is the environment variable sample.instance_id defaults to
 // (the Helm chart sets it to the pod name).
@@ -130,6 +138,9 @@ func (c *Config) Validate() error {
 	}
 	if len(c.InstanceID) > 249 {
 		bad("instance_id", "must be at most 249 characters, got %d", len(c.InstanceID))
+	}
+	if c.OnPositionMismatch != MismatchStart && c.OnPositionMismatch != MismatchEnd {
+		bad("on_position_mismatch", "must be %q or %q, got %q", MismatchStart, MismatchEnd, c.OnPositionMismatch)
 	}
 	if c.MaxQueueWait < 0 || c.MaxQueueWait > 10*time.Second {
 		bad("max_queue_wait", "must be between 0s and 10s, got %s", c.MaxQueueWait)

@@ -78,6 +78,37 @@
 // restart within sample.session_timeout gets its partitions back without a
 // rebalance; a clean shutdown leaves by instance id.
 //
+// # Where a partition starts (with a ledger)
+//
+// Nothing produced while eventwatch is installed is skipped, whether it
+// runs or is down; sample.start_from only chooses how much history before
+// its first start is read:
+//
+//   - First start of the group (no first start stored): before joining,
+//     the sampler lists every watched partition and stores, in one
+//     transaction, the position start_from gives it (latest: the first
+//     record produced after New; earliest: the log start; a timestamp: the
+//     first record at or after it) and the history that skips — counted
+//     once (eventwatch_sampler_unaudited_records_total{reason="history"}),
+//     logged once, a note in the week's report.
+//   - A partition with a stored position resumes there. A position beyond
+//     the partition's end (topic deleted and recreated, cluster replaced)
+//     or below its log start (retention overtook it) is detected at
+//     assignment (listing the log start and end) and while reading (the
+//     fetch's high watermark and log start), reset as
+//     sample.on_position_mismatch says (start, the default: the log start;
+//     end), and recorded: a report note, eventwatch_sampler_position_resets_total{reason},
+//     the records never audited in eventwatch_sampler_unaudited_records_total{reason},
+//     a WARN line with topic, partition and offsets.
+//   - A partition without a stored position once the group is watching
+//     is new traffic (a topic created, or partitions added, after the first
+//     start, while eventwatch ran or was down): it is read from its log
+//     start, and its position is stored at first sight — empty partitions
+//     included — so a restart resumes where eventwatch started watching it.
+//
+// When the store cannot be read at start the sampler falls back to the
+// start-time snapshot of start_from (and says so at WARN).
+//
 // # Metrics
 //
 // The sampler's own (the audit counters are listed in package audit):
@@ -90,6 +121,8 @@
 //	eventwatch_sampler_topics                               gauge
 //	eventwatch_sampler_queued_records                       gauge
 //	eventwatch_sampler_paused                               gauge
+//	eventwatch_sampler_unaudited_records_total{reason}      counter
+//	eventwatch_sampler_position_resets_total{reason}        counter
 //	eventwatch_sampler_errors_total{op}                     counter
 //	eventwatch_sampler_rebalances_total{event}              counter
 //

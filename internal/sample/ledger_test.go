@@ -1,8 +1,6 @@
 package sample
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"context"
 	"log/slog"
 	"sync"
@@ -12,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
@@ -25,6 +25,49 @@ type fakeLedger struct {
 	ranges    map[int32][][2]int64
 	observed  map[int32][]int64
 	saturated bool
+	started   bool                 // the group started watching before
+	inits     map[int32]int64      // positions stored at first sight
+	resets    []store.PositionNote // positions reset because they did not match the log
+}
+
+func (f *fakeLedger) Started(context.Context) (bool, map[string]map[int32]int64, error) {
+	return f.started, nil, nil
+}
+
+func (f *fakeLedger) Start(_ context.Context, ps []store.Position, _ []store.PositionNote) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.started = true
+	for _, p := range ps {
+		f.setInit(p)
+	}
+	return true, nil
+}
+
+func (f *fakeLedger) Init(_ context.Context, ps []store.Position) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range ps {
+		f.setInit(p)
+	}
+	return nil
+}
+
+// setInit stores p unless a position is stored; f.mu held.
+func (f *fakeLedger) setInit(p store.Position) {
+	if f.inits == nil {
+		f.inits = map[int32]int64{}
+	}
+	if _, ok := f.positions[p.Topic][p.Partition]; !ok {
+		f.inits[p.Partition] = p.Offset
+	}
+}
+
+func (f *fakeLedger) Reset(_ context.Context, n store.PositionNote) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resets = append(f.resets, n)
+	return true, nil
 }
 
 func (f *fakeLedger) Positions(context.Context) (map[string]map[int32]int64, error) {
@@ -79,7 +122,7 @@ func TestLedgerResumesFromStoredPosition(t *testing.T) {
 	for i := range 20 {
 		produce(t, cl, rec(topic, int32(i%2), `{"event_id":"x"}`))
 	}
-	l := &fakeLedger{positions: map[string]map[int32]int64{topic: {0: 4}}, acquired: map[int32]int64{},
+	l := &fakeLedger{started: true, positions: map[string]map[int32]int64{topic: {0: 4}}, acquired: map[int32]int64{},
 		ranges: map[int32][][2]int64{}, observed: map[int32][]int64{}}
 	cfg := testConfig()
 	cfg.StartFrom = StartEarliest
@@ -92,8 +135,11 @@ func TestLedgerResumesFromStoredPosition(t *testing.T) {
 	h := (&harness{t: t, c: c, reg: reg, s: s}).start()
 	wait.For(t, "both partitions read to their end", func() bool { return l.end(0) == 10 && l.end(1) == 10 })
 	l.mu.Lock()
-	if l.acquired[0] != 4 || l.acquired[1] != -1 {
-		t.Errorf("acquired from %v, want 0@4 (stored) and 1@-1 (none stored)", l.acquired)
+	if l.acquired[0] != 4 || l.acquired[1] != 0 {
+		t.Errorf("acquired from %v, want 0@4 (stored) and 1@0 (none stored: new, from its log start)", l.acquired)
+	}
+	if _, ok := l.inits[0]; ok || l.inits[1] != 0 {
+		t.Errorf("positions stored at first sight %v, want only 1@0", l.inits)
 	}
 	for p, first := range map[int32]int64{0: 4, 1: 0} {
 		want := first

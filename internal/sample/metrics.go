@@ -31,6 +31,7 @@ const (
 type samplerMetrics struct {
 	observed, skipped                  *prometheus.CounterVec
 	dropped, errors, rebal             *prometheus.CounterVec
+	unaudited, resets                  *prometheus.CounterVec
 	lag                                *prometheus.GaugeVec
 	partitions, topics, queued, paused prometheus.Gauge
 
@@ -55,10 +56,18 @@ func newSamplerMetrics(reg prometheus.Registerer) *samplerMetrics {
 		topics:     metrics.SamplerTopics.NewGaugeVec(reg).WithLabelValues(),
 		queued:     metrics.SamplerQueued.NewGaugeVec(reg).WithLabelValues(),
 		paused:     metrics.SamplerPaused.NewGaugeVec(reg).WithLabelValues(),
+		unaudited:  metrics.SamplerUnaudited.NewCounterVec(reg),
+		resets:     metrics.SamplerPositionResets.NewCounterVec(reg),
 		byName:     map[string]*topicMetrics{},
 	}
 	for _, reason := range []string{DropQueueFull, DropDecompressTooBig, DropAuditPanic} {
 		m.dropped.WithLabelValues(reason) // exported at 0 from start, so rate() and its panel have data
+	}
+	for _, reason := range []string{ReasonHistory, ReasonBeyondEnd, ReasonBelowStart} {
+		m.unaudited.WithLabelValues(reason)
+		if reason != ReasonHistory {
+			m.resets.WithLabelValues(reason)
+		}
 	}
 	for _, op := range []string{"connect", "poll", "commit", "sink"} {
 		m.errors.WithLabelValues(op)

@@ -55,22 +55,23 @@ func (s *Sampler) Rewind(topic string, partition int32, offset int64) {
 	s.rewinds[topic][partition] = offset
 }
 
-// adjustOffsets places newly assigned partitions: at the stored position
-// when the ledger has one, else as start_from says (adjustStart), and
-// starts the ledger's accounting for each.
+// adjustOffsets places newly assigned partitions and starts the ledger's
+// accounting for each (startOf says where).
 func (s *Sampler) adjustOffsets(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	stored := s.storedPositions(ctx)
-	if s.cfg.StartFrom == StartLatest {
-		offsets, _ = s.adjustStart(ctx, offsets)
-	}
+	offsets, _ = s.adjustStart(ctx, offsets)
+	b := s.assignedBounds(ctx, offsets)
+	var first []store.Position
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for topic, parts := range offsets {
-		for p := range parts {
-			from := int64(-1)
-			if pos, ok := stored[topic][p]; ok {
-				parts[p] = kgo.NewOffset().At(pos).WithEpoch(-1)
-				from = pos
+		for p, o := range parts {
+			from, isNew := s.startOf(ctx, topic, p, o, stored, b)
+			if isNew && from >= 0 {
+				first = append(first, store.Position{Topic: topic, Partition: p, Offset: from})
+			}
+			if from >= 0 {
+				parts[p] = kgo.NewOffset().At(from).WithEpoch(-1)
 			}
 			if st := s.parts.get(topic, p); st != nil {
 				st.pos = from
@@ -78,7 +79,57 @@ func (s *Sampler) adjustOffsets(ctx context.Context, offsets map[string]map[int3
 			s.ledger.Acquire(topic, p, from)
 		}
 	}
+	s.storeFirst(ctx, first)
 	return offsets, nil
+}
+
+// startOf is where an assigned partition starts (-1: where franz-go's
+// offset o says, the first Advance tells the ledger), and whether its
+// position is stored for the first time:
+//
+//   - at its stored position, reset first when it does not match the log
+//     (checkPosition);
+//   - else at the group's Kafka commit (another replica with its own store
+//     read it);
+//   - else where the group's first start placed it (start_from);
+//   - else, once the group is watching, at its log start: a partition seen
+//     for the first time is new traffic;
+//   - else (the store unreadable) as start_from says at this start
+//     (adjustStart).
+func (s *Sampler) startOf(ctx context.Context, topic string, p int32, o kgo.Offset, stored map[string]map[int32]int64, b bounds) (int64, bool) {
+	if pos, ok := stored[topic][p]; ok {
+		return s.checkPosition(ctx, topic, p, pos, b), false
+	}
+	if stored == nil {
+		return -1, false
+	}
+	if off := o.EpochOffset().Offset; off >= 0 && o != s.cfg.compiled.start {
+		return s.checkPosition(ctx, topic, p, off, b), true
+	}
+	if pos, ok := s.firsts.get(topic, p); ok {
+		return s.checkPosition(ctx, topic, p, pos, b), true
+	}
+	if s.watching.Load() {
+		start, ok := b.start.get(topic, p)
+		if !ok {
+			return -1, false // log start unknown: franz-go's start (the log start) and the first Advance
+		}
+		return start, true
+	}
+	return -1, false
+}
+
+// storeFirst stores the positions of partitions seen for the first time;
+// on failure the first Advance of each stores it instead.
+func (s *Sampler) storeFirst(ctx context.Context, ps []store.Position) {
+	if len(ps) == 0 {
+		return
+	}
+	ictx, cancel := context.WithTimeout(ctx, resumeTimeout)
+	defer cancel()
+	if err := s.ledger.Init(ictx, ps); err != nil {
+		s.log.Warn("positions of newly seen partitions not stored; their first range stores them", "partitions", len(ps), "err", err)
+	}
 }
 
 // storedPositions reads the ledger's positions, retrying for a few seconds

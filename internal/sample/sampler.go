@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -56,6 +57,10 @@ type Sampler struct {
 	stored    map[string]map[int32]int64
 	committed map[string]map[int32]int64
 	rewinds   map[string]map[int32]int64
+	resets    map[string]map[int32][3]int64 // positions found not to match the log while reading: {position, log start, end}
+	adm       *kadm.Client                  // lists log start and end offsets (first start, assignments); nil without a ledger
+	watching  atomic.Bool                   // the ledger's group has started watching: unpositioned partitions are new and start at the log start
+	firsts    endOffsets                    // where start_from placed each partition watched at the group's first start; set before the group client exists
 
 	mu    sync.Mutex // orders batch processing and marking against revokes
 	parts partitions
@@ -98,6 +103,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []event.Sink, reg pr
 		stored:      map[string]map[int32]int64{},
 		committed:   map[string]map[int32]int64{},
 		rewinds:     map[string]map[int32]int64{},
+		resets:      map[string]map[int32][3]int64{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -135,7 +141,20 @@ func (s *Sampler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("run sampler: Run may be called only once")
 	}
-	if s.cfg.StartFrom == StartLatest {
+	if s.ledger != nil {
+		adm, closeAdm, err := s.newAdmin()
+		if err != nil {
+			return err
+		}
+		defer closeAdm()
+		s.adm = adm
+		s.watching.Store(s.beginWatching(ctx, adm))
+		if ctx.Err() != nil {
+			s.status.stopped()
+			return nil
+		}
+	}
+	if s.cfg.StartFrom == StartLatest && !s.watching.Load() {
 		ends, ok := s.snapshotEnds(ctx)
 		if !ok {
 			s.status.stopped()
@@ -174,6 +193,7 @@ func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
 		if s.ledger != nil {
 			s.mu.Lock()
 			s.applyRewinds(cl)
+			s.applyResets(ctx, cl)
 			s.mu.Unlock()
 			s.applyPause(cl)
 			if now := s.now(); now.Sub(lastCommit) >= s.cfg.CommitInterval {
@@ -230,6 +250,9 @@ func (s *Sampler) process(cl *kgo.Client, fetches kgo.Fetches) {
 // audited again. With a ledger, the range read is then queued behind the
 // records (Advance), so the ledger closes it only once all were delivered.
 func (s *Sampler) processPartition(st *partState, p *kgo.FetchTopicPartition, now time.Time, wait *queueWait) {
+	if s.noteMismatch(p.Topic, p.Partition, st, &p.FetchPartition) {
+		return
+	}
 	var observed, skipped, dropped int64
 	from, last := st.pos, int64(-1)
 	for _, r := range p.Records {
@@ -276,9 +299,15 @@ func (s *Sampler) noteErrors(cl *kgo.Client, fetches kgo.Fetches) {
 			return
 		}
 		s.m.errors.WithLabelValues("poll").Inc()
-		if s.status.failed(s.now(), err) {
-			s.log.Warn("poll failed", "topic", topic, "partition", partition, "err", err)
+		if !s.status.failed(s.now(), err) {
+			return
 		}
+		if errors.Is(err, kerr.FencedInstanceID) {
+			s.log.Warn("another process in the group uses this replica's instance id and fenced it out: give each process its own sample.instance_id (the derived default is the same for two processes on one host sharing a data directory)",
+				"group", s.cfg.GroupID, "instance_id", s.cfg.instanceID(), "err", err)
+			return
+		}
+		s.log.Warn("poll failed", "topic", topic, "partition", partition, "err", err)
 	})
 }
 

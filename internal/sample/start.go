@@ -50,8 +50,13 @@ func (s *Sampler) listEnds(ctx context.Context) (endOffsets, error) {
 	defer cl.Close()
 	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	adm := kadm.NewClient(cl)
-	listed, err := adm.ListEndOffsets(lctx)
+	return s.startingOffsets(lctx, kadm.NewClient(cl), s.created.UnixMilli())
+}
+
+// startingOffsets lists the end offsets of every watched partition and
+// lowers each to the first record stamped at or after milli.
+func (s *Sampler) startingOffsets(ctx context.Context, adm *kadm.Client, milli int64) (endOffsets, error) {
+	listed, err := adm.ListEndOffsets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list end offsets: %w", err)
 	}
@@ -64,7 +69,7 @@ func (s *Sampler) listEnds(ctx context.Context) (endOffsets, error) {
 	if len(ends) == 0 {
 		return ends, nil
 	}
-	after, err := adm.ListOffsetsAfterMilli(lctx, s.created.UnixMilli(), ends.topics()...)
+	after, err := adm.ListOffsetsAfterMilli(ctx, milli, ends.topics()...)
 	if err != nil {
 		return nil, fmt.Errorf("list offsets after start: %w", err)
 	}
@@ -83,6 +88,11 @@ func (e endOffsets) set(topic string, partition int32, offset int64) {
 	e[topic][partition] = offset
 }
 
+func (e endOffsets) get(topic string, partition int32) (int64, bool) {
+	o, ok := e[topic][partition]
+	return o, ok
+}
+
 func (e endOffsets) topics() []string {
 	out := make([]string, 0, len(e))
 	for t := range e {
@@ -92,12 +102,18 @@ func (e endOffsets) topics() []string {
 }
 
 // adjustStart places partitions the group never committed (franz-go gives
-// them the configured start, the log start): a partition that existed when
-// the sampler started begins at its first record produced after New; a partition
-// of a topic created since begins at its first record; a partition added
-// to an existing topic since (or whose end could not be listed) begins at
-// its end now.
+// them the configured start, the log start). Once the group is known to be
+// watching the estate (watching: a ledger recorded its first start) such a
+// partition is new traffic and keeps its log start. Otherwise (no ledger,
+// or its store unreadable) a partition that existed when the sampler
+// started begins at its first record produced after New; a partition of a
+// topic created since begins at its first record; a partition added to an
+// existing topic since (or whose end could not be listed) begins at its
+// end now.
 func (s *Sampler) adjustStart(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	if s.watching.Load() {
+		return offsets, nil
+	}
 	for topic, parts := range offsets {
 		known, topicExisted := s.startEnds[topic]
 		for p, o := range parts {

@@ -75,9 +75,16 @@ func scanExample(r *sql.Rows) (Example, error) {
 
 // Examples returns the examples observed in w, newest first.
 func (s *sqlStore) Examples(ctx context.Context, w Window) ([]Example, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s.examples(ctx, s.rdb, w)
+}
+
+func (s *sqlStore) examples(ctx context.Context, qr queryer, w Window) ([]Example, error) {
 	cond, args := where(w, true)
 	var out []Example
-	err := s.query(ctx, "examples", `SELECT `+exampleColumns+` FROM violation_examples`+cond+exampleOrder, args, func(r *sql.Rows) error {
+	err := s.queryOn(ctx, qr, "examples", `SELECT `+exampleColumns+` FROM violation_examples`+cond+exampleOrder, args, func(r *sql.Rows) error {
 		e, err := scanExample(r)
 		out = append(out, e)
 		return err

@@ -14,11 +14,12 @@ import (
 // a violation row: the row keeps its count, with an empty profile.
 func TestMigrationKeepsViolationRows(t *testing.T) {
 	ctx := context.Background()
-	db, err := openDB(DriverSQLite, filepath.Join(t.TempDir(), "v1.db"))
+	db, rdb, err := openDB(DriverSQLite, filepath.Join(t.TempDir(), "v1.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	defer rdb.Close()
 	all := migrations
 	migrations = all[:1]
 	err = migrate(ctx, db, DriverSQLite)
@@ -58,11 +59,14 @@ func TestMigrationAddsExampleSchemaID(t *testing.T) {
 	} {
 		t.Run(driver, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := openDB(driver, source(t))
+			db, rdb, err := openDB(driver, source(t))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
+			if rdb != db {
+				defer rdb.Close()
+			}
 			all := migrations
 			migrations = all[:3]
 			err = migrate(ctx, db, driver)
@@ -77,7 +81,7 @@ func TestMigrationAddsExampleSchemaID(t *testing.T) {
 				'warning', 'authorworks', 'record has no key', '')`), hourKey(at), at.UnixMilli(), at.UnixMilli()); err != nil {
 				t.Fatal(err)
 			}
-			s := &sqlStore{db: db, driver: driver, maxExamples: 10, exampleRetention: time.Hour}
+			s := &sqlStore{db: db, rdb: rdb, driver: driver, maxExamples: 10, exampleRetention: time.Hour}
 			w := Window{From: HourOf(at), To: HourOf(at).Add(time.Hour)}
 			ex, err := s.Examples(ctx, w) // migrates to the current version first
 			if err != nil || len(ex) != 1 || ex[0].Offset != 7 || ex[0].SchemaID != 0 || ex[0].Message != "record has no key" {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
@@ -24,15 +26,15 @@ func Open(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (St
 	if err != nil {
 		return nil, fmt.Errorf("resolve store dsn: %w", err)
 	}
-	db, err := openDB(driver, source)
+	db, rdb, err := openDB(driver, source)
 	if err != nil {
 		return nil, err
 	}
 	cfg.SetDefaults()
-	s := &sqlStore{db: db, driver: driver, maxExamples: cfg.MaxExamples, exampleRetention: cfg.ExampleRetention}
+	s := &sqlStore{db: db, rdb: rdb, driver: driver, maxExamples: cfg.MaxExamples, exampleRetention: cfg.ExampleRetention}
 	if err := s.ensureSchema(ctx); err != nil {
 		if driver == DriverSQLite {
-			_ = db.Close()
+			_ = s.Close()
 			return nil, err
 		}
 		// A PostgreSQL server that is down at start is an outage like any
@@ -60,27 +62,42 @@ func (s *sqlStore) ensureSchema(ctx context.Context) error {
 	return nil
 }
 
-func openDB(driver, source string) (*sql.DB, error) {
+// readBusyTimeout is how long a SQLite read waits for a lock another
+// process holds before it fails (and the API answers 503): short, so a
+// locked file never makes a report request hang.
+const readBusyTimeout = time.Second
+
+// openDB opens the write pool and the read pool. PostgreSQL serves both
+// from one pool. SQLite writes go through one connection (it serialises
+// writers inside this process; other processes are handled by WAL and the
+// busy timeout) and reads through their own connections, which WAL lets
+// run beside a write: a read never queues behind a flush and its retries.
+func openDB(driver, source string) (*sql.DB, *sql.DB, error) {
 	if driver == DriverPostgres {
 		db, err := sql.Open("pgx", source)
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			return nil, nil, fmt.Errorf("open postgres: %w", err)
 		}
 		db.SetMaxOpenConns(4)
-		return db, nil
+		return db, db, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(source), 0o750); err != nil {
-		return nil, fmt.Errorf("create store directory: %w", err)
+		return nil, nil, fmt.Errorf("create store directory: %w", err)
 	}
 	dsn := "file:" + source + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", source, err)
+		return nil, nil, fmt.Errorf("open sqlite %s: %w", source, err)
 	}
-	// One connection serialises writers and readers inside this process;
-	// other processes are handled by WAL and the busy timeout.
 	db.SetMaxOpenConns(1)
-	return db, nil
+	rdsn := "file:" + source + "?_pragma=busy_timeout(" + strconv.Itoa(int(readBusyTimeout.Milliseconds())) + ")&_pragma=query_only(1)"
+	rdb, err := sql.Open("sqlite", rdsn)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("open sqlite %s for reading: %w", source, err)
+	}
+	rdb.SetMaxOpenConns(4)
+	return db, rdb, nil
 }
 
 // migrations are applied in order; entry i is schema version i+1. Types are
@@ -156,6 +173,22 @@ var migrations = [][]string{{
 		replay_id TEXT NOT NULL, state TEXT NOT NULL, target_topic TEXT NOT NULL, updated_ms BIGINT NOT NULL,
 		PRIMARY KEY (dlq_topic, part, record_offset))`,
 	`CREATE INDEX dlq_replayed_replay ON dlq_replayed (replay_id, state)`,
+}, {
+	// 6: when each sampler group first started watching the estate and
+	// where start_from placed each partition then, and
+	// the ranges of partitions skipped or read again rather than counted in
+	// order (history skipped by start_from, stored positions that did not
+	// match the log), for the report's notes.
+	`CREATE TABLE watch_starts (group_id TEXT NOT NULL PRIMARY KEY, started_ms BIGINT NOT NULL)`,
+	`CREATE TABLE start_positions (
+		group_id TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, start_offset BIGINT NOT NULL,
+		PRIMARY KEY (group_id, topic, part))`,
+	`CREATE TABLE position_notes (
+		group_id TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, kind TEXT NOT NULL,
+		observed_ms BIGINT NOT NULL, hour BIGINT NOT NULL,
+		from_offset BIGINT NOT NULL, to_offset BIGINT NOT NULL, records BIGINT NOT NULL,
+		PRIMARY KEY (group_id, topic, part, kind, observed_ms))`,
+	`CREATE INDEX position_notes_hour ON position_notes (hour)`,
 }}
 
 // migrationLock is the PostgreSQL advisory lock key that serialises replicas

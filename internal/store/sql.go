@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,7 +15,8 @@ import (
 // sqlStore implements Store on database/sql for both drivers; queries are
 // written with ? placeholders and rebound to $n for PostgreSQL.
 type sqlStore struct {
-	db               *sql.DB
+	db               *sql.DB // writes (SQLite: the one writer connection)
+	rdb              *sql.DB // reads: SQLite has its own read connections, so a read never queues behind a flush; PostgreSQL shares db
 	driver           string
 	maxExamples      int           // examples kept per (rule, service, topic)
 	exampleRetention time.Duration // examples older than this are pruned
@@ -25,7 +27,18 @@ type sqlStore struct {
 
 func (s *sqlStore) Driver() string { return s.driver }
 
-func (s *sqlStore) Close() error { return s.db.Close() }
+func (s *sqlStore) Close() error {
+	err := s.db.Close()
+	if s.rdb != s.db {
+		err = errors.Join(err, s.rdb.Close())
+	}
+	return err
+}
+
+// queryer is what reads run on: the read pool or one read transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
 
 // rebind turns ? placeholders into $1, $2, ... for PostgreSQL.
 func rebind(driver, q string) string {
@@ -139,12 +152,17 @@ func where(w Window, withService bool) (string, []any) {
 	return q, args
 }
 
-// query runs q over w and calls scan for every row.
+// query runs q on the read pool and calls scan for every row.
 func (s *sqlStore) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
 	if err := s.ensureSchema(ctx); err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, rebind(s.driver, q), args...)
+	return s.queryOn(ctx, s.rdb, what, q, args, scan)
+}
+
+// queryOn runs q on qr and calls scan for every row.
+func (s *sqlStore) queryOn(ctx context.Context, qr queryer, what, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := qr.QueryContext(ctx, rebind(s.driver, q), args...)
 	if err != nil {
 		return fmt.Errorf("query %s: %w", what, err)
 	}
@@ -162,9 +180,16 @@ func (s *sqlStore) query(ctx context.Context, what, q string, args []any, scan f
 
 // Records returns record counts in w.
 func (s *sqlStore) Records(ctx context.Context, w Window) ([]RecordAgg, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s.records(ctx, s.rdb, w)
+}
+
+func (s *sqlStore) records(ctx context.Context, qr queryer, w Window) ([]RecordAgg, error) {
 	cond, args := where(w, true)
 	var out []RecordAgg
-	err := s.query(ctx, "record aggregates", `SELECT hour, service, topic, event_type, checked, compliant FROM record_hours`+cond+
+	err := s.queryOn(ctx, qr, "record aggregates", `SELECT hour, service, topic, event_type, checked, compliant FROM record_hours`+cond+
 		` ORDER BY hour, service, topic, event_type`, args, func(r *sql.Rows) error {
 		var a RecordAgg
 		var h int64
@@ -178,9 +203,16 @@ func (s *sqlStore) Records(ctx context.Context, w Window) ([]RecordAgg, error) {
 
 // Violations returns violation counts in w.
 func (s *sqlStore) Violations(ctx context.Context, w Window) ([]ViolationAgg, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s.violations(ctx, s.rdb, w)
+}
+
+func (s *sqlStore) violations(ctx context.Context, qr queryer, w Window) ([]ViolationAgg, error) {
 	cond, args := where(w, true)
 	var out []ViolationAgg
-	err := s.query(ctx, "violation aggregates", `SELECT hour, service, topic, event_type, rule, severity, profile, violations FROM violation_hours`+cond+
+	err := s.queryOn(ctx, qr, "violation aggregates", `SELECT hour, service, topic, event_type, rule, severity, profile, violations FROM violation_hours`+cond+
 		` ORDER BY hour, service, topic, event_type, rule, profile`, args, func(r *sql.Rows) error {
 		var a ViolationAgg
 		var h int64
@@ -194,9 +226,16 @@ func (s *sqlStore) Violations(ctx context.Context, w Window) ([]ViolationAgg, er
 
 // Cluster returns cluster samples in w.
 func (s *sqlStore) Cluster(ctx context.Context, w Window) ([]ClusterAgg, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s.cluster(ctx, s.rdb, w)
+}
+
+func (s *sqlStore) cluster(ctx context.Context, qr queryer, w Window) ([]ClusterAgg, error) {
 	cond, args := where(w, false)
 	var out []ClusterAgg
-	err := s.query(ctx, "cluster samples", `SELECT hour, kind, name, value, total FROM cluster_hours`+cond+
+	err := s.queryOn(ctx, qr, "cluster samples", `SELECT hour, kind, name, value, total FROM cluster_hours`+cond+
 		` ORDER BY hour, kind, name`, args, func(r *sql.Rows) error {
 		var c ClusterAgg
 		var h int64

@@ -162,6 +162,22 @@ type Store interface {
 	Write(ctx context.Context, b *Batch) error
 	// Positions returns the stored positions of group's partitions.
 	Positions(ctx context.Context, group string) ([]Position, error)
+	// Watching returns group's first start (zero At when it never
+	// started).
+	Watching(ctx context.Context, group string) (WatchStart, error)
+	// StartWatch records group's first start with where start_from placed
+	// every watched partition and the history skipped; false when the
+	// group had started already (nothing written).
+	StartWatch(ctx context.Context, group string, at time.Time, ps []Position, notes []PositionNote) (bool, error)
+	// InitPositions stores positions of partitions seen for the first
+	// time; partitions with a stored position keep it.
+	InitPositions(ctx context.Context, ps []Position) error
+	// ResetPosition moves a stored position that does not match the log
+	// from n.From to n.To and records n; false when it was not at n.From.
+	ResetPosition(ctx context.Context, n PositionNote) (bool, error)
+	// Snapshot reads everything a report needs for w in one read
+	// transaction.
+	Snapshot(ctx context.Context, w Window) (Snapshot, error)
 	// Records returns record counts in w.
 	Records(ctx context.Context, w Window) ([]RecordAgg, error)
 	// Violations returns violation counts in w.

@@ -1,0 +1,140 @@
+package sample
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/store"
+)
+
+// boundsTimeout bounds listing the log start and end offsets of newly
+// assigned partitions.
+const boundsTimeout = 5 * time.Second
+
+// assignedBounds lists the log start and end of the partitions in offsets;
+// empty when Kafka does not answer in time (positions are then taken as
+// stored; a mismatch is still caught while reading, noteMismatch).
+func (s *Sampler) assignedBounds(ctx context.Context, offsets map[string]map[int32]kgo.Offset) bounds {
+	b := bounds{start: endOffsets{}, end: endOffsets{}}
+	if s.adm == nil || len(offsets) == 0 {
+		return b
+	}
+	topics := make([]string, 0, len(offsets))
+	for t := range offsets {
+		topics = append(topics, t)
+	}
+	lctx, cancel := context.WithTimeout(ctx, boundsTimeout)
+	defer cancel()
+	got, err := listBounds(lctx, s.adm, topics...)
+	if err != nil {
+		s.log.Warn("list log start and end of assigned partitions", "err", err)
+		return b
+	}
+	return got
+}
+
+// checkPosition returns where an assigned partition with stored position
+// pos resumes: pos when it lies within the log, else the place
+// sample.on_position_mismatch names, after storing the reset (resetTo).
+func (s *Sampler) checkPosition(ctx context.Context, topic string, p int32, pos int64, b bounds) int64 {
+	start, okS := b.start.get(topic, p)
+	end, okE := b.end.get(topic, p)
+	if !okS || !okE || (pos >= start && pos <= end) {
+		return pos
+	}
+	return s.resetTo(ctx, topic, p, pos, start, end)
+}
+
+// resetTo resets a stored position pos outside [start, end] as
+// sample.on_position_mismatch says, records the range (report note,
+// counters, a WARN line) and returns the new position. When the store
+// cannot be told, the partition still resumes at the new place; its first
+// flush then conflicts and reads again from the stored position, where
+// the mismatch is found again.
+func (s *Sampler) resetTo(ctx context.Context, topic string, p int32, pos, start, end int64) int64 {
+	n := store.PositionNote{Topic: topic, Partition: p, From: pos, At: s.now()}
+	reason := ReasonBelowStart
+	n.Kind = store.NoteBelowStart
+	if pos > end {
+		reason, n.Kind = ReasonBeyondEnd, store.NoteBeyondEnd
+	}
+	n.To = start
+	if s.cfg.OnPositionMismatch == MismatchEnd {
+		n.To = end
+	}
+	switch {
+	case pos < start: // records [pos, start) are gone; with "end", [start, end) too
+		n.Records = n.To - pos
+	case n.To == end: // beyond the end, reset to the end: what the log holds is skipped
+		n.Records = end - start
+	}
+	rctx, cancel := context.WithTimeout(ctx, resumeTimeout)
+	defer cancel()
+	if _, err := s.ledger.Reset(rctx, n); err != nil {
+		s.log.Warn("position reset not stored", "topic", topic, "partition", p, "err", err)
+	}
+	s.m.resets.WithLabelValues(reason).Inc()
+	if n.Records > 0 {
+		s.m.unaudited.WithLabelValues(reason).Add(float64(n.Records))
+	}
+	s.log.Warn("stored position does not match the partition's log: reset (sample.on_position_mismatch)",
+		"topic", topic, "partition", p, "stored_offset", pos, "log_start_offset", start, "end_offset", end,
+		"reason", reason, "reset_to", n.To, "records_not_audited", n.Records, "on_position_mismatch", s.cfg.OnPositionMismatch)
+	return n.To
+}
+
+// noteMismatch schedules a reset when a fetch shows that a partition's
+// position no longer matches its log while it is read (the topic was
+// deleted and recreated under the running sampler, or retention overtook
+// it) and reports whether it did; s.mu held. applyResets carries it out
+// on the poll loop; the fetch's records are not audited meanwhile.
+func (s *Sampler) noteMismatch(topic string, p int32, st *partState, fp *kgo.FetchPartition) bool {
+	if s.ledger == nil || st.pos < 0 || fp.HighWatermark < 0 {
+		return false
+	}
+	start := max(fp.LogStartOffset, 0)
+	if st.pos <= fp.HighWatermark && (fp.LogStartOffset < 0 || st.pos >= fp.LogStartOffset) {
+		return false
+	}
+	s.posMu.Lock()
+	defer s.posMu.Unlock()
+	if s.resets[topic] == nil {
+		s.resets[topic] = map[int32][3]int64{}
+	}
+	s.resets[topic][p] = [3]int64{st.pos, start, fp.HighWatermark}
+	return true
+}
+
+// applyResets resets the partitions noteMismatch found; s.mu held. Their
+// queued records are dropped (the partState is retired) first.
+func (s *Sampler) applyResets(ctx context.Context, cl *kgo.Client) {
+	s.posMu.Lock()
+	rs := s.resets
+	s.resets = map[string]map[int32][3]int64{}
+	s.posMu.Unlock()
+	set := map[string]map[int32]kgo.EpochOffset{}
+	for topic, parts := range rs {
+		for p, r := range parts {
+			st := s.parts.get(topic, p)
+			if st == nil {
+				continue
+			}
+			st.live.Store(false)
+			s.barrier(s.shard(topic, p))
+			to := s.resetTo(ctx, topic, p, r[0], r[1], r[2])
+			fresh := newPartState()
+			fresh.pos = to
+			s.parts[topic][p] = fresh
+			s.ledger.Acquire(topic, p, to)
+			if set[topic] == nil {
+				set[topic] = map[int32]kgo.EpochOffset{}
+			}
+			set[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: to}
+		}
+	}
+	if len(set) > 0 {
+		cl.SetOffsets(set)
+	}
+}
