@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -84,13 +85,14 @@ func openDB(driver, source string) (*sql.DB, *sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(source), 0o750); err != nil {
 		return nil, nil, fmt.Errorf("create store directory: %w", err)
 	}
-	dsn := "file:" + source + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	uri := sqliteURIPath(source)
+	dsn := "file:" + uri + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open sqlite %s: %w", source, err)
 	}
 	db.SetMaxOpenConns(1)
-	rdsn := "file:" + source + "?_pragma=busy_timeout(" + strconv.Itoa(int(readBusyTimeout.Milliseconds())) + ")&_pragma=query_only(1)"
+	rdsn := "file:" + uri + "?_pragma=busy_timeout(" + strconv.Itoa(int(readBusyTimeout.Milliseconds())) + ")&_pragma=query_only(1)"
 	rdb, err := sql.Open("sqlite", rdsn)
 	if err != nil {
 		_ = db.Close()
@@ -98,6 +100,13 @@ func openDB(driver, source string) (*sql.DB, *sql.DB, error) {
 	}
 	rdb.SetMaxOpenConns(4)
 	return db, rdb, nil
+}
+
+// sqliteURIPath escapes the characters a SQLite URI filename gives a
+// meaning ('%', '?', '#'), so a data directory like "run#2" is opened as
+// itself, not cut at the '#'.
+func sqliteURIPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
 // migrations are applied in order; entry i is schema version i+1. Types are
