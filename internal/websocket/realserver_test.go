@@ -22,6 +22,7 @@ import (
 type realCase struct {
 	path, service string
 	tokenIn       string
+	module        string // a module of newProberWithQueryModule; "fast" when empty
 	wantRules     []string
 	wantSuccess   bool
 	check         func(t *testing.T, r *Result)
@@ -88,6 +89,18 @@ func realCases() []realCase {
 					t.Errorf("messages %+v, want binary frames", r.Messages)
 				}
 			}},
+		{path: "/v1/stall/ws", service: "stall", module: "stall", wantSuccess: true, check: func(t *testing.T, r *Result) {
+			// unanswered attempts are no verdict: neither refused nor accepted
+			if r.Auth.NoToken == nil {
+				t.Fatalf("no attempt without a token (error %q)", r.Error)
+			}
+			if a := r.Auth.NoToken; a.Outcome != OutcomeError || !strings.Contains(a.Reason, "connect_timeout") {
+				t.Errorf("no token: %+v, want an error (never answered)", a)
+			}
+			if r.Heartbeat.Verdict != HeartbeatOK {
+				t.Errorf("heartbeat %+v", r.Heartbeat)
+			}
+		}},
 		{path: "/v1/plain/ws", service: "plain", check: func(t *testing.T, r *Result) {
 			if !strings.Contains(r.Error, "101") || r.Auth.NoToken != nil {
 				t.Errorf("error %q, auth %+v: want a failed upgrade and no auth verdict", r.Error, r.Auth)
@@ -122,6 +135,9 @@ func TestProbeRealServer(t *testing.T) {
 		tg := Target{Name: c.service + c.path, URL: base + c.path, Service: c.service, Policy: policy, TokenFile: tokFile, ExpiredTokenFile: expFile}
 		if c.tokenIn != "" {
 			tg.Module = "query"
+		}
+		if c.module != "" {
+			tg.Module = c.module
 		}
 		targets = append(targets, tg)
 	}
@@ -169,7 +185,9 @@ func newProberWithQueryModule(t *testing.T, reg *prometheus.Registry, logs *sync
 	t.Helper()
 	q := fastModule()
 	q.TokenIn = TokenInQuery
-	cfg := Config{Modules: map[string]Module{"fast": fastModule(), "query": q}, Targets: targets}
+	stall := fastModule()
+	stall.ConnectTimeout = 1500 * time.Millisecond // every refused-connection attempt times out
+	cfg := Config{Modules: map[string]Module{"fast": fastModule(), "query": q, "stall": stall}, Targets: targets}
 	cfg.SetDefaults()
 	for i := range cfg.Targets {
 		if cfg.Targets[i].Module == "" {

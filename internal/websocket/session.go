@@ -27,19 +27,22 @@ type beat struct {
 // listened to: a reader goroutine audits what arrives, a ping goroutine
 // asks whether the server answers pings.
 type session struct {
-	run     *probeRun
-	conn    *websocket.Conn
-	opened  time.Time
-	closing atomic.Bool // eventwatch is closing: a read error after it is ours
-	readErr chan error  // the reader's final error
-	pinged  chan struct{}
-	ended   atomic.Bool        // the listen window is over: a ping timing out now says nothing
-	stopPng context.CancelFunc // cancels the ping when the session ends early
+	run    *probeRun
+	conn   *websocket.Conn
+	opened time.Time
+	// openedMono is opened on the monotonic clock (opened may come from an
+	// injected clock); the listen window is timed from it.
+	openedMono time.Time
+	closing    atomic.Bool // eventwatch is closing: a read error after it is ours
+	readErr    chan error  // the reader's final error
+	pinged     chan struct{}
+	ended      atomic.Bool        // the listen window is over: a ping timing out now says nothing
+	stopPng    context.CancelFunc // cancels the ping when the session ends early
 }
 
 // listen starts reading conn; the session ends with wait.
 func (r *probeRun) listen(ctx context.Context, conn *websocket.Conn) *session {
-	s := &session{run: r, conn: conn, opened: r.now(), readErr: make(chan error, 1), pinged: make(chan struct{})}
+	s := &session{run: r, conn: conn, opened: r.now(), openedMono: time.Now(), readErr: make(chan error, 1), pinged: make(chan struct{})}
 	pctx, cancel := context.WithTimeout(ctx, r.t.mod.PingTimeout)
 	s.stopPng = cancel
 	go s.read(ctx)
@@ -73,11 +76,12 @@ func (s *session) ping(ctx context.Context) {
 	}
 }
 
-// wait holds the connection until the listen window ends (or the server
-// closes it, or ctx ends), closes it, and returns when it ended and the
-// error that ended it early (nil when the window ran out).
+// wait holds the connection until the listen window, counted from the
+// upgrade, ends (or the server closes it, or ctx ends), closes it, and
+// returns when it ended and the error that ended it early (nil when the
+// window ran out).
 func (s *session) wait(ctx context.Context) (time.Time, error) {
-	timer := time.NewTimer(s.run.t.mod.Listen)
+	timer := time.NewTimer(time.Until(s.openedMono.Add(s.run.t.mod.Listen)))
 	defer timer.Stop()
 	var early error
 	readerDone := false

@@ -69,18 +69,20 @@ function event(service, type) {
 
 // Endpoint behaviours by path.
 //   auth: 'http' (401 on the upgrade), 'close' (upgrade, then close 1008),
-//         'decode' (decode without verifying), 'none' (no check)
+//         'decode' (decode without verifying), 'none' (no check),
+//         'stall' (an upgrade without a valid token is never answered)
 //   beat: 'ping' (ping frames), 'message' ({"type":"heartbeat"}), 'none'
 //   beatMs: heartbeat period
 const endpoints = {
   '/v1/content/ws': { service: 'content', auth: 'http', beat: 'ping', beatMs: HB },
   '/v1/chat/ws': { service: 'chat', auth: 'close', beat: 'message', beatMs: HB },
-  '/v1/legacy/ws': { service: 'legacy', auth: 'none', beat: 'ping', beatMs: Math.round(HB * 2.5), type: 'LegacyBookPublished' },
+  '/v1/legacy/ws': { service: 'legacy', auth: 'none', beat: 'ping', beatMs: HB * 3, type: 'LegacyBookPublished' },
   '/v1/lax/ws': { service: 'lax', auth: 'decode', beat: 'ping', beatMs: HB },
   '/realtime/content': { service: 'content', auth: 'http', beat: 'ping', beatMs: HB },
   '/v1/quiet/ws': { service: 'quiet', auth: 'http', beat: 'none', autoPong: false },
   '/v1/big/ws': { service: 'big', auth: 'http', beat: 'ping', beatMs: HB, big: 10 * 1024 * 1024 },
   '/v1/binary/ws': { service: 'binary', auth: 'http', beat: 'ping', beatMs: HB, binary: true },
+  '/v1/stall/ws': { service: 'stall', auth: 'stall', beat: 'ping', beatMs: HB },
 };
 
 const servers = {};
@@ -132,6 +134,9 @@ server.on('upgrade', (req, socket, head) => {
   if (!ep) {
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     return;
+  }
+  if (ep.auth === 'stall' && !verify(req)) {
+    return; // holds the socket without a response
   }
   const ok = ep.auth === 'http' ? verify(req) : ep.auth === 'decode' ? decodeOnly(req) : true;
   if (!ok) {
