@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/eventwatch/eventwatch/internal/check"
+
 	"context"
 	"errors"
 	"flag"
@@ -70,7 +72,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	defer closeIn()
-	sum, err := audit.CheckStream(ctx, engine, in, stdout, f.format)
+	sum, err := check.Run(ctx, engine, in, stdout, f.format)
 	if err != nil {
 		fmt.Fprintf(stderr, "eventwatch check: %v\n", err)
 		return 2

@@ -53,15 +53,7 @@
 // Result then carries the original event's identity, and the envelope rules
 // do not run again on the copy.
 //
-// # Metrics
-//
-// Counters is the Sink that counts results (the daemon hands it to the
-// sampler first among the sinks); source_service is bounded by
-// sample.max_source_services (later services are "other"; a record without
-// one is "unknown"):
-//
-//	eventwatch_records_checked_total{topic}                                counter
-//	eventwatch_records_compliant_total{topic}                              counter
-//	eventwatch_violations_total{rule,topic,source_service,severity}        counter
-//	eventwatch_event_size_bytes{topic}                                     histogram
+// The record counters (internal/recordmetrics) and the offline NDJSON
+// stream of `eventwatch check` (internal/check) are built on the engine;
+// the record vocabulary (Record, Result, rule ids) is internal/event.
 package audit

@@ -3,9 +3,6 @@ package audit
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
 
-	"bytes"
-	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -62,42 +59,6 @@ func TestLoadPolicyMissingFile(t *testing.T) {
 	if _, err := LoadProfile("acme"); err == nil {
 		t.Fatal("no error for an unknown profile")
 	}
-}
-
-// TestExamplePoliciesMatchBuiltins audits the testdata corpus with each
-// built-in profile and with its policy file under examples/policies: the
-// reports must be identical, so the policy language expresses both.
-func TestExamplePoliciesMatchBuiltins(t *testing.T) {
-	for _, name := range BuiltinProfiles() {
-		t.Run(name, func(t *testing.T) {
-			pol, err := LoadPolicy(filepath.Join("..", "..", "examples", "policies", name+".yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			builtin := runCorpus(t, newTestEngine(t, name, withCatalog(exampleCatalog(t, name))), name)
-			e, err := NewEngine(Options{Profile: pol, Catalog: exampleCatalog(t, name), Now: func() time.Time { return testNow }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := runCorpus(t, e, name); !bytes.Equal(got, builtin) {
-				t.Fatalf("policy file and built-in disagree\npolicy:\n%s\nbuilt-in:\n%s", got, builtin)
-			}
-		})
-	}
-}
-
-func runCorpus(t *testing.T, e *Engine, profile string) []byte {
-	t.Helper()
-	in, err := os.Open(filepath.Join("testdata", "corpus", profile+".ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	var out bytes.Buffer
-	if _, err := CheckStream(context.Background(), e, in, &out, "json"); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
 }
 
 func TestCustomPolicyOverridesAndWaivers(t *testing.T) {

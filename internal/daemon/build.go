@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"context"
@@ -19,13 +21,13 @@ import (
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
-	"github.com/eventwatch/eventwatch/internal/config/secret"
 	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/leader"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/readers"
 	"github.com/eventwatch/eventwatch/internal/sample"
+	"github.com/eventwatch/eventwatch/internal/secret"
 	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
@@ -44,7 +46,7 @@ type daemon struct {
 	base  []kgo.Opt
 
 	auditor  *swappable
-	counters *audit.Counters // the audit metrics sink; also knows which services produce where
+	counters *recordmetrics.Counters // the audit metrics sink; also knows which services produce where
 	sampler  *sample.Sampler
 	stitcher *trace.Stitcher
 	store    store.Store
@@ -168,7 +170,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)
 	d.learner.SetDataPaths(dataPaths(d.auditor.cur.Load()))
-	d.counters = audit.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
+	d.counters = recordmetrics.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
 	if err := d.buildReaders(); err != nil {
 		return fmt.Errorf("readers: %w", err)
 	}

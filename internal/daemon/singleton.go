@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"context"
@@ -87,7 +89,7 @@ func (d *daemon) producingServices() []string {
 	all := d.counters.SourceServices()
 	out := all[:0:0]
 	for _, s := range all {
-		if s != audit.ServiceUnknown && s != audit.ServiceOther {
+		if s != recordmetrics.ServiceUnknown && s != recordmetrics.ServiceOther {
 			out = append(out, s)
 		}
 	}

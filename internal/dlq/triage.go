@@ -1,6 +1,8 @@
 package dlq
 
 import (
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"context"
@@ -15,7 +17,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
@@ -212,7 +213,7 @@ func (t *Triage) keyOf(tt *topicTriage, l *Letter) CauseKey {
 	}
 	svc := l.Service
 	if svc == "" {
-		svc = audit.ServiceUnknown
+		svc = recordmetrics.ServiceUnknown
 	}
 	return CauseKey{ErrorClass: class, OriginalTopic: l.OriginalTopic, ConsumerGroup: l.ConsumerGroup, EventType: l.EventType, Service: svc}
 }

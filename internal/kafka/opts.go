@@ -19,7 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
-	"github.com/eventwatch/eventwatch/internal/config/secret"
+	"github.com/eventwatch/eventwatch/internal/secret"
 )
 
 // Opts returns the client options every eventwatch client starts from:

@@ -1,6 +1,8 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"context"
@@ -144,7 +146,7 @@ func benchSampler(b *testing.B, a Auditor) {
 	cfg.Workers = runtime.GOMAXPROCS(0)
 	sink := &doneSink{}
 	reg := prometheus.NewRegistry()
-	counts := audit.NewCounters(reg, cfg.MaxSourceServices) // the daemon's first sink: the audit metrics
+	counts := recordmetrics.NewCounters(reg, cfg.MaxSourceServices) // the daemon's first sink: the audit metrics
 	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(seeds...)}, a, []event.Sink{counts, sink},
 		reg, slog.New(slog.DiscardHandler))
 	if err != nil {

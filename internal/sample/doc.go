@@ -1,8 +1,8 @@
 // Package sample is eventwatch's passive sampling consumer: it reads the
 // records of every watched topic, audits a bounded sample of them, and hands
-// each result to the sinks (the audit counters, audit.Counters, the trace
+// each result to the sinks (the audit counters, recordmetrics.Counters, the trace
 // stitcher, the report aggregator). It counts only what it read, skipped and
-// dropped; the audit results are counted by audit.Counters.
+// dropped; the audit results are counted by recordmetrics.Counters.
 //
 // # Model
 //
@@ -127,5 +127,5 @@
 //	eventwatch_sampler_rebalances_total{event}              counter
 //
 // sample.max_source_services bounds the source_service label of the audit
-// counters (audit.NewCounters takes it).
+// counters (recordmetrics.NewCounters takes it).
 package sample

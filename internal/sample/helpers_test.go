@@ -1,6 +1,8 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"context"
@@ -18,7 +20,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -88,14 +89,14 @@ type countingSink struct{ n atomic.Int64 }
 func (c *countingSink) Observe(*event.Record, *event.Result) { c.n.Add(1) }
 
 // harness is a running sampler against a kfake cluster. Like the daemon,
-// it hands the sampler the audit counters (audit.Counters) as its first
+// it hands the sampler the audit counters (recordmetrics.Counters) as its first
 // sink, on the same registry.
 type harness struct {
 	t       *testing.T
 	c       *kfake.Cluster
 	reg     *prometheus.Registry
 	s       *Sampler
-	counts  *audit.Counters
+	counts  *recordmetrics.Counters
 	cancel  context.CancelFunc
 	done    chan error
 	stopped bool
@@ -127,7 +128,7 @@ func newHarnessOpts(t *testing.T, c *kfake.Cluster, cfg Config, a Auditor, extra
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	base := append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ClientID("eventwatch-test")}, extra...)
-	counts := audit.NewCounters(reg, cfg.MaxSourceServices)
+	counts := recordmetrics.NewCounters(reg, cfg.MaxSourceServices)
 	s, err := New(cfg, base, a, append([]event.Sink{counts}, sinks...), reg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -1,20 +1,21 @@
 package sample
 
 import (
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
+
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
 // Label values used when the real value is missing or over the bound (the
-// audit counters, audit.Counters, assign them; kept here for callers that
+// audit counters, recordmetrics.Counters, assign them; kept here for callers that
 // filter them out of the source services).
 const (
-	ServiceUnknown = audit.ServiceUnknown // the record named no source service
-	ServiceOther   = audit.ServiceOther   // the source_service label bound was reached
+	ServiceUnknown = recordmetrics.ServiceUnknown // the record named no source service
+	ServiceOther   = recordmetrics.ServiceOther   // the source_service label bound was reached
 )
 
 // Drop reasons of eventwatch_sampler_dropped_records_total.
@@ -27,7 +28,7 @@ const (
 // samplerMetrics holds the sampler's own vectors (what it read, skipped,
 // dropped; its group and queue), created once on the injected registry, and
 // a per-topic cache of their children. The audit results are counted by a
-// sink, audit.Counters, not here: the sampler only samples.
+// sink, recordmetrics.Counters, not here: the sampler only samples.
 type samplerMetrics struct {
 	observed, skipped                  *prometheus.CounterVec
 	dropped, errors, rebal             *prometheus.CounterVec

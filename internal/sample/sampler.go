@@ -74,7 +74,7 @@ type Sampler struct {
 // daemon (seeds, client id, SASL, TLS); the sampler adds its consumer-group
 // options. cfg is validated here. The sampler's own metrics are registered
 // on reg; sinks receive every audited record with its result, in order (the
-// daemon puts the audit counters, audit.Counters, first).
+// daemon puts the audit counters, recordmetrics.Counters, first).
 func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []event.Sink, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Sampler, error) {
 	if auditor == nil {
 		return nil, errors.New("new sampler: auditor is required")

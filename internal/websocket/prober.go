@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/config/secret"
+	"github.com/eventwatch/eventwatch/internal/secret"
 )
 
 // Options are the inputs of New besides the configuration.

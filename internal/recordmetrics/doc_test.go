@@ -1,4 +1,4 @@
-package audit
+package recordmetrics
 
 import (
 	"testing"

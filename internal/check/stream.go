@@ -1,6 +1,10 @@
-package audit
+package check
 
 import (
+	"github.com/eventwatch/eventwatch/internal/audit"
+
+	"sort"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"bufio"
@@ -13,7 +17,7 @@ import (
 	"time"
 )
 
-// Summary totals one CheckStream run.
+// Summary totals one Run run.
 type Summary struct {
 	Events           int            `json:"events"`             // records audited (non-blank lines)
 	Compliant        int            `json:"compliant"`          // records without error-severity violations
@@ -24,7 +28,7 @@ type Summary struct {
 // Failed reports whether any record broke an error-severity rule.
 func (s Summary) Failed() bool { return s.Compliant < s.Events }
 
-// lineResult is the JSON object CheckStream writes per input line.
+// lineResult is the JSON object Run writes per input line.
 type lineResult struct {
 	Line       int               `json:"line"`
 	Topic      *string           `json:"topic"`
@@ -37,14 +41,14 @@ type lineResult struct {
 	Violations []event.Violation `json:"violations"`
 }
 
-// CheckStream audits NDJSON from in and writes the report to out in format
+// Run audits NDJSON from in and writes the report to out in format
 // "json" (one object per line, then {"summary":...}) or "text" (grouped by
 // rule with counts). Each line is a bare event value or a kcat -J style
 // object {"topic","partition","offset","key","headers","timestamp","value"
 // (or "payload")}; a line that is not valid JSON is audited as a value, so
 // it becomes an envelope.invalid_json violation, never an error. Lines may
 // be of any length. The error is an I/O failure or ctx cancellation.
-func CheckStream(ctx context.Context, e *Engine, in io.Reader, out io.Writer, format string) (Summary, error) {
+func Run(ctx context.Context, e *audit.Engine, in io.Reader, out io.Writer, format string) (Summary, error) {
 	var w reportWriter
 	switch format {
 	case "json":
@@ -89,7 +93,7 @@ func trimLine(b []byte) []byte {
 	return b
 }
 
-func checkLine(e *Engine, n int, line []byte, sum *Summary, w reportWriter) error {
+func checkLine(e *audit.Engine, n int, line []byte, sum *Summary, w reportWriter) error {
 	rec, wrapped := ParseInputLine(line)
 	res := e.Check(&rec)
 	sum.Events++
@@ -227,7 +231,7 @@ func parseLineTime(raw json.RawMessage) time.Time {
 	return time.Time{}
 }
 
-// reportWriter renders CheckStream output.
+// reportWriter renders Run output.
 type reportWriter interface {
 	line(r *lineResult) error
 	finish(s Summary) error
@@ -258,4 +262,14 @@ func (j *jsonReport) line(r *lineResult) error {
 
 func (j *jsonReport) finish(s Summary) error {
 	return j.enc.Encode(map[string]Summary{"summary": s})
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -1,6 +1,8 @@
-package audit
+package check
 
 import (
+	"github.com/eventwatch/eventwatch/internal/audit"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"bytes"
@@ -18,17 +20,17 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/gol
 // TestCheckStreamGolden audits the testdata corpus of each profile (with the
 // example catalog) and compares the text and JSON reports with golden files.
 func TestCheckStreamGolden(t *testing.T) {
-	for _, profile := range BuiltinProfiles() {
+	for _, profile := range audit.BuiltinProfiles() {
 		for _, format := range []string{"json", "text"} {
 			t.Run(profile+"/"+format, func(t *testing.T) {
-				e := newTestEngine(t, profile, withCatalog(exampleCatalog(t, profile)))
-				in, err := os.Open(filepath.Join("testdata", "corpus", profile+".ndjson"))
+				e := newTestEngine(t, profile, true)
+				in, err := os.Open(filepath.Join("..", "audit", "testdata", "corpus", profile+".ndjson"))
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer in.Close()
 				var out bytes.Buffer
-				sum, err := CheckStream(context.Background(), e, in, &out, format)
+				sum, err := Run(context.Background(), e, in, &out, format)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -61,15 +63,15 @@ func compareGolden(t *testing.T, path string, got []byte) {
 // object per line with line, topic, offset, event_id, event_type and
 // violations, then one summary object.
 func TestCheckStreamJSONContract(t *testing.T) {
-	e := newTestEngine(t, "huleedu")
+	e := newTestEngine(t, "huleedu", false)
 	in := strings.Join([]string{
-		string(huleEvent(nil)),
+		huleEvent(t, nil),
 		"",
-		`{"topic":"huleedu.dev.essaylifecycle.essay","partition":2,"offset":41,"key":"essay-42","headers":{"traceparent":"x"},"timestamp":1772366340500,"value":` + string(huleEvent(map[string]string{"event_id": `"nope"`})) + `}`,
+		`{"topic":"huleedu.dev.essaylifecycle.essay","partition":2,"offset":41,"key":"essay-42","headers":{"traceparent":"x"},"timestamp":1772366340500,"value":` + huleEvent(t, map[string]string{"event_id": `"nope"`}) + `}`,
 		`{not json`,
 	}, "\n")
 	var out bytes.Buffer
-	sum, err := CheckStream(context.Background(), e, strings.NewReader(in), &out, "json")
+	sum, err := Run(context.Background(), e, strings.NewReader(in), &out, "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +109,10 @@ func mustJSON(t *testing.T, s string, v any) {
 
 // TestCheckStreamLongLine feeds a 5 MiB line: no scanner limit applies.
 func TestCheckStreamLongLine(t *testing.T) {
-	e := newTestEngine(t, "huleedu")
-	big := string(huleEvent(map[string]string{"data": `{"text":"` + strings.Repeat("a", 5<<20) + `"}`}))
+	e := newTestEngine(t, "huleedu", false)
+	big := huleEvent(t, map[string]string{"data": `{"text":"` + strings.Repeat("a", 5<<20) + `"}`})
 	var out bytes.Buffer
-	sum, err := CheckStream(context.Background(), e, strings.NewReader(big+"\n"+string(huleEvent(nil))), &out, "json")
+	sum, err := Run(context.Background(), e, strings.NewReader(big+"\n"+huleEvent(t, nil)), &out, "json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package audit
+package recordmetrics
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
