@@ -53,7 +53,10 @@ func TestLagRealKafka(t *testing.T) {
 	exp := lag.Expectations{MinReplicationFactor: 3, MinBrokers: 3, DLQRetention: 30 * 24 * time.Hour,
 		ProducingServices: func() []string { return []string{"orders"} }}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 3}, adm, exp, reg, log)
+	// stop_after of a millisecond: data waiting a cycle without progress is
+	// STOP or STALL at once (the real-time scenarios are in lag_scenarios_test.go)
+	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 3, StopAfter: time.Millisecond}, adm, exp, reg, log,
+		lag.WithRecordClient(b.Client(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,20 +151,19 @@ func lagCheckLastCommit(t *testing.T, c *lag.Collector, want map[string]time.Tim
 	}
 }
 
-// lagCheckCommitRecency is Burrow's issue #290 on a real broker, with commit
-// recency taken from the collector's own cycles: a consumer that reads to
-// the end and commits for three cycles, then leaves while records keep
-// arriving, is STOP once its silence is longer than its commit history —
-// although it was caught up inside the status window (the rule "lag 0 in
-// the window is OK" alone would say OK).
+// lagCheckCommitRecency is Burrow's issue #290 on a real broker in real
+// time: a consumer that reads to the end and commits for three cycles, then
+// leaves while records keep arriving, is STOP once the first record it did
+// not read has waited lag.stop_after (2 s here) — although it was caught
+// up inside the status window.
 func lagCheckCommitRecency(ctx context.Context, t *testing.T, b *realkafka.Broker, adm *kadm.Client, producer *kgo.Client) {
 	t.Helper()
 	const topic, group = "recency.events", "lag-recency"
 	lagCreateTopic(ctx, t, adm, topic, 1, nil)
 	lagProduceN(ctx, t, producer, topic, 0, 5)
 	consumer := lagConsumer(ctx, t, b, group, topic, 5)
-	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 6, GroupsInclude: []string{group}},
-		adm, lag.Expectations{}, prometheus.NewRegistry(), nil)
+	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 6, GroupsInclude: []string{group}, StopAfter: 2 * time.Second},
+		adm, lag.Expectations{}, prometheus.NewRegistry(), nil, lag.WithRecordClient(b.Client(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,8 +195,8 @@ func lagCheckCommitRecency(ctx context.Context, t *testing.T, b *realkafka.Broke
 		}
 	}
 	// Cycle 8: the window (cycles 3-8) holds a caught-up sample (cycle 4,
-	// the last commit), but 4 cycles of silence are longer than the
-	// history before that commit.
+	// the last commit), but the records produced since have waited 4.5 s
+	// or more, longer than stop_after.
 	g, _ := c.GroupDetail(group)
 	if g.Status != lag.StatusErr || g.Cause != lag.StatusStop || g.LagRecords != 20 || g.MaxLag == nil || g.MaxLag.LagRecords != 20 {
 		t.Fatalf("%s after its commits stopped = %s/%s lag %d max %+v (%s), want ERR/STOP with lag 20", group, g.Status, g.Cause, g.LagRecords, g.MaxLag, g.Why)

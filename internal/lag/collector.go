@@ -56,6 +56,11 @@ type Option func(*Collector)
 // lag is estimated from the sampled end offsets.
 func WithRecordClient(cl *kgo.Client) Option { return func(c *Collector) { c.records = cl } }
 
+// WithClock makes cycles start at the times now returns instead of the
+// wall clock: for simulations and tests that drive minutes of cycles in
+// seconds (records must then carry timestamps on the same clock).
+func WithClock(now func() time.Time) Option { return func(c *Collector) { c.now = now } }
+
 // New validates cfg (after applying defaults to unset fields), and returns
 // a collector that registers its metrics on reg. It makes no Kafka request
 // until Run or CollectOnce.
