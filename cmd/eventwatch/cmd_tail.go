@@ -246,7 +246,11 @@ func tailLine(e store.Example) string {
 	if e.Team != "" && e.Team != e.Service {
 		fmt.Fprintf(&b, " (team %s)", e.Team)
 	}
-	fmt.Fprintf(&b, " %s/%d@%d", e.Topic, e.Partition, e.Offset)
+	if e.Transport != "" { // a WebSocket probe's finding: the endpoint path, no partition or offset
+		fmt.Fprintf(&b, " %s %s", e.Transport, e.Topic)
+	} else {
+		fmt.Fprintf(&b, " %s/%d@%d", e.Topic, e.Partition, e.Offset)
+	}
 	if e.EventType != "" {
 		b.WriteString(" type=" + e.EventType)
 	}

@@ -192,7 +192,7 @@ func (d *daemon) buildComponents(context.Context) error {
 // against the audit section's catalog like Kafka records.
 func (d *daemon) buildWebSocket() error {
 	ws, err := websocket.New(d.cfg.WebSocket, websocket.Options{Registry: d.reg, Logger: d.root,
-		Catalog: d.auditor.cur.Load().catalog, DuplicateWindow: d.cfg.Audit.DuplicateWindow})
+		Catalog: d.auditor.cur.Load().catalog, DuplicateWindow: d.cfg.Audit.DuplicateWindow, OnFinding: d.publishFinding})
 	if err != nil {
 		return err
 	}

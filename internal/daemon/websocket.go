@@ -3,8 +3,10 @@ package daemon
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/websocket"
 )
 
@@ -44,4 +46,15 @@ func reportEndpoint(s websocket.Status) report.WebSocketEndpoint {
 		e.Violations = append(e.Violations, row)
 	}
 	return e
+}
+
+// publishFinding offers a WebSocket probe's violation to the live
+// violation stream (/api/v1/violations/stream, eventwatch tail) with
+// transport "websocket" and the endpoint path as its topic. Findings are
+// not stored: the weekly report's WebSocket section and /api/v1/websockets
+// hold them.
+func (d *daemon) publishFinding(f websocket.Finding) {
+	d.reports.Publish([]store.Example{{Hour: f.Observed.UTC().Truncate(time.Hour), Observed: f.Observed, Service: f.Service,
+		Topic: f.Path, EventType: f.EventType, EventID: f.EventID, Time: f.Observed, Rule: f.Rule,
+		Severity: string(f.Severity), Profile: f.Profile, Message: f.Message, Field: f.Field, Transport: f.Transport}})
 }

@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,6 +55,10 @@ func TestWebSocketProbesEndToEnd(t *testing.T) {
 	wait.Within(t, 30*time.Second, "a completed probe", func() bool {
 		return metric(t, in.url, "eventwatch_websocket_probes_total", `target="content"`) >= 1
 	})
+	stream := wsStreamLine(t, strings.TrimPrefix(in.url, "http://"))
+	if !strings.Contains(stream, `"transport":"websocket"`) || !strings.Contains(stream, `"topic":"/v1/content/ws"`) {
+		t.Errorf("stream event %s, want the WebSocket finding with its transport and endpoint", stream)
+	}
 	_, api := httpget.Get(t, in.url+"/api/v1/websockets")
 	if !strings.Contains(api, `"websocket.auth_missing"`) || !strings.Contains(api, `"transport": "websocket"`) {
 		t.Errorf("/api/v1/websockets lacks the finding: %s", api)
@@ -63,11 +70,32 @@ func TestWebSocketProbesEndToEnd(t *testing.T) {
 	_, html := httpget.Get(t, in.url+"/api/v1/reports/weekly?format=html")
 	_, metrics := httpget.Get(t, in.url+"/metrics")
 	parts := strings.Split(token, ".")
-	for name, text := range map[string]string{"log": logs.String(), "metrics": metrics, "api": api, "report": report, "html": html} {
+	for name, text := range map[string]string{"log": logs.String(), "metrics": metrics, "api": api, "report": report, "html": html, "stream": stream} {
 		for _, secret := range []string{token, parts[1], parts[2]} {
 			if strings.Contains(text, secret) {
 				t.Errorf("the token appears in the %s", name)
 			}
 		}
 	}
+}
+
+// wsStreamLine reads the violation stream for websocket.auth_missing until
+// its first data line (the next probe publishes one within the interval).
+func wsStreamLine(t *testing.T, addr string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "GET /api/v1/violations/stream?rule=websocket.auth_missing HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+	sc := bufio.NewScanner(conn)
+	for sc.Scan() {
+		if line, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			return line
+		}
+	}
+	t.Fatalf("no stream event: %v", sc.Err())
+	return ""
 }

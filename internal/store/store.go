@@ -93,6 +93,7 @@ type Example struct {
 	Message   string    `json:"message"`             // why, naming the field; never a payload value
 	Field     string    `json:"field,omitempty"`     // JSON path of the offending field, when there is one
 	SchemaID  int32     `json:"schema_id,omitempty"` // Confluent Schema Registry schema id of a framed value; 0 (stored as NULL) when not framed
+	Transport string    `json:"transport,omitempty"` // "websocket" for a WebSocket probe's finding (live stream only, not stored; Topic is the endpoint path); empty for Kafka records
 }
 
 // ExampleQuery selects examples for GET /api/v1/violations, newest first.

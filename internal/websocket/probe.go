@@ -202,7 +202,8 @@ func (r *probeRun) audit(data []byte, now time.Time) {
 		if v.Severity == event.SeverityError {
 			compliant = false
 		}
-		r.add(Violation{Rule: v.Rule, Severity: v.Severity, Message: r.red.clean(v.Message), Field: v.Field, Transport: Transport})
+		r.add(Violation{Rule: v.Rule, Severity: v.Severity, Message: r.red.clean(v.Message), Field: v.Field, Transport: Transport},
+			r.red.clean(res.EventType), r.red.clean(res.EventID))
 	}
 	if compliant {
 		m.Compliant++
@@ -223,11 +224,12 @@ func (r *probeRun) reportLocked(rule, msg, field string) {
 	if !ok {
 		return
 	}
-	r.add(Violation{Rule: rule, Severity: sev, Message: r.red.clean(msg), Field: field, Transport: Transport})
+	r.add(Violation{Rule: rule, Severity: sev, Message: r.red.clean(msg), Field: field, Transport: Transport}, "", "")
 }
 
-// add keeps v (r.mu held) and counts it.
-func (r *probeRun) add(v Violation) {
+// add keeps v (r.mu held), counts it and hands it on; eventType and
+// eventID name the message it was found in, if any.
+func (r *probeRun) add(v Violation, eventType, eventID string) {
 	r.res.ViolationsByRule[v.Rule]++
 	if v.Severity == event.SeverityError {
 		r.errs++
@@ -236,6 +238,10 @@ func (r *probeRun) add(v Violation) {
 		r.res.Violations = append(r.res.Violations, v)
 	}
 	r.t.m.violation(v.Rule, v.Severity)
+	if r.t.onFind != nil {
+		r.t.onFind(Finding{Violation: v, Target: r.t.name, Service: r.t.cfg.Service, Path: r.path, Profile: r.t.profile.Name,
+			EventType: eventType, EventID: eventID, Observed: r.now()})
+	}
 	r.t.log.Debug("websocket violation", "rule", v.Rule, "severity", v.Severity, "transport", Transport, "message", v.Message)
 }
 

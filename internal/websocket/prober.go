@@ -21,6 +21,21 @@ type Options struct {
 	Catalog         *audit.Catalog        // the event catalog messages are checked against (catalog.* rules); optional
 	DuplicateWindow time.Duration         // duplicate.event_id window of each target's engine (default the engine's)
 	Now             func() time.Time      // default time.Now
+	// OnFinding, when set, receives every violation as it is found (the
+	// daemon feeds the live violation stream with it). It must not block.
+	OnFinding func(Finding)
+}
+
+// Finding is one violation with where it was found.
+type Finding struct {
+	Violation
+	Target    string    // the target label
+	Service   string    // the target's service
+	Path      string    // the endpoint path
+	Profile   string    // the profile that judged it
+	EventType string    // the message's event type, for a message violation
+	EventID   string    // the message's event id, when readable
+	Observed  time.Time // when it was found
 }
 
 // Prober probes every configured WebSocket target on its interval. Create
@@ -44,6 +59,7 @@ type target struct {
 	m        *targetMetrics
 	log      *slog.Logger
 	now      func() time.Time
+	onFind   func(Finding)
 
 	mu      sync.Mutex
 	last    *Result
@@ -102,7 +118,7 @@ func newTarget(path string, cfg Config, tc Target, opts Options, vec *vectors, l
 	}
 	name := tc.LabelName()
 	t := &target{cfg: tc, name: name, mod: mod, interval: tc.interval(cfg.Interval), profile: prof, engine: eng,
-		m: vec.forTarget(name, tc.Service), log: log.With("target", name, "service", tc.Service), now: opts.Now,
+		m: vec.forTarget(name, tc.Service), log: log.With("target", name, "service", tc.Service), now: opts.Now, onFind: opts.OnFinding,
 		totals: Totals{ViolationsByRule: map[string]int64{}}}
 	if _, _, err := t.tokens(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
