@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,4 +136,32 @@ func keys(m map[string]any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// FuzzImpact: whatever the proposed schema file holds, LoadProposed and
+// Impact never panic, and a change is breaking only for a member traffic
+// carries.
+func FuzzImpact(f *testing.F) {
+	f.Add([]byte(`{"type":"object","properties":{"book_id":{"type":"string"},"pages":{"type":["string","null"]}}}`))
+	f.Add([]byte("type: object\nproperties:\n  data: {type: object, properties: {isbn: {type: [1, 2]}}}\n  meta: {}\n"))
+	f.Add([]byte(`{"asyncapi":"3.0.0","components":{"messages":{}}}`))
+	f.Add([]byte(`{"properties":{"book_id":{"items":{"properties":{"x":{}}}}},"additionalProperties":false}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "proposed.yaml")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		proposed, err := LoadProposed(path, "content.book.published", "1.0")
+		if err != nil {
+			return
+		}
+		observed := asMap(observedEntry().Schema)
+		for _, c := range Impact(proposed, observedEntry()) {
+			top := strings.SplitN(strings.TrimPrefix(c.Path, "data."), ".", 2)[0]
+			top = strings.TrimSuffix(top, "[]")
+			if c.Breaking && asMap(observed["properties"])[top] == nil && c.Path != "data" {
+				t.Fatalf("breaking change on a member traffic never carried: %+v", c)
+			}
+		}
+	})
 }

@@ -97,7 +97,7 @@ func (d *daemon) importPositions() {
 
 // readersDocument is this replica's shared document.
 func (d *daemon) readersDocument() (any, bool) {
-	return d.readers.Document(d.term.Load() != nil), true
+	return d.readers.Document(d.term.Load() != nil, true), true
 }
 
 // readersEstate is GET /api/v1/types on any replica: this replica's own
@@ -106,7 +106,7 @@ func (d *daemon) readersEstate(context.Context) (readers.Estate, error) {
 	if d.readers == nil {
 		return readers.Estate{}, errors.New("readers are not tracked")
 	}
-	docs := []readers.ReplicaDoc{d.readers.Document(d.term.Load() != nil)}
+	docs := []readers.ReplicaDoc{d.readers.Document(d.term.Load() != nil, false)}
 	for _, e := range d.board.Entries(kindReaders) {
 		var doc readers.ReplicaDoc
 		if e.Self || json.Unmarshal(e.Doc, &doc) != nil {

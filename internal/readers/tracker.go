@@ -67,11 +67,14 @@ func (t *Tracker) ObserveChain(ch Chain) { t.Checker.Observe(ch) }
 func (t *Tracker) Window() time.Duration { return t.cfg.RetirementWindow }
 
 // Document is this replica's shared document; leader adds the readers its
-// joins found, a follower its positions for the leader's join.
-func (t *Tracker) Document(leader bool) ReplicaDoc {
+// joins found, a follower (with positions) its positions for the leader's
+// join.
+func (t *Tracker) Document(leader, positions bool) ReplicaDoc {
 	doc := ReplicaDoc{Stats: t.Index.Stats(), Idempotency: t.Checker.Results(), Overflow: t.Index.Overflow()}
 	if !leader {
-		doc.Positions, doc.PositionsLeftOut = t.Index.ExportPositions()
+		if positions {
+			doc.Positions, doc.PositionsLeftOut = t.Index.ExportPositions()
+		}
 		return doc
 	}
 	doc.Leader, doc.CommitsAt, doc.Rewinds = true, t.Index.JoinedAt(), t.Index.Rewinds()
