@@ -3,6 +3,7 @@ package lag_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -19,11 +20,18 @@ import (
 type shape struct{ topics, parts, groups, perGroup int }
 
 // issueShape is the benchmark of issue 9: 200 × 50 partitions, 500 groups
-// on 20 topics each, 500,000 group partitions.
-var issueShape = shape{topics: 200, parts: 50, groups: 500, perGroup: 20}
+// on 20 topics each, 500,000 group partitions; with
+// EVENTWATCH_LAG_BENCH_SHAPE=50k the large estate of issue 21: 1,000 × 50
+// partitions, 2,000 groups on 20 topics each, 2,000,000 group partitions.
+var issueShape = func() shape {
+	if os.Getenv("EVENTWATCH_LAG_BENCH_SHAPE") == "50k" {
+		return shape{topics: 1000, parts: 50, groups: 2000, perGroup: 20}
+	}
+	return shape{topics: 200, parts: 50, groups: 500, perGroup: 20}
+}()
 
-func (s shape) topic(t int) string { return fmt.Sprintf("bench.t%03d", t) }
-func (s shape) group(g int) string { return fmt.Sprintf("bench-g%03d", g) }
+func (s shape) topic(t int) string { return fmt.Sprintf("bench.t%04d", t) }
+func (s shape) group(g int) string { return fmt.Sprintf("bench-g%04d", g) }
 
 // produced is the end offset of partition p of topic t.
 func (s shape) produced(t, p int) int64 { return int64(1 + (t*7+p)%5) }
