@@ -166,6 +166,10 @@ type Annotations struct {
 	Summary     string `yaml:"summary"`
 	Description string `yaml:"description"`
 	RunbookURL  string `yaml:"runbook_url"`
+	// BlockingRecord names the records blocking a group's STALL partitions
+	// (the poison pills: offset, producer, failing rules), queried from
+	// eventwatch_consumer_poison_pill_* when the alert fires.
+	BlockingRecord string `yaml:"blocking_record,omitempty"`
 }
 
 // Groups returns every rule group for o.

@@ -34,6 +34,7 @@ func consumerRules(o Options) []Rule {
 				Description: "A live member of consumer group {{ $labels.group }} owns partition {{ $labels.partition }} of " +
 					"{{ $labels.topic }}, but its committed offset has not moved for {{ $value | humanizeDuration }} while data " +
 					"waits, and the member advances no other partition either: a hung consumer or a record it cannot process.",
+				BlockingRecord: blockingRecord(o),
 			},
 		},
 		{
@@ -70,4 +71,18 @@ func consumerRules(o Options) []Rule {
 			},
 		},
 	}
+}
+
+// blockingRecord is the annotation template naming the poison pill of the
+// alert's partition: the offset, producer and failing rules of the record
+// at its committed offset (GET /api/v1/groups/{group} has the event id and
+// the reasons; docs/dlq.md#poison-pills).
+func blockingRecord(o Options) string {
+	at := `group="%s",topic="%s",partition="%s"`
+	pill, rules := o.Sel(metrics.PoisonPillOffset.Name, at), o.Sel(metrics.PoisonPillRule.Name, at)
+	args := " $labels.group $labels.topic $labels.partition | query }}"
+	return "{{ with printf `" + pill + "`" + args +
+		"{{ range . }}offset {{ .Value }}, produced by {{ .Labels.source_service }}, breaks:{{ end }}" +
+		"{{ with printf `" + rules + "`" + args + "{{ range . }} {{ .Labels.rule }}{{ end }}{{ else }} no rule (look at the consumer){{ end }}" +
+		"{{ else }}not read yet (eventwatch reads the record at the committed offset after the next lag cycle){{ end }}"
 }

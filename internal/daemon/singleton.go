@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
@@ -22,9 +23,10 @@ import (
 // its own registry and routes, dropped as a whole when the term ends so a
 // replica that stops leading stops exporting the cluster-wide series.
 type term struct {
-	reg *prometheus.Registry
-	mux *http.ServeMux
-	lag *lag.Collector
+	reg    *prometheus.Registry
+	mux    *http.ServeMux
+	lag    *lag.Collector
+	poison *dlq.Poison // the records blocking STALL partitions
 }
 
 // leadWork runs the singleton work for one term; the elector calls it when
@@ -40,16 +42,23 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create lag collector: %w", err)
 	}
-	t.lag.Routes(t.mux)
+	lagMux := http.NewServeMux()
+	t.lag.Routes(lagMux)
+	t.poison = dlq.NewPoison(d.base, d.auditor, t.reg)
+	t.mux = withPoison(lagMux, t.poison)
 	d.term.Store(t)
 	defer d.term.Store(nil)
 	jctx, stop := context.WithCancel(ctx)
-	joined := make(chan struct{})
+	joined := make(chan struct{}, 2)
 	go func() {
-		defer close(joined)
+		defer func() { joined <- struct{}{} }()
 		d.joinLoop(jctx, t.lag)
 	}()
-	defer func() { stop(); <-joined }()
+	go func() {
+		defer func() { joined <- struct{}{} }()
+		d.poisonLoop(jctx, t.lag, t.poison)
+	}()
+	defer func() { stop(); <-joined; <-joined }()
 	return t.lag.Run(ctx)
 }
 

@@ -129,5 +129,13 @@ func dlqPanels() []Panel {
 			Description: "retention.ms of each dead-letter topic (-1 is infinite); short retention loses failed events before anyone looks.",
 			Queries: []Query{{Expr: "max by (job, topic) (" + sel(metrics.DLQRetention) + ")", Legend: "{{topic}}",
 				Instant: true}}},
+		{ID: 45, Title: "Dead letters by cause", Kind: Table, Unit: "short", Width: 24, Height: 10,
+			Description: "The 20 largest causes of dead letters: normalised error class and owning service per dead-letter topic (eventwatch dlq list has the original topic, group, event type, trend and samples).",
+			Queries: []Query{{Expr: "topk(20, max by (job, topic, error_class, service) (" + sel(metrics.DLQCauseRecords) + "))",
+				Instant: true}}},
+		{ID: 46, Title: "Poison pills", Kind: Table, Unit: "none", Width: 24, Height: 6,
+			Description: "The record blocking each STALL partition: its offset and producer (GET /api/v1/groups/{group} names its event id and failing rules).",
+			Queries: []Query{{Expr: "max by (job, group, topic, partition, source_service) (" + sel(metrics.PoisonPillOffset) + ")",
+				Instant: true}}},
 	}
 }

@@ -25,7 +25,9 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -255,6 +257,9 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 	cfg.Store.FlushInterval = 5 * time.Second  // examples and report numbers within seconds
 	cfg.Log.Format = "text"
 	cfg.Teams = demoTeams
+	if err := demoReplay(cfg); err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("demo configuration: %w", err)
 	}
@@ -334,12 +339,15 @@ Profile %[4]s; topics %[5]s audited with %[6]s.
   Who reads what   %[1]s/api/v1/types   (eventwatch catalog versions --url %[1]s --type billing.invoice.issued)
   WebSockets       %[1]s/api/v1/websockets   (two simulated WebSocket services, probed every 2m, 100 s listen)
   Live tail        eventwatch tail --url %[1]s
+  Dead letters     %[1]s/api/v1/dlq   (eventwatch dlq list --url %[1]s)
+  Replay (admin)   eventwatch dlq replay --url %[1]s --token-file %[7]s --topic content.deadletter \
+                     --error-class 'SchemaValidationError: schema validation failed: data.isbn missing for <id>' --dry-run
   Data directory   %[3]s
 
 Violations and lag show on /metrics within 30 seconds; billing.invoice.issued 1.0
 becomes retirable about 90 seconds after start, and payment-relay is reported
 not idempotent (consumer.not_idempotent) once its first duplicate's chain closes. Ctrl-C stops.
-`, base, kafkaAddr, dataDir, cfg.Audit.Profile, o.Topics[0], o.Profile)
+`, base, kafkaAddr, dataDir, cfg.Audit.Profile, o.Topics[0], o.Profile, cfg.DLQ.Replay.AdminTokenFile)
 }
 
 // browsable turns a listen address into one a browser can open.
@@ -352,4 +360,24 @@ func browsable(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// demoReplay turns dead-letter replay on for the demo with a fresh admin
+// token in the data directory (admin-token), and lets the admin see
+// payloads in `eventwatch dlq show`.
+func demoReplay(cfg *config.Config) error {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("demo admin token: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "admin-token")
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("demo admin token: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("demo admin token: %w", err)
+	}
+	cfg.DLQ.Replay.Enabled, cfg.DLQ.Replay.AdminTokenFile, cfg.DLQ.ShowPayload = true, path, true
+	cfg.DLQ.Triage.Refresh = 5 * time.Second
+	return nil
 }

@@ -76,6 +76,7 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 	}
 	checkDLQMissing(t, base)
 	checkWebSockets(t, base)
+	checkDeadLetters(t, base)
 	if code := status(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
 	}
@@ -168,6 +169,37 @@ func value(line string) float64 {
 func hasAll(got map[string]float64, want []string) bool {
 	for _, r := range want {
 		if got[r] <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDeadLetters: the demo's dead letters triage into the three wrapped
+// causes, owned by content-service (the wrapped original's source), and
+// the unwrapped ones are content-service's too (their own envelope), not
+// "unknown".
+func checkDeadLetters(t *testing.T, base string) {
+	t.Helper()
+	want := []string{"SchemaValidationError: schema validation failed: data.isbn missing for <id>",
+		"TimeoutError: timeout after <n> ms calling cover-service", "UniqueViolation: duplicate key value violates unique constraint <value>"}
+	var body string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		body = scrape(t, base+"/api/v1/dlq")
+		if hasAllStrings(body, want) && strings.Contains(body, `"error_class": "(none)"`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !hasAllStrings(body, want) || strings.Contains(body, `"service": "unknown"`) {
+		t.Errorf("GET /api/v1/dlq after 30s lacks %v or has an unknown owner:\n%s", want, body)
+	}
+}
+
+func hasAllStrings(body string, want []string) bool {
+	for _, w := range want {
+		if !strings.Contains(body, `"error_class": "`+w+`"`) {
 			return false
 		}
 	}

@@ -46,6 +46,7 @@ type sim struct {
 	seed  int64
 	prod  *kgo.Client
 	log   *slog.Logger
+	dead  int // dead letters written, to rotate their causes
 }
 
 // every calls fn every d until ctx is done.
@@ -159,7 +160,8 @@ func (s *sim) relay(ctx context.Context, h hop, stream uint64) error {
 
 // authorworks runs the user and content services: thin meta+data events
 // keyed by resource id, and a content service that dead-letters every
-// fourth book, alternately wrapped with error context and not.
+// fourth book: mostly wrapped with error context (three causes worth
+// triaging), one in four left unwrapped.
 func (s *sim) authorworks(ctx context.Context) error {
 	g := newIDs(s.seed, 4)
 	n := 0
@@ -175,7 +177,7 @@ func (s *sim) authorworks(ctx context.Context) error {
 		ev := awNew(g, "content.book.published", "content-service", map[string]any{"book_id": book, "title": "The Quiet Shore", "author_id": "au-" + g.hexID(2), "manuscript_ref": "s3://books/" + book})
 		s.produce(ctx, &kgo.Record{Topic: TopicBook, Key: []byte(book), Value: mustJSON(ev)})
 		if n%8 == 1 {
-			s.deadLetter(ctx, book, ev, n%16 == 1)
+			s.deadLetter(ctx, book, ev, n%32 != 9) // three wrapped dead letters to one left unwrapped
 		}
 	})
 }
@@ -185,8 +187,37 @@ func (s *sim) deadLetter(ctx context.Context, key string, ev awEvent, wrapped bo
 	if wrapped {
 		value = mustJSON(map[string]any{
 			"original_event": ev,
-			"error":          map[string]any{"message": "schema validation failed: data.isbn missing", "consumer": "search-indexer", "attempts": 3, "failed_at": time.Now().UTC().Format(time.RFC3339)},
+			"original_topic": TopicBook,
+			"error":          s.deadLetterCause(key),
 		})
 	}
-	s.produce(ctx, &kgo.Record{Topic: TopicDLQ, Key: []byte(key), Value: value})
+	s.produce(ctx, &kgo.Record{Topic: TopicDLQ, Key: []byte(key), Value: value,
+		Headers: []kgo.RecordHeader{header("content-type", "application/json")}})
+}
+
+// deadLetterCauses are the failures the demo's consumers dead-letter
+// books for: triage groups them into three error classes (the ids and
+// numbers in the messages vary).
+var deadLetterCauses = []struct{ class, consumer, format string }{
+	{"SchemaValidationError", "search-indexer", "schema validation failed: data.isbn missing for %s"},
+	{"TimeoutError", "catalog-projector", "timeout after %d ms calling cover-service"},
+	{"UniqueViolation", "catalog-projector", "duplicate key value violates unique constraint %q"},
+}
+
+// deadLetterCause is the error context of one dead letter, rotating over
+// deadLetterCauses.
+func (s *sim) deadLetterCause(key string) map[string]any {
+	s.dead++
+	c := deadLetterCauses[s.dead%len(deadLetterCauses)]
+	var msg string
+	switch c.class {
+	case "TimeoutError":
+		msg = fmt.Sprintf(c.format, 2000+s.dead%7*500)
+	case "UniqueViolation":
+		msg = fmt.Sprintf(c.format, "books_pkey")
+	default:
+		msg = fmt.Sprintf(c.format, key)
+	}
+	return map[string]any{"type": c.class, "message": msg, "consumer": c.consumer, "attempts": 3,
+		"failed_at": time.Now().UTC().Format(time.RFC3339)}
 }

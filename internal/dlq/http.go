@@ -253,5 +253,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // error classes carry <id>, <n> and <value>
 	_ = enc.Encode(v)
 }

@@ -1,14 +1,14 @@
 package dlq
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 // Format is how a dead letter carries its original and its error.

@@ -1,12 +1,12 @@
 package dlq
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 const original = `{"meta":{"id":"0b6f3a52-4c1e-4b8e-9a7d-2f1e0c9b8a71","type":"content.book.published","source":"content-service"},"data":{"book_id":"b-1"}}`

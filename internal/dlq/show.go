@@ -1,8 +1,6 @@
 package dlq
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 // ErrNotFound is returned when a topic, partition or offset does not exist

@@ -1,10 +1,6 @@
 package dlq
 
 import (
-	"github.com/eventwatch/eventwatch/internal/recordmetrics"
-
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"context"
 	"fmt"
 	"log/slog"
@@ -17,7 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
 )
 
 // Auditor audits one record (the daemon's per-topic router): the triage

@@ -1,14 +1,14 @@
 package dlq
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 // Original is the record a dead letter stands for, ready to be produced

@@ -15,3 +15,13 @@ var (
 		Help:   "Replays requested, by result: done, failed, refused (bad selection or no original), dry_run.",
 		Labels: []string{"result"}})
 )
+
+// Poison pills (internal/dlq, on the leader after each lag cycle).
+var (
+	PoisonPillOffset = define(Spec{Name: "eventwatch_consumer_poison_pill_offset", Kind: Gauge, Area: "lag",
+		Help:   "The committed offset of a STALL partition, where the record that blocks the group sits (one series per stalled partition; source_service is the record's producer).",
+		Labels: []string{"group", "topic", "partition", "source_service"}})
+	PoisonPillRule = define(Spec{Name: "eventwatch_consumer_poison_pill_rule", Kind: Gauge, Area: "lag",
+		Help:   "1 for each rule the record blocking a STALL partition breaks (audited with the topic's profile).",
+		Labels: []string{"group", "topic", "partition", "rule"}})
+)

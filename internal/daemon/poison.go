@@ -1,0 +1,53 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/dlq"
+	"github.com/eventwatch/eventwatch/internal/lag"
+)
+
+// poisonLoop names the blocking record of every STALL partition after each
+// lag cycle of the term (within the cycle that found the stall), until ctx
+// is done.
+func (d *daemon) poisonLoop(ctx context.Context, c *lag.Collector, p *dlq.Poison) {
+	every := max(d.cfg.Lag.Interval/4, 100*time.Millisecond)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		p.Update(ctx, c.Snapshot(), c.GroupDetail)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// withPoison wraps the lag collector's routes so that GET
+// /api/v1/groups/{group} also names the records blocking the group's
+// stalled partitions ("poison_pills").
+func withPoison(lagMux http.Handler, p *dlq.Poison) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/", lagMux)
+	mux.HandleFunc("GET /api/v1/groups/{group}", func(w http.ResponseWriter, r *http.Request) {
+		code, body := render(lagMux, r.URL.Path)
+		var doc map[string]json.RawMessage
+		if code != http.StatusOK || json.Unmarshal(body, &doc) != nil {
+			writeRaw(w, code, body)
+			return
+		}
+		pills, _ := json.Marshal(p.Group(r.PathValue("group")))
+		doc["poison_pills"] = pills
+		out, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			writeRaw(w, code, body)
+			return
+		}
+		writeRaw(w, code, append(out, '\n'))
+	})
+	return mux
+}
