@@ -45,6 +45,7 @@ func TestPoisonPill(t *testing.T) {
 	cfg := testConfig(t, c.ListenAddrs())
 	cfg.Audit.Profile = "authorworks"
 	cfg.Lag.StatusWindow = 3
+	cfg.Lag.StopAfter = 2 * time.Second
 	in := start(t, cfg, Options{Version: "test"})
 	var got struct {
 		Pills []dlq.Pill `json:"poison_pills"`
