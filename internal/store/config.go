@@ -60,7 +60,8 @@ func (c *Config) Validate() error {
 	if _, _, err := c.Target(""); err != nil {
 		bad("dsn", "%v", err)
 	}
-	if c.RetentionWeeks < 1 || c.RetentionWeeks > 520 {
+	retentionOK := c.RetentionWeeks >= 1 && c.RetentionWeeks <= 520
+	if !retentionOK {
 		bad("retention_weeks", "must be between 1 and 520, got %d", c.RetentionWeeks)
 	}
 	if c.FlushInterval < 50*time.Millisecond {
@@ -72,8 +73,10 @@ func (c *Config) Validate() error {
 	if c.MaxExamples < 1 || c.MaxExamples > 100 {
 		bad("max_examples_per_key", "must be between 1 and 100, got %d", c.MaxExamples)
 	}
-	if c.ExampleRetention < time.Hour || c.ExampleRetention > c.Retention() {
-		bad("example_retention", "must be between 1h and the retention (%d weeks), got %s", c.RetentionWeeks, c.ExampleRetention)
+	// compared with the retention only when that is valid: a bad
+	// retention_weeks is one error, not two
+	if c.ExampleRetention < time.Hour || (retentionOK && c.ExampleRetention > c.Retention()) {
+		bad("example_retention", "must be between 1h and store.retention_weeks (%d weeks), got %s", c.RetentionWeeks, c.ExampleRetention)
 	}
 	if c.BufferLimit < 1 {
 		bad("buffer_limit", "must be >= 1, got %d", c.BufferLimit)

@@ -17,48 +17,67 @@ var (
 	durationType    = reflect.TypeFor[time.Duration]()
 )
 
-// checkNode walks n alongside the Go type t and reports the first key that
-// t has no field for, or value that cannot become a t, with its path.
-func checkNode(n *yaml.Node, t reflect.Type, path string) error {
+// checker walks a document alongside a Go type and collects every key
+// the type has no field for and every value that cannot become its
+// field's type. Each offending key is cut out of the document with its
+// value (a list item becomes null, keeping the indexes after it), so the
+// rest decodes and can be validated: one run reports every problem.
+type checker struct{ errs []*Error }
+
+// check checks n against t at path and reports whether n may stay in the
+// document (false: the caller cuts it out).
+func (c *checker) check(n *yaml.Node, t reflect.Type, path string) bool {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch {
 	case n.Kind == yaml.DocumentNode:
-		return checkNode(n.Content[0], t, path)
+		return c.check(n.Content[0], t, path)
 	case n.Kind == yaml.AliasNode:
-		return checkNode(n.Alias, t, path)
+		return c.check(n.Alias, t, path)
 	case n.Tag == "!!null", reflect.PointerTo(t).Implements(unmarshalerType), t.Kind() == reflect.Interface:
-		return nil
+		return true
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		return checkStruct(n, t, path)
+		return c.checkMapping(n, path, func(key string) (reflect.Type, bool) {
+			ft, ok := Fields(t)[key]
+			return ft, ok
+		})
 	case reflect.Map:
-		return checkMap(n, t, path)
+		return c.checkMapping(n, path, func(string) (reflect.Type, bool) { return t.Elem(), true })
 	case reflect.Slice, reflect.Array:
-		return checkSeq(n, t, path)
+		return c.checkSeq(n, t, path)
 	default:
-		return checkScalar(n, t, path)
+		return c.checkScalar(n, t, path)
 	}
 }
 
-func checkStruct(n *yaml.Node, t reflect.Type, path string) error {
+func (c *checker) add(e *Error) bool {
+	c.errs = append(c.errs, e)
+	return false
+}
+
+// checkMapping checks each key of mapping n (field gives a key's type, or
+// false for an unknown key) and cuts out the pairs that do not fit.
+func (c *checker) checkMapping(n *yaml.Node, path string, field func(string) (reflect.Type, bool)) bool {
 	if n.Kind != yaml.MappingNode {
-		return kindErr(n, path, "a mapping")
+		return c.add(kindErr(n, path, "a mapping"))
 	}
-	fields := Fields(t)
+	kept := n.Content[:0:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		ft, ok := fields[k.Value]
+		ft, ok := field(k.Value)
 		if !ok {
-			return &Error{Path: join(path, k.Value), Line: k.Line, Msg: "unknown field"}
+			c.add(&Error{Path: join(path, k.Value), Line: k.Line, Msg: "unknown field"})
+			continue
 		}
-		if err := checkNode(v, ft, join(path, k.Value)); err != nil {
-			return err
+		if c.check(v, ft, join(path, k.Value)) {
+			kept = append(kept, k, v)
 		}
 	}
-	return nil
+	n.Content = kept
+	return true
 }
 
 // Fields maps the YAML keys of struct t to their field types, following
@@ -87,42 +106,31 @@ func Fields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-func checkMap(n *yaml.Node, t reflect.Type, path string) error {
-	if n.Kind != yaml.MappingNode {
-		return kindErr(n, path, "a mapping")
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if err := checkNode(v, t.Elem(), join(path, k.Value)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkSeq(n *yaml.Node, t reflect.Type, path string) error {
+func (c *checker) checkSeq(n *yaml.Node, t reflect.Type, path string) bool {
 	if t.Elem().Kind() == reflect.Uint8 && n.Kind == yaml.ScalarNode {
-		return nil // []byte from a string
+		return true // []byte from a string
 	}
 	if n.Kind != yaml.SequenceNode {
-		return kindErr(n, path, "a list")
+		return c.add(kindErr(n, path, "a list"))
 	}
 	for i, item := range n.Content {
-		if err := checkNode(item, t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
-			return err
+		if !c.check(item, t.Elem(), path+"["+strconv.Itoa(i)+"]") {
+			// a null keeps the indexes of the items after it, so the
+			// paths validation reports still match the document
+			n.Content[i] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: item.Line, Column: item.Column}
 		}
 	}
-	return nil
+	return true
 }
 
-func checkScalar(n *yaml.Node, t reflect.Type, path string) error {
+func (c *checker) checkScalar(n *yaml.Node, t reflect.Type, path string) bool {
 	if n.Kind != yaml.ScalarNode {
-		return kindErr(n, path, "a single value")
+		return c.add(kindErr(n, path, "a single value"))
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
-		return &Error{Path: path, Line: n.Line, Msg: fmt.Sprintf("cannot parse %q as %s", n.Value, describe(t))}
+		return c.add(&Error{Path: path, Line: n.Line, Msg: fmt.Sprintf("cannot parse %q as %s", n.Value, describe(t))})
 	}
-	return nil
+	return true
 }
 
 func describe(t reflect.Type) string {
@@ -139,7 +147,7 @@ func describe(t reflect.Type) string {
 	return t.String()
 }
 
-func kindErr(n *yaml.Node, path, want string) error {
+func kindErr(n *yaml.Node, path, want string) *Error {
 	got := map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}[n.Kind]
 	if path == "" {
 		path = "(top level)"

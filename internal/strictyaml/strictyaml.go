@@ -12,10 +12,8 @@
 package strictyaml
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -41,22 +39,57 @@ func (e *Error) Error() string {
 }
 
 // Decode checks data against out's type and decodes it into out (a
-// pointer), over whatever out already holds (defaults). An empty document
-// returns ErrEmpty and leaves out as it was.
+// pointer), over whatever out already holds (defaults). It reports every
+// problem, not the first: the error is an *Errors (one *Error per key, in
+// document order). An empty document returns ErrEmpty and leaves out as it
+// was.
 func Decode(data []byte, out any) error {
+	_, err := DecodeAll(data, out)
+	return err
+}
+
+// DecodeAll is Decode that also returns the document (for LineOf and At
+// when validating what was decoded) and decodes what it can even when
+// some keys are wrong: the offending keys and list items are left out, so
+// out keeps its defaults there and the rest can be validated in the same
+// run. The document is nil after a syntax error or for an empty one.
+func DecodeAll(data []byte, out any) (*yaml.Node, error) {
 	root, err := Parse(data)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := checkNode(root, reflectType(out), ""); err != nil {
-		return err
+	var c checker
+	c.check(root, reflectType(out), "")
+	if err := root.Decode(out); err != nil {
+		c.errs = append(c.errs, &Error{Path: "(document)", Msg: "decode yaml: " + err.Error()})
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decode yaml: %w", err)
+	if len(c.errs) > 0 {
+		return root, &Errors{List: c.errs}
 	}
-	return nil
+	return root, nil
+}
+
+// Errors is every problem of one document, one per line.
+type Errors struct {
+	List []*Error
+}
+
+// Error joins the problems, one per line.
+func (e *Errors) Error() string {
+	lines := make([]string, len(e.List))
+	for i, x := range e.List {
+		lines[i] = x.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the problems (errors.As finds the first *Error).
+func (e *Errors) Unwrap() []error {
+	out := make([]error, len(e.List))
+	for i, x := range e.List {
+		out[i] = x
+	}
+	return out
 }
 
 // Parse returns the document node of data, or ErrEmpty, or a syntax error

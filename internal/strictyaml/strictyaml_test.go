@@ -68,3 +68,27 @@ func TestAtFindsLines(t *testing.T) {
 		t.Errorf("At without a line = %q", got)
 	}
 }
+
+// TestDecodeReportsEveryProblem: one run names every wrong key, in
+// document order, and still decodes the rest over the defaults.
+func TestDecodeReportsEveryProblem(t *testing.T) {
+	d := doc{Name: "default", Wait: time.Second}
+	root, err := DecodeAll([]byte("nom: b\nwait: 10\nitems:\n  - n: 1\n  - n: x\n  - n: 3\nlabels: {a: b}\nname: kept\n"), &d)
+	want := "nom: unknown field (line 1)\n" +
+		`wait: cannot parse "10" as a duration (use a unit, e.g. 30s or 5m) (line 2)` + "\n" +
+		`items[1].n: cannot parse "x" as an integer (line 5)`
+	var all *Errors
+	if err == nil || err.Error() != want || !errors.As(err, &all) || len(all.List) != 3 {
+		t.Fatalf("DecodeAll = %v, want\n%s", err, want)
+	}
+	var first *Error
+	if !errors.As(err, &first) || first.Path != "nom" {
+		t.Errorf("errors.As finds %+v, want the first problem", first)
+	}
+	if d.Name != "kept" || d.Wait != time.Second || len(d.Items) != 3 || d.Items[1].N != 0 || d.Items[2].N != 3 || d.Labels["a"] != "b" {
+		t.Errorf("the rest was not decoded over the defaults: %+v", d)
+	}
+	if root == nil || LineOf(root, "name") != 8 {
+		t.Errorf("document lines lost: %v", root)
+	}
+}
