@@ -127,6 +127,24 @@ func TestReceiveOperationsListTheMessagesEachGroupReads(t *testing.T) {
 			t.Errorf("%s receives %v, want %v", id, got, msgs)
 		}
 	}
+	raw, err := doc.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := SeenEntries(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := FindEntry(seen, "content.book.published", "1.0")
+	if !slices.Equal(v1.Consumers, []string{"search-service"}) {
+		t.Fatalf("consumers of 1.0 in the document: %v, want search-service only", v1.Consumers)
+	}
+	declared := *v1
+	declared.Consumers = []string{"notification-service", "search-service"}
+	diffs := Diff([]audit.CatalogEntry{declared}, []audit.CatalogEntry{*v1})
+	if len(diffs) != 1 || diffs[0].Kind != DiffConsumer || !strings.Contains(diffs[0].Message, "notification-service") {
+		t.Fatalf("catalog diff per version: %+v", diffs)
+	}
 }
 
 func keys(m map[string]any) []string {

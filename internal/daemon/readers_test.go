@@ -85,6 +85,27 @@ func TestTypesEstateWide(t *testing.T) {
 			return !v1v.Retirement.Retirable && strings.Contains(v1v.Retirement.Verdict, "v1-only reads it")
 		})
 	}
+	// v1-only moves back on partition 0: a rewind, and 5 of its v1 events unread again.
+	os := kadm.Offsets{}
+	os.Add(kadm.Offset{Topic: topic, Partition: 0, At: 5, LeaderEpoch: -1})
+	if err := adm.CommitAllOffsets(ctx, "v1-only", os); err != nil {
+		t.Fatal(err)
+	}
+	wait.Within(t, 90*time.Second, "the rewind of v1-only", func() bool {
+		_, body := httpget.Get(t, a.url+"/api/v1/types?type="+v1)
+		last = body
+		var e readers.Estate
+		if json.Unmarshal([]byte(body), &e) != nil || len(e.Types) != 1 {
+			return false
+		}
+		behind := map[string]int64{}
+		for _, r := range e.Types[0].Readers {
+			behind[r.Group] = r.BehindEvents
+		}
+		return slices.ContainsFunc(e.Rewinds, func(r readers.Rewind) bool {
+			return r.Group == "v1-only" && r.Partition == 0 && r.From == 10 && r.To == 5
+		}) && behind["v1-only"] == 5 && behind["all"] == 0
+	})
 }
 
 func readerGroups(rs []readers.Reader) []string {
