@@ -31,10 +31,13 @@ type partKey struct {
 
 // partition is one partition's occurrences, one positions per type seen.
 type partition struct {
-	topic string
-	part  int32
-	id    uint32 // dense id, for the join's per-group state
-	types []positions
+	topic   string
+	part    int32
+	id      uint32 // dense id, for the join's per-group state
+	dlq     bool   // a dead-letter topic: its records are no occurrences
+	last    uint16 // type of the last occurrence (typeOn)
+	hasLast bool
+	types   []positions
 }
 
 // typeInfo is what the index knows about one type and version besides
@@ -42,9 +45,11 @@ type partition struct {
 type typeInfo struct {
 	key         TypeKey
 	events      int64
-	first, last int64 // unix ns
-	topics      map[string]int64
+	first, last int64            // unix ns
+	topics      map[string]int64 // topics it occurred on (value 1)
 	producers   map[string]*seenCount
+	lastSrc     string // producer of the last occurrence, and its counts
+	lastCount   *seenCount
 }
 
 type seenCount struct {
@@ -82,7 +87,7 @@ func NewIndex(isDLQ func(topic string) bool) *Index {
 // Observe records where an audited event's type and version occurred. It
 // never retains rec or res.
 func (x *Index) Observe(rec *event.Record, res *event.Result) {
-	if res == nil || rec == nil || res.Tombstone || res.EventType == "" || x.isDLQ(rec.Topic) {
+	if res == nil || rec == nil || res.Tombstone || res.EventType == "" {
 		return
 	}
 	at := rec.Timestamp
@@ -91,16 +96,36 @@ func (x *Index) Observe(rec *event.Record, res *event.Result) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	ti, ok := x.typeOf(TypeKey{res.EventType, res.Version})
+	p := x.partitionOf(rec.Topic, rec.Partition)
+	if p == nil || p.dlq {
+		return
+	}
+	ti, ok := x.typeOn(p, res.EventType, res.Version)
 	if !ok {
 		return
 	}
-	p := x.partitionOf(rec.Topic, rec.Partition)
-	if p == nil {
-		return
+	t := x.types[ti]
+	tp := p.positionsOf(ti)
+	if tp.nseg == 0 {
+		t.onTopic(rec.Topic)
 	}
-	x.types[ti].count(rec.Topic, res.Source, at.UnixNano())
-	p.positionsOf(ti).add(rec.Offset, unixSeconds(at))
+	t.count(res.Source, at.UnixNano())
+	tp.add(rec.Offset, unixSeconds(at))
+}
+
+// typeOn is the index of a type and version, trying the partition's last
+// one first (a partition mostly carries the same few types).
+func (x *Index) typeOn(p *partition, typ, version string) (uint16, bool) {
+	if p.hasLast {
+		if k := x.types[p.last].key; k.Type == typ && k.Version == version {
+			return p.last, true
+		}
+	}
+	ti, ok := x.typeOf(TypeKey{typ, version})
+	if ok {
+		p.last, p.hasLast = ti, true
+	}
+	return ti, ok
 }
 
 func unixSeconds(t time.Time) uint32 {
@@ -134,7 +159,7 @@ func (x *Index) partitionOf(topic string, part int32) *partition {
 		x.overflow["partitions"]++
 		return nil
 	}
-	p := &partition{topic: topic, part: part, id: uint32(len(x.parts))}
+	p := &partition{topic: topic, part: part, id: uint32(len(x.parts)), dlq: x.isDLQ(topic)}
 	x.parts[k] = p
 	return p
 }
@@ -154,25 +179,33 @@ func (p *partition) positionsOf(typ uint16) *positions {
 	return &p.types[len(p.types)-1]
 }
 
-func (t *typeInfo) count(topic, source string, ns int64) {
+// onTopic notes that the type occurred on topic.
+func (t *typeInfo) onTopic(topic string) {
+	if _, ok := t.topics[topic]; !ok && len(t.topics) < maxTopicsPerType {
+		t.topics[topic] = 1
+	}
+}
+
+func (t *typeInfo) count(source string, ns int64) {
 	t.events++
 	if t.first == 0 || ns < t.first {
 		t.first = ns
 	}
 	t.last = max(t.last, ns)
-	if _, ok := t.topics[topic]; ok || len(t.topics) < maxTopicsPerType {
-		t.topics[topic]++
-	}
 	if source == "" {
 		return
 	}
-	pc := t.producers[source]
-	if pc == nil {
-		if len(t.producers) >= maxProducers {
-			return
+	pc := t.lastCount
+	if pc == nil || source != t.lastSrc {
+		pc = t.producers[source]
+		if pc == nil {
+			if len(t.producers) >= maxProducers {
+				return
+			}
+			pc = &seenCount{}
+			t.producers[source] = pc
 		}
-		pc = &seenCount{}
-		t.producers[source] = pc
+		t.lastSrc, t.lastCount = source, pc
 	}
 	pc.Events++
 	pc.Last = max(pc.Last, ns)
@@ -183,9 +216,9 @@ func (t *typeInfo) count(topic, source string, ns int64) {
 type TypeStats struct {
 	TypeKey
 	Events    int64                 `json:"events"`
-	FirstSeen int64                 `json:"first_seen"` // unix ns
-	LastSeen  int64                 `json:"last_seen"`  // unix ns
-	Topics    map[string]int64      `json:"topics,omitempty"`
+	FirstSeen int64                 `json:"first_seen"`       // unix ns
+	LastSeen  int64                 `json:"last_seen"`        // unix ns
+	Topics    map[string]int64      `json:"topics,omitempty"` // topics it occurred on
 	Producers map[string]*seenCount `json:"producers,omitempty"`
 }
 
