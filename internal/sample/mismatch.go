@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/store"
@@ -137,4 +138,62 @@ func (s *Sampler) applyResets(ctx context.Context, cl *kgo.Client) {
 	if len(set) > 0 {
 		cl.SetOffsets(set)
 	}
+}
+
+// pausedLagEvery is how often the lag gauge is refreshed from listed end
+// offsets while fetching is paused (no fetch brings high watermarks then).
+const pausedLagEvery = 2 * time.Second
+
+// refreshLag lists the end offsets of the assigned partitions and sets
+// eventwatch_sampler_lag_records from them and what was read (or the
+// stored position), so the gauge stays true while fetching is paused.
+func (s *Sampler) refreshLag(ctx context.Context) {
+	if s.adm == nil {
+		return
+	}
+	s.mu.Lock()
+	topics := make([]string, 0, len(s.parts))
+	for t := range s.parts {
+		topics = append(topics, t)
+	}
+	s.mu.Unlock()
+	if len(topics) == 0 {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, boundsTimeout)
+	ends, err := s.adm.ListEndOffsets(lctx, topics...)
+	cancel()
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ends.Each(func(o kadm.ListedOffset) {
+		if st := s.parts.get(o.Topic, o.Partition); st != nil && o.Err == nil {
+			st.hwm = max(st.hwm, o.Offset)
+		}
+	})
+	for _, t := range topics {
+		if _, ok := s.parts[t]; ok {
+			s.m.lag.WithLabelValues(t).Set(float64(s.parts.topicLag(t)))
+		}
+	}
+}
+
+// readdRecreated drops topics that were deleted and recreated under the
+// sampler (their fetches fail with UNKNOWN_TOPIC_ID: franz-go keeps the old
+// topic id) from the client; the regex subscription finds them again at
+// the next metadata refresh, the group assigns them again, and the stored
+// positions, now beyond the new partitions' ends, are reset at assignment
+// (checkPosition).
+func (s *Sampler) readdRecreated(cl *kgo.Client, topics map[string]struct{}) {
+	if len(topics) == 0 {
+		return
+	}
+	list := make([]string, 0, len(topics))
+	for t := range topics {
+		list = append(list, t)
+	}
+	s.log.Warn("topics were deleted and recreated under the sampler: re-reading them as new topics (their stored positions are checked against the new logs)", "topics", list)
+	cl.PurgeTopicsFromClient(list...)
 }

@@ -53,12 +53,17 @@ func (p *partState) take(now time.Time, rate float64) bool {
 	return true
 }
 
-// lag is how many records the partition holds beyond what was read.
+// lag is how many records the partition holds beyond what was read (or,
+// before the first record, beyond where reading starts).
 func (p *partState) lag() int64 {
-	if p.hwm < 0 || p.next < 0 {
+	read := p.next
+	if read < 0 {
+		read = p.pos
+	}
+	if p.hwm < 0 || read < 0 {
 		return 0
 	}
-	return max(p.hwm-p.next, 0)
+	return max(p.hwm-read, 0)
 }
 
 // partitions is the set of partitions assigned to this replica.

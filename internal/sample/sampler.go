@@ -183,7 +183,7 @@ func (s *Sampler) Run(ctx context.Context) error {
 }
 
 func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
-	var lastTopics, lastCommit time.Time
+	var lastTopics, lastCommit, lastEnds time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -195,7 +195,10 @@ func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
 			s.applyRewinds(cl)
 			s.applyResets(ctx, cl)
 			s.mu.Unlock()
-			s.applyPause(cl)
+			if s.applyPause(cl) && s.now().Sub(lastEnds) >= pausedLagEvery {
+				lastEnds = s.now()
+				s.refreshLag(ctx)
+			}
 			if now := s.now(); now.Sub(lastCommit) >= s.cfg.CommitInterval {
 				lastCommit = now
 				s.commitStored(cl)
@@ -290,6 +293,8 @@ func (s *Sampler) processPartition(st *partState, p *kgo.FetchTopicPartition, no
 // noteErrors records poll errors in metrics and status. A batch too large
 // to decompress is skipped so the partition never stalls.
 func (s *Sampler) noteErrors(cl *kgo.Client, fetches kgo.Fetches) {
+	recreated := map[string]struct{}{}
+	defer func() { s.readdRecreated(cl, recreated) }()
 	fetches.EachError(func(topic string, partition int32, err error) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return
@@ -297,6 +302,9 @@ func (s *Sampler) noteErrors(cl *kgo.Client, fetches kgo.Fetches) {
 		if tooLarge, ok := errors.AsType[*kgo.ErrDecompressTooLarge](err); ok {
 			s.skipBatch(cl, tooLarge)
 			return
+		}
+		if errors.Is(err, kerr.UnknownTopicID) && topic != "" {
+			recreated[topic] = struct{}{}
 		}
 		s.m.errors.WithLabelValues("poll").Inc()
 		if !s.status.failed(s.now(), err) {

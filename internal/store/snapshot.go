@@ -22,6 +22,8 @@ type Snapshot struct {
 // transaction on SQLite (WAL gives it the database as of its first read).
 func (s *sqlStore) Snapshot(ctx context.Context, w Window) (Snapshot, error) {
 	var snap Snapshot
+	ctx, cancel := context.WithTimeout(ctx, ReadTimeout)
+	defer cancel()
 	if err := s.ensureSchema(ctx); err != nil {
 		return snap, err
 	}

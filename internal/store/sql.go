@@ -152,8 +152,15 @@ func where(w Window, withService bool) (string, []any) {
 	return q, args
 }
 
+// ReadTimeout bounds every read of the store: a store that is locked
+// against readers or does not answer fails the read (and the API answers
+// 503) within it, instead of queueing the request.
+const ReadTimeout = 5 * time.Second
+
 // query runs q on the read pool and calls scan for every row.
 func (s *sqlStore) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
+	ctx, cancel := context.WithTimeout(ctx, ReadTimeout)
+	defer cancel()
 	if err := s.ensureSchema(ctx); err != nil {
 		return err
 	}
