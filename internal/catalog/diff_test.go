@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 // seenOf discovers recs (with the cluster's groups) and reads the
@@ -17,15 +16,11 @@ import (
 func seenOf(t *testing.T, recs []*event.Record, groups map[string][]string) []audit.CatalogEntry {
 	t.Helper()
 	l, p := learnTraffic(t, recs, nil)
-	snap := &lag.Snapshot{}
+	cl := &Cluster{}
 	for _, g := range sortedKeys(groups) {
-		gl := lag.GroupLag{Group: g}
-		for _, topic := range groups[g] {
-			gl.Topics = append(gl.Topics, lag.TopicLag{Topic: topic})
-		}
-		snap.Groups = append(snap.Groups, gl)
+		cl.Groups = append(cl.Groups, GroupTopics{Group: g, Topics: groups[g]})
 	}
-	j, err := Discover(estateOf(l, p, ClusterOf(snap))).JSON()
+	j, err := Discover(estateOf(l, p, cl)).JSON()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/topology"
 )
 
 // AsyncAPIVersion is the AsyncAPI version of discovered documents.
@@ -93,7 +93,7 @@ type channelInfo struct {
 	topic    string
 	messages []string // message ids, sorted
 	records  *TopicState
-	config   *lag.TopicInfo
+	config   *topology.Topic
 }
 
 // Discover builds the AsyncAPI 3.0 document of an estate: a channel per
@@ -236,7 +236,7 @@ func (b *builder) channelDoc(c *channelInfo) map[string]any {
 
 // kafkaChannelBinding is the Kafka channel binding of a topic: what the
 // admin API said about its partitions, replicas and configuration.
-func kafkaChannelBinding(t *lag.TopicInfo) map[string]any {
+func kafkaChannelBinding(t *topology.Topic) map[string]any {
 	kb := map[string]any{"bindingVersion": kafkaBindingVersion, "topic": t.Topic}
 	if t.Partitions > 0 {
 		kb["partitions"] = t.Partitions

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/topology"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -53,18 +53,18 @@ func fixedTraffic() []*event.Record {
 
 // fixedCluster is the lag collector's view of the same estate.
 func fixedCluster() *Cluster {
-	return ClusterOf(&lag.Snapshot{
-		Topics: []lag.TopicInfo{
+	return &Cluster{
+		Topics: []topology.Topic{
 			{Topic: "__consumer_offsets", Partitions: 50, Replicas: 3, RetentionMS: 604800000, CleanupPolicy: "compact"},
 			{Topic: "content", Partitions: 3, Replicas: 3, RetentionMS: 604800000, CleanupPolicy: "delete"},
 			{Topic: "quiet", Partitions: 1, Replicas: 1, RetentionMS: -1, CleanupPolicy: "compact,delete"},
 			{Topic: "users", Partitions: 1, Replicas: 3, RetentionMS: 86400000, CleanupPolicy: "delete"},
 		},
-		Groups: []lag.GroupLag{
-			{Group: "notification-service", Topics: []lag.TopicLag{{Topic: "content"}}},
-			{Group: "search-service", Topics: []lag.TopicLag{{Topic: "content"}, {Topic: "users"}}},
+		Groups: []GroupTopics{
+			{Group: "notification-service", Topics: []string{"content"}},
+			{Group: "search-service", Topics: []string{"content", "users"}},
 		},
-	})
+	}
 }
 
 // learnTraffic audits recs with the AuthorWorks profile and feeds a

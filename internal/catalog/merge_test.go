@@ -7,8 +7,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 // TestMergeEqualsOneLearner: traffic split by partition over three
@@ -91,10 +89,10 @@ func TestBoundedDropsShapes(t *testing.T) {
 	}
 }
 
-// TestClusterOfLeavesOutOwnGroups: eventwatch's own groups are no consumers.
-func TestClusterOfLeavesOutOwnGroups(t *testing.T) {
-	snap := &lag.Snapshot{Groups: []lag.GroupLag{{Group: "eventwatch"}, {Group: "search-service"}, {Group: "eventwatch-leader"}}}
-	cl := ClusterOf(snap, "eventwatch", "eventwatch-leader")
+// TestClusterWithoutOwnGroups: eventwatch's own groups are no consumers.
+func TestClusterWithoutOwnGroups(t *testing.T) {
+	all := &Cluster{Groups: []GroupTopics{{Group: "eventwatch"}, {Group: "search-service"}, {Group: "eventwatch-leader"}}}
+	cl := all.Without("eventwatch", "eventwatch-leader")
 	if len(cl.Groups) != 1 || cl.Groups[0].Group != "search-service" {
 		t.Fatalf("groups = %+v", cl.Groups)
 	}

@@ -57,7 +57,7 @@ func (s *estateShare) own() catalog.ReplicaDoc {
 	}
 	if t := s.d.term.Load(); t != nil {
 		if snap := t.lag.Snapshot(); snap != nil {
-			doc.Cluster, doc.ClusterAt = catalog.ClusterOf(snap, s.d.cfg.Sample.GroupID, s.d.cfg.Leader.Group, s.d.cfg.Trace.Routing.Group), snap.Time
+			doc.Cluster, doc.ClusterAt = snap.Topology(s.d.cfg.Sample.GroupID, s.d.cfg.Leader.Group, s.d.cfg.Trace.Routing.Group), snap.Time
 		}
 	}
 	return doc

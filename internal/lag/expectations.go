@@ -1,29 +1,11 @@
 package lag
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"strings"
 	"time"
-)
 
-// Cluster rule ids (see DESIGN.md); each violation carries one. They are
-// spelled once, in the rule catalogue (internal/audit/rules.go); Rules
-// lists the ones this package evaluates and a test ties the two.
-const (
-	RuleReplicationFactor = event.RuleTopicReplicationFactor // a topic has fewer replicas than MinReplicationFactor
-	RuleRetention         = event.RuleTopicRetention         // a topic keeps data for less than MinRetention
-	RuleMinBrokers        = event.RuleClusterMinBrokers      // the cluster has fewer brokers than MinBrokers
-	RuleDLQRetention      = event.RuleDLQRetention           // a dead-letter topic keeps data for less than DLQRetention
-	RuleDLQMissing        = event.RuleDLQMissing             // a producing service has no dead-letter topic
-	RuleNoConsumer        = event.RuleCatalogNoConsumer      // an expected consumer group is not consuming its topic
-	RuleNotIdempotent     = event.RuleConsumerNotIdempotent  // a redelivered input produced duplicate downstream events
+	"github.com/eventwatch/eventwatch/internal/event"
 )
-
-// Rules returns the ids of the cluster rules the collector evaluates.
-func Rules() []string {
-	return []string{RuleReplicationFactor, RuleRetention, RuleMinBrokers, RuleDLQRetention, RuleDLQMissing, RuleNoConsumer, RuleNotIdempotent}
-}
 
 // Finding is a cluster-rule finding judged outside the collector: the
 // resource it is about and one sentence.
@@ -72,7 +54,8 @@ type Expectations struct {
 	Severity map[string]string
 }
 
-// defaultSeverity is each cluster rule's catalogue severity.
+// defaultSeverity is each cluster rule's catalogue severity (the rule
+// catalogue, internal/event, listed in docs/rules.md).
 var defaultSeverity = func() map[string]string {
 	m := map[string]string{}
 	for _, r := range event.ClusterRules() {

@@ -9,7 +9,8 @@ import (
 )
 
 // TestRulesAreTheCatalogueClusterRules ties the rule ids the collector
-// evaluates to the catalogue's cluster rules (internal/audit/rules.go),
+// evaluates (the registry clusterRules in rules.go) to the catalogue's
+// cluster rules (internal/event/cluster_rules.go),
 // which the daemon walks to read severities from the profile: a rule
 // missing on either side would be silently off.
 func TestRulesAreTheCatalogueClusterRules(t *testing.T) {

@@ -2,6 +2,8 @@ package lag
 
 import (
 	"math"
+
+	"github.com/eventwatch/eventwatch/internal/topology"
 	"strconv"
 	"time"
 )
@@ -41,13 +43,25 @@ func (s *Snapshot) Group(name string) (GroupLag, bool) {
 }
 
 // TopicInfo is a topic's layout and configuration as the admin API
-// reports them (the AsyncAPI discovery's Kafka channel bindings).
-type TopicInfo struct {
-	Topic         string `json:"topic"`
-	Partitions    int    `json:"partitions"`
-	Replicas      int    `json:"replicas"`                 // smallest replica count over the partitions; 0 when unknown
-	RetentionMS   int64  `json:"retention_ms"`             // retention.ms; -1 infinite; 0 when unknown
-	CleanupPolicy string `json:"cleanup_policy,omitempty"` // cleanup.policy, e.g. "delete", "compact" or "compact,delete"
+// reports them (internal/topology, shared with the AsyncAPI discovery).
+type TopicInfo = topology.Topic
+
+// Topology is the snapshot's cluster shape for discovery: every topic and
+// the topics each group reads, without the groups named in own (nil for a
+// nil snapshot).
+func (s *Snapshot) Topology(own ...string) *topology.Cluster {
+	if s == nil {
+		return nil
+	}
+	c := &topology.Cluster{Topics: s.Topics, Groups: make([]topology.GroupTopics, 0, len(s.Groups))}
+	for _, g := range s.Groups {
+		gt := topology.GroupTopics{Group: g.Group}
+		for _, t := range g.Topics {
+			gt.Topics = append(gt.Topics, t.Topic)
+		}
+		c.Groups = append(c.Groups, gt)
+	}
+	return c.Without(own...)
 }
 
 // GroupLag is a consumer group's lag, state and status.
