@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestDemoShowsViolationsAndLag starts the demo in-process on random ports
@@ -71,6 +73,7 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 	if lag <= 0 {
 		t.Errorf("lag of %s after 30s = %v, want > 0", GroupSlow, lag)
 	}
+	checkSlowIsWarn(t, base)
 	if dlq := sample(scrape(t, base+"/metrics"), "eventwatch_dlq_depth_records", `topic="`+TopicDLQ+`"`); dlq <= 0 {
 		t.Errorf("%s depth = %v, want > 0", TopicDLQ, dlq)
 	}
@@ -204,4 +207,21 @@ func hasAllStrings(body string, want []string) bool {
 		}
 	}
 	return true
+}
+
+// checkSlowIsWarn: the slow consumer (it reads and commits, slower than
+// its topic grows) becomes WARN, and is never ERR (STALL or STOP) on the
+// way: it pages nobody as stopped (issue 21).
+func checkSlowIsWarn(t *testing.T, base string) {
+	t.Helper()
+	status := func(body, s string) float64 {
+		return sample(body, "eventwatch_consumergroup_status", `group="`+GroupSlow+`",status="`+s+`"`)
+	}
+	wait.Within(t, 90*time.Second, GroupSlow+" WARN", func() bool {
+		body := scrape(t, base+"/metrics")
+		if status(body, "ERR") == 1 || status(body, "STALL") == 1 || status(body, "STOP") == 1 {
+			t.Fatalf("%s is ERR/STALL/STOP: a slow consumer paged as stopped", GroupSlow)
+		}
+		return status(body, "WARN") == 1
+	})
 }
