@@ -94,8 +94,9 @@ func springClasspath(ctx context.Context, t *testing.T, mvn, javac string) strin
 		t.Fatal(err)
 	}
 	classes := filepath.Join(dir, "classes")
-	src := filepath.Join(filepath.Dir(pom), "src", "main", "java", "eventwatch", "e2e", "DeadLetter.java")
-	if out, err := exec.CommandContext(ctx, javac, "-cp", string(deps), "-d", classes, src).CombinedOutput(); err != nil {
+	srcs, _ := filepath.Glob(filepath.Join(filepath.Dir(pom), "src", "main", "java", "eventwatch", "e2e", "*.java"))
+	args := append([]string{"-cp", string(deps), "-d", classes}, srcs...)
+	if out, err := exec.CommandContext(ctx, javac, args...).CombinedOutput(); err != nil {
 		t.Fatalf("javac: %v\n%s", err, out)
 	}
 	return classes + string(os.PathListSeparator) + strings.TrimSpace(string(deps))
