@@ -307,8 +307,10 @@ func contains(xs []string, s string) bool {
 	return false
 }
 
-// vlCheckBrowser takes screenshots of the default report at 1400 and 800
-// px and checks it does not scroll horizontally at either.
+// vlCheckBrowser takes screenshots of the default report at 1400, 1024
+// and 800 px and checks, with the demo's real names and messages, that it
+// uses the whole width, scrolls at none, breaks no word in a table cell and
+// lets nothing overflow (browser.CheckLayout).
 func vlCheckBrowser(t *testing.T, bin, base string) {
 	t.Helper()
 	url := base + "/api/v1/reports/weekly?format=html"
@@ -316,13 +318,13 @@ func vlCheckBrowser(t *testing.T, bin, base string) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	for _, w := range []int{1400, 800} {
+	for _, w := range []int{1400, 1024, 800} {
 		png := filepath.Join(dir, fmt.Sprintf("demo-report-%d.png", w))
 		browser.Screenshot(t, bin, url, w, 3000, png)
 		t.Logf("screenshot: %s", png)
 	}
-	browser.NoHorizontalScroll(t, bin, url, 1400, 800)
-	browser.NoHorizontalScroll(t, bin, url+"&team=content", 800)
+	browser.CheckLayout(t, bin, url, 1400, 1024, 800)
+	browser.CheckLayout(t, bin, url+"&team=content", 800)
 }
 
 // vlExamples reads one page of examples as a set of locations.

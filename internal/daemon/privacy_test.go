@@ -81,7 +81,8 @@ func TestPayloadNeverLoggedOrStored(t *testing.T) {
 	})
 	for _, p := range []string{"/api/v1/flows", fmt.Sprintf("/api/v1/reports/weekly?week=%d-W%02d&format=json", y, w), "/api/v1/groups", "/metrics",
 		"/api/v1/violations", fmt.Sprintf("/api/v1/reports/weekly?week=%d-W%02d&format=html", y, w)} {
-		if _, body := httpget.Get(t, in.url+p); strings.Contains(body, marker) {
+		// the HTML report may break long names with <wbr>: look through it
+		if _, body := httpget.Get(t, in.url+p); strings.Contains(strings.ReplaceAll(body, "<wbr>", ""), marker) {
 			t.Errorf("%s contains the payload marker", p)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"colour":      complianceColour,
 	"compChart":   complianceChart,
 	"rulesChart":  rulesChart,
+	"wrap":        wrapName,
 	"prevLegend":  prevLegend,
 	"noPrevious":  noPreviousText,
 	"upper":       upperFirst,
@@ -43,6 +45,28 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"wsStatus":    wsStatus,
 	"wsRules":     wsRules,
 }).Parse(htmlSource))
+
+// breakAfter are the characters a long name (service, topic, event type,
+// rule id) or a token in a message (a regex, a field path) may wrap after.
+const breakAfter = "._-/\\|:,=@)]}"
+
+// wrapName is s, escaped, with a line-break opportunity (<wbr>) after each
+// separator, so a long name wraps between its parts and never inside a
+// word (the cells do not break words: report.html.tmpl).
+func wrapName(s string) template.HTML {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	start := 0
+	for i, r := range s {
+		if strings.ContainsRune(breakAfter, r) && i+1 < len(s) {
+			b.WriteString(template.HTMLEscapeString(s[start : i+1]))
+			b.WriteString("<wbr>")
+			start = i + 1
+		}
+	}
+	b.WriteString(template.HTMLEscapeString(s[start:]))
+	return template.HTML(b.String()) //nolint:gosec // every part is escaped above; only <wbr> is added
+}
 
 // prevLegend is the chart legend of the compared span, "" without one.
 func prevLegend(r *Weekly) string {
