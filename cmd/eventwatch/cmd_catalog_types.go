@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/readers"
 )
@@ -193,7 +192,7 @@ func impactUsage(fs *flag.FlagSet, typ, version, schema, format string, days int
 
 // impact fetches the observed schema and the readers and judges; a non-zero
 // code is the exit code of a failure already reported.
-func impact(ctx context.Context, rf *remoteFlags, proposed *audit.CatalogEntry, days int, stderr io.Writer) (impactResult, int) {
+func impact(ctx context.Context, rf *remoteFlags, proposed *catalog.Entry, days int, stderr io.Writer) (impactResult, int) {
 	res := impactResult{Type: proposed.Type, Version: proposed.Version, Days: days, LiveReaders: []readers.Reader{}}
 	body, err := rf.fetchAsyncAPI(ctx, "json")
 	if err != nil {

@@ -14,8 +14,9 @@
 // strictly, with errors that name the field path.
 //
 // An Engine (NewEngine) audits records against one profile and, optionally,
-// an event Catalog (LoadCatalog: type, version, JSON Schema of data,
-// producer, expected consumers). Check runs one pass over the value with a
+// an event Catalog (the interface the catalog.* rules need; internal/catalog
+// loads one from a directory or an AsyncAPI document: type, version, JSON
+// Schema of data, producer, expected consumers). Check runs one pass over the value with a
 // purpose-built JSON scanner that validates the grammar and UTF-8, caps
 // nesting at 64 levels, and records on the way the spans of the envelope
 // fields, unknown envelope keys, blob-like strings and the shape of data.

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"reflect"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"fmt"
@@ -14,7 +16,7 @@ import (
 // Options configures an Engine.
 type Options struct {
 	Profile *Profile // required: the standard to enforce
-	Catalog *Catalog // optional: enables the catalog.* rules
+	Catalog Catalog  // optional: enables the catalog.* rules (internal/catalog's *Catalog)
 
 	// DuplicateWindow is how long an event id is remembered for
 	// duplicate.event_id (default 10m). DuplicateMaxIDs bounds the ids kept
@@ -112,7 +114,7 @@ func (o *Options) validate() error {
 type Engine struct {
 	opts    Options
 	p       *Profile
-	cat     *Catalog
+	cat     Catalog
 	log     *slog.Logger
 	blobMin int
 	dlqRoot *pathNode
@@ -129,6 +131,9 @@ func NewEngine(opts Options) (*Engine, error) {
 	opts.setDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	if isNilCatalog(opts.Catalog) {
+		opts.Catalog = nil // a nil *catalog.Catalog in the interface means no catalog
 	}
 	e := &Engine{opts: opts, p: opts.Profile, cat: opts.Catalog,
 		log:     opts.Logger.With("component", "audit"),
@@ -336,4 +341,14 @@ func (c *boundedCache[V]) put(k string, v V) {
 	}
 	m[k] = v
 	c.m.Store(&m)
+}
+
+// isNilCatalog reports whether c is nil or an interface holding a nil
+// pointer (checked once, when the engine is built).
+func isNilCatalog(c Catalog) bool {
+	if c == nil {
+		return true
+	}
+	v := reflect.ValueOf(c)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

@@ -1,5 +1,7 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/event"
+
 // Envelope field names FieldPath accepts, one per role the engine reads.
 const (
 	FieldID            = "id"             // event id
@@ -27,7 +29,4 @@ func (p *Profile) FieldPath(field string) string {
 
 // SameVersion reports whether two event versions are the same version
 // ("v1", "1" and "1.0" are).
-func SameVersion(a, b string) bool { return normalizeVersion(a) == normalizeVersion(b) }
-
-// NormalizeVersion is the canonical form of an event version ("v1.0" -> "1").
-func NormalizeVersion(v string) string { return normalizeVersion(v) }
+func SameVersion(a, b string) bool { return event.NormalizeVersion(a) == event.NormalizeVersion(b) }

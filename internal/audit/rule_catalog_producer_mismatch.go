@@ -15,11 +15,10 @@ func checkProducerMismatch(c *evalCtx) {
 	if c.e.cat == nil || c.res.EventType == "" || c.res.Source == "" {
 		return
 	}
-	it := c.e.cat.item(c.res.EventType, c.res.Version)
-	if it == nil || it.entry.ProducedBy(c.res.Source) {
+	if produced, registered := c.e.cat.ProducedBy(c.res.EventType, c.res.Version, c.res.Source); !registered || produced {
 		return
 	}
 	f := c.e.p.fields[roleSource].path
 	c.reportf(rProducerMismatch, f, "%s is %q but the catalog registers %q as the producer of %s",
-		f, clip(c.res.Source), strings.Join(it.entry.AllProducers(), `" or "`), clip(c.res.EventType))
+		f, clip(c.res.Source), strings.Join(c.e.cat.Producers(c.res.EventType, c.res.Version), `" or "`), clip(c.res.EventType))
 }

@@ -11,12 +11,8 @@ func checkSchema(c *evalCtx) {
 	if c.e.cat == nil || c.res.EventType == "" || c.s.fields[roleData].kind != kindObject {
 		return
 	}
-	it := c.e.cat.item(c.res.EventType, c.res.Version)
-	if it == nil {
-		return
-	}
-	if msg := it.validate(c.raw(roleData)); msg != "" {
+	if msg, version, ok := c.e.cat.Validate(c.res.EventType, c.res.Version, c.raw(roleData)); ok && msg != "" {
 		c.reportf(rSchema, c.e.p.fields[roleData].path, "%s %s does not match the catalog schema: %s",
-			clip(c.res.EventType), it.entry.Version, msg)
+			clip(c.res.EventType), version, msg)
 	}
 }

@@ -10,7 +10,7 @@ var ruleUnregistered = recordRule{
 func checkUnregistered(c *evalCtx) {
 	cat := c.e.cat
 	t := c.res.EventType
-	if cat == nil || t == "" || cat.item(t, c.res.Version) != nil {
+	if cat == nil || t == "" || cat.HasTypeVersion(t, c.res.Version) {
 		return
 	}
 	f := c.e.p.fields[roleType].path

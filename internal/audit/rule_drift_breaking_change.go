@@ -11,7 +11,7 @@ func checkDrift(c *evalCtx) {
 	if c.verdct == nil || c.s.fields[roleData].kind != kindObject {
 		return
 	}
-	key := hashString(hashByte(c.verdct.hash, 0), normalizeVersion(c.res.Version))
+	key := hashString(hashByte(c.verdct.hash, 0), event.NormalizeVersion(c.res.Version))
 	sh := c.shapeFor(key)
 	if sh == nil {
 		return

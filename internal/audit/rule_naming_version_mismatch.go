@@ -13,7 +13,7 @@ func checkVersionMismatch(c *evalCtx) {
 		return
 	}
 	field := c.versionString()
-	if field == "" || normalizeVersion(field) == normalizeVersion(c.verdct.typeVersion) {
+	if field == "" || event.NormalizeVersion(field) == event.NormalizeVersion(c.verdct.typeVersion) {
 		return
 	}
 	c.reportf(rVersionMismatch, f.path, "event type %q names version %s but %s is %q",

@@ -7,26 +7,24 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Load reads an event catalog: a directory in the audit format (one entry
 // per file, internal/audit) or an AsyncAPI 2.x or 3.0 document (YAML or
 // JSON). Either way the result drives the catalog.* rules the same.
-func Load(path string) (*audit.Catalog, error) {
+func Load(path string) (*Catalog, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog: %w", err)
 	}
 	if fi.IsDir() {
-		return audit.LoadCatalog(path)
+		return LoadDir(path)
 	}
 	entries, err := LoadAsyncAPI(path)
 	if err != nil {
 		return nil, err
 	}
-	cat, err := audit.NewCatalog(entries)
+	cat, err := New(entries)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog %s: %w", filepath.Base(path), err)
 	}
@@ -35,7 +33,7 @@ func Load(path string) (*audit.Catalog, error) {
 
 // LoadAsyncAPI reads an AsyncAPI document file as catalog entries; $refs
 // into the document and into local files next to it are resolved.
-func LoadAsyncAPI(path string) ([]audit.CatalogEntry, error) {
+func LoadAsyncAPI(path string) ([]Entry, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog: %w", err)
@@ -53,15 +51,15 @@ func LoadAsyncAPI(path string) ([]audit.CatalogEntry, error) {
 // receive operations (2.x: publish) its expected consumer groups. Only
 // references inside the document are resolved. Errors name the document
 // path, e.g. "components.messages.BookPublished.payload: must be an object".
-func ParseAsyncAPI(data []byte) ([]audit.CatalogEntry, error) {
+func ParseAsyncAPI(data []byte) ([]Entry, error) {
 	return parseAsyncAPI(data, "document", "")
 }
 
-func parseAsyncAPI(data []byte, name, dir string) ([]audit.CatalogEntry, error) {
+func parseAsyncAPI(data []byte, name, dir string) ([]Entry, error) {
 	return parseDocumentEntries(data, name, dir, false)
 }
 
-func parseDocumentEntries(data []byte, name, dir string, unversioned bool) ([]audit.CatalogEntry, error) {
+func parseDocumentEntries(data []byte, name, dir string, unversioned bool) ([]Entry, error) {
 	root, err := parseDocument(name, data)
 	if err != nil {
 		return nil, err

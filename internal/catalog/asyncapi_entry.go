@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Where a hand-written payload usually keeps the event type and version;
@@ -31,7 +29,7 @@ var errUnversioned = errors.New("seen without a version")
 // entries turns every message into a catalog entry and checks each one as
 // the directory loader does (schema compiles, sample validates), naming
 // the message's path on a problem.
-func (p *parser) entries() (out []audit.CatalogEntry, err error) {
+func (p *parser) entries() (out []Entry, err error) {
 	if len(p.msgs) == 0 {
 		return nil, ErrNoMessages
 	}
@@ -51,7 +49,7 @@ func (p *parser) entries() (out []audit.CatalogEntry, err error) {
 			}
 			continue
 		}
-		if _, err := audit.NewCatalog([]audit.CatalogEntry{e}); err != nil {
+		if _, err := New([]Entry{e}); err != nil {
 			return nil, entryError(mi, err)
 		}
 		out = append(out, e)
@@ -77,13 +75,13 @@ func entryError(mi *msgInfo, err error) error {
 	return &PathError{mi.path, err}
 }
 
-func (p *parser) entry(mi *msgInfo) (audit.CatalogEntry, error) {
+func (p *parser) entry(mi *msgInfo) (Entry, error) {
 	m := mi.obj
 	payload, payloadLoc, err := p.payload(mi)
 	if err != nil {
-		return audit.CatalogEntry{}, err
+		return Entry{}, err
 	}
-	e := audit.CatalogEntry{File: mi.path, Description: firstString(m, "description", "summary", "title")}
+	e := Entry{File: mi.path, Description: firstString(m, "description", "summary", "title")}
 	e.Type = firstString(m, "x-eventwatch-type")
 	if e.Type == "" {
 		e.Type = p.payloadConst(payload, payloadLoc, typePaths)

@@ -1,12 +1,12 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Kinds of catalog drift.
@@ -33,8 +33,8 @@ type Difference struct {
 // document (ParseAsyncAPI of Discover's output) and lists the differences,
 // sorted by type, version, kind and path. Versions compare normalized
 // ("1" is "1.0").
-func Diff(declared, seen []audit.CatalogEntry) []Difference {
-	seenBy := map[string]*audit.CatalogEntry{}
+func Diff(declared, seen []Entry) []Difference {
+	seenBy := map[string]*Entry{}
 	for i := range seen {
 		seenBy[entryKey(&seen[i])] = &seen[i]
 	}
@@ -86,14 +86,14 @@ func versionText(v string) string {
 	return v
 }
 
-func entryKey(e *audit.CatalogEntry) string { return e.Type + "@" + audit.NormalizeVersion(e.Version) }
+func entryKey(e *Entry) string { return e.Type + "@" + event.NormalizeVersion(e.Version) }
 
-func diffOf(kind string, e *audit.CatalogEntry, path, format string, args ...any) Difference {
+func diffOf(kind string, e *Entry, path, format string, args ...any) Difference {
 	return Difference{Kind: kind, Type: e.Type, Version: e.Version, Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
 // diffServices compares producers and consumer groups.
-func diffServices(d, s *audit.CatalogEntry) []Difference {
+func diffServices(d, s *Entry) []Difference {
 	var out []Difference
 	for _, p := range s.AllProducers() {
 		if !d.ProducedBy(p) {
@@ -121,7 +121,7 @@ func diffServices(d, s *audit.CatalogEntry) []Difference {
 	return out
 }
 
-func topicOf(d, s *audit.CatalogEntry) string {
+func topicOf(d, s *Entry) string {
 	if s.Topic != "" {
 		return s.Topic
 	}
@@ -148,7 +148,7 @@ func asMap(v any) map[string]any {
 // required members traffic lacks, types traffic breaks, members traffic
 // carries that the declared schema does not list; then the members and
 // items both describe.
-func diffSchema(e *audit.CatalogEntry, decl, inf map[string]any, path string) []Difference {
+func diffSchema(e *Entry, decl, inf map[string]any, path string) []Difference {
 	if decl == nil || inf == nil {
 		return nil
 	}
@@ -234,7 +234,7 @@ func stringList(v any) []string {
 // SeenEntries reads a discovered document (JSON or YAML) as the entries of
 // the observed estate, types seen without a version included (Version "");
 // a document without messages (no traffic yet) has none.
-func SeenEntries(doc []byte) ([]audit.CatalogEntry, error) {
+func SeenEntries(doc []byte) ([]Entry, error) {
 	entries, err := parseDocumentEntries(doc, "document", "", true)
 	if errors.Is(err, ErrNoMessages) {
 		return nil, nil

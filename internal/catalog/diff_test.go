@@ -7,13 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // seenOf discovers recs (with the cluster's groups) and reads the
 // document back as entries, as `eventwatch catalog diff` does.
-func seenOf(t *testing.T, recs []*event.Record, groups map[string][]string) []audit.CatalogEntry {
+func seenOf(t *testing.T, recs []*event.Record, groups map[string][]string) []Entry {
 	t.Helper()
 	l, p := learnTraffic(t, recs, nil)
 	cl := &Cluster{}
@@ -31,7 +29,7 @@ func seenOf(t *testing.T, recs []*event.Record, groups map[string][]string) []au
 	return entries
 }
 
-func declaredAuthorworks(t *testing.T) []audit.CatalogEntry {
+func declaredAuthorworks(t *testing.T) []Entry {
 	t.Helper()
 	cat, err := Load(filepath.Join("..", "..", "examples", "catalog", "authorworks"))
 	if err != nil {
@@ -89,8 +87,8 @@ func TestDiffKinds(t *testing.T) {
 // TestDiffRegisteredProducerNotSeen: a registered producer that never sent
 // the type is a producer difference too.
 func TestDiffRegisteredProducerNotSeen(t *testing.T) {
-	declared := []audit.CatalogEntry{{Type: "a.b.created", Version: "1", Producer: "p1", Producers: []string{"p1", "p2"}, Schema: map[string]any{}}}
-	seen := []audit.CatalogEntry{{Type: "a.b.created", Version: "1.0", Producer: "p1", Schema: map[string]any{}}}
+	declared := []Entry{{Type: "a.b.created", Version: "1", Producer: "p1", Producers: []string{"p1", "p2"}, Schema: map[string]any{}}}
+	seen := []Entry{{Type: "a.b.created", Version: "1.0", Producer: "p1", Schema: map[string]any{}}}
 	d := Diff(declared, seen)
 	if len(d) != 1 || d[0].Kind != DiffProducer || !strings.Contains(d[0].Message, "registered producer p2 was not seen") {
 		t.Fatalf("diff = %+v", d)
@@ -100,7 +98,7 @@ func TestDiffRegisteredProducerNotSeen(t *testing.T) {
 // TestDiffUnversioned: a type seen without a version is reported as not
 // declared, saying why no catalog can declare it.
 func TestDiffUnversioned(t *testing.T) {
-	seen := []audit.CatalogEntry{{Type: "BatchCreated", Producer: "legacy_importer"}}
+	seen := []Entry{{Type: "BatchCreated", Producer: "legacy_importer"}}
 	d := Diff(nil, seen)
 	if len(d) != 1 || d[0].Kind != DiffNotDeclared || !strings.Contains(d[0].Message, "without a version") {
 		t.Fatalf("diff = %+v", d)

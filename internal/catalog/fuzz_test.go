@@ -4,8 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // FuzzParseAsyncAPI: whatever the bytes, ParseAsyncAPI never panics and
@@ -34,10 +32,10 @@ func FuzzParseAsyncAPI(f *testing.F) {
 			}
 			return
 		}
-		if _, err := audit.NewCatalog(entries); err != nil {
+		if _, err := New(entries); err != nil {
 			// Each entry loads alone; only duplicates may fail together.
 			for _, e := range entries {
-				if _, err := audit.NewCatalog([]audit.CatalogEntry{e}); err != nil {
+				if _, err := New([]Entry{e}); err != nil {
 					t.Fatalf("entry %s accepted by ParseAsyncAPI but not by the catalog: %v", e.Type, err)
 				}
 			}

@@ -69,7 +69,7 @@ func fixedCluster() *Cluster {
 
 // learnTraffic audits recs with the AuthorWorks profile and feeds a
 // learner, as the sampler does.
-func learnTraffic(t testing.TB, recs []*event.Record, cat *audit.Catalog) (*Learner, *audit.Profile) {
+func learnTraffic(t testing.TB, recs []*event.Record, cat *Catalog) (*Learner, *audit.Profile) {
 	t.Helper()
 	p, err := audit.LoadProfile("authorworks")
 	if err != nil {

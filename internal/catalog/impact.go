@@ -1,13 +1,13 @@
 package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
 // Change is one difference between the schema a type and version is
@@ -23,7 +23,7 @@ type Change struct {
 // Impact compares the proposed data schema of a type and version with the
 // observed one (both catalog entries: Schema is the data's JSON Schema)
 // and lists the changes, breaking first, then by path.
-func Impact(proposed, observed *audit.CatalogEntry) []Change {
+func Impact(proposed, observed *Entry) []Change {
 	var out []Change
 	for _, d := range diffSchema(proposed, asMap(proposed.Schema), asMap(observed.Schema), "data") {
 		switch d.Kind {
@@ -78,7 +78,7 @@ func added(prop, obs map[string]any, path string) []Change {
 // AsyncAPI document (its message for the type and version, or its only
 // message), or a JSON Schema file (YAML or JSON) of the event's data — or
 // of the whole event, whose "data" member is then taken.
-func LoadProposed(path, typ, version string) (*audit.CatalogEntry, error) {
+func LoadProposed(path, typ, version string) (*Entry, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read schema: %w", err)
@@ -98,16 +98,16 @@ func LoadProposed(path, typ, version string) (*audit.CatalogEntry, error) {
 	if props := asMap(m["properties"]); props != nil && asMap(props["data"]) != nil && (props["event_type"] != nil || props["event_id"] != nil || props["meta"] != nil) {
 		schema = asMap(props["data"])
 	}
-	return &audit.CatalogEntry{Type: typ, Version: version, Schema: schema, File: path}, nil
+	return &Entry{Type: typ, Version: version, Schema: schema, File: path}, nil
 }
 
-func proposedFromAsyncAPI(path, typ, version string) (*audit.CatalogEntry, error) {
+func proposedFromAsyncAPI(path, typ, version string) (*Entry, error) {
 	entries, err := LoadAsyncAPI(path)
 	if err != nil {
 		return nil, err
 	}
 	for i := range entries {
-		if entries[i].Type == typ && audit.NormalizeVersion(entries[i].Version) == audit.NormalizeVersion(version) {
+		if entries[i].Type == typ && event.NormalizeVersion(entries[i].Version) == event.NormalizeVersion(version) {
 			return &entries[i], nil
 		}
 	}
@@ -120,9 +120,9 @@ func proposedFromAsyncAPI(path, typ, version string) (*audit.CatalogEntry, error
 }
 
 // FindEntry returns the entry of typ and version (normalized) in entries.
-func FindEntry(entries []audit.CatalogEntry, typ, version string) (*audit.CatalogEntry, bool) {
+func FindEntry(entries []Entry, typ, version string) (*Entry, bool) {
 	for i := range entries {
-		if entries[i].Type == typ && audit.NormalizeVersion(entries[i].Version) == audit.NormalizeVersion(version) {
+		if entries[i].Type == typ && event.NormalizeVersion(entries[i].Version) == event.NormalizeVersion(version) {
 			return &entries[i], true
 		}
 	}

@@ -10,12 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/audit"
 )
 
-func observedEntry() *audit.CatalogEntry {
-	return &audit.CatalogEntry{Type: "content.book.published", Version: "1.0", Schema: map[string]any{
+func observedEntry() *Entry {
+	return &Entry{Type: "content.book.published", Version: "1.0", Schema: map[string]any{
 		"type": "object", "required": []any{"book_id", "isbn"},
 		"properties": map[string]any{"book_id": map[string]any{"type": "string"}, "isbn": map[string]any{"type": "string"},
 			"pages": map[string]any{"type": "integer"}},
@@ -48,7 +46,7 @@ func TestImpactTellsBreakingFromAdditive(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var breaking, additive []string
-			for _, ch := range Impact(&audit.CatalogEntry{Schema: c.schema}, observedEntry()) {
+			for _, ch := range Impact(&Entry{Schema: c.schema}, observedEntry()) {
 				if ch.Breaking {
 					breaking = append(breaking, ch.Path)
 				} else {
@@ -141,7 +139,7 @@ func TestReceiveOperationsListTheMessagesEachGroupReads(t *testing.T) {
 	}
 	declared := *v1
 	declared.Consumers = []string{"notification-service", "search-service"}
-	diffs := Diff([]audit.CatalogEntry{declared}, []audit.CatalogEntry{*v1})
+	diffs := Diff([]Entry{declared}, []Entry{*v1})
 	if len(diffs) != 1 || diffs[0].Kind != DiffConsumer || !strings.Contains(diffs[0].Message, "notification-service") {
 		t.Fatalf("catalog diff per version: %+v", diffs)
 	}

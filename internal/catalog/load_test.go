@@ -40,7 +40,7 @@ func catalogTraffic() []*event.Record {
 
 // catalogResults audits traffic with cat and lists each record's catalog.*
 // violations (rule and field).
-func catalogResults(t *testing.T, cat *audit.Catalog, recs []*event.Record) []string {
+func catalogResults(t *testing.T, cat *Catalog, recs []*event.Record) []string {
 	t.Helper()
 	p, err := audit.LoadProfile("authorworks")
 	if err != nil {
@@ -71,7 +71,7 @@ type comparable struct {
 	Consumers                      []string
 }
 
-func comparableEntries(cat *audit.Catalog) []comparable {
+func comparableEntries(cat *Catalog) []comparable {
 	var out []comparable
 	for _, e := range cat.Entries() {
 		cs := append([]string(nil), e.Consumers...)
@@ -147,7 +147,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := audit.NewCatalog(entries)
+	cat, err := New(entries)
 	if err != nil {
 		t.Fatal(err)
 	}

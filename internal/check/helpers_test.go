@@ -1,6 +1,8 @@
 package check
 
 import (
+	"github.com/eventwatch/eventwatch/internal/catalog"
+
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -22,7 +24,7 @@ func newTestEngine(t testing.TB, profile string, withCatalog bool) *audit.Engine
 	}
 	opts := audit.Options{Profile: p, Now: func() time.Time { return testNow }}
 	if withCatalog {
-		if opts.Catalog, err = audit.LoadCatalog(filepath.Join("..", "..", "examples", "catalog", profile)); err != nil {
+		if opts.Catalog, err = catalog.LoadDir(filepath.Join("..", "..", "examples", "catalog", profile)); err != nil {
 			t.Fatalf("LoadCatalog: %v", err)
 		}
 	}

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"github.com/eventwatch/eventwatch/internal/catalog"
+
 	"bytes"
 	"context"
 	"os"
@@ -21,7 +23,7 @@ func TestExamplePoliciesMatchBuiltins(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cat, err := audit.LoadCatalog(filepath.Join("..", "..", "examples", "catalog", name))
+			cat, err := catalog.LoadDir(filepath.Join("..", "..", "examples", "catalog", name))
 			if err != nil {
 				t.Fatal(err)
 			}

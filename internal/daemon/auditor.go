@@ -24,7 +24,7 @@ type route struct {
 type router struct {
 	def     *audit.Engine
 	routes  []route
-	catalog *audit.Catalog // nil without audit.catalog
+	catalog *catalog.Catalog // nil without audit.catalog
 }
 
 // Check audits rec with the engine its topic routes to.
@@ -49,7 +49,7 @@ func (s *swappable) Check(rec *event.Record) event.Result { return s.cur.Load().
 // service behind a dead-letter topic's base name when a dead letter names
 // none (audit.Options.DLQService); nil keeps the engine's default.
 func buildRouter(a config.AuditConfig, log *slog.Logger, owner func(string) string) (*router, error) {
-	var cat *audit.Catalog
+	var cat *catalog.Catalog
 	if a.Catalog != "" {
 		c, err := catalog.Load(a.Catalog)
 		if err != nil {
@@ -79,7 +79,7 @@ func buildRouter(a config.AuditConfig, log *slog.Logger, owner func(string) stri
 	return r, nil
 }
 
-func newEngine(path, profile, policy string, cat *audit.Catalog, a config.AuditConfig, log *slog.Logger, owner func(string) string) (*audit.Engine, error) {
+func newEngine(path, profile, policy string, cat *catalog.Catalog, a config.AuditConfig, log *slog.Logger, owner func(string) string) (*audit.Engine, error) {
 	p, err := loadProfile(path, profile, policy)
 	if err != nil {
 		return nil, err

@@ -1,16 +1,17 @@
 package daemon
 
 import (
+	"github.com/eventwatch/eventwatch/internal/catalog"
+
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/team"
 )
 
 // ownership builds the service → team map from the teams section and the
 // catalog the router loaded.
-func ownership(teams []team.Team, cat *audit.Catalog) *team.Map {
+func ownership(teams []team.Team, cat *catalog.Catalog) *team.Map {
 	var prods []team.Producer
 	if cat != nil {
 		for _, e := range cat.Entries() {

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/eventwatch/eventwatch/internal/catalog"
+
 	"github.com/eventwatch/eventwatch/internal/recordmetrics"
 
 	"github.com/eventwatch/eventwatch/internal/event"
@@ -14,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/lag"
 )
@@ -105,7 +106,7 @@ func (d *daemon) producingServices() []string {
 	return out
 }
 
-func expectedConsumers(cat *audit.Catalog) map[string][]string {
+func expectedConsumers(cat *catalog.Catalog) map[string][]string {
 	if cat == nil {
 		return nil
 	}

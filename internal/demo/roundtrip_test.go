@@ -175,7 +175,7 @@ func discoveredAfter(t *testing.T, base string, recs []*event.Record) []byte {
 
 // demoEngines audits like the demo's daemon: AuthorWorks topics with the
 // authorworks profile, the rest with huleedu.
-func demoEngines(t *testing.T, cat *audit.Catalog) func(topic string) *audit.Engine {
+func demoEngines(t *testing.T, cat *catalog.Catalog) func(topic string) *audit.Engine {
 	t.Helper()
 	mk := func(profile string) *audit.Engine {
 		p, err := audit.LoadProfile(profile)

@@ -1,6 +1,8 @@
 package websocket
 
 import (
+	"github.com/eventwatch/eventwatch/internal/catalog"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,7 +20,7 @@ import (
 type Options struct {
 	Registry        prometheus.Registerer // receives the eventwatch_websocket_* metrics (required)
 	Logger          *slog.Logger          // default slog.Default()
-	Catalog         *audit.Catalog        // the event catalog messages are checked against (catalog.* rules); optional
+	Catalog         *catalog.Catalog      // the event catalog messages are checked against (catalog.* rules); optional
 	DuplicateWindow time.Duration         // duplicate.event_id window of each target's engine (default the engine's)
 	Now             func() time.Time      // default time.Now
 	// OnFinding, when set, receives every violation as it is found (the

@@ -1,6 +1,8 @@
-package audit
+package catalog
 
 import (
+	"github.com/eventwatch/eventwatch/internal/event"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -20,10 +22,10 @@ import (
 	"github.com/eventwatch/eventwatch/internal/strictyaml"
 )
 
-// CatalogEntry is one registered event type (standard 002, Event Types
+// Entry is one registered event type (standard 002, Event Types
 // Registry): name and version, the JSON Schema of its data, the producing
 // service, the expected consumers, a description and a sample event.
-type CatalogEntry struct {
+type Entry struct {
 	Type     string `yaml:"type" json:"type"`         // event type, e.g. "user.account.created"
 	Version  string `yaml:"version" json:"version"`   // event version, e.g. "1.0" or "1"
 	Producer string `yaml:"producer" json:"producer"` // source service that must produce it
@@ -42,21 +44,21 @@ type CatalogEntry struct {
 // Catalog is a loaded event catalog with every schema compiled once. It is
 // immutable and safe for concurrent use.
 type Catalog struct {
-	entries []CatalogEntry
+	entries []Entry
 	byKey   map[string]*catalogItem // type + "@" + normalized version
 	byType  map[string][]*catalogItem
 }
 
 type catalogItem struct {
-	entry  *CatalogEntry
+	entry  *Entry
 	schema *jsonschema.Schema
 }
 
-// LoadCatalog reads every *.yaml, *.yml and *.json file under dir (one
+// LoadDir reads every *.yaml, *.yml and *.json file under dir (one
 // entry per file), compiles each schema and validates each sample's data
 // against it. Any bad entry fails the whole load with an error naming the
 // file and field.
-func LoadCatalog(dir string) (*Catalog, error) {
+func LoadDir(dir string) (*Catalog, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -77,7 +79,7 @@ func LoadCatalog(dir string) (*Catalog, error) {
 		return nil, fmt.Errorf("load catalog: no entries (*.yaml, *.yml, *.json) under %s", dir)
 	}
 	sort.Strings(files)
-	entries := make([]CatalogEntry, 0, len(files))
+	entries := make([]Entry, 0, len(files))
 	for _, f := range files {
 		e, err := readCatalogEntry(f)
 		if err != nil {
@@ -85,11 +87,11 @@ func LoadCatalog(dir string) (*Catalog, error) {
 		}
 		entries = append(entries, e)
 	}
-	return NewCatalog(entries)
+	return New(entries)
 }
 
-func readCatalogEntry(file string) (CatalogEntry, error) {
-	var e CatalogEntry
+func readCatalogEntry(file string) (Entry, error) {
+	var e Entry
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return e, fmt.Errorf("read entry: %w", err)
@@ -101,8 +103,8 @@ func readCatalogEntry(file string) (CatalogEntry, error) {
 	return e, nil
 }
 
-// NewCatalog builds a catalog from entries, compiling their schemas.
-func NewCatalog(entries []CatalogEntry) (*Catalog, error) {
+// New builds a catalog from entries, compiling their schemas.
+func New(entries []Entry) (*Catalog, error) {
 	c := &Catalog{byKey: make(map[string]*catalogItem), byType: make(map[string][]*catalogItem)}
 	c.entries = append(c.entries, entries...)
 	for i := range c.entries {
@@ -115,7 +117,7 @@ func NewCatalog(entries []CatalogEntry) (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Base(name), err)
 		}
-		key := e.Type + "@" + normalizeVersion(e.Version)
+		key := e.Type + "@" + event.NormalizeVersion(e.Version)
 		if prev, dup := c.byKey[key]; dup {
 			return nil, fmt.Errorf("%s: type %s version %s is already registered in %s", filepath.Base(name), e.Type, e.Version, filepath.Base(prev.entry.File))
 		}
@@ -125,20 +127,20 @@ func NewCatalog(entries []CatalogEntry) (*Catalog, error) {
 	return c, nil
 }
 
-func compileEntry(e *CatalogEntry) (*catalogItem, error) {
+func compileEntry(e *Entry) (*catalogItem, error) {
 	switch {
 	case e.Type == "":
-		return nil, ferr("type", "is required")
+		return nil, fieldErr("type", "is required")
 	case e.Version == "":
-		return nil, ferr("version", "is required")
+		return nil, fieldErr("version", "is required")
 	case e.Producer == "":
-		return nil, ferr("producer", "is required")
+		return nil, fieldErr("producer", "is required")
 	case e.Schema == nil:
-		return nil, ferr("schema", "is required")
+		return nil, fieldErr("schema", "is required")
 	}
 	sch, err := compileSchema(e.Type+"@"+e.Version, e.Schema)
 	if err != nil {
-		return nil, ferr("schema", "%v", err)
+		return nil, fieldErr("schema", "%v", err)
 	}
 	it := &catalogItem{entry: e, schema: sch}
 	if err := it.validateSample(); err != nil {
@@ -194,18 +196,18 @@ func (it *catalogItem) validateSample() error {
 	}
 	m, ok := normalizeYAML(it.entry.Sample).(map[string]any)
 	if !ok {
-		return ferr("sample", "must be an event object")
+		return fieldErr("sample", "must be an event object")
 	}
 	data, ok := m["data"]
 	if !ok {
-		return ferr("sample", "has no data field")
+		return fieldErr("sample", "has no data field")
 	}
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return ferr("sample.data", "%v", err)
+		return fieldErr("sample.data", "%v", err)
 	}
 	if msg := it.validate(raw); msg != "" {
-		return ferr("sample.data", "does not match the schema: %s", msg)
+		return fieldErr("sample.data", "does not match the schema: %s", msg)
 	}
 	return nil
 }
@@ -255,8 +257,8 @@ func kindText(k jsonschema.ErrorKind) string {
 }
 
 // Entries returns a copy of the catalog entries, sorted by type and version.
-func (c *Catalog) Entries() []CatalogEntry {
-	out := append([]CatalogEntry(nil), c.entries...)
+func (c *Catalog) Entries() []Entry {
+	out := append([]Entry(nil), c.entries...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Type != out[j].Type {
 			return out[i].Type < out[j].Type
@@ -269,10 +271,10 @@ func (c *Catalog) Entries() []CatalogEntry {
 // Lookup returns the entry of an event type and version ("v1", "1" and
 // "1.0" are the same version). With an empty version it returns the entry
 // when the type has exactly one.
-func (c *Catalog) Lookup(eventType, version string) (CatalogEntry, bool) {
+func (c *Catalog) Lookup(eventType, version string) (Entry, bool) {
 	it := c.item(eventType, version)
 	if it == nil {
-		return CatalogEntry{}, false
+		return Entry{}, false
 	}
 	return *it.entry, true
 }
@@ -284,11 +286,11 @@ func (c *Catalog) item(eventType, version string) *catalogItem {
 		}
 		return nil
 	}
-	return c.byKey[eventType+"@"+normalizeVersion(version)]
+	return c.byKey[eventType+"@"+event.NormalizeVersion(version)]
 }
 
 // ProducedBy reports whether service is a registered producer of the entry.
-func (e *CatalogEntry) ProducedBy(service string) bool {
+func (e *Entry) ProducedBy(service string) bool {
 	if service == e.Producer {
 		return true
 	}
@@ -301,7 +303,7 @@ func (e *CatalogEntry) ProducedBy(service string) bool {
 }
 
 // AllProducers returns the entry's registered producers, Producer first.
-func (e *CatalogEntry) AllProducers() []string {
+func (e *Entry) AllProducers() []string {
 	out := []string{e.Producer}
 	for _, p := range e.Producers {
 		if p != e.Producer {
@@ -312,4 +314,67 @@ func (e *CatalogEntry) AllProducers() []string {
 }
 
 // HasType reports whether any version of an event type is registered.
-func (c *Catalog) HasType(eventType string) bool { return len(c.byType[eventType]) > 0 }
+func (c *Catalog) HasType(eventType string) bool { return c != nil && len(c.byType[eventType]) > 0 }
+
+// fieldErr is an error naming the entry field at fault.
+func fieldErr(field, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
+}
+
+// HasTypeVersion reports whether an event type and version is registered
+// (with an empty version: whether the type has exactly one version).
+func (c *Catalog) HasTypeVersion(eventType, version string) bool {
+	return c != nil && c.item(eventType, version) != nil
+}
+
+// ProducedBy reports whether service is a registered producer of an event
+// type and version, and whether that type and version is registered.
+func (c *Catalog) ProducedBy(eventType, version, service string) (produced, registered bool) {
+	if c == nil {
+		return false, false
+	}
+	it := c.item(eventType, version)
+	if it == nil {
+		return false, false
+	}
+	return it.entry.ProducedBy(service), true
+}
+
+// Producers returns the registered producers of an event type and version,
+// the main producer first (nil when it is not registered).
+func (c *Catalog) Producers(eventType, version string) []string {
+	if it := c.itemOrNil(eventType, version); it != nil {
+		return it.entry.AllProducers()
+	}
+	return nil
+}
+
+// Validate checks data against the schema of an event type and version: a
+// description of the first failure ("" when data is valid), the registered
+// version's spelling, and whether the type and version is registered.
+func (c *Catalog) Validate(eventType, version string, data []byte) (msg, registeredVersion string, registered bool) {
+	it := c.itemOrNil(eventType, version)
+	if it == nil {
+		return "", "", false
+	}
+	return it.validate(data), it.entry.Version, true
+}
+
+func (c *Catalog) itemOrNil(eventType, version string) *catalogItem {
+	if c == nil {
+		return nil
+	}
+	return c.item(eventType, version)
+}
+
+// SampleJSON is the entry's sample event as JSON (nil when it has none).
+func (e *Entry) SampleJSON() ([]byte, error) {
+	if e.Sample == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(normalizeYAML(e.Sample))
+	if err != nil {
+		return nil, fmt.Errorf("sample of %s: %w", e.Type, err)
+	}
+	return b, nil
+}
