@@ -232,41 +232,35 @@ func TestDaemonRealKafkaLeaderKilled(t *testing.T) {
 
 // TestDaemonSoak runs `eventwatch run` (a separate process, so its
 // resident memory is its own) against the real broker under a steady load
-// of about 1000 records a second for EVENTWATCH_SOAK (a Go duration: 1m for
-// the CI-length run, 10m for the long form; skipped when unset), and checks
-// that its goroutine count and resident memory stay flat once the bounded
-// state (duplicate-id window, trace window) has filled.
+// of EVENTWATCH_SOAK_RATE records a second (default 500; every record
+// audited: budget_per_partition is lifted; every record with its own event
+// and correlation id) for EVENTWATCH_SOAK (a Go duration: 1m for a quick
+// run, 1h for the planning figures in docs/operations.md; skipped when
+// unset). It records RSS, Go heap, goroutines and records checked every 5
+// s (the test log, and a CSV at EVENTWATCH_SOAK_OUT when set) and checks
+// that goroutines and resident memory stay flat once the bounded state
+// (duplicate-id window, trace window) has filled.
 func TestDaemonSoak(t *testing.T) {
 	d, err := time.ParseDuration(os.Getenv("EVENTWATCH_SOAK"))
 	if err != nil || d <= 0 {
-		t.Skip("set EVENTWATCH_SOAK=1m (or 10m) to run the soak test")
+		t.Skip("set EVENTWATCH_SOAK=1m (or 1h) to run the soak test")
+	}
+	rate := 500
+	if v, err := strconv.Atoi(os.Getenv("EVENTWATCH_SOAK_RATE")); err == nil && v > 0 {
+		rate = v
 	}
 	b := realkafka.Start(t)
 	ctx := dmContext(t, d+5*time.Minute)
 	dir := t.TempDir()
 	topic := "huleedu.soak.batchorchestration.batch"
 	dmCreateTopic(ctx, t, kadm.NewClient(b.Client(t)), topic)
-	extra := fmt.Sprintf("audit:\n  duplicate_window: %s\ntrace:\n  window: %s\n", d/5, d/5)
+	extra := fmt.Sprintf("sample:\n  budget_per_partition: 1000000\naudit:\n  duplicate_window: %s\ntrace:\n  window: %s\n", d/5, d/5)
 	p := dmStartProc(ctx, t, dmBinary(ctx, t, dir), b.Addr(), filepath.Join(dir, "soak"), 10*time.Second, extra)
 	p.d.waitReady(t)
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
-	go dmLoad(loadCtx, b.Client(t), topic)
-
-	start := time.Now()
-	var base, last [2]float64 // goroutines, resident bytes
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
-	for time.Since(start) < d {
-		<-tick.C
-		cur := [2]float64{p.d.metric(t, "go_goroutines"), p.d.metric(t, "process_resident_memory_bytes")}
-		t.Logf("t=%4.0fs goroutines=%.0f rss=%.1f MiB checked=%.0f", time.Since(start).Seconds(), cur[0], cur[1]/(1<<20),
-			p.d.metric(t, "eventwatch_records_checked_total", `topic="`+topic+`"`))
-		if base[0] == 0 && time.Since(start) >= d/3 {
-			base = cur
-		}
-		last = cur
-	}
+	go dmLoad(loadCtx, b.Client(t), topic, rate)
+	base, last := dmSoakSample(t, p, topic, d)
 	if last[0] > base[0]+20 {
 		t.Errorf("goroutines grew from %.0f to %.0f", base[0], last[0])
 	}
@@ -278,8 +272,42 @@ func TestDaemonSoak(t *testing.T) {
 	}
 }
 
-// dmLoad produces about 1000 records a second until ctx is done.
-func dmLoad(ctx context.Context, cl *kgo.Client, topic string) {
+// dmSoakSample samples the daemon every 5 s for d and returns the
+// goroutines and resident bytes a third of the way in and at the end.
+func dmSoakSample(t *testing.T, p *dmProc, topic string, d time.Duration) (base, last [2]float64) {
+	var out *os.File
+	if path := os.Getenv("EVENTWATCH_SOAK_OUT"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		out = f
+		fmt.Fprintln(out, "seconds,goroutines,rss_mib,heap_inuse_mib,checked")
+	}
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for time.Since(start) < d {
+		<-tick.C
+		cur := [2]float64{p.d.metric(t, "go_goroutines"), p.d.metric(t, "process_resident_memory_bytes")}
+		heap := p.d.metric(t, "go_memstats_heap_inuse_bytes")
+		checked := p.d.metric(t, "eventwatch_records_checked_total", `topic="`+topic+`"`)
+		secs := time.Since(start).Seconds()
+		t.Logf("t=%4.0fs goroutines=%.0f rss=%.1f MiB heap=%.1f MiB checked=%.0f", secs, cur[0], cur[1]/(1<<20), heap/(1<<20), checked)
+		if out != nil {
+			fmt.Fprintf(out, "%.0f,%.0f,%.1f,%.1f,%.0f\n", secs, cur[0], cur[1]/(1<<20), heap/(1<<20), checked)
+		}
+		if base[0] == 0 && time.Since(start) >= d/3 {
+			base = cur
+		}
+		last = cur
+	}
+	return base, last
+}
+
+// dmLoad produces about rate records a second until ctx is done.
+func dmLoad(ctx context.Context, cl *kgo.Client, topic string, rate int) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	n := 0
@@ -289,11 +317,17 @@ func dmLoad(ctx context.Context, cl *kgo.Client, topic string) {
 			return
 		case <-tick.C:
 		}
-		for range 100 {
-			cl.Produce(ctx, &kgo.Record{Topic: topic, Value: dmEvent(n, dmGoodType)}, nil)
+		for range max(rate/10, 1) {
+			cl.Produce(ctx, &kgo.Record{Topic: topic, Value: dmSoakEvent(n)}, nil)
 			n++
 		}
 	}
+}
+
+// dmSoakEvent is a compliant event with its own event and correlation id.
+func dmSoakEvent(i int) []byte {
+	return []byte(fmt.Sprintf(`{"event_id":"3f1c2a9e-8a51-4d3b-9a53-%012d","event_type":%q,"event_timestamp":"%s","source_service":"batch_orchestrator_service","correlation_id":"9b0e7d1c-2f4a-4c2e-8d6b-%012d","data":{"batch_id":"b-%d"}}`,
+		i, dmGoodType, time.Now().UTC().Format(time.RFC3339), i, i))
 }
 
 // dmBinary returns $EVENTWATCH_BIN or builds eventwatch into dir.

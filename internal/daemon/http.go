@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/readers"
+	"github.com/eventwatch/eventwatch/internal/sample"
 )
 
 // handler returns the daemon's HTTP routes:
@@ -73,28 +75,57 @@ func (d *daemon) leadingLag() *lag.Collector {
 //
 // Sampling that has resumed since the probe last failed (the sampler read
 // records after the failure began) makes the replica ready at once, without
-// waiting for the next probe. A sampler paused by a full report buffer
-// stays ready (it still answers) and says so in the detail.
-func (d *daemon) serveReady(w http.ResponseWriter, _ *http.Request) {
+// waiting for the next probe.
+//
+// Readiness means "this replica can answer": its Service carries the API
+// and /metrics, and taking the pod out of the Service would hide the
+// metrics that say what is wrong. Degraded sampling (fetching paused by a
+// full report buffer, partitions nobody audits) therefore keeps /readyz
+// at 200 and says so: "degraded: ..." in the body, the header
+// Eventwatch-Sampling: degraded, eventwatch_sampler_paused and
+// eventwatch_sampling_unaudited_partitions, and the alerts
+// EventwatchSamplingPaused and EventwatchSamplingStalled.
+// /readyz?sampling=1 answers 503 while degraded, for a probe that should
+// fail then (an uptime check, not the kubelet).
+func (d *daemon) serveReady(w http.ResponseWriter, r *http.Request) {
 	ok, reason := d.ready.status()
 	st := d.sampler.Status()
 	if since := d.ready.failingSince(); !ok && !since.IsZero() && st.Running && st.LastRecord.After(since) {
 		ok, reason = true, "kafka: sampling resumed "+st.LastRecord.Sub(since).Round(time.Millisecond).String()+" after the probe failed (the next probe confirms)"
 	}
 	detail := fmt.Sprintf("sampler: %d partitions; leader: %t", st.AssignedPartitions, d.elector.Leading())
-	if st.Paused {
-		detail += "; sampling paused: report buffer full (store unavailable), nothing dropped, falling behind"
-	}
 	if c := d.coverage(); c != "" {
 		detail += "; " + c
 	}
+	degraded := d.samplingDegraded(st)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if !ok {
+	w.Header().Set("Eventwatch-Sampling", "ok")
+	if degraded != "" {
+		w.Header().Set("Eventwatch-Sampling", "degraded")
+		detail += "; degraded: " + degraded
+	}
+	if !ok || (degraded != "" && r.URL.Query().Get("sampling") == "1") {
 		w.WriteHeader(http.StatusServiceUnavailable)
+		if ok {
+			reason = "sampling degraded (?sampling=1)"
+		}
 		fmt.Fprintf(w, "not ready: %s; %s\n", reason, detail)
 		return
 	}
 	fmt.Fprintf(w, "ready: %s; %s\n", reason, detail)
+}
+
+// samplingDegraded says what keeps records from being audited now ("" when
+// nothing): fetching paused, or partitions nobody audits.
+func (d *daemon) samplingDegraded(st sample.Status) string {
+	var parts []string
+	if st.Paused {
+		parts = append(parts, "sampling paused: report buffer full (store unavailable), nothing dropped, falling behind")
+	}
+	if c := d.samplingCoverage(); c != nil && c.Unaudited > 0 {
+		parts = append(parts, fmt.Sprintf("%d partitions unaudited", c.Unaudited))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (d *daemon) serveIndex(w http.ResponseWriter, _ *http.Request) {
