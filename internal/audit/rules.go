@@ -127,6 +127,7 @@ func WriteRulesMarkdown(w io.Writer) error {
 	writeSettingsMarkdown(&b)
 	writeDLQNotes(&b, profiles)
 	writeWebSocketNotes(&b, profiles)
+	writeVersionNotes(&b, profiles)
 	_, err := io.WriteString(w, b.String())
 	if err != nil {
 		return fmt.Errorf("write rules markdown: %w", err)

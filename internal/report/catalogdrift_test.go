@@ -19,7 +19,8 @@ func TestCatalogDriftSection(t *testing.T) {
 		if err := Render(&buf, rep, format); err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
-		if !strings.Contains(buf.String(), "content.book.retracted 1.0 is in traffic") {
+		// the HTML page lets long names wrap after separators (<wbr>)
+		if !strings.Contains(strings.ReplaceAll(buf.String(), "<wbr>", ""), "content.book.retracted 1.0 is in traffic") {
 			t.Errorf("%s report lacks the catalog drift:\n%.2000s", format, buf.String())
 		}
 		rep2 := *rep
