@@ -23,6 +23,10 @@ type API struct {
 	reads func() *report.Consumers // WithConsumers
 	// websockets is the WebSocket prober's view (WithWebSockets).
 	websockets func() []report.WebSocketEndpoint
+	// deadLetters and pills feed "Dead letters by cause" and "Poison
+	// pills" (WithDeadLetters).
+	deadLetters func(from, to time.Time) []report.DeadLetterCause
+	pills       func() []report.PoisonPill
 	log        *slog.Logger
 	now        func() time.Time
 	live       *live                    // stream subscriptions (GET /api/v1/violations/stream)

@@ -162,7 +162,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
-	d.reports = api.NewAPI(d.store, d.reg, d.root, api.WithReportConfig(d.cfg.Reports), api.WithCatalogDrift(d.catalogDrift),
+	d.reports = api.NewAPI(d.store, d.reg, d.root, api.WithReportConfig(d.cfg.Reports), api.WithCatalogDrift(d.catalogDrift), api.WithDeadLetters(d.reportDeadLetters, d.reportPoisonPills),
 		api.WithWebSockets(d.webSockets), api.WithConsumers(d.consumersSection))
 	d.ledger = ledger.New(d.store, d.cfg.Store, d.reg, d.root, ledger.WithClusterSource(&clusterSource{d: d}),
 		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish))

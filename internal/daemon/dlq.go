@@ -1,8 +1,14 @@
 package daemon
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/dlq"
+	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -67,4 +73,53 @@ func (d *daemon) scopeServices(teamName, service string) (map[string]bool, bool)
 		}
 	}
 	return out, true
+}
+
+// reportDeadLetters is the report's "Dead letters by cause": the triage's
+// causes counted within [from, to).
+func (d *daemon) reportDeadLetters(from, to time.Time) []report.DeadLetterCause {
+	if d.triage == nil {
+		return nil
+	}
+	var out []report.DeadLetterCause
+	for _, tc := range d.triage.Snapshot(dlq.Filter{From: from, To: to}) {
+		for _, c := range tc.Causes {
+			rc := report.DeadLetterCause{Topic: tc.Topic, ErrorClass: c.ErrorClass, OriginalTopic: c.OriginalTopic,
+				ConsumerGroup: c.ConsumerGroup, EventType: c.EventType, Service: c.Service, Count: c.Count,
+				FirstSeen: c.FirstSeen, LastSeen: c.LastSeen, Trend: c.Trend}
+			if len(c.Samples) > 0 {
+				s := c.Samples[0]
+				rc.Sample = strings.TrimSpace(fmt.Sprintf("%s/%d@%d %s", tc.Topic, s.Partition, s.Offset, s.EventID))
+			}
+			out = append(out, rc)
+		}
+	}
+	return out
+}
+
+// reportPoisonPills is the report's "Poison pills": the leader's own, else
+// those in the leader's shared group details.
+func (d *daemon) reportPoisonPills() []report.PoisonPill {
+	var pills []dlq.Pill
+	if t := d.term.Load(); t != nil && t.poison != nil {
+		pills = t.poison.All()
+	} else if e, ok := d.board.Newest(kindGroups); ok {
+		var doc groupsDoc
+		if json.Unmarshal(e.Doc, &doc) == nil {
+			for _, body := range doc.Groups {
+				var g struct {
+					Pills []dlq.Pill `json:"poison_pills"`
+				}
+				if json.Unmarshal(body, &g) == nil {
+					pills = append(pills, g.Pills...)
+				}
+			}
+		}
+	}
+	out := make([]report.PoisonPill, 0, len(pills))
+	for _, p := range pills {
+		out = append(out, report.PoisonPill{Group: p.Group, Topic: p.Topic, Partition: p.Partition, Offset: p.Offset,
+			EventID: p.EventID, EventType: p.EventType, Service: p.Service, Rules: p.Rules, Since: p.Since})
+	}
+	return out
 }

@@ -126,6 +126,8 @@ func TestDLQTriageAndReplay(t *testing.T) {
 		t.Errorf("eventwatch_dlq_cause_records timeout = %v, want 3", got)
 	}
 
+	checkReportDeadLetters(t, in.url, want)
+
 	sel := map[string]any{"topic": dlqTopic, "error_class": "schema validation failed: data.isbn missing for <id>", "requested_by": "alice"}
 	if code, body := post(t, in.url+"/api/v1/dlq/replays", readTok, sel); code != http.StatusForbidden {
 		t.Errorf("read token replay = %d %s, want 403", code, body)
@@ -220,5 +222,48 @@ func readAll(t *testing.T, c *kgo.Client, topic string, n int) []*kgo.Record {
 			continue
 		}
 		out = append(out, rs...)
+	}
+}
+
+// checkReportDeadLetters: the weekly report's "Dead letters by cause" has
+// the triage's counts, in JSON and Markdown, for the estate and for the
+// owning service, and nothing for another service.
+func checkReportDeadLetters(t *testing.T, base string, want map[string]int64) {
+	t.Helper()
+	auth := []string{"Authorization", "Bearer " + readTok}
+	var rep struct {
+		DeadLetters []struct {
+			ErrorClass string `json:"error_class"`
+			Count      int64  `json:"count"`
+			Service    string `json:"service"`
+		} `json:"dead_letters_by_cause"`
+	}
+	for _, q := range []string{"", "&service=content-service"} {
+		var code int
+		var body string
+		wait.Within(t, 30*time.Second, "the report knows content-service", func() bool {
+			code, body = httpget.Get(t, base+"/api/v1/reports/weekly?format=json"+q, auth...)
+			return code == 200
+		})
+		rep.DeadLetters = nil
+		if code != 200 || json.Unmarshal([]byte(body), &rep) != nil {
+			t.Fatalf("weekly report%s = %d %s", q, code, body)
+		}
+		got := map[string]int64{}
+		for _, c := range rep.DeadLetters {
+			got[c.ErrorClass] += c.Count
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("report%s: dead letters of %q = %d, want %d", q, k, got[k], v)
+			}
+		}
+	}
+	if _, body := httpget.Get(t, base+"/api/v1/reports/weekly?format=md", auth...); !strings.Contains(body, "Dead letters by cause") ||
+		!strings.Contains(body, "ms calling search | content.book | search-indexer") {
+		t.Errorf("markdown report lacks the dead letters section:\n%s", body)
+	}
+	if _, body := httpget.Get(t, base+"/api/v1/reports/weekly?format=json&service=user-service", auth...); strings.Contains(body, "dead_letters_by_cause") {
+		t.Errorf("user-service's report shows content-service's dead letters")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,10 @@ func TestPoisonPill(t *testing.T) {
 	if p.Offset != 3 || p.Topic != topic || p.Service != "content-service" || p.EventID != "not-a-uuid" ||
 		!slices.Contains(p.Rules, "envelope.invalid_uuid") || !slices.Contains(p.Rules, "envelope.wrong_type") {
 		t.Errorf("pill = %+v", p)
+	}
+	if _, body := httpget.Get(t, in.url+"/api/v1/reports/weekly?format=md"); !strings.Contains(body, "Poison pills") ||
+		!strings.Contains(body, "envelope.invalid_uuid") {
+		t.Errorf("the weekly report does not name the poison pill:\n%s", body)
 	}
 	if v := metric(t, in.url, "eventwatch_consumer_poison_pill_offset", `group="`+group+`"`, `source_service="content-service"`); v != 3 {
 		t.Errorf("eventwatch_consumer_poison_pill_offset = %v, want 3", v)

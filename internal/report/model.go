@@ -38,6 +38,13 @@ type Weekly struct {
 	// and consumer idempotency now (the week in progress of a
 	// whole-estate report; docs/readers.md).
 	Consumers *Consumers `json:"consumers,omitempty"`
+	// DeadLetters are the dead letters of the report's scope by cause,
+	// counted by record time within the week ("Dead letters by cause";
+	// reports served by a running instance).
+	DeadLetters []DeadLetterCause `json:"dead_letters_by_cause,omitempty"`
+	// PoisonPills are the records blocking STALL partitions of the scope's
+	// groups now (the week in progress only).
+	PoisonPills []PoisonPill `json:"poison_pills,omitempty"`
 	// Notes lists ranges eventwatch skipped or read again instead of
 	// counting them in order this week (history before the first start,
 	// stored positions that did not match the log); whole-estate reports
