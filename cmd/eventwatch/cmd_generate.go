@@ -103,20 +103,7 @@ func newGenerateFlags(stderr io.Writer) (*flag.FlagSet, *generateFlags) {
 	})
 	fs.StringVar(&a.ClusterLabel, "cluster-label", a.ClusterLabel, "label the dashboards' cluster variable offers")
 	fs.StringVar(&a.RunbookBase, "runbook-base", a.RunbookBase, "URL of docs/runbooks.md that runbook_url annotations point into")
-	fs.Float64Var(&a.ComplianceObjective, "compliance-objective", a.ComplianceObjective, "minimum share of compliant records per topic (0..1)")
-	fs.DurationVar(&a.ComplianceWindow, "compliance-window", a.ComplianceWindow, "window of the compliance ratio")
-	fs.Float64Var(&a.ComplianceDrop, "compliance-drop", a.ComplianceDrop, "fall of the compliance ratio (0..1) versus --compliance-drop-lookback ago that alerts")
-	fs.DurationVar(&a.ComplianceDropLookback, "compliance-drop-lookback", a.ComplianceDropLookback, "how far back compliance is compared")
-	fs.DurationVar(&a.NewViolationLookback, "new-violation-lookback", a.NewViolationLookback, "a (service, rule) pair unseen this long is new")
-	fs.DurationVar(&a.DLQGrowthWindow, "dlq-growth-window", a.DLQGrowthWindow, "window in which new dead letters are counted")
-	fs.DurationVar(&a.DataLossWindow, "data-loss-window", a.DataLossWindow, "window in which records lost to retention are counted")
-	fs.DurationVar(&a.TimeToLossThreshold, "time-to-loss-threshold", a.TimeToLossThreshold, "alert when retention deletes a group's oldest unread record sooner than this")
-	fs.Float64Var(&a.DLQGrowthThreshold, "dlq-growth-threshold", a.DLQGrowthThreshold, "dead letters per window above which a DLQ is growing")
-	fs.DurationVar(&a.DLQDrainWindow, "dlq-drain-window", a.DLQDrainWindow, "a DLQ holding records this long without shrinking is not drained")
-	fs.Float64Var(&a.CoverageObjective, "coverage-objective", a.CoverageObjective, "minimum share of a service's events carrying correlation id / trace context (0..1)")
-	fs.DurationVar(&a.CoverageWindow, "coverage-window", a.CoverageWindow, "window of the propagation coverage ratio")
-	fs.DurationVar(&a.CollectorStaleAfter, "collector-stale-after", a.CollectorStaleAfter, "a collector without success this long is stale")
-	fs.DurationVar(&a.StoreStaleAfter, "store-stale-after", a.StoreStaleAfter, "no report-store flush this long is stale")
+	alerts.RegisterFlags(fs, a) // every threshold of internal/alerts/thresholds.go
 	fs.DurationVar(&a.EvaluationInterval, "evaluation-interval", 0, "rule group interval (0: Prometheus' global evaluation_interval)")
 	fs.Func("for", "override every alert's 'for' duration (e.g. 0s for tests and demos)", func(s string) error {
 		d, err := time.ParseDuration(s)
@@ -148,6 +135,7 @@ var docFiles = []struct {
 	{"metrics.md", func(w io.Writer, _ dashboards.Options) error { return metrics.WriteMarkdown(w) }},
 	{"rules.md", func(w io.Writer, _ dashboards.Options) error { return audit.WriteRulesMarkdown(w) }},
 	{"dashboards.md", dashboards.WriteMarkdown},
+	{"alert-thresholds.md", func(w io.Writer, _ dashboards.Options) error { return alerts.WriteThresholdsMarkdown(w) }},
 }
 
 func generateSteps() []generateStep {

@@ -63,57 +63,20 @@ type Options struct {
 	ForOverride            *time.Duration // when set, every alert's `for` is this (tests and demos)
 }
 
-// DefaultOptions returns the thresholds of the committed alerts/ files.
+// DefaultOptions returns the thresholds of the committed alerts/ files
+// (the defaults of the threshold table, thresholds.go).
 func DefaultOptions() Options {
-	return Options{
-		Params:                 mixin.Defaults(),
-		RunbookBase:            "https://github.com/eventwatch/eventwatch/blob/main/docs/runbooks.md",
-		ComplianceObjective:    0.95,
-		ComplianceWindow:       time.Hour,
-		ComplianceDrop:         0.1,
-		ComplianceDropLookback: 24 * time.Hour,
-		NewViolationLookback:   24 * time.Hour,
-		DLQGrowthWindow:        10 * time.Minute,
-		DLQGrowthThreshold:     0,
-		DLQDrainWindow:         24 * time.Hour,
-		CoverageObjective:      0.99,
-		CoverageWindow:         time.Hour,
-		DataLossWindow:         10 * time.Minute,
-		TimeToLossThreshold:    time.Hour,
-		CollectorStaleAfter:    10 * time.Minute,
-		StoreStaleAfter:        15 * time.Minute,
+	o := Options{
+		Params:      mixin.Defaults(),
+		RunbookBase: "https://github.com/eventwatch/eventwatch/blob/main/docs/runbooks.md",
 	}
+	setDefaults(&o)
+	return o
 }
 
 // Validate reports every option out of range, naming the option.
 func (o Options) Validate() error {
-	var errs []error
-	ratio := func(name string, v float64) {
-		if v <= 0 || v > 1 {
-			errs = append(errs, fmt.Errorf("%s must be in (0, 1], got %g", name, v))
-		}
-	}
-	positive := func(name string, d time.Duration) {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
-		}
-	}
-	ratio("compliance objective", o.ComplianceObjective)
-	ratio("coverage objective", o.CoverageObjective)
-	positive("compliance window", o.ComplianceWindow)
-	positive("data loss window", o.DataLossWindow)
-	positive("time to loss threshold", o.TimeToLossThreshold)
-	ratio("compliance drop", o.ComplianceDrop)
-	positive("compliance drop lookback", o.ComplianceDropLookback)
-	positive("new-violation lookback", o.NewViolationLookback)
-	positive("DLQ growth window", o.DLQGrowthWindow)
-	positive("DLQ drain window", o.DLQDrainWindow)
-	positive("coverage window", o.CoverageWindow)
-	positive("collector stale-after", o.CollectorStaleAfter)
-	positive("store stale-after", o.StoreStaleAfter)
-	if o.DLQGrowthThreshold < 0 {
-		errs = append(errs, fmt.Errorf("DLQ growth threshold must not be negative, got %g", o.DLQGrowthThreshold))
-	}
+	errs := validateThresholds(&o)
 	if err := o.Params.Validate(); err != nil {
 		errs = append(errs, err)
 	}
