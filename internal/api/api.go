@@ -27,11 +27,11 @@ type API struct {
 	// pills" (WithDeadLetters).
 	deadLetters func(from, to time.Time) []report.DeadLetterCause
 	pills       func() []report.PoisonPill
-	log        *slog.Logger
-	now        func() time.Time
-	live       *live                    // stream subscriptions (GET /api/v1/violations/stream)
-	owners     atomic.Pointer[team.Map] // service -> team, for ?team= scopes
-	names      names                    // the names filters may use (names.go)
+	log         *slog.Logger
+	now         func() time.Time
+	live        *live                    // stream subscriptions (GET /api/v1/violations/stream)
+	owners      atomic.Pointer[team.Map] // service -> team, for ?team= scopes
+	names       names                    // the names filters may use (names.go)
 }
 
 // APIOption configures an API.
