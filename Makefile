@@ -10,7 +10,7 @@ FUZZTIME ?= 20s
 SHELL    := /bin/bash
 .DEFAULT_GOAL := build
 
-.PHONY: help soak build test e2e demo generate check-generated lint bench fuzz clean image kafka
+.PHONY: help soak build test test-short e2e demo generate check-generated lint bench fuzz clean image kafka
 
 ## help: this list (every target with a '## target:' comment).
 help:
@@ -24,6 +24,11 @@ build:
 test: check-generated
 	$(GO) vet $(PKGS)
 	set -o pipefail; $(GO) test -count=1 -json $(PKGS) | $(GO) run ./scripts/testsum
+
+## test-short: the edit loop: vet and the unit tests without the slow ones (-short: no binary builds, promtool suite, PostgreSQL, whole demo).
+test-short:
+	$(GO) vet $(PKGS)
+	set -o pipefail; $(GO) test -short -count=1 -json $(PKGS) | $(GO) run ./scripts/testsum
 
 ## e2e: tests against a real Apache Kafka broker (and real Prometheus, Alertmanager, Chromium, PostgreSQL, Node), plus the Dockerfile build.
 e2e:

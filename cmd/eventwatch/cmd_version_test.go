@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/eventwatch/eventwatch/internal/testutil/tier"
+
 	"bytes"
 	"context"
 	"os"
@@ -68,6 +70,7 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 // (GOFLAGS=-buildvcs=false) with the Makefile's ldflags stamps: the version
 // and commit come from the stamps, never "(devel)" or "commit unknown".
 func TestVersionFromLdflagsWithoutVCS(t *testing.T) {
+	tier.Slow(t, "builds the binary twice")
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

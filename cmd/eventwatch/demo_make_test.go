@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/eventwatch/eventwatch/internal/testutil/tier"
+
 	"context"
 	"errors"
 	"os/exec"
@@ -22,6 +24,7 @@ import (
 // (before the fix `go run` turned the clean stop into "make: *** ...
 // Error 1").
 func TestMakeDemoCtrlC(t *testing.T) {
+	tier.Slow(t, "builds and runs make demo")
 	if testing.Short() {
 		t.Skip("builds and runs the demo")
 	}

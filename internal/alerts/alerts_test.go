@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"github.com/eventwatch/eventwatch/internal/testutil/tier"
+
 	"bytes"
 	"os"
 	"os/exec"
@@ -49,6 +51,7 @@ func withShortFor(o Options, d *time.Duration) Options {
 // TestPromtoolTestRules runs every testdata/*_test.yaml against the rules
 // generated with the default options.
 func TestPromtoolTestRules(t *testing.T) {
+	tier.Slow(t, "promtool evaluates every alert test")
 	promtool := bins.Require(t, promtoolHint, "promtool")
 	dir := writeRules(t, DefaultOptions())
 	tests, err := filepath.Glob(filepath.Join("testdata", "*_test.yaml"))

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"github.com/eventwatch/eventwatch/internal/testutil/tier"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"context"
@@ -24,6 +26,7 @@ import (
 // demo, used as the demo's catalog, gives no catalog.* violation on the
 // demo's compliant traffic (the records its own catalog finds compliant).
 func TestDiscoveredCatalogRoundTrip(t *testing.T) {
+	tier.Slow(t, "runs the whole demo")
 	if testing.Short() {
 		t.Skip("runs the demo for about 20 seconds")
 	}

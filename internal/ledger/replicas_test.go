@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/eventwatch/eventwatch/internal/testutil/tier"
+
 	"context"
 	"database/sql"
 	"strings"
@@ -30,6 +32,7 @@ func openPostgres(t *testing.T, dsn string) store.Store {
 // same moments: the report holds the sum of what each saw, and the same
 // numbers as one aggregator that saw everything.
 func TestReplicasShareOnePostgres(t *testing.T) {
+	tier.Slow(t, "starts PostgreSQL")
 	dsn := pgtest.DSN(t)
 	c := &clock{t: mon17.Add(3 * time.Hour)}
 	var all []observation
