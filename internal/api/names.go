@@ -165,6 +165,29 @@ func (e *notOfTeam) Error() string {
 	return fmt.Sprintf("service %q is not one of team %s's services (%s)", e.service, e.team, strings.Join(e.services, ", "))
 }
 
+// CheckNames checks a ?team= and ?service= filter of another API (dead
+// letters, WebSocket endpoints) against the same known names: nil, or an
+// error whose text names the nearest known ones (UnknownBody gives its
+// 404 body).
+func (a *API) CheckNames(ctx context.Context, teamName, service string) error {
+	return a.check(ctx, filters{team: teamName, service: service})
+}
+
+// UnknownBody is the JSON body of a 404 for err (from CheckNames): the
+// message, what was unknown and the nearest known names; ok is false when
+// err is not about an unknown name (say, the store could not be read).
+func UnknownBody(err error) (body any, ok bool) {
+	if !isUnknown(err) {
+		return nil, false
+	}
+	b := struct {
+		Error string `json:"error"`
+		*nearest.Unknown
+	}{Error: err.Error()}
+	errors.As(err, &b.Unknown)
+	return b, true
+}
+
 // isUnknown reports whether err is a filter naming something unknown.
 func isUnknown(err error) bool {
 	var u *nearest.Unknown

@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/api"
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/report"
@@ -29,7 +31,8 @@ func (d *daemon) buildDLQ() error {
 		d.replayer = dlq.NewReplayer(cfg.Replay, d.base, rs, d.auditor, d.dlqPrefixes, d.reg, d.root)
 	}
 	d.dlqAPI = &dlq.API{Triage: d.triage, Replayer: d.replayer, Store: rs, KafkaOpts: d.base, Auditor: d.auditor,
-		Prefixes: d.dlqPrefixes, Services: d.scopeServices, AdminToken: admin, ShowPayload: cfg.ShowPayload}
+		Prefixes: d.dlqPrefixes, Services: d.scopeServices, AdminToken: admin, ShowPayload: cfg.ShowPayload,
+		CheckNames: d.checkNames, UnknownBody: api.UnknownBody}
 	return nil
 }
 
@@ -55,6 +58,15 @@ func (d *daemon) profileOf(topic string) *audit.Profile {
 		}
 	}
 	return r.def.Profile()
+}
+
+// checkNames refuses a ?team= or ?service= nobody knows, against the
+// report API's known names (read at call time: the API may be built later).
+func (d *daemon) checkNames(ctx context.Context, teamName, service string) error {
+	if d.reports == nil {
+		return nil
+	}
+	return d.reports.CheckNames(ctx, teamName, service)
 }
 
 // scopeServices is the service filter of ?team= and ?service=.

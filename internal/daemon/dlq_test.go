@@ -109,6 +109,7 @@ func TestDLQTriageAndReplay(t *testing.T) {
 		list.Topics = nil
 		return code == 200 && json.Unmarshal([]byte(body), &list) == nil && len(list.Topics) == 1 && list.Topics[0].Records == 9
 	})
+	dlqUnknownNames(t, in.url, auth)
 	counts := map[string]int64{}
 	for _, c := range list.Topics[0].Causes {
 		counts[c.ErrorClass] += c.Count
@@ -265,5 +266,24 @@ func checkReportDeadLetters(t *testing.T, base string, want map[string]int64) {
 	}
 	if _, body := httpget.Get(t, base+"/api/v1/reports/weekly?format=json&service=user-service", auth...); strings.Contains(body, "dead_letters_by_cause") {
 		t.Errorf("user-service's report shows content-service's dead letters")
+	}
+}
+
+// dlqUnknownNames: ?team= and ?service= on /api/v1/dlq are checked against
+// the names eventwatch knows: a typo is 404 with the nearest name, never an
+// empty triage.
+func dlqUnknownNames(t *testing.T, url string, auth []string) {
+	t.Helper()
+	wait.Within(t, 30*time.Second, "content-service known", func() bool {
+		code, _ := httpget.Get(t, url+"/api/v1/dlq?service=content-service", auth...)
+		return code == http.StatusOK
+	})
+	for q, want := range map[string]string{
+		"service=content-servce": `unknown service \"content-servce\"; did you mean content-service?`,
+		"team=nosuchteam":        `unknown team \"nosuchteam\"`,
+	} {
+		if code, body := httpget.Get(t, url+"/api/v1/dlq?"+q, auth...); code != http.StatusNotFound || !strings.Contains(body, want) {
+			t.Errorf("/api/v1/dlq?%s: %d %s, want 404 with %s", q, code, body, want)
+		}
 	}
 }

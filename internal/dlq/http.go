@@ -24,15 +24,19 @@ import (
 //	POST /api/v1/dlq/replays                             start a replay (admin credential; 403 with the read token or when replay is off)
 //	GET  /api/v1/dlq/replays[/{id}]                      the replay audit log
 type API struct {
-	Triage      *Triage                                            // the triage reader (nil: triage off)
-	Replayer    *Replayer                                          // the replayer (nil: no store)
-	Store       store.ReplayStore                                  // replay bookkeeping (nil: no store)
-	KafkaOpts   []kgo.Opt                                          // client options for reading one dead letter
-	Auditor     Auditor                                            // audits a shown dead letter
-	Prefixes    func(topic string) []string                        // extra error-header prefixes of a topic's profile
-	Services    func(team, service string) (map[string]bool, bool) // the services ?team= and ?service= select (false: no filter)
-	AdminToken  string                                             // the admin bearer token ("" : nothing admin-only is allowed)
-	ShowPayload bool                                               // dlq.show_payload
+	Triage    *Triage                                            // the triage reader (nil: triage off)
+	Replayer  *Replayer                                          // the replayer (nil: no store)
+	Store     store.ReplayStore                                  // replay bookkeeping (nil: no store)
+	KafkaOpts []kgo.Opt                                          // client options for reading one dead letter
+	Auditor   Auditor                                            // audits a shown dead letter
+	Prefixes  func(topic string) []string                        // extra error-header prefixes of a topic's profile
+	Services  func(team, service string) (map[string]bool, bool) // the services ?team= and ?service= select (false: no filter)
+	// CheckNames refuses a ?team= or ?service= eventwatch does not know
+	// (nil: not checked); its error becomes the 404 body UnknownBody gives.
+	CheckNames  func(ctx context.Context, team, service string) error
+	UnknownBody func(err error) (any, bool)
+	AdminToken  string // the admin bearer token ("" : nothing admin-only is allowed)
+	ShowPayload bool   // dlq.show_payload
 }
 
 // Routes adds the read endpoints to mux (behind the read token) — the POST
@@ -49,7 +53,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 func (a *API) handleList(w http.ResponseWriter, r *http.Request) {
 	f, err := a.filter(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		a.filterError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"topics": a.snapshot(f)})
@@ -65,7 +69,7 @@ func (a *API) snapshot(f Filter) []TopicCauses {
 func (a *API) handleTopic(w http.ResponseWriter, r *http.Request) {
 	f, err := a.filter(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		a.filterError(w, err)
 		return
 	}
 	f.Topic = r.PathValue("topic")
@@ -81,6 +85,18 @@ func (a *API) handleTopic(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out[0])
 }
 
+// filterError answers a filter that cannot be applied: 404 with the
+// nearest known names for an unknown team or service, else 400.
+func (a *API) filterError(w http.ResponseWriter, err error) {
+	if a.UnknownBody != nil {
+		if body, ok := a.UnknownBody(err); ok {
+			writeJSON(w, http.StatusNotFound, body)
+			return
+		}
+	}
+	http.Error(w, err.Error(), http.StatusBadRequest)
+}
+
 // filter reads ?team= ?service= ?error_class= ?since= (RFC 3339 or a duration back from now).
 func (a *API) filter(r *http.Request) (Filter, error) {
 	q := r.URL.Query()
@@ -91,6 +107,11 @@ func (a *API) filter(r *http.Request) (Filter, error) {
 			return f, errors.New("since: " + err.Error())
 		}
 		f.From = t
+	}
+	if a.CheckNames != nil {
+		if err := a.CheckNames(r.Context(), q.Get("team"), q.Get("service")); err != nil {
+			return f, err
+		}
 	}
 	if a.Services != nil {
 		if svcs, ok := a.Services(q.Get("team"), q.Get("service")); ok {

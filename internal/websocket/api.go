@@ -2,10 +2,13 @@ package websocket
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/nearest"
 )
 
 // Status is one target as GET /api/v1/websockets shows it.
@@ -55,7 +58,8 @@ func (t *target) status() Status {
 	return s
 }
 
-// Routes registers GET /api/v1/websockets (?service= filters) on mux.
+// Routes registers GET /api/v1/websockets (?service= filters) on mux; a
+// service no target names is 404 with the nearest target services.
 func (p *Prober) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/websockets", p.serve)
 }
@@ -63,12 +67,24 @@ func (p *Prober) Routes(mux *http.ServeMux) {
 func (p *Prober) serve(w http.ResponseWriter, r *http.Request) {
 	svc := r.URL.Query().Get("service")
 	targets := []Status{}
+	var known []string
 	for _, s := range p.Snapshot() {
+		known = append(known, s.Service)
 		if svc == "" || s.Service == svc {
 			targets = append(targets, s)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if err := nearest.Check("service", svc, known); err != nil { // a typo is not "no endpoints"
+		var u *nearest.Unknown
+		errors.As(err, &u)
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(struct {
+			Error string `json:"error"`
+			*nearest.Unknown
+		}{err.Error() + " (among the services of websocket.targets)", u})
+		return
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(struct {

@@ -224,8 +224,13 @@ func TestRunPublishesStatusAndMetrics(t *testing.T) {
 	}
 	rec = httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/websockets?service=other", nil))
-	if !strings.Contains(rec.Body.String(), `"targets": []`) {
-		t.Errorf("filter by another service: %s", rec.Body.String())
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), `unknown service \"other\"; known services: svc`) {
+		t.Errorf("a service no target names: %d %s", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/websockets?service=sv", nil))
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), `"nearest":["svc"]`) {
+		t.Errorf("a typo of a target's service: %d %s", rec.Code, rec.Body.String())
 	}
 }
 
