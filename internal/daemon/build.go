@@ -157,7 +157,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	}
 	tcfg := d.cfg.Trace
 	tcfg.OTLP.ServiceVersion, tcfg.OTLP.InstanceID = d.opts.Version, d.board.ReplicaID()
-	tcfg.OTLP.ConsumerGroup, tcfg.OTLP.Brokers = d.cfg.Sample.GroupID, d.cfg.Kafka.Brokers
+	tcfg.OTLP.ConsumerGroup, tcfg.OTLP.Brokers, tcfg.OTLP.ClientID = d.cfg.Sample.GroupID, d.cfg.Kafka.Brokers, d.cfg.Kafka.ClientID
 	d.stitcher, err = trace.New(tcfg, d.reg, d.root)
 	if err != nil {
 		return fmt.Errorf("trace: %w", err)

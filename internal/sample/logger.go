@@ -46,3 +46,31 @@ func (h connectHook) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _
 		h.s.log.Warn("broker connection failed", "err", err)
 	}
 }
+
+// leaderKey names one partition in Sampler.leaders.
+type leaderKey struct {
+	topic     string
+	partition int32
+}
+
+// OnFetchBatchRead implements kgo.HookFetchBatchRead: it remembers which
+// broker each partition's records were fetched from (its leader), for the
+// server.address of eventwatch's spans.
+func (h connectHook) OnFetchBatchRead(meta kgo.BrokerMetadata, topic string, partition int32, _ kgo.FetchBatchMetrics) {
+	addr := net.JoinHostPort(meta.Host, strconv.Itoa(int(meta.Port)))
+	k := leaderKey{topic, partition}
+	if cur, ok := h.s.leaders.Load(k); !ok || cur.(string) != addr {
+		h.s.leaders.Store(k, addr)
+	}
+}
+
+// FetchedFrom returns the broker (host:port) the sampler last fetched the
+// partition's records from — its leader — and whether it fetched any.
+// Safe for concurrent use.
+func (s *Sampler) FetchedFrom(topic string, partition int32) (string, bool) {
+	v, ok := s.leaders.Load(leaderKey{topic, partition})
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
+}

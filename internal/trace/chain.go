@@ -28,6 +28,7 @@ type seenEvent struct {
 	RecordTime  time.Time // Kafka record time
 	Observed    time.Time // when eventwatch read the record
 	Size        int
+	Leader      string            // broker (host:port) the record was fetched from, for server.address; empty when unknown
 	seq         uint64            // arrival order, the last tie-breaker
 	late        bool              // it reopened its chain, closed before it arrived
 	exported    bool              // its span was exported (or deliberately not) where it was first stitched

@@ -68,13 +68,14 @@ type OTLPConfig struct {
 	ServiceVersion string   `yaml:"-"` // eventwatch's version (service.version)
 	InstanceID     string   `yaml:"-"` // this replica (service.instance.id)
 	ConsumerGroup  string   `yaml:"-"` // the sampler's group (messaging.consumer.group.name)
+	ClientID       string   `yaml:"-"` // the sampler's Kafka client id (messaging.client.id)
 	Brokers        []string `yaml:"-"` // the bootstrap brokers; the first is server.address and server.port
 }
 
 // What eventwatch exports for a record whose producer traced it (OTLPConfig.Traced).
 const (
-	TracedChild = "child" // eventwatch's own CONSUMER span, a child of the producer's span when that was sampled, else linked to it
-	TracedLink  = "link"  // eventwatch's own CONSUMER span in a trace of its own, linked to the producer's span
+	TracedChild = "child" // eventwatch's own CLIENT span, a child of the producer's span when that was sampled, else linked to it
+	TracedLink  = "link"  // eventwatch's own CLIENT span in a trace of its own, linked to the producer's span (the default: semantic conventions 1.37 link receive spans to the creation context)
 	TracedNone  = "none"  // nothing: the producer's own spans tell the story
 )
 
@@ -128,7 +129,7 @@ func (c *OTLPConfig) SetDefaults() {
 	setInt(&c.BatchSize, DefaultOTLPBatchSize)
 	setInt(&c.Providers, DefaultOTLPProviders)
 	if c.Traced == "" {
-		c.Traced = TracedChild
+		c.Traced = TracedLink
 	}
 	if c.ServiceName == "" {
 		c.ServiceName = DefaultServiceName

@@ -18,9 +18,12 @@ import (
 
 // runExport feeds evs through a running stitcher that exports to cfg and
 // returns once Run has flushed on shutdown.
-func runExport(t *testing.T, cfg Config, evs []ev) *fixture {
+func runExport(t *testing.T, cfg Config, evs []ev, opts ...func(*fixture)) *fixture {
 	t.Helper()
 	f := newFixture(t, cfg)
+	for _, o := range opts {
+		o(f)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.s.Run(ctx) }()
@@ -48,10 +51,17 @@ func bySpanName(spans []otlptest.Span) map[string]otlptest.Span {
 	return m
 }
 
-// TestExportJoinsServiceTraces: for records their producers traced,
-// eventwatch exports only its own observation — a CONSUMER span of service
-// eventwatch, a child of the producer's span — never a second producer
-// span, with the messaging attributes, the schema URL and the resource.
+// TestExportJoinsServiceTraces checks eventwatch's spans against the
+// OpenTelemetry messaging conventions 1.37: for records their producers
+// traced, eventwatch exports only its own observation — a receive
+// operation, so a CLIENT span, named "{messaging.operation.name}
+// {destination}" with Kafka's operation name poll, of service eventwatch,
+// linked to the message's creation context (the producer's send span)
+// rather than parented by it — never a second producer span; with
+// messaging.client.id, the consumer group, server.address of the broker
+// the record was fetched from (its leader), a duration of zero and the
+// time the record spent in the log as an attribute; schema URL and
+// resource.
 func TestExportJoinsServiceTraces(t *testing.T) {
 	for _, protocol := range []string{ProtocolGRPC, ProtocolHTTP} {
 		t.Run(protocol, func(t *testing.T) {
@@ -66,8 +76,15 @@ func TestExportJoinsServiceTraces(t *testing.T) {
 			}
 			cfg := otlpConfig(protocol, endpoint)
 			cfg.OTLP.ServiceVersion, cfg.OTLP.InstanceID, cfg.OTLP.ConsumerGroup = "1.2.3", "replica-a", "eventwatch"
+			cfg.OTLP.ClientID = "eventwatch-sampler"
 			cfg.OTLP.Brokers = []string{"kafka-0.kafka:9093", "kafka-1.kafka:9093"}
-			f := runExport(t, cfg, flow)
+			read := t0.Add(2 * time.Second)
+			f := runExport(t, cfg, flow, func(f *fixture) {
+				f.clk.now = read
+				f.s.SetLeaderLookup(func(topic string, _ int32) (string, bool) {
+					return "kafka-2.kafka:9093", topic != "huleedu.spellcheck.results" // the last one: not known, the bootstrap broker
+				})
+			})
 			spans := rcv.Spans()
 			if len(spans) != 3 {
 				t.Fatalf("received %d spans, want 3 (one observation per record): %+v", len(spans), spans)
@@ -80,21 +97,30 @@ func TestExportJoinsServiceTraces(t *testing.T) {
 					t.Fatalf("no span for event %s", e.id)
 				}
 				rec, _ := e.record()
-				if s.TraceID != traceA || s.ParentSpanID != parents[e.id] || s.Service != "eventwatch" {
-					t.Errorf("%s: trace %s parent %s service %s, want %s under %s as eventwatch", e.id, s.TraceID, s.ParentSpanID, s.Service, traceA, parents[e.id])
+				if s.Service != "eventwatch" || s.ParentSpanID != "" || s.TraceID == traceA {
+					t.Errorf("%s: trace %s parent %q service %s, want a root of its own trace as eventwatch", e.id, s.TraceID, s.ParentSpanID, s.Service)
 				}
-				if s.Name != "receive "+e.topic || s.Kind != tracepb.Span_SPAN_KIND_CONSUMER {
-					t.Errorf("%s: name %q kind %v, want a CONSUMER span named receive %s", e.id, s.Name, s.Kind, e.topic)
+				if len(s.Links) != 1 || s.Links[0].TraceID != traceA || s.Links[0].SpanID != parents[e.id] {
+					t.Errorf("%s: links %+v, want one to the creation context %s/%s", e.id, s.Links, traceA, parents[e.id])
 				}
-				if !s.Start.Equal(rec.Timestamp) || s.End.Before(s.Start) {
-					t.Errorf("%s: start %v end %v, want the record time %v and later", e.id, s.Start, s.End, rec.Timestamp)
+				if s.Name != "poll "+e.topic || s.Kind != tracepb.Span_SPAN_KIND_CLIENT {
+					t.Errorf("%s: name %q kind %v, want a CLIENT span named poll %s", e.id, s.Name, s.Kind, e.topic)
+				}
+				if !s.Start.Equal(read) || !s.End.Equal(s.Start) {
+					t.Errorf("%s: start %v end %v, want both when eventwatch read the record (%v)", e.id, s.Start, s.End, read)
+				}
+				server := "kafka-2.kafka"
+				if e.topic == "huleedu.spellcheck.results" {
+					server = "kafka-0.kafka"
 				}
 				want := map[string]string{
 					"messaging.system": "kafka", "messaging.destination.name": e.topic,
 					"messaging.destination.partition.id": "0", "messaging.kafka.offset": itoa(e.offset),
 					"messaging.message.conversation_id": "corr-otlp", "messaging.operation.type": "receive",
+					"messaging.operation.name": "poll", "messaging.client.id": "eventwatch-sampler",
 					"messaging.kafka.message.key": "essay-" + itoa(int64(i)), "messaging.consumer.group.name": "eventwatch",
-					"server.address": "kafka-0.kafka", "server.port": "9093", "eventwatch.context.origin": "traceparent",
+					"server.address": server, "server.port": "9093", "eventwatch.context.origin": "traceparent",
+					"eventwatch.kafka.time_in_log": strconv.FormatFloat(read.Sub(rec.Timestamp).Seconds(), 'f', -1, 64),
 				}
 				for k, v := range want {
 					if s.Attributes[k] != v {
@@ -105,9 +131,6 @@ func TestExportJoinsServiceTraces(t *testing.T) {
 					t.Errorf("%s: eventwatch's own observation is marked synthesized", e.id)
 				}
 				checkResource(t, s, map[string]string{"service.name": "eventwatch", "service.version": "1.2.3", "service.instance.id": "replica-a"})
-				if len(s.Links) != 0 {
-					t.Errorf("%s: links %+v on a span whose parent is known", e.id, s.Links)
-				}
 			}
 			if n := counter(t, f.reg, "eventwatch_otlp_spans_exported_total", map[string]string{}); n != 3 {
 				t.Errorf("spans exported = %v, want 3", n)
@@ -163,8 +186,9 @@ func TestExportSynthesizesOnlyForUntracedProducers(t *testing.T) {
 	if len(c2.Links) != 1 || c2.Links[0].SpanID != c1.SpanID || c2.Links[0].TraceID != derived {
 		t.Errorf("c2 links = %+v, want the upstream span %s", c2.Links, c1.SpanID)
 	}
-	if c3.Kind != tracepb.Span_SPAN_KIND_CONSUMER || c3.Service != "eventwatch" || c3.TraceID != traceB || c3.ParentSpanID != spanA3 {
-		t.Errorf("c3 = %+v, want eventwatch's CONSUMER span under the producer's %s", c3, spanA3)
+	if c3.Kind != tracepb.Span_SPAN_KIND_CLIENT || c3.Service != "eventwatch" || c3.ParentSpanID != "" ||
+		len(c3.Links) != 1 || c3.Links[0].TraceID != traceB || c3.Links[0].SpanID != spanA3 {
+		t.Errorf("c3 = %+v, want eventwatch's CLIENT span linked to the producer's %s", c3, spanA3)
 	}
 	for _, s := range spans {
 		if s.Kind == tracepb.Span_SPAN_KIND_PRODUCER && s.Attributes["messaging.message.id"] == "c3" {

@@ -231,6 +231,7 @@ type wireEvent struct {
 	RecordTime  time.Time `json:"rt,omitzero"`
 	Observed    time.Time `json:"ob,omitzero"`
 	Size        int       `json:"sz,omitempty"`
+	Leader      string    `json:"ld,omitempty"`
 	Exported    bool      `json:"x,omitempty"`
 	SpanTrace   string    `json:"xt,omitempty"`
 	Span        string    `json:"xs,omitempty"`
@@ -240,7 +241,7 @@ func toWire(e *seenEvent) *wireEvent {
 	w := &wireEvent{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, Key: e.Key, EventID: e.EventID,
 		EventType: e.EventType, Service: e.Service, Correlation: e.Correlation, Sampled: e.Ctx.Sampled,
 		Origin: e.Ctx.Origin, Derived: e.Ctx.Derived, EventTime: e.EventTime, RecordTime: e.RecordTime,
-		Observed: e.Observed, Size: e.Size, Exported: e.exported}
+		Observed: e.Observed, Size: e.Size, Leader: e.Leader, Exported: e.exported}
 	if e.Ctx.TraceID.IsValid() {
 		w.TraceID = e.Ctx.TraceID.String()
 	}
@@ -257,7 +258,7 @@ func fromWire(w *wireEvent) *seenEvent {
 	e := &seenEvent{Topic: w.Topic, Partition: w.Partition, Offset: w.Offset, Key: w.Key, EventID: w.EventID,
 		EventType: w.EventType, Service: w.Service, Correlation: w.Correlation,
 		Ctx:       Context{Sampled: w.Sampled, Origin: w.Origin, Derived: w.Derived},
-		EventTime: w.EventTime, RecordTime: w.RecordTime, Observed: w.Observed, Size: w.Size, exported: w.Exported}
+		EventTime: w.EventTime, RecordTime: w.RecordTime, Observed: w.Observed, Size: w.Size, Leader: w.Leader, exported: w.Exported}
 	e.Ctx.TraceID, _ = parseHexTraceID(w.TraceID)
 	e.Ctx.SpanID, _ = parseHexSpanID(w.SpanID)
 	e.spanTrace, _ = parseHexTraceID(w.SpanTrace)

@@ -16,9 +16,10 @@ import (
 
 // Attributes eventwatch adds beyond the semantic conventions.
 const (
-	attrSynthesized = attribute.Key("eventwatch.synthesized")    // true on a PRODUCER span eventwatch made for a producer that did not trace
-	attrOrigin      = attribute.Key("eventwatch.context.origin") // traceparent, envelope or correlation
-	attrEventType   = attribute.Key("eventwatch.event.type")     // the envelope's event type
+	attrSynthesized = attribute.Key("eventwatch.synthesized")       // true on a PRODUCER span eventwatch made for a producer that did not trace
+	attrOrigin      = attribute.Key("eventwatch.context.origin")    // traceparent, envelope or correlation
+	attrEventType   = attribute.Key("eventwatch.event.type")        // the envelope's event type
+	attrTimeInLog   = attribute.Key("eventwatch.kafka.time_in_log") // seconds from the record's timestamp to eventwatch reading it
 )
 
 // sdkAttributes are the telemetry.sdk.* resource attributes.
@@ -83,11 +84,18 @@ func (x *exporter) full() bool {
 	return true
 }
 
-// observe emits eventwatch's CONSUMER span "receive {topic}" for a record
-// its producer traced: with trace.otlp.traced child, a child of the
-// producer's span when the producer sampled it (an unsampled parent is
-// never exported, so the span is then a root of the same trace, linked to
-// it); with link, a root of a trace of its own, linked; with none, nothing.
+// observe emits eventwatch's observation of a record its producer traced:
+// a CLIENT span "poll {topic}" (messaging.operation.type receive,
+// semantic conventions 1.37: a receive operation is a CLIENT span; "poll"
+// is the Kafka operation name). eventwatch only reads the record — it
+// processes nothing — so the span is no process span, and it is linked to
+// the message's creation context (the producer's send span) rather than
+// parented by it (trace.otlp.traced link, the default; child makes it a
+// child when the producer sampled its span; none exports nothing). The
+// span lasts no time: it marks when eventwatch read the record; how long
+// the record waited in the log is the attribute
+// eventwatch.kafka.time_in_log (seconds), not a duration that would pose as
+// an operation.
 func (x *exporter) observe(e *seenEvent) {
 	if x.cfg.Traced == TracedNone || x.full() {
 		return
@@ -95,10 +103,15 @@ func (x *exporter) observe(e *seenEvent) {
 	producer := oteltrace.NewSpanContext(oteltrace.SpanContextConfig{TraceID: e.Ctx.TraceID, SpanID: e.Ctx.SpanID,
 		TraceFlags: flags(e.Ctx.Sampled), Remote: true})
 	sampled := e.Ctx.Sampled || e.Ctx.Origin == OriginEnvelope // an envelope span id carries no flags: it was recorded
+	read := e.Observed
+	if read.IsZero() || read.Before(e.RecordTime) {
+		read = e.RecordTime
+	}
+	attrs := append(x.attributes(e, false), attrTimeInLog.Float64(read.Sub(e.RecordTime).Seconds()))
 	opts := []oteltrace.SpanStartOption{
-		oteltrace.WithSpanKind(oteltrace.SpanKindConsumer),
-		oteltrace.WithTimestamp(e.RecordTime),
-		oteltrace.WithAttributes(x.attributes(e, false)...),
+		oteltrace.WithSpanKind(oteltrace.SpanKindClient),
+		oteltrace.WithTimestamp(read),
+		oteltrace.WithAttributes(attrs...),
 	}
 	ctx := context.Background()
 	switch {
@@ -110,12 +123,8 @@ func (x *exporter) observe(e *seenEvent) {
 	default:
 		opts = append(opts, oteltrace.WithLinks(oteltrace.Link{SpanContext: producer}))
 	}
-	_, span := x.tracer(x.self).Start(ctx, "receive "+e.Topic, opts...)
-	end := e.RecordTime
-	if e.Observed.After(end) {
-		end = e.Observed
-	}
-	span.End(oteltrace.WithTimestamp(end))
+	_, span := x.tracer(x.self).Start(ctx, "poll "+e.Topic, opts...)
+	span.End(oteltrace.WithTimestamp(read))
 }
 
 // synthesize emits the PRODUCER span "send {topic}" a producer that did not
@@ -184,12 +193,15 @@ func (x *exporter) attributes(e *seenEvent, synthesized bool) []attribute.KeyVal
 	if synthesized {
 		attrs = append(attrs, semconv.MessagingOperationTypeSend, semconv.MessagingOperationName("send"), attrSynthesized.Bool(true))
 	} else {
-		attrs = append(attrs, semconv.MessagingOperationTypeReceive, semconv.MessagingOperationName("receive"))
+		attrs = append(attrs, semconv.MessagingOperationTypeReceive, semconv.MessagingOperationName("poll"))
 		if x.cfg.ConsumerGroup != "" {
 			attrs = append(attrs, semconv.MessagingConsumerGroupName(x.cfg.ConsumerGroup))
 		}
+		if x.cfg.ClientID != "" {
+			attrs = append(attrs, semconv.MessagingClientID(x.cfg.ClientID))
+		}
 	}
-	if host, port, ok := x.server(); ok {
+	if host, port, ok := x.server(e); ok {
 		attrs = append(attrs, semconv.ServerAddress(host), semconv.ServerPort(port))
 	}
 	if e.Key != "" {
@@ -207,14 +219,20 @@ func (x *exporter) attributes(e *seenEvent, synthesized bool) []attribute.KeyVal
 	return attrs
 }
 
-// server is the first bootstrap broker as server.address and server.port.
-func (x *exporter) server() (string, int, bool) {
-	if len(x.cfg.Brokers) == 0 {
+// server is the broker the record was fetched from (its partition's
+// leader) as server.address and server.port; the first bootstrap broker
+// when that is not known.
+func (x *exporter) server(e *seenEvent) (string, int, bool) {
+	addr := e.Leader
+	if addr == "" && len(x.cfg.Brokers) > 0 {
+		addr = x.cfg.Brokers[0]
+	}
+	if addr == "" {
 		return "", 0, false
 	}
-	host, port, err := net.SplitHostPort(x.cfg.Brokers[0])
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return x.cfg.Brokers[0], 0, x.cfg.Brokers[0] != ""
+		return addr, 0, true
 	}
 	p, _ := strconv.Atoi(port)
 	return host, p, true

@@ -34,11 +34,12 @@ type Stitcher struct {
 	flows     *flows
 	exp       *exporter // nil when OTLP export is off
 	running   atomic.Bool
-	merged    func() Report   // estate-wide report for /api/v1/flows; nil: this stitcher's own
-	spansIn   chan spanBatch  // spans for the join (ObserveSpans)
-	spanIdx   *spanIndex      // local stitching: the spans held for the join
-	spanBase  []kgo.Opt       // client options of the span reader; nil: no topic is read
-	causation func(Causation) // OnCausation; nil: off
+	merged    func() Report                                      // estate-wide report for /api/v1/flows; nil: this stitcher's own
+	spansIn   chan spanBatch                                     // spans for the join (ObserveSpans)
+	spanIdx   *spanIndex                                         // local stitching: the spans held for the join
+	spanBase  []kgo.Opt                                          // client options of the span reader; nil: no topic is read
+	leaderOf  func(topic string, partition int32) (string, bool) // SetLeaderLookup; nil: server.address is the first bootstrap broker
+	causation func(Causation)                                    // OnCausation; nil: off
 
 	openTotal *int                        // open chains, local or over every routed partition
 	route     *router                     // nil: stitch locally
@@ -131,6 +132,11 @@ func (s *Stitcher) Observe(rec *event.Record, res *event.Result) {
 	}
 	e := newEvent(rec, res)
 	e.Observed = s.now()
+	if s.leaderOf != nil {
+		if addr, ok := s.leaderOf(rec.Topic, rec.Partition); ok {
+			e.Leader = addr
+		}
+	}
 	select {
 	case s.in <- e:
 	default:
@@ -211,6 +217,13 @@ func (s *Stitcher) newChainSet() *chains {
 		cs.closed = newClosedSet(s.cfg.MaxOpenChains)
 	}
 	return cs
+}
+
+// SetLeaderLookup tells the stitcher which broker each partition's records
+// were fetched from (sample.Sampler.FetchedFrom), for the server.address
+// of eventwatch's spans. Call it before Run.
+func (s *Stitcher) SetLeaderLookup(fn func(topic string, partition int32) (string, bool)) {
+	s.leaderOf = fn
 }
 
 // EnableSpanTopic makes Run read trace.spans.topic (base: the client
