@@ -58,10 +58,11 @@ var trRelays = []trRelay{
 // TestTraceKafkajsFlow: eventwatch samples a real broker passively, while
 // services it did not write (kafkajs + OpenTelemetry) relay a correlated
 // event; the stitcher must rebuild one chain of two hops with the latencies
-// the events carry, and the OTLP receiver must get eventwatch's spans as
-// children of the services' own producer spans, in one trace: CONSUMER
-// spans of service eventwatch, and never a second PRODUCER span of a send
-// the relays traced themselves.
+// the events carry, and the OTLP receiver must get eventwatch's spans
+// linked to the services' own producer spans (semantic conventions 1.37:
+// CLIENT receive spans of service eventwatch, linked to the creation
+// context), and never a second PRODUCER span of a send the relays traced
+// themselves.
 func TestTraceKafkajsFlow(t *testing.T) {
 	bins.Require(t, "apt-get install -y nodejs npm", "node", "npm")
 	nodeDir := trNodeModules(t)
@@ -414,11 +415,12 @@ func trCheckSpans(ctx context.Context, t *testing.T, rcv *otlptest.Receiver, rec
 		if s == nil {
 			t.Fatalf("no eventwatch span for %s event %s", e.topic, e.eventID)
 		}
-		if s.TraceID != root.TraceID.String() || s.ParentSpanID != e.tp.SpanID.String() || s.Service != "eventwatch" {
-			t.Errorf("%s span: trace %s parent %s service %s, want %s %s eventwatch", e.topic, s.TraceID, s.ParentSpanID, s.Service,
+		if len(s.Links) != 1 || s.Links[0].TraceID != root.TraceID.String() || s.Links[0].SpanID != e.tp.SpanID.String() ||
+			s.ParentSpanID != "" || s.Service != "eventwatch" {
+			t.Errorf("%s span: parent %q links %+v service %s, want a root linked to %s/%s as eventwatch", e.topic, s.ParentSpanID, s.Links, s.Service,
 				root.TraceID, e.tp.SpanID)
 		}
-		if !s.Start.UTC().Equal(e.recordAt.UTC()) || s.Name != "receive "+e.topic || s.Kind != tracepb.Span_SPAN_KIND_CONSUMER ||
+		if s.Start.Before(e.recordAt) || !s.End.Equal(s.Start) || s.Name != "poll "+e.topic || s.Kind != tracepb.Span_SPAN_KIND_CLIENT ||
 			s.Attributes["messaging.message.conversation_id"] != e.correlation ||
 			s.Attributes["messaging.kafka.offset"] != fmt.Sprint(e.offset) || s.Attributes["messaging.operation.type"] != "receive" {
 			t.Errorf("%s span = %+v", e.topic, s)
@@ -426,15 +428,15 @@ func trCheckSpans(ctx context.Context, t *testing.T, rcv *otlptest.Receiver, rec
 		if e.topic == trTopicBatch {
 			continue
 		}
-		parent, ok := byID[s.ParentSpanID]
+		parent, ok := byID[s.Links[0].SpanID]
 		if !ok || parent.Service != e.service || parent.Name != "send "+e.topic || parent.TraceID != root.TraceID.String() {
-			t.Errorf("%s: parent span %s is not the relay's kafkajs producer span: %+v", e.topic, s.ParentSpanID, parent)
+			t.Errorf("%s: linked span %s is not the relay's kafkajs producer span: %+v", e.topic, s.Links[0].SpanID, parent)
 		}
 	}
 }
 
 // trNoDuplicateProducer fails when eventwatch exported anything but its own
-// CONSUMER span for a record whose producer traced it (a traceparent), or
+// CLIENT span for a record whose producer traced it (a traceparent), or
 // a PRODUCER span not marked synthesized.
 func trNoDuplicateProducer(t *testing.T, spans []otlptest.Span, scope string) {
 	t.Helper()
@@ -443,7 +445,7 @@ func trNoDuplicateProducer(t *testing.T, spans []otlptest.Span, scope string) {
 			continue
 		}
 		traced := s.Attributes["eventwatch.context.origin"] == "traceparent"
-		if traced && (s.Kind != tracepb.Span_SPAN_KIND_CONSUMER || s.Service != "eventwatch") {
+		if traced && (s.Kind != tracepb.Span_SPAN_KIND_CLIENT || s.Service != "eventwatch") {
 			t.Errorf("eventwatch repeats a traced producer's send: %+v", s)
 		}
 		if s.Kind == tracepb.Span_SPAN_KIND_PRODUCER && s.Attributes["eventwatch.synthesized"] != "true" {
@@ -562,18 +564,20 @@ func trStartDemo(ctx context.Context, t *testing.T) string {
 	return ""
 }
 
-// trObservedHops returns a trace id holding eventwatch's observations of
-// at least n events on n different topics, or "".
+// trObservedHops returns a trace id whose messages eventwatch observed on
+// at least n different topics (its observations are linked to the
+// messages' creation contexts), or "".
 func trObservedHops(spans []otlptest.Span, n int) string {
 	byTrace := map[string]map[string]bool{}
 	for _, s := range spans {
-		if s.Service != "eventwatch" || s.Kind != tracepb.Span_SPAN_KIND_CONSUMER {
+		if s.Service != "eventwatch" || s.Kind != tracepb.Span_SPAN_KIND_CLIENT || len(s.Links) != 1 {
 			continue
 		}
-		if byTrace[s.TraceID] == nil {
-			byTrace[s.TraceID] = map[string]bool{}
+		id := s.Links[0].TraceID
+		if byTrace[id] == nil {
+			byTrace[id] = map[string]bool{}
 		}
-		byTrace[s.TraceID][s.Attributes["messaging.destination.name"]] = true
+		byTrace[id][s.Attributes["messaging.destination.name"]] = true
 	}
 	for id, topics := range byTrace {
 		if len(topics) >= n {

@@ -13,6 +13,10 @@
 //   RELAY_GROUP       consumer group id (default: relay-<in topic>)
 //   RELAY_SERVICE     source_service of published events (default: OTEL_SERVICE_NAME)
 //   RELAY_EVENT_TYPE  event_type of published events (required)
+//   RELAY_FANOUT      events published per consumed event (default 1); with
+//                     more than one, each gets the key "<incoming key>-<n>"
+//   RELAY_KEY         keep (default: the incoming record's key) or none
+//   RELAY_TRACING     off: no OpenTelemetry at all (an uninstrumented service)
 const crypto = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { shutdown: otelShutdown } = require('./tracing.js');
@@ -33,7 +37,17 @@ function config() {
     group: process.env.RELAY_GROUP || `relay-${inTopic}`,
     service: process.env.RELAY_SERVICE || process.env.OTEL_SERVICE_NAME || 'relay',
     eventType: need('RELAY_EVENT_TYPE'),
+    fanout: Math.max(1, parseInt(process.env.RELAY_FANOUT || '1', 10) || 1),
+    key: process.env.RELAY_KEY || 'keep',
   };
+}
+
+// outKey is the key of the n-th event published for a record with key.
+function outKey(cfg, key, n) {
+  if (cfg.key === 'none' || key === null || key === undefined) {
+    return null;
+  }
+  return cfg.fanout > 1 ? `${key.toString()}-${n + 1}` : key;
 }
 
 // nextEvent builds the next hop's envelope from the incoming one; a value
@@ -85,16 +99,18 @@ async function main() {
   consumer.on(consumer.events.GROUP_JOIN, () => console.log(`relay ${cfg.service}: joined group ${cfg.group}`));
   await consumer.run({
     eachMessage: async ({ message }) => {
-      const out = nextEvent(cfg, message.value ?? Buffer.alloc(0));
-      if (out === null) {
-        console.log(`relay ${cfg.service}: skipped a record that is not a JSON object`);
-        return;
+      for (let n = 0; n < cfg.fanout; n++) {
+        const out = nextEvent(cfg, message.value ?? Buffer.alloc(0));
+        if (out === null) {
+          console.log(`relay ${cfg.service}: skipped a record that is not a JSON object`);
+          return;
+        }
+        await producer.send({
+          topic: cfg.outTopic,
+          messages: [{ key: outKey(cfg, message.key, n), value: JSON.stringify(out) }],
+        });
+        console.log(`relay ${cfg.service}: relayed ${out.event_id} (correlation ${out.correlation_id})`);
       }
-      await producer.send({
-        topic: cfg.outTopic,
-        messages: [{ key: message.key, value: JSON.stringify(out) }],
-      });
-      console.log(`relay ${cfg.service}: relayed ${out.event_id} (correlation ${out.correlation_id})`);
     },
   });
   console.log(`relay ${cfg.service}: consuming ${cfg.inTopic}, publishing ${cfg.outTopic}`);

@@ -27,6 +27,7 @@ type spanRef struct {
 // when the send did not happen while processing a Kafka record.
 type edge struct {
 	Parent spanRef
+	Record recordRef // the consumed record, when the process span names it (wins over Parent)
 	Root   bool
 }
 
@@ -72,16 +73,17 @@ type causes struct {
 //     stage caused the n-th (FIFO, partition order); else ambiguous.
 func inferCauses(evs []*seenEvent, edges map[spanRef]edge) causes {
 	c := causes{Up: make([]int, len(evs)), How: make([]Cause, len(evs)), Cands: make([][]int, len(evs))}
-	bySpan := map[spanRef]int{}
+	bySpan, byRecord := map[spanRef]int{}, map[recordRef]int{}
 	for i, e := range evs {
 		if s, ok := sendSpan(e); ok {
 			bySpan[s] = i
 		}
+		byRecord[recordRef{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset}] = i
 	}
 	upStage := map[stage]stage{}
 	for i, e := range evs {
 		c.Up[i], c.How[i] = -1, CauseRoot
-		if j, how, ok := exactCause(e, i, bySpan, edges); ok {
+		if j, how, ok := exactCause(e, i, bySpan, byRecord, edges); ok {
 			c.Up[i], c.How[i] = j, how
 			if j >= 0 {
 				if _, set := upStage[stageOf(e)]; !set {
@@ -108,7 +110,7 @@ func inferCauses(evs []*seenEvent, edges map[spanRef]edge) causes {
 // exactCause reads e's upstream from the span edges: the event published
 // by the send span its process span consumed (exact), or an exact root.
 // ok is false when the spans do not say, or name a record not in the chain.
-func exactCause(e *seenEvent, i int, bySpan map[spanRef]int, edges map[spanRef]edge) (int, Cause, bool) {
+func exactCause(e *seenEvent, i int, bySpan map[spanRef]int, byRecord map[recordRef]int, edges map[spanRef]edge) (int, Cause, bool) {
 	s, ok := sendSpan(e)
 	if !ok {
 		return 0, "", false
@@ -121,6 +123,9 @@ func exactCause(e *seenEvent, i int, bySpan map[spanRef]int, edges map[spanRef]e
 		return -1, CauseExact, true
 	}
 	j, ok := bySpan[ed.Parent]
+	if ed.Record.known() {
+		j, ok = byRecord[ed.Record]
+	}
 	if !ok || j == i {
 		return 0, "", false
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -229,4 +230,49 @@ func FuzzDecodeSpans(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestProcessSpanNamesItsRecord: the essay service does not trace (its
+// records carry no traceparent), but the spellchecker's process spans name
+// the record they consumed (topic, partition, offset, as the kafkajs
+// instrumentation and the Java agent record): the spellcheck events'
+// upstreams are still exact, through the uninstrumented hop.
+func TestProcessSpanNamesItsRecord(t *testing.T) {
+	f := newFixture(t, Config{Window: time.Minute})
+	evs := fanOut([2]int32{0, 1}, [2]int32{0, 1})
+	evs[1].traceparent, evs[2].traceparent = "", ""
+	for _, e := range evs {
+		f.feed(e.record())
+	}
+	const trace = "5bf92f3577b34da6a3ce929d0e0e4736"
+	str := func(v string) *commonpb.AnyValue { return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}} }
+	var spans []*tracepb.Span
+	for i, c := range evs[3:] {
+		b := map[string]ev{"b1": evs[1], "b2": evs[2]}[fanOutTruth[c.id]]
+		process := unhex(t, fmt.Sprintf("e00000000000000%d", i))
+		spans = append(spans,
+			&tracepb.Span{TraceId: unhex(t, trace), SpanId: process, Kind: tracepb.Span_SPAN_KIND_CONSUMER, Name: "process " + b.topic,
+				Attributes: []*commonpb.KeyValue{{Key: "messaging.destination.name", Value: str(b.topic)},
+					{Key: "messaging.destination.partition.id", Value: str(fmt.Sprint(b.partition))},
+					{Key: "messaging.kafka.offset", Value: str(fmt.Sprint(b.offset))}}},
+			&tracepb.Span{TraceId: unhex(t, trace), SpanId: unhex(t, c.traceparent[36:52]), ParentSpanId: process,
+				Kind: tracepb.Span_SPAN_KIND_PRODUCER, Name: "send " + c.topic})
+	}
+	body, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+		ScopeSpans: []*tracepb.ScopeSpans{{Spans: spans}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.ObserveSpans(body); err != nil {
+		t.Fatal(err)
+	}
+	sb := <-f.s.spansIn
+	f.s.holdSpans(f.s.spanIdx, sb.trace, sb.spans, f.clk.now)
+	f.closeAll()
+	up, how := upstreamsOf(t, f.s.Flows())
+	for _, id := range []string{"c1", "c2"} {
+		if up[id] != fanOutTruth[id] || how[id] != CauseExact {
+			t.Errorf("%s: upstream %q (%s), want %q exact", id, up[id], how[id], fanOutTruth[id])
+		}
+	}
 }

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	oteltrace "go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -139,6 +142,9 @@ func spanOf(sp *tracepb.Span) (oteltrace.TraceID, spanRec, bool) {
 		copy(rec.Parent[:], sp.GetParentSpanId())
 	}
 	rec.Kind = int(sp.GetKind())
+	if rec.Kind == kindConsumer {
+		rec.Consumed = consumedRecord(sp.GetAttributes())
+	}
 	for _, l := range sp.GetLinks() {
 		if len(l.GetTraceId()) == 16 && len(l.GetSpanId()) == 8 && len(rec.Links) < 8 {
 			var r spanRef
@@ -239,4 +245,41 @@ func (r *spanReader) run(ctx context.Context) {
 			}
 		})
 	}
+}
+
+// consumedRecord reads the record a process span names: topic
+// (messaging.destination.name), partition (messaging.destination.partition.id)
+// and offset (messaging.kafka.offset, or messaging.kafka.message.offset
+// before semantic conventions 1.25), as strings or integers.
+func consumedRecord(attrs []*commonpb.KeyValue) recordRef {
+	r := recordRef{Offset: -1}
+	part := int64(-1)
+	for _, kv := range attrs {
+		switch kv.GetKey() {
+		case "messaging.destination.name":
+			r.Topic = kv.GetValue().GetStringValue()
+		case "messaging.destination.partition.id", "messaging.kafka.destination.partition":
+			part = intValue(kv.GetValue())
+		case "messaging.kafka.offset", "messaging.kafka.message.offset":
+			r.Offset = intValue(kv.GetValue())
+		}
+	}
+	if part < 0 || part > math.MaxInt32 || r.Offset < 0 || r.Topic == "" {
+		return recordRef{Offset: -1}
+	}
+	r.Partition = int32(part)
+	return r
+}
+
+// intValue reads an integer attribute given as an int or a decimal string; -1 otherwise.
+func intValue(v *commonpb.AnyValue) int64 {
+	switch x := v.GetValue().(type) {
+	case *commonpb.AnyValue_IntValue:
+		return x.IntValue
+	case *commonpb.AnyValue_StringValue:
+		if n, err := strconv.ParseInt(x.StringValue, 10, 64); err == nil {
+			return n
+		}
+	}
+	return -1
 }

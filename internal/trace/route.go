@@ -172,12 +172,18 @@ type wireSpan struct {
 	Parent string   `json:"p,omitempty"`
 	Kind   int      `json:"k,omitempty"`
 	Links  []string `json:"l,omitempty"`
+	Topic  string   `json:"rt,omitempty"` // the consumed record, when known
+	Part   int32    `json:"rp,omitempty"`
+	Offset int64    `json:"ro,omitempty"`
 }
 
 func toWireSpans(spans []spanRec) []wireSpan {
 	out := make([]wireSpan, len(spans))
 	for i, sp := range spans {
 		out[i] = wireSpan{Span: sp.Span.String(), Kind: sp.Kind}
+		if sp.Consumed.known() {
+			out[i].Topic, out[i].Part, out[i].Offset = sp.Consumed.Topic, sp.Consumed.Partition, sp.Consumed.Offset
+		}
 		if sp.Parent.IsValid() {
 			out[i].Parent = sp.Parent.String()
 		}
@@ -191,7 +197,10 @@ func toWireSpans(spans []spanRec) []wireSpan {
 func fromWireSpans(ws []wireSpan) []spanRec {
 	out := make([]spanRec, 0, len(ws))
 	for _, w := range ws {
-		rec := spanRec{Kind: w.Kind}
+		rec := spanRec{Kind: w.Kind, Consumed: recordRef{Topic: w.Topic, Partition: w.Part, Offset: w.Offset}}
+		if w.Topic == "" {
+			rec.Consumed.Offset = -1
+		}
 		var ok bool
 		if rec.Span, ok = parseHexSpanID(w.Span); !ok {
 			continue

@@ -21,11 +21,22 @@ const maxWalk = 64
 
 // spanRec is what the join keeps of one exported span: ids, kind and links.
 type spanRec struct {
-	Span   oteltrace.SpanID
-	Parent oteltrace.SpanID // zero for a root
-	Kind   int
-	Links  []spanRef
+	Span     oteltrace.SpanID
+	Parent   oteltrace.SpanID // zero for a root
+	Kind     int
+	Links    []spanRef
+	Consumed recordRef // a process span's record (messaging.destination.name, .partition.id, messaging.kafka.offset); zero when not told
 }
+
+// recordRef names one Kafka record.
+type recordRef struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// known reports whether r names a record.
+func (r recordRef) known() bool { return r.Topic != "" && r.Offset >= 0 }
 
 // traceSpans are the spans of one trace held for the join.
 type traceSpans struct {
@@ -141,11 +152,15 @@ func (x *spanIndex) edgeOf(s spanRef) (edge, bool) {
 	return edge{}, false
 }
 
-// consumedBy is the record a process span consumed: its one link, else its
-// parent (the send span itself, as instrumentations that parent a
-// single-message process span do).
+// consumedBy is the record a process span consumed: named by its
+// attributes (topic, partition, offset: exact even when that record's
+// producer did not trace), else by its one link, else by its parent (the
+// send span itself, as instrumentations that parent a single-message
+// process span do).
 func consumedBy(trace oteltrace.TraceID, p spanRec) (edge, bool) {
 	switch {
+	case p.Consumed.known():
+		return edge{Record: p.Consumed}, true
 	case len(p.Links) == 1:
 		return edge{Parent: p.Links[0]}, true
 	case len(p.Links) > 1: // a batch: which record caused the send is not told
