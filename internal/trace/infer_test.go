@@ -245,7 +245,9 @@ func TestProcessSpanNamesItsRecord(t *testing.T) {
 		f.feed(e.record())
 	}
 	const trace = "5bf92f3577b34da6a3ce929d0e0e4736"
-	str := func(v string) *commonpb.AnyValue { return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}} }
+	str := func(v string) *commonpb.AnyValue {
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}
+	}
 	var spans []*tracepb.Span
 	for i, c := range evs[3:] {
 		b := map[string]ev{"b1": evs[1], "b2": evs[2]}[fanOutTruth[c.id]]
