@@ -280,3 +280,30 @@ func TestRoutingBeforeTheGroupForms(t *testing.T) {
 		t.Errorf("observations sent before the group formed:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestRoutingJoinsSpans: with routing, spans go to the partition of their
+// trace key and follow the chain that holds the trace (here it lives under
+// its correlation id, most likely in another partition); two replicas
+// share the events, a third replica's reader hands in the spans, and the
+// merged report shows every upstream exact.
+func TestRoutingJoinsSpans(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-spans")
+	a, b := startReplica(t, c, cfg), startReplica(t, c, cfg)
+	evs := fanOut([2]int32{0, 1}, [2]int32{0, 1})
+	for i, e := range evs {
+		rec, res := e.record()
+		[]*replica{a, b}[i%2].s.Observe(rec, res)
+	}
+	if err := b.s.ObserveSpans(fanOutSpans(t, evs)); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, 1, a, b)
+	r := merged(a, b)
+	up, how := upstreamsOf(t, r)
+	for id, want := range fanOutTruth {
+		if up[id] != want || how[id] != CauseExact {
+			t.Errorf("%s: upstream %q (%s), want %q exact", id, up[id], how[id], want)
+		}
+	}
+}
