@@ -18,10 +18,17 @@
 // chain stays open until Config.Window has passed since its last event
 // arrived; then its events are ordered (event time, then record time, then
 // arrival) and each event's upstream — the event that caused it — is
-// inferred: an earlier event of the same trace, else the cause of an earlier
-// sibling (same service and event type: fan-out), else for a traced event an
-// untraced one, else any earlier event, each time preferring another
-// service. Each (upstream, event) pair is a hop (from service/event type to
+// decided (Cause): exact from the services' own spans where they are read
+// (SpansConfig: the OTLP topic the Collector's Kafka exporter writes, or
+// OTLP/HTTP; the process span above a record's send span names the record
+// it consumed), else inferred without guessing (an earlier event of another
+// service, of the stage its siblings come from, narrowed by trace and
+// record key, then partition order), else ambiguous: counted, never
+// attached. A chain is remembered for Config.LateWindow after it closed, so
+// an event of a consumer behind by more than the window joins it (the
+// counts are corrected) instead of opening a chain where it would be taken
+// for a root. Spans are routed by trace key like observations, so the
+// owner of a chain holds the spans of its traces. Each (upstream, event) pair is a hop (from service/event type to
 // service/event type, latency from event times, else record times); each
 // root-to-leaf path is a flow whose sequence of services is its pathway
 // ("a>b>c") and whose first-to-last latency is the pathway's latency. A
@@ -65,11 +72,11 @@
 // blocked stitcher. Spans follow the messaging conventions for Kafka
 // (semantic conventions 1.37.0, whose schema URL every resource and scope
 // carries). A record whose producer traced it (a traceparent, or an
-// envelope trace and span id) gets eventwatch's own CONSUMER span
-// "receive {topic}" under eventwatch's service.name — a child of the
-// producer's span when that was sampled, else linked to it
-// (OTLPConfig.Traced: child, link or none) — and never a second producer
-// span. Any other record gets a synthesized PRODUCER span "send {topic}"
+// envelope trace and span id) gets eventwatch's own CLIENT span
+// "poll {topic}" (a receive operation) under eventwatch's service.name,
+// linked to the producer's span (OTLPConfig.Traced: link, child or none),
+// lasting no time (the time in the log is an attribute) — and never a
+// second producer span. Any other record gets a synthesized PRODUCER span "send {topic}"
 // under its source service (one tracer provider per service, least recently
 // used evicted), attribute eventwatch.synthesized=true, a root of the
 // chain's trace linked to the upstream event's span. Sampling is by trace

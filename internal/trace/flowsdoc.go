@@ -137,7 +137,7 @@ func MergeFlows(maxBroken int, docs ...FlowsDoc) FlowsDoc {
 // addBroken keeps the max worst broken chains: most breaks first, then the
 // most recently closed.
 func addBroken(list []BrokenChain, b BrokenChain, limit int) []BrokenChain {
-	list = append(list, b)
+	list = append(slices.DeleteFunc(list, func(o BrokenChain) bool { return sameChain(o, b) }), b)
 	slices.SortStableFunc(list, func(x, y BrokenChain) int {
 		if len(x.Breaks) != len(y.Breaks) {
 			return len(y.Breaks) - len(x.Breaks)
@@ -150,9 +150,19 @@ func addBroken(list []BrokenChain, b BrokenChain, limit int) []BrokenChain {
 	return list
 }
 
+// sameChain reports whether two views show one chain (closed again after a
+// late event joined it): same ids, same first record.
+func sameChain(x, y BrokenChain) bool {
+	if x.CorrelationID != y.CorrelationID || x.TraceID != y.TraceID || len(x.Events) == 0 || len(y.Events) == 0 {
+		return false
+	}
+	a, b := x.Events[0], y.Events[0]
+	return a.Topic == b.Topic && a.Partition == b.Partition && a.Offset == b.Offset
+}
+
 // addRecent keeps the limit most recently closed chains, newest first.
 func addRecent(list []BrokenChain, b BrokenChain, limit int) []BrokenChain {
-	list = append(list, b)
+	list = append(slices.DeleteFunc(list, func(o BrokenChain) bool { return sameChain(o, b) }), b)
 	slices.SortStableFunc(list, func(x, y BrokenChain) int { return y.ClosedAt.Compare(x.ClosedAt) })
 	if len(list) > limit {
 		list = list[:limit]
