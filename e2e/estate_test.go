@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
@@ -168,7 +169,7 @@ func esStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 	scfg := sample.Config{GroupID: run + "-eventwatch", TopicsInclude: []string{regexp.QuoteMeta(run) + `\..*`},
 		StartFrom: sample.StartEarliest, MetadataRefresh: time.Second}
 	scfg.SetDefaults()
-	sm, err := sample.New(scfg, base, engine, []audit.Sink{st}, reg, log)
+	sm, err := sample.New(scfg, base, engine, []event.Sink{st}, reg, log)
 	if err != nil {
 		t.Fatalf("sample.New: %v", err)
 	}
