@@ -3,8 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/dlq"
 )
 
 func TestParseOffsets(t *testing.T) {
@@ -31,5 +37,49 @@ func TestDLQUsage(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 with a reason", args, code, strings.TrimSpace(errb.String()))
 		}
+	}
+}
+
+// TestDLQListAgainstTheAPI: `eventwatch dlq list` prints the causes the
+// real dlq.API answers, with counts, classes and samples; --format json
+// passes the answer through.
+func TestDLQListAgainstTheAPI(t *testing.T) {
+	tr := dlq.NewTriage(dlq.TriageConfig{MaxClasses: 10, Retention: 48 * time.Hour, Refresh: time.Second}, nil, nil, nil, nil, nil)
+	at := time.Now().UTC()
+	for i := range 3 {
+		l := dlq.Letter{Topic: "content.deadletter", Offset: int64(i), Time: at, Service: "content-service", EventID: fmt.Sprintf("e-%d", i),
+			OriginalTopic: "content.book", ErrorClass: "TimeoutError: timeout after <n> ms"}
+		tr.Add(&l)
+	}
+	mux := http.NewServeMux()
+	(&dlq.API{Triage: tr}).Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"dlq", "list", "--url", srv.URL}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"content.deadletter: 3 dead letters", "TimeoutError: timeout after <n> ms", "content.book", "content.deadletter/0@2 e-2"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"dlq", "list", "--url", srv.URL, "--topic", "nope"}, &out, &errb); code != 1 {
+		t.Errorf("unknown topic: exit %d, want 1", code)
+	}
+}
+
+// TestDLQReplayRefused: a refusal (403 for a read token) is exit 1 with
+// the server's reason.
+func TestDLQReplayRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "replay needs the admin credential; this token may only read", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"dlq", "replay", "--url", srv.URL, "--topic", "t.dlq", "--dry-run"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "403") || !strings.Contains(errb.String(), "admin credential") {
+		t.Errorf("exit %d, stderr %q; want 1 naming the 403", code, errb.String())
 	}
 }

@@ -65,6 +65,9 @@ func NewReplayer(cfg ReplayConfig, opts []kgo.Opt, st store.ReplayStore, auditor
 	if prefixes == nil {
 		prefixes = func(string) []string { return nil }
 	}
+	if reg == nil {
+		reg = prometheus.NewRegistry() // metrics nobody scrapes
+	}
 	host, _ := os.Hostname()
 	return &Replayer{cfg: cfg, opts: opts, st: st, auditor: auditor, prefixes: prefixes, log: log.With("component", "dlq"),
 		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), randomID(4)), running: map[string]bool{},

@@ -93,10 +93,11 @@ func NewTriage(cfg TriageConfig, opts []kgo.Opt, isDLQ func(string) bool, audito
 	}
 	t := &Triage{cfg: cfg, isDLQ: isDLQ, auditor: auditor, opts: opts, log: log.With("component", "dlq"),
 		now: time.Now, topics: map[string]*topicTriage{}}
-	t.read = metrics.DLQTriageRecords.NewCounterVec(reg)
-	if reg != nil {
-		reg.MustRegister(&causeCollector{t: t})
+	if reg == nil {
+		reg = prometheus.NewRegistry() // metrics nobody scrapes
 	}
+	t.read = metrics.DLQTriageRecords.NewCounterVec(reg)
+	reg.MustRegister(&causeCollector{t: t})
 	return t
 }
 
