@@ -52,6 +52,7 @@ type Prober struct {
 // audit engine (so its duplicate window and drift are its own) and its
 // last result.
 type target struct {
+	path     string // the target's key, e.g. websocket.targets[0]
 	cfg      Target
 	name     string
 	mod      Module
@@ -119,11 +120,11 @@ func newTarget(path string, cfg Config, tc Target, opts Options, vec *vectors, l
 		return nil, fmt.Errorf("%s.module: %w", path, err)
 	}
 	name := tc.LabelName()
-	t := &target{cfg: tc, name: name, mod: mod, interval: tc.interval(cfg.Interval), profile: prof, engine: eng,
+	t := &target{path: path, cfg: tc, name: name, mod: mod, interval: tc.interval(cfg.Interval), profile: prof, engine: eng,
 		m: vec.forTarget(name, tc.Service), log: log.With("target", name, "service", tc.Service), now: opts.Now, onFind: opts.OnFinding,
 		totals: Totals{ViolationsByRule: map[string]int64{}}}
 	if _, _, err := t.tokens(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return t, nil
 }
@@ -152,14 +153,14 @@ func loadProfile(path, profile, policy string) (*audit.Profile, error) {
 // them again, so a rotated token file is picked up). Errors name the key,
 // never the value.
 func (t *target) tokens() (string, string, error) {
-	tok, err := secret.Resolve("token", t.cfg.Token, t.cfg.TokenFile)
+	tok, err := secret.Resolve(t.path+".token", t.cfg.Token, t.cfg.TokenFile)
 	if err != nil {
 		return "", "", err
 	}
 	if tok == "" {
-		return "", "", fmt.Errorf("token: empty")
+		return "", "", fmt.Errorf("%s.token: empty", t.path)
 	}
-	exp, err := secret.Resolve("expired_token", t.cfg.ExpiredToken, t.cfg.ExpiredTokenFile)
+	exp, err := secret.Resolve(t.path+".expired_token", t.cfg.ExpiredToken, t.cfg.ExpiredTokenFile)
 	if err != nil {
 		return "", "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,16 @@ func TestDocListsMetrics(t *testing.T) {
 		if !strings.Contains(string(src), line) {
 			t.Errorf("doc.go does not list %s", line)
 		}
+	}
+}
+
+// TestNewNamesTheTokenKey: a token that cannot be read fails start-up
+// with the key's path, never a value.
+func TestNewNamesTheTokenKey(t *testing.T) {
+	cfg := Config{Targets: []Target{{URL: "ws://h/v1/a/ws", Service: "a", TokenFile: filepath.Join(t.TempDir(), "missing")}}}
+	cfg.SetDefaults()
+	_, err := New(cfg, Options{Registry: prometheus.NewRegistry()})
+	if err == nil || !strings.HasPrefix(err.Error(), "websocket.targets[0].token_file: read secret") {
+		t.Fatalf("err = %v", err)
 	}
 }
