@@ -38,6 +38,7 @@ type partition struct {
 	last    uint16 // type of the last occurrence (typeOn)
 	hasLast bool
 	types   []positions
+	commits []groupCommit // each group's committed offset at the last join, by group
 }
 
 // typeInfo is what the index knows about one type and version besides

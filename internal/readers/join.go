@@ -1,6 +1,7 @@
 package readers
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -47,8 +48,7 @@ type readState struct {
 type joinState struct {
 	groups  map[string]uint32
 	names   []string
-	prev    map[uint64]int64 // group<<32 | partition id -> committed offset at the last join
-	reads   [][]readState    // group -> type -> what the joins found (grown on demand)
+	reads   [][]readState // group -> type -> what the joins found (grown on demand)
 	rewinds []Rewind
 	byTopic map[string]map[uint32]struct{} // topic -> groups with committed offsets on it
 	joins   int64
@@ -56,7 +56,7 @@ type joinState struct {
 }
 
 func newJoinState() joinState {
-	return joinState{groups: map[string]uint32{}, prev: map[uint64]int64{},
+	return joinState{groups: map[string]uint32{},
 		byTopic: map[string]map[uint32]struct{}{}}
 }
 
@@ -90,9 +90,7 @@ func (x *Index) Join(at time.Time, commits []Commit) {
 			js.readsTopic(c.Topic, gi)
 			lastTopic = c.Topic
 		}
-		key := uint64(gi)<<32 | uint64(p.id)
-		prev, had := js.prev[key]
-		js.prev[key] = c.Offset
+		prev, had := p.swapCommit(gi, c.Offset)
 		if had && c.Offset < prev {
 			js.rewound(Rewind{Group: c.Group, Topic: c.Topic, Partition: c.Partition, From: prev, To: c.Offset, At: at.UTC()})
 		}
@@ -309,4 +307,23 @@ func (x *Index) Rewound(group, topic string, partition int32, offset int64) bool
 		}
 	}
 	return false
+}
+
+// groupCommit is a group's committed offset on a partition at the last join.
+type groupCommit struct {
+	group  uint32
+	offset int64
+}
+
+// swapCommit stores group's committed offset on p and returns the one of
+// the previous join (had: there was one). p.commits stays sorted by group.
+func (p *partition) swapCommit(group uint32, offset int64) (prev int64, had bool) {
+	i, found := slices.BinarySearchFunc(p.commits, group, func(c groupCommit, g uint32) int { return cmp.Compare(c.group, g) })
+	if found {
+		prev = p.commits[i].offset
+		p.commits[i].offset = offset
+		return prev, true
+	}
+	p.commits = slices.Insert(p.commits, i, groupCommit{group, offset})
+	return 0, false
 }
