@@ -12,7 +12,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -45,24 +47,26 @@ type daemon struct {
 	reg   *prometheus.Registry
 	base  []kgo.Opt
 
-	auditor  *swappable
-	counters *recordmetrics.Counters // the audit metrics sink; also knows which services produce where
-	sampler  *sample.Sampler
-	stitcher *trace.Stitcher
-	store    store.Store
-	ledger   *ledger.Ledger   // exactly-once accounting of the audited records into the store
-	reports  *api.API         // the report and violations API (internal/api)
-	learner  *catalog.Learner // what the AsyncAPI discovery describes
-	readers  *readers.Tracker // who reads which type and version; consumer idempotency
-	estates  *estateShare     // the learned estate, shared with the other replicas
-	elector  *leader.Elector
-	board    *share.Board         // state shared with the other replicas
-	term     atomic.Pointer[term] // the singleton work of the current leadership term
-	ready    *readiness
-	token    string
-	owners   *ownershipGauge   // eventwatch_service_team_info
-	ws       *websocket.Prober // WebSocket endpoints (websocket.targets)
-	teams    atomic.Pointer[team.Map]
+	auditor        *swappable
+	counters       *recordmetrics.Counters // the audit metrics sink; also knows which services produce where
+	sampler        *sample.Sampler
+	stitcher       *trace.Stitcher
+	store          store.Store
+	ledger         *ledger.Ledger   // exactly-once accounting of the audited records into the store
+	reports        *api.API         // the report and violations API (internal/api)
+	learner        *catalog.Learner // what the AsyncAPI discovery describes
+	readers        *readers.Tracker // who reads which type and version; consumer idempotency
+	readersResumed sync.Once        // the readers resumed from this replica's earlier document
+	readersStarted time.Time
+	estates        *estateShare // the learned estate, shared with the other replicas
+	elector        *leader.Elector
+	board          *share.Board         // state shared with the other replicas
+	term           atomic.Pointer[term] // the singleton work of the current leadership term
+	ready          *readiness
+	token          string
+	owners         *ownershipGauge   // eventwatch_service_team_info
+	ws             *websocket.Prober // WebSocket endpoints (websocket.targets)
+	teams          atomic.Pointer[team.Map]
 
 	triage     *dlq.Triage   // dead letters by cause (nil when dlq.triage.enabled is false)
 	replayer   *dlq.Replayer // governed replay (nil without a replay store)

@@ -27,7 +27,7 @@ func (d *daemon) buildReaders() error {
 	if err != nil {
 		return err
 	}
-	d.readers = t
+	d.readers, d.readersStarted = t, time.Now()
 	d.stitcher.OnCausation(func(c trace.Causation) { t.ObserveChain(chainOf(c)) })
 	return nil
 }
@@ -95,9 +95,33 @@ func (d *daemon) importPositions() {
 	}
 }
 
-// readersDocument is this replica's shared document.
+// readersDocument is this replica's shared document; none until the
+// board has read the topic, so that an earlier process's document is
+// resumed from, not overwritten.
 func (d *daemon) readersDocument() (any, bool) {
+	if !d.resumeReaders() {
+		return nil, false
+	}
 	return d.readers.Document(d.term.Load() != nil, true), true
+}
+
+// resumeReaders resumes, once the board has read the shared topic, from
+// the document an earlier process of this replica (same share.replica_id)
+// published; false until then.
+func (d *daemon) resumeReaders() bool {
+	if !d.board.Synced() {
+		return false
+	}
+	d.readersResumed.Do(func() {
+		for _, e := range d.board.Entries(kindReaders) {
+			var doc readers.ReplicaDoc
+			if e.Self && e.PublishedAt.Before(d.readersStarted) && json.Unmarshal(e.Doc, &doc) == nil {
+				d.readers.Resume(doc)
+				d.log.Info("readers resumed from this replica's earlier document", "published_at", e.PublishedAt, "types", len(doc.Stats))
+			}
+		}
+	})
+	return true
 }
 
 // readersEstate is GET /api/v1/types on any replica: this replica's own
@@ -106,6 +130,7 @@ func (d *daemon) readersEstate(context.Context) (readers.Estate, error) {
 	if d.readers == nil {
 		return readers.Estate{}, errors.New("readers are not tracked")
 	}
+	d.resumeReaders()
 	docs := []readers.ReplicaDoc{d.readers.Document(d.term.Load() != nil, false)}
 	for _, e := range d.board.Entries(kindReaders) {
 		var doc readers.ReplicaDoc

@@ -1,15 +1,15 @@
 package readers
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 // Bounds of an Index. What is beyond one is not described and is counted
-// (eventwatch_readers_overflow_total{what}).
+// (Estate.Overflow).
 const (
 	maxPartitions    = 200_000
 	maxTypes         = 2000

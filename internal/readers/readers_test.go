@@ -1,8 +1,7 @@
 package readers
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 )
 
@@ -251,5 +251,31 @@ func TestFamilyGroupsVersionSuffixedTypes(t *testing.T) {
 	}
 	if f := Family("content.book.published", "1.0"); f != "content.book.published" {
 		t.Fatalf("a type without a version suffix is its own family, got %q", f)
+	}
+}
+
+// TestResumeFromEarlierDocument: a restarted replica continues from the
+// document its previous process published: counts, positions (so a group
+// seen for the first time is still found reading) and last reads.
+func TestResumeFromEarlierDocument(t *testing.T) {
+	before, err := New(Config{}, nil, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(before.Index, "t", 0, 0, "a.happened", "1", "s", t0)
+	before.Index.Join(t0.Add(time.Minute), []Commit{{"g", "t", 0, 1}})
+	raw, _ := json.Marshal(before.Document(true, true))
+	var doc ReplicaDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := New(Config{}, nil, prometheus.NewRegistry())
+	after.Resume(doc)
+	feed(after.Index, "t", 0, 1, "a.happened", "1", "s", t0.Add(2*time.Minute))
+	after.Index.Join(t0.Add(3*time.Minute), []Commit{{"h", "t", 0, 1}})
+	e := Assemble([]ReplicaDoc{after.Document(true, false)}, t0.Add(3*time.Minute), time.Hour)
+	tv, ok := e.Find("a.happened", "1")
+	if !ok || tv.Events != 2 || !slices.Equal(groupsOf(tv.Readers), []string{"g", "h"}) {
+		t.Fatalf("after the restart: %+v", e.Types)
 	}
 }

@@ -129,3 +129,32 @@ func (x *Index) Overflow() map[string]int64 {
 	}
 	return out
 }
+
+// RestoreReaders takes what an earlier process of this replica published
+// as the leader (Resume): every group's last read of every type and
+// version, unless this process found a later one.
+func (x *Index) RestoreReaders(readers map[string][]Reader) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for key, rs := range readers {
+		ti, ok := x.typeOf(keyOf(key))
+		if !ok {
+			continue
+		}
+		for _, r := range rs {
+			gi, ok := x.groupID(r.Group)
+			if !ok || r.LastRead.IsZero() {
+				continue
+			}
+			byType := x.join.reads[gi]
+			if int(ti) >= len(byType) {
+				byType = append(byType, make([]readState, len(x.types)-len(byType))...)
+				x.join.reads[gi] = byType
+			}
+			rs := &byType[ti]
+			if ns := r.LastRead.UnixNano(); ns > rs.lastRead {
+				rs.used, rs.lastRead, rs.estimated = true, ns, r.LastReadEstimated
+			}
+		}
+	}
+}

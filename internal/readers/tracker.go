@@ -1,13 +1,14 @@
 package readers
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 // DefaultRetirementWindow is how long a version must go unproduced before
@@ -44,6 +45,23 @@ type Tracker struct {
 	cfg     Config
 	Index   *Index
 	Checker *Checker
+
+	mu       sync.Mutex
+	baseStat []TypeStats // what an earlier process of this replica published (Resume)
+	baseIdem []Idempotency
+}
+
+// Resume continues from the document an earlier process of this replica
+// published (same share.replica_id): its type stats and idempotency
+// verdicts are the base this process adds to, its positions are indexed
+// again and, when it led, its readers' last reads are kept. Call it once,
+// before this process publishes.
+func (t *Tracker) Resume(doc ReplicaDoc) {
+	t.mu.Lock()
+	t.baseStat, t.baseIdem = doc.Stats, doc.Idempotency
+	t.mu.Unlock()
+	t.Index.ImportPositions(doc.Positions)
+	t.Index.RestoreReaders(doc.Readers)
 }
 
 // New returns a tracker; isDLQ names the dead-letter topics (see NewIndex).
@@ -66,15 +84,18 @@ func (t *Tracker) ObserveChain(ch Chain) { t.Checker.Observe(ch) }
 // Window is the retirement window in force.
 func (t *Tracker) Window() time.Duration { return t.cfg.RetirementWindow }
 
-// Document is this replica's shared document; leader adds the readers its
-// joins found, a follower (with positions) its positions for the leader's
-// join.
+// Document is this replica's shared document: with positions, where types
+// occurred on its partitions (for the leader's join, and for a restart to
+// resume from); the leader adds the readers its joins found.
 func (t *Tracker) Document(leader, positions bool) ReplicaDoc {
-	doc := ReplicaDoc{Stats: t.Index.Stats(), Idempotency: t.Checker.Results(), Overflow: t.Index.Overflow()}
+	t.mu.Lock()
+	baseStat, baseIdem := t.baseStat, t.baseIdem
+	t.mu.Unlock()
+	doc := ReplicaDoc{Stats: MergeStats(baseStat, t.Index.Stats()), Idempotency: MergeIdempotency(baseIdem, t.Checker.Results()), Overflow: t.Index.Overflow()}
+	if positions {
+		doc.Positions, doc.PositionsLeftOut = t.Index.ExportPositions()
+	}
 	if !leader {
-		if positions {
-			doc.Positions, doc.PositionsLeftOut = t.Index.ExportPositions()
-		}
 		return doc
 	}
 	doc.Leader, doc.CommitsAt, doc.Rewinds = true, t.Index.JoinedAt(), t.Index.Rewinds()
