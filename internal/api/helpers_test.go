@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -115,13 +114,6 @@ func dataset(seed uint64, n int, at time.Time) []observation {
 		out[i] = o
 	}
 	return out
-}
-
-func mustWrite(t testing.TB, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func observeAll(a *testAgg, obs []observation) {

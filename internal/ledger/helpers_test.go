@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -136,13 +135,6 @@ func expect(obs []observation) expected {
 		e.service[svc] = [2]int64{e.service[svc][0] + 1, e.service[svc][1] + ok}
 	}
 	return e
-}
-
-func mustWrite(t testing.TB, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func observeAll(a *Ledger, obs []observation) {
