@@ -16,10 +16,14 @@
 // snapshot (topic configurations, consumer groups' committed offsets) into
 // the AsyncAPI document; Routes serves it at /api/v1/catalog/asyncapi.
 //
-// Load reads a catalog directory or an AsyncAPI document (YAML or JSON,
-// local $refs resolved) into an audit.Catalog, so the catalog.* rules run
-// the same on either; Diff compares a declared catalog with a discovered
-// document.
+// The event catalog itself lives here too: a Catalog is a set of Entries
+// (type, version, JSON Schema of data, producers, expected consumers) with
+// every schema compiled once. LoadDir reads a catalog directory (one entry
+// per YAML/JSON file); Load reads a directory or an AsyncAPI document (YAML
+// or JSON, local $refs resolved), so the catalog.* rules run the same on
+// either — the audit engine asks its questions through audit.Catalog,
+// which *Catalog implements; Diff compares a declared catalog with a
+// discovered document.
 //
 // Partial failure: without a lag snapshot (no collection cycle yet, or
 // the snapshot is not reachable) the document has no channel bindings and
