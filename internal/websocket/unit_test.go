@@ -263,3 +263,24 @@ func TestNewNamesTheTokenKey(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// FuzzIsHeartbeat: whatever a server sends, matching never panics, and a
+// match is always a JSON object whose value at the path is the string.
+func FuzzIsHeartbeat(f *testing.F) {
+	for _, s := range []string{`{"type":"heartbeat"}`, `{"meta":{"type":"heartbeat"}}`, `{"type":["heartbeat"]}`, `{`, `{"type":null}`, "\xff{"} {
+		f.Add([]byte(s))
+	}
+	shapes := []HeartbeatMatch{{Path: "type", Equals: "heartbeat"}, {Path: "meta.type", Equals: "heartbeat"}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !isHeartbeat(data, shapes) {
+			return
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(data, &obj); err != nil {
+			t.Fatalf("matched a non-object %q", data)
+		}
+		if lookup(obj, "type") != "heartbeat" && lookup(obj, "meta.type") != "heartbeat" {
+			t.Fatalf("matched %q without the value", data)
+		}
+	})
+}
