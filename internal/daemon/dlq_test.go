@@ -128,6 +128,12 @@ func TestDLQTriageAndReplay(t *testing.T) {
 	}
 
 	checkReportDeadLetters(t, in.url, want)
+	// The wrapper without an original breaks dlq.missing_error_context and
+	// is content-service's (its own envelope), not "unknown"'s.
+	wait.Within(t, 30*time.Second, "the dead letter's violation under content-service", func() bool {
+		_, body := httpget.Get(t, in.url+"/api/v1/violations?rule=dlq.missing_error_context&service=content-service", auth...)
+		return strings.Contains(body, `"offset": 8`) || strings.Contains(body, `"offset":8`)
+	})
 
 	sel := map[string]any{"topic": dlqTopic, "error_class": "schema validation failed: data.isbn missing for <id>", "requested_by": "alice"}
 	if code, body := post(t, in.url+"/api/v1/dlq/replays", readTok, sel); code != http.StatusForbidden {
