@@ -21,6 +21,7 @@ type API struct {
 	rcfg  report.Config
 	drift func() []report.CatalogDifference
 	reads func() *report.Consumers // WithConsumers
+	flows func() *report.Flows     // WithFlows
 	// websockets is the WebSocket prober's view (WithWebSockets).
 	websockets func() []report.WebSocketEndpoint
 	// deadLetters and pills feed "Dead letters by cause" and "Poison

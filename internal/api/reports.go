@@ -128,6 +128,9 @@ func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 	if rep.InProgress {
 		rep.WebSockets = a.webSocketsFor(p.service, p.team)
 	}
+	if a.flows != nil && rep.InProgress && p.service == "" && p.team == "" {
+		rep.Flows = a.flows()
+	}
 	a.addDeadLetters(rep, p.service, p.team)
 	if a.reads != nil && rep.InProgress && p.service == "" && p.team == "" {
 		rep.Consumers = a.reads()

@@ -29,3 +29,10 @@ func (a *API) webSocketsFor(service, team string) []report.WebSocketEndpoint {
 	}
 	return out
 }
+
+// WithFlows adds the flow map (pathways exact or inferred, causation,
+// ambiguous hops) to whole-estate reports of the week in progress, from
+// flows (called per report; nil: no section).
+func WithFlows(flows func() *report.Flows) APIOption {
+	return func(a *API) { a.flows = flows }
+}

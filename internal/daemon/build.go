@@ -167,7 +167,7 @@ func (d *daemon) buildComponents(context.Context) error {
 		return fmt.Errorf("trace: %w", err)
 	}
 	d.reports = api.NewAPI(d.store, d.reg, d.root, api.WithReportConfig(d.cfg.Reports), api.WithCatalogDrift(d.catalogDrift), api.WithDeadLetters(d.reportDeadLetters, d.reportPoisonPills),
-		api.WithWebSockets(d.webSockets), api.WithConsumers(d.consumersSection))
+		api.WithWebSockets(d.webSockets), api.WithConsumers(d.consumersSection), api.WithFlows(d.flowsSection))
 	d.ledger = ledger.New(d.store, d.cfg.Store, d.reg, d.root, ledger.WithClusterSource(&clusterSource{d: d}),
 		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish))
 	d.owners = newOwnershipGauge(d.reg)

@@ -45,6 +45,7 @@ func renderMarkdown(w io.Writer, r *Weekly) error {
 	mdOffenders(p, "Top offenders", r.TopOffenders)
 	mdCluster(p, r)
 	mdWebSockets(p, r)
+	mdFlows(p, r)
 	mdDeadLetters(p, r)
 	for _, s := range r.Services {
 		mdService(p, r, s)

@@ -34,6 +34,10 @@ type Weekly struct {
 	// WebSockets are the probed WebSocket endpoints of the report's scope,
 	// as the prober sees them now (the week in progress only).
 	WebSockets []WebSocketEndpoint `json:"websockets,omitempty"`
+	// Flows is the flow map now: pathways exact or inferred, causation and
+	// ambiguous hops (the week in progress of a whole-estate report;
+	// docs/tracing.md).
+	Flows *Flows `json:"flows,omitempty"`
 	// Consumers is who reads which type and version, retirement verdicts
 	// and consumer idempotency now (the week in progress of a
 	// whole-estate report; docs/readers.md).

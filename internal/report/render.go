@@ -58,6 +58,7 @@ func renderCSV(w io.Writer, r *Weekly) error {
 	csvRules(r, row)
 	csvCluster(r, row)
 	csvWebSockets(r, row)
+	csvFlows(r, row)
 	csvDeadLetters(r, row)
 	cw.Flush()
 	return cw.Error()

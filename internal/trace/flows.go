@@ -132,14 +132,20 @@ func (s *Stitcher) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/flows", s.serveFlows)
 }
 
+// EstateFlows is what GET /api/v1/flows answers: the estate-wide merge
+// (ServeMerged) when set, else this stitcher's own report.
+func (s *Stitcher) EstateFlows() Report {
+	if s.merged != nil {
+		return s.merged()
+	}
+	return s.Flows()
+}
+
 func (s *Stitcher) serveFlows(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	rep := s.Flows()
-	if s.merged != nil {
-		rep = s.merged()
-	}
+	rep := s.EstateFlows()
 	if err := enc.Encode(rep); err != nil {
 		s.log.Warn("write flows response", "err", err)
 	}
