@@ -14,7 +14,10 @@
 // plain value; replicas' states merge exactly (Merge), since every count
 // is additive. Discover turns a merged State plus the lag collector's
 // snapshot (topic configurations, consumer groups' committed offsets) into
-// the AsyncAPI document; Routes serves it at /api/v1/catalog/asyncapi.
+// the AsyncAPI document — with Estate.Readers (internal/readers) a group's
+// receive operation lists the messages it reads — and Routes serves it at
+// /api/v1/catalog/asyncapi. Impact judges a proposed schema against the
+// observed one (breaking or additive, `eventwatch catalog impact`).
 //
 // The event catalog itself lives here too: a Catalog is a set of Entries
 // (type, version, JSON Schema of data, producers, expected consumers) with

@@ -57,7 +57,8 @@
 // verdicts (additive), and its positions (at most 6000 partitions) for the
 // leader, which imports them before each join and adds the readers it
 // found. Any replica answers GET /api/v1/types with Assemble over every
-// replica's latest document.
+// replica's latest document. A replica restarting under the same replica
+// id resumes from its earlier document (Tracker.Resume).
 //
 // # Bounds
 //
