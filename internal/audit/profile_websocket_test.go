@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"path/filepath"
 
 	"strings"
 	"testing"
@@ -92,4 +93,17 @@ func withWebSocket(t *testing.T, section string) []byte {
 		t.Fatal("authorworks has no websocket section")
 	}
 	return []byte(s[:i+1] + section)
+}
+
+// TestCustomPolicyExampleSetsWebSocket: the hand-written example policy
+// shows the websocket: section with its own pattern and interval.
+func TestCustomPolicyExampleSetsWebSocket(t *testing.T) {
+	p, err := LoadPolicy(filepath.Join("..", "..", "examples", "policies", "custom.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &p.WebSocket
+	if !w.MatchEndpoint("/realtime/v1/chat/ws", "chat") || w.MatchEndpoint("/v1/chat/ws", "chat") || w.HeartbeatInterval != 20*time.Second {
+		t.Fatalf("websocket policy %+v", *w)
+	}
 }
