@@ -167,7 +167,7 @@ func (x *Index) credit(tp *positions, gi uint32, cur, prev int64, had bool, at t
 		rs.join, rs.behind, rs.oldest, rs.parts = js.joins, 0, 0, 0
 	}
 	rs.parts++
-	if n, oldest := tp.behind(cur); n > 0 {
+	if n, oldest := tp.behind(cur, unixSeconds(at)); n > 0 {
 		rs.behind += n
 		if rs.oldest == 0 || oldest < rs.oldest {
 			rs.oldest = oldest

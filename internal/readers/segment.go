@@ -89,11 +89,15 @@ func (p *positions) lastBelow(c int64) (off int64, at uint32, ok bool) {
 }
 
 // behind is how many occurrences are at or after the committed offset c
-// and when the oldest of them was produced (0 when none).
-func (p *positions) behind(c int64) (n int64, oldest uint32) {
+// and when the oldest of them was produced (0 when none); ranges whose
+// first event was produced after until (the committed offsets' time) are
+// not counted: nobody could have read them then.
+func (p *positions) behind(c int64, until uint32) (n int64, oldest uint32) {
 	for i := int(p.nseg) - 1; i >= 0; i-- {
 		s := &p.segs[i]
 		switch {
+		case s.loAt > until:
+			continue
 		case s.lo >= c:
 			n += int64(s.n)
 			oldest = s.loAt
