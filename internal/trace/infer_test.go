@@ -1,8 +1,12 @@
 package trace
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -276,5 +280,47 @@ func TestProcessSpanNamesItsRecord(t *testing.T) {
 		if up[id] != fanOutTruth[id] || how[id] != CauseExact {
 			t.Errorf("%s: upstream %q (%s), want %q exact", id, up[id], how[id], fanOutTruth[id])
 		}
+	}
+}
+
+// TestOTLPHTTPReceiver: POST /v1/traces takes a protobuf
+// ExportTraceServiceRequest (gzip too) for the join; a body that is not one
+// is a 400 and counted, never a crash; another content type is a 415.
+func TestOTLPHTTPReceiver(t *testing.T) {
+	f := newFixture(t, Config{Window: time.Minute, Spans: SpansConfig{HTTP: true}})
+	body := fanOutSpans(t, fanOut([2]int32{0, 0}, [2]int32{0, 0}))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	for _, tc := range []struct {
+		name, ctype, encoding string
+		body                  []byte
+		want                  int
+	}{
+		{"protobuf", "application/x-protobuf", "", body, http.StatusOK},
+		{"gzip", "application/x-protobuf", "gzip", gz.Bytes(), http.StatusOK},
+		{"not protobuf", "application/x-protobuf", "", []byte("\xff\xff\xff garbage"), http.StatusBadRequest},
+		{"bad gzip", "application/x-protobuf", "gzip", []byte("nope"), http.StatusBadRequest},
+		{"json", "application/json", "", []byte("{}"), http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/v1/traces", bytes.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.ctype)
+			if tc.encoding != "" {
+				req.Header.Set("Content-Encoding", tc.encoding)
+			}
+			w := httptest.NewRecorder()
+			f.s.ServeOTLP(w, req)
+			if w.Code != tc.want {
+				t.Errorf("status %d, want %d: %s", w.Code, tc.want, w.Body.String())
+			}
+		})
+	}
+	if got := len(f.s.spansIn); got != 2 { // one batch (one trace) per accepted request
+		t.Errorf("span batches queued = %d, want 2", got)
+	}
+	if got := counter(t, f.reg, "eventwatch_trace_spans_total", map[string]string{"outcome": "bad_message"}); got != 1 {
+		t.Errorf("bad messages = %v, want 1", got)
 	}
 }
