@@ -2,6 +2,7 @@ package lag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -316,7 +317,7 @@ func topicNames(cy *cycle) map[[16]byte]string {
 func resolve(l lookup, rp *kmsg.FetchResponseTopicPartition, out []lookupResult) []lookupResult {
 	switch err := kerr.ErrorForCode(rp.ErrorCode); {
 	case err == nil:
-	case err == kerr.OffsetOutOfRange, err == kerr.TopicAuthorizationFailed, err == kerr.UnknownTopicOrPartition:
+	case errors.Is(err, kerr.OffsetOutOfRange), errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.UnknownTopicOrPartition):
 		for _, off := range l.offs {
 			out = append(out, lookupResult{topic: l.topic, part: l.part, off: off, ms: stampUnreadable})
 		}

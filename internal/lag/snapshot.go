@@ -3,9 +3,10 @@ package lag
 import (
 	"math"
 
-	"github.com/eventwatch/eventwatch/internal/topology"
 	"strconv"
 	"time"
+
+	"github.com/eventwatch/eventwatch/internal/topology"
 )
 
 // Snapshot is one immutable view of the cluster, produced by a collection
