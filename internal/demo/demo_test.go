@@ -57,22 +57,14 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 		"size.blob_field", "envelope.invalid_timestamp", "catalog.unregistered_type", "dlq.missing_error_context"}
 	var rules map[string]float64
 	var lag float64
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	wait.Describe(t, 30*time.Second, func() string {
+		return fmt.Sprintf("violations of at least %v and lag of %s > 0; have violations %v, lag %v", wantRules, GroupSlow, rules, lag)
+	}, func() bool {
 		body := scrape(t, base+"/metrics")
 		rules = violationsByRule(body)
 		lag = sample(body, "eventwatch_consumergroup_lag_records", `group="`+GroupSlow+`"`)
-		if (hasAll(rules, wantRules) && lag > 0) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if !hasAll(rules, wantRules) {
-		t.Errorf("violations by rule after 30s: %v; want at least %v", rules, wantRules)
-	}
-	if lag <= 0 {
-		t.Errorf("lag of %s after 30s = %v, want > 0", GroupSlow, lag)
-	}
+		return hasAll(rules, wantRules) && lag > 0
+	})
 	checkSlowIsWarn(t, base)
 	if dlq := sample(scrape(t, base+"/metrics"), "eventwatch_dlq_depth_records", `topic="`+TopicDLQ+`"`); dlq <= 0 {
 		t.Errorf("%s depth = %v, want > 0", TopicDLQ, dlq)
@@ -97,17 +89,10 @@ func checkDLQMissing(t *testing.T, base string) {
 	t.Helper()
 	const missing = `eventwatch_cluster_rule_violations{resource="%s",rule="dlq.missing"`
 	var body string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	wait.Within(t, 30*time.Second, "dlq.missing for essay_lifecycle_service (it has no dead-letter topic)", func() bool {
 		body = scrape(t, base+"/metrics")
-		if strings.Contains(body, fmt.Sprintf(missing, "essay_lifecycle_service")) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if !strings.Contains(body, fmt.Sprintf(missing, "essay_lifecycle_service")) {
-		t.Errorf("no dlq.missing for essay_lifecycle_service (it has no dead-letter topic)")
-	}
+		return strings.Contains(body, fmt.Sprintf(missing, "essay_lifecycle_service"))
+	})
 	for _, svc := range []string{"huleedu", "content-service", "content"} {
 		if strings.Contains(body, fmt.Sprintf(missing, svc)) {
 			t.Errorf("dlq.missing flags %q, which is a topic prefix or has content.deadletter", svc)
@@ -187,16 +172,14 @@ func checkDeadLetters(t *testing.T, base string) {
 	want := []string{"SchemaValidationError: schema validation failed: data.isbn missing for <id>",
 		"TimeoutError: timeout after <n> ms calling cover-service", "UniqueViolation: duplicate key value violates unique constraint <value>"}
 	var body string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	wait.Describe(t, 30*time.Second, func() string {
+		return fmt.Sprintf("GET /api/v1/dlq to have %v and unwrapped dead letters; have:\n%s", want, body)
+	}, func() bool {
 		body = scrape(t, base+"/api/v1/dlq")
-		if hasAllStrings(body, want) && strings.Contains(body, `"error_class": "(none)"`) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if !hasAllStrings(body, want) || strings.Contains(body, `"service": "unknown"`) {
-		t.Errorf("GET /api/v1/dlq after 30s lacks %v or has an unknown owner:\n%s", want, body)
+		return hasAllStrings(body, want) && strings.Contains(body, `"error_class": "(none)"`)
+	})
+	if strings.Contains(body, `"service": "unknown"`) {
+		t.Errorf("GET /api/v1/dlq has an unknown owner:\n%s", body)
 	}
 }
 
