@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // replica is a routed stitcher running on a kfake cluster.
@@ -142,17 +144,59 @@ func merged(rs ...*replica) Report {
 
 func waitClosed(t *testing.T, want uint64, rs ...*replica) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := merged(rs...)
-		if r.ClosedChains == want && r.OpenChains == 0 {
-			return
+	var r Report
+	wait.Describe(t, 60*time.Second, func() string {
+		return fmt.Sprintf("%d chains closed, %d open; want %d closed", r.ClosedChains, r.OpenChains, want)
+	}, func() bool {
+		r = merged(rs...)
+		return r.ClosedChains == want && r.OpenChains == 0
+	})
+}
+
+// waitOwned waits until the group has settled: the live replicas rs
+// together stitch every routing partition, each some (so none is still
+// joining and no partition is mid-hand-over).
+func waitOwned(t *testing.T, parts int, rs ...*replica) {
+	t.Helper()
+	var owned []float64
+	wait.Describe(t, 60*time.Second, func() string {
+		return fmt.Sprintf("every one of %d routing partitions owned, each replica some; owned %v", parts, owned)
+	}, func() bool {
+		owned = owned[:0]
+		sum := 0.0
+		for _, r := range rs {
+			n := testutil.ToFloat64(r.s.m.routed)
+			owned = append(owned, n)
+			if n == 0 {
+				return false
+			}
+			sum += n
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %d chains closed, %d open; want %d closed", r.ClosedChains, r.OpenChains, want)
+		return sum == float64(parts)
+	})
+}
+
+// waitStitched waits until the n events observed through rs were all sent
+// to the routing topic and acknowledged (none left in a producer buffer)
+// and their owners hold open chains open.
+func waitStitched(t *testing.T, n uint64, open int, rs ...*replica) {
+	t.Helper()
+	var sent uint64
+	var buffered int64
+	var r Report
+	wait.Describe(t, 60*time.Second, func() string {
+		return fmt.Sprintf("%d events routed (%d still buffered), %d chains open; want %d routed, %d open", sent, buffered, r.OpenChains, n, open)
+	}, func() bool {
+		sent, buffered = 0, 0
+		for _, rep := range rs {
+			for _, p := range rep.s.FlowsDoc().Propagation {
+				sent += p.Events
+			}
+			buffered += rep.s.route.cl.BufferedProduceRecords()
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		r = merged(rs...)
+		return sent == n && buffered == 0 && r.OpenChains == open
+	})
 }
 
 // TestRoutingStitchesEachChainOnce: three replicas, each observing a random
@@ -161,13 +205,14 @@ func waitClosed(t *testing.T, want uint64, rs ...*replica) {
 // joined only by trace id (a replaced or dropped correlation id), whose
 // events are routed to different partitions first and linked.
 func TestRoutingStitchesEachChainOnce(t *testing.T) {
+	t.Parallel()
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
 	cfg := routedConfig("hops-once")
 	rs := []*replica{startReplica(t, c, cfg), startReplica(t, c, cfg), startReplica(t, c, cfg)}
 	evs := traffic(30)
 	want := localReport(t, evs)
 	rng := rand.New(rand.NewPCG(1, 2))
-	time.Sleep(2 * time.Second) // let the group settle so no partition is mid-hand-over
+	waitOwned(t, cfg.Routing.Partitions, rs...) // the group has settled: no partition is mid-hand-over
 	for _, e := range evs {
 		rec, res := e.record()
 		rs[rng.IntN(len(rs))].s.Observe(rec, res)
@@ -187,13 +232,14 @@ func TestRoutingStitchesEachChainOnce(t *testing.T) {
 // joins, are finished by the partitions' new owners from the routing topic:
 // no chain is lost, split or counted twice.
 func TestRoutingHandOver(t *testing.T) {
+	t.Parallel()
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
 	cfg := routedConfig("hops-handover")
 	cfg.Window = 4 * time.Second
 	a, b := startReplica(t, c, cfg), startReplica(t, c, cfg)
 	evs := traffic(24)
 	want := localReport(t, evs)
-	time.Sleep(2 * time.Second)
+	waitOwned(t, cfg.Routing.Partitions, a, b)
 	feed := func(r *replica, evs []ev) {
 		for _, e := range evs {
 			rec, res := e.record()
@@ -211,10 +257,10 @@ func TestRoutingHandOver(t *testing.T) {
 	}
 	feed(a, first[:len(first)/2])
 	feed(b, first[len(first)/2:])
-	time.Sleep(time.Second) // routed and stitched, still open
-	b.stop()                // b leaves: a takes over b's partitions and replays them
+	waitStitched(t, uint64(len(first)), 24, a, b) // routed and stitched, still open
+	b.stop()                                      // b leaves: a takes over b's partitions and replays them
 	cNew := startReplica(t, c, cfg)
-	time.Sleep(time.Second) // cNew joins: some partitions move from a to cNew
+	waitOwned(t, cfg.Routing.Partitions, a, cNew) // cNew joins: some partitions move from a to cNew
 	feed(a, last[:len(last)/2])
 	feed(cNew, last[len(last)/2:])
 	waitClosed(t, 24, a, b, cNew)
@@ -229,6 +275,7 @@ func TestRoutingHandOver(t *testing.T) {
 // position, side effects included; the chains it held open are finished
 // there and none is counted twice.
 func TestRoutingKilledOwner(t *testing.T) {
+	t.Parallel()
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
 	cfg := routedConfig("hops-killed")
 	cfg.Window = 4 * time.Second
@@ -236,7 +283,7 @@ func TestRoutingKilledOwner(t *testing.T) {
 	a, b := startReplica(t, c, cfg), startReplica(t, c, cfg)
 	evs := traffic(24)
 	want := localReport(t, evs)
-	time.Sleep(2 * time.Second)
+	waitOwned(t, cfg.Routing.Partitions, a, b)
 	var first, last []ev
 	for i, e := range evs {
 		if i%3 == 2 {
@@ -249,9 +296,9 @@ func TestRoutingKilledOwner(t *testing.T) {
 		rec, res := e.record()
 		[]*replica{a, b}[i%2].s.Observe(rec, res)
 	}
-	time.Sleep(time.Second)
-	b.s.route.close() // killed: no flush, no commit, no hand-shake,
-	b.stop()          // and no more stitching (its open chains are dropped)
+	waitStitched(t, uint64(len(first)), 24, a, b) // routed and stitched, still open
+	b.s.route.close()                             // killed: no flush, no commit, no hand-shake,
+	b.stop()                                      // and no more stitching (its open chains are dropped)
 	for _, e := range last {
 		rec, res := e.record()
 		a.s.Observe(rec, res)
@@ -266,6 +313,7 @@ func TestRoutingKilledOwner(t *testing.T) {
 // owns their partitions (a fresh deployment starting up) are stitched
 // with their links once the partitions are assigned.
 func TestRoutingBeforeTheGroupForms(t *testing.T) {
+	t.Parallel()
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
 	cfg := routedConfig("hops-early")
 	evs := traffic(15)
@@ -287,6 +335,7 @@ func TestRoutingBeforeTheGroupForms(t *testing.T) {
 // share the events, a third replica's reader hands in the spans, and the
 // merged report shows every upstream exact.
 func TestRoutingJoinsSpans(t *testing.T) {
+	t.Parallel()
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
 	cfg := routedConfig("hops-spans")
 	a, b := startReplica(t, c, cfg), startReplica(t, c, cfg)
