@@ -61,6 +61,7 @@ type daemon struct {
 	estates        *estateShare // the learned estate, shared with the other replicas
 	elector        *leader.Elector
 	board          *share.Board         // state shared with the other replicas
+	groupsSeen     groupsCache          // the last groups document decoded from the board
 	term           atomic.Pointer[term] // the singleton work of the current leadership term
 	ready          *readiness
 	token          string

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
@@ -17,12 +16,8 @@ func (d *daemon) samplingCoverage() *lag.Coverage {
 		}
 		return nil
 	}
-	e, ok := d.board.Newest(kindGroups)
+	_, doc, ok := d.leaderGroups()
 	if !ok {
-		return nil
-	}
-	var doc groupsDoc
-	if json.Unmarshal(e.Doc, &doc) != nil {
 		return nil
 	}
 	return doc.Coverage

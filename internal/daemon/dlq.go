@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -115,18 +114,8 @@ func (d *daemon) reportPoisonPills() []report.PoisonPill {
 	var pills []dlq.Pill
 	if t := d.term.Load(); t != nil && t.poison != nil {
 		pills = t.poison.All()
-	} else if e, ok := d.board.Newest(kindGroups); ok {
-		var doc groupsDoc
-		if json.Unmarshal(e.Doc, &doc) == nil {
-			for _, body := range doc.Groups {
-				var g struct {
-					Pills []dlq.Pill `json:"poison_pills"`
-				}
-				if json.Unmarshal(body, &g) == nil {
-					pills = append(pills, g.Pills...)
-				}
-			}
-		}
+	} else if _, doc, ok := d.leaderGroups(); ok {
+		pills = doc.Poison
 	}
 	out := make([]report.PoisonPill, 0, len(pills))
 	for _, p := range pills {

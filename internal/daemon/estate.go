@@ -11,10 +11,6 @@ import (
 	"github.com/eventwatch/eventwatch/internal/report"
 )
 
-// kindAsyncAPI is the shared document of what each replica learned for
-// the AsyncAPI discovery (catalog.ReplicaDoc).
-const kindAsyncAPI = "asyncapi"
-
 // estateShare publishes this replica's learned estate and merges every
 // replica's. A replica restarting under the same share.replica_id resumes
 // from the document it published before (base), so its counts survive.
@@ -33,7 +29,7 @@ func (s *estateShare) document() (any, bool) {
 	if !s.d.board.Synced() {
 		return nil, false
 	}
-	return s.own().Bounded(), true
+	return s.own(), true // shared type by type: no document-wide bound
 }
 
 // own is the base plus what the learner learned since start, with the

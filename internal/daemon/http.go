@@ -97,6 +97,7 @@ func (d *daemon) serveReady(w http.ResponseWriter, r *http.Request) {
 	if c := d.coverage(); c != "" {
 		detail += "; " + c
 	}
+	detail += "; " + d.shareDetail()
 	degraded := d.samplingDegraded(st)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Eventwatch-Sampling", "ok")

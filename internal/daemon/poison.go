@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -50,4 +51,23 @@ func withPoison(lagMux http.Handler, p *dlq.Poison) *http.ServeMux {
 		writeRaw(w, code, append(out, '\n'))
 	})
 	return mux
+}
+
+// bufferedResponse is an http.ResponseWriter that keeps what is written.
+type bufferedResponse struct {
+	h    http.Header
+	code int
+	body bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.h }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
+
+// render runs GET path on mux and returns status and body.
+func render(mux http.Handler, path string) (int, []byte) {
+	req, _ := http.NewRequest(http.MethodGet, path, http.NoBody) //nolint:noctx // in-process, never sent
+	w := &bufferedResponse{h: http.Header{}, code: http.StatusOK}
+	mux.ServeHTTP(w, req)
+	return w.code, w.body.Bytes()
 }

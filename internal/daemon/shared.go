@@ -10,82 +10,81 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
-// Kinds of the state documents the daemon shares (package share).
-const (
-	kindFlows  = "flows"  // every replica: the chains it closed, the events it sampled
-	kindGroups = "groups" // the leader: its consumer-group snapshot as /api/v1/groups renders it
-)
-
-// maxGroupDetails bounds the per-group detail the leader shares; beyond it
-// followers answer /api/v1/groups/{group} from the groups page (no
-// per-partition rows).
-const maxGroupDetails = 512 << 10
-
-// groupsDoc is the leader's consumer-group view, as its own routes render it,
-// so that every replica answers byte for byte what the leader would.
+// groupsDoc is the leader's consumer-group view as it shares it: the body
+// of its GET /api/v1/groups (lag.PageOf), which every replica renders as
+// is, so they all answer byte for byte what the leader would.
 type groupsDoc struct {
-	Status int                        `json:"status"`           // status of GET /api/v1/groups on the leader
-	Page   json.RawMessage            `json:"page"`             // its body
-	Groups map[string]json.RawMessage `json:"groups,omitempty"` // body of GET /api/v1/groups/{group}, per group
+	Cycle int64 `json:"cycle"` // the lag cycle it comes from
 	// Coverage is the sampler group's coverage in the leader's last cycle
 	// (shown on every replica's /readyz).
 	Coverage *lag.Coverage `json:"coverage,omitempty"`
+	Page     any           `json:"page"`
+	Poison   []dlq.Pill    `json:"poison_pills,omitempty"` // the records blocking stalled partitions
+
+	published func() // told when the broker has it
 }
 
-// bufferedResponse is an http.ResponseWriter that keeps what is written.
-type bufferedResponse struct {
-	h    http.Header
-	code int
-	body bytes.Buffer
+// Published records that the cycle's document is on the topic.
+func (g groupsDoc) Published() { g.published() }
+
+// sharedGroups is groupsDoc as a reader decodes it.
+type sharedGroups struct {
+	Cycle    int64           `json:"cycle"`
+	Coverage *lag.Coverage   `json:"coverage,omitempty"`
+	Page     json.RawMessage `json:"page"`
+	Poison   []dlq.Pill      `json:"poison_pills,omitempty"`
 }
 
-func (b *bufferedResponse) Header() http.Header         { return b.h }
-func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
-func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
-
-// render runs GET path on mux and returns status and body.
-func render(mux http.Handler, path string) (int, []byte) {
-	req, _ := http.NewRequest(http.MethodGet, path, http.NoBody) //nolint:noctx // in-process, never sent
-	w := &bufferedResponse{h: http.Header{}, code: http.StatusOK}
-	mux.ServeHTTP(w, req)
-	return w.code, w.body.Bytes()
-}
-
-// groupsDocument renders the current term's groups page and group details;
-// false when this replica does not lead or has no snapshot yet.
+// groupsDocument is the current term's groups page, once per lag cycle:
+// false when this replica does not lead, has no snapshot yet, or already
+// published this cycle's (a quiet document is kept alive by the board's
+// heartbeat, not rendered again).
 func (d *daemon) groupsDocument() (any, bool) {
 	t := d.term.Load()
 	if t == nil {
 		return nil, false
 	}
-	code, page := render(t.mux, "/api/v1/groups")
-	if code != http.StatusOK {
+	s := t.lag.Snapshot()
+	if s == nil || s.Cycle == t.shared.Load() {
 		return nil, false
 	}
-	doc := groupsDoc{Status: code, Page: page, Groups: map[string]json.RawMessage{}}
-	if s := t.lag.Snapshot(); s != nil {
-		doc.Coverage = s.Coverage
-	}
-	var names struct {
-		Groups []struct {
-			Group string `json:"group"`
-		} `json:"groups"`
-	}
-	_ = json.Unmarshal(page, &names)
-	size := len(page)
-	for _, g := range names.Groups {
-		c, body := render(t.mux, "/api/v1/groups/"+g.Group)
-		if c != http.StatusOK || size+len(body) > maxGroupDetails {
-			continue
-		}
-		size += len(body)
-		doc.Groups[g.Group] = body
+	doc := groupsDoc{Cycle: s.Cycle, Coverage: s.Coverage, Page: lag.PageOf(s), published: func() { t.shared.Store(s.Cycle) }}
+	if t.poison != nil {
+		doc.Poison = t.poison.All()
 	}
 	return doc, true
+}
+
+// groupsCache keeps the last decoded groups document, so /readyz and the
+// API decode a version once.
+type groupsCache struct {
+	mu   sync.Mutex
+	key  string
+	doc  sharedGroups
+	good bool
+}
+
+// leaderGroups is the newest groups document any replica shared.
+func (d *daemon) leaderGroups() (share.Entry, sharedGroups, bool) {
+	e, ok := d.board.Newest(kindGroups)
+	if !ok {
+		return e, sharedGroups{}, false
+	}
+	c := &d.groupsSeen
+	key := e.Replica + "@" + e.PublishedAt.String()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != key {
+		c.doc, c.key = sharedGroups{}, key
+		c.good = json.Unmarshal(e.Doc, &c.doc) == nil && len(c.doc.Page) > 0
+	}
+	return e, c.doc, c.good
 }
 
 // serveGroups answers /api/v1/groups[/{group}] on every replica: the
@@ -100,45 +99,76 @@ func (d *daemon) serveGroups(w http.ResponseWriter, r *http.Request) {
 		t.mux.ServeHTTP(w, r)
 		return
 	}
-	e, ok := d.board.Newest(kindGroups)
-	var doc groupsDoc
-	if !ok || json.Unmarshal(e.Doc, &doc) != nil {
+	e, doc, ok := d.leaderGroups()
+	if !ok {
 		writeAPIError(w, http.StatusServiceUnavailable, "no replica has shared consumer groups yet: the leader publishes them after its first lag cycle", d.cfg.Lag.Interval)
 		return
 	}
 	w.Header().Set("Eventwatch-Source", fmt.Sprintf("replica=%s; published_at=%s; stale=%t", e.Replica, e.PublishedAt.Format(time.RFC3339), e.Stale))
 	name := r.PathValue("group")
 	if name == "" {
-		writeRaw(w, doc.Status, doc.Page)
+		writeIndented(w, http.StatusOK, doc.Page)
 		return
 	}
-	if body, ok := doc.Groups[name]; ok {
-		writeRaw(w, http.StatusOK, body)
-		return
-	}
-	d.groupFromPage(w, doc.Page, name)
+	d.groupFromPage(w, doc, name)
 }
 
-// groupFromPage answers one group from the shared page (topic-level lag,
-// no partitions) when the leader did not share its detail.
-func (d *daemon) groupFromPage(w http.ResponseWriter, page []byte, name string) {
+// groupFromPage answers one group on a follower from the shared page:
+// topic-level lag (the per-partition rows are rendered on request by the
+// leader only, never shared) and the group's poison pills, as the
+// leader's detail names them.
+func (d *daemon) groupFromPage(w http.ResponseWriter, doc sharedGroups, name string) {
 	var p struct {
 		Groups []json.RawMessage `json:"groups"`
 	}
-	_ = json.Unmarshal(page, &p)
+	_ = json.Unmarshal(doc.Page, &p)
 	known := make([]string, 0, len(p.Groups))
 	for _, g := range p.Groups {
 		var id struct {
 			Group string `json:"group"`
 		}
 		if json.Unmarshal(g, &id) == nil && id.Group == name {
-			writeRaw(w, http.StatusOK, g)
+			w.Header().Set("Eventwatch-Detail", "topic; per-partition rows are served by the lag leader")
+			writeRaw(w, http.StatusOK, withPills(g, name, doc.Poison))
 			return
 		}
 		known = append(known, id.Group)
 	}
 	body, _ := json.Marshal(lag.UnknownGroup(name, known))
 	writeRaw(w, http.StatusNotFound, append(body, '\n'))
+}
+
+// withPills is a group's JSON with its "poison_pills" added, indented as
+// the leader's detail is (withPoison).
+func withPills(group []byte, name string, all []dlq.Pill) []byte {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(group, &doc) != nil {
+		return group
+	}
+	pills := []dlq.Pill{}
+	for _, pl := range all {
+		if pl.Group == name {
+			pills = append(pills, pl)
+		}
+	}
+	doc["poison_pills"], _ = json.Marshal(pills)
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return group
+	}
+	return append(out, '\n')
+}
+
+// writeIndented writes compact JSON as the lag API's encoder does
+// (two-space indent, trailing newline).
+func writeIndented(w http.ResponseWriter, code int, compact []byte) {
+	var buf bytes.Buffer
+	if json.Indent(&buf, compact, "", "  ") != nil {
+		writeRaw(w, code, compact)
+		return
+	}
+	buf.WriteByte('\n')
+	writeRaw(w, code, buf.Bytes())
 }
 
 func writeRaw(w http.ResponseWriter, code int, body []byte) {
@@ -246,24 +276,4 @@ func (f *flowsShare) report() trace.Report {
 	rep := trace.MergeFlows(f.d.cfg.Trace.BrokenChains, docs...).Report(time.Now().UTC())
 	rep.Replicas = refs
 	return rep
-}
-
-// shareState registers the shared documents on the board and, with
-// routing on, makes the stitcher publish its flows before it marks chains.
-func (d *daemon) shareState() {
-	b := d.board
-	fs := &flowsShare{d: d, started: time.Now()}
-	b.Provide(kindFlows, fs.document)
-	b.Provide(kindGroups, d.groupsDocument)
-	d.estates = &estateShare{d: d, started: time.Now()}
-	b.Provide(kindAsyncAPI, d.estates.document)
-	b.Provide(kindReaders, d.readersDocument)
-	d.stitcher.ServeMerged(fs.report)
-	if d.cfg.Trace.Spans.Enabled {
-		d.stitcher.EnableSpanTopic(d.base)
-	}
-	if d.cfg.Trace.Routing.On() {
-		d.stitcher.EnableRouting(d.base)
-		d.stitcher.PublishWith(fs.publishNow)
-	}
 }

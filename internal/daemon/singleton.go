@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -24,6 +25,7 @@ import (
 // its own registry and routes, dropped as a whole when the term ends so a
 // replica that stops leading stops exporting the cluster-wide series.
 type term struct {
+	shared atomic.Int64 // the last lag cycle whose groups document is on the topic
 	reg    *prometheus.Registry
 	mux    *http.ServeMux
 	lag    *lag.Collector
@@ -49,6 +51,7 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	t.mux = withPoison(lagMux, t.poison)
 	d.term.Store(t)
 	defer d.term.Store(nil)
+	defer d.board.Retire(kindGroups) // no heartbeat for a page this replica no longer makes
 	jctx, stop := context.WithCancel(ctx)
 	joined := make(chan struct{}, 2)
 	go func() {

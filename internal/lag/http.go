@@ -39,6 +39,12 @@ func (c *Collector) serveGroups(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
 		return
 	}
+	writeJSON(w, http.StatusOK, PageOf(s))
+}
+
+// PageOf is the body of GET /api/v1/groups for snapshot s (the value the
+// leader shares with the other replicas, which render it as is).
+func PageOf(s *Snapshot) any {
 	page := groupsPage{Time: s.Time, Success: s.Success, LastSuccess: s.LastSuccess, Errors: s.Errors,
 		Objective: s.Objective, Window: s.Window, DLQs: s.DLQs, Violations: s.Violations,
 		Groups: make([]GroupLag, len(s.Groups))}
@@ -46,7 +52,7 @@ func (c *Collector) serveGroups(w http.ResponseWriter, _ *http.Request) {
 		g.Topics = withoutPartitions(g.Topics)
 		page.Groups[i] = g
 	}
-	writeJSON(w, http.StatusOK, page)
+	return page
 }
 
 func withoutPartitions(ts []TopicLag) []TopicLag {

@@ -200,3 +200,12 @@ func (b *Board) ViewAge(kind string) (time.Duration, bool) {
 	}
 	return max(b.now().Sub(newest), 0), true
 }
+
+// Retire stops this replica's heartbeat for kind without deleting the
+// document: it grows stale, and the next publisher of a Single kind
+// removes it. A later Publish of kind starts again from the topic.
+func (b *Board) Retire(kind string) {
+	b.pubMu.Lock()
+	delete(b.pub, kind)
+	b.pubMu.Unlock()
+}
