@@ -59,6 +59,7 @@ type Options struct {
 	TimeToLossThreshold    time.Duration  // a group whose oldest unread record is deleted sooner than this is about to lose data
 	CollectorStaleAfter    time.Duration  // a collector without a successful cycle for this long is stale
 	StoreStaleAfter        time.Duration  // no flush reaching the report store for this long is stale
+	SharedViewStaleAfter   time.Duration  // a replica whose newest shared document is older than this answers from a stale view
 	EvaluationInterval     time.Duration  // rule group interval; 0 uses Prometheus' global evaluation_interval
 	ForOverride            *time.Duration // when set, every alert's `for` is this (tests and demos)
 }

@@ -33,18 +33,25 @@ const (
 // recordings are the recording rules the alerts build on, in evaluation
 // order (later rules read earlier ones of the same evaluation).
 func recordings(o Options) []Recording {
-	team := o.Sel(metrics.ServiceTeam.Name)
+	// Every recording reads only eventwatch's own series through the
+	// selector, never another recording: two releases' rule sets in one
+	// Prometheus then write disjoint series (a recording that read an
+	// unselected recorded series would copy the other release's too).
+	team := fmt.Sprintf("max by (%s) (%s)", o.By("service", "team"), o.Sel(metrics.ServiceTeam.Name))
+	teamAs := func(label string) string {
+		return fmt.Sprintf(`label_replace(%s, "%s", "$1", "service", "(.*)")`, team, label)
+	}
 	return []Recording{
 		{Record: ViolationPairs,
 			Expr: fmt.Sprintf("group by (%s) (%s)", o.By("rule", "source_service"), o.Sel(metrics.Violations.Name))},
-		{Record: TeamByService, Expr: fmt.Sprintf("max by (%s) (%s)", o.By("service", "team"), team)},
-		{Record: TeamBySourceService, Expr: fmt.Sprintf(`label_replace(%s, "source_service", "$1", "service", "(.*)")`, TeamByService)},
-		{Record: TeamByGroup, Expr: fmt.Sprintf(`label_replace(%s, "group", "$1", "service", "(.*)")`, TeamByService)},
+		{Record: TeamByService, Expr: team},
+		{Record: TeamBySourceService, Expr: teamAs("source_service")},
+		{Record: TeamByGroup, Expr: teamAs("group")},
 		{Record: TeamByTopic, Expr: fmt.Sprintf(
 			"group by (%s) (\n  (sum by (%s) (increase(%s[%s])) > 0)\n  * on (%s) group_left (team) %s\n)",
 			o.By("topic", "team"), o.By("topic", "source_service"),
 			o.Sel(metrics.Violations.Name, `severity="error"`), duration(o.ComplianceWindow),
-			o.By("source_service"), TeamBySourceService)},
+			o.By("source_service"), teamAs("source_service"))},
 	}
 }
 
@@ -222,6 +229,13 @@ func selfRules(o Options) []Rule {
 			Annotations: Annotations{Summary: "eventwatch collector {{ $labels.collector }} has not succeeded recently",
 				Description: "The {{ $labels.collector }} collector on {{ $labels.instance }} last succeeded " +
 					"{{ $value | humanizeDuration }} ago (limit " + stale + ")."}},
+		{Alert: "EventwatchSharedViewStale",
+			Expr: fmt.Sprintf("max by (%s) (%s) > %g", o.By("instance", "kind"), o.Sel(metrics.ShareViewAge.Name),
+				o.SharedViewStaleAfter.Seconds()),
+			For: "5m", Labels: self("warning"),
+			Annotations: Annotations{Summary: "eventwatch replica {{ $labels.instance }} answers from a stale {{ $labels.kind }} view",
+				Description: "The newest shared {{ $labels.kind }} document {{ $labels.instance }} holds is {{ $value | humanizeDuration }} old " +
+					"(limit " + duration(o.SharedViewStaleAfter) + "): its estate-wide answers (/api/v1/groups on a follower) lag the leader."}},
 		{Alert: "EventwatchLeadershipBroken", Expr: fmt.Sprintf("sum by (%s) (%s) != 1", o.By(), o.Sel(metrics.Leader.Name)), For: "5m",
 			Labels: self("warning"),
 			Annotations: Annotations{Summary: "An eventwatch deployment has {{ $value }} leaders instead of one",

@@ -63,6 +63,8 @@ var thresholds = []Threshold{
 		kind: kindDuration, defD: 10 * time.Minute, dur: func(o *Options) *time.Duration { return &o.CollectorStaleAfter }},
 	{Flag: "store-stale-after", Name: "store stale-after", Help: "no report-store flush this long is stale",
 		kind: kindDuration, defD: 15 * time.Minute, dur: func(o *Options) *time.Duration { return &o.StoreStaleAfter }},
+	{Flag: "shared-view-stale-after", Name: "shared view stale-after", Help: "a replica whose newest shared document is older than this answers from a stale view",
+		kind: kindDuration, defD: 2 * time.Minute, dur: func(o *Options) *time.Duration { return &o.SharedViewStaleAfter }},
 }
 
 // Thresholds returns the threshold table (a copy).

@@ -86,7 +86,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // metric returns the sum of the samples of name whose label set contains
 // every label in match (e.g. `rule="key.missing"`).
-func metric(t *testing.T, base, name string, match ...string) float64 {
+func metric(t testing.TB, base, name string, match ...string) float64 {
 	t.Helper()
 	_, body := httpget.Get(t, base+"/metrics")
 	return sumMetric(body, name, match...)

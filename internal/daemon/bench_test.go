@@ -1,0 +1,297 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/eventwatch/eventwatch/internal/lag"
+	synth "github.com/eventwatch/eventwatch/internal/testutil/estate"
+	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/procstat"
+)
+
+// Environment of the estate benchmarks.
+const (
+	benchKfakeEnv    = "EVENTWATCH_DAEMON_BENCH_KFAKE"     // child: build this shape on kfake and serve it
+	benchFollowerEnv = "EVENTWATCH_DAEMON_BENCH_FOLLOWER"  // child: run a follower daemon against these brokers
+	benchShapeEnv    = "EVENTWATCH_BENCH_SHAPE"            // 10k, 20k or 50k
+	benchSeedsEnv    = "EVENTWATCH_BENCH_SEEDS"            // the follower child's brokers
+	sideBySideEnv    = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
+	intervalsEnv     = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
+)
+
+// TestBenchKfakeChild is not a test: the estate benchmarks run the test
+// binary again with it selected, so the kfake cluster and its commits live
+// in another process.
+func TestBenchKfakeChild(t *testing.T) {
+	if os.Getenv(benchKfakeEnv) == "" {
+		t.Skip("helper process of the estate benchmarks")
+	}
+	name := os.Getenv(benchShapeEnv)
+	shape, ok := synth.Named(name)
+	if !ok {
+		t.Fatalf("unknown shape %q", name)
+	}
+	c := kfaketest.Cluster(t)
+	cl := kfaketest.Client(t, c, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	if err := shape.Build(ctx, cl); err != nil {
+		t.Fatal(err)
+	}
+	kfaketest.ServeForParent(c)
+}
+
+// TestBenchFollowerChild is not a test: BenchmarkDaemonSideBySide runs a
+// follower daemon (default configuration) in this child process, so its
+// CPU and memory are measured apart from the leader's.
+func TestBenchFollowerChild(t *testing.T) {
+	if os.Getenv(benchFollowerEnv) == "" {
+		t.Skip("helper process of BenchmarkDaemonSideBySide")
+	}
+	seeds := os.Getenv(benchSeedsEnv)
+	cfg := benchDaemonConfig(t.TempDir(), strings.Split(seeds, ","), os.Getenv("EVENTWATCH_BENCH_SUFFIX"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, Options{Listener: ln, LogOutput: io.Discard}) }()
+	fmt.Printf("ADDRS http://%s\n", ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	cancel()
+	<-done
+}
+
+// benchDaemonConfig is the daemon's default configuration against seeds;
+// suffix names this run's sampler and leader groups and state topic, so
+// runs on one cluster do not inherit each other's state.
+func benchDaemonConfig(dir string, seeds []string, suffix string) *config.Config {
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.Kafka.Brokers = seeds
+	cfg.Log.Level = "error"
+	if suffix != "" {
+		cfg.Sample.GroupID += "-" + suffix
+		cfg.Leader.Group += "-" + suffix
+		cfg.Leader.Topic += "_" + suffix
+		cfg.Share.Topic += "_" + suffix
+		cfg.Trace.Routing.Group += "-" + suffix
+		cfg.Trace.Routing.Topic += "_" + suffix
+	}
+	if os.Getenv("EVENTWATCH_BENCH_SHARE_OFF") != "" {
+		cfg.Share.Interval, cfg.Share.StaleAfter = time.Hour, 2*time.Hour
+	}
+	_ = cfg.Validate()
+	return cfg
+}
+
+// sideBySide is one mode's figures over the measured intervals.
+type sideBySide struct {
+	cpuPerInterval, followerCPU float64 // CPU-seconds per lag interval
+	peakRSS, followerRSS        float64 // MiB
+	bytesPerInterval            float64 // shared groups bytes (before compression) per interval
+	recordsPerInterval          float64
+	followerBehind              time.Duration // largest gap between the leader's page and the follower's seen after the window
+	equal                       bool
+}
+
+// BenchmarkDaemonSideBySide measures, on one kfake estate (the shape in
+// $EVENTWATCH_SIDE_BY_SIDE: 10k, 20k or 50k), the whole process's CPU per
+// lag interval and peak RSS of: the lag collector alone; the daemon with
+// its default configuration, leading, with a follower daemon in a child
+// process (whose CPU and RSS are reported too); and the same daemon with
+// sharing off (share.interval 1h). It also checks the follower's
+// /api/v1/groups against the leader's after the window. Run with
+//
+//	EVENTWATCH_SIDE_BY_SIDE=10k go test -run '^$' -bench DaemonSideBySide -benchtime 1x -timeout 60m ./internal/daemon/
+func BenchmarkDaemonSideBySide(b *testing.B) {
+	name := os.Getenv(sideBySideEnv)
+	if name == "" {
+		b.Skip("set " + sideBySideEnv + "=10k|20k|50k to run (minutes per mode)")
+	}
+	if _, ok := synth.Named(name); !ok {
+		b.Fatalf("unknown shape %q", name)
+	}
+	intervals := 4
+	if n, err := strconv.Atoi(os.Getenv(intervalsEnv)); err == nil && n > 0 {
+		intervals = n
+	}
+	b.Setenv(benchShapeEnv, name)
+	addrs, _ := kfaketest.StartChild(b, benchKfakeEnv, "-test.run=^TestBenchKfakeChild$", "-test.bench=^$", "-test.timeout=60m")
+	for _, mode := range []string{"collector", "daemon", "daemon-share-off"} {
+		b.Run(mode, func(b *testing.B) {
+			var f sideBySide
+			for range b.N {
+				if mode == "collector" {
+					f = collectorAlone(b, addrs, intervals)
+				} else {
+					f = daemonWithFollower(b, addrs, intervals, mode)
+				}
+			}
+			reportSideBySide(b, f, mode)
+		})
+	}
+}
+
+func reportSideBySide(b *testing.B, f sideBySide, mode string) {
+	b.ReportMetric(f.cpuPerInterval, "cpu-s/interval")
+	b.ReportMetric(f.peakRSS, "peak-rss-MB")
+	if mode == "collector" {
+		return
+	}
+	b.ReportMetric(f.followerCPU, "follower-cpu-s/interval")
+	b.ReportMetric(f.followerRSS, "follower-peak-rss-MB")
+	b.ReportMetric(f.bytesPerInterval, "shared-B/interval")
+	b.ReportMetric(f.recordsPerInterval, "shared-records/interval")
+	if mode == "daemon" {
+		b.ReportMetric(f.followerBehind.Seconds(), "follower-behind-s")
+		if !f.equal {
+			b.Errorf("the follower's /api/v1/groups never equalled the leader's after the window")
+		}
+	}
+}
+
+// collectorAlone runs the lag collector (default configuration) for the
+// window after its first cycle.
+func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	var cfg lag.Config
+	cfg.SetDefaults()
+	procstat.ResetPeakRSS(0)
+	c, err := lag.New(cfg, kadm.NewClient(cl), lag.Expectations{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(b, 10*time.Minute, func() bool { return c.Snapshot() != nil })
+	cpu0 := procstat.SelfCPU()
+	<-time.After(time.Duration(intervals) * cfg.Interval)
+	return sideBySide{cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals), peakRSS: procstat.PeakRSSMB(0)}
+}
+
+// daemonWithFollower runs a leading daemon in this process and a follower
+// in a child, both with the default configuration.
+func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string) sideBySide {
+	suffix := fmt.Sprintf("%s-%d", mode, time.Now().UnixNano())
+	if mode == "daemon-share-off" {
+		b.Setenv("EVENTWATCH_BENCH_SHARE_OFF", "1")
+	}
+	b.Setenv("EVENTWATCH_BENCH_SUFFIX", suffix)
+	cfg := benchDaemonConfig(b.TempDir(), addrs, suffix)
+	procstat.ResetPeakRSS(0)
+	leader := startBench(b, cfg)
+	waitFor(b, 10*time.Minute, func() bool {
+		_, body := httpget.Get(b, leader.url+"/readyz")
+		return strings.Contains(body, "leader: true")
+	})
+	b.Setenv(benchSeedsEnv, strings.Join(addrs, ","))
+	urls, fpid := kfaketest.StartChild(b, benchFollowerEnv, "-test.run=^TestBenchFollowerChild$", "-test.bench=^$", "-test.timeout=60m")
+	follower := urls[0]
+	ready := func() bool {
+		if mode == "daemon-share-off" {
+			code, _ := httpget.Get(b, leader.url+"/api/v1/groups")
+			return code == 200
+		}
+		code, _ := httpget.Get(b, follower+"/api/v1/groups")
+		return code == 200
+	}
+	waitFor(b, 10*time.Minute, ready)
+	bytes0 := metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
+	recs0 := metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
+	cpu0, fcpu0 := procstat.SelfCPU(), procstat.CPU(fpid)
+	<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
+	f := sideBySide{
+		cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals),
+		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / float64(intervals),
+		peakRSS:        procstat.PeakRSSMB(0), followerRSS: procstat.PeakRSSMB(fpid),
+	}
+	f.bytesPerInterval = (metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`) - bytes0) / float64(intervals)
+	f.recordsPerInterval = (metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`) - recs0) / float64(intervals)
+	if mode == "daemon" {
+		f.followerBehind, f.equal = followerGap(b, leader.url, follower, 2*cfg.Lag.Interval)
+	}
+	if n := metric(b, leader.url, "eventwatch_share_publish_errors_total"); n > 0 {
+		b.Errorf("%v share publish errors on the leader", n)
+	}
+	return f
+}
+
+// followerGap compares the pages for window: the largest difference
+// between the leader's page time and the follower's, and whether they
+// were ever byte-equal.
+func followerGap(b *testing.B, leader, follower string, window time.Duration) (time.Duration, bool) {
+	var gap time.Duration
+	equal := false
+	deadline := time.Now().Add(window)
+	for time.Now().Before(deadline) {
+		_, lb := httpget.Get(b, leader+"/api/v1/groups")
+		_, fb := httpget.Get(b, follower+"/api/v1/groups")
+		if lb == fb {
+			equal = true
+		}
+		gap = max(gap, pageTime(lb).Sub(pageTime(fb)))
+		<-time.After(time.Second)
+	}
+	return gap, equal
+}
+
+func pageTime(body string) time.Time {
+	var p struct {
+		Time time.Time `json:"time"`
+	}
+	_ = json.NewDecoder(bytes.NewReader([]byte(body))).Decode(&p)
+	return p.Time
+}
+
+// benchInstance is a daemon run by a benchmark.
+type benchInstance struct{ url string }
+
+func startBench(b *testing.B, cfg *config.Config) benchInstance {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, Options{Listener: ln, LogOutput: io.Discard}) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return benchInstance{url: "http://" + ln.Addr().String()}
+}
+
+// waitFor polls cond every 200ms until it holds or d passes (then fails).
+func waitFor(b *testing.B, d time.Duration, cond func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("condition not met within %s", d)
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+}
