@@ -232,7 +232,8 @@ func TestChartMixinEqualsGenerate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := boards[b.FileName()]; got != strings.TrimSuffix(string(data), "\n") {
+				want := releaseBoard(string(data), strings.TrimSuffix(b.FileName(), ".json"), mixinRelease, namespace)
+				if got := boards[releaseUID(strings.TrimSuffix(b.FileName(), ".json"), mixinRelease, namespace)+".json"]; got != strings.TrimSuffix(want, "\n") {
 					t.Errorf("dashboard %s in the ConfigMap differs from eventwatch generate dashboards with %+v", b.FileName(), tc.p)
 				}
 			}

@@ -128,12 +128,34 @@ The eventwatch configuration file: what the values above say, with
 {{- if $v.reports.token.existingSecret }}
 {{- $_ := set $http "token_file" (printf "%s/%s" (include "eventwatch.tokenDir" .) $v.reports.token.key) }}
 {{- end }}
+{{- $n := fromYaml (include "eventwatch.kafkaNames" .) }}
 {{- $c := dict "data_dir" (include "eventwatch.dataDir" .) "kafka" $kafka "audit" (dict "profile" $v.audit.profile) "http" $http "log" (dict "format" "json") -}}
+{{- $_ := set $c "sample" (dict "group_id" $n.samplerGroup) }}
+{{- $_ := set $c "leader" (dict "group" $n.leaderGroup "topic" $n.leaderTopic) }}
+{{- $_ := set $c "share" (dict "topic" $n.stateTopic) }}
+{{- $_ := set $c "trace" (dict "routing" (dict "group" $n.routingGroup "topic" $n.routingTopic)) }}
 {{- if include "eventwatch.postgres" . }}
 {{- $_ := set $c "store" (dict "dsn" "${EVENTWATCH_STORE_DSN}") }}
 {{- end }}
 {{- $merged := mustMergeOverwrite $c (deepCopy $v.config) }}
 {{- toYaml $merged }}
+{{- end }}
+
+{{/*
+The Kafka names of this release (kafka.names, each defaulting to one
+derived from the full name F): groups F, F-leader, F-trace; topics
+__F_state, __F_leader, __F_hops. A release whose full name is eventwatch
+gets the daemon's defaults.
+*/}}
+{{- define "eventwatch.kafkaNames" -}}
+{{- $f := include "eventwatch.fullname" . }}
+{{- $n := .Values.kafka.names }}
+samplerGroup: {{ $n.samplerGroup | default $f | quote }}
+leaderGroup: {{ $n.leaderGroup | default (printf "%s-leader" $f) | quote }}
+routingGroup: {{ $n.routingGroup | default (printf "%s-trace" $f) | quote }}
+stateTopic: {{ $n.stateTopic | default (printf "__%s_state" $f) | quote }}
+leaderTopic: {{ $n.leaderTopic | default (printf "__%s_leader" $f) | quote }}
+routingTopic: {{ $n.routingTopic | default (printf "__%s_hops" $f) | quote }}
 {{- end }}
 
 {{/* The workload kind: StatefulSet (default) or Deployment. */}}

@@ -27,3 +27,20 @@ mixin.Params.Fill does for JSON files.
 {{- $sel := include "eventwatch.mixinSelector" .root | toJson | trimPrefix "\"" | trimSuffix "\"" }}
 {{- .text | replace "__EW_SELECTOR__" $sel | replace "__EW_LABELS__" (join ", " $v.deploymentLabels) | replace "__EW_CLUSTER__" $v.clusterLabel }}
 {{- end }}
+
+{{/*
+Dashboards are per release (their queries carry this release's selector):
+each uid is the generated one plus a suffix unique to the release
+(dashboards.uidSuffix, else 8 hex digits of sha256("<namespace>/<release>")),
+at most 40 characters; each title names the release, so two releases in one
+Grafana never overwrite each other's boards.
+*/}}
+{{- define "eventwatch.dashboardUID" -}}
+{{- $suffix := .root.Values.dashboards.uidSuffix | default (sha256sum (printf "%s/%s" .root.Release.Namespace .root.Release.Name) | trunc 8) }}
+{{- printf "%s-%s" (.base | trunc (int (sub 39 (len $suffix)))) $suffix }}
+{{- end }}
+
+{{/* The release as dashboard titles name it: <namespace>/<release>. */}}
+{{- define "eventwatch.dashboardRelease" -}}
+{{- printf "%s/%s" .Release.Namespace .Release.Name }}
+{{- end }}
