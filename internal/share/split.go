@@ -1,11 +1,8 @@
 package share
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 )
@@ -21,12 +18,6 @@ const indexKeyPrefix = "#"
 type item struct {
 	key string
 	raw []byte
-}
-
-// member is one name/value pair of a JSON object, in document order.
-type member struct {
-	name string
-	raw  json.RawMessage
 }
 
 // pathNode is the tree of a kind's split paths ("page.groups" is the child
@@ -115,30 +106,26 @@ func rewrite(raw []byte, n *pathNode, leaf func(*Split, []byte) ([]byte, error))
 	if len(n.children) == 0 || firstByte(raw) != '{' {
 		return raw, nil
 	}
-	ms, err := members(raw)
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	out.Grow(len(raw))
-	out.WriteByte('{')
-	for i, m := range ms {
-		if i > 0 {
-			out.WriteByte(',')
+	out := make([]byte, 0, len(raw))
+	out = append(out, '{')
+	err := scanObject(raw, func(name, val []byte) error {
+		if len(out) > 1 {
+			out = append(out, ',')
 		}
-		k, _ := json.Marshal(m.name)
-		out.Write(k)
-		out.WriteByte(':')
-		val := []byte(m.raw)
-		if child := n.children[m.name]; child != nil {
+		out = append(append(out, name...), ':')
+		if child := n.children[nameOf(name)]; child != nil {
+			var err error
 			if val, err = rewrite(val, child, leaf); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		out.Write(val)
+		out = append(out, val...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("split document: %w", err)
 	}
-	out.WriteByte('}')
-	return out.Bytes(), nil
+	return append(out, '}'), nil
 }
 
 // splitValue turns an array or object into items and its placeholder;
@@ -146,22 +133,22 @@ func rewrite(raw []byte, n *pathNode, leaf func(*Split, []byte) ([]byte, error))
 func splitValue(s *Split, val []byte) ([]byte, []item, error) {
 	switch firstByte(val) {
 	case '{':
-		ms, err := members(val)
+		var its []item
+		err := scanObject(val, func(name, v []byte) error {
+			its = append(its, item{key: nameOf(name), raw: v})
+			return nil
+		})
 		if err != nil {
-			return nil, nil, err
-		}
-		its := make([]item, len(ms))
-		for i, m := range ms {
-			its[i] = item{key: m.name, raw: m.raw}
+			return nil, nil, fmt.Errorf("split document: %w", err)
 		}
 		if !sortedUnique(its) {
 			return val, nil, nil // duplicate names: not splittable, kept whole
 		}
 		return []byte("{}"), its, nil
 	case '[':
-		raws, err := elements(val)
-		if err != nil {
-			return nil, nil, err
+		var raws [][]byte
+		if err := scanArray(val, func(v []byte) { raws = append(raws, v) }); err != nil {
+			return nil, nil, fmt.Errorf("split document: %w", err)
 		}
 		return []byte("[]"), keyItems(s.Key, raws), nil
 	}
@@ -171,7 +158,7 @@ func splitValue(s *Split, val []byte) ([]byte, []item, error) {
 // keyItems keys the elements of an array by their key members; when that
 // does not give strictly increasing keys (so that key order would not be
 // the array's order) they are keyed by position instead.
-func keyItems(keyFields []string, raws []json.RawMessage) []item {
+func keyItems(keyFields []string, raws [][]byte) []item {
 	its := make([]item, len(raws))
 	ok := len(keyFields) > 0
 	for i, r := range raws {
@@ -202,78 +189,23 @@ func itemKey(raw []byte, fields []string) (string, bool) {
 		return "", false
 	}
 	vals := make([]string, len(fields))
+	seen := make([]bool, len(fields))
 	found := 0
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil {
-		return "", false
-	}
-	for dec.More() && found < len(fields) {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
+	err := scanObject(raw, func(name, v []byte) error {
+		i := slices.Index(fields, nameOf(name))
+		if i < 0 || seen[i] {
+			return nil
 		}
-		name, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return "", false
+		seen[i] = true
+		if firstByte(v) == '"' {
+			vals[i] = nameOf(v)
+		} else {
+			vals[i] = string(v)
 		}
-		if i := slices.Index(fields, name); i >= 0 {
-			var s string
-			if json.Unmarshal(v, &s) == nil {
-				vals[i] = s
-			} else {
-				vals[i] = string(v)
-			}
-			found++
-		}
-	}
-	return strings.Join(vals, keySep), found == len(fields)
-}
-
-// members splits a JSON object into its members, in order.
-func members(raw []byte) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("split document: want an object: %w", tokenErr(err))
-	}
-	var out []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("split document: %w", err)
-		}
-		name, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("split document: member %q: %w", name, err)
-		}
-		out = append(out, member{name: name, raw: v})
-	}
-	return out, nil
-}
-
-// elements splits a JSON array into its elements, in order.
-func elements(raw []byte) ([]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return nil, fmt.Errorf("split document: want an array: %w", tokenErr(err))
-	}
-	var out []json.RawMessage
-	for dec.More() {
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("split document: element %d: %w", len(out), err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func tokenErr(err error) error {
-	if err == nil || errors.Is(err, io.EOF) {
-		return errors.New("unexpected token")
-	}
-	return err
+		found++
+		return nil
+	})
+	return strings.Join(vals, keySep), err == nil && found == len(fields)
 }
 
 func firstByte(raw []byte) byte {

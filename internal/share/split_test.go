@@ -117,6 +117,7 @@ func FuzzSplitAssemble(f *testing.F) {
 		if json.Unmarshal(in, &v) != nil {
 			tree := newPathTree(testSplits)
 			_, _, _ = splitDoc(in, tree) // must not panic
+			_, _ = assembleDoc(in, tree, func(string) []item { return []item{{key: "k", raw: []byte("1")}} })
 			return
 		}
 		if _, ok := v.(map[string]any); !ok {
