@@ -37,10 +37,10 @@ func Named(name string) (Shape, bool) {
 func (s Shape) String() string { return fmt.Sprintf("%d×%d", s.Topics*s.Parts, s.Groups) }
 
 // Topic is the name of topic t.
-func (s Shape) Topic(t int) string { return fmt.Sprintf("bench.t%03d", t) }
+func (s Shape) Topic(t int) string { return fmt.Sprintf("bench.t%04d", t) }
 
 // Group is the name of group g.
-func (s Shape) Group(g int) string { return fmt.Sprintf("bench-g%03d", g) }
+func (s Shape) Group(g int) string { return fmt.Sprintf("bench-g%04d", g) }
 
 // Produced is the end offset of partition p of topic t.
 func (s Shape) Produced(t, p int) int64 { return int64(1 + (t*7+p)%5) }
