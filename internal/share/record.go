@@ -45,9 +45,17 @@ type recKey struct {
 
 func headKey(kind, replica string) string { return kind + "/" + replica }
 
+// itemRecordKey is the record key of an item. The item key is escaped
+// ("%" as "%25", NUL as "%00") so that NUL only ever separates a part
+// number (an item key such as "type\x00version" stays one key).
 func itemRecordKey(kind, replica, path, key string) string {
-	return kind + "/" + replica + "/" + path + "/" + key
+	return kind + "/" + replica + "/" + path + "/" + keyEscaper.Replace(key)
 }
+
+var (
+	keyEscaper   = strings.NewReplacer("%", "%25", "\x00", "%00")
+	keyUnescaper = strings.NewReplacer("%25", "%", "%00", "\x00")
+)
 
 func partKey(base string, i int) string {
 	if i == 0 {
@@ -71,7 +79,7 @@ func parseKey(k string) (recKey, bool) {
 	case 2:
 		rk.kind, rk.replica = parts[0], parts[1]
 	case 4:
-		rk.kind, rk.replica, rk.path, rk.item = parts[0], parts[1], parts[2], parts[3]
+		rk.kind, rk.replica, rk.path, rk.item = parts[0], parts[1], parts[2], keyUnescaper.Replace(parts[3])
 	default:
 		return rk, false
 	}

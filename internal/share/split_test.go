@@ -95,6 +95,9 @@ func TestParseKey(t *testing.T) {
 			t.Errorf("parseKey(%q) = %+v %t, want %+v", key, got, ok, want)
 		}
 	}
+	if k := itemRecordKey("readers", "r1", "readers", "t\x00v%00"); k != "readers/r1/readers/t%00v%2500" {
+		t.Errorf("itemRecordKey escapes to %q", k)
+	}
 	for _, bad := range []string{"", "groups", "groups/", "a/b/c", "groups/r1\x00x", "groups/r1\x000"} {
 		if _, ok := parseKey(bad); ok {
 			t.Errorf("parseKey(%q) accepted", bad)
