@@ -18,10 +18,14 @@ type closedSet struct {
 	byTrace       map[oteltrace.TraceID]*chain
 	byClose       *list.List // of *chain, closed first first
 	max           int
+	total         *int // remembered chains of every set sharing the bound
 }
 
-func newClosedSet(limit int) *closedSet {
-	return &closedSet{byCorrelation: map[string]*chain{}, byTrace: map[oteltrace.TraceID]*chain{}, byClose: list.New(), max: limit}
+// newClosedSet returns an empty set; total counts the chains remembered by
+// every set created with the same pointer, so that limit bounds them
+// together (like the open chains of every routed partition).
+func newClosedSet(limit int, total *int) *closedSet {
+	return &closedSet{byCorrelation: map[string]*chain{}, byTrace: map[oteltrace.TraceID]*chain{}, byClose: list.New(), max: limit, total: total}
 }
 
 // remember keeps c (counted) until its late window passes, counted from
@@ -31,9 +35,13 @@ func (cl *closedSet) remember(c *chain) {
 	if cl == nil || cl.max <= 0 {
 		return
 	}
-	if cl.byClose.Len() >= cl.max {
+	if *cl.total >= cl.max {
+		if cl.byClose.Len() == 0 {
+			return // the other partitions' chains fill the bound
+		}
 		cl.forget(cl.byClose.Front().Value.(*chain))
 	}
+	*cl.total++
 	c.elem = cl.byClose.PushBack(c)
 	for _, id := range c.correlations {
 		cl.byCorrelation[id] = c
@@ -83,6 +91,7 @@ func (cl *closedSet) forget(c *chain) {
 	}
 	cl.byClose.Remove(c.elem)
 	c.elem = nil
+	*cl.total--
 }
 
 // reopen puts a remembered chain back among the open ones (when there is

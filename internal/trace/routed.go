@@ -142,6 +142,7 @@ func (p *part) position() int64 { return max(p.next, p.boundary) }
 // dropPart forgets a partition's open chains (its next owner rebuilds them).
 func (s *Stitcher) dropPart(p *part) {
 	p.chains.all()
+	p.chains.closed.expire(time.Unix(1<<62, 0)) // and the closed ones it remembered
 	s.updateOpen()
 }
 

@@ -41,12 +41,13 @@ type Stitcher struct {
 	leaderOf  func(topic string, partition int32) (string, bool) // SetLeaderLookup; nil: server.address is the first bootstrap broker
 	causation func(Causation)                                    // OnCausation; nil: off
 
-	openTotal *int                        // open chains, local or over every routed partition
-	route     *router                     // nil: stitch locally
-	parts     map[int32]*part             // routed: the partitions this replica owns
-	markers   []marker                    // routed: closed chains to mark once durable
-	released  atomic.Uint64               // routed: closed-chain count known durable (Published)
-	publish   func(context.Context) error // routed: makes the counts durable (PublishWith)
+	openTotal   *int                        // open chains, local or over every routed partition
+	closedTotal *int                        // closed chains remembered for late events, over every partition
+	route       *router                     // nil: stitch locally
+	parts       map[int32]*part             // routed: the partitions this replica owns
+	markers     []marker                    // routed: closed chains to mark once durable
+	released    atomic.Uint64               // routed: closed-chain count known durable (Published)
+	publish     func(context.Context) error // routed: makes the counts durable (PublishWith)
 }
 
 // metricSet holds the stitcher's vectors, created once on the injected registry.
@@ -105,8 +106,8 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 	s := &Stitcher{
 		cfg: cfg, log: log.With("component", "trace"),
 		in: make(chan *seenEvent, cfg.QueueSize), now: time.Now,
-		openTotal: new(int),
-		services:  newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
+		openTotal: new(int), closedTotal: new(int),
+		services: newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
 		m: newMetricSet(reg), flows: newFlows(cfg.BrokenChains, cfg.RecentChains),
 	}
 	s.chains = s.newChainSet()
@@ -214,7 +215,7 @@ func (s *Stitcher) Run(ctx context.Context) error {
 func (s *Stitcher) newChainSet() *chains {
 	cs := newChains(s.cfg.MaxOpenChains, s.cfg.MaxChainEvents, s.openTotal)
 	if s.cfg.LateWindow > 0 {
-		cs.closed = newClosedSet(s.cfg.MaxOpenChains)
+		cs.closed = newClosedSet(s.cfg.MaxOpenChains, s.closedTotal)
 	}
 	return cs
 }

@@ -244,6 +244,9 @@ func TestBoundedStateUnderManyChains(t *testing.T) {
 		if cs.open() > limit || len(cs.byCorrelation) > limit || len(cs.byTrace) > limit {
 			t.Fatalf("state grew past the cap: open %d, by correlation %d", cs.open(), len(cs.byCorrelation))
 		}
+		if cl := cs.closed; cl.byClose.Len() > limit || len(cl.byCorrelation) > limit || *f.s.closedTotal != cl.byClose.Len() {
+			t.Fatalf("closed chains remembered past the cap: %d (total %d)", cl.byClose.Len(), *f.s.closedTotal)
+		}
 	}
 	f.closeAll()
 	if f.s.chains.open() != 0 || len(f.s.chains.byCorrelation) != 0 {
