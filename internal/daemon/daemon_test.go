@@ -347,14 +347,32 @@ func TestOwnTopicsNeverSampled(t *testing.T) {
 	wait.Within(t, 60*time.Second, "the routing topic exists and the user topic is sampled", func() bool {
 		return metric(t, in.url, "eventwatch_trace_routing_partitions") > 0 && metric(t, in.url, "eventwatch_sampler_assigned_partitions") > 0
 	})
-	time.Sleep(3 * time.Second) // two metadata refreshes
+	// Once all of eventwatch's own topics exist, a user topic created after
+	// them being sampled shows that the sampler re-listed the topics since.
+	own := []string{cfg.Trace.Routing.Topic, cfg.Share.Topic, cfg.Leader.Topic}
+	cl := kfaketest.Client(t, c)
+	adm := kadm.NewClient(cl)
+	wait.Within(t, 60*time.Second, fmt.Sprintf("eventwatch's own topics %v to exist", own), func() bool {
+		td, err := adm.ListTopics(context.Background(), own...)
+		return err == nil && len(td.Names()) == len(own)
+	})
+	const later = "huleedu.dev.own.later"
+	if _, err := adm.CreateTopic(context.Background(), 1, 1, nil, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: later, Value: []byte(goodHuleedu)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	wait.Within(t, 60*time.Second, "the topic created after eventwatch's own ones to be sampled", func() bool {
+		return metric(t, in.url, "eventwatch_records_checked_total", `topic="`+later+`"`) == 1
+	})
 	_, body := httpget.Get(t, in.url+"/metrics")
-	for _, topic := range []string{cfg.Trace.Routing.Topic, cfg.Share.Topic, cfg.Leader.Topic} {
+	for _, topic := range own {
 		if strings.Contains(body, `topic="`+topic+`"`) {
 			t.Errorf("eventwatch samples its own topic %s", topic)
 		}
 	}
-	if n := metric(t, in.url, "eventwatch_sampler_assigned_partitions"); n != 1 {
-		t.Errorf("assigned partitions = %v, want only the user topic's 1", n)
+	if n := metric(t, in.url, "eventwatch_sampler_assigned_partitions"); n != 2 {
+		t.Errorf("assigned partitions = %v, want only the user topics' 2", n)
 	}
 }
