@@ -1,8 +1,9 @@
 package audit
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
 	"path/filepath"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 
 	"strings"
 	"testing"
