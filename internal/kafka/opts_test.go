@@ -186,6 +186,7 @@ func TestPasswordFileRotation(t *testing.T) {
 // connection but never answers is described as a read timeout, not as a
 // failure to dial; a port nobody listens on still is one.
 func TestProbeSilentBrokerIsReadTimeout(t *testing.T) {
+	t.Parallel() // own cluster or listener, no environment
 	tier.Slow(t, "waits out a read timeout")
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 // for; an existing one is used with the partitions it has, also where
 // CreateTopics is refused (eventwatch without the Create ACL).
 func TestEnsureTopic(t *testing.T) {
+	t.Parallel() // own cluster or listener, no environment
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1), kfake.SeedTopics(3, "existing"))
 	base := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
