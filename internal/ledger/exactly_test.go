@@ -185,17 +185,16 @@ func totals(t *testing.T, st store.Store) want {
 
 func waitTotals(t *testing.T, st store.Store, w want) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		got := totals(t, st)
-		if got == w {
-			return
+	var got want
+	wait.Describe(t, 40*time.Second, func() string {
+		return fmt.Sprintf("the report to hold what was produced, %+v; it holds %+v", w, got)
+	}, func() bool {
+		got = totals(t, st)
+		if got.checked > w.checked {
+			t.Fatalf("report holds %+v, produced %+v (counted twice)", got, w)
 		}
-		if got.checked > w.checked || time.Now().After(deadline) {
-			t.Fatalf("report holds %+v, produced %+v", got, w)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return got == w
+	})
 }
 
 func newCluster(t *testing.T) (*kfake.Cluster, *kgo.Client) {
@@ -241,11 +240,11 @@ func TestExactThroughCrashesAndRebalances(t *testing.T) {
 					a.s.Status().AssignedPartitions+b.s.Status().AssignedPartitions == partitions
 			})
 			p.produce(t, cl, 500)
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(150 * time.Millisecond) // the scenario: a crashes mid-flight, with records audited but not all flushed
 			a.crash() // unflushed aggregates of a are lost; its partitions move to b
 			p.produce(t, cl, 500)
 			wait.For(t, "b owns every partition", func() bool { return b.s.Status().AssignedPartitions == partitions })
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // the scenario: b crashes soon after taking over, mid-flight
 			b.crash()
 			p.produce(t, cl, 500)
 			d := startReplica(t, c, st, scfg)
