@@ -75,7 +75,9 @@ func TestBenchFollowerChild(t *testing.T) {
 	fmt.Printf("ADDRS http://%s\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Log(err)
+	}
 }
 
 // benchDaemonConfig is the daemon's default configuration against seeds;
@@ -185,7 +187,12 @@ func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Log(err)
+		}
+	}()
 	waitFor(b, 10*time.Minute, func() bool { return c.Snapshot() != nil })
 	cpu0 := procstat.SelfCPU()
 	<-time.After(time.Duration(intervals) * cfg.Interval)
@@ -278,7 +285,12 @@ func startBench(b *testing.B, cfg *config.Config) benchInstance {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg, Options{Listener: ln, LogOutput: io.Discard}) }()
-	b.Cleanup(func() { cancel(); <-done })
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Log(err)
+		}
+	})
 	return benchInstance{url: "http://" + ln.Addr().String()}
 }
 

@@ -186,7 +186,9 @@ func (d *daemon) buildComponents(context.Context) error {
 	}
 	d.ledger.SetListener(d.sampler)
 	d.elector = leader.New(d.cfg.Leader, d.base, d.reg, d.root)
-	d.shareState()
+	if err := d.shareState(); err != nil {
+		return err
+	}
 	if err := d.buildDLQ(); err != nil {
 		return err
 	}

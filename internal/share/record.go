@@ -134,11 +134,3 @@ func tombstones(topic, base string, from, to int) []*kgo.Record {
 	}
 	return recs
 }
-
-// partsOf is how many records a value of size bytes takes.
-func partsOf(size, budget int) int {
-	if size <= budget {
-		return 1
-	}
-	return (size + budget - 1) / budget
-}
