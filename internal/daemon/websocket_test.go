@@ -72,7 +72,7 @@ func TestWebSocketProbesEndToEnd(t *testing.T) {
 	parts := strings.Split(token, ".")
 	for name, text := range map[string]string{"log": logs.String(), "metrics": metrics, "api": api, "report": report, "html": html, "stream": stream} {
 		for _, secret := range []string{token, parts[1], parts[2]} {
-			if strings.Contains(text, secret) {
+			if strings.Contains(strings.ReplaceAll(text, "<wbr>", ""), secret) { // the HTML report breaks long names with <wbr>
 				t.Errorf("the token appears in the %s", name)
 			}
 		}

@@ -27,7 +27,7 @@ func TestConsumersSection(t *testing.T) {
 			t.Fatalf("%s: %v", format, err)
 		}
 		for _, want := range []string{"v1.0 can be retired: no producer for 7 days", "invoice-archiver", "billing-legacy", "group payment-relay is not idempotent"} {
-			if !strings.Contains(buf.String(), want) {
+			if !strings.Contains(strings.ReplaceAll(buf.String(), "<wbr>", ""), want) { // HTML names wrap at separators
 				t.Errorf("%s report lacks %q", format, want)
 			}
 		}
