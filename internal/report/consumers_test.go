@@ -31,6 +31,9 @@ func TestConsumersSection(t *testing.T) {
 				t.Errorf("%s report lacks %q", format, want)
 			}
 		}
+		if format != "json" && (!strings.Contains(buf.String(), "not idempotent") || strings.Contains(buf.String(), ">not_idempotent<") || strings.Contains(buf.String(), "| not_idempotent |")) {
+			t.Errorf("%s report shows the verdict as an identifier, not as words", format)
+		}
 		if format == "md" && !strings.Contains(buf.String(), "invoice-archiver (2026-03-04 10:00, 3 unread)") {
 			t.Errorf("md report lacks the reader's last read and unread count:\n%s", buf.String())
 		}

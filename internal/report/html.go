@@ -32,6 +32,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"dayChart":    dailyChart,
 	"services":    serviceRows,
 	"inc":         func(i int) int { return i + 1 },
+	"words":       func(s string) string { return strings.ReplaceAll(s, "_", " ") }, // not_idempotent -> not idempotent, as in Markdown
 	"ruleLabel":   ruleLabel,
 	"trendChart":  trendChart,
 	"violChart":   violationsTrendChart,
