@@ -241,7 +241,7 @@ func TestExactThroughCrashesAndRebalances(t *testing.T) {
 			})
 			p.produce(t, cl, 500)
 			time.Sleep(150 * time.Millisecond) // the scenario: a crashes mid-flight, with records audited but not all flushed
-			a.crash() // unflushed aggregates of a are lost; its partitions move to b
+			a.crash()                          // unflushed aggregates of a are lost; its partitions move to b
 			p.produce(t, cl, 500)
 			wait.For(t, "b owns every partition", func() bool { return b.s.Status().AssignedPartitions == partitions })
 			time.Sleep(100 * time.Millisecond) // the scenario: b crashes soon after taking over, mid-flight
