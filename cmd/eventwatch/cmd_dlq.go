@@ -224,7 +224,7 @@ func printShown(w io.Writer, s *dlq.Shown) {
 	l := s.Letter
 	fmt.Fprintf(w, "%s/%d@%d  %s  format %s\n", l.Topic, l.Partition, l.Offset, stamp(l.Time), l.Format)
 	fmt.Fprintf(w, "owner:     %s (from %s)\nevent:     %s %s\n", dash(l.Service), dash(l.OwnerFrom), dash(l.EventType), dash(l.EventID))
-	fmt.Fprintf(w, "original:  %s/%d@%d  group %s\n", dash(l.OriginalTopic), l.OriginalPartition, l.OriginalOffset, dash(l.ConsumerGroup))
+	fmt.Fprintf(w, "original:  %s  group %s\n", originalRef(&l), dash(l.ConsumerGroup))
 	fmt.Fprintf(w, "error:     %s\n", l.ErrorClass)
 	if s.Unwrapped != "" {
 		fmt.Fprintf(w, "replay:    not possible: %s\n", s.Unwrapped)
@@ -235,6 +235,9 @@ func printShown(w io.Writer, s *dlq.Shown) {
 	fmt.Fprintf(w, "audit (%s):\n", s.Profile)
 	for _, v := range s.Violations {
 		fmt.Fprintf(w, "  %s %s: %s\n", v.Severity, v.Rule, v.Message)
+	}
+	if len(s.Violations) == 0 {
+		fmt.Fprintf(w, "  compliant (no rule broken)\n")
 	}
 	fmt.Fprintf(w, "headers:\n")
 	for _, h := range s.Headers {
@@ -248,6 +251,21 @@ func printShown(w io.Writer, s *dlq.Shown) {
 	if s.Value != nil {
 		fmt.Fprintf(w, "key:       %s\nvalue:     %s\n", *s.Key, *s.Value)
 	}
+}
+
+// originalRef is the original record's place as far as the dead letter
+// tells it: topic/partition@offset, topic/partition, the topic alone, or
+// "-"; an unknown partition or offset (-1) is left out, never printed.
+func originalRef(l *dlq.Letter) string {
+	switch {
+	case l.OriginalTopic == "":
+		return "-"
+	case l.OriginalPartition < 0:
+		return l.OriginalTopic
+	case l.OriginalOffset < 0:
+		return fmt.Sprintf("%s/%d", l.OriginalTopic, l.OriginalPartition)
+	}
+	return fmt.Sprintf("%s/%d@%d", l.OriginalTopic, l.OriginalPartition, l.OriginalOffset)
 }
 
 // replayFlags are the flags of `eventwatch dlq replay`.

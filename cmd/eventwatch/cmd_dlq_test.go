@@ -83,3 +83,30 @@ func TestDLQReplayRefused(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 naming the 403", code, errb.String())
 	}
 }
+
+// TestDLQShowOriginalPlace: an original whose partition or offset the dead
+// letter does not carry (-1) is printed as far as it is known, never as
+// "topic/-1@-1"; an audit without violations says so.
+func TestDLQShowOriginalPlace(t *testing.T) {
+	for _, c := range []struct {
+		topic     string
+		part      int32
+		off       int64
+		want, not string
+	}{
+		{"content.book", -1, -1, "original:  content.book  group", "@-1"},
+		{"content.book", 2, -1, "original:  content.book/2  group", "@-1"},
+		{"content.book", 2, 7, "original:  content.book/2@7  group", "/-1"},
+		{"", -1, -1, "original:  -  group", "@-1"},
+	} {
+		var out bytes.Buffer
+		printShown(&out, &dlq.Shown{Letter: dlq.Letter{Topic: "content.deadletter", OriginalTopic: c.topic,
+			OriginalPartition: c.part, OriginalOffset: c.off}, Profile: "authorworks"})
+		if !strings.Contains(out.String(), c.want) || strings.Contains(out.String(), c.not) {
+			t.Errorf("%s/%d@%d: want %q and no %q in\n%s", c.topic, c.part, c.off, c.want, c.not, out.String())
+		}
+		if !strings.Contains(out.String(), "compliant (no rule broken)") {
+			t.Errorf("an audit without violations prints nothing under it:\n%s", out.String())
+		}
+	}
+}
