@@ -17,6 +17,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 func violationServer(t *testing.T) (*testAgg, *httptest.Server, *clock) {
@@ -230,9 +231,7 @@ func TestFramedViolationCarriesSchemaID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	for a.live.n.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	wait.For(t, "the stream and the subscriber to be registered", func() bool { return a.live.n.Load() >= 2 })
 	for i := range recs {
 		a.Observe(&recs[i], &results[i])
 	}
