@@ -292,4 +292,9 @@ func dlqUnknownNames(t *testing.T, url string, auth []string) {
 			t.Errorf("/api/v1/dlq?%s: %d %s, want 404 with %s", q, code, body, want)
 		}
 	}
+	// A mistyped dead-letter topic names the one eventwatch triages.
+	if code, body := httpget.Get(t, url+"/api/v1/dlq/content.deadleter", auth...); code != http.StatusNotFound ||
+		!strings.Contains(body, `did you mean `+dlqTopic+`?`) || !strings.Contains(body, `"nearest"`) {
+		t.Errorf("/api/v1/dlq/content.deadleter: %d %s, want 404 naming %s", code, body, dlqTopic)
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/nearest"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -75,7 +76,7 @@ func (a *API) handleTopic(w http.ResponseWriter, r *http.Request) {
 	f.Topic = r.PathValue("topic")
 	ts := a.snapshot(Filter{Topic: f.Topic})
 	if len(ts) == 0 {
-		http.Error(w, "no dead-letter topic "+strconv.Quote(f.Topic)+" (eventwatch triages the topics lag.dlq_patterns and the profiles name)", http.StatusNotFound)
+		writeJSON(w, http.StatusNotFound, a.unknownTopic(f.Topic))
 		return
 	}
 	out := a.snapshot(f)
@@ -83,6 +84,24 @@ func (a *API) handleTopic(w http.ResponseWriter, r *http.Request) {
 		out = []TopicCauses{{Topic: f.Topic, Causes: []CauseView{}}}
 	}
 	writeJSON(w, http.StatusOK, out[0])
+}
+
+// unknownTopic is the 404 body for a topic eventwatch triages no dead
+// letters of: the message with the nearest dead-letter topics it does
+// triage, so a typo is not mistaken for "no dead letters".
+func (a *API) unknownTopic(topic string) any {
+	var known []string
+	for _, t := range a.snapshot(Filter{}) {
+		known = append(known, t.Topic)
+	}
+	var u *nearest.Unknown
+	if !errors.As(nearest.Check("dead-letter topic", topic, known), &u) { // cannot happen: topic is not among known
+		u = &nearest.Unknown{Kind: "dead-letter topic", Name: topic, Total: len(known)}
+	}
+	return struct {
+		Error string `json:"error"`
+		*nearest.Unknown
+	}{Error: u.Error() + " (eventwatch triages the topics lag.dlq_patterns and the profiles name, once a dead letter arrived)", Unknown: u}
 }
 
 // filterError answers a filter that cannot be applied: 404 with the
