@@ -37,6 +37,20 @@ func TestConsumersSection(t *testing.T) {
 		if format == "md" && !strings.Contains(buf.String(), "invoice-archiver (2026-03-04 10:00, 3 unread)") {
 			t.Errorf("md report lacks the reader's last read and unread count:\n%s", buf.String())
 		}
+		if format == "html" {
+			unread := *rep
+			c := *rep.Consumers
+			c.Types = append([]TypeReaders{{Type: "billing.ledger.posted", Version: "1.0", Producers: []LastSeen{{Name: "ledger-writer", Last: at}},
+				Verdict: "v1.0 cannot be retired: it is the newest version of billing.ledger.posted"}}, c.Types...)
+			unread.Consumers = &c
+			var h bytes.Buffer
+			if err := Render(&h, &unread, "html"); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(h.String(), "UTC)</td><td>none</td>") {
+				t.Errorf("html: a type nobody reads shows an empty readers cell, not none")
+			}
+		}
 		rep2 := *rep
 		rep2.Consumers = nil
 		buf.Reset()
