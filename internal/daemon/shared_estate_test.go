@@ -27,12 +27,15 @@ func estateConfig(t *testing.T, seeds []string, replica string) *config.Config {
 	cfg := testConfig(t, seeds)
 	cfg.Sample.TopicsInclude = []string{"none-of-the-estate"}
 	cfg.Lag.Interval = 2 * time.Second
-	cfg.Lag.StatusWindow = 3 // the windows fill (and stop changing) in three cycles
+	cfg.Lag.StatusWindow = leaderCfgWindow // the windows fill (and stop changing) in three cycles
 	cfg.Share.ReplicaID = replica
 	cfg.Share.Interval = 500 * time.Millisecond
 	cfg.Share.StaleAfter = 10 * time.Minute // no heartbeat head within the quiet cycles
 	return cfg
 }
+
+// leaderCfgWindow is the status window, in lag cycles, of the estate test.
+const leaderCfgWindow = 3
 
 // groupsPageOf is the part of /api/v1/groups this test checks.
 type groupsPageOf struct {
@@ -102,6 +105,11 @@ func TestSharedGroupsAtEstateSize(t *testing.T) {
 		return strings.Contains(b, `"lag_records": 0,`) && strings.Contains(b, `"complete": true`)
 	})
 	t.Logf("quiet after %s", time.Since(t0).Round(time.Millisecond))
+	// The status windows (StatusWindow cycles of rates, waiting times) keep
+	// changing for that many cycles after the last commit: let them settle
+	// before counting what a quiet cycle writes.
+	settled := sharedCycle(t, leader) + int64(leaderCfgWindow)
+	wait.Within(t, 60*time.Second, "the status windows settled", func() bool { return sharedCycle(t, leader) >= settled })
 	cycle0 := sharedCycle(t, leader) // first: a cycle shared between the two reads is then counted in cycles only
 	before := metric(t, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
 	wait.Within(t, 60*time.Second, "three more lag cycles shared", func() bool { return sharedCycle(t, leader) >= cycle0+3 })
