@@ -1,11 +1,9 @@
 package api
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/auditdata"
 
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -71,53 +69,14 @@ func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock,
 	return &testAgg{Ledger: ledger.New(st, cfg, reg, nil, opts...), API: api}, reg
 }
 
-// observation is one audited record of a synthetic data set.
-type observation struct {
-	rec event.Record
-	res event.Result
-}
+// observation and dataset: the shared synthetic data set
+// (internal/testutil/auditdata).
+type observation = auditdata.Observation
 
-var (
-	testServices = []string{"orders", "billing", "shipping", ""}
-	testRules    = []struct {
-		rule string
-		sev  event.Severity
-	}{
-		{"envelope.missing_field", event.SeverityError},
-		{"naming.event_type", event.SeverityError},
-		{"trace.missing_context", event.SeverityWarning},
-		{"key.missing", event.SeverityWarning},
-	}
-)
-
-// dataset generates n audited records from seed: services, topics, event
-// types and violations vary; roughly a third of the records break rules.
-func dataset(seed uint64, n int, at time.Time) []observation {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	out := make([]observation, n)
-	for i := range out {
-		svc := testServices[r.IntN(len(testServices))]
-		topic := fmt.Sprintf("%s.events", svc)
-		if svc == "" {
-			topic = "legacy.events"
-		}
-		o := observation{
-			rec: event.Record{Topic: topic, Partition: int32(r.IntN(3)), Offset: int64(i), Timestamp: at.Add(time.Duration(i) * time.Second),
-				Value: []byte(`{"secret":"PAYLOAD-MARKER-7f3a"}`)},
-			res: event.Result{Source: svc, EventType: fmt.Sprintf("%s.thing.happened.v%d", svc, 1+r.IntN(2)), EventID: fmt.Sprintf("evt-%d", i)},
-		}
-		for _, rule := range testRules {
-			if r.IntN(6) == 0 {
-				o.res.Violations = append(o.res.Violations, event.Violation{Rule: rule.rule, Severity: rule.sev, Message: "field data.x breaks " + rule.rule, Field: "data.x"})
-			}
-		}
-		out[i] = o
-	}
-	return out
-}
+var dataset = auditdata.Dataset
 
 func observeAll(a *testAgg, obs []observation) {
 	for i := range obs {
-		a.Observe(&obs[i].rec, &obs[i].res)
+		a.Observe(&obs[i].Rec, &obs[i].Res)
 	}
 }

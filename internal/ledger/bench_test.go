@@ -18,7 +18,7 @@ func BenchmarkObserve(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		o := &obs[i%len(obs)]
-		a.Observe(&o.rec, &o.res)
+		a.Observe(&o.Rec, &o.Res)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
@@ -33,7 +33,7 @@ func BenchmarkObserveParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
 			o := &obs[i%len(obs)]
-			a.Observe(&o.rec, &o.res)
+			a.Observe(&o.Rec, &o.Res)
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")

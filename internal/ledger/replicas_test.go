@@ -69,10 +69,10 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := expect(all)
-	if r.Summary.Checked != want.checked || r.Summary.Compliant != want.compliant || r.Summary.Violations != want.violations {
-		t.Fatalf("shared store: %d/%d/%d, want %d/%d/%d", r.Summary.Checked, r.Summary.Compliant, r.Summary.Violations, want.checked, want.compliant, want.violations)
+	if r.Summary.Checked != want.Checked || r.Summary.Compliant != want.Compliant || r.Summary.Violations != want.Violations {
+		t.Fatalf("shared store: %d/%d/%d, want %d/%d/%d", r.Summary.Checked, r.Summary.Compliant, r.Summary.Violations, want.Checked, want.Compliant, want.Violations)
 	}
-	checkTopics(t, r.Topics, want.topic)
+	checkTopics(t, r.Topics, want.Topic)
 	checkPostgresHasNoPayload(t, dsn)
 }
 

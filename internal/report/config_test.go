@@ -56,7 +56,7 @@ func TestPayloadNeverStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	const marker = "PAYLOAD-MARKER-7f3a"
-	if !bytes.Contains(obs[0].rec.Value, []byte(marker)) {
+	if !bytes.Contains(obs[0].Rec.Value, []byte(marker)) {
 		t.Fatal("marker not planted")
 	}
 	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.now())

@@ -46,21 +46,21 @@ func TestReportNumbersFromKnownRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := r.Summary
-	if s.Checked != want.checked || s.Compliant != want.compliant || s.Violations != want.violations {
-		t.Fatalf("summary checked/compliant/violations = %d/%d/%d, want %d/%d/%d", s.Checked, s.Compliant, s.Violations, want.checked, want.compliant, want.violations)
+	if s.Checked != want.Checked || s.Compliant != want.Compliant || s.Violations != want.Violations {
+		t.Fatalf("summary checked/compliant/violations = %d/%d/%d, want %d/%d/%d", s.Checked, s.Compliant, s.Violations, want.Checked, want.Compliant, want.Violations)
 	}
-	if s.CompliancePct == nil || !near(*s.CompliancePct, 100*float64(want.compliant)/float64(want.checked)) {
+	if s.CompliancePct == nil || !near(*s.CompliancePct, 100*float64(want.Compliant)/float64(want.Checked)) {
 		t.Errorf("compliance %v", s.CompliancePct)
 	}
-	checkGroups(t, "topic", r.Topics, want.topic)
-	checkGroups(t, "service", serviceRows(r.Services), want.service)
+	checkGroups(t, "topic", r.Topics, want.Topic)
+	checkGroups(t, "service", serviceRows(r.Services), want.Service)
 	for _, rt := range r.Rules {
-		if rt.Count != want.rule[rt.Rule] || rt.Trend != TrendNew {
-			t.Errorf("rule %s = %d (%s), want %d new", rt.Rule, rt.Count, rt.Trend, want.rule[rt.Rule])
+		if rt.Count != want.Rule[rt.Rule] || rt.Trend != TrendNew {
+			t.Errorf("rule %s = %d (%s), want %d new", rt.Rule, rt.Count, rt.Trend, want.Rule[rt.Rule])
 		}
 	}
-	if len(r.Rules) != len(want.rule) || len(r.Daily) != 7 {
-		t.Errorf("%d rules, %d days; want %d and 7", len(r.Rules), len(r.Daily), len(want.rule))
+	if len(r.Rules) != len(want.Rule) || len(r.Daily) != 7 {
+		t.Errorf("%d rules, %d days; want %d and 7", len(r.Rules), len(r.Daily), len(want.Rule))
 	}
 	checkOffenders(t, r, all)
 }
@@ -85,9 +85,9 @@ func checkOffenders(t *testing.T, r *Weekly, all []observation) {
 	broke := map[[3]any]bool{}
 	counts := map[offenderKey]int64{}
 	for _, o := range all {
-		for _, v := range o.res.Violations {
-			broke[[3]any{o.rec.Topic, o.rec.Offset, v.Rule}] = true
-			counts[offenderKey{storedName(o.res.Source), o.rec.Topic, o.res.EventType, v.Rule, ""}]++
+		for _, v := range o.Res.Violations {
+			broke[[3]any{o.Rec.Topic, o.Rec.Offset, v.Rule}] = true
+			counts[offenderKey{storedName(o.Res.Source), o.Rec.Topic, o.Res.EventType, v.Rule, ""}]++
 		}
 	}
 	var top int64
