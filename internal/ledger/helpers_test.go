@@ -57,12 +57,9 @@ func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock,
 	return a, reg
 }
 
-// observation, dataset, expected and expect: the shared synthetic data set
+// observation, dataset and expect: the shared synthetic data set
 // (internal/testutil/auditdata).
-type (
-	observation = auditdata.Observation
-	expected    = auditdata.Expected
-)
+type observation = auditdata.Observation
 
 var (
 	dataset = auditdata.Dataset
