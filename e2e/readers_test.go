@@ -79,6 +79,9 @@ func rdTypes(t *testing.T, d *dmDaemon, query string) readers.Estate {
 	t.Helper()
 	code, body := d.get(t, "/api/v1/types"+query)
 	var e readers.Estate
+	if code == 404 && strings.Contains(body, "no event type is known yet") {
+		return e // nothing audited yet: the callers wait for what they need
+	}
 	if code != 200 || json.Unmarshal([]byte(body), &e) != nil {
 		t.Fatalf("GET /api/v1/types%s: %d %s", query, code, body)
 	}
