@@ -177,6 +177,10 @@ func TestLargeItemsAreCutToTheTopicLimit(t *testing.T) {
 	if e.Incomplete != 1 {
 		t.Errorf("reader counts %d missing items, want the omitted one", e.Incomplete)
 	}
+	// The gauge says so as soon as the view does (the interval is an hour).
+	wait.Within(t, 5*time.Second, "missing-items gauge follows the view", func() bool {
+		return testutil.ToFloat64(r.missing.WithLabelValues("groups")) == 1
+	})
 	if largest := a.LargestRecord("groups"); largest > limit/4+200 {
 		t.Errorf("largest record %d bytes, budget %d", largest, limit/4)
 	}
@@ -190,6 +194,9 @@ func TestLargeItemsAreCutToTheTopicLimit(t *testing.T) {
 	if e, _ := r.Newest("groups"); e.Incomplete != 0 {
 		t.Errorf("reader still counts %d missing items", e.Incomplete)
 	}
+	wait.Within(t, 5*time.Second, "missing-items gauge back to 0", func() bool {
+		return testutil.ToFloat64(r.missing.WithLabelValues("groups")) == 0
+	})
 }
 
 func TestSingleKindDeletesStaleDocuments(t *testing.T) {

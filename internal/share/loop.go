@@ -130,6 +130,9 @@ func (b *Board) consume(ctx context.Context) {
 				b.synced.Store(true)
 			}
 		})
+		if !fs.Empty() {
+			b.updateGauges() // the gauges say what /readyz and the view say, not one interval late
+		}
 	}
 }
 
