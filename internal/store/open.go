@@ -198,7 +198,33 @@ var migrations = [][]string{{
 		from_offset BIGINT NOT NULL, to_offset BIGINT NOT NULL, records BIGINT NOT NULL,
 		PRIMARY KEY (group_id, topic, part, kind, observed_ms))`,
 	`CREATE INDEX position_notes_hour ON position_notes (hour)`,
+}, {
+	// 7: event ids remembered for duplicate.event_id across restarts and
+	// replicas (eventids.go): the id hash, where its first copy was read
+	// (location hash), its record time and when it was stored (expiry).
+	// On SQLite the id is the rowid (no separate key index).
+	sqliteOnly + `CREATE TABLE event_ids (id INTEGER PRIMARY KEY, loc BIGINT NOT NULL, seen_ms BIGINT NOT NULL, stored_ms BIGINT NOT NULL)`,
+	postgresOnly + `CREATE TABLE event_ids (id BIGINT PRIMARY KEY, loc BIGINT NOT NULL, seen_ms BIGINT NOT NULL, stored_ms BIGINT NOT NULL)`,
+	`CREATE INDEX event_ids_stored ON event_ids (stored_ms)`,
 }}
+
+// Prefixes of a migration statement run on one driver only.
+const (
+	sqliteOnly   = "sqlite: "
+	postgresOnly = "postgres: "
+)
+
+// forDriver returns stmt without its driver prefix, and whether it runs on
+// driver.
+func forDriver(stmt, driver string) (string, bool) {
+	switch {
+	case strings.HasPrefix(stmt, sqliteOnly):
+		return strings.TrimPrefix(stmt, sqliteOnly), driver == DriverSQLite
+	case strings.HasPrefix(stmt, postgresOnly):
+		return strings.TrimPrefix(stmt, postgresOnly), driver == DriverPostgres
+	}
+	return stmt, true
+}
 
 // migrationLock is the PostgreSQL advisory lock key that serialises replicas
 // migrating the same database.
@@ -227,6 +253,10 @@ func migrate(ctx context.Context, db *sql.DB, driver string) error {
 	}
 	for v := current; v < len(migrations); v++ {
 		for _, stmt := range migrations[v] {
+			stmt, ok := forDriver(stmt, driver)
+			if !ok {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("apply migration %d: %w", v+1, err)
 			}

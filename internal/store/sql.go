@@ -86,7 +86,7 @@ func (s *sqlStore) Write(ctx context.Context, b *Batch) error {
 		return fmt.Errorf("begin write: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	steps := []func(context.Context, *sql.Tx, *Batch) error{s.writeAdvances, s.writeRecords, s.writeViolations, s.writeExamples, s.writeCluster}
+	steps := []func(context.Context, *sql.Tx, *Batch) error{s.writeAdvances, s.writeIDs, s.writeRecords, s.writeViolations, s.writeExamples, s.writeCluster}
 	for _, step := range steps {
 		if err := step(ctx, tx, b); err != nil {
 			return err

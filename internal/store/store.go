@@ -17,6 +17,12 @@
 // service, topic), for ExampleRetention, paged with FindExamples by an
 // opaque cursor.
 //
+// Event ids: table event_ids remembers, per event id hash, where its first
+// copy was read (a location hash) and when; Write judges a Batch's IDs
+// against it in the same transaction (duplicate.event_id across restarts
+// and replicas), and ExpireIDs deletes ids older than the window in bounded
+// batches.
+//
 // Input positions: table positions holds, per (sampler group, topic,
 // partition), the offset up to which records are counted. A Batch carries
 // Advances (From → To per partition) and Write moves them in the same
@@ -140,11 +146,25 @@ type Batch struct {
 	Examples   []Example      // offender references
 	Cluster    []ClusterAgg   // cluster samples
 	Advances   []Advance      // partitions whose records the aggregates count, and the offsets they cover
+
+	// IDs are the event ids of the batch's records, remembered for
+	// duplicate.event_id across restarts and replicas (table event_ids).
+	// An id stored from another location, within IDWindow of the copy's
+	// record time and of when it was stored, makes the copy a duplicate:
+	// Write then calls Duplicates with the indexes of those ids inside its
+	// transaction, before it writes the aggregates, so the violations
+	// Duplicates adds to the batch commit with the ids and positions, or
+	// not at all. IDsStored is when the ids are stored (zero: now); ids
+	// expire (ExpireIDs) a window after.
+	IDs        []EventID
+	IDWindow   time.Duration
+	IDsStored  time.Time
+	Duplicates func(b *Batch, dups []int)
 }
 
 // Len returns the number of aggregate rows in b.
 func (b *Batch) Len() int {
-	return len(b.Records) + len(b.Violations) + len(b.Examples) + len(b.Cluster)
+	return len(b.Records) + len(b.Violations) + len(b.Examples) + len(b.Cluster) + len(b.IDs)
 }
 
 // HourTotal is the number of records checked in one hour.
@@ -193,6 +213,11 @@ type Store interface {
 	Hours(ctx context.Context) ([]HourTotal, error)
 	// Names returns every service and topic with stored records, sorted.
 	Names(ctx context.Context) (Names, error)
+	// ExpireIDs deletes at most limit (at least ExpireBatch) remembered
+	// event ids stored before before and returns how many went.
+	ExpireIDs(ctx context.Context, before time.Time, limit int) (int64, error)
+	// RememberedIDs returns how many event ids are remembered.
+	RememberedIDs(ctx context.Context) (int64, error)
 	// Prune deletes rows older than before and returns how many went.
 	Prune(ctx context.Context, before time.Time) (int64, error)
 	// Close releases the connections.
