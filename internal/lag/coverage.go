@@ -2,11 +2,13 @@ package lag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // Coverage is how completely eventwatch's own sampler group reads the
@@ -136,9 +138,16 @@ func (c *Collector) samplerOwned(ctx context.Context, cy *cycle, group string) (
 	return owned, len(d.Members), true
 }
 
-// samplerCommits fetches the sampler group's committed offsets.
+// samplerCommits fetches the sampler group's committed offsets. Before
+// the sampler's first commit (a fresh data directory) real Kafka answers
+// OffsetFetch with GROUP_ID_NOT_FOUND: that is a group without commits
+// (every partition unpositioned, which the stall check still judges), not
+// an admin error, so it is neither logged nor counted.
 func (c *Collector) samplerCommits(ctx context.Context, cy *cycle, group string) kadm.OffsetResponses {
 	offs, err := c.adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return nil
+	}
 	if err != nil {
 		c.fail(cy, "offset_fetch", fmt.Errorf("fetch offsets of sampler group %q: %w", group, err))
 		return nil

@@ -1,7 +1,10 @@
 package lag_test
 
 import (
+	"bytes"
+	"log/slog"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +156,58 @@ func seriesValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
 	}
 	t.Fatalf("no series %s", name)
 	return 0
+}
+
+// TestSamplerGroupBeforeFirstCommit: on a fresh data directory the first
+// lag cycle runs before eventwatch's own sampler group committed, and
+// real Kafka answers its OffsetFetch with GROUP_ID_NOT_FOUND. That is
+// expected, not an admin error: nothing is logged or counted, the cycle
+// succeeds and coverage still reports the partitions (unpositioned). Any
+// other OffsetFetch error of that group is still logged and counted.
+func TestSamplerGroupBeforeFirstCommit(t *testing.T) {
+	for _, tc := range []struct {
+		code   int16
+		logged bool
+	}{{kerr.GroupIDNotFound.Code, false}, {kerr.GroupAuthorizationFailed.Code, true}} {
+		f := newFixture(t, map[string]int32{"events": 2})
+		f.produce("events", 0, 3)
+		f.failOffsetFetchWith("eventwatch", tc.code)
+		var logs bytes.Buffer
+		reg := prometheus.NewRegistry()
+		c, err := lag.New(testConfig(), f.adm, lag.Expectations{SamplerGroup: "eventwatch"}, reg,
+			slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cycleErr := c.CollectOnce(f.ctx())
+		cov := c.Snapshot().Coverage
+		if cov == nil || cov.Partitions != 2 {
+			t.Fatalf("code %d: coverage %+v, want the 2 partitions of events", tc.code, cov)
+		}
+		errs := familySum(t, reg, "eventwatch_admin_errors_total")
+		text := logs.String()
+		if got := strings.Contains(text, "admin request failed"); got != tc.logged || (errs > 0) != tc.logged || (cycleErr != nil) != tc.logged {
+			t.Fatalf("code %d: logged %t, admin errors %v, cycle error %v; want logged, counted and failed = %t\n%s",
+				tc.code, got, errs, cycleErr, tc.logged, text)
+		}
+	}
+}
+
+// familySum adds up every series of counter family name in g (0 when the
+// family has none).
+func familySum(t *testing.T, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }
