@@ -15,6 +15,11 @@ func writeWebSocketNotes(b *strings.Builder, profiles []*Profile) {
 	b.WriteString("(with `transport: websocket`), except `naming.topic`, `key.missing` and\n")
 	b.WriteString("`dlq.missing_error_context`, which have no meaning without a topic. A waiver's `topic` glob\n")
 	b.WriteString("matches the endpoint path for WebSocket findings.\n\n")
+	b.WriteString("Every WebSocket finding (message rules and `websocket.*` rules) is counted in\n")
+	b.WriteString("`eventwatch_violations_total` with `transport=\"websocket\"`, the endpoint path as `topic` and\n")
+	b.WriteString("the target's service as `source_service` (Kafka records carry `transport=\"kafka\"`), so\n")
+	b.WriteString("violations by rule and by service cover both transports; `eventwatch_websocket_violations_total`\n")
+	b.WriteString("has them per probed target.\n\n")
 	b.WriteString("| profile | endpoint pattern | heartbeat interval | tolerance |\n|---|---|---|---|\n")
 	for _, p := range profiles {
 		w := p.WebSocket

@@ -196,10 +196,12 @@ func (d *daemon) buildComponents(context.Context) error {
 }
 
 // buildWebSocket compiles the WebSocket prober; its messages are checked
-// against the audit section's catalog like Kafka records.
+// against the audit section's catalog like Kafka records, and its findings
+// are counted in eventwatch_violations_total with transport "websocket".
 func (d *daemon) buildWebSocket() error {
 	ws, err := websocket.New(d.cfg.WebSocket, websocket.Options{Registry: d.reg, Logger: d.root,
-		Catalog: d.auditor.cur.Load().catalog, DuplicateWindow: d.cfg.Audit.DuplicateWindow, OnFinding: d.publishFinding})
+		Catalog: d.auditor.cur.Load().catalog, DuplicateWindow: d.cfg.Audit.DuplicateWindow, OnFinding: d.publishFinding,
+		Violations: d.counters})
 	if err != nil {
 		return err
 	}

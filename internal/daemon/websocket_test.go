@@ -52,6 +52,10 @@ func TestWebSocketProbesEndToEnd(t *testing.T) {
 	wait.Within(t, 30*time.Second, "websocket.auth_missing on /metrics", func() bool {
 		return metric(t, in.url, "eventwatch_websocket_violations_total", `rule="websocket.auth_missing"`, `service="content"`) >= 1
 	})
+	wait.Within(t, 30*time.Second, "websocket.auth_missing in eventwatch_violations_total", func() bool {
+		return metric(t, in.url, "eventwatch_violations_total", `rule="websocket.auth_missing"`, `transport="websocket"`,
+			`source_service="content"`, `topic="/v1/content/ws"`) >= 1
+	})
 	wait.Within(t, 30*time.Second, "a completed probe", func() bool {
 		return metric(t, in.url, "eventwatch_websocket_probes_total", `target="content"`) >= 1
 	})

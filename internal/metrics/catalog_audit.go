@@ -12,8 +12,8 @@ var (
 		Help:   "Audited records that broke no error-severity rule; compliance = compliant / checked.",
 		Labels: []string{"topic"}})
 	Violations = define(Spec{Name: "eventwatch_violations_total", Kind: Counter, Area: "audit",
-		Help:   "Rule violations found on audited records, by rule, topic, source service and severity.",
-		Labels: []string{"rule", "topic", "source_service", "severity"}})
+		Help:   "Rule violations found on audited records (transport kafka) and on messages of probed WebSocket endpoints (transport websocket: topic is the endpoint path, source_service the target's service), by rule, topic, source service, severity and transport.",
+		Labels: []string{"rule", "topic", "source_service", "severity", "transport"}})
 	EventSize = define(Spec{Name: "eventwatch_event_size_bytes", Kind: Histogram, Area: "audit",
 		Help:    "Serialized size of audited record values.",
 		Labels:  []string{"topic"},

@@ -13,6 +13,13 @@ import (
 	"github.com/eventwatch/eventwatch/internal/metrics"
 )
 
+// Transport label values of eventwatch_violations_total: where the audited
+// record or message came from.
+const (
+	TransportKafka     = "kafka"     // a record sampled from a Kafka topic
+	TransportWebSocket = "websocket" // a message (or endpoint finding) of a probed WebSocket endpoint
+)
+
 // Label values used when a record's source service is missing or over the
 // bound of distinct values.
 const (
@@ -69,8 +76,22 @@ func (c *Counters) Observe(rec *event.Record, res *event.Result) {
 	svc := c.services.value(res.Source) // tracked even when compliant: SourceServices lists producers
 	tc.noteService(res.Source)
 	for _, v := range res.Violations {
-		c.violations.WithLabelValues(v.Rule, rec.Topic, svc, string(v.Severity)).Inc()
+		c.violations.WithLabelValues(v.Rule, rec.Topic, svc, string(v.Severity), TransportKafka).Inc()
 	}
+}
+
+// CountViolation counts one violation found outside the Kafka records (the
+// WebSocket prober's findings: transport "websocket", topic the endpoint
+// path) in eventwatch_violations_total. Its topics and services are bounded
+// by the configuration (websocket.targets), so they are neither counted
+// against sample.max_source_services nor noted as producing services (a
+// WebSocket service is not a Kafka producer: dlq.missing must not ask it
+// for a dead-letter topic).
+func (c *Counters) CountViolation(transport, topic, service, rule string, sev event.Severity) {
+	if service == "" {
+		service = ServiceUnknown
+	}
+	c.violations.WithLabelValues(rule, topic, service, string(sev), transport).Inc()
 }
 
 // SourceServices returns the source services named by audited records so

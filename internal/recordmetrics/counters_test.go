@@ -57,7 +57,8 @@ func TestCountersCountResults(t *testing.T) {
 		{"eventwatch_records_checked_total", map[string]string{"topic": "t"}, 4},
 		{"eventwatch_records_compliant_total", map[string]string{"topic": "t"}, 2},
 		{"eventwatch_event_size_bytes", map[string]string{"topic": "t"}, 4},
-		{"eventwatch_violations_total", map[string]string{"rule": "naming.topic", "source_service": "a", "severity": "warning"}, 1},
+		{"eventwatch_violations_total", map[string]string{"rule": "naming.topic", "source_service": "a", "severity": "warning", "transport": TransportKafka}, 1},
+		{"eventwatch_violations_total", map[string]string{"transport": TransportKafka}, 4},
 		{"eventwatch_violations_total", map[string]string{"rule": "naming.topic", "source_service": ServiceOther}, 1},
 		{"eventwatch_violations_total", map[string]string{"rule": "envelope.missing_field", "source_service": ServiceOther}, 1},
 		{"eventwatch_violations_total", map[string]string{"rule": "envelope.missing_field", "source_service": ServiceUnknown}, 1},
@@ -65,6 +66,38 @@ func TestCountersCountResults(t *testing.T) {
 		if got := metricstest.Value(t, reg, tc.name, tc.labels); got != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
 		}
+	}
+}
+
+// TestCountViolationIsAnotherTransport: a WebSocket finding is counted in
+// eventwatch_violations_total under its rule with transport websocket, the
+// endpoint path as topic and its service (outside the source_service bound),
+// and is neither a checked record nor a producing service.
+func TestCountViolationIsAnotherTransport(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := NewCounters(reg, 1)
+	c.Observe(&event.Record{Topic: "t"}, &event.Result{Source: "a", Violations: []event.Violation{{Rule: "naming.event_type", Severity: event.SeverityError}}})
+	c.CountViolation(TransportWebSocket, "/v1/presence/ws", "presence", "naming.event_type", event.SeverityError)
+	c.CountViolation(TransportWebSocket, "/v1/presence/ws", "presence", "naming.event_type", event.SeverityError)
+	c.CountViolation(TransportWebSocket, "/v1/presence/ws", "presence", "websocket.auth_missing", event.SeverityError)
+	for _, tc := range []struct {
+		labels map[string]string
+		want   float64
+	}{
+		{map[string]string{"rule": "naming.event_type"}, 3},
+		{map[string]string{"rule": "naming.event_type", "transport": TransportWebSocket, "topic": "/v1/presence/ws", "source_service": "presence", "severity": "error"}, 2},
+		{map[string]string{"rule": "naming.event_type", "transport": TransportKafka, "topic": "t", "source_service": "a"}, 1},
+		{map[string]string{"rule": "websocket.auth_missing", "transport": TransportWebSocket}, 1},
+	} {
+		if got := metricstest.Value(t, reg, "eventwatch_violations_total", tc.labels); got != tc.want {
+			t.Errorf("eventwatch_violations_total%v = %v, want %v", tc.labels, got, tc.want)
+		}
+	}
+	if got := metricstest.Value(t, reg, "eventwatch_records_checked_total", nil); got != 1 {
+		t.Errorf("records checked = %v, want 1 (a WebSocket finding is no Kafka record)", got)
+	}
+	if got := fmt.Sprint(c.SourceServices()); got != "[a]" {
+		t.Errorf("SourceServices = %s, want [a] (a WebSocket service is no producer)", got)
 	}
 }
 

@@ -58,6 +58,12 @@
 //	eventwatch_websocket_violations_total{target,service,rule,severity} counter
 //	eventwatch_websocket_server_closes_total{target,service,attempt,code} counter
 //
+// Every violation is also counted in the estate-wide
+// eventwatch_violations_total{rule,topic,source_service,severity,transport}
+// with transport "websocket", the endpoint path as topic and the target's
+// service as source_service (Options.Violations; the daemon's
+// recordmetrics.Counters), so violations by rule cover both transports.
+//
 // Reconnection with exponential backoff (the standard's fourth point) is a
 // client behaviour that a server-side prober cannot observe; no rule
 // pretends to check it.

@@ -238,6 +238,9 @@ func (r *probeRun) add(v Violation, eventType, eventID string) {
 		r.res.Violations = append(r.res.Violations, v)
 	}
 	r.t.m.violation(v.Rule, v.Severity)
+	if r.t.counter != nil {
+		r.t.counter.CountViolation(Transport, r.path, r.t.cfg.Service, v.Rule, v.Severity)
+	}
 	if r.t.onFind != nil {
 		r.t.onFind(Finding{Violation: v, Target: r.t.name, Service: r.t.cfg.Service, Path: r.path, Profile: r.t.profile.Name,
 			EventType: eventType, EventID: eventID, Observed: r.now()})

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/event"
 
 	"context"
 	"fmt"
@@ -26,6 +27,18 @@ type Options struct {
 	// OnFinding, when set, receives every violation as it is found (the
 	// daemon feeds the live violation stream with it). It must not block.
 	OnFinding func(Finding)
+	// Violations, when set, counts every violation in the estate-wide
+	// eventwatch_violations_total with transport "websocket" (the daemon
+	// passes its recordmetrics.Counters), beside the prober's own
+	// eventwatch_websocket_violations_total.
+	Violations ViolationCounter
+}
+
+// ViolationCounter counts a violation found on a transport other than
+// Kafka under its rule id; topic is the endpoint path, service the target's
+// service (recordmetrics.Counters.CountViolation).
+type ViolationCounter interface {
+	CountViolation(transport, topic, service, rule string, sev event.Severity)
 }
 
 // Finding is one violation with where it was found.
@@ -63,6 +76,7 @@ type target struct {
 	log      *slog.Logger
 	now      func() time.Time
 	onFind   func(Finding)
+	counter  ViolationCounter
 
 	mu      sync.Mutex
 	last    *Result
@@ -121,7 +135,7 @@ func newTarget(path string, cfg Config, tc Target, opts Options, vec *vectors, l
 	}
 	name := tc.LabelName()
 	t := &target{path: path, cfg: tc, name: name, mod: mod, interval: tc.interval(cfg.Interval), profile: prof, engine: eng,
-		m: vec.forTarget(name, tc.Service), log: log.With("target", name, "service", tc.Service), now: opts.Now, onFind: opts.OnFinding,
+		m: vec.forTarget(name, tc.Service), log: log.With("target", name, "service", tc.Service), now: opts.Now, onFind: opts.OnFinding, counter: opts.Violations,
 		totals: Totals{ViolationsByRule: map[string]int64{}}}
 	if _, _, err := t.tokens(); err != nil {
 		return nil, err

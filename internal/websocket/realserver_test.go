@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
+	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 )
 
 // realCase is one endpoint of the Node server and exactly the rules its
@@ -171,12 +175,34 @@ func TestProbeRealServer(t *testing.T) {
 			if c.check != nil {
 				c.check(t, r)
 			}
+			assertEstateViolations(t, reg, c, r)
 		})
 	}
 	if os.Getenv("WS_DUMP") != "" {
 		t.Log(mustJSON(t, results))
 	}
 	assertNoSecret(t, []string{token, expired}, logs.String(), exposition(t, reg), mustJSON(t, results))
+}
+
+// assertEstateViolations: every violation of the probe is also in the
+// estate-wide eventwatch_violations_total under its rule id, with transport
+// websocket, the endpoint path as topic and the target's service — and no
+// other rule is there for that endpoint.
+func assertEstateViolations(t *testing.T, reg *prometheus.Registry, c realCase, r *Result) {
+	t.Helper()
+	at := map[string]string{"transport": recordmetrics.TransportWebSocket, "topic": c.path, "source_service": c.service}
+	var total int
+	for rule, n := range r.ViolationsByRule {
+		total += n
+		want := maps.Clone(at)
+		want["rule"] = rule
+		if got := metricstest.Value(t, reg, "eventwatch_violations_total", want); got != float64(n) {
+			t.Errorf("eventwatch_violations_total%v = %v, want %d", want, got, n)
+		}
+	}
+	if got := metricstest.Value(t, reg, "eventwatch_violations_total", at); got != float64(total) {
+		t.Errorf("eventwatch_violations_total%v = %v, want %d (the probe's violations only)", at, got, total)
+	}
 }
 
 // newProberWithQueryModule adds a module "query" (token in ?token=) to the
@@ -197,7 +223,7 @@ func newProberWithQueryModule(t *testing.T, reg *prometheus.Registry, logs *sync
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(cfg, Options{Registry: reg, Logger: testLogger(logs)})
+	p, err := New(cfg, Options{Registry: reg, Logger: testLogger(logs), Violations: recordmetrics.NewCounters(reg, 100)})
 	if err != nil {
 		t.Fatal(err)
 	}
