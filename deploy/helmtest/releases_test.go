@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
+	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 )
 
@@ -218,4 +219,46 @@ func writeFile(t *testing.T, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTwoReleasesOwnStoreSchemas: two releases given the same PostgreSQL
+// secret (one database) render different store.schema values, each a
+// valid identifier the daemon accepts; the release named eventwatch keeps
+// the default (public); an explicit store.postgres.schema wins.
+func TestTwoReleasesOwnStoreSchemas(t *testing.T) {
+	helm := requireHelm(t)
+	pg := []string{"store.postgres.existingSecret=pg", "replicaCount=2"}
+	a, b := storeSchema(t, renderRelease(t, helm, "team-a", pg...)), storeSchema(t, renderRelease(t, helm, "team-b", pg...))
+	if a == "" || b == "" || a == b {
+		t.Errorf("store schemas %q and %q: want two different ones", a, b)
+	}
+	for _, s := range []string{a, b} {
+		cfg := store.Config{DSN: "postgres://db/ew", Schema: s}
+		cfg.SetDefaults()
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("schema %q: %v", s, err)
+		}
+	}
+	if s := storeSchema(t, renderRelease(t, helm, "eventwatch", pg...)); s != "" {
+		t.Errorf("release eventwatch: schema %q, want the default (none)", s)
+	}
+	if s := storeSchema(t, renderRelease(t, helm, "team-a", append(pg, "store.postgres.schema=reports_a")...)); s != "reports_a" {
+		t.Errorf("explicit schema rendered as %q", s)
+	}
+}
+
+// storeSchema is store.schema of a rendered config.yaml.
+func storeSchema(t *testing.T, docs []string) string {
+	t.Helper()
+	var cfg struct {
+		Store struct{ Schema string } `yaml:"store"`
+	}
+	for _, o := range find(t, docs, "ConfigMap") {
+		if raw, ok := o.Data["config.yaml"]; ok {
+			if err := yaml.Unmarshal([]byte(raw), &cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return cfg.Store.Schema
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -29,7 +30,16 @@ type Config struct {
 	ExampleRetention time.Duration `yaml:"example_retention"`          // how long violation examples are kept; default 336h (two weeks), at most the retention
 	BufferLimit      int           `yaml:"buffer_limit"`               // aggregate rows held in memory while the store is unavailable; when full the sampler pauses fetching; default 50000
 	LegacyMaxPerHour int           `yaml:"max_examples_per_rule_hour"` // deprecated spelling of max_examples_per_key (still accepted)
+	// Schema is the PostgreSQL schema eventwatch's tables live in, created
+	// when missing; "" keeps the connection's search_path (public). Two
+	// deployments (chart releases) that share one database keep their
+	// reports apart with a schema each. Ignored by SQLite.
+	Schema string `yaml:"schema"`
 }
+
+// schemaPattern is what store.schema accepts: an unquoted PostgreSQL
+// identifier, so it is used as is in CREATE SCHEMA and search_path.
+var schemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // SetDefaults fills every unset field with its default.
 func (c *Config) SetDefaults() {
@@ -78,6 +88,9 @@ func (c *Config) Validate() error {
 	if c.ExampleRetention < time.Hour || (retentionOK && c.ExampleRetention > c.Retention()) {
 		bad("example_retention", "must be between 1h and store.retention_weeks (%d weeks), got %s", c.RetentionWeeks, c.ExampleRetention)
 	}
+	if c.Schema != "" && !schemaPattern.MatchString(c.Schema) {
+		bad("schema", "must be a lower-case PostgreSQL identifier (a-z, 0-9, _; at most 63; not starting with a digit), got %q", c.Schema)
+	}
 	if c.BufferLimit < 1 {
 		bad("buffer_limit", "must be >= 1, got %d", c.BufferLimit)
 	}
@@ -96,8 +109,15 @@ func (c *Config) Target(dataDir string) (driver, source string, err error) {
 	dsn := strings.TrimSpace(c.DSN)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		if _, err := url.Parse(dsn); err != nil {
+		u, err := url.Parse(dsn)
+		if err != nil {
 			return "", "", errors.New("not a valid postgres:// URL")
+		}
+		if c.Schema != "" {
+			q := u.Query()
+			q.Set("search_path", c.Schema) // a run-time parameter of every connection
+			u.RawQuery = q.Encode()
+			dsn = u.String()
 		}
 		return DriverPostgres, dsn, nil
 	case strings.HasPrefix(dsn, "sqlite://"):

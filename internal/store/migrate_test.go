@@ -22,7 +22,7 @@ func TestMigrationKeepsViolationRows(t *testing.T) {
 	defer rdb.Close()
 	all := migrations
 	migrations = all[:1]
-	err = migrate(ctx, db, DriverSQLite)
+	err = migrate(ctx, db, DriverSQLite, "")
 	migrations = all
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +30,7 @@ func TestMigrationKeepsViolationRows(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `INSERT INTO violation_hours VALUES (3600, 's', 't', 'e', 'key.missing', 'error', 9)`); err != nil {
 		t.Fatal(err)
 	}
-	if err := migrate(ctx, db, DriverSQLite); err != nil {
+	if err := migrate(ctx, db, DriverSQLite, ""); err != nil {
 		t.Fatal(err)
 	}
 	var profile string
@@ -69,7 +69,7 @@ func TestMigrationAddsExampleSchemaID(t *testing.T) {
 			}
 			all := migrations
 			migrations = all[:3]
-			err = migrate(ctx, db, driver)
+			err = migrate(ctx, db, driver, "")
 			migrations = all
 			if err != nil {
 				t.Fatal(err)

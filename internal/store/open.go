@@ -32,7 +32,7 @@ func Open(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (St
 		return nil, err
 	}
 	cfg.SetDefaults()
-	s := &sqlStore{db: db, rdb: rdb, driver: driver, maxExamples: cfg.MaxExamples, exampleRetention: cfg.ExampleRetention}
+	s := &sqlStore{db: db, rdb: rdb, driver: driver, schema: cfg.Schema, maxExamples: cfg.MaxExamples, exampleRetention: cfg.ExampleRetention}
 	if err := s.ensureSchema(ctx); err != nil {
 		if driver == DriverSQLite {
 			_ = s.Close()
@@ -56,7 +56,7 @@ func (s *sqlStore) ensureSchema(ctx context.Context) error {
 	if s.migrated.Load() {
 		return nil
 	}
-	if err := migrate(ctx, s.db, s.driver); err != nil {
+	if err := migrate(ctx, s.db, s.driver, s.schema); err != nil {
 		return fmt.Errorf("migrate %s store: %w", s.driver, err)
 	}
 	s.migrated.Store(true)
@@ -230,7 +230,10 @@ func forDriver(stmt, driver string) (string, bool) {
 // migrating the same database.
 const migrationLock = 7_746_570_011
 
-func migrate(ctx context.Context, db *sql.DB, driver string) error {
+// migrate applies the pending migrations in one transaction; on
+// PostgreSQL it first creates schema (when set: the connections' search_path
+// names it), under the lock.
+func migrate(ctx context.Context, db *sql.DB, driver, schema string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -239,6 +242,11 @@ func migrate(ctx context.Context, db *sql.DB, driver string) error {
 	if driver == DriverPostgres {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return fmt.Errorf("take migration lock: %w", err)
+		}
+		if schema != "" { // validated as a plain identifier (Config.Validate)
+			if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
+				return fmt.Errorf("create schema %s: %w", schema, err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {

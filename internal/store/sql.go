@@ -18,6 +18,7 @@ type sqlStore struct {
 	db               *sql.DB // writes (SQLite: the one writer connection)
 	rdb              *sql.DB // reads: SQLite has its own read connections, so a read never queues behind a flush; PostgreSQL shares db
 	driver           string
+	schema           string        // PostgreSQL schema of the tables ("": the search_path)
 	maxExamples      int           // examples kept per (rule, service, topic)
 	exampleRetention time.Duration // examples older than this are pruned
 

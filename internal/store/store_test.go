@@ -142,6 +142,8 @@ func TestConfigValidate(t *testing.T) {
 		{store.Config{FlushInterval: time.Millisecond}, "store.flush_interval: must be >= 50ms, got 1ms"},
 		{store.Config{MaxExamples: 500}, "store.max_examples_per_key: must be between 1 and 100, got 500"},
 		{store.Config{BufferLimit: -3}, "store.buffer_limit: must be >= 1, got -3"},
+		{store.Config{Schema: "Release-A"}, `store.schema: must be a lower-case PostgreSQL identifier (a-z, 0-9, _; at most 63; not starting with a digit), got "Release-A"`},
+		{store.Config{Schema: "a; DROP TABLE x"}, `store.schema: must be a lower-case PostgreSQL identifier`},
 	}
 	for _, tt := range tests {
 		tt.cfg.SetDefaults()

@@ -136,6 +136,9 @@ The eventwatch configuration file: what the values above say, with
 {{- $_ := set $c "trace" (dict "routing" (dict "group" $n.routingGroup "topic" $n.routingTopic)) }}
 {{- if include "eventwatch.postgres" . }}
 {{- $_ := set $c "store" (dict "dsn" "${EVENTWATCH_STORE_DSN}") }}
+{{- with include "eventwatch.storeSchema" . }}
+{{- $_ := set $c.store "schema" . }}
+{{- end }}
 {{- end }}
 {{- $merged := mustMergeOverwrite $c (deepCopy $v.config) }}
 {{- toYaml $merged }}
@@ -156,6 +159,25 @@ routingGroup: {{ $n.routingGroup | default (printf "%s-trace" $f) | quote }}
 stateTopic: {{ $n.stateTopic | default (printf "__%s_state" $f) | quote }}
 leaderTopic: {{ $n.leaderTopic | default (printf "__%s_leader" $f) | quote }}
 routingTopic: {{ $n.routingTopic | default (printf "__%s_hops" $f) | quote }}
+{{- end }}
+
+{{/*
+The PostgreSQL schema of this release's report store
+(store.postgres.schema, default derived from the full name F: F with
+'-' and '.' as '_', "ew_" before a leading digit, at most 63
+characters), so that two releases on one
+database keep their reports apart. A release whose full name is
+eventwatch keeps the connection's default (public), as before.
+*/}}
+{{- define "eventwatch.storeSchema" -}}
+{{- $f := include "eventwatch.fullname" . }}
+{{- if .Values.store.postgres.schema }}
+{{- .Values.store.postgres.schema }}
+{{- else if ne $f "eventwatch" }}
+{{- $s := $f | lower | replace "-" "_" | replace "." "_" }}
+{{- if regexMatch "^[0-9]" $s }}{{ $s = printf "ew_%s" $s }}{{ end }}
+{{- $s | trunc 63 }}
+{{- end }}
 {{- end }}
 
 {{/* The workload kind: StatefulSet (default) or Deployment. */}}
