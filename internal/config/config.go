@@ -108,6 +108,7 @@ type HTTPConfig struct {
 	Token             string        `yaml:"token"`               // bearer token required on /api/*; empty means open (prefer token_file)
 	TokenFile         string        `yaml:"token_file"`          // file holding the bearer token (surrounding whitespace trimmed)
 	ProtectMetrics    bool          `yaml:"protect_metrics"`     // also require the token on /metrics (health endpoints stay open)
+	Pprof             bool          `yaml:"pprof"`               // serve Go's runtime profiles at /debug/pprof/ (behind the token when one is set)
 }
 
 // LogConfig is the `log:` section.

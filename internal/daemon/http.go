@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 //	POST /v1/traces              OTLP/HTTP span receiver for exact causation (trace.spans.http)
 //	GET /api/v1/dlq[/{topic}]    dead letters by cause; /{topic}/records/{p}/{o} one dead letter
 //	POST /api/v1/dlq/replays     governed replay (the admin credential, dlq.replay); GET: the audit log
+//	GET /debug/pprof/            Go runtime profiles (heap, goroutine, profile...), only with http.pprof
 //
 // /api/* requires the bearer token (http.token or http.token_file) when one
 // is configured.
@@ -55,10 +57,25 @@ func (d *daemon) handler() http.Handler {
 	mux.HandleFunc("GET /readyz", d.serveReady)
 	mux.Handle("/api/", RequireToken(d.token, api, d.adminToken))
 	mux.HandleFunc("GET /{$}", d.serveIndex)
+	if d.cfg.HTTP.Pprof {
+		mux.Handle("/debug/pprof/", RequireToken(d.token, pprofHandler()))
+	}
 	if d.cfg.Trace.Spans.HTTP { // services' OTLP/HTTP span export, for exact causation
 		mux.Handle("POST /v1/traces", RequireToken(d.token, http.HandlerFunc(d.stitcher.ServeOTLP)))
 	}
 	return mux
+}
+
+// pprofHandler serves net/http/pprof's index, profiles and symbols under
+// /debug/pprof/ (registered on its own mux, never on http.DefaultServeMux).
+func pprofHandler() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
 }
 
 // leadingLag is the lag collector of the current term, nil while this

@@ -28,6 +28,14 @@ var (
 		Labels: []string{"service", "reason"}})
 	TraceOpenChains = define(Spec{Name: "eventwatch_trace_open_chains", Kind: Gauge, Area: "trace",
 		Help: "Chains currently open in the stitcher's window."})
+	TraceStateBytes = define(Spec{Name: "eventwatch_trace_state_bytes", Kind: Gauge, Area: "trace",
+		Help:   "Estimated bytes of the stitcher's chain state, by state (open: chains in their window; closed: closed chains remembered for late events); bounded by trace.max_state_bytes.",
+		Labels: []string{"state"}})
+	TraceRememberedChains = define(Spec{Name: "eventwatch_trace_remembered_chains", Kind: Gauge, Area: "trace",
+		Help: "Closed chains remembered for trace.late_window so that a late event still joins its chain."})
+	TraceEvictedChains = define(Spec{Name: "eventwatch_trace_evicted_chains_total", Kind: Counter, Area: "trace",
+		Help:   "Chains evicted, oldest first, to keep the chain state within trace.max_state_bytes, by state: closed (forgotten before trace.late_window passed: a later event of it starts a new chain) or open (closed and counted before trace.window passed: its later events start a new chain).",
+		Labels: []string{"state"}})
 	TraceRoutingPartitions = define(Spec{Name: "eventwatch_trace_routing_partitions", Kind: Gauge, Area: "trace",
 		Help: "Partitions of the trace routing topic this replica owns: it stitches the chains whose keys fall in them (0 with routing off)."})
 	TraceChainsClosed = define(Spec{Name: "eventwatch_trace_chains_closed_total", Kind: Counter, Area: "trace",

@@ -61,6 +61,7 @@ type chain struct {
 	counted      *counted         // what its last close counted; nil while never closed
 	reopened     int              // times a late event reopened it
 	redelivered  map[string]int   // event id -> copies from other record positions (see countRedelivery)
+	size         int64            // estimated heap bytes accounted to the state budget (see chainSize)
 }
 
 // has reports whether the chain already holds an event with id.
@@ -131,6 +132,7 @@ type chains struct {
 	byFirst       map[int64]*chain // by first routing-topic offset (routed chains only)
 	closed        *closedSet       // closed chains remembered for late events; nil: none
 	total         *int             // open chains of every chains sharing the bound
+	mem           *stateBudget     // bytes of every chains sharing the budget; nil: not accounted
 	maxOpen       int
 	maxEvents     int
 }
@@ -188,6 +190,7 @@ func (cs *chains) add(e *seenEvent, now time.Time) (*chain, string) {
 		c = &chain{eventIDs: make(map[string]struct{}), first: e.msg, linked: map[string]bool{}}
 		c.elem = cs.byAge.PushBack(c)
 		*cs.total++
+		cs.grow(c, chainBytes)
 		if e.msg >= 0 {
 			cs.byFirst[e.msg] = c
 		}
@@ -263,6 +266,7 @@ func (cs *chains) merge(dst, src *chain) {
 	}
 	cs.byAge.Remove(src.elem)
 	*cs.total--
+	dst.size += src.size // the bytes move with the events
 }
 
 func (cs *chains) append(c *chain, e *seenEvent, now time.Time) {
@@ -280,6 +284,7 @@ func (cs *chains) append(c *chain, e *seenEvent, now time.Time) {
 	}
 	c.lastArrival = now
 	cs.byAge.MoveToBack(c.elem)
+	cs.grow(c, eventSize(e))
 }
 
 // expire removes and returns every chain whose last event arrived at or
@@ -318,6 +323,7 @@ func (cs *chains) remove(c *chain) {
 	}
 	cs.byAge.Remove(c.elem)
 	*cs.total--
+	cs.grow(c, -c.size)
 }
 
 // open is the number of open chains.

@@ -13,6 +13,8 @@ const (
 	DefaultWindow         = 5 * time.Minute
 	DefaultMaxOpenChains  = 50000
 	DefaultMaxChainEvents = 64
+	DefaultMaxStateBytes  = 64 << 20 // 64 MiB of estimated chain state
+	minStateBytes         = 1 << 20  // below this the budget could not hold one full chain of every partition
 	DefaultMaxPathways    = 100
 	DefaultMaxServices    = 200
 	DefaultQueueSize      = 10000
@@ -36,6 +38,7 @@ type Config struct {
 	Window         time.Duration `yaml:"window"`           // a chain closes this long after its last event arrived
 	MaxOpenChains  int           `yaml:"max_open_chains"`  // events that would open a chain beyond this are dropped (max_chains)
 	MaxChainEvents int           `yaml:"max_chain_events"` // events beyond this in one chain are dropped (chain_full)
+	MaxStateBytes  int64         `yaml:"max_state_bytes"`  // estimated bytes of open and remembered closed chains; beyond it the oldest are evicted (closed ones first)
 	MaxPathways    int           `yaml:"max_pathways"`     // distinct pathway label values; later ones become "other"
 	MaxServices    int           `yaml:"max_services"`     // distinct service label values; later ones become "other"
 	QueueSize      int           `yaml:"queue_size"`       // events buffered between Observe and the stitcher (queue_full beyond)
@@ -87,6 +90,9 @@ func (c *Config) SetDefaults() {
 	setDur(&c.Window, DefaultWindow)
 	setInt(&c.MaxOpenChains, DefaultMaxOpenChains)
 	setInt(&c.MaxChainEvents, DefaultMaxChainEvents)
+	if c.MaxStateBytes == 0 {
+		c.MaxStateBytes = DefaultMaxStateBytes
+	}
 	setInt(&c.MaxPathways, DefaultMaxPathways)
 	setInt(&c.MaxServices, DefaultMaxServices)
 	setInt(&c.QueueSize, DefaultQueueSize)
@@ -147,6 +153,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, positiveDur("trace.window", c.Window))
 	errs = append(errs, positive("trace.max_open_chains", c.MaxOpenChains))
 	errs = append(errs, positive("trace.max_chain_events", c.MaxChainEvents))
+	if c.MaxStateBytes < minStateBytes {
+		errs = append(errs, fmt.Errorf("trace.max_state_bytes: must be at least %d (1 MiB), got %d", minStateBytes, c.MaxStateBytes))
+	}
 	errs = append(errs, positive("trace.max_pathways", c.MaxPathways))
 	errs = append(errs, positive("trace.max_services", c.MaxServices))
 	errs = append(errs, positive("trace.queue_size", c.QueueSize))

@@ -23,6 +23,7 @@ func TestConfigYAMLAndErrors(t *testing.T) {
 	doc := `
 window: 30s
 max_open_chains: -1
+max_state_bytes: 4096
 max_pathways: 10
 otlp:
   enabled: true
@@ -47,6 +48,7 @@ otlp:
 	err := c.Validate()
 	for _, want := range []string{
 		"trace.max_open_chains: must be positive, got -1",
+		"trace.max_state_bytes: must be at least 1048576 (1 MiB), got 4096",
 		`trace.otlp.protocol: "zipkin" is not grpc or http`,
 		"trace.otlp.sample_ratio: 1.5 is not between 0 and 1",
 		"trace.otlp.batch_size: 20 is larger than queue_size 10",

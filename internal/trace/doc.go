@@ -63,7 +63,13 @@
 // Config.MaxChainEvents events each (chain_full); events with neither a
 // correlation id nor a trace context are counted for propagation but not
 // stitched (no_context); a repeated event id in a chain is ignored
-// (duplicate). Label values are bounded: Config.MaxServices services and
+// (duplicate). The chain state as a whole — open chains and closed ones
+// remembered for late events — is bounded in bytes by
+// Config.MaxStateBytes (estimated per chain and event): beyond it the
+// oldest remembered closed chains are forgotten first, then the oldest
+// open chains are closed and counted early, each eviction counted by
+// state. An evicted chain's later events start a new chain, so flows may
+// count it twice; the audit counts (reports, ledger) never depend on it. Label values are bounded: Config.MaxServices services and
 // Config.MaxPathways pathways, later ones become "other". On shutdown every
 // open chain is closed and analysed, so nothing already stitched is lost.
 //
@@ -91,6 +97,9 @@
 //	eventwatch_propagation_trace_context_total{service}          counter
 //	eventwatch_broken_chains_total{service,reason}               counter
 //	eventwatch_trace_open_chains                                 gauge
+//	eventwatch_trace_remembered_chains                           gauge
+//	eventwatch_trace_state_bytes{state}                          gauge
+//	eventwatch_trace_evicted_chains_total{state}                 counter
 //	eventwatch_trace_routing_partitions                          gauge
 //	eventwatch_trace_chains_closed_total                         counter
 //	eventwatch_trace_dropped_total{reason}                       counter

@@ -18,14 +18,15 @@ type closedSet struct {
 	byTrace       map[oteltrace.TraceID]*chain
 	byClose       *list.List // of *chain, closed first first
 	max           int
-	total         *int // remembered chains of every set sharing the bound
+	total         *int         // remembered chains of every set sharing the bound
+	mem           *stateBudget // bytes of every chain set sharing the budget; nil: not accounted
 }
 
 // newClosedSet returns an empty set; total counts the chains remembered by
 // every set created with the same pointer, so that limit bounds them
 // together (like the open chains of every routed partition).
-func newClosedSet(limit int, total *int) *closedSet {
-	return &closedSet{byCorrelation: map[string]*chain{}, byTrace: map[oteltrace.TraceID]*chain{}, byClose: list.New(), max: limit, total: total}
+func newClosedSet(limit int, total *int, mem *stateBudget) *closedSet {
+	return &closedSet{byCorrelation: map[string]*chain{}, byTrace: map[oteltrace.TraceID]*chain{}, byClose: list.New(), max: limit, total: total, mem: mem}
 }
 
 // remember keeps c (counted) until its late window passes, counted from
@@ -42,6 +43,11 @@ func (cl *closedSet) remember(c *chain) {
 		cl.forget(cl.byClose.Front().Value.(*chain))
 	}
 	*cl.total++
+	c.eventIDs = nil // compacted: rebuilt from the events if a late event reopens it
+	c.size = chainSize(c)
+	if cl.mem != nil {
+		cl.mem.closed += c.size
+	}
 	c.elem = cl.byClose.PushBack(c)
 	for _, id := range c.correlations {
 		cl.byCorrelation[id] = c
@@ -92,6 +98,9 @@ func (cl *closedSet) forget(c *chain) {
 	cl.byClose.Remove(c.elem)
 	c.elem = nil
 	*cl.total--
+	if cl.mem != nil {
+		cl.mem.closed -= c.size
+	}
 }
 
 // reopen puts a remembered chain back among the open ones (when there is
@@ -105,8 +114,17 @@ func (cs *chains) reopen(e *seenEvent) *chain {
 		return nil
 	}
 	cs.closed.forget(c)
+	c.eventIDs = make(map[string]struct{}, len(c.events))
+	for _, o := range c.events {
+		if o.EventID != "" {
+			c.eventIDs[o.EventID] = struct{}{}
+		}
+	}
 	c.elem = cs.byAge.PushBack(c)
 	*cs.total++
+	if cs.mem != nil {
+		cs.mem.open += c.size
+	}
 	for _, id := range c.correlations {
 		cs.byCorrelation[id] = c
 	}

@@ -122,6 +122,7 @@ func (s *Stitcher) observeAt(p *part, key string, e *seenEvent, ts time.Time, li
 	if reason != "" && live {
 		s.m.dropped.WithLabelValues(reason).Inc()
 	}
+	s.trimPart(p, c)
 	if live {
 		s.countLate(e)
 	}
@@ -261,12 +262,17 @@ func (s *Stitcher) expirePart(p *part, deadline time.Time) {
 		}
 		s.closeRouted(p, c)
 	}
+	s.trimPart(p, nil)
 	s.updateOpen()
 }
 
-// closeRouted analyses and counts c and queues its marker.
-func (s *Stitcher) closeRouted(p *part, c *chain) {
-	s.close(c, p.spans, p.chains.closed)
+// closeRouted analyses and counts c, remembers it for late events and
+// queues its marker.
+func (s *Stitcher) closeRouted(p *part, c *chain) { s.closeRoutedIn(p, c, p.chains.closed) }
+
+// closeRoutedIn is closeRouted remembering c in closed (nil: not at all).
+func (s *Stitcher) closeRoutedIn(p *part, c *chain, closed *closedSet) {
+	s.close(c, p.spans, closed)
 	s.markers = append(s.markers, marker{part: p.id, first: c.first, seq: s.flows.closedCount()})
 }
 

@@ -43,6 +43,7 @@ type Stitcher struct {
 
 	openTotal   *int                        // open chains, local or over every routed partition
 	closedTotal *int                        // closed chains remembered for late events, over every partition
+	mem         *stateBudget                // estimated bytes of open and remembered chains, over every partition
 	route       *router                     // nil: stitch locally
 	parts       map[int32]*part             // routed: the partitions this replica owns
 	markers     []marker                    // routed: closed chains to mark once durable
@@ -55,7 +56,8 @@ type metricSet struct {
 	hop, pathway                    *prometheus.HistogramVec
 	propEvents, propCorr, propTrace *prometheus.CounterVec
 	broken, dropped, closed         *prometheus.CounterVec
-	open, routed                    *prometheus.GaugeVec
+	open, routed, state, remembered *prometheus.GaugeVec
+	evicted                         *prometheus.CounterVec
 	spansExported, spansDropped     *prometheus.CounterVec
 	causation, late, spans          *prometheus.CounterVec
 }
@@ -70,7 +72,14 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 		spansDropped: metrics.OTLPSpansDropped.NewCounterVec(reg),
 		causation:    metrics.TraceCausation.NewCounterVec(reg), late: metrics.TraceLateEvents.NewCounterVec(reg),
 		spans: metrics.TraceSpans.NewCounterVec(reg),
+		state: metrics.TraceStateBytes.NewGaugeVec(reg), remembered: metrics.TraceRememberedChains.NewGaugeVec(reg),
+		evicted: metrics.TraceEvictedChains.NewCounterVec(reg),
 	}
+	for _, st := range []string{stateOpen, stateClosed} {
+		m.state.WithLabelValues(st).Set(0)
+		m.evicted.WithLabelValues(st)
+	}
+	m.remembered.WithLabelValues().Set(0)
 	for _, c := range []Cause{CauseExact, CauseInferred, CauseAmbiguous, CauseRoot} {
 		m.causation.WithLabelValues(string(c))
 	}
@@ -106,7 +115,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Stitcher, er
 	s := &Stitcher{
 		cfg: cfg, log: log.With("component", "trace"),
 		in: make(chan *seenEvent, cfg.QueueSize), now: time.Now,
-		openTotal: new(int), closedTotal: new(int),
+		openTotal: new(int), closedTotal: new(int), mem: &stateBudget{max: cfg.MaxStateBytes},
 		services: newLabelSet(cfg.MaxServices), pathways: newLabelSet(cfg.MaxPathways),
 		m: newMetricSet(reg), flows: newFlows(cfg.BrokenChains, cfg.RecentChains),
 	}
@@ -181,7 +190,7 @@ func (s *Stitcher) Run(ctx context.Context) error {
 	if s.exp != nil {
 		go s.exp.run()
 	}
-	s.log.Info("trace stitcher running", "window", s.cfg.Window, "max_open_chains", s.cfg.MaxOpenChains,
+	s.log.Info("trace stitcher running", "window", s.cfg.Window, "max_open_chains", s.cfg.MaxOpenChains, "max_state_bytes", s.cfg.MaxStateBytes,
 		"otlp", s.cfg.OTLP.Enabled, "otlp_protocol", s.cfg.OTLP.Protocol, "routed", s.route != nil)
 	if s.spanBase != nil {
 		r := &spanReader{cfg: s.cfg.Spans, base: s.spanBase, log: s.log, s: s}
@@ -214,8 +223,9 @@ func (s *Stitcher) Run(ctx context.Context) error {
 // remembering closed chains for trace.late_window when that is on.
 func (s *Stitcher) newChainSet() *chains {
 	cs := newChains(s.cfg.MaxOpenChains, s.cfg.MaxChainEvents, s.openTotal)
+	cs.mem = s.mem
 	if s.cfg.LateWindow > 0 {
-		cs.closed = newClosedSet(s.cfg.MaxOpenChains, s.closedTotal)
+		cs.closed = newClosedSet(s.cfg.MaxOpenChains, s.closedTotal, s.mem)
 	}
 	return cs
 }
@@ -307,6 +317,7 @@ func (s *Stitcher) ingest(e *seenEvent, now time.Time) {
 	if reason != "" {
 		s.m.dropped.WithLabelValues(reason).Inc()
 	}
+	s.trimLocal(c)
 	s.countLate(e)
 	if reason == dropDuplicate || e.Ctx.Origin == OriginNone {
 		return
@@ -359,12 +370,17 @@ func (s *Stitcher) sweep(now time.Time) {
 		s.close(c, s.spanIdx, s.chains.closed)
 	}
 	s.chains.closed.expire(now.Add(-s.cfg.Window - s.cfg.LateWindow))
+	s.trimLocal(nil)
 	s.updateOpen()
 }
 
+// updateOpen sets the gauges of the chain state.
 func (s *Stitcher) updateOpen() {
 	n := *s.openTotal
 	s.m.open.WithLabelValues().Set(float64(n))
+	s.m.remembered.WithLabelValues().Set(float64(*s.closedTotal))
+	s.m.state.WithLabelValues(stateOpen).Set(float64(s.mem.open))
+	s.m.state.WithLabelValues(stateClosed).Set(float64(s.mem.closed))
 	s.flows.setOpen(n)
 }
 
