@@ -66,12 +66,14 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 		return hasAll(rules, wantRules) && lag > 0
 	})
 	checkSlowIsWarn(t, base)
+	checkSlowWhy(t, base)
 	if dlq := sample(scrape(t, base+"/metrics"), "eventwatch_dlq_depth_records", `topic="`+TopicDLQ+`"`); dlq <= 0 {
 		t.Errorf("%s depth = %v, want > 0", TopicDLQ, dlq)
 	}
 	checkDLQMissing(t, base)
 	checkWebSockets(t, base)
 	checkDeadLetters(t, base)
+	checkIdempotency(t, base)
 	if code := status(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
 	}

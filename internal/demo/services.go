@@ -130,11 +130,12 @@ func (s *sim) relay(ctx context.Context, h hop, stream uint64) error {
 	defer cl.Close()
 	g := newIDs(s.seed, stream)
 	n := 0
+	seen := newSeenIDs(relaySeenIDs)
 	for ctx.Err() == nil {
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
 			var in hulEnvelope
-			if json.Unmarshal(r.Value, &in) != nil || in.EventType != h.inType {
-				return
+			if json.Unmarshal(r.Value, &in) != nil || in.EventType != h.inType || !seen.first(in.EventID) {
+				return // not its type, or a duplicate it already handled: idempotent
 			}
 			n++
 			corr := in.CorrelationID // propagate if received, generate for a new chain (standard 000 §3.1)
@@ -156,6 +157,38 @@ func (s *sim) relay(ctx context.Context, h hop, stream uint64) error {
 		})
 	}
 	return nil
+}
+
+// relaySeenIDs bounds the event ids a relay remembers to deduplicate.
+const relaySeenIDs = 4096
+
+// seenIDs is a bounded set of event ids, the oldest forgotten first: how
+// the demo's well-behaved relays stay idempotent when the legacy
+// importer sends an event twice (HuleEdu: consumers MUST be idempotent).
+type seenIDs struct {
+	ids   map[string]struct{}
+	order []string
+	max   int
+}
+
+func newSeenIDs(n int) *seenIDs { return &seenIDs{ids: map[string]struct{}{}, max: n} }
+
+// first reports whether id is seen for the first time, and remembers it.
+// An empty id is never a duplicate.
+func (s *seenIDs) first(id string) bool {
+	if id == "" {
+		return true
+	}
+	if _, ok := s.ids[id]; ok {
+		return false
+	}
+	if len(s.order) >= s.max {
+		delete(s.ids, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.ids[id] = struct{}{}
+	s.order = append(s.order, id)
+	return true
 }
 
 // authorworks runs the user and content services: thin meta+data events

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -65,7 +66,8 @@ type groupAcc struct {
 	counts   statusCounts
 	total    int
 	complete int
-	examples map[Status]string
+	examples map[string]string // the first example of each non-OK reason (see example)
+	turn     int               // WARN partitions waiting their turn (the rest fall behind)
 	maxLag   *MaxLag
 	allowed  int64
 	progress map[int]int32 // last cycle each owner (member index; -1 any member) moved an offset forward
@@ -81,7 +83,7 @@ func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *grou
 	if info.err != nil {
 		gl.Error = info.err.Error()
 	}
-	acc := groupAcc{examples: map[Status]string{}, allowed: gs.allowed}
+	acc := groupAcc{examples: map[string]string{}, allowed: gs.allowed}
 	topics := make([]string, 0, len(gs.topics))
 	for t, gt := range gs.topics {
 		if gt.lastCycle == st.cycle {
@@ -99,7 +101,7 @@ func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *grou
 		gl.Topics = append(gl.Topics, tl)
 	}
 	gl.Status, gl.Cause = acc.counts.groupStatus()
-	gl.Why = why(gl.Status, gl.Cause, &acc.counts, acc.total, min(int(st.cycle), st.window), acc.examples[gl.Cause])
+	gl.Why = why(gl.Status, gl.Cause, &acc.counts, acc.turn, acc.total, min(int(st.cycle), st.window), acc.example(gl.Cause))
 	gl.MaxLag = acc.maxLag
 	if acc.total > 0 {
 		gl.CompleteFraction = float64(acc.complete) / float64(acc.total)
@@ -162,7 +164,7 @@ func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *
 		}
 		pl, rates := c.buildPartition(at, info, topic, p, w, ts, acc)
 		n++
-		acc.count(topic, &pl, w.first <= full)
+		acc.count(topic, &pl, rates, w.first <= full)
 		tl.addPartition(&pl, rates)
 		find.add(&pl)
 		if partitions {
@@ -224,21 +226,65 @@ func drain(lag int64, consumed, produced Rate) Seconds {
 // the first example of each finding, the partition with the largest lag,
 // and whether its window is complete (sampled over the whole window, with
 // a known lag now).
-func (a *groupAcc) count(topic string, pl *PartitionLag, fullWindow bool) {
+func (a *groupAcc) count(topic string, pl *PartitionLag, r partRates, fullWindow bool) {
 	a.total++
 	a.counts[pl.Status]++
+	if pl.Reason == ReasonWaitingTurn {
+		a.turn++
+	}
 	if fullWindow && pl.LagKnown {
 		a.complete++
 	}
-	if _, ok := a.examples[pl.Status]; !ok && pl.Status != StatusOK && pl.Status != StatusUnknown {
-		a.examples[pl.Status] = fmt.Sprintf("%s/%d lag %d", topic, pl.Partition, pl.LagRecords)
-		if pl.WaitingSeconds > 0 {
-			a.examples[pl.Status] += fmt.Sprintf(", waiting %s without progress", seconds(float64(pl.WaitingSeconds)))
-		}
+	if _, ok := a.examples[pl.Reason]; !ok && pl.Status != StatusOK && pl.Status != StatusUnknown {
+		a.examples[pl.Reason] = fmt.Sprintf("%s/%d lag %d", topic, pl.Partition, pl.LagRecords) + evidenceText(pl, r)
 	}
 	if pl.LagKnown && (a.maxLag == nil || pl.LagRecords > a.maxLag.LagRecords) {
 		a.maxLag = &MaxLag{Topic: topic, PartitionLag: *pl}
 	}
+}
+
+// example is the example partition that explains a group's cause: for
+// WARN one falling behind when there is one (the sentence leads with
+// them), else one waiting its turn.
+func (a *groupAcc) example(cause Status) string {
+	reasons := map[Status][]string{StatusWarn: {ReasonFallingBehind, ReasonWaitingTurn}, StatusStop: {ReasonStopped},
+		StatusStall: {ReasonStalled}, StatusRewind: {ReasonRewound}}
+	for _, r := range reasons[cause] {
+		if ex, ok := a.examples[r]; ok {
+			return ex
+		}
+	}
+	return ""
+}
+
+// evidenceText is what shows a partition's reason, in words that agree
+// with it: a consumer falling behind advances, slower than records
+// arrive; one waiting its turn or stopped has not moved for a while.
+func evidenceText(pl *PartitionLag, r partRates) string {
+	switch pl.Reason {
+	case ReasonFallingBehind:
+		s := ""
+		if r.ok {
+			s = fmt.Sprintf(", consuming %s records/s while %s arrive", rate(r.consumed), rate(r.produced))
+		}
+		if pl.LagSeconds.Known() {
+			s += fmt.Sprintf(", oldest unread record %s old", roundSeconds(float64(pl.LagSeconds)))
+		}
+		return s
+	case ReasonWaitingTurn:
+		return fmt.Sprintf(", not moved for %s while its member advances other partitions", roundSeconds(float64(pl.WaitingSeconds)))
+	case ReasonStopped, ReasonStalled:
+		return fmt.Sprintf(", waiting %s without progress", roundSeconds(float64(pl.WaitingSeconds)))
+	}
+	return ""
+}
+
+// rate formats records per second with two significant decimals at most.
+func rate(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) }
+
+// roundSeconds formats seconds as a duration to a tenth of a second.
+func roundSeconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
 
 func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, p int, w *partWindow, ts *topicState,

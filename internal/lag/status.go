@@ -79,8 +79,9 @@ func (c *statusCounts) groupStatus() (group, cause Status) {
 	return StatusOK, StatusOK
 }
 
-// why explains a group status in one sentence for people.
-func why(group, cause Status, c *statusCounts, total, window int, example string) string {
+// why explains a group status in one sentence for people; turn is how
+// many of the WARN partitions wait their turn (the others fall behind).
+func why(group, cause Status, c *statusCounts, turn, total, window int, example string) string {
 	n := c[cause]
 	unknown := c[StatusUnknown]
 	var s string
@@ -93,6 +94,11 @@ func why(group, cause Status, c *statusCounts, total, window int, example string
 		return fmt.Sprintf("all %d partitions caught up or keeping up over the last %d cycles", total, window)
 	case group == StatusOK:
 		s = fmt.Sprintf("%d of %d partitions caught up or keeping up over the last %d cycles", c[StatusOK], total, window)
+	case cause == StatusWarn:
+		s = warnText(n-turn, turn, total) + fmt.Sprintf(" over the last %d cycles", window)
+		if example != "" {
+			s += "; e.g. " + example
+		}
 	default:
 		s = fmt.Sprintf("%d of %d partitions %s over the last %d cycles", n, total, causeText(cause), window)
 		if example != "" {
@@ -103,6 +109,20 @@ func why(group, cause Status, c *statusCounts, total, window int, example string
 		s += fmt.Sprintf("; lag of %d unknown (end offsets not listed)", unknown)
 	}
 	return s
+}
+
+// warnText says which WARN partitions fall behind and which wait their
+// turn.
+func warnText(behind, turn, total int) string {
+	const behindText = "are consuming but their lag grew (consumer falling behind)"
+	const turnText = "wait their turn (not moving while their member advances other partitions)"
+	switch {
+	case turn == 0:
+		return fmt.Sprintf("%d of %d partitions %s", behind, total, behindText)
+	case behind == 0:
+		return fmt.Sprintf("%d of %d partitions %s", turn, total, turnText)
+	}
+	return fmt.Sprintf("%d of %d partitions %s and %d %s", behind, total, behindText, turn, turnText)
 }
 
 func causeText(cause Status) string {

@@ -167,3 +167,42 @@ func TestBurrowIssue290(t *testing.T) {
 		t.Fatalf("max lag %+v complete %v, want events/0 with lag 45, exact, and a complete window", g.MaxLag, g.Complete)
 	}
 }
+
+// TestWhyAgreesWithVerdict is the demo's slow consumer as its "why" text
+// tells it: a group that advances, slower than records arrive, and has
+// not moved its offset for the last two cycles (less than stop_after) is
+// WARN falling behind, and the sentence says so with the rates and the
+// age of the oldest unread record — never "waiting ... without
+// progress", which is what STOP and STALL mean.
+func TestWhyAgreesWithVerdict(t *testing.T) {
+	f := newFixture(t, map[string]int32{"events": 1})
+	cfg := testConfig()
+	cfg.StatusWindow = 6
+	const step = 10 * time.Second
+	c, _ := f.virtualCollector(cfg, lag.Expectations{}, step)
+	f.produce("events", 0, 10)
+	commits := []int64{2, 4, 6, 8, 8, 8}
+	for i, at := range commits {
+		f.commit("slow", map[string]map[int32]int64{"events": {0: at}})
+		if err := c.CollectOnce(f.ctx()); err != nil {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+		f.produce("events", 0, 10)
+	}
+	g, _ := c.GroupDetail("slow")
+	p := g.Topics[0].Partitions[0]
+	if g.Status != lag.StatusWarn || p.Reason != lag.ReasonFallingBehind || p.WaitingSeconds <= 0 {
+		t.Fatalf("status %s, partition %s (%s) waiting %v s; want WARN, falling behind, not moved lately (%s)", g.Status, p.Status, p.Reason, p.WaitingSeconds, g.Why)
+	}
+	// 6 records consumed and 50 produced over the 50 s between the window's
+	// first and last cycle
+	for _, want := range []string{"1 of 1 partitions are consuming but their lag grew (consumer falling behind)",
+		"events/0 lag 52, consuming 0.12 records/s while 1 arrive, oldest unread record"} {
+		if !strings.Contains(g.Why, want) {
+			t.Errorf("why %q does not say %q", g.Why, want)
+		}
+	}
+	if strings.Contains(g.Why, "without progress") || strings.Contains(g.Why, "waiting") {
+		t.Errorf("why %q says the falling-behind consumer waits without progress", g.Why)
+	}
+}
