@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +34,8 @@ const (
 	benchSeedsEnv    = "EVENTWATCH_BENCH_SEEDS"            // the follower child's brokers
 	sideBySideEnv    = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
 	intervalsEnv     = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
+	modesEnv         = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all three)
+	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof
 )
 
 // TestBenchKfakeChild is not a test: the estate benchmarks run the test
@@ -136,7 +140,7 @@ func BenchmarkDaemonSideBySide(b *testing.B) {
 	}
 	b.Setenv(benchShapeEnv, name)
 	addrs, _ := kfaketest.StartChild(b, benchKfakeEnv, "-test.run=^TestBenchKfakeChild$", "-test.bench=^$", "-test.timeout=60m")
-	for _, mode := range []string{"collector", "daemon", "daemon-share-off"} {
+	for _, mode := range sideBySideModes() {
 		b.Run(mode, func(b *testing.B) {
 			var f sideBySide
 			for range b.N {
@@ -149,6 +153,23 @@ func BenchmarkDaemonSideBySide(b *testing.B) {
 			reportSideBySide(b, f, mode)
 		})
 	}
+}
+
+// sideBySideModes are the modes $EVENTWATCH_SIDE_BY_SIDE_MODES selects
+// (all three when unset), so one mode can be profiled alone.
+func sideBySideModes() []string {
+	all := []string{"collector", "daemon", "daemon-share-off"}
+	v := os.Getenv(modesEnv)
+	if v == "" {
+		return all
+	}
+	var out []string
+	for _, m := range strings.Split(v, ",") {
+		if slices.Contains(all, strings.TrimSpace(m)) {
+			out = append(out, strings.TrimSpace(m))
+		}
+	}
+	return out
 }
 
 func reportSideBySide(b *testing.B, f sideBySide, mode string) {
@@ -194,8 +215,10 @@ func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
 		}
 	}()
 	waitFor(b, 10*time.Minute, func() bool { return c.Snapshot() != nil })
+	stop := profileWindow(b, "collector")
 	cpu0 := procstat.SelfCPU()
 	<-time.After(time.Duration(intervals) * cfg.Interval)
+	stop()
 	return sideBySide{cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals), peakRSS: procstat.PeakRSSMB(0)}
 }
 
@@ -228,8 +251,10 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	waitFor(b, 10*time.Minute, ready)
 	bytes0 := metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
 	recs0 := metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
+	stop := profileWindow(b, mode)
 	cpu0, fcpu0 := procstat.SelfCPU(), procstat.CPU(fpid)
 	<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
+	stop()
 	f := sideBySide{
 		cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals),
 		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / float64(intervals),
@@ -244,6 +269,27 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		b.Errorf("%v share publish errors on the leader", n)
 	}
 	return f
+}
+
+// profileWindow starts a CPU profile of the measured window when
+// $EVENTWATCH_SIDE_BY_SIDE_PROFILE names a file prefix; the returned
+// function stops it.
+func profileWindow(b *testing.B, mode string) func() {
+	prefix := os.Getenv(windowProfileEnv)
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "-" + mode + ".prof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }
 
 // followerGap compares the pages for window: the largest difference

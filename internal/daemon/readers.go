@@ -60,27 +60,26 @@ func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
 		if snap == nil || snap.Cycle == last {
 			continue
 		}
-		last = snap.Cycle
 		d.importPositions()
-		d.readers.Index.Join(snap.Time, d.commits(col, snap))
+		if d.readers.Index.JoinFrom(snap.Time, d.commits(col, snap)) {
+			last = snap.Cycle
+		} // else a new cycle began: join its snapshot at the next tick
 	}
 }
 
-// commits lists every watched group's committed offsets, eventwatch's own
-// groups left out.
-func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) []readers.Commit {
+// commits streams every watched group's committed offsets in snap,
+// eventwatch's own groups left out, from the collector's state (no group's
+// detail is built, no list of every group partition); it reports false
+// when the collector has begun another cycle since snap.
+func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(yield func(readers.Commit)) bool {
 	own := []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
-	var out []readers.Commit
-	for _, g := range snap.Groups {
-		if slices.Contains(own, g.Group) {
-			continue
-		}
-		detail, ok := col.GroupDetail(g.Group)
-		if ok {
-			out = append(out, readers.CommitsOf(detail)...)
-		}
+	return func(yield func(readers.Commit)) bool {
+		return col.Commits(snap, func(group, topic string, partition int32, committed int64) {
+			if !slices.Contains(own, group) {
+				yield(readers.Commit{Group: group, Topic: topic, Partition: partition, Offset: committed})
+			}
+		})
 	}
-	return out
 }
 
 // importPositions takes the other replicas' shared positions into the

@@ -72,7 +72,7 @@ func stalled(s lag.Status) bool { return s.Stalled() }
 // Update looks at a new lag snapshot: a pill for every STALL partition
 // (read and audited when its offset is new), none for the others. detail
 // returns a group with its partitions (lag.Collector.GroupDetail); it is
-// asked only for groups with a stopped or stalled topic.
+// asked only for groups with a stalled partition (suspect).
 func (p *Poison) Update(ctx context.Context, s *lag.Snapshot, detail func(string) (lag.GroupLag, bool)) {
 	if s == nil || s.Cycle == p.lastCycle() {
 		return
@@ -91,11 +91,21 @@ func (p *Poison) Update(ctx context.Context, s *lag.Snapshot, detail func(string
 	p.mu.Unlock()
 }
 
-// suspect: a group with a topic whose worst partition may be STALL.
+// suspect: a group with a topic that has a STALL partition (its topic's
+// status, or one of its findings: a topic's status is its worst
+// partition's, so a STOP or ERR partition beside a STALL one hides it
+// there). A group whose partitions are only stopped is not asked for its
+// detail: at estate size most idle groups are STOP, and building every
+// one's detail each cycle cost more than the rest of the leader's loops.
 func suspect(g lag.GroupLag) bool {
 	for _, t := range g.Topics {
-		if t.Status == lag.StatusStall || t.Status == lag.StatusStop || t.Status == lag.StatusErr {
+		if stalled(t.Status) {
 			return true
+		}
+		for _, f := range t.Findings {
+			if stalled(f.Status) && f.Partitions > 0 {
+				return true
+			}
 		}
 	}
 	return false

@@ -65,45 +65,86 @@ func newJoinState() joinState {
 // the previous join (or passed one indexed since) read it at at; a group
 // seen for the first time is credited with the production time of the
 // last occurrence it had passed (marked estimated). A committed offset
-// that moved backwards is remembered as a Rewind.
+// that moved backwards is remembered as a Rewind. Commits come grouped by
+// group, and by topic within a group.
 func (x *Index) Join(at time.Time, commits []Commit) {
-	x.mu.Lock()
+	x.JoinFrom(at, func(yield func(Commit)) bool {
+		for _, c := range commits {
+			yield(c)
+		}
+		return true
+	})
+}
+
+// JoinFrom is Join with the commits streamed from source (no list of
+// every group partition is built): source yields them and returns true,
+// or yields none and returns false to call the join off (the lag
+// collector moved on to another cycle), which then changes nothing. The
+// index is locked from the first commit on, not while source waits for
+// its own lock (the collector's, held through a whole lag cycle).
+func (x *Index) JoinFrom(at time.Time, source func(yield func(Commit)) bool) bool {
+	j := joiner{x: x, at: at}
+	locked := false
+	ok := source(func(c Commit) {
+		if !locked {
+			x.mu.Lock()
+			x.join.joins++ // credit tells a first join from a later one by it
+			locked = true
+		}
+		j.commit(c)
+	})
+	if !locked {
+		x.mu.Lock()
+		if ok {
+			x.join.joins++
+		}
+	}
 	defer x.mu.Unlock()
-	js := &x.join
-	js.joins++
-	var lastGroup, lastTopic string
-	var gi uint32
-	ok := false
-	for _, c := range commits {
-		p := x.parts[partKey{c.Topic, c.Partition}]
-		if p == nil || c.Offset < 0 {
-			continue
-		}
-		if c.Group != lastGroup || lastGroup == "" { // commits come grouped by group
-			gi, ok = x.groupID(c.Group)
-			lastGroup, lastTopic = c.Group, ""
-		}
-		if !ok {
-			continue
-		}
-		if c.Topic != lastTopic {
-			js.readsTopic(c.Topic, gi)
-			lastTopic = c.Topic
-		}
-		prev, had := p.swapCommit(gi, c.Offset)
-		if had && c.Offset < prev {
-			js.rewound(Rewind{Group: c.Group, Topic: c.Topic, Partition: c.Partition, From: prev, To: c.Offset, At: at.UTC()})
-		}
-		for i := range p.types {
-			x.credit(&p.types[i], gi, c.Offset, prev, had, at)
-		}
+	if !ok {
+		return false
 	}
 	for _, p := range x.parts {
 		for i := range p.types {
 			p.types[i].joined = p.types[i].newest()
 		}
 	}
-	js.at = at
+	x.join.at = at
+	return true
+}
+
+// joiner folds one join's commits into the index (x.mu held).
+type joiner struct {
+	x                    *Index
+	at                   time.Time
+	lastGroup, lastTopic string
+	gi                   uint32
+	ok                   bool
+}
+
+func (j *joiner) commit(c Commit) {
+	x, js := j.x, &j.x.join
+	p := x.parts[partKey{c.Topic, c.Partition}]
+	if p == nil || c.Offset < 0 {
+		return
+	}
+	if c.Group != j.lastGroup || j.lastGroup == "" { // commits come grouped by group
+		j.gi, j.ok = x.groupID(c.Group)
+		j.lastGroup, j.lastTopic = c.Group, ""
+	}
+	if !j.ok {
+		return
+	}
+	if c.Topic != j.lastTopic {
+		js.readsTopic(c.Topic, j.gi)
+		j.lastTopic = c.Topic
+	}
+	prev, had := p.swapCommit(j.gi, c.Offset)
+	if had && c.Offset < prev {
+		js.rewound(Rewind{Group: c.Group, Topic: c.Topic, Partition: c.Partition, From: prev, To: c.Offset, At: j.at.UTC()})
+	}
+	for i := range p.types {
+		x.credit(&p.types[i], j.gi, c.Offset, prev, had, j.at)
+	}
 }
 
 func (x *Index) groupID(name string) (uint32, bool) {

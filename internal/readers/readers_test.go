@@ -279,3 +279,27 @@ func TestResumeFromEarlierDocument(t *testing.T) {
 		t.Fatalf("after the restart: %+v", e.Types)
 	}
 }
+
+// TestJoinFromCalledOff: a streamed join whose source calls it off (the
+// lag collector moved on) changes nothing — no join time, no readers —
+// and a streamed join finds what the same commits as a list find.
+func TestJoinFromCalledOff(t *testing.T) {
+	x := NewIndex(nil)
+	feed(x, "orders", 0, 0, "order.placed", "1", "shop", t0)
+	if x.JoinFrom(t0.Add(time.Minute), func(func(Commit)) bool { return false }) {
+		t.Fatal("JoinFrom reported a join its source called off")
+	}
+	if !x.JoinedAt().IsZero() || len(x.Readers()) != 0 {
+		t.Fatalf("called-off join changed the index: joined at %v, readers %v", x.JoinedAt(), x.Readers())
+	}
+	ok := x.JoinFrom(t0.Add(time.Minute), func(yield func(Commit)) bool {
+		yield(Commit{"billing", "orders", 0, 1})
+		return true
+	})
+	if !ok || !x.JoinedAt().Equal(t0.Add(time.Minute)) {
+		t.Fatalf("JoinFrom = %v, joined at %v", ok, x.JoinedAt())
+	}
+	if g := groupsOf(x.Readers()[TypeKey{"order.placed", "1"}]); !slices.Equal(g, []string{"billing"}) {
+		t.Errorf("order.placed v1 read by %v, want billing", g)
+	}
+}

@@ -1,0 +1,67 @@
+package lag_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/lag"
+)
+
+// TestCommitsMatchesDetail: Commits lists exactly the committed offsets the
+// test committed (ground truth), the same as every group's detail lists,
+// at both granularities, group by group and topic by topic in order; and
+// refuses a snapshot of an earlier cycle.
+func TestCommitsMatchesDetail(t *testing.T) {
+	for _, gran := range []string{lag.GranularityTopic, lag.GranularityPartition} {
+		t.Run(gran, func(t *testing.T) {
+			f := newFixture(t, map[string]int32{"orders": 3, "payments": 2})
+			f.produce("orders", 0, 10)
+			f.produce("payments", 1, 9)
+			f.commit("billing", map[string]map[int32]int64{"orders": {0: 4, 1: 0, 2: 0}, "payments": {0: 0}})
+			f.commit("audit", map[string]map[int32]int64{"payments": {0: 0, 1: 2}})
+			cfg := testConfig()
+			cfg.Granularity = gran
+			c, _ := f.collector(cfg, lag.Expectations{})
+			if err := c.CollectOnce(f.ctx()); err != nil {
+				t.Fatal(err)
+			}
+			snap := c.Snapshot()
+			var got, fromDetail []string
+			if !c.Commits(snap, func(g, topic string, p int32, off int64) {
+				got = append(got, fmt.Sprintf("%s %s/%d@%d", g, topic, p, off))
+			}) {
+				t.Fatal("Commits refused the current snapshot")
+			}
+			for _, sg := range snap.Groups {
+				g, _ := c.GroupDetail(sg.Group)
+				for _, tl := range g.Topics {
+					for _, pl := range tl.Partitions {
+						fromDetail = append(fromDetail, fmt.Sprintf("%s %s/%d@%d", g.Group, tl.Topic, pl.Partition, pl.Committed))
+					}
+				}
+			}
+			var want []string
+			for g, topics := range f.commits {
+				for topic, parts := range topics {
+					for p, off := range parts {
+						want = append(want, fmt.Sprintf("%s %s/%d@%d", g, topic, p, off))
+					}
+				}
+			}
+			slices.Sort(want)
+			if !slices.Equal(got, fromDetail) {
+				t.Errorf("Commits (in order) = %v\ndetail = %v", got, fromDetail)
+			}
+			if sorted := slices.Sorted(slices.Values(got)); !slices.Equal(sorted, want) {
+				t.Errorf("Commits = %v, want %v", sorted, want)
+			}
+			if err := c.CollectOnce(f.ctx()); err != nil {
+				t.Fatal(err)
+			}
+			if c.Commits(snap, func(string, string, int32, int64) { t.Error("called for an old snapshot") }) {
+				t.Error("Commits accepted a snapshot of an earlier cycle")
+			}
+		})
+	}
+}
