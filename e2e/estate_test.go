@@ -23,6 +23,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
@@ -158,7 +159,7 @@ func esStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 	if withSpans {
 		st.EnableSpanTopic(base)
 	}
-	profile, err := audit.LoadProfile("huleedu")
+	profile, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatalf("load profile: %v", err)
 	}

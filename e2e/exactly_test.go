@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite" // "sqlite" database/sql driver, to lock the daemon's store
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )
@@ -45,7 +46,7 @@ type exExpect struct {
 
 // newExExpect starts event ids at first, so runs never share one.
 func newExExpect(t *testing.T, topics []string, first int) *exExpect {
-	p, err := audit.LoadProfile("huleedu")
+	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatal(err)
 	}

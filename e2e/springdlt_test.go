@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )
@@ -124,7 +125,7 @@ func readOne(ctx context.Context, t *testing.T, b *realkafka.Broker, topic strin
 
 func dlqViolation(t *testing.T, profile string, rec *event.Record) (event.Violation, bool) {
 	t.Helper()
-	p, err := audit.LoadProfile(profile)
+	p, err := policy.LoadProfile(profile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/demo"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
@@ -154,7 +155,7 @@ func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 	if err != nil {
 		t.Fatalf("trace.New: %v", err)
 	}
-	profile, err := audit.LoadProfile("huleedu")
+	profile, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatalf("load profile: %v", err)
 	}

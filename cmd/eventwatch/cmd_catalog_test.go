@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // catalogServer serves the real discovery route over a learner fed with
@@ -118,7 +119,7 @@ func TestCatalogDiffExitCodes(t *testing.T) {
 
 func newCatalogTestEngine(t *testing.T) *audit.Engine {
 	t.Helper()
-	p, err := audit.LoadProfile("authorworks")
+	p, err := policy.LoadProfile("authorworks")
 	if err != nil {
 		t.Fatal(err)
 	}

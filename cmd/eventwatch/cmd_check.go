@@ -12,6 +12,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // checkFlags are the flags of `eventwatch check`.
@@ -84,16 +85,16 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func checkEngine(f checkFlags) (*audit.Engine, error) {
-	var p *audit.Profile
+	var p *policy.Profile
 	var err error
 	if f.policy != "" {
-		p, err = audit.LoadPolicy(f.policy)
+		p, err = policy.LoadPolicy(f.policy)
 	} else {
 		name := f.profile
 		if name == "" {
 			name = "huleedu"
 		}
-		p, err = audit.LoadProfile(name)
+		p, err = policy.LoadProfile(name)
 	}
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/dashboards"
 	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 const generateUsage = `usage: eventwatch generate dashboards|alerts|docs|chart|all|list [flags]
@@ -25,7 +26,7 @@ Writes, under --out:
   alerts      alerts/eventwatch.rules.yaml and alerts/alertmanager.example.yml
   docs        docs/metrics.md, docs/rules.md and docs/dashboards.md
   policies    examples/policies/<profile>.yaml, the built-in profiles'
-              policy source (internal/audit/profiles/*.yaml)
+              policy source (internal/policy/profiles/*.yaml)
   chart       deploy/helm/eventwatch/files/mixin: the rules (JSON) and
               dashboards with placeholder tokens for the selector, the
               deployment labels and the cluster label, which the Helm chart
@@ -230,7 +231,7 @@ func writeDocs(dir string, o dashboards.Options) ([]string, error) {
 // profiles; examples/policies/custom.yaml is written by hand.
 func policyPaths() []string {
 	var paths []string
-	for _, name := range audit.BuiltinProfiles() {
+	for _, name := range policy.BuiltinProfiles() {
 		paths = append(paths, "examples/policies/"+name+".yaml")
 	}
 	return paths
@@ -244,8 +245,8 @@ func writePolicies(out string) ([]string, error) {
 		return nil, fmt.Errorf("create policies dir: %w", err)
 	}
 	var paths []string
-	for _, name := range audit.BuiltinProfiles() {
-		data, err := audit.BuiltinPolicy(name)
+	for _, name := range policy.BuiltinProfiles() {
+		data, err := policy.BuiltinPolicy(name)
 		if err != nil {
 			return paths, fmt.Errorf("policy %s: %w", name, err)
 		}

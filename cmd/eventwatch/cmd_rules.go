@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // ruleRow is one rule as `eventwatch rules --format json` prints it.
@@ -27,7 +28,7 @@ func cmdRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: text, json or markdown")
 	profile := fs.String("profile", "huleedu", "built-in profile whose severities to show")
-	policy := fs.String("policy", "", "custom YAML policy whose severities to show, instead of --profile")
+	policyFile := fs.String("policy", "", "custom YAML policy whose severities to show, instead of --profile")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -41,7 +42,7 @@ func cmdRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	p, err := rulesProfile(*profile, *policy)
+	p, err := rulesProfile(*profile, *policyFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "eventwatch rules: %v\n", err)
 		return 2
@@ -65,14 +66,14 @@ func cmdRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func rulesProfile(profile, policy string) (*audit.Profile, error) {
-	if policy != "" {
-		return audit.LoadPolicy(policy)
+func rulesProfile(profile, policyFile string) (*policy.Profile, error) {
+	if policyFile != "" {
+		return policy.LoadPolicy(policyFile)
 	}
-	return audit.LoadProfile(profile)
+	return policy.LoadProfile(profile)
 }
 
-func ruleRows(p *audit.Profile) []ruleRow {
+func ruleRows(p *policy.Profile) []ruleRow {
 	var rows []ruleRow
 	for _, r := range event.Rules() {
 		sev := "off"

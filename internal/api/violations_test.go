@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/team"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -196,7 +197,7 @@ func TestStreamOutlivesWriteTimeout(t *testing.T) {
 // violations API serves; the same record unframed has none.
 func TestFramedViolationCarriesSchemaID(t *testing.T) {
 	a, srv, _ := violationServer(t)
-	p, err := audit.LoadProfile("huleedu")
+	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatal(err)
 	}

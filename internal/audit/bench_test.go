@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"bytes"
 	"encoding/json"
@@ -52,7 +53,7 @@ func setID(v []byte, at int, n int) {
 // of the profile except catalog.*, drift and duplicates included) on ~1 KiB
 // events with a fresh event id each iteration.
 func BenchmarkCheck(b *testing.B) {
-	for _, profile := range BuiltinProfiles() {
+	for _, profile := range policy.BuiltinProfiles() {
 		b.Run(profile, func(b *testing.B) {
 			e := newTestEngine(b, profile)
 			v, at := benchEvent(profile)
@@ -156,7 +157,7 @@ var envelopeSchemas = map[string]string{
 // validates them with santhosh-tekuri/jsonschema against the profile's
 // envelope schema, format assertions on.
 func BenchmarkBaselineJSONSchema(b *testing.B) {
-	for _, profile := range BuiltinProfiles() {
+	for _, profile := range policy.BuiltinProfiles() {
 		b.Run(profile, func(b *testing.B) {
 			sch := compileBaseline(b, envelopeSchemas[profile])
 			v, at := benchEvent(profile)
@@ -245,7 +246,7 @@ func processCPU() time.Duration {
 }
 
 func TestBenchEventSize(t *testing.T) {
-	for _, p := range BuiltinProfiles() {
+	for _, p := range policy.BuiltinProfiles() {
 		v, at := benchEvent(p)
 		if len(v) < 900 || len(v) > 1200 || at < 0 {
 			t.Errorf("%s bench event is %d bytes (id at %d), want ~1 KiB", p, len(v), at)
@@ -307,12 +308,12 @@ func BenchmarkRatioVsBaseline(b *testing.B) {
 // statelessEngine is the profile with drift.breaking_change and
 // duplicate.event_id off: the checks a schema validator could make.
 func statelessEngine(b *testing.B, profile string) *Engine {
-	data, err := builtinFS.ReadFile("profiles/" + profile + ".yaml")
+	data, err := policy.BuiltinPolicy(profile)
 	if err != nil {
 		b.Fatal(err)
 	}
 	y := strings.Replace(string(data), "severities:\n", "severities:\n  drift.breaking_change: \"off\"\n  duplicate.event_id: \"off\"\n", 1)
-	p, err := ParsePolicy(profile+".yaml", []byte(y))
+	p, err := policy.ParsePolicy(profile+".yaml", []byte(y))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"path"
 	"strconv"
+
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // base64Char marks the characters of the standard and URL-safe base64
@@ -17,7 +19,7 @@ var base64Char = func() (t [256]bool) {
 
 // blobMinimum is the shortest string worth a blob check under b (0 when
 // blob detection is disabled).
-func blobMinimum(b *blobParams) int {
+func blobMinimum(b *policy.Blob) int {
 	m := 0
 	for _, v := range []int{b.MaxTextBytes + 1, b.MinBase64Bytes, b.MinDataURIBytes} {
 		if v > 0 && (m == 0 || v < m) {
@@ -29,7 +31,7 @@ func blobMinimum(b *blobParams) int {
 
 // classifyBlob says why a string looks like a blob, or "" when it does not.
 // raw is the string content as written (escapes undecoded).
-func classifyBlob(b *blobParams, raw []byte) string {
+func classifyBlob(b *policy.Blob, raw []byte) string {
 	n := len(raw)
 	if b.MinDataURIBytes > 0 && n >= b.MinDataURIBytes && bytes.HasPrefix(raw, []byte("data:")) &&
 		bytes.IndexByte(raw[:min(n, 256)], ',') > 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // exampleCatalog loads the shipped example catalog of a profile.
@@ -24,7 +25,7 @@ func withCatalog(c *catalog.Catalog) func(*Options) { return func(o *Options) { 
 // shipped catalog with its profile and catalog: the examples must practise
 // what they preach.
 func TestExampleCatalogSamplesAreCompliant(t *testing.T) {
-	for _, profile := range BuiltinProfiles() {
+	for _, profile := range policy.BuiltinProfiles() {
 		cat := exampleCatalog(t, profile)
 		e := newTestEngine(t, profile, withCatalog(cat))
 		for _, entry := range cat.Entries() {

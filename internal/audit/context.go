@@ -65,7 +65,7 @@ func (c *evalCtx) reportf(i int, field, format string, args ...any) {
 // Result fields.
 func (c *evalCtx) scan() {
 	e, s := c.e, c.s
-	root := e.p.root
+	root := e.root
 	if c.ts.dlq {
 		root = e.dlqRoot
 	}
@@ -73,7 +73,7 @@ func (c *evalCtx) scan() {
 	if id, ok := confluentFrame(val); ok {
 		val, c.res.SchemaID = val[confluentHeader:], id
 	}
-	s.reset(val, &e.p.blob, e.blobMin)
+	s.reset(val, &e.blob, e.blobMin)
 	if c.ts.sev[rBlobField] == "" || c.ts.dlq {
 		s.blob = nil
 	}
@@ -107,7 +107,7 @@ func (c *evalCtx) scanOriginal() {
 		inner = appendUnescaped(nil, c.inner[o.start:o.end])
 	}
 	s.reset(inner, nil, 0)
-	if s.document(c.e.p.root) {
+	if s.document(c.e.root) {
 		c.inner = inner
 	} else {
 		s.fields = [numScanRoles]span{}

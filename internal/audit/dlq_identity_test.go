@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // TestDeadLetterIdentity: a dead letter belongs to the service of its
@@ -62,7 +63,7 @@ func quote(s string) string {
 }
 
 func TestDLQBase(t *testing.T) {
-	p, err := LoadProfile("huleedu")
+	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatal(err)
 	}

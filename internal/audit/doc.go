@@ -3,15 +3,11 @@
 //
 // # Model
 //
-// A Profile is a compiled standard: where the envelope fields live (event
-// id, type, version, timestamp, correlation id, source, trace ids, data),
-// how each is checked, which rules run at which severity (per topic), the
-// waivers in force, and the cluster thresholds the lag collector enforces.
-// The built-in profiles "huleedu" (standard 000) and "authorworks"
-// (standard 002) are themselves YAML policies (profiles/*.yaml, written to
-// examples/policies/ by `make generate`); LoadPolicy reads custom ones in
-// the same language,
-// strictly, with errors that name the field path.
+// The standard the engine enforces is a policy.Profile (internal/policy,
+// the policy language): where the envelope fields live, how each is
+// checked, which rules run at which severity (per topic), the waivers in
+// force and the rule settings. NewEngine compiles it once for the scanner
+// (the envelope path trie, the field checks) and the rules.
 //
 // An Engine (NewEngine) audits records against one profile and, optionally,
 // an event Catalog (the interface the catalog.* rules need; internal/catalog
@@ -49,7 +45,7 @@
 // logged, and reported as envelope.invalid_json, so one record can never
 // stop a partition.
 //
-// On a dead-letter topic (Profile.IsDLQTopic) the record must wrap the
+// On a dead-letter topic (policy.Profile.IsDLQTopic) the record must wrap the
 // original event with error context (dlq.missing_error_context); the
 // Result then carries the original event's identity, and the envelope rules
 // do not run again on the copy.

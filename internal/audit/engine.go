@@ -4,6 +4,7 @@ import (
 	"reflect"
 
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"fmt"
 	"log/slog"
@@ -15,8 +16,8 @@ import (
 
 // Options configures an Engine.
 type Options struct {
-	Profile *Profile // required: the standard to enforce
-	Catalog Catalog  // optional: enables the catalog.* rules (internal/catalog's *Catalog)
+	Profile *policy.Profile // required: the standard to enforce
+	Catalog Catalog         // optional: enables the catalog.* rules (internal/catalog's *Catalog)
 
 	// DuplicateWindow is how long an event id is remembered for
 	// duplicate.event_id (default 10m). DuplicateMaxIDs bounds the ids kept
@@ -113,17 +114,23 @@ func (o *Options) validate() error {
 // shapes, per-topic and per-type caches) is bounded and locked internally.
 type Engine struct {
 	opts    Options
-	p       *Profile
+	p       *policy.Profile
 	cat     Catalog
 	log     *slog.Logger
 	blobMin int
 	dlqRoot *pathNode
-	topics  *boundedCache[*topicSettings]
-	types   *boundedCache[*typeVerdict]
-	dups    *dupWindow
-	drift   *driftTracker
-	states  sync.Pool
-	strs    *boundedCache[string]
+	// the profile compiled for the scanner and the rules
+	fields [numRoles]fieldRule
+	root   *pathNode
+	blob   policy.Blob
+	ts     policy.Timestamp
+	dlq    policy.DLQ
+	topics *boundedCache[*topicSettings]
+	types  *boundedCache[*typeVerdict]
+	dups   *dupWindow
+	drift  *driftTracker
+	states sync.Pool
+	strs   *boundedCache[string]
 }
 
 // NewEngine compiles an engine for opts.Profile.
@@ -136,21 +143,23 @@ func NewEngine(opts Options) (*Engine, error) {
 		opts.Catalog = nil // a nil *catalog.Catalog in the interface means no catalog
 	}
 	e := &Engine{opts: opts, p: opts.Profile, cat: opts.Catalog,
-		log:     opts.Logger.With("component", "audit"),
-		blobMin: blobMinimum(&opts.Profile.blob),
-		topics:  newBoundedCache[*topicSettings](4096),
-		types:   newBoundedCache[*typeVerdict](4096),
-		strs:    newBoundedCache[string](4096),
-		dups:    newDupWindow(opts.DuplicateWindow, opts.DuplicateMaxIDs),
-		drift:   newDriftTracker(opts.DriftLearnEvents, opts.DriftMaxTypes),
+		log:    opts.Logger.With("component", "audit"),
+		topics: newBoundedCache[*topicSettings](4096),
+		types:  newBoundedCache[*typeVerdict](4096),
+		strs:   newBoundedCache[string](4096),
+		dups:   newDupWindow(opts.DuplicateWindow, opts.DuplicateMaxIDs),
+		drift:  newDriftTracker(opts.DriftLearnEvents, opts.DriftMaxTypes),
 	}
-	e.dlqRoot = dlqTrie(&opts.Profile.dlq)
+	e.fields, e.root = compileEnvelope(opts.Profile)
+	e.blob, e.ts, e.dlq = opts.Profile.Blob(), opts.Profile.Timestamp(), opts.Profile.DLQ()
+	e.blobMin = blobMinimum(&e.blob)
+	e.dlqRoot = dlqTrie(&e.dlq)
 	e.states.New = func() any { return new(checkState) }
 	return e, nil
 }
 
 // Profile returns the engine's profile.
-func (e *Engine) Profile() *Profile { return e.p }
+func (e *Engine) Profile() *policy.Profile { return e.p }
 
 // Check audits one record. It never panics and never retains rec. A nil
 // Value is a tombstone: Result.Tombstone is set and no rule runs (deleting a
@@ -235,7 +244,7 @@ func sortViolations(v []event.Violation) {
 type topicSettings struct {
 	ids      [numRecordRules]string         // rule ids by index
 	sev      [numRecordRules]event.Severity // "" = off
-	waivers  [numRecordRules][]Waiver
+	waivers  [numRecordRules][]policy.Waiver
 	maxBytes int
 	settings [numRecordRules][]int // each rule's declared settings, resolved for the topic
 	topicOK  bool
@@ -268,7 +277,8 @@ func (e *Engine) topicSettingsFor(topic string) *topicSettings {
 func (e *Engine) resolveTopic(topic string) *topicSettings {
 	p := e.p
 	ts := &topicSettings{dlq: topic != "" && p.IsDLQTopic(topic)}
-	ts.topicOK = topic == "" || p.topic == nil || p.topic.MatchString(topic)
+	re := p.TopicPattern()
+	ts.topicOK = topic == "" || re == nil || re.MatchString(topic)
 	for i, r := range recordRules {
 		ts.ids[i] = r.info.ID
 		if sev, ok := p.RuleSeverity(r.info.ID, topic); ok {
@@ -293,11 +303,7 @@ func (e *Engine) resolveTopic(topic string) *topicSettings {
 		}
 	}
 	e.resolveSettings(ts, topic)
-	for _, t := range p.topics {
-		if matchGlob(t.Match, topic) && t.MaxBytes > 0 {
-			ts.maxBytes = t.MaxBytes
-		}
-	}
+	ts.maxBytes = p.TopicMaxBytes(topic)
 	return ts
 }
 

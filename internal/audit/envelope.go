@@ -1,26 +1,26 @@
 package audit
 
 import (
-	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
-// Envelope roles: the fields of an event envelope the engine reads,
-// whatever their path in a given standard.
+// Envelope roles: the fields of an event envelope the engine reads
+// (policy.Role), as the ints the scanner indexes its spans with.
 const (
-	roleID = iota
-	roleType
-	roleVersion
-	roleTimestamp
-	roleCorrelation
-	roleSource
-	roleTraceID
-	roleSpanID
-	roleData
-	numRoles
+	roleID          = int(policy.RoleID)
+	roleType        = int(policy.RoleType)
+	roleVersion     = int(policy.RoleVersion)
+	roleTimestamp   = int(policy.RoleTimestamp)
+	roleCorrelation = int(policy.RoleCorrelation)
+	roleSource      = int(policy.RoleSource)
+	roleTraceID     = int(policy.RoleTraceID)
+	roleSpanID      = int(policy.RoleSpanID)
+	roleData        = int(policy.RoleData)
+	numRoles        = int(policy.NumRoles)
 )
-
-var roleNames = [numRoles]string{"id", "type", "version", "timestamp", "correlation_id", "source", "trace_id", "span_id", "data"}
 
 // JSON value kinds as recorded by the scanner.
 const (
@@ -77,83 +77,47 @@ func (n *pathNode) ensure(name string) *pathNode {
 	return c
 }
 
-var validTypes = map[string]bool{"string": true, "number": true, "integer": true, "boolean": true, "object": true, "array": true, "any": true}
-var validFormats = map[string]bool{"": true, "uuid": true, "uuid_v4": true, "rfc3339_utc": true}
-
-func defaultType(role int) string {
-	if role == roleData {
-		return "object"
+// compileEnvelope builds the engine's view of the profile's envelope: the
+// field of each role and the path trie the scanner walks (the policy
+// package has checked the paths: no empty segment, no path with two roles).
+func compileEnvelope(p *policy.Profile) (fields [numRoles]fieldRule, root *pathNode) {
+	root = &pathNode{role: -1, strict: p.EnvelopeStrict()}
+	for _, r := range rolesByName() {
+		f := p.Field(policy.Role(r))
+		if !f.Defined() {
+			continue
+		}
+		addPath(root, f.Path, r)
+		fields[r] = fieldRule{defined: true, path: f.Path, required: f.Required, nullable: f.Nullable, typ: f.Type, format: f.Format,
+			accept: acceptedKinds(f.Type), intOnly: f.Type == "integer"}
 	}
-	return "string"
+	for _, a := range p.EnvelopeAllow() {
+		addPath(root, a, -1)
+	}
+	return fields, root
 }
 
-func compileEnvelope(doc *policyDoc, p *Profile) error {
-	p.root = &pathNode{role: -1, strict: doc.Envelope.Strict}
-	for _, name := range sortedKeys(doc.Envelope.Fields) {
-		if err := compileField(p, name, doc.Envelope.Fields[name]); err != nil {
-			return err
-		}
+// rolesByName lists the roles in the order of their names, the order the
+// policy lists envelope.fields in (the trie's children keep that order).
+func rolesByName() []int {
+	rs := make([]int, numRoles)
+	for r := range rs {
+		rs[r] = r
 	}
-	for _, r := range []int{roleID, roleType} {
-		if !p.fields[r].defined {
-			return ferr("envelope.fields."+roleNames[r], "is required")
-		}
-	}
-	for i, a := range doc.Envelope.Allow {
-		if err := addPath(p.root, a, -1); err != nil {
-			return ferr(fmt.Sprintf("envelope.allow[%d]", i), "%v", err)
-		}
-	}
-	return nil
+	sort.Slice(rs, func(i, j int) bool { return policy.Role(rs[i]).String() < policy.Role(rs[j]).String() })
+	return rs
 }
 
-func compileField(p *Profile, name string, f fieldDoc) error {
-	base := "envelope.fields." + name
-	role := -1
-	for i, n := range roleNames {
-		if n == name {
-			role = i
-		}
-	}
-	if role < 0 {
-		return ferr(base, "unknown envelope role (want one of %s)", strings.Join(roleNames[:], ", "))
-	}
-	if f.Type == "" {
-		f.Type = defaultType(role)
-	}
-	if !validTypes[f.Type] {
-		return ferr(base+".type", "must be string, number, integer, boolean, object, array or any (got %q)", f.Type)
-	}
-	if !validFormats[f.Format] {
-		return ferr(base+".format", "must be uuid, uuid_v4 or rfc3339_utc (got %q)", f.Format)
-	}
-	if err := addPath(p.root, f.Path, role); err != nil {
-		return ferr(base+".path", "%v", err)
-	}
-	p.fields[role] = fieldRule{defined: true, path: f.Path, required: f.Required, nullable: f.Nullable, typ: f.Type, format: f.Format,
-		accept: acceptedKinds(f.Type), intOnly: f.Type == "integer"}
-	return nil
-}
-
-func addPath(root *pathNode, dotted string, role int) error {
-	if dotted == "" {
-		return fmt.Errorf("is required")
-	}
-	parts := strings.Split(dotted, ".")
+// addPath adds the nodes of a dotted path to the trie and gives the last
+// one role (-1: an allowed path with no role).
+func addPath(root *pathNode, dotted string, role int) {
 	n := root
-	for _, part := range parts {
-		if part == "" {
-			return fmt.Errorf("empty segment in %q", dotted)
-		}
+	for _, part := range strings.Split(dotted, ".") {
 		n = n.ensure(part)
-	}
-	if role >= 0 && n.role >= 0 && n.role != role {
-		return fmt.Errorf("path %q already used by %s", dotted, roleNames[n.role])
 	}
 	if role >= 0 {
 		n.role = role
 	}
-	return nil
 }
 
 // acceptedKinds is the kindBit mask of the non-null kinds typ accepts.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"encoding/json"
 	"os"
@@ -14,7 +15,7 @@ import (
 
 // seedValues returns the corpus events plus hostile shapes as fuzz seeds.
 func seedValues(f *testing.F) {
-	for _, p := range BuiltinProfiles() {
+	for _, p := range policy.BuiltinProfiles() {
 		data, err := os.ReadFile(filepath.Join("testdata", "corpus", p+".ndjson"))
 		if err != nil {
 			f.Fatal(err)
@@ -108,20 +109,21 @@ func FuzzUnescape(f *testing.F) {
 	})
 }
 
-// FuzzParsePolicy: any YAML yields a profile or an error, never a panic,
-// and an error always names the file.
-func FuzzParsePolicy(f *testing.F) {
-	for _, n := range BuiltinProfiles() {
-		data, _ := builtinFS.ReadFile("profiles/" + n + ".yaml")
+// FuzzPolicyEngine: any YAML yields a profile or an error, never a panic,
+// an error always names the file, and the engine takes every profile the
+// policy package compiles.
+func FuzzPolicyEngine(f *testing.F) {
+	for _, n := range policy.BuiltinProfiles() {
+		data, _ := policy.BuiltinPolicy(n)
 		f.Add(data)
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "policies", "*.yaml"))
+	files, _ := filepath.Glob(filepath.Join("..", "policy", "testdata", "policies", "*.yaml"))
 	for _, file := range files {
 		data, _ := os.ReadFile(file)
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParsePolicy("fuzz.yaml", data)
+		p, err := policy.ParsePolicy("fuzz.yaml", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.yaml: ") {
 				t.Fatalf("error does not name the file: %v", err)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"sort"
 	"strings"
@@ -15,9 +16,9 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // newTestEngine builds an engine for a built-in profile with a fixed clock.
 func newTestEngine(t testing.TB, profile string, mod ...func(*Options)) *Engine {
 	t.Helper()
-	p, err := LoadProfile(profile)
+	p, err := policy.LoadProfile(profile)
 	if err != nil {
-		t.Fatalf("LoadProfile(%q): %v", profile, err)
+		t.Fatalf("policy.LoadProfile(%q): %v", profile, err)
 	}
 	opts := Options{Profile: p, Now: func() time.Time { return testNow }}
 	for _, m := range mod {

@@ -1,6 +1,10 @@
 package audit
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/eventwatch/eventwatch/internal/policy"
+)
 
 // typeVerdict is the cached naming analysis of one event type string.
 type typeVerdict struct {
@@ -21,16 +25,16 @@ func (e *Engine) typeVerdictFor(eventType string) *typeVerdict {
 	return v
 }
 
-func analyzeType(p *Profile, t string) *typeVerdict {
-	v := &typeVerdict{name: t, hash: hashString(fnvOffset, t), patternOK: p.eventType == nil || p.eventType.MatchString(t)}
-	if p.typeVer != nil {
-		if m := p.typeVer.FindStringSubmatch(t); m != nil {
+func analyzeType(p *policy.Profile, t string) *typeVerdict {
+	re := p.EventTypePattern()
+	v := &typeVerdict{name: t, hash: hashString(fnvOffset, t), patternOK: re == nil || re.MatchString(t)}
+	if tv := p.TypeVersionPattern(); tv != nil {
+		if m := tv.FindStringSubmatch(t); m != nil {
 			v.typeVersion = m[1]
 		}
 	}
-	if p.hasAction {
+	if i, ok := p.ActionSegment(); ok {
 		segs := strings.Split(t, ".")
-		i := p.actionSeg
 		if i < 0 {
 			i += len(segs)
 		}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"bytes"
 	"strings"
@@ -79,7 +80,7 @@ func TestCheckBadInputs(t *testing.T) {
 // TestCheckTombstone: a nil value is a delete marker on a compacted topic,
 // counted (Result.Tombstone) but not a violation, under both profiles.
 func TestCheckTombstone(t *testing.T) {
-	for _, p := range BuiltinProfiles() {
+	for _, p := range policy.BuiltinProfiles() {
 		res := newTestEngine(t, p).Check(&event.Record{Topic: "content", Key: []byte("bk-1"), Value: nil})
 		if !res.Tombstone || len(res.Violations) != 0 || res.Size != 0 {
 			t.Errorf("%s: tombstone result %+v", p, res)

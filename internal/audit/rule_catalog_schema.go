@@ -12,7 +12,7 @@ func checkSchema(c *evalCtx) {
 		return
 	}
 	if msg, version, ok := c.e.cat.Validate(c.res.EventType, c.res.Version, c.raw(roleData)); ok && msg != "" {
-		c.reportf(rSchema, c.e.p.fields[roleData].path, "%s %s does not match the catalog schema: %s",
+		c.reportf(rSchema, c.e.fields[roleData].path, "%s %s does not match the catalog schema: %s",
 			clip(c.res.EventType), version, msg)
 	}
 }

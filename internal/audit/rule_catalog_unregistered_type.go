@@ -13,7 +13,7 @@ func checkUnregistered(c *evalCtx) {
 	if cat == nil || t == "" || cat.HasTypeVersion(t, c.res.Version) {
 		return
 	}
-	f := c.e.p.fields[roleType].path
+	f := c.e.fields[roleType].path
 	if cat.HasType(t) {
 		c.reportf(rUnregistered, f, "event type %q version %q is not registered in the catalog", clip(t), clip(c.res.Version))
 		return

@@ -13,8 +13,8 @@ var ruleDLQContext = recordRule{
 }
 
 func checkDLQContext(c *evalCtx) {
-	d := &c.e.p.dlq
-	if !d.requireWrapper() && d.errorHeader(c.rec) {
+	d := &c.e.dlq
+	if !d.MustWrap() && d.ErrorHeader(c.rec) {
 		return // the Spring Kafka / Kafka Connect way: original value as is, error in headers
 	}
 	switch c.s.fields[roleDLQOriginal].kind {
@@ -27,7 +27,7 @@ func checkDLQContext(c *evalCtx) {
 	if k := c.s.fields[roleDLQError].kind; k != kindAbsent && k != kindNull {
 		return
 	}
-	if d.errorHeader(c.rec) {
+	if d.ErrorHeader(c.rec) {
 		return
 	}
 	c.reportf(rDLQContext, "", "dead-letter record on %q has no error context (no field %s)",

@@ -29,7 +29,7 @@ func checkDrift(c *evalCtx) {
 	if len(problems) == 0 {
 		f.markClean(c.s.fp)
 	}
-	base := c.e.p.fields[roleData].path
+	base := c.e.fields[roleData].path
 	for i, p := range problems {
 		if i == 4 {
 			break

@@ -15,6 +15,6 @@ func checkDuplicate(c *evalCtx) {
 	if c.res.EventID == "" || !c.e.dups.seen(c.raw(roleID), recordLoc(c.rec), c.refTime()) {
 		return
 	}
-	f := c.e.p.fields[roleID].path
+	f := c.e.fields[roleID].path
 	c.reportf(rDuplicate, f, "event id %q in %s was seen before (within %s)", clip(c.res.EventID), f, c.e.opts.DuplicateWindow)
 }

@@ -12,7 +12,7 @@ var ruleInvalidTimestamp = recordRule{
 }
 
 func checkInvalidTimestamp(c *evalCtx) {
-	f := &c.e.p.fields[roleTimestamp]
+	f := &c.e.fields[roleTimestamp]
 	if !f.defined || f.format != "rfc3339_utc" || !c.hasTS {
 		return
 	}
@@ -20,7 +20,7 @@ func checkInvalidTimestamp(c *evalCtx) {
 		c.reportf(rInvalidTimestamp, f.path, "field %s is %q, which %s", f.path, clip(c.str(roleTimestamp)), c.tsErr)
 		return
 	}
-	ref, t, lim := c.refTime(), c.res.EventTime, c.e.p.ts
+	ref, t, lim := c.refTime(), c.res.EventTime, c.e.ts
 	if lim.MaxFuture > 0 && t.After(ref.Add(lim.MaxFuture)) {
 		c.reportf(rInvalidTimestamp, f.path, "field %s is %s, more than %s in the future", f.path, t.Format(time.RFC3339), lim.MaxFuture)
 	}

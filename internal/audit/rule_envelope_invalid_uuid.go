@@ -9,7 +9,7 @@ var ruleInvalidUUID = recordRule{
 
 func checkInvalidUUID(c *evalCtx) {
 	for r := range numRoles {
-		f := &c.e.p.fields[r]
+		f := &c.e.fields[r]
 		if !f.defined || (f.format != "uuid" && f.format != "uuid_v4") || c.s.fields[r].kind != kindString {
 			continue
 		}

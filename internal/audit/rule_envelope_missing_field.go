@@ -20,7 +20,7 @@ func blank(raw []byte) bool {
 
 func checkMissingField(c *evalCtx) {
 	for r := range numRoles {
-		f := &c.e.p.fields[r]
+		f := &c.e.fields[r]
 		if !f.defined || !f.required {
 			continue
 		}

@@ -9,7 +9,7 @@ var ruleWrongType = recordRule{
 
 func checkWrongType(c *evalCtx) {
 	for r := range numRoles {
-		f := &c.e.p.fields[r]
+		f := &c.e.fields[r]
 		sp := c.s.fields[r]
 		if !f.defined || sp.kind == kindAbsent || sp.kind == kindNull {
 			continue

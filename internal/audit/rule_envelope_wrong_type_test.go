@@ -1,6 +1,10 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/eventwatch/eventwatch/internal/policy"
+)
 
 func TestRuleWrongType(t *testing.T) {
 	runRuleCases(t, "envelope.wrong_type", []ruleCase{
@@ -18,7 +22,7 @@ func TestRuleWrongType(t *testing.T) {
 
 // TestFieldRuleMatches checks the compiled kind mask against kindMatches.
 func TestFieldRuleMatches(t *testing.T) {
-	for typ := range validTypes {
+	for _, typ := range policy.FieldTypes() {
 		f := fieldRule{typ: typ, accept: acceptedKinds(typ), intOnly: typ == "integer"}
 		for _, k := range []byte{kindString, kindNumber, kindBool, kindObject, kindArray} {
 			for _, integral := range []bool{false, true} {

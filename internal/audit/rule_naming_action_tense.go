@@ -16,7 +16,7 @@ func checkActionTense(c *evalCtx) {
 	if v == nil || !v.patternOK || v.action == "" || v.tenseOK {
 		return
 	}
-	f := c.e.p.fields[roleType].path
+	f := c.e.fields[roleType].path
 	c.reportf(rActionTense, f, "action %q of event type %q in %s is not past tense (events name what happened, e.g. %s)",
 		v.action, clip(c.res.EventType), f, pastExample(v.action))
 }

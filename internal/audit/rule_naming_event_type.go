@@ -11,6 +11,6 @@ func checkEventType(c *evalCtx) {
 	if c.verdct == nil || c.verdct.patternOK {
 		return
 	}
-	f := c.e.p.fields[roleType].path
-	c.reportf(rEventType, f, "event type %q in %s does not match the pattern %s", clip(c.res.EventType), f, c.e.p.eventType)
+	f := c.e.fields[roleType].path
+	c.reportf(rEventType, f, "event type %q in %s does not match the pattern %s", clip(c.res.EventType), f, c.e.p.EventTypePattern())
 }

@@ -12,5 +12,5 @@ func checkTopic(c *evalCtx) {
 	if c.ts.topicOK {
 		return
 	}
-	c.reportf(rTopic, "", "topic %q does not match the pattern %s", c.rec.Topic, c.e.p.topic)
+	c.reportf(rTopic, "", "topic %q does not match the pattern %s", c.rec.Topic, c.e.p.TopicPattern())
 }

@@ -8,7 +8,7 @@ var ruleVersionMismatch = recordRule{
 }
 
 func checkVersionMismatch(c *evalCtx) {
-	f := &c.e.p.fields[roleVersion]
+	f := &c.e.fields[roleVersion]
 	if c.verdct == nil || c.verdct.typeVersion == "" || !f.defined {
 		return
 	}

@@ -2,12 +2,13 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"testing"
 )
 
 func TestRuleVersionMismatch(t *testing.T) {
-	p, err := ParsePolicy("versioned.yaml", []byte(`
+	p, err := policy.ParsePolicy("versioned.yaml", []byte(`
 name: versioned
 envelope:
   fields:
@@ -66,7 +67,7 @@ func TestVersionMismatchInBuiltinProfiles(t *testing.T) {
 		{"huleedu", `{"event_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","event_type":"huleedu.a.b.c_done.v2","event_timestamp":"2026-11-16T10:00:00Z",` +
 			`"source_service":"s","schema_version":1,"data":{}}`, false},
 	} {
-		p, err := LoadProfile(tc.profile)
+		p, err := policy.LoadProfile(tc.profile)
 		if err != nil {
 			t.Fatal(err)
 		}

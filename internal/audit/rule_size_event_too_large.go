@@ -9,7 +9,7 @@ var ruleTooLarge = recordRule{
 }
 
 func checkTooLarge(c *evalCtx) {
-	limit := c.e.p.maxBytesFor(c.res.EventType, c.ts.maxBytes)
+	limit := c.e.p.MaxBytesFor(c.res.EventType, c.ts.maxBytes)
 	if limit <= 0 || len(c.rec.Value) <= limit {
 		return
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func TestRuleTooLarge(t *testing.T) {
 }
 
 func TestRuleTooLargePerTypeAndTopic(t *testing.T) {
-	p, err := ParsePolicy("p.yaml", []byte(`
+	p, err := policy.ParsePolicy("p.yaml", []byte(`
 name: sized
 envelope:
   fields:

@@ -11,7 +11,7 @@ func checkMissingContext(c *evalCtx) {
 	if c.res.TraceID != "" {
 		return
 	}
-	f := c.e.p.fields[roleTraceID].path
+	f := c.e.fields[roleTraceID].path
 	if tp, ok := c.rec.Header("traceparent"); ok {
 		c.reportf(rMissingContext, f, "no trace context: %s is %s and the traceparent header %q is not valid W3C trace context",
 			orWord(f, "absent"), absentWord(c.s.fields[roleTraceID].kind), clip(string(tp)))

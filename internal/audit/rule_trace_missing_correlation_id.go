@@ -8,7 +8,7 @@ var ruleMissingCorrelation = recordRule{
 }
 
 func checkMissingCorrelation(c *evalCtx) {
-	f := &c.e.p.fields[roleCorrelation]
+	f := &c.e.fields[roleCorrelation]
 	if !f.defined || c.res.CorrelationID != "" {
 		return
 	}

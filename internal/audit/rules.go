@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"fmt"
 	"io"
@@ -11,10 +12,9 @@ import (
 // recordRule is a rule evaluated on one record: its catalogue entry plus
 // the check that reports violations on the evaluation context.
 type recordRule struct {
-	info     event.RuleInfo
-	check    func(c *evalCtx)
-	on       uint8     // which records the rule sees (onEnvelope when zero)
-	settings []Setting // policy settings the rule declares (settings.go); read with c.setting
+	info  event.RuleInfo // catalogue entry, with the settings the rule declares (read with c.setting)
+	check func(c *evalCtx)
+	on    uint8 // which records the rule sees (onEnvelope when zero)
 }
 
 // Record classes a rule may apply to.
@@ -92,9 +92,9 @@ func recordRuleIndex(id string) int {
 // (docs/rules.md is generated with it), including the default severity of
 // each rule in the built-in profiles.
 func WriteRulesMarkdown(w io.Writer) error {
-	profiles := make([]*Profile, 0, len(BuiltinProfiles()))
-	for _, name := range BuiltinProfiles() {
-		p, err := LoadProfile(name)
+	profiles := make([]*policy.Profile, 0, len(policy.BuiltinProfiles()))
+	for _, name := range policy.BuiltinProfiles() {
+		p, err := policy.LoadProfile(name)
 		if err != nil {
 			return fmt.Errorf("load profile %s: %w", name, err)
 		}
@@ -137,7 +137,7 @@ func WriteRulesMarkdown(w io.Writer) error {
 
 // writeDLQNotes documents, per profile, what dlq.missing_error_context
 // accepts as error context.
-func writeDLQNotes(b *strings.Builder, profiles []*Profile) {
+func writeDLQNotes(b *strings.Builder, profiles []*policy.Profile) {
 	b.WriteString("\n## Dead-letter records per profile\n\n")
 	b.WriteString("`dlq.missing_error_context` looks at records on dead-letter topics (`cluster.dlq_topic_patterns`).\n")
 	b.WriteString("A profile that requires a wrapper wants the original event inside a wrapper field with an error\n")
@@ -147,8 +147,8 @@ func writeDLQNotes(b *strings.Builder, profiles []*Profile) {
 	b.WriteString("queue (`__connect.errors.exception.class.name`, ...) write it.\n\n")
 	b.WriteString("| profile | wrapper required | original fields | error fields | error header prefixes |\n|---|---|---|---|---|\n")
 	for _, p := range profiles {
-		d := &p.dlq
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", p.Name, yesNo(d.requireWrapper()), codeList(d.OriginalFields),
+		d := p.DLQ()
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", p.Name, yesNo(d.MustWrap()), codeList(d.OriginalFields),
 			codeList(d.ErrorFields), codeList(d.ErrorHeaderPrefixes))
 	}
 }
@@ -167,7 +167,7 @@ func codeList(xs []string) string {
 	return "`" + strings.Join(xs, "`, `") + "`"
 }
 
-func profileSeverityCell(p *Profile, rule string) string {
+func profileSeverityCell(p *policy.Profile, rule string) string {
 	sev, ok := p.RuleSeverity(rule, "")
 	if !ok {
 		return "off"

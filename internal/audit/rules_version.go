@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // writeVersionNotes documents, per profile, where an event's version is
 // read from and so whether naming.version_mismatch can fire at all: it
 // needs both a version in the type name (rules.naming.type_version) and a
 // version field (envelope.fields.version).
-func writeVersionNotes(b *strings.Builder, profiles []*Profile) {
+func writeVersionNotes(b *strings.Builder, profiles []*policy.Profile) {
 	b.WriteString("\n## Event versions per profile\n\n")
 	b.WriteString("`naming.version_mismatch` compares two places an event can state its version: the type name\n")
 	b.WriteString("(the first group of `rules.naming.type_version`, e.g. `2` from `...created.v2`) and the version\n")
@@ -21,11 +22,11 @@ func writeVersionNotes(b *strings.Builder, profiles []*Profile) {
 	b.WriteString("| profile | version in the type name | version field | `naming.version_mismatch` |\n|---|---|---|---|\n")
 	for _, p := range profiles {
 		typeVer, field := "none", "none"
-		if p.typeVer != nil {
-			typeVer = "`" + p.typeVer.String() + "`"
+		if tv := p.TypeVersionPattern(); tv != nil {
+			typeVer = "`" + tv.String() + "`"
 		}
-		if f := p.fields[roleVersion]; f.defined {
-			field = "`" + f.path + "`"
+		if f := p.Field(policy.RoleVersion); f.Defined() {
+			field = "`" + f.Path + "`"
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", p.Name, typeVer, field, versionRuleText(p))
 	}
@@ -38,9 +39,9 @@ func writeVersionNotes(b *strings.Builder, profiles []*Profile) {
 }
 
 // versionRuleText says whether naming.version_mismatch runs in p and why.
-func versionRuleText(p *Profile) string {
+func versionRuleText(p *policy.Profile) string {
 	sev, on := p.RuleSeverity(event.RuleNamingVersionMismatch, "")
-	hasBoth := p.typeVer != nil && p.fields[roleVersion].defined
+	hasBoth := p.TypeVersionPattern() != nil && p.Field(policy.RoleVersion).Defined()
 	switch {
 	case on && hasBoth:
 		return string(sev) + ": applies when an event carries both"

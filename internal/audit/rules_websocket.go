@@ -3,11 +3,13 @@ package audit
 import (
 	"fmt"
 	"strings"
+
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // writeWebSocketNotes documents, per profile, what the WebSocket prober
 // checks, and says what it cannot observe.
-func writeWebSocketNotes(b *strings.Builder, profiles []*Profile) {
+func writeWebSocketNotes(b *strings.Builder, profiles []*policy.Profile) {
 	b.WriteString("\n## WebSocket endpoints per profile\n\n")
 	b.WriteString("The `websocket.*` rules are evaluated by the WebSocket prober on the endpoints listed in\n")
 	b.WriteString("`websocket.targets` ([configuration](configuration.md#websocket-probes)). Messages received\n")

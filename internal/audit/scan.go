@@ -1,5 +1,7 @@
 package audit
 
+import "github.com/eventwatch/eventwatch/internal/policy"
+
 // maxDepth caps object/array nesting. Deeper values are reported as
 // envelope.invalid_json instead of being walked (no event envelope nests
 // this deep, and the cap bounds the scanner's stack).
@@ -78,7 +80,7 @@ type scanner struct {
 	shape   []shapeEntry
 	stack   [maxDepth + 1]pathElem
 	frames  [maxDepth]frame
-	blob    *blobParams
+	blob    *policy.Blob
 	blobMin int
 	scratch []byte
 	// wantPaths makes the walk record each shape entry's path in paths
@@ -93,7 +95,7 @@ type scanner struct {
 	nshape  int    // data values folded into fp (at most maxShapeEntries)
 }
 
-func (s *scanner) reset(buf []byte, blob *blobParams, blobMin int) {
+func (s *scanner) reset(buf []byte, blob *policy.Blob, blobMin int) {
 	s.buf, s.pos, s.depth, s.err, s.errPos = buf, 0, 0, "", 0
 	s.fields = [numScanRoles]span{}
 	s.unknown, s.blobs, s.shape = s.unknown[:0], s.blobs[:0], s.shape[:0]

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 func (s *scanner) refSkipWS() {
@@ -321,16 +323,25 @@ func (s *scanner) refDocument(root *pathNode) bool {
 // unknown keys, blob hits and data shape, for both profiles' tries.
 func FuzzWalkMatchesReference(f *testing.F) {
 	seedValues(f)
-	var roots []*Profile
-	for _, n := range BuiltinProfiles() {
-		p, err := LoadProfile(n)
+	var roots []*Engine // each built-in profile compiled for the scanner
+	for _, n := range policy.BuiltinProfiles() {
+		p, err := policy.LoadProfile(n)
 		if err != nil {
 			f.Fatal(err)
 		}
-		roots = append(roots, p)
+		e, err := NewEngine(Options{Profile: p})
+		if err != nil {
+			f.Fatal(err)
+		}
+		roots = append(roots, e)
 	}
 	f.Fuzz(func(t *testing.T, value []byte) {
-		for _, p := range roots {
+		for _, e := range roots {
+			p := struct {
+				Name string
+				blob policy.Blob
+				root *pathNode
+			}{e.p.Name, e.blob, e.root}
 			var a, b scanner
 			a.reset(value, &p.blob, blobMinimum(&p.blob))
 			b.reset(value, &p.blob, blobMinimum(&p.blob))

@@ -2,21 +2,25 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"strings"
 	"testing"
 	"time"
 )
 
-// withTestRule swaps the key.missing slot of the registry for a rule that
-// declares a setting, as a rule_*.go file would, for the duration of the
-// test: it flags keys shorter than min_key_bytes.
+// withTestRule swaps the key.missing slot of the registry (and its
+// catalogue entry, which the policy package checks rule_settings against)
+// for a rule that declares a setting, as a catalogue entry and rule_*.go
+// file would, for the duration of the test: it flags keys shorter than
+// min_key_bytes.
 func withTestRule(t *testing.T) {
 	t.Helper()
 	saved := recordRules[rKeyMissing]
+	info := event.RuleInfo{ID: "key.missing", Severity: event.SeverityWarning, Scope: event.ScopeRecord, Summary: "test rule",
+		Settings: []event.Setting{{Key: "min_key_bytes", Default: 4, Min: 1, Help: "shortest key accepted"}}}
 	rule := &recordRule{
-		info:     event.RuleInfo{ID: "key.missing", Severity: event.SeverityWarning, Scope: event.ScopeRecord, Summary: "test rule"},
-		settings: []Setting{{Key: "min_key_bytes", Default: 4, Min: 1, Help: "shortest key accepted"}},
+		info: info,
 		check: func(c *evalCtx) {
 			if n := c.setting(rKeyMissing, 0); len(c.rec.Key) < n {
 				c.reportf(rKeyMissing, "", "key shorter than %d bytes", n)
@@ -25,7 +29,11 @@ func withTestRule(t *testing.T) {
 		on: onEnvelope,
 	}
 	recordRules[rKeyMissing] = rule
-	t.Cleanup(func() { recordRules[rKeyMissing] = saved })
+	restore, err := event.OverrideRuleForTest(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { recordRules[rKeyMissing] = saved; restore() })
 }
 
 const settingsPolicy = `name: s
@@ -50,7 +58,7 @@ topics:
 
 func TestRuleSettingsResolvePerTopic(t *testing.T) {
 	withTestRule(t)
-	p, err := ParsePolicy("s.yaml", []byte(settingsPolicy))
+	p, err := policy.ParsePolicy("s.yaml", []byte(settingsPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +88,7 @@ func TestRuleSettingsResolvePerTopic(t *testing.T) {
 			t.Errorf("topic %s key %q: flagged %v, want %v", tc.topic, tc.key, got, tc.want)
 		}
 	}
-	p, err = ParsePolicy("s.yaml", []byte(strings.Replace(settingsPolicy, "rule_settings:\n  key.missing:\n    min_key_bytes: 6\n", "", 1)))
+	p, err = policy.ParsePolicy("s.yaml", []byte(strings.Replace(settingsPolicy, "rule_settings:\n  key.missing:\n    min_key_bytes: 6\n", "", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +107,7 @@ func TestRuleSettingsErrors(t *testing.T) {
 		{"min_key_bytes: 2", "min_key_bytes: -1", "s.yaml: topics[0].rule_settings.key.missing.min_key_bytes: must be >= 1, got -1 (line 18)"},
 		{"rule_settings:\n  key.missing:", "rule_settings:\n  key.absent:", "s.yaml: rule_settings.key.absent: unknown record rule id (line 12)"},
 	} {
-		_, err := ParsePolicy("s.yaml", []byte(strings.Replace(settingsPolicy, tc.old, tc.new, 1)))
+		_, err := policy.ParsePolicy("s.yaml", []byte(strings.Replace(settingsPolicy, tc.old, tc.new, 1)))
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s -> %s: %v\nwant %s", tc.old, tc.new, err, tc.want)
 		}
@@ -109,7 +117,7 @@ func TestRuleSettingsErrors(t *testing.T) {
 func TestRuleSettingsInRulesMarkdown(t *testing.T) {
 	declared := false
 	for _, r := range recordRules {
-		declared = declared || len(r.settings) > 0
+		declared = declared || len(r.info.Settings) > 0
 	}
 	var b strings.Builder
 	writeSettingsMarkdown(&b)

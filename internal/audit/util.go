@@ -192,3 +192,11 @@ func matchGlob(glob, name string) bool {
 	ok, _ := path.Match(glob, name)
 	return ok
 }
+
+// joinPath joins a dotted path and a key ("" prefix: the key alone).
+func joinPath(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}

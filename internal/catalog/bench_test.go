@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // BenchmarkLearnerObserve is the learner's cost per audited record on the
@@ -12,7 +13,7 @@ import (
 // serial and from parallel workers.
 func BenchmarkLearnerObserve(b *testing.B) {
 	rec := fixedTraffic()[0]
-	p, err := audit.LoadProfile("authorworks")
+	p, err := policy.LoadProfile("authorworks")
 	if err != nil {
 		b.Fatal(err)
 	}

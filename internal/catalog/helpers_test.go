@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/topology"
 )
 
@@ -69,9 +70,9 @@ func fixedCluster() *Cluster {
 
 // learnTraffic audits recs with the AuthorWorks profile and feeds a
 // learner, as the sampler does.
-func learnTraffic(t testing.TB, recs []*event.Record, cat *Catalog) (*Learner, *audit.Profile) {
+func learnTraffic(t testing.TB, recs []*event.Record, cat *Catalog) (*Learner, *policy.Profile) {
 	t.Helper()
-	p, err := audit.LoadProfile("authorworks")
+	p, err := policy.LoadProfile("authorworks")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func learnTraffic(t testing.TB, recs []*event.Record, cat *Catalog) (*Learner, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewLearner(p.FieldPath(audit.FieldData), p.IsDLQTopic)
+	l := NewLearner(p.FieldPath(policy.FieldData), p.IsDLQTopic)
 	for _, r := range recs {
 		res := eng.Check(r)
 		l.Observe(r, &res)
@@ -88,9 +89,9 @@ func learnTraffic(t testing.TB, recs []*event.Record, cat *Catalog) (*Learner, *
 }
 
 // estateOf is the estate of a learner and cluster as discovery sees it.
-func estateOf(l *Learner, p *audit.Profile, cl *Cluster) *Estate {
-	return &Estate{State: l.State(), Cluster: cl, Profile: p.Name, DataPath: p.FieldPath(audit.FieldData),
-		CorrelationPath: p.FieldPath(audit.FieldCorrelationID), Generated: testNow}
+func estateOf(l *Learner, p *policy.Profile, cl *Cluster) *Estate {
+	return &Estate{State: l.State(), Cluster: cl, Profile: p.Name, DataPath: p.FieldPath(policy.FieldData),
+		CorrelationPath: p.FieldPath(policy.FieldCorrelationID), Generated: testNow}
 }
 
 // golden compares got with testdata/name, rewriting it with -update.

@@ -72,7 +72,7 @@ type topicStats struct {
 }
 
 // NewLearner returns a learner for events whose data sits at dataPath (the
-// profile's data field, e.g. "data"; audit.Profile.FieldPath). Records of
+// profile's data field, e.g. "data"; policy.Profile.FieldPath). Records of
 // the topics isDLQ reports (nil: none) are counted for their topic only:
 // a dead-letter record wraps an event, it is not one of its type.
 func NewLearner(dataPath string, isDLQ func(topic string) bool) *Learner {

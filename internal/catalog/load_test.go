@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // awEvent is an AuthorWorks event of type with the given source and data.
@@ -42,7 +43,7 @@ func catalogTraffic() []*event.Record {
 // violations (rule and field).
 func catalogResults(t *testing.T, cat *Catalog, recs []*event.Record) []string {
 	t.Helper()
-	p, err := audit.LoadProfile("authorworks")
+	p, err := policy.LoadProfile("authorworks")
 	if err != nil {
 		t.Fatal(err)
 	}

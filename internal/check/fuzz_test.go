@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // FuzzParseInputLine: any NDJSON line parses without panic, and a line that
 // is not a record wrapper is passed through unchanged as the value.
 func FuzzParseInputLine(f *testing.F) {
-	for _, p := range audit.BuiltinProfiles() {
+	for _, p := range policy.BuiltinProfiles() {
 		data, err := os.ReadFile(filepath.Join("..", "audit", "testdata", "corpus", p+".ndjson"))
 		if err != nil {
 			f.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // testNow is the fixed clock of the stream tests (the corpus's day).
@@ -18,7 +19,7 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // with the profile's example catalog when withCatalog is set.
 func newTestEngine(t testing.TB, profile string, withCatalog bool) *audit.Engine {
 	t.Helper()
-	p, err := audit.LoadProfile(profile)
+	p, err := policy.LoadProfile(profile)
 	if err != nil {
 		t.Fatalf("LoadProfile(%q): %v", profile, err)
 	}

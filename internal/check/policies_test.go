@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // TestExamplePoliciesMatchBuiltins audits the testdata corpus with each
 // built-in profile and with its policy file under examples/policies: the
 // reports must be identical, so the policy language expresses both.
 func TestExamplePoliciesMatchBuiltins(t *testing.T) {
-	for _, name := range audit.BuiltinProfiles() {
+	for _, name := range policy.BuiltinProfiles() {
 		t.Run(name, func(t *testing.T) {
-			pol, err := audit.LoadPolicy(filepath.Join("..", "..", "examples", "policies", name+".yaml"))
+			pol, err := policy.LoadPolicy(filepath.Join("..", "..", "examples", "policies", name+".yaml"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,7 @@
 package check
 
 import (
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"github.com/eventwatch/eventwatch/internal/event"
 
@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/gol
 // TestCheckStreamGolden audits the testdata corpus of each profile (with the
 // example catalog) and compares the text and JSON reports with golden files.
 func TestCheckStreamGolden(t *testing.T) {
-	for _, profile := range audit.BuiltinProfiles() {
+	for _, profile := range policy.BuiltinProfiles() {
 		for _, format := range []string{"json", "text"} {
 			t.Run(profile+"/"+format, func(t *testing.T) {
 				e := newTestEngine(t, profile, true)

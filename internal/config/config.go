@@ -33,7 +33,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
+
 	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/kafka"
 	"github.com/eventwatch/eventwatch/internal/lag"
@@ -184,15 +185,15 @@ func (a *AuditConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-func checkProfile(path, profile, policy string) error {
-	if policy != "" {
+func checkProfile(path, profile, policyFile string) error {
+	if policyFile != "" {
 		return nil
 	}
 	if profile == "" {
-		return fmt.Errorf("%s.profile: required unless policy is set (one of %s)", path, strings.Join(audit.BuiltinProfiles(), ", "))
+		return fmt.Errorf("%s.profile: required unless policy is set (one of %s)", path, strings.Join(policy.BuiltinProfiles(), ", "))
 	}
-	if !slices.Contains(audit.BuiltinProfiles(), profile) {
-		return fmt.Errorf("%s.profile: unknown profile %q (want one of %s, or set policy)", path, profile, strings.Join(audit.BuiltinProfiles(), ", "))
+	if !slices.Contains(policy.BuiltinProfiles(), profile) {
+		return fmt.Errorf("%s.profile: unknown profile %q (want one of %s, or set policy)", path, profile, strings.Join(policy.BuiltinProfiles(), ", "))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // route sends the topics matching re to eng.
@@ -91,15 +92,15 @@ func newEngine(path, profile, policy string, cat *catalog.Catalog, a config.Audi
 	return eng, nil
 }
 
-func loadProfile(path, profile, policy string) (*audit.Profile, error) {
-	if policy != "" {
-		p, err := audit.LoadPolicy(policy)
+func loadProfile(path, profile, policyFile string) (*policy.Profile, error) {
+	if policyFile != "" {
+		p, err := policy.LoadPolicy(policyFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s.policy: %w", path, err)
 		}
 		return p, nil
 	}
-	p, err := audit.LoadProfile(profile)
+	p, err := policy.LoadProfile(profile)
 	if err != nil {
 		return nil, fmt.Errorf("%s.profile: %w", path, err)
 	}

@@ -20,13 +20,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/api"
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/leader"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/readers"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/secret"
@@ -173,7 +173,7 @@ func (d *daemon) buildComponents(context.Context) error {
 		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
-	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(audit.FieldData), d.isDLQTopic)
+	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(policy.FieldData), d.isDLQTopic)
 	d.learner.SetDataPaths(dataPaths(d.auditor.cur.Load()))
 	d.counters = recordmetrics.NewCounters(d.reg, d.cfg.Sample.MaxSourceServices)
 	if err := d.buildReaders(); err != nil {

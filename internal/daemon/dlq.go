@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/api"
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/dlq"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -49,7 +49,7 @@ func (d *daemon) dlqPrefixes(topic string) []string {
 }
 
 // profileOf is the profile topic is audited with.
-func (d *daemon) profileOf(topic string) *audit.Profile {
+func (d *daemon) profileOf(topic string) *policy.Profile {
 	r := d.auditor.cur.Load()
 	for _, rt := range r.routes {
 		if rt.re.MatchString(topic) {

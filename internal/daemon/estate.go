@@ -8,6 +8,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/report"
 )
 
@@ -73,8 +74,8 @@ func (s *estateShare) estate(ctx context.Context) (*catalog.Estate, error) {
 	}
 	st, cl := catalog.MergeReplicas(docs...)
 	p := s.d.auditor.cur.Load().def.Profile()
-	return &catalog.Estate{State: st, Cluster: cl, Profile: p.Name, DataPath: p.FieldPath(audit.FieldData),
-		CorrelationPath: p.FieldPath(audit.FieldCorrelationID), Generated: time.Now(), Version: s.d.opts.Version,
+	return &catalog.Estate{State: st, Cluster: cl, Profile: p.Name, DataPath: p.FieldPath(policy.FieldData),
+		CorrelationPath: p.FieldPath(policy.FieldCorrelationID), Generated: time.Now(), Version: s.d.opts.Version,
 		Readers: s.d.readersByType(ctx)}, nil
 }
 
@@ -143,7 +144,7 @@ func dataPaths(r *router) map[string]string {
 	out := map[string]string{}
 	for _, eng := range append([]*audit.Engine{r.def}, routeEngines(r)...) {
 		p := eng.Profile()
-		out[p.Name] = p.FieldPath(audit.FieldData)
+		out[p.Name] = p.FieldPath(policy.FieldData)
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
@@ -216,7 +217,7 @@ func discoveredAfter(t *testing.T, base string, recs []*event.Record) []byte {
 func demoEngines(t *testing.T, cat *catalog.Catalog) func(topic string) *audit.Engine {
 	t.Helper()
 	mk := func(profile string) *audit.Engine {
-		p, err := audit.LoadProfile(profile)
+		p, err := policy.LoadProfile(profile)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 	ws "github.com/eventwatch/eventwatch/internal/websocket"
 )
@@ -85,7 +85,7 @@ func waitProbed(t *testing.T, p *ws.Prober) []ws.Status {
 // fastPolicy is authorworks with a 1 s (± 1 s) heartbeat.
 func fastPolicy(t *testing.T, dir string) string {
 	t.Helper()
-	src, err := audit.BuiltinPolicy("authorworks")
+	src, err := policy.BuiltinPolicy("authorworks")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -21,6 +22,27 @@ type RuleInfo struct {
 	Scope    Scope    `json:"scope"`    // record or cluster
 	Summary  string   `json:"summary"`  // one line: what the rule flags
 	Standard string   `json:"standard"` // the clauses of the standards the rule enforces
+	// Settings are the policy settings the rule declares (record rules
+	// only): a policy sets them under rule_settings.<id>.<key>.
+	Settings []Setting `json:"settings,omitempty"`
+}
+
+// Setting is an integer policy setting a record rule declares in its
+// catalogue entry. A policy sets it as
+//
+//	rule_settings:
+//	  <rule id>:
+//	    <key>: <integer>
+//
+// and a topic override (topics[i].rule_settings) may set it for the topics
+// it matches; internal/policy checks the values against Min, and the rule
+// reads the value resolved for the record's topic (internal/audit
+// evalCtx.setting).
+type Setting struct {
+	Key     string `json:"key"`     // YAML key under rule_settings.<rule id>
+	Default int    `json:"default"` // value when no policy sets it
+	Min     int    `json:"min"`     // the smallest value accepted
+	Help    string `json:"help"`    // one line for docs/rules.md
 }
 
 // Rules returns the rule catalogue: every record rule, then every cluster
@@ -59,6 +81,20 @@ func LookupRule(id string) (RuleInfo, bool) {
 		}
 	}
 	return RuleInfo{}, false
+}
+
+// OverrideRuleForTest replaces the catalogue entry of the record rule
+// info.ID (e.g. to give it settings) until the returned restore function
+// runs. It is for tests that do not run in parallel with catalogue readers;
+// an id that is no record rule is an error.
+func OverrideRuleForTest(info RuleInfo) (restore func(), err error) {
+	for i, r := range recordRules {
+		if r.ID == info.ID {
+			recordRules[i] = info
+			return func() { recordRules[i] = r }, nil
+		}
+	}
+	return func() {}, fmt.Errorf("event: %s is not a record rule", info.ID)
 }
 
 // Rule returns the catalogue entry of a rule id, or the zero RuleInfo when

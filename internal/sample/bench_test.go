@@ -25,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
@@ -109,7 +110,7 @@ func benchCluster(b *testing.B) []string {
 // live heap (measured after each GC) above the live heap before it started.
 // records/cpu-s divides by the CPU time of this process only.
 func BenchmarkSampler(b *testing.B) {
-	p, err := audit.LoadProfile("huleedu")
+	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
@@ -32,7 +33,7 @@ func huleEvent(withID bool) []byte {
 // source service.
 func TestSamplerWithHuleEduEngine(t *testing.T) {
 	const topic = "huleedu.dev.essaylifecycle.essay"
-	p, err := audit.LoadProfile("huleedu")
+	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatalf("load profile: %v", err)
 	}
@@ -78,7 +79,7 @@ func TestSamplerWithHuleEduEngine(t *testing.T) {
 // record after the junk is counted compliant.
 func TestSamplerBadInputWithEngine(t *testing.T) {
 	const topic = "huleedu.dev.essaylifecycle.essay"
-	p, err := audit.LoadProfile("huleedu")
+	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatalf("load profile: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 )
 
 // DefaultModule is the module a target uses when it names none; it exists
@@ -201,8 +201,8 @@ func (c *Config) validateTarget(path string, t *Target) error {
 	} else if m, _ := c.Module(t.Module); m.Listen >= t.interval(c.Interval) {
 		errs = append(errs, fmt.Errorf("%s: the module's listen (%s) must be shorter than the probe interval (%s)", path, m.Listen, t.interval(c.Interval)))
 	}
-	if t.Policy == "" && t.Profile != "" && !slices.Contains(audit.BuiltinProfiles(), t.Profile) {
-		errs = append(errs, fmt.Errorf("%s.profile: unknown profile %q (want one of %s, or set policy)", path, t.Profile, strings.Join(audit.BuiltinProfiles(), ", ")))
+	if t.Policy == "" && t.Profile != "" && !slices.Contains(policy.BuiltinProfiles(), t.Profile) {
+		errs = append(errs, fmt.Errorf("%s.profile: unknown profile %q (want one of %s, or set policy)", path, t.Profile, strings.Join(policy.BuiltinProfiles(), ", ")))
 	}
 	if t.Interval < 0 || (t.Interval > 0 && t.Interval < time.Second) {
 		errs = append(errs, fmt.Errorf("%s.interval: must be at least 1s, got %s", path, t.Interval))

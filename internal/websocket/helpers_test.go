@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 )
 
@@ -86,7 +86,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // seconds; the endpoint pattern stays /v1/{service}/ws.
 func fastPolicy(t *testing.T) string {
 	t.Helper()
-	src, err := audit.BuiltinPolicy("authorworks")
+	src, err := policy.BuiltinPolicy("authorworks")
 	if err != nil {
 		t.Fatal(err)
 	}

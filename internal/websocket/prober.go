@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/secret"
 )
 
@@ -70,7 +71,7 @@ type target struct {
 	name     string
 	mod      Module
 	interval time.Duration
-	profile  *audit.Profile
+	profile  *policy.Profile
 	engine   *audit.Engine
 	m        *targetMetrics
 	log      *slog.Logger
@@ -145,9 +146,9 @@ func newTarget(path string, cfg Config, tc Target, opts Options, vec *vectors, l
 
 // loadProfile is the target's policy file, else its built-in profile
 // (authorworks when none is named: the standard with a WebSocket clause).
-func loadProfile(path, profile, policy string) (*audit.Profile, error) {
-	if policy != "" {
-		p, err := audit.LoadPolicy(policy)
+func loadProfile(path, profile, policyFile string) (*policy.Profile, error) {
+	if policyFile != "" {
+		p, err := policy.LoadPolicy(policyFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s.policy: %w", path, err)
 		}
@@ -156,7 +157,7 @@ func loadProfile(path, profile, policy string) (*audit.Profile, error) {
 	if profile == "" {
 		profile = "authorworks"
 	}
-	p, err := audit.LoadProfile(profile)
+	p, err := policy.LoadProfile(profile)
 	if err != nil {
 		return nil, fmt.Errorf("%s.profile: %w", path, err)
 	}

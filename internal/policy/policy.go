@@ -1,4 +1,4 @@
-package audit
+package policy
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
@@ -110,11 +110,11 @@ type fieldDoc struct {
 }
 
 type rulesDoc struct {
-	Naming    namingParams    `yaml:"naming"`
-	Size      sizeParams      `yaml:"size"`
-	Blob      blobParams      `yaml:"blob"`
-	Timestamp timestampParams `yaml:"timestamp"`
-	DLQ       dlqParams       `yaml:"dlq"`
+	Naming    namingParams `yaml:"naming"`
+	Size      sizeParams   `yaml:"size"`
+	Blob      Blob         `yaml:"blob"`
+	Timestamp Timestamp    `yaml:"timestamp"`
+	DLQ       DLQ          `yaml:"dlq"`
 }
 
 type namingParams struct {
@@ -129,19 +129,25 @@ type sizeParams struct {
 	PerType  map[string]int `yaml:"per_type"`  // event type -> limit
 }
 
-type blobParams struct {
+// Blob is rules.blob: what size.blob_field takes for a blob carried in an
+// event.
+type Blob struct {
 	MaxTextBytes    int      `yaml:"max_text_bytes"`     // a string longer than this is free text carried in the event
 	MinBase64Bytes  int      `yaml:"min_base64_bytes"`   // a base64-alphabet string at least this long is an encoded blob
 	MinDataURIBytes int      `yaml:"min_data_uri_bytes"` // a data: URI at least this long is an inline blob
 	IgnorePaths     []string `yaml:"ignore_paths"`       // field path globs never flagged
 }
 
-type timestampParams struct {
+// Timestamp is rules.timestamp: how far from the reference time
+// envelope.invalid_timestamp lets an event time be.
+type Timestamp struct {
 	MaxFuture time.Duration `yaml:"max_future"` // how far past the reference time an event time may be
 	MaxAge    time.Duration `yaml:"max_age"`    // how far before the reference time an event time may be
 }
 
-type dlqParams struct {
+// DLQ is rules.dlq: where a dead-letter record keeps the original event and
+// its error context (dlq.missing_error_context).
+type DLQ struct {
 	OriginalFields      []string `yaml:"original_fields"`       // fields that may hold the wrapped original event
 	ErrorFields         []string `yaml:"error_fields"`          // fields that may hold the error context
 	ErrorHeaderPrefixes []string `yaml:"error_header_prefixes"` // header key prefixes accepted as error context
@@ -152,12 +158,12 @@ type dlqParams struct {
 	RequireWrapper *bool `yaml:"require_wrapper"`
 }
 
-// requireWrapper reports whether dead-letter records must wrap the original.
-func (d *dlqParams) requireWrapper() bool { return d.RequireWrapper == nil || *d.RequireWrapper }
+// MustWrap reports whether dead-letter records must wrap the original.
+func (d *DLQ) MustWrap() bool { return d.RequireWrapper == nil || *d.RequireWrapper }
 
-// errorHeader reports whether rec carries a header starting with one of the
+// ErrorHeader reports whether rec carries a header starting with one of the
 // error-context prefixes.
-func (d *dlqParams) errorHeader(rec *event.Record) bool {
+func (d *DLQ) ErrorHeader(rec *event.Record) bool {
 	for _, h := range rec.Headers {
 		for _, p := range d.ErrorHeaderPrefixes {
 			if strings.HasPrefix(h.Key, p) {
@@ -404,11 +410,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func joinPath(prefix, k string) string {
-	if prefix == "" {
-		return k
-	}
-	return prefix + "." + k
 }

@@ -1,4 +1,4 @@
-package audit
+package policy
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
@@ -53,8 +53,9 @@ type Profile struct {
 	Waivers     []Waiver        // (topic, rule) exemptions with expiry
 	WebSocket   WebSocketPolicy // what the WebSocket prober checks (endpoint pattern, heartbeat)
 
-	fields     [numRoles]fieldRule
-	root       *pathNode
+	fields     [NumRoles]Field
+	strict     bool
+	allow      []string
 	eventType  *regexp.Regexp
 	actionSeg  int
 	hasAction  bool
@@ -62,9 +63,9 @@ type Profile struct {
 	topic      *regexp.Regexp
 	maxBytes   int
 	perType    map[string]int
-	blob       blobParams
-	ts         timestampParams
-	dlq        dlqParams
+	blob       Blob
+	ts         Timestamp
+	dlq        DLQ
 	severities map[string]event.Severity // rule id -> severity; "" means off
 	topics     []topicOverride
 	// ruleSettings are rule_settings as written (rule id -> key -> value).
@@ -145,9 +146,10 @@ func (p *Profile) waived(rule, topic string, now time.Time) bool {
 	return false
 }
 
-// maxBytesFor returns the size limit for an event type on a topic: a
-// per-type limit wins over a per-topic limit, which wins over the default.
-func (p *Profile) maxBytesFor(eventType string, topicMax int) int {
+// MaxBytesFor returns the size limit for an event type on a topic whose
+// override sets topicMax (TopicMaxBytes): a per-type limit wins over a
+// per-topic limit, which wins over the default (rules.size).
+func (p *Profile) MaxBytesFor(eventType string, topicMax int) int {
 	if n, ok := p.perType[eventType]; ok {
 		return n
 	}
@@ -161,4 +163,47 @@ func (p *Profile) maxBytesFor(eventType string, topicMax int) int {
 // as a dead letter's error context (rules.dlq.error_header_prefixes).
 func (p *Profile) DLQErrorHeaderPrefixes() []string {
 	return append([]string(nil), p.dlq.ErrorHeaderPrefixes...)
+}
+
+// TopicMaxBytes returns the size limit the last topics[] override matching
+// topic sets, or 0 when none sets one.
+func (p *Profile) TopicMaxBytes(topic string) int {
+	n := 0
+	for _, t := range p.topics {
+		if t.MaxBytes > 0 && matchGlob(t.Match, topic) {
+			n = t.MaxBytes
+		}
+	}
+	return n
+}
+
+// EventTypePattern is rules.naming.event_type compiled (nil: unchecked).
+func (p *Profile) EventTypePattern() *regexp.Regexp { return p.eventType }
+
+// TopicPattern is rules.naming.topic compiled (nil: unchecked).
+func (p *Profile) TopicPattern() *regexp.Regexp { return p.topic }
+
+// TypeVersionPattern is rules.naming.type_version compiled, with one group
+// capturing the version from the type name (nil: unchecked).
+func (p *Profile) TypeVersionPattern() *regexp.Regexp { return p.typeVer }
+
+// ActionSegment returns rules.naming.action_segment, the dot-separated
+// segment of the event type holding the action (negative counts from the
+// end), and false when the policy sets none.
+func (p *Profile) ActionSegment() (int, bool) { return p.actionSeg, p.hasAction }
+
+// Blob returns rules.blob.
+func (p *Profile) Blob() Blob { return p.blob }
+
+// Timestamp returns rules.timestamp.
+func (p *Profile) Timestamp() Timestamp { return p.ts }
+
+// DLQ returns rules.dlq with its defaults filled in.
+func (p *Profile) DLQ() DLQ { return p.dlq }
+
+// matchGlob is path.Match without the error (the globs were checked when
+// the policy was compiled).
+func matchGlob(glob, name string) bool {
+	ok, _ := path.Match(glob, name)
+	return ok
 }
