@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/store"
 )
 
 // Routes registers the report API on mux:
@@ -163,8 +165,15 @@ func (a *API) answerError(w http.ResponseWriter, err error) {
 	}
 }
 
-// fail answers 503: the store could not be read (it may be down).
+// fail answers 503 with Retry-After: the store could not be read within
+// the read deadline (store.ReadTimeout) — down, or locked by another
+// process — and the request is not queued behind it.
 func (a *API) fail(w http.ResponseWriter, err error) {
 	a.log.Warn("report request failed", "err", err)
-	http.Error(w, "report store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+	w.Header().Set("Retry-After", strconv.Itoa(int(store.RetryAfter.Seconds())))
+	msg := "report store unavailable (retry later): "
+	if store.IsLocked(err) {
+		msg = "report store is locked by another process (retry later): "
+	}
+	http.Error(w, msg+err.Error(), http.StatusServiceUnavailable)
 }

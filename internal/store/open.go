@@ -73,6 +73,11 @@ const readBusyTimeout = time.Second
 // writers inside this process; other processes are handled by WAL and the
 // busy timeout) and reads through their own connections, which WAL lets
 // run beside a write: a read never queues behind a flush and its retries.
+// A write lock another process holds therefore blocks flushes only (they
+// are retried, the records buffered) while reads answer from the last
+// commit; a lock that blocks readers too (locking_mode=EXCLUSIVE, taken
+// while eventwatch's connections are idle and closed, see sqliteIdle)
+// fails reads within readBusyTimeout.
 func openDB(driver, source string) (*sql.DB, *sql.DB, error) {
 	if driver == DriverPostgres {
 		db, err := sql.Open("pgx", source)
@@ -92,6 +97,7 @@ func openDB(driver, source string) (*sql.DB, *sql.DB, error) {
 		return nil, nil, fmt.Errorf("open sqlite %s: %w", source, err)
 	}
 	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(sqliteIdle)
 	rdsn := "file:" + uri + "?_pragma=busy_timeout(" + strconv.Itoa(int(readBusyTimeout.Milliseconds())) + ")&_pragma=query_only(1)"
 	rdb, err := sql.Open("sqlite", rdsn)
 	if err != nil {
@@ -99,6 +105,7 @@ func openDB(driver, source string) (*sql.DB, *sql.DB, error) {
 		return nil, nil, fmt.Errorf("open sqlite %s for reading: %w", source, err)
 	}
 	rdb.SetMaxOpenConns(4)
+	rdb.SetConnMaxIdleTime(sqliteIdle)
 	return db, rdb, nil
 }
 
