@@ -59,22 +59,73 @@ func rebind(driver, q string) string {
 	return b.String()
 }
 
-const (
-	upsertRecord = `INSERT INTO record_hours (hour, service, topic, event_type, checked, compliant)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (hour, service, topic, event_type) DO UPDATE SET
+// upsert is a multi-row INSERT ... ON CONFLICT: head, then one tuple per
+// row, then tail. A flush writes hundreds to thousands of rows (the lag
+// breach rows are three per consumer group); one statement per row cost
+// a parse each (modernc's SQLite prepares on every exec).
+type upsert struct {
+	head, tuple, tail string
+}
+
+var (
+	upsertRecord = upsert{`INSERT INTO record_hours (hour, service, topic, event_type, checked, compliant) VALUES `,
+		`(?, ?, ?, ?, ?, ?)`,
+		` ON CONFLICT (hour, service, topic, event_type) DO UPDATE SET
 		checked = record_hours.checked + excluded.checked,
-		compliant = record_hours.compliant + excluded.compliant`
-	upsertViolation = `INSERT INTO violation_hours (hour, service, topic, event_type, rule, severity, profile, violations)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (hour, service, topic, event_type, rule, severity, profile) DO UPDATE SET
-		violations = violation_hours.violations + excluded.violations`
-	upsertCluster = `INSERT INTO cluster_hours (hour, kind, name, value, total)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (hour, kind, name) DO UPDATE SET
+		compliant = record_hours.compliant + excluded.compliant`}
+	upsertViolation = upsert{`INSERT INTO violation_hours (hour, service, topic, event_type, rule, severity, profile, violations) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?)`,
+		` ON CONFLICT (hour, service, topic, event_type, rule, severity, profile) DO UPDATE SET
+		violations = violation_hours.violations + excluded.violations`}
+	upsertCluster = upsert{`INSERT INTO cluster_hours (hour, kind, name, value, total) VALUES `,
+		`(?, ?, ?, ?, ?)`,
+		` ON CONFLICT (hour, kind, name) DO UPDATE SET
 		value = cluster_hours.value + excluded.value,
-		total = cluster_hours.total + excluded.total`
+		total = cluster_hours.total + excluded.total`}
 )
+
+// upsertChunk is how many rows one multi-row statement carries (at most
+// 8 parameters a row: 800, far below SQLite's 32766 and PostgreSQL's 65535).
+const upsertChunk = 100
+
+// query is the statement for n rows.
+func (u upsert) query(n int) string {
+	var b strings.Builder
+	b.WriteString(u.head)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(u.tuple)
+	}
+	b.WriteString(u.tail)
+	return b.String()
+}
+
+// upsertEach writes n rows (args(i) the values of row i, whose keys are
+// distinct: PostgreSQL refuses a statement that updates one row twice)
+// in statements of upsertChunk rows.
+func (s *sqlStore) upsertEach(ctx context.Context, tx *sql.Tx, what string, u upsert, n int, args func(i int) []any) error {
+	full := ""
+	for lo := 0; lo < n; lo += upsertChunk {
+		hi := min(lo+upsertChunk, n)
+		q := full
+		if hi-lo < upsertChunk || q == "" {
+			q = rebind(s.driver, u.query(hi-lo))
+		}
+		if hi-lo == upsertChunk {
+			full = q
+		}
+		vals := make([]any, 0, (hi-lo)*8)
+		for i := lo; i < hi; i++ {
+			vals = append(vals, args(i)...)
+		}
+		if _, err := tx.ExecContext(ctx, q, vals...); err != nil {
+			return fmt.Errorf("write %s: %w", what, err)
+		}
+	}
+	return nil
+}
 
 // Write moves b's positions and merges b's aggregates into the stored rows
 // in one transaction; a position conflict rolls back all of it.
@@ -118,21 +169,21 @@ func (s *sqlStore) execEach(ctx context.Context, tx *sql.Tx, what, q string, n i
 }
 
 func (s *sqlStore) writeRecords(ctx context.Context, tx *sql.Tx, b *Batch) error {
-	return s.execEach(ctx, tx, "record aggregates", upsertRecord, len(b.Records), func(i int) []any {
+	return s.upsertEach(ctx, tx, "record aggregates", upsertRecord, len(b.Records), func(i int) []any {
 		r := b.Records[i]
 		return []any{hourKey(r.Hour), r.Service, r.Topic, r.EventType, r.Checked, r.Compliant}
 	})
 }
 
 func (s *sqlStore) writeViolations(ctx context.Context, tx *sql.Tx, b *Batch) error {
-	return s.execEach(ctx, tx, "violation aggregates", upsertViolation, len(b.Violations), func(i int) []any {
+	return s.upsertEach(ctx, tx, "violation aggregates", upsertViolation, len(b.Violations), func(i int) []any {
 		v := b.Violations[i]
 		return []any{hourKey(v.Hour), v.Service, v.Topic, v.EventType, v.Rule, v.Severity, v.Profile, v.Violations}
 	})
 }
 
 func (s *sqlStore) writeCluster(ctx context.Context, tx *sql.Tx, b *Batch) error {
-	return s.execEach(ctx, tx, "cluster samples", upsertCluster, len(b.Cluster), func(i int) []any {
+	return s.upsertEach(ctx, tx, "cluster samples", upsertCluster, len(b.Cluster), func(i int) []any {
 		c := b.Cluster[i]
 		return []any{hourKey(c.Hour), c.Kind, c.Name, c.Value, c.Total}
 	})
