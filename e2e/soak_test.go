@@ -44,7 +44,9 @@ func TestDaemonSoak(t *testing.T) {
 	dir := t.TempDir()
 	topic := "huleedu.soak.batchorchestration.batch"
 	dmCreateTopic(ctx, t, kadm.NewClient(b.Client(t)), topic)
-	extra := fmt.Sprintf("sample:\n  budget_per_partition: 1000000\naudit:\n  duplicate_window: %s\ntrace:\n  window: %s\nhttp:\n  pprof: true\n", d/5, d/5)
+	// The chain count is lifted so that the byte budget (trace.max_state_bytes,
+	// default 64 MiB) is what bounds the trace state.
+	extra := fmt.Sprintf("sample:\n  budget_per_partition: 1000000\naudit:\n  duplicate_window: %s\ntrace:\n  window: %s\n  max_open_chains: 1000000\nhttp:\n  pprof: true\n", d/5, d/5)
 	p := dmStartProc(ctx, t, dmBinary(ctx, t, dir), b.Addr(), filepath.Join(dir, "soak"), 10*time.Second, extra)
 	p.d.waitReady(t)
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -60,7 +62,7 @@ func TestDaemonSoak(t *testing.T) {
 }
 
 // soakColumns are the CSV columns dmSoakSample writes.
-const soakColumns = "seconds,goroutines,rss_mib,heap_inuse_mib,checked,rate_per_s,trace_open_chains,trace_closed_chains,trace_state_mib,trace_evicted"
+const soakColumns = "seconds,goroutines,rss_mib,heap_inuse_mib,checked,rate_per_s,trace_open_chains,trace_closed_chains,trace_state_mib,trace_evicted,trace_dropped_max_chains"
 
 // dmSoakSample samples the daemon every 5 s for d and returns the
 // goroutines and resident bytes a third of the way in and at the end.
@@ -80,9 +82,10 @@ func dmSoakSample(t *testing.T, p *dmProc, topic string, d time.Duration) (base,
 		closed := p.d.metric(t, "eventwatch_trace_remembered_chains")
 		state := p.d.metric(t, "eventwatch_trace_state_bytes")
 		evicted := p.d.metric(t, "eventwatch_trace_evicted_chains_total")
+		dropped := p.d.metric(t, "eventwatch_trace_dropped_total", `reason="max_chains"`)
 		secs := time.Since(start).Seconds()
-		row := fmt.Sprintf("%.0f,%.0f,%.1f,%.1f,%.0f,%.0f,%.0f,%.0f,%.1f,%.0f", secs, cur[0], cur[1]/(1<<20), heap/(1<<20), checked,
-			(checked-prevChecked)/5, open, closed, state/(1<<20), evicted)
+		row := fmt.Sprintf("%.0f,%.0f,%.1f,%.1f,%.0f,%.0f,%.0f,%.0f,%.1f,%.0f,%.0f", secs, cur[0], cur[1]/(1<<20), heap/(1<<20), checked,
+			(checked-prevChecked)/5, open, closed, state/(1<<20), evicted, dropped)
 		prevChecked = checked
 		t.Logf("soak %s", row)
 		if out != nil {

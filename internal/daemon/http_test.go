@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -49,6 +50,34 @@ func TestAPIToken(t *testing.T) {
 	}
 	if code, _ := httpget.Get(t, in.url+"/metrics"); code != 200 {
 		t.Errorf("/metrics = %d, want open", code)
+	}
+	if code, _ := httpget.Get(t, in.url+"/debug/pprof/heap"); code != http.StatusNotFound {
+		t.Errorf("/debug/pprof/heap without http.pprof = %d, want 404", code)
+	}
+}
+
+// TestPprof: with http.pprof the runtime profiles are served at
+// /debug/pprof/, behind the token like /api/*.
+func TestPprof(t *testing.T) {
+	c := kfaketest.Cluster(t)
+	cfg := testConfig(t, c.ListenAddrs())
+	cfg.HTTP.Token = "t0ken"
+	cfg.HTTP.Pprof = true
+	in := start(t, cfg, Options{})
+	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
+	if code, _ := httpget.Get(t, in.url+"/debug/pprof/heap"); code != http.StatusUnauthorized {
+		t.Errorf("/debug/pprof/heap without token = %d, want 401", code)
+	}
+	req, _ := http.NewRequest(http.MethodGet, in.url+"/debug/pprof/heap", nil)
+	req.Header.Set("Authorization", "Bearer t0ken")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
+		t.Errorf("/debug/pprof/heap with token = %d, %d bytes, want a gzipped profile", resp.StatusCode, len(body))
 	}
 }
 
