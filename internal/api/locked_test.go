@@ -168,7 +168,9 @@ func TestLockedStore(t *testing.T) {
 		}
 	}
 	release()
-	<-flushed
+	if err := <-flushed; err != nil { // it got the file after the release, or failed and keeps its rows for the next flush
+		t.Logf("flush during the write lock: %v", err)
+	}
 
 	release = lockStore(t, dir, lockExclusive)
 	for _, p := range paths {
