@@ -18,6 +18,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )
@@ -140,4 +141,53 @@ func dlqViolation(t *testing.T, profile string, rec *event.Record) (event.Violat
 		}
 	}
 	return event.Violation{}, false
+}
+
+// TestSpringDefaultDeadLetterTopics lets spring-kafka name the dead-letter
+// topic itself (DeadLetterPublishingRecoverer without a destination
+// resolver) and report the @RetryableTopic default suffix: both names are
+// dead-letter topics under eventwatch's default patterns (lag.dlq_patterns
+// and the huleedu profile), with the source topic as their base name.
+func TestSpringDefaultDeadLetterTopics(t *testing.T) {
+	mvn := bins.Require(t, "apt-get install maven", "mvn")
+	javac := bins.Require(t, "apt-get install openjdk-17-jdk-headless", "javac")
+	java := bins.Require(t, "apt-get install openjdk-17-jre-headless", "java")
+	b := realkafka.Start(t)
+	ctx := rkTestContext(t, 4*time.Minute)
+	const source = "orders"
+	springDLT := source + ".DLT" // what the test expects Spring to pick; the read below proves it
+	rkCreateTopic(ctx, t, b, source, 1)
+	rkCreateTopic(ctx, t, b, springDLT, 1)
+
+	cp := springClasspath(ctx, t, mvn, javac)
+	cmd := exec.CommandContext(ctx, java, "-cp", cp, "eventwatch.e2e.DeadLetter", b.Addr(), source, "-")
+	cmd.Stdin = strings.NewReader(springOriginal)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("DeadLetterPublishingRecoverer: %v\n%s", err, out)
+	}
+	if rec := readOne(ctx, t, b, springDLT); string(rec.Value) != springOriginal {
+		t.Fatalf("Spring's default dead-letter topic %s holds %q", springDLT, rec.Value)
+	}
+	_, suffix, ok := strings.Cut(string(out), "retryable-topic dlt suffix: ")
+	if !ok {
+		t.Fatalf("no @RetryableTopic suffix printed:\n%s", out)
+	}
+	suffix, _, _ = strings.Cut(suffix, "\n")
+	retryDLT := source + strings.TrimSpace(suffix)
+
+	var lc lag.Config
+	lc.SetDefaults()
+	huleedu, err := policy.LoadProfile("huleedu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{springDLT, retryDLT} {
+		if base, ok := lc.DLQBase(topic); !ok || base != source {
+			t.Errorf("lag.dlq_patterns defaults: DLQBase(%q) = %q, %t; want %q", topic, base, ok, source)
+		}
+		if !huleedu.IsDLQTopic(topic) || huleedu.DLQBase(topic) != source {
+			t.Errorf("huleedu profile: %q is not a dead-letter topic of %q", topic, source)
+		}
+	}
 }

@@ -26,7 +26,7 @@ type Config struct {
 	TopicsExclude     []string      `yaml:"topics_exclude"`           // regexes (anchored); default: internal topics starting with "__"
 	StatusWindow      int           `yaml:"status_window"`            // cycles in the sliding window the status is computed over; default 10, at least 3
 	LagObjective      float64       `yaml:"lag_objective_seconds"`    // time lag a group should stay under; reports count breach time; default 60
-	DLQPatterns       []string      `yaml:"dlq_patterns"`             // glob patterns naming dead-letter topics; default *.deadletter, *.dlq, *-dlq, *.DLQ
+	DLQPatterns       []string      `yaml:"dlq_patterns"`             // glob patterns naming dead-letter topics; default *.deadletter, *.dlq, *-dlq, *.DLQ, *.DLT (Spring DeadLetterPublishingRecoverer), *-dlt (Spring @RetryableTopic)
 	MaxConcurrent     int           `yaml:"max_concurrent_requests"`  // admin requests in flight at once; default 4
 	OffsetsTableSize  int           `yaml:"offsets_table_size"`       // (end offset, time) samples kept per partition for time lag; default 60, at least 2
 	FetchGroupsPerReq int           `yaml:"fetch_groups_per_request"` // groups batched into one OffsetFetch request; default 10
@@ -75,7 +75,7 @@ func (c *Config) SetDefaults() {
 		c.LagObjective = 60
 	}
 	if c.DLQPatterns == nil {
-		c.DLQPatterns = []string{"*.deadletter", "*.dlq", "*-dlq", "*.DLQ"}
+		c.DLQPatterns = []string{"*.deadletter", "*.dlq", "*-dlq", "*.DLQ", "*.DLT", "*-dlt"}
 	}
 	if c.MaxConcurrent == 0 {
 		c.MaxConcurrent = 4

@@ -78,12 +78,13 @@ func TestConfigDefaults(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("defaults do not validate: %v", err)
 	}
-	want := []string{"*.deadletter", "*.dlq", "*-dlq", "*.DLQ"}
+	want := []string{"*.deadletter", "*.dlq", "*-dlq", "*.DLQ", "*.DLT", "*-dlt"}
 	if len(c.DLQPatterns) != len(want) {
 		t.Fatalf("DLQ patterns = %v, want %v", c.DLQPatterns, want)
 	}
 	for topic, base := range map[string]string{"content.deadletter": "content", "orders.created.dlq": "orders.created",
-		"payments-dlq": "payments", "INGEST.DLQ": "INGEST"} {
+		"payments-dlq": "payments", "INGEST.DLQ": "INGEST",
+		"orders.DLT": "orders", "orders-dlt": "orders"} {
 		got, ok := dlqBase(c.DLQPatterns, topic)
 		if !ok || got != base {
 			t.Errorf("dlqBase(%q) = %q, %v; want %q", topic, got, ok, base)

@@ -12,6 +12,7 @@ import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
+import org.springframework.kafka.retrytopic.RetryTopicConstants;
 
 /**
  * Dead-letters one record the way a Spring Kafka consumer does when its
@@ -20,6 +21,12 @@ import org.springframework.kafka.listener.ListenerExecutionFailedException;
  * kafka_dlt-exception-* headers (and the origin in kafka_dlt-original-*).
  *
  * Usage: DeadLetter BOOTSTRAP SOURCE_TOPIC DLT_TOPIC < original-value
+ *
+ * DLT_TOPIC "-" keeps Spring's own default destination resolver (the
+ * dead-letter topic Spring names itself: SOURCE_TOPIC + ".DLT", same
+ * partition); the program then also prints the @RetryableTopic default
+ * dead-letter suffix (RetryTopicConstants.DEFAULT_DLT_SUFFIX), so a test
+ * compares eventwatch's default DLQ patterns with both of Spring's names.
  */
 public final class DeadLetter {
     private DeadLetter() {
@@ -39,8 +46,9 @@ public final class DeadLetter {
         DefaultKafkaProducerFactory<byte[], byte[]> pf = new DefaultKafkaProducerFactory<>(props);
         KafkaTemplate<byte[], byte[]> template = new KafkaTemplate<>(pf);
         String dlt = args[2];
-        DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(template,
-                (record, ex) -> new TopicPartition(dlt, -1));
+        DeadLetterPublishingRecoverer recoverer = "-".equals(dlt)
+                ? new DeadLetterPublishingRecoverer(template)
+                : new DeadLetterPublishingRecoverer(template, (record, ex) -> new TopicPartition(dlt, -1));
         recoverer.setFailIfSendResultIsError(true);
         recoverer.setWaitForSendResultTimeout(Duration.ofSeconds(30));
         ConsumerRecord<byte[], byte[]> failed = new ConsumerRecord<>(args[1], 0, 41L,
@@ -49,6 +57,9 @@ public final class DeadLetter {
                 new IllegalStateException("spellcheck service unavailable")));
         template.flush();
         pf.destroy();
+        if ("-".equals(dlt)) {
+            System.out.println("retryable-topic dlt suffix: " + RetryTopicConstants.DEFAULT_DLT_SUFFIX);
+        }
         System.out.println("dead-lettered to " + dlt);
     }
 }
