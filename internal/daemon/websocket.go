@@ -33,19 +33,37 @@ func reportEndpoint(s websocket.Status) report.WebSocketEndpoint {
 		e.LastProbe, e.Success, e.Compliant, e.Error = &started, last.Success, last.Compliant, last.Error
 		e.Heartbeat, e.PingAnswered, e.LastViolations = last.Heartbeat.Verdict+": "+last.Heartbeat.Detail, last.Heartbeat.PingAnswered, last.ViolationsByRule
 	}
-	for _, rule := range slices.Sorted(maps.Keys(s.Totals.ViolationsByRule)) {
-		row := report.WebSocketRuleRow{Rule: rule, Count: s.Totals.ViolationsByRule[rule]}
-		if last != nil {
-			for _, v := range last.Violations {
-				if v.Rule == rule {
-					row.Severity, row.Message = string(v.Severity), v.Message
-					break
-				}
-			}
+	counts := maps.Clone(s.Totals.ViolationsByRule)
+	if in := s.InProgress; in != nil {
+		if last == nil { // the first probe is listening: what it found so far
+			e.FirstProbeInProgress, e.Heartbeat, e.LastViolations = true, in.Heartbeat.Detail, in.ViolationsByRule
 		}
+		for rule, n := range in.ViolationsByRule {
+			counts[rule] += int64(n)
+		}
+	}
+	for _, rule := range slices.Sorted(maps.Keys(counts)) {
+		row := report.WebSocketRuleRow{Rule: rule, Count: counts[rule]}
+		row.Severity, row.Message = ruleMessage(rule, last, s.InProgress)
 		e.Violations = append(e.Violations, row)
 	}
 	return e
+}
+
+// ruleMessage is the severity and message of rule in the newest probe that
+// broke it: the one in progress, else the last.
+func ruleMessage(rule string, probes ...*websocket.Result) (string, string) {
+	for i := len(probes) - 1; i >= 0; i-- {
+		if probes[i] == nil {
+			continue
+		}
+		for _, v := range probes[i].Violations {
+			if v.Rule == rule {
+				return string(v.Severity), v.Message
+			}
+		}
+	}
+	return "", ""
 }
 
 // publishFinding offers a WebSocket probe's violation to the live

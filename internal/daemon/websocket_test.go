@@ -103,3 +103,27 @@ func wsStreamLine(t *testing.T, addr string) string {
 	t.Fatalf("no stream event: %v", sc.Err())
 	return ""
 }
+
+// TestReportEndpointWhileFirstProbeListens: before any probe ended, the
+// report's WebSocket row shows the first probe's findings so far, not "not
+// probed yet"; once one ended, the counts add the probe in progress.
+func TestReportEndpointWhileFirstProbeListens(t *testing.T) {
+	in := &ws.Result{ViolationsByRule: map[string]int{"websocket.auth_missing": 1, "naming.event_type": 3},
+		Violations: []ws.Violation{{Rule: "websocket.auth_missing", Severity: "error", Message: "accepted without a token"}},
+		Heartbeat:  ws.Heartbeat{Verdict: ws.HeartbeatNotJudged, Detail: "probe in progress"}}
+	s := ws.Status{Target: "presence", Service: "presence", InProgress: in,
+		Totals: ws.Totals{ViolationsByRule: map[string]int64{}}}
+	e := reportEndpoint(s)
+	if !e.FirstProbeInProgress || e.Heartbeat != "probe in progress" || len(e.Violations) != 2 {
+		t.Fatalf("endpoint %+v, want the first probe's findings so far", e)
+	}
+	if v := e.Violations[1]; v.Rule != "websocket.auth_missing" || v.Count != 1 || v.Message != "accepted without a token" {
+		t.Errorf("row %+v", v)
+	}
+	started := time.Now()
+	s.Last = &ws.Result{Started: started, Success: true, ViolationsByRule: map[string]int{"naming.event_type": 2}}
+	s.Totals.ViolationsByRule["naming.event_type"] = 2
+	if e := reportEndpoint(s); e.FirstProbeInProgress || e.Violations[0].Count != 5 {
+		t.Errorf("after a first probe: %+v, want naming.event_type 2 ended + 3 in progress", e)
+	}
+}

@@ -11,21 +11,24 @@ import (
 // the WebSocket prober's view now (its last probe and its counts since
 // eventwatch started), not a stored weekly aggregate.
 type WebSocketEndpoint struct {
-	Service         string             `json:"service"`                   // the owning service
-	Target          string             `json:"target"`                    // the target label
-	URL             string             `json:"url"`                       // the endpoint
-	Profile         string             `json:"profile"`                   // the profile it is checked with
-	LastProbe       *time.Time         `json:"last_probe,omitempty"`      // when the last probe started; null before the first
-	Success         bool               `json:"success"`                   // the last probe could hold an authenticated connection
-	Compliant       bool               `json:"compliant"`                 // and found no error-severity violation
-	Error           string             `json:"error,omitempty"`           // why the last probe failed
-	Heartbeat       string             `json:"heartbeat"`                 // the last heartbeat verdict and its numbers
-	PingAnswered    *bool              `json:"ping_answered,omitempty"`   // the server answered eventwatch's ping
-	Probes          int64              `json:"probes"`                    // probes since eventwatch started
-	Failures        int64              `json:"failures"`                  // of which failed
-	MessagesAudited int64              `json:"messages_audited"`          // messages audited since eventwatch started
-	Violations      []WebSocketRuleRow `json:"violations"`                // by rule since eventwatch started, last probe's message
-	LastViolations  map[string]int     `json:"last_violations,omitempty"` // the last probe's violations by rule
+	Service   string     `json:"service"`              // the owning service
+	Target    string     `json:"target"`               // the target label
+	URL       string     `json:"url"`                  // the endpoint
+	Profile   string     `json:"profile"`              // the profile it is checked with
+	LastProbe *time.Time `json:"last_probe,omitempty"` // when the last probe started; null before the first
+	// FirstProbeInProgress: no probe has ended yet; Heartbeat,
+	// LastViolations and Violations show what the first found so far.
+	FirstProbeInProgress bool               `json:"first_probe_in_progress,omitempty"`
+	Success              bool               `json:"success"`                   // the last probe could hold an authenticated connection
+	Compliant            bool               `json:"compliant"`                 // and found no error-severity violation
+	Error                string             `json:"error,omitempty"`           // why the last probe failed
+	Heartbeat            string             `json:"heartbeat"`                 // the last heartbeat verdict and its numbers
+	PingAnswered         *bool              `json:"ping_answered,omitempty"`   // the server answered eventwatch's ping
+	Probes               int64              `json:"probes"`                    // probes since eventwatch started
+	Failures             int64              `json:"failures"`                  // of which failed
+	MessagesAudited      int64              `json:"messages_audited"`          // messages audited since eventwatch started
+	Violations           []WebSocketRuleRow `json:"violations"`                // by rule since eventwatch started, last probe's message
+	LastViolations       map[string]int     `json:"last_violations,omitempty"` // the last probe's violations by rule
 }
 
 // WebSocketRuleRow is one rule broken on an endpoint.
@@ -39,6 +42,8 @@ type WebSocketRuleRow struct {
 // wsStatus is an endpoint's state in one word.
 func wsStatus(e WebSocketEndpoint) string {
 	switch {
+	case e.LastProbe == nil && e.FirstProbeInProgress:
+		return "first probe in progress"
 	case e.LastProbe == nil:
 		return "not probed yet"
 	case !e.Success:

@@ -13,16 +13,22 @@ import (
 
 // Status is one target as GET /api/v1/websockets shows it.
 type Status struct {
-	Target          string     `json:"target"`                     // the target label
-	URL             string     `json:"url"`                        // the endpoint (as configured; the token is never part of it)
-	Service         string     `json:"service"`                    // the owning service
-	Profile         string     `json:"profile"`                    // the profile it is checked with
-	Module          string     `json:"module"`                     // the module it is probed with
-	IntervalSec     float64    `json:"interval_seconds"`           // time between probes
-	ProbingSince    *time.Time `json:"probing_since,omitempty"`    // start of the probe in progress
-	Last            *Result    `json:"last_probe"`                 // the last completed probe; null before the first
-	Totals          Totals     `json:"totals"`                     // counts since eventwatch started
-	EndpointPattern string     `json:"endpoint_pattern,omitempty"` // the profile's endpoint pattern
+	Target       string     `json:"target"`                  // the target label
+	URL          string     `json:"url"`                     // the endpoint (as configured; the token is never part of it)
+	Service      string     `json:"service"`                 // the owning service
+	Profile      string     `json:"profile"`                 // the profile it is checked with
+	Module       string     `json:"module"`                  // the module it is probed with
+	IntervalSec  float64    `json:"interval_seconds"`        // time between probes
+	ProbingSince *time.Time `json:"probing_since,omitempty"` // start of the probe in progress
+	Last         *Result    `json:"last_probe"`              // the last completed probe; null before the first
+	// InProgress is what the probe in progress found so far (the endpoint
+	// check, the connection attempts done, messages audited and violations
+	// found); success, compliance and the heartbeat are judged when it
+	// ends. The first probe of a target starts when eventwatch starts, so
+	// its findings show here long before its listen window is over.
+	InProgress      *Result `json:"probe_in_progress,omitempty"`
+	Totals          Totals  `json:"totals"`                     // counts since eventwatch started
+	EndpointPattern string  `json:"endpoint_pattern,omitempty"` // the profile's endpoint pattern
 }
 
 // Snapshot returns every target's status, sorted by service then target.
@@ -54,6 +60,9 @@ func (t *target) status() Status {
 	if !t.running.IsZero() {
 		r := t.running
 		s.ProbingSince = &r
+	}
+	if t.current != nil {
+		s.InProgress = t.current.partial(t.now())
 	}
 	return s
 }

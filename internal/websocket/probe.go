@@ -45,7 +45,9 @@ func (t *target) probe(ctx context.Context) *Result {
 	defer cancel()
 	r := &probeRun{t: t, now: t.now, res: &Result{Started: t.now(), ViolationsByRule: map[string]int{},
 		Heartbeat: Heartbeat{Verdict: HeartbeatNotJudged, Detail: "no authenticated connection was held"}}}
+	t.setCurrent(r)
 	r.run(ctx)
+	t.setCurrent(nil)
 	r.res.Duration = t.now().Sub(r.res.Started).Seconds()
 	r.res.Compliant = r.res.Success && !r.hasError()
 	return r.res
@@ -57,7 +59,7 @@ func (r *probeRun) run(ctx context.Context) {
 	token, expired, err := r.t.tokens()
 	if err != nil {
 		r.red = newRedactor()
-		r.res.Error = err.Error()
+		r.fail(nil, err.Error())
 		return
 	}
 	variants := invalidTokens(token, expired, r.now())
@@ -69,20 +71,32 @@ func (r *probeRun) run(ctx context.Context) {
 	r.checkEndpoint()
 	d, err := newDialer(r.t.cfg.URL, r.t.mod, r.red)
 	if err != nil {
-		r.res.Error = err.Error()
+		r.fail(nil, err.Error())
 		return
 	}
 	conn, status, err := d.dial(ctx, token, r.onPing)
 	if err != nil {
-		r.res.Auth.Token = failedAttempt(status, err)
-		r.res.Error = "connection with the token: " + err.Error()
+		r.fail(failedAttempt(status, err), "connection with the token: "+err.Error())
 		return
 	}
+	r.mu.Lock()
 	r.res.Auth.Token = &Attempt{Outcome: OutcomeAccepted}
+	r.mu.Unlock()
 	s := r.listen(ctx, conn)
 	r.checkAuth(ctx, d, variants)
 	ended, early := s.wait(ctx)
 	r.finishListen(s.opened, ended, early)
+}
+
+// fail ends the probe before the listen window: why, and the attempt with
+// the token when it was made.
+func (r *probeRun) fail(tokenAttempt *Attempt, why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if tokenAttempt != nil {
+		r.res.Auth.Token = tokenAttempt
+	}
+	r.res.Error = why
 }
 
 // failedAttempt describes the refused or failed connection with the token.
@@ -96,10 +110,11 @@ func failedAttempt(status int, err error) *Attempt {
 // checkEndpoint compares the URL's path with the profile's pattern.
 func (r *probeRun) checkEndpoint() {
 	w := &r.t.profile.WebSocket
-	e := &r.res.Endpoint
-	e.Path, e.Pattern = r.path, w.Endpoint
-	e.OK = w.MatchEndpoint(r.path, r.t.cfg.Service)
-	if !e.OK {
+	ok := w.MatchEndpoint(r.path, r.t.cfg.Service)
+	r.mu.Lock()
+	r.res.Endpoint = Endpoint{Path: r.path, Pattern: w.Endpoint, OK: ok}
+	r.mu.Unlock()
+	if !ok {
 		want := strings.ReplaceAll(w.Endpoint, "{service}", r.t.cfg.Service)
 		r.report(event.RuleWebSocketEndpointPath, fmt.Sprintf("endpoint path %s does not match %s (for service %s: %s)", r.path, w.Endpoint, r.t.cfg.Service, want), "")
 	}

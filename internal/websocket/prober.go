@@ -82,6 +82,7 @@ type target struct {
 	mu      sync.Mutex
 	last    *Result
 	running time.Time // start of the probe in progress; zero when idle
+	current *probeRun // the probe in progress, once it started; nil when idle
 	totals  Totals
 }
 

@@ -1,0 +1,90 @@
+package websocket
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+)
+
+// TestFirstProbeShowsWhileListening: a target's first probe starts when the
+// prober starts, and what it has found so far — the endpoint check, the
+// refused and accepted connection attempts, the audited messages and their
+// violations — shows in the status and GET /api/v1/websockets long before
+// its (here 60 s) listen window ends, instead of "not probed yet".
+func TestFirstProbeShowsWhileListening(t *testing.T) {
+	t.Parallel()
+	secret := "s3cret-for-the-progress-test"
+	base := nodeServer(t, secret, 1000)
+	now := time.Now()
+	token := signHS256(t, secret, map[string]any{"sub": "eventwatch-prober", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	tokFile := filepath.Join(t.TempDir(), "jwt")
+	writeFile(t, tokFile, token)
+	long := fastModule()
+	long.Listen = 60 * time.Second
+	cfg := Config{Interval: 10 * time.Minute, Modules: map[string]Module{"long": long},
+		Targets: []Target{{Name: "legacy", URL: base + "/v1/legacy/ws", Service: "legacy", Policy: fastPolicy(t), TokenFile: tokFile, Module: "long"}}}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	p, err := New(cfg, Options{Registry: prometheus.NewRegistry(), Logger: testLogger(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	var st Status
+	wait.Within(t, 30*time.Second, "the first probe's authentication findings while it listens", func() bool {
+		st = p.Snapshot()[0]
+		in := st.InProgress
+		return in != nil && in.Auth.NoToken != nil && in.ViolationsByRule["websocket.auth_missing"] == 1 && in.Messages.Audited > 0
+	})
+	in := st.InProgress
+	if st.Last != nil || st.ProbingSince == nil {
+		t.Fatalf("last probe %+v, probing since %v: want the first probe still running", st.Last, st.ProbingSince)
+	}
+	if in.Endpoint.Path != "/v1/legacy/ws" || !in.Endpoint.OK || in.Auth.Token == nil || in.Auth.Token.Outcome != OutcomeAccepted {
+		t.Errorf("endpoint %+v, token attempt %+v: want the path checked and the token accepted", in.Endpoint, in.Auth.Token)
+	}
+	if in.Heartbeat.Verdict != HeartbeatNotJudged || in.Success || in.Compliant {
+		t.Errorf("in progress: heartbeat %+v success %t compliant %t; want nothing judged before the window ends", in.Heartbeat, in.Success, in.Compliant)
+	}
+	if in.ViolationsByRule["naming.event_type"] == 0 {
+		t.Errorf("violations so far %v, want the messages' naming.event_type", in.ViolationsByRule)
+	}
+
+	mux := http.NewServeMux()
+	p.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/websockets") //nolint:noctx // test
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Targets []struct {
+			Last       *Result `json:"last_probe"`
+			InProgress *Result `json:"probe_in_progress"`
+		} `json:"targets"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Targets) != 1 || body.Targets[0].InProgress == nil || body.Targets[0].InProgress.ViolationsByRule["websocket.auth_missing"] != 1 {
+		t.Errorf("GET /api/v1/websockets: %+v, want the probe in progress with websocket.auth_missing", body.Targets)
+	}
+	assertNoSecret(t, []string{token}, logs.String())
+}
