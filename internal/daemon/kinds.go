@@ -14,6 +14,16 @@ const (
 	kindAsyncAPI = "asyncapi" // every replica: what it learned for the AsyncAPI discovery (catalog.ReplicaDoc)
 )
 
+// groupsKind is how the leader's groups page is shared: one record per
+// group, DLQ, cluster violation and poison pill (groupsDoc cuts itself
+// along these, share.Presplit).
+var groupsKind = share.Kind{Name: kindGroups, Single: true, Splits: []share.Split{
+	{Path: "page.groups", Key: []string{"group"}},
+	{Path: "page.dlqs", Key: []string{"topic"}},
+	{Path: "page.violations", Key: []string{"rule", "resource"}},
+	{Path: "poison_pills", Key: []string{"group", "topic", "partition"}},
+}}
+
 // sharedKind is one kind of shared document: how it is cut into records
 // (share.Kind) and who provides it every share.interval.
 type sharedKind struct {
@@ -27,12 +37,7 @@ type sharedKind struct {
 // it with d.board.Entries or Newest. See docs/development.md.
 func (d *daemon) sharedKinds(flows *flowsShare) []sharedKind {
 	return []sharedKind{
-		{share.Kind{Name: kindGroups, Single: true, Splits: []share.Split{
-			{Path: "page.groups", Key: []string{"group"}},
-			{Path: "page.dlqs", Key: []string{"topic"}},
-			{Path: "page.violations", Key: []string{"rule", "resource"}},
-			{Path: "poison_pills", Key: []string{"group", "topic", "partition"}},
-		}}, d.groupsDocument},
+		{groupsKind, d.groupsDocument},
 		{share.Kind{Name: kindFlows, Splits: []share.Split{
 			{Path: "pathways"}, {Path: "hops"}, {Path: "propagation"},
 		}}, flows.document},

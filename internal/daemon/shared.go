@@ -27,7 +27,50 @@ type groupsDoc struct {
 	Page     any           `json:"page"`
 	Poison   []dlq.Pill    `json:"poison_pills,omitempty"` // the records blocking stalled partitions
 
-	published func() // told when the broker has it
+	published func()        // told when the broker has it
+	snap      *lag.Snapshot // the page's snapshot, for ShareSplit
+}
+
+// MarshalJSON is the document with its page (rendered from the snapshot
+// when not set).
+func (g groupsDoc) MarshalJSON() ([]byte, error) {
+	type plain groupsDoc // the fields without this method
+	p := plain(g)
+	if p.Page == nil && g.snap != nil {
+		p.Page = lag.PageOf(g.snap)
+	}
+	return json.Marshal(p)
+}
+
+// ShareSplit cuts the document for the board (share.Presplit) without
+// marshalling the page whole and scanning it again: the head and the
+// small members are the split of the document with no groups, and each
+// group is marshalled on its own, keyed by its id.
+func (g groupsDoc) ShareSplit() ([]byte, map[string][]share.Item, error) {
+	if g.snap == nil {
+		return nil, nil, errors.New("no snapshot")
+	}
+	small := *g.snap
+	small.Groups = nil
+	g.Page = lag.PageOf(&small)
+	raw, err := json.Marshal(g)
+	if err != nil {
+		return nil, nil, fmt.Errorf("marshal groups head: %w", err)
+	}
+	head, items, err := groupsKind.Split(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups := make([]share.Item, len(g.snap.Groups))
+	for i := range g.snap.Groups {
+		js, err := json.Marshal(lag.PageGroup(g.snap.Groups[i]))
+		if err != nil {
+			return nil, nil, fmt.Errorf("marshal group %s: %w", g.snap.Groups[i].Group, err)
+		}
+		groups[i] = share.Item{Key: share.TextKey(g.snap.Groups[i].Group), JSON: js}
+	}
+	items["page.groups"] = groups
+	return head, items, nil
 }
 
 // Published records that the cycle's document is on the topic.
@@ -54,7 +97,7 @@ func (d *daemon) groupsDocument() (any, bool) {
 	if s == nil || s.Cycle == t.shared.Load() {
 		return nil, false
 	}
-	doc := groupsDoc{Cycle: s.Cycle, Coverage: s.Coverage, Page: lag.PageOf(s), published: func() { t.shared.Store(s.Cycle) }}
+	doc := groupsDoc{Cycle: s.Cycle, Coverage: s.Coverage, published: func() { t.shared.Store(s.Cycle) }, snap: s}
 	if t.poison != nil {
 		doc.Poison = t.poison.All()
 	}

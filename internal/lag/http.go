@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/nearest"
@@ -49,13 +50,22 @@ func PageOf(s *Snapshot) any {
 		Objective: s.Objective, Window: s.Window, DLQs: s.DLQs, Violations: s.Violations,
 		Groups: make([]GroupLag, len(s.Groups))}
 	for i, g := range s.Groups {
-		g.Topics = withoutPartitions(g.Topics)
-		page.Groups[i] = g
+		page.Groups[i] = PageGroup(g)
 	}
 	return page
 }
 
+// PageGroup is g as the groups page (PageOf) lists it: its topics without
+// per-partition rows.
+func PageGroup(g GroupLag) GroupLag {
+	g.Topics = withoutPartitions(g.Topics)
+	return g
+}
+
 func withoutPartitions(ts []TopicLag) []TopicLag {
+	if !slices.ContainsFunc(ts, func(t TopicLag) bool { return t.Partitions != nil }) {
+		return ts // topic granularity: nothing to strip, nothing to copy
+	}
 	out := make([]TopicLag, len(ts))
 	for i, t := range ts {
 		t.Partitions = nil

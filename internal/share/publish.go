@@ -119,12 +119,8 @@ func (b *Board) diffItem(bt *batch, st *pubState, base, path string, it item, bu
 // items, tombstones for vanished ones, then the head. Nothing is written
 // when nothing changed and the last head is younger than the heartbeat.
 func (b *Board) publish(ctx context.Context, kind string, doc any) error {
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		return fmt.Errorf("marshal %s document: %w", kind, err)
-	}
 	k := b.kind(kind)
-	head, items, err := splitDoc(raw, k.tree)
+	head, items, err := b.cut(k, doc)
 	if err != nil {
 		return fmt.Errorf("split %s document: %w", kind, err)
 	}
@@ -148,6 +144,23 @@ func (b *Board) publish(ctx context.Context, kind string, doc any) error {
 		b.deleteStale(ctx, kind)
 	}
 	return nil
+}
+
+// cut is doc's head and items: as it cuts itself (Presplit), else (or
+// when that fails) its JSON split along the kind's Splits.
+func (b *Board) cut(k *declared, doc any) ([]byte, map[string][]item, error) {
+	if p, ok := doc.(Presplit); ok {
+		head, items, err := presplit(p, k)
+		if err == nil {
+			return head, items, nil
+		}
+		b.log.Debug("presplit document refused; marshalling it whole", "kind", k.Name, "err", err)
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("marshal: %w", err)
+	}
+	return splitDoc(raw, k.tree)
 }
 
 // writeItems produces the item records and records what the broker took.

@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/eventwatch/eventwatch/internal/dlq"
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/share"
+)
+
+// TestGroupsDocCutsLikeItsJSON: the groups document's own cut (ShareSplit)
+// is exactly what splitting its marshalled JSON gives — head and every
+// item byte for byte, keys equal — for groups whose names JSON escapes or
+// are not valid UTF-8, with and without partition rows, DLQs, cluster
+// violations and poison pills; and with no groups at all.
+func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
+	names := []string{"a<b>&c", "billing", "caf\u00e9-readers", "orders\"quoted\"", "z\xff-bad-utf8"}
+	snap := &lag.Snapshot{Time: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Cycle: 7, Success: true, Objective: 60, Window: 5,
+		DLQs:       []lag.DLQ{{Topic: "orders.dlq", SourceService: "orders", DepthRecords: 3}},
+		Violations: []lag.Violation{{Rule: "topic.replication_factor", Resource: "orders", Severity: "error", Message: "rf 1"}}}
+	for i, n := range names {
+		g := lag.GroupLag{Group: n, Status: lag.StatusWarn, LagRecords: int64(i * 10), LagSeconds: lag.Seconds(float64(i) * 1.5),
+			DrainSeconds: lag.Seconds(math.NaN()), TimeToLoss: lag.Seconds(math.NaN())}
+		for j := range 3 {
+			tl := lag.TopicLag{Topic: fmt.Sprintf("t%d", j), LagRecords: int64(j), LagSeconds: lag.Seconds(math.NaN()),
+				ConsumeRate: lag.Rate(math.NaN()), ProduceRate: lag.Rate(math.NaN()), DrainSeconds: lag.Seconds(math.NaN()), TimeToLoss: lag.Seconds(math.NaN())}
+			if i%2 == 0 {
+				tl.Partitions = []lag.PartitionLag{{Partition: 0, Committed: 4, End: 9, LagRecords: 5}}
+			}
+			g.Topics = append(g.Topics, tl)
+		}
+		snap.Groups = append(snap.Groups, g)
+	}
+	pills := []dlq.Pill{{Group: "billing", Topic: "t0", Partition: 0, Offset: 4}}
+	for name, s := range map[string]*lag.Snapshot{"estate": snap, "no groups": {Time: snap.Time, Cycle: 1}} {
+		doc := groupsDoc{Cycle: s.Cycle, snap: s, Poison: pills}
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantHead, wantItems, err := groupsKind.Split(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, items, err := doc.ShareSplit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(head, wantHead) {
+			t.Errorf("%s: head\n%s\nwant\n%s", name, head, wantHead)
+		}
+		for _, path := range []string{"page.groups", "page.dlqs", "page.violations", "poison_pills"} {
+			if !slices.EqualFunc(items[path], wantItems[path], func(a, b share.Item) bool { return a.Key == b.Key && bytes.Equal(a.JSON, b.JSON) }) {
+				t.Errorf("%s: items of %s\n%q\nwant\n%q", name, path, items[path], wantItems[path])
+			}
+		}
+	}
+	if n := len(snap.Groups); n != len(names) || !bytes.Contains(mustJSON(t, groupsDoc{snap: snap}), []byte(`"page":{`)) {
+		t.Fatalf("the document's JSON lost its page")
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
