@@ -42,15 +42,20 @@ func (c *evalCtx) on(i int) bool { return c.ts.sev[i] != "" }
 // report records a violation of rule i unless an active waiver covers it.
 func (c *evalCtx) report(i int, field, msg string) {
 	sev := c.ts.sev[i]
-	if sev == "" {
+	if sev == "" || c.waived(i) {
 		return
 	}
+	c.res.Violations = append(c.res.Violations, event.Violation{Rule: c.ts.ids[i], Severity: sev, Message: msg, Field: field})
+}
+
+// waived reports whether an active waiver covers rule i on this record.
+func (c *evalCtx) waived(i int) bool {
 	for _, w := range c.ts.waivers[i] {
 		if w.Active(c.clock()) {
-			return
+			return true
 		}
 	}
-	c.res.Violations = append(c.res.Violations, event.Violation{Rule: c.ts.ids[i], Severity: sev, Message: msg, Field: field})
+	return false
 }
 
 // reportf is report with a formatted message.

@@ -128,6 +128,7 @@ type Engine struct {
 	topics *boundedCache[*topicSettings]
 	types  *boundedCache[*typeVerdict]
 	dups   *dupWindow
+	idSeed uint64 // seeds the stored id hash with the profile's name (ids are judged per profile, as in memory)
 	drift  *driftTracker
 	states sync.Pool
 	strs   *boundedCache[string]
@@ -148,6 +149,7 @@ func NewEngine(opts Options) (*Engine, error) {
 		types:  newBoundedCache[*typeVerdict](4096),
 		strs:   newBoundedCache[string](4096),
 		dups:   newDupWindow(opts.DuplicateWindow, opts.DuplicateMaxIDs),
+		idSeed: hashBytes(fnvOffset, []byte("eventwatch id\x00"+opts.Profile.Name)),
 		drift:  newDriftTracker(opts.DriftLearnEvents, opts.DriftMaxTypes),
 	}
 	e.fields, e.root = compileEnvelope(opts.Profile)

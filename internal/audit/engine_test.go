@@ -38,6 +38,10 @@ func TestCheckFillsResult(t *testing.T) {
 		Source: "content-service", CorrelationID: "req-7f3a9c", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
 		SpanID: "00f067aa0ba902b7", EventTime: time.Date(2026, 3, 1, 11, 59, 0, 0, time.UTC), Size: len(awEvent(nil)), Profile: "authorworks",
 	}
+	if ic := res.IDCheck; ic.Hash == 0 || ic.Loc == 0 || ic.At.IsZero() || ic.Severity != event.SeverityWarning || ic.Field != "meta.id" || ic.Flagged {
+		t.Fatalf("id check not filled: %+v", ic)
+	}
+	res.IDCheck = event.IDCheck{}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("result\n got %+v\nwant %+v", res, want)
 	}

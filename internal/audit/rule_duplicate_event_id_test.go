@@ -2,8 +2,10 @@ package audit
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,5 +106,59 @@ func TestDupWindowConcurrent(t *testing.T) {
 	wg.Wait()
 	if dups != 7*200 {
 		t.Fatalf("duplicates = %d, want %d (each id seen 8 times)", dups, 7*200)
+	}
+}
+
+// TestRuleDuplicateIDCheck: every record with an event id carries its id
+// hash and location for the ledger's persisted window: the same id hashes
+// alike in two engines of one profile (two processes or replicas) and
+// differently under another profile; a re-read keeps its location, a copy
+// at another offset gets another and is flagged by the in-process window;
+// a waived or disabled rule leaves IDCheck empty.
+func TestRuleDuplicateIDCheck(t *testing.T) {
+	a, b := newTestEngine(t, "huleedu"), newTestEngine(t, "huleedu")
+	r := hule(nil)
+	first := a.Check(&r).IDCheck
+	if first.Hash == 0 || first.Loc == 0 || first.Flagged || first.Severity != event.SeverityWarning || first.Field != "event_id" {
+		t.Fatalf("first copy: %+v", first)
+	}
+	if got := b.Check(&r).IDCheck; got.Hash != first.Hash || got.Loc != first.Loc || got.Flagged {
+		t.Fatalf("same record in another engine: %+v, want hash and location of %+v", got, first)
+	}
+	if got := a.Check(&r).IDCheck; got.Loc != first.Loc || got.Flagged {
+		t.Fatalf("re-read: %+v", got)
+	}
+	copy2 := r
+	copy2.Offset++
+	if got := a.Check(&copy2).IDCheck; got.Hash != first.Hash || got.Loc == first.Loc || !got.Flagged {
+		t.Fatalf("copy at another offset: %+v", got)
+	}
+	other := hule(map[string]string{"event_id": `"33333333-3333-4333-8333-333333333333"`})
+	if got := a.Check(&other).IDCheck; got.Hash == first.Hash {
+		t.Fatal("two ids with one hash")
+	}
+	aw := newTestEngine(t, "authorworks")
+	if got := aw.Check(&r).IDCheck; got.Hash == first.Hash {
+		t.Fatal("the stored id hash does not depend on the profile")
+	}
+	waived := newTestEngine(t, "huleedu", func(o *Options) {
+		p := *o.Profile
+		p.Waivers = append(p.Waivers, policy.Waiver{Topic: "*", Rule: event.RuleDuplicateEventID, Reason: "test", Expires: testNow.Add(time.Hour)})
+		o.Profile = &p
+	})
+	if got := waived.Check(&r).IDCheck; got != (event.IDCheck{}) {
+		t.Fatalf("rule waived: %+v", got)
+	}
+	data, err := policy.BuiltinPolicy("huleedu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.ParsePolicy("off.yaml", []byte(strings.Replace(string(data), "severities:\n", "severities:\n  duplicate.event_id: \"off\"\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := newTestEngine(t, "huleedu", func(o *Options) { o.Profile = p })
+	if got := off.Check(&r).IDCheck; got != (event.IDCheck{}) {
+		t.Fatalf("rule off: %+v", got)
 	}
 }

@@ -84,7 +84,7 @@ type AuditConfig struct {
 	Profile         string          `yaml:"profile"`          // built-in profile: huleedu or authorworks
 	Policy          string          `yaml:"policy"`           // custom policy file; replaces profile when set
 	Catalog         string          `yaml:"catalog"`          // event catalog: a directory of entries or an AsyncAPI 2.6/3.0 document; enables the catalog.* rules
-	DuplicateWindow time.Duration   `yaml:"duplicate_window"` // how long event ids are remembered for duplicate.event_id
+	DuplicateWindow time.Duration   `yaml:"duplicate_window"` // how long event ids are remembered for duplicate.event_id (in memory, and in the report store across restarts and replicas); default 24h, at most 720h
 	Overrides       []AuditOverride `yaml:"overrides"`        // topics audited against another profile; first match wins
 }
 
@@ -160,15 +160,19 @@ func (c *Config) Validate() error {
 // SetDefaults fills the defaults.
 func (a *AuditConfig) SetDefaults() {
 	a.Profile = "huleedu"
-	a.DuplicateWindow = 10 * time.Minute
+	a.DuplicateWindow = 24 * time.Hour
 }
+
+// MaxDuplicateWindow bounds audit.duplicate_window: the report store
+// remembers every event id for the window (disk grows with rate × window).
+const MaxDuplicateWindow = 30 * 24 * time.Hour
 
 // Validate reports problems with their key paths.
 func (a *AuditConfig) Validate() error {
 	var errs []error
 	errs = append(errs, checkProfile("audit", a.Profile, a.Policy))
-	if a.DuplicateWindow <= 0 {
-		errs = append(errs, fmt.Errorf("audit.duplicate_window: must be positive, got %s", a.DuplicateWindow))
+	if a.DuplicateWindow < time.Second || a.DuplicateWindow > MaxDuplicateWindow {
+		errs = append(errs, fmt.Errorf("audit.duplicate_window: must be between 1s and %s, got %s", MaxDuplicateWindow, a.DuplicateWindow))
 	}
 	for i, o := range a.Overrides {
 		path := fmt.Sprintf("audit.overrides[%d]", i)

@@ -170,7 +170,8 @@ func (d *daemon) buildComponents(context.Context) error {
 	d.reports = api.NewAPI(d.store, d.reg, d.root, api.WithReportConfig(d.cfg.Reports), api.WithCatalogDrift(d.catalogDrift), api.WithDeadLetters(d.reportDeadLetters, d.reportPoisonPills),
 		api.WithWebSockets(d.webSockets), api.WithConsumers(d.consumersSection), api.WithFlows(d.flowsSection))
 	d.ledger = ledger.New(d.store, d.cfg.Store, d.reg, d.root, ledger.WithClusterSource(&clusterSource{d: d}),
-		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish))
+		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish),
+		ledger.WithDuplicateIDs(d.cfg.Audit.DuplicateWindow, d.countFoundDuplicates))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(policy.FieldData), d.isDLQTopic)
@@ -193,6 +194,19 @@ func (d *daemon) buildComponents(context.Context) error {
 		return err
 	}
 	return d.buildWebSocket()
+}
+
+// countFoundDuplicates counts the duplicate.event_id violations the ledger
+// found in the store (after their flush committed) in
+// eventwatch_violations_total, like the ones the engine finds.
+func (d *daemon) countFoundDuplicates(exs []store.Example) {
+	for _, ex := range exs {
+		service := ex.Service
+		if service == recordmetrics.ServiceUnknown {
+			service = ""
+		}
+		d.counters.AddViolation(ex.Topic, service, event.Violation{Rule: ex.Rule, Severity: event.Severity(ex.Severity)})
+	}
 }
 
 // buildWebSocket compiles the WebSocket prober; its messages are checked

@@ -1,6 +1,9 @@
 package event
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Header is one Kafka record header.
 type Header struct {
@@ -66,6 +69,22 @@ type Result struct {
 	SchemaID      int32       // Confluent Schema Registry schema id when the value was framed (magic byte 0, 4-byte id); 0 otherwise
 	Tombstone     bool        // the value was nil (a delete marker on a compacted topic); no rule ran
 	Violations    []Violation // broken rules, in rule-id order
+	IDCheck       IDCheck     // what duplicate.event_id needs to judge the record beyond this process
+}
+
+// IDCheck is what duplicate.event_id knows of one record, so a sink with a
+// shared store (internal/ledger) can judge it against copies read before a
+// restart or by another replica. The engine's in-process window judges it
+// first (Flagged); the ledger remembers every id it did not flag and finds
+// the rest when it stores them. The zero value means the rule did not apply
+// (disabled on the topic, waived, or no event id).
+type IDCheck struct {
+	Hash     uint64    // 64-bit hash of the event id bytes as written, seeded with the profile's name; 0 when the rule did not apply
+	Loc      uint64    // hash of where the record was read (topic, partition, offset); 0 without a topic
+	At       time.Time // the record time the duplicate window is kept on (the Kafka timestamp, else the audit time)
+	Severity Severity  // the rule's severity on the record's topic
+	Field    string    // JSON path of the event id
+	Flagged  bool      // the in-process window already reported the record (Violations holds the duplicate)
 }
 
 // Compliant reports whether the record breaks no error-severity rule.
@@ -83,4 +102,14 @@ func (r *Result) Compliant() bool {
 // Observe must not retain rec or res beyond the call and must not block.
 type Sink interface {
 	Observe(rec *Record, res *Result)
+}
+
+// DuplicateMessage is the message of a duplicate.event_id violation: the
+// engine's, and the ledger's for a duplicate it finds when it stores ids.
+// Ids longer than 64 bytes are cut.
+func DuplicateMessage(id, field string, window time.Duration) string {
+	if len(id) > 64 {
+		id = id[:61] + "..."
+	}
+	return fmt.Sprintf("event id %q in %s was seen before (within %s)", id, field, window)
 }

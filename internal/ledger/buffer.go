@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"cmp"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ type buffer struct {
 	examples   map[exKey][]store.Example
 	nExamples  int
 	cluster    map[clusterKey]*clusterVal
+	ids        []idEntry // event ids of the buffered records, for duplicate.event_id beyond one process (ids.go)
 }
 
 func newBuffer() *buffer {
@@ -56,8 +58,19 @@ func newBuffer() *buffer {
 	}
 }
 
+// size counts aggregate rows, and remembered event ids at idsPerRow ids
+// per row.
 func (b *buffer) size() int {
-	return len(b.records) + len(b.violations) + b.nExamples + len(b.cluster)
+	return len(b.records) + len(b.violations) + b.nExamples + len(b.cluster) + (len(b.ids)+idsPerRow-1)/idsPerRow
+}
+
+// addID holds one record's event id; false when the buffer is full.
+func (b *buffer) addID(e idEntry, limit int) bool {
+	if len(b.ids)%idsPerRow == 0 && b.size() >= limit {
+		return false
+	}
+	b.ids = append(b.ids, e)
+	return true
 }
 
 // addRecord adds to a record row; false when the row is new and the buffer
@@ -143,6 +156,15 @@ func (b *buffer) mergeInto(dst *buffer, maxEx, limit int) (dropped int) {
 			if !dst.addExample(k, e, maxEx, limit) {
 				dropped++
 			}
+		}
+	}
+	if limit == math.MaxInt {
+		dst.ids = append(dst.ids, b.ids...)
+		return dropped
+	}
+	for _, e := range b.ids {
+		if !dst.addID(e, limit) {
+			dropped++
 		}
 	}
 	return dropped

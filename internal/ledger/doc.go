@@ -40,6 +40,18 @@
 //     fetching. Release (revoke) flushes what it can within a few seconds
 //     and forgets the partitions; the next owner reads the rest again.
 //
+// Duplicate ids (WithDuplicateIDs, ids.go): every audited record's event
+// id that the engine's in-process window did not flag (event.IDCheck: id
+// hash, location hash, record time) is held with its partition's
+// aggregates and remembered in the store in the same fenced transaction;
+// an id the store remembers from another location within the window
+// becomes a duplicate.event_id violation of that record inside the
+// transaction (counts, compliance, example), so restarts, kill -9 and
+// replicas sharing PostgreSQL neither miss nor double count a producer
+// duplicate. After the commit the duplicates are reported (the daemon
+// counts them in eventwatch_violations_total) and ids older than the window
+// expire, in batches of at most twice the ids stored.
+//
 // Each flush also samples the optional ClusterSource (DLQ growth,
 // lag-objective breach time, trace propagation coverage) and stores the
 // samples beside the aggregates; these are measurements, not record counts.

@@ -41,6 +41,10 @@ type Ledger struct {
 	parts   map[tp]*partLedger // per partition the sampler reads: open records and closed segments
 	rows    int                // rows held in pending and parts
 
+	idWindow  time.Duration         // duplicate.event_id window of the remembered ids; 0: ids are not remembered (ids.go)
+	foundDups func([]store.Example) // told about duplicates found in the store, after their flush committed
+	metas     map[idMeta]*idMeta    // interned dimensions of held ids; l.mu
+
 	flushMu     sync.Mutex // one flush at a time
 	lastSample  time.Time  // end of the last cluster sample window
 	lastPrune   time.Time
@@ -130,6 +134,7 @@ func (l *Ledger) Observe(rec *event.Record, res *event.Result) {
 	if len(res.Violations) > 0 {
 		exs = examplesOf(k, now, rec, res)
 	}
+	id, hasID := l.idOf(rec, res, now)
 	dropped := 0
 	l.mu.Lock()
 	dst := l.pending
@@ -146,6 +151,12 @@ func (l *Ledger) Observe(rec *event.Record, res *event.Result) {
 	}
 	for _, ex := range exs {
 		dropped += l.addViolation(dst, k, ex, maxEx, limit)
+	}
+	if hasID {
+		id.meta = l.internMeta(idMeta{rec: k, severity: clip(string(res.IDCheck.Severity)), profile: clipID(res.Profile), field: clipID(res.IDCheck.Field)})
+		if !dst.addID(id, limit) {
+			dropped++
+		}
 	}
 	l.rows += dst.size() - before
 	size := l.rows
@@ -262,7 +273,10 @@ func (l *Ledger) flushLocked(ctx context.Context) error {
 	t := l.take()
 	l.recount()
 	l.mu.Unlock()
-	b, err := l.writeTaken(ctx, t)
+	b, found, err := l.writeTaken(ctx, t)
+	if err == nil {
+		l.afterIDs(ctx, b, found)
+	}
 	if err != nil {
 		if dropped := l.restoreTaken(t); dropped > 0 {
 			l.m.dropped.Add(float64(dropped))
@@ -280,13 +294,18 @@ func (l *Ledger) flushLocked(ctx context.Context) error {
 
 // writeTaken writes t, and when the store's positions moved under it
 // (store.ConflictError) drops what is already stored and tries again.
-func (l *Ledger) writeTaken(ctx context.Context, t *taken) (*store.Batch, error) {
+// The event ids of t are judged in the same transaction (attachIDs); the
+// duplicates it found are returned with the batch.
+func (l *Ledger) writeTaken(ctx context.Context, t *taken) (*store.Batch, []store.Example, error) {
+	var found []store.Example
 	for attempt := 0; ; attempt++ {
-		b := t.batch(l.group, l.cfg.MaxExamples)
+		b, all := t.batch(l.group, l.cfg.MaxExamples)
+		found = found[:0]
+		l.attachIDs(b, all, &found)
 		err := l.write(ctx, b)
 		c, conflict := store.IsConflict(err)
 		if !conflict || attempt == maxConflictRetries {
-			return b, err
+			return b, found, err
 		}
 		l.resolve(t, c)
 	}

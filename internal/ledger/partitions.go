@@ -228,8 +228,9 @@ func (l *Ledger) take() *taken {
 	return t
 }
 
-// batch merges t into one store batch with an Advance per partition.
-func (t *taken) batch(group string, maxEx int) *store.Batch {
+// batch merges t into one store batch with an Advance per partition, and
+// returns the merged buffer it was built from.
+func (t *taken) batch(group string, maxEx int) (*store.Batch, *buffer) {
 	all := newBuffer()
 	t.global.mergeInto(all, maxEx, math.MaxInt)
 	var adv []store.Advance
@@ -242,7 +243,7 @@ func (t *taken) batch(group string, maxEx int) *store.Batch {
 	}
 	b := all.batch()
 	b.Advances = adv
-	return b
+	return b, all
 }
 
 // resolve drops from t what the store already holds according to c, and

@@ -94,6 +94,14 @@ func (c *Counters) CountViolation(transport, topic, service, rule string, sev ev
 	c.violations.WithLabelValues(rule, topic, service, string(sev), transport).Inc()
 }
 
+// AddViolation counts one violation of a Kafka record found after the
+// record was observed (a duplicate.event_id the ledger found in the store,
+// whose first copy was read before a restart or by another replica): the
+// same series as Observe's, with the source_service label bounded alike.
+func (c *Counters) AddViolation(topic, service string, v event.Violation) {
+	c.violations.WithLabelValues(v.Rule, topic, c.services.value(service), string(v.Severity), TransportKafka).Inc()
+}
+
 // SourceServices returns the source services named by audited records so
 // far, sorted; at most maxServices of them (the same bound as the
 // source_service label).
