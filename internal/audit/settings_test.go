@@ -18,7 +18,7 @@ func withTestRule(t *testing.T) {
 	t.Helper()
 	saved := recordRules[rKeyMissing]
 	info := event.RuleInfo{ID: "key.missing", Severity: event.SeverityWarning, Scope: event.ScopeRecord, Summary: "test rule",
-		Settings: []event.Setting{{Key: "min_key_bytes", Default: 4, Min: 1, Help: "shortest key accepted"}}}
+		Settings: []event.Setting{{Key: "min_key_bytes", Default: "4", Min: 1, Help: "shortest key accepted"}}}
 	rule := &recordRule{
 		info: info,
 		check: func(c *evalCtx) {
@@ -115,19 +115,22 @@ func TestRuleSettingsErrors(t *testing.T) {
 }
 
 func TestRuleSettingsInRulesMarkdown(t *testing.T) {
-	declared := false
-	for _, r := range recordRules {
-		declared = declared || len(r.info.Settings) > 0
-	}
 	var b strings.Builder
 	writeSettingsMarkdown(&b)
-	if (b.Len() != 0) != declared {
-		t.Fatalf("settings section %q, rules declare settings: %v", b.String(), declared)
+	for _, r := range recordRules {
+		for _, s := range r.info.Settings {
+			if !strings.Contains(b.String(), "| `"+s.Path+"` | `"+r.info.ID+"` |") {
+				t.Errorf("settings table lacks %s of %s:\n%s", s.Path, r.info.ID, b.String())
+			}
+		}
+	}
+	if !strings.Contains(b.String(), "| `rules.size.max_bytes` | `size.event_too_large` | integer, >= 1, required unless the rule is off | none |") {
+		t.Errorf("settings table row of rules.size.max_bytes:\n%s", b.String())
 	}
 	b.Reset()
 	withTestRule(t)
 	writeSettingsMarkdown(&b)
-	if !strings.Contains(b.String(), "| `key.missing` | `min_key_bytes` | 4 | 1 | shortest key accepted |") {
+	if !strings.Contains(b.String(), "| `rule_settings.key.missing.min_key_bytes` | `key.missing` | integer, >= 1 | `4` | shortest key accepted |") {
 		t.Fatalf("settings table:\n%s", b.String())
 	}
 }

@@ -3,6 +3,7 @@ package event
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -27,22 +28,62 @@ type RuleInfo struct {
 	Settings []Setting `json:"settings,omitempty"`
 }
 
-// Setting is an integer policy setting a record rule declares in its
-// catalogue entry. A policy sets it as
+// Setting is a policy setting a record rule declares in its catalogue
+// entry: the registry every rule setting goes through. internal/policy
+// decodes and checks a policy's values against it, docs/rules.md lists it
+// ("Rule settings"), and the rule reads the value the profile resolved.
+//
+// A setting of a newer rule has only a Key and is an integer a policy sets
+// as
 //
 //	rule_settings:
 //	  <rule id>:
 //	    <key>: <integer>
 //
-// and a topic override (topics[i].rule_settings) may set it for the topics
-// it matches; internal/policy checks the values against Min, and the rule
-// reads the value resolved for the record's topic (internal/audit
-// evalCtx.setting).
+// and a topic override (topics[i].rule_settings) may set for the topics
+// it matches (internal/audit: evalCtx.setting). The older settings have a
+// fixed place under rules: (Path, e.g. "rules.size.max_bytes") and a Kind.
 type Setting struct {
-	Key     string `json:"key"`     // YAML key under rule_settings.<rule id>
-	Default int    `json:"default"` // value when no policy sets it
-	Min     int    `json:"min"`     // the smallest value accepted
-	Help    string `json:"help"`    // one line for docs/rules.md
+	Key  string      `json:"key"`            // YAML key: under rule_settings.<rule id>, or the last segment of Path
+	Path string      `json:"path,omitempty"` // the whole YAML path of a setting with a fixed place, e.g. "rules.size.max_bytes"
+	Kind SettingKind `json:"kind"`           // the value's type ("" is SettingInt)
+	// Default is the value when no policy sets it, as YAML ("" = none:
+	// unchecked or, with Required, an error).
+	Default  string `json:"default,omitempty"`
+	Min      int    `json:"min"`                // SettingInt, SettingIntMap: the smallest value accepted
+	Required bool   `json:"required,omitempty"` // a policy must set it unless the rule is off
+	Help     string `json:"help"`               // one line for docs/rules.md
+}
+
+// SettingKind is the type of a setting's value.
+type SettingKind string
+
+// Setting kinds.
+const (
+	SettingInt      SettingKind = "integer"             // >= Min
+	SettingIndex    SettingKind = "index"               // any integer; negative counts from the end
+	SettingIntMap   SettingKind = "map of integers"     // name -> integer >= Min
+	SettingDuration SettingKind = "duration"            // >= 0, e.g. 1h
+	SettingRegexp   SettingKind = "regexp"              // RE2, matched against the whole value
+	SettingGroupRE  SettingKind = "regexp with 1 group" // a regexp with exactly one capturing group
+	SettingGlobs    SettingKind = "list of globs"       // path.Match patterns
+	SettingStrings  SettingKind = "list of strings"     // names
+	SettingBool     SettingKind = "boolean"             // true or false
+)
+
+// YAMLPath is where a policy sets s for rule: Path, or
+// rule_settings.<rule>.<Key>.
+func (s Setting) YAMLPath(rule string) string {
+	if s.Path != "" {
+		return s.Path
+	}
+	return "rule_settings." + rule + "." + s.Key
+}
+
+// IntDefault is Default as an integer (0 when unset or not an integer).
+func (s Setting) IntDefault() int {
+	n, _ := strconv.Atoi(s.Default)
+	return n
 }
 
 // Rules returns the rule catalogue: every record rule, then every cluster

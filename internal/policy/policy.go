@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"reflect"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 
 	"embed"
@@ -9,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func LoadPolicy(file string) (*Profile, error) {
 // ParsePolicy compiles a YAML policy; name is used in error messages.
 func ParsePolicy(name string, data []byte) (*Profile, error) {
 	var doc policyDoc
-	if err := strictyaml.Decode(data, &doc); err != nil {
+	if err := decodePolicy(data, &doc); err != nil {
 		if errors.Is(err, strictyaml.ErrEmpty) {
 			return nil, fmt.Errorf("%s: policy is empty", name)
 		}
@@ -83,7 +84,7 @@ type policyDoc struct {
 	Description string            `yaml:"description"`
 	Standard    string            `yaml:"standard"`
 	Envelope    envelopeDoc       `yaml:"envelope"`
-	Rules       rulesDoc          `yaml:"rules"`
+	Rules       rulesNode         `yaml:"rules"` // decoded through the settings registry (settings.go)
 	Severities  map[string]string `yaml:"severities"`
 	Cluster     ClusterPolicy     `yaml:"cluster"`
 	Topics      []topicOverride   `yaml:"topics"`
@@ -93,6 +94,8 @@ type policyDoc struct {
 	RuleSettings ruleSettings `yaml:"rule_settings"`
 	// WebSocket is what the WebSocket prober checks (profile_websocket.go).
 	WebSocket WebSocketPolicy `yaml:"websocket"`
+
+	ruleValues map[string]reflect.Value // rules: as decoded, by setting path (rules.go)
 }
 
 type envelopeDoc struct {
@@ -107,71 +110,6 @@ type fieldDoc struct {
 	Nullable bool   `yaml:"nullable"` // null is accepted (and treated as absent)
 	Type     string `yaml:"type"`     // string, number, integer, boolean, object, array, any
 	Format   string `yaml:"format"`   // uuid, uuid_v4, rfc3339_utc, traceparent_id, or empty
-}
-
-type rulesDoc struct {
-	Naming    namingParams `yaml:"naming"`
-	Size      sizeParams   `yaml:"size"`
-	Blob      Blob         `yaml:"blob"`
-	Timestamp Timestamp    `yaml:"timestamp"`
-	DLQ       DLQ          `yaml:"dlq"`
-}
-
-type namingParams struct {
-	EventType     string `yaml:"event_type"`     // regexp the whole event type must match
-	ActionSegment *int   `yaml:"action_segment"` // dot-separated segment holding the action; negative counts from the end
-	TypeVersion   string `yaml:"type_version"`   // regexp with one group capturing the version from the type name
-	Topic         string `yaml:"topic"`          // regexp the whole topic name must match
-}
-
-type sizeParams struct {
-	MaxBytes int            `yaml:"max_bytes"` // size.event_too_large limit
-	PerType  map[string]int `yaml:"per_type"`  // event type -> limit
-}
-
-// Blob is rules.blob: what size.blob_field takes for a blob carried in an
-// event.
-type Blob struct {
-	MaxTextBytes    int      `yaml:"max_text_bytes"`     // a string longer than this is free text carried in the event
-	MinBase64Bytes  int      `yaml:"min_base64_bytes"`   // a base64-alphabet string at least this long is an encoded blob
-	MinDataURIBytes int      `yaml:"min_data_uri_bytes"` // a data: URI at least this long is an inline blob
-	IgnorePaths     []string `yaml:"ignore_paths"`       // field path globs never flagged
-}
-
-// Timestamp is rules.timestamp: how far from the reference time
-// envelope.invalid_timestamp lets an event time be.
-type Timestamp struct {
-	MaxFuture time.Duration `yaml:"max_future"` // how far past the reference time an event time may be
-	MaxAge    time.Duration `yaml:"max_age"`    // how far before the reference time an event time may be
-}
-
-// DLQ is rules.dlq: where a dead-letter record keeps the original event and
-// its error context (dlq.missing_error_context).
-type DLQ struct {
-	OriginalFields      []string `yaml:"original_fields"`       // fields that may hold the wrapped original event
-	ErrorFields         []string `yaml:"error_fields"`          // fields that may hold the error context
-	ErrorHeaderPrefixes []string `yaml:"error_header_prefixes"` // header key prefixes accepted as error context
-	// RequireWrapper (default true) demands the original event inside a
-	// wrapper object. When false, a record whose error context is in headers
-	// (Spring Kafka kafka_dlt-exception-*, Kafka Connect __connect.errors.*)
-	// may carry the original value as is.
-	RequireWrapper *bool `yaml:"require_wrapper"`
-}
-
-// MustWrap reports whether dead-letter records must wrap the original.
-func (d *DLQ) MustWrap() bool { return d.RequireWrapper == nil || *d.RequireWrapper }
-
-// ErrorHeader reports whether rec carries a header starting with one of the
-// error-context prefixes.
-func (d *DLQ) ErrorHeader(rec *event.Record) bool {
-	for _, h := range rec.Headers {
-		for _, p := range d.ErrorHeaderPrefixes {
-			if strings.HasPrefix(h.Key, p) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // topicOverride changes severities or the size limit on matching topics.
@@ -202,8 +140,7 @@ func compilePolicy(doc *policyDoc) (*Profile, error) {
 	}
 	p := &Profile{Name: doc.Name, Description: doc.Description, Standard: doc.Standard, Cluster: doc.Cluster}
 	steps := []func(*policyDoc, *Profile) error{
-		compileEnvelope, compileNaming, compileSize, compileBlob, compileTimestamp,
-		compileDLQ, compileSeverities, compileTopics, compileRuleSettings, compileCluster, compileWaivers, compileWebSocket,
+		compileEnvelope, compileRules, compileSeverities, compileTopics, compileRuleSettings, compileCluster, compileWaivers, compileWebSocket,
 	}
 	for _, step := range steps {
 		if err := step(doc, p); err != nil {
@@ -211,96 +148,6 @@ func compilePolicy(doc *policyDoc) (*Profile, error) {
 		}
 	}
 	return p, nil
-}
-
-func compileRegexp(field, expr string) (*regexp.Regexp, error) {
-	if expr == "" {
-		return nil, nil
-	}
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return nil, ferr(field, "invalid regular expression: %v", err)
-	}
-	return re, nil
-}
-
-func compileNaming(doc *policyDoc, p *Profile) error {
-	n := doc.Rules.Naming
-	var err error
-	if p.eventType, err = compileRegexp("rules.naming.event_type", n.EventType); err != nil {
-		return err
-	}
-	if p.topic, err = compileRegexp("rules.naming.topic", n.Topic); err != nil {
-		return err
-	}
-	if p.typeVer, err = compileRegexp("rules.naming.type_version", n.TypeVersion); err != nil {
-		return err
-	}
-	if p.typeVer != nil && p.typeVer.NumSubexp() != 1 {
-		return ferr("rules.naming.type_version", "must have exactly one capturing group")
-	}
-	if n.ActionSegment != nil {
-		p.actionSeg, p.hasAction = *n.ActionSegment, true
-	}
-	return nil
-}
-
-func compileSize(doc *policyDoc, p *Profile) error {
-	s := doc.Rules.Size
-	if s.MaxBytes < 0 || (s.MaxBytes == 0 && doc.Severities["size.event_too_large"] != "off") {
-		return ferr("rules.size.max_bytes", "must be > 0")
-	}
-	for _, t := range sortedKeys(s.PerType) {
-		if s.PerType[t] <= 0 {
-			return ferr("rules.size.per_type."+t, "must be > 0")
-		}
-	}
-	p.maxBytes, p.perType = s.MaxBytes, s.PerType
-	return nil
-}
-
-func compileBlob(doc *policyDoc, p *Profile) error {
-	b := doc.Rules.Blob
-	checks := []struct {
-		name string
-		v    int
-	}{{"max_text_bytes", b.MaxTextBytes}, {"min_base64_bytes", b.MinBase64Bytes}, {"min_data_uri_bytes", b.MinDataURIBytes}}
-	for _, c := range checks {
-		if c.v < 0 {
-			return ferr("rules.blob."+c.name, "must be >= 0")
-		}
-	}
-	for i, g := range b.IgnorePaths {
-		if _, err := path.Match(g, ""); err != nil {
-			return ferr(fmt.Sprintf("rules.blob.ignore_paths[%d]", i), "invalid glob %q", g)
-		}
-	}
-	p.blob = b
-	return nil
-}
-
-func compileTimestamp(doc *policyDoc, p *Profile) error {
-	t := doc.Rules.Timestamp
-	if t.MaxFuture < 0 {
-		return ferr("rules.timestamp.max_future", "must be >= 0")
-	}
-	if t.MaxAge < 0 {
-		return ferr("rules.timestamp.max_age", "must be >= 0")
-	}
-	p.ts = t
-	return nil
-}
-
-func compileDLQ(doc *policyDoc, p *Profile) error {
-	d := doc.Rules.DLQ
-	if len(d.OriginalFields) == 0 {
-		d.OriginalFields = []string{"original_event", "original", "event"}
-	}
-	if len(d.ErrorFields) == 0 {
-		d.ErrorFields = []string{"error", "error_context"}
-	}
-	p.dlq = d
-	return nil
 }
 
 func parseSeverity(field, s string) (event.Severity, error) {

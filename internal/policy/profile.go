@@ -70,6 +70,8 @@ type Profile struct {
 	topics     []topicOverride
 	// ruleSettings are rule_settings as written (rule id -> key -> value).
 	ruleSettings ruleSettings
+	// values are the settings under rules:, checked, by path (rules.go).
+	values map[string]any
 }
 
 // IsDLQTopic reports whether topic is a dead-letter topic under the

@@ -36,6 +36,9 @@ func checkRuleSettings(base string, rs ruleSettings) error {
 		for _, key := range sortedKeys(rs[id]) {
 			field := base + "." + id + "." + key
 			k := slices.IndexFunc(info.Settings, func(s event.Setting) bool { return s.Key == key })
+			if k >= 0 && info.Settings[k].Path != "" {
+				return ferr(field, "unknown setting (%s reads it at %s)", id, info.Settings[k].Path)
+			}
 			if k < 0 {
 				return ferr(field, "unknown setting (%s has: %s)", id, settingKeys(info.Settings))
 			}
@@ -48,12 +51,14 @@ func checkRuleSettings(base string, rs ruleSettings) error {
 }
 
 func settingKeys(s []event.Setting) string {
-	if len(s) == 0 {
-		return "none"
+	var keys []string
+	for _, x := range s {
+		if x.Path == "" {
+			keys = append(keys, x.Key)
+		}
 	}
-	keys := make([]string, len(s))
-	for i, x := range s {
-		keys[i] = x.Key
+	if len(keys) == 0 {
+		return "none"
 	}
 	return strings.Join(keys, ", ")
 }
@@ -62,7 +67,7 @@ func settingKeys(s []event.Setting) string {
 // declared default, then the policy's rule_settings value, then the last
 // matching topics[] override's.
 func (p *Profile) RuleSetting(rule string, s event.Setting, topic string) int {
-	v := s.Default
+	v := s.IntDefault()
 	if w, ok := p.ruleSettings[rule][s.Key]; ok {
 		v = w
 	}

@@ -69,6 +69,23 @@ func DecodeAll(data []byte, out any) (*yaml.Node, error) {
 	return root, nil
 }
 
+// DecodeNode is DecodeAll for one node of a document already parsed (e.g.
+// a section whose shape is only known at run time), reporting its keys
+// under path: "path.key: unknown field (line N)". The offending keys are
+// left out, so out keeps its defaults there.
+func DecodeNode(n *yaml.Node, path string, out any) error {
+	var c checker
+	if n != nil && c.check(n, reflectType(out), path) {
+		if err := n.Decode(out); err != nil {
+			c.errs = append(c.errs, &Error{Path: path, Line: n.Line, Msg: "decode yaml: " + err.Error()})
+		}
+	}
+	if len(c.errs) > 0 {
+		return &Errors{List: c.errs}
+	}
+	return nil
+}
+
 // Errors is every problem of one document, one per line.
 type Errors struct {
 	List []*Error

@@ -92,3 +92,25 @@ func TestDecodeReportsEveryProblem(t *testing.T) {
 		t.Errorf("document lines lost: %v", root)
 	}
 }
+
+// TestDecodeNodeNamesPathUnderPrefix: a section decoded on its own reports
+// its keys under the path it is given, every problem, with lines.
+func TestDecodeNodeNamesPathUnderPrefix(t *testing.T) {
+	root, err := Parse([]byte("a: 1\nrules:\n  size:\n    max: x\n    maxx: 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Size struct {
+			Max int `yaml:"max"`
+		} `yaml:"size"`
+	}
+	err = DecodeNode(root.Content[0].Content[3], "rules", &out)
+	want := "rules.size.max: cannot parse \"x\" as an integer (line 4)\nrules.size.maxx: unknown field (line 5)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if err := DecodeNode(nil, "rules", &out); err != nil {
+		t.Fatalf("nil node: %v", err)
+	}
+}
