@@ -269,9 +269,9 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 // demoTeams owns the simulated services: the AuthorWorks content team,
 // the HuleEdu essay pipeline and the legacy importer's team.
 var demoTeams = []team.Team{
-	{Name: "content", Services: []string{"content-service", "user-service", "notification_service", "search-indexer", WSServiceFaulty}},
+	{Name: "content", Services: []string{"content-service", "user-service", "notification_service", "search-indexer", WSServiceFaulty, GroupProjector}},
 	{Name: "essays", Services: []string{"batch_orchestrator_service", "essay_lifecycle_service", "spell_checker_service", "result_aggregator_service"}},
-	{Name: "imports", Services: []string{"legacy_importer"}},
+	{Name: "imports", Services: []string{"legacy_importer", PillProducer}},
 }
 
 func runAll(ctx context.Context, o Options, cfg *config.Config, seeds []string, dataDir string) error {
@@ -319,6 +319,7 @@ func (s *sim) start(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return s.slowConsumer(ctx) })
 	g.Go(func() error { return s.stoppedConsumer(ctx) })
 	s.startInvoices(ctx, g.Go)
+	s.startPoisonPill(ctx, g.Go)
 }
 
 func printURLs(w io.Writer, cfg *config.Config, httpAddr, kafkaAddr, dataDir string) {
@@ -340,6 +341,7 @@ Profile %[4]s; topics %[5]s audited with %[6]s.
   WebSockets       %[1]s/api/v1/websockets   (two simulated WebSocket services, probed every 2m, 100 s listen)
   Live tail        eventwatch tail --url %[1]s
   Dead letters     %[1]s/api/v1/dlq   (eventwatch dlq list --url %[1]s)
+  Poison pill      %[1]s/api/v1/groups/profile-projector   (a malformed record blocks a partition: named under poison_pills about a minute after start)
   Replay (admin)   eventwatch dlq replay --url %[1]s --token-file %[7]s --topic content.deadletter \
                      --error-class 'SchemaValidationError: schema validation failed: data.isbn missing for <id>' --dry-run
   Data directory   %[3]s

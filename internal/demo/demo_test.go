@@ -19,7 +19,7 @@ import (
 // rules and a growing lag for the slow consumer group.
 func TestDemoShowsViolationsAndLag(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan string, 1)
+	served := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	var out strings.Builder
 	go func() {
@@ -29,7 +29,7 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 			Seed:      7,
 			Stdout:    &out,
 			LogOutput: io.Discard,
-			OnServing: func(httpAddr, _ string) { served <- httpAddr },
+			OnServing: func(httpAddr, kafkaAddr string) { served <- [2]string{httpAddr, kafkaAddr} },
 		})
 	}()
 	defer func() {
@@ -43,10 +43,10 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 			t.Error("demo did not stop within 60s")
 		}
 	}()
-	var base string
+	var base, kafkaAddr string
 	select {
 	case addr := <-served:
-		base = "http://" + addr
+		base, kafkaAddr = "http://"+addr[0], addr[1]
 	case err := <-done:
 		t.Fatalf("demo stopped before serving: %v", err)
 	case <-time.After(30 * time.Second):
@@ -74,6 +74,7 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 	checkWebSockets(t, base)
 	checkDeadLetters(t, base)
 	checkIdempotency(t, base)
+	checkPoisonPill(t, base, kafkaAddr)
 	if code := status(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
 	}
