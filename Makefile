@@ -34,12 +34,13 @@ test-short:
 e2e:
 	$(GO) test -count=1 -tags e2e -timeout 40m -p 1 ./e2e/... ./deploy/imagetest/
 
-## soak: the daemon for SOAK (e.g. 1h) at SOAK_RATE records/s (default 500, every record audited) against a real broker (jars fetched when missing); RSS, heap, goroutines and trace state every 5 s into SOAK_OUT (CSV; heap profiles beside it) and the log; they must stay flat.
+## soak: the daemon for SOAK (e.g. 1h) at SOAK_RATE records/s (default 500, every record audited) against a real broker (jars fetched when missing); RSS, heap, goroutines and trace state every 5 s into SOAK_OUT (CSV; heap profiles beside it) and the log; they must stay flat. SOAK_DEFAULTS=1: the default trace and duplicate windows.
 SOAK ?= 10m
 SOAK_RATE ?= 500
 SOAK_OUT ?= $(CURDIR)/soak.csv
+SOAK_DEFAULTS ?=
 soak: kafka
-	EVENTWATCH_SOAK=$(SOAK) EVENTWATCH_SOAK_RATE=$(SOAK_RATE) EVENTWATCH_SOAK_OUT=$(SOAK_OUT) $(GO) test -count=1 -tags e2e -timeout 3h -run TestDaemonSoak -v ./e2e/
+	EVENTWATCH_SOAK=$(SOAK) EVENTWATCH_SOAK_RATE=$(SOAK_RATE) EVENTWATCH_SOAK_OUT=$(SOAK_OUT) EVENTWATCH_SOAK_DEFAULTS=$(SOAK_DEFAULTS) $(GO) test -count=1 -tags e2e -timeout 3h -run TestDaemonSoak -v ./e2e/
 
 ## demo: the daemon against an embedded 3-broker kfake cluster with simulated services, on 127.0.0.1 (flags: make demo ARGS='--seed 7'); Ctrl-C stops it cleanly.
 ARGS ?=

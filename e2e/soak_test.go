@@ -25,7 +25,8 @@ import (
 // audited: budget_per_partition is lifted; every record with its own event
 // and correlation id) for EVENTWATCH_SOAK (a Go duration: 1m for a quick
 // run, 1h for the planning figures in docs/operations.md; skipped when
-// unset). It records RSS, Go heap, goroutines, records checked and the
+// unset; EVENTWATCH_SOAK_DEFAULTS=1 keeps the default trace and duplicate
+// settings). It records RSS, Go heap, goroutines, records checked and the
 // trace state every 5 s (the test log, and a CSV at EVENTWATCH_SOAK_OUT
 // when set, with heap profiles beside it at each quarter), and checks that
 // goroutines and resident memory stay flat once the bounded state
@@ -44,9 +45,7 @@ func TestDaemonSoak(t *testing.T) {
 	dir := t.TempDir()
 	topic := "huleedu.soak.batchorchestration.batch"
 	dmCreateTopic(ctx, t, kadm.NewClient(b.Client(t)), topic)
-	// The chain count is lifted so that the byte budget (trace.max_state_bytes,
-	// default 64 MiB) is what bounds the trace state.
-	extra := fmt.Sprintf("sample:\n  budget_per_partition: 1000000\naudit:\n  duplicate_window: %s\ntrace:\n  window: %s\n  max_open_chains: 1000000\nhttp:\n  pprof: true\n", d/5, d/5)
+	extra := soakConfig(d, os.Getenv("EVENTWATCH_SOAK_DEFAULTS") != "")
 	p := dmStartProc(ctx, t, dmBinary(ctx, t, dir), b.Addr(), filepath.Join(dir, "soak"), 10*time.Second, extra)
 	p.d.waitReady(t)
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -59,6 +58,19 @@ func TestDaemonSoak(t *testing.T) {
 	if limit := base[1]*1.25 + 32<<20; last[1] > limit {
 		t.Errorf("resident memory grew from %.1f MiB to %.1f MiB", base[1]/(1<<20), last[1]/(1<<20))
 	}
+}
+
+// soakConfig is the soak's configuration: every record audited, profiles
+// served, and (unless defaults) the duplicate and trace windows at a fifth
+// of the run with the chain count lifted, so that the byte budget
+// (trace.max_state_bytes, default 64 MiB) is what bounds the trace state;
+// with defaults the trace and duplicate settings are the daemon's own.
+func soakConfig(d time.Duration, defaults bool) string {
+	cfg := "sample:\n  budget_per_partition: 1000000\nhttp:\n  pprof: true\n"
+	if !defaults {
+		cfg += fmt.Sprintf("audit:\n  duplicate_window: %s\ntrace:\n  window: %s\n  max_open_chains: 1000000\n", d/5, d/5)
+	}
+	return cfg
 }
 
 // soakColumns are the CSV columns dmSoakSample writes.
