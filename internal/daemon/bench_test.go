@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -200,7 +202,7 @@ func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
 	defer cl.Close()
 	var cfg lag.Config
 	cfg.SetDefaults()
-	procstat.ResetPeakRSS(0)
+	freshPeak()
 	c, err := lag.New(cfg, kadm.NewClient(cl), lag.Expectations{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
@@ -231,7 +233,7 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	}
 	b.Setenv("EVENTWATCH_BENCH_SUFFIX", suffix)
 	cfg := benchDaemonConfig(b.TempDir(), addrs, suffix)
-	procstat.ResetPeakRSS(0)
+	freshPeak()
 	leader := startBench(b, cfg)
 	waitFor(b, 10*time.Minute, func() bool {
 		_, body := httpget.Get(b, leader.url+"/readyz")
@@ -269,6 +271,14 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		b.Errorf("%v share publish errors on the leader", n)
 	}
 	return f
+}
+
+// freshPeak returns the previous mode's freed heap to the system and
+// resets this process's peak RSS, so a mode's peak is its own.
+func freshPeak() {
+	runtime.GC()
+	debug.FreeOSMemory()
+	procstat.ResetPeakRSS(0)
 }
 
 // profileWindow starts a CPU profile of the measured window when

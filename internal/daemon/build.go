@@ -62,6 +62,7 @@ type daemon struct {
 	elector        *leader.Elector
 	board          *share.Board         // state shared with the other replicas
 	groupsSeen     groupsCache          // the last groups document decoded from the board
+	renderedGroups renderedGroups       // the leader's groups items of its last shared page, reused while a group's view stays the same
 	term           atomic.Pointer[term] // the singleton work of the current leadership term
 	ready          *readiness
 	token          string

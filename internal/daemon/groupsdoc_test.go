@@ -39,7 +39,7 @@ func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
 	}
 	pills := []dlq.Pill{{Group: "billing", Topic: "t0", Partition: 0, Offset: 4}}
 	for name, s := range map[string]*lag.Snapshot{"estate": snap, "no groups": {Time: snap.Time, Cycle: 1}} {
-		doc := groupsDoc{Cycle: s.Cycle, snap: s, Poison: pills}
+		doc := groupsDoc{Cycle: s.Cycle, snap: s, Poison: pills, rendered: &renderedGroups{}}
 		raw, err := json.Marshal(doc)
 		if err != nil {
 			t.Fatal(err)
@@ -60,6 +60,31 @@ func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
 				t.Errorf("%s: items of %s\n%q\nwant\n%q", name, path, items[path], wantItems[path])
 			}
 		}
+	}
+	// the next cycle: one group changed, the others' items come from the
+	// previous document's rendering and must still be what the JSON gives
+	rendered := &renderedGroups{}
+	if _, _, err := (groupsDoc{Cycle: snap.Cycle, snap: snap, rendered: rendered}).ShareSplit(); err != nil {
+		t.Fatal(err)
+	}
+	next := *snap
+	next.Cycle++
+	next.Groups = slices.Clone(snap.Groups)
+	next.Groups[1].LagRecords += 100
+	doc := groupsDoc{Cycle: next.Cycle, snap: &next, rendered: rendered}
+	_, wantItems, err := groupsKind.Split(mustJSON(t, doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items, err := doc.ShareSplit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(items["page.groups"], wantItems["page.groups"], func(a, b share.Item) bool { return a.Key == b.Key && bytes.Equal(a.JSON, b.JSON) }) {
+		t.Errorf("next cycle's groups\n%q\nwant\n%q", items["page.groups"], wantItems["page.groups"])
+	}
+	if !bytes.Contains(items["page.groups"][1].JSON, []byte(`"lag_records":110`)) {
+		t.Errorf("the changed group was not rendered again: %s", items["page.groups"][1].JSON)
 	}
 	if n := len(snap.Groups); n != len(names) || !bytes.Contains(mustJSON(t, groupsDoc{snap: snap}), []byte(`"page":{`)) {
 		t.Fatalf("the document's JSON lost its page")

@@ -27,8 +27,37 @@ type groupsDoc struct {
 	Page     any           `json:"page"`
 	Poison   []dlq.Pill    `json:"poison_pills,omitempty"` // the records blocking stalled partitions
 
-	published func()        // told when the broker has it
-	snap      *lag.Snapshot // the page's snapshot, for ShareSplit
+	published func()          // told when the broker has it
+	snap      *lag.Snapshot   // the page's snapshot, for ShareSplit
+	rendered  *renderedGroups // the groups' JSON of the previous cycle; nil: render every group
+}
+
+// renderedGroups keeps each group's item JSON with the view it renders,
+// so that a cycle marshals only the groups whose view changed (lag.Same).
+type renderedGroups struct {
+	mu   sync.Mutex
+	byID map[string]renderedGroup
+}
+
+type renderedGroup struct {
+	view *lag.GroupLag // in an earlier, immutable snapshot
+	json []byte
+}
+
+// item is g's item JSON: the previous one when g's view did not change.
+func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) ([]byte, error) {
+	if r != nil {
+		if prev, ok := r.byID[g.Group]; ok && lag.Same(prev.view, g) {
+			next[g.Group] = prev
+			return prev.json, nil
+		}
+	}
+	js, err := json.Marshal(lag.PageGroup(*g))
+	if err != nil {
+		return nil, fmt.Errorf("marshal group %s: %w", g.Group, err)
+	}
+	next[g.Group] = renderedGroup{view: g, json: js}
+	return js, nil
 }
 
 // MarshalJSON is the document with its page (rendered from the snapshot
@@ -61,16 +90,33 @@ func (g groupsDoc) ShareSplit() ([]byte, map[string][]share.Item, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	groups := make([]share.Item, len(g.snap.Groups))
-	for i := range g.snap.Groups {
-		js, err := json.Marshal(lag.PageGroup(g.snap.Groups[i]))
-		if err != nil {
-			return nil, nil, fmt.Errorf("marshal group %s: %w", g.snap.Groups[i].Group, err)
-		}
-		groups[i] = share.Item{Key: share.TextKey(g.snap.Groups[i].Group), JSON: js}
+	if items["page.groups"], err = g.groupItems(); err != nil {
+		return nil, nil, err
 	}
-	items["page.groups"] = groups
 	return head, items, nil
+}
+
+// groupItems are the page's groups as items, each rendered again only
+// when its view changed since the previous cycle's document.
+func (g groupsDoc) groupItems() ([]share.Item, error) {
+	r := g.rendered
+	if r != nil {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+	}
+	next := make(map[string]renderedGroup, len(g.snap.Groups))
+	out := make([]share.Item, len(g.snap.Groups))
+	for i := range g.snap.Groups {
+		js, err := r.item(&g.snap.Groups[i], next)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = share.Item{Key: share.TextKey(g.snap.Groups[i].Group), JSON: js}
+	}
+	if r != nil {
+		r.byID = next
+	}
+	return out, nil
 }
 
 // Published records that the cycle's document is on the topic.
@@ -97,7 +143,8 @@ func (d *daemon) groupsDocument() (any, bool) {
 	if s == nil || s.Cycle == t.shared.Load() {
 		return nil, false
 	}
-	doc := groupsDoc{Cycle: s.Cycle, Coverage: s.Coverage, published: func() { t.shared.Store(s.Cycle) }, snap: s}
+	doc := groupsDoc{Cycle: s.Cycle, Coverage: s.Coverage, published: func() { t.shared.Store(s.Cycle) }, snap: s,
+		rendered: &d.renderedGroups}
 	if t.poison != nil {
 		doc.Poison = t.poison.All()
 	}

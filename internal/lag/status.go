@@ -1,7 +1,6 @@
 package lag
 
 import (
-	"encoding/json"
 	"fmt"
 )
 
@@ -54,8 +53,10 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", s)
 }
 
-// MarshalJSON encodes the status as its name.
-func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+// MarshalText encodes the status as its name (a JSON string; text, not
+// JSON, so that encoding/json neither marshals the name again nor
+// re-validates it: a groups page has tens of thousands of statuses).
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // statusCounts tallies partition statuses for a group.
 type statusCounts [StatusUnknown + 1]int
