@@ -2,9 +2,8 @@ package api
 
 import (
 	"github.com/eventwatch/eventwatch/internal/testutil/auditdata"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
-	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,36 +12,6 @@ import (
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
-
-// clock is a settable time source for aggregators under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func openSQLite(t testing.TB, dir string) store.Store {
-	t.Helper()
-	cfg := store.Config{}
-	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, dir, nil)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // mon17 is Monday 16 November 2026 00:00 UTC, the start of 2026-W47 (the
 // name is kept from the report package's tests the data sets come from).
@@ -55,14 +24,14 @@ type testAgg struct {
 	*API
 }
 
-func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock, opts ...ledger.Option) (*testAgg, *prometheus.Registry) {
+func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *storetest.Clock, opts ...ledger.Option) (*testAgg, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg.SetDefaults()
 	var apiOpts []APIOption
 	if c != nil {
-		apiOpts = append(apiOpts, WithClock(c.now))
-		opts = append(opts, ledger.WithClock(c.now))
+		apiOpts = append(apiOpts, WithClock(c.Now))
+		opts = append(opts, ledger.WithClock(c.Now))
 	}
 	api := NewAPI(st, reg, nil, apiOpts...)
 	opts = append(opts, ledger.WithExamples(api.Publish))

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -143,10 +145,10 @@ func lockStore(t *testing.T, dir, mode string) (release func()) {
 // every record flushed meanwhile counted.
 func TestLockedStore(t *testing.T) {
 	dir := t.TempDir()
-	st := openSQLite(t, dir)
-	c := &clock{t: mon17.Add(36 * time.Hour)}
+	st := storetest.OpenSQLite(t, dir)
+	c := storetest.NewClock(mon17.Add(36 * time.Hour))
 	a, _ := newTestAggregator(t, st, store.Config{}, c)
-	observeAll(a, dataset(7, 50, c.now()))
+	observeAll(a, dataset(7, 50, c.Now()))
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestLockedStore(t *testing.T) {
 	deadline := 2 * store.ReadTimeout
 
 	release := lockStore(t, dir, lockWrite)
-	observeAll(a, dataset(8, 20, c.now()))
+	observeAll(a, dataset(8, 20, c.Now()))
 	flushed := make(chan error, 1)
 	go func() { flushed <- a.Flush(context.Background()) }() // waits for the write lock, then fails (kept for the next flush)
 	for _, p := range paths {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -28,14 +30,14 @@ func get(t *testing.T, h http.Handler, url, token string) (int, string, http.Hea
 
 // TestRoutes checks the API answers, its defaults and its 400s.
 func TestRoutes(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17.Add(36 * time.Hour)}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(36 * time.Hour))
 	a, _ := newTestAggregator(t, st, store.Config{}, c)
-	observeAll(a, dataset(7, 50, c.now()))
+	observeAll(a, dataset(7, 50, c.Now()))
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.set(mon17.Add(8 * 24 * time.Hour)) // Tuesday of W48: W47 is the last complete week
+	c.Set(mon17.Add(8 * 24 * time.Hour)) // Tuesday of W48: W47 is the last complete week
 	mux := http.NewServeMux()
 	a.Routes(mux)
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
 	"bufio"
 	"context"
@@ -21,10 +22,10 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
-func violationServer(t *testing.T) (*testAgg, *httptest.Server, *clock) {
+func violationServer(t *testing.T) (*testAgg, *httptest.Server, *storetest.Clock) {
 	t.Helper()
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17.Add(time.Hour)}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(time.Hour))
 	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 3}, c)
 	a.SetOwnership(team.New([]team.Team{{Name: "commerce", Services: []string{"orders", "billing"}}}, nil))
 	mux := http.NewServeMux()
@@ -163,8 +164,8 @@ func TestSlowStreamClientIsDropped(t *testing.T) {
 // TestStreamOutlivesWriteTimeout: the stream clears the server's write
 // deadline, so an event after the WriteTimeout still reaches the client.
 func TestStreamOutlivesWriteTimeout(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	a, _ := newTestAggregator(t, st, store.Config{}, &clock{t: mon17})
+	st := storetest.OpenSQLite(t, t.TempDir())
+	a, _ := newTestAggregator(t, st, store.Config{}, storetest.NewClock(mon17))
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	srv := httptest.NewUnstartedServer(mux)

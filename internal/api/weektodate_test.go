@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
@@ -21,14 +23,14 @@ import (
 // compares 20 with 10 (the same elapsed span), says so, and the Markdown
 // says it in words.
 func TestWeeklyWeekToDateOnFixedClock(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(time.Time{})
 	a, _ := newTestAggregator(t, st, store.Config{}, c)
 	for _, p := range []struct {
 		at time.Time
 		n  int
 	}{{mon17.AddDate(0, 0, -7).Add(9 * time.Hour), 10}, {mon17.AddDate(0, 0, -3).Add(9 * time.Hour), 100}, {mon17.Add(9 * time.Hour), 20}} {
-		c.set(p.at)
+		c.Set(p.at)
 		for i := range p.n {
 			a.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: "order.placed.v1",
 				Violations: []event.Violation{{Rule: "naming.topic", Severity: event.SeverityError}}})
@@ -37,7 +39,7 @@ func TestWeeklyWeekToDateOnFixedClock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.set(mon17.Add(36*time.Hour + 30*time.Minute))
+	c.Set(mon17.Add(36*time.Hour + 30*time.Minute))
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	srv := httptest.NewServer(mux)
@@ -63,7 +65,7 @@ func TestWeeklyWeekToDateOnFixedClock(t *testing.T) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
 	}
-	c.set(mon17.AddDate(0, 0, 9)) // the week has ended: the whole previous week
+	c.Set(mon17.AddDate(0, 0, 9)) // the week has ended: the whole previous week
 	var done report.Weekly
 	getJSON(t, srv.URL+"/api/v1/reports/weekly?week=2026-W47", &done)
 	if done.Comparison.SameSpan || done.Rules[0].Previous != 110 || done.Rules[0].Trend != report.TrendDown {

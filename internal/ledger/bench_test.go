@@ -5,14 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
 // BenchmarkObserve measures the sink's hot path: one record with the
 // dataset's mix of violations into the hourly aggregates (no I/O).
 func BenchmarkObserve(b *testing.B) {
-	st := openSQLite(b, b.TempDir())
-	a, _ := newTestAggregator(b, st, store.Config{}, &clock{t: mon17})
+	st := storetest.OpenSQLite(b, b.TempDir())
+	a, _ := newTestAggregator(b, st, store.Config{}, storetest.NewClock(mon17))
 	obs := dataset(1, 4096, mon17)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -25,8 +27,8 @@ func BenchmarkObserve(b *testing.B) {
 
 // BenchmarkObserveParallel measures Observe from several sampler workers.
 func BenchmarkObserveParallel(b *testing.B) {
-	st := openSQLite(b, b.TempDir())
-	a, _ := newTestAggregator(b, st, store.Config{}, &clock{t: mon17})
+	st := storetest.OpenSQLite(b, b.TempDir())
+	a, _ := newTestAggregator(b, st, store.Config{}, storetest.NewClock(mon17))
 	obs := dataset(2, 4096, mon17)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -42,8 +44,8 @@ func BenchmarkObserveParallel(b *testing.B) {
 // BenchmarkFlush measures one flush of a busy hour (4 services, 8 event
 // types, 4 rules, examples) into SQLite.
 func BenchmarkFlush(b *testing.B) {
-	st := openSQLite(b, b.TempDir())
-	c := &clock{t: mon17}
+	st := storetest.OpenSQLite(b, b.TempDir())
+	c := storetest.NewClock(mon17)
 	a, _ := newTestAggregator(b, st, store.Config{}, c)
 	obs := dataset(3, 2000, mon17)
 	for b.Loop() {
@@ -51,6 +53,6 @@ func BenchmarkFlush(b *testing.B) {
 		if err := a.Flush(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		c.set(c.now().Add(time.Hour))
+		c.Set(c.Now().Add(time.Hour))
 	}
 }

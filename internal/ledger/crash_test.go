@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventwatch/eventwatch/internal/store"
@@ -104,7 +106,7 @@ func startChild(t *testing.T, dir string, batches int) (*exec.Cmd, io.WriteClose
 
 func storedChecked(t *testing.T, dir string) int64 {
 	t.Helper()
-	st := openSQLite(t, dir)
+	st := storetest.OpenSQLite(t, dir)
 	defer st.Close()
 	hours, err := st.Hours(context.Background())
 	if err != nil {

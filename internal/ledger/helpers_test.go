@@ -2,10 +2,9 @@ package ledger
 
 import (
 	"github.com/eventwatch/eventwatch/internal/testutil/auditdata"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -15,44 +14,14 @@ import (
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
-// clock is a settable time source for ledgers under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func openSQLite(t testing.TB, dir string) store.Store {
-	t.Helper()
-	cfg := store.Config{}
-	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, dir, nil)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock, opts ...Option) (*Ledger, *prometheus.Registry) {
+func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *storetest.Clock, opts ...Option) (*Ledger, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg.SetDefaults()
 	a := New(st, cfg, reg, nil, opts...)
 	if c != nil {
-		a.now = c.now
-		a.lastSample = c.now()
+		a.now = c.Now
+		a.lastSample = c.Now()
 	}
 	return a, reg
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/policy"
@@ -27,13 +29,13 @@ type idRig struct {
 	found *atomic.Int64 // duplicates the ledger reported after commits
 }
 
-func newIDRig(t *testing.T, st store.Store, c *clock, group string, found *atomic.Int64) *idRig {
+func newIDRig(t *testing.T, st store.Store, c *storetest.Clock, group string, found *atomic.Int64) *idRig {
 	t.Helper()
 	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, Now: c.now, DuplicateWindow: testIDWindow})
+	eng, err := audit.NewEngine(audit.Options{Profile: p, Now: c.Now, DuplicateWindow: testIDWindow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +109,7 @@ func storedDuplicates(t *testing.T, st store.Store, hour time.Time) (dups, check
 
 func idStores(t *testing.T) map[string]func() store.Store {
 	return map[string]func() store.Store{
-		"sqlite":   func() store.Store { return openSQLite(t, t.TempDir()) },
+		"sqlite":   func() store.Store { return storetest.OpenSQLite(t, t.TempDir()) },
 		"postgres": func() store.Store { tier.Slow(t, "starts PostgreSQL"); return openPostgres(t, pgtest.DSN(t)) },
 	}
 }
@@ -121,7 +123,7 @@ func TestDuplicateIDsAcrossRestarts(t *testing.T) {
 	for name, mk := range idStores(t) {
 		t.Run(name, func(t *testing.T) {
 			st := mk()
-			c := &clock{t: mon17.Add(3 * time.Hour)}
+			c := storetest.NewClock(mon17.Add(3 * time.Hour))
 			var found atomic.Int64
 			first := ids(0, 100)
 
@@ -131,12 +133,12 @@ func TestDuplicateIDsAcrossRestarts(t *testing.T) {
 
 			r := newIDRig(t, st, c, "eventwatch", &found) // restart: p0 read again from the start
 			r.read(0, 0, first, true)
-			if d, _, _ := storedDuplicates(t, st, c.now()); d != 0 {
+			if d, _, _ := storedDuplicates(t, st, c.Now()); d != 0 {
 				t.Fatalf("records read again after a crash: %d duplicates, want 0", d)
 			}
 			r = newIDRig(t, st, c, "eventwatch", &found) // restart: the copies arrive on p1
 			r.read(1, 0, first, true)
-			if d, _, _ := storedDuplicates(t, st, c.now()); d != 100 || found.Load() != 100 {
+			if d, _, _ := storedDuplicates(t, st, c.Now()); d != 100 || found.Load() != 100 {
 				t.Fatalf("copies after a restart: %d duplicates stored, %d reported; want 100", d, found.Load())
 			}
 			r = newIDRig(t, st, c, "eventwatch", &found) // third copies and their in-process copies
@@ -149,7 +151,7 @@ func TestDuplicateIDsAcrossRestarts(t *testing.T) {
 			}
 			other := newIDRig(t, st, c, "audit-2", &found) // another sampler group reads p0 again
 			other.read(0, 0, first, true)
-			dups, checked, compliant := storedDuplicates(t, st, c.now())
+			dups, checked, compliant := storedDuplicates(t, st, c.Now())
 			if dups != 300 || found.Load() != 200 || checked != 500 || compliant != checked {
 				t.Fatalf("stored %d duplicates (%d found in the store), %d checked, %d compliant; want 300 (200), 500, 500", dups, found.Load(), checked, compliant)
 			}
@@ -167,7 +169,7 @@ func TestDuplicateIDsAcrossRestarts(t *testing.T) {
 func TestDuplicateIDsTwoReplicas(t *testing.T) {
 	tier.Slow(t, "starts PostgreSQL")
 	dsn := pgtest.DSN(t)
-	c := &clock{t: mon17.Add(3 * time.Hour)}
+	c := storetest.NewClock(mon17.Add(3 * time.Hour))
 	var found atomic.Int64
 	reps := []*idRig{newIDRig(t, openPostgres(t, dsn), c, "eventwatch", &found), newIDRig(t, openPostgres(t, dsn), c, "eventwatch", &found)}
 	for i, r := range reps {
@@ -186,7 +188,7 @@ func TestDuplicateIDsTwoReplicas(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	dups, checked, _ := storedDuplicates(t, openPostgres(t, dsn), c.now())
+	dups, checked, _ := storedDuplicates(t, openPostgres(t, dsn), c.Now())
 	if dups != 100 || found.Load() != 100 || checked != 200 {
 		t.Fatalf("two replicas: %d duplicates stored, %d found, %d checked; want 100, 100, 200", dups, found.Load(), checked)
 	}
@@ -196,22 +198,22 @@ func TestDuplicateIDsTwoReplicas(t *testing.T) {
 // an error, a duplicate found in the store makes its record non-compliant,
 // so checked = compliant + records with an error still holds.
 func TestDuplicateIDErrorSeverity(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17.Add(3 * time.Hour)}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(3 * time.Hour))
 	var found atomic.Int64
 	for i, loc := range []uint64{11, 22} {
 		l, _ := newTestAggregator(t, st, store.Config{}, c, WithDuplicateIDs(time.Hour, func(exs []store.Example) { found.Add(int64(len(exs))) }))
 		l.Acquire("t", int32(i), 0)
 		rec := event.Record{Topic: "t", Partition: int32(i), Offset: 0}
 		res := event.Result{EventID: "x", Source: "s", EventType: "e", Profile: "p",
-			IDCheck: event.IDCheck{Hash: 7, Loc: loc, At: c.now(), Severity: event.SeverityError, Field: "id"}}
+			IDCheck: event.IDCheck{Hash: 7, Loc: loc, At: c.Now(), Severity: event.SeverityError, Field: "id"}}
 		l.Observe(&rec, &res)
 		l.Advance("t", int32(i), 0, 1)
 		if err := l.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dups, checked, compliant := storedDuplicates(t, st, c.now())
+	dups, checked, compliant := storedDuplicates(t, st, c.Now())
 	if dups != 1 || checked != 2 || compliant != 1 || found.Load() != 1 {
 		t.Fatalf("%d duplicates, %d checked, %d compliant, %d found; want 1, 2, 1, 1", dups, checked, compliant, found.Load())
 	}
@@ -220,15 +222,15 @@ func TestDuplicateIDErrorSeverity(t *testing.T) {
 // TestDuplicateIDsExpire: ids are forgotten a window after they were
 // stored (the flush expires them), and a copy then is not a duplicate.
 func TestDuplicateIDsExpire(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17.Add(3 * time.Hour)}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(3 * time.Hour))
 	var found atomic.Int64
 	r := newIDRig(t, st, c, "eventwatch", &found)
 	r.read(0, 0, ids(0, 50), true)
 	if n, err := st.RememberedIDs(context.Background()); err != nil || n != 50 {
 		t.Fatalf("remembered %d, %v; want 50", n, err)
 	}
-	c.set(c.now().Add(testIDWindow + time.Minute))
+	c.Set(c.Now().Add(testIDWindow + time.Minute))
 	if err := r.l.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
 	"context"
 	"errors"
@@ -217,7 +218,7 @@ func (w *propWorld) check(seed uint64) {
 }
 
 func runLedgerProperty(t *testing.T, seed uint64, steps int) {
-	w := &propWorld{t: t, st: &flakyStore{Store: openSQLite(t, t.TempDir())}, reps: make([]*simSampler, 3),
+	w := &propWorld{t: t, st: &flakyStore{Store: storetest.OpenSQLite(t, t.TempDir())}, reps: make([]*simSampler, 3),
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	for i := range w.reps {
 		w.newReplica(i)

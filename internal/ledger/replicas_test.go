@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/tier"
 
 	"context"
@@ -34,13 +35,13 @@ func openPostgres(t *testing.T, dsn string) store.Store {
 func TestReplicasShareOnePostgres(t *testing.T) {
 	tier.Slow(t, "starts PostgreSQL")
 	dsn := pgtest.DSN(t)
-	c := &clock{t: mon17.Add(3 * time.Hour)}
+	c := storetest.NewClock(mon17.Add(3 * time.Hour))
 	var all []observation
 	var aggs []*Ledger
 	for i := range 3 {
 		a, _ := newTestAggregator(t, openPostgres(t, dsn), store.Config{}, c)
 		aggs = append(aggs, a)
-		obs := dataset(uint64(100+i), 700, c.now())
+		obs := dataset(uint64(100+i), 700, c.Now())
 		observeAll(a, obs)
 		all = append(all, obs...)
 	}
@@ -55,8 +56,8 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		}
 		wg.Wait()
 		for i, a := range aggs {
-			observeAll(a, dataset(uint64(200+10*round+i), 100, c.now()))
-			all = append(all, dataset(uint64(200+10*round+i), 100, c.now())...)
+			observeAll(a, dataset(uint64(200+10*round+i), 100, c.Now()))
+			all = append(all, dataset(uint64(200+10*round+i), 100, c.Now())...)
 		}
 	}
 	for _, a := range aggs {
@@ -64,7 +65,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := report.Build(context.Background(), openPostgres(t, dsn), report.Week{Year: 2026, Num: 47}, "", time.UTC, c.now())
+	r, err := report.Build(context.Background(), openPostgres(t, dsn), report.Week{Year: 2026, Num: 47}, "", time.UTC, c.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

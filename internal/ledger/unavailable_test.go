@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
 	"context"
 	"fmt"
@@ -28,7 +29,7 @@ func TestStoreUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c := &clock{t: mon17.Add(5 * time.Hour)}
+	c := storetest.NewClock(mon17.Add(5 * time.Hour))
 	a, _ := newTestAggregator(t, st, cfg, c)
 	ctx := context.Background()
 	observe := func(n int, eventType func(i int) string) {
@@ -65,7 +66,7 @@ func TestStoreUnavailable(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatalf("flush after the server came back: %v", err)
 	}
-	r, err := report.Build(ctx, st, report.Week{Year: 2026, Num: 47}, "", time.UTC, c.now())
+	r, err := report.Build(ctx, st, report.Week{Year: 2026, Num: 47}, "", time.UTC, c.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestStoreDownAtStart(t *testing.T) {
 		t.Fatalf("open with the server down: %v", err)
 	}
 	defer st.Close()
-	c := &clock{t: mon17}
+	c := storetest.NewClock(mon17)
 	a, _ := newTestAggregator(t, st, cfg, c)
 	a.Observe(&event.Record{Topic: "t"}, &event.Result{Source: "s"})
 	if err := a.Flush(context.Background()); err == nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/browser"
@@ -22,23 +24,23 @@ import (
 // (kept in EVENTWATCH_ARTIFACT_DIR when set).
 func TestHTMLInChromium(t *testing.T) {
 	bin := browser.Find(t)
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17)
 	a, _ := newTestAggregator(t, st, store.Config{}, c, ledger.WithClusterSource(fixedCluster{}))
-	c.set(mon17.Add(-3 * 24 * time.Hour)) // a previous week to compare with
-	observeAll(a, dataset(39, 1500, c.now()))
+	c.Set(mon17.Add(-3 * 24 * time.Hour)) // a previous week to compare with
+	observeAll(a, dataset(39, 1500, c.Now()))
 	for day := range 7 {
-		c.set(mon17.Add(time.Duration(day)*24*time.Hour + 12*time.Hour))
-		observeAll(a, dataset(uint64(40+day), 400+50*day, c.now()))
+		c.Set(mon17.Add(time.Duration(day)*24*time.Hour + 12*time.Hour))
+		observeAll(a, dataset(uint64(40+day), 400+50*day, c.Now()))
 		if err := a.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.now())
+	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := htmlServer(t, st, c.now())
+	srv := htmlServer(t, st, c.Now())
 	url := srv.URL + "/?week=2026-W47"
 
 	dom := browser.Run(t, bin, url, "--dump-dom")

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -47,10 +49,10 @@ func TestReadTokenFile(t *testing.T) {
 // end to end with the real engine.)
 func TestPayloadNeverStored(t *testing.T) {
 	dir := t.TempDir()
-	st := openSQLite(t, dir)
-	c := &clock{t: mon17.Add(time.Hour)}
+	st := storetest.OpenSQLite(t, dir)
+	c := storetest.NewClock(mon17.Add(time.Hour))
 	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 100}, c)
-	obs := dataset(3, 500, c.now())
+	obs := dataset(3, 500, c.Now())
 	observeAll(a, obs)
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -59,7 +61,7 @@ func TestPayloadNeverStored(t *testing.T) {
 	if !bytes.Contains(obs[0].Rec.Value, []byte(marker)) {
 		t.Fatal("marker not planted")
 	}
-	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.now())
+	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.Now())
 	if err != nil || len(r.TopOffenders) == 0 || len(r.TopOffenders[0].Examples) == 0 {
 		t.Fatalf("no references stored: %v", err)
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
 	"bytes"
 	"context"
@@ -24,12 +25,12 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // profiles, a DLQ and a lagging group, scoped to nothing.
 func fixedReport(t *testing.T) *Weekly {
 	t.Helper()
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17.Add(-7 * 24 * time.Hour)}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(-7 * 24 * time.Hour))
 	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 2}, c, ledger.WithClusterSource(fixedCluster{}))
 	for week := range 2 {
 		for i := range 12 + 4*week {
-			c.set(mon17.Add(time.Duration(week-1)*7*24*time.Hour + time.Duration(i)*time.Hour))
+			c.Set(mon17.Add(time.Duration(week-1)*7*24*time.Hour + time.Duration(i)*time.Hour))
 			rec, res := fixedRecord(week, i)
 			a.Observe(&rec, &res)
 		}
@@ -101,11 +102,11 @@ func TestGoldenRenderings(t *testing.T) {
 // billing) has none of legacy's topics, rules or examples, keeps its own
 // dead-letter topics and no group it does not own.
 func TestTeamReportHoldsOnlyItsOwn(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17)
 	a, _ := newTestAggregator(t, st, store.Config{}, c, ledger.WithClusterSource(fixedCluster{}))
 	for i := range 30 {
-		c.set(mon17.Add(time.Duration(i) * time.Hour))
+		c.Set(mon17.Add(time.Duration(i) * time.Hour))
 		rec, res := fixedRecord(1, i)
 		a.Observe(&rec, &res)
 	}
@@ -113,7 +114,7 @@ func TestTeamReportHoldsOnlyItsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	owners := team.New([]team.Team{{Name: "payments", Services: []string{"orders", "billing"}}}, nil)
-	r, err := BuildFor(context.Background(), st, Request{Week: Week{2026, 47}, Team: "payments", Loc: time.UTC, Now: c.now(), Owners: owners})
+	r, err := BuildFor(context.Background(), st, Request{Week: Week{2026, 47}, Team: "payments", Loc: time.UTC, Now: c.Now(), Owners: owners})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestTeamReportHoldsOnlyItsOwn(t *testing.T) {
 		t.Errorf("payments report: %d services (team %q), DLQs %v, lag %v, team services %v",
 			len(r.Services), r.Services[0].Team, r.DLQ, r.Lag, r.TeamServices)
 	}
-	svc, err := BuildFor(context.Background(), st, Request{Week: Week{2026, 47}, Service: "orders", Loc: time.UTC, Now: c.now(), Owners: owners})
+	svc, err := BuildFor(context.Background(), st, Request{Week: Week{2026, 47}, Service: "orders", Loc: time.UTC, Now: c.Now(), Owners: owners})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestTeamReportHoldsOnlyItsOwn(t *testing.T) {
 // rendering and never shows 0 % compliance; the default week of an empty
 // store is the current one, in progress.
 func TestNoDataIsNotZero(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
+	st := storetest.OpenSQLite(t, t.TempDir())
 	now := mon17.Add(50 * time.Hour)
 	r, err := BuildFor(context.Background(), st, Request{Week: DefaultWeek(nil, now, time.UTC), Loc: time.UTC, Now: now})
 	if err != nil {

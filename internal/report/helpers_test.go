@@ -2,12 +2,10 @@ package report
 
 import (
 	"github.com/eventwatch/eventwatch/internal/testutil/auditdata"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
-	"context"
 	"os"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,47 +13,17 @@ import (
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
-// clock is a settable time source for aggregators under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func openSQLite(t testing.TB, dir string) store.Store {
-	t.Helper()
-	cfg := store.Config{}
-	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, dir, nil)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // testAgg is the ledger that fills the store reports are built from.
 type testAgg struct {
 	*ledger.Ledger
 }
 
-func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *clock, opts ...ledger.Option) (*testAgg, *prometheus.Registry) {
+func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *storetest.Clock, opts ...ledger.Option) (*testAgg, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg.SetDefaults()
 	if c != nil {
-		opts = append(opts, ledger.WithClock(c.now))
+		opts = append(opts, ledger.WithClock(c.Now))
 	}
 	return &testAgg{Ledger: ledger.New(st, cfg, reg, nil, opts...)}, reg
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
 	"bytes"
 	"context"
@@ -27,13 +28,13 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 // checks every headline number against the same numbers computed directly
 // from the records.
 func TestReportNumbersFromKnownRecords(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17.Add(9 * time.Hour)}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(9 * time.Hour))
 	a, _ := newTestAggregator(t, st, store.Config{MaxExamples: 3}, c)
 	var all []observation
 	for day := range 7 {
-		c.set(mon17.Add(time.Duration(day)*24*time.Hour + 10*time.Hour))
-		obs := dataset(uint64(day+1), 300, c.now())
+		c.Set(mon17.Add(time.Duration(day)*24*time.Hour + 10*time.Hour))
+		obs := dataset(uint64(day+1), 300, c.Now())
 		observeAll(a, obs)
 		all = append(all, obs...)
 		if err := a.Flush(context.Background()); err != nil {
@@ -41,7 +42,7 @@ func TestReportNumbersFromKnownRecords(t *testing.T) {
 		}
 	}
 	want := expect(all)
-	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.now())
+	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +113,11 @@ func checkOffenders(t *testing.T, r *Weekly, all []observation) {
 // TestTrendAndNewRules checks the comparison with the previous week: a rule
 // only broken this week is new, one only broken last week is gone.
 func TestTrendAndNewRules(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(time.Time{})
 	a, _ := newTestAggregator(t, st, store.Config{}, c)
 	put := func(at time.Time, rule string, n int) {
-		c.set(at)
+		c.Set(at)
 		for i := range n {
 			a.Observe(&event.Record{Topic: "orders.events", Offset: int64(i)}, &event.Result{Source: "orders", EventType: "order.placed.v1",
 				Violations: []event.Violation{{Rule: rule, Severity: event.SeverityError}}})
@@ -131,7 +132,7 @@ func TestTrendAndNewRules(t *testing.T) {
 	put(mon17.Add(2*24*time.Hour), "naming.topic", 6)
 	put(mon17.Add(2*24*time.Hour), "key.missing", 1)
 	put(mon17.Add(2*24*time.Hour), "envelope.invalid_uuid", 3)
-	r, err := Build(context.Background(), st, Week{2026, 47}, "orders", time.UTC, c.now())
+	r, err := Build(context.Background(), st, Week{2026, 47}, "orders", time.UTC, c.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +154,8 @@ func TestTrendAndNewRules(t *testing.T) {
 // TestRenderFormats renders a small hand-checked report in every format:
 // 4 records, 3 compliant = 75.0 %.
 func TestRenderFormats(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
-	c := &clock{t: mon17.Add(30 * time.Hour)}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(30 * time.Hour))
 	a, _ := newTestAggregator(t, st, store.Config{}, c)
 	for i, rules := range [][]event.Violation{nil, nil, {{Rule: "trace.missing_context", Severity: event.SeverityWarning}}, {{Rule: "envelope.missing_field", Severity: event.SeverityError}}} {
 		a.Observe(&event.Record{Topic: "pay=ments|<b>", Partition: 2, Offset: int64(40 + i)}, &event.Result{Source: "=cmd()", EventType: "payment.settled.v1", EventID: "id-" + i64(int64(i)), Violations: rules})
@@ -162,7 +163,7 @@ func TestRenderFormats(t *testing.T) {
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.now())
+	r, err := Build(context.Background(), st, Week{2026, 47}, "", time.UTC, c.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
@@ -96,7 +98,7 @@ func TestLastCompleteDependsOnZone(t *testing.T) {
 // TestReportWeekFollowsZone stores records either side of the UTC week
 // boundary and checks which week they land in for UTC and Europe/Oslo.
 func TestReportWeekFollowsZone(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
+	st := storetest.OpenSQLite(t, t.TempDir())
 	write := func(hour time.Time, n int64) {
 		if err := st.Write(context.Background(), &store.Batch{Records: []store.RecordAgg{{Hour: hour, Service: "s", Topic: "t", EventType: "e", Checked: n, Compliant: n}}}); err != nil {
 			t.Fatal(err)

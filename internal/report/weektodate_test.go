@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -16,11 +18,11 @@ import (
 // 2026-W47 (plus 20 compliant ones each Monday).
 func weekToDateStore(t *testing.T) store.Store {
 	t.Helper()
-	st := openSQLite(t, t.TempDir())
-	c := &clock{}
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(time.Time{})
 	a, _ := newTestAggregator(t, st, store.Config{}, c)
 	put := func(at time.Time, n int, rule string) {
-		c.set(at)
+		c.Set(at)
 		for i := range n {
 			var v []event.Violation
 			if rule != "" {
