@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -76,42 +75,27 @@ func (r *remoteFlags) fetchAsyncAPI(ctx context.Context, format string) ([]byte,
 // cmdCatalogDiscover writes the observed estate as AsyncAPI 3.0: exit 0 on
 // success, 1 when the instance could not answer, 2 on usage errors.
 func cmdCatalogDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var rf remoteFlags
-	var out, format string
-	fs := flag.NewFlagSet("catalog discover", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf.register(fs)
-	fs.StringVar(&out, "out", "", "write the document to FILE instead of stdout")
-	fs.StringVar(&format, "format", "", "yaml or json (default: json for an --out ending in .json, else yaml)")
-	if err := fs.Parse(args); err != nil {
-		return exitCode(!errors.Is(err, flag.ErrHelp))
-	}
-	if format == "" {
-		format = "yaml"
-		if strings.EqualFold(filepath.Ext(out), ".json") {
-			format = "json"
+	c := newRemoteCmd("discover", stderr)
+	out := c.fs.String("out", "", "write the document to FILE instead of stdout")
+	format, formatOK := c.formatFlag("", "yaml or json (default: json for an --out ending in .json, else yaml)", "yaml", "json")
+	byExt := func() error {
+		if *format == "" {
+			*format = "yaml"
+			if strings.EqualFold(filepath.Ext(*out), ".json") {
+				*format = "json"
+			}
 		}
+		return nil
 	}
-	switch {
-	case fs.NArg() > 0:
-		return catalogUsage(stderr, "discover", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
-	case format != "yaml" && format != "json":
-		return catalogUsage(stderr, "discover", fmt.Errorf("--format must be yaml or json, not %q", format))
+	if code, ok := c.parse(args, byExt, formatOK); !ok {
+		return code
 	}
-	if err := rf.validate(); err != nil {
-		return catalogUsage(stderr, "discover", err)
-	}
-	body, err := rf.fetchAsyncAPI(ctx, format)
+	body, err := c.rf.fetchAsyncAPI(ctx, *format)
 	if err == nil {
-		err = writeOut(out, body, stdout)
+		err = writeOut(*out, body, stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "eventwatch catalog discover: %v\n", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
+		return c.failure(err)
 	}
 	return 0
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -16,39 +15,25 @@ import (
 // the instance could not answer), 2 on usage or input errors (a catalog
 // that does not load).
 func cmdCatalogDiff(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var rf remoteFlags
-	var path, format string
-	fs := flag.NewFlagSet("catalog diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf.register(fs)
-	fs.StringVar(&path, "catalog", "", "declared catalog: a directory of entries or an AsyncAPI 2.6/3.0 document (required)")
-	fs.StringVar(&format, "format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return exitCode(!errors.Is(err, flag.ErrHelp))
-	}
-	switch {
-	case fs.NArg() > 0:
-		return catalogUsage(stderr, "diff", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
-	case path == "":
-		return catalogUsage(stderr, "diff", errors.New("--catalog is required"))
-	case format != "text" && format != "json":
-		return catalogUsage(stderr, "diff", fmt.Errorf("--format must be text or json, not %q", format))
-	}
-	if err := rf.validate(); err != nil {
-		return catalogUsage(stderr, "diff", err)
-	}
-	declared, err := catalog.Load(path)
-	if err != nil {
-		return catalogUsage(stderr, "diff", err)
-	}
-	body, err := rf.fetchAsyncAPI(ctx, "json")
-	if err != nil {
-		fmt.Fprintf(stderr, "eventwatch catalog diff: %v\n", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
+	c := newRemoteCmd("diff", stderr)
+	path := c.fs.String("catalog", "", "declared catalog: a directory of entries or an AsyncAPI 2.6/3.0 document (required)")
+	format, formatOK := c.formatFlag("text", "output format: text or json", "text", "json")
+	required := func() error {
+		if *path == "" {
+			return errors.New("--catalog is required")
 		}
-		return 1
+		return nil
+	}
+	if code, ok := c.parse(args, required, formatOK); !ok {
+		return code
+	}
+	declared, err := catalog.Load(*path)
+	if err != nil {
+		return c.usage(err)
+	}
+	body, err := c.rf.fetchAsyncAPI(ctx, "json")
+	if err != nil {
+		return c.failure(err)
 	}
 	seen, err := catalog.SeenEntries(body)
 	if err != nil {
@@ -56,7 +41,7 @@ func cmdCatalogDiff(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 1
 	}
 	diffs := catalog.Diff(declared.Entries(), seen)
-	if err := printDiffs(stdout, format, diffs); err != nil {
+	if err := printDiffs(stdout, *format, diffs); err != nil {
 		fmt.Fprintf(stderr, "eventwatch catalog diff: %v\n", err)
 		return 1
 	}

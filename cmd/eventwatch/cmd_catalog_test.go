@@ -164,3 +164,31 @@ func TestCheckWithAsyncAPICatalog(t *testing.T) {
 		t.Fatalf("missing catalog = %d %s", code, stderr)
 	}
 }
+
+// TestCatalogRemoteUsageErrors: every subcommand that asks an instance
+// checks its arguments the same way, in the same order, before it asks:
+// exit 2 and the problem on stderr.
+func TestCatalogRemoteUsageErrors(t *testing.T) {
+	const url = "http://127.0.0.1:1"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"discover", "--url", url, "extra"}, `catalog discover: unexpected argument "extra"`},
+		{[]string{"discover", "--url", url, "--format", "xml"}, `catalog discover: --format must be yaml or json, not "xml"`},
+		{[]string{"discover", "--url", "ftp://x"}, `catalog discover: --url must be an http(s) URL, not "ftp://x"`},
+		{[]string{"diff", "--url", url}, "catalog diff: --catalog is required"},
+		{[]string{"diff", "--url", url, "--catalog", "x", "--format", "yaml"}, `catalog diff: --format must be text or json, not "yaml"`},
+		{[]string{"versions", "--url", url, "--format", "csv"}, `catalog versions: --format must be text or json, not "csv"`},
+		{[]string{"versions", "x"}, `catalog versions: unexpected argument "x"`},
+		{[]string{"versions", "--url", ""}, `catalog versions: --url must be an http(s) URL, not ""`},
+		{[]string{"impact", "--url", url, "--type", "a"}, "catalog impact: --type, --version and --schema are required"},
+		{[]string{"impact", "--url", url, "--type", "a", "--version", "1", "--schema", "s", "--days", "0"}, "catalog impact: --days must be at least 1, got 0"},
+		{[]string{"impact", "--url", url, "--type", "a", "--version", "1", "--schema", "s", "--format", "x"}, `catalog impact: --format must be text or json, not "x"`},
+	} {
+		code, _, stderr := runCatalog(append([]string{"catalog"}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

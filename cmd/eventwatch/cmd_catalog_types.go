@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -57,30 +56,17 @@ func remoteFailure(stderr io.Writer, sub string, err error) int {
 // readers with when each was last seen, and the retirement verdict: exit
 // 0 when answered, 1 when the instance could not answer, 2 on usage errors.
 func cmdCatalogVersions(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var rf remoteFlags
-	var typ, format string
-	fs := flag.NewFlagSet("catalog versions", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf.register(fs)
-	fs.StringVar(&typ, "type", "", "only this event type")
-	fs.StringVar(&format, "format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return exitCode(!errors.Is(err, flag.ErrHelp))
+	c := newRemoteCmd("versions", stderr)
+	typ := c.fs.String("type", "", "only this event type")
+	format, formatOK := c.formatFlag("text", "output format: text or json", "text", "json")
+	if code, ok := c.parse(args, formatOK); !ok {
+		return code
 	}
-	switch {
-	case fs.NArg() > 0:
-		return catalogUsage(stderr, "versions", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
-	case format != "text" && format != "json":
-		return catalogUsage(stderr, "versions", fmt.Errorf("--format must be text or json, not %q", format))
-	}
-	if err := rf.validate(); err != nil {
-		return catalogUsage(stderr, "versions", err)
-	}
-	e, err := rf.fetchTypes(ctx, typ, "")
+	e, err := c.rf.fetchTypes(ctx, *typ, "")
 	if err != nil {
-		return remoteFailure(stderr, "versions", err)
+		return c.failure(err)
 	}
-	if format == "json" {
+	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(e)
@@ -141,53 +127,37 @@ type impactResult struct {
 // breaking change hits a live reader (or the instance could not answer),
 // 0 otherwise, 2 on usage or input errors.
 func cmdCatalogImpact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var rf remoteFlags
-	var typ, version, schema, format string
-	var days int
-	fs := flag.NewFlagSet("catalog impact", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf.register(fs)
-	fs.StringVar(&typ, "type", "", "event type (required)")
-	fs.StringVar(&version, "version", "", "event version (required)")
-	fs.StringVar(&schema, "schema", "", "proposed schema: JSON Schema of the data (or of the whole event), or an AsyncAPI document with the message (required)")
-	fs.IntVar(&days, "days", 7, "a reader is live when it read the type and version within this many days")
-	fs.StringVar(&format, "format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return exitCode(!errors.Is(err, flag.ErrHelp))
+	c := newRemoteCmd("impact", stderr)
+	typ := c.fs.String("type", "", "event type (required)")
+	version := c.fs.String("version", "", "event version (required)")
+	schema := c.fs.String("schema", "", "proposed schema: JSON Schema of the data (or of the whole event), or an AsyncAPI document with the message (required)")
+	days := c.fs.Int("days", 7, "a reader is live when it read the type and version within this many days")
+	format, formatOK := c.formatFlag("text", "output format: text or json", "text", "json")
+	required := func() error {
+		switch {
+		case *typ == "" || *version == "" || *schema == "":
+			return errors.New("--type, --version and --schema are required")
+		case *days < 1:
+			return fmt.Errorf("--days must be at least 1, got %d", *days)
+		}
+		return nil
 	}
-	if err := impactUsage(fs, typ, version, schema, format, days); err != nil {
-		return catalogUsage(stderr, "impact", err)
+	if code, ok := c.parse(args, required, formatOK); !ok {
+		return code
 	}
-	if err := rf.validate(); err != nil {
-		return catalogUsage(stderr, "impact", err)
-	}
-	proposed, err := catalog.LoadProposed(schema, typ, version)
+	proposed, err := catalog.LoadProposed(*schema, *typ, *version)
 	if err != nil {
-		return catalogUsage(stderr, "impact", err)
+		return c.usage(err)
 	}
-	res, code := impact(ctx, &rf, proposed, days, stderr)
+	res, code := impact(ctx, &c.rf, proposed, *days, stderr)
 	if code != 0 {
 		return code
 	}
-	printImpact(stdout, format, res)
+	printImpact(stdout, *format, res)
 	if res.Blocked {
 		return 1
 	}
 	return 0
-}
-
-func impactUsage(fs *flag.FlagSet, typ, version, schema, format string, days int) error {
-	switch {
-	case fs.NArg() > 0:
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case typ == "" || version == "" || schema == "":
-		return errors.New("--type, --version and --schema are required")
-	case days < 1:
-		return fmt.Errorf("--days must be at least 1, got %d", days)
-	case format != "text" && format != "json":
-		return fmt.Errorf("--format must be text or json, not %q", format)
-	}
-	return nil
 }
 
 // impact fetches the observed schema and the readers and judges; a non-zero
