@@ -128,7 +128,7 @@ func (a *API) handleWeekly(w http.ResponseWriter, r *http.Request) {
 		rep.CatalogDrift = a.drift()
 	}
 	if rep.InProgress {
-		rep.WebSockets = a.webSocketsFor(p.service, p.team)
+		rep.WebSockets = report.MergeLiveWebSockets(rep.WebSockets, a.webSocketsFor(p.service, p.team))
 	}
 	if a.flows != nil && rep.InProgress && p.service == "" && p.team == "" {
 		rep.Flows = a.flows()

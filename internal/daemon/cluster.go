@@ -6,12 +6,14 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/ledger"
+	"github.com/eventwatch/eventwatch/internal/websocket"
 )
 
 // clusterSource feeds the ledger the numbers that do not come
 // from audited records: DLQ growth and lag-objective breach time from the
 // lag collector's snapshot (leader only, so the store counts them once) and
-// trace propagation from this replica's stitcher. Each call returns the
+// trace propagation from this replica's stitcher, and the WebSocket
+// prober's results (leader only; websocket.go). Each call returns the
 // change since the previous call; counters are remembered here.
 type clusterSource struct {
 	d *daemon
@@ -20,6 +22,7 @@ type clusterSource struct {
 	dlqSeen  map[string]int64 // DLQ topic -> records ever written, at the last call
 	lostSeen map[string]int64 // consumer group -> records lost to retention, at the last call
 	propSeen map[string]ledger.Coverage
+	wsSeen   map[string]websocket.Totals // WebSocket target -> its totals at the last call (nil: no baseline yet)
 }
 
 // DLQGrowth returns records added per dead-letter topic since the last call.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/websocket"
@@ -75,4 +76,46 @@ func (d *daemon) publishFinding(f websocket.Finding) {
 	d.reports.Publish([]store.Example{{Hour: f.Observed.UTC().Truncate(time.Hour), Observed: f.Observed, Service: f.Service,
 		Topic: f.Path, EventType: f.EventType, EventID: f.EventID, Time: f.Observed, Rule: f.Rule,
 		Severity: string(f.Severity), Profile: f.Profile, Message: f.Message, Field: f.Field, Transport: f.Transport}})
+}
+
+// WebSockets returns what each WebSocket target's probes added since the
+// last call, on the leader only (every replica probes every target; the
+// store counts one prober's probes). A new term starts a new baseline.
+func (c *clusterSource) WebSockets(_, _ time.Time) []ledger.WebSocketTarget {
+	if c.d.ws == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.d.term.Load() == nil {
+		c.wsSeen = nil
+		return nil
+	}
+	next := map[string]websocket.Totals{}
+	var out []ledger.WebSocketTarget
+	for _, s := range c.d.ws.Snapshot() {
+		next[s.Target] = s.Totals
+		if c.wsSeen == nil {
+			continue // the term's first call: the baseline
+		}
+		if d, ok := totalsDelta(s, c.wsSeen[s.Target]); ok {
+			out = append(out, d)
+		}
+	}
+	c.wsSeen = next
+	return out
+}
+
+// totalsDelta is what s's totals added since prev.
+func totalsDelta(s websocket.Status, prev websocket.Totals) (ledger.WebSocketTarget, bool) {
+	cur := s.Totals
+	d := ledger.WebSocketTarget{Service: s.Service, Target: s.Target, Probes: cur.Probes - prev.Probes, Failures: cur.Failures - prev.Failures,
+		NonCompliant: cur.NonCompliant - prev.NonCompliant, Messages: cur.MessagesAudited - prev.MessagesAudited,
+		MessagesCompliant: cur.MessagesCompliant - prev.MessagesCompliant}
+	for _, rule := range slices.Sorted(maps.Keys(cur.ViolationsByRule)) {
+		if n := cur.ViolationsByRule[rule] - prev.ViolationsByRule[rule]; n > 0 {
+			d.Violations = append(d.Violations, ledger.WebSocketRule{Rule: rule, Severity: cur.RuleSeverity[rule], Count: n})
+		}
+	}
+	return d, d.Probes > 0 || d.Messages > 0 || len(d.Violations) > 0
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -67,6 +68,27 @@ func TestWebSocketProbesEndToEnd(t *testing.T) {
 	if !strings.Contains(api, `"websocket.auth_missing"`) || !strings.Contains(api, `"transport": "websocket"`) {
 		t.Errorf("/api/v1/websockets lacks the finding: %s", api)
 	}
+	// the week's counts come from the store (the leader's prober writes them
+	// with each flush): the live view has no non-compliant probe count
+	var week struct {
+		WebSockets []struct {
+			Service            string `json:"service"`
+			Probes             int64  `json:"probes"`
+			NonCompliantProbes int64  `json:"non_compliant_probes"`
+			Violations         []struct {
+				Rule  string `json:"rule"`
+				Count int64  `json:"count"`
+			} `json:"violations"`
+		} `json:"websockets"`
+	}
+	wait.Within(t, 60*time.Second, "the stored week of the endpoint in the report", func() bool {
+		_, body := httpget.Get(t, in.url+"/api/v1/reports/weekly?format=json")
+		if json.Unmarshal([]byte(body), &week) != nil || len(week.WebSockets) != 1 {
+			return false
+		}
+		e := week.WebSockets[0]
+		return e.Service == "content" && e.NonCompliantProbes >= 1 && e.NonCompliantProbes <= e.Probes && len(e.Violations) > 0
+	})
 	_, report := httpget.Get(t, in.url+"/api/v1/reports/weekly?format=md")
 	if !strings.Contains(report, "WebSocket endpoints of content") || !strings.Contains(report, "websocket.auth_missing") {
 		t.Errorf("weekly report lacks the WebSocket section:\n%s", report)

@@ -70,6 +70,7 @@ func (l *Ledger) sampleCluster() {
 	for svc, c := range l.cluster.Propagation(from, now) {
 		add(store.KindPropagation, svc, float64(c.Propagated), float64(c.Hops))
 	}
+	webSocketRows(l.cluster, from, now, add)
 	dropped := 0
 	l.mu.Lock()
 	before := l.pending.size()
@@ -82,5 +83,51 @@ func (l *Ledger) sampleCluster() {
 	l.mu.Unlock()
 	if dropped > 0 {
 		l.m.dropped.Add(float64(dropped))
+	}
+}
+
+// WebSocketTarget is what one WebSocket target's probes added since the
+// previous call (deltas).
+type WebSocketTarget struct {
+	Service, Target   string
+	Probes, Failures  int64 // probes ended, of which failed
+	NonCompliant      int64 // probes that failed or found an error-severity violation
+	Messages          int64 // messages audited
+	MessagesCompliant int64 // of which without an error-severity violation
+	Violations        []WebSocketRule
+}
+
+// WebSocketRule is the violations of one rule found on a target.
+type WebSocketRule struct {
+	Rule, Severity string
+	Count          int64
+}
+
+// WebSocketSource is a ClusterSource that also reports WebSocket probe
+// results; the ledger stores them as the store.KindWS* cluster rows, so the
+// weekly report has each endpoint's week.
+type WebSocketSource interface {
+	// WebSockets returns what each target's probes added in [from, to).
+	WebSockets(from, to time.Time) []WebSocketTarget
+}
+
+// webSocketRows turns the source's WebSocket deltas into cluster rows.
+func webSocketRows(src ClusterSource, from, to time.Time, add func(kind, name string, v, total float64)) {
+	ws, ok := src.(WebSocketSource)
+	if !ok {
+		return
+	}
+	for _, t := range ws.WebSockets(from, to) {
+		name := store.WebSocketName(t.Service, t.Target)
+		if t.Probes > 0 {
+			add(store.KindWSProbes, name, float64(t.Failures), float64(t.Probes))
+			add(store.KindWSNonCompliant, name, float64(t.NonCompliant), float64(t.Probes))
+		}
+		if t.Messages > 0 {
+			add(store.KindWSMessages, name, float64(t.MessagesCompliant), float64(t.Messages))
+		}
+		for _, v := range t.Violations {
+			add(store.KindWSViolations, store.WebSocketName(t.Service, t.Target, v.Rule, v.Severity), float64(v.Count), 0)
+		}
 	}
 }

@@ -78,6 +78,7 @@ func BuildFor(ctx context.Context, st store.Store, q Request) (*Weekly, error) {
 		r.Services[i].Team = q.Owners.TeamOf(r.Services[i].Name)
 	}
 	clusterRows(r, cur.cluster)
+	r.WebSockets = webSocketWeek(cur.cluster)
 	if q.Service == "" && q.Team == "" {
 		r.Notes = notesOf(cur.notes, q.Loc)
 	}

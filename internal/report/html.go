@@ -44,6 +44,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"weekLink":    weekLink,
 	"wsServices":  wsServices,
 	"wsStatus":    wsStatus,
+	"wsEndpoint":  wsEndpoint,
 	"wsRules":     wsRules,
 }).Parse(htmlSource))
 

@@ -31,8 +31,9 @@ type Weekly struct {
 	// estate differ now (the week in progress of a whole-estate report,
 	// when a catalog is configured; docs/catalog.md).
 	CatalogDrift []CatalogDifference `json:"catalog_drift,omitempty"`
-	// WebSockets are the probed WebSocket endpoints of the report's scope,
-	// as the prober sees them now (the week in progress only).
+	// WebSockets are the probed WebSocket endpoints of the report's scope
+	// with their week (stored probe results), and for the week in progress
+	// the prober's view now (last probe, heartbeat).
 	WebSockets []WebSocketEndpoint `json:"websockets,omitempty"`
 	// Flows is the flow map now: pathways exact or inferred, causation and
 	// ambiguous hops (the week in progress of a whole-estate report;

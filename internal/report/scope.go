@@ -91,6 +91,8 @@ func (sc *reportScope) ownsCluster(c store.ClusterAgg) bool {
 		return sc.OwnsGroup(c.Name)
 	case store.KindPropagation:
 		return sc.ownsService(c.Name)
+	case store.KindWSProbes, store.KindWSNonCompliant, store.KindWSMessages, store.KindWSViolations:
+		return sc.ownsService(store.WebSocketParts(c.Name)[0])
 	}
 	return false
 }

@@ -7,35 +7,42 @@ import (
 	"time"
 )
 
-// WebSocketEndpoint is one probed WebSocket endpoint as the report shows it:
-// the WebSocket prober's view now (its last probe and its counts since
-// eventwatch started), not a stored weekly aggregate.
+// WebSocketEndpoint is one probed WebSocket endpoint as the report shows
+// it. The counts (probes, failures, non-compliant probes, messages,
+// violations by rule) are the report's week, from the store (the leader's
+// prober writes them with each flush); for the week in progress the
+// prober's view now is laid over them (URL, profile, the last probe's
+// status, heartbeat and messages; MergeLiveWebSockets).
 type WebSocketEndpoint struct {
 	Service   string     `json:"service"`              // the owning service
 	Target    string     `json:"target"`               // the target label
-	URL       string     `json:"url"`                  // the endpoint
+	URL       string     `json:"url"`                  // the endpoint (empty in a past week's endpoint no longer probed)
 	Profile   string     `json:"profile"`              // the profile it is checked with
-	LastProbe *time.Time `json:"last_probe,omitempty"` // when the last probe started; null before the first
+	LastProbe *time.Time `json:"last_probe,omitempty"` // when the last probe started (week in progress); null before the first and in past weeks
 	// FirstProbeInProgress: no probe has ended yet; Heartbeat,
 	// LastViolations and Violations show what the first found so far.
-	FirstProbeInProgress bool               `json:"first_probe_in_progress,omitempty"`
-	Success              bool               `json:"success"`                   // the last probe could hold an authenticated connection
-	Compliant            bool               `json:"compliant"`                 // and found no error-severity violation
-	Error                string             `json:"error,omitempty"`           // why the last probe failed
-	Heartbeat            string             `json:"heartbeat"`                 // the last heartbeat verdict and its numbers
-	PingAnswered         *bool              `json:"ping_answered,omitempty"`   // the server answered eventwatch's ping
-	Probes               int64              `json:"probes"`                    // probes since eventwatch started
-	Failures             int64              `json:"failures"`                  // of which failed
-	MessagesAudited      int64              `json:"messages_audited"`          // messages audited since eventwatch started
-	Violations           []WebSocketRuleRow `json:"violations"`                // by rule since eventwatch started, last probe's message
-	LastViolations       map[string]int     `json:"last_violations,omitempty"` // the last probe's violations by rule
+	FirstProbeInProgress bool   `json:"first_probe_in_progress,omitempty"`
+	Success              bool   `json:"success"`                 // the last probe could hold an authenticated connection
+	Compliant            bool   `json:"compliant"`               // and found no error-severity violation
+	Error                string `json:"error,omitempty"`         // why the last probe failed
+	Heartbeat            string `json:"heartbeat"`               // the last heartbeat verdict and its numbers
+	PingAnswered         *bool  `json:"ping_answered,omitempty"` // the server answered eventwatch's ping
+	Probes               int64  `json:"probes"`                  // probes in the week
+	Failures             int64  `json:"failures"`                // of which failed
+	// NonCompliantProbes are the week's probes that failed or found an
+	// error-severity violation.
+	NonCompliantProbes int64              `json:"non_compliant_probes"`
+	MessagesAudited    int64              `json:"messages_audited"`          // messages audited in the week
+	MessagesCompliant  int64              `json:"messages_compliant"`        // of which without an error-severity violation
+	Violations         []WebSocketRuleRow `json:"violations"`                // by rule in the week, with the last probe's message
+	LastViolations     map[string]int     `json:"last_violations,omitempty"` // the last probe's violations by rule
 }
 
 // WebSocketRuleRow is one rule broken on an endpoint.
 type WebSocketRuleRow struct {
 	Rule     string `json:"rule"`               // rule id (websocket.* or a record rule found in messages)
 	Severity string `json:"severity,omitempty"` // its severity in the last probe that broke it
-	Count    int64  `json:"count"`              // violations since eventwatch started
+	Count    int64  `json:"count"`              // violations in the week
 	Message  string `json:"message,omitempty"`  // the last probe's message for it
 }
 
@@ -44,6 +51,8 @@ func wsStatus(e WebSocketEndpoint) string {
 	switch {
 	case e.LastProbe == nil && e.FirstProbeInProgress:
 		return "first probe in progress"
+	case e.LastProbe == nil && e.Probes > 0: // a past week: the week's verdict
+		return weekStatus(e)
 	case e.LastProbe == nil:
 		return "not probed yet"
 	case !e.Success:
@@ -52,6 +61,14 @@ func wsStatus(e WebSocketEndpoint) string {
 		return "non-compliant"
 	}
 	return "compliant"
+}
+
+// weekStatus is an endpoint's week in a few words.
+func weekStatus(e WebSocketEndpoint) string {
+	if e.NonCompliantProbes == 0 {
+		return fmt.Sprintf("compliant in all %d probes", e.Probes)
+	}
+	return fmt.Sprintf("non-compliant in %d of %d probes (%d failed)", e.NonCompliantProbes, e.Probes, e.Failures)
 }
 
 // wsRules is an endpoint's rules as "rule ×N" text.
@@ -64,6 +81,15 @@ func wsRules(e WebSocketEndpoint) string {
 		parts[i] = fmt.Sprintf("%s ×%d", v.Rule, v.Count)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// wsEndpoint names an endpoint: its URL, else (a past week's endpoint the
+// prober no longer probes) its target label.
+func wsEndpoint(e WebSocketEndpoint) string {
+	if e.URL != "" {
+		return e.URL
+	}
+	return e.Target
 }
 
 // wsServices groups endpoints by service, services sorted.
@@ -88,26 +114,30 @@ func mdWebSockets(p func(string, ...any), r *Weekly) {
 	if len(r.WebSockets) == 0 {
 		return
 	}
-	p("## WebSocket endpoints (now)\n")
-	p("The WebSocket prober's last probe of each endpoint and its counts since eventwatch started (docs/rules.md, websocket rules).\n")
+	p("## WebSocket endpoints\n")
+	p("Each probed endpoint's week: probes (failed, non-compliant), messages audited (compliant) and rules broken; status and heartbeat from the last probe while the week is in progress (docs/rules.md, websocket rules).\n")
 	for _, group := range wsServices(r.WebSockets) {
-		mdTable(p, "#WebSocket endpoints of "+mdCell(group[0].Service), []string{"endpoint", "status", "heartbeat", "probes (failed)", "messages audited", "rules broken"},
+		mdTable(p, "#WebSocket endpoints of "+mdCell(group[0].Service), []string{"endpoint", "status", "heartbeat", "probes (failed, non-compliant)", "messages audited (compliant)", "rules broken"},
 			group, func(e WebSocketEndpoint) []string {
 				st := wsStatus(e)
 				if e.Error != "" {
 					st += ": " + e.Error
 				}
-				return []string{e.URL, st, e.Heartbeat, fmt.Sprintf("%d (%d)", e.Probes, e.Failures), i64(e.MessagesAudited), wsRules(e)}
+				return []string{wsEndpoint(e), st, e.Heartbeat, fmt.Sprintf("%d (%d, %d)", e.Probes, e.Failures, e.NonCompliantProbes),
+					fmt.Sprintf("%d (%d)", e.MessagesAudited, e.MessagesCompliant), wsRules(e)}
 			})
 	}
 }
 
 func csvWebSockets(r *Weekly, row func(string, map[string]string)) {
 	for _, e := range r.WebSockets {
-		row("websocket", map[string]string{"service": e.Service, "reference": e.URL, "profile": e.Profile,
-			"checked": i64(e.MessagesAudited), "value": wsStatus(e), "message": e.Heartbeat})
+		row("websocket", map[string]string{"service": e.Service, "reference": wsEndpoint(e), "profile": e.Profile,
+			"checked": i64(e.Probes), "compliant": i64(e.Probes - e.NonCompliantProbes), "violations": i64(e.Failures),
+			"value": wsStatus(e), "message": e.Heartbeat})
+		row("websocket_messages", map[string]string{"service": e.Service, "reference": wsEndpoint(e), "profile": e.Profile,
+			"checked": i64(e.MessagesAudited), "compliant": i64(e.MessagesCompliant)})
 		for _, v := range e.Violations {
-			row("websocket_violations", map[string]string{"service": e.Service, "reference": e.URL, "rule": v.Rule,
+			row("websocket_violations", map[string]string{"service": e.Service, "reference": wsEndpoint(e), "rule": v.Rule,
 				"severity": v.Severity, "violations": i64(v.Count), "message": v.Message})
 		}
 	}

@@ -20,8 +20,8 @@ func TestWebSocketSectionRenders(t *testing.T) {
 			LastProbe: &started, Success: true, Compliant: true, Heartbeat: "ok: 3 heartbeats", Probes: 3},
 	}
 	for format, want := range map[string][]string{
-		"md":   {"## WebSocket endpoints (now)", "### WebSocket endpoints of content-service", "### WebSocket endpoints of presence-service", "non-compliant", "websocket.auth_missing ×3"},
-		"html": {"<h3>WebSocket endpoints (now)</h3>", "<h4>Service presence-service</h4>", "websocket.auth_missing ×3", "late: 1 heartbeats"},
+		"md":   {"## WebSocket endpoints\n", "### WebSocket endpoints of content-service", "### WebSocket endpoints of presence-service", "non-compliant", "websocket.auth_missing ×3"},
+		"html": {"<h3>WebSocket endpoints</h3>", "<h4>Service presence-service</h4>", "websocket.auth_missing ×3", "late: 1 heartbeats"},
 		"csv":  {"websocket,presence-service", "websocket_violations,presence-service", "websocket.auth_missing"},
 		"json": {`"websockets"`, `"websocket.auth_missing"`},
 	} {

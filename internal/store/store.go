@@ -44,6 +44,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -127,7 +128,30 @@ const (
 	KindPropagation = "propagation" // Name: service; Value: hops that carried trace context; Total: hops seen
 	KindLagLost     = "lag_lost"    // Name: consumer group; Value: records deleted by retention before the group read them
 	KindLagAtRisk   = "lag_at_risk" // Name: consumer group; Value: seconds retention was about to delete an unread record (time to loss under an hour); Total: seconds observed
+	// WebSocket probes (internal/websocket), one prober's (the leader's)
+	// per target; Name: WebSocketName(service, target).
+	KindWSProbes       = "ws_probes"       // Value: failed probes; Total: probes
+	KindWSNonCompliant = "ws_noncompliant" // Value: probes that failed or found an error-severity violation; Total: probes
+	KindWSMessages     = "ws_messages"     // Value: audited messages without an error-severity violation; Total: messages audited
+	KindWSViolations   = "ws_violations"   // Name: WebSocketName(service, target, rule, severity); Value: violations
 )
+
+// webSocketSep joins the parts of a WebSocket row's name (a control
+// character no service, target or rule id contains).
+const webSocketSep = "\x1f"
+
+// WebSocketName is the ClusterAgg.Name of a WebSocket row: service,
+// target and, for KindWSViolations, rule and severity.
+func WebSocketName(parts ...string) string { return strings.Join(parts, webSocketSep) }
+
+// WebSocketParts splits a WebSocket row's name into its parts
+// (WebSocketName's inverse).
+func WebSocketParts(name string) []string { return strings.Split(name, webSocketSep) }
+
+// IsWebSocketKind reports whether kind is one of the KindWS* kinds.
+func IsWebSocketKind(kind string) bool {
+	return kind == KindWSProbes || kind == KindWSNonCompliant || kind == KindWSMessages || kind == KindWSViolations
+}
 
 // ClusterAgg is an additive cluster-level quantity for one hour.
 type ClusterAgg struct {

@@ -55,8 +55,7 @@ func (t *target) status() Status {
 	}
 	s := Status{Target: t.name, URL: t.cfg.URL, Service: t.cfg.Service, Profile: t.profile.Name, Module: module,
 		IntervalSec: t.interval.Seconds(), Last: t.last, EndpointPattern: t.profile.WebSocket.Endpoint,
-		Totals: Totals{Probes: t.totals.Probes, Failures: t.totals.Failures, MessagesAudited: t.totals.MessagesAudited,
-			ViolationsByRule: maps.Clone(t.totals.ViolationsByRule)}}
+		Totals: t.totals.clone()}
 	if !t.running.IsZero() {
 		r := t.running
 		s.ProbingSince = &r
@@ -65,6 +64,11 @@ func (t *target) status() Status {
 		s.InProgress = t.current.partial(t.now())
 	}
 	return s
+}
+
+func (t Totals) clone() Totals {
+	t.ViolationsByRule, t.RuleSeverity = maps.Clone(t.ViolationsByRule), maps.Clone(t.RuleSeverity)
+	return t
 }
 
 // Routes registers GET /api/v1/websockets (?service= filters) on mux; a

@@ -42,7 +42,9 @@
 //
 // Replicas: every replica probes every target (as every Prometheus probes
 // through its own blackbox_exporter); GET /api/v1/websockets answers with
-// this replica's last results.
+// this replica's last results. The leader's Totals are what the weekly
+// report stores per target and hour (the daemon's ledger cluster source,
+// store.KindWS*), so a week's probe results survive restarts.
 //
 // # Metrics
 //

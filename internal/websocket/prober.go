@@ -88,10 +88,13 @@ type target struct {
 
 // Totals are a target's counts since eventwatch started.
 type Totals struct {
-	Probes           int64            `json:"probes"`             // probes completed
-	Failures         int64            `json:"failures"`           // of which failed
-	MessagesAudited  int64            `json:"messages_audited"`   // messages audited
-	ViolationsByRule map[string]int64 `json:"violations_by_rule"` // violations by rule id
+	Probes            int64             `json:"probes"`                  // probes completed
+	Failures          int64             `json:"failures"`                // of which failed
+	NonCompliant      int64             `json:"non_compliant"`           // of which failed or found an error-severity violation
+	MessagesAudited   int64             `json:"messages_audited"`        // messages audited
+	MessagesCompliant int64             `json:"messages_compliant"`      // of which without an error-severity violation
+	ViolationsByRule  map[string]int64  `json:"violations_by_rule"`      // violations by rule id
+	RuleSeverity      map[string]string `json:"rule_severity,omitempty"` // the severity each rule had when last found
 }
 
 // New compiles every target's profile and engine and checks that its
@@ -138,7 +141,7 @@ func newTarget(path string, cfg Config, tc Target, opts Options, vec *vectors, l
 	name := tc.LabelName()
 	t := &target{path: path, cfg: tc, name: name, mod: mod, interval: tc.interval(cfg.Interval), profile: prof, engine: eng,
 		m: vec.forTarget(name, tc.Service), log: log.With("target", name, "service", tc.Service), now: opts.Now, onFind: opts.OnFinding, counter: opts.Violations,
-		totals: Totals{ViolationsByRule: map[string]int64{}}}
+		totals: Totals{ViolationsByRule: map[string]int64{}, RuleSeverity: map[string]string{}}}
 	if _, _, err := t.tokens(); err != nil {
 		return nil, err
 	}
@@ -238,9 +241,16 @@ func (t *target) probeOnce(ctx context.Context) {
 	if !res.Success {
 		t.totals.Failures++
 	}
+	if !res.Compliant {
+		t.totals.NonCompliant++
+	}
 	t.totals.MessagesAudited += int64(res.Messages.Audited)
+	t.totals.MessagesCompliant += int64(res.Messages.Compliant)
 	for r, n := range res.ViolationsByRule {
 		t.totals.ViolationsByRule[r] += int64(n)
+	}
+	for _, v := range res.Violations {
+		t.totals.RuleSeverity[v.Rule] = string(v.Severity)
 	}
 	t.log.Info("websocket probe", "success", res.Success, "compliant", res.Compliant, "error", res.Error,
 		"duration_seconds", res.Duration, "messages", res.Messages.Received, "heartbeat", res.Heartbeat.Verdict,
