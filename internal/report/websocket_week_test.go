@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
 
 // wsRows are a target's stored probe results for one hour.
@@ -31,7 +32,7 @@ func wsRows(hour time.Time, service, target string, probes, failed, noncompliant
 // service's own report.
 func TestWebSocketWeekFromStore(t *testing.T) {
 	t.Parallel()
-	st := openSQLite(t, t.TempDir())
+	st := storetest.OpenSQLite(t, t.TempDir())
 	week := Week{Year: 2026, Num: 47}
 	from, _ := week.Range(time.UTC)
 	var rows []store.ClusterAgg
