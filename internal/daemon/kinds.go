@@ -24,6 +24,15 @@ var groupsKind = share.Kind{Name: kindGroups, Single: true, Splits: []share.Spli
 	{Path: "poison_pills", Key: []string{"group", "topic", "partition"}},
 }}
 
+// readersKind is how each replica shares who reads what: one record per
+// type and version's stats, per partition's positions (topic, partition)
+// and per type and version's readers (the leader's).
+var readersKind = share.Kind{Name: kindReaders, Splits: []share.Split{
+	{Path: "stats", Key: []string{"type", "version"}},
+	{Path: "positions", Key: []string{"t", "p"}},
+	{Path: "readers"},
+}}
+
 // sharedKind is one kind of shared document: how it is cut into records
 // (share.Kind) and who provides it every share.interval.
 type sharedKind struct {
@@ -47,11 +56,7 @@ func (d *daemon) sharedKinds(flows *flowsShare) []sharedKind {
 			{Path: "cluster.topics", Key: []string{"topic"}},
 			{Path: "cluster.groups", Key: []string{"group"}},
 		}}, d.estates.document},
-		{share.Kind{Name: kindReaders, Splits: []share.Split{
-			{Path: "stats", Key: []string{"type", "version"}},
-			{Path: "positions", Key: []string{"t", "p"}},
-			{Path: "readers"},
-		}}, d.readersDocument},
+		{readersKind, d.readersDocument},
 	}
 }
 
