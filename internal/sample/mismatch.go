@@ -115,29 +115,7 @@ func (s *Sampler) applyResets(ctx context.Context, cl *kgo.Client) {
 	rs := s.resets
 	s.resets = map[string]map[int32][3]int64{}
 	s.posMu.Unlock()
-	set := map[string]map[int32]kgo.EpochOffset{}
-	for topic, parts := range rs {
-		for p, r := range parts {
-			st := s.parts.get(topic, p)
-			if st == nil {
-				continue
-			}
-			st.live.Store(false)
-			s.barrier(s.shard(topic, p))
-			to := s.resetTo(ctx, topic, p, r[0], r[1], r[2])
-			fresh := newPartState()
-			fresh.pos = to
-			s.parts[topic][p] = fresh
-			s.ledger.Acquire(topic, p, to)
-			if set[topic] == nil {
-				set[topic] = map[int32]kgo.EpochOffset{}
-			}
-			set[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: to}
-		}
-	}
-	if len(set) > 0 {
-		cl.SetOffsets(set)
-	}
+	readAgain(s, cl, rs, func(topic string, p int32, r [3]int64) int64 { return s.resetTo(ctx, topic, p, r[0], r[1], r[2]) })
 }
 
 // pausedLagEvery is how often the lag gauge is refreshed from listed end

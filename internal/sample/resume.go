@@ -162,15 +162,29 @@ func (s *Sampler) applyRewinds(cl *kgo.Client) {
 	rw := s.rewinds
 	s.rewinds = map[string]map[int32]int64{}
 	s.posMu.Unlock()
+	readAgain(s, cl, rw, func(topic string, p int32, off int64) int64 {
+		s.log.Info("reading a partition again from its stored position", "topic", topic, "partition", p, "offset", off)
+		return off
+	})
+}
+
+// readAgain makes the sampler read each assigned partition of parts again
+// from the offset at gives it (a rewind to the stored position, a reset
+// after a mismatch); s.mu held. The partition's old read state is retired
+// and its queued records dropped (behind a barrier) before at is asked,
+// then the ledger starts again at that offset and the client fetches from
+// there.
+func readAgain[V any](s *Sampler, cl *kgo.Client, parts map[string]map[int32]V, at func(topic string, p int32, v V) int64) {
 	set := map[string]map[int32]kgo.EpochOffset{}
-	for topic, parts := range rw {
-		for p, off := range parts {
+	for topic, ps := range parts {
+		for p, v := range ps {
 			st := s.parts.get(topic, p)
 			if st == nil {
 				continue
 			}
 			st.live.Store(false)
 			s.barrier(s.shard(topic, p))
+			off := at(topic, p, v)
 			fresh := newPartState()
 			fresh.pos = off
 			s.parts[topic][p] = fresh
@@ -179,10 +193,11 @@ func (s *Sampler) applyRewinds(cl *kgo.Client) {
 				set[topic] = map[int32]kgo.EpochOffset{}
 			}
 			set[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: off}
-			s.log.Info("reading a partition again from its stored position", "topic", topic, "partition", p, "offset", off)
 		}
 	}
-	cl.SetOffsets(set)
+	if len(set) > 0 {
+		cl.SetOffsets(set)
+	}
 }
 
 // commitStored commits to Kafka the stored positions of assigned
