@@ -8,22 +8,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/event"
-	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
@@ -76,7 +69,7 @@ func esRun(t *testing.T, b *realkafka.Broker, nodeDir string, withSpans bool) {
 	topic := func(s string) string { return run + "." + s }
 	spansTopic := run + "-otlp_spans"
 	for name, parts := range map[string]int32{topic("batch"): 1, topic("essay"): 2, topic("norm"): 2, topic("spell"): 1, spansTopic: 1} {
-		esCreateTopic(ctx, t, b, name, parts)
+		flowCreateTopic(ctx, t, b, name, parts)
 	}
 	st := esStartEventwatch(ctx, t, b, run, spansTopic, withSpans)
 	traced := []string{"OTEL_TRACES_EXPORTER=none"}
@@ -129,17 +122,6 @@ func esDecided(r trace.Report) uint64 {
 	return c.Exact + c.Inferred + c.Ambiguous + c.Root
 }
 
-func esCreateTopic(ctx context.Context, t *testing.T, b *realkafka.Broker, topic string, parts int32) {
-	t.Helper()
-	resp, err := kadm.NewClient(b.Client(t)).CreateTopics(ctx, parts, 1, nil, topic)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-}
-
 // esStartEventwatch runs eventwatch's real sampler and audit engine
 // (huleedu profile) into a stitcher that, with spans, reads spansTopic in
 // its own group.
@@ -159,34 +141,9 @@ func esStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 	if withSpans {
 		st.EnableSpanTopic(base)
 	}
-	profile, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatalf("load profile: %v", err)
-	}
-	engine, err := audit.NewEngine(audit.Options{Profile: profile, Logger: log})
-	if err != nil {
-		t.Fatalf("audit engine: %v", err)
-	}
 	scfg := sample.Config{GroupID: run + "-eventwatch", TopicsInclude: []string{regexp.QuoteMeta(run) + `\..*`},
 		StartFrom: sample.StartEarliest, MetadataRefresh: time.Second}
-	scfg.SetDefaults()
-	sm, err := sample.New(scfg, base, engine, []event.Sink{st}, reg, log)
-	if err != nil {
-		t.Fatalf("sample.New: %v", err)
-	}
-	st.SetLeaderLookup(sm.FetchedFrom)
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, fn := range []func(context.Context) error{sm.Run, st.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(runCtx); err != nil {
-				t.Errorf("run: %v", err)
-			}
-		}()
-	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	flowRunSampler(ctx, t, scfg, base, st, reg, log, func(sm *sample.Sampler) { st.SetLeaderLookup(sm.FetchedFrom) })
 	return st
 }
 
@@ -194,28 +151,11 @@ func esStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 // flushes its spans) when the test ends.
 func esStartRelay(ctx context.Context, t *testing.T, dir, brokers, run string, r esRelay) *trSafeBuffer {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, "node", "--require", "./tracing.js", "relay.js")
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(),
-		"RELAY_BROKERS="+brokers, "RELAY_IN_TOPIC="+r.in, "RELAY_OUT_TOPIC="+r.out,
-		"RELAY_SERVICE="+r.service, "RELAY_EVENT_TYPE="+r.eventType, "RELAY_GROUP="+run+"-"+r.service,
-		"OTEL_SERVICE_NAME="+r.service, "OTEL_METRICS_EXPORTER=none", "OTEL_LOGS_EXPORTER=none",
-		"KAFKAJS_NO_PARTITIONER_WARNING=1"), r.env...)
-	out := &trSafeBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 15 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start relay %s: %v", r.service, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("relay %s output:\n%s", r.service, out.String())
-		}
-	})
-	return out
+	return flowStartRelay(ctx, t, dir, r.service, append([]string{
+		"RELAY_BROKERS=" + brokers, "RELAY_IN_TOPIC=" + r.in, "RELAY_OUT_TOPIC=" + r.out,
+		"RELAY_SERVICE=" + r.service, "RELAY_EVENT_TYPE=" + r.eventType, "RELAY_GROUP=" + run + "-" + r.service,
+		"OTEL_SERVICE_NAME=" + r.service, "OTEL_METRICS_EXPORTER=none", "OTEL_LOGS_EXPORTER=none",
+		"KAFKAJS_NO_PARTITIONER_WARNING=1"}, r.env...))
 }
 
 // esProduceBatch publishes the first event of chain i, traced by the test

@@ -17,8 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )

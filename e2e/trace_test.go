@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,19 +16,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
-	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/demo"
-	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
@@ -70,7 +64,7 @@ func TestTraceKafkajsFlow(t *testing.T) {
 	b := realkafka.Start(t)
 	ctx := trContext(t, 4*time.Minute)
 	for _, topic := range []string{trTopicBatch, trTopicEssay, trTopicSpell} {
-		trCreateTopic(ctx, t, b, topic)
+		flowCreateTopic(ctx, t, b, topic, 1)
 	}
 	rcv := otlptest.Start(t)
 	st, reg := trStartEventwatch(ctx, t, b, rcv)
@@ -131,18 +125,6 @@ func trNodeModules(t *testing.T) string {
 	return dir
 }
 
-func trCreateTopic(ctx context.Context, t *testing.T, b *realkafka.Broker, topic string) {
-	t.Helper()
-	adm := kadm.NewClient(b.Client(t))
-	resp, err := adm.CreateTopics(ctx, 1, 1, nil, topic)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-}
-
 // trStartEventwatch runs the real sampler (huleedu profile) feeding the
 // stitcher, which exports spans over OTLP/gRPC to rcv.
 func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, rcv *otlptest.Receiver) (*trace.Stitcher, *prometheus.Registry) {
@@ -155,33 +137,9 @@ func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 	if err != nil {
 		t.Fatalf("trace.New: %v", err)
 	}
-	profile, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatalf("load profile: %v", err)
-	}
-	engine, err := audit.NewEngine(audit.Options{Profile: profile, Logger: log})
-	if err != nil {
-		t.Fatalf("audit engine: %v", err)
-	}
 	cfg := sample.Config{GroupID: "eventwatch-e2e-trace", TopicsInclude: []string{`e2e-trace\..*`},
 		StartFrom: sample.StartEarliest, MetadataRefresh: time.Second}
-	cfg.SetDefaults()
-	sm, err := sample.New(cfg, []kgo.Opt{kgo.SeedBrokers(b.Addr())}, engine, []event.Sink{st}, reg, log)
-	if err != nil {
-		t.Fatalf("sample.New: %v", err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{sm.Run, st.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(runCtx); err != nil {
-				t.Errorf("run: %v", err)
-			}
-		}()
-	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	flowRunSampler(ctx, t, cfg, []kgo.Opt{kgo.SeedBrokers(b.Addr())}, st, reg, log, nil)
 	return st, reg
 }
 
@@ -189,30 +147,13 @@ func trStartEventwatch(ctx context.Context, t *testing.T, b *realkafka.Broker, r
 // OTLP/HTTP, and stops it (SIGTERM, which flushes its spans) when the test ends.
 func trStartRelay(ctx context.Context, t *testing.T, dir, brokers string, rcv *otlptest.Receiver, r trRelay) *trSafeBuffer {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, "node", "--require", "./tracing.js", "relay.js")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"RELAY_BROKERS="+brokers, "RELAY_IN_TOPIC="+r.in, "RELAY_OUT_TOPIC="+r.out,
-		"RELAY_SERVICE="+r.service, "RELAY_EVENT_TYPE="+r.eventType, "RELAY_GROUP=e2e-"+r.service,
-		"OTEL_SERVICE_NAME="+r.service, "OTEL_TRACES_EXPORTER=otlp", "OTEL_METRICS_EXPORTER=none",
+	return flowStartRelay(ctx, t, dir, r.service, []string{
+		"RELAY_BROKERS=" + brokers, "RELAY_IN_TOPIC=" + r.in, "RELAY_OUT_TOPIC=" + r.out,
+		"RELAY_SERVICE=" + r.service, "RELAY_EVENT_TYPE=" + r.eventType, "RELAY_GROUP=e2e-" + r.service,
+		"OTEL_SERVICE_NAME=" + r.service, "OTEL_TRACES_EXPORTER=otlp", "OTEL_METRICS_EXPORTER=none",
 		"OTEL_LOGS_EXPORTER=none", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
-		"OTEL_EXPORTER_OTLP_ENDPOINT="+strings.TrimSuffix(rcv.HTTPURL, "/v1/traces"),
-		"OTEL_BSP_SCHEDULE_DELAY=200", "KAFKAJS_NO_PARTITIONER_WARNING=1")
-	out := &trSafeBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 15 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start relay %s: %v", r.service, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("relay %s output:\n%s", r.service, out.String())
-		}
-	})
-	return out
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + strings.TrimSuffix(rcv.HTTPURL, "/v1/traces"),
+		"OTEL_BSP_SCHEDULE_DELAY=200", "KAFKAJS_NO_PARTITIONER_WARNING=1"})
 }
 
 // trWaitOutput waits until a child printed want.
