@@ -20,8 +20,15 @@ type EventID struct {
 }
 
 // idChunk is how many distinct ids one upsert statement carries (4
-// parameters each: well under SQLite's and PostgreSQL's limits).
-const idChunk = 500
+// parameters each): on PostgreSQL many, to save round trips; on SQLite
+// few, because the pure-Go driver matches every argument to every
+// parameter when it binds (quadratic in the parameters of a statement).
+func (s *sqlStore) idChunk() int {
+	if s.driver == DriverPostgres {
+		return 500
+	}
+	return 32
+}
 
 // ExpireBatch is the least number of expired ids ExpireIDs deletes per
 // call when asked for fewer.
@@ -54,10 +61,27 @@ func (s *sqlStore) writeIDs(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	}
 	reps := idRepresentatives(b.IDs)
 	owners := make(map[int64]idOwner, len(reps))
-	q := s.upsertIDs(b.IDWindow)
-	for start := 0; start < len(reps); start += idChunk {
-		chunk := reps[start:min(start+idChunk, len(reps))]
-		if err := s.upsertIDChunk(ctx, tx, q, chunk, stored, owners); err != nil {
+	tail, n := s.upsertIDs(b.IDWindow), s.idChunk()
+	var full *sql.Stmt // the statement of a full chunk, prepared once
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for start := 0; start < len(reps); start += n {
+		chunk := reps[start:min(start+n, len(reps))]
+		q := upsertIDsSQL(len(chunk), tail)
+		var qr queryer = tx
+		if len(chunk) == n && len(reps) > n {
+			if full == nil {
+				var err error
+				if full, err = tx.PrepareContext(ctx, rebind(s.driver, q)); err != nil {
+					return fmt.Errorf("prepare event id upsert: %w", err)
+				}
+			}
+			qr = stmtQueryer{full}
+		}
+		if err := s.upsertIDChunk(ctx, qr, q, chunk, stored, owners); err != nil {
 			return err
 		}
 	}
@@ -127,20 +151,36 @@ func (s *sqlStore) upsertIDs(window time.Duration) string {
 		` RETURNING id, loc, seen_ms`
 }
 
-// upsertIDChunk runs the upsert for chunk and records each id's owner.
-func (s *sqlStore) upsertIDChunk(ctx context.Context, tx *sql.Tx, tail string, chunk []EventID, stored time.Time, owners map[int64]idOwner) error {
+// upsertIDsSQL is the upsert of n ids.
+func upsertIDsSQL(n int, tail string) string {
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO event_ids (id, loc, seen_ms, stored_ms) VALUES `)
-	args := make([]any, 0, 4*len(chunk))
-	for i, id := range chunk {
+	for i := range n {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
 		sb.WriteString("(?, ?, ?, ?)")
-		args = append(args, int64(id.Hash), int64(id.Loc), id.At.UnixMilli(), stored.UnixMilli())
 	}
 	sb.WriteString(tail)
-	rows, err := tx.QueryContext(ctx, rebind(s.driver, sb.String()), args...)
+	return sb.String()
+}
+
+// stmtQueryer runs a prepared statement as a queryer (its query text is
+// ignored).
+type stmtQueryer struct{ st *sql.Stmt }
+
+func (q stmtQueryer) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return q.st.QueryContext(ctx, args...)
+}
+
+// upsertIDChunk runs the upsert q of chunk on qr and records each id's
+// owner.
+func (s *sqlStore) upsertIDChunk(ctx context.Context, qr queryer, q string, chunk []EventID, stored time.Time, owners map[int64]idOwner) error {
+	args := make([]any, 0, 4*len(chunk))
+	for _, id := range chunk {
+		args = append(args, int64(id.Hash), int64(id.Loc), id.At.UnixMilli(), stored.UnixMilli())
+	}
+	rows, err := qr.QueryContext(ctx, rebind(s.driver, q), args...)
 	if err != nil {
 		return fmt.Errorf("remember event ids: %w", err)
 	}
