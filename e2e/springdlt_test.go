@@ -14,13 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
 const springOriginal = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_type":"huleedu.essaylifecycle.essay.spellcheck_requested.v1",` +
@@ -32,7 +36,10 @@ const springOriginal = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","even
 // Maven Central) against the real broker, reads the record back and
 // audits it: the huleedu profile (no wrapper required) takes the
 // kafka_dlt-exception-* headers as the error context; authorworks (wrapper
-// required) still flags it; without the headers huleedu flags it too.
+// required) still flags it; without the headers huleedu flags it too. The
+// trace stitcher takes the real copy (on the .dlq topic, and renamed to
+// Spring's default .DLT) for what it is: noted on its original, counted as
+// a dead letter, neither stitched nor dropped as a duplicate (issue 23).
 func TestSpringDeadLetterRecords(t *testing.T) {
 	mvn := bins.Require(t, "apt-get install maven", "mvn")
 	javac := bins.Require(t, "apt-get install openjdk-17-jdk-headless", "javac")
@@ -76,6 +83,55 @@ func TestSpringDeadLetterRecords(t *testing.T) {
 	bare.Headers = nil
 	if _, ok := dlqViolation(t, "huleedu", &bare); !ok {
 		t.Error("huleedu accepts a dead-letter record without error headers")
+	}
+	renamed := *rec
+	renamed.Topic = source + ".DLT" // Spring's default suffix, in no profile's patterns: the headers tell
+	for _, copied := range []*event.Record{rec, &renamed} {
+		checkCopyNotStitched(t, &event.Record{Topic: source, Partition: 0, Offset: 41, Key: []byte("essay-42"),
+			Value: []byte(springOriginal), Timestamp: rec.Timestamp.Add(-time.Second)}, copied)
+	}
+}
+
+// checkCopyNotStitched stitches the original and Spring's dead-letter
+// copy of it (issue 23): one chain of one event, the copy noted on it and
+// counted as a dead letter, not dropped as a duplicate nor stitched.
+func checkCopyNotStitched(t *testing.T, original, copied *event.Record) {
+	t.Helper()
+	p, err := policy.LoadProfile("huleedu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := audit.NewEngine(audit.Options{Profile: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	s, err := trace.New(trace.Config{Window: time.Second}, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for _, r := range []*event.Record{original, copied} {
+		res := eng.Check(r)
+		if res.DeadLetter != (r == copied) {
+			t.Fatalf("%s: audit says dead letter %t", r.Topic, res.DeadLetter)
+		}
+		s.Observe(r, &res)
+	}
+	wait.Within(t, 30*time.Second, "the chain closes", func() bool { return s.Flows().ClosedChains == 1 })
+	f := s.Flows()
+	if len(f.RecentChains) != 1 || len(f.RecentChains[0].Events) != 1 || f.DeadLetters != 1 {
+		t.Fatalf("%s: flows %+v; want one chain of the original alone and one dead letter", copied.Topic, f)
+	}
+	e := f.RecentChains[0].Events[0]
+	if e.Topic != original.Topic || e.DeadLetter == nil || e.DeadLetter.Topic != copied.Topic || e.DeadLetter.Offset != copied.Offset {
+		t.Errorf("%s: the original %+v, want its copy noted", copied.Topic, e)
+	}
+	if v := metricstest.Value(t, reg, "eventwatch_trace_dropped_total", map[string]string{"reason": "duplicate"}); v != 0 {
+		t.Errorf("%s: the copy was dropped as a duplicate", copied.Topic)
 	}
 }
 

@@ -73,3 +73,32 @@ func TestDLQBase(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadLetterFlag: Result.DeadLetter marks a dead-letter copy — a
+// record on a dead-letter topic, or one carrying Spring Kafka's kafka_dlt-*
+// or Kafka Connect's __connect.errors.* headers whatever its topic is
+// called (Spring's default ".DLT" suffix is in no profile's patterns) — and
+// nothing else, so that stitching, readers and discovery never take a copy
+// for a new event.
+func TestDeadLetterFlag(t *testing.T) {
+	const hule = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_type":"huleedu.essaylifecycle.essay.spellcheck_requested.v1","event_timestamp":"2026-01-05T10:00:00Z","source_service":"essay_lifecycle_service","data":{}}`
+	for _, tc := range []struct {
+		name, topic string
+		headers     []event.Header
+		want        bool
+	}{
+		{"an event", "huleedu.dev.essay", []event.Header{{Key: "traceparent", Value: []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")}}, false},
+		{"on a dead-letter topic", "huleedu.dev.essay.dlq", nil, true},
+		{"Spring headers on a .DLT topic", "huleedu.dev.essay.DLT", []event.Header{{Key: "kafka_dlt-original-topic", Value: []byte("huleedu.dev.essay")}}, true},
+		{"Connect headers", "connect-errors", []event.Header{{Key: "__connect.errors.topic", Value: []byte("huleedu.dev.essay")}}, true},
+		{"a look-alike header", "huleedu.dev.essay", []event.Header{{Key: "kafka_dlt", Value: []byte("x")}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEngine(t, "huleedu")
+			res := e.Check(&event.Record{Topic: tc.topic, Value: []byte(hule), Headers: tc.headers})
+			if res.DeadLetter != tc.want || res.EventID == "" {
+				t.Errorf("DeadLetter = %t (id %q), want %t", res.DeadLetter, res.EventID, tc.want)
+			}
+		})
+	}
+}

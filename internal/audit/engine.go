@@ -221,6 +221,7 @@ func (e *Engine) run(st *checkState, rec *event.Record) (res event.Result) {
 	c := &st.c
 	*c = evalCtx{e: e, rec: rec, res: &st.res, ts: e.topicSettingsFor(rec.Topic), s: &st.s, memo: &st.memo}
 	c.scan()
+	st.res.DeadLetter = c.ts.dlq || event.HasDeadLetterHeaders(rec)
 	for _, check := range c.ts.checks[classIndex(c.class())] {
 		check(c)
 	}

@@ -141,3 +141,17 @@ func TestDiscoverPerProfileDataPath(t *testing.T) {
 		t.Errorf("loaded data schema required = %v", req)
 	}
 }
+
+// TestDeadLetterCopiesNotLearned: a dead-letter copy on a topic no
+// dead-letter pattern names (a Spring ".DLT" topic, known by its headers:
+// Result.DeadLetter) is not learned as its type produced there.
+func TestDeadLetterCopiesNotLearned(t *testing.T) {
+	l := NewLearner("data", nil)
+	val := []byte(`{"kind":"order.placed","data":{"order_id":"o-1"}}`)
+	l.Observe(&event.Record{Topic: "orders", Value: val}, &event.Result{EventType: "order.placed", Version: "1", Source: "shop"})
+	l.Observe(&event.Record{Topic: "orders.DLT", Value: val}, &event.Result{EventType: "order.placed", Version: "1", Source: "shop", DeadLetter: true})
+	st := l.State()
+	if len(st.Types) != 1 || st.Types[0].Checked != 1 || len(st.Types[0].Topics) != 1 || st.Types[0].Topics["orders"] != 1 {
+		t.Fatalf("types %+v; want order.placed learned once, on orders", st.Types)
+	}
+}

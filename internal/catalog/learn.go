@@ -102,8 +102,8 @@ func (l *Learner) Observe(rec *event.Record, res *event.Result) {
 	} else {
 		dlq = l.isDLQ(rec.Topic)
 	}
-	if res.EventType == "" || dlq {
-		return
+	if res.EventType == "" || dlq || res.DeadLetter {
+		return // a dead-letter copy is its original's event, not one produced where it lies
 	}
 	t := l.typ(typeKey{res.EventType, res.Version})
 	if t == nil {

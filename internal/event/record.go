@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -68,6 +69,7 @@ type Result struct {
 	Profile       string      // name of the profile (or policy) the record was audited with
 	SchemaID      int32       // Confluent Schema Registry schema id when the value was framed (magic byte 0, 4-byte id); 0 otherwise
 	Tombstone     bool        // the value was nil (a delete marker on a compacted topic); no rule ran
+	DeadLetter    bool        // a dead-letter copy of an event: on a dead-letter topic, or with HasDeadLetterHeaders; its identity fields are its original's
 	Violations    []Violation // broken rules, in rule-id order
 	IDCheck       IDCheck     // what duplicate.event_id needs to judge the record beyond this process
 }
@@ -85,6 +87,26 @@ type IDCheck struct {
 	Severity Severity  // the rule's severity on the record's topic
 	Field    string    // JSON path of the event id
 	Flagged  bool      // the in-process window already reported the record (Violations holds the duplicate)
+}
+
+// Header prefixes of the error context dead-letter producers write beside
+// an original they copy as is.
+const (
+	SpringDLTHeaderPrefix    = "kafka_dlt-"        // Spring Kafka DeadLetterPublishingRecoverer (and retry topics)
+	ConnectErrorHeaderPrefix = "__connect.errors." // Kafka Connect errors.deadletterqueue.context.headers.enable
+)
+
+// HasDeadLetterHeaders reports whether rec carries the error context
+// Spring Kafka (kafka_dlt-*) or Kafka Connect (__connect.errors.*) write
+// on a dead-letter copy: the record is a copy of an original event, not a
+// new event, whatever its topic is called.
+func HasDeadLetterHeaders(rec *Record) bool {
+	for _, h := range rec.Headers {
+		if strings.HasPrefix(h.Key, SpringDLTHeaderPrefix) || strings.HasPrefix(h.Key, ConnectErrorHeaderPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // Compliant reports whether the record breaks no error-severity rule.

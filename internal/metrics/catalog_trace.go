@@ -53,6 +53,8 @@ var (
 		Labels: []string{"causation"}})
 	TraceLateEvents = define(Spec{Name: "eventwatch_trace_late_events_total", Kind: Counter, Area: "trace",
 		Help: "Events that arrived after their chain had closed: joined to the remembered chain (within trace.late_window) or, beyond it, counted here and stitched only with what came after."})
+	TraceDeadLetters = define(Spec{Name: "eventwatch_trace_dead_letters_total", Kind: Counter, Area: "trace",
+		Help: "Dead-letter copies of events seen by the stitcher (on a dead-letter topic, or with Spring kafka_dlt-* or Kafka Connect __connect.errors.* headers): the original's failure, stitched neither as a hop nor as a duplicate."})
 	TraceSpans = define(Spec{Name: "eventwatch_trace_spans_total", Kind: Counter, Area: "trace",
 		Help:   "OTLP spans read for exact causation, by outcome: received, edge (a send span whose cause it told), bad_message (undecodable), dropped (beyond trace.spans bounds), unresolved (expired before its process span came).",
 		Labels: []string{"outcome"}})

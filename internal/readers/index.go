@@ -88,8 +88,8 @@ func NewIndex(isDLQ func(topic string) bool) *Index {
 // Observe records where an audited event's type and version occurred. It
 // never retains rec or res.
 func (x *Index) Observe(rec *event.Record, res *event.Result) {
-	if res == nil || rec == nil || res.Tombstone || res.EventType == "" {
-		return
+	if res == nil || rec == nil || res.Tombstone || res.EventType == "" || res.DeadLetter {
+		return // a dead-letter copy (on any topic) is its original's, not an occurrence of the type
 	}
 	at := rec.Timestamp
 	if at.IsZero() {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -301,5 +302,20 @@ func TestJoinFromCalledOff(t *testing.T) {
 	}
 	if g := groupsOf(x.Readers()[TypeKey{"order.placed", "1"}]); !slices.Equal(g, []string{"billing"}) {
 		t.Errorf("order.placed v1 read by %v, want billing", g)
+	}
+}
+
+// TestDeadLetterCopiesAreNoOccurrences: a group that reads a topic of
+// dead-letter copies (a Spring ".DLT" topic no dead-letter pattern names,
+// recognised by its headers: Result.DeadLetter) does not read the copied
+// type; the original's occurrence on its own topic still counts.
+func TestDeadLetterCopiesAreNoOccurrences(t *testing.T) {
+	x := NewIndex(func(topic string) bool { return strings.HasSuffix(topic, ".dlq") })
+	feed(x, "orders", 0, 0, "order.placed", "1", "shop", t0)
+	x.Observe(&event.Record{Topic: "orders.DLT", Partition: 0, Offset: 0, Timestamp: t0.Add(time.Second)},
+		&event.Result{EventType: "order.placed", Version: "1", Source: "shop", DeadLetter: true})
+	x.Join(t0.Add(time.Minute), []Commit{{"shop-consumer", "orders", 0, 1}, {"dlt-handler", "orders.DLT", 0, 1}})
+	if g := groupsOf(x.Readers()[TypeKey{"order.placed", "1"}]); !slices.Equal(g, []string{"shop-consumer"}) {
+		t.Fatalf("order.placed 1 read by %v, want only shop-consumer (dlt-handler reads dead-letter copies)", g)
 	}
 }

@@ -41,7 +41,7 @@ func chainSize(c *chain) int64 {
 	if c.counted != nil {
 		n += countedEventBytes * int64(len(c.events))
 	}
-	return n
+	return n + c.deadLettersSize()
 }
 
 // grow accounts delta more bytes to the open chain c.

@@ -29,6 +29,7 @@ type seenEvent struct {
 	Observed    time.Time // when eventwatch read the record
 	Size        int
 	Leader      string            // broker (host:port) the record was fetched from, for server.address; empty when unknown
+	DeadLetter  bool              // a dead-letter copy of the event EventID names (see deadletter.go): never stitched as an event
 	seq         uint64            // arrival order, the last tie-breaker
 	late        bool              // it reopened its chain, closed before it arrived
 	exported    bool              // its span was exported (or deliberately not) where it was first stitched
@@ -61,6 +62,7 @@ type chain struct {
 	counted      *counted         // what its last close counted; nil while never closed
 	reopened     int              // times a late event reopened it
 	redelivered  map[string]int   // event id -> copies from other record positions (see countRedelivery)
+	deadLetters  []deadLetter     // dead-letter copies of its events seen while it was open (see noteDeadLetter)
 	size         int64            // estimated heap bytes accounted to the state budget (see chainSize)
 }
 
@@ -249,6 +251,11 @@ func (cs *chains) merge(dst, src *chain) {
 	}
 	for k, ed := range src.edges {
 		dst.addEdge(k, ed, 2*cs.maxEvents)
+	}
+	for _, d := range src.deadLetters {
+		if len(dst.deadLetters) < maxDeadLetters {
+			dst.deadLetters = append(dst.deadLetters, d)
+		}
 	}
 	for id, n := range src.redelivered {
 		if dst.redelivered == nil {

@@ -63,7 +63,11 @@
 // Config.MaxChainEvents events each (chain_full); events with neither a
 // correlation id nor a trace context are counted for propagation but not
 // stitched (no_context); a repeated event id in a chain is ignored
-// (duplicate). The chain state as a whole — open chains and closed ones
+// (duplicate). A dead-letter copy of an event (event.Result.DeadLetter:
+// on a dead-letter topic, or with Spring kafka_dlt-* or Connect
+// __connect.errors.* headers) is none of these: it is never stitched,
+// not a duplicate and no redelivery, only noted on its original's open
+// chain and counted (deadletter.go). The chain state as a whole — open chains and closed ones
 // remembered for late events — is bounded in bytes by
 // Config.MaxStateBytes (estimated per chain and event): beyond it the
 // oldest remembered closed chains are forgotten first, then the oldest
@@ -105,6 +109,7 @@
 //	eventwatch_trace_dropped_total{reason}                       counter
 //	eventwatch_trace_causation_total{causation}                  counter
 //	eventwatch_trace_late_events_total                           counter
+//	eventwatch_trace_dead_letters_total                          counter
 //	eventwatch_trace_spans_total{outcome}                        counter
 //	eventwatch_otlp_spans_exported_total                         counter
 //	eventwatch_otlp_spans_dropped_total{reason}                  counter

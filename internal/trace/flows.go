@@ -19,6 +19,7 @@ type Report struct {
 	AmbiguousHops  []AmbiguousHop       `json:"ambiguous_hops"`     // events with several possible causes, by from and to service: no hop counted
 	AmbiguousFlows uint64               `json:"ambiguous_flows"`    // flows through an ambiguous event whose pathway is not known either: not in pathways
 	LateEvents     uint64               `json:"late_events"`        // events that arrived after their chain closed
+	DeadLetters    uint64               `json:"dead_letters"`       // dead-letter copies of events seen: neither hops nor duplicates
 	RecentChains   []BrokenChain        `json:"recent_chains"`      // the latest closed chains (trace.recent_chains), newest first, every event with its upstream
 	Replicas       []ReplicaRef         `json:"replicas,omitempty"` // whose documents were merged (see MergeFlows)
 }
@@ -111,20 +112,21 @@ type Break struct {
 
 // EventRef points at a Kafka record; it never carries the payload.
 type EventRef struct {
-	Topic         string    `json:"topic"`                    // record topic
-	Partition     int32     `json:"partition"`                // record partition
-	Offset        int64     `json:"offset"`                   // record offset
-	EventID       string    `json:"event_id,omitempty"`       // envelope event id
-	EventType     string    `json:"event_type,omitempty"`     // envelope event type
-	Service       string    `json:"service"`                  // source service
-	CorrelationID string    `json:"correlation_id,omitempty"` // envelope correlation id
-	TraceID       string    `json:"trace_id,omitempty"`       // resolved trace id
-	Context       Origin    `json:"context"`                  // where the trace id came from
-	Upstream      int       `json:"upstream"`                 // index of the event that caused it; -1 for a root or an ambiguous event
-	Causation     Cause     `json:"causation"`                // how the upstream was found: exact, inferred, ambiguous or root
-	Candidates    []int     `json:"candidates,omitempty"`     // the possible causes of an ambiguous event
-	EventTime     time.Time `json:"event_time,omitzero"`      // envelope timestamp
-	RecordTime    time.Time `json:"record_time,omitzero"`     // Kafka record timestamp
+	Topic         string     `json:"topic"`                    // record topic
+	Partition     int32      `json:"partition"`                // record partition
+	Offset        int64      `json:"offset"`                   // record offset
+	EventID       string     `json:"event_id,omitempty"`       // envelope event id
+	EventType     string     `json:"event_type,omitempty"`     // envelope event type
+	Service       string     `json:"service"`                  // source service
+	CorrelationID string     `json:"correlation_id,omitempty"` // envelope correlation id
+	TraceID       string     `json:"trace_id,omitempty"`       // resolved trace id
+	Context       Origin     `json:"context"`                  // where the trace id came from
+	Upstream      int        `json:"upstream"`                 // index of the event that caused it; -1 for a root or an ambiguous event
+	Causation     Cause      `json:"causation"`                // how the upstream was found: exact, inferred, ambiguous or root
+	Candidates    []int      `json:"candidates,omitempty"`     // the possible causes of an ambiguous event
+	EventTime     time.Time  `json:"event_time,omitzero"`      // envelope timestamp
+	RecordTime    time.Time  `json:"record_time,omitzero"`     // Kafka record timestamp
+	DeadLetter    *RecordPos `json:"dead_letter,omitempty"`    // where a dead-letter copy of it was seen while its chain was open
 }
 
 // Routes registers GET /api/v1/flows on mux.

@@ -19,17 +19,18 @@ const hopSep = "\x1f"
 // behind /api/v1/flows, in a form that replicas publish (JSON) and merge
 // (MergeFlows), since each replica closes only the chains it owns.
 type FlowsDoc struct {
-	Open        int                     `json:"open"`        // chains open now
-	Closed      uint64                  `json:"closed"`      // chains closed and analysed
-	Pathways    map[string]*PathwayAgg  `json:"pathways"`    // by pathway label
-	Hops        map[string]*HopAgg      `json:"hops"`        // by from, from type, to, to type joined by U+001F
-	Propagation map[string]*Propagation `json:"propagation"` // by service
-	Broken      []BrokenChain           `json:"broken"`      // worst first
-	Causation   map[Cause]uint64        `json:"causation"`   // events of closed chains by how their upstream was found
-	Ambiguous   map[string]uint64       `json:"ambiguous"`   // ambiguous events by from and to service joined by U+001F
-	Unsure      uint64                  `json:"unsure"`      // flows through an ambiguous event whose pathway is not known either
-	Late        uint64                  `json:"late"`        // events that arrived after their chain closed
-	Recent      []BrokenChain           `json:"recent"`      // the latest closed chains, newest first
+	Open        int                     `json:"open"`         // chains open now
+	Closed      uint64                  `json:"closed"`       // chains closed and analysed
+	Pathways    map[string]*PathwayAgg  `json:"pathways"`     // by pathway label
+	Hops        map[string]*HopAgg      `json:"hops"`         // by from, from type, to, to type joined by U+001F
+	Propagation map[string]*Propagation `json:"propagation"`  // by service
+	Broken      []BrokenChain           `json:"broken"`       // worst first
+	Causation   map[Cause]uint64        `json:"causation"`    // events of closed chains by how their upstream was found
+	Ambiguous   map[string]uint64       `json:"ambiguous"`    // ambiguous events by from and to service joined by U+001F
+	Unsure      uint64                  `json:"unsure"`       // flows through an ambiguous event whose pathway is not known either
+	Late        uint64                  `json:"late"`         // events that arrived after their chain closed
+	DeadLetters uint64                  `json:"dead_letters"` // dead-letter copies of events seen (no hops, no duplicates)
+	Recent      []BrokenChain           `json:"recent"`       // the latest closed chains, newest first
 }
 
 // PathwayAgg counts the flows of one pathway.
@@ -63,7 +64,7 @@ func newFlowsDoc() FlowsDoc {
 func (d FlowsDoc) clone() FlowsDoc {
 	c := newFlowsDoc()
 	c.Open, c.Closed, c.Broken, c.Recent = d.Open, d.Closed, slices.Clone(d.Broken), slices.Clone(d.Recent)
-	c.Unsure, c.Late = d.Unsure, d.Late
+	c.Unsure, c.Late, c.DeadLetters = d.Unsure, d.Late, d.DeadLetters
 	maps.Copy(c.Causation, d.Causation)
 	maps.Copy(c.Ambiguous, d.Ambiguous)
 	for k, p := range d.Pathways {
@@ -88,6 +89,7 @@ func MergeFlows(maxBroken int, docs ...FlowsDoc) FlowsDoc {
 		out.Closed += d.Closed
 		out.Unsure += d.Unsure
 		out.Late += d.Late
+		out.DeadLetters += d.DeadLetters
 		for k, n := range d.Causation {
 			out.Causation[k] += n
 		}
@@ -176,7 +178,7 @@ func (d FlowsDoc) Report(now time.Time) Report {
 		Pathways: d.pathwayStats(), Hops: d.hopStats(), Propagation: d.propagation(), BrokenChains: slices.Clone(d.Broken),
 		Causation: CausationCounts{Exact: d.Causation[CauseExact], Inferred: d.Causation[CauseInferred],
 			Ambiguous: d.Causation[CauseAmbiguous], Root: d.Causation[CauseRoot]},
-		AmbiguousHops: d.ambiguousHops(), AmbiguousFlows: d.Unsure, LateEvents: d.Late, RecentChains: slices.Clone(d.Recent)}
+		AmbiguousHops: d.ambiguousHops(), AmbiguousFlows: d.Unsure, LateEvents: d.Late, DeadLetters: d.DeadLetters, RecentChains: slices.Clone(d.Recent)}
 	if r.BrokenChains == nil {
 		r.BrokenChains = []BrokenChain{}
 	}

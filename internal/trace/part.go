@@ -115,6 +115,13 @@ func (s *Stitcher) observeAt(p *part, key string, e *seenEvent, ts time.Time, li
 		return
 	}
 	s.expirePart(p, ts.Add(-s.cfg.Window))
+	if e.DeadLetter {
+		p.chains.noteDeadLetter(e)
+		if live && !e.exported {
+			s.countDeadLetter() // once: a note its chain's move brings along was counted where it arrived
+		}
+		return
+	}
 	s.seq++
 	e.seq = s.seq
 	e.Service = s.services.value(defaultService(e.Service))
@@ -220,6 +227,9 @@ func (s *Stitcher) move(p *part, c *chain, to string, ts time.Time, live bool) {
 	}
 	for _, e := range c.events {
 		s.sendEvent(to, e, live)
+	}
+	for _, d := range c.movedDeadLetters() {
+		s.sendEvent(to, d, live)
 	}
 	p.chains.remove(c)
 	s.updateOpen()

@@ -244,13 +244,14 @@ type wireEvent struct {
 	Exported    bool      `json:"x,omitempty"`
 	SpanTrace   string    `json:"xt,omitempty"`
 	Span        string    `json:"xs,omitempty"`
+	DeadLetter  bool      `json:"dl,omitempty"`
 }
 
 func toWire(e *seenEvent) *wireEvent {
 	w := &wireEvent{Topic: e.Topic, Partition: e.Partition, Offset: e.Offset, Key: e.Key, EventID: e.EventID,
 		EventType: e.EventType, Service: e.Service, Correlation: e.Correlation, Sampled: e.Ctx.Sampled,
 		Origin: e.Ctx.Origin, Derived: e.Ctx.Derived, EventTime: e.EventTime, RecordTime: e.RecordTime,
-		Observed: e.Observed, Size: e.Size, Leader: e.Leader, Exported: e.exported}
+		Observed: e.Observed, Size: e.Size, Leader: e.Leader, Exported: e.exported, DeadLetter: e.DeadLetter}
 	if e.Ctx.TraceID.IsValid() {
 		w.TraceID = e.Ctx.TraceID.String()
 	}
@@ -267,7 +268,8 @@ func fromWire(w *wireEvent) *seenEvent {
 	e := &seenEvent{Topic: w.Topic, Partition: w.Partition, Offset: w.Offset, Key: w.Key, EventID: w.EventID,
 		EventType: w.EventType, Service: w.Service, Correlation: w.Correlation,
 		Ctx:       Context{Sampled: w.Sampled, Origin: w.Origin, Derived: w.Derived},
-		EventTime: w.EventTime, RecordTime: w.RecordTime, Observed: w.Observed, Size: w.Size, Leader: w.Leader, exported: w.Exported}
+		EventTime: w.EventTime, RecordTime: w.RecordTime, Observed: w.Observed, Size: w.Size, Leader: w.Leader, exported: w.Exported,
+		DeadLetter: w.DeadLetter}
 	e.Ctx.TraceID, _ = parseHexTraceID(w.TraceID)
 	e.Ctx.SpanID, _ = parseHexSpanID(w.SpanID)
 	e.spanTrace, _ = parseHexTraceID(w.SpanTrace)

@@ -83,10 +83,16 @@ func (s *Stitcher) runRouted(ctx context.Context) error {
 func (s *Stitcher) routeEvent(e *seenEvent) {
 	raw := e.Service
 	e.Service = s.services.value(defaultService(raw))
-	s.countPropagation(e)
+	if !e.DeadLetter {
+		s.countPropagation(e) // a dead-letter copy is not its original's producer's event
+	}
 	e.Service = raw
 	keys := eventKeys(e)
-	if len(keys) == 0 {
+	switch {
+	case len(keys) == 0 && e.DeadLetter:
+		s.countDeadLetter() // no chain to note it on
+		return
+	case len(keys) == 0:
 		s.m.dropped.WithLabelValues(dropNoContext).Inc()
 		return
 	}

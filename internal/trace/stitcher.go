@@ -60,6 +60,7 @@ type metricSet struct {
 	evicted                         *prometheus.CounterVec
 	spansExported, spansDropped     *prometheus.CounterVec
 	causation, late, spans          *prometheus.CounterVec
+	deadLetters                     *prometheus.CounterVec
 }
 
 func newMetricSet(reg prometheus.Registerer) *metricSet {
@@ -71,7 +72,7 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 		open: metrics.TraceOpenChains.NewGaugeVec(reg), routed: metrics.TraceRoutingPartitions.NewGaugeVec(reg), spansExported: metrics.OTLPSpansExported.NewCounterVec(reg),
 		spansDropped: metrics.OTLPSpansDropped.NewCounterVec(reg),
 		causation:    metrics.TraceCausation.NewCounterVec(reg), late: metrics.TraceLateEvents.NewCounterVec(reg),
-		spans: metrics.TraceSpans.NewCounterVec(reg),
+		spans: metrics.TraceSpans.NewCounterVec(reg), deadLetters: metrics.TraceDeadLetters.NewCounterVec(reg),
 		state: metrics.TraceStateBytes.NewGaugeVec(reg), remembered: metrics.TraceRememberedChains.NewGaugeVec(reg),
 		evicted: metrics.TraceEvictedChains.NewCounterVec(reg),
 	}
@@ -87,6 +88,7 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 		m.spans.WithLabelValues(o)
 	}
 	m.late.WithLabelValues()
+	m.deadLetters.WithLabelValues()
 	for _, r := range []string{dropQueueFull, dropMaxChains, dropChainFull, dropNoContext, dropDuplicate, dropRouteFull, dropRouteError, dropBadMessage} {
 		m.dropped.WithLabelValues(r)
 	}
@@ -141,6 +143,7 @@ func (s *Stitcher) Observe(rec *event.Record, res *event.Result) {
 		return
 	}
 	e := newEvent(rec, res)
+	e.DeadLetter = res.DeadLetter
 	e.Observed = s.now()
 	if s.leaderOf != nil {
 		if addr, ok := s.leaderOf(rec.Topic, rec.Partition); ok {
@@ -311,6 +314,11 @@ func (s *Stitcher) ingest(e *seenEvent, now time.Time) {
 	if e.Service == "" {
 		e.Service = unknownService
 	}
+	if e.DeadLetter {
+		s.chains.noteDeadLetter(e)
+		s.countDeadLetter()
+		return
+	}
 	e.Service = s.services.value(e.Service)
 	s.countPropagation(e)
 	c, reason := s.chains.add(e, now)
@@ -466,6 +474,7 @@ func (s *Stitcher) chainView(c *chain, a analysis, at time.Time) BrokenChain {
 	for i, e := range a.Events {
 		ref := eventRef(e)
 		ref.Upstream, ref.Causation, ref.Candidates = a.Up[i], a.How[i], a.Cands[i]
+		ref.DeadLetter = c.deadLetterOf(e.EventID)
 		b.Events = append(b.Events, ref)
 	}
 	return b
