@@ -280,7 +280,7 @@ func groupsOf(rs []readers.Reader) []string {
 func TestIdempotencyRealKafka(t *testing.T) {
 	t.Parallel()
 	b := realkafka.Start(t)
-	ctx := dmContext(t, 5*time.Minute)
+	ctx := dmContext(t, 6*time.Minute)
 	adm := kadm.NewClient(b.Client(t))
 	for _, topic := range []string{"pay.requests", "pay.forwarded", "pay.archived"} {
 		if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
@@ -290,7 +290,9 @@ func TestIdempotencyRealKafka(t *testing.T) {
 	cfg := dmConfig(t, b.Addr(), t.TempDir())
 	cfg.Audit.Profile = "authorworks"
 	cfg.Lag.Interval = time.Second
-	cfg.Trace.Window = 3 * time.Second
+	// A relay's output joins its input's chain only inside the window: 10 s
+	// keeps a loaded machine (slow produce round trips) from splitting them.
+	cfg.Trace.Window = 10 * time.Second
 	d := dmStart(t, cfg)
 	d.waitReady(t)
 
@@ -339,7 +341,12 @@ func TestIdempotencyRealKafka(t *testing.T) {
 	}
 
 	var verdicts map[string]readers.Idempotency
-	dmEventually(t, "both relays judged", 2*time.Minute, func() bool {
+	defer func() {
+		if t.Failed() {
+			t.Logf("verdicts: %+v", verdicts)
+		}
+	}()
+	dmEventually(t, "both relays judged", 3*time.Minute, func() bool {
 		verdicts = map[string]readers.Idempotency{}
 		for _, p := range rdTypes(t, d, "?type=pay.payment.requested").Idempotency {
 			verdicts[p.Group] = p
