@@ -54,8 +54,17 @@ func TestHTMLInChromium(t *testing.T) {
 	for _, s := range r.Services {
 		want = append(want, "Service "+s.Name+": "+f1(s.CompliancePct)+" % compliant")
 	}
+	// the WebSocket section is the week's, stored through the ledger (one
+	// probe per flush of each endpoint)
+	if len(r.WebSockets) != 2 || r.WebSockets[0].Probes == 0 {
+		t.Fatalf("websockets %+v, want billing and orders with the week's probes", r.WebSockets)
+	}
+	b := r.WebSockets[0]
+	want = append(want, "<h3>WebSocket endpoints</h3>", "<h4>Service billing</h4>", "<h4>Service orders</h4>",
+		fmt.Sprintf("non-compliant in %d of %d probes (0 failed)", b.Probes, b.Probes), fmt.Sprintf("websocket.auth_missing ×%d", b.Probes),
+		fmt.Sprintf("compliant in all %d probes", r.WebSockets[1].Probes))
 	for _, w := range want {
-		if !strings.Contains(dom, w) {
+		if !strings.Contains(dom, w) && !strings.Contains(strings.ReplaceAll(dom, "<wbr>", ""), w) {
 			t.Errorf("rendered DOM lacks %q", w)
 		}
 	}
@@ -114,6 +123,17 @@ func (fixedCluster) DLQGrowth(_, _ time.Time) map[string]int64 {
 func (fixedCluster) LagBreach(from, to time.Time) map[string]ledger.LagBreach {
 	return map[string]ledger.LagBreach{"checkout-consumer": {Breach: to.Sub(from) / 4, Err: to.Sub(from) / 8, Observed: to.Sub(from),
 		Lost: 7, AtRisk: to.Sub(from) / 10}}
+}
+
+// WebSockets reports, for every window, one probe of each of two
+// WebSocket endpoints (a ledger.WebSocketSource): the orders endpoint
+// compliant, the billing one accepting connections without a token.
+func (fixedCluster) WebSockets(_, _ time.Time) []ledger.WebSocketTarget {
+	return []ledger.WebSocketTarget{
+		{Service: "orders", Target: "orders-live", Probes: 1, Messages: 40, MessagesCompliant: 40},
+		{Service: "billing", Target: "billing-live", Probes: 1, NonCompliant: 1, Messages: 40, MessagesCompliant: 0,
+			Violations: []ledger.WebSocketRule{{Rule: "websocket.auth_missing", Severity: "error", Count: 1}, {Rule: "naming.event_type", Severity: "error", Count: 40}}},
+	}
 }
 
 func (fixedCluster) Propagation(_, _ time.Time) map[string]ledger.Coverage {

@@ -30,7 +30,7 @@ func TestWebSocketSectionRenders(t *testing.T) {
 			t.Fatalf("%s: %v", format, err)
 		}
 		for _, w := range want {
-			if !strings.Contains(buf.String(), w) {
+			if !strings.Contains(strings.ReplaceAll(buf.String(), "<wbr>", ""), w) { // the HTML breaks long names with <wbr>
 				t.Errorf("%s lacks %q", format, w)
 			}
 		}

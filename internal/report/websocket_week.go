@@ -16,7 +16,8 @@ func webSocketWeek(cs []store.ClusterAgg) []WebSocketEndpoint {
 	get := func(service, target string) *WebSocketEndpoint {
 		k := [2]string{service, target}
 		if by[k] == nil {
-			by[k], rules[k] = &WebSocketEndpoint{Service: service, Target: target}, map[string]*WebSocketRuleRow{}
+			// the heartbeat verdict is the last probe's: only the live view has it
+			by[k], rules[k] = &WebSocketEndpoint{Service: service, Target: target, Heartbeat: "-"}, map[string]*WebSocketRuleRow{}
 		}
 		return by[k]
 	}
