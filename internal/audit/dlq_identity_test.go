@@ -77,7 +77,8 @@ func TestDLQBase(t *testing.T) {
 // TestDeadLetterFlag: Result.DeadLetter marks a dead-letter copy — a
 // record on a dead-letter topic, or one carrying Spring Kafka's kafka_dlt-*
 // or Kafka Connect's __connect.errors.* headers whatever its topic is
-// called (Spring's default ".DLT" suffix is in no profile's patterns) — and
+// called (Spring's ".DLT" and "-dlt" are in huleedu's patterns, not in
+// authorworks', whose are "*.deadletter") — and
 // nothing else, so that stitching, readers and discovery never take a copy
 // for a new event.
 func TestDeadLetterFlag(t *testing.T) {

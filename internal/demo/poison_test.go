@@ -51,6 +51,17 @@ func checkPoisonPill(t *testing.T, base, kafkaAddr string) {
 	if p.Topic != TopicUser || p.EventID != "acct-0042" || !slices.Contains(p.Rules, "envelope.invalid_uuid") || !slices.Contains(p.Rules, "envelope.wrong_type") {
 		t.Errorf("pill %+v, want %s acct-0042 breaking envelope.invalid_uuid and envelope.wrong_type", p, TopicUser)
 	}
+	at := fmt.Sprintf(`group="%s",partition="%d"`, GroupProjector, p.Partition)
+	if got := sample(scrape(t, base+"/metrics"), "eventwatch_consumer_poison_pill_offset", at); got != float64(p.Offset) {
+		t.Errorf("eventwatch_consumer_poison_pill_offset{%s} = %v, want %d", at, got, p.Offset)
+	}
+	var rep struct {
+		Pills []demoPill `json:"poison_pills"`
+	}
+	_, body := httpget.Get(t, base+"/api/v1/reports/weekly?format=json&team=content")
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || len(rep.Pills) != 1 || rep.Pills[0].Offset != p.Offset || rep.Pills[0].Service != PillProducer {
+		t.Errorf("the content team's weekly report names pills %+v (%v), want the one at offset %d", rep.Pills, err, p.Offset)
+	}
 	rec := readAt(t, kafkaAddr, p.Topic, p.Partition, p.Offset)
 	var ev awEvent
 	if err := json.Unmarshal(rec.Value, &ev); err != nil || ev.Meta.ID != "acct-0042" || ev.Meta.Source != PillProducer {
