@@ -315,7 +315,7 @@ func (l *Ledger) write(ctx context.Context, b *store.Batch) error {
 	start := l.now()
 	var err error
 	if b.Len() > 0 || len(b.Advances) > 0 {
-		wctx, cancel := context.WithTimeout(ctx, max(l.cfg.FlushInterval, 5*time.Second))
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout(l.cfg.FlushInterval, len(b.IDs)))
 		err = l.store.Write(wctx, b)
 		cancel()
 	}
@@ -327,6 +327,18 @@ func (l *Ledger) write(ctx context.Context, b *store.Batch) error {
 	l.m.flushes.WithLabelValues("ok").Inc()
 	l.m.last.Set(float64(l.now().UnixNano()) / 1e9)
 	return nil
+}
+
+// idWriteBudget is the write time allowed per remembered event id on top
+// of the flush interval: about four times the measured cost on a loaded
+// machine, so the large flush after a store outage (up to
+// store.buffer_limit × idsPerRow ids) completes instead of timing out
+// and being retried for ever.
+const idWriteBudget = 200 * time.Microsecond
+
+// writeTimeout bounds one store write of a batch holding ids event ids.
+func writeTimeout(interval time.Duration, ids int) time.Duration {
+	return max(interval, 5*time.Second) + time.Duration(ids)*idWriteBudget
 }
 
 func (l *Ledger) bufferedRows() int {
