@@ -12,7 +12,7 @@ const dupShards = 16
 
 // dupWindow remembers recently seen event ids in bounded memory: each shard
 // keeps two generations of 64-bit id hashes (current and previous) in
-// fixed-size open-addressing tables (16 bytes per id of capacity),
+// fixed-size open-addressing tables (20 bytes per id of capacity),
 // interleaved so a lookup in both touches one cache line. A
 // generation rotates when it is older than the window or holds its share of
 // maxIDs, so an id is remembered for at least one window (unless the id
@@ -24,11 +24,16 @@ const dupShards = 16
 // at another offset is. Records without a location (bare events of
 // `eventwatch check`) are duplicates whenever their id repeats.
 //
+// Each id is also remembered with its record time (whole seconds): copies
+// further apart than the window are never duplicates, as in the report
+// store the ledger keeps ids in (so the two agree).
+//
 // Error rates: a false positive needs two different ids with the same
 // 64-bit hash: about n/2^64 per lookup with n ids remembered (under
 // 1e-13 at a million ids). A false negative is a duplicate arriving after
-// its id was rotated out: older than two windows always, older than one
-// window possibly, or sooner when more than maxIDs ids arrive per window.
+// its id was rotated out: older than one window possibly, or sooner when
+// more than maxIDs ids arrive per window (the daemon's ledger finds those
+// in the store).
 type dupWindow struct {
 	window time.Duration
 	perGen int
@@ -87,18 +92,45 @@ func (s *dupShard) seenLocked(d *dupWindow, h, loc uint64, now time.Time) bool {
 		g.reset(g.cur)
 		s.curStart = now
 	}
-	return g.seen(h, loc)
+	return g.seen(h, loc, unixSeconds(now), d.windowSeconds())
+}
+
+// windowSeconds is the window in whole seconds (at least 1; 0 for no
+// window).
+func (d *dupWindow) windowSeconds() uint32 {
+	if d.window <= 0 {
+		return 0
+	}
+	return uint32(min(max(d.window/time.Second, 1), 1<<31))
+}
+
+// unixSeconds is t in Unix seconds, clamped to uint32.
+func unixSeconds(t time.Time) uint32 {
+	return uint32(min(max(t.Unix(), 0), 1<<32-1))
+}
+
+// within reports whether two record times are at most window seconds
+// apart (always when window is 0).
+func within(a, b, window uint32) bool {
+	if window == 0 {
+		return true
+	}
+	if a > b {
+		a, b = b, a
+	}
+	return b-a <= window
 }
 
 // genPair is two generations (current and previous) of an open-addressing
 // set of non-zero 64-bit hashes, each with a fixed capacity and kept at
 // most half full. The generations are interleaved (slot i of both sits in
 // one 16-byte pair) and probed with the same sequence, so one lookup in
-// both costs one cache miss. locs holds, at the same index, where each
-// hash was first read.
+// both costs one cache miss. locs and times hold, at the same index, where
+// and when (record time) each hash was first read.
 type genPair struct {
 	slots []uint64 // slots[2*i+g] is slot i of generation g
 	locs  []uint64 // locs[2*i+g] is the record location of slots[2*i+g]
+	times []uint32 // times[2*i+g] is its record time, Unix seconds
 	n     [2]int
 	cur   int // the current generation, 0 or 1
 }
@@ -110,6 +142,7 @@ func (p *genPair) init(capacity int) {
 	}
 	p.slots = make([]uint64, 2*size)
 	p.locs = make([]uint64, 2*size)
+	p.times = make([]uint32, 2*size)
 }
 
 // reset empties generation g.
@@ -121,28 +154,37 @@ func (p *genPair) reset(g int) {
 }
 
 // seen reports whether h is in either generation from a location other
-// than loc, and adds it to the current one when it is not already there.
-func (p *genPair) seen(h, loc uint64) bool {
+// than loc and within window seconds of record time t, and adds it to the
+// current one when it is not already there. A remembered sighting further
+// than the window from t is no duplicate; in the current generation it is
+// replaced by this one (the copy owns the id again, as in the store).
+func (p *genPair) seen(h, loc uint64, t, window uint32) bool {
 	mask := uint64(len(p.slots)/2 - 1)
-	cur, prev := p.cur, p.cur^1
+	cur, prev := uint64(p.cur), uint64(p.cur^1)
 	added, dup, prevDone := false, false, false
 	for i := h & mask; ; i = (i + 1) & mask {
 		pair := p.slots[2*i : 2*i+2 : 2*i+2]
 		if !added {
+			j := 2*i + cur
 			switch pair[cur] {
 			case h:
-				return otherLoc(p.locs[2*i+uint64(cur)], loc)
+				if !within(p.times[j], t, window) {
+					p.locs[j], p.times[j] = loc, t
+					return false
+				}
+				return otherLoc(p.locs[j], loc)
 			case 0:
 				pair[cur] = h
-				p.locs[2*i+uint64(cur)] = loc
+				p.locs[j], p.times[j] = loc, t
 				p.n[cur]++
 				added = true
 			}
 		}
 		if !prevDone {
+			j := 2*i + prev
 			switch pair[prev] {
 			case h:
-				dup, prevDone = otherLoc(p.locs[2*i+uint64(prev)], loc), true
+				dup, prevDone = otherLoc(p.locs[j], loc) && within(p.times[j], t, window), true
 			case 0:
 				prevDone = true
 			}

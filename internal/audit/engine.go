@@ -21,7 +21,8 @@ type Options struct {
 
 	// DuplicateWindow is how long an event id is remembered for
 	// duplicate.event_id (default 10m). DuplicateMaxIDs bounds the ids kept
-	// (default 1<<18, 8 bytes each at half load: 4 MiB); when full, the
+	// (default 1<<18; 20 bytes per slot — hash, location, time — at half
+	// load: 40 bytes per id, 10 MiB); when full, the
 	// older half is forgotten early.
 	DuplicateWindow time.Duration
 	DuplicateMaxIDs int

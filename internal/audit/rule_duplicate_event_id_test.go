@@ -162,3 +162,26 @@ func TestRuleDuplicateIDCheck(t *testing.T) {
 		t.Fatalf("rule off: %+v", got)
 	}
 }
+
+// TestRuleDuplicateOutsideWindow: a copy further than the window from the
+// first (record time) is no duplicate, though the first is still
+// remembered (the previous generation), and it owns the id from then on:
+// its own copy within the window is one. The report store judges alike.
+func TestRuleDuplicateOutsideWindow(t *testing.T) {
+	now := testNow
+	e := newTestEngine(t, "huleedu", func(o *Options) { o.Now = func() time.Time { return now }; o.DuplicateWindow = time.Minute })
+	r := hule(nil)
+	e.Check(&r)
+	now = now.Add(90 * time.Second)
+	late := r
+	late.Offset = 7
+	if _, ok := findViolation(e.Check(&late), "duplicate.event_id"); ok {
+		t.Fatal("copy 90s after the first, window 1m: reported as duplicate")
+	}
+	now = now.Add(10 * time.Second)
+	again := r
+	again.Offset = 8
+	if _, ok := findViolation(e.Check(&again), "duplicate.event_id"); !ok {
+		t.Fatal("copy 10s after the late copy: not reported")
+	}
+}
