@@ -18,7 +18,6 @@ package alerts
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,8 +26,6 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
-
-	"github.com/eventwatch/eventwatch/internal/mixin"
 )
 
 // Categories of alerts; the Alertmanager example inhibits CategorySymptom
@@ -40,52 +37,6 @@ const (
 
 // RulesFile is the name of the generated rule file under alerts/.
 const RulesFile = "eventwatch.rules.yaml"
-
-// Options are the generation-time thresholds and windows.
-type Options struct {
-	mixin.Params                          // selector and deployment labels every expression uses
-	RunbookBase            string         // URL of docs/runbooks.md; alerts link to RunbookBase#<alert>
-	ComplianceObjective    float64        // minimum share of compliant records per topic (0..1)
-	ComplianceWindow       time.Duration  // window the compliance ratio is computed over
-	ComplianceDrop         float64        // fall of the compliance ratio (0..1) versus ComplianceDropLookback ago that alerts
-	ComplianceDropLookback time.Duration  // how far back the compliance ratio is compared
-	NewViolationLookback   time.Duration  // a (service, rule) pair unseen for this long is "new"
-	DLQGrowthWindow        time.Duration  // window in which new dead-letter records are counted
-	DLQGrowthThreshold     float64        // dead-letter records per window above which the DLQ is "growing"
-	DLQDrainWindow         time.Duration  // a DLQ that held records and never shrank for this long is "not drained"
-	CoverageObjective      float64        // minimum share of a service's events carrying correlation id / trace context
-	CoverageWindow         time.Duration  // window the coverage ratio is computed over
-	DataLossWindow         time.Duration  // window in which records lost to retention are counted
-	TimeToLossThreshold    time.Duration  // a group whose oldest unread record is deleted sooner than this is about to lose data
-	CollectorStaleAfter    time.Duration  // a collector without a successful cycle for this long is stale
-	StoreStaleAfter        time.Duration  // no flush reaching the report store for this long is stale
-	SharedViewStaleAfter   time.Duration  // a replica whose newest shared document is older than this answers from a stale view
-	EvaluationInterval     time.Duration  // rule group interval; 0 uses Prometheus' global evaluation_interval
-	ForOverride            *time.Duration // when set, every alert's `for` is this (tests and demos)
-}
-
-// DefaultOptions returns the thresholds of the committed alerts/ files
-// (the defaults of the threshold table, thresholds.go).
-func DefaultOptions() Options {
-	o := Options{
-		Params:      mixin.Defaults(),
-		RunbookBase: "https://github.com/eventwatch/eventwatch/blob/main/docs/runbooks.md",
-	}
-	setDefaults(&o)
-	return o
-}
-
-// Validate reports every option out of range, naming the option.
-func (o Options) Validate() error {
-	errs := validateThresholds(&o)
-	if err := o.Params.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if o.EvaluationInterval < 0 || (o.ForOverride != nil && *o.ForOverride < 0) {
-		errs = append(errs, errors.New("evaluation interval and for must not be negative"))
-	}
-	return errors.Join(errs...)
-}
 
 // Group is one Prometheus rule group.
 type Group struct {

@@ -119,8 +119,8 @@ func TestRuleSettingsInRulesMarkdown(t *testing.T) {
 	writeSettingsMarkdown(&b)
 	for _, r := range recordRules {
 		for _, s := range r.info.Settings {
-			if !strings.Contains(b.String(), "| `"+s.Path+"` | `"+r.info.ID+"` |") {
-				t.Errorf("settings table lacks %s of %s:\n%s", s.Path, r.info.ID, b.String())
+			if !strings.Contains(b.String(), "| `"+s.YAMLPath(r.info.ID)+"` | `"+r.info.ID+"` |") {
+				t.Errorf("settings table lacks %s of %s:\n%s", s.YAMLPath(r.info.ID), r.info.ID, b.String())
 			}
 		}
 	}

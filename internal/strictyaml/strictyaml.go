@@ -1,6 +1,6 @@
 // Package strictyaml is the one strict YAML decoder of eventwatch: the
 // daemon's configuration (internal/config) and audit policies
-// (internal/audit) both decode through it, so both report problems the
+// (internal/policy) both decode through it, so both report problems the
 // same way: "path.to.key: problem (line N)".
 //
 // Decode first walks the document alongside the Go type it decodes into:
