@@ -63,15 +63,31 @@ const (
 	propLogLen     = 60
 )
 
-// propResult is what the record at offset o of any partition audits to:
-// compliant, or an error of rule r.bad every third record.
-func propResult(o int64) *event.Result {
-	res := &event.Result{Source: "svc", EventType: "e.v1"}
+// propResult is what the record at offset o of partition p audits to:
+// compliant, or an error of rule r.bad every third record. Every record
+// has an event id: the records at offsets o%4 == 1 carry the same id on
+// every partition (producer duplicates: one copy owns the id, the others
+// are duplicate.event_id), every other record an id of its own.
+func propResult(p int32, o int64) *event.Result {
+	res := &event.Result{Source: "svc", EventType: "e.v1", EventID: "x"}
 	if o%3 == 0 {
 		res.Violations = []event.Violation{{Rule: "r.bad", Severity: event.SeverityError}}
 	}
+	id := uint64(p+1)<<32 | uint64(o)
+	if o%4 == 1 {
+		id = uint64(o)
+	}
+	res.IDCheck = event.IDCheck{Hash: id*0x9e3779b97f4a7c15 | 1, Loc: uint64(p+1)<<32 | uint64(o), At: propTime,
+		Severity: event.SeverityWarning, Field: "event_id"}
 	return res
 }
+
+// propTime is the record time of every record of the property tests.
+var propTime = time.Now()
+
+// propDuplicates is how many records of the log are producer duplicates:
+// the copies of each shared id beyond its first.
+const propDuplicates = (propLogLen / 4) * (propPartitions - 1)
 
 // propWorld is replicas sharing one store and one log of propLogLen
 // records per partition.
@@ -85,7 +101,7 @@ type propWorld struct {
 
 func (w *propWorld) newReplica(i int) {
 	cfg := store.Config{FlushInterval: time.Hour, BufferLimit: 1 << 20}
-	a, _ := newTestAggregator(w.t, w.st, cfg, nil, WithGroup("g"))
+	a, _ := newTestAggregator(w.t, w.st, cfg, nil, WithGroup("g"), WithDuplicateIDs(24*time.Hour, nil))
 	s := &simSampler{agg: a, cursor: map[int32]int64{}, rewinds: map[int32]int64{}}
 	a.SetListener(s)
 	w.reps[i] = s
@@ -115,7 +131,7 @@ func (w *propWorld) read(r *simSampler, p int32, n int64, advance bool) {
 	}
 	to := min(from+n, propLogLen)
 	for o := from; o < to; o++ {
-		r.agg.Observe(&event.Record{Topic: propTopic, Partition: p, Offset: o}, propResult(o))
+		r.agg.Observe(&event.Record{Topic: propTopic, Partition: p, Offset: o}, propResult(p, o))
 	}
 	if advance && to > from {
 		r.agg.Advance(propTopic, p, from, to)
@@ -203,17 +219,21 @@ func (w *propWorld) check(seed uint64) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	var checked, compliant, bad int64
+	var checked, compliant, bad, dups int64
 	for _, r := range recs {
 		checked, compliant = checked+r.Checked, compliant+r.Compliant
 	}
 	for _, v := range viols {
-		bad += v.Violations
+		if v.Rule == event.RuleDuplicateEventID {
+			dups += v.Violations
+		} else {
+			bad += v.Violations
+		}
 	}
 	const all, wantBad = propPartitions * propLogLen, propPartitions * propLogLen / 3
-	if checked != all || bad != wantBad || compliant != all-wantBad || !w.done() {
-		w.t.Fatalf("seed %d: checked=%d compliant=%d bad=%d, want %d/%d/%d (positions complete: %v)\nops:\n%v",
-			seed, checked, compliant, bad, all, all-wantBad, wantBad, w.done(), w.trace)
+	if checked != all || bad != wantBad || compliant != all-wantBad || dups != propDuplicates || !w.done() {
+		w.t.Fatalf("seed %d: checked=%d compliant=%d bad=%d duplicates=%d, want %d/%d/%d/%d (positions complete: %v)\nops:\n%v",
+			seed, checked, compliant, bad, dups, all, all-wantBad, wantBad, propDuplicates, w.done(), w.trace)
 	}
 }
 
@@ -234,7 +254,9 @@ func runLedgerProperty(t *testing.T, seed uint64, steps int) {
 // (with zombie owners), reads with and without their Advance, flushes
 // against a store that is down or loses acknowledgements, revokes, crashes
 // and rewinds, by three replicas sharing one store; after a final owner
-// reads to the end, every record is counted exactly once.
+// reads to the end, every record is counted exactly once, and every
+// producer duplicate (an event id on every partition) exactly once as
+// duplicate.event_id, whatever was read, lost and read again.
 func TestLedgerExactlyOnceProperty(t *testing.T) {
 	seeds := 60
 	if testing.Short() {
