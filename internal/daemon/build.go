@@ -23,6 +23,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/catalog"
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/dlq"
+	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/leader"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/metrics"
@@ -50,6 +51,7 @@ type daemon struct {
 	auditor        *swappable
 	counters       *recordmetrics.Counters // the audit metrics sink; also knows which services produce where
 	sampler        *sample.Sampler
+	seenTimes      *lag.SeenTimes // record timestamps the sampler read, for the leader's exact time lag
 	stitcher       *trace.Stitcher
 	store          store.Store
 	ledger         *ledger.Ledger   // exactly-once accounting of the audited records into the store
@@ -182,7 +184,9 @@ func (d *daemon) buildComponents(context.Context) error {
 		return fmt.Errorf("readers: %w", err)
 	}
 	sinks := []event.Sink{d.counters, d.stitcher, d.ledger, d.learner, d.readers}
-	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.ledger))
+	d.seenTimes = lag.NewSeenTimes()
+	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.ledger),
+		sample.WithRecordTimes(d.seenTimes))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}

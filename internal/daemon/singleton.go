@@ -41,7 +41,8 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	}
 	defer cl.Close()
 	t := &term{reg: prometheus.NewRegistry(), mux: http.NewServeMux()}
-	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root, lag.WithRecordClient(cl))
+	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root, lag.WithRecordClient(cl),
+		lag.WithSampledTimes(d.seenTimes))
 	if err != nil {
 		return fmt.Errorf("create lag collector: %w", err)
 	}

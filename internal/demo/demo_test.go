@@ -67,6 +67,7 @@ func TestDemoShowsViolationsAndLag(t *testing.T) {
 	})
 	checkSlowIsWarn(t, base)
 	checkSlowWhy(t, base)
+	checkSampledTimes(t, base)
 	if dlq := sample(scrape(t, base+"/metrics"), "eventwatch_dlq_depth_records", `topic="`+TopicDLQ+`"`); dlq <= 0 {
 		t.Errorf("%s depth = %v, want > 0", TopicDLQ, dlq)
 	}
@@ -209,5 +210,15 @@ func checkSlowIsWarn(t *testing.T, base string) {
 			t.Fatalf("%s is ERR/STALL/STOP: a slow consumer paged as stopped", GroupSlow)
 		}
 		return status(body, "WARN") == 1
+	})
+}
+
+// checkSampledTimes: the daemon hands the sampler's record timestamps to
+// the leader's lag collector (issue 21): the demo's relays, a few records
+// behind, get exact time lag from records the sampler read, with no Fetch.
+func checkSampledTimes(t *testing.T, base string) {
+	t.Helper()
+	wait.Within(t, 60*time.Second, "time-lag stamps taken from the sampler's records", func() bool {
+		return sample(scrape(t, base+"/metrics"), "eventwatch_time_lag_records_total", `source="sampled"`) > 0
 	})
 }

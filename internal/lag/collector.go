@@ -28,6 +28,7 @@ type Collector struct {
 	// records reads the records at committed offsets for exact time lag;
 	// nil: time lag is estimated (WithRecordClient).
 	records *kgo.Client
+	seen    *SeenTimes       // timestamps the sampler read (WithSampledTimes); nil: none
 	own     map[string]bool  // eventwatch's own groups, hidden unless lag.show_own_groups
 	now     func() time.Time // the clock cycles start by (tests replace it)
 	log     *slog.Logger
@@ -40,6 +41,7 @@ type Collector struct {
 	positions map[tpKey]positionSeen // the sampler group's stored positions, for stall detection; guarded by mu
 
 	adminErrors *prometheus.CounterVec
+	stamps      *prometheus.CounterVec // eventwatch_time_lag_records_total{source}
 	success     *prometheus.GaugeVec
 	duration    *prometheus.GaugeVec
 	lastSuccess *prometheus.GaugeVec
@@ -112,6 +114,12 @@ func (c *Collector) register(reg prometheus.Registerer) error {
 	}
 	for _, req := range adminRequests {
 		c.adminErrors.WithLabelValues(req) // exported at 0 from start, so rate() and its panel have data
+	}
+	if c.stamps, err = sharedVec(reg, metrics.LagRecordStamps, newCounterVec); err != nil {
+		return err
+	}
+	for _, src := range []string{stampSampled, stampFetched} {
+		c.stamps.WithLabelValues(src)
 	}
 	for _, g := range []struct {
 		dst  **prometheus.GaugeVec

@@ -21,7 +21,9 @@
 // the case that must show. Time lag is exact where it can be: now minus the
 // timestamp of the record at the committed offset, read with one bounded
 // Fetch per leader broker and cached per (topic, partition, offset)
-// (records.go, WithRecordClient); elsewhere it is estimated from a
+// (records.go, WithRecordClient), or taken without a request from the
+// records this replica's sampler just read (seen.go, WithSampledTimes);
+// elsewhere it is estimated from a
 // per-partition table of (end offset, time seen) samples and marked so.
 // Status is judged from broker evidence (window.go): data waiting, how long
 // the oldest waiting record has waited without the offset moving (against
@@ -61,6 +63,7 @@
 // until the first cycle ends:
 //
 //	eventwatch_admin_errors_total{request}                                  counter
+//	eventwatch_time_lag_records_total{source}                               counter
 //	eventwatch_cluster_brokers                                              gauge
 //	eventwatch_cluster_rule_violations{rule,resource,severity}              gauge
 //	eventwatch_collector_duration_seconds{collector}                        gauge

@@ -18,8 +18,9 @@ import (
 // offset. An offset's record never changes, so its timestamp is cached per
 // (topic, partition, offset) for as long as some group's committed offset
 // points there; a cycle fetches only the partitions with a committed
-// offset not in the cache, at most Config.RecordLookups of them, one Fetch
-// request per leader broker (a batch of records answers every group's
+// offset not in the cache (and not among the records this replica's
+// sampler just read: SeenTimes), at most Config.RecordLookups of them, one
+// Fetch request per leader broker (a batch of records answers every group's
 // offset inside it at once). What cannot be read this way — deleted by
 // retention, not permitted, compacted or aborted away, over the budget, or
 // no record client — falls back to the estimate from the offset tables
@@ -114,11 +115,11 @@ type lookup struct {
 // lookupTimes fills the stamp cache for this cycle's committed offsets.
 // It runs after the commits are folded and before the snapshot is built.
 func (c *Collector) lookupTimes(ctx context.Context, cy *cycle) {
-	if c.records == nil || !c.cfg.exact() || !cy.metaOK {
+	if (c.records == nil && c.seen == nil) || !c.cfg.exact() || !cy.metaOK {
 		return
 	}
-	wants := c.wantedStamps()
-	if len(wants) == 0 {
+	wants := c.fromSampled(c.wantedStamps())
+	if len(wants) == 0 || c.records == nil {
 		return
 	}
 	if len(wants) > c.cfg.RecordLookups {
@@ -154,8 +155,44 @@ func (c *Collector) lookupTimes(ctx context.Context, cy *cycle) {
 	for _, r := range found {
 		if ts := c.state.topics[r.topic]; ts != nil && int(r.part) < ts.partitions {
 			ts.put(int(r.part), r.off, r.ms, c.state.cycle)
+			if r.ms != stampUnreadable {
+				c.stamps.WithLabelValues(stampFetched).Inc()
+			}
 		}
 	}
+}
+
+// Sources of eventwatch_time_lag_records_total.
+const (
+	stampSampled = "sampled" // the sampler read the record (SeenTimes)
+	stampFetched = "fetched" // a Fetch lookup read it
+)
+
+// fromSampled caches the wanted offsets whose timestamps the sampler's
+// records tell (WithSampledTimes) and returns the lookups still needed:
+// those offsets cost no request.
+func (c *Collector) fromSampled(wants []lookup) []lookup {
+	if c.seen == nil {
+		return wants
+	}
+	out := wants[:0]
+	for _, l := range wants {
+		ts := c.state.topics[l.topic]
+		rest := l.offs[:0]
+		for _, off := range l.offs {
+			if ms, ok := c.seen.stamp(l.topic, l.part, off); ok && ts != nil {
+				ts.put(int(l.part), off, ms, c.state.cycle)
+				c.stamps.WithLabelValues(stampSampled).Inc()
+				continue
+			}
+			rest = append(rest, off)
+		}
+		if len(rest) > 0 {
+			l.offs = rest
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // lookupResult is the timestamp found (or not) for one wanted offset.

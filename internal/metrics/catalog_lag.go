@@ -54,6 +54,9 @@ var (
 	LagObjectiveBreach = define(Spec{Name: "eventwatch_consumergroup_lag_objective_breach_seconds_total", Kind: Counter, Area: "lag",
 		Help:   "Time a consumer group's time lag spent above lag_objective_seconds (whole cycles whose sample was above), since eventwatch started.",
 		Labels: []string{"group"}})
+	LagRecordStamps = define(Spec{Name: "eventwatch_time_lag_records_total", Kind: Counter, Area: "lag",
+		Help:   "Records at committed offsets whose timestamp exact time lag took, by source: sampled (read by this replica's sampler, no request) or fetched (a Fetch lookup).",
+		Labels: []string{"source"}})
 	LagSnapshotAge = define(Spec{Name: "eventwatch_lag_snapshot_age_seconds", Kind: Gauge, Area: "lag",
 		Help: "Seconds since the start of the lag cycle whose snapshot the lag series come from; +Inf before the first cycle has ended (no lag series yet, which is not \"no lag\")."})
 	DLQDepth = define(Spec{Name: "eventwatch_dlq_depth_records", Kind: Gauge, Area: "dlq",

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // Above the per-partition budget records are sampled: observed stays exact,
@@ -189,5 +191,73 @@ func TestSamplerSurvivesPanics(t *testing.T) {
 	}
 	if got := sink.n.Load(); got != 2 {
 		t.Errorf("the sink after the panicking one saw %d records, want 2", got)
+	}
+}
+
+// timesRecorder is a RecordTimes that remembers what it was handed.
+type timesRecorder struct {
+	mu   sync.Mutex
+	offs map[int32][]int64
+	ts   map[int32][]time.Time
+}
+
+func (r *timesRecorder) NoteRecords(_ string, p int32, recs []*kgo.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range recs {
+		r.offs[p] = append(r.offs[p], rec.Offset)
+		r.ts[p] = append(r.ts[p], rec.Timestamp)
+	}
+}
+
+func (r *timesRecorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, o := range r.offs {
+		n += len(o)
+	}
+	return n
+}
+
+// TestSamplerNotesEveryRecordTime: WithRecordTimes is handed every
+// fetched record — the 1,900 the budget skips too — in offset order per
+// partition, with the timestamp the producer gave it (what the lag
+// collector's exact time lag reads from it, lag.SeenTimes).
+func TestSamplerNotesEveryRecordTime(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "busy"))
+	cfg := testConfig()
+	cfg.BudgetPerPartition = 50
+	h := newHarness(t, c, cfg, &fakeAuditor{})
+	frozen := time.Now()
+	h.s.now = func() time.Time { return frozen }
+	times := &timesRecorder{offs: map[int32][]int64{}, ts: map[int32][]time.Time{}}
+	WithRecordTimes(times)(h.s)
+	h.start()
+	h.waitAssigned(2)
+
+	pr := manualProducer(t, c)
+	base := time.UnixMilli(time.Now().UnixMilli()).Add(-time.Hour)
+	var recs []*kgo.Record
+	for i := range 2000 {
+		r := rec("busy", int32(i%2), fmt.Sprintf(`{"event_id":"%d"}`, i))
+		r.Timestamp = base.Add(time.Duration(i) * time.Millisecond)
+		recs = append(recs, r)
+	}
+	produce(t, pr, recs...)
+	h.waitValue("eventwatch_records_observed_total", map[string]string{"topic": "busy"}, 2000)
+	wait.For(t, "2000 record times noted", func() bool { return times.count() >= 2000 })
+	times.mu.Lock()
+	defer times.mu.Unlock()
+	for p := range int32(2) {
+		offs, ts := times.offs[p], times.ts[p]
+		if len(offs) != 1000 {
+			t.Fatalf("partition %d: %d records noted, want 1000", p, len(offs))
+		}
+		for i, o := range offs {
+			if want := base.Add(time.Duration(2*i+int(p)) * time.Millisecond); o != int64(i) || !ts[i].Equal(want) {
+				t.Fatalf("partition %d record %d: offset %d at %v, want offset %d at %v", p, i, o, ts[i], i, want)
+			}
+		}
 	}
 }

@@ -30,6 +30,21 @@ func WithLedger(l ledger.Accounts) Option {
 	return func(s *Sampler) { s.ledger = l }
 }
 
+// RecordTimes takes note of the records the sampler fetched, every one of
+// them (sampled for audit or not), partition by partition in offset order.
+// *lag.SeenTimes satisfies it: the lag collector takes committed offsets'
+// record timestamps from there instead of fetching them again.
+// NoteRecords is called on the poll goroutine and must not block or keep
+// the records.
+type RecordTimes interface {
+	NoteRecords(topic string, partition int32, recs []*kgo.Record)
+}
+
+// WithRecordTimes hands every fetched partition's records to rt.
+func WithRecordTimes(rt RecordTimes) Option {
+	return func(s *Sampler) { s.times = rt }
+}
+
 // Stored takes note of positions the ledger stored; the poll loop commits
 // them to Kafka every commit_interval. It implements ledger.Listener.
 func (s *Sampler) Stored(ps []store.Position) {

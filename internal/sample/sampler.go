@@ -53,6 +53,7 @@ type Sampler struct {
 	workersDone chan struct{} // closed when every worker exited
 
 	ledger    ledger.Accounts // exactly-once accounting; nil: commit polled batches (at least once)
+	times     RecordTimes     // takes note of every fetched record (WithRecordTimes); nil: none
 	assigned  atomic.Value    // map[string][]int32 of the assigned partitions, for commits
 	posMu     sync.Mutex      // guards stored, committed and rewinds
 	stored    map[string]map[int32]int64
@@ -256,6 +257,9 @@ func (s *Sampler) process(cl *kgo.Client, fetches kgo.Fetches) {
 func (s *Sampler) processPartition(st *partState, p *kgo.FetchTopicPartition, now time.Time, wait *queueWait) {
 	if s.noteMismatch(p.Topic, p.Partition, st, &p.FetchPartition) {
 		return
+	}
+	if s.times != nil {
+		s.times.NoteRecords(p.Topic, p.Partition, p.Records)
 	}
 	var observed, skipped, dropped int64
 	from, last := st.pos, int64(-1)

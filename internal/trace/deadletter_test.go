@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/readers"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
