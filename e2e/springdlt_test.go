@@ -113,7 +113,12 @@ func checkCopyNotStitched(t *testing.T, original, copied *event.Record) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("stitcher: %v", err)
+		}
+	}()
 	for _, r := range []*event.Record{original, copied} {
 		res := eng.Check(r)
 		if res.DeadLetter != (r == copied) {
