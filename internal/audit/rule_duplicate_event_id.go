@@ -14,8 +14,12 @@ var ruleDuplicate = recordRule{
 // window judges first; Result.IDCheck carries the id's hash and location
 // to the ledger, which judges it against the ids the store remembers
 // (copies read before a restart or by another replica).
+//
+// A dead-letter copy (Result.DeadLetter: Spring kafka_dlt-* or Connect
+// __connect.errors.* headers, on a topic no dead-letter pattern names)
+// repeats its original's id by design: it is not a producer duplicate.
 func checkDuplicate(c *evalCtx) {
-	if c.res.EventID == "" || c.waived(rDuplicate) {
+	if c.res.EventID == "" || c.res.DeadLetter || c.waived(rDuplicate) {
 		return
 	}
 	id, loc, at := c.raw(roleID), recordLoc(c.rec), c.refTime()

@@ -185,3 +185,28 @@ func TestRuleDuplicateOutsideWindow(t *testing.T) {
 		t.Fatal("copy 10s after the late copy: not reported")
 	}
 }
+
+// TestRuleDuplicateSkipsDeadLetterCopies: a dead-letter copy that carries
+// its original as is, on a topic no dead-letter pattern names (known by
+// its Spring or Connect headers), repeats the original's id by design: no
+// duplicate.event_id, and no id handed to the ledger to judge later. The
+// same id at another offset without those headers still is a duplicate.
+func TestRuleDuplicateSkipsDeadLetterCopies(t *testing.T) {
+	e := newTestEngine(t, "huleedu", func(o *Options) { o.Now = func() time.Time { return testNow }; o.DuplicateWindow = time.Minute })
+	r := hule(nil)
+	e.Check(&r)
+	for _, h := range []string{"kafka_dlt-original-topic", "__connect.errors.topic"} {
+		copied := r
+		copied.Topic, copied.Offset = "essays-failed", 7
+		copied.Headers = []event.Header{{Key: h, Value: []byte(r.Topic)}}
+		res := e.Check(&copied)
+		if v, ok := findViolation(res, "duplicate.event_id"); ok || res.IDCheck.Hash != 0 || !res.DeadLetter {
+			t.Errorf("%s copy: duplicate %+v (%t), id check %+v, dead letter %t; want none, none, true", h, v, ok, res.IDCheck, res.DeadLetter)
+		}
+	}
+	again := r
+	again.Offset++
+	if _, ok := findViolation(e.Check(&again), "duplicate.event_id"); !ok {
+		t.Error("a producer duplicate is no longer reported")
+	}
+}
