@@ -6,6 +6,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -77,40 +78,32 @@ func (d *DLQ) ErrorHeader(rec *event.Record) bool {
 	return false
 }
 
-// ruleSetting is one registry entry: a setting and the rule declaring it.
-type ruleSetting struct {
-	rule string
+// RuleSetting is one entry of the settings registry: a setting and the
+// rule that declares (and reads) it.
+type RuleSetting struct {
+	Rule string // rule id
 	event.Setting
 }
 
 // Settings returns every rule setting of the registry (the record rules'
 // catalogue entries), rule by rule in id order: the ones with a fixed
 // place under rules: and the rule_settings ones.
-func Settings() []struct {
-	Rule string
-	event.Setting
-} {
-	var out []struct {
-		Rule string
-		event.Setting
-	}
+func Settings() []RuleSetting {
+	var out []RuleSetting
 	for _, r := range event.RecordRules() {
 		for _, s := range r.Settings {
-			out = append(out, struct {
-				Rule string
-				event.Setting
-			}{r.ID, s})
+			out = append(out, RuleSetting{Rule: r.ID, Setting: s})
 		}
 	}
 	return out
 }
 
 // fixedSettings are the settings under rules:, in registry order.
-func fixedSettings() []ruleSetting {
-	var out []ruleSetting
+func fixedSettings() []RuleSetting {
+	var out []RuleSetting
 	for _, s := range Settings() {
 		if s.Path != "" {
-			out = append(out, ruleSetting{rule: s.Rule, Setting: s.Setting})
+			out = append(out, s)
 		}
 	}
 	return out
@@ -137,7 +130,7 @@ func goType(k event.SettingKind) reflect.Type {
 // rulesType is the struct rules: decodes into: a field per section
 // (rules.<section>), in it a field per setting; index maps a setting's
 // path to its section and field.
-func rulesType(set []ruleSetting) (reflect.Type, map[string][2]int) {
+func rulesType(set []RuleSetting) (reflect.Type, map[string][2]int) {
 	var sections []string
 	keys := map[string][]reflect.StructField{}
 	index := map[string][2]int{}
@@ -146,7 +139,7 @@ func rulesType(set []ruleSetting) (reflect.Type, map[string][2]int) {
 		if _, ok := keys[sec]; !ok {
 			sections = append(sections, sec)
 		}
-		index[s.Path] = [2]int{slicesIndex(sections, sec), len(keys[sec])}
+		index[s.Path] = [2]int{slices.Index(sections, sec), len(keys[sec])}
 		keys[sec] = append(keys[sec], reflect.StructField{Name: fmt.Sprintf("F%d", len(keys[sec])), Type: goType(s.Kind),
 			Tag: reflect.StructTag(fmt.Sprintf(`yaml:%q`, key))})
 	}
@@ -155,15 +148,6 @@ func rulesType(set []ruleSetting) (reflect.Type, map[string][2]int) {
 		fields[i] = reflect.StructField{Name: fmt.Sprintf("S%d", i), Type: reflect.StructOf(keys[sec]), Tag: reflect.StructTag(fmt.Sprintf(`yaml:%q`, sec))}
 	}
 	return reflect.StructOf(fields), index
-}
-
-func slicesIndex(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }
 
 // decodePolicy decodes a policy strictly: the document against policyDoc,
@@ -216,7 +200,7 @@ func compileRules(doc *policyDoc, p *Profile) error {
 }
 
 // settingValue is the checked value of s: as written, else its default.
-func settingValue(doc *policyDoc, s ruleSetting) (any, error) {
+func settingValue(doc *policyDoc, s RuleSetting) (any, error) {
 	written := doc.ruleValues[s.Path]
 	if !written.IsValid() {
 		written = reflect.Zero(goType(s.Kind))
@@ -265,13 +249,13 @@ func minMsg(min int) string {
 	return fmt.Sprintf("must be >= %d", min)
 }
 
-func intValue(doc *policyDoc, s ruleSetting, written reflect.Value, set bool) (int, error) {
+func intValue(doc *policyDoc, s RuleSetting, written reflect.Value, set bool) (int, error) {
 	n := 0
 	if set {
 		n = *written.Interface().(*int)
 	}
 	if s.Required && n == 0 {
-		if doc.Severities[s.rule] == "off" {
+		if doc.Severities[s.Rule] == "off" {
 			return 0, nil
 		}
 		return 0, ferr(s.Path, "%s", minMsg(s.Min))
@@ -282,7 +266,7 @@ func intValue(doc *policyDoc, s ruleSetting, written reflect.Value, set bool) (i
 	return n, nil
 }
 
-func durationValue(s ruleSetting, written reflect.Value, set bool) (time.Duration, error) {
+func durationValue(s RuleSetting, written reflect.Value, set bool) (time.Duration, error) {
 	if !set {
 		return 0, nil
 	}
@@ -293,7 +277,7 @@ func durationValue(s ruleSetting, written reflect.Value, set bool) (time.Duratio
 	return d, nil
 }
 
-func regexpValue(s ruleSetting, written reflect.Value, set bool) (*regexp.Regexp, error) {
+func regexpValue(s RuleSetting, written reflect.Value, set bool) (*regexp.Regexp, error) {
 	if !set || *written.Interface().(*string) == "" {
 		return nil, nil
 	}
@@ -307,7 +291,7 @@ func regexpValue(s ruleSetting, written reflect.Value, set bool) (*regexp.Regexp
 	return re, nil
 }
 
-func listValue(s ruleSetting, written reflect.Value, set bool) ([]string, error) {
+func listValue(s RuleSetting, written reflect.Value, set bool) ([]string, error) {
 	if !set {
 		return nil, nil
 	}

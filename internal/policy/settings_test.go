@@ -17,7 +17,7 @@ func TestEveryRulesSettingHasAView(t *testing.T) {
 	for _, s := range fixedSettings() {
 		seen[s.Path] = true
 		if ruleViews[s.Path] == nil {
-			t.Errorf("%s (rule %s) is in the registry but ruleViews (rules.go) has no line for it", s.Path, s.rule)
+			t.Errorf("%s (rule %s) is in the registry but ruleViews (rules.go) has no line for it", s.Path, s.Rule)
 		}
 		if !strings.HasPrefix(s.Path, "rules.") || strings.Count(s.Path, ".") != 2 || !strings.HasSuffix(s.Path, "."+s.Key) {
 			t.Errorf("%s: a fixed setting's path is rules.<section>.<key>", s.Path)
