@@ -46,6 +46,12 @@
 //
 // # Use
 //
+// A document may cut itself (Presplit: its head and items, as splitting
+// its JSON would give; Kind.Split is that reference cut): the board then
+// neither marshals nor scans it whole, and the document can reuse the JSON
+// of items whose source did not change (the lag leader's groups page
+// renders only the groups whose view changed).
+//
 // Publish writes one document now (and waits for the broker's ack);
 // Provide registers a function the Board calls every Config.Interval to
 // publish a kind periodically (it may return false when nothing is new).
