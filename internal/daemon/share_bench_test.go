@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -61,7 +60,7 @@ func BenchmarkSharePath(b *testing.B) {
 func benchSharePath(b *testing.B, addrs []string, shape synth.Shape, every int) {
 	reg := prometheus.NewRegistry()
 	board, err := share.New(share.Config{Topic: fmt.Sprintf("__bench_state_%d", time.Now().UnixNano()), ReplicaID: "leader",
-		Interval: time.Hour, StaleAfter: 3 * time.Hour}, []kgo.Opt{kgo.SeedBrokers(addrs...)}, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Interval: time.Hour, StaleAfter: 3 * time.Hour}, []kgo.Opt{kgo.SeedBrokers(addrs...)}, reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,8 +68,8 @@ func benchSharePath(b *testing.B, addrs []string, shape synth.Shape, every int) 
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- board.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = board.Run(ctx) }() // Run returns nil when ctx ends
 	defer func() { cancel(); <-done }()
 	snap, rendered := benchPage(shape), &renderedGroups{}
 	publish := func() {

@@ -40,7 +40,9 @@ func TestWriteManyRows(t *testing.T) {
 			}
 			for _, c := range cl {
 				var i int
-				fmt.Sscanf(c.Name, "g%03d", &i)
+				if _, err := fmt.Sscanf(c.Name, "g%03d", &i); err != nil {
+					t.Fatal(err)
+				}
 				if c.Value != float64(2*i) || c.Total != 30 {
 					t.Errorf("%s: value %v total %v, want %d and 30", c.Name, c.Value, c.Total, 2*i)
 				}
@@ -51,7 +53,9 @@ func TestWriteManyRows(t *testing.T) {
 			}
 			for _, r := range recs {
 				var i int
-				fmt.Sscanf(r.Topic, "t%03d", &i)
+				if _, err := fmt.Sscanf(r.Topic, "t%03d", &i); err != nil {
+					t.Fatal(err)
+				}
 				if r.Checked != int64(2*(i+1)) || r.Compliant != int64(2*i) {
 					t.Errorf("%s: %d/%d, want %d/%d", r.Topic, r.Checked, r.Compliant, 2*(i+1), 2*i)
 				}
