@@ -338,7 +338,7 @@ Profile %[4]s; topics %[5]s audited with %[6]s.
   One team         %[1]s/api/v1/reports/weekly?format=html&team=content
   Violations       %[1]s/api/v1/violations?limit=20
   Who reads what   %[1]s/api/v1/types   (eventwatch catalog versions --url %[1]s --type billing.invoice.issued)
-  WebSockets       %[1]s/api/v1/websockets   (two simulated WebSocket services, probed every 2m, 100 s listen)
+  WebSockets       %[1]s/api/v1/websockets   (two simulated WebSocket services, a 10 s first look at start, then 100 s probes every 2m)
   Live tail        eventwatch tail --url %[1]s
   Dead letters     %[1]s/api/v1/dlq   (eventwatch dlq list --url %[1]s)
   Poison pill      %[1]s/api/v1/groups/profile-projector   (a malformed record blocks a partition: named under poison_pills about a minute after start)

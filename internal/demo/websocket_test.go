@@ -106,17 +106,28 @@ func checkWebSockets(t *testing.T, base string) {
 	t.Helper()
 	const missing = `eventwatch_websocket_violations_total{rule="websocket.auth_missing",service="` + WSServiceFaulty + `"`
 	var body string
+	// and in the estate-wide violations with transport websocket
+	estate := `eventwatch_violations_total{rule="websocket.auth_missing",severity="error",source_service="` + WSServiceFaulty +
+		`",topic="/v1/` + WSServiceFaulty + `/ws",transport="websocket"}`
 	wait.Within(t, 30*time.Second, "websocket.auth_missing for "+WSServiceFaulty+" on /metrics", func() bool {
 		body = scrape(t, base+"/metrics")
-		return strings.Contains(body, missing)
+		return strings.Contains(body, missing) && strings.Contains(body, estate)
 	})
 	if strings.Contains(body, `rule="websocket.auth_missing",service="`+WSServiceCompliant+`"`) {
 		t.Errorf("websocket.auth_missing flags %s, which refuses unauthenticated upgrades", WSServiceCompliant)
 	}
-	api := scrape(t, base+"/api/v1/websockets")
-	for _, svc := range []string{WSServiceCompliant, WSServiceFaulty} {
-		if !strings.Contains(api, `"service": "`+svc+`"`) {
-			t.Errorf("/api/v1/websockets lacks %s", svc)
-		}
+	// the first look ends within seconds of start: both targets have a
+	// last probe long before the 100 s listen window of the full one
+	var st struct {
+		Targets []struct {
+			Service string          `json:"service"`
+			Last    json.RawMessage `json:"last_probe"`
+		} `json:"targets"`
 	}
+	wait.Within(t, 60*time.Second, "a last probe of both WebSocket services", func() bool {
+		if json.Unmarshal([]byte(scrape(t, base+"/api/v1/websockets")), &st) != nil || len(st.Targets) != 2 {
+			return false
+		}
+		return string(st.Targets[0].Last) != "null" && string(st.Targets[1].Last) != "null"
+	})
 }

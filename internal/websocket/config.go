@@ -40,6 +40,7 @@ type Config struct {
 type Module struct {
 	ConnectTimeout    time.Duration    `yaml:"connect_timeout"`    // TCP, TLS and upgrade handshake of one connection; default 10s
 	Listen            time.Duration    `yaml:"listen"`             // how long the authenticated connection is held to receive messages and heartbeats; default 70s
+	FirstListen       time.Duration    `yaml:"first_listen"`       // the listen window of a target's first probe after start, so results show within seconds (its heartbeat is judged by the next probe, which starts right after); default 10s; >= listen: no short first probe
 	AuthWait          time.Duration    `yaml:"auth_wait"`          // how long a connection that should be refused is watched for a close; default 2s
 	PingTimeout       time.Duration    `yaml:"ping_timeout"`       // how long the server gets to answer eventwatch's ping frame; default 5s
 	MaxMessageBytes   int64            `yaml:"max_message_bytes"`  // larger messages end the probe (size.event_too_large); default 1 MiB
@@ -95,6 +96,7 @@ func (m *Module) defaults() {
 	}
 	set(&m.ConnectTimeout, 10*time.Second)
 	set(&m.Listen, 70*time.Second)
+	set(&m.FirstListen, 10*time.Second)
 	set(&m.AuthWait, 2*time.Second)
 	set(&m.PingTimeout, 5*time.Second)
 	if m.MaxMessageBytes == 0 {
@@ -156,7 +158,7 @@ func (m Module) validate(path string) error {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"connect_timeout", m.ConnectTimeout}, {"listen", m.Listen}, {"auth_wait", m.AuthWait}, {"ping_timeout", m.PingTimeout}} {
+	}{{"connect_timeout", m.ConnectTimeout}, {"listen", m.Listen}, {"first_listen", m.FirstListen}, {"auth_wait", m.AuthWait}, {"ping_timeout", m.PingTimeout}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s.%s: must not be negative, got %s", path, d.key, d.v))
 		}

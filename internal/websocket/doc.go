@@ -40,6 +40,11 @@
 // removed from every text the prober keeps, logs or exports (errors, close
 // reasons, violation messages), in every form it was sent.
 //
+// Schedule: a target's first probe after start listens only the module's
+// first_listen (10 s by default), so its findings show within seconds; the
+// full-length probe follows at once, then one every interval. While a probe
+// listens, Status.InProgress holds what it found so far.
+//
 // Replicas: every replica probes every target (as every Prometheus probes
 // through its own blackbox_exporter); GET /api/v1/websockets answers with
 // this replica's last results. The leader's Totals are what the weekly

@@ -26,24 +26,29 @@ var notForWebSocket = map[string]bool{"naming.topic": true, "key.missing": true,
 
 // probeRun is one probe of one target in progress.
 type probeRun struct {
-	t     *target
-	path  string
-	red   *redactor
-	now   func() time.Time
-	mu    sync.Mutex // guards res and beats while the session runs
-	res   *Result
-	beats []beat
-	errs  int // error-severity violations found
+	t      *target
+	window time.Duration // the listen window of this probe
+	path   string
+	red    *redactor
+	now    func() time.Time
+	mu     sync.Mutex // guards res and beats while the session runs
+	res    *Result
+	beats  []beat
+	errs   int // error-severity violations found
 }
 
 // probe runs one probe of t: the path check, the authenticated connection
 // held for the listen window (messages audited, heartbeats measured, one
 // ping), and meanwhile the connections that must be refused. It never
 // takes longer than t.deadline.
-func (t *target) probe(ctx context.Context) *Result {
+func (t *target) probe(ctx context.Context) *Result { return t.probeFor(ctx, t.mod.Listen) }
+
+// probeFor is probe with a listen window of its own (a first look is
+// shorter than the module's).
+func (t *target) probeFor(ctx context.Context, listen time.Duration) *Result {
 	ctx, cancel := context.WithTimeout(ctx, t.deadline())
 	defer cancel()
-	r := &probeRun{t: t, now: t.now, res: &Result{Started: t.now(), ViolationsByRule: map[string]int{},
+	r := &probeRun{t: t, now: t.now, window: listen, res: &Result{Started: t.now(), ListenSec: listen.Seconds(), ViolationsByRule: map[string]int{},
 		Heartbeat: Heartbeat{Verdict: HeartbeatNotJudged, Detail: "no authenticated connection was held"}}}
 	t.setCurrent(r)
 	r.run(ctx)

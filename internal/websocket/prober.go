@@ -193,9 +193,12 @@ func (t *target) deadline() time.Duration {
 	return t.mod.Listen + t.mod.ConnectTimeout + 6*per + 10*time.Second
 }
 
-// Run probes every target until ctx is done, each on its own interval
-// (the next probe starts an interval after the previous one started, or at
-// once when it took longer).
+// Run probes every target until ctx is done: at once with a short listen
+// window (the module's first_listen, so the endpoint, authentication and
+// message findings show within seconds of start), then right after with
+// the full window, then each on its own interval (the next probe starts an
+// interval after the previous one started, or at once when it took
+// longer).
 func (p *Prober) Run(ctx context.Context) error {
 	if len(p.targets) == 0 {
 		return nil
@@ -209,9 +212,12 @@ func (p *Prober) Run(ctx context.Context) error {
 }
 
 func (t *target) loop(ctx context.Context) {
+	if t.mod.FirstListen > 0 && t.mod.FirstListen < t.mod.Listen {
+		t.probeOnce(ctx, t.mod.FirstListen) // a first look: results within seconds of start
+	}
 	for {
 		start := time.Now()
-		t.probeOnce(ctx)
+		t.probeOnce(ctx, t.mod.Listen)
 		wait := t.interval - time.Since(start)
 		if wait < 0 {
 			wait = 0
@@ -224,12 +230,12 @@ func (t *target) loop(ctx context.Context) {
 	}
 }
 
-// probeOnce runs one probe and publishes its result.
-func (t *target) probeOnce(ctx context.Context) {
+// probeOnce runs one probe with a listen window and publishes its result.
+func (t *target) probeOnce(ctx context.Context, listen time.Duration) {
 	t.mu.Lock()
 	t.running = t.now()
 	t.mu.Unlock()
-	res := t.probe(ctx)
+	res := t.probeFor(ctx, listen)
 	if ctx.Err() != nil { // shutting down: a cut-short probe says nothing
 		return
 	}

@@ -28,7 +28,7 @@ func (r *probeRun) partial(now time.Time) *Result {
 	c.Auth.Invalid = slices.Clone(c.Auth.Invalid)
 	c.Violations = slices.Clone(c.Violations)
 	c.ViolationsByRule = maps.Clone(c.ViolationsByRule)
-	listen := r.t.mod.Listen
+	listen := r.window
 	c.Heartbeat = Heartbeat{Verdict: HeartbeatNotJudged,
 		Detail: fmt.Sprintf("probe in progress: judged at the end of the %s listen window; %d heartbeats so far", listen, len(r.beats))}
 	return &c

@@ -29,6 +29,7 @@ func TestFirstProbeShowsWhileListening(t *testing.T) {
 	writeFile(t, tokFile, token)
 	long := fastModule()
 	long.Listen = 60 * time.Second
+	long.FirstListen = long.Listen // no short first look: this test watches the long probe
 	cfg := Config{Interval: 10 * time.Minute, Modules: map[string]Module{"long": long},
 		Targets: []Target{{Name: "legacy", URL: base + "/v1/legacy/ws", Service: "legacy", Policy: fastPolicy(t), TokenFile: tokFile, Module: "long"}}}
 	cfg.SetDefaults()
@@ -87,4 +88,47 @@ func TestFirstProbeShowsWhileListening(t *testing.T) {
 		t.Errorf("GET /api/v1/websockets: %+v, want the probe in progress with websocket.auth_missing", body.Targets)
 	}
 	assertNoSecret(t, []string{token}, logs.String())
+}
+
+// TestFirstProbeIsAShortLook: with first_listen shorter than listen, a
+// target's first probe ends within seconds of start — a complete result
+// (endpoint, authentication, audited messages) in last_probe — and the
+// full-length probe starts right after it, not an interval later.
+func TestFirstProbeIsAShortLook(t *testing.T) {
+	t.Parallel()
+	secret := "s3cret-for-the-first-look-test"
+	base := nodeServer(t, secret, 1000)
+	now := time.Now()
+	token := signHS256(t, secret, map[string]any{"sub": "eventwatch-prober", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	tokFile := filepath.Join(t.TempDir(), "jwt")
+	writeFile(t, tokFile, token)
+	mod := fastModule()
+	mod.Listen, mod.FirstListen = 60*time.Second, 2*time.Second
+	cfg := Config{Interval: 10 * time.Minute, Modules: map[string]Module{"look": mod},
+		Targets: []Target{{Name: "legacy", URL: base + "/v1/legacy/ws", Service: "legacy", Policy: fastPolicy(t), TokenFile: tokFile, Module: "look"}}}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(cfg, Options{Registry: prometheus.NewRegistry(), Logger: testLogger(&syncBuffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	var st Status
+	wait.Within(t, 45*time.Second, "the first look's result, then the full probe under way", func() bool {
+		st = p.Snapshot()[0]
+		return st.Last != nil && st.ProbingSince != nil && st.InProgress != nil
+	})
+	last := st.Last
+	if !last.Success || last.ListenSec != 2 || last.ViolationsByRule["websocket.auth_missing"] != 1 || last.Messages.Audited == 0 {
+		t.Errorf("first look %+v, want a successful 2 s probe with websocket.auth_missing and audited messages", last)
+	}
+	if st.InProgress.ListenSec != 60 || st.Totals.Probes != 1 {
+		t.Errorf("probe in progress listens %v s after %d probes, want the full 60 s right after the first look", st.InProgress.ListenSec, st.Totals.Probes)
+	}
 }

@@ -19,16 +19,19 @@ const (
 // Result is what one probe of a target found. Every text in it is
 // redacted: no token ever appears.
 type Result struct {
-	Started   time.Time `json:"started"`          // when the probe began
-	Duration  float64   `json:"duration_seconds"` // how long it took
-	Success   bool      `json:"success"`          // the endpoint could be probed: authenticated connection accepted and held for the listen window
-	Error     string    `json:"error,omitempty"`  // why Success is false
-	Compliant bool      `json:"compliant"`        // Success and no error-severity violation
-	Endpoint  Endpoint  `json:"endpoint"`         // the path check
-	Auth      Auth      `json:"auth"`             // the connection attempts
-	Messages  Messages  `json:"messages"`         // what arrived on the authenticated connection
-	Heartbeat Heartbeat `json:"heartbeat"`        // the heartbeat measurement
-	Close     *Close    `json:"close,omitempty"`  // how the authenticated connection ended
+	Started  time.Time `json:"started"`          // when the probe began
+	Duration float64   `json:"duration_seconds"` // how long it took
+	// ListenSec is the probe's listen window: the module's listen, or its
+	// first_listen for the first look after start.
+	ListenSec float64   `json:"listen_seconds"`
+	Success   bool      `json:"success"`         // the endpoint could be probed: authenticated connection accepted and held for the listen window
+	Error     string    `json:"error,omitempty"` // why Success is false
+	Compliant bool      `json:"compliant"`       // Success and no error-severity violation
+	Endpoint  Endpoint  `json:"endpoint"`        // the path check
+	Auth      Auth      `json:"auth"`            // the connection attempts
+	Messages  Messages  `json:"messages"`        // what arrived on the authenticated connection
+	Heartbeat Heartbeat `json:"heartbeat"`       // the heartbeat measurement
+	Close     *Close    `json:"close,omitempty"` // how the authenticated connection ended
 	// Violations are the probe's findings (websocket.* rules, then message
 	// violations under the record rule ids, at most maxKeptViolations).
 	Violations []Violation `json:"violations"`

@@ -81,7 +81,7 @@ func (s *session) ping(ctx context.Context) {
 // returns when it ended and the error that ended it early (nil when the
 // window ran out).
 func (s *session) wait(ctx context.Context) (time.Time, error) {
-	timer := time.NewTimer(time.Until(s.openedMono.Add(s.run.t.mod.Listen)))
+	timer := time.NewTimer(time.Until(s.openedMono.Add(s.run.window)))
 	defer timer.Stop()
 	var early error
 	readerDone := false
