@@ -16,6 +16,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )
 
@@ -188,46 +189,69 @@ func relNames(cfg *config.Config, f string) {
 }
 
 // TestTwoReleasesOneBroker: two daemons named as the chart names releases
-// team-a and team-b, against one real broker and one topic: each leads
-// its own election, samples every partition in its own group, counts
-// every record in its own report and shares its own groups view.
+// team-a and team-b, against one real broker and one real PostgreSQL
+// database (each in the schema the chart derives for it), both watching
+// one topic and team-b a second one too: each leads its own election,
+// samples every partition in its own group, counts exactly its own
+// records in its own report (in one schema, team-a's report would hold
+// team-b's second topic too) and shares its own groups view.
 func TestTwoReleasesOneBroker(t *testing.T) {
 	b := realkafka.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	adm := kadm.NewClient(b.Client(t))
 	const topic, records = "huleedu.e2e.releases.v1", 60
-	mustCreate(ctx, t, adm, 4, nil, topic)
+	const onlyB, recordsB = "huleedu.e2e.releasesb.v1", 25
+	mustCreate(ctx, t, adm, 4, nil, topic, onlyB)
 	var recs []*kgo.Record
-	for i := range records {
+	for i := range records + recordsB {
 		ev := fmt.Sprintf(`{"event_id":%q,"event_type":"huleedu.e2e.release.created.v1","event_timestamp":%q,"source_service":"rel_service","correlation_id":%q,"data":{}}`,
 			uuid.NewString(), time.Now().UTC().Format(time.RFC3339Nano), uuid.NewString())
-		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(ev)})
+		to := topic
+		if i >= records {
+			to = onlyB
+		}
+		recs = append(recs, &kgo.Record{Topic: to, Key: []byte(fmt.Sprint(i)), Value: []byte(ev)})
 	}
 	if err := b.Client(t).ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 	var ds []*dmDaemon
+	dsn := pgtest.DSN(t)
+	include := map[string][]string{"team-a": {`huleedu\.e2e\.releases\..*`}, "team-b": {`huleedu\.e2e\.releases\..*`, `huleedu\.e2e\.releasesb\..*`}}
 	for _, rel := range []string{"team-a", "team-b"} {
 		cfg := dmConfig(t, b.Addr(), t.TempDir())
 		relNames(cfg, rel+"-eventwatch")
-		cfg.Sample.TopicsInclude = []string{`huleedu\.e2e\.releases\..*`}
+		cfg.Store.DSN, cfg.Store.Schema = dsn, strings.ReplaceAll(rel, "-", "_")+"_eventwatch" // as the chart derives it
+		cfg.Sample.TopicsInclude = include[rel]
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
 		ds = append(ds, dmStart(t, cfg))
 	}
 	week := report.WeekOf(time.Now(), time.UTC).String()
+	want := []int64{records, records + recordsB}
 	for i, d := range ds {
 		d.waitMetric(t, "eventwatch_leader", 1)
-		d.waitMetric(t, "eventwatch_records_checked_total", records)
-		dmEventually(t, fmt.Sprintf("release %d's weekly report counts every record", i), 90*time.Second, func() bool {
+		d.waitMetric(t, "eventwatch_records_checked_total", float64(want[i]))
+	}
+	for i := len(ds) - 1; i >= 0; i-- { // team-b's rows are stored before team-a's report is judged
+		d := ds[i]
+		var checked int64
+		dmEventually(t, fmt.Sprintf("release %d's weekly report counts its %d records", i, want[i]), 90*time.Second, func() bool {
 			_, body := d.get(t, "/api/v1/reports/weekly?format=json&week="+week)
 			var r struct {
 				Summary struct{ Checked int64 } `json:"summary"`
 			}
-			return json.Unmarshal([]byte(body), &r) == nil && r.Summary.Checked == records
+			if json.Unmarshal([]byte(body), &r) != nil {
+				return false
+			}
+			checked = r.Summary.Checked
+			return checked >= want[i]
 		})
+		if checked != want[i] {
+			t.Errorf("release %d's report counts %d records, want exactly its own %d", i, checked, want[i])
+		}
 	}
 	groups, err := adm.ListGroups(ctx)
 	if err != nil {
