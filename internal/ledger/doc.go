@@ -40,6 +40,38 @@
 //     fetching. Release (revoke) flushes what it can within a few seconds
 //     and forgets the partitions; the next owner reads the rest again.
 //
+// # Protocol
+//
+// The count is exact only because the sampler keeps one invariant per
+// partition, between two Acquires: the records it hands to Observe come in
+// strictly increasing offset order, and each Advance(from, to) closes
+// exactly the records observed since the previous Advance — all of them in
+// [from, to). Records whose Advance is never sent (a read cut short) are
+// never followed by another Advance of the same acquisition: the sampler
+// cuts a read only by retiring the partition's read state (partState.live
+// false, on a revoke, a rewind or a reset), and the next call for that
+// partition is then Release or Acquire, both of which discard what is
+// open (or the process stops). internal/sample keeps it by sending a partition's records and
+// Advances through one worker queue in order (worker.go) and by retiring
+// the read state behind a barrier before Release or Acquire (group.go
+// handOver, resume.go readAgain).
+//
+// The ledger does not trust it blindly. An Advance that does not start at
+// the partition's position discards the open records (they belong to a
+// read the sampler has abandoned). An Advance whose open records are not
+// all inside [from, to), or came out of order, is refused (refuseRange):
+// closing it would count records twice (seen when two owners of a
+// partition with no stored position each observed records without their
+// Advance, FuzzLedgerExactlyOnce) or claim records not in it. The refusal
+// discards everything held for the partition, logs an error, and asks the
+// sampler (Listener.Rewind) to read it again from the start of its first
+// unstored range, else its position, else the lowest offset observed; the
+// store's fence reconciles that with the stored position. A breach
+// therefore costs a re-read, never a double count. The one way the real
+// sampler can breach it is an audit still running when a revoke's or
+// rewind's barrier gave up waiting (barrierTimeout): its record reaches
+// the ledger after the new Acquire, and is refused this way.
+//
 // Duplicate ids (WithDuplicateIDs, ids.go): every audited record's event
 // id that the engine's in-process window did not flag (event.IDCheck: id
 // hash, location hash, record time) is held with its partition's

@@ -144,6 +144,7 @@ func (l *Ledger) Observe(rec *event.Record, res *event.Result) {
 			return
 		}
 		dst, limit = p.open, math.MaxInt
+		p.span.note(rec.Offset)
 	}
 	before := dst.size()
 	if !dst.addRecord(k, c, limit) {

@@ -97,8 +97,42 @@ type segment struct {
 type partLedger struct {
 	next     int64 // the position after the last closed segment; -1 when unknown yet
 	open     *buffer
+	span     openSpan // the offsets of the records in open
 	segs     []*segment
 	released bool // revoked: further observations are ignored until Acquire
+}
+
+// openSpan is what the ledger knows of the offsets of the records observed
+// since a partition's last Advance: how many, the lowest and highest, and
+// whether one came at or below an offset already observed. The sampler
+// delivers a partition's records in increasing offset order, each range's
+// records before its Advance (doc.go, "Protocol"), so the next Advance's
+// range [from, to) holds all of them; anything else is a protocol breach
+// the ledger refuses to count (Advance).
+type openSpan struct {
+	n        int64
+	lo, hi   int64
+	disorder bool
+}
+
+// note takes the offset of one more observed record into the span.
+func (s *openSpan) note(offset int64) {
+	switch {
+	case s.n == 0:
+		s.lo, s.hi = offset, offset
+	case offset <= s.hi:
+		s.disorder = true
+		s.lo = min(s.lo, offset)
+	default:
+		s.hi = offset
+	}
+	s.n++
+}
+
+// within reports whether every record of the span lies in [from, to), in
+// increasing offset order.
+func (s *openSpan) within(from, to int64) bool {
+	return s.n == 0 || (!s.disorder && s.lo >= from && s.hi < to)
 }
 
 func (p *partLedger) rows() int {
@@ -146,18 +180,30 @@ func (l *Ledger) Acquire(topic string, partition int32, from int64) {
 // Advance closes the records observed for a partition since the previous
 // Advance as the range [from, to): every record in it was observed or
 // deliberately not audited. An Advance that does not continue where the
-// partition stands (records from before a rewind) discards them.
+// partition stands (records from before a rewind) discards them; one whose
+// records are not all inside [from, to) is refused (refuseRange).
 func (l *Ledger) Advance(topic string, partition int32, from, to int64) {
+	if at, refused := l.advance(topic, partition, from, to); refused && l.listener != nil {
+		l.listener.Rewind(topic, partition, at)
+	}
+}
+
+// advance is Advance with l.mu held; it returns where the partition must
+// be read again from when the range was refused.
+func (l *Ledger) advance(topic string, partition int32, from, to int64) (int64, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	p := l.parts[tp{topic, partition}]
 	if p == nil || p.released {
-		return
+		return 0, false
 	}
 	if p.next >= 0 && from != p.next {
 		l.rows -= p.open.size()
-		p.open = newBuffer()
-		return
+		p.open, p.span = newBuffer(), openSpan{}
+		return 0, false
+	}
+	if !p.span.within(from, to) {
+		return l.refuseRange(topic, partition, p, from, to), true
 	}
 	var seg *segment
 	if n := len(p.segs); n > 0 && !p.segs[n-1].frozen {
@@ -168,9 +214,38 @@ func (l *Ledger) Advance(topic string, partition int32, from, to int64) {
 	}
 	before := seg.buf.size() + p.open.size()
 	p.open.mergeInto(seg.buf, l.cfg.MaxExamples, math.MaxInt)
-	p.open = newBuffer()
+	p.open, p.span = newBuffer(), openSpan{}
 	seg.to, p.next = to, to
 	l.rows += seg.buf.size() - before
+	return 0, false
+}
+
+// refuseRange handles an Advance whose range does not hold exactly the
+// records observed since the previous one (records from before from, at or
+// beyond to, or out of order: the sampler broke the protocol, or an audit
+// still running when a revoke or rewind gave up waiting for it delivered a
+// record of the old read). Closing the range would count records twice or
+// claim records whose counts are not in it, so nothing held for the
+// partition is kept: it is read again from where its held records start —
+// its first unstored range, else its position, else (position unknown)
+// the lowest offset observed or the range's start — and the store's fence
+// reconciles that with the stored position. l.mu held; it returns that
+// offset, for the sampler to hear once l.mu is released.
+func (l *Ledger) refuseRange(topic string, partition int32, p *partLedger, from, to int64) int64 {
+	at := p.next
+	switch {
+	case len(p.segs) > 0:
+		at = p.segs[0].from
+	case at < 0:
+		at = min(p.span.lo, from)
+	}
+	l.log.Error("ledger protocol breach: the records observed for a partition are not those of the range the sampler closed; discarding what is held for it and reading it again (nothing counted twice)",
+		"topic", topic, "partition", partition, "range_from", from, "range_to", to,
+		"observed", p.span.n, "observed_lowest", p.span.lo, "observed_highest", p.span.hi,
+		"out_of_order", p.span.disorder, "read_again_from", at)
+	l.rows -= p.rows()
+	p.open, p.span, p.segs, p.next = newBuffer(), openSpan{}, nil, at
+	return at
 }
 
 // Release flushes what is closed (within a few seconds) and stops
@@ -286,7 +361,7 @@ func (l *Ledger) resetPartition(k tp, offset int64) bool {
 		return false
 	}
 	l.rows -= p.rows()
-	p.open, p.segs, p.next = newBuffer(), nil, offset
+	p.open, p.span, p.segs, p.next = newBuffer(), openSpan{}, nil, offset
 	return true
 }
 

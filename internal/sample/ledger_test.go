@@ -2,6 +2,7 @@ package sample
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -28,6 +29,8 @@ type fakeLedger struct {
 	started   bool                 // the group started watching before
 	inits     map[int32]int64      // positions stored at first sight
 	resets    []store.PositionNote // positions reset because they did not match the log
+	open      map[int32][]int64    // offsets observed since the partition's last Advance or Acquire
+	breaches  []string             // where the sampler broke the ledger protocol (internal/ledger doc.go, "Protocol")
 }
 
 func (f *fakeLedger) Started(context.Context) (bool, map[string]map[int32]int64, error) {
@@ -78,15 +81,46 @@ func (f *fakeLedger) Acquire(_ string, p int32, from int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.acquired[p] = from
+	delete(f.open, p)
 }
 
+// Advance records the range and checks the ledger protocol: the records
+// observed since the previous Advance are all in [from, to), in
+// increasing offset order.
 func (f *fakeLedger) Advance(_ string, p int32, from, to int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ranges[p] = append(f.ranges[p], [2]int64{from, to})
+	last := from - 1
+	for _, o := range f.open[p] {
+		if o <= last || o >= to {
+			f.breaches = append(f.breaches, fmt.Sprintf("partition %d: range [%d, %d) closes offsets %v", p, from, to, f.open[p]))
+			break
+		}
+		last = o
+	}
+	delete(f.open, p)
 }
 
-func (f *fakeLedger) Release(context.Context, map[string][]int32) {}
+func (f *fakeLedger) Release(_ context.Context, tps map[string][]int32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ps := range tps {
+		for _, p := range ps {
+			delete(f.open, p)
+		}
+	}
+}
+
+// protocolKept fails t when the sampler broke the ledger protocol.
+func (f *fakeLedger) protocolKept(t *testing.T) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.breaches) > 0 {
+		t.Errorf("the sampler broke the ledger protocol: %v", f.breaches)
+	}
+}
 
 func (f *fakeLedger) Saturated() bool {
 	f.mu.Lock()
@@ -98,6 +132,10 @@ func (f *fakeLedger) Observe(rec *event.Record, _ *event.Result) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.observed[rec.Partition] = append(f.observed[rec.Partition], rec.Offset)
+	if f.open == nil {
+		f.open = map[int32][]int64{}
+	}
+	f.open[rec.Partition] = append(f.open[rec.Partition], rec.Offset)
 }
 
 func (f *fakeLedger) end(p int32) int64 {
@@ -173,4 +211,5 @@ func TestLedgerResumesFromStoredPosition(t *testing.T) {
 	l.saturated = false
 	l.mu.Unlock()
 	wait.For(t, "the records produced while paused, after resuming", func() bool { return l.end(1) == 17 })
+	l.protocolKept(t)
 }

@@ -69,6 +69,7 @@ func TestPositionMismatchAtAssignment(t *testing.T) {
 			if tt.to < 10 {
 				wait.For(t, "the partition read to its end from the reset position", func() bool { return l.end(0) == 10 })
 			}
+			l.protocolKept(t)
 			l.mu.Lock()
 			defer l.mu.Unlock()
 			if len(l.resets) != 1 {
