@@ -85,6 +85,7 @@ type AuditConfig struct {
 	Policy          string          `yaml:"policy"`           // custom policy file; replaces profile when set
 	Catalog         string          `yaml:"catalog"`          // event catalog: a directory of entries or an AsyncAPI 2.6/3.0 document; enables the catalog.* rules
 	DuplicateWindow time.Duration   `yaml:"duplicate_window"` // how long event ids are remembered for duplicate.event_id (in memory, and in the report store across restarts and replicas); default 24h, at most 720h
+	DuplicateStore  bool            `yaml:"duplicate_store"`  // also remember event ids in the report store (table event_ids: across restarts and replicas); false keeps duplicate.event_id in-process only; default true
 	Overrides       []AuditOverride `yaml:"overrides"`        // topics audited against another profile; first match wins
 }
 
@@ -161,6 +162,7 @@ func (c *Config) Validate() error {
 func (a *AuditConfig) SetDefaults() {
 	a.Profile = "huleedu"
 	a.DuplicateWindow = 24 * time.Hour
+	a.DuplicateStore = true
 }
 
 // MaxDuplicateWindow bounds audit.duplicate_window: the report store

@@ -25,6 +25,7 @@ func TestInvalidFiles(t *testing.T) {
 		"invalid-unknown-top-level.yaml":        "kafak: unknown field (line 1)",
 		"invalid-duration.yaml":                 `kafka.dial_timeout: cannot parse "10" as a duration (use a unit, e.g. 30s or 5m) (line 2)`,
 		"invalid-bool.yaml":                     `kafka.tls.enabled: cannot parse "maybe" as a boolean (true or false) (line 3)`,
+		"invalid-duplicate-store.yaml":          `audit.duplicate_store: cannot parse "sometimes" as a boolean (true or false) (line 3)`,
 		"invalid-brokers-scalar.yaml":           "kafka.brokers: expected a list, got a single value (line 2)",
 		"invalid-broker-no-port.yaml":           "kafka.brokers[0]: \"localhost\" is not host:port (line 2)",
 		"invalid-sasl-mechanism.yaml":           "kafka.sasl.mechanism: unknown \"GSSAPI\" (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) (line 3)",
@@ -111,6 +112,20 @@ func TestFileOverridesDefaults(t *testing.T) {
 	}
 	if c.Log.Level != "info" || c.Kafka.ClientID != "eventwatch" {
 		t.Fatalf("defaults of unset keys lost: %+v", c)
+	}
+}
+
+// TestDuplicateStoreDefaultsOn: audit.duplicate_store is on unless the
+// file turns it off.
+func TestDuplicateStoreDefaultsOn(t *testing.T) {
+	for doc, want := range map[string]bool{"": true, "audit:\n  duplicate_store: false\n": false, "audit:\n  duplicate_store: true\n": true} {
+		c, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Audit.DuplicateStore != want {
+			t.Errorf("%q: duplicate_store = %v, want %v", doc, c.Audit.DuplicateStore, want)
+		}
 	}
 }
 

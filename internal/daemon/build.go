@@ -174,7 +174,7 @@ func (d *daemon) buildComponents(context.Context) error {
 		api.WithWebSockets(d.webSockets), api.WithConsumers(d.consumersSection), api.WithFlows(d.flowsSection))
 	d.ledger = ledger.New(d.store, d.cfg.Store, d.reg, d.root, ledger.WithClusterSource(&clusterSource{d: d}),
 		ledger.WithGroup(d.cfg.Sample.GroupID), ledger.WithExamples(d.reports.Publish),
-		ledger.WithDuplicateIDs(d.cfg.Audit.DuplicateWindow, d.countFoundDuplicates))
+		ledger.WithDuplicateIDs(d.storedDuplicateWindow(), d.countFoundDuplicates))
 	d.owners = newOwnershipGauge(d.reg)
 	d.applyOwnership(d.cfg.Teams, d.auditor.cur.Load())
 	d.learner = catalog.NewLearner(d.auditor.cur.Load().def.Profile().FieldPath(policy.FieldData), d.isDLQTopic)
@@ -199,6 +199,16 @@ func (d *daemon) buildComponents(context.Context) error {
 		return err
 	}
 	return d.buildWebSocket()
+}
+
+// storedDuplicateWindow is how long the ledger remembers event ids in the
+// report store: audit.duplicate_window, or 0 (not at all: duplicate.event_id
+// stays in-process) when audit.duplicate_store is false.
+func (d *daemon) storedDuplicateWindow() time.Duration {
+	if !d.cfg.Audit.DuplicateStore {
+		return 0
+	}
+	return d.cfg.Audit.DuplicateWindow
 }
 
 // countFoundDuplicates counts the duplicate.event_id violations the ledger

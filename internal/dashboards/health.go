@@ -132,6 +132,12 @@ func replicaPanels() []Panel {
 				{Expr: "sum(" + sel(metrics.StoreBuffered) + ")", Legend: "buffered"},
 				{Expr: sumRate("", sel(metrics.StoreDropped), "$__rate_interval"), Legend: "dropped/s"},
 			}},
+		{ID: 38, Title: "Remembered event ids", Kind: TimeSeries, Unit: "short", Width: 12,
+			Description: "Event ids the report store remembers for duplicate.event_id (table event_ids, one row per audited id for audit.duplicate_window; about 58 bytes each on SQLite, 98 on PostgreSQL: docs/operations.md). Max over replicas, which share one store and each count it exactly hourly. Flat at 0 with audit.duplicate_store false.",
+			Queries:     []Query{{Expr: "max by (job) (" + sel(metrics.StoreEventIDs) + ")", Legend: "{{job}}"}}},
+		{ID: 39, Title: "Expired event ids", Kind: TimeSeries, Unit: "short", Width: 12,
+			Description: "Remembered event ids deleted per second because they were older than audit.duplicate_window; in a steady state it matches the rate ids are stored.",
+			Queries:     []Query{{Expr: "sum by (job) (rate(" + sel(metrics.StoreExpiredEventIDs) + "[$__rate_interval]))", Legend: "{{job}}"}}},
 	}
 }
 

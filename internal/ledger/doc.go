@@ -83,6 +83,12 @@
 // duplicate. After the commit the duplicates are reported (the daemon
 // counts them in eventwatch_violations_total) and ids older than the window
 // expire, in batches of at most twice the ids stored.
+// eventwatch_store_event_ids shows how many ids the store remembers (its
+// disk): an exact COUNT(*) at the first flush and hourly (a full scan of
+// the table, so not per flush), and in between the last count plus the ids
+// each flush stored as first copies minus those it expired. Replicas
+// sharing PostgreSQL each add only their own inserts between counts, so
+// take the max over replicas; the hourly count corrects any drift.
 //
 // Each flush also samples the optional ClusterSource (DLQ growth,
 // lag-objective breach time, trace propagation coverage) and stores the
@@ -111,4 +117,6 @@
 //	eventwatch_store_dropped_aggregates_total              counter
 //	eventwatch_store_flush_duration_seconds                histogram
 //	eventwatch_store_position_conflicts_total              counter
+//	eventwatch_store_event_ids                             gauge
+//	eventwatch_store_expired_event_ids_total               counter
 package ledger

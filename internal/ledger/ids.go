@@ -146,9 +146,38 @@ func (l *Ledger) afterIDs(ctx context.Context, b *store.Batch, found []store.Exa
 	n, err := l.store.ExpireIDs(ctx, l.now().Add(-l.idWindow), 2*len(b.IDs))
 	if err != nil {
 		l.log.Warn("expire remembered event ids", "err", err)
-		return
 	}
 	if n > 0 {
+		l.m.expired.Add(float64(n))
 		l.log.Debug("expired remembered event ids", "ids", n)
 	}
+	l.countIDs(ctx, int64(b.IDsNew)-n)
+}
+
+// idRecount is how often the remembered ids are counted exactly (a full
+// scan of table event_ids); between counts the gauge is kept from what
+// each flush stored and expired.
+const idRecount = time.Hour
+
+// idCount is the ledger's view of how many ids the store remembers.
+type idCount struct {
+	n       int64
+	counted time.Time // when n was last counted exactly; zero: never
+}
+
+// countIDs moves the remembered-ids gauge by delta, or counts the table
+// exactly at the first flush and every idRecount; l.flushMu held.
+func (l *Ledger) countIDs(ctx context.Context, delta int64) {
+	c, now := &l.idCount, l.now()
+	if c.counted.IsZero() || now.Sub(c.counted) >= idRecount {
+		n, err := l.store.RememberedIDs(ctx)
+		if err == nil {
+			c.n, c.counted = n, now
+			l.m.ids.Set(float64(n))
+			return
+		}
+		l.log.Warn("count remembered event ids", "err", err)
+	}
+	c.n = max(0, c.n+delta)
+	l.m.ids.Set(float64(c.n))
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
@@ -26,10 +28,17 @@ type idRig struct {
 	t     *testing.T
 	eng   *audit.Engine
 	l     *Ledger
+	reg   *prometheus.Registry
 	found *atomic.Int64 // duplicates the ledger reported after commits
 }
 
 func newIDRig(t *testing.T, st store.Store, c *storetest.Clock, group string, found *atomic.Int64) *idRig {
+	t.Helper()
+	return newIDRigWindow(t, st, c, group, found, testIDWindow)
+}
+
+// newIDRigWindow is newIDRig with the ledger remembering ids for window.
+func newIDRigWindow(t *testing.T, st store.Store, c *storetest.Clock, group string, found *atomic.Int64, window time.Duration) *idRig {
 	t.Helper()
 	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
@@ -39,9 +48,9 @@ func newIDRig(t *testing.T, st store.Store, c *storetest.Clock, group string, fo
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _ := newTestAggregator(t, st, store.Config{}, c, WithGroup(group),
-		WithDuplicateIDs(testIDWindow, func(exs []store.Example) { found.Add(int64(len(exs))) }))
-	return &idRig{t: t, eng: eng, l: l, found: found}
+	l, reg := newTestAggregator(t, st, store.Config{}, c, WithGroup(group),
+		WithDuplicateIDs(window, func(exs []store.Example) { found.Add(int64(len(exs))) }))
+	return &idRig{t: t, eng: eng, l: l, reg: reg, found: found}
 }
 
 const idTopic = "huleedu.dev.essaylifecycle.essay"

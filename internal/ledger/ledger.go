@@ -44,6 +44,7 @@ type Ledger struct {
 	idWindow  time.Duration         // duplicate.event_id window of the remembered ids; 0: ids are not remembered (ids.go)
 	foundDups func([]store.Example) // told about duplicates found in the store, after their flush committed
 	metas     map[idMeta]*idMeta    // interned dimensions of held ids; l.mu
+	idCount   idCount               // remembered ids in the store, for eventwatch_store_event_ids; l.flushMu
 
 	flushMu     sync.Mutex // one flush at a time
 	lastSample  time.Time  // end of the last cluster sample window
@@ -58,6 +59,8 @@ type ledgerMetrics struct {
 	dropped   prometheus.Counter
 	duration  prometheus.Observer
 	conflicts prometheus.Counter
+	ids       prometheus.Gauge   // remembered event ids in the store (ids.go)
+	expired   prometheus.Counter // remembered event ids expired
 }
 
 // Option configures a Ledger.
@@ -105,6 +108,8 @@ func New(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.
 			dropped:   metrics.StoreDropped.NewCounterVec(reg).WithLabelValues(),
 			duration:  metrics.StoreFlushDuration.NewHistogramVec(reg).WithLabelValues(),
 			conflicts: metrics.StorePositionConflicts.NewCounterVec(reg).WithLabelValues(),
+			ids:       metrics.StoreEventIDs.NewGaugeVec(reg).WithLabelValues(),
+			expired:   metrics.StoreExpiredEventIDs.NewCounterVec(reg).WithLabelValues(),
 		},
 	}
 	for _, o := range opts {

@@ -13,6 +13,10 @@ var (
 		Help: "Aggregate rows dropped because the buffer was full while the store was unavailable (their counts are lost from reports)."})
 	StorePositionConflicts = define(Spec{Name: "eventwatch_store_position_conflicts_total", Kind: Counter, Area: "store",
 		Help: "Flushes that found a partition's stored position moved under this replica (another replica or an earlier attempt counted it); what was held for it was discarded and the partition read again from the stored position."})
+	StoreEventIDs = define(Spec{Name: "eventwatch_store_event_ids", Kind: Gauge, Area: "store",
+		Help: "Event ids the report store remembers for duplicate.event_id (table event_ids, one row per audited id for audit.duplicate_window; plan its disk from this): counted exactly at start and hourly, between counts kept from the ids this replica stored and expired; 0 with audit.duplicate_store false."})
+	StoreExpiredEventIDs = define(Spec{Name: "eventwatch_store_expired_event_ids_total", Kind: Counter, Area: "store",
+		Help: "Remembered event ids this replica deleted from the report store because they were older than audit.duplicate_window."})
 	StoreFlushDuration = define(Spec{Name: "eventwatch_store_flush_duration_seconds", Kind: Histogram, Area: "store",
 		Help:    "Time one flush of aggregates to the report store took.",
 		Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30}})

@@ -52,6 +52,7 @@ type idOwner struct{ loc, seen int64 }
 // same order; the unique key makes exactly one of two concurrent writers of
 // an id the owner (the other waits for its commit and then sees its row).
 func (s *sqlStore) writeIDs(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	b.IDsNew = 0
 	if len(b.IDs) == 0 {
 		return nil
 	}
@@ -85,6 +86,7 @@ func (s *sqlStore) writeIDs(ctx context.Context, tx *sql.Tx, b *Batch) error {
 			return err
 		}
 	}
+	b.IDsNew = countOwned(reps, owners)
 	dups := judgeIDs(b.IDs, owners, b.IDWindow)
 	if len(dups) > 0 && b.Duplicates != nil {
 		b.Duplicates(b, dups)
@@ -120,6 +122,18 @@ func cmpHash(x, y uint64) int {
 		return 1
 	}
 	return 0
+}
+
+// countOwned returns how many of reps the store now holds as their first
+// copy (the row stands with their location and record time).
+func countOwned(reps []EventID, owners map[int64]idOwner) int {
+	n := 0
+	for _, id := range reps {
+		if o, ok := owners[int64(id.Hash)]; ok && o.loc == int64(id.Loc) && o.seen == id.At.UnixMilli() {
+			n++
+		}
+	}
+	return n
 }
 
 // judgeIDs returns the indexes of the ids that are duplicates of their

@@ -184,6 +184,10 @@ type Batch struct {
 	IDWindow   time.Duration
 	IDsStored  time.Time
 	Duplicates func(b *Batch, dups []int)
+	// IDsNew is set by Write: how many distinct ids of IDs the batch
+	// stored as their first copy (new rows, or rows replacing expired
+	// ones not yet deleted). Meaningful only when Write succeeded.
+	IDsNew int
 }
 
 // Len returns the number of aggregate rows in b.
