@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/eventwatch/eventwatch/internal/lag"
 )
 
 // maxRewinds bounds the rewinds remembered (the newest are kept).
@@ -297,18 +295,6 @@ func (x *Index) JoinedAt() time.Time {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.join.at
-}
-
-// CommitsOf lists a group's committed offsets from its lag view with
-// per-partition detail (lag.Collector.GroupDetail).
-func CommitsOf(g lag.GroupLag) []Commit {
-	var out []Commit
-	for _, t := range g.Topics {
-		for _, p := range t.Partitions {
-			out = append(out, Commit{Group: g.Group, Topic: t.Topic, Partition: p.Partition, Offset: p.Committed})
-		}
-	}
-	return out
 }
 
 // GroupFor names the consumer group through which service reads topic:
