@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -59,5 +61,36 @@ func TestDuplicateStoreSetting(t *testing.T) {
 				t.Fatalf("table event_ids holds %d rows (%v), want %d", n, err, tc.wantIDs)
 			}
 		})
+	}
+}
+
+// TestLedgerAuditKeysNeedRestart: a reload that changes whether or how
+// long the report store remembers event ids is named (the ledger reads
+// them at start); other audit changes, or the window while the store is
+// off, are not.
+func TestLedgerAuditKeysNeedRestart(t *testing.T) {
+	base := config.Default().Audit
+	off := base
+	off.DuplicateStore = false
+	longer := base
+	longer.DuplicateWindow = 48 * time.Hour
+	offLonger := off
+	offLonger.DuplicateWindow = 48 * time.Hour
+	other := base
+	other.Profile = "authorworks"
+	for _, tc := range []struct {
+		name string
+		a, b config.AuditConfig
+		want []string
+	}{
+		{"store off", base, off, []string{"audit.duplicate_store"}},
+		{"window", base, longer, []string{"audit.duplicate_window"}},
+		{"both", base, offLonger, []string{"audit.duplicate_store", "audit.duplicate_window"}},
+		{"window while off", off, offLonger, nil},
+		{"profile", base, other, nil},
+	} {
+		if got := ledgerAuditKeys(tc.a, tc.b); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

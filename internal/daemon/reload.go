@@ -62,7 +62,24 @@ func (d *daemon) apply(next *config.Config) error {
 	if restart := changedSections(d.cfg, next, "audit", "log", "teams"); len(restart) > 0 {
 		d.log.Warn("changed sections take effect after a restart", "sections", restart)
 	}
+	if keys := ledgerAuditKeys(d.cfg.Audit, next.Audit); len(keys) > 0 {
+		d.log.Warn("changed keys take effect in the report store's duplicate check after a restart (the engines use the new window now)", "keys", keys)
+	}
 	return nil
+}
+
+// ledgerAuditKeys names the audit keys that changed between a and b and
+// that the ledger reads only at start: whether and for how long event ids
+// are remembered in the report store.
+func ledgerAuditKeys(a, b config.AuditConfig) []string {
+	var out []string
+	if a.DuplicateStore != b.DuplicateStore {
+		out = append(out, "audit.duplicate_store")
+	}
+	if a.DuplicateWindow != b.DuplicateWindow && (a.DuplicateStore || b.DuplicateStore) {
+		out = append(out, "audit.duplicate_window")
+	}
+	return out
 }
 
 // changedSections names the top-level sections whose YAML differs between
