@@ -76,13 +76,15 @@ func consumerRules(o Options) []Rule {
 // blockingRecord is the annotation template naming the poison pill of the
 // alert's partition: the offset, producer and failing rules of the record
 // at its committed offset (GET /api/v1/groups/{group} has the event id and
-// the reasons; docs/dlq.md#poison-pills).
+// the reasons; docs/dlq.md#poison-pills). The rules are named in
+// alphabetical order.
 func blockingRecord(o Options) string {
 	at := `group="%s",topic="%s",partition="%s"`
 	pill, rules := o.Sel(metrics.PoisonPillOffset.Name, at), o.Sel(metrics.PoisonPillRule.Name, at)
 	args := " $labels.group $labels.topic $labels.partition | query }}"
+	sorted := " $labels.group $labels.topic $labels.partition | query | sortByLabel \"rule\" }}" // a query's order is not defined
 	return "{{ with printf `" + pill + "`" + args +
 		"{{ range . }}offset {{ .Value }}, produced by {{ .Labels.source_service }}, breaks:{{ end }}" +
-		"{{ with printf `" + rules + "`" + args + "{{ range . }} {{ .Labels.rule }}{{ end }}{{ else }} no rule (look at the consumer){{ end }}" +
+		"{{ with printf `" + rules + "`" + sorted + "{{ range . }} {{ .Labels.rule }}{{ end }}{{ else }} no rule (look at the consumer){{ end }}" +
 		"{{ else }}not read yet (eventwatch reads the record at the committed offset after the next lag cycle){{ end }}"
 }
