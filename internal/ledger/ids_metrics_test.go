@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
@@ -16,9 +17,14 @@ import (
 // eventwatch_store_expired_event_ids_total counts what expiry deleted.
 // Within the hour between exact counts the gauge is kept from the
 // flushes' inserts and expiries, which this test checks against the
-// table's real count.
+// table's real count. SQLite and PostgreSQL.
 func TestRememberedIDsMetrics(t *testing.T) {
-	st := storetest.OpenSQLite(t, t.TempDir())
+	for name, mk := range idStores(t) {
+		t.Run(name, func(t *testing.T) { testRememberedIDsMetrics(t, mk()) })
+	}
+}
+
+func testRememberedIDsMetrics(t *testing.T, st store.Store) {
 	c := storetest.NewClock(mon17.Add(3 * time.Hour))
 	const window = 30 * time.Minute
 	var found atomic.Int64
