@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -30,7 +31,8 @@ import (
 // trace state every 5 s (the test log, and a CSV at EVENTWATCH_SOAK_OUT
 // when set, with heap profiles beside it at each quarter), and checks that
 // goroutines and resident memory stay flat once the bounded state
-// (duplicate-id window, trace window and its byte budget) has filled.
+// (duplicate-id window, trace window and its byte budget) has filled: the
+// medians of the last third against those of the second third.
 func TestDaemonSoak(t *testing.T) {
 	d, err := time.ParseDuration(os.Getenv("EVENTWATCH_SOAK"))
 	if err != nil || d <= 0 {
@@ -53,10 +55,10 @@ func TestDaemonSoak(t *testing.T) {
 	go dmLoad(loadCtx, b.Client(t), topic, rate)
 	base, last := dmSoakSample(t, p, topic, d)
 	if last[0] > base[0]+20 {
-		t.Errorf("goroutines grew from %.0f to %.0f", base[0], last[0])
+		t.Errorf("goroutines grew from %.0f to %.0f (medians of the second and last thirds)", base[0], last[0])
 	}
 	if limit := base[1]*1.25 + 32<<20; last[1] > limit {
-		t.Errorf("resident memory grew from %.1f MiB to %.1f MiB", base[1]/(1<<20), last[1]/(1<<20))
+		t.Errorf("resident memory grew from %.1f MiB to %.1f MiB (medians of the second and last thirds)", base[1]/(1<<20), last[1]/(1<<20))
 	}
 }
 
@@ -76,9 +78,12 @@ func soakConfig(d time.Duration, defaults bool) string {
 // soakColumns are the CSV columns dmSoakSample writes.
 const soakColumns = "seconds,goroutines,rss_mib,heap_inuse_mib,checked,rate_per_s,trace_open_chains,trace_closed_chains,trace_state_mib,trace_evicted,trace_dropped_max_chains"
 
-// dmSoakSample samples the daemon every 5 s for d and returns the
-// goroutines and resident bytes a third of the way in and at the end.
+// dmSoakSample samples the daemon every 5 s for d and returns the median
+// goroutines and resident bytes of the second third of the run and of the
+// last third (medians: one sample taken during a flush or a GC cycle is
+// no trend).
 func dmSoakSample(t *testing.T, p *dmProc, topic string, d time.Duration) (base, last [2]float64) {
+	var mid, end [2][]float64
 	out, path := dmSoakOut(t)
 	start := time.Now()
 	tick := time.NewTicker(5 * time.Second)
@@ -107,12 +112,27 @@ func dmSoakSample(t *testing.T, p *dmProc, topic string, d time.Duration) (base,
 			dmSaveHeap(t, p, fmt.Sprintf("%s.heap-%ds.pb.gz", path, int(secs)))
 			quarter++
 		}
-		if base[0] == 0 && time.Since(start) >= d/3 {
-			base = cur
+		switch el := time.Since(start); {
+		case el >= 2*d/3:
+			end[0], end[1] = append(end[0], cur[0]), append(end[1], cur[1])
+		case el >= d/3:
+			mid[0], mid[1] = append(mid[0], cur[0]), append(mid[1], cur[1])
 		}
-		last = cur
+	}
+	for i := range 2 {
+		base[i], last[i] = median(mid[i]), median(end[i])
 	}
 	return base, last
+}
+
+// median is the middle value of xs (0 when empty).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // dmSoakOut creates the CSV at EVENTWATCH_SOAK_OUT (nil when unset).
