@@ -261,7 +261,7 @@ func vlCheckTeams(ctx context.Context, t *testing.T, base string) {
 		"content": func(s string) bool { return strings.HasPrefix(s, "content") || strings.HasPrefix(s, "user") },
 		"essays":  func(s string) bool { return strings.HasPrefix(s, "huleedu.dev.") && !strings.Contains(s, "legacy") },
 	}
-	groups := map[string][]string{"content": {"notification_service"},
+	groups := map[string][]string{"content": {"notification_service", "profile-projector"}, // profile-projector reads user.account (the poison pill)
 		"essays": {"essay_lifecycle_service", "spell_checker_service", "result_aggregator_service"}}
 	for team, owns := range own {
 		body, _, err := rpGet(ctx, base+"/api/v1/reports/weekly?format=json&team="+team)
