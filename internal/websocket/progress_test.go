@@ -30,21 +30,8 @@ func TestFirstProbeShowsWhileListening(t *testing.T) {
 	long := fastModule()
 	long.Listen = 60 * time.Second
 	long.FirstListen = long.Listen // no short first look: this test watches the long probe
-	cfg := Config{Interval: 10 * time.Minute, Modules: map[string]Module{"long": long},
-		Targets: []Target{{Name: "legacy", URL: base + "/v1/legacy/ws", Service: "legacy", Policy: fastPolicy(t), TokenFile: tokFile, Module: "long"}}}
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	p, err := New(cfg, Options{Registry: prometheus.NewRegistry(), Logger: testLogger(logs)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = p.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	p := runLegacyProber(t, base, tokFile, long, logs)
 
 	var st Status
 	wait.Within(t, 30*time.Second, "the first probe's authentication findings while it listens", func() bool {
@@ -104,20 +91,7 @@ func TestFirstProbeIsAShortLook(t *testing.T) {
 	writeFile(t, tokFile, token)
 	mod := fastModule()
 	mod.Listen, mod.FirstListen = 60*time.Second, 2*time.Second
-	cfg := Config{Interval: 10 * time.Minute, Modules: map[string]Module{"look": mod},
-		Targets: []Target{{Name: "legacy", URL: base + "/v1/legacy/ws", Service: "legacy", Policy: fastPolicy(t), TokenFile: tokFile, Module: "look"}}}
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := New(cfg, Options{Registry: prometheus.NewRegistry(), Logger: testLogger(&syncBuffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = p.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	p := runLegacyProber(t, base, tokFile, mod, &syncBuffer{})
 
 	var st Status
 	wait.Within(t, 45*time.Second, "the first look's result, then the full probe under way", func() bool {
@@ -131,4 +105,25 @@ func TestFirstProbeIsAShortLook(t *testing.T) {
 	if st.InProgress.ListenSec != 60 || st.Totals.Probes != 1 {
 		t.Errorf("probe in progress listens %v s after %d probes, want the full 60 s right after the first look", st.InProgress.ListenSec, st.Totals.Probes)
 	}
+}
+
+// runLegacyProber runs a prober of the server's /v1/legacy/ws endpoint
+// with module mod (probes every 10 min) until the test ends.
+func runLegacyProber(t *testing.T, base, tokFile string, mod Module, logs *syncBuffer) *Prober {
+	t.Helper()
+	cfg := Config{Interval: 10 * time.Minute, Modules: map[string]Module{"m": mod},
+		Targets: []Target{{Name: "legacy", URL: base + "/v1/legacy/ws", Service: "legacy", Policy: fastPolicy(t), TokenFile: tokFile, Module: "m"}}}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(cfg, Options{Registry: prometheus.NewRegistry(), Logger: testLogger(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return p
 }
