@@ -85,17 +85,11 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func checkEngine(f checkFlags) (*audit.Engine, error) {
-	var p *policy.Profile
-	var err error
-	if f.policy != "" {
-		p, err = policy.LoadPolicy(f.policy)
-	} else {
-		name := f.profile
-		if name == "" {
-			name = "huleedu"
-		}
-		p, err = policy.LoadProfile(name)
+	name := f.profile
+	if name == "" {
+		name = "huleedu"
 	}
+	p, err := policy.Load(name, f.policy)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func cmdRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	p, err := rulesProfile(*profile, *policyFile)
+	p, err := policy.Load(*profile, *policyFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "eventwatch rules: %v\n", err)
 		return 2
@@ -64,13 +64,6 @@ func cmdRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func rulesProfile(profile, policyFile string) (*policy.Profile, error) {
-	if policyFile != "" {
-		return policy.LoadPolicy(policyFile)
-	}
-	return policy.LoadProfile(profile)
 }
 
 func ruleRows(p *policy.Profile) []ruleRow {

@@ -80,8 +80,8 @@ func buildRouter(a config.AuditConfig, log *slog.Logger, owner func(string) stri
 	return r, nil
 }
 
-func newEngine(path, profile, policy string, cat *catalog.Catalog, a config.AuditConfig, log *slog.Logger, owner func(string) string) (*audit.Engine, error) {
-	p, err := loadProfile(path, profile, policy)
+func newEngine(path, profile, policyFile string, cat *catalog.Catalog, a config.AuditConfig, log *slog.Logger, owner func(string) string) (*audit.Engine, error) {
+	p, err := policy.LoadSection(path, profile, policyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -90,21 +90,6 @@ func newEngine(path, profile, policy string, cat *catalog.Catalog, a config.Audi
 		return nil, fmt.Errorf("%s: compile engine: %w", path, err)
 	}
 	return eng, nil
-}
-
-func loadProfile(path, profile, policyFile string) (*policy.Profile, error) {
-	if policyFile != "" {
-		p, err := policy.LoadPolicy(policyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s.policy: %w", path, err)
-		}
-		return p, nil
-	}
-	p, err := policy.LoadProfile(profile)
-	if err != nil {
-		return nil, fmt.Errorf("%s.profile: %w", path, err)
-	}
-	return p, nil
 }
 
 // dlqOwner is the daemon's audit.Options.DLQService: the service the

@@ -57,6 +57,31 @@ func LoadPolicy(file string) (*Profile, error) {
 	return ParsePolicy(filepath.Base(file), data)
 }
 
+// Load returns the custom policy in file when file is set, else the
+// built-in profile name: the one choice every caller with a
+// `profile` / `policy` pair makes.
+func Load(name, file string) (*Profile, error) {
+	if file != "" {
+		return LoadPolicy(file)
+	}
+	return LoadProfile(name)
+}
+
+// LoadSection is Load for the `profile` / `policy` pair of the config
+// section at path (e.g. "audit", "websocket.targets[0]"): an error names
+// the key that failed, path.policy or path.profile.
+func LoadSection(path, name, file string) (*Profile, error) {
+	p, err := Load(name, file)
+	switch {
+	case err == nil:
+		return p, nil
+	case file != "":
+		return nil, fmt.Errorf("%s.policy: %w", path, err)
+	default:
+		return nil, fmt.Errorf("%s.profile: %w", path, err)
+	}
+}
+
 // ParsePolicy compiles a YAML policy; name is used in error messages.
 func ParsePolicy(name string, data []byte) (*Profile, error) {
 	var doc policyDoc

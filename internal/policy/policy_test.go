@@ -2,6 +2,7 @@ package policy
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,28 @@ func TestProfileClusterAndDLQ(t *testing.T) {
 	}
 	if _, ok := hu.RuleSeverity("topic.replication_factor", ""); ok {
 		t.Error("huleedu does not require a replication factor")
+	}
+}
+
+// TestLoadSectionChoosesAndNamesTheKey: a policy file wins over the profile
+// name, and an error names the section key that failed.
+func TestLoadSectionChoosesAndNamesTheKey(t *testing.T) {
+	custom := filepath.Join("..", "..", "examples", "policies", "custom.yaml")
+	p, err := LoadSection("audit", "huleedu", custom)
+	if err != nil || p.Name != "acme-authorworks" {
+		t.Fatalf("LoadSection with a policy file: %v; want the file's profile acme-authorworks", err)
+	}
+	if p, err = LoadSection("audit", "authorworks", ""); err != nil || p.Name != "authorworks" {
+		t.Fatalf("LoadSection without a policy file: %v; want the built-in authorworks", err)
+	}
+	for _, tc := range []struct{ name, file, want string }{
+		{"huleedu", "testdata/policies/nope.yaml", "audit.policy: read policy: "},
+		{"acme", "", `audit.profile: load profile: unknown profile "acme"`},
+		{"huleedu", "testdata/policies/invalid-max-bytes.yaml", "audit.policy: invalid-max-bytes.yaml: rules.size.max_bytes: must be > 0 (line 8)"},
+	} {
+		_, err := LoadSection("audit", tc.name, tc.file)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("LoadSection(%q, %q) = %v, want an error starting %q", tc.name, tc.file, err, tc.want)
+		}
 	}
 }

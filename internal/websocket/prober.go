@@ -151,21 +151,10 @@ func newTarget(path string, cfg Config, tc Target, opts Options, vec *vectors, l
 // loadProfile is the target's policy file, else its built-in profile
 // (authorworks when none is named: the standard with a WebSocket clause).
 func loadProfile(path, profile, policyFile string) (*policy.Profile, error) {
-	if policyFile != "" {
-		p, err := policy.LoadPolicy(policyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s.policy: %w", path, err)
-		}
-		return p, nil
-	}
 	if profile == "" {
 		profile = "authorworks"
 	}
-	p, err := policy.LoadProfile(profile)
-	if err != nil {
-		return nil, fmt.Errorf("%s.profile: %w", path, err)
-	}
-	return p, nil
+	return policy.LoadSection(path, profile, policyFile)
 }
 
 // tokens reads the target's JWT and optional expired JWT (each probe reads
