@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,21 +79,7 @@ func TestGoldenRenderings(t *testing.T) {
 		if err := f.Render(&b, r); err != nil {
 			t.Fatalf("render %s: %v", f.Name, err)
 		}
-		path := filepath.Join("testdata", "golden", "weekly."+f.Name)
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			mustWrite(t, path, b.String())
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("read golden (run go test -update): %v", err)
-		}
-		if !bytes.Equal(want, b.Bytes()) {
-			t.Errorf("%s differs from %s (run go test ./internal/report -run Golden -update and review the diff)\n--- got\n%s", f.Name, path, b.String())
-		}
+		compareGolden(t, filepath.Join("testdata", "golden", "weekly."+f.Name), b.Bytes())
 	}
 }
 
