@@ -18,11 +18,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/config"
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 const goodHuleedu = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_type":"huleedu.batchorchestration.batch.pipelines_configured.v1","event_timestamp":"2026-01-05T10:00:00Z","source_service":"batch_orchestrator_service","correlation_id":"9b0e7d1c-2f4a-4c2e-8d6b-5a4f3e2d1c0b","data":{"batch_id":"b-1"}}`
@@ -32,12 +30,11 @@ const goodHuleedu = `{"event_id":"3f1c2a9e-8a51-4d3b-9a53-1d2f0b7c6e11","event_t
 // context shuts everything down cleanly.
 func TestRunEndToEnd(t *testing.T) {
 	topic := "huleedu.dev.batchorchestration.batch"
-	c := kfaketest.Cluster(t, kfake.SeedTopics(3, topic))
+	c, cfg := kfakeConfig(t, kfake.SeedTopics(3, topic))
 	cl := kfaketest.Client(t, c)
-	cfg := testConfig(t, c.ListenAddrs())
 	in := start(t, cfg, Options{Version: "test"})
 
-	wait.Within(t, 30*time.Second, "readyz 200", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
+	in.waitOK(t, "/readyz")
 	if code, _ := httpget.Get(t, in.url+"/healthz"); code != 200 {
 		t.Fatalf("healthz = %d", code)
 	}
@@ -119,8 +116,7 @@ func TestReadyzWhileKafkaUnreachable(t *testing.T) {
 // TestWrongPassword: bad SASL credentials keep the daemon up and not ready,
 // with a reason that names the credentials.
 func TestWrongPassword(t *testing.T) {
-	c := kfaketest.Cluster(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "watcher", "right"))
-	cfg := testConfig(t, c.ListenAddrs())
+	_, cfg := kfakeConfig(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "watcher", "right"))
 	cfg.Kafka.SASL.Mechanism = "SCRAM-SHA-256"
 	cfg.Kafka.SASL.Username = "watcher"
 	cfg.Kafka.SASL.Password = "wrong"
@@ -156,7 +152,7 @@ func TestReload(t *testing.T) {
 	}
 	reload := make(chan struct{})
 	in := start(t, cfg, Options{ConfigPath: file, Reload: reload})
-	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
+	in.waitOK(t, "/healthz")
 	write(good + "audit:\n  profile: acme\n")
 	reload <- struct{}{}
 	wait.Within(t, 30*time.Second, "reload failure metric", func() bool {
@@ -340,8 +336,7 @@ func TestTwoReplicasShareFlows(t *testing.T) {
 // TestOwnTopicsNeverSampled: with topics_exclude emptied, eventwatch's own
 // routing, state and leader topics are still not sampled.
 func TestOwnTopicsNeverSampled(t *testing.T) {
-	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "huleedu.dev.own.batch"))
-	cfg := testConfig(t, c.ListenAddrs())
+	c, cfg := kfakeConfig(t, kfake.SeedTopics(1, "huleedu.dev.own.batch"))
 	cfg.Sample.TopicsExclude = []string{}
 	in := start(t, cfg, Options{})
 	wait.Within(t, 60*time.Second, "the routing topic exists and the user topic is sampled", func() bool {

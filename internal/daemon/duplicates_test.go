@@ -30,9 +30,8 @@ func TestDuplicateStoreSetting(t *testing.T) {
 		t.Run(map[bool]string{true: "on", false: "off"}[tc.on], func(t *testing.T) {
 			t.Parallel()
 			topic := "huleedu.dev.batchorchestration.batch"
-			c := kfaketest.Cluster(t, kfake.SeedTopics(1, topic))
+			c, cfg := kfakeConfig(t, kfake.SeedTopics(1, topic))
 			cl := kfaketest.Client(t, c)
-			cfg := testConfig(t, c.ListenAddrs())
 			cfg.Audit.DuplicateStore = tc.on
 			in := start(t, cfg, Options{Version: "test"})
 			other := strings.Replace(goodHuleedu, "3f1c2a9e", "4e2d3b0f", 1)

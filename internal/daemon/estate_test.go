@@ -13,11 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestAsyncAPIEstateWide: two replicas split a topic's partitions; each

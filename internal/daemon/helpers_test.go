@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/config"
+	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // instance is one daemon running in the test process.
@@ -39,6 +42,14 @@ func testConfig(t *testing.T, seeds []string) *config.Config {
 	return cfg
 }
 
+// kfakeConfig starts an in-process cluster built with opts (ended with the
+// test) and returns it with testConfig for a daemon against it.
+func kfakeConfig(t *testing.T, opts ...kfake.Opt) (*kfake.Cluster, *config.Config) {
+	t.Helper()
+	c := kfaketest.Cluster(t, opts...)
+	return c, testConfig(t, c.ListenAddrs())
+}
+
 // start runs the daemon on a random port until the test ends.
 func start(t *testing.T, cfg *config.Config, opts Options) *instance {
 	t.Helper()
@@ -58,6 +69,12 @@ func start(t *testing.T, cfg *config.Config, opts Options) *instance {
 	go func() { in.done <- Run(ctx, cfg, opts) }()
 	t.Cleanup(func() { _ = in.stop(t) })
 	return in
+}
+
+// waitOK waits until the daemon answers path (e.g. "/readyz") with 200.
+func (in *instance) waitOK(t *testing.T, path string) {
+	t.Helper()
+	wait.Within(t, 30*time.Second, path+" 200", func() bool { code, _ := httpget.Get(t, in.url+path); return code == 200 })
 }
 
 // stop cancels the daemon and returns Run's error (once).

@@ -18,21 +18,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // TestAPIToken: with http.token set, /api/* needs the bearer token while
 // /metrics, /healthz and /readyz stay open.
 func TestAPIToken(t *testing.T) {
-	c := kfaketest.Cluster(t)
-	cfg := testConfig(t, c.ListenAddrs())
+	_, cfg := kfakeConfig(t)
 	cfg.HTTP.Token = "t0ken"
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
+	in.waitOK(t, "/healthz")
 	for _, p := range []string{"/api/v1/flows", "/api/v1/reports", "/api/v1/groups", "/api/v1/violations", "/api/v1/violations/stream"} {
 		if code, _ := httpget.Get(t, in.url+p); code != http.StatusUnauthorized {
 			t.Errorf("%s without token = %d, want 401", p, code)
@@ -59,12 +55,11 @@ func TestAPIToken(t *testing.T) {
 // TestPprof: with http.pprof the runtime profiles are served at
 // /debug/pprof/, behind the token like /api/*.
 func TestPprof(t *testing.T) {
-	c := kfaketest.Cluster(t)
-	cfg := testConfig(t, c.ListenAddrs())
+	_, cfg := kfakeConfig(t)
 	cfg.HTTP.Token = "t0ken"
 	cfg.HTTP.Pprof = true
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
+	in.waitOK(t, "/healthz")
 	if code, _ := httpget.Get(t, in.url+"/debug/pprof/heap"); code != http.StatusUnauthorized {
 		t.Errorf("/debug/pprof/heap without token = %d, want 401", code)
 	}
@@ -87,8 +82,7 @@ func TestHTTPS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	writeSelfSigned(t, certFile, keyFile)
-	c := kfaketest.Cluster(t)
-	cfg := testConfig(t, c.ListenAddrs())
+	_, cfg := kfakeConfig(t)
 	cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile = certFile, keyFile
 	in := start(t, cfg, Options{})
 	httpsURL := strings.Replace(in.url, "http://", "https://", 1)

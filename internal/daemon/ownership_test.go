@@ -4,22 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/eventwatch/eventwatch/internal/team"
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // TestServiceTeamInfo: eventwatch_service_team_info has one series per
 // service of the teams section and of the catalog (an unclaimed catalog
 // producer or consumer is its own team).
 func TestServiceTeamInfo(t *testing.T) {
-	c := kfaketest.Cluster(t)
-	cfg := testConfig(t, c.ListenAddrs())
+	_, cfg := kfakeConfig(t)
 	dir := filepath.Join(cfg.DataDir, "catalog")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
@@ -32,7 +25,7 @@ func TestServiceTeamInfo(t *testing.T) {
 	cfg.Audit.Catalog = dir
 	cfg.Teams = []team.Team{{Name: "essays", Services: []string{"essay_lifecycle_service", "spell_checker_service"}}}
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "serving", func() bool { code, _ := httpget.Get(t, in.url+"/healthz"); return code == 200 })
+	in.waitOK(t, "/healthz")
 	for _, tc := range []struct{ service, team string }{
 		{"essay_lifecycle_service", "essays"}, {"spell_checker_service", "essays"}, {"archive_service", "archive_service"},
 	} {

@@ -14,11 +14,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 type lockedBuffer struct {
@@ -46,13 +44,12 @@ func (l *lockedBuffer) String() string {
 func TestPayloadNeverLoggedOrStored(t *testing.T) {
 	const marker = "PAYLOAD-MARKER-7f3a9c"
 	topic, dlq := "huleedu.dev.privacy.batch", "huleedu.dev.privacy.batch.deadletter"
-	c := kfaketest.Cluster(t, kfake.SeedTopics(2, topic, dlq))
+	c, cfg := kfakeConfig(t, kfake.SeedTopics(2, topic, dlq))
 	cl := kfaketest.Client(t, c)
-	cfg := testConfig(t, c.ListenAddrs())
 	cfg.Log.Level = "debug"
 	logs := &lockedBuffer{}
 	in := start(t, cfg, Options{LogOutput: logs})
-	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
+	in.waitOK(t, "/readyz")
 
 	values := []string{
 		strings.Replace(goodHuleedu, `"b-1"`, `"`+marker+`"`, 1),

@@ -14,10 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
 // TestSlowStreamClientDoesNotSlowSampling connects one stream client that
@@ -27,12 +24,11 @@ import (
 // with a client connected, and every record is checked.
 func TestSlowStreamClientDoesNotSlowSampling(t *testing.T) {
 	const topic, n = "huleedu.dev.stream.batch", 20000
-	c := kfaketest.Cluster(t, kfake.SeedTopics(3, topic))
+	c, cfg := kfakeConfig(t, kfake.SeedTopics(3, topic))
 	cl := kfaketest.Client(t, c)
-	cfg := testConfig(t, c.ListenAddrs())
 	cfg.Sample.BudgetPerPartition = 1e6 // audit every record
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
+	in.waitOK(t, "/readyz")
 
 	stuck := stuckStreamClient(t, strings.TrimPrefix(in.url, "http://"))
 	defer stuck.Close()

@@ -14,9 +14,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
 )
 
@@ -24,12 +21,11 @@ import (
 // off by the read timeouts, while the SSE stream outlives the server's
 // write timeout; a week outside the supported years is a 400.
 func TestHTTPTimeouts(t *testing.T) {
-	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "huleedu.dev.timeouts.batch"))
-	cfg := testConfig(t, c.ListenAddrs())
+	_, cfg := kfakeConfig(t, kfake.SeedTopics(1, "huleedu.dev.timeouts.batch"))
 	cfg.HTTP.ReadHeaderTimeout, cfg.HTTP.ReadTimeout = time.Second, time.Second
 	cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout = time.Second, time.Second
 	in := start(t, cfg, Options{})
-	wait.Within(t, 30*time.Second, "ready", func() bool { code, _ := httpget.Get(t, in.url+"/readyz"); return code == 200 })
+	in.waitOK(t, "/readyz")
 	addr := strings.TrimPrefix(in.url, "http://")
 
 	slow, err := (&net.Dialer{}).DialContext(context.Background(), "tcp", addr)

@@ -16,7 +16,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/httpget"
-	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 	ws "github.com/eventwatch/eventwatch/internal/websocket"
 )
@@ -41,8 +40,7 @@ func TestWebSocketProbesEndToEnd(t *testing.T) {
 	if err := os.WriteFile(tokFile, []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := kfaketest.Cluster(t)
-	cfg := testConfig(t, c.ListenAddrs())
+	_, cfg := kfakeConfig(t)
 	cfg.Log.Level = "debug"
 	cfg.WebSocket.Interval = 2 * time.Second
 	cfg.WebSocket.Modules = map[string]ws.Module{"default": {Listen: 300 * time.Millisecond, AuthWait: 300 * time.Millisecond}}
