@@ -77,17 +77,23 @@ func BuildFor(ctx context.Context, st store.Store, q Request) (*Weekly, error) {
 	for i := range r.Services {
 		r.Services[i].Team = q.Owners.TeamOf(r.Services[i].Name)
 	}
-	clusterRows(r, cur.cluster)
-	r.WebSockets = webSocketWeek(cur.cluster)
-	if q.Service == "" && q.Team == "" {
-		r.Notes = notesOf(cur.notes, q.Loc)
-	}
+	fillSections(r, buildInput{q: q, cur: cur})
 	r.Summary = summarize(r, cur, prev)
 	r.Trend = trendPoints(weeks, byWeek)
 	if r.InProgress {
 		r.Trend[len(r.Trend)-1].InProgress = true
 	}
 	return r, nil
+}
+
+// fillSections fills the flow-health sections the store holds
+// (reportSections with a Fill), before the summary adds them up.
+func fillSections(r *Weekly, in buildInput) {
+	for _, s := range reportSections {
+		if s.Fill != nil {
+			s.Fill(r, in)
+		}
+	}
 }
 
 // comparisonOf is what week w is compared with at now: the whole previous

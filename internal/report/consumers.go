@@ -2,9 +2,29 @@ package report
 
 import (
 	"fmt"
+	"html/template"
 	"strings"
 	"time"
 )
+
+// consumersSection is "Who reads what": filled by a running instance
+// (internal/api, WithConsumers) for the week in progress of a
+// whole-estate report.
+var consumersSection = reportSection{Key: keyConsumers, Title: "who reads what", Markdown: mdConsumers, CSV: noCSVRows,
+	HTML: consumersHTML, Funcs: template.FuncMap{
+		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") }, // not_idempotent -> not idempotent, as in Markdown
+	}}
+
+const consumersHTML = `{{with .Consumers}}
+<h3>Who reads what</h3>
+<p>Per event type and version, who produces it and which consumer groups read it now, and whether the version can be retired (<code>eventwatch catalog versions</code>).</p>
+<table><thead><tr><th scope="col">event type</th><th scope="col">version</th><th scope="col">producers (last seen)</th><th scope="col">readers (last read)</th><th scope="col">retirement</th></tr></thead>
+<tbody>{{range .Types}}<tr><td>{{wrap .Type}}</td><td>{{wrap .Version}}</td><td>{{range $i, $p := .Producers}}{{if $i}}, {{end}}{{wrap $p.Name}} ({{stamp $p.Last}}){{end}}</td><td>{{range $i, $p := .Readers}}{{if $i}}, {{end}}{{wrap $p.Name}} ({{stamp $p.Last}}{{if $p.Behind}}, {{$p.Behind}} unread{{end}}){{else}}none{{end}}</td><td>{{wrap .Verdict}}</td></tr>{{end}}</tbody></table>
+<h3>Consumer idempotency</h3>
+{{if .Idempotency}}<table><thead><tr><th scope="col">consumer group</th><th scope="col">event type</th><th scope="col">verdict</th><th scope="col" class="num">redelivered inputs</th><th scope="col" class="num">duplicated effects</th></tr></thead>
+<tbody>{{range .Idempotency}}<tr><td>{{wrap .Group}}</td><td>{{wrap .Type}}</td><td>{{words .Verdict}}</td><td class="num">{{.Redelivered}}</td><td class="num">{{.Duplicated}}</td></tr>{{end}}</tbody></table>
+{{range .Idempotency}}{{if .Example}}<p><strong>consumer.not_idempotent</strong>: {{.Example}}</p>{{end}}{{end}}{{else}}<p class="none">No consumer group read a type yet.</p>{{end}}{{end}}`
 
 // Consumers is the "who reads what" section of a whole-estate report of
 // the week in progress (internal/readers, GET /api/v1/types): per event
@@ -58,11 +78,12 @@ func seenText(list []LastSeen, loc *time.Location) string {
 	return strings.Join(parts, ", ")
 }
 
-func mdConsumers(p func(string, ...any), r *Weekly, loc *time.Location) {
+func mdConsumers(p mdPrinter, r *Weekly) {
 	c := r.Consumers
 	if c == nil {
 		return
 	}
+	loc := r.From.Location()
 	mdTable(p, "Who reads what (now)", []string{"event type", "version", "producers (last seen)", "readers (last read)", "retirement"}, c.Types, func(t TypeReaders) []string {
 		return []string{t.Type, t.Version, seenText(t.Producers, loc), seenText(t.Readers, loc), t.Verdict}
 	})

@@ -38,9 +38,22 @@ type AmbiguousHop struct {
 	Count uint64 `json:"count"`
 }
 
+// flowsSection is "Flows (now)": filled by a running instance
+// (internal/api, WithFlows) for the week in progress of a whole-estate
+// report.
+var flowsSection = reportSection{Key: "flows", Title: "Flows (now)", Markdown: mdFlows, CSV: csvFlows, HTML: flowsHTML}
+
+const flowsHTML = `{{with .Flows}}
+<h3>Flows (now)</h3>
+<p>How each event's upstream was found since eventwatch started: {{.Exact}} exact (span evidence), {{.Inferred}} inferred, {{.Ambiguous}} ambiguous (several possible upstreams, none attached), {{.Roots}} roots; {{.LateEvents}} late events joined their chains.</p>
+<table><thead><tr><th scope="col">pathway</th><th scope="col" class="num">flows</th><th scope="col" class="num">exact</th><th scope="col" class="num">inferred</th><th scope="col" class="num">p50 (s)</th><th scope="col" class="num">max (s)</th></tr></thead>
+<tbody>{{range .Pathways}}<tr><td>{{wrap .Pathway}}</td><td class="num">{{.Flows}}</td><td class="num">{{.Exact}}</td><td class="num">{{.Inferred}}</td><td class="num">{{printf "%.3f" .P50Second}}</td><td class="num">{{printf "%.3f" .MaxSecond}}</td></tr>{{end}}</tbody></table>{{if .AmbiguousHops}}
+<table><thead><tr><th scope="col">ambiguous: from</th><th scope="col">to</th><th scope="col" class="num">events</th></tr></thead>
+<tbody>{{range .AmbiguousHops}}<tr><td>{{wrap .From}}</td><td>{{wrap .To}}</td><td class="num">{{.Count}}</td></tr>{{end}}</tbody></table>{{end}}{{end}}`
+
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
 
-func mdFlows(p func(string, ...any), r *Weekly) {
+func mdFlows(p mdPrinter, r *Weekly) {
 	f := r.Flows
 	if f == nil {
 		return
@@ -59,7 +72,7 @@ func mdFlows(p func(string, ...any), r *Weekly) {
 	}
 }
 
-func csvFlows(r *Weekly, row func(string, map[string]string)) {
+func csvFlows(r *Weekly, row csvRow) {
 	f := r.Flows
 	if f == nil {
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -38,7 +39,58 @@ func fullReport(t *testing.T) *Weekly {
 		Idempotency: []IdempotencyRow{{Group: "billing-consumer", Type: "orders.thing.happened", Verdict: "not_idempotent", Redelivered: 2, Duplicated: 1,
 			Example: "group billing-consumer is not idempotent for orders.thing.happened"}},
 	}
+	for _, s := range reportSections {
+		if f := weeklyField(t, r, s.Key); f.IsZero() {
+			fillSample(f, s.Key) // a section without data above: sample values, so that its golden shows it
+		}
+	}
 	return r
+}
+
+// fillSample fills v with deterministic sample values: label for
+// strings (with the field path), 1 for numbers, true, one element per
+// slice and map, a fixed time.
+func fillSample(v reflect.Value, label string) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(label)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(1)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(1.5)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillSample(v.Elem(), label)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fillSample(v.Index(0), label)
+	case reflect.Map:
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fillSample(k, label)
+		fillSample(e, label)
+		v.Set(reflect.MakeMap(v.Type()))
+		v.SetMapIndex(k, e)
+	case reflect.Struct:
+		fillStruct(v, label)
+	}
+}
+
+// fillStruct fills a struct's exported fields (fillSample), a time.Time
+// with a fixed instant.
+func fillStruct(v reflect.Value, label string) {
+	if v.Type() == reflect.TypeFor[time.Time]() {
+		v.Set(reflect.ValueOf(time.Date(2026, 11, 18, 9, 30, 0, 0, time.UTC)))
+		return
+	}
+	for i := range v.NumField() {
+		if v.Type().Field(i).IsExported() {
+			fillSample(v.Field(i), label+"."+v.Type().Field(i).Name)
+		}
+	}
 }
 
 // TestGoldenFullRenderings compares the four renderings of the report

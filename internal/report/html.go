@@ -2,6 +2,7 @@ package report
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -13,11 +14,12 @@ import (
 //go:embed report.html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+// htmlFuncs are the page's template functions; a section's own are in
+// its reportSection.Funcs.
+var htmlFuncs = template.FuncMap{
 	"pct":         func(v float64) string { return f1(v) + " %" },
 	"pctp":        pctPtr,
 	"duration":    durationText,
-	"stamp":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"shortRef":    shortRef,
 	"schemaLabel": schemaLabel,
 	"trendMark":   trendMark,
@@ -32,21 +34,18 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"dayChart":    dailyChart,
 	"services":    serviceRows,
 	"inc":         func(i int) int { return i + 1 },
-	"words":       func(s string) string { return strings.ReplaceAll(s, "_", " ") }, // not_idempotent -> not idempotent, as in Markdown
 	"ruleLabel":   ruleLabel,
 	"trendChart":  trendChart,
 	"violChart":   violationsTrendChart,
-	"lagChart":    lagChart,
-	"dlqChart":    dlqChart,
 	"title":       reportTitle,
 	"weekState":   weekState,
 	"pctColour":   pctColour,
 	"weekLink":    weekLink,
-	"wsServices":  wsServices,
-	"wsStatus":    wsStatus,
-	"wsEndpoint":  wsEndpoint,
-	"wsRules":     wsRules,
-}).Parse(htmlSource))
+}
+
+// htmlTemplate is the page with every section's fragment; htmlErr is why
+// it could not be parsed (renderHTML returns it).
+var htmlTemplate, htmlErr = parseHTML(htmlSource, htmlFuncs, reportSections)
 
 // breakAfter are the characters a long name (service, topic, event type,
 // rule id) or a token in a message (a regex, a field path) may wrap after.
@@ -108,6 +107,9 @@ func pctColour(p *float64) string {
 }
 
 func renderHTML(w io.Writer, r *Weekly) error {
+	if err := errors.Join(sectionsErr, htmlErr); err != nil {
+		return fmt.Errorf("render html report: %w", err)
+	}
 	if err := htmlTemplate.Execute(w, r); err != nil {
 		return fmt.Errorf("render html report: %w", err)
 	}

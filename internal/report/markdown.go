@@ -24,6 +24,9 @@ var mdCodeEscaper = strings.NewReplacer("`", "'", "\n", " ", "\r", " ")
 func mdCode(s string) string { return "`" + mdCodeEscaper.Replace(s) + "`" }
 
 func renderMarkdown(w io.Writer, r *Weekly) error {
+	if sectionsErr != nil {
+		return fmt.Errorf("render markdown report: %w", sectionsErr)
+	}
 	b := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(b, format+"\n", a...) }
 	p("# %s\n", mdCell(reportTitle(r)))
@@ -43,10 +46,9 @@ func renderMarkdown(w io.Writer, r *Weekly) error {
 	mdRules(p, r, "Violations by rule", r.Rules)
 	mdNewRules(p, "New rules broken this week", r)
 	mdOffenders(p, "Top offenders", r.TopOffenders)
-	mdCluster(p, r)
-	mdWebSockets(p, r)
-	mdFlows(p, r)
-	mdDeadLetters(p, r)
+	for _, s := range markdownOrder(reportSections) {
+		s.Markdown(p, r)
+	}
 	for _, s := range r.Services {
 		mdService(p, r, s)
 	}
@@ -238,31 +240,6 @@ func mdOffenders(p func(string, ...any), title string, os []Offender) {
 		}
 		return []string{o.Service, o.Topic, o.EventType, ruleLabel(o.Rule, o.Profile), i64(o.Violations), ex}
 	})
-}
-
-func mdCluster(p func(string, ...any), r *Weekly) {
-	mdTable(p, "Dead-letter topic growth", []string{"topic", "records added"}, r.DLQ, func(d DLQGrowth) []string {
-		return []string{d.Topic, i64(d.Growth)}
-	})
-	mdTable(p, "Lag objective breaches", []string{"consumer group", "time in breach", "of observed time", "time in status ERR",
-		"records lost to retention", "time within an hour of loss"}, r.Lag, func(l LagRow) []string {
-		return []string{l.Group, durationText(l.BreachSeconds), f1(l.BreachPct) + " %", durationText(l.ErrSeconds),
-			i64(l.LostRecords), durationText(l.AtRiskSeconds)}
-	})
-	mdTable(p, "Trace propagation coverage", []string{"service", "coverage", "events"}, r.Propagation, func(c CoverageRow) []string {
-		return []string{c.Service, f1(c.Pct) + " %", i64(c.Events)}
-	})
-	if len(r.Notes) > 0 {
-		mdTable(p, "Not counted in order", []string{"when", "what happened", "records not audited"}, r.Notes, func(n Note) []string {
-			return []string{n.At.Format("2006-01-02 15:04"), n.Message, i64(n.Records)}
-		})
-	}
-	if len(r.CatalogDrift) > 0 {
-		mdTable(p, "Catalog drift (declared vs observed, now)", []string{"kind", "event type", "version", "difference"}, r.CatalogDrift, func(d CatalogDifference) []string {
-			return []string{d.Kind, d.Type, d.Version, d.Message}
-		})
-	}
-	mdConsumers(p, r, r.From.Location())
 }
 
 func mdService(p func(string, ...any), r *Weekly, s ServiceSection) {

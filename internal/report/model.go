@@ -86,16 +86,6 @@ func (c Comparison) Sentence() string {
 		c.To.Format("Mon 2 Jan 15:04") + " (" + c.Week + "), not the whole week."
 }
 
-// CatalogDifference is one difference between the declared catalog and the
-// observed estate (the kinds of `eventwatch catalog diff`).
-type CatalogDifference struct {
-	Kind    string `json:"kind"`           // e.g. seen_not_declared, schema.required_missing
-	Type    string `json:"type"`           // event type
-	Version string `json:"version"`        // event version
-	Path    string `json:"path,omitempty"` // data path of a schema difference
-	Message string `json:"message"`
-}
-
 // WeekPoint is one week of the multi-week trend.
 type WeekPoint struct {
 	Week          string           `json:"week"`           // ISO week

@@ -63,3 +63,29 @@ func mismatchText(n store.PositionNote) string {
 	}
 	return text
 }
+
+// notesSection is "Not counted in order": the week's position notes,
+// whole-estate reports only.
+var notesSection = reportSection{Key: "notes", Title: "not counted in order", Fill: fillNotes,
+	Markdown: mdNotes, CSV: noCSVRows, HTML: notesHTML}
+
+const notesHTML = `{{if .Notes}}
+<h3>Not counted in order</h3>
+<p>Ranges of records eventwatch skipped or read again instead of counting them in order.</p>
+<table><thead><tr><th scope="col">when</th><th scope="col">what happened</th><th scope="col" class="num">records not audited</th></tr></thead>
+<tbody>{{range .Notes}}<tr><td>{{.At.Format "2006-01-02 15:04"}}</td><td>{{wrap .Message}}</td><td class="num">{{.Records}}</td></tr>{{end}}</tbody></table>{{end}}`
+
+// fillNotes fills the notes of a whole-estate report from the store.
+func fillNotes(r *Weekly, in buildInput) {
+	if in.wholeEstate() {
+		r.Notes = notesOf(in.cur.notes, in.q.Loc)
+	}
+}
+
+func mdNotes(p mdPrinter, r *Weekly) {
+	if len(r.Notes) > 0 {
+		mdTable(p, "Not counted in order", []string{"when", "what happened", "records not audited"}, r.Notes, func(n Note) []string {
+			return []string{n.At.Format("2006-01-02 15:04"), n.Message, i64(n.Records)}
+		})
+	}
+}

@@ -42,6 +42,9 @@ var csvHeader = []string{"week", "section", "service", "topic", "event_type", "r
 	"checked", "compliant", "compliance_pct", "violations", "previous", "trend", "value", "reference", "message", "field"}
 
 func renderCSV(w io.Writer, r *Weekly) error {
+	if sectionsErr != nil {
+		return fmt.Errorf("render csv report: %w", sectionsErr)
+	}
 	cw := csv.NewWriter(w)
 	row := func(section string, cells map[string]string) {
 		rec := make([]string, len(csvHeader))
@@ -56,10 +59,9 @@ func renderCSV(w io.Writer, r *Weekly) error {
 	_ = cw.Write(csvHeader)
 	csvCompliance(r, row)
 	csvRules(r, row)
-	csvCluster(r, row)
-	csvWebSockets(r, row)
-	csvFlows(r, row)
-	csvDeadLetters(r, row)
+	for _, s := range reportSections {
+		s.CSV(r, row)
+	}
 	cw.Flush()
 	return cw.Error()
 }
@@ -134,21 +136,6 @@ func csvExamples(row func(string, map[string]string), section, rule, profile, se
 	for _, e := range es {
 		row(section, map[string]string{"service": e.Service, "topic": e.Topic, "event_type": e.EventType, "rule": rule,
 			"profile": profile, "severity": sev, "reference": refString(e), "message": e.Message, "field": e.Field})
-	}
-}
-
-func csvCluster(r *Weekly, row func(string, map[string]string)) {
-	for _, d := range r.DLQ {
-		row("dlq_growth", map[string]string{"topic": d.Topic, "value": i64(d.Growth)})
-	}
-	for _, l := range r.Lag {
-		row("lag_breach_seconds", map[string]string{"reference": l.Group, "value": f1(l.BreachSeconds)})
-		row("lag_status_err_seconds", map[string]string{"reference": l.Group, "value": f1(l.ErrSeconds)})
-		row("lag_lost_records", map[string]string{"reference": l.Group, "value": i64(l.LostRecords)})
-		row("lag_loss_risk_seconds", map[string]string{"reference": l.Group, "value": f1(l.AtRiskSeconds)})
-	}
-	for _, c := range r.Propagation {
-		row("propagation_pct", map[string]string{"service": c.Service, "checked": i64(c.Events), "compliant": i64(c.Propagated), "value": f1(c.Pct)})
 	}
 }
 

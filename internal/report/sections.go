@@ -76,55 +76,6 @@ func total(name string, d weekData) Compliance {
 	return c
 }
 
-// clusterRows fills the DLQ, lag and propagation sections.
-func clusterRows(r *Weekly, cs []store.ClusterAgg) {
-	type acc struct{ v, t float64 }
-	by := map[string]map[string]*acc{}
-	for _, c := range cs {
-		if by[c.Kind] == nil {
-			by[c.Kind] = map[string]*acc{}
-		}
-		if by[c.Kind][c.Name] == nil {
-			by[c.Kind][c.Name] = &acc{}
-		}
-		by[c.Kind][c.Name].v += c.Value
-		by[c.Kind][c.Name].t += c.Total
-	}
-	r.DLQ, r.Lag, r.Propagation = []DLQGrowth{}, []LagRow{}, []CoverageRow{}
-	for name, a := range by[store.KindDLQGrowth] {
-		r.DLQ = append(r.DLQ, DLQGrowth{Topic: name, Growth: int64(a.v)})
-	}
-	for name, a := range by[store.KindLagBreach] {
-		row := LagRow{Group: name, BreachSeconds: a.v, ObservedSeconds: a.t}
-		if a.t > 0 {
-			row.BreachPct = 100 * a.v / a.t
-		}
-		if e := by[store.KindLagErr][name]; e != nil {
-			row.ErrSeconds = e.v
-			if e.t > 0 {
-				row.ErrPct = 100 * e.v / e.t
-			}
-		}
-		if l := by[store.KindLagLost][name]; l != nil {
-			row.LostRecords = int64(l.v)
-		}
-		if r := by[store.KindLagAtRisk][name]; r != nil {
-			row.AtRiskSeconds = r.v
-		}
-		r.Lag = append(r.Lag, row)
-	}
-	for name, a := range by[store.KindPropagation] {
-		r.Propagation = append(r.Propagation, CoverageRow{Service: name, Events: int64(a.t), Propagated: int64(a.v), Pct: pct(int64(a.v), int64(a.t))})
-	}
-	sort.Slice(r.DLQ, func(i, j int) bool {
-		return r.DLQ[i].Growth > r.DLQ[j].Growth || r.DLQ[i].Growth == r.DLQ[j].Growth && r.DLQ[i].Topic < r.DLQ[j].Topic
-	})
-	sort.Slice(r.Lag, func(i, j int) bool {
-		return r.Lag[i].BreachSeconds > r.Lag[j].BreachSeconds || r.Lag[i].BreachSeconds == r.Lag[j].BreachSeconds && r.Lag[i].Group < r.Lag[j].Group
-	})
-	sort.Slice(r.Propagation, func(i, j int) bool { return r.Propagation[i].Service < r.Propagation[j].Service })
-}
-
 // summarize computes the headline numbers.
 func summarize(r *Weekly, cur, prev weekData) Summary {
 	t, pt := total("", cur), total("", prev)

@@ -2,10 +2,25 @@ package report
 
 import (
 	"fmt"
+	"html/template"
 	"sort"
 	"strings"
 	"time"
 )
+
+// webSocketsSection is "WebSocket endpoints": the week's probe rows from
+// the store, with the prober's view now laid over them by a running
+// instance for the week in progress (MergeLiveWebSockets).
+var webSocketsSection = reportSection{Key: "websockets", Title: "WebSocket endpoints", Fill: fillWebSockets,
+	Markdown: mdWebSockets, CSV: csvWebSockets, HTML: webSocketsHTML,
+	Funcs: template.FuncMap{"wsServices": wsServices, "wsStatus": wsStatus, "wsEndpoint": wsEndpoint, "wsRules": wsRules}}
+
+const webSocketsHTML = `{{if .WebSockets}}
+<h3>WebSocket endpoints</h3>
+<p>Each probed endpoint's week: probes (failed, non-compliant), messages audited (compliant) and the rules broken; status and heartbeat from the last probe while the week is in progress.</p>
+{{range wsServices .WebSockets}}<h4>Service {{(index . 0).Service}}</h4>
+<table><thead><tr><th scope="col">endpoint</th><th scope="col">status</th><th scope="col">heartbeat</th><th scope="col" class="num" title="probes in the week (failed, non-compliant)">probes</th><th scope="col" class="num" title="messages audited in the week (compliant)">messages</th><th scope="col">rules broken</th></tr></thead>
+<tbody>{{range .}}<tr><td>{{wrap (wsEndpoint .)}}</td><td>{{wsStatus .}}{{if .Error}}: {{wrap .Error}}{{end}}</td><td>{{.Heartbeat}}</td><td class="num">{{.Probes}} ({{.Failures}}, {{.NonCompliantProbes}})</td><td class="num">{{.MessagesAudited}} ({{.MessagesCompliant}})</td><td>{{wrap (wsRules .)}}</td></tr>{{end}}</tbody></table>{{end}}{{end}}`
 
 // WebSocketEndpoint is one probed WebSocket endpoint as the report shows
 // it. The counts (probes, failures, non-compliant probes, messages,
@@ -110,7 +125,7 @@ func wsServices(es []WebSocketEndpoint) [][]WebSocketEndpoint {
 	return out
 }
 
-func mdWebSockets(p func(string, ...any), r *Weekly) {
+func mdWebSockets(p mdPrinter, r *Weekly) {
 	if len(r.WebSockets) == 0 {
 		return
 	}
@@ -129,7 +144,7 @@ func mdWebSockets(p func(string, ...any), r *Weekly) {
 	}
 }
 
-func csvWebSockets(r *Weekly, row func(string, map[string]string)) {
+func csvWebSockets(r *Weekly, row csvRow) {
 	for _, e := range r.WebSockets {
 		row("websocket", map[string]string{"service": e.Service, "reference": wsEndpoint(e), "profile": e.Profile,
 			"checked": i64(e.Probes), "compliant": i64(e.Probes - e.NonCompliantProbes), "violations": i64(e.Failures),

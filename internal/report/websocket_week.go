@@ -6,6 +6,10 @@ import (
 	"github.com/eventwatch/eventwatch/internal/store"
 )
 
+// fillWebSockets fills the WebSocket section from the week's stored probe
+// rows.
+func fillWebSockets(r *Weekly, in buildInput) { r.WebSockets = webSocketWeek(in.cur.cluster) }
+
 // webSocketWeek is the week's WebSocket section from the stored probe
 // rows (store.KindWS*): per endpoint (service, target) its probes, failed
 // and non-compliant probes, messages audited and compliant, and violations
