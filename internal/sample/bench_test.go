@@ -1,10 +1,6 @@
 package sample
 
 import (
-	"github.com/eventwatch/eventwatch/internal/recordmetrics"
-
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"context"
 	"fmt"
 	"log/slog"
@@ -25,7 +21,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 

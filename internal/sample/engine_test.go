@@ -28,11 +28,9 @@ func huleEvent(withID bool) []byte {
 		id, time.Now().UTC().Format(time.RFC3339Nano), uuid.NewString())
 }
 
-// The sampler with the real audit engine and the huleedu profile: compliant
-// events count as compliant, broken ones as violations with their rule and
-// source service.
-func TestSamplerWithHuleEduEngine(t *testing.T) {
-	const topic = "huleedu.dev.essaylifecycle.essay"
+// huleEngine is the real audit engine with the built-in huleedu profile.
+func huleEngine(t *testing.T) *audit.Engine {
+	t.Helper()
 	p, err := policy.LoadProfile("huleedu")
 	if err != nil {
 		t.Fatalf("load profile: %v", err)
@@ -41,6 +39,15 @@ func TestSamplerWithHuleEduEngine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("new engine: %v", err)
 	}
+	return eng
+}
+
+// The sampler with the real audit engine and the huleedu profile: compliant
+// events count as compliant, broken ones as violations with their rule and
+// source service.
+func TestSamplerWithHuleEduEngine(t *testing.T) {
+	const topic = "huleedu.dev.essaylifecycle.essay"
+	eng := huleEngine(t)
 	c := kfaketest.Cluster(t, kfake.SeedTopics(2, topic))
 	h := newHarness(t, c, testConfig(), eng).start()
 	h.waitAssigned(2) // start_from latest: what is produced from now on is sampled
@@ -79,14 +86,7 @@ func TestSamplerWithHuleEduEngine(t *testing.T) {
 // record after the junk is counted compliant.
 func TestSamplerBadInputWithEngine(t *testing.T) {
 	const topic = "huleedu.dev.essaylifecycle.essay"
-	p, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatalf("load profile: %v", err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p})
-	if err != nil {
-		t.Fatalf("new engine: %v", err)
-	}
+	eng := huleEngine(t)
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, topic),
 		kfake.BrokerConfigs(map[string]string{"message.max.bytes": fmt.Sprint(16 << 20)}))
 	h := newHarness(t, c, testConfig(), eng).start()

@@ -13,7 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 

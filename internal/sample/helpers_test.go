@@ -1,10 +1,6 @@
 package sample
 
 import (
-	"github.com/eventwatch/eventwatch/internal/recordmetrics"
-
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,11 +16,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
-	"github.com/eventwatch/eventwatch/internal/testutil/wait"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // fakeAuditor flags values that are not JSON objects (envelope.invalid_json)

@@ -1,8 +1,6 @@
 package sample
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"fmt"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
@@ -21,21 +20,12 @@ import (
 // checked stops at the budget (the clock is frozen, so the token bucket
 // never refills), and checked + skipped = observed.
 func TestSamplerBudgetSamplesUnderLoad(t *testing.T) {
-	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "busy"))
-	cfg := testConfig()
-	cfg.BudgetPerPartition = 50
-	h := newHarness(t, c, cfg, &fakeAuditor{})
-	frozen := time.Now()
-	h.s.now = func() time.Time { return frozen }
+	c, h := busyHarness(t)
 	h.start()
 	h.waitAssigned(2) // start_from latest: what is produced from now on is sampled
 
 	pr := manualProducer(t, c)
-	var recs []*kgo.Record
-	for i := range 2000 {
-		recs = append(recs, rec("busy", int32(i%2), fmt.Sprintf(`{"event_id":"%d"}`, i)))
-	}
-	produce(t, pr, recs...)
+	produce(t, pr, busyRecords(2000)...)
 
 	busy := map[string]string{"topic": "busy"}
 	h.waitValue("eventwatch_records_observed_total", busy, 2000)
@@ -225,12 +215,7 @@ func (r *timesRecorder) count() int {
 // partition, with the timestamp the producer gave it (what the lag
 // collector's exact time lag reads from it, lag.SeenTimes).
 func TestSamplerNotesEveryRecordTime(t *testing.T) {
-	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "busy"))
-	cfg := testConfig()
-	cfg.BudgetPerPartition = 50
-	h := newHarness(t, c, cfg, &fakeAuditor{})
-	frozen := time.Now()
-	h.s.now = func() time.Time { return frozen }
+	c, h := busyHarness(t)
 	times := &timesRecorder{offs: map[int32][]int64{}, ts: map[int32][]time.Time{}}
 	WithRecordTimes(times)(h.s)
 	h.start()
@@ -238,11 +223,9 @@ func TestSamplerNotesEveryRecordTime(t *testing.T) {
 
 	pr := manualProducer(t, c)
 	base := time.UnixMilli(time.Now().UnixMilli()).Add(-time.Hour)
-	var recs []*kgo.Record
-	for i := range 2000 {
-		r := rec("busy", int32(i%2), fmt.Sprintf(`{"event_id":"%d"}`, i))
+	recs := busyRecords(2000)
+	for i, r := range recs {
 		r.Timestamp = base.Add(time.Duration(i) * time.Millisecond)
-		recs = append(recs, r)
 	}
 	produce(t, pr, recs...)
 	h.waitValue("eventwatch_records_observed_total", map[string]string{"topic": "busy"}, 2000)
@@ -260,4 +243,28 @@ func TestSamplerNotesEveryRecordTime(t *testing.T) {
 			}
 		}
 	}
+}
+
+// busyHarness is a sampler, not yet running, on a new cluster with topic
+// "busy" (2 partitions): it audits 50 records a partition and its clock is
+// frozen, so the token bucket never refills.
+func busyHarness(t *testing.T) (*kfake.Cluster, *harness) {
+	t.Helper()
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "busy"))
+	cfg := testConfig()
+	cfg.BudgetPerPartition = 50
+	h := newHarness(t, c, cfg, &fakeAuditor{})
+	frozen := time.Now()
+	h.s.now = func() time.Time { return frozen }
+	return c, h
+}
+
+// busyRecords are n records to "busy", alternating its two partitions,
+// the i-th with event id i.
+func busyRecords(n int) []*kgo.Record {
+	recs := make([]*kgo.Record, 0, n)
+	for i := range n {
+		recs = append(recs, rec("busy", int32(i%2), fmt.Sprintf(`{"event_id":"%d"}`, i)))
+	}
+	return recs
 }

@@ -1,13 +1,12 @@
 package sample
 
 import (
-	"github.com/eventwatch/eventwatch/internal/recordmetrics"
-
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventwatch/eventwatch/internal/metrics"
+	"github.com/eventwatch/eventwatch/internal/recordmetrics"
 )
 
 // Label values used when the real value is missing or over the bound (the

@@ -9,7 +9,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 

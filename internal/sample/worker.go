@@ -1,13 +1,13 @@
 package sample
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/event"
 )
 
 // job is one entry of a worker's queue: a record waiting for audit (a
