@@ -14,7 +14,6 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
-	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )
 
 // TestReportReadsConsistentRealKafka: a reader loop against the weekly
@@ -28,10 +27,7 @@ import (
 // lock (flushes fail and retry): reads still answer within
 // store.ReadTimeout, consistent.
 func TestReportReadsConsistentRealKafka(t *testing.T) {
-	b := realkafka.Start(t)
-	ctx := dmContext(t, 8*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 8*time.Minute)
 	adm := kadm.NewClient(b.Client(t))
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
@@ -50,9 +46,7 @@ func TestReportReadsConsistentRealKafka(t *testing.T) {
 			r := &exRun{t: t, ctx: ctx, bin: bin, broker: b.Addr(), dir: runDir, extra: extra, topics: topics}
 			r.start()
 			r.p.d.waitReady(t)
-			dmEventually(t, "partitions assigned", 60*time.Second, func() bool {
-				return r.p.d.metric(t, "eventwatch_sampler_assigned_partitions") == 6
-			})
+			r.waitAssigned(6)
 			prod := &exProducer{t: t, cl: b.Client(t), want: want}
 			prod.start(ctx)
 			defer prod.stop()

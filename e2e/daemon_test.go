@@ -25,6 +25,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/daemon"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
 // dmCompliant is a HuleEdu event that breaks no error rule; dmEvent makes
@@ -189,10 +190,7 @@ func TestDaemonRealKafka(t *testing.T) {
 // over the singleton work once the coordinator expires the dead member, and
 // that the lag series come from one replica only before and after.
 func TestDaemonRealKafkaLeaderKilled(t *testing.T) {
-	b := realkafka.Start(t)
-	ctx := dmContext(t, 5*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 5*time.Minute)
 	const session = 6 * time.Second
 	procs := []*dmProc{dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "a"), session, ""), dmStartProc(ctx, t, bin, b.Addr(), filepath.Join(dir, "b"), session, "")}
 	for _, p := range procs {
@@ -459,17 +457,22 @@ func (d *dmDaemon) waitMetric(t *testing.T, name string, want float64, match ...
 	}
 }
 
+// dmEventually polls cond every 200ms (each poll is a request to a
+// process) until it holds, failing the test after within.
 func dmEventually(t *testing.T, what string, within time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		<-tick.C
-	}
+	wait.WithinEvery(t, within, 200*time.Millisecond, what, cond)
+}
+
+// dmRealKafka starts a real broker with opts, a context that ends after d
+// and a temporary directory holding the eventwatch binary: the start of
+// every test that runs `eventwatch run` processes against the broker.
+func dmRealKafka(t *testing.T, d time.Duration, opts ...realkafka.Option) (b *realkafka.Broker, ctx context.Context, dir, bin string) {
+	t.Helper()
+	b = realkafka.Start(t, opts...)
+	ctx = dmContext(t, d)
+	dir = t.TempDir()
+	return b, ctx, dir, dmBinary(ctx, t, dir)
 }
 
 func dmContext(t *testing.T, d time.Duration) context.Context {
@@ -479,9 +482,16 @@ func dmContext(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
+// dmCreateTopic creates topic with 3 partitions.
 func dmCreateTopic(ctx context.Context, t *testing.T, adm *kadm.Client, topic string) {
 	t.Helper()
-	if _, err := adm.CreateTopic(ctx, 3, 1, nil, topic); err != nil {
+	dmCreateTopicN(ctx, t, adm, topic, 3)
+}
+
+// dmCreateTopicN creates topic with n partitions.
+func dmCreateTopicN(ctx context.Context, t *testing.T, adm *kadm.Client, topic string, n int32) {
+	t.Helper()
+	if _, err := adm.CreateTopic(ctx, n, 1, nil, topic); err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
-	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )
 
 // dupProduce writes n compliant events with the ids numbered from first
@@ -38,21 +37,13 @@ func dupProduce(ctx context.Context, t *testing.T, cl *kgo.Client, topic string,
 // compliant (the events break no error rule).
 func dupWaitReport(ctx context.Context, t *testing.T, base string, checked, dups int64) {
 	t.Helper()
-	week := exWeek(time.Now())
-	var got, gotDups, compliant int64
-	dmEventually(t, fmt.Sprintf("the report to count %d records", checked), 60*time.Second, func() bool {
-		rep, err := rpReport(ctx, base, week)
-		if err != nil {
-			return false
+	rep := exWaitChecked(ctx, t, base, checked) // duplicates commit with the counts of their records
+	got, compliant, gotDups := rep.Summary.Checked, rep.Summary.Compliant, int64(0)
+	for _, r := range rep.Rules {
+		if r.Rule == "duplicate.event_id" {
+			gotDups += r.Count
 		}
-		got, compliant, gotDups = rep.Summary.Checked, rep.Summary.Compliant, 0
-		for _, r := range rep.Rules {
-			if r.Rule == "duplicate.event_id" {
-				gotDups += r.Count
-			}
-		}
-		return got >= checked // duplicates commit with the counts of their records
-	})
+	}
 	if got != checked || gotDups != dups || compliant != checked {
 		t.Fatalf("weekly report: checked %d, compliant %d, duplicate.event_id %d; want %d, %d, %d", got, compliant, gotDups, checked, checked, dups)
 	}
@@ -83,10 +74,7 @@ func dupViolations(t *testing.T, want float64, runs ...*exRun) float64 {
 // (the SQLite store locked) and read again after a kill -9 are no
 // duplicates.
 func TestDuplicatesAcrossRestartsRealKafka(t *testing.T) {
-	b := realkafka.Start(t)
-	ctx := dmContext(t, 4*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 4*time.Minute)
 	const topic = "huleedu.e2edup.restart.essay"
 	dmCreateTopic(ctx, t, kadm.NewClient(b.Client(t)), topic)
 	cl := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
@@ -142,15 +130,10 @@ func TestDuplicatesAcrossRestartsRealKafka(t *testing.T) {
 // SIGKILL: the survivor takes the partition over and reads those 100 again,
 // without a duplicate.
 func TestDuplicatesAcrossReplicasRealKafka(t *testing.T) {
-	b := realkafka.Start(t)
-	ctx := dmContext(t, 4*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 4*time.Minute)
 	const topic, group = "huleedu.e2edupr.replicas.essay", "dupr"
 	adm := kadm.NewClient(b.Client(t))
-	if _, err := adm.CreateTopic(ctx, 2, 1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
+	dmCreateTopicN(ctx, t, adm, topic, 2)
 	cl := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	dsn := pgtest.Start(t).NewDatabase(t)
 	runs := make([]*exRun, 2)

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/report"
 
 	"context"
 	"database/sql"
@@ -239,6 +240,14 @@ func (r *exRun) term() {
 	r.p.alive = false
 }
 
+// waitAssigned waits until the running process samples n partitions.
+func (r *exRun) waitAssigned(n float64) {
+	r.t.Helper()
+	dmEventually(r.t, fmt.Sprintf("%v partitions assigned", n), 60*time.Second, func() bool {
+		return r.p.d.metric(r.t, "eventwatch_sampler_assigned_partitions") == n
+	})
+}
+
 // checked is eventwatch_records_checked_total of the running process.
 func (r *exRun) checked() float64 {
 	var n float64
@@ -267,10 +276,7 @@ func (r *exRun) restartAfterKill() {
 // exactly the produced numbers: records checked, compliant and every
 // rule's count, and no duplicate.event_id. For SQLite and PostgreSQL.
 func TestExactlyOnceRealKafka(t *testing.T) {
-	b := realkafka.Start(t, realkafka.WithProperty("num.partitions", "3"))
-	ctx := dmContext(t, 8*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 8*time.Minute, realkafka.WithProperty("num.partitions", "3"))
 	adm := kadm.NewClient(b.Client(t))
 	for i, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
@@ -390,6 +396,23 @@ func exWaitReport(ctx context.Context, t *testing.T, r *exRun, want *exExpect) {
 	t.Logf("report exact: %s", got)
 }
 
+// exWaitChecked waits until the weekly report of the daemon at base counts
+// at least n records and returns that report.
+func exWaitChecked(ctx context.Context, t *testing.T, base string, n int64) *report.Weekly {
+	t.Helper()
+	week := exWeek(time.Now())
+	var rep *report.Weekly
+	dmEventually(t, fmt.Sprintf("the report to count %d records", n), 60*time.Second, func() bool {
+		r, err := rpReport(ctx, base, week)
+		if err != nil {
+			return false
+		}
+		rep = r
+		return rep.Summary.Checked >= n
+	})
+	return rep
+}
+
 func exWeek(now time.Time) string {
 	y, w := now.UTC().ISOWeek()
 	return fmt.Sprintf("%d-W%02d", y, w)
@@ -403,10 +426,7 @@ func exWeek(now time.Time) string {
 // same identity the replica gets them back at once and auditing resumes
 // within 10s.
 func TestSamplingCoverageRealKafka(t *testing.T) {
-	b := realkafka.Start(t)
-	ctx := dmContext(t, 5*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 5*time.Minute)
 	topics := exTopicsOf("cov")
 	for _, topic := range topics {
 		dmCreateTopic(ctx, t, kadm.NewClient(b.Client(t)), topic)

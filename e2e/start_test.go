@@ -53,14 +53,6 @@ func (p *stProducer) produce(ctx context.Context, topic string, parts []int32, n
 	p.want.produced(recs)
 }
 
-// stCreate creates topic with n partitions.
-func stCreate(ctx context.Context, t *testing.T, adm *kadm.Client, topic string, n int32) {
-	t.Helper()
-	if _, err := adm.CreateTopic(ctx, n, 1, nil, topic); err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-}
-
 // TestStartPositionRealKafka: with the DEFAULT sample.start_from, nothing
 // produced after eventwatch's first start is missed, and the history
 // before it is skipped, counted and shown once. (a) a partition that never
@@ -71,10 +63,7 @@ func stCreate(ctx context.Context, t *testing.T, adm *kadm.Client, topic string,
 // produced after the first start exactly once. No sample.instance_id: the
 // derived one makes the restart resume auditing within 10 s.
 func TestStartPositionRealKafka(t *testing.T) {
-	b := realkafka.Start(t)
-	ctx := dmContext(t, 12*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 12*time.Minute)
 	adm := kadm.NewClient(b.Client(t))
 	for i, stop := range []string{"kill", "term"} {
 		t.Run(stop, func(t *testing.T) {
@@ -89,29 +78,27 @@ func stScenario(ctx context.Context, t *testing.T, b *realkafka.Broker, adm *kad
 	want := newExExpect(t, []string{old, created}, 2_000_000+i*100_000)
 	history := &stProducer{t: t, b: b, want: newExExpect(t, []string{old}, 3_000_000+i*100_000)}
 	p := &stProducer{t: t, b: b, want: want}
-	stCreate(ctx, t, adm, old, 2)
+	dmCreateTopicN(ctx, t, adm, old, 2)
 	history.produce(ctx, old, []int32{0}, 20) // before the first start: skipped by start_from latest
 	extra := fmt.Sprintf("sample:\n  group_id: start-%s\n  budget_per_partition: 1000000\n  metadata_refresh: 2s\n  commit_interval: 1s\n"+
 		"  session_timeout: 10s\n  topics_include: ['huleedu\\.e2estart%s\\..*']\nstore:\n  flush_interval: 1s\n", stop, stop)
 	r := &exRun{t: t, ctx: ctx, bin: bin, broker: b.Addr(), dir: dir, extra: extra, topics: want.topics}
 	r.start()
 	r.p.d.waitReady(t)
-	dmEventually(t, "both partitions assigned", 60*time.Second, func() bool {
-		return r.p.d.metric(t, "eventwatch_sampler_assigned_partitions") == 2
-	})
+	r.waitAssigned(2)
 	if got := r.p.d.metric(t, "eventwatch_sampler_unaudited_records_total", `reason="history"`); got != 20 {
 		t.Errorf("history not audited: %v, want 20", got)
 	}
 	p.produce(ctx, old, []int32{0}, 30)
-	stWaitChecked(ctx, t, r, 30)
+	exWaitChecked(ctx, t, r.p.d.url, 30)
 
 	if stop == "kill" {
 		r.kill()
 	} else {
 		r.term()
 	}
-	p.produce(ctx, old, []int32{1}, 100) // (a) the partition that never had a record
-	stCreate(ctx, t, adm, created, 3)    // (b) a topic created while eventwatch is down
+	p.produce(ctx, old, []int32{1}, 100)    // (a) the partition that never had a record
+	dmCreateTopicN(ctx, t, adm, created, 3) // (b) a topic created while eventwatch is down
 	p.produce(ctx, created, []int32{0, 1, 2}, 100)
 	r.restartAfterKill()
 
@@ -125,16 +112,6 @@ func stScenario(ctx context.Context, t *testing.T, b *realkafka.Broker, adm *kad
 	if strings.Count(r.p.log.String(), "eventwatch started watching the estate") != 0 {
 		t.Errorf("the restarted process logged the first start again")
 	}
-}
-
-// stWaitChecked waits until the weekly report counts n records.
-func stWaitChecked(ctx context.Context, t *testing.T, r *exRun, n int64) {
-	t.Helper()
-	week := exWeek(time.Now())
-	dmEventually(t, fmt.Sprintf("the report to count %d records", n), 60*time.Second, func() bool {
-		rep, err := rpReport(ctx, r.p.d.url, week)
-		return err == nil && rep.Summary.Checked >= n
-	})
 }
 
 // stCheckHistoryNote checks the report says, once, how much history the
@@ -162,13 +139,10 @@ func stCheckHistoryNote(ctx context.Context, t *testing.T, r *exRun, records int
 // auditing resumes within one interval; the report, a counter and a WARN
 // line say what happened.
 func TestTopicRecreatedRealKafka(t *testing.T) {
-	b := realkafka.Start(t)
-	ctx := dmContext(t, 6*time.Minute)
-	dir := t.TempDir()
-	bin := dmBinary(ctx, t, dir)
+	b, ctx, dir, bin := dmRealKafka(t, 6*time.Minute)
 	adm := kadm.NewClient(b.Client(t))
 	topic := "huleedu.e2erecreate.events"
-	stCreate(ctx, t, adm, topic, 1)
+	dmCreateTopicN(ctx, t, adm, topic, 1)
 	want := newExExpect(t, []string{topic}, 4_000_000)
 	p := &stProducer{t: t, b: b, want: want}
 	extra := "sample:\n  group_id: recreate\n  budget_per_partition: 1000000\n  metadata_refresh: 2s\n  commit_interval: 1s\n" +
@@ -176,11 +150,9 @@ func TestTopicRecreatedRealKafka(t *testing.T) {
 	r := &exRun{t: t, ctx: ctx, bin: bin, broker: b.Addr(), dir: dir, extra: extra, topics: want.topics}
 	r.start()
 	r.p.d.waitReady(t)
-	dmEventually(t, "the partition assigned", 60*time.Second, func() bool {
-		return r.p.d.metric(t, "eventwatch_sampler_assigned_partitions") == 1
-	})
+	r.waitAssigned(1)
 	p.produce(ctx, topic, []int32{0}, 50)
-	stWaitChecked(ctx, t, r, 50)
+	exWaitChecked(ctx, t, r.p.d.url, 50)
 
 	if _, err := adm.DeleteTopic(ctx, topic); err != nil {
 		t.Fatalf("delete topic: %v", err)

@@ -28,12 +28,24 @@ func Within(t testing.TB, d time.Duration, what string, cond func() bool) {
 	Describe(t, d, func() string { return what }, cond)
 }
 
+// WithinEvery is Within polling every every instead of every 20ms: for
+// conditions that cost a request to another process (the e2e suite).
+func WithinEvery(t testing.TB, d, every time.Duration, what string, cond func() bool) {
+	t.Helper()
+	describeEvery(t, d, every, func() string { return what }, cond)
+}
+
 // Describe is Within with a description computed at the timeout (e.g. the
 // value reached so far).
 func Describe(t testing.TB, d time.Duration, what func() string, cond func() bool) {
 	t.Helper()
+	describeEvery(t, d, interval, what, cond)
+}
+
+func describeEvery(t testing.TB, d, every time.Duration, what func() string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(d)
-	tick := time.NewTicker(interval)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {

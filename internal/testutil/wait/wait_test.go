@@ -49,3 +49,16 @@ func TestCheck(t *testing.T) {
 		t.Fatal("Check did not fail when ctx ended")
 	}
 }
+
+func TestWithinEvery(t *testing.T) {
+	var n atomic.Int32
+	WithinEvery(t, time.Minute, time.Millisecond, "three polls", func() bool { return n.Add(1) >= 3 })
+	if n.Load() != 3 {
+		t.Fatalf("polled %d times", n.Load())
+	}
+	r := &fatalRecorder{TB: t}
+	WithinEvery(r, 50*time.Millisecond, time.Millisecond, "never", func() bool { return false })
+	if r.msg != "timed out after %s waiting for %s" {
+		t.Fatalf("msg %q", r.msg)
+	}
+}
