@@ -41,6 +41,32 @@ func signHS256(t testing.TB, secret string, claims map[string]any) string {
 	return head + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// proberJWT signs the prober's token with secret, issued at iat and
+// expiring at exp.
+func proberJWT(t testing.TB, secret string, iat, exp time.Time) string {
+	t.Helper()
+	return signHS256(t, secret, map[string]any{"sub": "eventwatch-prober", "iat": iat.Unix(), "exp": exp.Unix()})
+}
+
+// realServer starts the Node server with secret (a heartbeat a second)
+// and signs a prober token for it, valid for the next hour: the server's
+// base URL and the token.
+func realServer(t *testing.T, secret string) (base, token string) {
+	t.Helper()
+	base = nodeServer(t, secret, 1000)
+	now := time.Now()
+	return base, proberJWT(t, secret, now, now.Add(time.Hour))
+}
+
+// tokenFile writes token to a file in a new temporary directory and
+// returns its path.
+func tokenFile(t *testing.T, token string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "jwt")
+	writeFile(t, path, token)
+	return path
+}
+
 // nodeServer starts testdata/server/server.js (Node `ws` + `jsonwebtoken`)
 // on a loopback port and returns its ws:// base URL.
 func nodeServer(t *testing.T, secret string, hbMs int) string {

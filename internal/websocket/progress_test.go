@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,11 +21,8 @@ import (
 func TestFirstProbeShowsWhileListening(t *testing.T) {
 	t.Parallel()
 	secret := "s3cret-for-the-progress-test"
-	base := nodeServer(t, secret, 1000)
-	now := time.Now()
-	token := signHS256(t, secret, map[string]any{"sub": "eventwatch-prober", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-	tokFile := filepath.Join(t.TempDir(), "jwt")
-	writeFile(t, tokFile, token)
+	base, token := realServer(t, secret)
+	tokFile := tokenFile(t, token)
 	long := fastModule()
 	long.Listen = 60 * time.Second
 	long.FirstListen = long.Listen // no short first look: this test watches the long probe
@@ -84,11 +80,8 @@ func TestFirstProbeShowsWhileListening(t *testing.T) {
 func TestFirstProbeIsAShortLook(t *testing.T) {
 	t.Parallel()
 	secret := "s3cret-for-the-first-look-test"
-	base := nodeServer(t, secret, 1000)
-	now := time.Now()
-	token := signHS256(t, secret, map[string]any{"sub": "eventwatch-prober", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-	tokFile := filepath.Join(t.TempDir(), "jwt")
-	writeFile(t, tokFile, token)
+	base, token := realServer(t, secret)
+	tokFile := tokenFile(t, token)
 	mod := fastModule()
 	mod.Listen, mod.FirstListen = 60*time.Second, 2*time.Second
 	p := runLegacyProber(t, base, tokFile, mod, &syncBuffer{})

@@ -124,10 +124,9 @@ func realCases() []realCase {
 func TestProbeRealServer(t *testing.T) {
 	t.Parallel()
 	secret := "s3cret-for-the-test-only"
-	base := nodeServer(t, secret, 1000)
+	base, token := realServer(t, secret)
 	now := time.Now()
-	token := signHS256(t, secret, map[string]any{"sub": "eventwatch-prober", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-	expired := signHS256(t, secret, map[string]any{"sub": "eventwatch-prober", "iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()})
+	expired := proberJWT(t, secret, now.Add(-2*time.Hour), now.Add(-time.Hour))
 	dir := t.TempDir()
 	tokFile, expFile := filepath.Join(dir, "jwt"), filepath.Join(dir, "expired")
 	writeFile(t, tokFile, token+"\n")
