@@ -2,7 +2,6 @@ package lag_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,9 +9,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +19,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/procstat"
 )
 
 const benchServerEnv = "EVENTWATCH_LAG_BENCH_SERVER"
@@ -103,37 +100,37 @@ func benchIssueShape(b *testing.B, granularity string, oldPath bool) {
 	ctx := context.Background()
 	runtime.GC()
 	debug.FreeOSMemory() // what an earlier benchmark in this process left behind
-	resetPeakRSS()
+	procstat.ResetPeakRSS(0)
 	first := time.Now()
 	if err := c.CollectOnce(ctx); err != nil { // first cycle also seeds the offset tables
 		b.Fatal(err)
 	}
 	firstCycle := time.Since(first)
-	fill := rusageCPU()
+	fill := procstat.SelfCPU()
 	fills := 0
 	for ; fills < 300 && exactRatio(c.Snapshot()) < 1 && os.Getenv("EVENTWATCH_LAG_BENCH_ESTIMATED") == ""; fills++ {
 		if err := c.CollectOnce(ctx); err != nil { // fill the time-lag cache: 2,000 partitions a cycle
 			b.Fatal(err)
 		}
 	}
-	fillCPU := rusageCPU() - fill
+	fillCPU := procstat.SelfCPU() - fill
 	var m benchFigures
-	server0 := cpuTime(serverPID)
+	server0 := procstat.CPU(serverPID)
 	b.ResetTimer()
 	for range b.N {
-		t0 := rusageCPU()
+		t0 := procstat.SelfCPU()
 		if err := c.CollectOnce(ctx); err != nil {
 			b.Fatal(err)
 		}
-		t1 := rusageCPU()
+		t1 := procstat.SelfCPU()
 		m.textBytes = scrapeOnce(b, srv.URL, false)
-		t2 := rusageCPU()
+		t2 := procstat.SelfCPU()
 		m.gzBytes = scrapeOnce(b, srv.URL, true)
-		t3 := rusageCPU()
+		t3 := procstat.SelfCPU()
 		m.cycle, m.text, m.gz = m.cycle+t1-t0, m.text+t2-t1, m.gz+t3-t2
 	}
 	b.StopTimer()
-	server := cpuTime(serverPID) - server0
+	server := procstat.CPU(serverPID) - server0
 	if err := issueShape.verify(c.Snapshot()); err != nil {
 		b.Fatal(err)
 	}
@@ -143,7 +140,7 @@ func benchIssueShape(b *testing.B, granularity string, oldPath bool) {
 	b.ReportMetric(m.gz.Seconds()/n, "scrape-gzip-cpu-s")
 	b.ReportMetric(float64(m.textBytes)/(1<<20), "text-MB")
 	b.ReportMetric(float64(m.gzBytes)/(1<<20), "gzip-MB")
-	b.ReportMetric(float64(procStatusKB("VmHWM"))/1024, "peak-rss-MB")
+	b.ReportMetric(procstat.PeakRSSMB(0), "peak-rss-MB")
 	b.ReportMetric(firstCycle.Seconds(), "first-cycle-s")
 	b.ReportMetric(server.Seconds()/n, "kfake-cpu-s/cycle")
 	b.ReportMetric(float64(fills), "fill-cycles")
@@ -198,54 +195,10 @@ func scrapeOnce(b *testing.B, url string, gz bool) int64 {
 	return n
 }
 
-// rusageCPU is the user plus system CPU time this process has used so far.
-func rusageCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // benchLogger logs the cycle phases to stderr with -v, else nothing.
 func benchLogger() *slog.Logger {
 	if !testing.Verbose() {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// cpuTime is the user plus system CPU time a process has used so far, read
-// from /proc/PID/stat (0 when unavailable).
-func cpuTime(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses.
-	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	if len(fields) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
-}
-
-// resetPeakRSS resets the kernel's VmHWM for this process (Linux).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// procStatusKB reads a kB field of /proc/self/status, 0 when unavailable.
-func procStatusKB(field string) int64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return n
-		}
-	}
-	return 0
 }
