@@ -2,7 +2,11 @@ package report
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -140,4 +144,79 @@ func weeklyField(t *testing.T, r *Weekly, key string) reflect.Value {
 	}
 	t.Fatalf("Weekly has no field with JSON name %q", key)
 	return reflect.Value{}
+}
+
+// TestEveryDescriptorIsRegistered: every package-level reportSection
+// (a section's descriptor in its file) has its line in reportSections.
+func TestEveryDescriptorIsRegistered(t *testing.T) {
+	declared, registered := map[string]string{}, map[string]bool{}
+	for _, f := range parsePackage(t) {
+		ast.Inspect(f.file, func(n ast.Node) bool {
+			if vs, ok := n.(*ast.ValueSpec); ok {
+				noteDescriptors(vs, f.fset, declared, registered)
+			}
+			return true
+		})
+	}
+	if len(declared) == 0 {
+		t.Fatal("found no reportSection descriptors")
+	}
+	for name, at := range declared {
+		if !registered[name] {
+			t.Errorf("%s (%s) is not in reportSections: add the line %q in registry.go, at its place in report order", name, at, name+",")
+		}
+	}
+}
+
+// parsedFile is one parsed source file of the package.
+type parsedFile struct {
+	fset *token.FileSet
+	file *ast.File
+}
+
+// parsePackage parses the package's non-test files.
+func parsePackage(t *testing.T) []parsedFile {
+	t.Helper()
+	names, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var out []parsedFile
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, parsedFile{fset, f})
+	}
+	return out
+}
+
+// noteDescriptors records the reportSection variables vs declares (with
+// their position) and, for reportSections, the names it lists.
+func noteDescriptors(vs *ast.ValueSpec, fset *token.FileSet, declared map[string]string, registered map[string]bool) {
+	for i, v := range vs.Values {
+		lit, ok := v.(*ast.CompositeLit)
+		switch {
+		case !ok:
+		case isIdent(lit.Type, "reportSection"):
+			declared[vs.Names[i].Name] = fset.Position(vs.Pos()).String()
+		case vs.Names[i].Name == "reportSections":
+			for _, e := range lit.Elts {
+				if id, ok := e.(*ast.Ident); ok {
+					registered[id.Name] = true
+				}
+			}
+		}
+	}
+}
+
+// isIdent reports whether e is the identifier name.
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
 }
