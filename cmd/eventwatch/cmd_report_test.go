@@ -19,6 +19,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
 
 // reportServer serves the real report API over a SQLite store holding
@@ -27,11 +28,7 @@ func reportServer(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
 	cfg := store.Config{}
 	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.OpenSQLite(t, t.TempDir())
 	agg := ledger.New(st, cfg, prometheus.NewRegistry(), nil)
 	for i := range 8 {
 		var v []event.Violation
@@ -93,11 +90,7 @@ func TestCmdReport(t *testing.T) {
 func TestCmdReportWeekToDate(t *testing.T) {
 	cfg := store.Config{}
 	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.OpenSQLite(t, t.TempDir())
 	mon := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
 	now := mon.Add(2*24*time.Hour + 10*time.Hour)
 	at := mon

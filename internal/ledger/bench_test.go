@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
-
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
 
 // BenchmarkObserve measures the sink's hot path: one record with the

@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
 
 // The crash test re-executes the test binary as a child that runs a real

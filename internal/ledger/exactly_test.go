@@ -1,8 +1,6 @@
 package ledger_test
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"context"
 	"errors"
 	"fmt"
@@ -19,12 +17,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/ledger"
 	"github.com/eventwatch/eventwatch/internal/sample"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
-
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
@@ -209,18 +208,6 @@ func newCluster(t *testing.T) (*kfake.Cluster, *kgo.Client) {
 	return c, cl
 }
 
-func openStore(t *testing.T, dir string) store.Store {
-	t.Helper()
-	cfg := store.Config{}
-	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // TestExactThroughCrashesAndRebalances produces while replicas crash,
 // join and leave: every record is counted exactly once in the end, on
 // SQLite and PostgreSQL.
@@ -264,7 +251,7 @@ func TestExactThroughCrashesAndRebalances(t *testing.T) {
 // position did not move), and once the store is back the counts are exact.
 func TestStoreOutageBackPressure(t *testing.T) {
 	c, cl := newCluster(t)
-	st := openStore(t, t.TempDir())
+	st := storetest.OpenSQLite(t, t.TempDir())
 	scfg := store.Config{FlushInterval: 200 * time.Millisecond, BufferLimit: 40}
 	var p producer
 	a := startReplica(t, c, st, scfg)
@@ -297,25 +284,13 @@ func stores() map[string]func(t *testing.T) (store.Store, store.Store) {
 	return map[string]func(t *testing.T) (store.Store, store.Store){
 		"sqlite": func(t *testing.T) (store.Store, store.Store) {
 			dir := t.TempDir()
-			return openStore(t, dir), openStore(t, dir)
+			return storetest.OpenSQLite(t, dir), storetest.OpenSQLite(t, dir)
 		},
 		"postgres": func(t *testing.T) (store.Store, store.Store) {
 			dsn := pgtest.DSN(t)
-			return openDSN(t, dsn), openDSN(t, dsn)
+			return storetest.OpenDSN(t, dsn), storetest.OpenDSN(t, dsn)
 		},
 	}
-}
-
-func openDSN(t *testing.T, dsn string) store.Store {
-	t.Helper()
-	cfg := store.Config{DSN: dsn}
-	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }
 
 func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {

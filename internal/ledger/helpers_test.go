@@ -1,9 +1,6 @@
 package ledger
 
 import (
-	"github.com/eventwatch/eventwatch/internal/testutil/auditdata"
-	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
-
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/auditdata"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
 
 func newTestAggregator(t testing.TB, st store.Store, cfg store.Config, c *storetest.Clock, opts ...Option) (*Ledger, *prometheus.Registry) {

@@ -10,13 +10,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
-
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/tier"
 )
 
@@ -119,7 +118,7 @@ func storedDuplicates(t *testing.T, st store.Store, hour time.Time) (dups, check
 func idStores(t *testing.T) map[string]func() store.Store {
 	return map[string]func() store.Store{
 		"sqlite":   func() store.Store { return storetest.OpenSQLite(t, t.TempDir()) },
-		"postgres": func() store.Store { tier.Slow(t, "starts PostgreSQL"); return openPostgres(t, pgtest.DSN(t)) },
+		"postgres": func() store.Store { tier.Slow(t, "starts PostgreSQL"); return storetest.OpenDSN(t, pgtest.DSN(t)) },
 	}
 }
 
@@ -180,7 +179,7 @@ func TestDuplicateIDsTwoReplicas(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	c := storetest.NewClock(mon17.Add(3 * time.Hour))
 	var found atomic.Int64
-	reps := []*idRig{newIDRig(t, openPostgres(t, dsn), c, "eventwatch", &found), newIDRig(t, openPostgres(t, dsn), c, "eventwatch", &found)}
+	reps := []*idRig{newIDRig(t, storetest.OpenDSN(t, dsn), c, "eventwatch", &found), newIDRig(t, storetest.OpenDSN(t, dsn), c, "eventwatch", &found)}
 	for i, r := range reps {
 		r.l.Acquire(idTopic, int32(i), 0)
 	}
@@ -197,7 +196,7 @@ func TestDuplicateIDsTwoReplicas(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	dups, checked, _ := storedDuplicates(t, openPostgres(t, dsn), c.Now())
+	dups, checked, _ := storedDuplicates(t, storetest.OpenDSN(t, dsn), c.Now())
 	if dups != 100 || found.Load() != 100 || checked != 200 {
 		t.Fatalf("two replicas: %d duplicates stored, %d found, %d checked; want 100, 100, 200", dups, found.Load(), checked)
 	}

@@ -1,9 +1,6 @@
 package ledger
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
-
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
 
 // flakyStore fails writes on demand: down (nothing written), or lostAck

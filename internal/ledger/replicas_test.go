@@ -1,9 +1,6 @@
 package ledger
 
 import (
-	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
-	"github.com/eventwatch/eventwatch/internal/testutil/tier"
-
 	"context"
 	"database/sql"
 	"strings"
@@ -14,19 +11,9 @@ import (
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
+	"github.com/eventwatch/eventwatch/internal/testutil/tier"
 )
-
-func openPostgres(t *testing.T, dsn string) store.Store {
-	t.Helper()
-	cfg := store.Config{DSN: dsn}
-	cfg.SetDefaults()
-	st, err := store.Open(context.Background(), cfg, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // TestReplicasShareOnePostgres runs three aggregators (three replicas) on
 // one PostgreSQL database, observing overlapping keys and flushing at the
@@ -39,7 +26,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	var all []observation
 	var aggs []*Ledger
 	for i := range 3 {
-		a, _ := newTestAggregator(t, openPostgres(t, dsn), store.Config{}, c)
+		a, _ := newTestAggregator(t, storetest.OpenDSN(t, dsn), store.Config{}, c)
 		aggs = append(aggs, a)
 		obs := dataset(uint64(100+i), 700, c.Now())
 		observeAll(a, obs)
@@ -65,7 +52,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := report.Build(context.Background(), openPostgres(t, dsn), report.Week{Year: 2026, Num: 47}, "", time.UTC, c.Now())
+	r, err := report.Build(context.Background(), storetest.OpenDSN(t, dsn), report.Week{Year: 2026, Num: 47}, "", time.UTC, c.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,6 @@
 package ledger
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
-
 	"context"
 	"fmt"
 	"testing"
@@ -11,9 +8,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/report"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
+	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 )
 
 // TestStoreUnavailable stops a real PostgreSQL under the aggregator: flushes

@@ -51,3 +51,17 @@ func OpenSQLite(t testing.TB, dir string) store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// OpenDSN opens the PostgreSQL store at dsn with the default settings; the
+// test fails if it cannot, and the store is closed when the test ends.
+func OpenDSN(t testing.TB, dsn string) store.Store {
+	t.Helper()
+	cfg := store.Config{DSN: dsn}
+	cfg.SetDefaults()
+	st, err := store.Open(context.Background(), cfg, "", nil)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
