@@ -3,9 +3,6 @@
 package e2e
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-	"github.com/eventwatch/eventwatch/internal/report"
-
 	"context"
 	"database/sql"
 	"fmt"
@@ -22,7 +19,9 @@ import (
 	_ "modernc.org/sqlite" // "sqlite" database/sql driver, to lock the daemon's store
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 )
@@ -47,14 +46,7 @@ type exExpect struct {
 
 // newExExpect starts event ids at first, so runs never share one.
 func newExExpect(t *testing.T, topics []string, first int) *exExpect {
-	p, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, DuplicateWindow: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Engine(t, "huleedu", audit.Options{DuplicateWindow: time.Hour})
 	return &exExpect{eng: eng, rules: map[string]int64{}, topics: topics, n: first}
 }
 

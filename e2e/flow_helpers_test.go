@@ -18,8 +18,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/event"
-	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/sample"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
@@ -46,14 +46,7 @@ func flowCreateTopic(ctx context.Context, t *testing.T, b *realkafka.Broker, top
 func flowRunSampler(ctx context.Context, t *testing.T, cfg sample.Config, base []kgo.Opt, st *trace.Stitcher, reg *prometheus.Registry,
 	log *slog.Logger, wire func(*sample.Sampler)) {
 	t.Helper()
-	profile, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatalf("load profile: %v", err)
-	}
-	engine, err := audit.NewEngine(audit.Options{Profile: profile, Logger: log})
-	if err != nil {
-		t.Fatalf("audit engine: %v", err)
-	}
+	engine := enginetest.Engine(t, "huleedu", audit.Options{Logger: log})
 	cfg.SetDefaults()
 	sm, err := sample.New(cfg, base, engine, []event.Sink{st}, reg, log)
 	if err != nil {

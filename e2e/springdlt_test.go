@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"context"
 	"os"
@@ -18,9 +16,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/metricstest"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -97,14 +97,7 @@ func TestSpringDeadLetterRecords(t *testing.T) {
 // counted as a dead letter, not dropped as a duplicate nor stitched.
 func checkCopyNotStitched(t *testing.T, original, copied *event.Record) {
 	t.Helper()
-	p, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Engine(t, "huleedu", audit.Options{})
 	reg := prometheus.NewRegistry()
 	s, err := trace.New(trace.Config{Window: time.Second}, reg, nil)
 	if err != nil {
@@ -187,15 +180,7 @@ func readOne(ctx context.Context, t *testing.T, b *realkafka.Broker, topic strin
 
 func dlqViolation(t *testing.T, profile string, rec *event.Record) (event.Violation, bool) {
 	t.Helper()
-	p, err := policy.LoadProfile(profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := audit.NewEngine(audit.Options{Profile: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := e.Check(rec)
+	res := enginetest.Engine(t, profile, audit.Options{}).Check(rec)
 	for _, v := range res.Violations {
 		if v.Rule == "dlq.missing_error_context" {
 			return v, true

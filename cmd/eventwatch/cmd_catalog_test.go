@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,7 +13,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
-	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 )
 
 // catalogServer serves the real discovery route over a learner fed with
@@ -119,15 +118,7 @@ func TestCatalogDiffExitCodes(t *testing.T) {
 
 func newCatalogTestEngine(t *testing.T) *audit.Engine {
 	t.Helper()
-	p, err := policy.LoadProfile("authorworks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eng
+	return enginetest.Engine(t, "authorworks", audit.Options{})
 }
 
 // compliantBook is an AuthorWorks content.book.published event.

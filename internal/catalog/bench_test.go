@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 )
 
 // BenchmarkLearnerObserve is the learner's cost per audited record on the
@@ -13,14 +13,7 @@ import (
 // serial and from parallel workers.
 func BenchmarkLearnerObserve(b *testing.B) {
 	rec := fixedTraffic()[0]
-	p, err := policy.LoadProfile("authorworks")
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, Now: func() time.Time { return testNow }})
-	if err != nil {
-		b.Fatal(err)
-	}
+	eng := enginetest.Engine(b, "authorworks", audit.Options{Now: func() time.Time { return testNow }})
 	res := eng.Check(rec)
 	run := func(b *testing.B, parallel bool) {
 		l := NewLearner("data", nil)

@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"flag"
 	"fmt"
 	"os"
@@ -11,7 +9,9 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
+	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 	"github.com/eventwatch/eventwatch/internal/topology"
 )
 
@@ -72,14 +72,8 @@ func fixedCluster() *Cluster {
 // learner, as the sampler does.
 func learnTraffic(t testing.TB, recs []*event.Record, cat *Catalog) (*Learner, *policy.Profile) {
 	t.Helper()
-	p, err := policy.LoadProfile("authorworks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Engine(t, "authorworks", audit.Options{Catalog: cat, Now: func() time.Time { return testNow }})
+	p := eng.Profile()
 	l := NewLearner(p.FieldPath(policy.FieldData), p.IsDLQTopic)
 	for _, r := range recs {
 		res := eng.Check(r)

@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -13,7 +11,8 @@ import (
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 )
 
 // awEvent is an AuthorWorks event of type with the given source and data.
@@ -43,14 +42,7 @@ func catalogTraffic() []*event.Record {
 // violations (rule and field).
 func catalogResults(t *testing.T, cat *Catalog, recs []*event.Record) []string {
 	t.Helper()
-	p, err := policy.LoadProfile("authorworks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Engine(t, "authorworks", audit.Options{Catalog: cat, Now: func() time.Time { return testNow }})
 	var out []string
 	for i, r := range recs {
 		res := eng.Check(r)

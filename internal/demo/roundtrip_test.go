@@ -1,10 +1,6 @@
 package demo
 
 import (
-	"github.com/eventwatch/eventwatch/internal/testutil/tier"
-
-	"github.com/eventwatch/eventwatch/internal/event"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,7 +17,9 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
-	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
+	"github.com/eventwatch/eventwatch/internal/testutil/tier"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
@@ -217,15 +215,7 @@ func discoveredAfter(t *testing.T, base string, recs []*event.Record) []byte {
 func demoEngines(t *testing.T, cat *catalog.Catalog) func(topic string) *audit.Engine {
 	t.Helper()
 	mk := func(profile string) *audit.Engine {
-		p, err := policy.LoadProfile(profile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := audit.NewEngine(audit.Options{Profile: p, Catalog: cat})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
+		return enginetest.Engine(t, profile, audit.Options{Catalog: cat})
 	}
 	hule, aw := mk("huleedu"), mk("authorworks")
 	cfg, err := daemonConfig(t.TempDir(), []string{"127.0.0.1:1"}, "huleedu")

@@ -12,8 +12,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/event"
-	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/store"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
 	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/tier"
@@ -39,14 +39,7 @@ func newIDRig(t *testing.T, st store.Store, c *storetest.Clock, group string, fo
 // newIDRigWindow is newIDRig with the ledger remembering ids for window.
 func newIDRigWindow(t *testing.T, st store.Store, c *storetest.Clock, group string, found *atomic.Int64, window time.Duration) *idRig {
 	t.Helper()
-	p, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p, Now: c.Now, DuplicateWindow: testIDWindow})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Engine(t, "huleedu", audit.Options{Now: c.Now, DuplicateWindow: testIDWindow})
 	l, reg := newTestAggregator(t, st, store.Config{}, c, WithGroup(group),
 		WithDuplicateIDs(window, func(exs []store.Example) { found.Add(int64(len(exs))) }))
 	return &idRig{t: t, eng: eng, l: l, reg: reg, found: found}

@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
-	"github.com/eventwatch/eventwatch/internal/policy"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
@@ -28,26 +28,12 @@ func huleEvent(withID bool) []byte {
 		id, time.Now().UTC().Format(time.RFC3339Nano), uuid.NewString())
 }
 
-// huleEngine is the real audit engine with the built-in huleedu profile.
-func huleEngine(t *testing.T) *audit.Engine {
-	t.Helper()
-	p, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatalf("load profile: %v", err)
-	}
-	eng, err := audit.NewEngine(audit.Options{Profile: p})
-	if err != nil {
-		t.Fatalf("new engine: %v", err)
-	}
-	return eng
-}
-
 // The sampler with the real audit engine and the huleedu profile: compliant
 // events count as compliant, broken ones as violations with their rule and
 // source service.
 func TestSamplerWithHuleEduEngine(t *testing.T) {
 	const topic = "huleedu.dev.essaylifecycle.essay"
-	eng := huleEngine(t)
+	eng := enginetest.Engine(t, "huleedu", audit.Options{})
 	c := kfaketest.Cluster(t, kfake.SeedTopics(2, topic))
 	h := newHarness(t, c, testConfig(), eng).start()
 	h.waitAssigned(2) // start_from latest: what is produced from now on is sampled
@@ -86,7 +72,7 @@ func TestSamplerWithHuleEduEngine(t *testing.T) {
 // record after the junk is counted compliant.
 func TestSamplerBadInputWithEngine(t *testing.T) {
 	const topic = "huleedu.dev.essaylifecycle.essay"
-	eng := huleEngine(t)
+	eng := enginetest.Engine(t, "huleedu", audit.Options{})
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, topic),
 		kfake.BrokerConfigs(map[string]string{"message.max.bytes": fmt.Sprint(16 << 20)}))
 	h := newHarness(t, c, testConfig(), eng).start()

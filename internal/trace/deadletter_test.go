@@ -11,8 +11,8 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/event"
-	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/readers"
+	"github.com/eventwatch/eventwatch/internal/testutil/enginetest"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
@@ -85,15 +85,7 @@ func dlRecords() (batch, essay, spring, connect *event.Record) {
 // audited runs rec through the huleedu audit engine, as the daemon does.
 func audited(t *testing.T, rec *event.Record) (*event.Record, *event.Result) {
 	t.Helper()
-	p, err := policy.LoadProfile("huleedu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := audit.NewEngine(audit.Options{Profile: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := e.Check(rec)
+	res := enginetest.Engine(t, "huleedu", audit.Options{}).Check(rec)
 	return rec, &res
 }
 
