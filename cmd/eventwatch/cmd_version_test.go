@@ -71,9 +71,6 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 // and commit come from the stamps, never "(devel)" or "commit unknown".
 func TestVersionFromLdflagsWithoutVCS(t *testing.T) {
 	tier.Slow(t, "builds the binary twice")
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	bin := filepath.Join(t.TempDir(), "eventwatch")
 	build := exec.Command("go", "build", "-o", bin,
 		"-ldflags", "-X main.version=v9.8.7-test -X main.commit=0123abcd -X main.date=2026-12-06T05:00:00Z", ".")

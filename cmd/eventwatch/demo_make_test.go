@@ -25,9 +25,6 @@ import (
 // Error 1").
 func TestMakeDemoCtrlC(t *testing.T) {
 	tier.Slow(t, "builds and runs make demo")
-	if testing.Short() {
-		t.Skip("builds and runs the demo")
-	}
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make not installed")
 	}

@@ -28,9 +28,6 @@ import (
 // demo's compliant traffic (the records its own catalog finds compliant).
 func TestDiscoveredCatalogRoundTrip(t *testing.T) {
 	tier.Slow(t, "runs the whole demo")
-	if testing.Short() {
-		t.Skip("runs the whole demo")
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	type addrs struct{ http, kafka string }
 	served := make(chan addrs, 1)
