@@ -17,11 +17,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
@@ -218,5 +220,43 @@ func TestProbeSilentBrokerIsReadTimeout(t *testing.T) {
 	_, err = probeWith(t, cfg, kgo.RequestTimeoutOverhead(500*time.Millisecond))
 	if err == nil || !strings.Contains(err.Error(), "read timeout") || !strings.Contains(err.Error(), "accepted the TCP connection") {
 		t.Fatalf("silent broker: err = %v, want a read timeout", err)
+	}
+}
+
+// TestProbeAsksForNoTopics: a probe is a Metadata request for the brokers
+// only. A nil topic list would ask for every topic (every partition's
+// replicas, megabytes at estate size, every probe interval).
+func TestProbeAsksForNoTopics(t *testing.T) {
+	t.Parallel()
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1), kfake.SeedTopics(8, "orders", "payments"))
+	var mu sync.Mutex
+	var asked []kmsg.MetadataRequest
+	c.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		mu.Lock()
+		asked = append(asked, *req.(*kmsg.MetadataRequest))
+		mu.Unlock()
+		return nil, nil, false
+	})
+	var cfg Config
+	cfg.SetDefaults()
+	cfg.Brokers = c.ListenAddrs()
+	n, err := probeWith(t, cfg)
+	if err != nil || n != 1 {
+		t.Fatalf("probe: %d brokers, %v", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var probes int
+	for _, r := range asked {
+		if r.Topics == nil {
+			t.Errorf("a Metadata request asked for every topic (nil topic list)")
+		}
+		if len(r.Topics) == 0 {
+			probes++
+		}
+	}
+	if probes == 0 {
+		t.Fatalf("no Metadata request for the brokers only among %d", len(asked))
 	}
 }
