@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -37,7 +39,7 @@ const (
 	sideBySideEnv    = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
 	intervalsEnv     = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
 	modesEnv         = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all three)
-	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof
+	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap after it to <this>-<mode>-heap.prof
 )
 
 // TestBenchKfakeChild is not a test: the estate benchmarks run the test
@@ -299,9 +301,61 @@ func profileWindow(b *testing.B, mode string) func() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	stopPeak := watchPeakHeap(b, prefix+"-"+mode+"-peakheap.prof")
 	return func() {
 		pprof.StopCPUProfile()
 		_ = f.Close()
+		stopPeak()
+		writeHeapProfile(b, prefix+"-"+mode+"-heap.prof")
+	}
+}
+
+// watchPeakHeap keeps the heap profile of the moment the live heap (as of
+// the last collection) was largest in the window, and writes it to path
+// when the returned function is called: what a peak is made of.
+func watchPeakHeap(b *testing.B, path string) func() {
+	done, finished := make(chan struct{}), make(chan struct{})
+	var peak bytes.Buffer
+	go func() {
+		defer close(finished)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var most uint64
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > most {
+				most = v
+				peak.Reset()
+				_ = pprof.Lookup("heap").WriteTo(&peak, 0)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		if err := os.WriteFile(path, peak.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// writeHeapProfile writes the live heap (after a collection) to path, so
+// a mode's memory can be read beside its CPU.
+func writeHeapProfile(b *testing.B, path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
 	}
 }
 
