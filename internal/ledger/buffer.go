@@ -224,13 +224,20 @@ func clip(s string) string {
 	if len(s) <= maxLabel && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
 		return s // the common case, without copying
 	}
+	s, _ = storable(s, maxLabel)
+	return s
+}
+
+// storable is s as valid UTF-8 without NUL bytes, cut on a rune boundary
+// to at most limit bytes; cut says whether it was cut.
+func storable(s string, limit int) (_ string, cut bool) {
 	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-	if len(s) <= maxLabel {
-		return s
+	if len(s) <= limit {
+		return s, false
 	}
-	cut := maxLabel
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	n := limit
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return s[:cut]
+	return s[:n], true
 }

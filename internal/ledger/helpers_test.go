@@ -56,5 +56,24 @@ func TestClip(t *testing.T) {
 	}
 }
 
+// TestClipText: messages keep up to maxMessage bytes, valid UTF-8 without
+// NUL bytes, cut on a rune boundary and marked with an ellipsis when cut.
+func TestClipText(t *testing.T) {
+	long := strings.Repeat("é", 300) // 600 bytes
+	tests := []struct{ in, want string }{
+		{"", "unknown"},
+		{"field data.x is missing", "field data.x is missing"},
+		{"a\x00b", "ab"},
+		{strings.Repeat("x", 300) + "\xff", strings.Repeat("x", 300) + "\uFFFD"},
+		{"x" + long, "x" + strings.Repeat("é", 249) + "…"},
+		{strings.Repeat("y", 501), strings.Repeat("y", 500) + "…"},
+	}
+	for _, tt := range tests {
+		if got := clipText(tt.in); got != tt.want || !utf8.ValidString(got) || len(got) > maxMessage+len("…") {
+			t.Errorf("clipText(%.20q…) = %.30q… (%d bytes), want %.30q… (%d bytes)", tt.in, got, len(got), tt.want, len(tt.want))
+		}
+	}
+}
+
 // mon17 is the Monday of ISO week 2026-W47.
 var mon17 = time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)

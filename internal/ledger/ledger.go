@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -214,15 +212,11 @@ func clipText(s string) string {
 	if len(s) <= maxLabel {
 		return clip(s)
 	}
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-	if len(s) <= maxMessage {
-		return s
+	s, cut := storable(s, maxMessage)
+	if cut {
+		s += "…"
 	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return s
 }
 
 // clipID keeps an event id readable in a reference, without the "unknown"
