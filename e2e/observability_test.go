@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,7 +22,6 @@ import (
 	"github.com/eventwatch/eventwatch/internal/alerts"
 	"github.com/eventwatch/eventwatch/internal/dashboards"
 	"github.com/eventwatch/eventwatch/internal/testutil/bins"
-
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
 
@@ -407,21 +405,10 @@ func obsExpectData(ctx context.Context, prom, expr string) error {
 	return nil
 }
 
+// obsGet GETs u and wants a 200.
 func obsGet(ctx context.Context, u string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return nil
+	_, _, err := rpGet(ctx, u)
+	return err
 }
 
 func obsWriteFile(t *testing.T, path string, data []byte) {

@@ -93,11 +93,7 @@ func rdReaders(e readers.Estate, typ, version string) []string {
 	if !ok {
 		return nil
 	}
-	out := []string{}
-	for _, r := range tv.Readers {
-		out = append(out, r.Group)
-	}
-	return out
+	return groupsOf(tv.Readers)
 }
 
 // TestReadersRealKafka: three franz-go groups read a topic carrying two
@@ -114,9 +110,7 @@ func TestReadersRealKafka(t *testing.T) {
 	ctx := dmContext(t, 6*time.Minute)
 	adm := kadm.NewClient(b.Client(t))
 	const topic = "shop.orders"
-	if _, err := adm.CreateTopic(ctx, 2, 1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
+	dmCreateTopicN(ctx, t, adm, topic, 2)
 	cfg := dmConfig(t, b.Addr(), t.TempDir())
 	cfg.Audit.Profile = "authorworks"
 	cfg.Lag.Interval = time.Second
@@ -283,9 +277,7 @@ func TestIdempotencyRealKafka(t *testing.T) {
 	ctx := dmContext(t, 6*time.Minute)
 	adm := kadm.NewClient(b.Client(t))
 	for _, topic := range []string{"pay.requests", "pay.forwarded", "pay.archived"} {
-		if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
-			t.Fatal(err)
-		}
+		dmCreateTopicN(ctx, t, adm, topic, 1)
 	}
 	cfg := dmConfig(t, b.Addr(), t.TempDir())
 	cfg.Audit.Profile = "authorworks"
