@@ -93,7 +93,7 @@ func (s *scenario) collector(cfg lag.Config) {
 		cfg.StatusWindow = 10
 	}
 	cl := s.b.Client(s.t)
-	c, err := lag.New(cfg, kadm.NewClient(cl), lag.Expectations{}, prometheus.NewRegistry(), nil,
+	c, err := lag.New(cfg, cl, lag.Expectations{}, prometheus.NewRegistry(), nil,
 		lag.WithRecordClient(cl), lag.WithClock(func() time.Time { return s.base.Add(time.Duration(s.k) * step) }))
 	if err != nil {
 		s.t.Fatal(err)

@@ -37,7 +37,8 @@ func TestLagRealKafka(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	const topic, dlq = "orders.placed", "orders.deadletter"
-	adm := kadm.NewClient(b.Client(t))
+	admCl := b.Client(t)
+	adm := kadm.NewClient(admCl)
 	lagCreateTopic(ctx, t, adm, topic, 2, nil)
 	lagCreateTopic(ctx, t, adm, dlq, 1, map[string]*string{"retention.ms": kadm.StringPtr("604800000")})
 	producer := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
@@ -55,7 +56,7 @@ func TestLagRealKafka(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// stop_after of a millisecond: data waiting a cycle without progress is
 	// STOP or STALL at once (the real-time scenarios are in lag_scenarios_test.go)
-	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 3, StopAfter: time.Millisecond}, adm, exp, reg, log,
+	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 3, StopAfter: time.Millisecond}, admCl, exp, reg, log,
 		lag.WithRecordClient(b.Client(t)))
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func lagCheckCommitRecency(ctx context.Context, t *testing.T, b *realkafka.Broke
 	lagProduceN(ctx, t, producer, topic, 0, 5)
 	consumer := lagConsumer(ctx, t, b, group, topic, 5)
 	c, err := lag.New(lag.Config{Interval: time.Second, StatusWindow: 6, GroupsInclude: []string{group}, StopAfter: 2 * time.Second},
-		adm, lag.Expectations{}, prometheus.NewRegistry(), nil, lag.WithRecordClient(b.Client(t)))
+		b.Client(t), lag.Expectations{}, prometheus.NewRegistry(), nil, lag.WithRecordClient(b.Client(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

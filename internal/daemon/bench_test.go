@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/config"
@@ -207,7 +206,7 @@ func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
 	freshPeak()
 	// as the daemon runs it: exact time lag (the record at each committed
 	// offset read through the client) is part of the collector's job
-	c, err := lag.New(cfg, kadm.NewClient(cl), lag.Expectations{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler),
+	c, err := lag.New(cfg, cl, lag.Expectations{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler),
 		lag.WithRecordClient(cl))
 	if err != nil {
 		b.Fatal(err)

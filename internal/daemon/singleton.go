@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/dlq"
@@ -41,7 +40,7 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	}
 	defer cl.Close()
 	t := &term{reg: prometheus.NewRegistry(), mux: http.NewServeMux()}
-	t.lag, err = lag.New(d.cfg.Lag, kadm.NewClient(cl), d.expectations(), t.reg, d.root, lag.WithRecordClient(cl),
+	t.lag, err = lag.New(d.cfg.Lag, cl, d.expectations(), t.reg, d.root, lag.WithRecordClient(cl),
 		lag.WithSampledTimes(d.seenTimes))
 	if err != nil {
 		return fmt.Errorf("create lag collector: %w", err)

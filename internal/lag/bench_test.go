@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
@@ -85,7 +84,7 @@ func benchIssueShape(b *testing.B, granularity string, oldPath bool) {
 	if os.Getenv("EVENTWATCH_LAG_BENCH_ESTIMATED") == "" {
 		opts = append(opts, lag.WithRecordClient(cl)) // exact time lag (issue 21)
 	}
-	c, err := lag.New(lag.Config{Interval: time.Minute, Granularity: granularity}, kadm.NewClient(cl), lag.Expectations{}, reg, benchLogger(), opts...)
+	c, err := lag.New(lag.Config{Interval: time.Minute, Granularity: granularity}, cl, lag.Expectations{}, reg, benchLogger(), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

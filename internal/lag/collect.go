@@ -350,46 +350,43 @@ func (c *Collector) describeConsumer(ctx context.Context, cy *cycle, groups []st
 }
 
 // fetchOffsets fetches the committed offsets of a batch of groups in one
-// OffsetFetch request per coordinator and folds them into the state.
+// OffsetFetch request per coordinator and keeps them for the fold.
 func (c *Collector) fetchOffsets(ctx context.Context, cy *cycle, groups []string) {
-	fetched := c.adm.FetchManyOffsets(ctx, groups...)
+	fetched := c.fetchCommits(ctx, groups)
 	var failed int
 	var first error
+	cy.mu.Lock()
 	for _, g := range groups {
 		r, ok := fetched[g]
-		if ok && errors.Is(r.Err, kerr.GroupIDNotFound) {
+		switch {
+		case ok && errors.Is(r.err, kerr.GroupIDNotFound):
 			// a group that exists but never committed (real Kafka answers
 			// OffsetFetch so): no committed offsets, not an admin error
-			cy.mu.Lock()
 			cy.commits[g] = groupCommits{}
-			cy.mu.Unlock()
-			continue
-		}
-		if !ok || r.Err != nil {
+		case !ok || r.err != nil:
 			failed++
-			err := fmt.Errorf("fetch offsets of group %q: %w", g, orMissing(r.Err))
+			err := fmt.Errorf("fetch offsets of group %q: %w", g, orMissing(r.err))
 			if first == nil {
 				first = err
 			}
-			cy.mu.Lock()
 			cy.failed[g] = err
-			cy.mu.Unlock()
-			continue
+		default:
+			cy.commits[g] = r.commits
 		}
-		commits := c.compact(r.Fetched)
-		cy.mu.Lock()
-		cy.commits[g] = commits
-		cy.mu.Unlock()
 	}
+	cy.mu.Unlock()
 	if failed > 0 {
 		c.adminErrors.WithLabelValues("offset_fetch").Add(float64(failed - 1))
 		c.fail(cy, "offset_fetch", fmt.Errorf("%d of %d groups failed, first: %w", failed, len(groups), first))
 	}
 }
 
+// errNoAnswer: a group the coordinators' answers left out.
+var errNoAnswer = errors.New("no response for group")
+
 func orMissing(err error) error {
 	if err == nil {
-		return errors.New("no response for group")
+		return errNoAnswer
 	}
 	return err
 }
@@ -397,28 +394,6 @@ func orMissing(err error) error {
 // groupCommits is a group's committed offsets: per watched topic, one
 // offset per partition, -1 where the group has none.
 type groupCommits map[string][]int64
-
-// compact reduces an OffsetFetch answer to groupCommits.
-func (c *Collector) compact(offs kadm.OffsetResponses) groupCommits {
-	out := make(groupCommits, len(offs))
-	for topic, parts := range offs {
-		if !c.cfg.wantTopic(topic) {
-			continue
-		}
-		committed := fill(make([]int64, len(parts)), -1) // partitions are dense from 0
-		for p, r := range parts {
-			if r.Err != nil || p < 0 {
-				continue
-			}
-			for int(p) >= len(committed) {
-				committed = append(committed, -1)
-			}
-			committed[p] = r.At
-		}
-		out[topic] = committed
-	}
-	return out
-}
 
 // foldAll writes every fetched group's committed offsets into its window
 // summaries; it runs once this cycle's start and end offsets are recorded.

@@ -23,7 +23,8 @@ import (
 // (Routes), and hands snapshots to reports (Snapshot).
 type Collector struct {
 	cfg Config
-	adm *kadm.Client
+	cl  *kgo.Client  // the client New was given: sharded requests kadm does not make lean enough
+	adm *kadm.Client // cl's admin client
 	exp Expectations
 	// records reads the records at committed offsets for exact time lag;
 	// nil: time lag is estimated (WithRecordClient).
@@ -54,7 +55,7 @@ type Option func(*Collector)
 // WithRecordClient lets the collector read the record at a group's
 // committed offset (one bounded Fetch per leader broker per cycle, cached
 // per offset) so that time lag is exact: now minus that record's
-// timestamp. Pass the client the admin client wraps. Without it every time
+// timestamp. Pass the client given to New. Without it every time
 // lag is estimated from the sampled end offsets.
 func WithRecordClient(cl *kgo.Client) Option { return func(c *Collector) { c.records = cl } }
 
@@ -66,9 +67,9 @@ func WithClock(now func() time.Time) Option { return func(c *Collector) { c.now 
 // New validates cfg (after applying defaults to unset fields), and returns
 // a collector that registers its metrics on reg. It makes no Kafka request
 // until Run or CollectOnce.
-func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Collector, error) {
-	if adm == nil {
-		return nil, errors.New("new lag collector: nil admin client")
+func New(cfg Config, cl *kgo.Client, exp Expectations, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Collector, error) {
+	if cl == nil {
+		return nil, errors.New("new lag collector: nil client")
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -78,7 +79,7 @@ func New(cfg Config, adm *kadm.Client, exp Expectations, reg prometheus.Register
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{
-		cfg: cfg, adm: adm, exp: exp,
+		cfg: cfg, cl: cl, adm: kadm.NewClient(cl), exp: exp,
 		log:       log.With("component", "lag"),
 		state:     newState(cfg.StatusWindow, cfg.OffsetsTableSize),
 		positions: map[tpKey]positionSeen{},

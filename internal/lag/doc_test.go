@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
@@ -20,7 +19,7 @@ func TestDocListsMetrics(t *testing.T) {
 	}
 	defer cl.Close()
 	rec := metricstest.NewRecorder()
-	if _, err := lag.New(testConfig(), kadm.NewClient(cl), lag.Expectations{}, rec, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := lag.New(testConfig(), cl, lag.Expectations{}, rec, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	metricstest.CheckDocMetrics(t, "doc.go", rec.Names())

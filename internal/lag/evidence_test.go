@@ -174,7 +174,7 @@ func TestSamplerGroupBeforeFirstCommit(t *testing.T) {
 		f.failOffsetFetchWith("eventwatch", tc.code)
 		var logs bytes.Buffer
 		reg := prometheus.NewRegistry()
-		c, err := lag.New(testConfig(), f.adm, lag.Expectations{SamplerGroup: "eventwatch"}, reg,
+		c, err := lag.New(testConfig(), f.cl, lag.Expectations{SamplerGroup: "eventwatch"}, reg,
 			slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		if err != nil {
 			t.Fatal(err)

@@ -167,7 +167,7 @@ func (f *fixture) wantLag(group, topic string) (total int64, parts map[int32]int
 func (f *fixture) collector(cfg lag.Config, exp lag.Expectations) (*lag.Collector, prometheus.Gatherer) {
 	f.t.Helper()
 	reg := prometheus.NewRegistry()
-	c, err := lag.New(cfg, f.adm, exp, reg, slog.New(slog.DiscardHandler), lag.WithRecordClient(f.cl))
+	c, err := lag.New(cfg, f.cl, exp, reg, slog.New(slog.DiscardHandler), lag.WithRecordClient(f.cl))
 	if err != nil {
 		f.t.Fatalf("new collector: %v", err)
 	}

@@ -59,7 +59,7 @@ func TestMetricsHandlerCachedExposition(t *testing.T) {
 	cfg := testConfig()
 	cfg.Granularity = lag.GranularityPartition
 	reg := prometheus.NewRegistry()
-	c, err := lag.New(cfg, f.adm, lag.Expectations{}, reg, nil)
+	c, err := lag.New(cfg, f.cl, lag.Expectations{}, reg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

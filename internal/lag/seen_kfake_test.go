@@ -72,7 +72,7 @@ func TestSampledTimesNeedNoFetch(t *testing.T) {
 	f.clock = &virtualClock{base: time.Now().Add(-time.Hour), step: 15 * time.Second}
 	seen := lag.NewSeenTimes()
 	reg := prometheus.NewRegistry()
-	c, err := lag.New(testConfig(), f.adm, lag.Expectations{}, reg, slog.New(slog.DiscardHandler),
+	c, err := lag.New(testConfig(), f.cl, lag.Expectations{}, reg, slog.New(slog.DiscardHandler),
 		lag.WithRecordClient(f.cl), lag.WithSampledTimes(seen))
 	if err != nil {
 		t.Fatal(err)
