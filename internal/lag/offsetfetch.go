@@ -91,8 +91,8 @@ func (c *Collector) decodeGroup(g *kmsg.OffsetFetchResponseGroup) fetchedGroup {
 // isAuthError reports whether a top-level error code refuses the whole
 // request (as kadm treats it): the groups in it get that error.
 func isAuthError(code int16) bool {
-	switch kerr.ErrorForCode(code) {
-	case kerr.ClusterAuthorizationFailed, kerr.TopicAuthorizationFailed, kerr.GroupAuthorizationFailed:
+	switch code {
+	case kerr.ClusterAuthorizationFailed.Code, kerr.TopicAuthorizationFailed.Code, kerr.GroupAuthorizationFailed.Code:
 		return true
 	}
 	return false
