@@ -37,32 +37,34 @@ type ClusterSource interface {
 }
 
 // sampleCluster asks the source for the window since the last sample and
-// buffers the answers. Called with flushMu held.
-func (l *Ledger) sampleCluster() {
+// buffers the answers; the groups' lag rows are held (laghold.go) and
+// buffered when due, every one of them when all is set. Called with
+// flushMu held.
+func (l *Ledger) sampleCluster(all bool) {
 	now := l.now()
 	from := l.lastSample
 	l.lastSample = now
-	if l.cluster == nil || !now.After(from) {
-		return
-	}
 	hour := store.HourOf(now.Add(-time.Nanosecond)).Unix()
-	var rows []struct {
-		k clusterKey
-		v clusterVal
+	var rows []clusterRow
+	addAt := func(h int64, kind, name string, v, total float64) {
+		rows = append(rows, clusterRow{clusterKey{h, kind, clip(name)}, clusterVal{v, total}})
 	}
-	add := func(kind, name string, v, total float64) {
-		rows = append(rows, struct {
-			k clusterKey
-			v clusterVal
-		}{clusterKey{hour, kind, clip(name)}, clusterVal{v, total}})
+	add := func(kind, name string, v, total float64) { addAt(hour, kind, name, v, total) }
+	if l.cluster != nil && now.After(from) {
+		l.sampleSource(from, now, hour, add)
 	}
+	l.releaseLag(hour, all || l.lagHold <= 0, addAt)
+	l.bufferCluster(rows)
+}
+
+// sampleSource asks the source for [from, now) and adds the rows of hour;
+// the groups' lag rows are held (flushMu held).
+func (l *Ledger) sampleSource(from, now time.Time, hour int64, add func(kind, name string, v, total float64)) {
 	for topic, n := range l.cluster.DLQGrowth(from, now) {
 		add(store.KindDLQGrowth, topic, float64(n), 0)
 	}
 	for group, b := range l.cluster.LagBreach(from, now) {
-		add(store.KindLagBreach, group, b.Breach.Seconds(), b.Observed.Seconds())
-		add(store.KindLagErr, group, b.Err.Seconds(), b.Observed.Seconds())
-		add(store.KindLagAtRisk, group, b.AtRisk.Seconds(), b.Observed.Seconds())
+		l.holdLag(hour, group, b)
 		if b.Lost > 0 {
 			add(store.KindLagLost, group, float64(b.Lost), 0)
 		}
@@ -71,6 +73,17 @@ func (l *Ledger) sampleCluster() {
 		add(store.KindPropagation, svc, float64(c.Propagated), float64(c.Hops))
 	}
 	webSocketRows(l.cluster, from, now, add)
+}
+
+// clusterRow is one cluster row to buffer.
+type clusterRow struct {
+	k clusterKey
+	v clusterVal
+}
+
+// bufferCluster adds cluster rows to the unpositioned buffer, counting
+// those that do not fit.
+func (l *Ledger) bufferCluster(rows []clusterRow) {
 	dropped := 0
 	l.mu.Lock()
 	before := l.pending.size()

@@ -44,8 +44,10 @@ type Ledger struct {
 	metas     map[idMeta]*idMeta    // interned dimensions of held ids; l.mu
 	idCount   idCount               // remembered ids in the store, for eventwatch_store_event_ids; l.flushMu
 
-	flushMu     sync.Mutex // one flush at a time
-	lastSample  time.Time  // end of the last cluster sample window
+	flushMu     sync.Mutex          // one flush at a time
+	lastSample  time.Time           // end of the last cluster sample window
+	lagHold     time.Duration       // how long the periodic flush holds a group's lag rows (laghold.go)
+	held        map[lagKey]*heldLag // lag rows not yet buffered; flushMu
 	lastPrune   time.Time
 	onFlushDone func(err error) // test hook, called after every flush
 }
@@ -99,6 +101,7 @@ func New(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.
 		pending: newBuffer(),
 		parts:   map[tp]*partLedger{},
 		group:   "eventwatch",
+		lagHold: DefaultLagHold,
 		m: ledgerMetrics{
 			flushes:   metrics.StoreFlushes.NewCounterVec(reg),
 			last:      metrics.StoreLastFlushSuccess.NewGaugeVec(reg).WithLabelValues(),
@@ -245,7 +248,7 @@ func (l *Ledger) Run(ctx context.Context) error {
 			}
 			return nil
 		case <-t.C:
-			if err := l.Flush(ctx); err != nil {
+			if err := l.flushDue(ctx); err != nil {
 				l.log.Warn("flush failed; aggregates kept in memory for the next flush", "err", err)
 			}
 			l.prune(ctx)
@@ -257,18 +260,28 @@ func (l *Ledger) Run(ctx context.Context) error {
 // already holds and writes the rest again.
 const maxConflictRetries = 3
 
-// Flush samples the cluster source and writes every buffered aggregate,
-// with the positions of the closed partition segments, to the store in one
-// transaction. On failure the rows go back to the buffer.
+// Flush samples the cluster source and writes every buffered aggregate
+// (the held lag rows too), with the positions of the closed partition
+// segments, to the store in one transaction. On failure the rows go back
+// to the buffer.
 func (l *Ledger) Flush(ctx context.Context) error {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
-	return l.flushLocked(ctx)
+	return l.flushLocked(ctx, true)
 }
 
-// flushLocked is Flush with l.flushMu held.
-func (l *Ledger) flushLocked(ctx context.Context) error {
-	l.sampleCluster()
+// flushDue is the periodic flush: Flush with the groups' lag rows written
+// only when due (laghold.go).
+func (l *Ledger) flushDue(ctx context.Context) error {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	return l.flushLocked(ctx, false)
+}
+
+// flushLocked is Flush with l.flushMu held; all: write every held lag
+// row, not only the due ones.
+func (l *Ledger) flushLocked(ctx context.Context, all bool) error {
+	l.sampleCluster(all)
 	l.mu.Lock()
 	t := l.take()
 	l.recount()

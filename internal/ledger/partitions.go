@@ -256,7 +256,7 @@ func (l *Ledger) Release(ctx context.Context, tps map[string][]int32) {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	fctx, cancel := context.WithTimeout(ctx, releaseTimeout)
-	err := l.flushLocked(fctx)
+	err := l.flushLocked(fctx, false)
 	cancel()
 	if err != nil {
 		l.log.Warn("flush on revoke failed; the next owner reads the revoked partitions again from the stored position", "err", err)
