@@ -2,6 +2,7 @@ package dlq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,8 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/metrics"
@@ -126,14 +127,13 @@ func (t *Triage) Run(ctx context.Context) error {
 
 // discover adds dead-letter topics to the consumer as they appear.
 func (t *Triage) discover(ctx context.Context, cl *kgo.Client) {
-	adm := kadm.NewClient(cl)
 	seen := map[string]bool{}
 	tick := time.NewTicker(t.cfg.Refresh)
 	defer tick.Stop()
 	for {
-		if tds, err := adm.ListTopics(ctx); err == nil {
+		if names, err := TopicNames(ctx, cl); err == nil {
 			var add []string
-			for _, name := range tds.Names() {
+			for _, name := range names {
 				if !seen[name] && t.isDLQ(name) {
 					seen[name] = true
 					add = append(add, name)
@@ -152,6 +152,36 @@ func (t *Triage) discover(ctx context.Context, cl *kgo.Client) {
 		case <-tick.C:
 		}
 	}
+}
+
+// TopicNames lists the cluster's topics (internal ones left out) with one
+// all-topics Metadata request sent to a broker directly, whose answer the
+// client does not keep. kadm.ListTopics goes through the client, which
+// caches every topic's partitions from the answer (megabytes at estate
+// size, held by a client that consumes a few dead-letter topics); the
+// brokers are tried in turn until one answers (no retries: the next
+// refresh tries again).
+func TopicNames(ctx context.Context, cl *kgo.Client) ([]string, error) {
+	brokers := cl.DiscoveredBrokers()
+	if len(brokers) == 0 {
+		brokers = cl.SeedBrokers()
+	}
+	err := errors.New("no broker known")
+	for _, b := range brokers {
+		var resp kmsg.Response
+		if resp, err = b.Request(ctx, kmsg.NewPtrMetadataRequest()); err != nil {
+			continue
+		}
+		meta := resp.(*kmsg.MetadataResponse)
+		names := make([]string, 0, len(meta.Topics))
+		for _, tp := range meta.Topics {
+			if tp.Topic != nil && !tp.IsInternal {
+				names = append(names, *tp.Topic)
+			}
+		}
+		return names, nil
+	}
+	return nil, fmt.Errorf("metadata: %w", err)
 }
 
 // observe triages one dead letter.
