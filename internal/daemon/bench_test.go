@@ -147,9 +147,12 @@ func BenchmarkDaemonSideBySide(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			var f sideBySide
 			for range b.N {
-				if mode == "collector" {
+				switch mode {
+				case "collector":
 					f = collectorAlone(b, addrs, intervals)
-				} else {
+				case "kminion":
+					f = kminionAlone(b, addrs, intervals, config.Default().Lag.Interval)
+				default:
 					f = daemonWithFollower(b, addrs, intervals, mode)
 				}
 			}
@@ -159,9 +162,13 @@ func BenchmarkDaemonSideBySide(b *testing.B) {
 }
 
 // sideBySideModes are the modes $EVENTWATCH_SIDE_BY_SIDE_MODES selects
-// (all three when unset), so one mode can be profiled alone.
+// (all when unset), so one mode can be profiled alone; "kminion" only
+// when $EVENTWATCH_KMINION names its binary.
 func sideBySideModes() []string {
 	all := []string{"collector", "daemon", "daemon-share-off"}
+	if os.Getenv(kminionEnv) != "" {
+		all = append(all, "kminion")
+	}
 	v := os.Getenv(modesEnv)
 	if v == "" {
 		return all
@@ -178,7 +185,7 @@ func sideBySideModes() []string {
 func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 	b.ReportMetric(f.cpuPerInterval, "cpu-s/interval")
 	b.ReportMetric(f.peakRSS, "peak-rss-MB")
-	if mode == "collector" {
+	if mode == "collector" || mode == "kminion" {
 		return
 	}
 	b.ReportMetric(f.followerCPU, "follower-cpu-s/interval")
