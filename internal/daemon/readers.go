@@ -74,8 +74,12 @@ func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
 func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(yield func(readers.Commit)) bool {
 	own := []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
 	return func(yield func(readers.Commit)) bool {
+		last, skip := "", false
 		return col.Commits(snap, func(group, topic string, partition int32, committed int64) {
-			if !slices.Contains(own, group) {
+			if group != last || last == "" { // commits come grouped by group: ask once per group
+				last, skip = group, slices.Contains(own, group)
+			}
+			if !skip {
 				yield(readers.Commit{Group: group, Topic: topic, Partition: partition, Offset: committed})
 			}
 		})

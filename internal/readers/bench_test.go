@@ -70,8 +70,17 @@ func BenchmarkIndexObserve(b *testing.B) {
 // BenchmarkJoin is one lag cycle's join at 10,000 partitions × 50 types
 // with 50 groups committing on every partition (500,000 committed group
 // partitions).
-func BenchmarkJoin(b *testing.B) {
-	const parts, types, groups = 10_000, 50, 50
+func BenchmarkJoin(b *testing.B) { benchJoin(b, 50) }
+
+// BenchmarkJoinOneType is BenchmarkJoin with one type per partition, as
+// in the estate benchmarks (internal/testutil/estate): the cost per
+// commit of finding its partition and group, not of crediting types.
+func BenchmarkJoinOneType(b *testing.B) { benchJoin(b, 1) }
+
+// benchJoin joins 50 groups' commits on 10,000 partitions of 100 topics,
+// each partition carrying types types.
+func benchJoin(b *testing.B, types int) {
+	const parts, groups = 10_000, 50
 	x := NewIndex(nil)
 	fillIndex(x, parts, types)
 	commits := make([]Commit, 0, parts*groups)

@@ -68,6 +68,7 @@ type Index struct {
 
 	mu       sync.Mutex
 	parts    map[partKey]*partition
+	byTopic  map[string][]*partition // parts again, per topic by partition number (below maxTablePartition), for the join
 	types    []*typeInfo
 	typeIdx  map[TypeKey]uint16
 	overflow map[string]int64
@@ -81,7 +82,7 @@ func NewIndex(isDLQ func(topic string) bool) *Index {
 	if isDLQ == nil {
 		isDLQ = func(string) bool { return false }
 	}
-	return &Index{isDLQ: isDLQ, now: time.Now, parts: map[partKey]*partition{}, typeIdx: map[TypeKey]uint16{},
+	return &Index{isDLQ: isDLQ, now: time.Now, parts: map[partKey]*partition{}, byTopic: map[string][]*partition{}, typeIdx: map[TypeKey]uint16{},
 		overflow: map[string]int64{}, join: newJoinState()}
 }
 
@@ -162,7 +163,32 @@ func (x *Index) partitionOf(topic string, part int32) *partition {
 	}
 	p := &partition{topic: topic, part: part, id: uint32(len(x.parts)), dlq: x.isDLQ(topic)}
 	x.parts[k] = p
+	if part >= 0 && part < maxTablePartition {
+		ps := x.byTopic[topic]
+		if int(part) >= len(ps) {
+			ps = append(ps, make([]*partition, int(part)+1-len(ps))...)
+		}
+		ps[part] = p
+		x.byTopic[topic] = ps
+	}
 	return p
+}
+
+// maxTablePartition bounds the partition numbers of the per-topic tables
+// (byTopic): a larger number (not one Kafka gives out in practice) is
+// only in the parts map, so no table grows without bound.
+const maxTablePartition = 1 << 16
+
+// lookup is the partition (topic, part) of the index, nil when it has
+// none, through the topic's table when the number is in its range.
+func (x *Index) lookup(table []*partition, topic string, part int32) *partition {
+	if part >= 0 && part < maxTablePartition {
+		if int(part) < len(table) {
+			return table[part]
+		}
+		return nil
+	}
+	return x.parts[partKey{topic, part}]
 }
 
 func (p *partition) positionsOf(typ uint16) *positions {

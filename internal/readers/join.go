@@ -117,11 +117,22 @@ type joiner struct {
 	lastGroup, lastTopic string
 	gi                   uint32
 	ok                   bool
+	tableTopic           string       // the topic of table
+	table                []*partition // x.byTopic[tableTopic]: commits come grouped by topic, so one map lookup per run of a topic
+	hasTable             bool
+}
+
+// partition is the index's partition of c, nil when it has none.
+func (j *joiner) partition(c Commit) *partition {
+	if !j.hasTable || c.Topic != j.tableTopic {
+		j.tableTopic, j.table, j.hasTable = c.Topic, j.x.byTopic[c.Topic], true
+	}
+	return j.x.lookup(j.table, c.Topic, c.Partition)
 }
 
 func (j *joiner) commit(c Commit) {
 	x, js := j.x, &j.x.join
-	p := x.parts[partKey{c.Topic, c.Partition}]
+	p := j.partition(c)
 	if p == nil || c.Offset < 0 {
 		return
 	}

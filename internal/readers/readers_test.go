@@ -319,3 +319,36 @@ func TestDeadLetterCopiesAreNoOccurrences(t *testing.T) {
 		t.Fatalf("order.placed 1 read by %v, want only shop-consumer (dlt-handler reads dead-letter copies)", g)
 	}
 }
+
+// TestJoinFindsEveryPartitionOfATopic: the join finds a commit's
+// partition through its topic's table whatever order the partitions were
+// indexed in, with gaps, past the table (a huge partition number, kept in
+// the map only), and on topics interleaved with others; commits on
+// partitions or topics the index does not know, or with a negative
+// partition, credit nothing. Ground truth: each group reads exactly the
+// partitions it committed past.
+func TestJoinFindsEveryPartitionOfATopic(t *testing.T) {
+	x := NewIndex(nil)
+	parts := []int32{7, 2, 0, maxTablePartition + 3, 12}
+	for _, p := range parts {
+		feed(x, "orders", p, 4, "order.placed", "1", "shop", t0)
+		feed(x, "refunds", p, 4, "refund."+fmt.Sprint(p), "1", "shop", t0)
+	}
+	var commits []Commit
+	for _, p := range parts { // group "all": past every partition of both topics, topics interleaved
+		commits = append(commits, Commit{"all", "orders", p, 10}, Commit{"all", "refunds", p, 10})
+	}
+	commits = append(commits,
+		Commit{"none", "orders", 3, 10}, Commit{"none", "orders", 13, 10}, Commit{"none", "orders", maxTablePartition + 4, 10},
+		Commit{"none", "orders", -1, 10}, Commit{"none", "payments", 0, 10}, Commit{"none", "refunds", 1, 10})
+	x.Join(t0.Add(time.Minute), commits)
+	got := x.Readers()
+	if rs := got[TypeKey{"order.placed", "1"}]; len(rs) != 1 || rs[0].Group != "all" || rs[0].Partitions != len(parts) {
+		t.Fatalf("order.placed read by %+v, want group all on %d partitions", rs, len(parts))
+	}
+	for _, p := range parts {
+		if rs := got[TypeKey{"refund." + fmt.Sprint(p), "1"}]; len(rs) != 1 || rs[0].Group != "all" || rs[0].Partitions != 1 {
+			t.Errorf("refund.%d (refunds/%d only) read by %+v, want group all on 1 partition", p, p, rs)
+		}
+	}
+}
