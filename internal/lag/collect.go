@@ -86,16 +86,17 @@ func (c *Collector) fetchAll(ctx context.Context, cy *cycle) {
 			return nil
 		}
 		cy.meta, cy.metaOK = meta, true
+		var listing errgroup.Group // the start and end offsets of the partitions the metadata names
+		listing.Go(func() error {
+			cy.starts = c.listOffsets(ctx, cy, "list_start_offsets", meta, listStart)
+			return nil
+		})
+		listing.Go(func() error {
+			cy.ends = c.listOffsets(ctx, cy, "list_end_offsets", meta, listEnd)
+			return nil
+		})
 		cy.configs = c.fetchConfigs(ctx, cy, meta.Topics.Names())
-		return nil
-	})
-	eg.Go(func() error {
-		cy.starts = c.listOffsets(ctx, cy, "list_start_offsets", c.adm.ListStartOffsets)
-		return nil
-	})
-	eg.Go(func() error {
-		cy.ends = c.listOffsets(ctx, cy, "list_end_offsets", c.adm.ListEndOffsets)
-		return nil
+		return listing.Wait()
 	})
 	eg.Go(func() error {
 		classic, consumer := c.listAllGroups(ctx, cy)
@@ -138,10 +139,8 @@ func without(s, drop []string) []string {
 	return out
 }
 
-func (c *Collector) listOffsets(ctx context.Context, cy *cycle, req string,
-	fn func(context.Context, ...string) (kadm.ListedOffsets, error),
-) kadm.ListedOffsets {
-	listed, err := fn(ctx)
+func (c *Collector) listOffsets(ctx context.Context, cy *cycle, req string, meta kadm.Metadata, timestamp int64) kadm.ListedOffsets {
+	listed, err := c.listOffsetsOf(ctx, meta, timestamp)
 	if err == nil {
 		err = listed.Error() // partition-level errors
 	}
