@@ -39,7 +39,9 @@ type clusterKey struct {
 type clusterVal struct{ value, total float64 }
 
 // buffer holds aggregates not yet written to the store. Its size is the
-// number of rows it would write.
+// number of rows it would write. Its maps are made on first use: the
+// ledger holds a buffer per partition the sampler reads (10,000 at estate
+// size), most of them empty between batches.
 type buffer struct {
 	records    map[recKey]*counts
 	violations map[violKey]int64
@@ -49,14 +51,7 @@ type buffer struct {
 	ids        []idEntry // event ids of the buffered records, for duplicate.event_id beyond one process (ids.go)
 }
 
-func newBuffer() *buffer {
-	return &buffer{
-		records:    map[recKey]*counts{},
-		violations: map[violKey]int64{},
-		examples:   map[exKey][]store.Example{},
-		cluster:    map[clusterKey]*clusterVal{},
-	}
-}
+func newBuffer() *buffer { return &buffer{} }
 
 // size counts aggregate rows, and remembered event ids at idsPerRow ids
 // per row.
@@ -84,6 +79,9 @@ func (b *buffer) addRecord(k recKey, c counts, limit int) bool {
 	if b.size() >= limit {
 		return false
 	}
+	if b.records == nil {
+		b.records = map[recKey]*counts{}
+	}
 	b.records[k] = &counts{c.checked, c.compliant}
 	return true
 }
@@ -91,6 +89,9 @@ func (b *buffer) addRecord(k recKey, c counts, limit int) bool {
 func (b *buffer) addViolation(k violKey, n int64, limit int) bool {
 	if _, ok := b.violations[k]; !ok && b.size() >= limit {
 		return false
+	}
+	if b.violations == nil {
+		b.violations = map[violKey]int64{}
 	}
 	b.violations[k] += n
 	return true
@@ -116,6 +117,9 @@ func (b *buffer) addExample(k exKey, e store.Example, maxEx, limit int) bool {
 	if b.size() >= limit {
 		return false
 	}
+	if b.examples == nil {
+		b.examples = map[exKey][]store.Example{}
+	}
 	b.examples[k] = append(es, e)
 	b.nExamples++
 	return true
@@ -129,6 +133,9 @@ func (b *buffer) addCluster(k clusterKey, v clusterVal, limit int) bool {
 	}
 	if b.size() >= limit {
 		return false
+	}
+	if b.cluster == nil {
+		b.cluster = map[clusterKey]*clusterVal{}
 	}
 	b.cluster[k] = &clusterVal{v.value, v.total}
 	return true
