@@ -109,12 +109,8 @@ func TestViolationStream(t *testing.T) {
 	res := event.Result{Source: "orders", EventType: "orders.thing.happened.v1", EventID: "evt-77", Profile: "authorworks",
 		Violations: []event.Violation{{Rule: "naming.topic", Severity: "warning", Message: "other rule"},
 			{Rule: "key.missing", Severity: "error", Message: "record has no key"}}}
-	go func() {
-		for a.live.n.Load() == 0 {
-			time.Sleep(time.Millisecond)
-		}
-		a.Observe(&rec, &res)
-	}()
+	wait.For(t, "the stream to subscribe", func() bool { return a.live.n.Load() > 0 })
+	a.Observe(&rec, &res)
 	sc := bufio.NewScanner(resp.Body)
 	deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
 	defer deadline.Stop()
@@ -163,13 +159,18 @@ func TestSlowStreamClientIsDropped(t *testing.T) {
 
 // TestStreamOutlivesWriteTimeout: the stream clears the server's write
 // deadline, so an event after the WriteTimeout still reaches the client.
+// The event is observed only once a probe connection, accepted after the
+// stream's, has hit its own write timeout: the stream's deadline has then
+// passed for sure, however slow the machine.
 func TestStreamOutlivesWriteTimeout(t *testing.T) {
 	st := storetest.OpenSQLite(t, t.TempDir())
 	a, _ := newTestAggregator(t, st, store.Config{}, storetest.NewClock(mon17))
 	mux := http.NewServeMux()
 	a.Routes(mux)
+	expired := make(chan struct{})
+	mux.HandleFunc("/probe", writeUntilDeadline(expired))
 	srv := httptest.NewUnstartedServer(mux)
-	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Config.WriteTimeout = 50 * time.Millisecond
 	srv.Start()
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/api/v1/violations/stream")
@@ -177,7 +178,16 @@ func TestStreamOutlivesWriteTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	time.Sleep(time.Second) // past the write timeout
+	probe, err := http.Get(srv.URL + "/probe") // a second connection: the stream's is busy
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Body.Close()
+	select {
+	case <-expired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the probe connection never hit the server's write timeout")
+	}
 	rec := event.Record{Topic: "t", Offset: 1}
 	res := event.Result{Source: "s", Violations: []event.Violation{{Rule: "key.missing", Severity: "error", Message: "no key"}}}
 	a.Observe(&rec, &res)
@@ -190,6 +200,31 @@ func TestStreamOutlivesWriteTimeout(t *testing.T) {
 		}
 	}
 	t.Fatal("the stream ended at the server's write timeout")
+}
+
+// writeUntilDeadline is a handler that flushes a comment line every few
+// milliseconds until a write fails (the server's WriteTimeout passed for its
+// connection), then closes expired.
+func writeUntilDeadline(expired chan<- struct{}) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := w.Write([]byte(": alive\n")); err != nil {
+				break
+			}
+			if rc.Flush() != nil {
+				break
+			}
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+		}
+		close(expired)
+	}
 }
 
 // TestFramedViolationCarriesSchemaID: a violating record whose value is
