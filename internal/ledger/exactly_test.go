@@ -79,9 +79,23 @@ type replica struct {
 	st     *crashStore
 	reg    *prometheus.Registry
 	agg    *ledger.Ledger
+	seen   countedSink // r.agg, counting the records it is handed
 	s      *sample.Sampler
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+}
+
+// countedSink counts the records handed to a sink: started before and
+// done after the sink's Observe returned.
+type countedSink struct {
+	event.Sink
+	started, done atomic.Int64
+}
+
+func (c *countedSink) Observe(rec *event.Record, res *event.Result) {
+	c.started.Add(1)
+	c.Sink.Observe(rec, res)
+	c.done.Add(1)
 }
 
 func startReplica(t *testing.T, c *kfake.Cluster, st store.Store, scfg store.Config) *replica {
@@ -93,12 +107,13 @@ func startReplica(t *testing.T, c *kfake.Cluster, st store.Store, scfg store.Con
 	}
 	r := &replica{st: &crashStore{Store: st}, reg: reg}
 	r.agg = ledger.New(r.st, scfg, reg, log, ledger.WithGroup("ew"))
+	r.seen.Sink = r.agg
 	var cfg sample.Config
 	cfg.SetDefaults()
 	cfg.GroupID, cfg.StartFrom = "ew", sample.StartEarliest
 	cfg.MetadataRefresh, cfg.CommitInterval, cfg.BudgetPerPartition, cfg.Workers = time.Second, 200*time.Millisecond, 1e6, 3
 	base := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-	s, err := sample.New(cfg, base, ruleAuditor{}, []event.Sink{r.agg}, reg, log, sample.WithLedger(r.agg))
+	s, err := sample.New(cfg, base, ruleAuditor{}, []event.Sink{&r.seen}, reg, log, sample.WithLedger(r.agg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +134,21 @@ func startReplica(t *testing.T, c *kfake.Cluster, st store.Store, scfg store.Con
 // crash makes the replica lose what it did not store, then stops it.
 func (r *replica) crash() {
 	r.st.down.Store(true)
+	r.stop()
+}
+
+// crashMidFlight crashes the replica once it holds audited records it
+// can never store: its store fails from now, more is produced, and it
+// crashes after its ledger took in a record handed to it after that
+// moment (not merely one that was in flight before it).
+func (r *replica) crashMidFlight(t *testing.T, more func()) {
+	t.Helper()
+	r.st.down.Store(true)
+	before := r.seen.started.Load()
+	more()
+	wait.For(t, "the replica to audit records it cannot store", func() bool {
+		return r.seen.done.Load() > before && metric(t, r.reg, "eventwatch_store_buffered_aggregates") > 0
+	})
 	r.stop()
 }
 
@@ -227,13 +257,14 @@ func TestExactThroughCrashesAndRebalances(t *testing.T) {
 					a.s.Status().AssignedPartitions+b.s.Status().AssignedPartitions == partitions
 			})
 			p.produce(t, cl, 500)
-			time.Sleep(150 * time.Millisecond) // the scenario: a crashes mid-flight, with records audited but not all flushed
-			a.crash()                          // unflushed aggregates of a are lost; its partitions move to b
-			p.produce(t, cl, 500)
+			// a crashes mid-flight, with records audited but not all stored:
+			// its unstored aggregates are lost; its partitions move to b
+			a.crashMidFlight(t, func() { p.produce(t, cl, 250) })
+			p.produce(t, cl, 250)
 			wait.For(t, "b owns every partition", func() bool { return b.s.Status().AssignedPartitions == partitions })
-			time.Sleep(100 * time.Millisecond) // the scenario: b crashes soon after taking over, mid-flight
-			b.crash()
-			p.produce(t, cl, 500)
+			// b crashes soon after taking over, mid-flight
+			b.crashMidFlight(t, func() { p.produce(t, cl, 250) })
+			p.produce(t, cl, 250)
 			d := startReplica(t, c, st, scfg)
 			p.produce(t, cl, 300)
 			waitTotals(t, st, p.want)
