@@ -46,13 +46,16 @@ type renderedGroup struct {
 
 // item is g's item JSON: the previous one when g's view did not change.
 func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) ([]byte, error) {
+	var buf []byte
 	if r != nil {
-		if prev, ok := r.byID[g.Group]; ok && lag.Same(prev.view, g) {
+		prev, ok := r.byID[g.Group]
+		if ok && lag.Same(prev.view, g) {
 			next[g.Group] = prev
 			return prev.json, nil
 		}
+		buf = make([]byte, 0, len(prev.json)+len(prev.json)/8) // about the size it had
 	}
-	js, err := json.Marshal(lag.PageGroup(*g))
+	js, err := lag.AppendPageGroup(buf, g) // json.Marshal(lag.PageGroup(*g)), without reflection
 	if err != nil {
 		return nil, fmt.Errorf("marshal group %s: %w", g.Group, err)
 	}

@@ -202,11 +202,14 @@ type Seconds float64
 func (s Seconds) Known() bool { return !math.IsNaN(float64(s)) }
 
 // MarshalJSON writes null for NaN and a rounded number otherwise.
-func (s Seconds) MarshalJSON() ([]byte, error) {
+func (s Seconds) MarshalJSON() ([]byte, error) { return s.appendJSON(nil), nil }
+
+// appendJSON appends what MarshalJSON returns.
+func (s Seconds) appendJSON(b []byte) []byte {
 	if !s.Known() {
-		return []byte("null"), nil
+		return append(b, "null"...)
 	}
-	return strconv.AppendFloat(nil, math.Round(float64(s)*1000)/1000, 'f', -1, 64), nil
+	return strconv.AppendFloat(b, math.Round(float64(s)*1000)/1000, 'f', -1, 64)
 }
 
 // RiskHorizon is the time to loss under which a group's unread records
