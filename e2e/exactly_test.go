@@ -89,6 +89,13 @@ func (e *exExpect) produced(recs []*kgo.Record) {
 	}
 }
 
+// acked is how many produced records the broker acknowledged so far.
+func (e *exExpect) acked() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.checked
+}
+
 func (e *exExpect) String() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -153,6 +160,14 @@ func (p *exProducer) stop() {
 		<-p.done
 		p.cancel = nil
 	}
+}
+
+// waitProduced waits until the broker acknowledged n more records of the
+// running producer.
+func (p *exProducer) waitProduced(n int64) {
+	p.t.Helper()
+	from := p.want.acked()
+	dmEventually(p.t, fmt.Sprintf("%d more records produced", n), 60*time.Second, func() bool { return p.want.acked() >= from+n })
 }
 
 // exStore is the report store of one run: how to name it in the config,
@@ -249,6 +264,26 @@ func (r *exRun) checked() float64 {
 	return n
 }
 
+// flushes is eventwatch_store_flushes_total{result=result} of the running
+// process.
+func (r *exRun) flushes(result string) float64 {
+	return r.p.d.metric(r.t, "eventwatch_store_flushes_total", `result="`+result+`"`)
+}
+
+// unstored reports whether the running process holds audited aggregates it
+// has not stored yet.
+func (r *exRun) unstored() bool {
+	return r.p.d.metric(r.t, "eventwatch_store_buffered_aggregates") > 0
+}
+
+// waitStored waits until a flush that began after the call succeeded (two
+// more successful flushes): what the process audited before is stored.
+func (r *exRun) waitStored(what string) {
+	r.t.Helper()
+	n := r.flushes("ok")
+	dmEventually(r.t, what, 60*time.Second, func() bool { return r.flushes("ok") >= n+2 })
+}
+
 // restartAfterKill restarts and checks auditing resumes within 10s.
 func (r *exRun) restartAfterKill() {
 	r.t.Helper()
@@ -306,23 +341,31 @@ func exScenario(ctx context.Context, t *testing.T, b *realkafka.Broker, bin, dir
 	committed := exCommitted(ctx, adm, group, want.topics)
 	dmEventually(t, "a commit", 30*time.Second, func() bool { return exCommitted(ctx, adm, group, want.topics) > committed })
 	r.kill()
-	time.Sleep(3 * time.Second) // a backlog builds up
+	prod.waitProduced(750) // a backlog builds up (3 s of producing)
 	r.restartAfterKill()
 
-	// 3. kill -9 during the catch-up, twice within one session timeout
-	time.Sleep(300 * time.Millisecond)
+	// 3. kill -9 during the catch-up, twice within one session timeout:
+	// first as soon as it holds audited aggregates not stored, then once
+	// part of the catch-up is stored (the commit moved) and more is not
+	dmEventually(t, "audited aggregates not stored yet", 30*time.Second, r.unstored)
 	r.kill()
+	committed = exCommitted(ctx, adm, group, want.topics)
 	r.restartAfterKill()
-	time.Sleep(time.Second)
+	dmEventually(t, "part of the catch-up stored and committed, more audited after it", 30*time.Second, func() bool {
+		return exCommitted(ctx, adm, group, want.topics) > committed && r.unstored()
+	})
 	r.kill()
 	r.restartAfterKill()
 
 	// 4. the broker is killed and restarted: nothing counted twice, no
 	// false duplicate.event_id
-	time.Sleep(2 * time.Second)
+	r.waitStored("the restarted process to store what it audited")
 	prod.stop()
-	b.Kill()
-	time.Sleep(3 * time.Second)
+	b.Kill() // returns once the broker process exited: connections are refused
+	dmEventually(t, "/readyz not ready while the broker is down (the probe failed)", 60*time.Second, func() bool {
+		code, _ := r.p.d.get(t, "/readyz")
+		return code != 200
+	})
 	b.Restart()
 	prod.start(ctx)
 	before := r.checked()
@@ -335,19 +378,23 @@ func exScenario(ctx context.Context, t *testing.T, b *realkafka.Broker, bin, dir
 
 	// 5. the store becomes unavailable, the daemon crashes during the
 	// outage, the store comes back
-	time.Sleep(2 * time.Second)
+	r.waitStored("the process to store again after the broker restart")
 	st.down(t)
-	time.Sleep(6 * time.Second) // audited into the buffer, not stored
+	checked, failed := r.checked(), r.flushes("error")
+	dmEventually(t, "records audited into the buffer, not stored (a flush failed)", 60*time.Second, func() bool {
+		return r.checked() > checked && r.flushes("error") > failed && r.unstored()
+	})
 	r.kill()
 	st.up(t)
 	r.restartAfterKill()
 
 	// 6. a clean SIGTERM restart
-	time.Sleep(2 * time.Second)
+	r.waitStored("the process to store again once the store is back")
 	r.term()
 	r.start()
 	r.p.d.waitReady(t)
-	time.Sleep(2 * time.Second)
+	prod.waitProduced(500)
+	dmEventually(t, "the process after SIGTERM audits", 30*time.Second, func() bool { return r.checked() > 0 })
 	prod.stop()
 	exWaitReport(ctx, t, r, want)
 }
