@@ -4,9 +4,10 @@
 //
 // # Model
 //
-// A Collector runs one cycle every Config.Interval. A cycle lists the start
-// and end offsets of every topic once (ListStartOffsets, ListEndOffsets),
-// reads metadata and topic configs, lists classic and KIP-848 groups
+// A Collector runs one cycle every Config.Interval. A cycle reads the
+// cluster's metadata once, lists the start and end offsets of every
+// partition it names (one ListOffsets request each, sharded per leader),
+// reads topic configs, lists classic and KIP-848 groups
 // (ListGroups by type), describes them (DescribeGroups for classic groups,
 // ConsumerGroupDescribe for KIP-848 groups and for any group real Kafka 4.x
 // refuses on DescribeGroups with GROUP_ID_NOT_FOUND), and fetches their
