@@ -21,6 +21,7 @@ import (
 
 	"github.com/eventwatch/eventwatch/internal/testutil/pgtest"
 	"github.com/eventwatch/eventwatch/internal/testutil/realkafka"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
@@ -251,7 +252,7 @@ func TestScaleOutSameAnswer(t *testing.T) {
 	openEverywhere := func(p *dmProc) bool { f, ok := p.d.flows(t); return ok && f.Open == scChains }
 	dmEventually(t, "every chain open on the single replica", 2*time.Minute, func() bool { return openEverywhere(one) })
 	dmEventually(t, "every chain open across the three replicas", 2*time.Minute, func() bool { return openEverywhere(three[0]) })
-	time.Sleep(3 * time.Second) // stored positions, commits and shared documents catch up
+	scWaitDurable(ctx, t, adm, "three", three)
 
 	// Kill one of the three while its chains are open, and replace it.
 	three[1].kill(t)
@@ -272,15 +273,13 @@ func TestScaleOutSameAnswer(t *testing.T) {
 	checkExact(t, want)
 	for _, p := range three {
 		var got scFlows
-		ok := func() bool {
+		wait.DescribeEvery(t, 2*time.Minute, 500*time.Millisecond, func() string {
+			return fmt.Sprintf("%s: /api/v1/flows of three replicas (one killed) to close every chain as one replica did:\n got %s\nwant %s", p.d.url, got, want)
+		}, func() bool {
 			f, ok := p.d.flows(t)
 			got = f
 			return ok && f.Open == 0 && f.Closed == want.Closed
-		}
-		deadline := time.Now().Add(2 * time.Minute)
-		for !ok() && time.Now().Before(deadline) {
-			time.Sleep(500 * time.Millisecond)
-		}
+		})
 		got.Open, want.Open = 0, 0
 		if got.String() != want.String() {
 			t.Errorf("%s: /api/v1/flows of three replicas (one killed) differs from one replica:\n got %s\nwant %s", p.d.url, got, want)
@@ -312,6 +311,70 @@ func TestScaleOutSameAnswer(t *testing.T) {
 			t.Errorf("/api/v1/groups lacks the sampling group %s: %v", g, leaderGroups)
 		}
 	}
+}
+
+// scWaitDurable waits until what a killed replica of deployment dep leaves
+// behind covers the traffic so far: the sampling group's commits (made from
+// the stored positions) and the routing group's commits at the end of
+// their topics, and every replica's answer counting every record sampled
+// (a replica's answer holds the others' counts only from their published
+// shared documents).
+func scWaitDurable(ctx context.Context, t *testing.T, adm *kadm.Client, dep string, ps []*dmProc) {
+	t.Helper()
+	dmEventually(t, "stored positions, commits and shared documents of "+dep+" to catch up", time.Minute, func() bool {
+		if !scCommittedAtEnd(ctx, adm, "ew-"+dep, scTopics...) || !scCommittedAtEnd(ctx, adm, "ew-trace-"+dep, "__ew_hops_"+dep) {
+			return false
+		}
+		ends, err := adm.ListEndOffsets(ctx, scTopics...)
+		if err != nil || ends.Error() != nil {
+			return false
+		}
+		for _, p := range ps {
+			f, ok := p.d.flows(t)
+			if !ok {
+				return false
+			}
+			for i, h := range scHops {
+				if f.Propagation[h.service][0] != scProduced(ends, scTopics[i]) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// scProduced is how many records topic holds: the sum of its end offsets.
+func scProduced(ends kadm.ListedOffsets, topic string) uint64 {
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Topic == topic {
+			n += o.Offset
+		}
+	})
+	return uint64(max(n, 0))
+}
+
+// scCommittedAtEnd reports whether group committed the end offset of every
+// non-empty partition of topics.
+func scCommittedAtEnd(ctx context.Context, adm *kadm.Client, group string, topics ...string) bool {
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err != nil || ends.Error() != nil {
+		return false
+	}
+	offs, err := adm.FetchOffsets(ctx, group)
+	if err != nil || offs.Error() != nil {
+		return false
+	}
+	at := true
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset <= 0 {
+			return
+		}
+		c, ok := offs.Lookup(o.Topic, o.Partition)
+		at = at && ok && c.Err == nil && c.At == o.Offset
+	})
+	return at
 }
 
 // checkExact checks the single replica's answer against the traffic: every

@@ -42,6 +42,12 @@ func Describe(t testing.TB, d time.Duration, what func() string, cond func() boo
 	describeEvery(t, d, interval, what, cond)
 }
 
+// DescribeEvery is Describe polling every every instead of every 20ms.
+func DescribeEvery(t testing.TB, d, every time.Duration, what func() string, cond func() bool) {
+	t.Helper()
+	describeEvery(t, d, every, what, cond)
+}
+
 func describeEvery(t testing.TB, d, every time.Duration, what func() string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)

@@ -3,6 +3,7 @@ package wait
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,6 +59,19 @@ func TestWithinEvery(t *testing.T) {
 	}
 	r := &fatalRecorder{TB: t}
 	WithinEvery(r, 50*time.Millisecond, time.Millisecond, "never", func() bool { return false })
+	if r.msg != "timed out after %s waiting for %s" {
+		t.Fatalf("msg %q", r.msg)
+	}
+}
+
+func TestDescribeEvery(t *testing.T) {
+	var n atomic.Int32
+	DescribeEvery(t, time.Minute, time.Millisecond, func() string { return "unused" }, func() bool { return n.Add(1) >= 3 })
+	if n.Load() != 3 {
+		t.Fatalf("polled %d times", n.Load())
+	}
+	r := &fatalRecorder{TB: t}
+	DescribeEvery(r, 50*time.Millisecond, time.Millisecond, func() string { return "reached " + fmt.Sprint(n.Load()) }, func() bool { return false })
 	if r.msg != "timed out after %s waiting for %s" {
 		t.Fatalf("msg %q", r.msg)
 	}
