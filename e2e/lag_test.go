@@ -168,8 +168,7 @@ func lagCheckCommitRecency(ctx context.Context, t *testing.T, b *realkafka.Broke
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lastCommitCycle time.Time
-	start := time.Now()
+	var lastCommitCycle, cycleStart time.Time
 	for i := range 8 {
 		if i > 0 {
 			lagProduceN(ctx, t, producer, topic, 0, 5)
@@ -180,9 +179,20 @@ func lagCheckCommitRecency(ctx context.Context, t *testing.T, b *realkafka.Broke
 		if i == 4 {
 			consumer.Close() // leaves the group: nobody owns the partition
 		}
-		// Cycles on a fixed 1.5 s tick, however long producing and
-		// consuming took, so silence and history compare as cycles.
-		time.Sleep(time.Until(start.Add(time.Duration(i) * 1500 * time.Millisecond)))
+		// This waits out wall time on purpose: what is judged is how long
+		// records the real broker timestamped have waited by the
+		// collector's clock (time lag against lag.stop_after), so cycles
+		// must be spaced in real time; lag.WithClock would put the
+		// collector's clock out of step with those timestamps. Each cycle
+		// starts at least 1.5 s after the previous one however long
+		// producing and consuming took (a fixed schedule from the start
+		// would bunch cycles together after a slow step on a loaded
+		// machine), so cycle 8 comes 4.5 s or more after the first record
+		// the consumer never read.
+		if i > 0 {
+			time.Sleep(time.Until(cycleStart.Add(1500 * time.Millisecond)))
+		}
+		cycleStart = time.Now()
 		if err := c.CollectOnce(ctx); err != nil {
 			t.Fatalf("recency cycle %d: %v", i+1, err)
 		}
