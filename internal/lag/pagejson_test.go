@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -104,4 +106,60 @@ func BenchmarkPageGroupJSON(b *testing.B) {
 		}
 		b.SetBytes(int64(len(js)))
 	})
+}
+
+// TestAppendPageGroupKnowsEveryField: a group with every field of
+// GroupLag, TopicLag and StatusFinding set (by reflection, so a field
+// added later is set too, omitempty or not) is written as json.Marshal
+// writes it: a new field the writer does not know fails here, not on a
+// follower whose page would then differ from the leader's.
+func TestAppendPageGroupKnowsEveryField(t *testing.T) {
+	var g GroupLag
+	fillNonZero(t, reflect.ValueOf(&g).Elem(), 1)
+	want, err := json.Marshal(PageGroup(g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := AppendPageGroup(nil, &g)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("every field set:\n got %s (%v)\nwant %s", got, err, want)
+	}
+}
+
+// fillNonZero sets every field reachable from v to a non-zero value
+// derived from n.
+func fillNonZero(t *testing.T, v reflect.Value, n int) {
+	t.Helper()
+	if v.Type() == reflect.TypeFor[time.Time]() {
+		v.Set(reflect.ValueOf(time.Date(2026, 12, 6, 12, 0, n, 0, time.UTC)))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("s" + strconv.Itoa(n))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(n%3 + 1))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(n%3 + 1))
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(float64(n) + 0.5)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillNonZero(t, v.Elem(), n+1)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fillNonZero(t, v.Index(i), n+i+1)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fillNonZero(t, v.Field(i), n+i)
+			}
+		}
+	default:
+		t.Fatalf("fillNonZero: no value for a %s (%s): teach the test and AppendPageGroup", v.Kind(), v.Type())
+	}
 }
