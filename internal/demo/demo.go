@@ -251,6 +251,7 @@ func daemonConfig(dataDir string, seeds []string, profile string) (*config.Confi
 	cfg.Sample.StartFrom = "earliest"
 	cfg.Sample.MetadataRefresh = 5 * time.Second
 	cfg.Lag.Interval = 5 * time.Second
+	cfg.Lag.StopAfter = 20 * time.Second // the stopped group STOP and the poison pill's partition STALL within half a minute, not after the default minute
 	cfg.Lag.LagObjective = 10
 	cfg.Trace.Window = 20 * time.Second
 	cfg.Readers.RetirementWindow = time.Minute // billing.invoice.issued 1.0 becomes retirable within two minutes
