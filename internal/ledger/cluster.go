@@ -44,6 +44,7 @@ func (l *Ledger) sampleCluster(all bool) {
 	now := l.now()
 	from := l.lastSample
 	l.lastSample = now
+	l.samples++
 	hour := store.HourOf(now.Add(-time.Nanosecond)).Unix()
 	var rows []clusterRow
 	addAt := func(h int64, kind, name string, v, total float64) {

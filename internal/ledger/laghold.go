@@ -15,8 +15,9 @@ import (
 // three upserts per group every flush interval (1,500 every 10 s at 500
 // groups) whose values are almost always the same. Holding them adds the
 // same seconds to the same hourly rows, in fewer statements: a graceful
-// stop (Run's final flush), Flush, the end of the hour and a held
-// observed time of DefaultLagHold each write them. What a crash costs
+// stop (Run's final flush), Flush, the end of the hour, a held observed
+// time of DefaultLagHold and a sample without the group (it is gone, or
+// this replica stopped leading the lag collector) each write them. What a crash costs
 // (docs/reports.md, "Lag rows held in memory"): the held seconds of each
 // group, at most DefaultLagHold plus one flush interval, instead of at
 // most one flush interval.
@@ -37,6 +38,7 @@ type lagKey struct {
 // heldLag is what a group's lag rows add, not yet written (seconds).
 type heldLag struct {
 	breach, err, atRisk, observed float64
+	sample                        uint64 // the last sample that added to it (l.samples)
 }
 
 // holdLag adds b to the group's held lag rows of hour (flushMu held).
@@ -54,15 +56,17 @@ func (l *Ledger) holdLag(hour int64, group string, b LagBreach) {
 	h.err += b.Err.Seconds()
 	h.atRisk += b.AtRisk.Seconds()
 	h.observed += b.Observed.Seconds()
+	h.sample = l.samples
 }
 
 // releaseLag hands add the held lag rows that are due (all of them when
-// all is set): those of an hour before hour, and those that hold at least
-// l.lagHold of observed time (flushMu held).
+// all is set): those of an hour before hour, those that hold at least
+// l.lagHold of observed time, and those the last sample did not add to
+// (flushMu held).
 func (l *Ledger) releaseLag(hour int64, all bool, add func(hour int64, kind, name string, v, total float64)) {
 	limit := l.lagHold.Seconds()
 	for k, h := range l.held {
-		if !all && k.hour >= hour && h.observed < limit {
+		if !all && k.hour >= hour && h.observed < limit && h.sample == l.samples {
 			continue
 		}
 		add(k.hour, store.KindLagBreach, k.group, h.breach, h.observed)

@@ -314,3 +314,60 @@ func TestHourEndWritesHeldLagRows(t *testing.T) {
 		t.Fatalf("rows after the hour ended: %v, want %v", got, want)
 	}
 }
+
+// switchable is lagPattern that stops answering (a replica that lost the
+// lag leadership) or drops a group when told.
+type switchable struct {
+	lagPattern
+	mu      sync.Mutex
+	leading bool
+	without string
+}
+
+func (s *switchable) LagBreach(from, to time.Time) map[string]LagBreach {
+	s.mu.Lock()
+	leading, without := s.leading, s.without
+	s.mu.Unlock()
+	if !leading {
+		return nil
+	}
+	out := s.lagPattern.LagBreach(from, to)
+	delete(out, without)
+	return out
+}
+
+// TestUnsampledGroupsWriteTheirHeldRows: a group the last sample did not
+// include (it vanished) has its held rows written by the next periodic
+// flush, and so has every group when this replica stops leading the lag
+// collector — not an hour later.
+func TestUnsampledGroupsWriteTheirHeldRows(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(mon17.Add(10 * time.Minute))
+	src := &switchable{lagPattern: lagPattern{groups: 3}, leading: true}
+	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(src))
+	step := func() {
+		t.Helper()
+		c.Set(c.Now().Add(10 * time.Second))
+		if err := a.flushDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	step() // 20 s held by every group
+	src.mu.Lock()
+	src.without = "group-1"
+	src.mu.Unlock()
+	step()
+	if rows := lagRows(t, st); len(rows) != 1 || rows[0].Name != "group-1" || rows[0].Total != 20 {
+		t.Fatalf("after group-1 vanished: %+v, want its 20 s written", rows)
+	}
+	src.mu.Lock()
+	src.leading = false
+	src.mu.Unlock()
+	step()
+	rows := lagRows(t, st)
+	if len(rows) != 3 || rows[0].Total != 30 || rows[2].Total != 30 {
+		t.Fatalf("after the lag leadership moved: %+v, want every group written (30 s, group-1 20 s)", rows)
+	}
+}

@@ -48,6 +48,7 @@ type Ledger struct {
 	lastSample  time.Time           // end of the last cluster sample window
 	lagHold     time.Duration       // how long the periodic flush holds a group's lag rows (laghold.go)
 	held        map[lagKey]*heldLag // lag rows not yet buffered; flushMu
+	samples     uint64              // cluster samples taken; flushMu
 	lastPrune   time.Time
 	onFlushDone func(err error) // test hook, called after every flush
 }
