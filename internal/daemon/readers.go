@@ -61,26 +61,27 @@ func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
 			continue
 		}
 		d.importPositions()
-		if d.readers.Index.JoinFrom(snap.Time, d.commits(col, snap)) {
+		if d.readers.Index.JoinTopics(snap.Time, d.commits(col, snap)) {
 			last = snap.Cycle
 		} // else a new cycle began: join its snapshot at the next tick
 	}
 }
 
-// commits streams every watched group's committed offsets in snap,
-// eventwatch's own groups left out, from the collector's state (no group's
-// detail is built, no list of every group partition); it reports false
-// when the collector has begun another cycle since snap.
-func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(yield func(readers.Commit)) bool {
+// commits streams every watched group's committed offsets in snap, one
+// group's topic at a time, eventwatch's own groups left out, from the
+// collector's state (no group's detail is built, no list of every group
+// partition); it reports false when the collector has begun another
+// cycle since snap.
+func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(yield func(group, topic string, offsets []int64)) bool {
 	own := []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
-	return func(yield func(readers.Commit)) bool {
+	return func(yield func(group, topic string, offsets []int64)) bool {
 		last, skip := "", false
-		return col.Commits(snap, func(group, topic string, partition int32, committed int64) {
+		return col.TopicCommits(snap, func(group, topic string, committed []int64) {
 			if group != last || last == "" { // commits come grouped by group: ask once per group
 				last, skip = group, slices.Contains(own, group)
 			}
 			if !skip {
-				yield(readers.Commit{Group: group, Topic: topic, Partition: partition, Offset: committed})
+				yield(group, topic, committed) // lag.NotSampled is negative: the join skips it
 			}
 		})
 	}

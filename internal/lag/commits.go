@@ -1,6 +1,9 @@
 package lag
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // Commits calls fn, group by group in snap's order and topic by topic in
 // name order, with every committed offset GroupDetail would list for the
@@ -9,6 +12,23 @@ import "sort"
 // detail. It returns false, calling fn for nothing, when the collector
 // has begun another cycle since snap (take the newer snapshot).
 func (c *Collector) Commits(snap *Snapshot, fn func(group, topic string, partition int32, committed int64)) bool {
+	return c.TopicCommits(snap, func(group, topic string, committed []int64) {
+		for p, off := range committed {
+			if off != NotSampled {
+				fn(group, topic, int32(p), off)
+			}
+		}
+	})
+}
+
+// NotSampled marks, in TopicCommits' slices, a partition not sampled in
+// the snapshot's cycle.
+const NotSampled = math.MinInt64
+
+// TopicCommits is Commits one group's topic at a time: committed[p] is
+// partition p's committed offset, NotSampled for a partition Commits
+// would not list. The slice is reused: valid only during the call.
+func (c *Collector) TopicCommits(snap *Snapshot, fn func(group, topic string, committed []int64)) bool {
 	if snap == nil {
 		return false
 	}
@@ -19,6 +39,7 @@ func (c *Collector) Commits(snap *Snapshot, fn func(group, topic string, partiti
 		return false
 	}
 	var topics []string
+	var buf []int64
 	for i := range snap.Groups {
 		g := &snap.Groups[i]
 		gs := st.groups[g.Group]
@@ -33,22 +54,28 @@ func (c *Collector) Commits(snap *Snapshot, fn func(group, topic string, partiti
 		}
 		sort.Strings(topics)
 		for _, t := range topics {
-			c.topicCommits(g.Group, t, gs.topics[t], fn)
+			if buf = c.topicCommits(gs.topics[t], t, buf[:0]); len(buf) > 0 {
+				fn(g.Group, t, buf)
+			}
 		}
 	}
 	return true
 }
 
-// topicCommits calls fn for the partitions of one group's topic sampled
-// in the current cycle.
-func (c *Collector) topicCommits(group, topic string, gt *groupTopicState, fn func(string, string, int32, int64)) {
+// topicCommits appends to buf, by partition, one group's committed
+// offsets on topic sampled in the current cycle (NotSampled for the
+// others).
+func (c *Collector) topicCommits(gt *groupTopicState, topic string, buf []int64) []int64 {
 	ts := c.state.topics[topic]
 	if ts == nil {
-		return
+		return buf
 	}
 	for p := range min(ts.partitions, len(gt.parts)) {
 		if w := &gt.parts[p]; int64(w.seen) == c.state.cycle {
-			fn(group, topic, int32(p), w.committed)
+			buf = append(buf, w.committed)
+		} else {
+			buf = append(buf, NotSampled)
 		}
 	}
+	return buf
 }

@@ -77,6 +77,40 @@ func BenchmarkJoin(b *testing.B) { benchJoin(b, 50) }
 // commit of finding its partition and group, not of crediting types.
 func BenchmarkJoinOneType(b *testing.B) { benchJoin(b, 1) }
 
+// BenchmarkJoinTopicsOneType is BenchmarkJoinOneType through JoinTopics
+// (one call per group's topic, offsets by partition), as the daemon joins
+// (lag.Collector.TopicCommits).
+func BenchmarkJoinTopicsOneType(b *testing.B) {
+	const parts, groups = 10_000, 50
+	x := NewIndex(nil)
+	fillIndex(x, parts, 1)
+	offsets := make([]int64, 100)
+	for i := range offsets {
+		offsets[i] = 12
+	}
+	names := make([]string, groups)
+	for g := range names {
+		names[g] = fmt.Sprintf("group-%02d", g)
+	}
+	topics := make([]string, parts/100)
+	for t := range topics {
+		topics[t] = fmt.Sprintf("topic-%03d", t)
+	}
+	b.ResetTimer()
+	cpu := cpuSeconds()
+	for i := range b.N {
+		x.JoinTopics(t0.Add(time.Duration(i)*time.Second), func(yield func(string, string, []int64)) bool {
+			for _, g := range names {
+				for _, t := range topics {
+					yield(g, t, offsets)
+				}
+			}
+			return true
+		})
+	}
+	b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/join")
+}
+
 // benchJoin joins 50 groups' commits on 10,000 partitions of 100 topics,
 // each partition carrying types types.
 func benchJoin(b *testing.B, types int) {

@@ -91,6 +91,12 @@ func (x *Index) JoinFrom(at time.Time, source func(yield func(Commit)) bool) boo
 		}
 		j.commit(c)
 	})
+	return x.endJoin(at, ok, locked)
+}
+
+// endJoin ends a join whose source returned ok (x.mu held when locked):
+// an accepted join marks what it saw; a called-off one changes nothing.
+func (x *Index) endJoin(at time.Time, ok, locked bool) bool {
 	if !locked {
 		x.mu.Lock()
 		if ok {
@@ -108,6 +114,24 @@ func (x *Index) JoinFrom(at time.Time, source func(yield func(Commit)) bool) boo
 	}
 	x.join.at = at
 	return true
+}
+
+// JoinTopics is JoinFrom with the commits streamed one group's topic at
+// a time (lag.Collector.TopicCommits): offsets[p] is partition p's
+// committed offset, negative for none; the slice is read during the call
+// only. Commits come grouped by group.
+func (x *Index) JoinTopics(at time.Time, source func(yield func(group, topic string, offsets []int64)) bool) bool {
+	j := joiner{x: x, at: at}
+	locked := false
+	ok := source(func(group, topic string, offsets []int64) {
+		if !locked {
+			x.mu.Lock()
+			x.join.joins++
+			locked = true
+		}
+		j.topic(group, topic, offsets)
+	})
+	return x.endJoin(at, ok, locked)
 }
 
 // joiner folds one join's commits into the index (x.mu held).
@@ -131,11 +155,28 @@ func (j *joiner) partition(c Commit) *partition {
 }
 
 func (j *joiner) commit(c Commit) {
-	x, js := j.x, &j.x.join
-	p := j.partition(c)
-	if p == nil || c.Offset < 0 {
-		return
+	if p := j.partition(c); p != nil && c.Offset >= 0 {
+		j.commitTo(p, c)
 	}
+}
+
+// topic folds one group's committed offsets on topic, by partition
+// (negative: none), looking the topic's table up once.
+func (j *joiner) topic(group, topic string, offsets []int64) {
+	table := j.x.byTopic[topic]
+	for part, off := range offsets {
+		if off < 0 {
+			continue
+		}
+		if p := j.x.lookup(table, topic, int32(part)); p != nil {
+			j.commitTo(p, Commit{Group: group, Topic: topic, Partition: int32(part), Offset: off})
+		}
+	}
+}
+
+// commitTo folds c, a commit on the index's partition p.
+func (j *joiner) commitTo(p *partition, c Commit) {
+	x, js := j.x, &j.x.join
 	if c.Group != j.lastGroup || j.lastGroup == "" { // commits come grouped by group
 		j.gi, j.ok = x.groupID(c.Group)
 		j.lastGroup, j.lastTopic = c.Group, ""

@@ -3,6 +3,7 @@ package readers
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -349,6 +350,59 @@ func TestJoinFindsEveryPartitionOfATopic(t *testing.T) {
 	for _, p := range parts {
 		if rs := got[TypeKey{"refund." + fmt.Sprint(p), "1"}]; len(rs) != 1 || rs[0].Group != "all" || rs[0].Partitions != 1 {
 			t.Errorf("refund.%d (refunds/%d only) read by %+v, want group all on 1 partition", p, p, rs)
+		}
+	}
+}
+
+// TestJoinTopicsIsJoinFrom: joining one group's topic at a time
+// (JoinTopics, offsets by partition, negative for none) finds exactly
+// what joining commit by commit finds — readers, partitions, behind
+// counts, last reads and rewinds — over joins that move forward and back.
+func TestJoinTopicsIsJoinFrom(t *testing.T) {
+	feedAll := func(x *Index) {
+		for p := range int32(4) {
+			for off := range int64(6) {
+				feed(x, "orders", p, off, "order.placed", fmt.Sprint(1+p%2), "shop", t0.Add(time.Duration(off)*time.Second))
+				feed(x, "refunds", p, off, "refund.issued", "1", "shop", t0.Add(time.Duration(off)*time.Second))
+			}
+		}
+	}
+	byCommit, byTopic := NewIndex(nil), NewIndex(nil)
+	feedAll(byCommit)
+	feedAll(byTopic)
+	joins := []map[string]map[string][]int64{ // group -> topic -> offset by partition
+		{"a": {"orders": {6, 3, -1, 6}, "refunds": {2}}, "b": {"refunds": {6, 6, 6, 6}}},
+		{"a": {"orders": {6, 5, 4, 1}, "refunds": {6}}, "b": {"refunds": {6, 2, 6, 6}, "orders": {-1, -1, 6}}},
+	}
+	for i, join := range joins {
+		at := t0.Add(time.Duration(i+1) * time.Minute)
+		var commits []Commit
+		for _, g := range []string{"a", "b"} {
+			for _, topic := range []string{"orders", "refunds"} {
+				for p, off := range join[g][topic] {
+					commits = append(commits, Commit{Group: g, Topic: topic, Partition: int32(p), Offset: off})
+				}
+			}
+		}
+		byCommit.Join(at, commits)
+		ok := byTopic.JoinTopics(at, func(yield func(string, string, []int64)) bool {
+			for _, g := range []string{"a", "b"} {
+				for _, topic := range []string{"orders", "refunds"} {
+					if offs := join[g][topic]; offs != nil {
+						yield(g, topic, offs)
+					}
+				}
+			}
+			return true
+		})
+		if !ok {
+			t.Fatal("JoinTopics refused a join its source completed")
+		}
+		if got, want := byTopic.Readers(), byCommit.Readers(); !reflect.DeepEqual(got, want) || len(want) != 3 {
+			t.Fatalf("join %d: readers\n%+v\nwant\n%+v", i, got, want)
+		}
+		if got, want := byTopic.Rewinds(), byCommit.Rewinds(); !reflect.DeepEqual(got, want) || (i == 1 && len(want) == 0) {
+			t.Fatalf("join %d: rewinds %v, want %v", i, got, want)
 		}
 	}
 }
