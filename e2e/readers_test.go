@@ -139,23 +139,27 @@ func TestReadersRealKafka(t *testing.T) {
 	go func() {
 		defer pwg.Done()
 		for i := 0; pctx.Err() == nil; i++ {
+			// The records carry this timestamp (Kafka keeps milliseconds),
+			// which is what eventwatch judges a version's last production
+			// by; lastV1 is exactly it, not the later moment the broker
+			// acknowledged them.
+			at, v1 := time.Now().Truncate(time.Millisecond), v1On.Load()
 			var recs []*kgo.Record
 			for _, typ := range []string{"shop.order.placed", "shop.order.cancelled"} {
 				data := map[string]any{"order_id": fmt.Sprintf("o-%d", i), "isbn": "978-0", "amount": i}
-				if v1On.Load() {
-					recs = append(recs, &kgo.Record{Topic: topic, Partition: 0, Key: []byte(data["order_id"].(string)),
+				if v1 {
+					recs = append(recs, &kgo.Record{Topic: topic, Partition: 0, Key: []byte(data["order_id"].(string)), Timestamp: at,
 						Value: rdEvent(rdID(), typ, "1.0", "legacy-shop", rdID(), data)})
 				}
-				recs = append(recs, &kgo.Record{Topic: topic, Partition: 1, Key: []byte(data["order_id"].(string)),
+				recs = append(recs, &kgo.Record{Topic: topic, Partition: 1, Key: []byte(data["order_id"].(string)), Timestamp: at,
 					Value: rdEvent(rdID(), typ, "2.0", "shop", rdID(), data)})
 			}
-			sent := v1On.Load()
 			if err := producer.ProduceSync(pctx, recs...).FirstErr(); err != nil && pctx.Err() == nil {
 				t.Errorf("produce: %v", err)
 				return
 			}
-			if sent {
-				lastV1.Store(time.Now().UnixNano())
+			if v1 {
+				lastV1.Store(at.UnixNano())
 			}
 			select {
 			case <-pctx.Done():
