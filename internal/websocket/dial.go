@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -57,7 +58,10 @@ func (d *dialer) dial(ctx context.Context, token string, onPing func()) (*websoc
 	stopped := timer.Stop()
 	if err != nil {
 		cancel()
-		if !stopped && ctx.Err() == nil {
+		// The transport's own TLS and response-header timeouts are the same
+		// connect_timeout, and either timer may fire first on a busy
+		// machine: a timeout of the handshake is the connect timeout.
+		if ctx.Err() == nil && (!stopped || isTimeout(err)) {
 			return nil, status, fmt.Errorf("no WebSocket upgrade within connect_timeout %s", d.mod.ConnectTimeout)
 		}
 		return nil, status, errors.New(d.red.clean(err.Error()))
@@ -90,4 +94,11 @@ func (d *dialer) request(token string) (string, http.Header, error) {
 	}
 	h.Set("Authorization", "Bearer "+token)
 	return d.url, h, nil
+}
+
+// isTimeout reports whether err (as the dial wraps it) is a network
+// timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
