@@ -39,6 +39,7 @@ const (
 	intervalsEnv     = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
 	modesEnv         = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all three)
 	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap after it to <this>-<mode>-heap.prof
+	memTraceEnv      = "EVENTWATCH_SIDE_BY_SIDE_MEMTRACE"  // print each mode's RSS, live heap and heap goal every second (where a peak comes from)
 )
 
 // TestBenchKfakeChild is not a test: the estate benchmarks run the test
@@ -211,6 +212,7 @@ func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
 	var cfg lag.Config
 	cfg.SetDefaults()
 	freshPeak()
+	memTrace(b, "collector")
 	// as the daemon runs it: exact time lag (the record at each committed
 	// offset read through the client) is part of the collector's job
 	c, err := lag.New(cfg, cl, lag.Expectations{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler),
@@ -245,6 +247,7 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	b.Setenv("EVENTWATCH_BENCH_SUFFIX", suffix)
 	cfg := benchDaemonConfig(b.TempDir(), addrs, suffix)
 	freshPeak()
+	memTrace(b, mode)
 	leader := startBench(b, cfg)
 	waitFor(b, 10*time.Minute, func() bool {
 		_, body := httpget.Get(b, leader.url+"/readyz")
@@ -290,6 +293,35 @@ func freshPeak() {
 	runtime.GC()
 	debug.FreeOSMemory()
 	procstat.ResetPeakRSS(0)
+}
+
+// memTrace prints, when $EVENTWATCH_SIDE_BY_SIDE_MEMTRACE is set, this
+// process's RSS, peak RSS, live heap (as of the last collection), heap
+// goal and goroutines every second until b's mode ends: when a mode's
+// peak happens and what it is made of.
+func memTrace(b *testing.B, mode string) {
+	if os.Getenv(memTraceEnv) == "" {
+		return
+	}
+	done := make(chan struct{})
+	b.Cleanup(func() { close(done) })
+	start := time.Now()
+	go func() {
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/total:bytes"}}
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(s)
+			mb := func(i int) float64 { return float64(s[i].Value.Uint64()) / (1 << 20) }
+			fmt.Fprintf(os.Stderr, "memtrace %s %5.0fs rss %4.0f peak %4.0f live %4.0f goal %4.0f mapped-released %4.0f goroutines %d\n", mode,
+				time.Since(start).Seconds(), procstat.RSSMB(0), procstat.PeakRSSMB(0), mb(0), mb(1), mb(3)-mb(2), runtime.NumGoroutine())
+		}
+	}()
 }
 
 // profileWindow starts a CPU profile of the measured window when

@@ -42,6 +42,9 @@ func ResetPeakRSS(pid int) {
 	_ = os.WriteFile(procPath(pid, "clear_refs"), []byte("5"), 0)
 }
 
+// RSSMB is process pid's (0: self) resident set now, in MiB.
+func RSSMB(pid int) float64 { return float64(statusKB(pid, "VmRSS")) / 1024 }
+
 // PeakRSSMB is process pid's (0: self) peak RSS since start or the last
 // reset, in MiB.
 func PeakRSSMB(pid int) float64 { return float64(statusKB(pid, "VmHWM")) / 1024 }
