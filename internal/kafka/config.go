@@ -36,6 +36,11 @@ type Config struct {
 	DialTimeout  time.Duration `yaml:"dial_timeout"`   // timeout of one TCP (and TLS) dial
 	ProbeTimeout time.Duration `yaml:"probe_timeout"`  // timeout of one readiness probe
 	ProbeEvery   time.Duration `yaml:"probe_interval"` // time between readiness probes while healthy
+	// ClientMetrics lets eventwatch's clients push KIP-714 client metrics
+	// to brokers whose operators subscribed them. Off by default:
+	// eventwatch's own /metrics already says what its clients do, and
+	// each pushing client keeps lz4 blocks of 4 MB per push in its heap.
+	ClientMetrics bool `yaml:"client_metrics"`
 }
 
 // SASLConfig is the `kafka.sasl:` section.

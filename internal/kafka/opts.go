@@ -23,13 +23,16 @@ import (
 )
 
 // Opts returns the client options every eventwatch client starts from:
-// seeds, client id, dial timeout, SASL and TLS. It resolves the password
-// (environment or file) and reads the TLS files now.
+// seeds, client id, dial timeout, KIP-714 client metrics, SASL and TLS. It
+// resolves the password (environment or file) and reads the TLS files now.
 func (c *Config) Opts() ([]kgo.Opt, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID(c.ClientID),
 		kgo.DialTimeout(c.DialTimeout),
+	}
+	if !c.ClientMetrics {
+		opts = append(opts, kgo.DisableClientMetrics())
 	}
 	tlsCfg, err := c.TLS.build()
 	if err != nil {
