@@ -61,7 +61,7 @@ func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
 			continue
 		}
 		d.importPositions()
-		if d.readers.Index.JoinTopics(snap.Time, d.commits(col, snap)) {
+		if d.readers.Index.JoinIndexedTopics(snap.Time, d.commits(col, snap)) {
 			last = snap.Cycle
 		} // else a new cycle began: join its snapshot at the next tick
 	}
@@ -70,13 +70,14 @@ func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
 // commits streams every watched group's committed offsets in snap, one
 // group's topic at a time, eventwatch's own groups left out, from the
 // collector's state (no group's detail is built, no list of every group
-// partition); it reports false when the collector has begun another
-// cycle since snap.
-func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(yield func(group, topic string, offsets []int64)) bool {
+// partition), on the topics the index holds partitions of (indexed: the
+// others' commits change nothing, and an idle estate's cost nothing); it
+// reports false when the collector has begun another cycle since snap.
+func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(indexed func(topic string) bool, yield func(group, topic string, offsets []int64)) bool {
 	own := []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
-	return func(yield func(group, topic string, offsets []int64)) bool {
+	return func(indexed func(topic string) bool, yield func(group, topic string, offsets []int64)) bool {
 		last, skip := "", false
-		return col.TopicCommits(snap, func(group, topic string, committed []int64) {
+		return col.TopicCommitsOf(snap, indexed, func(group, topic string, committed []int64) {
 			if group != last || last == "" { // commits come grouped by group: ask once per group
 				last, skip = group, slices.Contains(own, group)
 			}

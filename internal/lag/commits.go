@@ -29,6 +29,14 @@ const NotSampled = math.MinInt64
 // partition p's committed offset, NotSampled for a partition Commits
 // would not list. The slice is reused: valid only during the call.
 func (c *Collector) TopicCommits(snap *Snapshot, fn func(group, topic string, committed []int64)) bool {
+	return c.TopicCommitsOf(snap, nil, fn)
+}
+
+// TopicCommitsOf is TopicCommits for the topics want reports true for
+// (nil: every topic): a topic it refuses costs no slice of offsets. want
+// is called under the collector's lock, once per group's topic, in no
+// particular order.
+func (c *Collector) TopicCommitsOf(snap *Snapshot, want func(topic string) bool, fn func(group, topic string, committed []int64)) bool {
 	if snap == nil {
 		return false
 	}
@@ -48,7 +56,7 @@ func (c *Collector) TopicCommits(snap *Snapshot, fn func(group, topic string, co
 		}
 		topics = topics[:0]
 		for t, gt := range gs.topics {
-			if gt.lastCycle == st.cycle {
+			if gt.lastCycle == st.cycle && (want == nil || want(t)) {
 				topics = append(topics, t)
 			}
 		}

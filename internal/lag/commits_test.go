@@ -65,3 +65,48 @@ func TestCommitsMatchesDetail(t *testing.T) {
 		})
 	}
 }
+
+// TestTopicCommitsOfSkipsUnwanted: TopicCommitsOf passes exactly the
+// committed offsets TopicCommits passes for the wanted topics, and nothing
+// of the others.
+func TestTopicCommitsOfSkipsUnwanted(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders": 3, "payments": 2})
+	f.produce("orders", 0, 10)
+	f.produce("payments", 1, 9)
+	f.commit("billing", map[string]map[int32]int64{"orders": {0: 4, 1: 0, 2: 0}, "payments": {0: 0}})
+	f.commit("audit", map[string]map[int32]int64{"payments": {0: 0, 1: 2}})
+	c, _ := f.collector(testConfig(), lag.Expectations{})
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	snap := c.Snapshot()
+	collect := func(want func(string) bool) []string {
+		var out []string
+		ok := c.TopicCommitsOf(snap, want, func(g, topic string, committed []int64) {
+			out = append(out, fmt.Sprintf("%s %s %v", g, topic, committed))
+		})
+		if !ok {
+			t.Fatal("TopicCommitsOf refused the current snapshot")
+		}
+		return out
+	}
+	var all []string
+	c.TopicCommits(snap, func(g, topic string, committed []int64) {
+		all = append(all, fmt.Sprintf("%s %s %v", g, topic, committed))
+	})
+	if got := collect(nil); !slices.Equal(got, all) {
+		t.Errorf("TopicCommitsOf(nil) = %v, want %v", got, all)
+	}
+	var asked []string
+	got := collect(func(topic string) bool { asked = append(asked, topic); return topic == "payments" })
+	want := []string{"audit payments [0 2]", "billing payments [0 " + fmt.Sprint(lag.NotSampled) + "]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("TopicCommitsOf(payments) = %v, want %v", got, want)
+	}
+	if len(asked) != 3 { // billing: orders, payments; audit: payments
+		t.Errorf("want asked %d times (%v), want 3", len(asked), asked)
+	}
+	if got := collect(func(string) bool { return false }); len(got) != 0 {
+		t.Errorf("TopicCommitsOf(none) = %v, want nothing", got)
+	}
+}

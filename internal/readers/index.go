@@ -68,7 +68,7 @@ type Index struct {
 
 	mu       sync.Mutex
 	parts    map[partKey]*partition
-	byTopic  map[string][]*partition // parts again, per topic by partition number (below maxTablePartition), for the join
+	byTopic  map[string][]*partition // parts again, per topic by partition number (below maxTablePartition), for the join; a key for every topic in parts
 	types    []*typeInfo
 	typeIdx  map[TypeKey]uint16
 	overflow map[string]int64
@@ -163,14 +163,14 @@ func (x *Index) partitionOf(topic string, part int32) *partition {
 	}
 	p := &partition{topic: topic, part: part, id: uint32(len(x.parts)), dlq: x.isDLQ(topic)}
 	x.parts[k] = p
+	ps := x.byTopic[topic]
 	if part >= 0 && part < maxTablePartition {
-		ps := x.byTopic[topic]
 		if int(part) >= len(ps) {
 			ps = append(ps, make([]*partition, int(part)+1-len(ps))...)
 		}
 		ps[part] = p
-		x.byTopic[topic] = ps
 	}
+	x.byTopic[topic] = ps // every topic with a partition is a key, its table empty or not (JoinIndexedTopics)
 	return p
 }
 

@@ -134,6 +134,35 @@ func (x *Index) JoinTopics(at time.Time, source func(yield func(group, topic str
 	return x.endJoin(at, ok, locked)
 }
 
+// JoinIndexedTopics is JoinTopics with a source that is told which topics
+// the join can use (lag.Collector.TopicCommitsOf): indexed(topic) reports
+// whether the index holds any partition of topic. The commits of a topic
+// it does not hold change nothing (no occurrence to credit, no committed
+// offset to compare with at the next join), so the source may leave them
+// out and build nothing for them: an estate whose readers eventwatch
+// sampled on few topics joins only those. The index is locked from the
+// first call of indexed or yield on.
+func (x *Index) JoinIndexedTopics(at time.Time, source func(indexed func(topic string) bool, yield func(group, topic string, offsets []int64)) bool) bool {
+	j := joiner{x: x, at: at}
+	locked := false
+	lock := func() {
+		if !locked {
+			x.mu.Lock()
+			x.join.joins++
+			locked = true
+		}
+	}
+	ok := source(func(topic string) bool {
+		lock()
+		_, held := x.byTopic[topic]
+		return held
+	}, func(group, topic string, offsets []int64) {
+		lock()
+		j.topic(group, topic, offsets)
+	})
+	return x.endJoin(at, ok, locked)
+}
+
 // joiner folds one join's commits into the index (x.mu held).
 type joiner struct {
 	x                    *Index

@@ -406,3 +406,85 @@ func TestJoinTopicsIsJoinFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinIndexedTopicsIsJoinTopics: a join whose source leaves out the
+// topics the index holds no partition of finds exactly what JoinTopics
+// finds with every topic — readers, rewinds, last reads — also for a topic
+// indexed only after the first join and for one whose only partition is
+// beyond the per-topic tables; and the left-out topics were asked about.
+func TestJoinIndexedTopicsIsJoinTopics(t *testing.T) {
+	feedSome := func(x *Index) {
+		for p := range int32(3) {
+			for off := range int64(5) {
+				feed(x, "orders", p, off, "order.placed", "1", "shop", t0.Add(time.Duration(off)*time.Second))
+			}
+		}
+		feed(x, "huge", maxTablePartition+2, 3, "huge.event", "1", "shop", t0)
+	}
+	all, indexed := NewIndex(nil), NewIndex(nil)
+	feedSome(all)
+	feedSome(indexed)
+	huge := slices.Repeat([]int64{-1}, maxTablePartition+3)
+	huge[maxTablePartition+2] = 4
+	joins := []map[string]map[string][]int64{ // group -> topic -> offset by partition
+		{"a": {"orders": {5, 2, -1}, "payments": {9, 9}}, "b": {"payments": {4}, "refunds": {1}, "huge": huge}},
+		{"a": {"orders": {5, 1, 3}, "payments": {9, 2}}, "b": {"payments": {6}, "refunds": {1}}},
+	}
+	groups, topics := []string{"a", "b"}, []string{"huge", "orders", "payments", "refunds"}
+	for i, join := range joins {
+		if i == 1 { // payments indexed between the joins
+			for _, x := range []*Index{all, indexed} {
+				feed(x, "payments", 0, 5, "payment.taken", "2", "pay", t0.Add(time.Minute))
+				feed(x, "payments", 1, 1, "payment.taken", "2", "pay", t0.Add(time.Minute))
+			}
+		}
+		at := t0.Add(time.Duration(i+1) * time.Minute)
+		all.JoinTopics(at, func(yield func(string, string, []int64)) bool {
+			for _, g := range groups {
+				for _, topic := range topics {
+					if offs := join[g][topic]; offs != nil {
+						yield(g, topic, offs)
+					}
+				}
+			}
+			return true
+		})
+		var skipped []string
+		ok := indexed.JoinIndexedTopics(at, func(held func(string) bool, yield func(string, string, []int64)) bool {
+			for _, g := range groups {
+				for _, topic := range topics {
+					if offs := join[g][topic]; offs != nil {
+						if !held(topic) {
+							skipped = append(skipped, g+"/"+topic)
+							continue
+						}
+						yield(g, topic, offs)
+					}
+				}
+			}
+			return true
+		})
+		if !ok {
+			t.Fatal("JoinIndexedTopics refused a join its source completed")
+		}
+		wantSkipped := [][]string{{"a/payments", "b/payments", "b/refunds"}, {"b/refunds"}}[i]
+		if !slices.Equal(skipped, wantSkipped) {
+			t.Errorf("join %d: left out %v, want %v", i, skipped, wantSkipped)
+		}
+		if got, want := indexed.Readers(), all.Readers(); !reflect.DeepEqual(got, want) || len(want) == 0 {
+			t.Fatalf("join %d: readers\n%+v\nwant\n%+v", i, got, want)
+		}
+		if got, want := indexed.Rewinds(), all.Rewinds(); !reflect.DeepEqual(got, want) || (i == 1 && len(want) == 0) {
+			t.Fatalf("join %d: rewinds %v, want %v", i, got, want)
+		}
+		if got, want := estateOf(indexed, at, time.Hour), estateOf(all, at, time.Hour); !reflect.DeepEqual(got, want) {
+			t.Fatalf("join %d: estate\n%+v\nwant\n%+v", i, got, want)
+		}
+	}
+	if rs := indexed.Readers()[TypeKey{"huge.event", "1"}]; len(rs) != 1 || rs[0].Group != "b" {
+		t.Errorf("huge.event (beyond the tables) read by %+v, want group b", rs)
+	}
+	if rs := indexed.Readers()[TypeKey{"payment.taken", "2"}]; len(rs) != 2 {
+		t.Errorf("payment.taken (indexed after the first join) read by %+v, want groups a and b", rs)
+	}
+}
