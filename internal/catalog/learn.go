@@ -45,6 +45,7 @@ type Learner struct {
 	types    map[typeKey]*typeStats
 	topics   map[string]*topicStats
 	overflow atomic.Int64
+	gen      atomic.Uint64 // counts the observations that changed the state (Generation)
 }
 
 type typeKey struct{ typ, version string }
@@ -88,6 +89,19 @@ func (l *Learner) Observe(rec *event.Record, res *event.Result) {
 	if res.Tombstone {
 		return
 	}
+	if l.observe(rec, res) {
+		l.gen.Add(1) // after the change: a State taken after Generation read this one holds it
+	}
+}
+
+// Generation changes whenever what State returns may have changed: an
+// unchanged generation, read before a State, means an unchanged State
+// (the AsyncAPI share publishes nothing then).
+func (l *Learner) Generation() uint64 { return l.gen.Load() }
+
+// observe is Observe; false when it changed nothing (a record of a topic
+// beyond the bound that names no type or is a dead letter).
+func (l *Learner) observe(rec *event.Record, res *event.Result) bool {
 	at := rec.Timestamp
 	if at.IsZero() {
 		at = time.Now()
@@ -103,12 +117,12 @@ func (l *Learner) Observe(rec *event.Record, res *event.Result) {
 		dlq = l.isDLQ(rec.Topic)
 	}
 	if res.EventType == "" || dlq || res.DeadLetter {
-		return // a dead-letter copy is its original's event, not one produced where it lies
+		return ts != nil // a dead-letter copy is its original's event, not one produced where it lies
 	}
 	t := l.typ(typeKey{res.EventType, res.Version})
 	if t == nil {
 		l.overflow.Add(1)
-		return
+		return true
 	}
 	n := t.checked.Add(1)
 	if res.Compliant() {
@@ -116,6 +130,7 @@ func (l *Learner) Observe(rec *event.Record, res *event.Result) {
 	}
 	seen(&t.first, &t.last, ns)
 	t.observe(rec, res, n <= learnFirst || n%learnEvery == 0, l)
+	return true
 }
 
 // SetDataPaths names the data field of each profile (by event.Result.Profile)

@@ -3,11 +3,13 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/audit"
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/policy"
 	"github.com/eventwatch/eventwatch/internal/report"
 )
@@ -22,20 +24,66 @@ type estateShare struct {
 	mu    sync.Mutex
 	based bool
 	base  *catalog.State
+	sent  *sentEstate // what the document on the topic was made of; nil: none yet
 }
 
+// sentEstate is what a published document was made of: the learner's
+// generation and the cluster view (nil when this replica did not lead).
+type sentEstate struct {
+	gen     uint64
+	cluster *catalog.Cluster
+}
+
+// estateDoc is a ReplicaDoc that hears when the broker has it.
+type estateDoc struct {
+	catalog.ReplicaDoc
+	published func()
+}
+
+// Published records what the document on the topic is made of.
+func (e estateDoc) Published() { e.published() }
+
 // document is this replica's ReplicaDoc; false until the board has read
-// the topic, so that the base is known.
+// the topic, so that the base is known, and while neither what the
+// learner learned (its generation) nor the cluster view changed since the
+// document on the topic: an idle estate rebuilds, marshals and diffs
+// nothing (the board's heartbeat keeps the document alive). The cluster
+// view of an unchanged document keeps the cluster_at of the cycle that
+// first found it.
 func (s *estateShare) document() (any, bool) {
 	if !s.d.board.Synced() {
 		return nil, false
 	}
-	return s.own(), true // shared type by type: no document-wide bound
+	gen, snap := s.d.learner.Generation(), s.leaderSnapshot()
+	s.mu.Lock()
+	sent := s.sent
+	s.mu.Unlock()
+	if sent != nil && sent.gen == gen && sameCluster(sent.cluster, snap, s.d.ownGroups()) {
+		return nil, false
+	}
+	doc := s.ownAt(snap)
+	return estateDoc{ReplicaDoc: doc, published: func() {
+		s.mu.Lock()
+		s.sent = &sentEstate{gen: gen, cluster: doc.Cluster}
+		s.mu.Unlock()
+	}}, true // shared type by type: no document-wide bound
+}
+
+// leaderSnapshot is the lag collector's latest snapshot while this
+// replica leads; nil otherwise.
+func (s *estateShare) leaderSnapshot() *lag.Snapshot {
+	if t := s.d.term.Load(); t != nil {
+		return t.lag.Snapshot()
+	}
+	return nil
 }
 
 // own is the base plus what the learner learned since start, with the
 // cluster view when this replica leads.
-func (s *estateShare) own() catalog.ReplicaDoc {
+func (s *estateShare) own() catalog.ReplicaDoc { return s.ownAt(s.leaderSnapshot()) }
+
+// ownAt is own with the cluster view of snap (nil: none).
+func (s *estateShare) ownAt(snap *lag.Snapshot) catalog.ReplicaDoc {
 	s.mu.Lock()
 	if !s.based && s.d.board.Synced() {
 		s.based = true
@@ -52,12 +100,44 @@ func (s *estateShare) own() catalog.ReplicaDoc {
 	if base != nil {
 		doc.State = catalog.Merge(*base, doc.State)
 	}
-	if t := s.d.term.Load(); t != nil {
-		if snap := t.lag.Snapshot(); snap != nil {
-			doc.Cluster, doc.ClusterAt = snap.Topology(s.d.cfg.Sample.GroupID, s.d.cfg.Leader.Group, s.d.cfg.Trace.Routing.Group), snap.Time
-		}
+	if snap != nil {
+		doc.Cluster, doc.ClusterAt = snap.Topology(s.d.ownGroups()...), snap.Time
 	}
 	return doc
+}
+
+// ownGroups are eventwatch's own consumer groups, left out of the
+// cluster view.
+func (d *daemon) ownGroups() []string {
+	return []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
+}
+
+// sameCluster reports whether cl is snap's cluster view without the own
+// groups (snap.Topology(own...)), without building that: nil is the view
+// of no snapshot.
+func sameCluster(cl *catalog.Cluster, snap *lag.Snapshot, own []string) bool {
+	if cl == nil || snap == nil {
+		return cl == nil && snap == nil
+	}
+	if !slices.Equal(cl.Topics, snap.Topics) {
+		return false
+	}
+	i := 0
+	for _, g := range snap.Groups {
+		if slices.Contains(own, g.Group) {
+			continue
+		}
+		if i >= len(cl.Groups) || cl.Groups[i].Group != g.Group || len(cl.Groups[i].Topics) != len(g.Topics) {
+			return false
+		}
+		for j, t := range g.Topics {
+			if cl.Groups[i].Topics[j] != t.Topic {
+				return false
+			}
+		}
+		i++
+	}
+	return i == len(cl.Groups)
 }
 
 // estate is what GET /api/v1/catalog/asyncapi describes on any replica:

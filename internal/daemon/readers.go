@@ -74,7 +74,7 @@ func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
 // others' commits change nothing, and an idle estate's cost nothing); it
 // reports false when the collector has begun another cycle since snap.
 func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(indexed func(topic string) bool, yield func(group, topic string, offsets []int64)) bool {
-	own := []string{d.cfg.Sample.GroupID, d.cfg.Leader.Group, d.cfg.Trace.Routing.Group}
+	own := d.ownGroups()
 	return func(indexed func(topic string) bool, yield func(group, topic string, offsets []int64)) bool {
 		last, skip := "", false
 		return col.TopicCommitsOf(snap, indexed, func(group, topic string, committed []int64) {

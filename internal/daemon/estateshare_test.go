@@ -1,0 +1,164 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+	"github.com/eventwatch/eventwatch/internal/topology"
+)
+
+// TestSameClusterIsTopologyEqual: sameCluster says a kept cluster view is
+// snap's exactly when snap.Topology without the own groups equals it.
+func TestSameClusterIsTopologyEqual(t *testing.T) {
+	own := []string{"eventwatch", "eventwatch-leader"}
+	snap := func(topics []string, groups map[string][]string, order ...string) *lag.Snapshot {
+		s := &lag.Snapshot{}
+		for _, tp := range topics {
+			s.Topics = append(s.Topics, topology.Topic{Topic: tp, Partitions: 3, Replicas: 1, RetentionMS: 1000})
+		}
+		for _, g := range order {
+			gl := lag.GroupLag{Group: g}
+			for _, tp := range groups[g] {
+				gl.Topics = append(gl.Topics, lag.TopicLag{Topic: tp})
+			}
+			s.Groups = append(s.Groups, gl)
+		}
+		return s
+	}
+	base := snap([]string{"a", "b"}, map[string][]string{"billing": {"a", "b"}, "eventwatch": {"a"}, "shipping": {"b"}},
+		"billing", "eventwatch", "shipping")
+	kept := base.Topology(own...)
+	variants := map[string]*lag.Snapshot{
+		"another topic":              snap([]string{"a", "b", "c"}, map[string][]string{"billing": {"a", "b"}, "shipping": {"b"}}, "billing", "shipping"),
+		"a group more":               snap([]string{"a", "b"}, map[string][]string{"billing": {"a", "b"}, "shipping": {"b"}, "x": {"a"}}, "billing", "shipping", "x"),
+		"a group less":               snap([]string{"a", "b"}, map[string][]string{"billing": {"a", "b"}}, "billing"),
+		"a group reads another":      snap([]string{"a", "b"}, map[string][]string{"billing": {"a"}, "shipping": {"b"}}, "billing", "shipping"),
+		"own group only differs":     snap([]string{"a", "b"}, map[string][]string{"billing": {"a", "b"}, "eventwatch-leader": {"b"}, "shipping": {"b"}}, "billing", "eventwatch-leader", "shipping"),
+		"the same without own group": snap([]string{"a", "b"}, map[string][]string{"billing": {"a", "b"}, "shipping": {"b"}}, "billing", "shipping"),
+	}
+	variants["another retention"] = snap([]string{"a", "b"}, map[string][]string{"billing": {"a", "b"}, "shipping": {"b"}}, "billing", "shipping")
+	variants["another retention"].Topics[1].RetentionMS = 2000
+	for name, s := range variants {
+		want := equalJSON(t, kept, s.Topology(own...))
+		if got := sameCluster(kept, s, own); got != want {
+			t.Errorf("%s: sameCluster = %t, Topology equal = %t", name, got, want)
+		}
+	}
+	if !sameCluster(kept, base, own) || !sameCluster(nil, nil, own) || sameCluster(kept, nil, own) || sameCluster(nil, base, own) {
+		t.Error("sameCluster: the snapshot's own view, or nil against nil, is not the same; or nil against one is")
+	}
+}
+
+func equalJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	return string(x) == string(y)
+}
+
+// TestEstateDocumentOnlyWhenChanged: the AsyncAPI share's provider gives a
+// document (the one it gave before this change: own()) on the first round
+// and whenever the learner learned something or the leader's cluster view
+// changed, until the broker has it; an idle estate's rounds, lag cycles
+// included, give none.
+func TestEstateDocumentOnlyWhenChanged(t *testing.T) {
+	t.Parallel()
+	c, cfg := kfakeConfig(t, kfake.SeedTopics(2, "orders"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := newDaemon(ctx, cfg, Options{LogOutput: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.closeStore()
+	if err := d.shareState(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.board.Run(ctx) }()
+	wait.Within(t, 30*time.Second, "the board read the shared topic", d.board.Synced)
+	s := d.estates
+	published := func(what string) {
+		t.Helper()
+		doc, ok := s.document()
+		if !ok {
+			t.Fatalf("%s: no document", what)
+		}
+		if !equalJSON(t, doc, s.own()) {
+			t.Fatalf("%s: document %s, want own() %s", what, mustJSON(t, doc), mustJSON(t, s.own()))
+		}
+		if _, ok := s.document(); !ok {
+			t.Fatalf("%s: no document again before the broker had it", what)
+		}
+		if err := d.board.Publish(ctx, kindAsyncAPI, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quiet := func(what string) {
+		t.Helper()
+		if doc, ok := s.document(); ok {
+			t.Fatalf("%s: a document although nothing changed: %s", what, mustJSON(t, doc))
+		}
+	}
+	published("first round")
+	quiet("idle")
+
+	cl := kfaketest.Client(t, c)
+	col, err := lag.New(cfg.Lag, cl, lag.Expectations{}, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := col.CollectOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.term.Store(&term{lag: col})
+	published("leading: a cluster view")
+	if err := col.CollectOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet("another lag cycle, the same cluster")
+
+	rec := &event.Record{Topic: "orders", Value: []byte(goodHuleedu), Timestamp: time.Now()}
+	res := d.auditor.Check(rec)
+	d.learner.Observe(rec, &res)
+	published("an audited record")
+	quiet("idle after the record")
+
+	var offs kadm.Offsets
+	offs.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 0, LeaderEpoch: -1})
+	if _, err := kadm.NewClient(cl).CommitOffsets(ctx, "billing", offs); err != nil {
+		t.Fatal(err)
+	}
+	if err := col.CollectOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	published("a group more")
+	wait.Within(t, 30*time.Second, "the document on the topic names billing", func() bool {
+		for _, e := range d.board.Entries(kindAsyncAPI) {
+			var doc catalog.ReplicaDoc
+			if e.Self && json.Unmarshal(e.Doc, &doc) == nil && doc.Cluster != nil && len(doc.Cluster.Groups) == 1 &&
+				doc.Cluster.Groups[0].Group == "billing" {
+				return true
+			}
+		}
+		return false
+	})
+	quiet("idle after the group")
+
+	d.term.Store(nil)
+	published("no longer leading")
+	quiet("idle, not leading")
+}
