@@ -202,9 +202,18 @@ func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 }
 
 // collectorAlone runs the lag collector (default configuration, exact time
-// lag on as in the daemon) for the window after its first cycle.
+// lag on, the daemon's Kafka client options) for the window after its
+// first cycle.
 func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
+	// the client options the daemon's collector starts from (seeds, client
+	// id, no KIP-714 pushes), so the two are measured alike
+	kc := config.Default().Kafka
+	kc.Brokers = addrs
+	opts, err := kc.Opts()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
