@@ -77,8 +77,9 @@ func New(cfg Config, base []kgo.Opt, reg prometheus.Registerer, log *slog.Logger
 		ensured: make(chan struct{}), boardMetrics: newBoardMetrics(reg), docs: map[string]map[string]*docState{},
 		kinds: map[string]*declared{}, providers: map[string]Provider{}, pub: map[string]*pubState{}}
 	b.limit.Store(defaultMaxMessageBytes)
-	opts := append(slices.Clone(base), kgo.ConsumeTopics(cfg.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(time.Second))
+	// the broker answers a fetch as soon as a record arrives, so the
+	// default fetch wait (5s) only spaces the polls of a quiet topic
+	opts := append(slices.Clone(base), kgo.ConsumeTopics(cfg.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create share client: %w", err)

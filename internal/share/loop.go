@@ -186,12 +186,10 @@ func (b *Board) endOffset(ctx context.Context) int64 {
 	wait := 500 * time.Millisecond
 	for ctx.Err() == nil {
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		ends, err := kadm.NewClient(b.cl).ListEndOffsets(lctx, b.cfg.Topic)
+		ends, err := kafka.EndOffsets(lctx, b.cl, b.cfg.Topic) // not kadm: it would keep every topic's metadata in the board's client
 		cancel()
-		if err == nil {
-			if o, ok := ends.Lookup(b.cfg.Topic, 0); ok && o.Err == nil {
-				return o.Offset
-			}
+		if o, ok := ends[0]; err == nil && ok {
+			return o
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,102 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// EndOffsets lists where each partition of topic ends (its high
+// watermark), asking the brokers directly: a Metadata request for topic
+// alone, then a ListOffsets request to each partition's leader. Neither
+// answer enters cl's metadata cache. kadm's ListEndOffsets goes through
+// franz-go's sharded ListOffsets, which loads the metadata of every topic
+// in the cluster into the client and keeps it there (4 MB at 500 topics
+// and 10,000 partitions, for a client that reads one topic).
+func EndOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int64, error) {
+	leaders, err := partitionLeaders(ctx, cl, topic)
+	if err != nil {
+		return nil, err
+	}
+	byLeader := map[int32][]int32{}
+	for p, l := range leaders {
+		byLeader[l] = append(byLeader[l], p)
+	}
+	ends := make(map[int32]int64, len(leaders))
+	for leader, parts := range byLeader {
+		if err := listEnds(ctx, cl.Broker(int(leader)), topic, parts, ends); err != nil {
+			return nil, err
+		}
+	}
+	return ends, nil
+}
+
+// partitionLeaders asks any known broker for topic's metadata alone.
+func partitionLeaders(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int32, error) {
+	brokers := cl.DiscoveredBrokers()
+	if len(brokers) == 0 {
+		brokers = cl.SeedBrokers()
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	err := errors.New("no broker known")
+	for _, b := range brokers {
+		var resp kmsg.Response
+		if resp, err = b.Request(ctx, req); err != nil {
+			continue
+		}
+		for _, t := range resp.(*kmsg.MetadataResponse).Topics {
+			if t.Topic == nil || *t.Topic != topic {
+				continue
+			}
+			if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+				return nil, fmt.Errorf("metadata of %s: %w", topic, err)
+			}
+			leaders := make(map[int32]int32, len(t.Partitions))
+			for _, p := range t.Partitions {
+				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+					return nil, fmt.Errorf("metadata of %s/%d: %w", topic, p.Partition, err)
+				}
+				leaders[p.Partition] = p.Leader
+			}
+			return leaders, nil
+		}
+		return nil, fmt.Errorf("metadata of %s: %w", topic, kerr.UnknownTopicOrPartition)
+	}
+	return nil, fmt.Errorf("metadata of %s: %w", topic, err)
+}
+
+// listEnds asks one leader for the end offsets of its partitions.
+func listEnds(ctx context.Context, b *kgo.Broker, topic string, parts []int32, into map[int32]int64) error {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	for _, p := range parts {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition = p
+		rp.Timestamp = -1 // the end
+		rp.CurrentLeaderEpoch = -1
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := b.Request(ctx, req)
+	if err != nil {
+		return fmt.Errorf("list end offsets of %s: %w", topic, err)
+	}
+	for _, t := range resp.(*kmsg.ListOffsetsResponse).Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return fmt.Errorf("list end offset of %s/%d: %w", topic, p.Partition, err)
+			}
+			into[p.Partition] = p.Offset
+		}
+	}
+	return nil
+}
