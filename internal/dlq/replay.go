@@ -50,9 +50,11 @@ type Replayer struct {
 	replayed *prometheus.CounterVec
 	results  *prometheus.CounterVec
 
-	mu      sync.Mutex
-	running map[string]bool
-	ctx     context.Context // the Run context, for replays started by requests
+	mu       sync.Mutex
+	running  map[string]bool
+	ctx      context.Context // the Run context, for replays started by requests
+	nextLook time.Time       // when a look for stale replays can find one (Run)
+	lookNow  bool            // a replay of this process ended during a look: the next tick looks
 }
 
 // NewReplayer builds the replayer. prefixes gives the extra error-header

@@ -22,7 +22,11 @@ const maxBatch = 100
 
 // Run resumes running replays whose process stopped (no progress for
 // dlq.replay.resume_after) until ctx is done; replays started by requests
-// run under ctx too.
+// run under ctx too. It looks every resume_after/3, but only when a look
+// can find a replay to take over (lookDue): not while every running
+// replay it saw made progress within resume_after, nor, when it saw none,
+// within resume_after of that look (a replay another process starts
+// later is stale resume_after after its start at the earliest).
 func (r *Replayer) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.ctx = ctx
@@ -30,7 +34,7 @@ func (r *Replayer) Run(ctx context.Context) error {
 	tick := time.NewTicker(r.cfg.ResumeAfter / 3)
 	defer tick.Stop()
 	for {
-		r.resume(ctx)
+		r.poll(ctx, time.Now())
 		select {
 		case <-ctx.Done():
 			return nil
@@ -39,26 +43,60 @@ func (r *Replayer) Run(ctx context.Context) error {
 	}
 }
 
-// resume takes over every stale running replay.
-func (r *Replayer) resume(ctx context.Context) {
-	rps, err := r.st.Replays(ctx, store.ReplayRunning, 100)
+// maxResumeLook is how many running replays one look reads.
+const maxResumeLook = 100
+
+// poll takes over the stale running replays when a look is due at now.
+func (r *Replayer) poll(ctx context.Context, now time.Time) {
+	r.mu.Lock()
+	due := !now.Before(r.nextLook)
+	r.mu.Unlock()
+	if !due {
+		return
+	}
+	next := r.resume(ctx, now)
+	r.mu.Lock()
+	if !r.lookNow { // a replay of this process ended meanwhile: look at the next tick
+		r.nextLook = next
+	}
+	r.lookNow = false
+	r.mu.Unlock()
+}
+
+// resume takes over every stale running replay, looking at now, and
+// returns when the next look can find one: resume_after (and a
+// millisecond) after the last progress of the earliest running replay it
+// left to its owner, or resume_after after now when it saw none; at once
+// when it could not look or saw as many as it reads.
+func (r *Replayer) resume(ctx context.Context, now time.Time) time.Time {
+	rps, err := r.st.Replays(ctx, store.ReplayRunning, maxResumeLook)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Warn("list running replays", "err", err)
 		}
-		return
+		return now
+	}
+	next := now.Add(r.cfg.ResumeAfter)
+	if len(rps) >= maxResumeLook {
+		next = now
 	}
 	for _, rp := range rps {
 		if r.isRunning(rp.ID) {
-			continue
+			continue // this process's own: it looks again when the replay ends (launch)
 		}
-		ok, err := r.st.TakeOver(ctx, rp.ID, r.owner, time.Now().Add(-r.cfg.ResumeAfter))
+		ok, err := r.st.TakeOver(ctx, rp.ID, r.owner, now.Add(-r.cfg.ResumeAfter))
 		if err != nil || !ok {
+			if err != nil {
+				next = now
+			} else if stale := rp.Updated.Add(r.cfg.ResumeAfter + time.Millisecond); stale.Before(next) { // the store compares milliseconds, strictly
+				next = stale
+			}
 			continue
 		}
 		r.log.Info("resuming replay", "replay", rp.ID, "previous_owner", rp.Owner, "sent", rp.Sent, "planned", rp.Planned)
 		r.launch(rp.ID)
 	}
+	return next
 }
 
 func (r *Replayer) isRunning(id string) bool {
@@ -81,6 +119,7 @@ func (r *Replayer) launch(id string) {
 		defer func() {
 			r.mu.Lock()
 			delete(r.running, id)
+			r.nextLook, r.lookNow = time.Time{}, true // it may have left its row running (a failed finish): look at the next tick
 			r.mu.Unlock()
 		}()
 		r.execute(ctx, id)
