@@ -60,7 +60,8 @@ type daemon struct {
 	readers        *readers.Tracker // who reads which type and version; consumer idempotency
 	readersResumed sync.Once        // the readers resumed from this replica's earlier document
 	readersStarted time.Time
-	estates        *estateShare // the learned estate, shared with the other replicas
+	readersShared  readersShared // what this replica's readers document on the topic was made of
+	estates        *estateShare  // the learned estate, shared with the other replicas
 	elector        *leader.Elector
 	board          *share.Board         // state shared with the other replicas
 	groupsSeen     groupsCache          // the last groups document decoded from the board

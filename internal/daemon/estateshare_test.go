@@ -11,8 +11,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eventwatch/eventwatch/internal/catalog"
+	"github.com/eventwatch/eventwatch/internal/config"
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/lag"
+	"github.com/eventwatch/eventwatch/internal/readers"
+	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 	"github.com/eventwatch/eventwatch/internal/topology"
@@ -77,19 +80,8 @@ func equalJSON(t *testing.T, a, b any) bool {
 // included, give none.
 func TestEstateDocumentOnlyWhenChanged(t *testing.T) {
 	t.Parallel()
-	c, cfg := kfakeConfig(t, kfake.SeedTopics(2, "orders"))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d, err := newDaemon(ctx, cfg, Options{LogOutput: testWriter{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.closeStore()
-	if err := d.shareState(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = d.board.Run(ctx) }()
-	wait.Within(t, 30*time.Second, "the board read the shared topic", d.board.Synced)
+	c, cfg, d := boardOnly(t)
+	ctx := context.Background()
 	s := d.estates
 	published := func(what string) {
 		t.Helper()
@@ -161,4 +153,138 @@ func TestEstateDocumentOnlyWhenChanged(t *testing.T) {
 	d.term.Store(nil)
 	published("no longer leading")
 	quiet("idle, not leading")
+}
+
+// boardOnly builds a daemon against a kfake cluster with a topic "orders"
+// and runs only its board (no sampler, no elector: the test feeds and
+// leads it), until the test ends.
+func boardOnly(t *testing.T) (*kfake.Cluster, *config.Config, *daemon) {
+	t.Helper()
+	c, cfg := kfakeConfig(t, kfake.SeedTopics(2, "orders"))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	d, err := newDaemon(ctx, cfg, Options{LogOutput: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.closeStore)
+	if err := d.shareState(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.board.Run(ctx) }()
+	wait.Within(t, 30*time.Second, "the board read the shared topic", d.board.Synced)
+	return c, cfg, d
+}
+
+// TestReadersDocumentOnlyWhenChanged: the readers share's provider gives
+// this replica's document (readers.Tracker.Document, as before) on the
+// first round and whenever the tracker learned something or the
+// leadership changed, until the broker has it; idle rounds give none.
+func TestReadersDocumentOnlyWhenChanged(t *testing.T) {
+	t.Parallel()
+	c, cfg, d := boardOnly(t)
+	ctx := context.Background()
+	published := func(what string, leader bool) {
+		t.Helper()
+		doc, ok := d.readersDocument()
+		if !ok {
+			t.Fatalf("%s: no document", what)
+		}
+		if !equalJSON(t, doc, d.readers.Document(leader, true)) {
+			t.Fatalf("%s: document %s, want %s", what, mustJSON(t, doc), mustJSON(t, d.readers.Document(leader, true)))
+		}
+		if _, ok := d.readersDocument(); !ok {
+			t.Fatalf("%s: no document again before the broker had it", what)
+		}
+		if err := d.board.Publish(ctx, kindReaders, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quiet := func(what string) {
+		t.Helper()
+		if doc, ok := d.readersDocument(); ok {
+			t.Fatalf("%s: a document although nothing changed: %s", what, mustJSON(t, doc))
+		}
+	}
+	published("first round", false)
+	quiet("idle")
+	rec := &event.Record{Topic: "orders", Partition: 1, Offset: 7, Value: []byte(goodHuleedu), Timestamp: time.Now()}
+	res := d.auditor.Check(rec)
+	if res.EventType == "" {
+		t.Fatal("the test record names no event type")
+	}
+	d.readers.Observe(rec, &res)
+	published("an indexed event", false)
+	quiet("idle after the event")
+
+	col, err := lag.New(cfg.Lag, kfaketest.Client(t, c), lag.Expectations{}, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.term.Store(&term{lag: col})
+	published("leading", true)
+	quiet("idle, leading")
+	d.readers.Index.Join(time.Now(), []readers.Commit{{Group: "billing", Topic: "orders", Partition: 1, Offset: 8}})
+	published("a join", true)
+	quiet("idle after the join")
+	d.term.Store(nil)
+	published("no longer leading", false)
+	quiet("idle, not leading")
+}
+
+// TestLeaderImportsEachPublicationOnce: the leader takes another replica's
+// shared positions into its index before a join, decoding each of its
+// publications once: a second import of the same one leaves the index as
+// it was (its generation too), a new publication is imported.
+func TestLeaderImportsEachPublicationOnce(t *testing.T) {
+	t.Parallel()
+	_, cfg, d := boardOnly(t)
+	ctx := context.Background()
+	bcfg := cfg.Share
+	bcfg.ReplicaID = "other-replica"
+	other, err := share.New(bcfg, d.base, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Declare(readersKind); err != nil {
+		t.Fatal(err)
+	}
+	bctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = other.Run(bctx) }()
+	wait.Within(t, 30*time.Second, "the other board read the shared topic", other.Synced)
+	theirs := readers.NewIndex(nil)
+	publish := func(p int32) {
+		t.Helper()
+		theirs.Observe(&event.Record{Topic: "orders", Partition: p, Offset: 3, Timestamp: time.Now()},
+			&event.Result{EventType: "order.placed", Version: "1", Source: "shop"})
+		pos, _ := theirs.ExportPositions()
+		if err := other.Publish(ctx, kindReaders, readers.ReplicaDoc{Positions: pos}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	holds := func(p int32) bool {
+		pos, _ := d.readers.Index.ExportPositions()
+		for _, pp := range pos {
+			if pp.Topic == "orders" && pp.Partition == p {
+				return true
+			}
+		}
+		return false
+	}
+	publish(0)
+	wait.Within(t, 30*time.Second, "the other replica's positions imported", func() bool {
+		d.importPositions()
+		return holds(0)
+	})
+	gen := d.readers.Generation()
+	d.importPositions()
+	if d.readers.Generation() != gen {
+		t.Error("the same publication imported again")
+	}
+	publish(1)
+	wait.Within(t, 30*time.Second, "the new publication imported", func() bool {
+		d.importPositions()
+		return holds(1)
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/lag"
@@ -89,25 +90,73 @@ func (d *daemon) commits(col *lag.Collector, snap *lag.Snapshot) func(indexed fu
 }
 
 // importPositions takes the other replicas' shared positions into the
-// index before a join.
+// index before a join; a document already imported (the same replica and
+// publication) is not decoded again: importing it again changes nothing.
 func (d *daemon) importPositions() {
+	s := &d.readersShared
 	for _, e := range d.board.Entries(kindReaders) {
+		s.mu.Lock()
+		done := s.imported[e.Replica].Equal(e.PublishedAt)
+		s.mu.Unlock()
 		var doc readers.ReplicaDoc
-		if e.Self || json.Unmarshal(e.Doc, &doc) != nil {
+		if e.Self || done || json.Unmarshal(e.Doc, &doc) != nil {
 			continue
 		}
 		d.readers.Index.ImportPositions(doc.Positions)
+		if e.Incomplete > 0 {
+			continue // decode it again when its missing items arrive
+		}
+		s.mu.Lock()
+		if s.imported == nil {
+			s.imported = map[string]time.Time{}
+		}
+		s.imported[e.Replica] = e.PublishedAt
+		s.mu.Unlock()
 	}
 }
 
+// readersShared is what the readers document the broker acknowledged
+// was made of, and the other replicas' documents the leader imported.
+type readersShared struct {
+	mu       sync.Mutex
+	sent     bool
+	gen      uint64 // readers.Tracker.Generation
+	leader   bool
+	imported map[string]time.Time // replica -> published_at of the document whose positions were imported
+}
+
+// readersDoc is a readers.ReplicaDoc that hears when the broker has it.
+type readersDoc struct {
+	readers.ReplicaDoc
+	published func()
+}
+
+// Published records what the document on the topic is made of.
+func (r readersDoc) Published() { r.published() }
+
 // readersDocument is this replica's shared document; none until the
 // board has read the topic, so that an earlier process's document is
-// resumed from, not overwritten.
+// resumed from, not overwritten, and none while neither what the tracker
+// knows (its generation) nor the leadership changed since the document
+// the broker has: an idle replica renders no positions (the board's
+// heartbeat keeps the document alive).
 func (d *daemon) readersDocument() (any, bool) {
 	if !d.resumeReaders() {
 		return nil, false
 	}
-	return d.readers.Document(d.term.Load() != nil, true), true
+	leader, gen := d.term.Load() != nil, d.readers.Generation()
+	s := &d.readersShared
+	s.mu.Lock()
+	same := s.sent && s.gen == gen && s.leader == leader
+	s.mu.Unlock()
+	if same {
+		return nil, false
+	}
+	return readersDoc{ReplicaDoc: d.readers.Document(leader, true), published: func() {
+		s.mu.Lock()
+		s.sent, s.gen, s.leader = true, gen, leader
+		s.mu.Unlock()
+	}}, true
 }
 
 // resumeReaders resumes, once the board has read the shared topic, from

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -106,7 +107,11 @@ type Checker struct {
 	base     map[baseKey]*baseline
 	pairs    map[idemKey]*Idempotency
 	overflow int64
+	gen      atomic.Uint64 // moved (under mu) by every chain judged (Generation)
 }
+
+// Generation changes whenever Results may have changed.
+func (c *Checker) Generation() uint64 { return c.gen.Load() }
 
 // NewChecker returns a checker. groupFor names the consumer group through
 // which a service reads a topic; rewound reports whether that group's
@@ -126,6 +131,7 @@ func (c *Checker) Observe(ch Chain) {
 	effects := effectsByCause(ch.Events)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen.Add(1)
 	for i, byService := range effects {
 		cause := &ch.Events[i]
 		for service, out := range byService {

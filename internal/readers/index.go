@@ -3,6 +3,7 @@ package readers
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eventwatch/eventwatch/internal/event"
@@ -37,6 +38,7 @@ type partition struct {
 	dlq     bool   // a dead-letter topic: its records are no occurrences
 	last    uint16 // type of the last occurrence (typeOn)
 	hasLast bool
+	dirty   bool // its occurrences changed since the last join (Index.dirty)
 	types   []positions
 	commits []groupCommit // each group's committed offset at the last join, by group
 }
@@ -73,6 +75,21 @@ type Index struct {
 	typeIdx  map[TypeKey]uint16
 	overflow map[string]int64
 	join     joinState
+	dirty    []*partition  // the partitions whose occurrences changed since the last join
+	gen      atomic.Uint64 // moved (under mu) by every change of what the index answers (Generation)
+}
+
+// Generation changes whenever what the index answers (stats, positions,
+// readers, rewinds, overflow) may have changed: an unchanged generation,
+// read before them, means unchanged answers.
+func (x *Index) Generation() uint64 { return x.gen.Load() }
+
+// touched marks p's occurrences changed since the last join (x.mu held).
+func (x *Index) touched(p *partition) {
+	if !p.dirty {
+		p.dirty = true
+		x.dirty = append(x.dirty, p)
+	}
 }
 
 // NewIndex returns an empty index. Records of the topics isDLQ reports
@@ -98,6 +115,7 @@ func (x *Index) Observe(rec *event.Record, res *event.Result) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.gen.Add(1)
 	p := x.partitionOf(rec.Topic, rec.Partition)
 	if p == nil || p.dlq {
 		return
@@ -113,6 +131,7 @@ func (x *Index) Observe(rec *event.Record, res *event.Result) {
 	}
 	t.count(res.Source, at.UnixNano())
 	tp.add(rec.Offset, unixSeconds(at))
+	x.touched(p)
 }
 
 // typeOn is the index of a type and version, trying the partition's last

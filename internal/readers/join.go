@@ -107,12 +107,16 @@ func (x *Index) endJoin(at time.Time, ok, locked bool) bool {
 	if !ok {
 		return false
 	}
-	for _, p := range x.parts {
+	for _, p := range x.dirty { // the others' newest occurrences were there at the last join
 		for i := range p.types {
 			p.types[i].joined = p.types[i].newest()
 		}
+		p.dirty = false
 	}
+	clear(x.dirty)
+	x.dirty = x.dirty[:0]
 	x.join.at = at
+	x.gen.Add(1)
 	return true
 }
 

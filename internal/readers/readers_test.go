@@ -488,3 +488,39 @@ func TestJoinIndexedTopicsIsJoinTopics(t *testing.T) {
 		t.Errorf("payment.taken (indexed after the first join) read by %+v, want groups a and b", rs)
 	}
 }
+
+// TestImportedOccurrencesJoinLikeObservedOnes: occurrences a leader
+// imports from another replica's positions between joins are credited by
+// the next join exactly as the same occurrences observed by the leader
+// itself, and not again by the join after (each join marks only the
+// partitions whose occurrences changed since the previous one).
+func TestImportedOccurrencesJoinLikeObservedOnes(t *testing.T) {
+	observed, imported, other := NewIndex(nil), NewIndex(nil), NewIndex(nil)
+	for _, x := range []*Index{observed, imported, other} {
+		feed(x, "t", 0, 2, "a.happened", "1", "s", t0)
+	}
+	join := func(i int) {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		observed.Join(at, []Commit{{"g", "t", 0, 20}, {"g", "t", 1, 20}})
+		imported.Join(at, []Commit{{"g", "t", 0, 20}, {"g", "t", 1, 20}})
+	}
+	join(1)
+	for off := int64(5); off < 9; off++ { // below the committed offsets: read already, seen late
+		feed(observed, "t", 0, off, "a.happened", "1", "s", t0.Add(time.Minute))
+		feed(other, "t", 0, off, "a.happened", "1", "s", t0.Add(time.Minute))
+		feed(observed, "t", 1, off, "a.happened", "1", "s", t0.Add(time.Minute))
+		feed(other, "t", 1, off, "a.happened", "1", "s", t0.Add(time.Minute))
+	}
+	pos, _ := other.ExportPositions()
+	imported.ImportPositions(pos)
+	for i := 2; i <= 4; i++ {
+		join(i)
+		got, want := imported.Readers(), observed.Readers()
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("join %d: readers with imported occurrences\n%+v\nwith observed ones\n%+v", i, got, want)
+		}
+		if rs := want[TypeKey{"a.happened", "1"}]; len(rs) != 1 || !rs[0].LastRead.Equal(t0.Add(2*time.Minute)) {
+			t.Fatalf("join %d: readers %+v, want g last read at the join after the late occurrences", i, rs)
+		}
+	}
+}

@@ -106,6 +106,9 @@ func positionsLess(a, b *PartitionPositions) bool {
 func (x *Index) ImportPositions(parts []PartitionPositions) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if len(parts) > 0 {
+		x.gen.Add(1)
+	}
 	for _, pp := range parts {
 		p := x.partitionOf(pp.Topic, pp.Partition)
 		if p == nil {
@@ -125,6 +128,7 @@ func (x *Index) ImportPositions(parts []PartitionPositions) {
 			for j, s := range t.Segs {
 				tp.segs[j] = segment{lo: s[0], span: uint32(s[1]), n: uint32(s[2]), loAt: uint32(s[3]), hiAt: uint32(s[4])}
 			}
+			x.touched(p)
 		}
 	}
 }
@@ -149,6 +153,9 @@ func (x *Index) Overflow() map[string]int64 {
 func (x *Index) RestoreReaders(readers map[string][]Reader) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if len(readers) > 0 {
+		x.gen.Add(1)
+	}
 	for key, rs := range readers {
 		ti, ok := x.typeOf(keyOf(key))
 		if !ok {

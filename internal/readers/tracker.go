@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,14 @@ type Tracker struct {
 	mu       sync.Mutex
 	baseStat []TypeStats // what an earlier process of this replica published (Resume)
 	baseIdem []Idempotency
+	resumed  atomic.Uint64 // moved by Resume (Generation)
+}
+
+// Generation changes whenever Document may have changed (the index's,
+// the checker's or the resumed base): an unchanged generation, read before
+// a Document, means the same Document for the same arguments.
+func (t *Tracker) Generation() uint64 {
+	return t.resumed.Load() + t.Index.Generation() + t.Checker.Generation() // each only grows
 }
 
 // Resume continues from the document an earlier process of this replica
@@ -60,6 +69,7 @@ func (t *Tracker) Resume(doc ReplicaDoc) {
 	t.mu.Lock()
 	t.baseStat, t.baseIdem = doc.Stats, doc.Idempotency
 	t.mu.Unlock()
+	t.resumed.Add(1)
 	t.Index.ImportPositions(doc.Positions)
 	t.Index.RestoreReaders(doc.Readers)
 }
