@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,19 +242,7 @@ func TestLeaderImportsEachPublicationOnce(t *testing.T) {
 	t.Parallel()
 	_, cfg, d := boardOnly(t)
 	ctx := context.Background()
-	bcfg := cfg.Share
-	bcfg.ReplicaID = "other-replica"
-	other, err := share.New(bcfg, d.base, prometheus.NewRegistry(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := other.Declare(readersKind); err != nil {
-		t.Fatal(err)
-	}
-	bctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() { _ = other.Run(bctx) }()
-	wait.Within(t, 30*time.Second, "the other board read the shared topic", other.Synced)
+	other := otherBoard(t, cfg, d)
 	theirs := readers.NewIndex(nil)
 	publish := func(p int32) {
 		t.Helper()
@@ -287,4 +277,88 @@ func TestLeaderImportsEachPublicationOnce(t *testing.T) {
 		d.importPositions()
 		return holds(1)
 	})
+}
+
+// otherBoard runs the board of another replica ("other-replica") on d's
+// shared topic until the test ends.
+func otherBoard(t *testing.T, cfg *config.Config, d *daemon) *share.Board {
+	t.Helper()
+	bcfg := cfg.Share
+	bcfg.ReplicaID = "other-replica"
+	other, err := share.New(bcfg, d.base, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Declare(readersKind); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go func() { _ = other.Run(ctx) }()
+	wait.Within(t, 30*time.Second, "the other board read the shared topic", other.Synced)
+	return other
+}
+
+// TestNotIdempotentIsTheEstatesVerdicts: the consumer.not_idempotent
+// findings the lag collector asks for every cycle are the estate's (GET
+// /api/v1/types: this replica's verdicts merged with the other replicas'
+// latest), also after another replica publishes a new verdict.
+func TestNotIdempotentIsTheEstatesVerdicts(t *testing.T) {
+	t.Parallel()
+	_, cfg, d := boardOnly(t)
+	ctx := context.Background()
+	other := otherBoard(t, cfg, d)
+	fromEstate := func() []lag.Finding {
+		e, err := d.readersEstate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []lag.Finding
+		for _, p := range e.Idempotency {
+			if p.Verdict == readers.VerdictNotIdempotent {
+				out = append(out, lag.Finding{Resource: p.Group + "@" + p.Type, Message: p.Message()})
+			}
+		}
+		return out
+	}
+	relay := func(id string, dups, outputs int) readers.Chain {
+		ch := readers.Chain{Events: []readers.Event{{ID: id, Type: "order.placed", Service: "shop", Topic: "orders", Offset: 7, Upstream: -1}}}
+		for i := range outputs {
+			ch.Events = append(ch.Events, readers.Event{ID: fmt.Sprintf("%s-out-%d", id, i), Type: "order.relayed", Service: "relay", Topic: "relayed", Upstream: 0})
+		}
+		ch.Redelivered = map[string]int{id: dups}
+		return ch
+	}
+	d.readers.ObserveChain(relay("mine", 1, 2))
+	theirs, err := readers.New(readers.Config{}, nil, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(ch readers.Chain) {
+		t.Helper()
+		theirs.ObserveChain(ch)
+		if err := other.Publish(ctx, kindReaders, theirs.Document(false, true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(relay("theirs-1", 1, 1))
+	wait.Within(t, 30*time.Second, "the other replica's verdict read", func() bool {
+		return len(d.board.Entries(kindReaders)) == 1
+	})
+	for round, want := range []string{"1 of 2", "1 of 2", "2 of 3"} { // duplicated of redelivered, both replicas
+		if round == 2 {
+			publish(relay("theirs-2", 2, 3)) // duplicate effects there too
+			wait.Within(t, 30*time.Second, "the other replica's new verdict read", func() bool {
+				e, _ := d.board.Newest(kindReaders)
+				return strings.Contains(string(e.Doc), "theirs-2")
+			})
+		}
+		got, est := d.notIdempotent(), fromEstate()
+		if !equalJSON(t, got, est) {
+			t.Fatalf("round %d: findings %+v, the estate's %+v", round, got, est)
+		}
+		if len(got) != 1 || got[0].Resource != "relay@order.placed" || !strings.Contains(got[0].Message, ": "+want+" redelivered inputs") {
+			t.Fatalf("round %d: findings %+v, want relay@order.placed with %s redelivered inputs", round, got, want)
+		}
+	}
 }

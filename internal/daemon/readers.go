@@ -11,6 +11,7 @@ import (
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/readers"
 	"github.com/eventwatch/eventwatch/internal/report"
+	"github.com/eventwatch/eventwatch/internal/share"
 	"github.com/eventwatch/eventwatch/internal/trace"
 )
 
@@ -122,7 +123,8 @@ type readersShared struct {
 	sent     bool
 	gen      uint64 // readers.Tracker.Generation
 	leader   bool
-	imported map[string]time.Time // replica -> published_at of the document whose positions were imported
+	imported map[string]time.Time       // replica -> published_at of the document whose positions were imported
+	verdicts map[string]decodedVerdicts // replica -> its latest publication's idempotency verdicts
 }
 
 // readersDoc is a readers.ReplicaDoc that hears when the broker has it.
@@ -197,19 +199,61 @@ func (d *daemon) readersEstate(context.Context) (readers.Estate, error) {
 }
 
 // notIdempotent lists the consumer.not_idempotent findings for the lag
-// collector's cluster rules.
+// collector's cluster rules (every lag cycle): the verdicts GET
+// /api/v1/types merges (this replica's with every other replica's
+// latest), without assembling the rest of the estate, each other
+// replica's publication decoded once.
 func (d *daemon) notIdempotent() []lag.Finding {
-	e, err := d.readersEstate(context.Background())
-	if err != nil {
+	if d.readers == nil {
 		return nil
 	}
+	d.resumeReaders()
+	lists := [][]readers.Idempotency{d.readers.Idempotency()}
+	for _, e := range d.board.Entries(kindReaders) {
+		if idem, ok := d.readersShared.idempotencyOf(e); ok {
+			lists = append(lists, idem)
+		}
+	}
 	var out []lag.Finding
-	for _, p := range e.Idempotency {
+	for _, p := range readers.MergeIdempotency(lists...) {
 		if p.Verdict == readers.VerdictNotIdempotent {
 			out = append(out, lag.Finding{Resource: p.Group + "@" + p.Type, Message: p.Message()})
 		}
 	}
 	return out
+}
+
+// idempotencyOf is the idempotency verdicts of another replica's shared
+// document, decoded once per publication; false for this replica's own
+// and for a document that does not decode.
+func (s *readersShared) idempotencyOf(e share.Entry) ([]readers.Idempotency, bool) {
+	if e.Self {
+		return nil, false
+	}
+	s.mu.Lock()
+	c, ok := s.verdicts[e.Replica]
+	s.mu.Unlock()
+	if ok && c.at.Equal(e.PublishedAt) && c.incomplete == e.Incomplete {
+		return c.idem, c.ok
+	}
+	var doc readers.ReplicaDoc
+	c = decodedVerdicts{at: e.PublishedAt, incomplete: e.Incomplete, ok: json.Unmarshal(e.Doc, &doc) == nil}
+	c.idem = doc.Idempotency
+	s.mu.Lock()
+	if s.verdicts == nil {
+		s.verdicts = map[string]decodedVerdicts{}
+	}
+	s.verdicts[e.Replica] = c
+	s.mu.Unlock()
+	return c.idem, c.ok
+}
+
+// decodedVerdicts is one publication's idempotency verdicts.
+type decodedVerdicts struct {
+	at         time.Time
+	incomplete int
+	ok         bool
+	idem       []readers.Idempotency
 }
 
 // consumersSection is the weekly report's who-reads-what section; nil when

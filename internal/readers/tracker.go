@@ -116,6 +116,15 @@ func (t *Tracker) Document(leader, positions bool) ReplicaDoc {
 	return doc
 }
 
+// Idempotency is this replica's idempotency verdicts, as its Document
+// has them.
+func (t *Tracker) Idempotency() []Idempotency {
+	t.mu.Lock()
+	baseIdem := t.baseIdem
+	t.mu.Unlock()
+	return MergeIdempotency(baseIdem, t.Checker.Results())
+}
+
 // Assemble is the estate-wide answer from every replica's document: type
 // stats and idempotency verdicts add up, readers come from the leader's
 // document with the newest join.
