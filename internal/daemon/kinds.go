@@ -17,7 +17,7 @@ const (
 // groupsKind is how the leader's groups page is shared: one record per
 // group, DLQ, cluster violation and poison pill (groupsDoc cuts itself
 // along these, share.Presplit).
-var groupsKind = share.Kind{Name: kindGroups, Single: true, Splits: []share.Split{
+var groupsKind = share.Kind{Name: kindGroups, Single: true, SelfServed: true, Splits: []share.Split{
 	{Path: "page.groups", Key: []string{"group"}},
 	{Path: "page.dlqs", Key: []string{"topic"}},
 	{Path: "page.violations", Key: []string{"rule", "resource"}},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,9 @@ type Board struct {
 	limit   atomic.Int64               // the topic's max.message.bytes
 	ensured chan struct{}              // closed once the topic exists and prod is set
 	synced  atomic.Bool
+	// ownFrom is the topic's end when Run started: this replica's records
+	// from there on are this process's own publications.
+	ownFrom atomic.Int64
 	boardMetrics
 
 	mu        sync.RWMutex
@@ -77,6 +81,7 @@ func New(cfg Config, base []kgo.Opt, reg prometheus.Registerer, log *slog.Logger
 		ensured: make(chan struct{}), boardMetrics: newBoardMetrics(reg), docs: map[string]map[string]*docState{},
 		kinds: map[string]*declared{}, providers: map[string]Provider{}, pub: map[string]*pubState{}}
 	b.limit.Store(defaultMaxMessageBytes)
+	b.ownFrom.Store(math.MaxInt64) // until the topic's end is known, nothing is this process's
 	// the broker answers a fetch as soon as a record arrives, so the
 	// default fetch wait (5s) only spaces the polls of a quiet topic
 	opts := append(slices.Clone(base), kgo.ConsumeTopics(cfg.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -154,14 +159,15 @@ func (b *Board) Delete(ctx context.Context, kind string) error {
 }
 
 // Entries returns the latest document of every replica for kind, sorted by
-// replica, each marked stale when older than share.stale_after.
+// replica, each marked stale when older than share.stale_after (not the
+// documents of a SelfServed kind this process published).
 func (b *Board) Entries(kind string) []Entry {
 	now := b.now()
 	tree := b.kind(kind).tree
 	b.mu.Lock()
 	out := make([]Entry, 0, len(b.docs[kind]))
 	for replica, s := range b.docs[kind] {
-		if s.head == nil {
+		if s.head == nil || s.bodiless {
 			continue
 		}
 		out = append(out, Entry{Kind: kind, Replica: replica, PublishedAt: s.head.PublishedAt, Doc: s.assembled(tree),

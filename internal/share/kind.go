@@ -20,6 +20,14 @@ type Kind struct {
 	// leader's): when this replica publishes it, the stale documents of
 	// other replicas of the same kind are deleted from the topic.
 	Single bool
+	// SelfServed marks a document its publisher never reads back from
+	// the board while it runs (the lag leader answers from its own
+	// collector): of what this process publishes, the board keeps the
+	// head and each item's hash, not its bytes, so the publisher does
+	// not hold its document twice. Its own documents of the kind are
+	// then left out of Entries and Newest; those it published before it
+	// started (a restart) are kept whole.
+	SelfServed bool
 }
 
 // Split is one member of a document that is shared item by item.

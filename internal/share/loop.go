@@ -114,6 +114,7 @@ func (b *Board) recordBudget() int {
 // consume reads every document until ctx is done.
 func (b *Board) consume(ctx context.Context) {
 	end := b.endOffset(ctx)
+	b.ownFrom.Store(end)
 	if end <= 0 {
 		b.synced.Store(true)
 	}
@@ -143,6 +144,7 @@ func (b *Board) apply(r *kgo.Record) {
 	if !ok {
 		return
 	}
+	bodiless := rk.replica == b.id && r.Offset >= b.ownFrom.Load() && b.kind(rk.kind).SelfServed
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	byReplica := b.docs[rk.kind]
@@ -163,17 +165,17 @@ func (b *Board) apply(r *kgo.Record) {
 		s.stage(rk, r)
 		return
 	}
-	b.applyHead(s, rk, r)
+	b.applyHead(s, rk, r, bodiless)
 }
 
-func (b *Board) applyHead(s *docState, rk recKey, r *kgo.Record) {
+func (b *Board) applyHead(s *docState, rk recKey, r *kgo.Record, bodiless bool) {
 	val, whole := s.joinParts(headKey(rk.kind, rk.replica), r.Value, readPart(r))
 	h, ok := decodeHead(val, rk)
 	if !whole || !ok {
 		b.log.Warn("ignore malformed state document", "key", string(r.Key), "offset", r.Offset)
 		return
 	}
-	s.applyHead(h)
+	s.applyHead(h, bodiless)
 	if s.incomplete > 0 {
 		b.log.Warn("shared document incomplete: items its head counts are not on the topic",
 			"kind", rk.kind, "replica", rk.replica, "missing", s.incomplete)

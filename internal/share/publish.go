@@ -41,7 +41,7 @@ func pubStateFrom(s *docState, kind, replica string) *pubState {
 	}
 	for path, byKey := range s.items {
 		for k, it := range byKey {
-			st.items[itemRecordKey(kind, replica, path, k)] = sentItem{sum: xxhash.Sum64(it.raw), parts: it.parts}
+			st.items[itemRecordKey(kind, replica, path, k)] = sentItem{sum: it.sum, parts: it.parts}
 		}
 	}
 	for k, p := range s.pending { // items written after the last head: unknown content, delete if unused

@@ -12,8 +12,9 @@ import (
 
 // storedItem is one item of a document as the topic holds it.
 type storedItem struct {
-	raw   []byte
-	parts int // records it takes on the topic
+	raw   []byte // nil in a bodiless document
+	sum   uint64 // xxhash of the item's JSON
+	parts int    // records it takes on the topic
 }
 
 // pendingItem is an item record read after the document's last head:
@@ -35,6 +36,9 @@ type docState struct {
 	doc     []byte                           // assembled document; nil until asked for after a change
 
 	incomplete int // items of the head that were missing or torn when it was applied
+	// bodiless is a SelfServed document this process published: its
+	// items keep their hashes, not their bytes (Kind.SelfServed).
+	bodiless bool
 }
 
 func newDocState() *docState {
@@ -73,8 +77,9 @@ func (s *docState) joinParts(base string, first []byte, p partInfo) ([]byte, boo
 }
 
 // applyHead makes h the current version: every staged item takes effect.
-// It returns how many of the items the head counts are missing.
-func (s *docState) applyHead(h *headValue) {
+// It counts the items the head names that are missing. bodiless keeps
+// only the items' hashes (a SelfServed document of this process).
+func (s *docState) applyHead(h *headValue, bodiless bool) {
 	for key, p := range s.pending {
 		if p.val == nil {
 			delete(s.items[p.path], p.key)
@@ -89,11 +94,23 @@ func (s *docState) applyHead(h *headValue) {
 			byKey = map[string]storedItem{}
 			s.items[p.path] = byKey
 		}
-		byKey[p.key] = storedItem{raw: val, parts: max(p.part.n, 1)}
+		it := storedItem{raw: val, sum: xxhash.Sum64(val), parts: max(p.part.n, 1)}
+		if bodiless {
+			it.raw = nil
+		}
+		byKey[p.key] = it
+	}
+	if bodiless && !s.bodiless {
+		for _, byKey := range s.items { // what an earlier process published: hashes from now on
+			for k, it := range byKey {
+				it.raw = nil
+				byKey[k] = it
+			}
+		}
 	}
 	clear(s.pending)
 	clear(s.parts)
-	s.head, s.doc = h, nil
+	s.head, s.doc, s.bodiless = h, nil, bodiless
 	s.incomplete = 0
 	for path, n := range h.Items {
 		s.incomplete += max(n-len(s.items[path]), 0)

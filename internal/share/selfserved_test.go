@@ -1,0 +1,101 @@
+package share
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+)
+
+// selfServedBoard runs a board with groupsKind declared SelfServed.
+func selfServedBoard(t *testing.T, c *kfake.Cluster, id string) *Board {
+	t.Helper()
+	b, err := New(Config{ReplicaID: id, Topic: "state", Interval: time.Hour, StaleAfter: 2 * time.Hour},
+		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := groupsKind
+	k.SelfServed = true
+	if err := b.Declare(k); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	wait.Within(t, 15*time.Second, id+" synced", b.Synced)
+	return b
+}
+
+// ownItemBytes is how many item bytes b holds of its own document of kind.
+func ownItemBytes(b *Board, kind string) (items, bytes int) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	s := b.docs[kind][b.id]
+	if s == nil {
+		return 0, 0
+	}
+	for _, byKey := range s.items {
+		for _, it := range byKey {
+			items++
+			bytes += len(it.raw)
+		}
+	}
+	return items, bytes
+}
+
+// TestSelfServedKeepsOnlyHashesOfItsOwn: the publisher of a SelfServed
+// kind keeps its own items as hashes (no bytes) while a reader holds the
+// whole document; the hashes are enough to publish only the difference
+// after Retire (a vanished item is tombstoned, so readers never show it);
+// and a process started later under the same replica id reads the
+// document it finds on the topic whole.
+func TestSelfServedKeepsOnlyHashesOfItsOwn(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	a := selfServedBoard(t, c, "a")
+	r, _ := itemBoard(t, c, "r", "state")
+	ctx := context.Background()
+	doc := makeDoc(100)
+	if err := a.Publish(ctx, "groups", doc); err != nil {
+		t.Fatal(err)
+	}
+	wait.Within(t, 15*time.Second, "the reader sees the document", func() bool { return sees(r, "a", doc) })
+	wait.Within(t, 15*time.Second, "the publisher reads its own document back", func() bool { n, _ := ownItemBytes(a, "groups"); return n == 100 })
+	if n, size := ownItemBytes(a, "groups"); size != 0 {
+		t.Errorf("the publisher holds %d bytes of its own %d items, want hashes only", size, n)
+	}
+	if got := a.Entries("groups"); len(got) != 0 {
+		t.Errorf("the publisher lists %d documents of its own, want none (bodiless)", len(got))
+	}
+	if _, ok := a.ViewAge("groups"); !ok {
+		t.Error("the publisher has no view age of its own document")
+	}
+
+	// A new term: the publisher starts again from what the topic holds.
+	a.Retire("groups")
+	before := published(a, "groups")
+	doc.Page.Cycle = 2
+	doc.Page.Groups[3].Lag = 1000
+	doc.Page.Groups = append(doc.Page.Groups[:7], doc.Page.Groups[8:]...)
+	if err := a.Publish(ctx, "groups", doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(a, "groups") - before; got != 3 {
+		t.Errorf("republishing after Retire wrote %d records, want 3 (the changed item, a tombstone, the head)", got)
+	}
+	wait.Within(t, 15*time.Second, "the reader sees exactly the new version", func() bool { return sees(r, "a", doc) })
+
+	// A restarted process under the same id holds what it finds whole.
+	again := selfServedBoard(t, c, "a")
+	if !sees(again, "a", doc) {
+		t.Errorf("a restarted publisher does not see its earlier document whole: %+v", again.Entries("groups"))
+	}
+}
