@@ -26,9 +26,14 @@ func (s *Sampler) assignedBounds(ctx context.Context, offsets map[string]map[int
 	for t := range offsets {
 		topics = append(topics, t)
 	}
+	adm, release, err := s.adm.acquire()
+	if err != nil {
+		return b
+	}
+	defer release()
 	lctx, cancel := context.WithTimeout(ctx, boundsTimeout)
 	defer cancel()
-	got, err := listBounds(lctx, s.adm, topics...)
+	got, err := listBounds(lctx, adm, topics...)
 	if err != nil {
 		s.log.Warn("list log start and end of assigned partitions", "err", err)
 		return b
@@ -138,9 +143,14 @@ func (s *Sampler) refreshLag(ctx context.Context) {
 	if len(topics) == 0 {
 		return
 	}
+	adm, release, err := s.adm.acquire()
+	if err != nil {
+		return
+	}
 	lctx, cancel := context.WithTimeout(ctx, boundsTimeout)
-	ends, err := s.adm.ListEndOffsets(lctx, topics...)
+	ends, err := adm.ListEndOffsets(lctx, topics...)
 	cancel()
+	release()
 	if err != nil {
 		return
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -59,7 +58,8 @@ type Sampler struct {
 	committed map[string]map[int32]int64
 	rewinds   map[string]map[int32]int64
 	resets    map[string]map[int32][3]int64 // positions found not to match the log while reading: {position, log start, end}
-	adm       *kadm.Client                  // lists log start and end offsets (first start, assignments); nil without a ledger
+	adm       *admin                        // lists log start and end offsets (first start, assignments); nil without a ledger
+	admIdle   time.Duration                 // how long adm stays open unused (adminIdle)
 	watching  atomic.Bool                   // the ledger's group has started watching: unpositioned partitions are new and start at the log start
 	firsts    endOffsets                    // where start_from placed each partition watched at the group's first start; set before the group client exists
 
@@ -97,6 +97,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []event.Sink, reg pr
 		log:     log.With("component", "sample"),
 		now:     time.Now,
 		created: time.Now(),
+		admIdle: adminIdle,
 		parts:   partitions{},
 		stop:    make(chan struct{}),
 
@@ -143,13 +144,14 @@ func (s *Sampler) Run(ctx context.Context) error {
 		return errors.New("run sampler: Run may be called only once")
 	}
 	if s.ledger != nil {
-		adm, closeAdm, err := s.newAdmin()
+		s.adm = newAdmin(s.base, s.admIdle)
+		defer s.adm.close()
+		_, release, err := s.adm.acquire() // fails only on bad client options: before anything started
 		if err != nil {
 			return err
 		}
-		defer closeAdm()
-		s.adm = adm
-		s.watching.Store(s.beginWatching(ctx, adm))
+		s.watching.Store(s.beginWatching(ctx))
+		release()
 		if ctx.Err() != nil {
 			s.status.stopped()
 			return nil

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -55,7 +54,7 @@ func listBounds(ctx context.Context, adm *kadm.Client, topics ...string) (bounds
 // report note, eventwatch_sampler_unaudited_records_total{reason="history"},
 // one log line). When the store cannot say, the sampler falls back to the
 // start-time snapshot (adjustStart) and reports false.
-func (s *Sampler) beginWatching(ctx context.Context, adm *kadm.Client) bool {
+func (s *Sampler) beginWatching(ctx context.Context) bool {
 	rctx, cancel := context.WithTimeout(ctx, resumeTimeout)
 	type watch struct {
 		started bool
@@ -75,7 +74,7 @@ func (s *Sampler) beginWatching(ctx context.Context, adm *kadm.Client) bool {
 		s.firsts = w.firsts
 		return true
 	}
-	ps, notes, ok := s.firstPositions(ctx, adm, stored)
+	ps, notes, ok := s.firstPositions(ctx, stored)
 	if !ok {
 		return false // ctx done
 	}
@@ -87,7 +86,7 @@ func (s *Sampler) beginWatching(ctx context.Context, adm *kadm.Client) bool {
 		return false
 	}
 	if !first { // another replica came first: use what it stored
-		return s.beginWatching(ctx, adm)
+		return s.beginWatching(ctx)
 	}
 	s.firsts = endOffsets{}
 	for _, p := range ps {
@@ -101,11 +100,11 @@ func (s *Sampler) beginWatching(ctx context.Context, adm *kadm.Client) bool {
 // start_from places every watched partition without a stored position (a
 // group upgraded from a version without first starts keeps what it
 // stored), and the history that skips; false when ctx ends first.
-func (s *Sampler) firstPositions(ctx context.Context, adm *kadm.Client, stored map[string]map[int32]int64) ([]store.Position, []store.PositionNote, bool) {
+func (s *Sampler) firstPositions(ctx context.Context, stored map[string]map[int32]int64) ([]store.Position, []store.PositionNote, bool) {
 	backoff := time.Second
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		ps, notes, err := s.listFirstPositions(lctx, adm, stored)
+		ps, notes, err := s.listFirstPositions(lctx, stored)
 		cancel()
 		if err == nil {
 			return ps, notes, true
@@ -124,9 +123,13 @@ func (s *Sampler) firstPositions(ctx context.Context, adm *kadm.Client, stored m
 }
 
 // listFirstPositions makes one attempt of firstPositions.
-func (s *Sampler) listFirstPositions(ctx context.Context, adm *kadm.Client, stored map[string]map[int32]int64) ([]store.Position, []store.PositionNote, error) {
+func (s *Sampler) listFirstPositions(ctx context.Context, stored map[string]map[int32]int64) ([]store.Position, []store.PositionNote, error) {
+	adm, release, err := s.adm.acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
 	var at endOffsets
-	var err error
 	switch s.cfg.StartFrom {
 	case StartLatest:
 		at, err = s.startingOffsets(ctx, adm, s.created.UnixMilli())
@@ -190,14 +193,4 @@ func retry[T any](ctx context.Context, f func() (T, error)) (T, error) {
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
-}
-
-// newAdmin returns an admin client on the base options (the sampler's own
-// connection for listing offsets, apart from its group client).
-func (s *Sampler) newAdmin() (*kadm.Client, func(), error) {
-	cl, err := kgo.NewClient(s.base...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create admin client: %w", err)
-	}
-	return kadm.NewClient(cl), cl.Close, nil
 }
