@@ -212,6 +212,7 @@ func (s *Stitcher) ServeOTLP(w http.ResponseWriter, r *http.Request) {
 // every message to ObserveSpans.
 type spanReader struct {
 	cfg  SpansConfig
+	wait time.Duration // fetch wait (fetchWait)
 	base []kgo.Opt
 	log  *slog.Logger
 	s    *Stitcher
@@ -225,7 +226,7 @@ func (r *spanReader) run(ctx context.Context) {
 		reset = kgo.NewOffset().AtStart()
 	}
 	cl, err := kgo.NewClient(append(slices.Clone(r.base), kgo.ConsumerGroup(r.cfg.Group), kgo.ConsumeTopics(r.cfg.Topic),
-		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(250*time.Millisecond))...)
+		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(r.wait))...)
 	if err != nil {
 		r.log.Error("create span reader", "err", err)
 		return

@@ -356,3 +356,23 @@ func TestRoutingJoinsSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchWait: the routing topic's fetch wait is a twentieth of the
+// window, never below the quarter second short test windows had and never
+// above Kafka's default of 5 s, so an idle replica asks every 5 s at the
+// default window instead of four times a second, while a new owner's
+// replay still starts a small part of the window late.
+func TestFetchWait(t *testing.T) {
+	for _, c := range []struct{ window, want time.Duration }{
+		{1500 * time.Millisecond, 250 * time.Millisecond},
+		{4 * time.Second, 250 * time.Millisecond},
+		{10 * time.Second, 500 * time.Millisecond},
+		{time.Minute, 3 * time.Second},
+		{DefaultWindow, 5 * time.Second},
+		{time.Hour, 5 * time.Second},
+	} {
+		if got := fetchWait(c.window); got != c.want {
+			t.Errorf("fetchWait(%s) = %s, want %s", c.window, got, c.want)
+		}
+	}
+}

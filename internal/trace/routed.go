@@ -25,7 +25,7 @@ type marker struct {
 func (s *Stitcher) EnableRouting(base []kgo.Opt) {
 	cfg := s.cfg.Routing
 	cfg.Replay, cfg.Retention = cfg.replay(s.cfg.Window), cfg.retention(s.cfg.Window)
-	s.route = newRouter(cfg, base, s.log, func(reason string) { s.m.dropped.WithLabelValues(reason).Inc() })
+	s.route = newRouter(cfg, fetchWait(s.cfg.Window), base, s.log, func(reason string) { s.m.dropped.WithLabelValues(reason).Inc() })
 	s.parts = map[int32]*part{}
 }
 

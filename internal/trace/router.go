@@ -24,6 +24,26 @@ const (
 	dropBadMessage = "bad_message" // a routing-topic record that is not eventwatch's
 )
 
+// maxFetchWait bounds how long the broker holds a fetch of the routing
+// topic (or of trace.spans.topic) while none of its partitions has new
+// records: Kafka's default. A record produced meanwhile answers the fetch
+// at once; the wait sets how often an idle replica asks (a quarter of a
+// second woke every replica a dozen times a second for nothing).
+const maxFetchWait = 5 * time.Second
+
+// minFetchWait is the fetch wait of the shortest windows.
+const minFetchWait = 250 * time.Millisecond
+
+// fetchWait is the fetch wait for trace.window: a twentieth of the window,
+// within [minFetchWait, maxFetchWait] (5 s at the default window of 5
+// minutes). franz-go starts fetching a partition assigned in a cooperative
+// rebalance only once its broker answered the fetch in flight, so a new
+// owner's replay may start up to a wait late: a small part of the window,
+// in which the chains it rebuilds stay open.
+func fetchWait(window time.Duration) time.Duration {
+	return min(max(window/20, minFetchWait), maxFetchWait)
+}
+
 // routerMsg is what the router hands the stitcher's loop, in order: a
 // partition assignment, fetched records, or a revocation to acknowledge
 // with the next offset of every revoked partition.
@@ -45,6 +65,7 @@ type assignment struct{ boundary, end int64 }
 // group, whose assigned partitions this replica stitches.
 type router struct {
 	cfg     RoutingConfig
+	wait    time.Duration // fetch wait (fetchWait)
 	base    []kgo.Opt
 	log     *slog.Logger
 	parts   int32 // partitions of the topic
@@ -55,8 +76,8 @@ type router struct {
 	onErr   func(reason string)
 }
 
-func newRouter(cfg RoutingConfig, base []kgo.Opt, log *slog.Logger, onErr func(string)) *router {
-	return &router{cfg: cfg, base: base, log: log, msgs: make(chan routerMsg, 4), closed: make(chan struct{}), onErr: onErr}
+func newRouter(cfg RoutingConfig, wait time.Duration, base []kgo.Opt, log *slog.Logger, onErr func(string)) *router {
+	return &router{cfg: cfg, wait: wait, base: base, log: log, msgs: make(chan routerMsg, 4), closed: make(chan struct{}), onErr: onErr}
 }
 
 // start creates the topic (retrying until ctx ends) and the group client.
@@ -73,7 +94,7 @@ func (r *router) start(ctx context.Context) error {
 		kgo.SessionTimeout(r.cfg.SessionTimeout), kgo.HeartbeatInterval(r.cfg.SessionTimeout/4),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond),
-		kgo.MaxBufferedRecords(100000), kgo.FetchMaxWait(250*time.Millisecond),
+		kgo.MaxBufferedRecords(100000), kgo.FetchMaxWait(r.wait),
 		kgo.AdjustFetchOffsetsFn(r.adjust),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, p map[string][]int32) {
 			r.revoked(ctx, cl, p[r.cfg.Topic], false)

@@ -196,7 +196,7 @@ func (s *Stitcher) Run(ctx context.Context) error {
 	s.log.Info("trace stitcher running", "window", s.cfg.Window, "max_open_chains", s.cfg.MaxOpenChains, "max_state_bytes", s.cfg.MaxStateBytes,
 		"otlp", s.cfg.OTLP.Enabled, "otlp_protocol", s.cfg.OTLP.Protocol, "routed", s.route != nil)
 	if s.spanBase != nil {
-		r := &spanReader{cfg: s.cfg.Spans, base: s.spanBase, log: s.log, s: s}
+		r := &spanReader{cfg: s.cfg.Spans, wait: fetchWait(s.cfg.Window), base: s.spanBase, log: s.log, s: s}
 		readCtx, stopRead := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); r.run(readCtx) }()
