@@ -28,10 +28,14 @@ type estateShare struct {
 }
 
 // sentEstate is what a published document was made of: the learner's
-// generation and the cluster view (nil when this replica did not lead).
+// generation and the cluster view (nil when this replica did not lead),
+// and the newest lag snapshot (its cycle and time: cycles count again in
+// a new leadership term) that has that view.
 type sentEstate struct {
 	gen     uint64
 	cluster *catalog.Cluster
+	cycle   int64
+	at      time.Time
 }
 
 // estateDoc is a ReplicaDoc that hears when the broker has it.
@@ -55,18 +59,41 @@ func (s *estateShare) document() (any, bool) {
 		return nil, false
 	}
 	gen, snap := s.d.learner.Generation(), s.leaderSnapshot()
-	s.mu.Lock()
-	sent := s.sent
-	s.mu.Unlock()
-	if sent != nil && sent.gen == gen && sameCluster(sent.cluster, snap, s.d.ownGroups()) {
+	if s.unchanged(gen, snap) {
 		return nil, false
 	}
 	doc := s.ownAt(snap)
+	sent := &sentEstate{gen: gen, cluster: doc.Cluster}
+	if snap != nil {
+		sent.cycle, sent.at = snap.Cycle, snap.Time
+	}
 	return estateDoc{ReplicaDoc: doc, published: func() {
 		s.mu.Lock()
-		s.sent = &sentEstate{gen: gen, cluster: doc.Cluster}
+		s.sent = sent
 		s.mu.Unlock()
 	}}, true // shared type by type: no document-wide bound
+}
+
+// unchanged reports whether the document on the topic was made of the
+// learner's generation gen and snap's cluster view; a snapshot is compared
+// once (the share interval is shorter than the lag interval).
+func (s *estateShare) unchanged(gen uint64, snap *lag.Snapshot) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sent := s.sent
+	if sent == nil || sent.gen != gen {
+		return false
+	}
+	if snap != nil && sent.cluster != nil && snap.Cycle == sent.cycle && snap.Time.Equal(sent.at) {
+		return true
+	}
+	if !sameCluster(sent.cluster, snap, s.d.ownGroups()) {
+		return false
+	}
+	if snap != nil {
+		sent.cycle, sent.at = snap.Cycle, snap.Time
+	}
+	return true
 }
 
 // leaderSnapshot is the lag collector's latest snapshot while this

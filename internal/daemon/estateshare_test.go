@@ -152,6 +152,25 @@ func TestEstateDocumentOnlyWhenChanged(t *testing.T) {
 	})
 	quiet("idle after the group")
 
+	if _, err := kadm.NewClient(cl).DeleteGroup(ctx, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	next, err := lag.New(cfg.Lag, cl, lag.Expectations{}, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // a new term's collector, at the cycle number of the last document's snapshot
+		if err := next.CollectOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if next.Snapshot().Cycle != col.Snapshot().Cycle {
+		t.Fatalf("the new term's cycle %d, want %d", next.Snapshot().Cycle, col.Snapshot().Cycle)
+	}
+	d.term.Store(&term{lag: next})
+	published("a new term without the group")
+	quiet("idle in the new term")
+
 	d.term.Store(nil)
 	published("no longer leading")
 	quiet("idle, not leading")
