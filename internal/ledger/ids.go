@@ -143,7 +143,19 @@ func (l *Ledger) afterIDs(ctx context.Context, b *store.Batch, found []store.Exa
 	if l.idWindow <= 0 {
 		return
 	}
-	n, err := l.store.ExpireIDs(ctx, l.now().Add(-l.idWindow), 2*len(b.IDs))
+	var n int64
+	if l.expiry.due(l.now(), b) {
+		n = l.expireIDs(ctx, 2*len(b.IDs))
+	}
+	l.countIDs(ctx, int64(b.IDsNew)-n)
+}
+
+// expireIDs deletes at most limit (at least store.ExpireBatch) ids older
+// than the window and returns how many it deleted; l.flushMu held.
+func (l *Ledger) expireIDs(ctx context.Context, limit int) int64 {
+	now := l.now()
+	n, err := l.store.ExpireIDs(ctx, now.Add(-l.idWindow), limit)
+	l.expiry = idExpiry{at: now, complete: err == nil && n < int64(max(limit, store.ExpireBatch))}
 	if err != nil {
 		l.log.Warn("expire remembered event ids", "err", err)
 	}
@@ -151,7 +163,30 @@ func (l *Ledger) afterIDs(ctx context.Context, b *store.Batch, found []store.Exa
 		l.m.expired.Add(float64(n))
 		l.log.Debug("expired remembered event ids", "ids", n)
 	}
-	l.countIDs(ctx, int64(b.IDsNew)-n)
+	return n
+}
+
+// idExpireIdle is how often remembered ids are expired while flushes
+// write nothing.
+const idExpireIdle = time.Minute
+
+// idExpiry is when ids were last expired and whether that pass deleted
+// every id expired by then (fewer than its limit, no error).
+type idExpiry struct {
+	at       time.Time
+	complete bool
+}
+
+// due reports whether a flush that wrote b expires ids: one that wrote
+// something does (the store connection is open anyway), and so does the
+// next flush after a pass that left some behind or failed. A flush that
+// wrote nothing (an idle estate: every 10 s) does only once idExpireIdle
+// passed since the last pass: it would open a store connection for a
+// DELETE that finds at most the ids that aged past the window since.
+// Duplicates are judged by the stored times, not by whether an expired
+// row is still there, so no judgement depends on when a row is deleted.
+func (e idExpiry) due(now time.Time, b *store.Batch) bool {
+	return b.Len() > 0 || len(b.Advances) > 0 || !e.complete || now.Sub(e.at) >= idExpireIdle
 }
 
 // idRecount is how often the remembered ids are counted exactly (a full

@@ -43,6 +43,7 @@ type Ledger struct {
 	foundDups func([]store.Example) // told about duplicates found in the store, after their flush committed
 	metas     map[idMeta]*idMeta    // interned dimensions of held ids; l.mu
 	idCount   idCount               // remembered ids in the store, for eventwatch_store_event_ids; l.flushMu
+	expiry    idExpiry              // the last expiry of remembered ids; l.flushMu
 
 	flushMu     sync.Mutex          // one flush at a time
 	lastSample  time.Time           // end of the last cluster sample window
