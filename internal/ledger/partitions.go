@@ -248,6 +248,13 @@ func (l *Ledger) refuseRange(topic string, partition int32, p *partLedger, from,
 	return at
 }
 
+// releasedPart marks every released partition: further observations and
+// ranges of it are ignored until Acquire replaces it. Every path that
+// changes a partLedger checks released first, so the one marker is never
+// written; a marker per partition was two allocations for each of the
+// thousands of partitions a rebalance moves away.
+var releasedPart = &partLedger{released: true, next: -1, open: newBuffer()}
+
 // Release flushes what is closed (within a few seconds) and stops
 // accounting for the partitions: the sampler lost them. What could not be
 // stored is discarded; the next owner reads it again from the stored
@@ -267,7 +274,7 @@ func (l *Ledger) Release(ctx context.Context, tps map[string][]int32) {
 		for _, part := range parts {
 			if p := l.parts[tp{topic, part}]; p != nil {
 				l.rows -= p.rows()
-				l.parts[tp{topic, part}] = &partLedger{released: true, next: -1, open: newBuffer()}
+				l.parts[tp{topic, part}] = releasedPart
 			}
 		}
 	}
