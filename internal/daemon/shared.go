@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/lag"
 	"github.com/eventwatch/eventwatch/internal/share"
@@ -32,8 +34,10 @@ type groupsDoc struct {
 	rendered  *renderedGroups // the groups' JSON of the previous cycle; nil: render every group
 }
 
-// renderedGroups keeps each group's item JSON with the view it renders,
-// so that a cycle marshals only the groups whose view changed (lag.Same).
+// renderedGroups keeps, per group, the view its last item was rendered
+// from and that item's hash (not its JSON, which the board has shared),
+// so that a cycle marshals only the groups whose view changed (lag.Same)
+// and passes the others as unchanged (share.Item.Sum).
 type renderedGroups struct {
 	mu   sync.Mutex
 	byID map[string]renderedGroup
@@ -41,26 +45,29 @@ type renderedGroups struct {
 
 type renderedGroup struct {
 	view *lag.GroupLag // in an earlier, immutable snapshot
-	json []byte
+	sum  uint64        // xxhash of the item's JSON
+	size int           // its length, to size the next rendering
 }
 
-// item is g's item JSON: the previous one when g's view did not change.
-func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) ([]byte, error) {
+// item is g's item: unchanged (its previous hash) when g's view did not
+// change, else its JSON rendered now.
+func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) (share.Item, error) {
+	key := share.TextKey(g.Group)
 	var buf []byte
 	if r != nil {
 		prev, ok := r.byID[g.Group]
 		if ok && lag.Same(prev.view, g) {
 			next[g.Group] = prev
-			return prev.json, nil
+			return share.Item{Key: key, Sum: prev.sum}, nil
 		}
-		buf = make([]byte, 0, len(prev.json)+len(prev.json)/8) // about the size it had
+		buf = make([]byte, 0, prev.size+prev.size/8) // about the size it had
 	}
 	js, err := lag.AppendPageGroup(buf, g) // json.Marshal(lag.PageGroup(*g)), without reflection
 	if err != nil {
-		return nil, fmt.Errorf("marshal group %s: %w", g.Group, err)
+		return share.Item{}, fmt.Errorf("marshal group %s: %w", g.Group, err)
 	}
-	next[g.Group] = renderedGroup{view: g, json: js}
-	return js, nil
+	next[g.Group] = renderedGroup{view: g, sum: xxhash.Sum64(js), size: len(js)}
+	return share.Item{Key: key, JSON: js}, nil
 }
 
 // MarshalJSON is the document with its page (rendered from the snapshot
@@ -100,7 +107,8 @@ func (g groupsDoc) ShareSplit() ([]byte, map[string][]share.Item, error) {
 }
 
 // groupItems are the page's groups as items, each rendered again only
-// when its view changed since the previous cycle's document.
+// when its view changed since the previous cycle's document (the others
+// are passed as unchanged, by hash).
 func (g groupsDoc) groupItems() ([]share.Item, error) {
 	r := g.rendered
 	if r != nil {
@@ -110,11 +118,11 @@ func (g groupsDoc) groupItems() ([]share.Item, error) {
 	next := make(map[string]renderedGroup, len(g.snap.Groups))
 	out := make([]share.Item, len(g.snap.Groups))
 	for i := range g.snap.Groups {
-		js, err := r.item(&g.snap.Groups[i], next)
+		it, err := r.item(&g.snap.Groups[i], next)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = share.Item{Key: share.TextKey(g.snap.Groups[i].Group), JSON: js}
+		out[i] = it
 	}
 	if r != nil {
 		r.byID = next

@@ -48,9 +48,12 @@
 //
 // A document may cut itself (Presplit: its head and items, as splitting
 // its JSON would give; Kind.Split is that reference cut): the board then
-// neither marshals nor scans it whole, and the document can reuse the JSON
-// of items whose source did not change (the lag leader's groups page
-// renders only the groups whose view changed).
+// neither marshals nor scans it whole, and the document can pass the
+// items whose source did not change by the hash of the JSON it shared
+// (Item.Sum) instead of keeping that JSON: the lag leader's groups page
+// renders only the groups whose view changed. An item passed as unchanged
+// that the topic does not hold in that version makes the board marshal
+// the document whole.
 //
 // Publish writes one document now (and waits for the broker's ack);
 // Provide registers a function the Board calls every Config.Interval to

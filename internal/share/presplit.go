@@ -23,7 +23,15 @@ type Presplit interface {
 // Item is one item of a Presplit document.
 type Item struct {
 	Key  string // the Split's key members' values joined (TextKey for one string member); "" to have it computed
-	JSON []byte // the item's compact JSON, as json.Marshal writes it
+	JSON []byte // the item's compact JSON, as json.Marshal writes it; nil: unchanged, see Sum
+	// Sum stands for JSON when JSON is nil: the xxhash of the item's JSON
+	// as the document's previous version had it (the item did not
+	// change). Key must be set. The board writes nothing for it when the
+	// topic holds that version; otherwise (a publication that failed,
+	// a document the topic no longer holds) it marshals the whole
+	// document instead, so a document need not keep the JSON of items
+	// it already shared.
+	Sum uint64
 }
 
 // TextKey is the item key of an element keyed by one string member
@@ -72,6 +80,13 @@ func presplit(p Presplit, k *declared) ([]byte, map[string][]item, error) {
 		out := make([]item, len(list))
 		for i, it := range list {
 			out[i] = item{key: it.Key, raw: it.JSON}
+			if it.JSON == nil {
+				if it.Key == "" {
+					return nil, nil, fmt.Errorf("split document: item %d of %s has neither JSON nor key", i, path)
+				}
+				out[i].sum, out[i].unchanged = it.Sum, true
+				continue
+			}
 			if it.Key == "" {
 				key, ok := itemKey(it.JSON, s.Key)
 				if !ok {

@@ -64,9 +64,15 @@ type batch struct {
 	dropped int
 }
 
+// errUnchangedUnknown: a Presplit document passed an item as unchanged
+// (Item.Sum, no JSON) that the topic does not hold in that version.
+var errUnchangedUnknown = errors.New("an item passed as unchanged is not on the topic in that version")
+
 // diff turns the items of a new version into the records that change the
-// topic: changed or new items, and tombstones for vanished ones.
-func (b *Board) diff(st *pubState, kind string, items map[string][]item, budget int) *batch {
+// topic: changed or new items, and tombstones for vanished ones. It fails
+// with errUnchangedUnknown when an item without JSON is not what the
+// topic holds.
+func (b *Board) diff(st *pubState, kind string, items map[string][]item, budget int) (*batch, error) {
 	bt := &batch{changed: map[string]sentItem{}, omitted: map[string][]string{}, counts: map[string]int{}}
 	seen := make(map[string]bool, len(st.items))
 	for path, its := range items {
@@ -74,6 +80,12 @@ func (b *Board) diff(st *pubState, kind string, items map[string][]item, budget 
 		for _, it := range its {
 			base := itemRecordKey(kind, b.id, path, it.key)
 			seen[base] = true
+			if it.unchanged {
+				if prev, had := st.items[base]; !had || prev.sum != it.sum || prev.parts == 0 {
+					return nil, fmt.Errorf("%s item %q: %w", kind, it.key, errUnchangedUnknown)
+				}
+				continue
+			}
 			b.diffItem(bt, st, base, path, it, budget)
 		}
 	}
@@ -83,7 +95,7 @@ func (b *Board) diff(st *pubState, kind string, items map[string][]item, budget 
 			bt.changed[base] = sentItem{}
 		}
 	}
-	return bt
+	return bt, nil
 }
 
 func (b *Board) diffItem(bt *batch, st *pubState, base, path string, it item, budget int) {
@@ -128,7 +140,17 @@ func (b *Board) publish(ctx context.Context, kind string, doc any) error {
 	defer b.pubMu.Unlock()
 	st := b.pubStateOf(kind)
 	budget := b.recordBudget()
-	bt := b.diff(st, kind, items, budget)
+	bt, err := b.diff(st, kind, items, budget)
+	if errors.Is(err, errUnchangedUnknown) {
+		b.log.Debug("presplit document passed an item as unchanged that the topic does not hold; marshalling it whole", "kind", kind, "err", err)
+		if head, items, err = b.cutWhole(k, doc); err != nil {
+			return fmt.Errorf("split %s document: %w", kind, err)
+		}
+		bt, err = b.diff(st, kind, items, budget)
+	}
+	if err != nil {
+		return fmt.Errorf("split %s document: %w", kind, err)
+	}
 	if len(bt.items) == 0 && bytes.Equal(head, st.head) && maps.EqualFunc(bt.omitted, st.omitted, slices.Equal) &&
 		b.now().Sub(st.headAt) < b.heartbeat() {
 		return nil
@@ -156,6 +178,11 @@ func (b *Board) cut(k *declared, doc any) ([]byte, map[string][]item, error) {
 		}
 		b.log.Debug("presplit document refused; marshalling it whole", "kind", k.Name, "err", err)
 	}
+	return b.cutWhole(k, doc)
+}
+
+// cutWhole is doc's JSON split along the kind's Splits.
+func (b *Board) cutWhole(k *declared, doc any) ([]byte, map[string][]item, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("marshal: %w", err)

@@ -18,6 +18,10 @@ const indexKeyPrefix = "#"
 type item struct {
 	key string
 	raw []byte
+	// unchanged: raw is nil and sum is the hash of the JSON the
+	// document's previous version had (Item.Sum)
+	unchanged bool
+	sum       uint64
 }
 
 // pathNode is the tree of a kind's split paths ("page.groups" is the child

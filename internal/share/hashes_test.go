@@ -2,10 +2,13 @@ package share
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -98,4 +101,90 @@ func TestSelfServedKeepsOnlyHashesOfItsOwn(t *testing.T) {
 	if !sees(again, "a", doc) {
 		t.Errorf("a restarted publisher does not see its earlier document whole: %+v", again.Entries("groups"))
 	}
+}
+
+// sumDoc is a Presplit document that passes the items named in same as
+// unchanged (their Sum, no JSON), with sums (when set) standing for what
+// it believes the topic holds.
+type sumDoc struct {
+	testDoc
+	same map[string]bool
+	sums map[string]uint64
+}
+
+func (d sumDoc) MarshalJSON() ([]byte, error) { return json.Marshal(d.testDoc) }
+
+func (d sumDoc) ShareSplit() ([]byte, map[string][]Item, error) {
+	raw, err := json.Marshal(d.testDoc)
+	if err != nil {
+		return nil, nil, err
+	}
+	head, items, err := groupsKind.Split(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, it := range items["page.groups"] {
+		if d.same[it.Key] {
+			sum, ok := d.sums[it.Key]
+			if !ok {
+				sum = xxhash.Sum64(it.JSON)
+			}
+			items["page.groups"][i] = Item{Key: it.Key, Sum: sum}
+		}
+	}
+	return head, items, nil
+}
+
+// TestUnchangedItemsPassedByHash: a Presplit document may pass items it
+// already shared as unchanged (Item.Sum, no JSON): nothing is written for
+// them, readers keep them; when the topic does not hold that version (a
+// publication lost, a wrong belief), the board marshals the document
+// whole and readers see exactly it.
+func TestUnchangedItemsPassedByHash(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	a, _ := itemBoard(t, c, "a", "state")
+	r, _ := itemBoard(t, c, "r", "state")
+	ctx := context.Background()
+	doc := makeDoc(50)
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc}); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]bool{}
+	for _, g := range doc.Page.Groups {
+		all[g.Group] = true
+	}
+	before := published(a, "groups")
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, same: all}); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(a, "groups") - before; got != 0 {
+		t.Errorf("a version with every item passed as unchanged wrote %d records", got)
+	}
+
+	// One item changes; the rest are passed by hash.
+	doc.Page.Cycle = 2
+	doc.Page.Groups[4].Lag = 400
+	same := maps.Clone(all)
+	delete(same, "g0004")
+	before = published(a, "groups")
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, same: same}); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(a, "groups") - before; got != 2 {
+		t.Errorf("one changed item wrote %d records, want 2 (it and the head)", got)
+	}
+	wait.Within(t, 15*time.Second, "the reader sees the new version", func() bool { return sees(r, "a", doc) })
+
+	// The document believes g0007 is shared as it is now, but the topic
+	// holds another version: the board marshals the document whole.
+	doc.Page.Cycle = 3
+	doc.Page.Groups[7].Lag = 700
+	before = published(a, "groups")
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, same: all}); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(a, "groups") - before; got != 2 {
+		t.Errorf("a stale belief wrote %d records, want 2 (the item it left out and the head)", got)
+	}
+	wait.Within(t, 15*time.Second, "the reader sees the version the document holds", func() bool { return sees(r, "a", doc) })
 }
