@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -52,10 +53,13 @@ func (b *Board) Run(ctx context.Context) error {
 }
 
 // newProducer (re)creates the writing client with batches no larger than
-// the topic's limit, compressed with zstd.
+// the topic's limit, compressed with zstd at its fastest level, one
+// request in flight: a publication is a few MB every lag interval, and
+// each request in flight (and the default level's encoder tables) kept
+// MBs of pooled buffers in the publisher's heap.
 func (b *Board) newProducer() error {
-	opts := append(slices.Clone(b.base), kgo.ProducerLinger(0), kgo.RecordRetries(3),
-		kgo.ProducerBatchCompression(kgo.ZstdCompression(), kgo.NoCompression()),
+	opts := append(slices.Clone(b.base), kgo.ProducerLinger(0), kgo.RecordRetries(3), kgo.MaxProduceRequestsInflightPerBroker(1),
+		kgo.ProducerBatchCompression(kgo.ZstdCompression().WithLevel(int(zstd.SpeedFastest)), kgo.NoCompression()),
 		kgo.ProducerBatchMaxBytes(int32(min(b.limit.Load(), 1<<30))))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
