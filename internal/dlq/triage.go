@@ -1,12 +1,13 @@
 package dlq
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -294,7 +295,9 @@ func (c *causeCollector) Collect(ch chan<- prometheus.Metric) {
 	for k := range sums {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+	slices.SortFunc(keys, func(a, b key) int { // the registry sorts the series again; this keeps Collect's order stable, without formatting every key per comparison
+		return cmp.Or(strings.Compare(a.topic, b.topic), strings.Compare(a.class, b.class), strings.Compare(a.svc, b.svc))
+	})
 	for _, k := range keys {
 		ch <- prometheus.MustNewConstMetric(metrics.DLQCauseRecords.Desc(), prometheus.GaugeValue, float64(sums[k]), k.topic, k.class, k.svc)
 	}
