@@ -166,7 +166,7 @@ func (b *Board) apply(r *kgo.Record) {
 		byReplica[rk.replica] = s
 	}
 	if rk.path != "" || rk.part > 0 {
-		s.stage(rk, r)
+		s.stage(rk, r, bodiless)
 		return
 	}
 	b.applyHead(s, rk, r, bodiless)

@@ -23,8 +23,12 @@ type storedItem struct {
 // one).
 type pendingItem struct {
 	path, key string
-	val       []byte // nil: tombstone
+	val       []byte // nil: tombstone (unless hashed)
 	part      partInfo
+	// hashed: a bodiless document's item, kept as sum (of its whole
+	// JSON), its bytes dropped when read
+	hashed bool
+	sum    uint64
 }
 
 // docState is one (kind, replica) document as read from the topic.
@@ -46,17 +50,29 @@ func newDocState() *docState {
 }
 
 // stage keeps an item record (or a continuation part) until the head.
-func (s *docState) stage(rk recKey, r *kgo.Record) {
+// Of a bodiless document (Kind.SelfServed, this process's own) it keeps
+// each item's hash and drops its bytes at once: the record's value is
+// part of a whole fetched batch, which it would otherwise keep.
+func (s *docState) stage(rk recKey, r *kgo.Record, bodiless bool) {
 	key := string(r.Key)
 	if rk.part > 0 {
-		if r.Value == nil {
+		switch {
+		case bodiless: // the first part's header holds the whole item's hash
+		case r.Value == nil:
 			delete(s.parts, key)
-		} else {
+		default:
 			s.parts[key] = r.Value
 		}
 		return
 	}
-	s.pending[key] = pendingItem{path: rk.path, key: rk.item, val: r.Value, part: readPart(r)}
+	p := pendingItem{path: rk.path, key: rk.item, val: r.Value, part: readPart(r)}
+	if bodiless && r.Value != nil {
+		p.hashed, p.val, p.sum = true, nil, p.part.sum
+		if p.part.n <= 1 {
+			p.sum = xxhash.Sum64(r.Value)
+		}
+	}
+	s.pending[key] = p
 }
 
 // joinParts reassembles a value written in parts from its part 0; false
@@ -81,22 +97,25 @@ func (s *docState) joinParts(base string, first []byte, p partInfo) ([]byte, boo
 // only the items' hashes (a SelfServed document of this process).
 func (s *docState) applyHead(h *headValue, bodiless bool) {
 	for key, p := range s.pending {
-		if p.val == nil {
+		if p.val == nil && !p.hashed {
 			delete(s.items[p.path], p.key)
 			continue
 		}
-		val, ok := s.joinParts(key, p.val, p.part)
-		if !ok {
-			continue // torn: counted below as missing
+		it := storedItem{sum: p.sum, parts: max(p.part.n, 1)}
+		if !p.hashed {
+			val, ok := s.joinParts(key, p.val, p.part)
+			if !ok {
+				continue // torn: counted below as missing
+			}
+			it.raw, it.sum = val, xxhash.Sum64(val)
+			if bodiless {
+				it.raw = nil
+			}
 		}
 		byKey := s.items[p.path]
 		if byKey == nil {
 			byKey = map[string]storedItem{}
 			s.items[p.path] = byKey
-		}
-		it := storedItem{raw: val, sum: xxhash.Sum64(val), parts: max(p.part.n, 1)}
-		if bodiless {
-			it.raw = nil
 		}
 		byKey[p.key] = it
 	}
