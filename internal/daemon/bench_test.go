@@ -38,7 +38,7 @@ const (
 	sideBySideEnv    = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
 	intervalsEnv     = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
 	modesEnv         = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all three)
-	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap after it to <this>-<mode>-heap.prof
+	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap before and after it to <this>-<mode>-heap0.prof and -heap.prof
 	memTraceEnv      = "EVENTWATCH_SIDE_BY_SIDE_MEMTRACE"  // print each mode's RSS, live heap and heap goal every second (where a peak comes from)
 )
 
@@ -348,6 +348,9 @@ func profileWindow(b *testing.B, mode string) func() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	// the heap at the window's start: `go tool pprof -sample_index=alloc_space
+	// -base <mode>-heap0.prof <mode>-heap.prof` is what the window allocated
+	writeHeapProfile(b, prefix+"-"+mode+"-heap0.prof")
 	stopPeak := watchPeakHeap(b, prefix+"-"+mode+"-peakheap.prof")
 	return func() {
 		pprof.StopCPUProfile()
