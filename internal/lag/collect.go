@@ -351,7 +351,7 @@ func (c *Collector) describeConsumer(ctx context.Context, cy *cycle, groups []st
 // fetchOffsets fetches the committed offsets of a batch of groups in one
 // OffsetFetch request per coordinator and keeps them for the fold.
 func (c *Collector) fetchOffsets(ctx context.Context, cy *cycle, groups []string) {
-	fetched := c.fetchCommits(ctx, groups)
+	fetched := c.fetchCommits(ctx, groups, c.cfg.wantTopic)
 	var failed int
 	var first error
 	cy.mu.Lock()

@@ -39,7 +39,7 @@ type Collector struct {
 	mu    sync.Mutex                 // serializes cycles: the state is not shared
 	state *state
 
-	positions map[tpKey]positionSeen // the sampler group's stored positions, for stall detection; guarded by mu
+	positions map[string]*positionRow // the sampler group's stored positions by topic, for stall detection; guarded by mu
 
 	adminErrors *prometheus.CounterVec
 	stamps      *prometheus.CounterVec // eventwatch_time_lag_records_total{source}
@@ -82,7 +82,7 @@ func New(cfg Config, cl *kgo.Client, exp Expectations, reg prometheus.Registerer
 		cfg: cfg, cl: cl, adm: kadm.NewClient(cl), exp: exp,
 		log:       log.With("component", "lag"),
 		state:     newState(cfg.StatusWindow, cfg.OffsetsTableSize),
-		positions: map[tpKey]positionSeen{},
+		positions: map[string]*positionRow{},
 		own:       map[string]bool{},
 		now:       time.Now,
 	}

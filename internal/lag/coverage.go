@@ -37,12 +37,6 @@ type CoverageTopic struct {
 	LagRecords int64  `json:"position_lag_records"`
 }
 
-// positionSeen is when a sampler partition's stored position last moved.
-type positionSeen struct {
-	at    int64     // the position
-	since time.Time // when it was first seen at that position
-}
-
 // collectCoverage describes the sampler group and fetches its commits
 // (which are the report store's positions: the sampler commits only what is
 // stored), then compares them with the sampled topics' partitions and end
@@ -61,9 +55,10 @@ func (c *Collector) collectCoverage(ctx context.Context, cy *cycle) *Coverage {
 			continue
 		}
 		ct := CoverageTopic{Topic: t.Topic, Partitions: len(t.Partitions)}
+		pt := c.positionTopic(cy, commits, t.Topic, len(t.Partitions))
 		for p := range t.Partitions {
 			unowned := known && !owned.Lookup(t.Topic, p)
-			stalled := c.positionStalled(cy, commits, t.Topic, p, &ct.LagRecords)
+			stalled := pt.stalled(p, &ct.LagRecords)
 			switch {
 			case unowned:
 				ct.Unowned++
@@ -83,40 +78,71 @@ func (c *Collector) collectCoverage(ctx context.Context, cy *cycle) *Coverage {
 	return cov
 }
 
-// positionStalled adds the partition's position lag to lag and reports
-// whether its stored position (the sampler group's commit) has stayed put
-// for lag.sampling_stall_after while it was behind the end offset: the
-// member assigned it is not auditing (killed, its session not yet
-// expired, or stuck). c.mu held (cycles are serial).
-func (c *Collector) positionStalled(cy *cycle, commits kadm.OffsetResponses, topic string, p int32, lag *int64) bool {
-	end, ok := cy.ends.Lookup(topic, p)
+// positionTopic is one topic's inputs to the stall check, looked up once
+// for all its partitions (10,000 partitions a cycle at estate size).
+type positionTopic struct {
+	c             *Collector
+	at            time.Time
+	ends, starts  map[int32]kadm.ListedOffset
+	commits, seen []int64 // the sampler's positions (-1: none); seen is c.positions' row
+	since         []time.Time
+}
+
+// positionTopic returns topic's row of the sampler's positions, grown to
+// n partitions.
+func (c *Collector) positionTopic(cy *cycle, commits groupCommits, topic string, n int) *positionTopic {
+	row := c.positions[topic]
+	if row == nil || len(row.at) < n {
+		grown := &positionRow{at: fill(make([]int64, n), unseenPosition), since: make([]time.Time, n)}
+		if row != nil {
+			copy(grown.at, row.at)
+			copy(grown.since, row.since)
+		}
+		row = grown
+		c.positions[topic] = row
+	}
+	return &positionTopic{c: c, at: cy.at, ends: cy.ends[topic], starts: cy.starts[topic], commits: commits[topic],
+		seen: row.at, since: row.since}
+}
+
+// stalled adds partition p's position lag to lag and reports whether its
+// stored position (the sampler group's commit) has stayed put for
+// lag.sampling_stall_after while it was behind the end offset: the member
+// assigned it is not auditing (killed, its session not yet expired, or
+// stuck). c.mu held (cycles are serial).
+func (pt *positionTopic) stalled(p int32, lag *int64) bool {
+	end, ok := pt.ends[p]
 	if !ok || end.Err != nil {
 		return false
 	}
 	at := int64(-1)
-	if o, has := commits.Lookup(topic, p); has && o.Err == nil {
-		at = o.At
+	if int(p) < len(pt.commits) {
+		at = pt.commits[p]
 	}
 	if at >= 0 {
 		*lag += max(end.Offset-at, 0)
 	}
-	k := tpKey{topic, p}
-	seen, had := c.positions[k]
-	if !had || seen.at != at {
-		c.positions[k] = positionSeen{at: at, since: cy.at}
+	if pt.seen[p] != at {
+		pt.seen[p], pt.since[p] = at, pt.at
 		return false
 	}
-	if start, ok := cy.starts.Lookup(topic, p); at < 0 && ok && start.Err == nil && end.Offset <= start.Offset {
+	if start, ok := pt.starts[p]; at < 0 && ok && start.Err == nil && end.Offset <= start.Offset {
 		return false // empty partition, never committed: nothing to audit
 	}
-	return end.Offset > at && cy.at.Sub(seen.since) >= c.cfg.SamplingStall
+	return end.Offset > at && pt.at.Sub(pt.since[p]) >= pt.c.cfg.SamplingStall
 }
 
-// tpKey names a partition.
-type tpKey struct {
-	topic string
-	p     int32
+// positionRow is when each partition of a topic last moved its sampler
+// position: at is the position (unseenPosition before the first cycle
+// that saw the partition), since when it was first seen there.
+type positionRow struct {
+	at    []int64
+	since []time.Time
 }
+
+// unseenPosition marks a partition no cycle has seen a position of yet
+// (-1 is a real answer: no commit).
+const unseenPosition = -2
 
 // samplerOwned returns the partitions the sampler group's members are
 // assigned; known is false when the group could not be described or its
@@ -143,8 +169,12 @@ func (c *Collector) samplerOwned(ctx context.Context, cy *cycle, group string) (
 // OffsetFetch with GROUP_ID_NOT_FOUND: that is a group without commits
 // (every partition unpositioned, which the stall check still judges), not
 // an admin error, so it is neither logged nor counted.
-func (c *Collector) samplerCommits(ctx context.Context, cy *cycle, group string) kadm.OffsetResponses {
-	offs, err := c.adm.FetchOffsets(ctx, group)
+func (c *Collector) samplerCommits(ctx context.Context, cy *cycle, group string) groupCommits {
+	fg, ok := c.fetchCommits(ctx, []string{group}, anyTopic)[group]
+	err := fg.err
+	if !ok {
+		err = errNoAnswer
+	}
 	if errors.Is(err, kerr.GroupIDNotFound) {
 		return nil
 	}
@@ -152,5 +182,5 @@ func (c *Collector) samplerCommits(ctx context.Context, cy *cycle, group string)
 		c.fail(cy, "offset_fetch", fmt.Errorf("fetch offsets of sampler group %q: %w", group, err))
 		return nil
 	}
-	return offs
+	return fg.commits
 }

@@ -22,7 +22,7 @@ type fetchedGroup struct {
 // copied), and that was the largest allocation of a cycle at estate size:
 // 500,000 group partitions every interval. A group missing from the
 // answers is missing from the result.
-func (c *Collector) fetchCommits(ctx context.Context, groups []string) map[string]fetchedGroup {
+func (c *Collector) fetchCommits(ctx context.Context, groups []string, want func(string) bool) map[string]fetchedGroup {
 	req := kmsg.NewPtrOffsetFetchRequest()
 	req.Groups = make([]kmsg.OffsetFetchRequestGroup, len(groups))
 	for i, g := range groups {
@@ -50,23 +50,23 @@ func (c *Collector) fetchCommits(ctx context.Context, groups []string) map[strin
 		}
 		for i := range resp.Groups {
 			g := &resp.Groups[i]
-			out[g.Group] = c.decodeGroup(g)
+			out[g.Group] = decodeGroup(g, want)
 		}
 	}
 	return out
 }
 
 // decodeGroup turns one group's answer into its committed offsets: per
-// watched topic one offset per partition (partitions are dense from 0),
-// -1 where the group has none or the partition answered an error.
-func (c *Collector) decodeGroup(g *kmsg.OffsetFetchResponseGroup) fetchedGroup {
+// topic want accepts one offset per partition (partitions are dense from
+// 0), -1 where the group has none or the partition answered an error.
+func decodeGroup(g *kmsg.OffsetFetchResponseGroup, want func(string) bool) fetchedGroup {
 	if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
 		return fetchedGroup{err: err}
 	}
 	out := make(groupCommits, len(g.Topics))
 	for i := range g.Topics {
 		t := &g.Topics[i]
-		if !c.cfg.wantTopic(t.Topic) {
+		if !want(t.Topic) {
 			continue
 		}
 		committed := out[t.Topic]
@@ -87,6 +87,10 @@ func (c *Collector) decodeGroup(g *kmsg.OffsetFetchResponseGroup) fetchedGroup {
 	}
 	return fetchedGroup{commits: out}
 }
+
+// anyTopic wants every topic (the sampler group's positions: the sampled
+// topics are not the lag collector's watched ones).
+func anyTopic(string) bool { return true }
 
 // isAuthError reports whether a top-level error code refuses the whole
 // request (as kadm treats it): the groups in it get that error.

@@ -131,3 +131,9 @@ func (s *SeenTimes) stamp(topic string, partition int32, off int64) (int64, bool
 // offsets that this replica's sampler has just read from seen instead of
 // fetching them (see SeenTimes).
 func WithSampledTimes(seen *SeenTimes) Option { return func(c *Collector) { c.seen = seen } }
+
+// tpKey names a partition.
+type tpKey struct {
+	topic string
+	p     int32
+}
