@@ -317,19 +317,12 @@ func memTrace(b *testing.B, mode string) {
 	start := time.Now()
 	go func() {
 		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/total:bytes"}}
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
+		tickUntil(done, time.Second, func() {
 			metrics.Read(s)
 			mb := func(i int) float64 { return float64(s[i].Value.Uint64()) / (1 << 20) }
 			fmt.Fprintf(os.Stderr, "memtrace %s %5.0fs rss %4.0f peak %4.0f live %4.0f goal %4.0f mapped-released %4.0f goroutines %d\n", mode,
 				time.Since(start).Seconds(), procstat.RSSMB(0), procstat.PeakRSSMB(0), mb(0), mb(1), mb(3)-mb(2), runtime.NumGoroutine())
-		}
+		})
 	}()
 }
 
@@ -370,21 +363,14 @@ func watchPeakHeap(b *testing.B, path string) func() {
 		defer close(finished)
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		var most uint64
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
+		tickUntil(done, 200*time.Millisecond, func() {
 			metrics.Read(sample)
 			if v := sample[0].Value.Uint64(); v > most {
 				most = v
 				peak.Reset()
 				_ = pprof.Lookup("heap").WriteTo(&peak, 0)
 			}
-		}
+		})
 	}()
 	return func() {
 		close(done)
@@ -466,5 +452,19 @@ func waitFor(b *testing.B, d time.Duration, cond func() bool) {
 			b.Fatalf("condition not met within %s", d)
 		}
 		<-time.After(200 * time.Millisecond)
+	}
+}
+
+// tickUntil calls fn every d until done is closed.
+func tickUntil(done <-chan struct{}, d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		fn()
 	}
 }

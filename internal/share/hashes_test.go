@@ -3,16 +3,13 @@ package share
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -21,21 +18,9 @@ import (
 // selfServedBoard runs a board with groupsKind declared SelfServed.
 func selfServedBoard(t *testing.T, c *kfake.Cluster, id string) *Board {
 	t.Helper()
-	b, err := New(Config{ReplicaID: id, Topic: "state", Interval: time.Hour, StaleAfter: 2 * time.Hour},
-		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
 	k := groupsKind
 	k.SelfServed = true
-	if err := b.Declare(k); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = b.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	wait.Within(t, 15*time.Second, id+" synced", b.Synced)
+	b, _ := kindBoard(t, c, id, "state", k)
 	return b
 }
 

@@ -50,13 +50,20 @@ func makeDoc(n int) testDoc {
 // and its registry.
 func itemBoard(t *testing.T, c *kfake.Cluster, id, topic string) (*Board, *prometheus.Registry) {
 	t.Helper()
+	return kindBoard(t, c, id, topic, groupsKind)
+}
+
+// kindBoard runs a board with k declared on topic, returning it and its
+// registry.
+func kindBoard(t *testing.T, c *kfake.Cluster, id, topic string, k Kind) (*Board, *prometheus.Registry) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	b, err := New(Config{ReplicaID: id, Topic: topic, Interval: time.Hour, StaleAfter: 2 * time.Hour},
 		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Declare(groupsKind); err != nil {
+	if err := b.Declare(k); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
