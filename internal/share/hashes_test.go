@@ -176,3 +176,18 @@ func TestUnchangedItemsPassedByHash(t *testing.T) {
 	}
 	wait.Within(t, 15*time.Second, "the reader sees the version the document holds", func() bool { return sees(r, "a", doc) })
 }
+
+// TestSelfServedHeadInParts: a SelfServed document whose head is larger
+// than the record budget is written in parts; its publisher still applies
+// its own head (the parts of a head are kept, only an item's are dropped).
+func TestSelfServedHeadInParts(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	a, _ := kindBoard(t, c, "a", "state", Kind{Name: "big", SelfServed: true})
+	r, _ := kindBoard(t, c, "r", "state", Kind{Name: "big"})
+	doc := map[string]string{"pad": strings.Repeat("y", 600<<10)}
+	if err := a.Publish(context.Background(), "big", doc); err != nil {
+		t.Fatal(err)
+	}
+	wait.Within(t, 15*time.Second, "the reader to hold the document", func() bool { return len(r.Entries("big")) == 1 })
+	wait.Within(t, 15*time.Second, "the publisher to apply its own head", func() bool { _, ok := a.ViewAge("big"); return ok })
+}

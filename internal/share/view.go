@@ -57,7 +57,7 @@ func (s *docState) stage(rk recKey, r *kgo.Record, bodiless bool) {
 	key := string(r.Key)
 	if rk.part > 0 {
 		switch {
-		case bodiless: // the first part's header holds the whole item's hash
+		case bodiless && rk.path != "": // an item's part: its first part's header holds the whole item's hash
 		case r.Value == nil:
 			delete(s.parts, key)
 		default:
