@@ -3,15 +3,12 @@ package sample
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
 )
@@ -83,16 +80,10 @@ func TestSamplerAdminNotKeptForLife(t *testing.T) {
 	for i := range 6 {
 		produce(t, cl, rec(topic, int32(i%2), `{"event_id":"x"}`))
 	}
-	l := &fakeLedger{positions: map[string]map[int32]int64{}, acquired: map[int32]int64{},
-		ranges: map[int32][][2]int64{}, observed: map[int32][]int64{}}
+	l := newFakeLedger(false, nil)
 	cfg := testConfig()
 	cfg.StartFrom = StartEarliest
-	reg := prometheus.NewRegistry()
-	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, &fakeAuditor{}, []event.Sink{l}, reg,
-		slog.New(slog.DiscardHandler), WithLedger(l))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, reg := ledgerSampler(t, c, cfg, l)
 	s.admIdle = 50 * time.Millisecond
 	h := (&harness{t: t, c: c, reg: reg, s: s}).start()
 	wait.For(t, "both partitions read to their end", func() bool { return l.end(0) == 3 && l.end(1) == 3 })

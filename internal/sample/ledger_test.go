@@ -19,6 +19,28 @@ import (
 
 // fakeLedger records what the sampler tells a ledger; positions are what
 // it claims to have stored.
+// newFakeLedger is a fakeLedger holding positions (nil: none stored),
+// started when the group watched before.
+func newFakeLedger(started bool, positions map[string]map[int32]int64) *fakeLedger {
+	if positions == nil {
+		positions = map[string]map[int32]int64{}
+	}
+	return &fakeLedger{started: started, positions: positions, acquired: map[int32]int64{},
+		ranges: map[int32][][2]int64{}, observed: map[int32][]int64{}}
+}
+
+// ledgerSampler is a sampler on c with cfg that stores through l.
+func ledgerSampler(t *testing.T, c *kfake.Cluster, cfg Config, l *fakeLedger) (*Sampler, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, &fakeAuditor{}, []event.Sink{l}, reg,
+		slog.New(slog.DiscardHandler), WithLedger(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, reg
+}
+
 type fakeLedger struct {
 	mu        sync.Mutex
 	positions map[string]map[int32]int64
@@ -160,16 +182,10 @@ func TestLedgerResumesFromStoredPosition(t *testing.T) {
 	for i := range 20 {
 		produce(t, cl, rec(topic, int32(i%2), `{"event_id":"x"}`))
 	}
-	l := &fakeLedger{started: true, positions: map[string]map[int32]int64{topic: {0: 4}}, acquired: map[int32]int64{},
-		ranges: map[int32][][2]int64{}, observed: map[int32][]int64{}}
+	l := newFakeLedger(true, map[string]map[int32]int64{topic: {0: 4}})
 	cfg := testConfig()
 	cfg.StartFrom = StartEarliest
-	reg := prometheus.NewRegistry()
-	s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, &fakeAuditor{}, []event.Sink{l}, reg,
-		slog.New(slog.DiscardHandler), WithLedger(l))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, reg := ledgerSampler(t, c, cfg, l)
 	h := (&harness{t: t, c: c, reg: reg, s: s}).start()
 	wait.For(t, "both partitions read to their end", func() bool { return l.end(0) == 10 && l.end(1) == 10 })
 	l.mu.Lock()

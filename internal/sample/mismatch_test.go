@@ -2,15 +2,11 @@ package sample
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -54,16 +50,10 @@ func TestPositionMismatchAtAssignment(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			l := &fakeLedger{started: true, positions: map[string]map[int32]int64{topic: {0: tt.stored}}, acquired: map[int32]int64{},
-				ranges: map[int32][][2]int64{}, observed: map[int32][]int64{}}
+			l := newFakeLedger(true, map[string]map[int32]int64{topic: {0: tt.stored}})
 			cfg := testConfig()
 			cfg.OnPositionMismatch = tt.onMismatch
-			reg := prometheus.NewRegistry()
-			s, err := New(cfg, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, &fakeAuditor{}, []event.Sink{l}, reg,
-				slog.New(slog.DiscardHandler), WithLedger(l))
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, reg := ledgerSampler(t, c, cfg, l)
 			h := (&harness{t: t, c: c, reg: reg, s: s}).start()
 			h.waitValue("eventwatch_sampler_position_resets_total", map[string]string{"reason": tt.reason}, 1)
 			if tt.to < 10 {
