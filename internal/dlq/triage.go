@@ -3,7 +3,6 @@ package dlq
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,9 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/event"
+	"github.com/eventwatch/eventwatch/internal/kafka"
 	"github.com/eventwatch/eventwatch/internal/metrics"
 	"github.com/eventwatch/eventwatch/internal/recordmetrics"
 )
@@ -163,26 +162,17 @@ func (t *Triage) discover(ctx context.Context, cl *kgo.Client) {
 // brokers are tried in turn until one answers (no retries: the next
 // refresh tries again).
 func TopicNames(ctx context.Context, cl *kgo.Client) ([]string, error) {
-	brokers := cl.DiscoveredBrokers()
-	if len(brokers) == 0 {
-		brokers = cl.SeedBrokers()
+	meta, err := kafka.Metadata(ctx, cl)
+	if err != nil {
+		return nil, err
 	}
-	err := errors.New("no broker known")
-	for _, b := range brokers {
-		var resp kmsg.Response
-		if resp, err = b.Request(ctx, kmsg.NewPtrMetadataRequest()); err != nil {
-			continue
+	names := make([]string, 0, len(meta.Topics))
+	for _, tp := range meta.Topics {
+		if tp.Topic != nil && !tp.IsInternal {
+			names = append(names, *tp.Topic)
 		}
-		meta := resp.(*kmsg.MetadataResponse)
-		names := make([]string, 0, len(meta.Topics))
-		for _, tp := range meta.Topics {
-			if tp.Topic != nil && !tp.IsInternal {
-				names = append(names, *tp.Topic)
-			}
-		}
-		return names, nil
 	}
-	return nil, fmt.Errorf("metadata: %w", err)
+	return names, nil
 }
 
 // observe triages one dead letter.

@@ -35,41 +35,53 @@ func EndOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[int32]in
 	return ends, nil
 }
 
-// partitionLeaders asks any known broker for topic's metadata alone.
-func partitionLeaders(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int32, error) {
+// Metadata asks the first known broker that answers for the metadata of
+// topics (nil: every topic), directly: the answer does not enter cl's
+// metadata cache, which would otherwise keep every partition it names.
+func Metadata(ctx context.Context, cl *kgo.Client, topics ...string) (*kmsg.MetadataResponse, error) {
 	brokers := cl.DiscoveredBrokers()
 	if len(brokers) == 0 {
 		brokers = cl.SeedBrokers()
 	}
 	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
+	for _, topic := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+	}
 	err := errors.New("no broker known")
 	for _, b := range brokers {
 		var resp kmsg.Response
-		if resp, err = b.Request(ctx, req); err != nil {
+		if resp, err = b.Request(ctx, req); err == nil {
+			return resp.(*kmsg.MetadataResponse), nil
+		}
+	}
+	return nil, fmt.Errorf("metadata: %w", err)
+}
+
+// partitionLeaders asks for topic's metadata alone.
+func partitionLeaders(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int32, error) {
+	meta, err := Metadata(ctx, cl, topic)
+	if err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", topic, err)
+	}
+	for _, t := range meta.Topics {
+		if t.Topic == nil || *t.Topic != topic {
 			continue
 		}
-		for _, t := range resp.(*kmsg.MetadataResponse).Topics {
-			if t.Topic == nil || *t.Topic != topic {
-				continue
-			}
-			if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
-				return nil, fmt.Errorf("metadata of %s: %w", topic, err)
-			}
-			leaders := make(map[int32]int32, len(t.Partitions))
-			for _, p := range t.Partitions {
-				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-					return nil, fmt.Errorf("metadata of %s/%d: %w", topic, p.Partition, err)
-				}
-				leaders[p.Partition] = p.Leader
-			}
-			return leaders, nil
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return nil, fmt.Errorf("metadata of %s: %w", topic, err)
 		}
-		return nil, fmt.Errorf("metadata of %s: %w", topic, kerr.UnknownTopicOrPartition)
+		leaders := make(map[int32]int32, len(t.Partitions))
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return nil, fmt.Errorf("metadata of %s/%d: %w", topic, p.Partition, err)
+			}
+			leaders[p.Partition] = p.Leader
+		}
+		return leaders, nil
 	}
-	return nil, fmt.Errorf("metadata of %s: %w", topic, err)
+	return nil, fmt.Errorf("metadata of %s: %w", topic, kerr.UnknownTopicOrPartition)
 }
 
 // listEnds asks one leader for the end offsets of its partitions.
