@@ -62,7 +62,11 @@ func (l *Ledger) holdLag(hour int64, group string, b LagBreach) {
 // releaseLag hands add the held lag rows that are due (all of them when
 // all is set): those of an hour before hour, those that hold at least
 // l.lagHold of observed time, and those the last sample did not add to
-// (flushMu held).
+// (flushMu held). A group's observed time goes with its lag_breach row,
+// which is always written; its lag_err and lag_at_risk rows (no total:
+// the report takes the observed time from lag_breach) only when they add
+// seconds: a healthy group writes one row a minute instead of three, a
+// stopped one two.
 func (l *Ledger) releaseLag(hour int64, all bool, add func(hour int64, kind, name string, v, total float64)) {
 	limit := l.lagHold.Seconds()
 	for k, h := range l.held {
@@ -70,8 +74,12 @@ func (l *Ledger) releaseLag(hour int64, all bool, add func(hour int64, kind, nam
 			continue
 		}
 		add(k.hour, store.KindLagBreach, k.group, h.breach, h.observed)
-		add(k.hour, store.KindLagErr, k.group, h.err, h.observed)
-		add(k.hour, store.KindLagAtRisk, k.group, h.atRisk, h.observed)
+		if h.err > 0 {
+			add(k.hour, store.KindLagErr, k.group, h.err, 0)
+		}
+		if h.atRisk > 0 {
+			add(k.hour, store.KindLagAtRisk, k.group, h.atRisk, 0)
+		}
 		delete(l.held, k)
 	}
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"sync"
 	"testing"
@@ -298,7 +299,7 @@ func TestHourEndWritesHeldLagRows(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.OpenSQLite(t, t.TempDir())
 	c := storetest.NewClock(mon17.Add(10*time.Hour + 59*time.Minute + 30*time.Second))
-	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(&lagPattern{groups: 1}))
+	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(&steadyLag{groups: 1, stalled: true, atRisk: true}))
 	for _, at := range []time.Duration{20 * time.Second, 40 * time.Second} {
 		c.Set(mon17.Add(10*time.Hour + 59*time.Minute + 30*time.Second + at))
 		if err := a.flushDue(ctx); err != nil {
@@ -309,7 +310,7 @@ func TestHourEndWritesHeldLagRows(t *testing.T) {
 	for _, r := range allCluster(t, st) {
 		got = append(got, fmt.Sprintf("%s %s %v", r.Hour.Format("15:04"), r.Kind, r.Total))
 	}
-	want := []string{"10:00 lag_at_risk 20", "10:00 lag_breach 20", "10:00 lag_err 20"}
+	want := []string{"10:00 lag_at_risk 0", "10:00 lag_breach 20", "10:00 lag_err 0"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("rows after the hour ended: %v, want %v", got, want)
 	}
@@ -369,5 +370,176 @@ func TestUnsampledGroupsWriteTheirHeldRows(t *testing.T) {
 	rows := lagRows(t, st)
 	if len(rows) != 3 || rows[0].Total != 30 || rows[2].Total != 30 {
 		t.Fatalf("after the lag leadership moved: %+v, want every group written (30 s, group-1 20 s)", rows)
+	}
+}
+
+// steadyLag is a cluster source of groups whose lag state does not change
+// (an idle estate): every group observed for the whole window; breaching
+// and in status ERR when stalled is set, at risk of losing records when
+// atRisk is; healthy otherwise.
+type steadyLag struct {
+	groups          int
+	stalled, atRisk bool
+}
+
+func (*steadyLag) DLQGrowth(_, _ time.Time) map[string]int64      { return nil }
+func (*steadyLag) Propagation(_, _ time.Time) map[string]Coverage { return nil }
+func (s *steadyLag) LagBreach(from, to time.Time) map[string]LagBreach {
+	win := to.Sub(from)
+	out := make(map[string]LagBreach, s.groups)
+	for i := range s.groups {
+		b := LagBreach{Observed: win}
+		if s.stalled {
+			b.Breach, b.Err = win, win
+		}
+		if s.atRisk {
+			b.AtRisk = win
+		}
+		out[fmt.Sprintf("group-%04d", i)] = b
+	}
+	return out
+}
+
+// TestIdleMinuteWritesOnlyTheRowsTheReportNeeds: a minute of periodic
+// flushes on an idle estate writes one lag_breach row per group (it
+// carries the observed time) and a lag_err or lag_at_risk row only for a
+// group that spent time in that state: three healthy groups write three
+// rows, three stopped ones six, not nine each.
+func TestIdleMinuteWritesOnlyTheRowsTheReportNeeds(t *testing.T) {
+	for _, tc := range []struct {
+		src  *steadyLag
+		want map[string]int
+	}{
+		{&steadyLag{groups: 3}, map[string]int{store.KindLagBreach: 3}},
+		{&steadyLag{groups: 3, stalled: true}, map[string]int{store.KindLagBreach: 3, store.KindLagErr: 3}},
+		{&steadyLag{groups: 3, atRisk: true}, map[string]int{store.KindLagBreach: 3, store.KindLagAtRisk: 3}},
+	} {
+		ctx := context.Background()
+		st := &kindCounter{Store: storetest.OpenSQLite(t, t.TempDir())}
+		c := storetest.NewClock(mon17.Add(10 * time.Minute))
+		a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(tc.src))
+		for range int(DefaultLagHold / (10 * time.Second)) {
+			c.Set(c.Now().Add(10 * time.Second))
+			if err := a.flushDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := st.written(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%+v: a minute wrote rows %v, want %v", *tc.src, got, tc.want)
+		}
+		for _, r := range allCluster(t, st) {
+			if r.Kind == store.KindLagBreach && r.Total != DefaultLagHold.Seconds() || r.Kind != store.KindLagBreach && (r.Value != DefaultLagHold.Seconds() || r.Total != 0) {
+				t.Errorf("%+v: stored %+v, want a minute observed on lag_breach, a minute in the state on %s", *tc.src, r, r.Kind)
+			}
+		}
+	}
+}
+
+// kindCounter counts the cluster rows written per kind.
+type kindCounter struct {
+	store.Store
+	mu   sync.Mutex
+	rows map[string]int
+}
+
+func (s *kindCounter) Write(ctx context.Context, b *store.Batch) error {
+	s.mu.Lock()
+	if s.rows == nil {
+		s.rows = map[string]int{}
+	}
+	for _, c := range b.Cluster {
+		s.rows[c.Kind]++
+	}
+	s.mu.Unlock()
+	return s.Store.Write(ctx, b)
+}
+
+func (s *kindCounter) written() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.rows)
+}
+
+// truthSource is lagPattern that also sums what it answered per group:
+// the ground truth of the weekly report's lag section.
+type truthSource struct {
+	lagPattern
+	mu  sync.Mutex
+	sum map[string]*LagBreach
+}
+
+func (s *truthSource) LagBreach(from, to time.Time) map[string]LagBreach {
+	out := s.lagPattern.LagBreach(from, to)
+	out["healthy"] = LagBreach{Observed: to.Sub(from)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sum == nil {
+		s.sum = map[string]*LagBreach{}
+	}
+	for g, b := range out {
+		t := s.sum[g]
+		if t == nil {
+			t = &LagBreach{}
+			s.sum[g] = t
+		}
+		t.Breach += b.Breach
+		t.Err += b.Err
+		t.AtRisk += b.AtRisk
+		t.Observed += b.Observed
+		t.Lost += b.Lost
+	}
+	return out
+}
+
+// TestReportLagFromTheRowsWritten: over two hours of flushes (a graceful
+// restart between them) with groups going in and out of breach, ERR and
+// risk, the weekly report's lag section is exactly what the source
+// answered: breach, ERR and at-risk seconds, observed time, the
+// percentages of observed time and the lost records — with lag_err and
+// lag_at_risk rows written only where they add seconds (a healthy group
+// has lag_breach rows only).
+func TestReportLagFromTheRowsWritten(t *testing.T) {
+	ctx := context.Background()
+	start := mon17.Add(10*time.Hour + 40*time.Minute)
+	st := storetest.OpenSQLite(t, t.TempDir())
+	c := storetest.NewClock(start)
+	src := &truthSource{lagPattern: lagPattern{groups: 6}}
+	a, _ := newTestAggregator(t, st, store.Config{}, c, WithClusterSource(src))
+	for i := 0; c.Now().Before(start.Add(130 * time.Minute)); i++ {
+		c.Set(c.Now().Add(10 * time.Second))
+		if err := a.flushDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if i == 300 {
+			if err := a.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			a, _ = newTestAggregator(t, st, store.Config{}, c, WithClusterSource(src))
+		}
+	}
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range allCluster(t, st) {
+		if r.Name == "healthy" && r.Kind != store.KindLagBreach {
+			t.Errorf("a group never in ERR nor at risk stored %+v", r)
+		}
+	}
+	got := weekLag(t, st, c.Now())
+	if len(got) != len(src.sum) {
+		t.Fatalf("report has %d groups, the source answered for %d", len(got), len(src.sum))
+	}
+	for _, r := range got {
+		w := src.sum[r.Group]
+		obs := w.Observed.Seconds()
+		want := report.LagRow{Group: r.Group, BreachSeconds: w.Breach.Seconds(), ObservedSeconds: obs,
+			BreachPct: 100 * w.Breach.Seconds() / obs, ErrSeconds: w.Err.Seconds(),
+			LostRecords: w.Lost, AtRiskSeconds: w.AtRisk.Seconds()}
+		if w.Err > 0 {
+			want.ErrPct = 100 * w.Err.Seconds() / obs
+		}
+		if fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
+			t.Errorf("report row\n%+v\nwant (the source's answers summed)\n%+v", r, want)
+		}
 	}
 }

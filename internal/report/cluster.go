@@ -67,7 +67,9 @@ func fillDLQ(r *Weekly, in buildInput) {
 }
 
 // fillLag is each consumer group's time above its lag objective, in
-// status ERR and near losing records, longest breach first.
+// status ERR and near losing records, longest breach first. Every
+// percentage is of the observed time of the group's lag_breach rows (its
+// lag_err rows are written only when they add seconds, without a total).
 func fillLag(r *Weekly, in buildInput) {
 	by := sumCluster(in.cur.cluster)
 	r.Lag = []LagRow{}
@@ -78,8 +80,8 @@ func fillLag(r *Weekly, in buildInput) {
 		}
 		if e := by[store.KindLagErr][name]; e != nil {
 			row.ErrSeconds = e.v
-			if e.t > 0 {
-				row.ErrPct = 100 * e.v / e.t
+			if a.t > 0 {
+				row.ErrPct = 100 * e.v / a.t
 			}
 		}
 		if l := by[store.KindLagLost][name]; l != nil {

@@ -124,10 +124,10 @@ type ExamplePage struct {
 const (
 	KindDLQGrowth   = "dlq_growth"  // Name: DLQ topic; Value: records added
 	KindLagBreach   = "lag_breach"  // Name: consumer group; Value: seconds above the lag objective; Total: seconds observed
-	KindLagErr      = "lag_err"     // Name: consumer group; Value: seconds with lag status ERR (STOP, STALL or REWIND); Total: seconds observed
+	KindLagErr      = "lag_err"     // Name: consumer group; Value: seconds with lag status ERR (STOP, STALL or REWIND); Total: 0 (seconds observed in rows written before 6 Dec 2026; the report reads the observed time of lag_breach); written only when Value > 0
 	KindPropagation = "propagation" // Name: service; Value: hops that carried trace context; Total: hops seen
 	KindLagLost     = "lag_lost"    // Name: consumer group; Value: records deleted by retention before the group read them
-	KindLagAtRisk   = "lag_at_risk" // Name: consumer group; Value: seconds retention was about to delete an unread record (time to loss under an hour); Total: seconds observed
+	KindLagAtRisk   = "lag_at_risk" // Name: consumer group; Value: seconds retention was about to delete an unread record (time to loss under an hour); Total: as lag_err; written only when Value > 0
 	// WebSocket probes (internal/websocket), one prober's (the leader's)
 	// per target; Name: WebSocketName(service, target).
 	KindWSProbes       = "ws_probes"       // Value: failed probes; Total: probes
