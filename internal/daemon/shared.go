@@ -19,8 +19,11 @@ import (
 )
 
 // groupsDoc is the leader's consumer-group view as it shares it: the body
-// of its GET /api/v1/groups (lag.PageOf), which every replica renders as
-// is, so they all answer byte for byte what the leader would.
+// of its GET /api/v1/groups (lag.PageOf) with each group as its template
+// (lag.TemplatePageOf: its facts, with the anchors of the figures that
+// grow with time), which every replica renders at the page's time
+// (lag.RenderPage), so they all answer byte for byte what the leader
+// would, and a group is published again only when its facts change.
 type groupsDoc struct {
 	Cycle int64 `json:"cycle"` // the lag cycle it comes from
 	// Coverage is the sampler group's coverage in the leader's last cycle
@@ -36,8 +39,8 @@ type groupsDoc struct {
 
 // renderedGroups keeps, per group, the view its last item was rendered
 // from and that item's hash (not its JSON, which the board has shared),
-// so that a cycle marshals only the groups whose view changed (lag.Same)
-// and passes the others as unchanged (share.Item.Sum).
+// so that a cycle renders only the groups whose facts changed
+// (lag.SameFacts) and passes the others as unchanged (share.Item.Sum).
 type renderedGroups struct {
 	mu   sync.Mutex
 	byID map[string]renderedGroup
@@ -49,20 +52,20 @@ type renderedGroup struct {
 	size int           // its length, to size the next rendering
 }
 
-// item is g's item: unchanged (its previous hash) when g's view did not
-// change, else its JSON rendered now.
+// item is g's item: unchanged (its previous hash) when g's facts did not
+// change, else its template rendered now.
 func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) (share.Item, error) {
 	key := share.TextKey(g.Group)
 	var buf []byte
 	if r != nil {
 		prev, ok := r.byID[g.Group]
-		if ok && lag.Same(prev.view, g) {
+		if ok && lag.SameFacts(prev.view, g) {
 			next[g.Group] = prev
 			return share.Item{Key: key, Sum: prev.sum}, nil
 		}
 		buf = make([]byte, 0, prev.size+prev.size/8) // about the size it had
 	}
-	js, err := lag.AppendPageGroup(buf, g) // json.Marshal(lag.PageGroup(*g)), without reflection
+	js, err := lag.AppendGroupTemplate(buf, g)
 	if err != nil {
 		return share.Item{}, fmt.Errorf("marshal group %s: %w", g.Group, err)
 	}
@@ -70,13 +73,17 @@ func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) (s
 	return share.Item{Key: key, JSON: js}, nil
 }
 
-// MarshalJSON is the document with its page (rendered from the snapshot
+// MarshalJSON is the document with its page (the snapshot's templates
 // when not set).
 func (g groupsDoc) MarshalJSON() ([]byte, error) {
 	type plain groupsDoc // the fields without this method
 	p := plain(g)
 	if p.Page == nil && g.snap != nil {
-		p.Page = lag.PageOf(g.snap)
+		page, err := lag.TemplatePageOf(g.snap)
+		if err != nil {
+			return nil, err
+		}
+		p.Page = page
 	}
 	return json.Marshal(p)
 }
@@ -91,7 +98,11 @@ func (g groupsDoc) ShareSplit() ([]byte, map[string][]share.Item, error) {
 	}
 	small := *g.snap
 	small.Groups = nil
-	g.Page = lag.PageOf(&small)
+	page, err := lag.TemplatePageOf(&small)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Page = page
 	raw, err := json.Marshal(g)
 	if err != nil {
 		return nil, nil, fmt.Errorf("marshal groups head: %w", err)
@@ -163,12 +174,16 @@ func (d *daemon) groupsDocument() (any, bool) {
 }
 
 // groupsCache keeps the last decoded groups document, so /readyz and the
-// API decode a version once.
+// API decode a version once, and its page rendered (lag.RenderPage) once
+// it was asked for.
 type groupsCache struct {
-	mu   sync.Mutex
-	key  string
-	doc  sharedGroups
-	good bool
+	mu       sync.Mutex
+	key      string
+	doc      sharedGroups
+	good     bool
+	page     []byte // the rendered page; nil until asked for
+	pageErr  error
+	rendered bool
 }
 
 // leaderGroups is the newest groups document any replica shared.
@@ -182,11 +197,34 @@ func (d *daemon) leaderGroups() (share.Entry, sharedGroups, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.key != key {
-		c.doc, c.key = sharedGroups{}, key
+		c.doc, c.key, c.page, c.pageErr, c.rendered = sharedGroups{}, key, nil, nil, false
 		c.good = json.Unmarshal(e.Doc, &c.doc) == nil && len(c.doc.Page) > 0
 	}
 	return e, c.doc, c.good
 }
+
+// leaderPage is the newest shared groups document with its page
+// rendered at the page's time (what the leader answered for that cycle).
+func (d *daemon) leaderPage() (share.Entry, sharedGroups, []byte, error) {
+	e, doc, ok := d.leaderGroups()
+	if !ok {
+		return e, doc, nil, errNoSharedGroups
+	}
+	c := &d.groupsSeen
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != e.Replica+"@"+e.PublishedAt.String() { // a newer version came in between
+		page, err := lag.RenderPage(doc.Page)
+		return e, doc, page, err
+	}
+	if !c.rendered {
+		c.page, c.pageErr = lag.RenderPage(doc.Page)
+		c.rendered = true
+	}
+	return e, doc, c.page, c.pageErr
+}
+
+var errNoSharedGroups = errors.New("no shared groups document")
 
 // serveGroups answers /api/v1/groups[/{group}] on every replica: the
 // leader from its own collector, the others from the leader's shared
@@ -200,29 +238,34 @@ func (d *daemon) serveGroups(w http.ResponseWriter, r *http.Request) {
 		t.mux.ServeHTTP(w, r)
 		return
 	}
-	e, doc, ok := d.leaderGroups()
-	if !ok {
+	e, doc, page, err := d.leaderPage()
+	switch {
+	case errors.Is(err, errNoSharedGroups):
 		writeAPIError(w, http.StatusServiceUnavailable, "no replica has shared consumer groups yet: the leader publishes them after its first lag cycle", d.cfg.Lag.Interval)
+		return
+	case err != nil:
+		d.log.Error("shared groups page cannot be rendered", "replica", e.Replica, "err", err)
+		writeAPIError(w, http.StatusServiceUnavailable, "the shared groups page cannot be rendered ("+err.Error()+"); is the leader a different eventwatch version?", d.cfg.Lag.Interval)
 		return
 	}
 	w.Header().Set("Eventwatch-Source", fmt.Sprintf("replica=%s; published_at=%s; stale=%t", e.Replica, e.PublishedAt.Format(time.RFC3339), e.Stale))
 	name := r.PathValue("group")
 	if name == "" {
-		writeIndented(w, http.StatusOK, doc.Page)
+		writeIndented(w, http.StatusOK, page)
 		return
 	}
-	d.groupFromPage(w, doc, name)
+	d.groupFromPage(w, doc, page, name)
 }
 
 // groupFromPage answers one group on a follower from the shared page:
 // topic-level lag (the per-partition rows are rendered on request by the
 // leader only, never shared) and the group's poison pills, as the
 // leader's detail names them.
-func (d *daemon) groupFromPage(w http.ResponseWriter, doc sharedGroups, name string) {
+func (d *daemon) groupFromPage(w http.ResponseWriter, doc sharedGroups, page []byte, name string) {
 	var p struct {
 		Groups []json.RawMessage `json:"groups"`
 	}
-	_ = json.Unmarshal(doc.Page, &p)
+	_ = json.Unmarshal(page, &p)
 	known := make([]string, 0, len(p.Groups))
 	for _, g := range p.Groups {
 		var id struct {

@@ -27,11 +27,9 @@ func (c *Collector) buildGroups(cy *cycle) []GroupLag {
 		}
 		gs.info = info
 		gl := c.buildGroup(cy.at, g, info, gs, c.cfg.Granularity == GranularityPartition)
-		if gl.LagSeconds.Known() && float64(gl.LagSeconds) > c.cfg.LagObjective {
-			gs.breach += st.sincePrevious().Seconds()
-		}
-		gl.BreachSeconds = gs.breach
-		gs.last = &gl
+		gl.breach = st.breach(gs, gl.LagSeconds.Known() && float64(gl.LagSeconds) > c.cfg.LagObjective)
+		gl.BreachSeconds = gl.breach.at(cy.at.UnixNano())
+		gs.last, gs.lastAt = &gl, cy.at.UnixNano()
 		out = append(out, gl)
 	}
 	return out
@@ -39,9 +37,12 @@ func (c *Collector) buildGroups(cy *cycle) []GroupLag {
 
 // staleGroup is the view of a group whose offsets were not fetched.
 func (c *Collector) staleGroup(g string, info *groupInfo, gs *groupState, fetchErr error) GroupLag {
-	gl := GroupLag{Group: g, LagSeconds: Seconds(math.NaN())}
+	gl := GroupLag{Group: g, LagSeconds: Seconds(math.NaN()), lagClk: unknownClock, ttlClk: anchors{ttl: ttlFixed}}
 	if gs != nil && gs.last != nil {
 		gl = *gs.last
+		if gl.frozen == 0 {
+			gl.frozen = gs.lastAt // its figures stay those of the cycle that built it
+		}
 	}
 	gl.Stale = true
 	gl.Error = "offsets not fetched this cycle"
@@ -56,6 +57,7 @@ func (c *Collector) staleGroup(g string, info *groupInfo, gs *groupState, fetchE
 	}
 	if gl.Why == "" {
 		gl.Why = "no data yet: " + gl.Error
+		gl.why = whyClock{pre: gl.Why}
 	}
 	return gl
 }
@@ -66,8 +68,8 @@ type groupAcc struct {
 	counts   statusCounts
 	total    int
 	complete int
-	examples map[string]string // the first example of each non-OK reason (see example)
-	turn     int               // WARN partitions waiting their turn (the rest fall behind)
+	examples map[string]whyClock // the first example of each non-OK reason (see example)
+	turn     int                 // WARN partitions waiting their turn (the rest fall behind)
 	maxLag   *MaxLag
 	allowed  int64
 	progress map[int]int32 // last cycle each owner (member index; -1 any member) moved an offset forward
@@ -79,11 +81,12 @@ type groupAcc struct {
 func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *groupState, partitions bool) GroupLag {
 	st := c.state
 	gl := GroupLag{Group: g, Protocol: info.protocol, State: info.state, Members: info.members,
-		LagSeconds: Seconds(math.NaN()), AllowedLag: gs.allowed, DrainSeconds: 0, TimeToLoss: Seconds(math.NaN())}
+		LagSeconds: Seconds(math.NaN()), AllowedLag: gs.allowed, DrainSeconds: 0, TimeToLoss: Seconds(math.NaN()),
+		lagClk: unknownClock, ttlClk: unknownClock}
 	if info.err != nil {
 		gl.Error = info.err.Error()
 	}
-	acc := groupAcc{examples: map[string]string{}, allowed: gs.allowed}
+	acc := groupAcc{examples: map[string]whyClock{}, allowed: gs.allowed}
 	topics := make([]string, 0, len(gs.topics))
 	for t, gt := range gs.topics {
 		if gt.lastCycle == st.cycle {
@@ -101,7 +104,8 @@ func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *grou
 		gl.Topics = append(gl.Topics, tl)
 	}
 	gl.Status, gl.Cause = acc.counts.groupStatus()
-	gl.Why = why(gl.Status, gl.Cause, &acc.counts, acc.turn, acc.total, min(int(st.cycle), st.window), acc.example(gl.Cause))
+	gl.why = why(gl.Status, gl.Cause, &acc.counts, acc.turn, acc.total, min(int(st.cycle), st.window), acc.example(gl.Cause))
+	gl.Why = gl.why.at(at.UnixNano())
 	gl.MaxLag = acc.maxLag
 	if acc.total > 0 {
 		gl.CompleteFraction = float64(acc.complete) / float64(acc.total)
@@ -113,10 +117,14 @@ func (c *Collector) buildGroup(at time.Time, g string, info *groupInfo, gs *grou
 // add folds one topic's figures into the group's.
 func (gl *GroupLag) add(tl *TopicLag) {
 	gl.LagRecords += tl.LagRecords
-	gl.LagSeconds = maxSeconds(gl.LagSeconds, tl.LagSeconds)
+	if longer(tl.LagSeconds, gl.LagSeconds) {
+		gl.LagSeconds, gl.lagClk = tl.LagSeconds, tl.lagClk
+	}
 	gl.UnknownPartitions += tl.UnknownPartitions
 	gl.LostRecords += tl.LostRecords
-	gl.TimeToLoss = minSeconds(gl.TimeToLoss, tl.TimeToLoss)
+	if sooner(tl.TimeToLoss, gl.TimeToLoss) {
+		gl.TimeToLoss, gl.ttlClk = tl.TimeToLoss, tl.ttlClk
+	}
 	if tl.LagRecords > 0 {
 		gl.DrainSeconds = maxDrain(gl.DrainSeconds, tl.DrainSeconds)
 	}
@@ -148,7 +156,8 @@ func (c *Collector) buildTopic(at time.Time, info *groupInfo, topic string, gt *
 ) (tl TopicLag, n int) {
 	st := c.state
 	tl = TopicLag{Topic: topic, LagSeconds: Seconds(math.NaN()), ConsumeRate: Rate(math.NaN()), ProduceRate: Rate(math.NaN()),
-		DrainSeconds: Seconds(math.NaN()), TimeToLoss: Seconds(math.NaN()), LostRecords: gt.lost}
+		DrainSeconds: Seconds(math.NaN()), TimeToLoss: Seconds(math.NaN()), LostRecords: gt.lost,
+		lagClk: unknownClock, ttlClk: unknownClock}
 	if ts == nil {
 		return tl, 0
 	}
@@ -193,8 +202,8 @@ func (tl *TopicLag) addPartition(pl *PartitionLag, r partRates) {
 		tl.UnknownPartitions++
 	}
 	tl.LagRecords += pl.LagRecords
-	if pl.LagSeconds.Known() && (!tl.LagSeconds.Known() || pl.LagSeconds > tl.LagSeconds) {
-		tl.LagSeconds, tl.LagSecondsSource = pl.LagSeconds, pl.LagSecondsSource
+	if longer(pl.LagSeconds, tl.LagSeconds) {
+		tl.LagSeconds, tl.LagSecondsSource, tl.lagClk = pl.LagSeconds, pl.LagSecondsSource, pl.clk
 	}
 	switch pl.LagSecondsSource {
 	case SourceExact:
@@ -203,7 +212,9 @@ func (tl *TopicLag) addPartition(pl *PartitionLag, r partRates) {
 		tl.EstimatedPartitions++
 	}
 	tl.Status = worse(tl.Status, pl.Status)
-	tl.TimeToLoss = minSeconds(tl.TimeToLoss, pl.TimeToLoss)
+	if sooner(pl.TimeToLoss, tl.TimeToLoss) {
+		tl.TimeToLoss, tl.ttlClk = pl.TimeToLoss, pl.clk
+	}
 	if r.ok {
 		tl.ConsumeRate = Rate(nanZero(float64(tl.ConsumeRate)) + r.consumed)
 		tl.ProduceRate = Rate(nanZero(float64(tl.ProduceRate)) + r.produced)
@@ -236,7 +247,9 @@ func (a *groupAcc) count(topic string, pl *PartitionLag, r partRates, fullWindow
 		a.complete++
 	}
 	if _, ok := a.examples[pl.Reason]; !ok && pl.Status != StatusOK && pl.Status != StatusUnknown {
-		a.examples[pl.Reason] = fmt.Sprintf("%s/%d lag %d", topic, pl.Partition, pl.LagRecords) + evidenceText(pl, r)
+		ex := evidenceText(pl, r)
+		ex.pre = fmt.Sprintf("%s/%d lag %d", topic, pl.Partition, pl.LagRecords) + ex.pre
+		a.examples[pl.Reason] = ex
 	}
 	if pl.LagKnown && (a.maxLag == nil || pl.LagRecords > a.maxLag.LagRecords) {
 		a.maxLag = &MaxLag{Topic: topic, PartitionLag: *pl}
@@ -246,21 +259,22 @@ func (a *groupAcc) count(topic string, pl *PartitionLag, r partRates, fullWindow
 // example is the example partition that explains a group's cause: for
 // WARN one falling behind when there is one (the sentence leads with
 // them), else one waiting its turn.
-func (a *groupAcc) example(cause Status) string {
+func (a *groupAcc) example(cause Status) *whyClock {
 	reasons := map[Status][]string{StatusWarn: {ReasonFallingBehind, ReasonWaitingTurn}, StatusStop: {ReasonStopped},
 		StatusStall: {ReasonStalled}, StatusRewind: {ReasonRewound}}
 	for _, r := range reasons[cause] {
 		if ex, ok := a.examples[r]; ok {
-			return ex
+			return &ex
 		}
 	}
-	return ""
+	return nil
 }
 
 // evidenceText is what shows a partition's reason, in words that agree
 // with it: a consumer falling behind advances, slower than records
-// arrive; one waiting its turn or stopped has not moved for a while.
-func evidenceText(pl *PartitionLag, r partRates) string {
+// arrive; one waiting its turn or stopped has not moved for a while. Its
+// duration is the partition's clock's (whyClock).
+func evidenceText(pl *PartitionLag, r partRates) whyClock {
 	switch pl.Reason {
 	case ReasonFallingBehind:
 		s := ""
@@ -268,15 +282,15 @@ func evidenceText(pl *PartitionLag, r partRates) string {
 			s = fmt.Sprintf(", consuming %s records/s while %s arrive", rate(r.consumed), rate(r.produced))
 		}
 		if pl.LagSeconds.Known() {
-			s += fmt.Sprintf(", oldest unread record %s old", roundSeconds(float64(pl.LagSeconds)))
+			return whyClock{pre: s + ", oldest unread record ", hole: whyLag, c: pl.clk, post: " old"}
 		}
-		return s
+		return whyClock{pre: s}
 	case ReasonWaitingTurn:
-		return fmt.Sprintf(", not moved for %s while its member advances other partitions", roundSeconds(float64(pl.WaitingSeconds)))
+		return whyClock{pre: ", not moved for ", hole: whyWaiting, c: pl.clk, post: " while its member advances other partitions"}
 	case ReasonStopped, ReasonStalled:
-		return fmt.Sprintf(", waiting %s without progress", roundSeconds(float64(pl.WaitingSeconds)))
+		return whyClock{pre: ", waiting ", hole: whyWaiting, c: pl.clk, post: " without progress"}
 	}
-	return ""
+	return whyClock{}
 }
 
 // rate formats records per second with two significant decimals at most.
@@ -297,12 +311,15 @@ func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, 
 	if start < 0 {
 		pl.Start = -1
 	}
+	now := at.UnixNano()
+	pl.clk = unknownClock
 	if end == noSample {
 		pl.End = -1
 	} else {
 		pl.LagKnown = true
 		pl.LagRecords = w.lag
-		pl.LagSeconds, pl.LagSecondsSource = c.partitionTimeLag(ts, p, w.committed, start, w.lag, at)
+		pl.LagSecondsSource = c.partitionTimeLag(ts, p, w.committed, start, w.lag, &pl.clk)
+		pl.LagSeconds = pl.clk.lagAt(now)
 	}
 	if last := w.lastChange(); last > 0 && int64(last) > st.cycle-cycleTimes {
 		pl.LastCommit = time.Unix(0, st.timeAt(last)).UTC()
@@ -315,11 +332,13 @@ func (c *Collector) buildPartition(at time.Time, info *groupInfo, topic string, 
 	if pl.LagSeconds.Known() {
 		e.waited = int64(float64(pl.LagSeconds) * 1e9)
 	}
+	w.waitClock(&e, &pl.clk)
 	pl.Status, pl.Reason = w.status(&e)
-	pl.WaitingSeconds = Seconds(float64(w.noProgress(&e)) / 1e9)
+	pl.WaitingSeconds = pl.clk.waitingSecondsAt(now)
 	var r partRates
 	r.consumed, r.produced, r.ok = w.rates(&e)
-	pl.TimeToLoss = c.timeToLoss(ts, p, &pl, r)
+	c.timeToLoss(ts, p, &pl, r)
+	pl.TimeToLoss = pl.clk.ttlAt(now)
 	return pl, r
 }
 
@@ -362,37 +381,38 @@ const (
 	SourceEstimated = "estimated" // interpolated from the sampled end offsets (docs/lag.md, "Fallback")
 )
 
-// partitionTimeLag is the partition's time lag in seconds and how it was
-// measured: 0 without offset lag; else now minus the timestamp of the first
-// unconsumed record (the record at the committed offset, or at the start
-// offset when the committed one was deleted) when that record's timestamp
-// is known, and the offset-table estimate otherwise.
-func (c *Collector) partitionTimeLag(ts *topicState, p int, committed, start, lag int64, now time.Time) (Seconds, string) {
+// partitionTimeLag sets the lag of the partition's anchors and returns how
+// its time lag is measured: 0 without offset lag; else now minus the
+// timestamp of the first unconsumed record (the record at the committed
+// offset, or at the start offset when the committed one was deleted) when
+// that record's timestamp is known, and the offset-table estimate
+// otherwise.
+func (c *Collector) partitionTimeLag(ts *topicState, p int, committed, start, lag int64, clk *anchors) string {
 	if lag == 0 {
-		return 0, ""
+		clk.lag, clk.fixed = lagFixed, 0
+		return ""
 	}
 	if start >= 0 && committed < start {
 		committed = start
 	}
 	if ms, ok := ts.stampOf(p, committed, c.state.cycle); ok {
-		return Seconds(max(float64(now.UnixMilli()-ms)/1e3, 0)), SourceExact
+		clk.lag, clk.at = lagExact, ms
+		return SourceExact
 	}
-	v := ts.tables[p].lagSeconds(committed, now)
-	if math.IsNaN(v) {
-		return Seconds(v), ""
+	ts.tables[p].lagClock(committed, clk)
+	if clk.lag == lagFixed && math.IsNaN(clk.fixed) {
+		return ""
 	}
-	return Seconds(v), SourceEstimated
+	return SourceEstimated
 }
 
-func minSeconds(a, b Seconds) Seconds {
-	switch {
-	case !b.Known():
-		return a
-	case !a.Known():
-		return b
-	}
-	return Seconds(math.Min(float64(a), float64(b)))
-}
+// sooner reports whether b is a known time shorter than a (or a is
+// unknown): the shorter known of the two is b.
+func sooner(b, a Seconds) bool { return b.Known() && (!a.Known() || b < a) }
+
+// longer reports whether b is a known time longer than a (or a is
+// unknown): the longer known of the two is b.
+func longer(b, a Seconds) bool { return b.Known() && (!a.Known() || b > a) }
 
 // maxDrain is the longer of two drain times; unknown (not draining) wins.
 func maxDrain(a, b Seconds) Seconds {
@@ -407,14 +427,4 @@ func nanZero(v float64) float64 {
 		return 0
 	}
 	return v
-}
-
-func maxSeconds(a, b Seconds) Seconds {
-	switch {
-	case !b.Known():
-		return a
-	case !a.Known():
-		return b
-	}
-	return Seconds(math.Max(float64(a), float64(b)))
 }

@@ -231,6 +231,9 @@ func (c *Collector) publish(cy *cycle) *Snapshot {
 	c.success.WithLabelValues("lag").Set(boolFloat(snap.Success))
 	c.duration.WithLabelValues("lag").Set(snap.Duration.Seconds())
 	c.snap.Store(snap)
+	if checkSnapshot != nil {
+		checkSnapshot(c, snap)
+	}
 	if expo, err := newExposition(snap, c.cfg.Granularity == GranularityPartition); err != nil {
 		c.log.Error("lag metrics not updated", "err", err)
 	} else {
@@ -238,6 +241,10 @@ func (c *Collector) publish(cy *cycle) *Snapshot {
 	}
 	return snap
 }
+
+// checkSnapshot, when set (by the package's tests), checks every
+// snapshot as it is published.
+var checkSnapshot func(*Collector, *Snapshot)
 
 func boolFloat(b bool) float64 {
 	if b {

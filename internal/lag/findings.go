@@ -20,12 +20,12 @@ func (f *findings) add(pl *PartitionLag) {
 	cur := f.by[pl.Status]
 	if cur == nil {
 		f.by[pl.Status] = &StatusFinding{Status: pl.Status, Reason: pl.Reason, Partitions: 1, Partition: pl.Partition,
-			Committed: pl.Committed, Waiting: waiting}
+			Committed: pl.Committed, Waiting: waiting, clk: pl.clk}
 		return
 	}
 	cur.Partitions++
 	if waiting > cur.Waiting {
-		cur.Reason, cur.Partition, cur.Committed, cur.Waiting = pl.Reason, pl.Partition, pl.Committed, waiting
+		cur.Reason, cur.Partition, cur.Committed, cur.Waiting, cur.clk = pl.Reason, pl.Partition, pl.Committed, waiting, pl.clk
 	}
 }
 
@@ -83,18 +83,18 @@ func (g *groupInfo) ownerOf(topic string, p int32) int {
 // record's age, its time lag) and by size (retention.bytes minus the bytes
 // from that record to the end, at the rate bytes arrive); the smaller of
 // the two, never negative. NaN when nothing waits or neither limit applies.
-func (c *Collector) timeToLoss(ts *topicState, p int, pl *PartitionLag, r partRates) Seconds {
+//
+// It sets the time to loss of pl's anchors (clock.ttlAt): the retention
+// part is a function of the time lag, the size part is not.
+func (c *Collector) timeToLoss(ts *topicState, p int, pl *PartitionLag, r partRates) {
+	pl.clk.ttl, pl.clk.size = ttlFixed, math.NaN()
 	if !pl.LagKnown || pl.LagRecords == 0 || ts.compacted && !ts.deletes {
-		return Seconds(math.NaN())
+		return
 	}
-	ttl := math.NaN()
 	if ts.retention > 0 && pl.LagSeconds.Known() {
-		ttl = math.Max(ts.retention-float64(pl.LagSeconds), 0)
+		pl.clk.ttl, pl.clk.ret = ttlRetention, ts.retention
 	}
-	if bySize := ts.timeToSizeLoss(p, pl, r); !math.IsNaN(bySize) && (math.IsNaN(ttl) || bySize < ttl) {
-		ttl = bySize
-	}
-	return Seconds(ttl)
+	pl.clk.size = ts.timeToSizeLoss(p, pl, r)
 }
 
 // timeToSizeLoss is the retention.bytes part of timeToLoss: the partition

@@ -19,6 +19,13 @@ import (
 // TestAppendPageGroupIsJSONMarshal and FuzzAppendPageGroup compare the two.
 func AppendPageGroup(dst []byte, g *GroupLag) ([]byte, error) {
 	w := jsonWriter{b: dst}
+	w.group(g)
+	return w.b, w.err
+}
+
+// group writes g as AppendPageGroup does; with a template (w.tpl), its
+// figures derived from anchors become holes (AppendGroupTemplate).
+func (w *jsonWriter) group(g *GroupLag) {
 	w.key('{', "group")
 	w.str(g.Group)
 	w.key(',', "protocol")
@@ -32,13 +39,17 @@ func AppendPageGroup(dst []byte, g *GroupLag) ([]byte, error) {
 	w.key(',', "status_cause")
 	w.str(g.Cause.String())
 	w.key(',', "why")
-	w.str(g.Why)
+	w.why(g.Why, &g.why)
 	w.key(',', "lag_records")
 	w.int(g.LagRecords)
 	w.key(',', "lag_seconds")
-	w.seconds(g.LagSeconds)
+	w.derived(g.LagSeconds, hole{kind: holeLag, a: g.lagClk})
 	w.key(',', "lag_objective_breach_seconds")
-	w.float(g.BreachSeconds)
+	if w.tpl != nil {
+		w.hole(hole{kind: holeBreach, breach: g.breach})
+	} else {
+		w.float(g.BreachSeconds)
+	}
 	w.key(',', "allowed_lag")
 	w.int(g.AllowedLag)
 	w.key(',', "max_lag")
@@ -54,7 +65,7 @@ func AppendPageGroup(dst []byte, g *GroupLag) ([]byte, error) {
 	w.key(',', "lost_records")
 	w.int(g.LostRecords)
 	w.key(',', "time_to_loss_seconds")
-	w.seconds(g.TimeToLoss)
+	w.derived(g.TimeToLoss, hole{kind: holeTTL, a: g.ttlClk})
 	if len(g.Topics) > 0 {
 		w.key(',', "topics")
 		for i := range g.Topics {
@@ -72,7 +83,6 @@ func AppendPageGroup(dst []byte, g *GroupLag) ([]byte, error) {
 		w.bool(true)
 	}
 	w.b = append(w.b, '}')
-	return w.b, w.err
 }
 
 // topic writes t without its per-partition rows (PageGroup).
@@ -82,7 +92,7 @@ func (w *jsonWriter) topic(t *TopicLag) {
 	w.key(',', "lag_records")
 	w.int(t.LagRecords)
 	w.key(',', "lag_seconds")
-	w.seconds(t.LagSeconds)
+	w.derived(t.LagSeconds, hole{kind: holeLag, a: t.lagClk})
 	w.key(',', "status")
 	w.str(t.Status.String())
 	w.key(',', "partition_count")
@@ -108,7 +118,7 @@ func (w *jsonWriter) topic(t *TopicLag) {
 	w.key(',', "lost_records")
 	w.int(t.LostRecords)
 	w.key(',', "time_to_loss_seconds")
-	w.seconds(t.TimeToLoss)
+	w.derived(t.TimeToLoss, hole{kind: holeTTL, a: t.ttlClk})
 	if len(t.Findings) > 0 {
 		w.key(',', "findings")
 		for i := range t.Findings {
@@ -132,24 +142,61 @@ func (w *jsonWriter) finding(f *StatusFinding) {
 	w.key(',', "committed")
 	w.int(f.Committed)
 	w.key(',', "waiting_seconds")
-	w.seconds(f.Waiting)
+	w.derived(f.Waiting, hole{kind: holeFinding, status: f.Status, a: f.clk})
 	w.b = append(w.b, '}')
 }
 
-// maxLag writes m (null when nil) through encoding/json: one per group,
-// with a time and the embedded partition's fields.
+// maxLag writes m (null when nil) as encoding/json does: its topic, then
+// the embedded partition's fields.
 func (w *jsonWriter) maxLag(m *MaxLag) {
 	if m == nil {
 		w.b = append(w.b, "null"...)
 		return
 	}
-	w.marshal(m)
+	p := &m.PartitionLag
+	w.key('{', "topic")
+	w.str(m.Topic)
+	w.key(',', "partition")
+	w.int(int64(p.Partition))
+	w.key(',', "committed")
+	w.int(p.Committed)
+	w.key(',', "end")
+	w.int(p.End)
+	w.key(',', "lag_records")
+	w.int(p.LagRecords)
+	w.key(',', "lag_known")
+	w.bool(p.LagKnown)
+	w.key(',', "lag_seconds")
+	w.derived(p.LagSeconds, hole{kind: holeLag, a: p.clk})
+	w.key(',', "status")
+	w.str(p.Status.String())
+	w.key(',', "owned")
+	w.bool(p.Owned)
+	if p.LagSecondsSource != "" {
+		w.key(',', "lag_seconds_source")
+		w.str(p.LagSecondsSource)
+	}
+	w.key(',', "log_start")
+	w.int(p.Start)
+	w.key(',', "reason")
+	w.str(p.Reason)
+	w.key(',', "waiting_seconds")
+	w.derived(p.WaitingSeconds, hole{kind: holeWaiting, a: p.clk})
+	w.key(',', "time_to_loss_seconds")
+	w.derived(p.TimeToLoss, hole{kind: holeTTL, a: p.clk})
+	if !p.LastCommit.IsZero() {
+		w.key(',', "last_commit")
+		w.marshal(p.LastCommit)
+	}
+	w.b = append(w.b, '}')
 }
 
 // jsonWriter appends JSON; the first error stops nothing but is returned.
+// With tpl, it writes a template (AppendGroupTemplate).
 type jsonWriter struct {
 	b   []byte
 	err error
+	tpl *template
 }
 
 // key writes sep and "name": (names are plain ASCII, written as they are).

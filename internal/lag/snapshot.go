@@ -71,15 +71,15 @@ type GroupLag struct {
 	Protocol   string  `json:"protocol"` // classic or consumer (KIP-848)
 	State      string  `json:"state"`    // Stable, Empty, PreparingRebalance, ... as the coordinator says
 	Members    int     `json:"members"`
-	Status     Status  `json:"status"`       // OK, WARN or ERR
-	Cause      Status  `json:"status_cause"` // the partition status behind Status (STOP, STALL, REWIND, WARN or OK)
-	Why        string  `json:"why"`          // one sentence explaining Status
-	LagRecords int64   `json:"lag_records"`  // sum over watched topics
-	LagSeconds Seconds `json:"lag_seconds"`  // max over watched topics; null when unknown
+	Status     Status  `json:"status"`                      // OK, WARN or ERR
+	Cause      Status  `json:"status_cause"`                // the partition status behind Status (STOP, STALL, REWIND, WARN or OK)
+	Why        string  `json:"why" clock:"derived"`         // one sentence explaining Status
+	LagRecords int64   `json:"lag_records"`                 // sum over watched topics
+	LagSeconds Seconds `json:"lag_seconds" clock:"derived"` // max over watched topics; null when unknown
 	// BreachSeconds is the time the group's time lag spent above the
 	// objective since eventwatch started: every cycle whose sample is
 	// above it adds the time since the previous cycle.
-	BreachSeconds float64 `json:"lag_objective_breach_seconds"`
+	BreachSeconds float64 `json:"lag_objective_breach_seconds" clock:"derived"`
 	// AllowedLag is the lag (records per partition) the group may keep
 	// without a finding: lag.allowed_lag or its lag.allowed_lag_groups rule.
 	AllowedLag int64 `json:"allowed_lag"`
@@ -104,17 +104,26 @@ type GroupLag struct {
 	// TimeToLoss is the shortest time, over the group's partitions, until
 	// retention may delete the oldest record the group has not read; null
 	// when no waiting record is at risk (or the retention is unknown).
-	TimeToLoss Seconds    `json:"time_to_loss_seconds"`
+	TimeToLoss Seconds    `json:"time_to_loss_seconds" clock:"derived"`
 	Topics     []TopicLag `json:"topics,omitempty"` // per-partition detail only with granularity partition; see Collector.GroupDetail
 	Error      string     `json:"error,omitempty"`  // last error describing or fetching this group
 	Stale      bool       `json:"stale,omitempty"`  // offsets could not be fetched this cycle; values are from an earlier one
+
+	// The anchors the derived figures are functions of (clock.go):
+	// LagSeconds's and TimeToLoss's (a partition's), BreachSeconds's,
+	// Why's; frozen is the time a stale group's figures are read at (0:
+	// the page's).
+	lagClk, ttlClk anchors
+	breach         breachClock
+	why            whyClock
+	frozen         int64
 }
 
 // TopicLag is a group's lag on one topic.
 type TopicLag struct {
 	Topic      string  `json:"topic"`
 	LagRecords int64   `json:"lag_records"`
-	LagSeconds Seconds `json:"lag_seconds"`
+	LagSeconds Seconds `json:"lag_seconds" clock:"derived"`
 	Status     Status  `json:"status"`          // worst partition status; UNKNOWN when no partition's lag is known
 	Committed  int     `json:"partition_count"` // partitions the group has committed offsets on
 	// UnknownPartitions counts partitions whose end offset could not be
@@ -139,12 +148,14 @@ type TopicLag struct {
 	// draining (it consumes no faster than records arrive) or has no lag
 	// (then it is 0).
 	DrainSeconds Seconds `json:"drain_seconds"`
-	LostRecords  int64   `json:"lost_records"`         // records deleted before the group read them, each lost range once, since eventwatch started
-	TimeToLoss   Seconds `json:"time_to_loss_seconds"` // shortest time until retention may delete an unread record; null when none is at risk
+	LostRecords  int64   `json:"lost_records"`                         // records deleted before the group read them, each lost range once, since eventwatch started
+	TimeToLoss   Seconds `json:"time_to_loss_seconds" clock:"derived"` // shortest time until retention may delete an unread record; null when none is at risk
 	// Findings lists, for each status other than OK and UNKNOWN, how many
 	// partitions have it and the partition where data has waited longest.
 	Findings   []StatusFinding `json:"findings,omitempty"`
 	Partitions []PartitionLag  `json:"partitions,omitempty"`
+
+	lagClk, ttlClk anchors // the partitions' whose LagSeconds and TimeToLoss are the topic's
 }
 
 // StatusFinding is one non-OK status of a group on a topic: how many partitions
@@ -155,7 +166,9 @@ type StatusFinding struct {
 	Partitions int     `json:"partitions"` // partitions in this status
 	Partition  int32   `json:"partition"`  // the worst one
 	Committed  int64   `json:"committed"`  // its committed offset: the record the group waits on
-	Waiting    Seconds `json:"waiting_seconds"`
+	Waiting    Seconds `json:"waiting_seconds" clock:"derived"`
+
+	clk anchors // the worst partition's
 }
 
 // MaxLag is the partition of a group with the largest lag, with its topic.
@@ -171,7 +184,7 @@ type PartitionLag struct {
 	End        int64   `json:"end"`         // high watermark (-1 when it could not be listed)
 	LagRecords int64   `json:"lag_records"` // never negative; 0 when unknown
 	LagKnown   bool    `json:"lag_known"`   // the end offset was listed this cycle; false: lag unknown (status UNKNOWN)
-	LagSeconds Seconds `json:"lag_seconds"`
+	LagSeconds Seconds `json:"lag_seconds" clock:"derived"`
 	Status     Status  `json:"status"`
 	Owned      bool    `json:"owned"` // a member is assigned this partition
 	// LagSecondsSource is "exact" when LagSeconds is now minus the
@@ -187,12 +200,14 @@ type PartitionLag struct {
 	// WaitingSeconds is how long data has waited on this partition while
 	// its committed offset did not move (STOP and STALL are judged on it
 	// against lag.stop_after); 0 when nothing waits or it just moved.
-	WaitingSeconds Seconds `json:"waiting_seconds"`
-	TimeToLoss     Seconds `json:"time_to_loss_seconds"` // time until retention may delete the record at the committed offset; null when unknown or not at risk
+	WaitingSeconds Seconds `json:"waiting_seconds" clock:"derived"`
+	TimeToLoss     Seconds `json:"time_to_loss_seconds" clock:"derived"` // time until retention may delete the record at the committed offset; null when unknown or not at risk
 	// LastCommit is the start of the cycle in which eventwatch last saw
 	// the committed offset change (commit recency, at cycle resolution);
 	// omitted when it has not changed since eventwatch started watching.
 	LastCommit time.Time `json:"last_commit,omitzero"`
+
+	clk anchors // what LagSeconds, WaitingSeconds and TimeToLoss are functions of
 }
 
 // Seconds is a duration in seconds that encodes NaN (unknown) as JSON null.

@@ -61,10 +61,12 @@ type topicState struct {
 type groupState struct {
 	topics    map[string]*groupTopicState
 	lastCycle int64
-	last      *GroupLag  // last published view, reused when a fetch fails
-	info      *groupInfo // what the last describe said, for GroupDetail
-	breach    float64    // seconds above the lag objective so far
-	allowed   int64      // the group's allowed lag (lag.allowed_lag or a lag.allowed_lag_groups rule)
+	last      *GroupLag   // last published view, reused when a fetch fails
+	lastAt    int64       // when last was built (unix ns): a stale group's figures stay those of then
+	info      *groupInfo  // what the last describe said, for GroupDetail
+	breach    breachClock // time above the lag objective so far
+	lastAbove int64       // the last cycle (its start, unix ns) the group was above the objective
+	allowed   int64       // the group's allowed lag (lag.allowed_lag or a lag.allowed_lag_groups rule)
 }
 
 // groupTopicState holds one window summary per partition of a topic.
@@ -81,13 +83,28 @@ func (s *state) begin(at time.Time) int64 {
 	return s.cycle
 }
 
-// sincePrevious is the time between the previous cycle and this one, 0 for
-// the first cycle.
-func (s *state) sincePrevious() time.Duration {
+// breach advances gs's time above the lag objective by this cycle, which
+// found the group above it or not: every cycle above it adds the time
+// since the previous cycle (none for the first). A run of cycles above
+// it is one anchor (breachClock.since, the cycle before the run), so the
+// figure is a function of the time it is read at.
+func (s *state) breach(gs *groupState, above bool) breachClock {
+	now, prev := s.timeAt(int32(s.cycle)), s.timeAt(int32(s.cycle-1))
 	if s.cycle < 2 {
-		return 0
+		prev = now
 	}
-	return time.Duration(s.timeAt(int32(s.cycle)) - s.timeAt(int32(s.cycle-1)))
+	b := &gs.breach
+	switch {
+	case above && (b.since == 0 || gs.lastAbove != prev):
+		b.base = b.at(gs.lastAbove) // a run broken by a cycle without this group's offsets ends there
+		b.since = prev
+	case !above && b.since != 0:
+		b.base, b.since = b.at(gs.lastAbove), 0
+	}
+	if above {
+		gs.lastAbove = now
+	}
+	return *b
 }
 
 // timeAt returns the start of a cycle (unix nanoseconds); for a cycle older

@@ -82,34 +82,40 @@ func (c *statusCounts) groupStatus() (group, cause Status) {
 
 // why explains a group status in one sentence for people; turn is how
 // many of the WARN partitions wait their turn (the others fall behind).
-func why(group, cause Status, c *statusCounts, turn, total, window int, example string) string {
+func why(group, cause Status, c *statusCounts, turn, total, window int, example *whyClock) whyClock {
 	n := c[cause]
 	unknown := c[StatusUnknown]
-	var s string
+	var w whyClock
 	switch {
 	case total == 0:
-		return "no committed offsets on watched topics"
+		return whyClock{pre: "no committed offsets on watched topics"}
 	case group == StatusUnknown:
-		return fmt.Sprintf("lag of all %d partitions unknown: their end offsets could not be listed this cycle", total)
+		return whyClock{pre: fmt.Sprintf("lag of all %d partitions unknown: their end offsets could not be listed this cycle", total)}
 	case group == StatusOK && c[StatusOK] == total:
-		return fmt.Sprintf("all %d partitions caught up or keeping up over the last %d cycles", total, window)
+		return whyClock{pre: fmt.Sprintf("all %d partitions caught up or keeping up over the last %d cycles", total, window)}
 	case group == StatusOK:
-		s = fmt.Sprintf("%d of %d partitions caught up or keeping up over the last %d cycles", c[StatusOK], total, window)
+		w.pre = fmt.Sprintf("%d of %d partitions caught up or keeping up over the last %d cycles", c[StatusOK], total, window)
 	case cause == StatusWarn:
-		s = warnText(n-turn, turn, total) + fmt.Sprintf(" over the last %d cycles", window)
-		if example != "" {
-			s += "; e.g. " + example
-		}
+		w.pre = warnText(n-turn, turn, total) + fmt.Sprintf(" over the last %d cycles", window)
+		w.withExample(example)
 	default:
-		s = fmt.Sprintf("%d of %d partitions %s over the last %d cycles", n, total, causeText(cause), window)
-		if example != "" {
-			s += "; e.g. " + example
-		}
+		w.pre = fmt.Sprintf("%d of %d partitions %s over the last %d cycles", n, total, causeText(cause), window)
+		w.withExample(example)
 	}
 	if unknown > 0 {
-		s += fmt.Sprintf("; lag of %d unknown (end offsets not listed)", unknown)
+		w.post += fmt.Sprintf("; lag of %d unknown (end offsets not listed)", unknown)
 	}
-	return s
+	return w
+}
+
+// withExample appends "; e.g. " and the example (nil: none) to w, which
+// has no duration yet.
+func (w *whyClock) withExample(ex *whyClock) {
+	if ex == nil || ex.pre == "" && ex.hole == whyNone && ex.post == "" {
+		return
+	}
+	w.pre += "; e.g. " + ex.pre
+	w.hole, w.c, w.post = ex.hole, ex.c, ex.post
 }
 
 // warnText says which WARN partitions fall behind and which wait their

@@ -112,24 +112,31 @@ func (t *offsetTable) dropOne() {
 //
 // The result is never negative.
 func (t *offsetTable) lagSeconds(committed int64, now time.Time) float64 {
+	var c anchors
+	t.lagClock(committed, &c)
+	return float64(c.lagAt(now.UnixNano()))
+}
+
+// lagClock sets c's lag to lagSeconds's as a function of the time it is
+// read at: its anchor is the estimated append time.
+func (t *offsetTable) lagClock(committed int64, c *anchors) {
 	n := len(t.offs)
-	if n > 0 && committed >= t.offs[n-1] {
-		return 0
+	switch {
+	case n > 0 && committed >= t.offs[n-1]:
+		c.lag, c.fixed = lagFixed, 0
+	case n == 1 && t.seeded:
+		c.lag, c.at = lagSeeded, t.times[0]
+	case n < 2:
+		c.lag, c.fixed = lagFixed, math.NaN()
+	default:
+		k := sort.Search(n, func(i int) bool { return t.offs[i] > committed })
+		c.lag = lagEstimated
+		if k == 0 {
+			c.est = t.extrapolate(committed)
+		} else {
+			c.est = interpolate(t.offs[k-1], t.times[k-1], t.offs[k], t.times[k], committed+1)
+		}
 	}
-	if n == 1 && t.seeded {
-		return math.Max(0, float64(now.UnixNano()-t.times[0])/1e9)
-	}
-	if n < 2 {
-		return math.NaN()
-	}
-	k := sort.Search(n, func(i int) bool { return t.offs[i] > committed })
-	var at float64
-	if k == 0 {
-		at = t.extrapolate(committed)
-	} else {
-		at = interpolate(t.offs[k-1], t.times[k-1], t.offs[k], t.times[k], committed+1)
-	}
-	return math.Max(0, (float64(now.UnixNano())-at)/1e9)
 }
 
 // interpolate returns the time the end offset reached off, on the line

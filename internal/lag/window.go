@@ -146,6 +146,23 @@ func (w *partWindow) noProgress(e *evidence) int64 {
 	return max(min(now-e.at(w.since), sinceMoved), 0)
 }
 
+// waitClock sets how c computes noProgress at any time (clock.waitingAt,
+// the same function of the same anchors): when the offset last moved,
+// when the wait began, and whether the time lag (c's, set before; the
+// evidence's waited) bounds it.
+func (w *partWindow) waitClock(e *evidence, c *anchors) {
+	c.wait = waitNone
+	if !e.lagKnown || w.lag <= e.allowed || w.since == 0 {
+		return
+	}
+	c.moved = e.at(w.lastAdvance())
+	if e.waited >= 0 {
+		c.wait = waitLag
+		return
+	}
+	c.wait, c.since = waitSince, e.at(w.since)
+}
+
 // status judges the partition from the evidence, in order:
 //
 //  1. the end offset could not be listed: UNKNOWN;
