@@ -37,6 +37,7 @@ const (
 	benchSeedsEnv    = "EVENTWATCH_BENCH_SEEDS"            // the follower child's brokers
 	sideBySideEnv    = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
 	intervalsEnv     = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
+	settleEnv        = "EVENTWATCH_SIDE_BY_SIDE_SETTLE"    // lag intervals each mode runs before it is measured (default 0); the status window's 10 make it steady state
 	modesEnv         = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all three)
 	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap before and after it to <this>-<mode>-heap0.prof and -heap.prof
 	memTraceEnv      = "EVENTWATCH_SIDE_BY_SIDE_MEMTRACE"  // print each mode's RSS, live heap and heap goal every second (where a peak comes from)
@@ -239,11 +240,22 @@ func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
 		}
 	}()
 	waitFor(b, 10*time.Minute, func() bool { return c.Snapshot() != nil })
+	settle(cfg.Interval)
 	stop := profileWindow(b, "collector")
 	cpu0 := procstat.SelfCPU()
 	<-time.After(time.Duration(intervals) * cfg.Interval)
 	stop()
 	return sideBySide{cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals), peakRSS: procstat.PeakRSSMB(0)}
+}
+
+// settle waits $EVENTWATCH_SIDE_BY_SIDE_SETTLE lag intervals: until the
+// status window is full, every group's why sentence ("over the last N
+// cycles") and completeness change each cycle, so its facts do and the
+// share path republishes it; from then on an idle estate changes nothing.
+func settle(interval time.Duration) {
+	if n, err := strconv.Atoi(os.Getenv(settleEnv)); err == nil && n > 0 {
+		<-time.After(time.Duration(n) * interval)
+	}
 }
 
 // daemonWithFollower runs a leading daemon in this process and a follower
@@ -274,6 +286,7 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		return code == 200
 	}
 	waitFor(b, 10*time.Minute, ready)
+	settle(cfg.Lag.Interval)
 	bytes0 := metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
 	recs0 := metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
 	stop := profileWindow(b, mode)

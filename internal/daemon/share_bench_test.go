@@ -142,7 +142,9 @@ func benchPage(shape synth.Shape) *lag.Snapshot {
 
 // advance is the next lag interval's snapshot (a new one, as the
 // collector makes every cycle): every every-th group (offset by round i)
-// waits 15 s longer on each topic. It returns how many changed.
+// has one more record waiting on each topic (a fact: a group whose only
+// change is time passing is not published again). It returns how many
+// changed.
 func advance(s *lag.Snapshot, every, i int) (*lag.Snapshot, int) {
 	next := *s
 	next.Time, next.Cycle = s.Time.Add(15*time.Second), s.Cycle+1
@@ -155,10 +157,12 @@ func advance(s *lag.Snapshot, every, i int) (*lag.Snapshot, int) {
 		gl := &next.Groups[g]
 		gl.Topics = slices.Clone(gl.Topics)
 		for t := range gl.Topics {
+			gl.Topics[t].LagRecords++
 			gl.Topics[t].LagSeconds += 15
 			gl.Topics[t].Findings = slices.Clone(gl.Topics[t].Findings)
 			gl.Topics[t].Findings[0].Waiting += 15
 		}
+		gl.LagRecords += int64(len(gl.Topics))
 		gl.LagSeconds += 15
 		n++
 	}
