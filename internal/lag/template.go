@@ -186,11 +186,15 @@ type groupTemplate struct {
 
 // RenderGroupTemplate appends the page JSON of the group whose template
 // is tpl, its figures read at pageTime (or at the template's own time,
-// a stale group's).
+// a stale group's). A group without pieces (shared by an older leader,
+// which shared page JSON) is appended as it is.
 func RenderGroupTemplate(dst, tpl []byte, pageTime time.Time) ([]byte, error) {
 	var t groupTemplate
 	if err := json.Unmarshal(tpl, &t); err != nil {
 		return dst, fmt.Errorf("group template: %w", err)
+	}
+	if t.Seg == nil && t.Holes == nil {
+		return append(dst, tpl...), nil // a group as a leader before templates shared it: its page JSON
 	}
 	if len(t.Seg) != len(t.Holes)+1 {
 		return dst, fmt.Errorf("group template %q: %d pieces around %d holes", t.Group, len(t.Seg), len(t.Holes))

@@ -2,6 +2,7 @@ package lag_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -69,5 +70,50 @@ func TestFactsStayWhileOnlyTimePasses(t *testing.T) {
 	}
 	if g, _ := c.Snapshot().Group("stopped"); lag.SameFacts(&settled, &g) {
 		t.Fatalf("a commit left the group's facts the same: %+v", g)
+	}
+}
+
+// TestRenderPage: the shared page (every group as its template) renders
+// to the page the leader serves, byte for byte; a page an older leader
+// shared (groups as page JSON) renders as it is; a broken template is an
+// error, not a wrong page.
+func TestRenderPage(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders": 2})
+	c, _ := f.virtualCollector(testConfig(), lag.Expectations{}, 15*time.Second)
+	f.clock.base = time.Now()
+	f.produce("orders", 0, 10)
+	f.produce("orders", 1, 4)
+	f.commit("stopped", map[string]map[int32]int64{"orders": {0: 2, 1: 1}})
+	f.commit("caughtup", map[string]map[int32]int64{"orders": {0: 10, 1: 4}})
+	for range 25 {
+		if err := c.CollectOnce(f.ctx()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap := c.Snapshot()
+	want, err := json.Marshal(lag.PageOf(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := lag.TemplatePageOf(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := json.Marshal(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(shared, want) || !bytes.Contains(want, []byte(`"status_cause":"STOP"`)) {
+		t.Fatalf("want a page with a stopped group, shared as templates:\n%s", shared)
+	}
+	for name, in := range map[string][]byte{"templates": shared, "an older leader's page": want} {
+		got, err := lag.RenderPage(in)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: rendered (%v)\n%s\nwant\n%s", name, err, got, want)
+		}
+	}
+	broken := bytes.Replace(shared, []byte(`"holes":[[`), []byte(`"holes":[[9,`), 1)
+	if _, err := lag.RenderPage(broken); err == nil {
+		t.Error("a template with a malformed hole rendered without an error")
 	}
 }
