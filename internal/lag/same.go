@@ -3,6 +3,7 @@ package lag
 import (
 	"math"
 	"reflect"
+	"time"
 )
 
 // Same reports whether a and b hold the same view of a group: every field
@@ -98,7 +99,7 @@ func sameFindingFacts(a, b *StatusFinding) bool {
 func samePartitionFacts(a, b *PartitionLag) bool {
 	return a.Partition == b.Partition && a.Committed == b.Committed && a.End == b.End && a.LagRecords == b.LagRecords &&
 		a.LagKnown == b.LagKnown && a.Status == b.Status && a.Owned == b.Owned && a.LagSecondsSource == b.LagSecondsSource &&
-		a.Start == b.Start && a.Reason == b.Reason && a.LastCommit == b.LastCommit && a.clk.same(&b.clk)
+		a.Start == b.Start && a.Reason == b.Reason && sameTime(a.LastCommit, b.LastCommit) && a.clk.same(&b.clk)
 }
 
 func sameMaxLag(a, b *MaxLag) bool {
@@ -129,3 +130,6 @@ func (c *anchors) same(d *anchors) bool {
 	return c.lag == d.lag && c.wait == d.wait && c.ttl == d.ttl && sameFloat(c.fixed, d.fixed) && c.at == d.at &&
 		sameFloat(c.est, d.est) && c.moved == d.moved && c.since == d.since && sameFloat(c.ret, d.ret) && sameFloat(c.size, d.size)
 }
+
+// sameTime: the same instant in the same location (JSON writes both).
+func sameTime(a, b time.Time) bool { return a.Equal(b) && a.Location() == b.Location() }
