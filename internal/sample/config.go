@@ -48,6 +48,7 @@ type Config struct {
 	MaxPollRecords     int           `yaml:"max_poll_records"`             // records taken from the client per poll; default 10000
 	FetchMaxBytes      int32         `yaml:"fetch_max_bytes"`              // bytes per fetch response; default 8 MiB
 	FetchPartitionMax  int32         `yaml:"fetch_max_partition_bytes"`    // bytes per partition in a fetch; default 1 MiB
+	FetchMaxWait       time.Duration `yaml:"fetch_max_wait"`               // how long a fetch waits at the broker when no record arrives; default 15s (records are returned as soon as they arrive)
 	MaxConcurrentFetch int           `yaml:"max_concurrent_fetches"`       // fetches buffered or in flight at once; default 2
 	MaxDecompressBytes int           `yaml:"max_decompressed_batch_bytes"` // largest decompressed batch; bigger ones are skipped and counted; default 128 MiB
 	CommitInterval     time.Duration `yaml:"commit_interval"`              // how often stored positions are committed to Kafka; default 5s
@@ -82,6 +83,7 @@ func (c *Config) SetDefaults() {
 	setIf(&c.MaxPollRecords, 10000)
 	setIf(&c.FetchMaxBytes, 8<<20)
 	setIf(&c.FetchPartitionMax, 1<<20)
+	setIf(&c.FetchMaxWait, 15*time.Second)
 	setIf(&c.MaxConcurrentFetch, 2)
 	setIf(&c.MaxDecompressBytes, 128<<20)
 	setIf(&c.CommitInterval, 5*time.Second)
@@ -129,6 +131,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MetadataRefresh < time.Second {
 		bad("metadata_refresh", "must be >= 1s, got %s", c.MetadataRefresh)
+	}
+	if c.FetchMaxWait < 10*time.Millisecond || c.FetchMaxWait > time.Minute {
+		bad("fetch_max_wait", "must be between 10ms and 1m, got %s", c.FetchMaxWait)
 	}
 	if c.CommitInterval < 100*time.Millisecond {
 		bad("commit_interval", "must be >= 100ms, got %s", c.CommitInterval)
@@ -254,6 +259,7 @@ func (c *Config) clientOpts(base []kgo.Opt, exact bool) []kgo.Opt {
 		kgo.MetadataMinAge(minAge),
 		kgo.FetchMaxBytes(c.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(c.FetchPartitionMax),
+		kgo.FetchMaxWait(c.FetchMaxWait),
 		kgo.MaxConcurrentFetches(c.MaxConcurrentFetch),
 		kgo.MaxDecompressBatchBytes(c.MaxDecompressBytes),
 		kgo.SessionTimeout(c.SessionTimeout),

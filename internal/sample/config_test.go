@@ -98,3 +98,28 @@ func TestParseStart(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchMaxWaitReachesTheClient: the sampler's consumer waits
+// sample.fetch_max_wait at the broker (default 15s: an idle estate's
+// fetch over every partition is sent a third as often as with franz-go's
+// 5s), and the key is checked.
+func TestFetchMaxWaitReachesTheClient(t *testing.T) {
+	for src, want := range map[string]time.Duration{"{}": 15 * time.Second, "fetch_max_wait: 500ms": 500 * time.Millisecond} {
+		c, err := decode(t, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := kgo.NewClient(c.clientOpts([]kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}, true)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cl.OptValue(kgo.FetchMaxWait)
+		cl.Close()
+		if got != want {
+			t.Errorf("%s: the client's fetch max wait is %v, want %v", src, got, want)
+		}
+	}
+	if _, err := decode(t, "fetch_max_wait: 2m"); err == nil || !strings.Contains(err.Error(), "sample.fetch_max_wait") {
+		t.Errorf("a 2m fetch wait was accepted (%v)", err)
+	}
+}
