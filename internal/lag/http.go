@@ -21,15 +21,16 @@ func (c *Collector) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/groups/{group}", c.serveGroup)
 }
 
-// groupsPage is the body of GET /api/v1/groups.
-type groupsPage struct {
+// groupsPage is the body of GET /api/v1/groups; G is GroupLag, or a
+// group's template as JSON in the page the leader shares (TemplatePageOf).
+type groupsPage[G any] struct {
 	Time        time.Time   `json:"time"`
 	Success     bool        `json:"success"`
 	LastSuccess time.Time   `json:"last_success"`
 	Errors      []string    `json:"errors,omitempty"`
 	Objective   float64     `json:"lag_objective_seconds"`
 	Window      int         `json:"status_window"`
-	Groups      []GroupLag  `json:"groups"`
+	Groups      []G         `json:"groups"`
 	DLQs        []DLQ       `json:"dlqs"`
 	Violations  []Violation `json:"violations"`
 }
@@ -46,7 +47,7 @@ func (c *Collector) serveGroups(w http.ResponseWriter, _ *http.Request) {
 // PageOf is the body of GET /api/v1/groups for snapshot s (the value the
 // leader shares with the other replicas, which render it as is).
 func PageOf(s *Snapshot) any {
-	page := groupsPage{Time: s.Time, Success: s.Success, LastSuccess: s.LastSuccess, Errors: s.Errors,
+	page := groupsPage[GroupLag]{Time: s.Time, Success: s.Success, LastSuccess: s.LastSuccess, Errors: s.Errors,
 		Objective: s.Objective, Window: s.Window, DLQs: s.DLQs, Violations: s.Violations,
 		Groups: make([]GroupLag, len(s.Groups))}
 	for i, g := range s.Groups {

@@ -311,7 +311,7 @@ func PageTime(page []byte) (time.Time, error) {
 // TemplatePageOf is PageOf with every group as its template
 // (AppendGroupTemplate): the page the leader shares.
 func TemplatePageOf(s *Snapshot) (any, error) {
-	out := sharedPage{Time: s.Time, Success: s.Success, LastSuccess: s.LastSuccess, Errors: s.Errors,
+	out := groupsPage[json.RawMessage]{Time: s.Time, Success: s.Success, LastSuccess: s.LastSuccess, Errors: s.Errors,
 		Objective: s.Objective, Window: s.Window, DLQs: s.DLQs, Violations: s.Violations,
 		Groups: make([]json.RawMessage, len(s.Groups))}
 	for i := range s.Groups {
@@ -322,18 +322,4 @@ func TemplatePageOf(s *Snapshot) (any, error) {
 		out.Groups[i] = js
 	}
 	return out, nil
-}
-
-// sharedPage is groupsPage with its groups as templates (its members in
-// the same order).
-type sharedPage struct {
-	Time        time.Time         `json:"time"`
-	Success     bool              `json:"success"`
-	LastSuccess time.Time         `json:"last_success"`
-	Errors      []string          `json:"errors,omitempty"`
-	Objective   float64           `json:"lag_objective_seconds"`
-	Window      int               `json:"status_window"`
-	Groups      []json.RawMessage `json:"groups"`
-	DLQs        []DLQ             `json:"dlqs"`
-	Violations  []Violation       `json:"violations"`
 }
