@@ -120,6 +120,45 @@ type sideBySide struct {
 	recordsPerInterval          float64
 	followerBehind              time.Duration // largest gap between the leader's page and the follower's seen after the window
 	equal                       bool
+	gc                          gcFigures // this process's garbage collection over the window (not kminion's)
+}
+
+// gcFigures is what the Go runtime says its garbage collector did over a
+// window, per lag interval (runtime/metrics): the CPU it used (background
+// marking, assists, idle marking and pauses), its cycles and the bytes
+// allocated. It tells the daemon's own garbage from the collector's.
+type gcFigures struct {
+	cpu, cycles, allocMB float64
+}
+
+var gcMetrics = []string{"/cpu/classes/gc/total:cpu-seconds", "/gc/cycles/total:gc-cycles", "/gc/heap/allocs:bytes"}
+
+// gcWindow starts counting; the returned function gives the figures since,
+// per interval.
+func gcWindow(intervals int) func() gcFigures {
+	read := func() []float64 {
+		s := make([]metrics.Sample, len(gcMetrics))
+		for i, n := range gcMetrics {
+			s[i].Name = n
+		}
+		metrics.Read(s)
+		out := make([]float64, len(s))
+		for i := range s {
+			switch s[i].Value.Kind() {
+			case metrics.KindFloat64:
+				out[i] = s[i].Value.Float64()
+			case metrics.KindUint64:
+				out[i] = float64(s[i].Value.Uint64())
+			}
+		}
+		return out
+	}
+	v0 := read()
+	return func() gcFigures {
+		v := read()
+		n := float64(intervals)
+		return gcFigures{cpu: (v[0] - v0[0]) / n, cycles: (v[1] - v0[1]) / n, allocMB: (v[2] - v0[2]) / n / (1 << 20)}
+	}
 }
 
 // BenchmarkDaemonSideBySide measures, on one kfake estate (the shape in
@@ -187,6 +226,11 @@ func sideBySideModes() []string {
 func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 	b.ReportMetric(f.cpuPerInterval, "cpu-s/interval")
 	b.ReportMetric(f.peakRSS, "peak-rss-MB")
+	if mode != "kminion" {
+		b.ReportMetric(f.gc.cpu, "gc-cpu-s/interval")
+		b.ReportMetric(f.gc.cycles, "gc-cycles/interval")
+		b.ReportMetric(f.gc.allocMB, "alloc-MB/interval")
+	}
 	if mode == "collector" || mode == "kminion" {
 		return
 	}
@@ -242,10 +286,11 @@ func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
 	waitFor(b, 10*time.Minute, func() bool { return c.Snapshot() != nil })
 	settle(cfg.Interval)
 	stop := profileWindow(b, "collector")
-	cpu0 := procstat.SelfCPU()
+	cpu0, gc := procstat.SelfCPU(), gcWindow(intervals)
 	<-time.After(time.Duration(intervals) * cfg.Interval)
-	stop()
-	return sideBySide{cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals), peakRSS: procstat.PeakRSSMB(0)}
+	f := sideBySide{cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals), peakRSS: procstat.PeakRSSMB(0), gc: gc()}
+	stop() // after the figures: writing the profiles forces a collection
+	return f
 }
 
 // settle waits $EVENTWATCH_SIDE_BY_SIDE_SETTLE lag intervals: until the
@@ -290,14 +335,15 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	bytes0 := metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
 	recs0 := metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
 	stop := profileWindow(b, mode)
-	cpu0, fcpu0 := procstat.SelfCPU(), procstat.CPU(fpid)
+	cpu0, fcpu0, gc := procstat.SelfCPU(), procstat.CPU(fpid), gcWindow(intervals)
 	<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
-	stop()
 	f := sideBySide{
+		gc:             gc(),
 		cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals),
 		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / float64(intervals),
 		peakRSS:        procstat.PeakRSSMB(0), followerRSS: procstat.PeakRSSMB(fpid),
 	}
+	stop() // after the figures: writing the profiles forces a collection
 	f.bytesPerInterval = (metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`) - bytes0) / float64(intervals)
 	f.recordsPerInterval = (metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`) - recs0) / float64(intervals)
 	if mode == "daemon" {

@@ -41,8 +41,12 @@ func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
 		snap.Groups = append(snap.Groups, g)
 	}
 	pills := []dlq.Pill{{Group: "billing", Topic: "t0", Partition: 0, Offset: 4}}
+	cov := &lag.Coverage{Group: "eventwatch", Known: true, Members: 2, Partitions: 40, Unowned: 1, Unaudited: 1}
+	for i := range 20 {
+		cov.Topics = append(cov.Topics, lag.CoverageTopic{Topic: fmt.Sprintf("sampled.t%02d", i), Partitions: 2})
+	}
 	for name, s := range map[string]*lag.Snapshot{"estate": snap, "no groups": {Time: snap.Time, Cycle: 1}} {
-		doc := groupsDoc{Cycle: s.Cycle, snap: s, Poison: pills, rendered: &renderedGroups{}}
+		doc := groupsDoc{Cycle: s.Cycle, Coverage: cov, snap: s, Poison: pills, rendered: &renderedGroups{}}
 		raw, err := json.Marshal(doc)
 		if err != nil {
 			t.Fatal(err)
@@ -58,10 +62,18 @@ func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
 		if !bytes.Equal(head, wantHead) {
 			t.Errorf("%s: head\n%s\nwant\n%s", name, head, wantHead)
 		}
-		for _, path := range []string{"page.groups", "page.dlqs", "page.violations", "poison_pills"} {
+		for _, path := range []string{"page.groups", "page.dlqs", "page.violations", "poison_pills", "coverage.topics"} {
 			if !slices.EqualFunc(items[path], wantItems[path], sameItem) {
 				t.Errorf("%s: items of %s\n%s\nwant\n%s", name, path, itemsText(items[path]), itemsText(wantItems[path]))
 			}
+		}
+		// the head, published every cycle, carries the coverage's totals;
+		// each sampled topic's coverage is an item, published when it changes
+		if n := len(items["coverage.topics"]); n != len(cov.Topics) {
+			t.Errorf("%s: %d coverage items, want one per sampled topic (%d)", name, n, len(cov.Topics))
+		}
+		if bytes.Contains(head, []byte("sampled.t")) || !bytes.Contains(head, []byte(`"unaudited_partitions":1`)) {
+			t.Errorf("%s: head holds the topics' coverage or lost its totals: %s", name, head)
 		}
 	}
 	// the next cycle: one group changed and is rendered again; the others

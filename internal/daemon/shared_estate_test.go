@@ -112,12 +112,24 @@ func TestSharedGroupsAtEstateSize(t *testing.T) {
 	wait.Within(t, 60*time.Second, "the status windows settled", func() bool { return sharedCycle(t, leader) >= settled })
 	cycle0 := sharedCycle(t, leader) // first: a cycle shared between the two reads is then counted in cycles only
 	before := metric(t, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
+	bytes0 := metric(t, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
 	wait.Within(t, 60*time.Second, "three more lag cycles shared", func() bool { return sharedCycle(t, leader) >= cycle0+3 })
 	after := metric(t, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
+	bytes1 := metric(t, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
 	cycles := float64(sharedCycle(t, leader) - cycle0)
 	if after-before > cycles {
 		t.Errorf("%v records written over %v quiet cycles: more than one head per cycle", after-before, cycles)
 	}
+	// the head is small: the sampled topics' coverage (200 topics here,
+	// 28 KB) is shared item by item, only when it changes
+	if perCycle := (bytes1 - bytes0) / cycles; perCycle > 4096 {
+		t.Errorf("%.0f bytes published per quiet cycle: the head is not small", perCycle)
+	}
+	wait.Within(t, 30*time.Second, "the follower's /readyz shows the leader's sampling coverage", func() bool {
+		_, lb := httpget.Get(t, leader.url+"/readyz")
+		_, fb := httpget.Get(t, follower.url+"/readyz")
+		return coverageLine(lb) != "" && coverageLine(lb) == coverageLine(fb)
+	})
 	body = equalPages(t, leader, follower)
 	if !strings.Contains(body, `"lag_records": 0`) {
 		t.Errorf("follower's page after the catch-up: %.300s", body)
@@ -128,6 +140,16 @@ func TestSharedGroupsAtEstateSize(t *testing.T) {
 	if got := metric(t, follower.url, "eventwatch_share_view_missing_items", `kind="groups"`); got != 0 {
 		t.Errorf("follower misses %v items", got)
 	}
+}
+
+// coverageLine is the sampling coverage part of a /readyz answer.
+func coverageLine(readyz string) string {
+	_, rest, ok := strings.Cut(readyz, "coverage: ")
+	if !ok {
+		return ""
+	}
+	line, _, _ := strings.Cut(rest, "; shared state")
+	return line
 }
 
 // sharedCycle is the lag cycle whose groups the leader has shared, from
