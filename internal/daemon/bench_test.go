@@ -31,16 +31,17 @@ import (
 
 // Environment of the estate benchmarks.
 const (
-	benchKfakeEnv    = "EVENTWATCH_DAEMON_BENCH_KFAKE"     // child: build this shape on kfake and serve it
-	benchFollowerEnv = "EVENTWATCH_DAEMON_BENCH_FOLLOWER"  // child: run a follower daemon against these brokers
-	benchShapeEnv    = "EVENTWATCH_BENCH_SHAPE"            // 10k, 20k or 50k
-	benchSeedsEnv    = "EVENTWATCH_BENCH_SEEDS"            // the follower child's brokers
-	sideBySideEnv    = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
-	intervalsEnv     = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
-	settleEnv        = "EVENTWATCH_SIDE_BY_SIDE_SETTLE"    // lag intervals each mode runs before it is measured (default 0); the status window's 10 make it steady state
-	modesEnv         = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all three)
-	windowProfileEnv = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap before and after it to <this>-<mode>-heap0.prof and -heap.prof
-	memTraceEnv      = "EVENTWATCH_SIDE_BY_SIDE_MEMTRACE"  // print each mode's RSS, live heap and heap goal every second (where a peak comes from)
+	benchKfakeEnv     = "EVENTWATCH_DAEMON_BENCH_KFAKE"     // child: build this shape on kfake and serve it
+	benchFollowerEnv  = "EVENTWATCH_DAEMON_BENCH_FOLLOWER"  // child: run a follower daemon against these brokers
+	benchCollectorEnv = "EVENTWATCH_DAEMON_BENCH_COLLECTOR" // child: run the lag collector alone against these brokers
+	benchShapeEnv     = "EVENTWATCH_BENCH_SHAPE"            // 10k, 20k or 50k
+	benchSeedsEnv     = "EVENTWATCH_BENCH_SEEDS"            // the follower child's brokers
+	sideBySideEnv     = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
+	intervalsEnv      = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
+	settleEnv         = "EVENTWATCH_SIDE_BY_SIDE_SETTLE"    // lag intervals each mode runs before it is measured (default 0); the status window's 10 make it steady state
+	modesEnv          = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all)
+	windowProfileEnv  = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap before and after it to <this>-<mode>-heap0.prof and -heap.prof
+	memTraceEnv       = "EVENTWATCH_SIDE_BY_SIDE_MEMTRACE"  // print each mode's RSS, live heap and heap goal every second (where a peak comes from)
 )
 
 // TestBenchKfakeChild is not a test: the estate benchmarks run the test
@@ -89,6 +90,24 @@ func TestBenchFollowerChild(t *testing.T) {
 	}
 }
 
+// TestBenchCollectorChild is not a test: the "together" mode of
+// BenchmarkDaemonSideBySide runs the lag collector alone in this child
+// process, at the same time as the daemon, so both are measured over the
+// same window of the same machine.
+func TestBenchCollectorChild(t *testing.T) {
+	if os.Getenv(benchCollectorEnv) == "" {
+		t.Skip("helper process of BenchmarkDaemonSideBySide")
+	}
+	c, stop := startCollector(t, strings.Split(os.Getenv(benchSeedsEnv), ","))
+	defer stop()
+	deadline := time.Now().Add(10 * time.Minute)
+	for c.Snapshot() == nil && time.Now().Before(deadline) {
+		<-time.After(200 * time.Millisecond)
+	}
+	fmt.Printf("ADDRS collecting\n") // its first cycle is done
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
 // benchDaemonConfig is the daemon's default configuration against seeds;
 // suffix names this run's sampler and leader groups and state topic, so
 // runs on one cluster do not inherit each other's state.
@@ -121,6 +140,9 @@ type sideBySide struct {
 	followerBehind              time.Duration // largest gap between the leader's page and the follower's seen after the window
 	equal                       bool
 	gc                          gcFigures // this process's garbage collection over the window (not kminion's)
+	// the "together" mode: the lag collector alone in another process over
+	// the same window
+	collectorCPU, collectorRSS float64
 }
 
 // gcFigures is what the Go runtime says its garbage collector did over a
@@ -166,8 +188,13 @@ func gcWindow(intervals int) func() gcFigures {
 // lag interval and peak RSS of: the lag collector alone; the daemon with
 // its default configuration, leading, with a follower daemon in a child
 // process (whose CPU and RSS are reported too); and the same daemon with
-// sharing off (share.interval 1h). It also checks the follower's
-// /api/v1/groups against the leader's after the window. Run with
+// sharing off (share.interval 1h); and "together": the collector alone in
+// a child process and the daemon with its follower at the same time,
+// measured over the same window, so the ratio of the two is not moved by
+// how fast the machine was in two different windows (a mode alone moves
+// by up to 20 % between runs of the same code on a shared 2-core VM). It
+// also checks the follower's /api/v1/groups against the leader's after
+// the window. Run with
 //
 //	EVENTWATCH_SIDE_BY_SIDE=10k go test -run '^$' -bench DaemonSideBySide -benchtime 1x -timeout 60m ./internal/daemon/
 func BenchmarkDaemonSideBySide(b *testing.B) {
@@ -206,7 +233,7 @@ func BenchmarkDaemonSideBySide(b *testing.B) {
 // (all when unset), so one mode can be profiled alone; "kminion" only
 // when $EVENTWATCH_KMINION names its binary.
 func sideBySideModes() []string {
-	all := []string{"collector", "daemon", "daemon-share-off"}
+	all := []string{"collector", "daemon", "daemon-share-off", "together"}
 	if os.Getenv(kminionEnv) != "" {
 		all = append(all, "kminion")
 	}
@@ -238,7 +265,13 @@ func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 	b.ReportMetric(f.followerRSS, "follower-peak-rss-MB")
 	b.ReportMetric(f.bytesPerInterval, "shared-B/interval")
 	b.ReportMetric(f.recordsPerInterval, "shared-records/interval")
-	if mode == "daemon" {
+	if mode == "together" {
+		b.ReportMetric(f.collectorCPU, "collector-cpu-s/interval")
+		b.ReportMetric(f.collectorRSS, "collector-peak-rss-MB")
+		b.ReportMetric(f.cpuPerInterval/f.collectorCPU, "cpu-ratio")
+		b.ReportMetric(f.peakRSS/f.collectorRSS, "rss-ratio")
+	}
+	if mode != "daemon-share-off" {
 		b.ReportMetric(f.followerBehind.Seconds(), "follower-behind-s")
 		if !f.equal {
 			b.Errorf("the follower's /api/v1/groups never equalled the leader's after the window")
@@ -250,47 +283,54 @@ func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 // lag on, the daemon's Kafka client options) for the window after its
 // first cycle.
 func collectorAlone(b *testing.B, addrs []string, intervals int) sideBySide {
-	// the client options the daemon's collector starts from (seeds, client
-	// id, no KIP-714 pushes), so the two are measured alike
+	freshPeak()
+	memTrace(b, "collector")
+	c, stop := startCollector(b, addrs)
+	defer stop()
+	waitFor(b, 10*time.Minute, func() bool { return c.Snapshot() != nil })
+	interval := config.Default().Lag.Interval
+	settle(interval)
+	stopProfile := profileWindow(b, "collector")
+	cpu0, gc := procstat.SelfCPU(), gcWindow(intervals)
+	<-time.After(time.Duration(intervals) * interval)
+	f := sideBySide{cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals), peakRSS: procstat.PeakRSSMB(0), gc: gc()}
+	stopProfile() // after the figures: writing the profiles forces a collection
+	return f
+}
+
+// startCollector starts the lag collector as the daemon runs it (default
+// configuration, exact time lag read through the client, the daemon's
+// Kafka client options: seeds, client id, no KIP-714 pushes), without the
+// rest of the daemon; stop ends it.
+func startCollector(tb testing.TB, addrs []string) (*lag.Collector, func()) {
 	kc := config.Default().Kafka
 	kc.Brokers = addrs
 	opts, err := kc.Opts()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer cl.Close()
 	var cfg lag.Config
 	cfg.SetDefaults()
-	freshPeak()
-	memTrace(b, "collector")
-	// as the daemon runs it: exact time lag (the record at each committed
-	// offset read through the client) is part of the collector's job
 	c, err := lag.New(cfg, cl, lag.Expectations{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler),
 		lag.WithRecordClient(cl))
 	if err != nil {
-		b.Fatal(err)
+		cl.Close()
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	defer func() {
+	return c, func() {
 		cancel()
 		if err := <-done; err != nil {
-			b.Log(err)
+			tb.Log(err)
 		}
-	}()
-	waitFor(b, 10*time.Minute, func() bool { return c.Snapshot() != nil })
-	settle(cfg.Interval)
-	stop := profileWindow(b, "collector")
-	cpu0, gc := procstat.SelfCPU(), gcWindow(intervals)
-	<-time.After(time.Duration(intervals) * cfg.Interval)
-	f := sideBySide{cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals), peakRSS: procstat.PeakRSSMB(0), gc: gc()}
-	stop() // after the figures: writing the profiles forces a collection
-	return f
+		cl.Close()
+	}
 }
 
 // settle waits $EVENTWATCH_SIDE_BY_SIDE_SETTLE lag intervals: until the
@@ -311,7 +351,14 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		b.Setenv("EVENTWATCH_BENCH_SHARE_OFF", "1")
 	}
 	b.Setenv("EVENTWATCH_BENCH_SUFFIX", suffix)
+	b.Setenv(benchSeedsEnv, strings.Join(addrs, ","))
 	cfg := benchDaemonConfig(b.TempDir(), addrs, suffix)
+	cpid := 0
+	if mode == "together" {
+		// the collector alone, in its own process, started first: its
+		// warm-up (every partition's exact time lag) overlaps the daemon's
+		_, cpid = kfaketest.StartChild(b, benchCollectorEnv, "-test.run=^TestBenchCollectorChild$", "-test.bench=^$", "-test.timeout=60m")
+	}
 	freshPeak()
 	memTrace(b, mode)
 	leader := startBench(b, cfg)
@@ -319,7 +366,6 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		_, body := httpget.Get(b, leader.url+"/readyz")
 		return strings.Contains(body, "leader: true")
 	})
-	b.Setenv(benchSeedsEnv, strings.Join(addrs, ","))
 	urls, fpid := kfaketest.StartChild(b, benchFollowerEnv, "-test.run=^TestBenchFollowerChild$", "-test.bench=^$", "-test.timeout=60m")
 	follower := urls[0]
 	ready := func() bool {
@@ -336,6 +382,10 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	recs0 := metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
 	stop := profileWindow(b, mode)
 	cpu0, fcpu0, gc := procstat.SelfCPU(), procstat.CPU(fpid), gcWindow(intervals)
+	ccpu0 := time.Duration(0)
+	if cpid != 0 {
+		ccpu0 = procstat.CPU(cpid)
+	}
 	<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
 	f := sideBySide{
 		gc:             gc(),
@@ -343,10 +393,14 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / float64(intervals),
 		peakRSS:        procstat.PeakRSSMB(0), followerRSS: procstat.PeakRSSMB(fpid),
 	}
+	if cpid != 0 {
+		f.collectorCPU = (procstat.CPU(cpid) - ccpu0).Seconds() / float64(intervals)
+		f.collectorRSS = procstat.PeakRSSMB(cpid)
+	}
 	stop() // after the figures: writing the profiles forces a collection
 	f.bytesPerInterval = (metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`) - bytes0) / float64(intervals)
 	f.recordsPerInterval = (metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`) - recs0) / float64(intervals)
-	if mode == "daemon" {
+	if mode != "daemon-share-off" {
 		f.followerBehind, f.equal = followerGap(b, leader.url, follower, 2*cfg.Lag.Interval)
 	}
 	if n := metric(b, leader.url, "eventwatch_share_publish_errors_total"); n > 0 {

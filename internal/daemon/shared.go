@@ -47,7 +47,7 @@ type renderedGroups struct {
 }
 
 type renderedGroup struct {
-	view *lag.GroupLag // in an earlier, immutable snapshot
+	view *lag.GroupLag // in the last shared (immutable) snapshot, with the facts the item was rendered from
 	sum  uint64        // xxhash of the item's JSON
 	size int           // its length, to size the next rendering
 }
@@ -60,7 +60,12 @@ func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) (s
 	if r != nil {
 		prev, ok := r.byID[g.Group]
 		if ok && lag.SameFacts(prev.view, g) {
-			next[g.Group] = prev
+			// g has the same facts: keep g as the view to compare the next
+			// cycle with, so the views point into the newest snapshot and
+			// no older one stays alive for them (one whole snapshot per
+			// cycle some group last changed in, all scanned by every
+			// garbage collection)
+			next[g.Group] = renderedGroup{view: g, sum: prev.sum, size: prev.size}
 			return share.Item{Key: key, Sum: prev.sum}, nil
 		}
 		buf = make([]byte, 0, prev.size+prev.size/8) // about the size it had

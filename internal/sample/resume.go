@@ -2,6 +2,7 @@ package sample
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -55,6 +56,7 @@ func (s *Sampler) Stored(ps []store.Position) {
 			s.stored[p.Topic] = map[int32]int64{}
 		}
 		s.stored[p.Topic][p.Partition] = p.Offset
+		s.moved[topicPart{p.Topic, p.Partition}] = struct{}{}
 	}
 }
 
@@ -248,29 +250,34 @@ func (s *Sampler) commitStoredSync(ctx context.Context, cl *kgo.Client, tps map[
 	s.markCommitted(todo)
 }
 
+// topicPart names one partition.
+type topicPart struct {
+	topic     string
+	partition int32
+}
+
 // uncommitted lists stored positions not yet committed, of tps or (nil)
-// of every assigned partition.
+// of every assigned partition. Only partitions stored since their last
+// commit (moved) are looked at.
 func (s *Sampler) uncommitted(tps map[string][]int32) map[string]map[int32]kgo.EpochOffset {
 	s.posMu.Lock()
 	defer s.posMu.Unlock()
 	out := map[string]map[int32]kgo.EpochOffset{}
-	add := func(topic string, p int32) {
-		off, ok := s.stored[topic][p]
-		if !ok || s.committed[topic][p] == off {
-			return
-		}
-		if out[topic] == nil {
-			out[topic] = map[int32]kgo.EpochOffset{}
-		}
-		out[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: off}
+	if len(s.moved) == 0 {
+		return out
 	}
 	if tps == nil {
 		tps = s.assignedTPs()
 	}
-	for topic, parts := range tps {
-		for _, p := range parts {
-			add(topic, p)
+	for k := range s.moved {
+		off, ok := s.stored[k.topic][k.partition]
+		if !ok || s.committed[k.topic][k.partition] == off || !slices.Contains(tps[k.topic], k.partition) {
+			continue
 		}
+		if out[k.topic] == nil {
+			out[k.topic] = map[int32]kgo.EpochOffset{}
+		}
+		out[k.topic][k.partition] = kgo.EpochOffset{Epoch: -1, Offset: off}
 	}
 	return out
 }
@@ -290,6 +297,9 @@ func (s *Sampler) markCommitted(done map[string]map[int32]kgo.EpochOffset) {
 		}
 		for p, eo := range parts {
 			s.committed[topic][p] = eo.Offset
+			if s.stored[topic][p] == eo.Offset {
+				delete(s.moved, topicPart{topic, p}) // stored again since: still moved
+			}
 		}
 	}
 }

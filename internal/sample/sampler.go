@@ -53,9 +53,14 @@ type Sampler struct {
 	ledger    ledger.Accounts // exactly-once accounting; nil: commit polled batches (at least once)
 	times     RecordTimes     // takes note of every fetched record (WithRecordTimes); nil: none
 	assigned  atomic.Value    // map[string][]int32 of the assigned partitions, for commits
-	posMu     sync.Mutex      // guards stored, committed and rewinds
+	posMu     sync.Mutex      // guards stored, committed, moved and rewinds
 	stored    map[string]map[int32]int64
 	committed map[string]map[int32]int64
+	// moved holds every partition whose stored position may differ from
+	// its committed one (stored since it was last committed), so a commit
+	// looks at what moved, not at every assigned partition (10,000 twice a
+	// commit interval on an idle estate of that size)
+	moved map[topicPart]struct{}
 	rewinds   map[string]map[int32]int64
 	resets    map[string]map[int32][3]int64 // positions found not to match the log while reading: {position, log start, end}
 	adm       *admin                        // lists log start and end offsets (first start, assignments); nil without a ledger
@@ -104,6 +109,7 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []event.Sink, reg pr
 		workersDone: make(chan struct{}),
 		stored:      map[string]map[int32]int64{},
 		committed:   map[string]map[int32]int64{},
+		moved:       map[topicPart]struct{}{},
 		rewinds:     map[string]map[int32]int64{},
 		resets:      map[string]map[int32][3]int64{},
 	}
