@@ -38,6 +38,7 @@ const (
 	benchSeedsEnv     = "EVENTWATCH_BENCH_SEEDS"            // the follower child's brokers
 	sideBySideEnv     = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
 	intervalsEnv      = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
+	roundsEnv         = "EVENTWATCH_SIDE_BY_SIDE_ROUNDS"    // daemon modes: consecutive windows of the intervals, each logged (default 1)
 	settleEnv         = "EVENTWATCH_SIDE_BY_SIDE_SETTLE"    // lag intervals each mode runs before it is measured (default 0); the status window's 10 make it steady state
 	modesEnv          = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all)
 	windowProfileEnv  = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap before and after it to <this>-<mode>-heap0.prof and -heap.prof
@@ -143,6 +144,16 @@ type sideBySide struct {
 	// the "together" mode: the lag collector alone in another process over
 	// the same window
 	collectorCPU, collectorRSS float64
+	ratioMin, ratioMax         float64 // of the rounds' CPU ratios ($EVENTWATCH_SIDE_BY_SIDE_ROUNDS > 1)
+}
+
+// rounds is $EVENTWATCH_SIDE_BY_SIDE_ROUNDS: how many consecutive windows
+// of the intervals the daemon modes measure (default 1).
+func rounds() int {
+	if n, err := strconv.Atoi(os.Getenv(roundsEnv)); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
 
 // gcFigures is what the Go runtime says its garbage collector did over a
@@ -270,6 +281,10 @@ func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 		b.ReportMetric(f.collectorRSS, "collector-peak-rss-MB")
 		b.ReportMetric(f.cpuPerInterval/f.collectorCPU, "cpu-ratio")
 		b.ReportMetric(f.peakRSS/f.collectorRSS, "rss-ratio")
+		if f.ratioMax > 0 {
+			b.ReportMetric(f.ratioMin, "cpu-ratio-min")
+			b.ReportMetric(f.ratioMax, "cpu-ratio-max")
+		}
 	}
 	if mode != "daemon-share-off" {
 		b.ReportMetric(f.followerBehind.Seconds(), "follower-behind-s")
@@ -381,25 +396,48 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	bytes0 := metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
 	recs0 := metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
 	stop := profileWindow(b, mode)
-	cpu0, fcpu0, gc := procstat.SelfCPU(), procstat.CPU(fpid), gcWindow(intervals)
+	cpu0, fcpu0, gc := procstat.SelfCPU(), procstat.CPU(fpid), gcWindow(intervals*rounds())
 	ccpu0 := time.Duration(0)
 	if cpid != 0 {
 		ccpu0 = procstat.CPU(cpid)
 	}
-	<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
+	// rounds: consecutive windows, each reported on its own (the spread
+	// within one run), the figures over all of them
+	var ratios []float64
+	for r := range rounds() {
+		rcpu, rccpu := procstat.SelfCPU(), time.Duration(0)
+		if cpid != 0 {
+			rccpu = procstat.CPU(cpid)
+		}
+		<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
+		if rounds() > 1 {
+			d := (procstat.SelfCPU() - rcpu).Seconds() / float64(intervals)
+			line := fmt.Sprintf("round %d: daemon %.3f CPU-s per interval", r+1, d)
+			if cpid != 0 {
+				c := (procstat.CPU(cpid) - rccpu).Seconds() / float64(intervals)
+				ratios = append(ratios, d/c)
+				line += fmt.Sprintf(", collector alone %.3f, ratio %.2f", c, d/c)
+			}
+			b.Log(line)
+		}
+	}
+	n := float64(intervals * rounds())
 	f := sideBySide{
 		gc:             gc(),
-		cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / float64(intervals),
-		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / float64(intervals),
+		cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / n,
+		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / n,
 		peakRSS:        procstat.PeakRSSMB(0), followerRSS: procstat.PeakRSSMB(fpid),
 	}
 	if cpid != 0 {
-		f.collectorCPU = (procstat.CPU(cpid) - ccpu0).Seconds() / float64(intervals)
+		f.collectorCPU = (procstat.CPU(cpid) - ccpu0).Seconds() / n
 		f.collectorRSS = procstat.PeakRSSMB(cpid)
 	}
+	if len(ratios) > 0 {
+		f.ratioMin, f.ratioMax = slices.Min(ratios), slices.Max(ratios)
+	}
 	stop() // after the figures: writing the profiles forces a collection
-	f.bytesPerInterval = (metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`) - bytes0) / float64(intervals)
-	f.recordsPerInterval = (metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`) - recs0) / float64(intervals)
+	f.bytesPerInterval = (metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`) - bytes0) / n
+	f.recordsPerInterval = (metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`) - recs0) / n
 	if mode != "daemon-share-off" {
 		f.followerBehind, f.equal = followerGap(b, leader.url, follower, 2*cfg.Lag.Interval)
 	}

@@ -78,7 +78,8 @@ func (p *Poison) Update(ctx context.Context, s *lag.Snapshot, detail func(string
 		return
 	}
 	next := map[pillKey]Pill{}
-	for _, g := range s.Groups {
+	for i := range s.Groups {
+		g := &s.Groups[i] // not a copy: a group with its topics is kilobytes, and 500 of them were copied each cycle
 		if !suspect(g) {
 			continue
 		}
@@ -97,13 +98,14 @@ func (p *Poison) Update(ctx context.Context, s *lag.Snapshot, detail func(string
 // there). A group whose partitions are only stopped is not asked for its
 // detail: at estate size most idle groups are STOP, and building every
 // one's detail each cycle cost more than the rest of the leader's loops.
-func suspect(g lag.GroupLag) bool {
-	for _, t := range g.Topics {
+func suspect(g *lag.GroupLag) bool {
+	for i := range g.Topics {
+		t := &g.Topics[i]
 		if stalled(t.Status) {
 			return true
 		}
-		for _, f := range t.Findings {
-			if stalled(f.Status) && f.Partitions > 0 {
+		for j := range t.Findings {
+			if f := &t.Findings[j]; stalled(f.Status) && f.Partitions > 0 {
 				return true
 			}
 		}

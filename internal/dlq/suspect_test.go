@@ -30,7 +30,7 @@ func TestSuspect(t *testing.T) {
 		{"no topics", nil, false},
 	}
 	for _, tt := range tests {
-		if got := suspect(lag.GroupLag{Group: "g", Topics: tt.topics}); got != tt.want {
+		if got := suspect(&lag.GroupLag{Group: "g", Topics: tt.topics}); got != tt.want {
 			t.Errorf("%s: suspect = %v, want %v", tt.name, got, tt.want)
 		}
 	}
