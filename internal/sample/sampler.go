@@ -60,13 +60,13 @@ type Sampler struct {
 	// its committed one (stored since it was last committed), so a commit
 	// looks at what moved, not at every assigned partition (10,000 twice a
 	// commit interval on an idle estate of that size)
-	moved map[topicPart]struct{}
-	rewinds   map[string]map[int32]int64
-	resets    map[string]map[int32][3]int64 // positions found not to match the log while reading: {position, log start, end}
-	adm       *admin                        // lists log start and end offsets (first start, assignments); nil without a ledger
-	admIdle   time.Duration                 // how long adm stays open unused (adminIdle)
-	watching  atomic.Bool                   // the ledger's group has started watching: unpositioned partitions are new and start at the log start
-	firsts    endOffsets                    // where start_from placed each partition watched at the group's first start; set before the group client exists
+	moved    map[topicPart]struct{}
+	rewinds  map[string]map[int32]int64
+	resets   map[string]map[int32][3]int64 // positions found not to match the log while reading: {position, log start, end}
+	adm      *admin                        // lists log start and end offsets (first start, assignments); nil without a ledger
+	admIdle  time.Duration                 // how long adm stays open unused (adminIdle)
+	watching atomic.Bool                   // the ledger's group has started watching: unpositioned partitions are new and start at the log start
+	firsts   endOffsets                    // where start_from placed each partition watched at the group's first start; set before the group client exists
 
 	mu    sync.Mutex // orders batch processing and marking against revokes
 	parts partitions
