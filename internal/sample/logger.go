@@ -47,18 +47,12 @@ func (h connectHook) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _
 	}
 }
 
-// leaderKey names one partition in Sampler.leaders.
-type leaderKey struct {
-	topic     string
-	partition int32
-}
-
 // OnFetchBatchRead implements kgo.HookFetchBatchRead: it remembers which
 // broker each partition's records were fetched from (its leader), for the
 // server.address of eventwatch's spans.
 func (h connectHook) OnFetchBatchRead(meta kgo.BrokerMetadata, topic string, partition int32, _ kgo.FetchBatchMetrics) {
 	addr := net.JoinHostPort(meta.Host, strconv.Itoa(int(meta.Port)))
-	k := leaderKey{topic, partition}
+	k := topicPart{topic, partition}
 	if cur, ok := h.s.leaders.Load(k); !ok || cur.(string) != addr {
 		h.s.leaders.Store(k, addr)
 	}
@@ -68,7 +62,7 @@ func (h connectHook) OnFetchBatchRead(meta kgo.BrokerMetadata, topic string, par
 // partition's records from — its leader — and whether it fetched any.
 // Safe for concurrent use.
 func (s *Sampler) FetchedFrom(topic string, partition int32) (string, bool) {
-	v, ok := s.leaders.Load(leaderKey{topic, partition})
+	v, ok := s.leaders.Load(topicPart{topic, partition})
 	if !ok {
 		return "", false
 	}

@@ -250,7 +250,7 @@ func (s *Sampler) commitStoredSync(ctx context.Context, cl *kgo.Client, tps map[
 	s.markCommitted(todo)
 }
 
-// topicPart names one partition.
+// topicPart names one partition (the key of moved and of leaders).
 type topicPart struct {
 	topic     string
 	partition int32
@@ -297,8 +297,8 @@ func (s *Sampler) markCommitted(done map[string]map[int32]kgo.EpochOffset) {
 		}
 		for p, eo := range parts {
 			s.committed[topic][p] = eo.Offset
-			if s.stored[topic][p] == eo.Offset {
-				delete(s.moved, topicPart{topic, p}) // stored again since: still moved
+			if s.stored[topic][p] == eo.Offset { // else stored again since the commit began: still moved
+				delete(s.moved, topicPart{topic, p})
 			}
 		}
 	}

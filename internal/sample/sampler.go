@@ -38,7 +38,7 @@ type Sampler struct {
 	opts    []kgo.Opt // base plus the consumer-group options
 	auditor Auditor
 	sinks   []event.Sink
-	leaders sync.Map // leaderKey -> "host:port" the partition was last fetched from (FetchedFrom)
+	leaders sync.Map // topicPart -> "host:port" the partition was last fetched from (FetchedFrom)
 	m       *samplerMetrics
 	log     *slog.Logger
 	now     func() time.Time
