@@ -24,6 +24,7 @@ func (d *daemon) buildDLQ() error {
 	d.adminToken = admin
 	if cfg.Triage.Enabled {
 		d.triage = dlq.NewTriage(cfg.Triage, d.base, d.isAnyDLQ, d.auditor, d.reg, d.root)
+		d.triage.TopicsFrom(d.sampler.TopicNames) // the sampler lists every topic already
 	}
 	rs, _ := d.store.(store.ReplayStore)
 	if rs != nil {

@@ -46,6 +46,7 @@ type Triage struct {
 	opts    []kgo.Opt
 	log     *slog.Logger
 	now     func() time.Time
+	names   func(maxAge time.Duration) ([]string, bool) // another lister's topic names (TopicsFrom); nil: list them here
 
 	read *prometheus.CounterVec
 
@@ -102,6 +103,13 @@ func NewTriage(cfg TriageConfig, opts []kgo.Opt, isDLQ func(string) bool, audito
 	return t
 }
 
+// TopicsFrom makes discovery take the cluster's topic names from names
+// (the sampler's listing, sample.Sampler.TopicNames) when it has a
+// listing younger than two triage refreshes, instead of asking Kafka for
+// every partition's metadata once more; without one the triage lists the
+// topics itself. Call it before Run.
+func (t *Triage) TopicsFrom(names func(maxAge time.Duration) ([]string, bool)) { t.names = names }
+
 // Run reads the dead-letter topics until ctx is done, looking for new ones
 // every dlq.triage.refresh.
 func (t *Triage) Run(ctx context.Context) error {
@@ -131,7 +139,7 @@ func (t *Triage) discover(ctx context.Context, cl *kgo.Client) {
 	tick := time.NewTicker(t.cfg.Refresh)
 	defer tick.Stop()
 	for {
-		if names, err := TopicNames(ctx, cl); err == nil {
+		if names, err := t.topicNames(ctx, cl); err == nil {
 			var add []string
 			for _, name := range names {
 				if !seen[name] && t.isDLQ(name) {
@@ -152,6 +160,17 @@ func (t *Triage) discover(ctx context.Context, cl *kgo.Client) {
 		case <-tick.C:
 		}
 	}
+}
+
+// topicNames is the cluster's topics: another lister's when it has a
+// fresh listing, else this client's.
+func (t *Triage) topicNames(ctx context.Context, cl *kgo.Client) ([]string, error) {
+	if t.names != nil {
+		if names, ok := t.names(2 * t.cfg.Refresh); ok {
+			return names, nil
+		}
+	}
+	return TopicNames(ctx, cl)
 }
 
 // TopicNames lists the cluster's topics (internal ones left out) with one

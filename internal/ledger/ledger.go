@@ -37,7 +37,8 @@ type Ledger struct {
 	mu      sync.Mutex
 	pending *buffer            // aggregates not attributed to an acquired partition, and cluster samples
 	parts   map[tp]*partLedger // per partition the sampler reads: open records and closed segments
-	rows    int                // rows held in pending and parts
+	closed  map[tp]*partLedger // the partitions of parts that closed a segment since the last take (take walks these, not all of parts)
+	rows    int                // rows held in pending and parts, kept as they change (recount checks it)
 
 	idWindow  time.Duration         // duplicate.event_id window of the remembered ids; 0: ids are not remembered (ids.go)
 	foundDups func([]store.Example) // told about duplicates found in the store, after their flush committed
@@ -102,6 +103,7 @@ func New(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.
 		now:     time.Now,
 		pending: newBuffer(),
 		parts:   map[tp]*partLedger{},
+		closed:  map[tp]*partLedger{},
 		group:   "eventwatch",
 		lagHold: DefaultLagHold,
 		m: ledgerMetrics{
@@ -286,7 +288,6 @@ func (l *Ledger) flushLocked(ctx context.Context, all bool) error {
 	l.sampleCluster(all)
 	l.mu.Lock()
 	t := l.take()
-	l.recount()
 	l.mu.Unlock()
 	b, found, err := l.writeTaken(ctx, t)
 	if err == nil {

@@ -234,6 +234,21 @@ func (w *propWorld) apply(op propOp) {
 	case opRewindRead:
 		r.applyRewinds()
 	}
+	w.checkRows(op.r)
+}
+
+// checkRows asserts that the row count replica r's ledger keeps as rows
+// change (which Saturated and the buffered gauge read, and which take and
+// Advance adjust instead of walking every partition) is the count of what
+// it holds.
+func (w *propWorld) checkRows(r int) {
+	l := w.reps[r].agg
+	l.mu.Lock()
+	kept, counted := l.rows, l.recount()
+	l.mu.Unlock()
+	if kept != counted {
+		w.t.Fatalf("replica %d keeps %d buffered rows, holds %d\nops:\n%v", r, kept, counted, strings.Join(w.trace, "\n"))
+	}
 }
 
 // finish lets a fresh replica read every partition to its end and store

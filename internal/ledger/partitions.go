@@ -211,6 +211,7 @@ func (l *Ledger) advance(topic string, partition int32, from, to int64) (int64, 
 	} else {
 		seg = &segment{from: from, buf: newBuffer()}
 		p.segs = append(p.segs, seg)
+		l.closed[tp{topic, partition}] = p
 	}
 	before := seg.buf.size() + p.open.size()
 	p.open.mergeInto(seg.buf, l.cfg.MaxExamples, math.MaxInt)
@@ -297,16 +298,25 @@ type taken struct {
 	parts  map[tp][]*segment
 }
 
-// take moves everything flushable out of the ledger; l.mu held.
+// take moves everything flushable out of the ledger; l.mu held. It walks
+// only the partitions that closed a segment since the last take (at
+// estate size the sampler holds tens of thousands of partitions, few of
+// which moved in one flush interval) and takes their rows off l.rows.
 func (l *Ledger) take() *taken {
-	t := &taken{global: l.pending, parts: map[tp][]*segment{}}
+	t := &taken{global: l.pending, parts: make(map[tp][]*segment, len(l.closed))}
+	l.rows -= l.pending.size()
 	l.pending = newBuffer()
-	for k, p := range l.parts {
-		if len(p.segs) > 0 && !p.released {
-			t.parts[k] = p.segs
-			p.segs = nil
+	for k, p := range l.closed {
+		if l.parts[k] != p || len(p.segs) == 0 || p.released {
+			continue // acquired again, reset or released since: its segments went with it
 		}
+		for _, s := range p.segs {
+			l.rows -= s.buf.size()
+		}
+		t.parts[k] = p.segs
+		p.segs = nil
 	}
+	clear(l.closed)
 	return t
 }
 
@@ -388,18 +398,21 @@ func (l *Ledger) restoreTaken(t *taken) int {
 			s.frozen = true
 		}
 		p.segs = append(segs, p.segs...)
+		l.closed[k] = p
 	}
-	l.recount()
+	l.rows = l.recount()
 	return dropped
 }
 
-// recount recomputes the buffered row count; l.mu held.
-func (l *Ledger) recount() {
+// recount counts the buffered rows afresh; l.mu held. A failed flush
+// (restoreTaken, rare) sets l.rows from it; the tests check that the
+// count kept as rows change agrees with it.
+func (l *Ledger) recount() int {
 	n := l.pending.size()
 	for _, p := range l.parts {
 		n += p.rows()
 	}
-	l.rows = n
+	return n
 }
 
 // positions lists the positions b moved.

@@ -37,7 +37,7 @@ type Config struct {
 	GroupID            string        `yaml:"group_id"`                     // consumer group of the sampler; default "eventwatch"
 	TopicsInclude      []string      `yaml:"topics_include"`               // regexes (anchored); a topic is sampled when it matches one; default: all
 	TopicsExclude      []string      `yaml:"topics_exclude"`               // regexes (anchored); default DefaultTopicsExclude
-	MetadataRefresh    time.Duration `yaml:"metadata_refresh"`             // how often topics are re-listed, so new topics are picked up; default 30s, at least 1s
+	MetadataRefresh    time.Duration `yaml:"metadata_refresh"`             // how often topics are listed, so new topics and partitions are picked up; default 30s, at least 1s
 	StartFrom          string        `yaml:"start_from"`                   // latest (default), earliest, or an RFC 3339 timestamp; only for partitions the group never committed
 	BudgetPerPartition float64       `yaml:"budget_per_partition"`         // records audited per second per partition before sampling starts; default 100
 	MaxQueue           int           `yaml:"max_queue"`                    // records waiting for audit at once; beyond it records are dropped (counted); default 4096
@@ -255,7 +255,7 @@ func (c *Config) clientOpts(base []kgo.Opt, exact bool) []kgo.Opt {
 		kgo.ConsumeRegex(),
 		kgo.ConsumeTopics(include...),
 		kgo.ConsumeStartOffset(c.compiled.start),
-		kgo.MetadataMaxAge(c.MetadataRefresh),
+		kgo.MetadataMaxAge(max(c.MetadataRefresh, clientMetadataMaxAge)), // watchTopics asks for a refresh when topics change
 		kgo.MetadataMinAge(minAge),
 		kgo.FetchMaxBytes(c.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(c.FetchPartitionMax),

@@ -74,6 +74,7 @@ type Sampler struct {
 	startEnds endOffsets // end offsets at start, for start_from latest; set before the group client exists
 
 	status statusBox
+	topics topicList // the latest listing of the cluster's topics (watchTopics)
 }
 
 // New builds a sampler. base holds the connection options built by the
@@ -181,6 +182,7 @@ func (s *Sampler) Run(ctx context.Context) error {
 	for _, q := range s.queues {
 		wg.Go(func() { s.work(q) })
 	}
+	wg.Go(func() { s.watchTopics(ctx, cl) })
 	s.pollLoop(ctx, cl)
 	close(s.stop)
 	wg.Wait()

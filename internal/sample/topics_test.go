@@ -1,0 +1,88 @@
+package sample
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
+	"github.com/eventwatch/eventwatch/internal/testutil/wait"
+)
+
+// listings returns how many topic listings the sampler made and how many
+// client metadata refreshes it asked for.
+func (s *Sampler) listings() (listed, forced int) {
+	s.topics.mu.Lock()
+	defer s.topics.mu.Unlock()
+	return s.topics.listed, s.topics.forced
+}
+
+// On a cluster whose topics do not change, the sampler lists them every
+// metadata_refresh and its client does not refresh every topic's metadata
+// on top: the all-topics Metadata requests the cluster answers are the
+// listings (plus the client's first), not twice as many. TopicNames
+// serves the listing.
+func TestSamplerListsTopicsWithoutClientRefresh(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "orders", "payments"))
+	var all atomic.Int64
+	c.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if m := req.(*kmsg.MetadataRequest); m.Topics == nil {
+			all.Add(1)
+		}
+		return nil, nil, false
+	})
+	h := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	h.waitAssigned(4)
+	wait.For(t, "first listing", func() bool { l, _ := h.s.listings(); return l >= 1 })
+	l0, _ := h.s.listings()
+	a0 := all.Load()
+	wait.For(t, "five more listings", func() bool { l, _ := h.s.listings(); return l >= l0+5 })
+	l1, forced := h.s.listings()
+	a1 := all.Load()
+	if extra := (a1 - a0) - int64(l1-l0); extra > 1 {
+		t.Errorf("%d all-topics Metadata requests during %d listings: the client refreshed every topic's metadata %d times on top, want at most 1", a1-a0, l1-l0, extra)
+	}
+	if forced != 0 {
+		t.Errorf("asked the client to refresh %d times, topics never changed", forced)
+	}
+	names, ok := h.s.TopicNames(time.Minute)
+	if !ok || !slices.Equal(names, []string{"orders", "payments"}) {
+		t.Errorf("TopicNames = %v, %v; want [orders payments], true", names, ok)
+	}
+	if _, ok := h.s.TopicNames(0); ok {
+		t.Error("TopicNames(0) served a listing older than 0s")
+	}
+}
+
+// Partitions added to a sampled topic are assigned and read from their
+// first record, though the client itself refreshes metadata only every
+// few minutes: the listing sees the new partition count.
+func TestSamplerPicksUpNewPartitions(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "grow"))
+	h := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
+	h.waitAssigned(1)
+
+	pr := manualProducer(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(pr).CreatePartitions(ctx, 2, "grow")
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("add partitions: %v", err)
+	}
+	h.waitAssigned(3)
+	produce(t, pr, rec("grow", 2, `{"event_id":"a"}`), rec("grow", 1, `{"event_id":"b"}`))
+	h.waitValue("eventwatch_records_observed_total", map[string]string{"topic": "grow"}, 2)
+	if _, forced := h.s.listings(); forced == 0 {
+		t.Error("the new partitions were assigned without the listing asking for a refresh")
+	}
+}
