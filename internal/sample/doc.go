@@ -9,10 +9,13 @@
 // The sampler is one franz-go client in its own consumer group (default
 // "eventwatch"). It subscribes by regular expression (kgo.ConsumeRegex with
 // the anchored include patterns, kgo.ConsumeExcludeTopics with the anchored
-// exclude patterns; internal topics are excluded by default), so franz-go's
-// own metadata refresh, every sample.metadata_refresh, discovers new topics
-// and rejoins the group: no topic list of our own to keep in sync, and
-// several replicas in the same group split the partitions between them.
+// exclude patterns; internal topics are excluded by default), so franz-go
+// matches new topics and rejoins the group: no subscription of our own to
+// keep in sync, and several replicas in the same group split the
+// partitions between them. Every sample.metadata_refresh the sampler lists
+// the topics with one direct Metadata request and makes the client refresh
+// its metadata only when that listing differs from what it consumes
+// (topics.go); the client's own refresh is otherwise every 5 minutes.
 //
 // It is passive: it never produces, it only commits offsets of its own group,
 // and a partition the group never committed starts at sample.start_from
