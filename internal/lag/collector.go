@@ -183,9 +183,9 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 		commits: map[string]groupCommits{}, fetched: map[string]bool{}, failed: map[string]error{}}
 	c.state.begin(cy.at)
 	c.fetchAll(ctx, cy)
-	cy.coverage = c.collectCoverage(ctx, cy)
 	tFetched := time.Since(cy.at)
 	c.recordTopics(ctx, cy)
+	cy.coverage = c.collectCoverage(ctx, cy)
 	c.foldAll(cy)
 	c.lookupTimes(ctx, cy)
 	tFolded := time.Since(cy.at)

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -39,8 +38,10 @@ type CoverageTopic struct {
 
 // collectCoverage describes the sampler group and fetches its commits
 // (which are the report store's positions: the sampler commits only what is
-// stored), then compares them with the sampled topics' partitions and end
-// offsets. nil when Expectations name no sampler group.
+// stored), then compares them with the sampled topics' partitions and this
+// cycle's start and end offsets, read from the state (recordTopics has
+// written them: one slice index per partition, not two map lookups). nil
+// when Expectations name no sampler group.
 func (c *Collector) collectCoverage(ctx context.Context, cy *cycle) *Coverage {
 	group := c.exp.SamplerGroup
 	if group == "" || !cy.metaOK {
@@ -56,8 +57,9 @@ func (c *Collector) collectCoverage(ctx context.Context, cy *cycle) *Coverage {
 		}
 		ct := CoverageTopic{Topic: t.Topic, Partitions: len(t.Partitions)}
 		pt := c.positionTopic(cy, commits, t.Topic, len(t.Partitions))
+		mine := owned[t.Topic]
 		for p := range t.Partitions {
-			unowned := known && !owned.Lookup(t.Topic, p)
+			unowned := known && (int(p) >= len(mine) || !mine[p])
 			stalled := pt.stalled(p, &ct.LagRecords)
 			switch {
 			case unowned:
@@ -83,8 +85,8 @@ func (c *Collector) collectCoverage(ctx context.Context, cy *cycle) *Coverage {
 type positionTopic struct {
 	c             *Collector
 	at            time.Time
-	ends, starts  map[int32]kadm.ListedOffset
-	commits, seen []int64 // the sampler's positions (-1: none); seen is c.positions' row
+	ts            *topicState // this cycle's offsets (state.current); nil: the topic was not listed
+	commits, seen []int64     // the sampler's positions (-1: none); seen is c.positions' row
 	since         []time.Time
 }
 
@@ -101,8 +103,11 @@ func (c *Collector) positionTopic(cy *cycle, commits groupCommits, topic string,
 		row = grown
 		c.positions[topic] = row
 	}
-	return &positionTopic{c: c, at: cy.at, ends: cy.ends[topic], starts: cy.starts[topic], commits: commits[topic],
-		seen: row.at, since: row.since}
+	ts := c.state.topics[topic]
+	if ts != nil && ts.lastCycle != c.state.cycle {
+		ts = nil // not listed this cycle
+	}
+	return &positionTopic{c: c, at: cy.at, ts: ts, commits: commits[topic], seen: row.at, since: row.since}
 }
 
 // stalled adds partition p's position lag to lag and reports whether its
@@ -111,8 +116,12 @@ func (c *Collector) positionTopic(cy *cycle, commits groupCommits, topic string,
 // assigned it is not auditing (killed, its session not yet expired, or
 // stuck). c.mu held (cycles are serial).
 func (pt *positionTopic) stalled(p int32, lag *int64) bool {
-	end, ok := pt.ends[p]
-	if !ok || end.Err != nil {
+	if pt.ts == nil || int(p) >= pt.ts.partitions {
+		return false
+	}
+	st := pt.c.state
+	start, end := st.current(pt.ts, int(p))
+	if end == noSample {
 		return false
 	}
 	at := int64(-1)
@@ -120,16 +129,16 @@ func (pt *positionTopic) stalled(p int32, lag *int64) bool {
 		at = pt.commits[p]
 	}
 	if at >= 0 {
-		*lag += max(end.Offset-at, 0)
+		*lag += max(end-at, 0)
 	}
 	if pt.seen[p] != at {
 		pt.seen[p], pt.since[p] = at, pt.at
 		return false
 	}
-	if start, ok := pt.starts[p]; at < 0 && ok && start.Err == nil && end.Offset <= start.Offset {
+	if at < 0 && start != noSample && end <= start {
 		return false // empty partition, never committed: nothing to audit
 	}
-	return end.Offset > at && pt.at.Sub(pt.since[p]) >= pt.c.cfg.SamplingStall
+	return end > at && pt.at.Sub(pt.since[p]) >= pt.c.cfg.SamplingStall
 }
 
 // positionRow is when each partition of a topic last moved its sampler
@@ -144,10 +153,10 @@ type positionRow struct {
 // (-1 is a real answer: no commit).
 const unseenPosition = -2
 
-// samplerOwned returns the partitions the sampler group's members are
-// assigned; known is false when the group could not be described or its
-// assignment is by topic id only.
-func (c *Collector) samplerOwned(ctx context.Context, cy *cycle, group string) (kadm.TopicsSet, int, bool) {
+// samplerOwned returns, per topic, which partitions the sampler group's
+// members are assigned (indexed by partition); known is false when the
+// group could not be described or its assignment is by topic id only.
+func (c *Collector) samplerOwned(ctx context.Context, cy *cycle, group string) (map[string][]bool, int, bool) {
 	described, err := c.adm.DescribeGroups(ctx, group)
 	if err != nil {
 		c.fail(cy, "describe_groups", fmt.Errorf("describe sampler group %q: %w", group, err))
@@ -157,9 +166,28 @@ func (c *Collector) samplerOwned(ctx context.Context, cy *cycle, group string) (
 	if !ok || d.Err != nil {
 		return nil, 0, false
 	}
-	owned := d.AssignedPartitions()
-	if _, unnamed := owned[""]; unnamed {
-		return nil, len(d.Members), false
+	owned := map[string][]bool{}
+	for _, m := range d.Members {
+		a, ok := m.Assigned.AsConsumer()
+		if !ok {
+			continue
+		}
+		for _, t := range a.Topics {
+			if t.Topic == "" {
+				return nil, len(d.Members), false // by topic id only (kfake)
+			}
+			row := owned[t.Topic]
+			for _, p := range t.Partitions {
+				if p < 0 {
+					continue
+				}
+				if int(p) >= len(row) {
+					row = append(row, make([]bool, int(p)+1-len(row))...)
+				}
+				row[p] = true
+			}
+			owned[t.Topic] = row
+		}
 	}
 	return owned, len(d.Members), true
 }

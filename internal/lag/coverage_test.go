@@ -21,9 +21,13 @@ import (
 // watch (lag.topics_exclude). The position lag is end - position (none
 // for a partition never committed); a position that stays put
 // for sampling_stall_after while records wait is stalled, one that moves
-// is not, and an empty partition never committed is never stalled.
+// is not, and an empty partition never committed is never stalled. A
+// partition no member is assigned is unowned (not stalled), a topic the
+// sampler does not sample is left out.
 func TestCoverageFromTheSamplerGroup(t *testing.T) {
-	f := newFixture(t, map[string]int32{"orders": 3, "audit-only": 2})
+	f := newFixture(t, map[string]int32{"orders": 3, "audit-only": 2, "unread": 2, "not-sampled": 1})
+	f.produce("unread", 1, 3)
+	f.produce("not-sampled", 0, 3)
 	f.produce("orders", 0, 10)
 	f.produce("orders", 1, 4)
 	f.produce("audit-only", 0, 6)
@@ -48,7 +52,8 @@ func TestCoverageFromTheSamplerGroup(t *testing.T) {
 	cfg := testConfig()
 	cfg.SamplingStall = time.Minute
 	cfg.TopicsExclude = []string{"audit-only"} // sampled, but not a lag topic
-	c, _ := f.virtualCollector(cfg, lag.Expectations{SamplerGroup: "eventwatch"}, 40*time.Second)
+	c, _ := f.virtualCollector(cfg, lag.Expectations{SamplerGroup: "eventwatch",
+		SampledTopic: func(topic string) bool { return topic != "not-sampled" }}, 40*time.Second)
 	cycle := func() *lag.Coverage {
 		t.Helper()
 		if err := c.CollectOnce(f.ctx()); err != nil {
@@ -77,13 +82,24 @@ func TestCoverageFromTheSamplerGroup(t *testing.T) {
 	if o, a := topic(cov, "orders"), topic(cov, "audit-only"); o.LagRecords != 3 || a.LagRecords != 4 || cov.LagRecords != 7 {
 		t.Fatalf("position lag: orders %d, audit-only %d, total %d; want 3, 4, 7", o.LagRecords, a.LagRecords, cov.LagRecords)
 	}
-	if cov.Partitions != 5 || cov.Stalled != 0 || cov.Unowned != 0 || !cov.Known || cov.Members != 1 {
-		t.Fatalf("first cycle: %+v; want 5 partitions owned by 1 member, none stalled (nothing has stayed put yet)", cov)
+	if cov.Partitions != 7 || cov.Stalled != 0 || cov.Unowned != 2 || cov.Unaudited != 2 || !cov.Known || cov.Members != 1 {
+		t.Fatalf("first cycle: %+v; want 7 partitions, 5 owned by 1 member, the 2 of unread unowned, none stalled (nothing has stayed put yet)", cov)
+	}
+	if u := topic(cov, "unread"); u.Unowned != 2 || u.Partitions != 2 {
+		t.Fatalf("unread: %+v; want its 2 partitions unowned", u)
+	}
+	for _, ct := range cov.Topics {
+		if ct.Topic == "not-sampled" {
+			t.Fatalf("coverage names a topic the sampler does not sample: %+v", ct)
+		}
 	}
 	cycle()       // t = 40 s: under a minute
 	cov = cycle() // t = 80 s: orders/0, audit-only/0 and audit-only/1 waited a minute without moving
 	if o, a := topic(cov, "orders"), topic(cov, "audit-only"); o.Stalled != 1 || a.Stalled != 2 {
 		t.Fatalf("after 80 s: orders %d stalled, audit-only %d; want 1 (partition 0; 1 is caught up, 2 empty) and 2", o.Stalled, a.Stalled)
+	}
+	if u := topic(cov, "unread"); u.Stalled != 0 || u.Unowned != 2 || cov.Unaudited != 5 {
+		t.Fatalf("after 80 s: unread %+v, unaudited %d; want its 2 partitions unowned (not stalled), 5 unaudited", u, cov.Unaudited)
 	}
 	commit(map[string]map[int32]kgo.EpochOffset{"orders": {0: {Epoch: -1, Offset: 9}, 1: {Epoch: -1, Offset: 4}}, "audit-only": {0: {Epoch: -1, Offset: 6}, 1: {Epoch: -1, Offset: 5}}})
 	cov = cycle() // positions moved: not stalled; audit-only caught up
