@@ -187,7 +187,7 @@ func (d *daemon) buildComponents(context.Context) error {
 	sinks := []event.Sink{d.counters, d.stitcher, d.ledger, d.learner, d.readers}
 	d.seenTimes = lag.NewSeenTimes()
 	d.sampler, err = sample.New(d.sampleConfig(), d.base, d.auditor, sinks, d.reg, d.root, sample.WithLedger(d.ledger),
-		sample.WithRecordTimes(d.seenTimes))
+		sample.WithRecordTimes(d.seenTimes), sample.WithTopicSource(d.listedTopics))
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}

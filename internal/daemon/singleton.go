@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -64,6 +65,23 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	}()
 	defer func() { stop(); <-joined; <-joined }()
 	return t.lag.Run(ctx)
+}
+
+// listedTopics is the topic listing of this term's lag collector, when
+// this replica leads and its last cycle is younger than maxAge: the
+// sampler's topic source (sample.WithTopicSource), so the leader asks
+// Kafka for every partition's metadata once per lag cycle, not once more
+// for the sampler.
+func (d *daemon) listedTopics(maxAge time.Duration) (map[string]int, time.Time, bool) {
+	t := d.term.Load()
+	if t == nil {
+		return nil, time.Time{}, false
+	}
+	l, ok := t.lag.Listed(maxAge)
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	return l.Partitions, l.At, true
 }
 
 // expectations turns the default profile's cluster policy and the catalog's

@@ -86,6 +86,7 @@ func (c *Collector) fetchAll(ctx context.Context, cy *cycle) {
 			return nil
 		}
 		cy.meta, cy.metaOK = meta, true
+		c.listed.Store(listing(meta, cy.at))
 		var listing errgroup.Group // the start and end offsets of the partitions the metadata names
 		listing.Go(func() error {
 			cy.starts = c.listOffsets(ctx, cy, "list_start_offsets", meta, listStart)
@@ -104,6 +105,36 @@ func (c *Collector) fetchAll(ctx context.Context, cy *cycle) {
 		return nil
 	})
 	_ = eg.Wait()
+}
+
+// Listing is the cluster's topics as one cycle's metadata named them.
+type Listing struct {
+	At         time.Time      // when the cycle began
+	Partitions map[string]int // topic -> partitions, for every topic without a load error, internal ones left out
+}
+
+// listing takes the topics of meta.
+func listing(meta kadm.Metadata, at time.Time) *Listing {
+	l := &Listing{At: at, Partitions: make(map[string]int, len(meta.Topics))}
+	for name, t := range meta.Topics {
+		if t.Err == nil && !t.IsInternal {
+			l.Partitions[name] = len(t.Partitions)
+		}
+	}
+	return l
+}
+
+// Listed returns the topics the last cycle's metadata named when that
+// cycle began less than maxAge ago; false when there is none. The
+// sampler takes its topic listing from here on the leader instead of
+// asking Kafka for every partition's metadata once more. The map is
+// shared: do not modify it.
+func (c *Collector) Listed(maxAge time.Duration) (*Listing, bool) {
+	l := c.listed.Load()
+	if l == nil || c.now().Sub(l.At) > maxAge {
+		return nil, false
+	}
+	return l, true
 }
 
 // listAllGroups lists classic and KIP-848 groups concurrently.

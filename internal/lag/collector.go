@@ -34,10 +34,13 @@ type Collector struct {
 	now     func() time.Time // the clock cycles start by (tests replace it)
 	log     *slog.Logger
 
-	snap  atomic.Pointer[Snapshot]
-	expo  atomic.Pointer[exposition] // the snapshot's metrics, encoded when it is published
-	mu    sync.Mutex                 // serializes cycles: the state is not shared
-	state *state
+	snap atomic.Pointer[Snapshot]
+	// listed is the last cycle's topic listing (Listed): every topic the
+	// metadata named without error, internal ones left out
+	listed atomic.Pointer[Listing]
+	expo   atomic.Pointer[exposition] // the snapshot's metrics, encoded when it is published
+	mu     sync.Mutex                 // serializes cycles: the state is not shared
+	state  *state
 
 	positions map[string]*positionRow // the sampler group's stored positions by topic, for stall detection; guarded by mu
 

@@ -138,3 +138,24 @@ func samplerMember(t *testing.T, f *fixture, topics ...string) *kgo.Client {
 	})
 	return cl
 }
+
+// TestListedTopics: a cycle keeps its metadata's topics and partition
+// counts for the sampler's topic listing (Listed), for as long as the
+// caller accepts its age.
+func TestListedTopics(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders": 3, "payments": 1})
+	c, _ := f.collector(testConfig(), lag.Expectations{})
+	if _, ok := c.Listed(time.Hour); ok {
+		t.Fatal("a listing before the first cycle")
+	}
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	l, ok := c.Listed(time.Hour)
+	if !ok || len(l.Partitions) != 2 || l.Partitions["orders"] != 3 || l.Partitions["payments"] != 1 {
+		t.Fatalf("Listed = %+v, %v; want orders 3 and payments 1", l, ok)
+	}
+	if _, ok := c.Listed(0); ok {
+		t.Fatal("a listing older than the age asked for")
+	}
+}

@@ -73,8 +73,9 @@ type Sampler struct {
 
 	startEnds endOffsets // end offsets at start, for start_from latest; set before the group client exists
 
-	status statusBox
-	topics topicList // the latest listing of the cluster's topics (watchTopics)
+	status      statusBox
+	topics      topicList   // the latest listing of the cluster's topics (watchTopics)
+	topicSource TopicSource // another component's listing (WithTopicSource); nil: the sampler lists the topics itself
 }
 
 // New builds a sampler. base holds the connection options built by the

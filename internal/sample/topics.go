@@ -2,6 +2,7 @@ package sample
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -20,13 +21,27 @@ import (
 // moved makes the client refresh on its own (its fetch fails).
 const clientMetadataMaxAge = 5 * time.Minute
 
+// TopicSource is another component's listing of the cluster's topics
+// (topic -> partitions, internal ones left out, topics with a load error
+// left out) and when it was made; false when it has none younger than
+// maxAge. On the leader the lag collector lists every topic each cycle.
+type TopicSource func(maxAge time.Duration) (partitions map[string]int, at time.Time, ok bool)
+
+// WithTopicSource makes the sampler take its topic listing from src when
+// src has one younger than sample.metadata_refresh, and list the topics
+// itself only when it has none.
+func WithTopicSource(src TopicSource) Option {
+	return func(s *Sampler) { s.topicSource = src }
+}
+
 // topicList is the sampler's latest listing of the cluster's topics.
 type topicList struct {
-	mu     sync.Mutex
-	names  []string // every topic but internal ones, sorted
-	at     time.Time
-	listed int // listings answered since Run began
-	forced int // client metadata refreshes asked for
+	mu       sync.Mutex
+	names    []string // every topic but internal ones, sorted
+	at       time.Time
+	listed   int // listings the sampler made since Run began
+	borrowed int // listings taken from the topic source
+	forced   int // client metadata refreshes asked for
 }
 
 // TopicNames returns the cluster's topics (internal ones left out) as
@@ -93,8 +108,15 @@ func (s *Sampler) watchTopics(ctx context.Context, cl *kgo.Client) {
 }
 
 // listTopics lists every topic without a load error (internal ones left
-// out) with its partition count, and keeps the names for TopicNames.
+// out) with its partition count — the topic source's listing when it has
+// a fresh one, else its own — and keeps the names for TopicNames.
 func (s *Sampler) listTopics(ctx context.Context, cl *kgo.Client) (map[string]int, error) {
+	if s.topicSource != nil {
+		if listed, at, ok := s.topicSource(s.cfg.MetadataRefresh); ok {
+			s.keepNames(slices.Sorted(maps.Keys(listed)), at, true)
+			return listed, nil
+		}
+	}
 	meta, err := kafka.Metadata(ctx, cl)
 	if err != nil {
 		return nil, err
@@ -111,11 +133,20 @@ func (s *Sampler) listTopics(ctx context.Context, cl *kgo.Client) (map[string]in
 		}
 	}
 	slices.Sort(names)
-	s.topics.mu.Lock()
-	s.topics.names, s.topics.at = names, s.now()
-	s.topics.listed++
-	s.topics.mu.Unlock()
+	s.keepNames(names, s.now(), false)
 	return listed, nil
+}
+
+// keepNames keeps a listing's topic names for TopicNames.
+func (s *Sampler) keepNames(names []string, at time.Time, borrowed bool) {
+	s.topics.mu.Lock()
+	defer s.topics.mu.Unlock()
+	s.topics.names, s.topics.at = names, at
+	if borrowed {
+		s.topics.borrowed++
+	} else {
+		s.topics.listed++
+	}
 }
 
 // unlike says how the client's consumption differs from listed (topic →
