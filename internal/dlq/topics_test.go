@@ -91,14 +91,7 @@ func (nopAuditor) Check(*event.Record) event.Result { return event.Result{} }
 func TestTriageTakesTopicsFromLister(t *testing.T) {
 	t.Parallel()
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "orders", "a.DLT", "b.DLT"))
-	var listed atomic.Int64
-	c.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if req.(*kmsg.MetadataRequest).Topics == nil {
-			listed.Add(1)
-		}
-		return nil, nil, false
-	})
+	listed := kfaketest.CountAllTopicsMetadata(c)
 	pr := kfaketest.Client(t, c, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

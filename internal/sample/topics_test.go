@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/recordmetrics"
@@ -44,14 +42,7 @@ func (s *Sampler) borrowed() int {
 // serves the listing.
 func TestSamplerListsTopicsWithoutClientRefresh(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(2, "orders", "payments"))
-	var all atomic.Int64
-	c.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if m := req.(*kmsg.MetadataRequest); m.Topics == nil {
-			all.Add(1)
-		}
-		return nil, nil, false
-	})
+	all := kfaketest.CountAllTopicsMetadata(c)
 	h := newHarness(t, c, testConfig(), &fakeAuditor{}).start()
 	h.waitAssigned(4)
 	wait.For(t, "first listing", func() bool { l, _ := h.s.listings(); return l >= 1 })
@@ -107,14 +98,7 @@ func TestSamplerPicksUpNewPartitions(t *testing.T) {
 // itself once the source has none.
 func TestSamplerTakesListingFromTopicSource(t *testing.T) {
 	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "first"))
-	var all atomic.Int64
-	c.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if m := req.(*kmsg.MetadataRequest); m.Topics == nil {
-			all.Add(1)
-		}
-		return nil, nil, false
-	})
+	all := kfaketest.CountAllTopicsMetadata(c)
 	var mu sync.Mutex
 	listing, fresh := map[string]int{"first": 1}, true
 	src := func(maxAge time.Duration) (map[string]int, time.Time, bool) {

@@ -2,10 +2,12 @@
 package kfaketest
 
 import (
+	"sync/atomic"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Cluster starts an in-process kfake cluster with the given options (3
@@ -31,4 +33,19 @@ func Client(t testing.TB, c *kfake.Cluster, opts ...kgo.Opt) *kgo.Client {
 	}
 	t.Cleanup(cl.Close)
 	return cl
+}
+
+// CountAllTopicsMetadata counts the Metadata requests for every topic
+// (no topic named: what a topic listing or a regex consumer's refresh
+// sends) that c answers from now on.
+func CountAllTopicsMetadata(c *kfake.Cluster) *atomic.Int64 {
+	var n atomic.Int64
+	c.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if m, ok := req.(*kmsg.MetadataRequest); ok && m.Topics == nil {
+			n.Add(1)
+		}
+		return nil, nil, false
+	})
+	return &n
 }
