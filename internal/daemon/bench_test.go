@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,18 +33,20 @@ import (
 
 // Environment of the estate benchmarks.
 const (
-	benchKfakeEnv     = "EVENTWATCH_DAEMON_BENCH_KFAKE"     // child: build this shape on kfake and serve it
-	benchFollowerEnv  = "EVENTWATCH_DAEMON_BENCH_FOLLOWER"  // child: run a follower daemon against these brokers
-	benchCollectorEnv = "EVENTWATCH_DAEMON_BENCH_COLLECTOR" // child: run the lag collector alone against these brokers
-	benchShapeEnv     = "EVENTWATCH_BENCH_SHAPE"            // 10k, 20k or 50k
-	benchSeedsEnv     = "EVENTWATCH_BENCH_SEEDS"            // the follower child's brokers
-	sideBySideEnv     = "EVENTWATCH_SIDE_BY_SIDE"           // shape of BenchmarkDaemonSideBySide; unset: skipped
-	intervalsEnv      = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS" // lag intervals measured per mode (default 4)
-	roundsEnv         = "EVENTWATCH_SIDE_BY_SIDE_ROUNDS"    // daemon modes: consecutive windows of the intervals, each logged (default 1)
-	settleEnv         = "EVENTWATCH_SIDE_BY_SIDE_SETTLE"    // lag intervals each mode runs before it is measured (default 0); the status window's 10 make it steady state
-	modesEnv          = "EVENTWATCH_SIDE_BY_SIDE_MODES"     // comma-separated subset of the modes (default all)
-	windowProfileEnv  = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"   // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap before and after it to <this>-<mode>-heap0.prof and -heap.prof
-	memTraceEnv       = "EVENTWATCH_SIDE_BY_SIDE_MEMTRACE"  // print each mode's RSS, live heap and heap goal every second (where a peak comes from)
+	benchKfakeEnv     = "EVENTWATCH_DAEMON_BENCH_KFAKE"      // child: build this shape on kfake and serve it
+	benchFollowerEnv  = "EVENTWATCH_DAEMON_BENCH_FOLLOWER"   // child: run a follower daemon against these brokers
+	benchCollectorEnv = "EVENTWATCH_DAEMON_BENCH_COLLECTOR"  // child: run the lag collector alone against these brokers
+	benchShapeEnv     = "EVENTWATCH_BENCH_SHAPE"             // 10k, 20k or 50k
+	benchSeedsEnv     = "EVENTWATCH_BENCH_SEEDS"             // the follower child's brokers
+	sideBySideEnv     = "EVENTWATCH_SIDE_BY_SIDE"            // shape of BenchmarkDaemonSideBySide; unset: skipped
+	intervalsEnv      = "EVENTWATCH_SIDE_BY_SIDE_INTERVALS"  // lag intervals measured per mode (default 4)
+	roundsEnv         = "EVENTWATCH_SIDE_BY_SIDE_ROUNDS"     // daemon modes: consecutive windows of the intervals, each logged (default 1)
+	settleEnv         = "EVENTWATCH_SIDE_BY_SIDE_SETTLE"     // lag intervals each mode runs before it is measured (default 0); the status window's 10 make it steady state
+	collectorsEnv     = "EVENTWATCH_SIDE_BY_SIDE_COLLECTORS" // "together": collectors alone beside the daemon, each its own process started at another moment (default 1); the baseline is their mean
+	traceEnv          = "EVENTWATCH_SIDE_BY_SIDE_TRACE"      // write an execution trace of the first 30 s of the window of the daemon and each collector alone to <this>-daemon.trace, <this>-collector<N>.trace
+	modesEnv          = "EVENTWATCH_SIDE_BY_SIDE_MODES"      // comma-separated subset of the modes (default all)
+	windowProfileEnv  = "EVENTWATCH_SIDE_BY_SIDE_PROFILE"    // write a CPU profile of each mode's measured window to <this>-<mode>.prof, its heap before and after it to <this>-<mode>-heap0.prof and -heap.prof
+	memTraceEnv       = "EVENTWATCH_SIDE_BY_SIDE_MEMTRACE"   // print each mode's RSS, live heap and heap goal every second (where a peak comes from)
 )
 
 // TestBenchKfakeChild is not a test: the estate benchmarks run the test
@@ -105,7 +109,15 @@ func TestBenchCollectorChild(t *testing.T) {
 	for c.Snapshot() == nil && time.Now().Before(deadline) {
 		<-time.After(200 * time.Millisecond)
 	}
-	fmt.Printf("ADDRS collecting\n") // its first cycle is done
+	// its profiles, for the window the parent measures (its first cycle is done)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	fmt.Printf("ADDRS http://%s\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
@@ -143,8 +155,61 @@ type sideBySide struct {
 	gc                          gcFigures // this process's garbage collection over the window (not kminion's)
 	// the "together" mode: the lag collector alone in another process over
 	// the same window
-	collectorCPU, collectorRSS float64
+	collectorCPU, collectorRSS float64 // the mean of the collectors alone
+	collectorSpread            float64 // the largest collector alone's CPU ÷ the smallest's ($EVENTWATCH_SIDE_BY_SIDE_COLLECTORS > 1)
 	ratioMin, ratioMax         float64 // of the rounds' CPU ratios ($EVENTWATCH_SIDE_BY_SIDE_ROUNDS > 1)
+}
+
+// collectorsAlone is $EVENTWATCH_SIDE_BY_SIDE_COLLECTORS: how many collectors
+// alone the "together" mode runs beside the daemon (default 1).
+func collectorsAlone() int {
+	if n, err := strconv.Atoi(os.Getenv(collectorsEnv)); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// switches is the children's context switches so far, summed.
+func switches(pids []int) int64 {
+	var n int64
+	for _, pid := range pids {
+		n += procstat.ContextSwitches(pid)
+	}
+	return n
+}
+
+// childrenCPU is each child's CPU time so far.
+func childrenCPU(pids []int) []time.Duration {
+	out := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		out[i] = procstat.CPU(pid)
+	}
+	return out
+}
+
+// perInterval is each child's CPU-seconds per interval since was.
+func perInterval(now, was []time.Duration, intervals int) []float64 {
+	out := make([]float64, len(now))
+	for i := range now {
+		out[i] = (now[i] - was[i]).Seconds() / float64(intervals)
+	}
+	return out
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func fmtFloats(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'f', 3, 64)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // rounds is $EVENTWATCH_SIDE_BY_SIDE_ROUNDS: how many consecutive windows
@@ -281,6 +346,9 @@ func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 		b.ReportMetric(f.collectorRSS, "collector-peak-rss-MB")
 		b.ReportMetric(f.cpuPerInterval/f.collectorCPU, "cpu-ratio")
 		b.ReportMetric(f.peakRSS/f.collectorRSS, "rss-ratio")
+		if f.collectorSpread > 0 && collectorsAlone() > 1 {
+			b.ReportMetric(f.collectorSpread, "collector-spread")
+		}
 		if f.ratioMax > 0 {
 			b.ReportMetric(f.ratioMin, "cpu-ratio-min")
 			b.ReportMetric(f.ratioMax, "cpu-ratio-max")
@@ -368,11 +436,18 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	b.Setenv("EVENTWATCH_BENCH_SUFFIX", suffix)
 	b.Setenv(benchSeedsEnv, strings.Join(addrs, ","))
 	cfg := benchDaemonConfig(b.TempDir(), addrs, suffix)
-	cpid := 0
+	var cpids []int
+	var curls []string
+	startCollectors := func(n int) {
+		for range n {
+			urls, pid := kfaketest.StartChild(b, benchCollectorEnv, "-test.run=^TestBenchCollectorChild$", "-test.bench=^$", "-test.timeout=60m")
+			cpids, curls = append(cpids, pid), append(curls, urls[0])
+		}
+	}
 	if mode == "together" {
 		// the collector alone, in its own process, started first: its
 		// warm-up (every partition's exact time lag) overlaps the daemon's
-		_, cpid = kfaketest.StartChild(b, benchCollectorEnv, "-test.run=^TestBenchCollectorChild$", "-test.bench=^$", "-test.timeout=60m")
+		startCollectors(1)
 	}
 	freshPeak()
 	memTrace(b, mode)
@@ -392,31 +467,43 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		return code == 200
 	}
 	waitFor(b, 10*time.Minute, ready)
+	if mode == "together" {
+		// more collectors alone, started seconds after the first: each
+		// runs its cycles at another moment of the interval, so their
+		// spread is what the same work costs at different moments of
+		// this machine, and their mean is the baseline
+		startCollectors(collectorsAlone() - 1)
+	}
 	settle(cfg.Lag.Interval)
 	bytes0 := metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`)
 	recs0 := metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`)
 	stop := profileWindow(b, mode)
+	window := time.Duration(intervals*rounds()) * cfg.Lag.Interval
+	childProfiles := profileChildren(b, mode, curls, window)
+	traced := traceWindow(b, curls)
 	cpu0, fcpu0, gc := procstat.SelfCPU(), procstat.CPU(fpid), gcWindow(intervals*rounds())
-	ccpu0 := time.Duration(0)
-	if cpid != 0 {
-		ccpu0 = procstat.CPU(cpid)
-	}
+	ccpu0 := childrenCPU(cpids)
 	// rounds: consecutive windows, each reported on its own (the spread
 	// within one run), the figures over all of them
 	var ratios []float64
 	for r := range rounds() {
-		rcpu, rccpu := procstat.SelfCPU(), time.Duration(0)
-		if cpid != 0 {
-			rccpu = procstat.CPU(cpid)
-		}
+		rcpu, rccpu := procstat.SelfCPU(), childrenCPU(cpids)
+		rsw, rcsw := procstat.ContextSwitches(0), switches(cpids)
 		<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
 		if rounds() > 1 {
 			d := (procstat.SelfCPU() - rcpu).Seconds() / float64(intervals)
-			line := fmt.Sprintf("round %d: daemon %.3f CPU-s per interval", r+1, d)
-			if cpid != 0 {
-				c := (procstat.CPU(cpid) - rccpu).Seconds() / float64(intervals)
+			line := fmt.Sprintf("round %d: daemon %.3f CPU-s, %d context switches per interval", r+1, d, (procstat.ContextSwitches(0)-rsw)/int64(intervals))
+			if len(cpids) > 0 {
+				line += fmt.Sprintf(" (collectors alone %d)", (switches(cpids)-rcsw)/int64(intervals*len(cpids)))
+			}
+			if len(cpids) > 0 {
+				cs := perInterval(childrenCPU(cpids), rccpu, intervals)
+				c := mean(cs)
 				ratios = append(ratios, d/c)
 				line += fmt.Sprintf(", collector alone %.3f, ratio %.2f", c, d/c)
+				if len(cs) > 1 {
+					line += fmt.Sprintf(" (collectors %s)", fmtFloats(cs))
+				}
 			}
 			b.Log(line)
 		}
@@ -428,14 +515,23 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / n,
 		peakRSS:        procstat.PeakRSSMB(0), followerRSS: procstat.PeakRSSMB(fpid),
 	}
-	if cpid != 0 {
-		f.collectorCPU = (procstat.CPU(cpid) - ccpu0).Seconds() / n
-		f.collectorRSS = procstat.PeakRSSMB(cpid)
+	if len(cpids) > 0 {
+		cs := perInterval(childrenCPU(cpids), ccpu0, intervals*rounds())
+		f.collectorCPU = mean(cs)
+		f.collectorSpread = slices.Max(cs) / slices.Min(cs)
+		for _, pid := range cpids {
+			f.collectorRSS += procstat.PeakRSSMB(pid) / float64(len(cpids))
+		}
+		if len(cs) > 1 {
+			b.Logf("collectors alone over the window: %s CPU-s per interval", fmtFloats(cs))
+		}
 	}
 	if len(ratios) > 0 {
 		f.ratioMin, f.ratioMax = slices.Min(ratios), slices.Max(ratios)
 	}
 	stop() // after the figures: writing the profiles forces a collection
+	childProfiles()
+	traced()
 	f.bytesPerInterval = (metric(b, leader.url, "eventwatch_share_published_bytes_total", `kind="groups"`) - bytes0) / n
 	f.recordsPerInterval = (metric(b, leader.url, "eventwatch_share_published_records_total", `kind="groups"`) - recs0) / n
 	if mode != "daemon-share-off" {
@@ -501,6 +597,95 @@ func profileWindow(b *testing.B, mode string) func() {
 		_ = f.Close()
 		stopPeak()
 		writeHeapProfile(b, prefix+"-"+mode+"-heap.prof")
+	}
+}
+
+// profileChildren takes, when $EVENTWATCH_SIDE_BY_SIDE_PROFILE is set, a
+// CPU profile of each collector alone over the window (from its pprof
+// endpoint) and writes it to <this>-<mode>-collector<N>.prof: the same
+// window as the daemon's profile; the returned function waits for them.
+func profileChildren(b *testing.B, mode string, urls []string, window time.Duration) func() {
+	prefix := os.Getenv(windowProfileEnv)
+	if prefix == "" || len(urls) == 0 {
+		return func() {}
+	}
+	done := make(chan struct{}, len(urls))
+	for i, u := range urls {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			cl := &http.Client{Timeout: window + time.Minute}
+			resp, err := cl.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", u, int(window.Seconds())))
+			if err != nil {
+				b.Logf("profile of collector %d: %v", i+1, err)
+				return
+			}
+			defer resp.Body.Close()
+			raw, err := io.ReadAll(resp.Body)
+			if err == nil {
+				err = os.WriteFile(fmt.Sprintf("%s-%s-collector%d.prof", prefix, mode, i+1), raw, 0o644)
+			}
+			if err != nil {
+				b.Logf("profile of collector %d: %v", i+1, err)
+			}
+		}()
+	}
+	return func() {
+		for range urls {
+			<-done
+		}
+	}
+}
+
+// traceWindow writes, when $EVENTWATCH_SIDE_BY_SIDE_TRACE is set, an
+// execution trace of the first 30 s of the window of this process to
+// <this>-daemon.trace and of each collector alone (from its pprof
+// endpoint) to <this>-collector<N>.trace: every wake-up and what caused
+// it (go tool trace); the returned function waits for them.
+func traceWindow(b *testing.B, urls []string) func() {
+	prefix := os.Getenv(traceEnv)
+	if prefix == "" {
+		return func() {}
+	}
+	const d = 30 * time.Second
+	done := make(chan struct{}, len(urls)+1)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		f, err := os.Create(prefix + "-daemon.trace")
+		if err != nil {
+			b.Log(err)
+			return
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			b.Log(err)
+			return
+		}
+		<-time.After(d)
+		trace.Stop()
+	}()
+	for i, u := range urls {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			cl := &http.Client{Timeout: d + time.Minute}
+			resp, err := cl.Get(fmt.Sprintf("%s/debug/pprof/trace?seconds=%d", u, int(d.Seconds())))
+			if err != nil {
+				b.Logf("trace of collector %d: %v", i+1, err)
+				return
+			}
+			defer resp.Body.Close()
+			raw, err := io.ReadAll(resp.Body)
+			if err == nil {
+				err = os.WriteFile(fmt.Sprintf("%s-collector%d.trace", prefix, i+1), raw, 0o644)
+			}
+			if err != nil {
+				b.Logf("trace of collector %d: %v", i+1, err)
+			}
+		}()
+	}
+	return func() {
+		for range len(urls) + 1 {
+			<-done
+		}
 	}
 }
 

@@ -24,12 +24,15 @@ var (
 	Issue9  = Shape{Topics: 200, Parts: 50, Groups: 500, PerGroup: 20}
 	Shape20 = Shape{Topics: 400, Parts: 50, Groups: 1000, PerGroup: 20}
 	Shape50 = Shape{Topics: 1000, Parts: 50, Groups: 2000, PerGroup: 20}
+	// Tiny is one topic of one partition and one group: what the daemon
+	// costs at rest whatever the estate's size (its fixed cost)
+	Tiny = Shape{Topics: 1, Parts: 1, Groups: 1, PerGroup: 1}
 )
 
 // Named returns the shape called name ("10k", "20k", "50k") and whether
 // there is one.
 func Named(name string) (Shape, bool) {
-	s, ok := map[string]Shape{"10k": Issue9, "20k": Shape20, "50k": Shape50}[name]
+	s, ok := map[string]Shape{"10k": Issue9, "20k": Shape20, "50k": Shape50, "tiny": Tiny}[name]
 	return s, ok
 }
 

@@ -69,3 +69,32 @@ func procPath(pid int, name string) string {
 	}
 	return fmt.Sprintf("/proc/%d/%s", pid, name)
 }
+
+// ContextSwitches is how many times the threads of process pid (0: self)
+// now alive have left the CPU, voluntarily (to wait) or not: how often
+// the process wakes up, which its CPU time hides when each wake-up is
+// short.
+func ContextSwitches(pid int) int64 {
+	dir := "/proc/self/task"
+	if pid != 0 {
+		dir = fmt.Sprintf("/proc/%d/task", pid)
+	}
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, t := range tasks {
+		raw, err := os.ReadFile(dir + "/" + t.Name() + "/status")
+		if err != nil {
+			continue // exited since
+		}
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && (k == "voluntary_ctxt_switches" || k == "nonvoluntary_ctxt_switches") {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
+}
