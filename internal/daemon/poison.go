@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/eventwatch/eventwatch/internal/dlq"
 	"github.com/eventwatch/eventwatch/internal/lag"
@@ -13,17 +12,15 @@ import (
 
 // poisonLoop names the blocking record of every STALL partition after each
 // lag cycle of the term (within the cycle that found the stall), until ctx
-// is done.
+// is done. It wakes when the collector publishes (lag.Collector.Published).
 func (d *daemon) poisonLoop(ctx context.Context, c *lag.Collector, p *dlq.Poison) {
-	every := max(d.cfg.Lag.Interval/4, 100*time.Millisecond)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
 	for {
+		next := c.Published()
 		p.Update(ctx, c.Snapshot(), c.GroupDetail)
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-next:
 		}
 	}
 }

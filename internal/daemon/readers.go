@@ -18,10 +18,6 @@ import (
 // kindReaders is the shared document of who reads what (readers.ReplicaDoc).
 const kindReaders = "readers"
 
-// joinPoll is how often the leader looks for a new lag snapshot to join
-// with the consumption index.
-const joinPoll = 500 * time.Millisecond
-
 // buildReaders creates the consumption index and idempotency checker and
 // hands it the stitcher's closed chains.
 func (d *daemon) buildReaders() error {
@@ -47,25 +43,23 @@ func chainOf(c trace.Causation) readers.Chain {
 
 // joinLoop joins every new lag snapshot's committed offsets with the
 // consumption index, importing the other replicas' positions first, until
-// ctx ends (the leadership term).
+// ctx ends (the leadership term). It wakes when the collector publishes
+// (lag.Collector.Published), not on a timer.
 func (d *daemon) joinLoop(ctx context.Context, col *lag.Collector) {
-	tick := time.NewTicker(joinPoll)
-	defer tick.Stop()
 	var last int64
 	for {
+		next := col.Published()
+		if snap := col.Snapshot(); snap != nil && snap.Cycle != last {
+			d.importPositions()
+			if d.readers.Index.JoinIndexedTopics(snap.Time, d.commits(col, snap)) {
+				last = snap.Cycle
+			} // else a new cycle began: join its snapshot when it is published
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-next:
 		}
-		snap := col.Snapshot()
-		if snap == nil || snap.Cycle == last {
-			continue
-		}
-		d.importPositions()
-		if d.readers.Index.JoinIndexedTopics(snap.Time, d.commits(col, snap)) {
-			last = snap.Cycle
-		} // else a new cycle began: join its snapshot at the next tick
 	}
 }
 

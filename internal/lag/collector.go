@@ -40,6 +40,8 @@ type Collector struct {
 	listed atomic.Pointer[Listing]
 	expo   atomic.Pointer[exposition] // the snapshot's metrics, encoded when it is published
 	mu     sync.Mutex                 // serializes cycles: the state is not shared
+	pubMu  sync.Mutex
+	pubCh  chan struct{} // closed when the next snapshot is published (Published); nil: nobody waits
 	state  *state
 
 	positions map[string]*positionRow // the sampler group's stored positions by topic, for stall detection; guarded by mu
@@ -237,12 +239,31 @@ func (c *Collector) publish(cy *cycle) *Snapshot {
 	if checkSnapshot != nil {
 		checkSnapshot(c, snap)
 	}
-	if expo, err := newExposition(snap, c.cfg.Granularity == GranularityPartition); err != nil {
+	if expo, err := newExposition(snap, c.cfg.Granularity == GranularityPartition, c.expo.Load()); err != nil {
 		c.log.Error("lag metrics not updated", "err", err)
 	} else {
 		c.expo.Store(expo)
 	}
+	c.pubMu.Lock()
+	if c.pubCh != nil {
+		close(c.pubCh)
+		c.pubCh = nil
+	}
+	c.pubMu.Unlock()
 	return snap
+}
+
+// Published returns a channel closed when the next snapshot is published
+// (its metrics encoded too): what runs after each cycle waits on it
+// instead of polling Snapshot. Take it before reading Snapshot, so that a
+// snapshot published in between is not missed.
+func (c *Collector) Published() <-chan struct{} {
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	if c.pubCh == nil {
+		c.pubCh = make(chan struct{})
+	}
+	return c.pubCh
 }
 
 // checkSnapshot, when set (by the package's tests), checks every

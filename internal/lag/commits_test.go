@@ -110,3 +110,60 @@ func TestTopicCommitsOfSkipsUnwanted(t *testing.T) {
 		t.Errorf("TopicCommitsOf(none) = %v, want nothing", got)
 	}
 }
+
+// TestPublishedWakesAfterEachCycle: a channel from Published is closed
+// by the next published snapshot (with its metrics) and by no other; a
+// waiter that takes the channel before reading Snapshot misses none.
+func TestPublishedWakesAfterEachCycle(t *testing.T) {
+	f := newFixture(t, map[string]int32{"orders": 1})
+	f.produce("orders", 0, 3)
+	f.commit("billing", map[string]map[int32]int64{"orders": {0: 1}})
+	c, scrape := f.collector(testConfig(), lag.Expectations{})
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	first := c.Published()
+	if closed(first) || c.Snapshot() != nil {
+		t.Fatal("published before any cycle")
+	}
+	if c.Published() != first {
+		t.Fatal("two waiters before one cycle got different channels")
+	}
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	if !closed(first) {
+		t.Fatal("the first cycle's publication did not close the channel")
+	}
+	second := c.Published()
+	if closed(second) {
+		t.Fatal("a channel taken after the publication is already closed")
+	}
+	cycle := c.Snapshot().Cycle
+	if err := c.CollectOnce(f.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	if !closed(second) || c.Snapshot().Cycle != cycle+1 {
+		t.Fatalf("the second cycle (snapshot %d after %d) did not close the channel taken before it", c.Snapshot().Cycle, cycle)
+	}
+	fams, err := scrape.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, fam := range fams {
+		for _, m := range fam.GetMetric() {
+			for _, l := range m.GetLabel() {
+				found = found || (l.GetName() == "group" && l.GetValue() == "billing")
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the metrics of the published snapshot are not encoded when it wakes waiters")
+	}
+}
