@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
@@ -152,5 +154,78 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if id := ok.replicaID(); id == "" || id == ok.replicaID() {
 		t.Errorf("default replica ids %q are not unique per process", id)
+	}
+}
+
+// TestQuietKindsBeatTogether: the heads of a quiet replica's kinds,
+// written at different moments, come to beat in one produce request per
+// heartbeat, each request carrying every kind's head (one request per
+// kind before), and every head is still written each heartbeat.
+func TestQuietKindsBeatTogether(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	var counting atomic.Bool
+	var requests, records atomic.Int64
+	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if counting.Load() {
+			n := 0
+			for _, tp := range req.(*kmsg.ProduceRequest).Topics {
+				for _, p := range tp.Partitions {
+					if rb := p.Records; len(rb) > 0 {
+						var batch kmsg.RecordBatch
+						if batch.ReadFrom(rb) == nil {
+							n += int(batch.NumRecords)
+						}
+					}
+				}
+			}
+			requests.Add(1)
+			records.Add(int64(n))
+		}
+		return nil, nil, false
+	})
+	b, err := New(Config{ReplicaID: "a", Interval: 100 * time.Millisecond, StaleAfter: 1800 * time.Millisecond},
+		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	wait.Within(t, 15*time.Second, "board synced", b.Synced)
+	kinds := []string{"flows", "readers", "asyncapi"}
+	for i, k := range kinds {
+		if err := b.Publish(ctx, k, doc{i}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond) // three heads written at three moments
+	}
+	aligned := func() bool {
+		b.pubMu.Lock()
+		defer b.pubMu.Unlock()
+		var at time.Time
+		for _, k := range kinds {
+			st := b.pub[k]
+			if st == nil || st.head == nil || (!at.IsZero() && !st.headAt.Equal(at)) {
+				return false
+			}
+			at = st.headAt
+		}
+		return true
+	}
+	wait.Within(t, 15*time.Second, "the three heads beat together", aligned)
+	counting.Store(true)
+	time.Sleep(4 * b.heartbeat())
+	counting.Store(false)
+	n, r := requests.Load(), records.Load()
+	if n < 2 {
+		t.Fatalf("%d produce requests over four heartbeats, want at least 2", n)
+	}
+	if r != int64(len(kinds))*n {
+		t.Errorf("%d produce requests carried %d records over four heartbeats, want every request to carry all %d heads", n, r, len(kinds))
+	}
+	if n > 5 {
+		t.Errorf("%d produce requests over four heartbeats of a quiet replica, want one per heartbeat", n)
 	}
 }

@@ -248,20 +248,54 @@ func (b *Board) publishProvided(ctx context.Context) {
 
 // beat writes the head of every document of this replica again whose
 // last head is older than the heartbeat (nothing in it changed), so that
-// readers see it is alive.
+// readers see it is alive. When one is due, every head older than half
+// the heartbeat is written with it, in one request: within a few beats
+// the kinds of a quiet replica beat together, one produce (and one fetch
+// on every replica) per heartbeat rather than one per kind, and no head
+// is written more often than twice per heartbeat.
 func (b *Board) beat(ctx context.Context) {
 	b.pubMu.Lock()
 	defer b.pubMu.Unlock()
+	now := b.now()
+	due := false
+	for _, st := range b.pub {
+		due = due || (st.head != nil && now.Sub(st.headAt) >= b.heartbeat())
+	}
+	if !due {
+		return
+	}
+	type beating struct {
+		st *pubState
+		hv headValue
+	}
+	var batch []kindRecords
+	var heads []beating
+	budget := b.recordBudget()
 	for kind, st := range b.pub {
-		if st.head == nil || b.now().Sub(st.headAt) < b.heartbeat() {
+		if st.head == nil || now.Sub(st.headAt) < b.heartbeat()/2 {
 			continue
 		}
-		hv := headValue{Kind: kind, Replica: b.id, PublishedAt: b.now().UTC(), Doc: st.head, Items: st.counts, Omitted: st.omitted}
-		pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-		if err := b.writeHead(pctx, kind, st, hv, b.recordBudget()); err != nil && ctx.Err() == nil {
+		hv := headValue{Kind: kind, Replica: b.id, PublishedAt: now.UTC(), Doc: st.head, Items: st.counts, Omitted: st.omitted}
+		recs, err := b.headRecords(kind, st, hv, budget)
+		if err != nil {
 			b.log.Warn("publish state heartbeat", "kind", kind, "err", err)
+			continue
 		}
-		cancel()
+		batch, heads = append(batch, kindRecords{kind, recs}), append(heads, beating{st, hv})
+	}
+	if len(batch) == 0 {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	if err := b.produceKinds(pctx, batch); err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("publish state heartbeat", "err", err)
+		}
+		return
+	}
+	for i, h := range heads {
+		h.st.wrote(h.hv, len(batch[i].recs))
 	}
 }
 

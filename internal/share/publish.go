@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -217,57 +218,99 @@ func (b *Board) writeItems(ctx context.Context, kind string, st *pubState, bt *b
 // writeHead produces the head record (in parts when it is larger than
 // the record budget).
 func (b *Board) writeHead(ctx context.Context, kind string, st *pubState, hv headValue, budget int) error {
+	recs, err := b.headRecords(kind, st, hv, budget)
+	if err != nil {
+		return err
+	}
+	if err := b.produce(ctx, kind, recs); err != nil {
+		return err
+	}
+	st.wrote(hv, len(recs))
+	return nil
+}
+
+// headRecords are the records of kind's head hv: its parts, after
+// tombstones for the parts of the previous head beyond them.
+func (b *Board) headRecords(kind string, st *pubState, hv headValue, budget int) ([]*kgo.Record, error) {
 	val, err := json.Marshal(hv)
 	if err != nil {
-		return fmt.Errorf("marshal %s head: %w", kind, err)
+		return nil, fmt.Errorf("marshal %s head: %w", kind, err)
 	}
 	base := headKey(kind, b.id)
 	recs := encodeValue(b.cfg.Topic, base, val, budget)
 	if recs == nil {
 		b.errs.WithLabelValues(kind).Inc()
-		return fmt.Errorf("publish %s document: its head is %d bytes, more than %d parts of %d: share its large members item by item (Kind.Splits)", kind, len(val), maxParts, budget)
+		return nil, fmt.Errorf("publish %s document: its head is %d bytes, more than %d parts of %d: share its large members item by item (Kind.Splits)", kind, len(val), maxParts, budget)
 	}
 	if st.parts > len(recs) {
 		recs = append(tombstones(b.cfg.Topic, base, len(recs), st.parts), recs...)
 	}
-	if err := b.produce(ctx, kind, recs); err != nil {
-		return err
-	}
-	st.head, st.omitted, st.counts, st.headAt, st.parts = hv.Doc, hv.Omitted, hv.Items, hv.PublishedAt, len(recs)
-	return nil
+	return recs, nil
+}
+
+// wrote records that head hv, in parts records, is on the topic.
+func (st *pubState) wrote(hv headValue, parts int) {
+	st.head, st.omitted, st.counts, st.headAt, st.parts = hv.Doc, hv.Omitted, hv.Items, hv.PublishedAt, parts
 }
 
 // produce writes recs in order and waits for the broker, at most ctx's
 // deadline or publishTimeout; a failure is counted for kind. A record the
 // broker finds too large makes the board read the topic's limit again.
 func (b *Board) produce(ctx context.Context, kind string, recs []*kgo.Record) error {
+	return b.produceKinds(ctx, []kindRecords{{kind, recs}})
+}
+
+// kindRecords are records of one kind's document.
+type kindRecords struct {
+	kind string
+	recs []*kgo.Record
+}
+
+// produceKinds writes the records of several kinds in one request (each
+// kind's in order) and waits for the broker, at most ctx's deadline or
+// publishTimeout; a failure is counted for every kind in it.
+func (b *Board) produceKinds(ctx context.Context, batch []kindRecords) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, publishTimeout)
 		defer cancel()
 	}
+	kinds := make([]string, len(batch))
+	var all []*kgo.Record
+	for i, kr := range batch {
+		kinds[i] = kr.kind
+		all = append(all, kr.recs...)
+	}
+	failed := func() {
+		for _, k := range kinds {
+			b.errs.WithLabelValues(k).Inc()
+		}
+	}
+	name := strings.Join(kinds, ", ")
 	select {
 	case <-b.ensured:
 	case <-ctx.Done():
-		b.errs.WithLabelValues(kind).Inc()
-		return fmt.Errorf("publish %s document: topic %s not ready: %w", kind, b.cfg.Topic, ctx.Err())
+		failed()
+		return fmt.Errorf("publish %s document: topic %s not ready: %w", name, b.cfg.Topic, ctx.Err())
 	}
-	res := b.prod.Load().ProduceSync(ctx, recs...)
+	res := b.prod.Load().ProduceSync(ctx, all...)
 	if err := res.FirstErr(); err != nil {
-		b.errs.WithLabelValues(kind).Inc()
+		failed()
 		if errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge) {
 			b.refreshLimit(ctx)
 		}
-		return fmt.Errorf("publish %s document: %w", kind, err)
+		return fmt.Errorf("publish %s document: %w", name, err)
 	}
-	size, largest := 0, 0
-	for _, r := range recs {
-		size += len(r.Value)
-		largest = max(largest, len(r.Key)+len(r.Value))
+	for _, kr := range batch {
+		size, largest := 0, 0
+		for _, r := range kr.recs {
+			size += len(r.Value)
+			largest = max(largest, len(r.Key)+len(r.Value))
+		}
+		b.records.WithLabelValues(kr.kind).Add(float64(len(kr.recs)))
+		b.bytesOut.WithLabelValues(kr.kind).Add(float64(size))
+		b.noteLargest(kr.kind, largest)
 	}
-	b.records.WithLabelValues(kind).Add(float64(len(recs)))
-	b.bytesOut.WithLabelValues(kind).Add(float64(size))
-	b.noteLargest(kind, largest)
 	return nil
 }
 
