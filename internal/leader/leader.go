@@ -150,7 +150,7 @@ func (e *Elector) clientOpts() []kgo.Opt {
 		kgo.ConsumerGroup(e.cfg.Group),
 		kgo.ConsumeTopics(e.cfg.Topic),
 		kgo.SessionTimeout(e.cfg.SessionTimeout),
-		kgo.HeartbeatInterval(e.cfg.SessionTimeout/4),
+		kgo.HeartbeatInterval(e.cfg.SessionTimeout/3), // Kafka's rule: at most a third of the session
 		kgo.DisableAutoCommit(),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, p map[string][]int32) { e.onAssigned(p) }),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, p map[string][]int32) { e.onRevoked(p) }),

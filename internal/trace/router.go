@@ -91,7 +91,7 @@ func (r *router) start(ctx context.Context) error {
 	r.parts = n
 	opts := append(slices.Clone(r.base),
 		kgo.ConsumerGroup(r.cfg.Group), kgo.ConsumeTopics(r.cfg.Topic), kgo.DisableAutoCommit(),
-		kgo.SessionTimeout(r.cfg.SessionTimeout), kgo.HeartbeatInterval(r.cfg.SessionTimeout/4),
+		kgo.SessionTimeout(r.cfg.SessionTimeout), kgo.HeartbeatInterval(r.cfg.SessionTimeout/3), // at most a third of the session (Kafka's rule)
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond),
 		kgo.MaxBufferedRecords(100000), kgo.FetchMaxWait(r.wait),
