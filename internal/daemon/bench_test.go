@@ -156,8 +156,12 @@ type sideBySide struct {
 	// the "together" mode: the lag collector alone in another process over
 	// the same window
 	collectorCPU, collectorRSS float64 // the mean of the collectors alone
-	collectorSpread            float64 // the largest collector alone's CPU ÷ the smallest's ($EVENTWATCH_SIDE_BY_SIDE_COLLECTORS > 1)
-	ratioMin, ratioMax         float64 // of the rounds' CPU ratios ($EVENTWATCH_SIDE_BY_SIDE_ROUNDS > 1)
+	// the "together" mode: peak RSS over the measured window only (every
+	// process's peak mark reset at its start), steady state without the
+	// warm-up and settling of each
+	windowRSS, collectorWindowRSS float64
+	collectorSpread               float64 // the largest collector alone's CPU ÷ the smallest's ($EVENTWATCH_SIDE_BY_SIDE_COLLECTORS > 1)
+	ratioMin, ratioMax            float64 // of the rounds' CPU ratios ($EVENTWATCH_SIDE_BY_SIDE_ROUNDS > 1)
 }
 
 // collectorsAlone is $EVENTWATCH_SIDE_BY_SIDE_COLLECTORS: how many collectors
@@ -346,6 +350,9 @@ func reportSideBySide(b *testing.B, f sideBySide, mode string) {
 		b.ReportMetric(f.collectorRSS, "collector-peak-rss-MB")
 		b.ReportMetric(f.cpuPerInterval/f.collectorCPU, "cpu-ratio")
 		b.ReportMetric(f.peakRSS/f.collectorRSS, "rss-ratio")
+		b.ReportMetric(f.windowRSS, "window-peak-rss-MB")
+		b.ReportMetric(f.collectorWindowRSS, "collector-window-peak-rss-MB")
+		b.ReportMetric(f.windowRSS/f.collectorWindowRSS, "window-rss-ratio")
 		if f.collectorSpread > 0 && collectorsAlone() > 1 {
 			b.ReportMetric(f.collectorSpread, "collector-spread")
 		}
@@ -481,6 +488,16 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	window := time.Duration(intervals*rounds()) * cfg.Lag.Interval
 	childProfiles := profileChildren(b, mode, curls, window)
 	traced := traceWindow(b, curls)
+	// each process's peak since its start, then the marks reset: the
+	// window's own peaks are read at its end
+	startPeak, cstartPeak := procstat.PeakRSSMB(0), make([]float64, len(cpids))
+	if mode == "together" {
+		procstat.ResetPeakRSS(0)
+		for i, pid := range cpids {
+			cstartPeak[i] = procstat.PeakRSSMB(pid)
+			procstat.ResetPeakRSS(pid)
+		}
+	}
 	cpu0, fcpu0, gc := procstat.SelfCPU(), procstat.CPU(fpid), gcWindow(intervals*rounds())
 	ccpu0 := childrenCPU(cpids)
 	// rounds: consecutive windows, each reported on its own (the spread
@@ -513,14 +530,16 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 		gc:             gc(),
 		cpuPerInterval: (procstat.SelfCPU() - cpu0).Seconds() / n,
 		followerCPU:    (procstat.CPU(fpid) - fcpu0).Seconds() / n,
-		peakRSS:        procstat.PeakRSSMB(0), followerRSS: procstat.PeakRSSMB(fpid),
+		peakRSS:        max(startPeak, procstat.PeakRSSMB(0)), followerRSS: procstat.PeakRSSMB(fpid),
+		windowRSS: procstat.PeakRSSMB(0),
 	}
 	if len(cpids) > 0 {
 		cs := perInterval(childrenCPU(cpids), ccpu0, intervals*rounds())
 		f.collectorCPU = mean(cs)
 		f.collectorSpread = slices.Max(cs) / slices.Min(cs)
-		for _, pid := range cpids {
-			f.collectorRSS += procstat.PeakRSSMB(pid) / float64(len(cpids))
+		for i, pid := range cpids {
+			f.collectorRSS += max(cstartPeak[i], procstat.PeakRSSMB(pid)) / float64(len(cpids))
+			f.collectorWindowRSS += procstat.PeakRSSMB(pid) / float64(len(cpids))
 		}
 		if len(cs) > 1 {
 			b.Logf("collectors alone over the window: %s CPU-s per interval", fmtFloats(cs))

@@ -296,6 +296,9 @@ func (b *Board) beat(ctx context.Context) {
 	}
 	for i, h := range heads {
 		h.st.wrote(h.hv, len(batch[i].recs))
+		if b.kind(batch[i].kind).Single {
+			b.deleteStale(ctx, batch[i].kind) // as a publication of the kind does
+		}
 	}
 }
 
