@@ -26,7 +26,14 @@ type doc struct {
 // startBoard runs a board on the cluster until the test ends.
 func startBoard(t *testing.T, c *kfake.Cluster, id string) *Board {
 	t.Helper()
-	b, err := New(Config{ReplicaID: id, Interval: 100 * time.Millisecond, StaleAfter: time.Minute},
+	return startBoardWith(t, c, Config{ReplicaID: id, Interval: 100 * time.Millisecond, StaleAfter: time.Minute})
+}
+
+// startBoardWith runs a board of configuration cfg on the cluster until
+// the test ends.
+func startBoardWith(t *testing.T, c *kfake.Cluster, cfg Config) *Board {
+	t.Helper()
+	b, err := New(cfg,
 		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -179,15 +186,8 @@ func TestQuietKindsBeatTogether(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	b, err := New(Config{ReplicaID: "a", Interval: 100 * time.Millisecond, StaleAfter: 1800 * time.Millisecond},
-		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = b.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	b := startBoardWith(t, c, Config{ReplicaID: "a", Interval: 100 * time.Millisecond, StaleAfter: 1800 * time.Millisecond})
+	ctx := context.Background()
 	wait.Within(t, 15*time.Second, "board synced", b.Synced)
 	// one kind published by hand, two provided (published every interval,
 	// unchanged after the first): three heads written at three moments
