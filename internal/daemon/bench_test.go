@@ -632,18 +632,8 @@ func profileChildren(b *testing.B, mode string, urls []string, window time.Durat
 	for i, u := range urls {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			cl := &http.Client{Timeout: window + time.Minute}
-			resp, err := cl.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", u, int(window.Seconds())))
-			if err != nil {
-				b.Logf("profile of collector %d: %v", i+1, err)
-				return
-			}
-			defer resp.Body.Close()
-			raw, err := io.ReadAll(resp.Body)
-			if err == nil {
-				err = os.WriteFile(fmt.Sprintf("%s-%s-collector%d.prof", prefix, mode, i+1), raw, 0o644)
-			}
-			if err != nil {
+			if err := fetchToFile(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", u, int(window.Seconds())),
+				fmt.Sprintf("%s-%s-collector%d.prof", prefix, mode, i+1), window+time.Minute); err != nil {
 				b.Logf("profile of collector %d: %v", i+1, err)
 			}
 		}()
@@ -653,6 +643,21 @@ func profileChildren(b *testing.B, mode string, urls []string, window time.Durat
 			<-done
 		}
 	}
+}
+
+// fetchToFile writes the body of GET url (a child's profile or trace) to
+// path.
+func fetchToFile(url, path string, timeout time.Duration) error {
+	resp, err := (&http.Client{Timeout: timeout}).Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
 }
 
 // traceWindow writes, when $EVENTWATCH_SIDE_BY_SIDE_TRACE is set, an
@@ -685,18 +690,8 @@ func traceWindow(b *testing.B, urls []string) func() {
 	for i, u := range urls {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			cl := &http.Client{Timeout: d + time.Minute}
-			resp, err := cl.Get(fmt.Sprintf("%s/debug/pprof/trace?seconds=%d", u, int(d.Seconds())))
-			if err != nil {
-				b.Logf("trace of collector %d: %v", i+1, err)
-				return
-			}
-			defer resp.Body.Close()
-			raw, err := io.ReadAll(resp.Body)
-			if err == nil {
-				err = os.WriteFile(fmt.Sprintf("%s-collector%d.trace", prefix, i+1), raw, 0o644)
-			}
-			if err != nil {
+			if err := fetchToFile(fmt.Sprintf("%s/debug/pprof/trace?seconds=%d", u, int(d.Seconds())),
+				fmt.Sprintf("%s-collector%d.trace", prefix, i+1), d+time.Minute); err != nil {
 				b.Logf("trace of collector %d: %v", i+1, err)
 			}
 		}()
