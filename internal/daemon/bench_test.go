@@ -622,7 +622,9 @@ func profileWindow(b *testing.B, mode string) func() {
 // profileChildren takes, when $EVENTWATCH_SIDE_BY_SIDE_PROFILE is set, a
 // CPU profile of each collector alone over the window (from its pprof
 // endpoint) and writes it to <this>-<mode>-collector<N>.prof: the same
-// window as the daemon's profile; the returned function waits for them.
+// window as the daemon's profile; the returned function waits for them
+// and then takes each one's heap profile (<...>-collector<N>-heap.prof,
+// to set beside the daemon's <mode>-heap.prof).
 func profileChildren(b *testing.B, mode string, urls []string, window time.Duration) func() {
 	prefix := os.Getenv(windowProfileEnv)
 	if prefix == "" || len(urls) == 0 {
@@ -641,6 +643,11 @@ func profileChildren(b *testing.B, mode string, urls []string, window time.Durat
 	return func() {
 		for range urls {
 			<-done
+		}
+		for i, u := range urls {
+			if err := fetchToFile(u+"/debug/pprof/heap?gc=1", fmt.Sprintf("%s-%s-collector%d-heap.prof", prefix, mode, i+1), time.Minute); err != nil {
+				b.Logf("heap profile of collector %d: %v", i+1, err)
+			}
 		}
 	}
 }

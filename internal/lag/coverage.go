@@ -50,9 +50,10 @@ func (c *Collector) collectCoverage(ctx context.Context, cy *cycle) *Coverage {
 	cov := &Coverage{Group: group}
 	owned, members, known := c.samplerOwned(ctx, cy, group)
 	cov.Known, cov.Members = known, members
-	commits := c.samplerCommits(ctx, cy, group)
+	sampled := func(topic string) bool { return c.exp.SampledTopic == nil || c.exp.SampledTopic(topic) }
+	commits := c.samplerCommits(ctx, cy, group, sampled)
 	for _, t := range cy.meta.Topics.Sorted() {
-		if t.Err != nil || (c.exp.SampledTopic != nil && !c.exp.SampledTopic(t.Topic)) || t.IsInternal {
+		if t.Err != nil || !sampled(t.Topic) || t.IsInternal {
 			continue
 		}
 		ct := CoverageTopic{Topic: t.Topic, Partitions: len(t.Partitions)}
@@ -156,7 +157,16 @@ const unseenPosition = -2
 // samplerOwned returns, per topic, which partitions the sampler group's
 // members are assigned (indexed by partition); known is false when the
 // group could not be described or its assignment is by topic id only.
+// A classic sampler group the cycle's lag pass described (it watches
+// every group by default) is read from that description; any other is
+// described again.
 func (c *Collector) samplerOwned(ctx context.Context, cy *cycle, group string) (map[string][]bool, int, bool) {
+	if g := cy.groups[group]; g != nil && g.protocol == ProtocolClassic && !errors.Is(g.err, errNotDescribed) {
+		if g.err != nil {
+			return nil, 0, false
+		}
+		return ownedRows(g.assign, g.members)
+	}
 	described, err := c.adm.DescribeGroups(ctx, group)
 	if err != nil {
 		c.fail(cy, "describe_groups", fmt.Errorf("describe sampler group %q: %w", group, err))
@@ -166,38 +176,45 @@ func (c *Collector) samplerOwned(ctx context.Context, cy *cycle, group string) (
 	if !ok || d.Err != nil {
 		return nil, 0, false
 	}
-	owned := map[string][]bool{}
-	for _, m := range d.Members {
-		a, ok := m.Assigned.AsConsumer()
-		if !ok {
-			continue
-		}
-		for _, t := range a.Topics {
-			if t.Topic == "" {
-				return nil, len(d.Members), false // by topic id only (kfake)
-			}
-			row := owned[t.Topic]
-			for _, p := range t.Partitions {
-				if p < 0 {
-					continue
-				}
-				if int(p) >= len(row) {
-					row = append(row, make([]bool, int(p)+1-len(row))...)
-				}
-				row[p] = true
-			}
-			owned[t.Topic] = row
-		}
-	}
-	return owned, len(d.Members), true
+	return ownedRows(classicAssignments(d), len(d.Members))
 }
 
-// samplerCommits fetches the sampler group's committed offsets. Before
+// ownedRows turns a group's assignments (topic → partition → member) into
+// rows indexed by partition; false when an assignment names its topic by
+// id only (kfake).
+func ownedRows(assign map[string]map[int32]int, members int) (map[string][]bool, int, bool) {
+	owned := make(map[string][]bool, len(assign))
+	for topic, parts := range assign {
+		if topic == "" {
+			return nil, members, false // by topic id only (kfake)
+		}
+		var row []bool
+		for p := range parts {
+			if p < 0 {
+				continue
+			}
+			if int(p) >= len(row) {
+				row = append(row, make([]bool, int(p)+1-len(row))...)
+			}
+			row[p] = true
+		}
+		owned[topic] = row
+	}
+	return owned, members, true
+}
+
+// samplerCommits is the sampler group's committed offsets: the lag pass's
+// when it fetched them for every sampled topic (it watches every group
+// and topic by default: one OffsetFetch of 10,000 partitions a cycle
+// fewer at estate size), else fetched here. Before
 // the sampler's first commit (a fresh data directory) real Kafka answers
 // OffsetFetch with GROUP_ID_NOT_FOUND: that is a group without commits
 // (every partition unpositioned, which the stall check still judges), not
 // an admin error, so it is neither logged nor counted.
-func (c *Collector) samplerCommits(ctx context.Context, cy *cycle, group string) groupCommits {
+func (c *Collector) samplerCommits(ctx context.Context, cy *cycle, group string, sampled func(string) bool) groupCommits {
+	if commits, ok := cy.commits[group]; ok && c.watchesSampled(cy, sampled) {
+		return commits // the lag pass fetched them, for every sampled topic
+	}
 	fg, ok := c.fetchCommits(ctx, []string{group}, anyTopic)[group]
 	err := fg.err
 	if !ok {
@@ -211,4 +228,17 @@ func (c *Collector) samplerCommits(ctx context.Context, cy *cycle, group string)
 		return nil
 	}
 	return fg.commits
+}
+
+// watchesSampled reports whether the lag pass kept the commits of every
+// topic the coverage reads (lag.topics_include/exclude let each sampled
+// topic through), so that the sampler group's commits it fetched serve
+// the coverage too.
+func (c *Collector) watchesSampled(cy *cycle, sampled func(string) bool) bool {
+	for name, t := range cy.meta.Topics {
+		if t.Err == nil && !t.IsInternal && sampled(name) && !c.cfg.wantTopic(name) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,9 @@ package lag_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +26,19 @@ import (
 // for sampling_stall_after while records wait is stalled, one that moves
 // is not, and an empty partition never committed is never stalled. A
 // partition no member is assigned is unowned (not stalled), a topic the
-// sampler does not sample is left out.
+// sampler does not sample is left out. The coverage reads the sampler
+// group's description from the lag pass (one DescribeGroups naming it a
+// cycle, not two), and its commits too when the lag pass watches every
+// sampled topic (one OffsetFetch); when it does not, it fetches them again.
 func TestCoverageFromTheSamplerGroup(t *testing.T) {
+	t.Run("lag pass leaves a sampled topic out", func(t *testing.T) { coverageFromTheSamplerGroup(t, []string{"audit-only"}, 2) })
+	t.Run("lag pass watches every sampled topic", func(t *testing.T) { coverageFromTheSamplerGroup(t, nil, 1) })
+}
+
+// coverageFromTheSamplerGroup is TestCoverageFromTheSamplerGroup with
+// lag.topics_exclude set to exclude; fetches is how many OffsetFetch
+// requests naming the sampler group a cycle sends (DescribeGroups: one).
+func coverageFromTheSamplerGroup(t *testing.T, exclude []string, fetches int) {
 	f := newFixture(t, map[string]int32{"orders": 3, "audit-only": 2, "unread": 2, "not-sampled": 1})
 	f.produce("unread", 1, 3)
 	f.produce("not-sampled", 0, 3)
@@ -51,13 +65,19 @@ func TestCoverageFromTheSamplerGroup(t *testing.T) {
 	commit(map[string]map[int32]kgo.EpochOffset{"orders": {0: {Epoch: -1, Offset: 7}, 1: {Epoch: -1, Offset: 4}}, "audit-only": {0: {Epoch: -1, Offset: 2}}})
 	cfg := testConfig()
 	cfg.SamplingStall = time.Minute
-	cfg.TopicsExclude = []string{"audit-only"} // sampled, but not a lag topic
+	cfg.TopicsExclude = exclude // audit-only: sampled, but not a lag topic
 	c, _ := f.virtualCollector(cfg, lag.Expectations{SamplerGroup: "eventwatch",
 		SampledTopic: func(topic string) bool { return topic != "not-sampled" }}, 40*time.Second)
+	asked := countGroupAsks(f, "eventwatch", kmsg.DescribeGroups, kmsg.OffsetFetch)
 	cycle := func() *lag.Coverage {
 		t.Helper()
+		before := asked()
 		if err := c.CollectOnce(f.ctx()); err != nil {
 			t.Fatal(err)
+		}
+		if got := asked(); got[kmsg.DescribeGroups]-before[kmsg.DescribeGroups] != 1 || got[kmsg.OffsetFetch]-before[kmsg.OffsetFetch] != fetches {
+			t.Fatalf("a cycle sent %d DescribeGroups and %d OffsetFetch requests naming the sampler group; want 1 and %d",
+				got[kmsg.DescribeGroups]-before[kmsg.DescribeGroups], got[kmsg.OffsetFetch]-before[kmsg.OffsetFetch], fetches)
 		}
 		cov := c.Snapshot().Coverage
 		if cov == nil {
@@ -106,6 +126,40 @@ func TestCoverageFromTheSamplerGroup(t *testing.T) {
 	if cov.Stalled != 0 || topic(cov, "orders").LagRecords != 1 || topic(cov, "audit-only").LagRecords != 0 {
 		t.Fatalf("after the positions moved: %d stalled, orders lag %d, audit-only lag %d; want 0, 1, 0",
 			cov.Stalled, topic(cov, "orders").LagRecords, topic(cov, "audit-only").LagRecords)
+	}
+}
+
+// countGroupAsks counts, from now on, the requests of the given keys
+// (DescribeGroups, OffsetFetch) the cluster receives that name group; the
+// returned function reads the counts.
+func countGroupAsks(f *fixture, group string, keys ...kmsg.Key) func() map[kmsg.Key]int {
+	var mu sync.Mutex
+	counts := map[kmsg.Key]int{}
+	for _, k := range keys {
+		f.cluster.ControlKey(int16(k), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			f.cluster.KeepControl()
+			var names []string
+			switch r := req.(type) {
+			case *kmsg.DescribeGroupsRequest:
+				names = r.Groups
+			case *kmsg.OffsetFetchRequest:
+				names = append(names, r.Group)
+				for _, g := range r.Groups {
+					names = append(names, g.Group)
+				}
+			}
+			if slices.Contains(names, group) {
+				mu.Lock()
+				counts[k]++
+				mu.Unlock()
+			}
+			return nil, nil, false
+		})
+	}
+	return func() map[kmsg.Key]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
 	}
 }
 
