@@ -70,6 +70,7 @@ func (s *Sampler) Rewind(topic string, partition int32, offset int64) {
 		s.rewinds[topic] = map[int32]int64{}
 	}
 	s.rewinds[topic][partition] = offset
+	s.waker.wake() // applied before the next poll, not after an idle one
 }
 
 // adjustOffsets places newly assigned partitions and starts the ledger's

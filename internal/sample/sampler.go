@@ -18,9 +18,6 @@ import (
 	"github.com/eventwatch/eventwatch/internal/ledger"
 )
 
-// pollWait bounds one poll, so status and gauges stay fresh on idle topics.
-const pollWait = time.Second
-
 // leaveTimeout bounds the final commit and group leave on shutdown.
 const leaveTimeout = 10 * time.Second
 
@@ -62,6 +59,7 @@ type Sampler struct {
 	// commit interval on an idle estate of that size)
 	moved    map[topicPart]struct{}
 	rewinds  map[string]map[int32]int64
+	waker    pollWaker // a rewind ends the poll in progress
 	resets   map[string]map[int32][3]int64 // positions found not to match the log while reading: {position, log start, end}
 	adm      *admin                        // lists log start and end offsets (first start, assignments); nil without a ledger
 	admIdle  time.Duration                 // how long adm stays open unused (adminIdle)
@@ -202,12 +200,13 @@ func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
 			return
 		default:
 		}
+		paused := false
 		if s.ledger != nil {
 			s.mu.Lock()
 			s.applyRewinds(cl)
 			s.applyResets(ctx, cl)
 			s.mu.Unlock()
-			if s.applyPause(cl) && s.now().Sub(lastEnds) >= pausedLagEvery {
+			if paused = s.applyPause(cl); paused && s.now().Sub(lastEnds) >= pausedLagEvery {
 				lastEnds = s.now()
 				s.refreshLag(ctx)
 			}
@@ -216,8 +215,10 @@ func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {
 				s.commitStored(cl)
 			}
 		}
-		pctx, cancel := context.WithTimeout(ctx, pollWait)
+		pctx, cancel := context.WithTimeout(ctx, s.pollWaitFor(paused))
+		s.waker.arm(cancel)
 		fetches := cl.PollRecords(pctx, s.cfg.MaxPollRecords)
+		s.waker.disarm()
 		cancel()
 		if fetches.IsClientClosed() {
 			return

@@ -11,7 +11,7 @@ type Status struct {
 	AssignedPartitions int       // partitions this replica currently reads
 	Topics             int       // topics matched by the filters (cluster-wide)
 	Generation         int32     // consumer group generation; -1 when not in the group
-	LastPoll           time.Time // when a poll last returned (at least every second while running)
+	LastPoll           time.Time // when a poll last returned (at least every 5 s while running, every second while paused)
 	LastRecord         time.Time // when a poll last returned records
 	LastError          string    // the last poll or commit error; empty when none yet
 	LastErrorAt        time.Time // when LastError happened

@@ -13,8 +13,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 	"github.com/eventwatch/eventwatch/internal/testutil/wait"
@@ -309,6 +311,66 @@ func TestRoutingKilledOwner(t *testing.T) {
 	}
 }
 
+// TestRoutingCommitsAnIdlePositionOnce: the sweep commits each routing
+// partition's position when it moved, not every second: once everything
+// was stitched and the positions are committed, an idle replica sends no
+// more OffsetCommit requests.
+func TestRoutingCommitsAnIdlePositionOnce(t *testing.T) {
+	t.Parallel()
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-idle")
+	var mu sync.Mutex
+	commits := 0
+	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if r, ok := req.(*kmsg.OffsetCommitRequest); ok && r.Group == cfg.Routing.Group {
+			mu.Lock()
+			commits++
+			mu.Unlock()
+		}
+		return nil, nil, false
+	})
+	count := func() int { mu.Lock(); defer mu.Unlock(); return commits }
+	r := startReplica(t, c, cfg)
+	waitOwned(t, cfg.Routing.Partitions, r)
+	evs := traffic(6)
+	for _, e := range evs {
+		rec, res := e.record()
+		r.s.Observe(rec, res)
+	}
+	waitClosed(t, 6, r)
+	adm := kadm.NewClient(kfaketest.Client(t, c))
+	settled := func() bool { // every record (markers included) handled and its position committed
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ends, err := adm.ListEndOffsets(ctx, cfg.Routing.Topic)
+		if err != nil {
+			return false
+		}
+		committed, err := adm.FetchOffsets(ctx, cfg.Routing.Group)
+		if err != nil {
+			return false
+		}
+		ok := true
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Offset > 0 {
+				cm, found := committed.Lookup(cfg.Routing.Topic, o.Partition)
+				ok = ok && found && cm.At == o.Offset
+			}
+		})
+		return ok
+	}
+	wait.Within(t, 30*time.Second, "every routing position committed", settled)
+	before := count()
+	<-time.After(20 * sweepInterval(cfg.Window)) // twenty sweeps
+	if n := count() - before; n != 0 || !settled() {
+		t.Fatalf("%d OffsetCommit requests in twenty idle sweeps; want none (positions unchanged)", n)
+	}
+	if before == 0 {
+		t.Fatal("no position was ever committed")
+	}
+}
+
 // TestRoutingBeforeTheGroupForms: observations sent before any replica
 // owns their partitions (a fresh deployment starting up) are stitched
 // with their links once the partitions are assigned.
@@ -359,17 +421,18 @@ func TestRoutingJoinsSpans(t *testing.T) {
 
 // TestFetchWait: the routing topic's fetch wait is a twentieth of the
 // window, never below the quarter second short test windows had and never
-// above Kafka's default of 5 s, so an idle replica asks every 5 s at the
-// default window instead of four times a second, while a new owner's
-// replay still starts a small part of the window late.
+// above 15 s, so an idle replica asks every 15 s at the default window
+// instead of four times a second, while a new owner's replay still starts
+// at most a twentieth of the window late.
 func TestFetchWait(t *testing.T) {
 	for _, c := range []struct{ window, want time.Duration }{
 		{1500 * time.Millisecond, 250 * time.Millisecond},
 		{4 * time.Second, 250 * time.Millisecond},
 		{10 * time.Second, 500 * time.Millisecond},
 		{time.Minute, 3 * time.Second},
-		{DefaultWindow, 5 * time.Second},
-		{time.Hour, 5 * time.Second},
+		{2 * time.Minute, 6 * time.Second},
+		{DefaultWindow, 15 * time.Second},
+		{time.Hour, 15 * time.Second},
 	} {
 		if got := fetchWait(c.window); got != c.want {
 			t.Errorf("fetchWait(%s) = %s, want %s", c.window, got, c.want)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,16 +27,17 @@ const (
 
 // maxFetchWait bounds how long the broker holds a fetch of the routing
 // topic (or of trace.spans.topic) while none of its partitions has new
-// records: Kafka's default. A record produced meanwhile answers the fetch
-// at once; the wait sets how often an idle replica asks (a quarter of a
-// second woke every replica a dozen times a second for nothing).
-const maxFetchWait = 5 * time.Second
+// records. A record produced meanwhile answers the fetch at once; the
+// wait sets how often an idle replica asks each broker (a quarter of a
+// second woke every replica a dozen times a second for nothing; 5 s was
+// still 36 idle fetches a minute on three brokers).
+const maxFetchWait = 15 * time.Second
 
 // minFetchWait is the fetch wait of the shortest windows.
 const minFetchWait = 250 * time.Millisecond
 
 // fetchWait is the fetch wait for trace.window: a twentieth of the window,
-// within [minFetchWait, maxFetchWait] (5 s at the default window of 5
+// within [minFetchWait, maxFetchWait] (15 s at the default window of 5
 // minutes). franz-go starts fetching a partition assigned in a cooperative
 // rebalance only once its broker answered the fetch in flight, so a new
 // owner's replay may start up to a wait late: a small part of the window,
@@ -74,10 +76,14 @@ type router struct {
 	closing atomic.Bool
 	closed  chan struct{}
 	onErr   func(reason string)
+
+	commitMu  sync.Mutex
+	committed map[int32]int64 // the group's committed offset of each owned partition, as far as this replica knows
 }
 
 func newRouter(cfg RoutingConfig, wait time.Duration, base []kgo.Opt, log *slog.Logger, onErr func(string)) *router {
-	return &router{cfg: cfg, wait: wait, base: base, log: log, msgs: make(chan routerMsg, 4), closed: make(chan struct{}), onErr: onErr}
+	return &router{cfg: cfg, wait: wait, base: base, log: log, msgs: make(chan routerMsg, 4), closed: make(chan struct{}), onErr: onErr,
+		committed: map[int32]int64{}}
 }
 
 // start creates the topic (retrying until ctx ends) and the group client.
@@ -142,6 +148,11 @@ func (r *router) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Of
 	}
 	starts, ends, err := r.listBounds(ctx)
 	asg := map[int32]assignment{}
+	r.commitMu.Lock()
+	for p, o := range parts {
+		r.committed[p] = o.EpochOffset().Offset
+	}
+	r.commitMu.Unlock()
 	for p, o := range parts {
 		committed := o.EpochOffset().Offset
 		end, ok := ends[p]
@@ -200,6 +211,7 @@ func (r *router) revoked(ctx context.Context, cl *kgo.Client, parts []int32, los
 	if len(parts) == 0 || r.closing.Load() {
 		return
 	}
+	defer r.forgetCommitted(parts)
 	done := make(chan map[int32]int64, 1)
 	select {
 	case r.msgs <- routerMsg{revoke: parts, lost: lost, done: done}:
@@ -221,14 +233,51 @@ func (r *router) revoked(ctx context.Context, cl *kgo.Client, parts []int32, los
 
 // commit records the next offsets to process, in the background.
 func (r *router) commit(next map[int32]int64) {
+	r.commitMu.Lock()
+	for p, o := range next {
+		if c, ok := r.committed[p]; ok && c == o {
+			delete(next, p) // the sweep runs every second: an idle partition's position is committed once
+		}
+	}
+	r.commitMu.Unlock()
 	if len(next) == 0 {
 		return
 	}
-	r.cl.CommitOffsets(context.Background(), r.offsets(next), func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			r.log.Debug("commit routing offsets", "err", err)
+	r.cl.CommitOffsets(context.Background(), r.offsets(next), func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				r.log.Debug("commit routing offsets", "err", err)
+			}
+			return
 		}
+		r.noteCommitted(resp, next)
 	})
+}
+
+// noteCommitted remembers the offsets of next the broker accepted.
+func (r *router) noteCommitted(resp *kmsg.OffsetCommitResponse, next map[int32]int64) {
+	r.commitMu.Lock()
+	defer r.commitMu.Unlock()
+	for _, t := range resp.Topics {
+		if t.Topic != r.cfg.Topic {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if o, ok := next[p.Partition]; ok && p.ErrorCode == 0 {
+				r.committed[p.Partition] = o
+			}
+		}
+	}
+}
+
+// forgetCommitted drops what this replica knew of the committed offsets of
+// parts (revoked: their next owner commits them).
+func (r *router) forgetCommitted(parts []int32) {
+	r.commitMu.Lock()
+	defer r.commitMu.Unlock()
+	for _, p := range parts {
+		delete(r.committed, p)
+	}
 }
 
 func (r *router) commitSync(ctx context.Context, cl *kgo.Client, next map[int32]int64) {
