@@ -59,7 +59,7 @@ type Sampler struct {
 	// commit interval on an idle estate of that size)
 	moved    map[topicPart]struct{}
 	rewinds  map[string]map[int32]int64
-	waker    pollWaker // a rewind ends the poll in progress
+	waker    pollWaker                     // a rewind ends the poll in progress
 	resets   map[string]map[int32][3]int64 // positions found not to match the log while reading: {position, log start, end}
 	adm      *admin                        // lists log start and end offsets (first start, assignments); nil without a ledger
 	admIdle  time.Duration                 // how long adm stays open unused (adminIdle)
