@@ -139,6 +139,9 @@ func (e *Elector) Run(ctx context.Context, work Work) error {
 	if err != nil {
 		return fmt.Errorf("create election client: %w", err)
 	}
+	// the group's assignment is the election; the topic's records are
+	// never read (it has none): no fetch waits on it every few seconds
+	cl.PauseFetchTopics(e.cfg.Topic)
 	e.poll(ctx, cl)
 	e.stop()
 	cl.Close()
@@ -159,7 +162,8 @@ func (e *Elector) clientOpts() []kgo.Opt {
 }
 
 // poll keeps the membership alive; the coordination topic carries no
-// records, so a poll returns only on errors or cancellation.
+// records and is not fetched, so a poll returns only on errors or
+// cancellation.
 func (e *Elector) poll(ctx context.Context, cl *kgo.Client) {
 	for ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 
@@ -67,8 +68,21 @@ func (r *replica) stop() {
 
 // TestElectionHandOver: of two replicas exactly one leads; when the leader
 // goes away the other takes over, and the work never runs twice at once.
+// The election is the group's assignment alone: no replica ever fetches
+// the coordination topic.
 func TestElectionHandOver(t *testing.T) {
 	c := kfaketest.Cluster(t)
+	var fetches atomic.Int32
+	c.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		fetches.Add(1)
+		return nil, nil, false
+	})
+	t.Cleanup(func() {
+		if n := fetches.Load(); n != 0 {
+			t.Errorf("%d fetch requests; the coordination topic is never fetched", n)
+		}
+	})
 	seeds := c.ListenAddrs()
 	var concurrent, maxConcurrent atomic.Int32
 	a := startReplica(t, "a", seeds, &concurrent, &maxConcurrent)
