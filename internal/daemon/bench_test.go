@@ -506,6 +506,9 @@ func daemonWithFollower(b *testing.B, addrs []string, intervals int, mode string
 	for r := range rounds() {
 		rcpu, rccpu := procstat.SelfCPU(), childrenCPU(cpids)
 		rsw, rcsw := procstat.ContextSwitches(0), switches(cpids)
+		if r > 0 {
+			rotateCPUProfile(b, mode, r)
+		}
 		<-time.After(time.Duration(intervals) * cfg.Lag.Interval)
 		if rounds() > 1 {
 			d := (procstat.SelfCPU() - rcpu).Seconds() / float64(intervals)
@@ -604,6 +607,7 @@ func profileWindow(b *testing.B, mode string) func() {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cpuProfileFile = f
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
@@ -613,11 +617,39 @@ func profileWindow(b *testing.B, mode string) func() {
 	stopPeak := watchPeakHeap(b, prefix+"-"+mode+"-peakheap.prof")
 	return func() {
 		pprof.StopCPUProfile()
-		_ = f.Close()
+		_ = cpuProfileFile.Close()
+		cpuProfileFile = nil
 		stopPeak()
 		writeHeapProfile(b, prefix+"-"+mode+"-heap.prof")
 	}
 }
+
+// rotateCPUProfile, when $EVENTWATCH_SIDE_BY_SIDE_PROFILE is set, ends
+// the CPU profile of the previous round and starts round r's
+// (<prefix>-<mode>-round<r+1>.prof; the first round's is <mode>.prof): a
+// round whose CPU stood out can be set beside the others (`go tool pprof
+// -base`), and all of them read together for the window.
+func rotateCPUProfile(b *testing.B, mode string, r int) {
+	prefix := os.Getenv(windowProfileEnv)
+	if prefix == "" {
+		return
+	}
+	pprof.StopCPUProfile()
+	if cpuProfileFile != nil {
+		_ = cpuProfileFile.Close()
+	}
+	f, err := os.Create(fmt.Sprintf("%s-%s-round%d.prof", prefix, mode, r+1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpuProfileFile = f
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// cpuProfileFile is the file the CPU profile in progress is written to.
+var cpuProfileFile *os.File
 
 // profileChildren takes, when $EVENTWATCH_SIDE_BY_SIDE_PROFILE is set, a
 // CPU profile of each collector alone over the window (from its pprof
