@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -19,8 +20,12 @@ import (
 	"github.com/eventwatch/eventwatch/internal/testutil/kfaketest"
 )
 
-// atRestEnv runs TestRequestsAtRest.
-const atRestEnv = "EVENTWATCH_AT_REST"
+// atRestEnv runs TestRequestsAtRest; atRestTraceEnv names a file for an
+// execution trace of its counted minute.
+const (
+	atRestEnv      = "EVENTWATCH_AT_REST"
+	atRestTraceEnv = "EVENTWATCH_AT_REST_TRACE"
+)
 
 // TestRequestsAtRest is not a test but a count: with $EVENTWATCH_AT_REST
 // set it runs a daemon with the default configuration against an
@@ -29,7 +34,10 @@ const atRestEnv = "EVENTWATCH_AT_REST"
 // kind (fetches with their wait and topic, produce requests, heartbeats by
 // group), and what the share board published meanwhile. What an idle
 // daemon asks Kafka for, and how often, is most of what it costs at rest
-// (docs/performance/lag.md, "requests at rest").
+// (docs/performance/lag.md, "requests at rest"). With
+// $EVENTWATCH_AT_REST_TRACE naming a file, it also writes an execution
+// trace of the counted minute there: every goroutine's wake-up and run,
+// the daemon's and the in-process broker's (its goroutines start in kfake).
 func TestRequestsAtRest(t *testing.T) {
 	if os.Getenv(atRestEnv) == "" {
 		t.Skip("a count, not a test: set " + atRestEnv + "=1")
@@ -70,7 +78,9 @@ func TestRequestsAtRest(t *testing.T) {
 	mu.Lock()
 	counting = true
 	mu.Unlock()
+	stopTrace := startTrace(t, os.Getenv(atRestTraceEnv))
 	<-time.After(time.Minute)
+	stopTrace()
 	mu.Lock()
 	counting = false
 	total := 0
@@ -83,6 +93,27 @@ func TestRequestsAtRest(t *testing.T) {
 	after := sharePublished(t, url)
 	for _, kind := range slices.Sorted(maps.Keys(after)) {
 		t.Logf("share: %s published %v records in the minute", kind, after[kind]-before[kind])
+	}
+}
+
+// startTrace starts an execution trace into file (nothing when file is
+// empty); the returned function stops it.
+func startTrace(t *testing.T, file string) func() {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trace.Start(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		trace.Stop()
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

@@ -234,3 +234,35 @@ func TestQuietKindsBeatTogether(t *testing.T) {
 		t.Errorf("%d head records written over %d beats, want all %d heads at every beat", r, n, len(kinds))
 	}
 }
+
+// TestSharedBatchesAreSnappy reads the state topic's batches as another
+// client would: the board writes them compressed with snappy (no encoder
+// state kept between publications), never zstd, whose encoder stayed ≈ 3
+// MB in the leader's heap (docs/performance/lag.md, "Eleventh round").
+func TestSharedBatchesAreSnappy(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	b := startBoard(t, c, "a")
+	// compressible: franz-go writes a batch that would not shrink as it is
+	big := map[string]string{"pathway": strings.Repeat("orders.placed -> billing.charged; ", 64)}
+	if err := b.Publish(context.Background(), "flows", big); err != nil {
+		t.Fatal(err)
+	}
+	cl := kfaketest.Client(t, c, kgo.ConsumeTopics(b.cfg.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	seen := 0
+	for seen == 0 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if len(r.Value) < 1000 {
+				return // the head: too small to compress
+			}
+			seen++
+			if codec := r.Attrs.CompressionType(); codec != 2 {
+				t.Errorf("record %q written with codec %d, want 2 (snappy)", r.Key, codec)
+			}
+		})
+	}
+	if seen == 0 {
+		t.Fatal("no record read from the state topic")
+	}
+}

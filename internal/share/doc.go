@@ -42,7 +42,7 @@
 // in parts (keys suffixed "\x00i", header ew-part "i/n/sum"), which a
 // reader joins and checks; an item that needs more than 64 parts is left
 // out, counted, and named in the head (readers count it missing).
-// Batches are compressed with zstd (its fastest level), bounded by
+// Batches are compressed with snappy (no encoder state kept), bounded by
 // max.message.bytes, and written one produce request at a time.
 //
 // # Use
