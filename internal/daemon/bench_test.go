@@ -140,6 +140,9 @@ func benchDaemonConfig(dir string, seeds []string, suffix string) *config.Config
 	if os.Getenv("EVENTWATCH_BENCH_SHARE_OFF") != "" {
 		cfg.Share.Interval, cfg.Share.StaleAfter = time.Hour, 2*time.Hour
 	}
+	if os.Getenv("EVENTWATCH_BENCH_PPROF") != "" { // scripts/bench/rig.sh: profiles of a running daemon
+		cfg.HTTP.Pprof = true
+	}
 	_ = cfg.Validate()
 	return cfg
 }
