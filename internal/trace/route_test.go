@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -368,6 +369,97 @@ func TestRoutingCommitsAnIdlePositionOnce(t *testing.T) {
 	}
 	if before == 0 {
 		t.Fatal("no position was ever committed")
+	}
+}
+
+// TestRoutingCommitInFlightIsNotRepeated: a position whose commit the
+// broker has not answered yet is not sent again by the next sweeps (the
+// old code remembered a position only once its commit was answered, so a
+// sweep in between committed it twice: TestRoutingCommitsAnIdlePositionOnce
+// failed now and then); a commit that failed is sent again.
+func TestRoutingCommitInFlightIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-inflight")
+	const marked = 4242 // an offset no sweep commits: this test's own commits
+	var mu sync.Mutex
+	sent, slow, refuse := 0, false, false
+	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		r, _ := req.(*kmsg.OffsetCommitRequest)
+		for _, tp := range r.Topics {
+			for _, p := range tp.Partitions {
+				if p.Offset != marked {
+					continue
+				}
+				mu.Lock()
+				sent++
+				delay, fail := slow, refuse
+				mu.Unlock()
+				if delay {
+					<-time.After(1500 * time.Millisecond) // the answer comes after several sweeps
+				}
+				if fail {
+					resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+					for _, tp := range r.Topics {
+						rt := kmsg.NewOffsetCommitResponseTopic()
+						rt.Topic = tp.Topic
+						for _, p := range tp.Partitions {
+							rp := kmsg.NewOffsetCommitResponseTopicPartition()
+							rp.Partition, rp.ErrorCode = p.Partition, kerr.UnknownServerError.Code
+							rt.Partitions = append(rt.Partitions, rp)
+						}
+						resp.Topics = append(resp.Topics, rt)
+					}
+					return resp, nil, true
+				}
+			}
+		}
+		return nil, nil, false
+	})
+	count := func() int { mu.Lock(); defer mu.Unlock(); return sent }
+	set := func(d, f bool) { mu.Lock(); slow, refuse = d, f; mu.Unlock() }
+	r := startReplica(t, c, cfg)
+	waitOwned(t, cfg.Routing.Partitions, r)
+	rt := r.s.route
+
+	set(true, false)
+	for range 3 { // three sweeps while the first commit is unanswered
+		rt.commit(map[int32]int64{0: marked})
+		<-time.After(200 * time.Millisecond)
+	}
+	wait.Within(t, 10*time.Second, "the slow commit answered", func() bool {
+		rt.commitMu.Lock()
+		defer rt.commitMu.Unlock()
+		return rt.committed[0] == marked
+	})
+	if n := count(); n != 1 {
+		t.Fatalf("%d commits of one position sent while its first was unanswered; want 1", n)
+	}
+	rt.commit(map[int32]int64{0: marked}) // answered and unchanged: not sent again
+	<-time.After(300 * time.Millisecond)
+	if n := count(); n != 1 {
+		t.Fatalf("%d commits of a committed position; want 1", n)
+	}
+
+	// a refused commit is sent again by the next sweep
+	set(false, true)
+	rt.commit(map[int32]int64{1: marked})
+	wait.Within(t, 10*time.Second, "the refused commit answered", func() bool {
+		rt.commitMu.Lock()
+		defer rt.commitMu.Unlock()
+		_, inFlight := rt.sending[1]
+		return count() == 2 && !inFlight
+	})
+	set(false, false)
+	rt.commit(map[int32]int64{1: marked})
+	wait.Within(t, 10*time.Second, "the refused position committed by the next sweep", func() bool {
+		rt.commitMu.Lock()
+		defer rt.commitMu.Unlock()
+		return rt.committed[1] == marked
+	})
+	if n := count(); n != 3 {
+		t.Fatalf("%d commits; want 3 (one slow, one refused, its retry)", n)
 	}
 }
 

@@ -79,11 +79,12 @@ type router struct {
 
 	commitMu  sync.Mutex
 	committed map[int32]int64 // the group's committed offset of each owned partition, as far as this replica knows
+	sending   map[int32]int64 // offsets of a commit in flight (not yet answered), by partition
 }
 
 func newRouter(cfg RoutingConfig, wait time.Duration, base []kgo.Opt, log *slog.Logger, onErr func(string)) *router {
 	return &router{cfg: cfg, wait: wait, base: base, log: log, msgs: make(chan routerMsg, 4), closed: make(chan struct{}), onErr: onErr,
-		committed: map[int32]int64{}}
+		committed: map[int32]int64{}, sending: map[int32]int64{}}
 }
 
 // start creates the topic (retrying until ctx ends) and the group client.
@@ -231,12 +232,19 @@ func (r *router) revoked(ctx context.Context, cl *kgo.Client, parts []int32, los
 	}
 }
 
-// commit records the next offsets to process, in the background.
+// commit records the next offsets to process, in the background. A
+// partition whose position is already committed, or on its way in a
+// commit not answered yet, is left out: the sweep runs every second, and
+// an idle partition's position is committed once.
 func (r *router) commit(next map[int32]int64) {
 	r.commitMu.Lock()
 	for p, o := range next {
 		if c, ok := r.committed[p]; ok && c == o {
-			delete(next, p) // the sweep runs every second: an idle partition's position is committed once
+			delete(next, p)
+		} else if s, ok := r.sending[p]; ok && s == o {
+			delete(next, p)
+		} else {
+			r.sending[p] = o
 		}
 	}
 	r.commitMu.Unlock()
@@ -248,16 +256,25 @@ func (r *router) commit(next map[int32]int64) {
 			if !errors.Is(err, context.Canceled) {
 				r.log.Debug("commit routing offsets", "err", err)
 			}
-			return
 		}
 		r.noteCommitted(resp, next)
 	})
 }
 
-// noteCommitted remembers the offsets of next the broker accepted.
+// noteCommitted remembers the offsets of next the broker accepted (resp
+// nil: none) and that their commit is answered: what it did not accept is
+// committed again by the next sweep.
 func (r *router) noteCommitted(resp *kmsg.OffsetCommitResponse, next map[int32]int64) {
 	r.commitMu.Lock()
 	defer r.commitMu.Unlock()
+	for p, o := range next {
+		if s, ok := r.sending[p]; ok && s == o {
+			delete(r.sending, p)
+		}
+	}
+	if resp == nil {
+		return
+	}
 	for _, t := range resp.Topics {
 		if t.Topic != r.cfg.Topic {
 			continue
@@ -277,6 +294,7 @@ func (r *router) forgetCommitted(parts []int32) {
 	defer r.commitMu.Unlock()
 	for _, p := range parts {
 		delete(r.committed, p)
+		delete(r.sending, p)
 	}
 }
 
