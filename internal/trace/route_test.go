@@ -422,17 +422,18 @@ func TestRoutingCommitInFlightIsNotRepeated(t *testing.T) {
 	r := startReplica(t, c, cfg)
 	waitOwned(t, cfg.Routing.Partitions, r)
 	rt := r.s.route
+	committedAt := func(p int32) int64 { // what the router knows is committed
+		rt.commitMu.Lock()
+		defer rt.commitMu.Unlock()
+		return rt.committed[p]
+	}
 
 	set(true, false)
 	for range 3 { // three sweeps while the first commit is unanswered
 		rt.commit(map[int32]int64{0: marked})
 		<-time.After(200 * time.Millisecond)
 	}
-	wait.Within(t, 10*time.Second, "the slow commit answered", func() bool {
-		rt.commitMu.Lock()
-		defer rt.commitMu.Unlock()
-		return rt.committed[0] == marked
-	})
+	wait.Within(t, 10*time.Second, "the slow commit answered", func() bool { return committedAt(0) == marked })
 	if n := count(); n != 1 {
 		t.Fatalf("%d commits of one position sent while its first was unanswered; want 1", n)
 	}
@@ -453,11 +454,7 @@ func TestRoutingCommitInFlightIsNotRepeated(t *testing.T) {
 	})
 	set(false, false)
 	rt.commit(map[int32]int64{1: marked})
-	wait.Within(t, 10*time.Second, "the refused position committed by the next sweep", func() bool {
-		rt.commitMu.Lock()
-		defer rt.commitMu.Unlock()
-		return rt.committed[1] == marked
-	})
+	wait.Within(t, 10*time.Second, "the refused position committed by the next sweep", func() bool { return committedAt(1) == marked })
 	if n := count(); n != 3 {
 		t.Fatalf("%d commits; want 3 (one slow, one refused, its retry)", n)
 	}
