@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,16 +65,31 @@ func TestAsyncAPIDemoDocumentValidates(t *testing.T) {
 		}
 		return nil
 	})
-	out, err := exec.CommandContext(ctx, bin, "catalog", "diff", "--catalog", yml, "--url", "http://"+again.addr, "--format", "json").Output()
-	var exit *exec.ExitError
-	if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 1) {
-		t.Fatalf("catalog diff: %v\n%s\n%s", err, out, again.out.tail(4<<10))
+	// exit 1 with nothing on stdout is "the instance could not answer"
+	// (its stderr says why): asked again until the context ends
+	var out []byte
+	var stderr bytes.Buffer
+	for {
+		stderr.Reset()
+		cmd := exec.CommandContext(ctx, bin, "catalog", "diff", "--catalog", yml, "--url", "http://"+again.addr, "--format", "json")
+		cmd.Stderr = &stderr
+		var err error
+		out, err = cmd.Output()
+		var exit *exec.ExitError
+		if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 1) {
+			t.Fatalf("catalog diff: %v\n%s\nstderr: %s\n%s", err, out, stderr.Bytes(), again.out.tail(4<<10))
+		}
+		if len(bytes.TrimSpace(out)) > 0 || ctx.Err() != nil {
+			break
+		}
+		t.Logf("catalog diff: the instance did not answer (%s); asking again", bytes.TrimSpace(stderr.Bytes()))
+		<-time.After(time.Second)
 	}
 	var res struct {
 		Count int `json:"count"`
 	}
 	if json.Unmarshal(out, &res) != nil {
-		t.Fatalf("catalog diff output is not JSON: %s", out)
+		t.Fatalf("catalog diff output is not JSON: %s\nstderr: %s", out, stderr.Bytes())
 	}
 	t.Logf("catalog diff of the discovered catalog against a second demo run: %d differences", res.Count)
 }
