@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench/rig.sh — a long-lived estate for measuring the daemon
 # against the lag collector alone without rebuilding the estate each time
-# (docs/performance/lag.md, "The rig").
+# (docs/performance/lag.md, "Eleventh round", the paragraph "The rig").
 #
 #   scripts/bench/rig.sh start SHAPE   build SHAPE (tiny, 10k, 20k, 50k) on a
 #                                      kfake cluster in its own process and
