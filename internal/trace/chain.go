@@ -336,6 +336,14 @@ func (cs *chains) remove(c *chain) {
 // open is the number of open chains.
 func (cs *chains) open() int { return cs.byAge.Len() }
 
+// remembered is the number of closed chains kept for late events.
+func (cs *chains) remembered() int {
+	if cs.closed == nil {
+		return 0
+	}
+	return cs.closed.byClose.Len()
+}
+
 func appendNew[T comparable](s []T, v T) []T {
 	if slices.Contains(s, v) {
 		return s

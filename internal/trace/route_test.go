@@ -340,8 +340,23 @@ func TestRoutingCommitsAnIdlePositionOnce(t *testing.T) {
 		r.s.Observe(rec, res)
 	}
 	waitClosed(t, 6, r)
+	settled := routingSettled(t, c, cfg)
+	wait.Within(t, 30*time.Second, "every routing position committed", settled)
+	before := count()
+	<-time.After(20 * sweepInterval(cfg.Window)) // twenty sweeps
+	if n := count() - before; n != 0 || !settled() {
+		t.Fatalf("%d OffsetCommit requests in twenty idle sweeps; want none (positions unchanged)", n)
+	}
+	if before == 0 {
+		t.Fatal("no position was ever committed")
+	}
+}
+
+// routingSettled reports whether every record of cfg's routing topic
+// (markers included) is handled and its position committed.
+func routingSettled(t *testing.T, c *kfake.Cluster, cfg Config) func() bool {
 	adm := kadm.NewClient(kfaketest.Client(t, c))
-	settled := func() bool { // every record (markers included) handled and its position committed
+	return func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		ends, err := adm.ListEndOffsets(ctx, cfg.Routing.Topic)
@@ -361,15 +376,76 @@ func TestRoutingCommitsAnIdlePositionOnce(t *testing.T) {
 		})
 		return ok
 	}
-	wait.Within(t, 30*time.Second, "every routing position committed", settled)
-	before := count()
-	<-time.After(20 * sweepInterval(cfg.Window)) // twenty sweeps
-	if n := count() - before; n != 0 || !settled() {
-		t.Fatalf("%d OffsetCommit requests in twenty idle sweeps; want none (positions unchanged)", n)
+}
+
+// TestIdleStitcherDoesNotSweep: once every chain is closed, marked and its
+// position committed, the routed stitcher stops its one-second sweeps (the
+// old code swept every second on an estate without traffic); the next
+// events start them again, so their chains still close by the clock.
+func TestIdleStitcherDoesNotSweep(t *testing.T) {
+	t.Parallel()
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	cfg := routedConfig("hops-sleep")
+	r := startReplica(t, c, cfg)
+	waitOwned(t, cfg.Routing.Partitions, r)
+	evs := traffic(12)
+	for _, e := range evs[:18] { // six chains
+		rec, res := e.record()
+		r.s.Observe(rec, res)
 	}
-	if before == 0 {
-		t.Fatal("no position was ever committed")
+	waitClosed(t, 6, r)
+	wait.Within(t, 30*time.Second, "every routing position committed", routingSettled(t, c, cfg))
+	waitAsleep(t, r.s, sweepInterval(cfg.Window))
+	for _, e := range evs[18:] { // six more: the sweeps must close them
+		rec, res := e.record()
+		r.s.Observe(rec, res)
 	}
+	waitClosed(t, 12, r)
+	waitAsleep(t, r.s, sweepInterval(cfg.Window))
+}
+
+// TestIdleLocalStitcherDoesNotSweep is TestIdleStitcherDoesNotSweep
+// without routing.
+func TestIdleLocalStitcherDoesNotSweep(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Window: 300 * time.Millisecond}
+	s, err := New(cfg, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	evs := traffic(12)
+	closed := func(want uint64) func() bool {
+		return func() bool { r := s.Flows(); return r.ClosedChains == want && r.OpenChains == 0 }
+	}
+	for _, e := range evs[:18] {
+		s.Observe(e.record())
+	}
+	wait.Within(t, 30*time.Second, "six chains closed", closed(6))
+	waitAsleep(t, s, sweepInterval(cfg.Window))
+	for _, e := range evs[18:] {
+		s.Observe(e.record())
+	}
+	wait.Within(t, 30*time.Second, "twelve chains closed", closed(12))
+	waitAsleep(t, s, sweepInterval(cfg.Window))
+}
+
+// waitAsleep waits until s runs no sweep for twenty sweep intervals.
+func waitAsleep(t *testing.T, s *Stitcher, every time.Duration) {
+	t.Helper()
+	wait.Within(t, 30*time.Second, "no sweep for twenty sweep intervals", func() bool {
+		n := s.sweeps.Load()
+		<-time.After(20 * every)
+		return s.sweeps.Load() == n
+	})
 }
 
 // TestRoutingCommitInFlightIsNotRepeated: a position whose commit the

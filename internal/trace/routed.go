@@ -57,8 +57,8 @@ func (s *Stitcher) runRouted(ctx context.Context) error {
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go s.route.poll(pollCtx)
-	tick := time.NewTicker(sweepInterval(s.cfg.Window))
-	defer tick.Stop()
+	sw := newSweeper(sweepInterval(s.cfg.Window))
+	defer sw.stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -67,13 +67,16 @@ func (s *Stitcher) runRouted(ctx context.Context) error {
 			return nil
 		case e := <-s.in:
 			s.routeEvent(e)
+			sw.wake()
 		case sb := <-s.spansIn:
 			key := traceKey(sb.trace)
 			s.route.send(wireMsg{Type: msgSpans, Key: key, Trace: sb.trace.String(), Spans: toWireSpans(sb.spans)}, partitionOf(key, s.route.parts))
+			sw.wake()
 		case m := <-s.route.msgs:
 			s.handleRouter(m)
-		case <-tick.C:
-			s.sweepRouted(s.now())
+			sw.wake()
+		case <-sw.c():
+			sw.swept(s.sweepRouted(s.now()))
 		}
 	}
 }
@@ -153,12 +156,18 @@ func (s *Stitcher) dropPart(p *part) {
 }
 
 // sweepRouted closes chains by the clock, marks what is durable, and
-// commits the positions.
-func (s *Stitcher) sweepRouted(now time.Time) {
+// commits the positions. It reports whether the partitions are idle: every one caught up, with
+// no open or remembered chain, no redirect, no marker to send and its
+// position committed — nothing a later sweep could change until a message
+// arrives.
+func (s *Stitcher) sweepRouted(now time.Time) (idle bool) {
+	s.sweeps.Add(1)
 	deadline := now.Add(-s.cfg.Window)
 	next := map[int32]int64{}
+	idle = true
 	for id, p := range s.parts {
 		if !p.caughtUp {
+			idle = false
 			continue
 		}
 		s.expirePart(p, deadline)
@@ -166,9 +175,12 @@ func (s *Stitcher) sweepRouted(now time.Time) {
 		if p.next >= 0 {
 			next[id] = p.position()
 		}
+		idle = idle && p.chains.open() == 0 && p.chains.remembered() == 0 && len(p.redirects) == 0
 	}
 	s.sendMarkers()
+	idle = idle && len(s.markers) == 0 && s.route.committedAll(next)
 	s.route.commit(next)
+	return idle
 }
 
 // sendMarkers produces the markers whose chains are durable.

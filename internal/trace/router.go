@@ -261,6 +261,22 @@ func (r *router) commit(next map[int32]int64) {
 	})
 }
 
+// committedAll reports whether every position in next is committed and no
+// commit is in flight.
+func (r *router) committedAll(next map[int32]int64) bool {
+	r.commitMu.Lock()
+	defer r.commitMu.Unlock()
+	if len(r.sending) > 0 {
+		return false
+	}
+	for p, o := range next {
+		if c, ok := r.committed[p]; !ok || c != o {
+			return false
+		}
+	}
+	return true
+}
+
 // noteCommitted remembers the offsets of next the broker accepted (resp
 // nil: none) and that their commit is answered: what it did not accept is
 // committed again by the next sweep.

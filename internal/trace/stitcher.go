@@ -49,6 +49,7 @@ type Stitcher struct {
 	markers     []marker                    // routed: closed chains to mark once durable
 	released    atomic.Uint64               // routed: closed-chain count known durable (Published)
 	publish     func(context.Context) error // routed: makes the counts durable (PublishWith)
+	sweeps      atomic.Int64                // sweeps run (tests: an idle stitcher does not wake)
 }
 
 // metricSet holds the stitcher's vectors, created once on the injected registry.
@@ -205,8 +206,8 @@ func (s *Stitcher) Run(ctx context.Context) error {
 	if s.route != nil {
 		return s.runRouted(ctx)
 	}
-	tick := time.NewTicker(sweepInterval(s.cfg.Window))
-	defer tick.Stop()
+	sw := newSweeper(sweepInterval(s.cfg.Window))
+	defer sw.stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -214,10 +215,12 @@ func (s *Stitcher) Run(ctx context.Context) error {
 			return nil
 		case e := <-s.in:
 			s.ingest(e, s.now())
+			sw.wake()
 		case sb := <-s.spansIn:
 			s.holdSpans(s.spanIdx, sb.trace, sb.spans, s.now())
-		case <-tick.C:
-			s.sweep(s.now())
+			sw.wake()
+		case <-sw.c():
+			sw.swept(s.sweep(s.now()))
 		}
 	}
 }
@@ -372,14 +375,18 @@ func (s *Stitcher) exportSpan(e *seenEvent, c *chain, stitched bool, idx *spanIn
 	e.spanTrace, e.span = s.exp.export(e, traceID, up)
 }
 
-// sweep closes every chain whose last event arrived a window before now.
-func (s *Stitcher) sweep(now time.Time) {
+// sweep closes every chain whose last event arrived a window before now. It
+// reports whether nothing is left for a later sweep to close or forget
+// (no open or remembered chain).
+func (s *Stitcher) sweep(now time.Time) (idle bool) {
+	s.sweeps.Add(1)
 	for _, c := range s.chains.expire(now.Add(-s.cfg.Window)) {
 		s.close(c, s.spanIdx, s.chains.closed)
 	}
 	s.chains.closed.expire(now.Add(-s.cfg.Window - s.cfg.LateWindow))
 	s.trimLocal(nil)
 	s.updateOpen()
+	return s.chains.open() == 0 && s.chains.remembered() == 0
 }
 
 // updateOpen sets the gauges of the chain state.
