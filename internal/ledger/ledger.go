@@ -153,7 +153,7 @@ func (l *Ledger) Observe(rec *event.Record, res *event.Result) {
 			l.mu.Unlock()
 			return
 		}
-		dst, limit = p.open, math.MaxInt
+		dst, limit = &p.open, math.MaxInt
 		p.span.note(rec.Offset)
 	}
 	before := dst.size()
