@@ -235,6 +235,10 @@ func TestQuietKindsBeatTogether(t *testing.T) {
 	}
 }
 
+// snappyCodec is snappy's number in a record batch's attributes (the
+// Kafka protocol: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd).
+const snappyCodec = 2
+
 // TestSharedBatchesAreSnappy reads the state topic's batches as another
 // client would: the board writes them compressed with snappy (no encoder
 // state kept between publications), never zstd, whose encoder stayed ≈ 3
@@ -257,8 +261,8 @@ func TestSharedBatchesAreSnappy(t *testing.T) {
 				return // the head: too small to compress
 			}
 			seen++
-			if codec := r.Attrs.CompressionType(); codec != 2 {
-				t.Errorf("record %q written with codec %d, want 2 (snappy)", r.Key, codec)
+			if codec := r.Attrs.CompressionType(); codec != snappyCodec {
+				t.Errorf("record %q written with codec %d, want %d (snappy)", r.Key, codec, snappyCodec)
 			}
 		})
 	}
