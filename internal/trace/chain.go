@@ -336,12 +336,10 @@ func (cs *chains) remove(c *chain) {
 // open is the number of open chains.
 func (cs *chains) open() int { return cs.byAge.Len() }
 
-// remembered is the number of closed chains kept for late events.
-func (cs *chains) remembered() int {
-	if cs.closed == nil {
-		return 0
-	}
-	return cs.closed.byClose.Len()
+// empty reports whether the set holds no chain: none open, none closed
+// and remembered for late events.
+func (cs *chains) empty() bool {
+	return cs.open() == 0 && (cs.closed == nil || cs.closed.byClose.Len() == 0)
 }
 
 func appendNew[T comparable](s []T, v T) []T {

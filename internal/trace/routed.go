@@ -156,8 +156,8 @@ func (s *Stitcher) dropPart(p *part) {
 }
 
 // sweepRouted closes chains by the clock, marks what is durable, and
-// commits the positions. It reports whether the partitions are idle: every one caught up, with
-// no open or remembered chain, no redirect, no marker to send and its
+// commits the positions. It reports whether the partitions are idle: every
+// one caught up, with no chain held, no redirect, no marker to send and its
 // position committed — nothing a later sweep could change until a message
 // arrives.
 func (s *Stitcher) sweepRouted(now time.Time) (idle bool) {
@@ -175,12 +175,11 @@ func (s *Stitcher) sweepRouted(now time.Time) (idle bool) {
 		if p.next >= 0 {
 			next[id] = p.position()
 		}
-		idle = idle && p.chains.open() == 0 && p.chains.remembered() == 0 && len(p.redirects) == 0
+		idle = idle && p.chains.empty() && len(p.redirects) == 0
 	}
 	s.sendMarkers()
-	idle = idle && len(s.markers) == 0 && s.route.committedAll(next)
-	s.route.commit(next)
-	return idle
+	settled := s.route.commit(next)
+	return idle && settled && len(s.markers) == 0
 }
 
 // sendMarkers produces the markers whose chains are durable.

@@ -235,8 +235,10 @@ func (r *router) revoked(ctx context.Context, cl *kgo.Client, parts []int32, los
 // commit records the next offsets to process, in the background. A
 // partition whose position is already committed, or on its way in a
 // commit not answered yet, is left out: the sweep runs every second, and
-// an idle partition's position is committed once.
-func (r *router) commit(next map[int32]int64) {
+// an idle partition's position is committed once. It reports whether
+// every position in next was already committed and no commit is in
+// flight.
+func (r *router) commit(next map[int32]int64) (settled bool) {
 	r.commitMu.Lock()
 	for p, o := range next {
 		if c, ok := r.committed[p]; ok && c == o {
@@ -247,9 +249,10 @@ func (r *router) commit(next map[int32]int64) {
 			r.sending[p] = o
 		}
 	}
+	settled = len(r.sending) == 0 // every position committed, none in flight
 	r.commitMu.Unlock()
 	if len(next) == 0 {
-		return
+		return settled
 	}
 	r.cl.CommitOffsets(context.Background(), r.offsets(next), func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		if err != nil {
@@ -259,22 +262,7 @@ func (r *router) commit(next map[int32]int64) {
 		}
 		r.noteCommitted(resp, next)
 	})
-}
-
-// committedAll reports whether every position in next is committed and no
-// commit is in flight.
-func (r *router) committedAll(next map[int32]int64) bool {
-	r.commitMu.Lock()
-	defer r.commitMu.Unlock()
-	if len(r.sending) > 0 {
-		return false
-	}
-	for p, o := range next {
-		if c, ok := r.committed[p]; !ok || c != o {
-			return false
-		}
-	}
-	return true
+	return settled
 }
 
 // noteCommitted remembers the offsets of next the broker accepted (resp

@@ -376,8 +376,7 @@ func (s *Stitcher) exportSpan(e *seenEvent, c *chain, stitched bool, idx *spanIn
 }
 
 // sweep closes every chain whose last event arrived a window before now. It
-// reports whether nothing is left for a later sweep to close or forget
-// (no open or remembered chain).
+// reports whether nothing is left for a later sweep to close or forget.
 func (s *Stitcher) sweep(now time.Time) (idle bool) {
 	s.sweeps.Add(1)
 	for _, c := range s.chains.expire(now.Add(-s.cfg.Window)) {
@@ -386,7 +385,7 @@ func (s *Stitcher) sweep(now time.Time) (idle bool) {
 	s.chains.closed.expire(now.Add(-s.cfg.Window - s.cfg.LateWindow))
 	s.trimLocal(nil)
 	s.updateOpen()
-	return s.chains.open() == 0 && s.chains.remembered() == 0
+	return s.chains.empty()
 }
 
 // updateOpen sets the gauges of the chain state.
