@@ -59,6 +59,7 @@ func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		renderItems(t, items["page.groups"])
 		if !bytes.Equal(head, wantHead) {
 			t.Errorf("%s: head\n%s\nwant\n%s", name, head, wantHead)
 		}
@@ -79,9 +80,11 @@ func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
 	// the next cycle: one group changed and is rendered again; the others
 	// are passed as unchanged, by the hash of the JSON the document gives
 	rendered := &renderedGroups{}
-	if _, _, err := (groupsDoc{Cycle: snap.Cycle, snap: snap, rendered: rendered}).ShareSplit(); err != nil {
+	_, first, err := (groupsDoc{Cycle: snap.Cycle, snap: snap, rendered: rendered}).ShareSplit()
+	if err != nil {
 		t.Fatal(err)
 	}
+	renderItems(t, first["page.groups"]) // as the board does when it writes them
 	next := *snap
 	next.Cycle++
 	next.Groups = slices.Clone(snap.Groups)
@@ -95,19 +98,36 @@ func TestGroupsDocCutsLikeItsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i, it := range items["page.groups"] {
+		if changed := i == 1; changed != (it.Render != nil) {
+			t.Errorf("group %d (%s): rendered %t, want %t (only the changed group is rendered again)", i, it.Key, it.Render != nil, changed)
+		}
+	}
+	renderItems(t, items["page.groups"])
 	if !slices.EqualFunc(items["page.groups"], wantItems["page.groups"], sameItem) {
 		t.Errorf("next cycle's groups\n%s\nwant\n%s", itemsText(items["page.groups"]), itemsText(wantItems["page.groups"]))
-	}
-	for i, it := range items["page.groups"] {
-		if changed := i == 1; changed != (it.JSON != nil) {
-			t.Errorf("group %d (%s): rendered %t, want %t (only the changed group is rendered again)", i, it.Key, it.JSON != nil, changed)
-		}
 	}
 	if !bytes.Contains(items["page.groups"][1].JSON, []byte(`\"lag_records\":110`)) { // in its template
 		t.Errorf("the changed group was not rendered again: %s", items["page.groups"][1].JSON)
 	}
 	if n := len(snap.Groups); n != len(names) || !bytes.Contains(mustJSON(t, groupsDoc{snap: snap}), []byte(`"page":{`)) {
 		t.Fatalf("the document's JSON lost its page")
+	}
+}
+
+// renderItems renders the items that are rendered when the board writes them
+// (share.Item.Render), as the board does.
+func renderItems(t *testing.T, items []share.Item) {
+	t.Helper()
+	for i := range items {
+		if items[i].Render == nil {
+			continue
+		}
+		js, err := items[i].Render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		items[i].JSON = js
 	}
 }
 
@@ -142,4 +162,36 @@ func itemsText(items []share.Item) string {
 		fmt.Fprintf(&b, "%s: %s\n", it.Key, it.JSON)
 	}
 	return b.String()
+}
+
+// TestUnwrittenGroupsAreRenderedAgain: a group whose item the board did
+// not render (its publication failed before the item's chunk) is rendered
+// again the next cycle, though its facts did not change; the ones it
+// rendered are passed as unchanged.
+func TestUnwrittenGroupsAreRenderedAgain(t *testing.T) {
+	snap := &lag.Snapshot{Time: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Cycle: 1, Success: true, Objective: 60, Window: 5}
+	for i := range 6 {
+		snap.Groups = append(snap.Groups, lag.GroupLag{Group: fmt.Sprintf("g%d", i), Status: lag.StatusOK, LagRecords: int64(i),
+			DrainSeconds: lag.Seconds(math.NaN()), TimeToLoss: lag.Seconds(math.NaN())})
+	}
+	rendered := &renderedGroups{}
+	_, first, err := (groupsDoc{Cycle: 1, snap: snap, rendered: rendered}).ShareSplit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderItems(t, first["page.groups"][:3]) // the publication stopped after three
+	next := *snap
+	next.Cycle = 2
+	_, items, err := (groupsDoc{Cycle: 2, snap: &next, rendered: rendered}).ShareSplit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items["page.groups"] {
+		if again := i >= 3; again != (it.Render != nil) {
+			t.Errorf("group %s: rendered again %t, want %t", it.Key, it.Render != nil, again)
+		}
+		if i < 3 && it.Sum != xxhash.Sum64(first["page.groups"][i].JSON) {
+			t.Errorf("group %s passed as unchanged with sum %x, want its rendered item's", it.Key, it.Sum)
+		}
+	}
 }

@@ -43,39 +43,51 @@ type groupsDoc struct {
 // (lag.SameFacts) and passes the others as unchanged (share.Item.Sum).
 type renderedGroups struct {
 	mu   sync.Mutex
-	byID map[string]renderedGroup
+	byID map[string]*renderedGroup
 }
 
 type renderedGroup struct {
-	view *lag.GroupLag // in the last shared (immutable) snapshot, with the facts the item was rendered from
-	sum  uint64        // xxhash of the item's JSON
-	size int           // its length, to size the next rendering
+	view *lag.GroupLag // in the last shared (immutable) snapshot, with the facts the item is rendered from
+	sum  uint64        // xxhash of the item's JSON, once rendered
+	size int           // its length (or the previous rendering's), to size the next rendering
+	done bool          // rendered from view: sum and size are its; false: rendered again next cycle
 }
 
 // item is g's item: unchanged (its previous hash) when g's facts did not
-// change, else its template rendered now.
-func (r *renderedGroups) item(g *lag.GroupLag, next map[string]renderedGroup) (share.Item, error) {
+// change and its item was rendered, else its template, rendered when the
+// board writes it (share.Item.Render: the board holds one chunk of a
+// changed document's items at a time, not all of them).
+func (r *renderedGroups) item(g *lag.GroupLag, next map[string]*renderedGroup) share.Item {
 	key := share.TextKey(g.Group)
-	var buf []byte
+	rg := &renderedGroup{view: g}
 	if r != nil {
 		prev, ok := r.byID[g.Group]
-		if ok && lag.SameFacts(prev.view, g) {
+		if ok && prev.done && lag.SameFacts(prev.view, g) {
 			// g has the same facts: keep g as the view to compare the next
 			// cycle with, so the views point into the newest snapshot and
 			// no older one stays alive for them (one whole snapshot per
 			// cycle some group last changed in, all scanned by every
 			// garbage collection)
-			next[g.Group] = renderedGroup{view: g, sum: prev.sum, size: prev.size}
-			return share.Item{Key: key, Sum: prev.sum}, nil
+			next[g.Group] = &renderedGroup{view: g, sum: prev.sum, size: prev.size, done: true}
+			return share.Item{Key: key, Sum: prev.sum}
 		}
-		buf = make([]byte, 0, prev.size+prev.size/8) // about the size it had
+		if ok {
+			rg.size = prev.size
+		}
+		next[g.Group] = rg
 	}
-	js, err := lag.AppendGroupTemplate(buf, g)
-	if err != nil {
-		return share.Item{}, fmt.Errorf("marshal group %s: %w", g.Group, err)
-	}
-	next[g.Group] = renderedGroup{view: g, sum: xxhash.Sum64(js), size: len(js)}
-	return share.Item{Key: key, JSON: js}, nil
+	return share.Item{Key: key, Render: func() ([]byte, error) {
+		js, err := lag.AppendGroupTemplate(make([]byte, 0, rg.size+rg.size/8), g) // about the size it had
+		if err != nil {
+			return nil, fmt.Errorf("marshal group %s: %w", g.Group, err)
+		}
+		if r != nil {
+			r.mu.Lock()
+			rg.sum, rg.size, rg.done = xxhash.Sum64(js), len(js), true
+			r.mu.Unlock()
+		}
+		return js, nil
+	}}
 }
 
 // MarshalJSON is the document with its page (the snapshot's templates
@@ -116,34 +128,28 @@ func (g groupsDoc) ShareSplit() ([]byte, map[string][]share.Item, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if items["page.groups"], err = g.groupItems(); err != nil {
-		return nil, nil, err
-	}
+	items["page.groups"] = g.groupItems()
 	return head, items, nil
 }
 
 // groupItems are the page's groups as items, each rendered again only
 // when its view changed since the previous cycle's document (the others
 // are passed as unchanged, by hash).
-func (g groupsDoc) groupItems() ([]share.Item, error) {
+func (g groupsDoc) groupItems() []share.Item {
 	r := g.rendered
 	if r != nil {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 	}
-	next := make(map[string]renderedGroup, len(g.snap.Groups))
+	next := make(map[string]*renderedGroup, len(g.snap.Groups))
 	out := make([]share.Item, len(g.snap.Groups))
 	for i := range g.snap.Groups {
-		it, err := r.item(&g.snap.Groups[i], next)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = it
+		out[i] = r.item(&g.snap.Groups[i], next)
 	}
 	if r != nil {
 		r.byID = next
 	}
-	return out, nil
+	return out
 }
 
 // Published records that the cycle's document is on the topic.

@@ -84,9 +84,10 @@ func New(cfg Config, base []kgo.Opt, reg prometheus.Registerer, log *slog.Logger
 	b.ownFrom.Store(math.MaxInt64) // until the topic's end is known, nothing is this process's
 	// the broker answers a fetch as soon as a record arrives, so the
 	// fetch wait only spaces the polls of a quiet topic: 15 s rather than
-	// franz-go's 5 s, each replica's idle fetches a third as often
+	// franz-go's 5 s, each replica's idle fetches a third as often. A
+	// fetch takes at most fetchBytes (and always one whole batch).
 	opts := append(slices.Clone(base), kgo.ConsumeTopics(cfg.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(quietFetchWait))
+		kgo.FetchMaxWait(quietFetchWait), kgo.FetchMaxBytes(fetchBytes), kgo.FetchMaxPartitionBytes(fetchBytes))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create share client: %w", err)
@@ -98,6 +99,18 @@ func New(cfg Config, base []kgo.Opt, reg prometheus.Registerer, log *slog.Logger
 // quietFetchWait is how long the broker holds the board's fetch while no
 // record arrives.
 const quietFetchWait = 15 * time.Second
+
+// fetchBytes and maxBatchBytes bound what one fetch of the board holds
+// decompressed: a fetch of at most 256 KiB compressed, or one batch of at
+// most 512 KiB before compression. Unbounded (franz-go's 50 MB fetches
+// of batches as large as the topic allows), the leader's reading back of
+// a document whose items all changed (8 MB at 10k partitions, every cycle
+// while its status window fills) held the whole of it decompressed at
+// once, and the garbage collector's heap goal doubled that in RSS.
+const (
+	fetchBytes    = 256 << 10
+	maxBatchBytes = 512 << 10
+)
 
 // Declare registers how documents of k.Name are cut into records. Call it
 // before Run, once per kind; a kind that is never declared is shared as

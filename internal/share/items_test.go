@@ -223,3 +223,77 @@ func TestSingleKindDeletesStaleDocuments(t *testing.T) {
 		t.Errorf("entries after the new leader published: %+v, want only new's", es)
 	}
 }
+
+// renderDoc is a Presplit document whose items are rendered when the board
+// writes them (Item.Render); onRender is called before each rendering.
+type renderDoc struct {
+	testDoc
+	onRender func(key string)
+}
+
+func (d renderDoc) MarshalJSON() ([]byte, error) { return json.Marshal(d.testDoc) }
+
+func (d renderDoc) ShareSplit() ([]byte, map[string][]Item, error) {
+	raw, err := json.Marshal(d.testDoc)
+	if err != nil {
+		return nil, nil, err
+	}
+	head, items, err := groupsKind.Split(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, it := range items["page.groups"] {
+		js, key := it.JSON, it.Key
+		items["page.groups"][i] = Item{Key: key, Render: func() ([]byte, error) { d.onRender(key); return js, nil }}
+	}
+	return head, items, nil
+}
+
+// TestChangedItemsAreWrittenAChunkAtATime: a document whose items all
+// changed (4 MB) is rendered, written and let go a chunk at a time: when
+// an item is rendered, at most one chunk (1 MiB) of rendered items is not
+// yet on the topic; every item is rendered once; readers see the document whole.
+// A version whose items the topic holds renders them and writes nothing.
+func TestChangedItemsAreWrittenAChunkAtATime(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	a, _ := itemBoard(t, c, "a", "state")
+	r, _ := itemBoard(t, c, "r", "state")
+	ctx := context.Background()
+	const items, pad = 40, 100 << 10 // 4 MB: four chunks
+	doc := makeDoc(items)
+	for i := range doc.Page.Groups {
+		doc.Page.Groups[i].Pad = strings.Repeat(string(rune('a'+i%26)), pad)
+	}
+	perChunk := (1<<20)/pad + 1 // a chunk is 1 MiB of item values
+	renders, most := map[string]int{}, 0
+	onRender := func(key string) {
+		renders[key]++
+		most = max(most, len(renders)-published(a, "groups"))
+	}
+	if err := a.Publish(ctx, "groups", renderDoc{testDoc: doc, onRender: onRender}); err != nil {
+		t.Fatal(err)
+	}
+	if len(renders) != items {
+		t.Errorf("%d of %d items rendered", len(renders), items)
+	}
+	for k, n := range renders {
+		if n != 1 {
+			t.Errorf("item %s rendered %d times", k, n)
+		}
+	}
+	if most > perChunk {
+		t.Errorf("up to %d rendered items were held before they were written, want at most a chunk (%d)", most, perChunk)
+	}
+	if got := published(a, "groups"); got != items+1 {
+		t.Errorf("wrote %d records, want %d items and a head", got, items+1)
+	}
+	wait.Within(t, 15*time.Second, "the reader sees the document whole", func() bool { return sees(r, "a", doc) })
+
+	clear(renders)
+	if err := a.Publish(ctx, "groups", renderDoc{testDoc: doc, onRender: onRender}); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(a, "groups"); got != items+1 {
+		t.Errorf("the same items rendered again wrote %d records", got-items-1)
+	}
+}

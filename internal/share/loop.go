@@ -52,7 +52,7 @@ func (b *Board) Run(ctx context.Context) error {
 }
 
 // newProducer (re)creates the writing client with batches no larger than
-// the topic's limit, compressed with snappy, one request in flight: a
+// the topic's limit (and maxBatchBytes), compressed with snappy, one request in flight: a
 // publication is a few MB every lag interval, and each request in flight
 // kept MBs of pooled buffers in the publisher's heap. Snappy keeps no
 // state between batches; zstd (even at its fastest level, with
@@ -62,7 +62,7 @@ func (b *Board) Run(ctx context.Context) error {
 func (b *Board) newProducer() error {
 	opts := append(slices.Clone(b.base), kgo.ProducerLinger(0), kgo.RecordRetries(3), kgo.MaxProduceRequestsInflightPerBroker(1),
 		kgo.ProducerBatchCompression(kgo.SnappyCompression(), kgo.NoCompression()),
-		kgo.ProducerBatchMaxBytes(int32(min(b.limit.Load(), 1<<30))))
+		kgo.ProducerBatchMaxBytes(int32(min(b.limit.Load(), maxBatchBytes))))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err

@@ -23,8 +23,8 @@ type Presplit interface {
 // Item is one item of a Presplit document.
 type Item struct {
 	Key  string // the Split's key members' values joined (TextKey for one string member); "" to have it computed
-	JSON []byte // the item's compact JSON, as json.Marshal writes it; nil: unchanged, see Sum
-	// Sum stands for JSON when JSON is nil: the xxhash of the item's JSON
+	JSON []byte // the item's compact JSON, as json.Marshal writes it; nil: see Render, then Sum
+	// Sum stands for JSON when JSON and Render are nil: the xxhash of the item's JSON
 	// as the document's previous version had it (the item did not
 	// change). Key must be set. The board writes nothing for it when the
 	// topic holds that version; otherwise (a publication that failed,
@@ -32,6 +32,14 @@ type Item struct {
 	// document instead, so a document need not keep the JSON of items
 	// it already shared.
 	Sum uint64
+	// Render stands for JSON when JSON is nil (Sum is then not read): it
+	// returns the item's JSON, and the board calls it when it writes the
+	// item (Key must be set). A document whose items change together
+	// renders them this way, so that the board holds one chunk of them at
+	// a time (chunkBytes), not the whole document. It is called at most
+	// once per publication, not at all when the publication fails before
+	// the item's chunk.
+	Render func() ([]byte, error)
 }
 
 // TextKey is the item key of an element keyed by one string member
@@ -84,7 +92,11 @@ func presplit(p Presplit, k *declared) ([]byte, map[string][]item, error) {
 				if it.Key == "" {
 					return nil, nil, fmt.Errorf("split document: item %d of %s has neither JSON nor key", i, path)
 				}
-				out[i].sum, out[i].unchanged = it.Sum, true
+				if it.Render != nil {
+					out[i].render = it.Render
+				} else {
+					out[i].sum, out[i].unchanged = it.Sum, true
+				}
 				continue
 			}
 			if it.Key == "" {

@@ -54,78 +54,162 @@ func pubStateFrom(s *docState, kind, replica string) *pubState {
 	return st
 }
 
-// batch is the records of one publication.
-type batch struct {
-	items   []*kgo.Record
-	changed map[string]sentItem // item key -> new state (parts 0: deleted)
-	omitted map[string][]string
-	counts  map[string]int
-	bytes   int
-	split   int
-	dropped int
-}
-
 // errUnchangedUnknown: a Presplit document passed an item as unchanged
 // (Item.Sum, no JSON) that the topic does not hold in that version.
 var errUnchangedUnknown = errors.New("an item passed as unchanged is not on the topic in that version")
 
-// diff turns the items of a new version into the records that change the
-// topic: changed or new items, and tombstones for vanished ones. It fails
-// with errUnchangedUnknown when an item without JSON is not what the
-// topic holds.
-func (b *Board) diff(st *pubState, kind string, items map[string][]item, budget int) (*batch, error) {
-	bt := &batch{changed: map[string]sentItem{}, omitted: map[string][]string{}, counts: map[string]int{}}
+// chunkBytes bounds the item values one produce request of a publication
+// carries. Changed items are rendered (Item.Render), written and let go a
+// chunk at a time, so that a document whose items all change at once (the
+// groups page while the leader's status window fills: about 8 MB at 10k
+// partitions, every cycle for the window's first ten) costs the
+// publisher's heap about one chunk instead of the whole document with its
+// records, which the garbage collector's heap goal doubled in RSS.
+const chunkBytes = 1 << 20
+
+// plan is what a new version holds besides its changed items: the item
+// record keys per split path (in the items' order), the items per path,
+// and the record keys of the items it no longer has.
+type plan struct {
+	bases    map[string][]string
+	counts   map[string]int
+	vanished []string
+}
+
+// plan checks the items of a new version against what the topic holds:
+// it fails with errUnchangedUnknown when an item without JSON is not what
+// the topic holds in that version.
+func (b *Board) plan(st *pubState, kind string, items map[string][]item) (*plan, error) {
+	pl := &plan{bases: make(map[string][]string, len(items)), counts: make(map[string]int, len(items))}
 	seen := make(map[string]bool, len(st.items))
 	for path, its := range items {
-		bt.counts[path] = len(its)
-		for _, it := range its {
+		pl.counts[path] = len(its)
+		bases := make([]string, len(its))
+		for i, it := range its {
 			base := itemRecordKey(kind, b.id, path, it.key)
-			seen[base] = true
+			bases[i], seen[base] = base, true
 			if it.unchanged {
 				if prev, had := st.items[base]; !had || prev.sum != it.sum || prev.parts == 0 {
 					return nil, fmt.Errorf("%s item %q: %w", kind, it.key, errUnchangedUnknown)
 				}
-				continue
 			}
-			b.diffItem(bt, st, base, path, it, budget)
 		}
+		pl.bases[path] = bases
 	}
-	for base, prev := range st.items {
+	for base := range st.items {
 		if !seen[base] {
-			bt.items = append(bt.items, tombstones(b.cfg.Topic, base, 0, max(prev.parts, 1))...)
-			bt.changed[base] = sentItem{}
+			pl.vanished = append(pl.vanished, base)
 		}
 	}
-	return bt, nil
+	return pl, nil
 }
 
-func (b *Board) diffItem(bt *batch, st *pubState, base, path string, it item, budget int) {
-	sum := xxhash.Sum64(it.raw)
-	prev, had := st.items[base]
-	if had && prev.sum == sum && prev.parts > 0 {
-		return
+// itemWriter writes the records that change the topic to a new version:
+// changed or new items (rendered when they are written), the tombstones
+// of parts they no longer take and of vanished items; a chunk at a time,
+// each chunk's items recorded in the publisher's state once the broker
+// has them.
+type itemWriter struct {
+	b       *Board
+	ctx     context.Context
+	kind    string
+	st      *pubState
+	budget  int
+	recs    []*kgo.Record
+	size    int                 // item value bytes in recs
+	changed map[string]sentItem // item record key -> its state once recs are written (parts 0: deleted)
+	omitted map[string][]string // keys of the items left out, per path
+	wrote   int                 // records written
+	dropped int
+}
+
+func (b *Board) itemWriter(ctx context.Context, kind string, st *pubState, budget int) *itemWriter {
+	return &itemWriter{b: b, ctx: ctx, kind: kind, st: st, budget: budget,
+		changed: map[string]sentItem{}, omitted: map[string][]string{}}
+}
+
+// write writes every changed item of items and the tombstones of the
+// plan's vanished ones.
+func (w *itemWriter) write(items map[string][]item, pl *plan) error {
+	for path, its := range items {
+		for i, it := range its {
+			if it.unchanged {
+				continue
+			}
+			if err := w.item(pl.bases[path][i], path, it); err != nil {
+				return err
+			}
+		}
 	}
-	recs := encodeValue(b.cfg.Topic, base, it.raw, budget)
-	if recs == nil {
-		bt.dropped++
-		if len(bt.omitted[path]) < maxOmittedNames {
-			bt.omitted[path] = append(bt.omitted[path], it.key)
+	for _, base := range pl.vanished {
+		w.recs = append(w.recs, tombstones(w.b.cfg.Topic, base, 0, max(w.st.items[base].parts, 1))...)
+		w.changed[base] = sentItem{}
+	}
+	return w.flush()
+}
+
+// item adds the records of one item when its JSON is not what the topic
+// holds, and writes the chunk once it is full.
+func (w *itemWriter) item(base, path string, it item) error {
+	raw := it.raw
+	if raw == nil && it.render != nil {
+		var err error
+		if raw, err = it.render(); err != nil {
+			return fmt.Errorf("render %s item %q: %w", w.kind, it.key, err)
+		}
+	}
+	sum := xxhash.Sum64(raw)
+	prev, had := w.st.items[base]
+	if had && prev.sum == sum && prev.parts > 0 {
+		return nil
+	}
+	recs := encodeValue(w.b.cfg.Topic, base, raw, w.budget)
+	switch {
+	case recs == nil:
+		w.dropped++
+		w.b.omittedItems.WithLabelValues(w.kind).Inc()
+		if len(w.omitted[path]) < maxOmittedNames {
+			w.omitted[path] = append(w.omitted[path], it.key)
 		}
 		if had {
-			bt.items = append(bt.items, tombstones(b.cfg.Topic, base, 0, max(prev.parts, 1))...)
-			bt.changed[base] = sentItem{}
+			w.recs = append(w.recs, tombstones(w.b.cfg.Topic, base, 0, max(prev.parts, 1))...)
+			w.changed[base] = sentItem{}
 		}
-		return
+		return nil
+	case len(recs) > 1:
+		w.b.splitItems.WithLabelValues(w.kind).Inc()
 	}
-	if len(recs) > 1 {
-		bt.split++
-	}
-	bt.items = append(bt.items, recs...)
-	bt.bytes += len(it.raw)
+	w.recs = append(w.recs, recs...)
+	w.size += len(raw)
 	if had && prev.parts > len(recs) {
-		bt.items = append(bt.items, tombstones(b.cfg.Topic, base, len(recs), prev.parts)...)
+		w.recs = append(w.recs, tombstones(w.b.cfg.Topic, base, len(recs), prev.parts)...)
 	}
-	bt.changed[base] = sentItem{sum: sum, parts: len(recs)}
+	w.changed[base] = sentItem{sum: sum, parts: len(recs)}
+	if w.size >= chunkBytes {
+		return w.flush()
+	}
+	return nil
+}
+
+// flush produces the chunk and records what the broker took.
+func (w *itemWriter) flush() error {
+	if len(w.recs) == 0 {
+		return nil
+	}
+	if err := w.b.produce(w.ctx, w.kind, w.recs); err != nil {
+		return err
+	}
+	for base, s := range w.changed {
+		if s.parts == 0 {
+			delete(w.st.items, base)
+		} else {
+			w.st.items[base] = s
+		}
+	}
+	w.wrote += len(w.recs)
+	w.recs, w.size = nil, 0
+	clear(w.changed)
+	return nil
 }
 
 // publish writes doc as this replica's document of kind: the changed
@@ -133,6 +217,8 @@ func (b *Board) diffItem(bt *batch, st *pubState, base, path string, it item, bu
 // when nothing changed and the last head is younger than two heartbeats:
 // the heartbeat of an unchanged document is beat's, with the other kinds'
 // heads in one call (this is the safety net, still short of stale_after).
+// Items written before a failure stay written (readers stage them until
+// a head); the next publication writes the rest.
 func (b *Board) publish(ctx context.Context, kind string, doc any) error {
 	k := b.kind(kind)
 	head, items, err := b.cut(k, doc)
@@ -143,25 +229,30 @@ func (b *Board) publish(ctx context.Context, kind string, doc any) error {
 	defer b.pubMu.Unlock()
 	st := b.pubStateOf(kind)
 	budget := b.recordBudget()
-	bt, err := b.diff(st, kind, items, budget)
+	pl, err := b.plan(st, kind, items)
 	if errors.Is(err, errUnchangedUnknown) {
 		b.log.Debug("presplit document passed an item as unchanged that the topic does not hold; marshalling it whole", "kind", kind, "err", err)
 		if head, items, err = b.cutWhole(k, doc); err != nil {
 			return fmt.Errorf("split %s document: %w", kind, err)
 		}
-		bt, err = b.diff(st, kind, items, budget)
+		pl, err = b.plan(st, kind, items)
 	}
 	if err != nil {
 		return fmt.Errorf("split %s document: %w", kind, err)
 	}
-	if len(bt.items) == 0 && bytes.Equal(head, st.head) && maps.EqualFunc(bt.omitted, st.omitted, slices.Equal) &&
+	w := b.itemWriter(ctx, kind, st, budget)
+	if err := w.write(items, pl); err != nil {
+		return err
+	}
+	if w.wrote == 0 && bytes.Equal(head, st.head) && maps.EqualFunc(w.omitted, st.omitted, slices.Equal) &&
 		b.now().Sub(st.headAt) < 2*b.heartbeat() {
 		return nil
 	}
-	if err := b.writeItems(ctx, kind, st, bt); err != nil {
-		return err
+	if w.dropped > 0 {
+		b.log.Warn("shared items too large even in parts: left out (named in the document's head)",
+			"kind", kind, "items", w.dropped, "record_budget", budget, "omitted", w.omitted)
 	}
-	hv := headValue{Kind: kind, Replica: b.id, PublishedAt: b.now().UTC(), Doc: head, Items: bt.counts, Omitted: bt.omitted}
+	hv := headValue{Kind: kind, Replica: b.id, PublishedAt: b.now().UTC(), Doc: head, Items: pl.counts, Omitted: w.omitted}
 	if err := b.writeHead(ctx, kind, st, hv, budget); err != nil {
 		return err
 	}
@@ -191,30 +282,6 @@ func (b *Board) cutWhole(k *declared, doc any) ([]byte, map[string][]item, error
 		return nil, nil, fmt.Errorf("marshal: %w", err)
 	}
 	return splitDoc(raw, k.tree)
-}
-
-// writeItems produces the item records and records what the broker took.
-func (b *Board) writeItems(ctx context.Context, kind string, st *pubState, bt *batch) error {
-	if bt.dropped > 0 {
-		b.omittedItems.WithLabelValues(kind).Add(float64(bt.dropped))
-		b.log.Warn("shared items too large even in parts: left out (named in the document's head)",
-			"kind", kind, "items", bt.dropped, "record_budget", b.recordBudget(), "omitted", bt.omitted)
-	}
-	b.splitItems.WithLabelValues(kind).Add(float64(bt.split))
-	if len(bt.items) == 0 {
-		return nil
-	}
-	if err := b.produce(ctx, kind, bt.items); err != nil {
-		return err
-	}
-	for base, s := range bt.changed {
-		if s.parts == 0 {
-			delete(st.items, base)
-		} else {
-			st.items[base] = s
-		}
-	}
-	return nil
 }
 
 // writeHead produces the head record (in parts when it is larger than

@@ -22,6 +22,9 @@ type item struct {
 	// document's previous version had (Item.Sum)
 	unchanged bool
 	sum       uint64
+	// render: raw is nil and the item's JSON is rendered when the board
+	// writes it (Item.Render)
+	render func() ([]byte, error)
 }
 
 // pathNode is the tree of a kind's split paths ("page.groups" is the child
