@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"unicode/utf8"
 )
 
 // AppendPageGroup appends the JSON of g as the groups page lists it:
@@ -239,19 +238,8 @@ func (w *jsonWriter) float(f float64) {
 	w.b = strconv.AppendFloat(w.b, f, 'f', -1, 64)
 }
 
-// str writes s quoted; a string with anything encoding/json escapes (a
-// control, quote, backslash, <, >, &, non-ASCII) goes through it.
-func (w *jsonWriter) str(s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			w.marshal(s)
-			return
-		}
-	}
-	w.b = append(w.b, '"')
-	w.b = append(w.b, s...)
-	w.b = append(w.b, '"')
-}
+// str writes s quoted, as encoding/json does.
+func (w *jsonWriter) str(s string) { w.b = appendJSONString(w.b, s) }
 
 func (w *jsonWriter) marshal(v any) {
 	js, err := json.Marshal(v)

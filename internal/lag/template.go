@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -109,9 +110,18 @@ func (h *hole) appendValue(w *jsonWriter, now int64) {
 	}
 }
 
+// templateScratch holds the writers AppendGroupTemplate writes a group's
+// JSON in before it cuts it into its template: one grown to a group's size
+// and kept, not grown again from nothing for every group that changed.
+var templateScratch = sync.Pool{New: func() any { return &jsonWriter{tpl: &template{}} }}
+
 // AppendGroupTemplate appends g's template (see above) as JSON.
 func AppendGroupTemplate(dst []byte, g *GroupLag) ([]byte, error) {
-	w := jsonWriter{tpl: &template{}}
+	w := templateScratch.Get().(*jsonWriter)
+	defer func() {
+		w.b, w.err, w.tpl.cuts, w.tpl.holes = w.b[:0], nil, w.tpl.cuts[:0], w.tpl.holes[:0]
+		templateScratch.Put(w)
+	}()
 	w.group(g)
 	if w.err != nil {
 		return dst, w.err
@@ -123,11 +133,11 @@ func AppendGroupTemplate(dst []byte, g *GroupLag) ([]byte, error) {
 	from := 0
 	for i, cut := range w.tpl.cuts {
 		out.elem(i)
-		out.str(string(w.b[from:cut]))
+		out.b = appendJSONString(out.b, w.b[from:cut])
 		from = cut
 	}
 	out.elem(len(w.tpl.cuts))
-	out.str(string(w.b[from:]))
+	out.b = appendJSONString(out.b, w.b[from:])
 	out.b = append(out.b, ']')
 	out.key(',', "holes")
 	out.b = append(out.b, '[')
