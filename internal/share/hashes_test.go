@@ -93,11 +93,13 @@ func TestSelfServedKeepsOnlyHashesOfItsOwn(t *testing.T) {
 
 // sumDoc is a Presplit document that passes the items named in same as
 // unchanged (their Sum, no JSON), with sums (when set) standing for what
-// it believes the topic holds.
+// it believes the topic holds; with onRender, it passes the others as
+// rendered when written (Item.Render), calling onRender first.
 type sumDoc struct {
 	testDoc
-	same map[string]bool
-	sums map[string]uint64
+	same     map[string]bool
+	sums     map[string]uint64
+	onRender func(key string)
 }
 
 func (d sumDoc) MarshalJSON() ([]byte, error) { return json.Marshal(d.testDoc) }
@@ -112,12 +114,15 @@ func (d sumDoc) ShareSplit() ([]byte, map[string][]Item, error) {
 		return nil, nil, err
 	}
 	for i, it := range items["page.groups"] {
-		if d.same[it.Key] {
+		switch {
+		case d.same[it.Key]:
 			sum, ok := d.sums[it.Key]
 			if !ok {
 				sum = xxhash.Sum64(it.JSON)
 			}
 			items["page.groups"][i] = Item{Key: it.Key, Sum: sum}
+		case d.onRender != nil:
+			items["page.groups"][i] = Item{Key: it.Key, Render: func() ([]byte, error) { d.onRender(it.Key); return it.JSON, nil }}
 		}
 	}
 	return head, items, nil

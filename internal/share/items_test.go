@@ -224,31 +224,6 @@ func TestSingleKindDeletesStaleDocuments(t *testing.T) {
 	}
 }
 
-// renderDoc is a Presplit document whose items are rendered when the board
-// writes them (Item.Render); onRender is called before each rendering.
-type renderDoc struct {
-	testDoc
-	onRender func(key string)
-}
-
-func (d renderDoc) MarshalJSON() ([]byte, error) { return json.Marshal(d.testDoc) }
-
-func (d renderDoc) ShareSplit() ([]byte, map[string][]Item, error) {
-	raw, err := json.Marshal(d.testDoc)
-	if err != nil {
-		return nil, nil, err
-	}
-	head, items, err := groupsKind.Split(raw)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, it := range items["page.groups"] {
-		js, key := it.JSON, it.Key
-		items["page.groups"][i] = Item{Key: key, Render: func() ([]byte, error) { d.onRender(key); return js, nil }}
-	}
-	return head, items, nil
-}
-
 // TestChangedItemsAreWrittenAChunkAtATime: a document whose items all
 // changed (4 MB) is rendered, written and let go a chunk at a time: when
 // an item is rendered, at most one chunk (1 MiB) of rendered items is not
@@ -270,7 +245,7 @@ func TestChangedItemsAreWrittenAChunkAtATime(t *testing.T) {
 		renders[key]++
 		most = max(most, len(renders)-published(a, "groups"))
 	}
-	if err := a.Publish(ctx, "groups", renderDoc{testDoc: doc, onRender: onRender}); err != nil {
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, onRender: onRender}); err != nil {
 		t.Fatal(err)
 	}
 	if len(renders) != items {
@@ -290,7 +265,7 @@ func TestChangedItemsAreWrittenAChunkAtATime(t *testing.T) {
 	wait.Within(t, 15*time.Second, "the reader sees the document whole", func() bool { return sees(r, "a", doc) })
 
 	clear(renders)
-	if err := a.Publish(ctx, "groups", renderDoc{testDoc: doc, onRender: onRender}); err != nil {
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, onRender: onRender}); err != nil {
 		t.Fatal(err)
 	}
 	if got := published(a, "groups"); got != items+1 {
