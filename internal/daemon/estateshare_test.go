@@ -107,7 +107,14 @@ func TestEstateDocumentOnlyWhenChanged(t *testing.T) {
 			t.Fatalf("%s: a document although nothing changed: %s", what, mustJSON(t, doc))
 		}
 	}
-	published("first round")
+	// the board publishes every provided kind once it has read the topic:
+	// when its loop did so before the test looked, the first round is given
+	s.mu.Lock()
+	sent := s.sent != nil
+	s.mu.Unlock()
+	if !sent {
+		published("first round")
+	}
 	quiet("idle")
 
 	cl := kfaketest.Client(t, c)
@@ -227,7 +234,14 @@ func TestReadersDocumentOnlyWhenChanged(t *testing.T) {
 			t.Fatalf("%s: a document although nothing changed: %s", what, mustJSON(t, doc))
 		}
 	}
-	published("first round", false)
+	// the board publishes every provided kind once it has read the topic:
+	// when its loop did so before the test looked, the first round is given
+	d.readersShared.mu.Lock()
+	sent := d.readersShared.sent
+	d.readersShared.mu.Unlock()
+	if !sent {
+		published("first round", false)
+	}
 	quiet("idle")
 	rec := &event.Record{Topic: "orders", Partition: 1, Offset: 7, Value: []byte(goodHuleedu), Timestamp: time.Now()}
 	res := d.auditor.Check(rec)

@@ -18,7 +18,7 @@ var (
 		Help:   "Shared items larger than the record budget (a quarter of the topic's max.message.bytes, at most 256 KiB) written in several records, by kind.",
 		Labels: []string{"kind"}})
 	ShareOmittedItems = define(Spec{Name: "eventwatch_share_omitted_items_total", Kind: Counter, Area: "self",
-		Help:   "Shared items left out because they were too large even in 64 parts, by kind; the document's head names them and readers count them missing.",
+		Help:   "Shared items left out because they were too large even in 64 parts, by kind, at every publication that leaves them out; the document's head names them and readers count them missing.",
 		Labels: []string{"kind"}})
 	ShareLargestRecord = define(Spec{Name: "eventwatch_share_largest_record_bytes", Kind: Gauge, Area: "self",
 		Help:   "Largest record (key and value, before compression) this replica wrote to the shared state topic, by kind.",

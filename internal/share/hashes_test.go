@@ -97,12 +97,18 @@ func TestSelfServedKeepsOnlyHashesOfItsOwn(t *testing.T) {
 // rendered when written (Item.Render), calling onRender first.
 type sumDoc struct {
 	testDoc
-	same     map[string]bool
-	sums     map[string]uint64
-	onRender func(key string)
+	same       map[string]bool
+	sums       map[string]uint64
+	onRender   func(key string)
+	marshalled *int // counts the board's marshalling of the whole document, when set
 }
 
-func (d sumDoc) MarshalJSON() ([]byte, error) { return json.Marshal(d.testDoc) }
+func (d sumDoc) MarshalJSON() ([]byte, error) {
+	if d.marshalled != nil {
+		*d.marshalled++
+	}
+	return json.Marshal(d.testDoc)
+}
 
 func (d sumDoc) ShareSplit() ([]byte, map[string][]Item, error) {
 	raw, err := json.Marshal(d.testDoc)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +205,65 @@ func TestLargeItemsAreCutToTheTopicLimit(t *testing.T) {
 	wait.Within(t, 5*time.Second, "missing-items gauge back to 0", func() bool {
 		return testutil.ToFloat64(r.missing.WithLabelValues("groups")) == 0
 	})
+}
+
+// TestOmittedItemPassedAsUnchanged: an item left out as too large may be
+// passed as unchanged by a Presplit document (it rendered it and holds its
+// hash): the board still leaves it out and names it, without marshalling
+// the document whole every cycle; a smaller version of it is written.
+func TestOmittedItemPassedAsUnchanged(t *testing.T) {
+	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
+	const limit = 4096
+	adm := kadm.NewClient(kfaketest.Client(t, c))
+	if _, err := adm.CreateTopic(context.Background(), 1, 1, map[string]*string{"cleanup.policy": ptr("compact"),
+		"max.message.bytes": ptr(fmt.Sprint(limit))}, "small"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := itemBoard(t, c, "a", "small")
+	r, _ := itemBoard(t, c, "r", "small")
+	ctx := context.Background()
+	doc := makeDoc(10)
+	doc.Page.Groups[7].Pad = strings.Repeat("y", 200_000) // more than 64 parts: left out
+	marshalled := 0
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, onRender: func(string) {}, marshalled: &marshalled}); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]bool{}
+	for _, g := range doc.Page.Groups {
+		all[g.Group] = true
+	}
+	before := published(a, "groups")
+	for range 3 {
+		if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, same: all, marshalled: &marshalled}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if marshalled != 0 {
+		t.Errorf("the document was marshalled whole %d times, want none", marshalled)
+	}
+	if got := published(a, "groups") - before; got != 0 {
+		t.Errorf("three unchanged versions wrote %d records", got)
+	}
+	if got := testutil.ToFloat64(a.omittedItems.WithLabelValues("groups")); got != 4 {
+		t.Errorf("omitted items %v, want the large item once per publication (4)", got)
+	}
+	want := doc
+	want.Page.Groups = append(append([]testGroup{}, doc.Page.Groups[:7]...), doc.Page.Groups[8:]...)
+	wait.Within(t, 15*time.Second, "the reader sees the document without the large item", func() bool { return sees(r, "a", want) })
+	if e, _ := r.Newest("groups"); e.Incomplete != 1 {
+		t.Errorf("reader counts %d missing items, want the omitted one", e.Incomplete)
+	}
+
+	doc.Page.Groups[7].Pad = "small now"
+	same := maps.Clone(all)
+	delete(same, "g0007")
+	if err := a.Publish(ctx, "groups", sumDoc{testDoc: doc, same: same, onRender: func(string) {}, marshalled: &marshalled}); err != nil {
+		t.Fatal(err)
+	}
+	wait.Within(t, 15*time.Second, "the reader sees the smaller item", func() bool { return sees(r, "a", doc) })
+	if marshalled != 0 {
+		t.Errorf("the document was marshalled whole %d times, want none", marshalled)
+	}
 }
 
 func TestSingleKindDeletesStaleDocuments(t *testing.T) {

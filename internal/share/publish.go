@@ -31,6 +31,9 @@ type pubState struct {
 	counts  map[string]int
 	headAt  time.Time // when the last head was written; zero: none
 	parts   int       // records the last head took
+	// dropped: item record key -> hash of the version left out as too
+	// large, so that a Presplit document may pass it as unchanged
+	dropped map[string]uint64
 }
 
 // pubStateFrom is this replica's document as the board read it from the
@@ -88,10 +91,8 @@ func (b *Board) plan(st *pubState, kind string, items map[string][]item) (*plan,
 		for i, it := range its {
 			base := itemRecordKey(kind, b.id, path, it.key)
 			bases[i], seen[base] = base, true
-			if it.unchanged {
-				if prev, had := st.items[base]; !had || prev.sum != it.sum || prev.parts == 0 {
-					return nil, fmt.Errorf("%s item %q: %w", kind, it.key, errUnchangedUnknown)
-				}
+			if it.unchanged && !st.holds(base, it.sum) {
+				return nil, fmt.Errorf("%s item %q: %w", kind, it.key, errUnchangedUnknown)
 			}
 		}
 		pl.bases[path] = bases
@@ -101,7 +102,22 @@ func (b *Board) plan(st *pubState, kind string, items map[string][]item) (*plan,
 			pl.vanished = append(pl.vanished, base)
 		}
 	}
+	for base := range st.dropped {
+		if !seen[base] {
+			delete(st.dropped, base)
+		}
+	}
 	return pl, nil
+}
+
+// holds reports whether the topic has the version of an item whose JSON
+// hashes to sum, or that version was left out as too large (it still is).
+func (st *pubState) holds(base string, sum uint64) bool {
+	if prev, had := st.items[base]; had && prev.sum == sum && prev.parts > 0 {
+		return true
+	}
+	d, had := st.dropped[base]
+	return had && d == sum
 }
 
 // itemWriter writes the records that change the topic to a new version:
@@ -133,10 +149,14 @@ func (b *Board) itemWriter(ctx context.Context, kind string, st *pubState, budge
 func (w *itemWriter) write(items map[string][]item, pl *plan) error {
 	for path, its := range items {
 		for i, it := range its {
+			base := pl.bases[path][i]
 			if it.unchanged {
+				if _, left := w.st.dropped[base]; left {
+					w.omit(path, it.key)
+				}
 				continue
 			}
-			if err := w.item(pl.bases[path][i], path, it); err != nil {
+			if err := w.item(base, path, it); err != nil {
 				return err
 			}
 		}
@@ -166,11 +186,11 @@ func (w *itemWriter) item(base, path string, it item) error {
 	recs := encodeValue(w.b.cfg.Topic, base, raw, w.budget)
 	switch {
 	case recs == nil:
-		w.dropped++
-		w.b.omittedItems.WithLabelValues(w.kind).Inc()
-		if len(w.omitted[path]) < maxOmittedNames {
-			w.omitted[path] = append(w.omitted[path], it.key)
+		w.omit(path, it.key)
+		if w.st.dropped == nil {
+			w.st.dropped = map[string]uint64{}
 		}
+		w.st.dropped[base] = sum
 		if had {
 			w.recs = append(w.recs, tombstones(w.b.cfg.Topic, base, 0, max(prev.parts, 1))...)
 			w.changed[base] = sentItem{}
@@ -191,6 +211,15 @@ func (w *itemWriter) item(base, path string, it item) error {
 	return nil
 }
 
+// omit counts an item left out as too large and names it in the head.
+func (w *itemWriter) omit(path, key string) {
+	w.dropped++
+	w.b.omittedItems.WithLabelValues(w.kind).Inc()
+	if len(w.omitted[path]) < maxOmittedNames {
+		w.omitted[path] = append(w.omitted[path], key)
+	}
+}
+
 // flush produces the chunk and records what the broker took.
 func (w *itemWriter) flush() error {
 	if len(w.recs) == 0 {
@@ -204,6 +233,7 @@ func (w *itemWriter) flush() error {
 			delete(w.st.items, base)
 		} else {
 			w.st.items[base] = s
+			delete(w.st.dropped, base)
 		}
 	}
 	w.wrote += len(w.recs)
