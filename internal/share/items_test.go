@@ -153,16 +153,24 @@ func TestRestartedPublisherWritesOnlyTheDifference(t *testing.T) {
 	wait.Within(t, 15*time.Second, "first sees the second's version", func() bool { return sees(first, "x", doc) })
 }
 
-func TestLargeItemsAreCutToTheTopicLimit(t *testing.T) {
+// smallTopicBoards runs a publisher and a reader on a compacted topic
+// whose max.message.bytes is limit.
+func smallTopicBoards(t *testing.T, limit int) (a, r *Board) {
+	t.Helper()
 	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
-	const limit = 4096
 	adm := kadm.NewClient(kfaketest.Client(t, c))
 	if _, err := adm.CreateTopic(context.Background(), 1, 1, map[string]*string{"cleanup.policy": ptr("compact"),
 		"max.message.bytes": ptr(fmt.Sprint(limit))}, "small"); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := itemBoard(t, c, "a", "small")
-	r, _ := itemBoard(t, c, "r", "small")
+	a, _ = itemBoard(t, c, "a", "small")
+	r, _ = itemBoard(t, c, "r", "small")
+	return a, r
+}
+
+func TestLargeItemsAreCutToTheTopicLimit(t *testing.T) {
+	const limit = 4096
+	a, r := smallTopicBoards(t, limit)
 	doc := makeDoc(30)
 	doc.Page.Groups[3].Pad = strings.Repeat("x", 20_000)  // 20 parts of 1 KiB
 	doc.Page.Groups[7].Pad = strings.Repeat("y", 200_000) // more than 64 parts: left out
@@ -212,15 +220,7 @@ func TestLargeItemsAreCutToTheTopicLimit(t *testing.T) {
 // hash): the board still leaves it out and names it, without marshalling
 // the document whole every cycle; a smaller version of it is written.
 func TestOmittedItemPassedAsUnchanged(t *testing.T) {
-	c := kfaketest.Cluster(t, kfake.NumBrokers(1))
-	const limit = 4096
-	adm := kadm.NewClient(kfaketest.Client(t, c))
-	if _, err := adm.CreateTopic(context.Background(), 1, 1, map[string]*string{"cleanup.policy": ptr("compact"),
-		"max.message.bytes": ptr(fmt.Sprint(limit))}, "small"); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := itemBoard(t, c, "a", "small")
-	r, _ := itemBoard(t, c, "r", "small")
+	a, r := smallTopicBoards(t, 4096)
 	ctx := context.Background()
 	doc := makeDoc(10)
 	doc.Page.Groups[7].Pad = strings.Repeat("y", 200_000) // more than 64 parts: left out
