@@ -58,7 +58,8 @@ func pubStateFrom(s *docState, kind, replica string) *pubState {
 }
 
 // errUnchangedUnknown: a Presplit document passed an item as unchanged
-// (Item.Sum, no JSON) that the topic does not hold in that version.
+// (Item.Sum, no JSON) that the topic does not hold in that version and
+// that was not left out as too large in that version either.
 var errUnchangedUnknown = errors.New("an item passed as unchanged is not on the topic in that version")
 
 // chunkBytes bounds the item values one produce request of a publication
@@ -79,9 +80,11 @@ type plan struct {
 	vanished []string
 }
 
-// plan checks the items of a new version against what the topic holds:
-// it fails with errUnchangedUnknown when an item without JSON is not what
-// the topic holds in that version.
+// plan checks the items of a new version against what the topic holds
+// (pubState.holds), and forgets the left-out versions of items the new
+// version no longer has: it fails with errUnchangedUnknown when an item
+// passed as unchanged is neither on the topic nor left out in that
+// version.
 func (b *Board) plan(st *pubState, kind string, items map[string][]item) (*plan, error) {
 	pl := &plan{bases: make(map[string][]string, len(items)), counts: make(map[string]int, len(items))}
 	seen := make(map[string]bool, len(st.items))
