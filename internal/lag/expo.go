@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -60,15 +61,25 @@ func newExposition(snap *Snapshot, partitions bool, prev *exposition) (*expositi
 			plain.Grow(len(prev.plain) + len(prev.plain)/8)
 		}
 	}
-	zw, err := gzip.NewWriterLevel(&gzBuf, gzip.BestSpeed)
-	if err != nil {
-		return nil, fmt.Errorf("encode lag exposition: %w", err)
+	enc := encoders.Get().(*encoder)
+	if enc.zw == nil {
+		zw, err := gzip.NewWriterLevel(&gzBuf, gzip.BestSpeed)
+		if err != nil {
+			return nil, fmt.Errorf("encode lag exposition: %w", err)
+		}
+		enc.zw, enc.bw = zw, bufio.NewWriterSize(io.Discard, 64<<10)
 	}
+	defer encoders.Put(enc)
+	zw := enc.zw
+	zw.Reset(&gzBuf)
+	defer zw.Reset(io.Discard) // nor this cycle's buffer
 	var dst io.Writer = zw
 	if !partitions {
 		dst = io.MultiWriter(zw, &plain)
 	}
-	bw := bufio.NewWriterSize(dst, 64<<10)
+	bw := enc.bw
+	bw.Reset(dst)
+	defer bw.Reset(nil) // the pooled writers must not hold this cycle's buffers
 	if err := writeSnapshot(bw, snap, partitions); err != nil {
 		return nil, fmt.Errorf("encode lag exposition: %w", err)
 	}
@@ -84,6 +95,16 @@ func newExposition(snap *Snapshot, partitions bool, prev *exposition) (*expositi
 	}
 	return e, nil
 }
+
+// encoder is the compressor and buffer one exposition is written through:
+// pooled, so a lag cycle does not allocate a compressor's window and hash
+// tables (900 KB) and a 64 KiB buffer again each time.
+type encoder struct {
+	zw *gzip.Writer
+	bw *bufio.Writer
+}
+
+var encoders = sync.Pool{New: func() any { return new(encoder) }}
 
 // writePlain writes the text exposition to w.
 func (e *exposition) writePlain(w io.Writer) error {

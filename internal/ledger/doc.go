@@ -63,7 +63,8 @@
 // closing it would count records twice (seen when two owners of a
 // partition with no stored position each observed records without their
 // Advance, FuzzLedgerExactlyOnce) or claim records not in it. The refusal
-// discards everything held for the partition, logs an error, and asks the
+// discards everything held for the partition, logs an error, counts it
+// (eventwatch_store_refused_ranges_total), and asks the
 // sampler (Listener.Rewind) to read it again from the start of its first
 // unstored range, else its position, else the lowest offset observed; the
 // store's fence reconciles that with the stored position. A breach
@@ -117,6 +118,7 @@
 //	eventwatch_store_dropped_aggregates_total              counter
 //	eventwatch_store_flush_duration_seconds                histogram
 //	eventwatch_store_position_conflicts_total              counter
+//	eventwatch_store_refused_ranges_total                  counter
 //	eventwatch_store_event_ids                             gauge
 //	eventwatch_store_expired_event_ids_total               counter
 package ledger

@@ -62,6 +62,7 @@ type ledgerMetrics struct {
 	dropped   prometheus.Counter
 	duration  prometheus.Observer
 	conflicts prometheus.Counter
+	refused   prometheus.Counter // ranges refused as a protocol breach (refuseRange)
 	ids       prometheus.Gauge   // remembered event ids in the store (ids.go)
 	expired   prometheus.Counter // remembered event ids expired
 }
@@ -113,6 +114,7 @@ func New(st store.Store, cfg store.Config, reg prometheus.Registerer, log *slog.
 			dropped:   metrics.StoreDropped.NewCounterVec(reg).WithLabelValues(),
 			duration:  metrics.StoreFlushDuration.NewHistogramVec(reg).WithLabelValues(),
 			conflicts: metrics.StorePositionConflicts.NewCounterVec(reg).WithLabelValues(),
+			refused:   metrics.StoreRefusedRanges.NewCounterVec(reg).WithLabelValues(),
 			ids:       metrics.StoreEventIDs.NewGaugeVec(reg).WithLabelValues(),
 			expired:   metrics.StoreExpiredEventIDs.NewCounterVec(reg).WithLabelValues(),
 		},

@@ -244,6 +244,7 @@ func (l *Ledger) refuseRange(topic string, partition int32, p *partLedger, from,
 		"topic", topic, "partition", partition, "range_from", from, "range_to", to,
 		"observed", p.span.n, "observed_lowest", p.span.lo, "observed_highest", p.span.hi,
 		"out_of_order", p.span.disorder, "read_again_from", at)
+	l.m.refused.Inc()
 	l.rows -= p.rows()
 	p.open, p.span, p.segs, p.next = buffer{}, openSpan{}, nil, at
 	return at

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/eventwatch/eventwatch/internal/event"
 	"github.com/eventwatch/eventwatch/internal/store"
 	"github.com/eventwatch/eventwatch/internal/testutil/storetest"
@@ -137,6 +139,9 @@ func TestLedgerRefusesRangeWithEarlierRecords(t *testing.T) {
 		t.Errorf("owner asked to read again from %d, want 0", got)
 	}
 	flushOK(t, owner)
+	if z, o := testutil.ToFloat64(zombie.m.refused), testutil.ToFloat64(owner.m.refused); z != 1 || o != 1 {
+		t.Errorf("refused ranges counted %v (zombie) and %v (owner), want 1 each", z, o)
+	}
 	if checked, pos := storedCount(t, st); checked != 0 || pos != -1 {
 		t.Errorf("the refused ranges stored %d records and position %d, want nothing", checked, pos)
 	}
@@ -179,6 +184,9 @@ func TestLedgerRefusesRangeNotHoldingItsRecords(t *testing.T) {
 			if got := rw.last(); got != 0 {
 				t.Errorf("asked to read again from %d, want 0 (the first range not stored)", got)
 			}
+			if got := testutil.ToFloat64(l.m.refused); got != 1 {
+				t.Errorf("refused ranges counted %v, want 1", got)
+			}
 			flushOK(t, l)
 			if checked, pos := storedCount(t, st); checked != 0 || pos != -1 {
 				t.Errorf("stored %d records at position %d after the refused range, want nothing", checked, pos)
@@ -187,6 +195,9 @@ func TestLedgerRefusesRangeNotHoldingItsRecords(t *testing.T) {
 			observeRange(l, 0, 10)
 			l.Advance(propTopic, 0, 0, 10)
 			flushOK(t, l)
+			if got := testutil.ToFloat64(l.m.refused); got != 1 {
+				t.Errorf("after the clean read again, refused ranges counted %v, want still 1", got)
+			}
 			if checked, pos := storedCount(t, st); checked != 10 || pos != 10 {
 				t.Fatalf("store holds %d records at position %d, want each of the 10 once", checked, pos)
 			}

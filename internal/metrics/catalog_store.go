@@ -13,6 +13,8 @@ var (
 		Help: "Aggregate rows dropped because the buffer was full while the store was unavailable (their counts are lost from reports)."})
 	StorePositionConflicts = define(Spec{Name: "eventwatch_store_position_conflicts_total", Kind: Counter, Area: "store",
 		Help: "Flushes that found a partition's stored position moved under this replica (another replica or an earlier attempt counted it); what was held for it was discarded and the partition read again from the stored position."})
+	StoreRefusedRanges = define(Spec{Name: "eventwatch_store_refused_ranges_total", Kind: Counter, Area: "store",
+		Help: "Ranges the sampler closed that the ledger refused to count because the records observed for the partition were not those of the range (records before or beyond it, or one observed twice: an audit that outlived its revoke's or rewind's barrier, or a sampler fault); what was held for the partition was discarded and it is read again from its first unstored range, so nothing is counted twice. Each refusal is logged as \"ledger protocol breach\"; a rate that stays above zero is a fault to report."})
 	StoreEventIDs = define(Spec{Name: "eventwatch_store_event_ids", Kind: Gauge, Area: "store",
 		Help: "Event ids the report store remembers for duplicate.event_id (table event_ids, one row per audited id for audit.duplicate_window; plan its disk from this): counted exactly at start and hourly, between counts kept from the ids this replica stored and expired; 0 with audit.duplicate_store false."})
 	StoreExpiredEventIDs = define(Spec{Name: "eventwatch_store_expired_event_ids_total", Kind: Counter, Area: "store",
