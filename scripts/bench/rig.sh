@@ -37,7 +37,7 @@ child() {
   local name=$1 test=$2; shift 2
   stopone "$name"
   rm -f "$name.in"; mkfifo -m 600 "$name.in"
-  (exec sleep infinity > "$name.in") & echo $! > "$name.hold"
+  (exec sleep infinity > "$name.in" 2>/dev/null < /dev/null) & echo $! > "$name.hold" # holds none of the caller's descriptors
   env "$@" "$BIN" -test.run "^$test\$" -test.timeout 0 < "$name.in" > "$name.out" 2>&1 &
   echo $! > "$name.pid"
 }
