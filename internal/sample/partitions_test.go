@@ -67,3 +67,30 @@ func TestPartitionsAssignRemove(t *testing.T) {
 		t.Fatalf("remove: gone %v count %d", gone, ps.count())
 	}
 }
+
+// TestAssignAllocatesPerTopic: assigning a topic's partitions allocates
+// their states in one block (and the topic's map), not one object per
+// partition; each state still starts unknown and live.
+func TestAssignAllocatesPerTopic(t *testing.T) {
+	parts := make([]int32, 1000)
+	for i := range parts {
+		parts[i] = int32(i)
+	}
+	tps := map[string][]int32{"orders": parts}
+	allocs := testing.AllocsPerRun(5, func() { partitions{}.assign(tps) })
+	if allocs > 100 {
+		t.Errorf("assigning 1,000 partitions of one topic took %.0f allocations, want the block and the map's (< 100)", allocs)
+	}
+	ps := partitions{}
+	ps.assign(tps)
+	ps.assign(map[string][]int32{"orders": {999, 1000}})
+	for _, p := range []int32{0, 999, 1000} {
+		st := ps.get("orders", p)
+		if st == nil || st.next != -1 || st.pos != -1 || st.hwm != -1 || !st.live.Load() {
+			t.Fatalf("partition %d: state %+v, want unknown offsets and live", p, st)
+		}
+	}
+	if ps.get("orders", 0) == ps.get("orders", 1) {
+		t.Fatal("two partitions share one state")
+	}
+}
