@@ -44,6 +44,8 @@ type Collector struct {
 	pubCh  chan struct{} // closed when the next snapshot is published (Published); nil: nobody waits
 	state  *state
 
+	coord coordinators // the groups' coordinators, for OffsetFetch
+
 	positions map[string]*positionRow // the sampler group's stored positions by topic, for stall detection; guarded by mu
 
 	adminErrors *prometheus.CounterVec
@@ -187,6 +189,7 @@ func (c *Collector) CollectOnce(ctx context.Context) error {
 	cy := &cycle{ctx: ctx, at: c.now(), groups: map[string]*groupInfo{},
 		commits: map[string]groupCommits{}, fetched: map[string]bool{}, failed: map[string]error{}}
 	c.state.begin(cy.at)
+	c.coord.sweep()
 	c.fetchAll(ctx, cy)
 	tFetched := time.Since(cy.at)
 	c.recordTopics(ctx, cy)

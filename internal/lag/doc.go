@@ -12,7 +12,9 @@
 // ConsumerGroupDescribe for KIP-848 groups and for any group real Kafka 4.x
 // refuses on DescribeGroups with GROUP_ID_NOT_FOUND), and fetches their
 // committed offsets with OffsetFetch, batching Config.FetchGroupsPerReq
-// groups per request with at most Config.MaxConcurrent requests in flight.
+// groups per request with at most Config.MaxConcurrent requests in flight
+// (one v8–v9 request per coordinator, decoded straight into offsets:
+// offsetfetch.go).
 // Committed offsets are group commits (OffsetFetch), never the
 // read_committed end offsets that kadm.ListCommittedOffsets returns.
 //
