@@ -22,8 +22,8 @@ type fetchedGroup struct {
 	err     error
 }
 
-// fetchCommits asks the groups' coordinators for their committed offsets
-// and decodes each answer straight into groupCommits: one int64 per
+// fetchCommits asks the groups' coordinators (concurrently) for their
+// committed offsets and decodes each answer straight into groupCommits: one int64 per
 // committed partition. Decoding through kmsg (the client's sharded
 // OffsetFetch) allocates a struct and a metadata string per committed
 // partition — 27 of the 92 MB a lag cycle allocated at 10,000 partitions
@@ -31,7 +31,7 @@ type fetchedGroup struct {
 // the request goes to each coordinator as an OffsetFetch v8–v9 whose
 // answer is read by offsetFetchResp. Brokers older than v8 (Kafka before
 // 3.0) get the client's sharded request instead (fetchCommitsSharded). A
-// group missing from the answers is missing from the result.
+// group no coordinator answered for, after the retries, gets errNoAnswer.
 func (c *Collector) fetchCommits(ctx context.Context, groups []string, want func(string) bool) map[string]fetchedGroup {
 	if c.coord.tooOld.Load() {
 		return c.fetchCommitsSharded(ctx, groups, want)
@@ -52,27 +52,34 @@ func (c *Collector) fetchCommits(ctx context.Context, groups []string, want func
 		for g, err := range failed {
 			settle(g, fetchedGroup{err: err}, isRetriable(err))
 		}
+		var mu sync.Mutex // guards out, retry and old: the coordinators answer concurrently
+		var wg sync.WaitGroup
 		for node, gs := range byNode {
-			got, err := c.fetchFrom(ctx, node, gs, want)
-			if errors.Is(err, errOffsetFetchTooOld) {
-				c.coord.tooOld.Store(true)
-				old = append(old, gs...)
-				continue
-			}
-			for _, g := range gs {
-				r, ok := got[g]
-				switch {
-				case err != nil:
-					r = fetchedGroup{err: err}
-					c.coord.forget(g) // the coordinator may be gone: look it up again
-				case !ok:
-					r = fetchedGroup{err: errNoAnswer}
-				case isCoordinatorMoved(r.err):
-					c.coord.forget(g)
+			wg.Go(func() {
+				got, err := c.fetchFrom(ctx, node, gs, want)
+				mu.Lock()
+				defer mu.Unlock()
+				if errors.Is(err, errOffsetFetchTooOld) {
+					c.coord.tooOld.Store(true)
+					old = append(old, gs...)
+					return
 				}
-				settle(g, r, err != nil || isRetriable(r.err))
-			}
+				for _, g := range gs {
+					r, ok := got[g]
+					switch {
+					case err != nil:
+						r = fetchedGroup{err: err}
+						c.coord.forget(g) // the coordinator may be gone: look it up again
+					case !ok:
+						r = fetchedGroup{err: errNoAnswer}
+					case isCoordinatorMoved(r.err):
+						c.coord.forget(g)
+					}
+					settle(g, r, err != nil || isRetriable(r.err))
+				}
+			})
 		}
+		wg.Wait()
 		if len(old) > 0 {
 			for g, r := range c.fetchCommitsSharded(ctx, old, want) {
 				out[g] = r
