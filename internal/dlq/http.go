@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/eventwatch/eventwatch/internal/httpjson"
 	"github.com/eventwatch/eventwatch/internal/nearest"
 	"github.com/eventwatch/eventwatch/internal/store"
 )
@@ -57,7 +58,7 @@ func (a *API) handleList(w http.ResponseWriter, r *http.Request) {
 		a.filterError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"topics": a.snapshot(f)})
+	httpjson.Write(w, http.StatusOK, map[string]any{"topics": a.snapshot(f)})
 }
 
 func (a *API) snapshot(f Filter) []TopicCauses {
@@ -76,14 +77,14 @@ func (a *API) handleTopic(w http.ResponseWriter, r *http.Request) {
 	f.Topic = r.PathValue("topic")
 	ts := a.snapshot(Filter{Topic: f.Topic})
 	if len(ts) == 0 {
-		writeJSON(w, http.StatusNotFound, a.unknownTopic(f.Topic))
+		httpjson.Write(w, http.StatusNotFound, a.unknownTopic(f.Topic))
 		return
 	}
 	out := a.snapshot(f)
 	if len(out) == 0 {
 		out = []TopicCauses{{Topic: f.Topic, Causes: []CauseView{}}}
 	}
-	writeJSON(w, http.StatusOK, out[0])
+	httpjson.Write(w, http.StatusOK, out[0])
 }
 
 // unknownTopic is the 404 body for a topic eventwatch triages no dead
@@ -109,7 +110,7 @@ func (a *API) unknownTopic(topic string) any {
 func (a *API) filterError(w http.ResponseWriter, err error) {
 	if a.UnknownBody != nil {
 		if body, ok := a.UnknownBody(err); ok {
-			writeJSON(w, http.StatusNotFound, body)
+			httpjson.Write(w, http.StatusNotFound, body)
 			return
 		}
 	}
@@ -180,7 +181,7 @@ func (a *API) handleShow(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, s)
+	httpjson.Write(w, http.StatusOK, s)
 }
 
 // payloadAccess says whether r may see payload bytes, and why not.
@@ -241,15 +242,15 @@ func (a *API) handleStart(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusBadGateway)
 	case req.DryRun:
-		writeJSON(w, http.StatusOK, st)
+		httpjson.Write(w, http.StatusOK, st)
 	default:
-		writeJSON(w, http.StatusAccepted, st)
+		httpjson.Write(w, http.StatusAccepted, st)
 	}
 }
 
 func (a *API) handleReplays(w http.ResponseWriter, r *http.Request) {
 	if a.Store == nil {
-		writeJSON(w, http.StatusOK, map[string]any{"replays": []store.Replay{}})
+		httpjson.Write(w, http.StatusOK, map[string]any{"replays": []store.Replay{}})
 		return
 	}
 	limit := 100
@@ -269,7 +270,7 @@ func (a *API) handleReplays(w http.ResponseWriter, r *http.Request) {
 	if rps == nil {
 		rps = []store.Replay{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"replays": rps})
+	httpjson.Write(w, http.StatusOK, map[string]any{"replays": rps})
 }
 
 func (a *API) handleReplay(w http.ResponseWriter, r *http.Request) {
@@ -284,15 +285,6 @@ func (a *API) handleReplay(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	default:
-		writeJSON(w, http.StatusOK, rp)
+		httpjson.Write(w, http.StatusOK, rp)
 	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // error classes carry <id>, <n> and <value>
-	_ = enc.Encode(v)
 }

@@ -1,12 +1,12 @@
 package lag
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"time"
 
+	"github.com/eventwatch/eventwatch/internal/httpjson"
 	"github.com/eventwatch/eventwatch/internal/nearest"
 )
 
@@ -38,10 +38,10 @@ type groupsPage[G any] struct {
 func (c *Collector) serveGroups(w http.ResponseWriter, _ *http.Request) {
 	s := c.Snapshot()
 	if s == nil {
-		writeJSON(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
+		httpjson.Write(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
 		return
 	}
-	writeJSON(w, http.StatusOK, PageOf(s))
+	httpjson.Write(w, http.StatusOK, PageOf(s))
 }
 
 // PageOf is the body of GET /api/v1/groups for snapshot s (the value the
@@ -78,7 +78,7 @@ func withoutPartitions(ts []TopicLag) []TopicLag {
 func (c *Collector) serveGroup(w http.ResponseWriter, r *http.Request) {
 	s := c.Snapshot()
 	if s == nil {
-		writeJSON(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
+		httpjson.Write(w, http.StatusServiceUnavailable, apiError{"no collection cycle has completed yet"})
 		return
 	}
 	name := r.PathValue("group")
@@ -88,10 +88,10 @@ func (c *Collector) serveGroup(w http.ResponseWriter, r *http.Request) {
 		for i, g := range s.Groups {
 			known[i] = g.Group
 		}
-		writeJSON(w, http.StatusNotFound, UnknownGroup(name, known))
+		httpjson.Write(w, http.StatusNotFound, UnknownGroup(name, known))
 		return
 	}
-	writeJSON(w, http.StatusOK, g)
+	httpjson.Write(w, http.StatusOK, g)
 }
 
 type apiError struct {
@@ -114,12 +114,4 @@ func UnknownGroup(name string, known []string) UnknownGroupError {
 		u = &nearest.Unknown{Kind: "group", Name: name, Total: len(known)}
 	}
 	return UnknownGroupError{Error: u.Error() + " (a group eventwatch does not watch, see lag.groups, is unknown too)", Unknown: u}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }

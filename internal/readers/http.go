@@ -2,11 +2,11 @@ package readers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 
+	"github.com/eventwatch/eventwatch/internal/httpjson"
 	"github.com/eventwatch/eventwatch/internal/nearest"
 )
 
@@ -27,21 +27,21 @@ func Routes(mux *http.ServeMux, estate EstateFunc) {
 	mux.HandleFunc("GET /api/v1/types", func(w http.ResponseWriter, r *http.Request) {
 		e, err := estate(r.Context())
 		if err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 			return
 		}
 		typ, version := r.URL.Query().Get("type"), r.URL.Query().Get("version")
 		if err := e.CheckFilter(typ, version); err != nil {
 			var u *nearest.Unknown
 			errors.As(err, &u)
-			writeJSON(w, http.StatusNotFound, struct {
+			httpjson.Write(w, http.StatusNotFound, struct {
 				Error string `json:"error"`
 				*nearest.Unknown
 			}{Error: err.Error(), Unknown: u})
 			return
 		}
 		e.Filter(typ, version)
-		writeJSON(w, http.StatusOK, e)
+		httpjson.Write(w, http.StatusOK, e)
 	})
 }
 
@@ -96,12 +96,4 @@ func (e *Estate) Filter(typ, version string) {
 		}
 	}
 	e.Idempotency = idem
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }
