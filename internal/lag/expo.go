@@ -72,14 +72,14 @@ func newExposition(snap *Snapshot, partitions bool, prev *exposition) (*expositi
 	defer encoders.Put(enc)
 	zw := enc.zw
 	zw.Reset(&gzBuf)
-	defer zw.Reset(io.Discard) // nor this cycle's buffer
+	defer zw.Reset(io.Discard) // the pooled compressor must not hold this cycle's buffer
 	var dst io.Writer = zw
 	if !partitions {
 		dst = io.MultiWriter(zw, &plain)
 	}
 	bw := enc.bw
 	bw.Reset(dst)
-	defer bw.Reset(nil) // the pooled writers must not hold this cycle's buffers
+	defer bw.Reset(nil) // nor the pooled write buffer its destination
 	if err := writeSnapshot(bw, snap, partitions); err != nil {
 		return nil, fmt.Errorf("encode lag exposition: %w", err)
 	}
