@@ -58,7 +58,7 @@ func (a *API) handleList(w http.ResponseWriter, r *http.Request) {
 		a.filterError(w, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"topics": a.snapshot(f)})
+	httpjson.WriteUnescaped(w, http.StatusOK, map[string]any{"topics": a.snapshot(f)})
 }
 
 func (a *API) snapshot(f Filter) []TopicCauses {
@@ -77,14 +77,14 @@ func (a *API) handleTopic(w http.ResponseWriter, r *http.Request) {
 	f.Topic = r.PathValue("topic")
 	ts := a.snapshot(Filter{Topic: f.Topic})
 	if len(ts) == 0 {
-		httpjson.Write(w, http.StatusNotFound, a.unknownTopic(f.Topic))
+		httpjson.WriteUnescaped(w, http.StatusNotFound, a.unknownTopic(f.Topic))
 		return
 	}
 	out := a.snapshot(f)
 	if len(out) == 0 {
 		out = []TopicCauses{{Topic: f.Topic, Causes: []CauseView{}}}
 	}
-	httpjson.Write(w, http.StatusOK, out[0])
+	httpjson.WriteUnescaped(w, http.StatusOK, out[0])
 }
 
 // unknownTopic is the 404 body for a topic eventwatch triages no dead
@@ -110,7 +110,7 @@ func (a *API) unknownTopic(topic string) any {
 func (a *API) filterError(w http.ResponseWriter, err error) {
 	if a.UnknownBody != nil {
 		if body, ok := a.UnknownBody(err); ok {
-			httpjson.Write(w, http.StatusNotFound, body)
+			httpjson.WriteUnescaped(w, http.StatusNotFound, body)
 			return
 		}
 	}
@@ -181,7 +181,7 @@ func (a *API) handleShow(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	httpjson.Write(w, http.StatusOK, s)
+	httpjson.WriteUnescaped(w, http.StatusOK, s)
 }
 
 // payloadAccess says whether r may see payload bytes, and why not.
@@ -242,15 +242,15 @@ func (a *API) handleStart(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusBadGateway)
 	case req.DryRun:
-		httpjson.Write(w, http.StatusOK, st)
+		httpjson.WriteUnescaped(w, http.StatusOK, st)
 	default:
-		httpjson.Write(w, http.StatusAccepted, st)
+		httpjson.WriteUnescaped(w, http.StatusAccepted, st)
 	}
 }
 
 func (a *API) handleReplays(w http.ResponseWriter, r *http.Request) {
 	if a.Store == nil {
-		httpjson.Write(w, http.StatusOK, map[string]any{"replays": []store.Replay{}})
+		httpjson.WriteUnescaped(w, http.StatusOK, map[string]any{"replays": []store.Replay{}})
 		return
 	}
 	limit := 100
@@ -270,7 +270,7 @@ func (a *API) handleReplays(w http.ResponseWriter, r *http.Request) {
 	if rps == nil {
 		rps = []store.Replay{}
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"replays": rps})
+	httpjson.WriteUnescaped(w, http.StatusOK, map[string]any{"replays": rps})
 }
 
 func (a *API) handleReplay(w http.ResponseWriter, r *http.Request) {
@@ -285,6 +285,6 @@ func (a *API) handleReplay(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	default:
-		httpjson.Write(w, http.StatusOK, rp)
+		httpjson.WriteUnescaped(w, http.StatusOK, rp)
 	}
 }
