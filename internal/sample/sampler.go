@@ -35,7 +35,7 @@ type Sampler struct {
 	opts    []kgo.Opt // base plus the consumer-group options
 	auditor Auditor
 	sinks   []event.Sink
-	leaders sync.Map // topicPart -> "host:port" the partition was last fetched from (FetchedFrom)
+	leaders leaderBook // the broker each partition was last fetched from (FetchedFrom)
 	m       *samplerMetrics
 	log     *slog.Logger
 	now     func() time.Time
