@@ -30,18 +30,20 @@ type term struct {
 	mux    *http.ServeMux
 	lag    *lag.Collector
 	poison *dlq.Poison // the records blocking STALL partitions
+	// the lag collector's clients (termClients): admin requests, record fetches
+	admin, records *kgo.Client
 }
 
 // leadWork runs the singleton work for one term; the elector calls it when
 // this replica becomes the leader and cancels ctx when it stops being one.
 func (d *daemon) leadWork(ctx context.Context) error {
-	cl, err := kgo.NewClient(d.base...)
+	cl, records, release, err := d.termClients(ctx)
 	if err != nil {
-		return fmt.Errorf("create admin client: %w", err)
+		return err
 	}
-	defer cl.Close()
-	t := &term{reg: prometheus.NewRegistry(), mux: http.NewServeMux()}
-	t.lag, err = lag.New(d.cfg.Lag, cl, d.expectations(), t.reg, d.root, lag.WithRecordClient(cl),
+	defer release()
+	t := &term{reg: prometheus.NewRegistry(), mux: http.NewServeMux(), admin: cl, records: records}
+	t.lag, err = lag.New(d.cfg.Lag, cl, d.expectations(), t.reg, d.root, lag.WithRecordClient(records),
 		lag.WithSampledTimes(d.seenTimes))
 	if err != nil {
 		return fmt.Errorf("create lag collector: %w", err)
@@ -65,6 +67,31 @@ func (d *daemon) leadWork(ctx context.Context) error {
 	}()
 	defer func() { stop(); <-joined; <-joined }()
 	return t.lag.Run(ctx)
+}
+
+// termClients are the Kafka clients of a term's lag collector. Its admin
+// requests go on the sampler's client, once the sampler has one (waiting
+// up to one lag interval for it at start), so a leader keeps one client
+// with the metadata of every partition — franz-go caches each Metadata
+// answer per client (≈ 20 MB at 50,000 partitions) — and one set of
+// connections for them. Its record fetches (exact time lag) go on a client
+// of the term's own: franz-go sends every Fetch on one connection per
+// broker, where the sampler's fetch waits up to sample.fetch_max_wait for
+// records, so a lookup sent there would wait behind it; that client only
+// sends requests to known leaders and caches no topic. Without the
+// sampler's client both are the term's own, as one. release closes what
+// the term opened.
+func (d *daemon) termClients(ctx context.Context) (admin, records *kgo.Client, release func(), err error) {
+	own, err := kgo.NewClient(d.base...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("create admin client: %w", err)
+	}
+	if cl := d.sampler.Client(ctx, d.cfg.Lag.Interval); cl != nil {
+		d.log.Debug("lag collector sends its admin requests on the sampling client")
+		return cl, own, own.Close, nil
+	}
+	d.log.Debug("lag collector uses a client of its own: the sampler has none")
+	return own, own, own.Close, nil
 }
 
 // listedTopics is the topic listing of this term's lag collector, when

@@ -44,7 +44,10 @@ type Sampler struct {
 	queues      []chan *job // one per worker; a partition's records all go to one, in order
 	queuedBytes atomic.Int64
 	running     atomic.Bool
-	stop        chan struct{} // closed when polling stopped: workers drain their queue and exit
+	stop        chan struct{}              // closed when polling stopped: workers drain their queue and exit
+	client      atomic.Pointer[kgo.Client] // the sampling client while Run polls with it (Client)
+	clientSet   chan struct{}              // closed once Run created the sampling client or returned without one
+	clientOnce  sync.Once
 	workersDone chan struct{} // closed when every worker exited
 
 	ledger    ledger.Accounts // exactly-once accounting; nil: commit polled batches (at least once)
@@ -106,6 +109,8 @@ func New(cfg Config, base []kgo.Opt, auditor Auditor, sinks []event.Sink, reg pr
 		parts:   partitions{},
 		stop:    make(chan struct{}),
 
+		clientSet: make(chan struct{}),
+
 		workersDone: make(chan struct{}),
 		stored:      map[string]map[int32]int64{},
 		committed:   map[string]map[int32]int64{},
@@ -149,6 +154,7 @@ func (s *Sampler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("run sampler: Run may be called only once")
 	}
+	defer s.clientOnce.Do(func() { close(s.clientSet) }) // returned before creating it
 	if s.ledger != nil {
 		s.adm = newAdmin(s.base, s.admIdle)
 		defer s.adm.close()
@@ -175,6 +181,8 @@ func (s *Sampler) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create sampling client: %w", err)
 	}
+	s.client.Store(cl)
+	s.clientOnce.Do(func() { close(s.clientSet) })
 	s.log.Info("sampler started", "group", s.cfg.GroupID, "workers", s.cfg.Workers,
 		"budget_per_partition", s.cfg.BudgetPerPartition)
 	var wg sync.WaitGroup
@@ -186,10 +194,32 @@ func (s *Sampler) Run(ctx context.Context) error {
 	close(s.stop)
 	wg.Wait()
 	close(s.workersDone)
+	s.client.Store(nil)
 	s.leave(cl)
 	s.status.stopped()
 	s.log.Info("sampler stopped", "group", s.cfg.GroupID)
 	return nil
+}
+
+// Client returns the sampling client once Run has created it, waiting at
+// most wait (and until ctx is done) for Run to get that far; nil when it did
+// not in time, returned without one, or has stopped polling. Another
+// component may send its own requests on it — the leader's lag collector
+// does, so the process keeps one client, one set of connections and one
+// cache of every partition's metadata (franz-go caches each Metadata answer
+// per client: ≈ 20 MB at 50,000 partitions) — but must not close it, nor
+// consume with it; requests in flight when the sampler stops fail as the
+// client closes. Its hooks are the sampler's: a failed broker connection
+// of such a request counts in eventwatch_sampler_errors_total{op="connect"}.
+func (s *Sampler) Client(ctx context.Context, wait time.Duration) *kgo.Client {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-s.clientSet:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return s.client.Load()
 }
 
 func (s *Sampler) pollLoop(ctx context.Context, cl *kgo.Client) {

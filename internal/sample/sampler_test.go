@@ -218,3 +218,54 @@ func TestSamplerLatestStartsAtNew(t *testing.T) {
 		t.Errorf("observed early = %v, want 4", got)
 	}
 }
+
+// TestClientWhileRunning: Client gives nothing before Run (after waiting
+// the time it is given), the sampling client while Run polls — one that
+// answers another component's requests — and nothing once Run returned;
+// a caller waiting when Run creates the client gets it at once.
+func TestClientWhileRunning(t *testing.T) {
+	t.Parallel()
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "orders"))
+	h := newHarness(t, c, testConfig(), &fakeAuditor{})
+	ctx := context.Background()
+	if cl := h.s.Client(ctx, 10*time.Millisecond); cl != nil {
+		t.Fatal("a client before Run")
+	}
+	got := make(chan *kgo.Client, 1)
+	go func() { got <- h.s.Client(ctx, time.Minute) }()
+	h.start()
+	var cl *kgo.Client
+	select {
+	case cl = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a caller waiting for the client did not get it within 30s of Run")
+	}
+	if cl == nil {
+		t.Fatal("no client while Run polls")
+	}
+	if _, err := kadm.NewClient(cl).ListTopics(ctx); err != nil {
+		t.Fatalf("a request on the sampling client: %v", err)
+	}
+	h.waitAssigned(1)
+	h.stop()
+	if cl := h.s.Client(ctx, 0); cl != nil {
+		t.Fatal("a client after Run returned")
+	}
+}
+
+// TestClientAfterRunReturned: once Run returned (here cancelled before
+// its first poll), Client answers nil at once, however long it may wait
+// (an hour here: a Client that waited would fail the test by its timeout).
+func TestClientAfterRunReturned(t *testing.T) {
+	t.Parallel()
+	c := kfaketest.Cluster(t, kfake.SeedTopics(1, "orders"))
+	h := newHarness(t, c, testConfig(), &fakeAuditor{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cl := h.s.Client(context.Background(), time.Hour); cl != nil {
+		t.Fatal("a client after Run returned")
+	}
+}
